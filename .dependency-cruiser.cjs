@@ -1,0 +1,74 @@
+// Layer boundaries of ../shared/DESIGN.md, checked by `npm test`.
+// Each folder imports only the layers below it; the pure cores import nothing
+// with side effects (no node:*, no sockets, no SQLite).
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'protocol-is-the-bottom-layer',
+      comment: 'protocol/ is shared by everyone and imports no other layer.',
+      severity: 'error',
+      from: { path: '^protocol/' },
+      to: { path: '^(daemon|admin|client|keycenter|cli|test|bench)/' },
+    },
+    {
+      name: 'pool-is-pure',
+      comment: 'daemon/pool/ is a pure state machine: only protocol/ and itself, no Node APIs or packages with side effects.',
+      severity: 'error',
+      from: { path: '^daemon/pool/' },
+      to: {
+        pathNot: '^(daemon/pool/|protocol/|node_modules/zod/)',
+      },
+    },
+    {
+      name: 'raft-is-pure',
+      comment: 'daemon/raft/ is a pure consensus core: it imports nothing but itself.',
+      severity: 'error',
+      from: { path: '^daemon/raft/' },
+      to: { pathNot: '^daemon/raft/' },
+    },
+    {
+      name: 'daemon-below-admin-client-keycenter-cli',
+      severity: 'error',
+      from: { path: '^daemon/' },
+      to: { path: '^(admin|client|keycenter|cli|test|bench)/' },
+    },
+    {
+      name: 'admin-only-over-daemon-and-protocol',
+      severity: 'error',
+      from: { path: '^admin/' },
+      to: { path: '^(client|keycenter|cli|test|bench)/' },
+    },
+    {
+      name: 'client-speaks-only-protocol',
+      comment: 'The SDK applications embed must not pull in server code.',
+      severity: 'error',
+      from: { path: '^client/' },
+      to: { path: '^(daemon|admin|keycenter|cli|test|bench)/' },
+    },
+    {
+      name: 'keycenter-only-over-protocol',
+      severity: 'error',
+      from: { path: '^keycenter/' },
+      to: { path: '^(daemon|admin|client|cli|test|bench)/' },
+    },
+    {
+      name: 'production-code-never-imports-tests',
+      severity: 'error',
+      from: { path: '^(protocol|daemon|admin|client|keycenter|cli)/', pathNot: '\\.test\\.ts$' },
+      to: { path: '(^test/|\\.test\\.ts$|^bench/)' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};

@@ -1,0 +1,30 @@
+// The `floe` command: dispatches to one module per subcommand.
+// Each subcommand module exports `run(argv): Promise<number>` (the exit code).
+import process from 'node:process';
+
+type Command = { summary: string; load: () => Promise<{ run: (argv: string[]) => Promise<number> }> };
+
+/** Every subcommand of `floe`, in the order `floe help` lists them. */
+const commands: Record<string, Command> = {
+  // Subcommands register here, e.g.:
+  // lockcode: { summary: "print this server's lock code", load: () => import('./lockcode.ts') },
+};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
+  return ['usage: floe <command> [options]', '', 'commands:', ...lines].join('\n');
+}
+
+const [name, ...rest] = process.argv.slice(2);
+if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+  process.stdout.write(`${usage()}\n`);
+  process.exitCode = name === undefined ? 2 : 0;
+} else {
+  const command = commands[name];
+  if (command === undefined) {
+    process.stderr.write(`BAD_REQUEST: unknown command "${name}"\n${usage()}\n`);
+    process.exitCode = 2;
+  } else {
+    process.exitCode = await (await command.load()).run(rest);
+  }
+}

@@ -1,0 +1,3 @@
+// Floe's Raft core: pure, deterministic, driven through step/tick/ready/advance.
+export * from './types.ts';
+export { createRaftNode } from './raft.ts';

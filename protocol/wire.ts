@@ -1,0 +1,157 @@
+// The client protocol: JSON text frames over one WebSocket per client.
+// One source of truth for both sides: the daemon validates every incoming
+// frame with these schemas, the SDK builds its frames from the same types.
+// docs/protocol.md describes every message, field and error code.
+import { z } from 'zod';
+import { featureNameSchema, productVersionSchema } from './license-payload.ts';
+
+/** The protocol version a client states in `hello`. */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest frame a server accepts, bytes; bigger frames close the socket (1009). */
+export const FRAME_BYTES_MAX = 16 * 1024;
+
+/** Client-chosen id for an idempotent request: a UUID or any 8–64 char token. */
+export const requestIdSchema = z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/);
+
+/** A client's stable identity across reconnects (a UUID it keeps). */
+export const clientIdSchema = z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/);
+
+const shortText = z.string().min(1).max(128);
+const frameId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+export const helloRequestSchema = z
+  .object({
+    id: frameId,
+    type: z.literal('hello'),
+    protocol: z.number().int(),
+    clientId: clientIdSchema,
+    user: shortText,
+    host: shortText,
+    app: shortText,
+    /** Resume this session (after a reconnect or a failover) instead of opening a new one. */
+    sessionId: z.string().min(1).max(64).optional(),
+  })
+  .strict();
+
+export const checkoutRequestSchema = z
+  .object({
+    id: frameId,
+    type: z.literal('checkout'),
+    requestId: requestIdSchema,
+    feature: featureNameSchema,
+    /** Lowest version acceptable; any licensed version ≥ it serves. Absent: any version. */
+    version: productVersionSchema.optional(),
+    count: z.number().int().min(1).max(1000).default(1),
+    /** Queue when no seat is free, instead of answering NO_SEATS. */
+    wait: z.boolean().default(false),
+    /** `ms`: how long to stay queued before QUEUE_TIMEOUT; server default when absent. */
+    waitMs: z.number().int().min(0).max(24 * 3600 * 1000).optional(),
+  })
+  .strict();
+
+export const checkinRequestSchema = z
+  .object({
+    id: frameId,
+    type: z.literal('checkin'),
+    requestId: requestIdSchema,
+    leaseId: z.string().min(1).max(64),
+  })
+  .strict();
+
+/** Cancels a queued checkout (identified by its requestId). */
+export const cancelRequestSchema = z
+  .object({ id: frameId, type: z.literal('cancel'), requestId: requestIdSchema })
+  .strict();
+
+export const heartbeatRequestSchema = z.object({ id: frameId, type: z.literal('heartbeat') }).strict();
+
+export const statusRequestSchema = z.object({ id: frameId, type: z.literal('status') }).strict();
+
+/** Every request a client may send; anything else is BAD_REQUEST. */
+export const clientRequestSchema = z.discriminatedUnion('type', [
+  helloRequestSchema,
+  checkoutRequestSchema,
+  checkinRequestSchema,
+  cancelRequestSchema,
+  heartbeatRequestSchema,
+  statusRequestSchema,
+]);
+
+export type HelloRequest = z.infer<typeof helloRequestSchema>;
+export type CheckoutRequest = z.infer<typeof checkoutRequestSchema>;
+export type CheckinRequest = z.infer<typeof checkinRequestSchema>;
+export type CancelRequest = z.infer<typeof cancelRequestSchema>;
+export type HeartbeatRequest = z.infer<typeof heartbeatRequestSchema>;
+export type StatusRequest = z.infer<typeof statusRequestSchema>;
+export type ClientRequest = z.infer<typeof clientRequestSchema>;
+/** A request as the SDK writes it (defaults may be omitted). */
+export type ClientRequestInput = z.input<typeof clientRequestSchema>;
+
+/**
+ * Every error code the client protocol uses. Stable: clients switch on them.
+ * The meaning of each is in docs/protocol.md.
+ */
+export const wireErrorCodes = [
+  'BAD_REQUEST',
+  'UNSUPPORTED_PROTOCOL',
+  'HELLO_REQUIRED',
+  'FRAME_TOO_LARGE',
+  'RATE_LIMITED',
+  'UNAVAILABLE',
+  'SESSION_NOT_FOUND',
+  'NO_SEATS',
+  'UNKNOWN_FEATURE',
+  'LEASE_NOT_FOUND',
+  'NOT_AUTHORIZED_USER',
+  'QUEUE_FULL',
+  'QUEUE_TIMEOUT',
+  'LIMIT_REACHED',
+  'INTERNAL',
+] as const;
+
+export type WireErrorCode = (typeof wireErrorCodes)[number] | (string & {});
+
+export interface WireError {
+  readonly code: WireErrorCode;
+  readonly message: string;
+}
+
+/** A lease as the client sees it. */
+export interface LeaseInfo {
+  readonly leaseId: string;
+  readonly feature: string;
+  readonly version: string;
+  readonly count: number;
+  /** ms since the Unix epoch (leader's clock) after which the seat is lost without a heartbeat. */
+  readonly expiresAt: number;
+  /** Strictly increasing per grant (the log index): lets a resource guard reject a stale holder. */
+  readonly fencingToken: number;
+}
+
+export type HelloReply = {
+  readonly sessionId: string;
+  readonly resumed: boolean;
+  readonly heartbeatMs: number;
+  readonly leaseTtlMs: number;
+  /** Client URLs of every node of the cluster, for failover. */
+  readonly servers: readonly string[];
+  /** Leases the resumed session still holds. */
+  readonly leases: readonly LeaseInfo[];
+};
+
+export type CheckoutReply =
+  | ({ readonly queued: false } & LeaseInfo)
+  | { readonly queued: true; readonly requestId: string; readonly position: number };
+
+/** A reply frame: `id` echoes the request's. */
+export type ServerReply =
+  | ({ readonly id: number; readonly ok: true } & Record<string, unknown>)
+  | { readonly id: number; readonly ok: false; readonly error: WireError };
+
+/** Frames the server sends unasked (no `id`). */
+export type ServerPush =
+  | ({ readonly type: 'granted'; readonly requestId: string } & LeaseInfo)
+  | { readonly type: 'queue'; readonly requestId: string; readonly feature: string; readonly position: number }
+  | { readonly type: 'queue-timeout'; readonly requestId: string; readonly feature: string; readonly error: WireError }
+  | { readonly type: 'revoked'; readonly leaseId: string; readonly feature: string; readonly reason: string; readonly code: string };

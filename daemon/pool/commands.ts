@@ -1,0 +1,170 @@
+// The commands of the seat-pool state machine: the only way pool state changes.
+// Each is a plain JSON-serialisable object that travels in the Raft log and is
+// applied, in log order, on every node. Time enters only as `at`, stamped by
+// the leader; every deadline (lease expiry, queue timeout, linger) is computed
+// from it and from durations carried in the command, never from node config.
+import type { LicensePayload } from '../../protocol/license-payload.ts';
+
+/**
+ * Fields every command carries.
+ * `at`: the leader's time in ms since the Unix epoch. The state machine never
+ * moves backwards: an `at` below the last applied one is treated as that one.
+ */
+export interface CommandBase {
+  readonly at: number;
+}
+
+/** Install an already-verified license key: its seats join the pools of its features at `version`. */
+export interface LicenseInstallCommand extends CommandBase {
+  readonly type: 'license-install';
+  readonly license: LicensePayload;
+}
+
+/** Remove an installed license; leases beyond the remaining capacity are revoked (newest first). */
+export interface LicenseRemoveCommand extends CommandBase {
+  readonly type: 'license-remove';
+  readonly licenseId: string;
+}
+
+/**
+ * Open a client session. `sessionId` is chosen by the daemon (unique).
+ * `sessionTtlMs`: the session closes itself (releasing its leases, as on
+ * session-close) when not renewed for this long.
+ */
+export interface SessionOpenCommand extends CommandBase {
+  readonly type: 'session-open';
+  readonly sessionId: string;
+  /** Stable identity of the client installation; the key of remembered request results. */
+  readonly clientId: string;
+  readonly user: string;
+  readonly host: string;
+  readonly app: string;
+  readonly sessionTtlMs: number;
+}
+
+/**
+ * Close a session: each of its leases is checked in (linger applies, as for a
+ * checkin), and each of its queued checkouts leaves its queue.
+ */
+export interface SessionCloseCommand extends CommandBase {
+  readonly type: 'session-close';
+  readonly sessionId: string;
+}
+
+/**
+ * Ask for `count` seats of `feature`. Any pool of the feature whose version is
+ * at least `version` may serve (a v30 seat serves a v29 client); the lowest
+ * such version that can is chosen. Without `version`, any version serves.
+ * With `wait`, a checkout that finds no seat joins the FIFO queue of the
+ * lowest eligible concurrent pool and waits at most `waitMs`.
+ * A retry with the same (clientId, requestId) returns the first answer.
+ */
+export interface CheckoutCommand extends CommandBase {
+  readonly type: 'checkout';
+  readonly sessionId: string;
+  readonly requestId: string;
+  readonly feature: string;
+  readonly version?: string;
+  /** Seats wanted, an integer ≥ 1 (1 in authorized-user pools). */
+  readonly count: number;
+  readonly wait: boolean;
+  /** `ms`: the lease expires this long after its grant unless renewed. */
+  readonly leaseTtlMs: number;
+  /** `ms`: how long a queued checkout waits before it gives up; ignored without `wait`. */
+  readonly waitMs: number;
+}
+
+/** Give back a lease. The seat stays held for the pool's linger time, if any. Idempotent by requestId. */
+export interface CheckinCommand extends CommandBase {
+  readonly type: 'checkin';
+  readonly sessionId: string;
+  readonly requestId: string;
+  readonly leaseId: string;
+}
+
+/** Withdraw a queued checkout (its requestId) before it is granted. */
+export interface CheckoutCancelCommand extends CommandBase {
+  readonly type: 'checkout-cancel';
+  readonly sessionId: string;
+  readonly requestId: string;
+}
+
+/**
+ * Keep leases alive: each lease in `leaseIds`, and each session in
+ * `sessionIds` with every one of its leases, now expires no earlier than
+ * `at + leaseTtlMs` (a session's own deadline moves the same way). Unknown ids
+ * are reported, not fatal. The daemon batches client heartbeats into one renew.
+ */
+export interface RenewCommand extends CommandBase {
+  readonly type: 'renew';
+  readonly leaseIds: readonly string[];
+  readonly sessionIds: readonly string[];
+  readonly leaseTtlMs: number;
+}
+
+/**
+ * Expire everything whose deadline ≤ `at`: leases (revoked, reason
+ * `lease-expired`), lingering seats, queued checkouts past their wait,
+ * sessions not renewed. The daemon's reaper proposes it at `nextDeadlineMs()`.
+ */
+export interface ExpireCommand extends CommandBase {
+  readonly type: 'expire';
+}
+
+/** An admin frees a seat: the lease ends now (no linger); its holder is told `reason`. */
+export interface ForceCheckinCommand extends CommandBase {
+  readonly type: 'force-checkin';
+  readonly leaseId: string;
+  /** Free text from the admin, at most 200 characters are kept. */
+  readonly reason: string;
+}
+
+/**
+ * Authorized-user model: the pool's named users, replacing the previous list.
+ * At most the pool's seat count. Leases of users no longer named are revoked.
+ */
+export interface UsersAssignCommand extends CommandBase {
+  readonly type: 'users-assign';
+  readonly feature: string;
+  readonly version: string;
+  readonly users: readonly string[];
+}
+
+/**
+ * Pool settings chosen by the admin. `lingerMsMax`: the cap on the keys'
+ * linger time for this pool (`ms`); the default is no cap beyond the keys'.
+ */
+export interface PoolConfigureCommand extends CommandBase {
+  readonly type: 'pool-configure';
+  readonly feature: string;
+  readonly version: string;
+  readonly lingerMsMax: number;
+}
+
+/**
+ * A new leader's grace period: every held lease, session and queued checkout
+ * now expires no earlier than `at + graceMs`. Lingering seats are not extended.
+ */
+export interface GraceCommand extends CommandBase {
+  readonly type: 'grace';
+  readonly graceMs: number;
+}
+
+/** Every command of the seat-pool state machine, a union on `type`. */
+export type PoolCommand =
+  | LicenseInstallCommand
+  | LicenseRemoveCommand
+  | SessionOpenCommand
+  | SessionCloseCommand
+  | CheckoutCommand
+  | CheckinCommand
+  | CheckoutCancelCommand
+  | RenewCommand
+  | ExpireCommand
+  | ForceCheckinCommand
+  | UsersAssignCommand
+  | PoolConfigureCommand
+  | GraceCommand;
+
+/** The `type` of every command. */
+export type PoolCommandType = PoolCommand['type'];

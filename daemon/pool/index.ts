@@ -1,0 +1,49 @@
+// daemon/pool: the seat-pool state machine. Pure and deterministic: every
+// licensing rule lives here; time comes in each command's `at`.
+export { apply } from './apply.ts';
+export type {
+  CheckinCommand,
+  CheckoutCancelCommand,
+  CheckoutCommand,
+  CommandBase,
+  ExpireCommand,
+  ForceCheckinCommand,
+  GraceCommand,
+  LicenseInstallCommand,
+  LicenseRemoveCommand,
+  PoolCommand,
+  PoolCommandType,
+  PoolConfigureCommand,
+  RenewCommand,
+  SessionCloseCommand,
+  SessionOpenCommand,
+  UsersAssignCommand,
+} from './commands.ts';
+export { POOL_ERROR_CODES, type PoolErrorCode } from './error-codes.ts';
+export { checkInvariants } from './invariants.ts';
+export { POOL_LIMITS_DEFAULT, type PoolLimits } from './limits.ts';
+export { createPoolState, type PoolState } from './pool-state.ts';
+export {
+  listLeases,
+  listLicenses,
+  listPools,
+  listSessions,
+  nextDeadlineMs,
+  queuePosition,
+  type LeaseView,
+  type LicenseView,
+  type PoolView,
+  type SessionView,
+} from './queries.ts';
+export type {
+  ApplyResult,
+  DequeueReason,
+  LeaseGrant,
+  PoolError,
+  PoolEvent,
+  PoolOk,
+  PoolReply,
+  RevokeReason,
+  UsageKind,
+} from './results.ts';
+export { decodeSnapshot, encodeSnapshot } from './snapshot.ts';

@@ -1,0 +1,41 @@
+// The named maximum of every collection in the pool state (TIGER_STYLE: put a
+// limit on everything). Limits are chosen when the state is created and travel
+// in its snapshot, so every replica enforces the same ones.
+
+/** Every maximum of the pool state. */
+export interface PoolLimits {
+  /** Installed licenses. */
+  readonly licensesMax: number;
+  /** Pools (feature × version). */
+  readonly poolsMax: number;
+  /** Open sessions. */
+  readonly sessionsMax: number;
+  /** Leases (held or lingering) in one pool. */
+  readonly leasesPerPoolMax: number;
+  /** Leases plus queued checkouts of one session. */
+  readonly leasesPerSessionMax: number;
+  /** Waiters in one pool's queue. */
+  readonly queueLengthMax: number;
+  /** Remembered request results per client (older ones are forgotten). */
+  readonly requestsPerClientRememberedMax: number;
+  /** Clients whose request results are remembered (the least recently active is forgotten). */
+  readonly clientsRememberedMax: number;
+  /** Lease and session ids in one renew command. */
+  readonly renewIdsMax: number;
+  /** `ms`: longest lease ttl, queue wait, session ttl or grace. */
+  readonly durationMsMax: number;
+}
+
+/** Defaults sized for a site of tens of thousands of seats. */
+export const POOL_LIMITS_DEFAULT: PoolLimits = {
+  licensesMax: 1_000,
+  poolsMax: 1_000,
+  sessionsMax: 250_000,
+  leasesPerPoolMax: 250_000,
+  leasesPerSessionMax: 1_000,
+  queueLengthMax: 10_000,
+  requestsPerClientRememberedMax: 8,
+  clientsRememberedMax: 250_000,
+  renewIdsMax: 100_000,
+  durationMsMax: 7 * 24 * 3600 * 1000,
+};

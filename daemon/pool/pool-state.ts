@@ -1,0 +1,156 @@
+// The in-memory state of the seat-pool state machine. Only `apply` changes it;
+// the daemon reads it through the queries in queries.ts and persists it
+// through snapshot.ts. Every Map here iterates in insertion order, which is a
+// function of the applied commands alone, so replicas stay byte-identical.
+import type { LicenseModel, LicensePayload } from '../../protocol/license-payload.ts';
+import { DeadlineHeap } from './deadline-heap.ts';
+import { POOL_LIMITS_DEFAULT, type PoolLimits } from './limits.ts';
+import type { PoolReply } from './results.ts';
+
+/** An installed license key. */
+export interface License {
+  readonly payload: LicensePayload;
+  /** `ms`: `at` of its install command. */
+  readonly installedAt: number;
+  /** Keys of the pools it adds seats to. */
+  readonly poolKeys: readonly string[];
+}
+
+/** A client session. */
+export interface Session {
+  readonly id: string;
+  readonly clientId: string;
+  readonly user: string;
+  readonly host: string;
+  readonly app: string;
+  readonly openedAt: number;
+  /** `ms`: the session closes itself then unless renewed. */
+  deadlineMs: number;
+  readonly seq: number;
+  heapIndex: number;
+  /** Its held leases (not lingering ones), oldest first. */
+  readonly leases: Set<Lease>;
+  /** Its queued checkouts by requestId, oldest first. */
+  readonly waiters: Map<string, Waiter>;
+}
+
+/** A lease: seats held by a session, or lingering after its checkin. */
+export interface Lease {
+  readonly id: string;
+  /** Grant order; larger is newer. */
+  readonly seq: number;
+  readonly pool: Pool;
+  readonly sessionId: string;
+  readonly clientId: string;
+  readonly user: string;
+  readonly host: string;
+  readonly count: number;
+  readonly checkedOutAt: number;
+  readonly fencingToken: number;
+  /** `ms`: expiry of a held lease, or end of a lingering one. */
+  deadlineMs: number;
+  heapIndex: number;
+  /** 0 while held; once checked in and lingering, the order it began to linger (> 0). */
+  lingerSeq: number;
+}
+
+/** A queued checkout. */
+export interface Waiter {
+  readonly requestId: string;
+  readonly session: Session;
+  readonly pool: Pool;
+  readonly count: number;
+  readonly leaseTtlMs: number;
+  readonly enqueuedAt: number;
+  /** `ms`: the wait ends then unless granted. */
+  deadlineMs: number;
+  readonly seq: number;
+  heapIndex: number;
+}
+
+/** Seats of one feature at one version, from every key that grants them. */
+export interface Pool {
+  /** `${feature}@${version}`. */
+  readonly key: string;
+  readonly feature: string;
+  readonly version: string;
+  /** The version's dot-separated integers, for ordering. */
+  readonly versionParts: readonly number[];
+  readonly model: LicenseModel;
+  /** Installed licenses granting it, in install order. */
+  readonly licenseIds: string[];
+  /** Seats of the keys in force now (notBefore ≤ now < expiresAt). */
+  seatsTotal: number;
+  /**
+   * Seats held: concurrent, the counts of its leases (held and lingering);
+   * authorized-user, the named users holding at least one lease.
+   * Invariant: seatsInUse ≤ seatsTotal after every command.
+   */
+  seatsInUse: number;
+  /** `ms`: linger of a checked-in seat: the keys' longest, capped by lingerMsMax. */
+  lingerMs: number;
+  /** `ms`: admin's cap on linger (pool-configure). */
+  lingerMsMax: number;
+  /** Hosts from which one named user may hold the seat at once: the keys' largest. */
+  hostsPerUserMax: number;
+  /** Leases, held and lingering, oldest grant first. */
+  readonly leases: Set<Lease>;
+  /** Lingering leases by `${user}\n${host}`, oldest linger first. */
+  readonly lingering: Map<string, Lease[]>;
+  /** FIFO of queued checkouts; the head is index 0. Concurrent pools only. */
+  readonly queue: Waiter[];
+  /** Named users (authorized-user model), in assignment order. Invariant: size ≤ seatsTotal. */
+  readonly users: Set<string>;
+  /** Authorized-user: per named user holding seats, leases per host. */
+  readonly userHosts: Map<string, Map<string, number>>;
+}
+
+/** The whole state. Create with `createPoolState`, change only with `apply`. */
+export interface PoolState {
+  readonly limits: PoolLimits;
+  /** Log index of the last applied command; 0 before any. */
+  appliedIndex: number;
+  /** `ms`: the largest `at` applied so far. */
+  nowMs: number;
+  /** Next unique sequence number (leases, sessions, waiters, lingers). */
+  nextSeq: number;
+  readonly licenses: Map<string, License>;
+  readonly pools: Map<string, Pool>;
+  /** Pools of each feature, by ascending version. */
+  readonly poolsByFeature: Map<string, Pool[]>;
+  readonly sessions: Map<string, Session>;
+  /** Every lease, held and lingering, by id. */
+  readonly leases: Map<string, Lease>;
+  readonly leaseDeadlines: DeadlineHeap<Lease>;
+  readonly waiterDeadlines: DeadlineHeap<Waiter>;
+  readonly sessionDeadlines: DeadlineHeap<Session>;
+  /** `ms`: the next notBefore or expiresAt of an installed key after nowMs; Infinity when none. */
+  licenseTransitionAtMs: number;
+  /** Results of each client's latest requests: clientId → requestId → reply, least recent first. */
+  readonly remembered: Map<string, Map<string, PoolReply>>;
+}
+
+/** A fresh, empty state. `limits` override POOL_LIMITS_DEFAULT; every replica must use the same. */
+export function createPoolState(limits: Partial<PoolLimits> = {}): PoolState {
+  return {
+    limits: { ...POOL_LIMITS_DEFAULT, ...limits },
+    appliedIndex: 0,
+    nowMs: 0,
+    nextSeq: 1,
+    licenses: new Map(),
+    pools: new Map(),
+    poolsByFeature: new Map(),
+    sessions: new Map(),
+    leases: new Map(),
+    leaseDeadlines: new DeadlineHeap(),
+    waiterDeadlines: new DeadlineHeap(),
+    sessionDeadlines: new DeadlineHeap(),
+    licenseTransitionAtMs: Number.POSITIVE_INFINITY,
+    remembered: new Map(),
+  };
+}
+
+/** The key of a pool in `PoolState.pools`. */
+export function poolKey(feature: string, version: string): string {
+  return `${feature}@${version}`;
+}

@@ -1,0 +1,164 @@
+// Read-model queries for the admin API and the daemon's reaper: pure functions
+// over the state, never changing it. Lists come in a stable order.
+import type { LicenseModel, LicensePayload } from '../../protocol/license-payload.ts';
+import type { PoolState } from './pool-state.ts';
+
+/** One pool, as GET /pools shows it. */
+export interface PoolView {
+  readonly feature: string;
+  readonly version: string;
+  readonly model: LicenseModel;
+  readonly seatsTotal: number;
+  readonly seatsInUse: number;
+  readonly queued: number;
+  /** `ms`: linger of a checked-in seat. */
+  readonly lingerMs: number;
+  /** Authorized-user model: the named users; empty otherwise. */
+  readonly users: readonly string[];
+}
+
+/** One lease, as GET /leases shows it. */
+export interface LeaseView {
+  readonly leaseId: string;
+  readonly feature: string;
+  readonly version: string;
+  readonly count: number;
+  readonly user: string;
+  readonly host: string;
+  readonly clientId: string;
+  readonly sessionId: string;
+  /** `ms` since the epoch. */
+  readonly checkedOutAt: number;
+  /** `ms` since the epoch: expiry of a held lease, end of a lingering one. */
+  readonly expiresAt: number;
+  /** Checked in, held for its last user until expiresAt. */
+  readonly lingering: boolean;
+  readonly fencingToken: number;
+}
+
+/** One installed license. */
+export interface LicenseView {
+  readonly licenseId: string;
+  readonly payload: LicensePayload;
+  readonly installedAt: number;
+  /** 'pending' before notBefore, 'active', 'expired' after expiresAt. */
+  readonly status: 'pending' | 'active' | 'expired';
+  readonly features: readonly string[];
+}
+
+/** One open session. */
+export interface SessionView {
+  readonly sessionId: string;
+  readonly clientId: string;
+  readonly user: string;
+  readonly host: string;
+  readonly app: string;
+  readonly openedAt: number;
+  readonly expiresAt: number;
+  readonly leaseCount: number;
+  readonly queuedCount: number;
+}
+
+/** Every pool, by feature then ascending version. */
+export function listPools(state: PoolState): PoolView[] {
+  const out: PoolView[] = [];
+  const features = [...state.poolsByFeature.keys()].sort();
+  for (const f of features) {
+    for (const p of state.poolsByFeature.get(f) ?? []) {
+      out.push({
+        feature: p.feature,
+        version: p.version,
+        model: p.model,
+        seatsTotal: p.seatsTotal,
+        seatsInUse: p.seatsInUse,
+        queued: p.queue.length,
+        lingerMs: p.lingerMs,
+        users: [...p.users],
+      });
+    }
+  }
+  return out;
+}
+
+/** Every lease (held and lingering), oldest grant first; only `feature`'s when given. */
+export function listLeases(state: PoolState, feature?: string): LeaseView[] {
+  const out: LeaseView[] = [];
+  for (const l of state.leases.values()) {
+    if (feature !== undefined && l.pool.feature !== feature) continue;
+    out.push({
+      leaseId: l.id,
+      feature: l.pool.feature,
+      version: l.pool.version,
+      count: l.count,
+      user: l.user,
+      host: l.host,
+      clientId: l.clientId,
+      sessionId: l.sessionId,
+      checkedOutAt: l.checkedOutAt,
+      expiresAt: l.deadlineMs,
+      lingering: l.lingerSeq > 0,
+      fencingToken: l.fencingToken,
+    });
+  }
+  return out;
+}
+
+/** Every installed license, in install order. */
+export function listLicenses(state: PoolState): LicenseView[] {
+  const out: LicenseView[] = [];
+  const now = state.nowMs;
+  for (const l of state.licenses.values()) {
+    const p = l.payload;
+    const status = now < p.notBefore ? 'pending' : p.expiresAt !== undefined && now >= p.expiresAt ? 'expired' : 'active';
+    out.push({
+      licenseId: p.licenseId,
+      payload: p,
+      installedAt: l.installedAt,
+      status,
+      features: [...new Set(l.poolKeys.map((k) => state.pools.get(k)?.feature ?? k))],
+    });
+  }
+  return out;
+}
+
+/** Every open session, in opening order. */
+export function listSessions(state: PoolState): SessionView[] {
+  const out: SessionView[] = [];
+  for (const s of state.sessions.values()) {
+    out.push({
+      sessionId: s.id,
+      clientId: s.clientId,
+      user: s.user,
+      host: s.host,
+      app: s.app,
+      openedAt: s.openedAt,
+      expiresAt: s.deadlineMs,
+      leaseCount: s.leases.size,
+      queuedCount: s.waiters.size,
+    });
+  }
+  return out;
+}
+
+/**
+ * `ms` since the epoch of the earliest pending deadline: a lease expiry, a
+ * linger end, a queue wait's end, a session expiry or a key's notBefore or
+ * expiresAt. Infinity when nothing is pending. The reaper proposes `expire`
+ * with `at` ≥ this.
+ */
+export function nextDeadlineMs(state: PoolState): number {
+  let t = state.licenseTransitionAtMs;
+  const l = state.leaseDeadlines.peek();
+  if (l !== undefined && l.deadlineMs < t) t = l.deadlineMs;
+  const w = state.waiterDeadlines.peek();
+  if (w !== undefined && w.deadlineMs < t) t = w.deadlineMs;
+  const s = state.sessionDeadlines.peek();
+  if (s !== undefined && s.deadlineMs < t) t = s.deadlineMs;
+  return t;
+}
+
+/** Queue position (1 = head) of a session's queued checkout, or 0 when it is not queued. */
+export function queuePosition(state: PoolState, sessionId: string, requestId: string): number {
+  const w = state.sessions.get(sessionId)?.waiters.get(requestId);
+  return w === undefined ? 0 : w.pool.queue.indexOf(w) + 1;
+}

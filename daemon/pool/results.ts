@@ -1,0 +1,162 @@
+// What applying a command yields: the reply to its proposer, and the events
+// the daemon pushes to other clients and writes to the usage table. Every node
+// computes the same result for the same log entry, so any node can answer.
+import type { PoolErrorCode } from './error-codes.ts';
+
+/** A granted lease, as its holder is told. */
+export interface LeaseGrant {
+  readonly leaseId: string;
+  readonly feature: string;
+  /** Version of the pool that serves it (may be above the version asked for). */
+  readonly version: string;
+  readonly count: number;
+  /** `ms` since the epoch: the lease ends then unless renewed. */
+  readonly expiresAt: number;
+  /** Log index of the command that granted it; grows with every grant. */
+  readonly fencingToken: number;
+}
+
+/** A refused command: nothing changed except time-driven license transitions. */
+export interface PoolError {
+  readonly ok: false;
+  readonly code: PoolErrorCode;
+  /** Human sentence. */
+  readonly message: string;
+}
+
+/** Direct answers, a union on `type`. */
+export type PoolOk =
+  | { readonly ok: true; readonly type: 'granted'; readonly lease: LeaseGrant }
+  | {
+      readonly ok: true;
+      readonly type: 'queued';
+      readonly feature: string;
+      readonly version: string;
+      /** 1 is the head of the queue. */
+      readonly position: number;
+      /** `ms` since the epoch: the wait ends then unless granted. */
+      readonly waitUntilMs: number;
+    }
+  | {
+      readonly ok: true;
+      readonly type: 'checked-in';
+      readonly leaseId: string;
+      /** `ms` since the epoch until which the seat lingers for its last user; equals `at` when it does not. */
+      readonly lingerUntilMs: number;
+    }
+  | { readonly ok: true; readonly type: 'checkout-cancelled'; readonly requestId: string }
+  | {
+      readonly ok: true;
+      readonly type: 'renewed';
+      /** Leases whose deadline moved. */
+      readonly leaseCount: number;
+      readonly expiresAt: number;
+      readonly unknownLeaseIds: readonly string[];
+      readonly unknownSessionIds: readonly string[];
+    }
+  | {
+      readonly ok: true;
+      readonly type: 'expired';
+      readonly leaseCount: number;
+      readonly lingerCount: number;
+      readonly waiterCount: number;
+      readonly sessionCount: number;
+    }
+  | {
+      readonly ok: true;
+      readonly type: 'license-installed';
+      readonly licenseId: string;
+      readonly pools: readonly { readonly feature: string; readonly version: string }[];
+    }
+  | { readonly ok: true; readonly type: 'license-removed'; readonly licenseId: string }
+  | { readonly ok: true; readonly type: 'session-opened'; readonly sessionId: string }
+  | { readonly ok: true; readonly type: 'session-closed'; readonly sessionId: string; readonly leaseCount: number }
+  | { readonly ok: true; readonly type: 'force-checked-in'; readonly leaseId: string }
+  | { readonly ok: true; readonly type: 'users-assigned'; readonly feature: string; readonly version: string; readonly userCount: number }
+  | { readonly ok: true; readonly type: 'pool-configured'; readonly feature: string; readonly version: string }
+  | { readonly ok: true; readonly type: 'grace'; readonly untilMs: number };
+
+/** The direct answer to a command's proposer. */
+export type PoolReply = PoolOk | PoolError;
+
+/** Why a lease ended without its holder's checkin. */
+export type RevokeReason =
+  | 'lease-expired'
+  | 'force-checkin'
+  | 'license-removed'
+  | 'license-expired'
+  | 'user-unassigned';
+
+/** Why a queued checkout left its queue without a grant. */
+export type DequeueReason = 'wait-timeout' | 'session-closed' | 'cancelled' | 'pool-removed';
+
+/** Usage kinds for the reports table. */
+export type UsageKind = 'checkout' | 'checkin' | 'denial' | 'expiry' | 'queue-wait';
+
+/** Something other clients (or the reports table) must hear about; a union on `kind`. */
+export type PoolEvent =
+  | {
+      /** A queued checkout got its seats; its remembered result is now this grant. */
+      readonly kind: 'granted';
+      readonly clientId: string;
+      readonly sessionId: string;
+      readonly requestId: string;
+      readonly lease: LeaseGrant;
+    }
+  | {
+      /** A waiter's queue position changed (1 is the head). */
+      readonly kind: 'queue';
+      readonly clientId: string;
+      readonly sessionId: string;
+      readonly requestId: string;
+      readonly feature: string;
+      readonly version: string;
+      readonly position: number;
+    }
+  | {
+      /** A waiter left its queue without a grant. */
+      readonly kind: 'dequeued';
+      readonly clientId: string;
+      readonly sessionId: string;
+      readonly requestId: string;
+      readonly feature: string;
+      readonly version: string;
+      readonly reason: DequeueReason;
+    }
+  | {
+      /** A lease ended without its holder's checkin. */
+      readonly kind: 'revoked';
+      readonly leaseId: string;
+      readonly clientId: string;
+      readonly sessionId: string;
+      readonly feature: string;
+      readonly version: string;
+      readonly reason: RevokeReason;
+      /** Human sentence for the client (for force-checkin, includes the admin's reason). */
+      readonly message: string;
+    }
+  | {
+      /** A row for the usage reports table. */
+      readonly kind: 'usage';
+      readonly usage: UsageKind;
+      readonly at: number;
+      readonly feature: string;
+      /** Pool version; for a denial, the version asked for ('' when none). */
+      readonly version: string;
+      readonly user: string;
+      readonly host: string;
+      readonly clientId: string;
+      readonly count: number;
+      /** The lease concerned ('' for denial and queue-wait). */
+      readonly leaseId: string;
+      /** `ms` a queue-wait lasted (until its grant or its end); 0 for other kinds. */
+      readonly waitedMs: number;
+      /** For a denial, the error code; '' otherwise. */
+      readonly code: string;
+    };
+
+/** What `apply` returns. `events` may be a shared empty array: never mutate it. */
+export interface ApplyResult {
+  readonly reply: PoolReply;
+  readonly events: readonly PoolEvent[];
+}

@@ -197,7 +197,11 @@ export interface WritableStorage extends Storage {
   applySnapshot(snapshot: Snapshot): void;
   /** Records a snapshot of the application at `index` (≤ lastIndex); does not compact. */
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot;
-  /** Discards entries before `index` (keeps `index`). */
+  /**
+   * Discards entries before `index` (keeps `index` as the log's base: its term
+   * stays readable and firstIndex() becomes index + 1, as in etcd). Compacting
+   * an already compacted index does nothing.
+   */
   compact(index: number): void;
 }
 

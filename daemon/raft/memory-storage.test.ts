@@ -1,8 +1,7 @@
+// MemoryStorage's own behaviour; the shared storage contract runs against it
+// in test/contract/memory-storage.contract.test.ts.
 import { describe, expect, it } from 'vitest';
-import { storageContract } from '../../test/contract/storage-contract.ts';
 import { MemoryStorage } from './memory-storage.ts';
-
-storageContract('MemoryStorage', () => new MemoryStorage());
 
 describe('MemoryStorage', () => {
   it('a storage built with a membership starts with a snapshot at index 0 carrying it', () => {

@@ -1,0 +1,7 @@
+// protocol/: what every layer shares. One entry point; import from here.
+export * from './base64url.ts';
+export * from './friendly-code.ts';
+export * from './license-key.ts';
+export * from './license-payload.ts';
+export * from './lock-code.ts';
+export * from './wire.ts';

@@ -1,17 +1,551 @@
-// apply(state, command, index): the seat-pool state machine's one transition.
-import type { PoolCommand } from './commands.ts';
-import type { PoolState } from './pool-state.ts';
-import type { ApplyResult } from './results.ts';
+// apply(state, command, index): the seat-pool state machine's one transition,
+// and the licensing rule of each command. Everything else in this folder is
+// the indexes those rules keep in step (seats.ts, capacity.ts).
+import { licenseFeatures } from '../../protocol/license-payload.ts';
+import { applyLicenseTransitions, nextLicenseTransition, refreshCapacity, revokeUserLeases } from './capacity.ts';
+import type {
+  CheckinCommand,
+  CheckoutCancelCommand,
+  CheckoutCommand,
+  ForceCheckinCommand,
+  GraceCommand,
+  LicenseInstallCommand,
+  LicenseRemoveCommand,
+  PoolCommand,
+  PoolConfigureCommand,
+  RenewCommand,
+  SessionCloseCommand,
+  SessionOpenCommand,
+  UsersAssignCommand,
+} from './commands.ts';
+import { POOL_ERROR_CODES, type PoolErrorCode } from './error-codes.ts';
+import { poolKey, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
+import type { ApplyResult, PoolError, PoolReply } from './results.ts';
+import {
+  checkinLease,
+  dequeue,
+  grantLease,
+  leaseGrant,
+  lingerKey,
+  recall,
+  releaseLease,
+  remember,
+  revokeLease,
+  serveQueue,
+  type Step,
+} from './seats.ts';
+import { compareVersions, parseVersion } from './version.ts';
+
+const NO_IDS: readonly string[] = Object.freeze([]);
+
+/** Longest admin reason kept in a revoke message, characters. */
+export const FORCE_REASON_CHARS_MAX = 200;
 
 /**
  * Applies `command`, the log entry at `index`, to `state` in place and returns
- * the reply to its proposer and the events for other clients.
- * `index`: the entry's Raft log index, > the previous applied index; it becomes
- * the fencing token of any lease granted by this command.
+ * the reply to its proposer and the events for other clients (in the order
+ * they happened). `index`: the entry's Raft log index, greater than the
+ * previous one applied; it becomes the fencing token of any lease granted by
+ * this command. A refused command changes nothing, except that time moves to
+ * its `at` and keys whose notBefore or expiresAt it crosses take effect.
  */
 export function apply(state: PoolState, command: PoolCommand, index: number): ApplyResult {
-  void state;
-  void command;
-  void index;
-  throw new Error('not implemented yet');
+  if (!(index > state.appliedIndex)) {
+    throw new Error(`pool: applied index ${index} does not follow ${state.appliedIndex}`);
+  }
+  state.appliedIndex = index;
+  // Time never moves backwards, whatever a new leader's clock says.
+  if (command.at > state.nowMs) state.nowMs = command.at;
+  const step: Step = { state, at: state.nowMs, index, events: [] };
+  if (step.at >= state.licenseTransitionAtMs) applyLicenseTransitions(step);
+  const reply = dispatch(step, command);
+  return { reply, events: step.events };
+}
+
+function dispatch(step: Step, c: PoolCommand): PoolReply {
+  switch (c.type) {
+    case 'checkout':
+      return checkout(step, c);
+    case 'checkin':
+      return checkin(step, c);
+    case 'renew':
+      return renew(step, c);
+    case 'expire':
+      return expire(step);
+    case 'checkout-cancel':
+      return checkoutCancel(step, c);
+    case 'session-open':
+      return sessionOpen(step, c);
+    case 'session-close':
+      return sessionClose(step, c);
+    case 'force-checkin':
+      return forceCheckin(step, c);
+    case 'license-install':
+      return licenseInstall(step, c);
+    case 'license-remove':
+      return licenseRemove(step, c);
+    case 'users-assign':
+      return usersAssign(step, c);
+    case 'pool-configure':
+      return poolConfigure(step, c);
+    case 'grace':
+      return grace(step, c);
+    default: {
+      const never: never = c;
+      throw new Error(`pool: unknown command ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+function fail(code: PoolErrorCode, message: string = POOL_ERROR_CODES[code]): PoolError {
+  return { ok: false, code, message };
+}
+
+/** A duration is an integer of ms in [min, durationMsMax]. */
+function durationValid(state: PoolState, ms: number, min: number): boolean {
+  return Number.isInteger(ms) && ms >= min && ms <= state.limits.durationMsMax;
+}
+
+function checkout(step: Step, c: CheckoutCommand): PoolReply {
+  const session = step.state.sessions.get(c.sessionId);
+  if (session === undefined) return fail('SESSION_NOT_FOUND');
+  const first = recall(step.state, session.clientId, c.requestId);
+  if (first !== undefined) return first;
+  const reply = checkoutRule(step, c, session);
+  if (!reply.ok) {
+    step.events.push({
+      kind: 'usage',
+      usage: 'denial',
+      at: step.at,
+      feature: c.feature,
+      version: c.version ?? '',
+      user: session.user,
+      host: session.host,
+      clientId: session.clientId,
+      count: c.count,
+      leaseId: '',
+      waitedMs: 0,
+      code: reply.code,
+    });
+  }
+  remember(step.state, session.clientId, c.requestId, reply);
+  return reply;
+}
+
+/**
+ * Pools of the feature whose version is at least the one asked for are tried
+ * in ascending version; the first that can serve does: a lingering seat of the
+ * same user and host is reclaimed, else free seats are taken (a concurrent
+ * pool with waiters serves them first). Failing all: with a concurrent pool
+ * among them, NO_SEATS or, with `wait`, the queue of the lowest one;
+ * otherwise the first authorized-user refusal.
+ */
+function checkoutRule(step: Step, c: CheckoutCommand, session: Session): PoolReply {
+  const state = step.state;
+  const count = c.count;
+  if (!Number.isInteger(count) || count < 1) return fail('COUNT_INVALID');
+  if (!durationValid(state, c.leaseTtlMs, 1) || (c.wait && !durationValid(state, c.waitMs, 0))) {
+    return fail('DURATION_INVALID');
+  }
+  const existing = session.waiters.get(c.requestId);
+  if (existing !== undefined) return queued(existing);
+  if (session.leases.size + session.waiters.size >= state.limits.leasesPerSessionMax) {
+    return fail('LEASES_PER_SESSION_LIMIT_REACHED');
+  }
+  const pools = state.poolsByFeature.get(c.feature);
+  if (pools === undefined) return fail('UNKNOWN_FEATURE');
+  const asked = c.version === undefined ? null : parseVersion(c.version);
+  if (asked === null && c.version !== undefined) return fail('VERSION_NOT_LICENSED');
+  let concurrent: Pool | undefined;
+  let refusal: PoolErrorCode | undefined;
+  const leasesMax = state.limits.leasesPerPoolMax;
+  for (const pool of pools) {
+    if (asked !== null && compareVersions(pool.versionParts, asked) < 0) continue;
+    if (pool.model === 'concurrent') {
+      concurrent ??= pool;
+      if (pool.lingering.size > 0) {
+        const list = pool.lingering.get(lingerKey(session.user, session.host));
+        const old = list?.find((l) => l.count >= count);
+        if (old !== undefined) {
+          releaseLease(state, old);
+          const lease = grantLease(step, pool, session, count, c.leaseTtlMs);
+          serveQueue(step, pool);
+          return { ok: true, type: 'granted', lease: leaseGrant(lease) };
+        }
+      }
+      if (pool.queue.length === 0 && pool.seatsTotal - pool.seatsInUse >= count) {
+        if (pool.leases.size >= leasesMax) return fail('LEASES_PER_POOL_LIMIT_REACHED');
+        return { ok: true, type: 'granted', lease: leaseGrant(grantLease(step, pool, session, count, c.leaseTtlMs)) };
+      }
+      continue;
+    }
+    if (!pool.users.has(session.user)) {
+      refusal ??= 'NOT_AUTHORIZED_USER';
+      continue;
+    }
+    if (count !== 1) {
+      refusal ??= 'COUNT_INVALID';
+      continue;
+    }
+    const hosts = pool.userHosts.get(session.user);
+    if (hosts !== undefined && !hosts.has(session.host) && hosts.size >= pool.hostsPerUserMax) {
+      refusal ??= 'HOSTS_PER_USER_REACHED';
+      continue;
+    }
+    if (pool.leases.size >= leasesMax) return fail('LEASES_PER_POOL_LIMIT_REACHED');
+    return { ok: true, type: 'granted', lease: leaseGrant(grantLease(step, pool, session, count, c.leaseTtlMs)) };
+  }
+  if (concurrent !== undefined) {
+    if (!c.wait) return fail('NO_SEATS', `Every seat of ${c.feature} that could serve ${count} is held.`);
+    if (concurrent.queue.length >= state.limits.queueLengthMax) return fail('QUEUE_FULL');
+    const seq = state.nextSeq++;
+    const w: Waiter = {
+      requestId: c.requestId,
+      session,
+      pool: concurrent,
+      count,
+      leaseTtlMs: c.leaseTtlMs,
+      enqueuedAt: step.at,
+      deadlineMs: step.at + c.waitMs,
+      seq,
+      heapIndex: -1,
+    };
+    concurrent.queue.push(w);
+    session.waiters.set(c.requestId, w);
+    state.waiterDeadlines.push(w);
+    return queued(w);
+  }
+  if (refusal === undefined) return fail('VERSION_NOT_LICENSED');
+  return fail(refusal);
+}
+
+function queued(w: Waiter): PoolReply {
+  return {
+    ok: true,
+    type: 'queued',
+    feature: w.pool.feature,
+    version: w.pool.version,
+    position: w.pool.queue.indexOf(w) + 1,
+    waitUntilMs: w.deadlineMs,
+  };
+}
+
+function checkin(step: Step, c: CheckinCommand): PoolReply {
+  const state = step.state;
+  const session = state.sessions.get(c.sessionId);
+  if (session === undefined) return fail('SESSION_NOT_FOUND');
+  const first = recall(state, session.clientId, c.requestId);
+  if (first !== undefined) return first;
+  const lease = state.leases.get(c.leaseId);
+  let reply: PoolReply;
+  if (lease === undefined || lease.lingerSeq > 0) reply = fail('LEASE_NOT_FOUND');
+  else if (lease.clientId !== session.clientId) reply = fail('LEASE_NOT_OWNED');
+  else reply = { ok: true, type: 'checked-in', leaseId: lease.id, lingerUntilMs: checkinLease(step, lease) };
+  remember(state, session.clientId, c.requestId, reply);
+  return reply;
+}
+
+function checkoutCancel(step: Step, c: CheckoutCancelCommand): PoolReply {
+  const session = step.state.sessions.get(c.sessionId);
+  if (session === undefined) return fail('SESSION_NOT_FOUND');
+  const w = session.waiters.get(c.requestId);
+  if (w === undefined) return fail('QUEUED_REQUEST_NOT_FOUND');
+  dequeue(step, w, 'cancelled');
+  return { ok: true, type: 'checkout-cancelled', requestId: c.requestId };
+}
+
+function renew(step: Step, c: RenewCommand): PoolReply {
+  const state = step.state;
+  if (!durationValid(state, c.leaseTtlMs, 1)) return fail('DURATION_INVALID');
+  if (c.leaseIds.length + c.sessionIds.length > state.limits.renewIdsMax) return fail('BATCH_LIMIT_REACHED');
+  const until = step.at + c.leaseTtlMs;
+  let leaseCount = 0;
+  let unknownLeaseIds = NO_IDS as string[];
+  let unknownSessionIds = NO_IDS as string[];
+  for (const id of c.leaseIds) {
+    const lease = state.leases.get(id);
+    if (lease === undefined || lease.lingerSeq > 0) {
+      if (unknownLeaseIds === NO_IDS) unknownLeaseIds = [];
+      unknownLeaseIds.push(id);
+      continue;
+    }
+    leaseCount++;
+    if (lease.deadlineMs < until) {
+      lease.deadlineMs = until;
+      state.leaseDeadlines.update(lease);
+    }
+    const s = state.sessions.get(lease.sessionId);
+    if (s !== undefined && s.deadlineMs < until) {
+      s.deadlineMs = until;
+      state.sessionDeadlines.update(s);
+    }
+  }
+  for (const id of c.sessionIds) {
+    const s = state.sessions.get(id);
+    if (s === undefined) {
+      if (unknownSessionIds === NO_IDS) unknownSessionIds = [];
+      unknownSessionIds.push(id);
+      continue;
+    }
+    if (s.deadlineMs < until) {
+      s.deadlineMs = until;
+      state.sessionDeadlines.update(s);
+    }
+    for (const lease of s.leases) {
+      leaseCount++;
+      if (lease.deadlineMs < until) {
+        lease.deadlineMs = until;
+        state.leaseDeadlines.update(lease);
+      }
+    }
+  }
+  return { ok: true, type: 'renewed', leaseCount, expiresAt: until, unknownLeaseIds, unknownSessionIds };
+}
+
+/**
+ * Everything due by `at`, in this order: queued checkouts whose wait ended,
+ * sessions not renewed (closed as by session-close), then leases by deadline
+ * (held ones revoked as expired, lingering ones freed); each freed seat
+ * serves its queue at once.
+ */
+function expire(step: Step): PoolReply {
+  const state = step.state;
+  const at = step.at;
+  let waiterCount = 0;
+  let sessionCount = 0;
+  let leaseCount = 0;
+  let lingerCount = 0;
+  for (let w = state.waiterDeadlines.peek(); w !== undefined && w.deadlineMs <= at; w = state.waiterDeadlines.peek()) {
+    dequeue(step, w, 'wait-timeout');
+    waiterCount++;
+  }
+  for (let s = state.sessionDeadlines.peek(); s !== undefined && s.deadlineMs <= at; s = state.sessionDeadlines.peek()) {
+    closeSession(step, s);
+    sessionCount++;
+  }
+  for (let l = state.leaseDeadlines.peek(); l !== undefined && l.deadlineMs <= at; l = state.leaseDeadlines.peek()) {
+    const pool = l.pool;
+    if (l.lingerSeq > 0) {
+      lingerCount++;
+      releaseLease(state, l);
+    } else {
+      leaseCount++;
+      step.events.push({
+        kind: 'usage',
+        usage: 'expiry',
+        at,
+        feature: pool.feature,
+        version: pool.version,
+        user: l.user,
+        host: l.host,
+        clientId: l.clientId,
+        count: l.count,
+        leaseId: l.id,
+        waitedMs: 0,
+        code: '',
+      });
+      revokeLease(step, l, 'lease-expired', 'The lease expired: it was not renewed in time.');
+    }
+    serveQueue(step, pool);
+  }
+  return { ok: true, type: 'expired', leaseCount, lingerCount, waiterCount, sessionCount };
+}
+
+function sessionOpen(step: Step, c: SessionOpenCommand): PoolReply {
+  const state = step.state;
+  if (state.sessions.has(c.sessionId)) return fail('SESSION_EXISTS');
+  if (state.sessions.size >= state.limits.sessionsMax) return fail('SESSIONS_LIMIT_REACHED');
+  if (!durationValid(state, c.sessionTtlMs, 1)) return fail('DURATION_INVALID');
+  const s: Session = {
+    id: c.sessionId,
+    clientId: c.clientId,
+    user: c.user,
+    host: c.host,
+    app: c.app,
+    openedAt: step.at,
+    deadlineMs: step.at + c.sessionTtlMs,
+    seq: state.nextSeq++,
+    heapIndex: -1,
+    leases: new Set(),
+    waiters: new Map(),
+  };
+  state.sessions.set(s.id, s);
+  state.sessionDeadlines.push(s);
+  return { ok: true, type: 'session-opened', sessionId: s.id };
+}
+
+/** Its queued checkouts leave their queues, then its leases are checked in (oldest first). */
+function closeSession(step: Step, s: Session): number {
+  const state = step.state;
+  for (const w of [...s.waiters.values()]) dequeue(step, w, 'session-closed');
+  const leases = [...s.leases];
+  for (const lease of leases) checkinLease(step, lease);
+  state.sessions.delete(s.id);
+  state.sessionDeadlines.remove(s);
+  return leases.length;
+}
+
+function sessionClose(step: Step, c: SessionCloseCommand): PoolReply {
+  const s = step.state.sessions.get(c.sessionId);
+  if (s === undefined) return fail('SESSION_NOT_FOUND');
+  return { ok: true, type: 'session-closed', sessionId: s.id, leaseCount: closeSession(step, s) };
+}
+
+function forceCheckin(step: Step, c: ForceCheckinCommand): PoolReply {
+  const lease = step.state.leases.get(c.leaseId);
+  if (lease === undefined) return fail('LEASE_NOT_FOUND');
+  const reason = c.reason.slice(0, FORCE_REASON_CHARS_MAX);
+  if (lease.lingerSeq === 0) {
+    step.events.push({
+      kind: 'usage',
+      usage: 'checkin',
+      at: step.at,
+      feature: lease.pool.feature,
+      version: lease.pool.version,
+      user: lease.user,
+      host: lease.host,
+      clientId: lease.clientId,
+      count: lease.count,
+      leaseId: lease.id,
+      waitedMs: 0,
+      code: '',
+    });
+  }
+  revokeLease(step, lease, 'force-checkin', `An administrator checked the seat in: ${reason}`);
+  serveQueue(step, lease.pool);
+  return { ok: true, type: 'force-checked-in', leaseId: lease.id };
+}
+
+function licenseInstall(step: Step, c: LicenseInstallCommand): PoolReply {
+  const state = step.state;
+  const p = c.license;
+  if (state.licenses.has(p.licenseId)) return fail('LICENSE_EXISTS');
+  if (state.licenses.size >= state.limits.licensesMax) return fail('LICENSES_LIMIT_REACHED');
+  if (p.expiresAt !== undefined && p.expiresAt <= step.at) return fail('LICENSE_EXPIRED');
+  const versionParts = parseVersion(p.version);
+  if (versionParts === null) throw new Error(`pool: license ${p.licenseId} has version ${p.version}`);
+  const features = [...new Set(licenseFeatures(p))];
+  let created = 0;
+  for (const f of features) {
+    const pool = state.pools.get(poolKey(f, p.version));
+    if (pool === undefined) created++;
+    else if (pool.model !== p.model) return fail('MODEL_CONFLICT');
+  }
+  if (state.pools.size + created > state.limits.poolsMax) return fail('POOLS_LIMIT_REACHED');
+  const keys = features.map((f) => poolKey(f, p.version));
+  state.licenses.set(p.licenseId, { payload: p, installedAt: step.at, poolKeys: keys });
+  for (const f of features) {
+    const pool = state.pools.get(poolKey(f, p.version)) ?? createPool(state, f, p.version, versionParts, p.model);
+    pool.licenseIds.push(p.licenseId);
+    refreshCapacity(step, pool, 'license-removed');
+  }
+  state.licenseTransitionAtMs = nextLicenseTransition(state);
+  return {
+    ok: true,
+    type: 'license-installed',
+    licenseId: p.licenseId,
+    pools: features.map((feature) => ({ feature, version: p.version })),
+  };
+}
+
+/** Adds an empty pool to every index (used also when a snapshot is decoded). */
+export function createPool(
+  state: PoolState,
+  feature: string,
+  version: string,
+  versionParts: readonly number[],
+  model: Pool['model'],
+): Pool {
+  const pool: Pool = {
+    key: poolKey(feature, version),
+    feature,
+    version,
+    versionParts,
+    model,
+    licenseIds: [],
+    seatsTotal: 0,
+    seatsInUse: 0,
+    lingerMs: 0,
+    lingerMsMax: state.limits.durationMsMax,
+    hostsPerUserMax: 1,
+    leases: new Set(),
+    lingering: new Map(),
+    queue: [],
+    users: new Set(),
+    userHosts: new Map(),
+  };
+  state.pools.set(pool.key, pool);
+  const list = state.poolsByFeature.get(feature);
+  if (list === undefined) state.poolsByFeature.set(feature, [pool]);
+  else {
+    list.push(pool);
+    list.sort((a, b) => compareVersions(a.versionParts, b.versionParts) || (a.version < b.version ? -1 : 1));
+  }
+  return pool;
+}
+
+function licenseRemove(step: Step, c: LicenseRemoveCommand): PoolReply {
+  const state = step.state;
+  const license = state.licenses.get(c.licenseId);
+  if (license === undefined) return fail('LICENSE_NOT_FOUND');
+  state.licenses.delete(c.licenseId);
+  for (const key of license.poolKeys) {
+    const pool = state.pools.get(key);
+    if (pool === undefined) continue;
+    pool.licenseIds.splice(pool.licenseIds.indexOf(c.licenseId), 1);
+    refreshCapacity(step, pool, 'license-removed');
+    if (pool.licenseIds.length === 0) removePool(step, pool);
+  }
+  state.licenseTransitionAtMs = nextLicenseTransition(state);
+  return { ok: true, type: 'license-removed', licenseId: c.licenseId };
+}
+
+/** The last key of a pool is gone: its waiters leave (its leases were revoked with its seats). */
+function removePool(step: Step, pool: Pool): void {
+  const state = step.state;
+  while (pool.queue.length > 0) dequeue(step, pool.queue[pool.queue.length - 1] as Waiter, 'pool-removed');
+  state.pools.delete(pool.key);
+  const list = state.poolsByFeature.get(pool.feature) ?? [];
+  list.splice(list.indexOf(pool), 1);
+  if (list.length === 0) state.poolsByFeature.delete(pool.feature);
+}
+
+function usersAssign(step: Step, c: UsersAssignCommand): PoolReply {
+  const pool = step.state.pools.get(poolKey(c.feature, c.version));
+  if (pool === undefined) return fail('POOL_NOT_FOUND');
+  if (pool.model !== 'authorized-user') return fail('POOL_NOT_AUTHORIZED_USER');
+  const users = [...new Set(c.users)];
+  if (users.length > pool.seatsTotal) return fail('USERS_EXCEED_SEATS');
+  const keep = new Set(users);
+  for (const u of [...pool.users]) {
+    if (!keep.has(u)) {
+      revokeUserLeases(step, pool, u, 'user-unassigned', `${u} is no longer a named user of ${pool.feature} ${pool.version}.`);
+    }
+  }
+  pool.users.clear();
+  for (const u of users) pool.users.add(u);
+  return { ok: true, type: 'users-assigned', feature: pool.feature, version: pool.version, userCount: users.length };
+}
+
+function poolConfigure(step: Step, c: PoolConfigureCommand): PoolReply {
+  const state = step.state;
+  const pool = state.pools.get(poolKey(c.feature, c.version));
+  if (pool === undefined) return fail('POOL_NOT_FOUND');
+  if (!durationValid(state, c.lingerMsMax, 0)) return fail('DURATION_INVALID');
+  pool.lingerMsMax = c.lingerMsMax;
+  refreshCapacity(step, pool, 'license-removed');
+  return { ok: true, type: 'pool-configured', feature: pool.feature, version: pool.version };
+}
+
+function grace(step: Step, c: GraceCommand): PoolReply {
+  const state = step.state;
+  if (!durationValid(state, c.graceMs, 0)) return fail('DURATION_INVALID');
+  const until = step.at + c.graceMs;
+  for (const l of state.leases.values()) if (l.lingerSeq === 0 && l.deadlineMs < until) l.deadlineMs = until;
+  for (const s of state.sessions.values()) if (s.deadlineMs < until) s.deadlineMs = until;
+  for (const w of state.waiterDeadlines.items) if (w.deadlineMs < until) w.deadlineMs = until;
+  state.leaseDeadlines.rebuild();
+  state.sessionDeadlines.rebuild();
+  state.waiterDeadlines.rebuild();
+  return { ok: true, type: 'grace', untilMs: until };
 }

@@ -1,8 +1,79 @@
-// Invariant checks of the pool state, run after every command in tests.
-import type { PoolState } from './pool-state.ts';
+// Invariant checks of the pool state, asserted after every command in tests
+// (and usable by the simulator): the seat invariant of DESIGN.md, and that
+// every index agrees with the facts it indexes. O(state): not for the hot path.
+import type { DeadlineHeap, DeadlineItem } from './deadline-heap.ts';
+import type { Lease, PoolState, Waiter } from './pool-state.ts';
 
 /** Every broken invariant of `state`, as sentences; empty when all hold. */
 export function checkInvariants(state: PoolState): string[] {
-  void state;
-  return [];
+  const bad: string[] = [];
+  const seen = new Set<Lease>();
+  let poolLeases = 0;
+  const queued = new Set<Waiter>();
+  for (const pool of state.pools.values()) {
+    const name = pool.key;
+    if (pool.seatsInUse > pool.seatsTotal) bad.push(`${name} holds ${pool.seatsInUse} seats of ${pool.seatsTotal}`);
+    if (pool.leases.size > state.limits.leasesPerPoolMax) bad.push(`${name} has more leases than its maximum`);
+    if (pool.queue.length > state.limits.queueLengthMax) bad.push(`${name} queue is longer than its maximum`);
+    if (pool.users.size > pool.seatsTotal) bad.push(`${name} names ${pool.users.size} users for ${pool.seatsTotal} seats`);
+    let inUse = 0;
+    const users = new Set<string>();
+    for (const l of pool.leases) {
+      poolLeases++;
+      if (seen.has(l)) bad.push(`lease ${l.id} is in two pools`);
+      seen.add(l);
+      if (l.pool !== pool) bad.push(`lease ${l.id} is in ${name} but names ${l.pool.key}`);
+      if (state.leases.get(l.id) !== l) bad.push(`lease ${l.id} of ${name} is not in the lease map`);
+      inUse += l.count;
+      users.add(l.user);
+      if (pool.model === 'authorized-user' && !pool.users.has(l.user)) bad.push(`lease ${l.id} is held by ${l.user}, not a named user`);
+      if (l.lingerSeq === 0) {
+        const s = state.sessions.get(l.sessionId);
+        if (s === undefined || !s.leases.has(l)) bad.push(`held lease ${l.id} is not in its session`);
+      } else if (!(pool.lingering.get(`${l.user}\n${l.host}`) ?? []).includes(l)) {
+        bad.push(`lingering lease ${l.id} is not in its pool's linger list`);
+      }
+    }
+    const expected = pool.model === 'concurrent' ? inUse : users.size;
+    if (pool.seatsInUse !== expected) bad.push(`${name} counts ${pool.seatsInUse} seats in use, its leases hold ${expected}`);
+    for (const [i, w] of pool.queue.entries()) {
+      if (queued.has(w)) bad.push(`waiter ${w.requestId} is queued twice`);
+      queued.add(w);
+      if (w.pool !== pool) bad.push(`waiter ${w.requestId} is in the queue of ${name} but names ${w.pool.key}`);
+      if (w.session.waiters.get(w.requestId) !== w) bad.push(`waiter ${w.requestId} is not in its session`);
+      if (state.sessions.get(w.session.id) !== w.session) bad.push(`waiter ${w.requestId} belongs to a closed session`);
+      if (i === 0 && pool.seatsTotal - pool.seatsInUse >= w.count && pool.leases.size < state.limits.leasesPerPoolMax) {
+        bad.push(`${name} has free seats for the head of its queue`);
+      }
+    }
+  }
+  if (poolLeases !== state.leases.size) bad.push(`${state.leases.size} leases, ${poolLeases} in pools`);
+  if (state.sessions.size > state.limits.sessionsMax) bad.push('more sessions than the maximum');
+  let sessionWaiters = 0;
+  for (const s of state.sessions.values()) {
+    sessionWaiters += s.waiters.size;
+    for (const l of s.leases) if (l.sessionId !== s.id || l.lingerSeq !== 0) bad.push(`session ${s.id} lists lease ${l.id} it does not hold`);
+  }
+  if (sessionWaiters !== queued.size) bad.push(`${sessionWaiters} waiters in sessions, ${queued.size} in queues`);
+  heapBad(bad, 'lease', state.leaseDeadlines, state.leases.size);
+  heapBad(bad, 'waiter', state.waiterDeadlines, queued.size);
+  heapBad(bad, 'session', state.sessionDeadlines, state.sessions.size);
+  for (const m of state.remembered.values()) {
+    if (m.size > state.limits.requestsPerClientRememberedMax) bad.push('a client has more remembered requests than the maximum');
+  }
+  if (state.remembered.size > state.limits.clientsRememberedMax) bad.push('more remembered clients than the maximum');
+  return bad;
+}
+
+function heapBad<T extends DeadlineItem>(bad: string[], name: string, heap: DeadlineHeap<T>, size: number): void {
+  if (heap.size !== size) bad.push(`${name} deadline index has ${heap.size} items, expected ${size}`);
+  const items = heap.items;
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i] as T;
+    if (it.heapIndex !== i) bad.push(`${name} deadline index slot ${i} is out of step`);
+    if (i > 0) {
+      const p = items[(i - 1) >> 1] as T;
+      if (p.deadlineMs > it.deadlineMs || (p.deadlineMs === it.deadlineMs && p.seq > it.seq)) bad.push(`${name} deadline index is out of order at ${i}`);
+    }
+  }
 }

@@ -1,0 +1,556 @@
+import { describe, expect, it } from 'vitest';
+import type { LicensePayload } from '../../protocol/license-payload.ts';
+import { apply } from './apply.ts';
+import type { CheckoutCommand, PoolCommand } from './commands.ts';
+import { checkInvariants } from './invariants.ts';
+import type { PoolLimits } from './limits.ts';
+import { createPoolState, type PoolState } from './pool-state.ts';
+import { listLeases, listPools, nextDeadlineMs, queuePosition } from './queries.ts';
+import type { ApplyResult, LeaseGrant, PoolEvent, PoolReply } from './results.ts';
+import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
+
+const T0 = 1_000_000;
+
+function key(over: Partial<LicensePayload> = {}): LicensePayload {
+  return {
+    v: 1,
+    licenseId: 'K1',
+    authCode: 'A1',
+    vendorKeyId: 'V',
+    product: 'cad',
+    version: '29',
+    model: 'concurrent',
+    seats: 2,
+    components: [],
+    issuedAt: 0,
+    notBefore: 0,
+    lockCodes: ['X'],
+    lingerSeconds: 0,
+    hostsPerUserMax: 1,
+    ...over,
+  };
+}
+
+/** Applies commands with consecutive indexes, checking every invariant and the snapshot round trip after each. */
+class Harness {
+  state: PoolState;
+  index = 0;
+  at = T0;
+  last: ApplyResult | undefined;
+  private rid = 0;
+  constructor(limits: Partial<PoolLimits> = {}) {
+    this.state = createPoolState(limits);
+  }
+  run(c: PoolCommand): PoolReply {
+    const r = apply(this.state, c, ++this.index);
+    expect(checkInvariants(this.state)).toEqual([]);
+    const bytes = encodeSnapshot(this.state);
+    const copy = decodeSnapshot(bytes);
+    expect(checkInvariants(copy)).toEqual([]);
+    expect(encodeSnapshot(copy)).toEqual(bytes);
+    this.last = r;
+    return r.reply;
+  }
+  events(kind?: PoolEvent['kind']): PoolEvent[] {
+    return (this.last?.events ?? []).filter((e) => kind === undefined || e.kind === kind);
+  }
+  install(over: Partial<LicensePayload> = {}): PoolReply {
+    return this.run({ type: 'license-install', at: this.at, license: key(over) });
+  }
+  open(sessionId: string, user = sessionId, host = `${sessionId}-host`, clientId = `c-${sessionId}`): void {
+    expect(this.run({ type: 'session-open', at: this.at, sessionId, clientId, user, host, app: 'app', sessionTtlMs: 60_000 }).ok).toBe(true);
+  }
+  checkout(sessionId: string, over: Partial<CheckoutCommand> = {}): PoolReply {
+    return this.run({
+      type: 'checkout',
+      at: this.at,
+      sessionId,
+      requestId: `r${++this.rid}`,
+      feature: 'cad',
+      count: 1,
+      wait: false,
+      leaseTtlMs: 30_000,
+      waitMs: 10_000,
+      ...over,
+    });
+  }
+  lease(sessionId: string, over: Partial<CheckoutCommand> = {}): LeaseGrant {
+    const r = this.checkout(sessionId, over);
+    if (!r.ok || r.type !== 'granted') throw new Error(`expected a grant, got ${JSON.stringify(r)}`);
+    return r.lease;
+  }
+  checkin(sessionId: string, leaseId: string, requestId = `r${++this.rid}`): PoolReply {
+    return this.run({ type: 'checkin', at: this.at, sessionId, requestId, leaseId });
+  }
+  expire(): PoolReply {
+    return this.run({ type: 'expire', at: this.at });
+  }
+  inUse(feature = 'cad'): number {
+    return listPools(this.state)
+      .filter((p) => p.feature === feature)
+      .reduce((n, p) => n + p.seatsInUse, 0);
+  }
+}
+
+function code(r: PoolReply): string {
+  return r.ok ? r.type : r.code;
+}
+
+describe('licenses', () => {
+  it('checkout() answers UNKNOWN_FEATURE when no key grants the feature', () => {
+    const h = new Harness();
+    h.open('s');
+    expect(code(h.checkout('s'))).toBe('UNKNOWN_FEATURE');
+  });
+
+  it('several keys for the same pool add up their seats', () => {
+    const h = new Harness();
+    h.install({ licenseId: 'K1', seats: 2 });
+    h.install({ licenseId: 'K2', seats: 3 });
+    expect(listPools(h.state)).toMatchObject([{ feature: 'cad', version: '29', seatsTotal: 5 }]);
+  });
+
+  it('a bundle key puts seats in a pool for each component', () => {
+    const h = new Harness();
+    h.install({ product: 'suite', components: ['cad', 'cam'] });
+    expect(listPools(h.state).map((p) => p.feature)).toEqual(['cad', 'cam']);
+  });
+
+  it('a key whose not-before lies ahead adds seats only from then', () => {
+    const h = new Harness();
+    h.install({ notBefore: T0 + 5_000 });
+    h.open('s');
+    expect(code(h.checkout('s'))).toBe('NO_SEATS');
+    expect(nextDeadlineMs(h.state)).toBe(T0 + 5_000);
+    h.at = T0 + 5_000;
+    expect(code(h.checkout('s'))).toBe('granted');
+  });
+
+  it('a temporary key\'s seats leave the pool at its end date, revoking the newest leases', () => {
+    const h = new Harness();
+    h.install({ licenseId: 'K1', seats: 1 });
+    h.install({ licenseId: 'K2', seats: 1, expiresAt: T0 + 1_000 });
+    h.open('a');
+    h.open('b');
+    const older = h.lease('a');
+    h.at += 1;
+    const newer = h.lease('b');
+    h.at = T0 + 1_000;
+    h.expire();
+    expect(h.events('revoked')).toMatchObject([{ leaseId: newer.leaseId, reason: 'license-expired', clientId: 'c-b' }]);
+    expect(listLeases(h.state).map((l) => l.leaseId)).toEqual([older.leaseId]);
+  });
+
+  it('removing a key revokes the newest leases beyond the remaining capacity', () => {
+    const h = new Harness();
+    h.install({ licenseId: 'K1', seats: 1 });
+    h.install({ licenseId: 'K2', seats: 2 });
+    h.open('a');
+    const l1 = h.lease('a');
+    const l2 = h.lease('a');
+    const l3 = h.lease('a');
+    h.run({ type: 'license-remove', at: h.at, licenseId: 'K2' });
+    expect(h.events('revoked').map((e) => (e.kind === 'revoked' ? [e.leaseId, e.reason] : []))).toEqual([
+      [l3.leaseId, 'license-removed'],
+      [l2.leaseId, 'license-removed'],
+    ]);
+    expect(listLeases(h.state).map((l) => l.leaseId)).toEqual([l1.leaseId]);
+  });
+
+  it('removing the last key of a pool removes the pool and ends its queue', () => {
+    const h = new Harness();
+    h.install({ seats: 1 });
+    h.open('a');
+    h.lease('a');
+    h.checkout('a', { wait: true });
+    h.run({ type: 'license-remove', at: h.at, licenseId: 'K1' });
+    expect(listPools(h.state)).toEqual([]);
+    expect(h.events('dequeued')).toMatchObject([{ reason: 'pool-removed' }]);
+  });
+
+  it('license-install refuses a key that mixes licensing models in one pool', () => {
+    const h = new Harness();
+    h.install();
+    expect(code(h.install({ licenseId: 'K2', model: 'authorized-user' }))).toBe('MODEL_CONFLICT');
+  });
+
+  it('license-install refuses a key that already ended and a key installed twice', () => {
+    const h = new Harness();
+    expect(code(h.install({ expiresAt: T0 }))).toBe('LICENSE_EXPIRED');
+    h.install();
+    expect(code(h.install())).toBe('LICENSE_EXISTS');
+  });
+});
+
+describe('checkout and checkin', () => {
+  it('checkout() grants a lease whose fencing token is the log index of the grant', () => {
+    const h = new Harness();
+    h.install();
+    h.open('s');
+    const lease = h.lease('s');
+    expect(lease).toMatchObject({ feature: 'cad', version: '29', count: 1, expiresAt: T0 + 30_000, fencingToken: h.index });
+    expect(h.events('usage')).toMatchObject([{ usage: 'checkout', leaseId: lease.leaseId }]);
+  });
+
+  it('checkout() answers NO_SEATS when the pool is exhausted', () => {
+    const h = new Harness();
+    h.install({ seats: 2 });
+    h.open('s');
+    h.lease('s', { count: 2 });
+    expect(code(h.checkout('s'))).toBe('NO_SEATS');
+    expect(h.events('usage')).toMatchObject([{ usage: 'denial', code: 'NO_SEATS' }]);
+  });
+
+  it('a client asking for version 29 may use a version 30 seat, the lowest version first', () => {
+    const h = new Harness();
+    h.install({ licenseId: 'K29', version: '29', seats: 1 });
+    h.install({ licenseId: 'K30', version: '30', seats: 1 });
+    h.open('s');
+    expect(h.lease('s', { version: '29' }).version).toBe('29');
+    expect(h.lease('s', { version: '29' }).version).toBe('30');
+    expect(code(h.checkout('s', { version: '31' }))).toBe('VERSION_NOT_LICENSED');
+  });
+
+  it('a version 30 client may not use a version 29 seat', () => {
+    const h = new Harness();
+    h.install({ version: '29' });
+    h.open('s');
+    expect(code(h.checkout('s', { version: '30' }))).toBe('VERSION_NOT_LICENSED');
+  });
+
+  it('checkin frees the seat for the next checkout', () => {
+    const h = new Harness();
+    h.install({ seats: 1 });
+    h.open('s');
+    const l = h.lease('s');
+    expect(h.checkin('s', l.leaseId)).toMatchObject({ ok: true, type: 'checked-in', lingerUntilMs: h.at });
+    expect(h.inUse()).toBe(0);
+    expect(code(h.checkin('s', l.leaseId))).toBe('LEASE_NOT_FOUND');
+  });
+
+  it('checkin of another client\'s lease answers LEASE_NOT_OWNED', () => {
+    const h = new Harness();
+    h.install();
+    h.open('a');
+    h.open('b');
+    const l = h.lease('a');
+    expect(code(h.checkin('b', l.leaseId))).toBe('LEASE_NOT_OWNED');
+  });
+
+  it('checkout() answers COUNT_INVALID for a count below one', () => {
+    const h = new Harness();
+    h.install();
+    h.open('s');
+    expect(code(h.checkout('s', { count: 0 }))).toBe('COUNT_INVALID');
+  });
+
+  it('checkout() answers SESSION_NOT_FOUND for an unknown session', () => {
+    const h = new Harness();
+    h.install();
+    expect(code(h.checkout('nobody'))).toBe('SESSION_NOT_FOUND');
+  });
+});
+
+describe('idempotency', () => {
+  it('a retried checkout returns the first answer and never takes a second seat', () => {
+    const h = new Harness();
+    h.install({ seats: 5 });
+    h.open('s');
+    const first = h.checkout('s', { requestId: 'same' });
+    const again = h.checkout('s', { requestId: 'same' });
+    expect(again).toEqual(first);
+    expect(h.inUse()).toBe(1);
+  });
+
+  it('a retry from a new session of the same client returns the first answer', () => {
+    const h = new Harness();
+    h.install({ seats: 5 });
+    h.open('s1', 'u', 'h', 'client');
+    const first = h.checkout('s1', { requestId: 'same' });
+    h.open('s2', 'u', 'h', 'client');
+    expect(h.checkout('s2', { requestId: 'same' })).toEqual(first);
+    expect(h.inUse()).toBe(1);
+  });
+
+  it('a retried checkin returns the first answer', () => {
+    const h = new Harness();
+    h.install();
+    h.open('s');
+    const l = h.lease('s');
+    const first = h.checkin('s', l.leaseId, 'ci');
+    expect(h.checkin('s', l.leaseId, 'ci')).toEqual(first);
+  });
+
+  it('only the most recent requests of a client are remembered', () => {
+    const h = new Harness({ requestsPerClientRememberedMax: 2 });
+    h.install({ seats: 5 });
+    h.open('s');
+    h.checkout('s', { requestId: 'a' });
+    h.checkout('s', { requestId: 'b' });
+    h.checkout('s', { requestId: 'c' });
+    expect(h.state.remembered.get('c-s')?.size).toBe(2);
+    h.checkout('s', { requestId: 'a' });
+    expect(h.inUse()).toBe(4);
+  });
+});
+
+describe('queue', () => {
+  it('a waiting checkout is queued and the head is granted as soon as a seat frees', () => {
+    const h = new Harness();
+    h.install({ seats: 1 });
+    h.open('a');
+    h.open('b');
+    h.open('c');
+    const held = h.lease('a');
+    expect(h.checkout('b', { wait: true, requestId: 'rb' })).toMatchObject({ type: 'queued', position: 1, waitUntilMs: T0 + 10_000 });
+    expect(h.checkout('c', { wait: true, requestId: 'rc' })).toMatchObject({ type: 'queued', position: 2 });
+    h.checkin('a', held.leaseId);
+    expect(h.events('granted')).toMatchObject([{ clientId: 'c-b', requestId: 'rb', lease: { feature: 'cad' } }]);
+    expect(h.events('queue')).toMatchObject([{ clientId: 'c-c', position: 1 }]);
+    expect(queuePosition(h.state, 'c', 'rc')).toBe(1);
+  });
+
+  it('a retried queued checkout that was granted meanwhile returns the grant', () => {
+    const h = new Harness();
+    h.install({ seats: 1 });
+    h.open('a');
+    h.open('b');
+    const held = h.lease('a');
+    h.checkout('b', { wait: true, requestId: 'rb' });
+    h.checkin('a', held.leaseId);
+    expect(h.checkout('b', { wait: true, requestId: 'rb' })).toMatchObject({ ok: true, type: 'granted' });
+    expect(h.inUse()).toBe(1);
+  });
+
+  it('the queue is FIFO: a newcomer does not overtake a waiter that needs more seats', () => {
+    const h = new Harness();
+    h.install({ seats: 2 });
+    h.open('a');
+    h.open('b');
+    const held = h.lease('a');
+    h.checkout('b', { wait: true, count: 2 });
+    expect(code(h.checkout('a'))).toBe('NO_SEATS');
+    h.checkin('a', held.leaseId);
+    expect(h.events('granted')).toMatchObject([{ clientId: 'c-b', lease: { count: 2 } }]);
+  });
+
+  it('a waiter times out at the end of its wait', () => {
+    const h = new Harness();
+    h.install({ seats: 1 });
+    h.open('a');
+    h.open('b');
+    h.lease('a');
+    h.checkout('b', { wait: true, waitMs: 500 });
+    expect(nextDeadlineMs(h.state)).toBe(T0 + 500);
+    h.at += 500;
+    expect(h.expire()).toMatchObject({ type: 'expired', waiterCount: 1 });
+    expect(h.events('dequeued')).toMatchObject([{ clientId: 'c-b', reason: 'wait-timeout' }]);
+    expect(h.events('usage')).toMatchObject([{ usage: 'queue-wait', waitedMs: 500 }]);
+  });
+
+  it('checkout() answers QUEUE_FULL when the queue holds its maximum', () => {
+    const h = new Harness({ queueLengthMax: 1 });
+    h.install({ seats: 1 });
+    h.open('a');
+    h.lease('a');
+    h.checkout('a', { wait: true });
+    expect(code(h.checkout('a', { wait: true }))).toBe('QUEUE_FULL');
+  });
+
+  it('a cancelled waiter leaves the queue and those behind move up', () => {
+    const h = new Harness();
+    h.install({ seats: 1 });
+    h.open('a');
+    h.lease('a');
+    h.checkout('a', { wait: true, requestId: 'w1' });
+    h.checkout('a', { wait: true, requestId: 'w2' });
+    expect(h.run({ type: 'checkout-cancel', at: h.at, sessionId: 'a', requestId: 'w1' })).toMatchObject({ ok: true });
+    expect(h.events('queue')).toMatchObject([{ requestId: 'w2', position: 1 }]);
+  });
+});
+
+describe('leases and sessions', () => {
+  it('expire revokes every lease whose deadline has passed, and frees its seat', () => {
+    const h = new Harness();
+    h.install({ seats: 1 });
+    h.open('s');
+    const l = h.lease('s', { leaseTtlMs: 1_000 });
+    h.at += 999;
+    expect(h.expire()).toMatchObject({ leaseCount: 0 });
+    h.at += 1;
+    expect(h.expire()).toMatchObject({ leaseCount: 1 });
+    expect(h.events('revoked')).toMatchObject([{ leaseId: l.leaseId, reason: 'lease-expired' }]);
+    expect(h.inUse()).toBe(0);
+  });
+
+  it('renew by lease id or by session pushes the deadline out', () => {
+    const h = new Harness();
+    h.install({ seats: 2 });
+    h.open('s');
+    const a = h.lease('s', { leaseTtlMs: 1_000 });
+    h.at += 500;
+    expect(h.run({ type: 'renew', at: h.at, leaseIds: [a.leaseId, 'nope'], sessionIds: ['s', 'gone'], leaseTtlMs: 1_000 })).toMatchObject({
+      leaseCount: 2,
+      expiresAt: T0 + 1_500,
+      unknownLeaseIds: ['nope'],
+      unknownSessionIds: ['gone'],
+    });
+    h.at = T0 + 1_000;
+    expect(h.expire()).toMatchObject({ leaseCount: 0 });
+    expect(listLeases(h.state)[0]?.expiresAt).toBe(T0 + 1_500);
+  });
+
+  it('closing a session checks its leases in and ends its waits', () => {
+    const h = new Harness();
+    h.install({ seats: 1 });
+    h.open('s');
+    h.lease('s');
+    h.checkout('s', { wait: true });
+    expect(h.run({ type: 'session-close', at: h.at, sessionId: 's' })).toMatchObject({ leaseCount: 1 });
+    expect(h.inUse()).toBe(0);
+    expect(h.events('dequeued')).toMatchObject([{ reason: 'session-closed' }]);
+  });
+
+  it('a session not renewed closes itself', () => {
+    const h = new Harness();
+    h.install({ seats: 1 });
+    h.open('s');
+    h.lease('s', { leaseTtlMs: 120_000 });
+    h.at += 60_000;
+    expect(h.expire()).toMatchObject({ sessionCount: 1 });
+    expect(h.inUse()).toBe(0);
+  });
+
+  it('force check-in by an admin frees the seat and tells the holder the reason', () => {
+    const h = new Harness();
+    h.install({ seats: 1 });
+    h.open('s');
+    const l = h.lease('s');
+    h.run({ type: 'force-checkin', at: h.at, leaseId: l.leaseId, reason: 'stuck seat' });
+    expect(h.events('revoked')).toMatchObject([{ leaseId: l.leaseId, reason: 'force-checkin', message: expect.stringContaining('stuck seat') }]);
+    expect(h.inUse()).toBe(0);
+  });
+
+  it('a grace period keeps every lease alive until at least its end', () => {
+    const h = new Harness();
+    h.install();
+    h.open('s');
+    h.lease('s', { leaseTtlMs: 1_000 });
+    h.run({ type: 'grace', at: h.at, graceMs: 90_000 });
+    h.at += 60_000;
+    expect(h.expire()).toMatchObject({ leaseCount: 0, sessionCount: 0 });
+    h.at += 30_000;
+    expect(h.expire()).toMatchObject({ sessionCount: 1 });
+  });
+
+  it('session-open answers SESSIONS_LIMIT_REACHED at its maximum', () => {
+    const h = new Harness({ sessionsMax: 1 });
+    h.open('a');
+    expect(code(h.run({ type: 'session-open', at: h.at, sessionId: 'b', clientId: 'b', user: 'b', host: 'b', app: 'x', sessionTtlMs: 1 }))).toBe(
+      'SESSIONS_LIMIT_REACHED',
+    );
+  });
+
+  it('checkout() answers LEASES_PER_POOL_LIMIT_REACHED at the pool\'s maximum', () => {
+    const h = new Harness({ leasesPerPoolMax: 1 });
+    h.install({ seats: 5 });
+    h.open('s');
+    h.lease('s');
+    expect(code(h.checkout('s'))).toBe('LEASES_PER_POOL_LIMIT_REACHED');
+  });
+});
+
+describe('linger', () => {
+  it('a checked-in seat stays held for the key\'s linger time, then frees', () => {
+    const h = new Harness();
+    h.install({ seats: 1, lingerSeconds: 10 });
+    h.open('a');
+    h.open('b');
+    const l = h.lease('a');
+    expect(h.checkin('a', l.leaseId)).toMatchObject({ lingerUntilMs: T0 + 10_000 });
+    expect(code(h.checkout('b'))).toBe('NO_SEATS');
+    h.at += 10_000;
+    expect(h.expire()).toMatchObject({ lingerCount: 1 });
+    expect(code(h.checkout('b'))).toBe('granted');
+  });
+
+  it('the same user on the same host reclaims its lingering seat', () => {
+    const h = new Harness();
+    h.install({ seats: 1, lingerSeconds: 10 });
+    h.open('a', 'alice', 'ws1');
+    const l = h.lease('a');
+    h.checkin('a', l.leaseId);
+    h.open('a2', 'alice', 'ws1');
+    expect(code(h.checkout('a2'))).toBe('granted');
+  });
+
+  it('linger is capped by the pool\'s maximum', () => {
+    const h = new Harness();
+    h.install({ seats: 1, lingerSeconds: 600 });
+    h.run({ type: 'pool-configure', at: h.at, feature: 'cad', version: '29', lingerMsMax: 5_000 });
+    h.open('a');
+    const l = h.lease('a');
+    expect(h.checkin('a', l.leaseId)).toMatchObject({ lingerUntilMs: T0 + 5_000 });
+  });
+});
+
+describe('authorized-user model', () => {
+  function authorized(hostsPerUserMax = 1): Harness {
+    const h = new Harness();
+    h.install({ model: 'authorized-user', seats: 2, hostsPerUserMax });
+    return h;
+  }
+
+  it('only named users can check out', () => {
+    const h = authorized();
+    h.run({ type: 'users-assign', at: h.at, feature: 'cad', version: '29', users: ['alice'] });
+    h.open('a', 'alice');
+    h.open('b', 'bob');
+    expect(code(h.checkout('a'))).toBe('granted');
+    expect(code(h.checkout('b'))).toBe('NOT_AUTHORIZED_USER');
+  });
+
+  it('the admin may name at most the pool\'s seat count', () => {
+    const h = authorized();
+    expect(code(h.run({ type: 'users-assign', at: h.at, feature: 'cad', version: '29', users: ['a', 'b', 'c'] }))).toBe('USERS_EXCEED_SEATS');
+  });
+
+  it('a named user may hold the seat from as many hosts as the key allows', () => {
+    const h = authorized(2);
+    h.run({ type: 'users-assign', at: h.at, feature: 'cad', version: '29', users: ['alice'] });
+    h.open('a1', 'alice', 'h1');
+    h.open('a2', 'alice', 'h2');
+    h.open('a3', 'alice', 'h3');
+    expect(code(h.checkout('a1'))).toBe('granted');
+    expect(code(h.checkout('a2'))).toBe('granted');
+    expect(code(h.checkout('a3'))).toBe('HOSTS_PER_USER_REACHED');
+    expect(h.inUse()).toBe(1);
+  });
+
+  it('a user no longer named loses its leases', () => {
+    const h = authorized();
+    h.run({ type: 'users-assign', at: h.at, feature: 'cad', version: '29', users: ['alice'] });
+    h.open('a', 'alice');
+    const l = h.lease('a');
+    h.run({ type: 'users-assign', at: h.at, feature: 'cad', version: '29', users: ['bob'] });
+    expect(h.events('revoked')).toMatchObject([{ leaseId: l.leaseId, reason: 'user-unassigned' }]);
+  });
+});
+
+describe('determinism', () => {
+  it('two replicas that apply the same commands produce byte-identical snapshots', () => {
+    const a = new Harness();
+    const b = new Harness();
+    for (const h of [a, b]) {
+      h.install({ seats: 3, lingerSeconds: 1 });
+      h.open('x');
+      h.open('y');
+      const l = h.lease('x', { count: 2 });
+      h.checkout('y', { wait: true, count: 2 });
+      h.checkin('x', l.leaseId);
+      h.at += 5_000;
+      h.expire();
+    }
+    expect(encodeSnapshot(a.state)).toEqual(encodeSnapshot(b.state));
+  });
+});

@@ -1,0 +1,91 @@
+// How many seats each pool has: the sum of the keys in force (notBefore ≤ now
+// < expiresAt), recomputed when a key is installed or removed and whenever
+// time crosses a key's notBefore or expiresAt. When capacity shrinks, the
+// newest leases beyond it are revoked; when it grows, the queue is served.
+import type { LicensePayload } from '../../protocol/license-payload.ts';
+import type { Lease, Pool, PoolState } from './pool-state.ts';
+import { revokeLease, serveQueue, type Step } from './seats.ts';
+import type { RevokeReason } from './results.ts';
+
+/** True when `p`'s seats count at `nowMs`. */
+export function licenseInForce(p: LicensePayload, nowMs: number): boolean {
+  return p.notBefore <= nowMs && (p.expiresAt === undefined || nowMs < p.expiresAt);
+}
+
+/** Sets the pool's seatsTotal, lingerMs and hostsPerUserMax from its keys in force; changes nothing else. */
+export function computeCapacity(state: PoolState, pool: Pool): void {
+  let total = 0;
+  let lingerSeconds = 0;
+  let hosts = 1;
+  for (const id of pool.licenseIds) {
+    const l = state.licenses.get(id);
+    if (l === undefined || !licenseInForce(l.payload, state.nowMs)) continue;
+    total += l.payload.seats;
+    if (l.payload.lingerSeconds > lingerSeconds) lingerSeconds = l.payload.lingerSeconds;
+    if (l.payload.hostsPerUserMax > hosts) hosts = l.payload.hostsPerUserMax;
+  }
+  pool.seatsTotal = total;
+  const lingerMs = lingerSeconds * 1000;
+  pool.lingerMs = lingerMs < pool.lingerMsMax ? lingerMs : pool.lingerMsMax;
+  pool.hostsPerUserMax = hosts;
+}
+
+/**
+ * Recomputes the pool's capacity, then revokes the newest leases beyond it
+ * (lingering seats first, as nobody is using them; then held leases, newest
+ * grant first) or, in the authorized-user model, the last-assigned users
+ * beyond it; or serves the queue when seats were freed up.
+ */
+export function refreshCapacity(step: Step, pool: Pool, reason: RevokeReason): void {
+  computeCapacity(step.state, pool);
+  const message =
+    reason === 'license-removed'
+      ? `A license of ${pool.feature} ${pool.version} was removed and its seats with it.`
+      : `A license of ${pool.feature} ${pool.version} ended and its seats with it.`;
+  if (pool.model === 'authorized-user') {
+    if (pool.users.size <= pool.seatsTotal) return;
+    const users = [...pool.users];
+    while (users.length > pool.seatsTotal) {
+      const user = users.pop() as string;
+      pool.users.delete(user);
+      revokeUserLeases(step, pool, user, reason, message);
+    }
+    return;
+  }
+  if (pool.seatsInUse > pool.seatsTotal) {
+    const leases = [...pool.leases];
+    for (let i = leases.length - 1; i >= 0 && pool.seatsInUse > pool.seatsTotal; i--) {
+      const l = leases[i] as Lease;
+      if (l.lingerSeq > 0) revokeLease(step, l, reason, message);
+    }
+    for (let i = leases.length - 1; i >= 0 && pool.seatsInUse > pool.seatsTotal; i--) {
+      const l = leases[i] as Lease;
+      if (l.lingerSeq === 0) revokeLease(step, l, reason, message);
+    }
+  }
+  serveQueue(step, pool);
+}
+
+/** Revokes every lease `user` holds in `pool`, oldest first. */
+export function revokeUserLeases(step: Step, pool: Pool, user: string, reason: RevokeReason, message: string): void {
+  if (!pool.userHosts.has(user)) return;
+  for (const l of [...pool.leases]) if (l.user === user) revokeLease(step, l, reason, message);
+}
+
+/** `ms`: the next notBefore or expiresAt of an installed key after nowMs; Infinity when none. */
+export function nextLicenseTransition(state: PoolState): number {
+  let t = Number.POSITIVE_INFINITY;
+  const now = state.nowMs;
+  for (const l of state.licenses.values()) {
+    const p = l.payload;
+    if (p.notBefore > now && p.notBefore < t) t = p.notBefore;
+    if (p.expiresAt !== undefined && p.expiresAt > now && p.expiresAt < t) t = p.expiresAt;
+  }
+  return t;
+}
+
+/** Time crossed a key's notBefore or expiresAt: every pool's capacity is refreshed. */
+export function applyLicenseTransitions(step: Step): void {
+  for (const pool of step.state.pools.values()) refreshCapacity(step, pool, 'license-expired');
+  step.state.licenseTransitionAtMs = nextLicenseTransition(step.state);
+}

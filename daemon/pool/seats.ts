@@ -1,0 +1,292 @@
+// The mechanics under every command: granting and releasing leases, linger,
+// the FIFO queue, revocation, remembered request results. Each keeps all the
+// indexes of pool-state.ts in step, so the commands in apply.ts read as rules.
+import type { Lease, Pool, PoolState, Session, Waiter } from './pool-state.ts';
+import type { DequeueReason, LeaseGrant, PoolEvent, PoolReply, RevokeReason } from './results.ts';
+
+/** Per-command context: the command's time and log index, and the events it produces. */
+export interface Step {
+  readonly state: PoolState;
+  /** `ms`: the command's time (never behind the previous command's). */
+  readonly at: number;
+  /** Log index of the command: the fencing token of its grants. */
+  readonly index: number;
+  readonly events: PoolEvent[];
+}
+
+/** The grant as the holder is told. */
+export function leaseGrant(lease: Lease): LeaseGrant {
+  return {
+    leaseId: lease.id,
+    feature: lease.pool.feature,
+    version: lease.pool.version,
+    count: lease.count,
+    expiresAt: lease.deadlineMs,
+    fencingToken: lease.fencingToken,
+  };
+}
+
+/** Grants `count` seats of `pool` to `session`; the caller checked they are free. */
+export function grantLease(step: Step, pool: Pool, session: Session, count: number, leaseTtlMs: number): Lease {
+  const state = step.state;
+  const seq = state.nextSeq++;
+  const lease: Lease = {
+    id: `L${seq}`,
+    seq,
+    pool,
+    sessionId: session.id,
+    clientId: session.clientId,
+    user: session.user,
+    host: session.host,
+    count,
+    checkedOutAt: step.at,
+    fencingToken: step.index,
+    deadlineMs: step.at + leaseTtlMs,
+    heapIndex: -1,
+    lingerSeq: 0,
+  };
+  state.leases.set(lease.id, lease);
+  pool.leases.add(lease);
+  session.leases.add(lease);
+  state.leaseDeadlines.push(lease);
+  holdSeats(pool, lease);
+  step.events.push(usage(step, 'checkout', lease.pool, lease.user, lease.host, lease.clientId, count, lease.id));
+  return lease;
+}
+
+/** Adds `lease` to its pool's seat count (used also when a snapshot is decoded). */
+export function holdSeats(pool: Pool, lease: Lease): void {
+  if (pool.model === 'concurrent') {
+    pool.seatsInUse += lease.count;
+    return;
+  }
+  let hosts = pool.userHosts.get(lease.user);
+  if (hosts === undefined) {
+    hosts = new Map();
+    pool.userHosts.set(lease.user, hosts);
+    pool.seatsInUse += 1;
+  }
+  hosts.set(lease.host, (hosts.get(lease.host) ?? 0) + 1);
+}
+
+/** Removes `lease` from every index and frees its seats; does not serve the queue. */
+export function releaseLease(state: PoolState, lease: Lease): void {
+  const pool = lease.pool;
+  state.leases.delete(lease.id);
+  pool.leases.delete(lease);
+  state.leaseDeadlines.remove(lease);
+  if (lease.lingerSeq === 0) {
+    state.sessions.get(lease.sessionId)?.leases.delete(lease);
+  } else {
+    const key = lingerKey(lease.user, lease.host);
+    const list = pool.lingering.get(key);
+    if (list !== undefined) {
+      const i = list.indexOf(lease);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) pool.lingering.delete(key);
+    }
+  }
+  if (pool.model === 'concurrent') {
+    pool.seatsInUse -= lease.count;
+    return;
+  }
+  const hosts = pool.userHosts.get(lease.user);
+  if (hosts === undefined) return;
+  const n = (hosts.get(lease.host) ?? 1) - 1;
+  if (n > 0) hosts.set(lease.host, n);
+  else hosts.delete(lease.host);
+  if (hosts.size === 0) {
+    pool.userHosts.delete(lease.user);
+    pool.seatsInUse -= 1;
+  }
+}
+
+/** Key of `Pool.lingering`. */
+export function lingerKey(user: string, host: string): string {
+  return `${user}\n${host}`;
+}
+
+/**
+ * A held lease is given back: it lingers for the pool's linger time (its seats
+ * stay held for the same user and host), or is released and the queue served.
+ * Returns the linger end, `ms` (= at when it does not linger).
+ */
+export function checkinLease(step: Step, lease: Lease): number {
+  const pool = lease.pool;
+  step.events.push(usage(step, 'checkin', pool, lease.user, lease.host, lease.clientId, lease.count, lease.id));
+  if (pool.model === 'concurrent' && pool.lingerMs > 0) {
+    const state = step.state;
+    state.sessions.get(lease.sessionId)?.leases.delete(lease);
+    lease.lingerSeq = state.nextSeq++;
+    lease.deadlineMs = step.at + pool.lingerMs;
+    state.leaseDeadlines.update(lease);
+    const key = lingerKey(lease.user, lease.host);
+    const list = pool.lingering.get(key);
+    if (list === undefined) pool.lingering.set(key, [lease]);
+    else list.push(lease);
+    return lease.deadlineMs;
+  }
+  releaseLease(step.state, lease);
+  serveQueue(step, pool);
+  return step.at;
+}
+
+/** Ends a held lease without its holder's checkin, telling the holder why. Does not serve the queue. */
+export function revokeLease(step: Step, lease: Lease, reason: RevokeReason, message: string): void {
+  if (lease.lingerSeq === 0) {
+    step.events.push({
+      kind: 'revoked',
+      leaseId: lease.id,
+      clientId: lease.clientId,
+      sessionId: lease.sessionId,
+      feature: lease.pool.feature,
+      version: lease.pool.version,
+      reason,
+      message,
+    });
+  }
+  releaseLease(step.state, lease);
+}
+
+/** Grants queued checkouts from the head while the head's seats are free; returns how many. */
+export function serveQueue(step: Step, pool: Pool): number {
+  const queue = pool.queue;
+  if (queue.length === 0) return 0;
+  const state = step.state;
+  let n = 0;
+  while (n < queue.length) {
+    const w = queue[n] as Waiter;
+    if (pool.seatsTotal - pool.seatsInUse < w.count || pool.leases.size >= state.limits.leasesPerPoolMax) break;
+    n++;
+    w.session.waiters.delete(w.requestId);
+    state.waiterDeadlines.remove(w);
+    const lease = grantLease(step, pool, w.session, w.count, w.leaseTtlMs);
+    const grant = leaseGrant(lease);
+    step.events.push(
+      { kind: 'granted', clientId: w.session.clientId, sessionId: w.session.id, requestId: w.requestId, lease: grant },
+      queueWaitUsage(step, w),
+    );
+    remember(state, w.session.clientId, w.requestId, { ok: true, type: 'granted', lease: grant });
+  }
+  if (n === 0) return 0;
+  queue.splice(0, n);
+  announcePositions(step, pool, 0);
+  return n;
+}
+
+/** Queue events for every waiter from position `from` (0-based) on: their positions changed. */
+function announcePositions(step: Step, pool: Pool, from: number): void {
+  const queue = pool.queue;
+  for (let i = from; i < queue.length; i++) {
+    const w = queue[i] as Waiter;
+    step.events.push({
+      kind: 'queue',
+      clientId: w.session.clientId,
+      sessionId: w.session.id,
+      requestId: w.requestId,
+      feature: pool.feature,
+      version: pool.version,
+      position: i + 1,
+    });
+  }
+}
+
+/** A queued checkout leaves its queue without a grant; the queue behind it moves up. */
+export function dequeue(step: Step, w: Waiter, reason: DequeueReason): void {
+  const state = step.state;
+  const pool = w.pool;
+  const i = pool.queue.indexOf(w);
+  pool.queue.splice(i, 1);
+  w.session.waiters.delete(w.requestId);
+  state.waiterDeadlines.remove(w);
+  state.remembered.get(w.session.clientId)?.delete(w.requestId);
+  step.events.push(
+    {
+      kind: 'dequeued',
+      clientId: w.session.clientId,
+      sessionId: w.session.id,
+      requestId: w.requestId,
+      feature: pool.feature,
+      version: pool.version,
+      reason,
+    },
+    queueWaitUsage(step, w),
+  );
+  // Without its head the queue may fit again; else those behind it move up.
+  if (i === 0 && serveQueue(step, pool) > 0) return;
+  announcePositions(step, pool, i);
+}
+
+function queueWaitUsage(step: Step, w: Waiter): PoolEvent {
+  return {
+    kind: 'usage',
+    usage: 'queue-wait',
+    at: step.at,
+    feature: w.pool.feature,
+    version: w.pool.version,
+    user: w.session.user,
+    host: w.session.host,
+    clientId: w.session.clientId,
+    count: w.count,
+    leaseId: '',
+    waitedMs: step.at - w.enqueuedAt,
+    code: '',
+  };
+}
+
+/** A usage row. */
+export function usage(
+  step: Step,
+  kind: 'checkout' | 'checkin' | 'expiry',
+  pool: Pool,
+  user: string,
+  host: string,
+  clientId: string,
+  count: number,
+  leaseId: string,
+): PoolEvent {
+  return {
+    kind: 'usage',
+    usage: kind,
+    at: step.at,
+    feature: pool.feature,
+    version: pool.version,
+    user,
+    host,
+    clientId,
+    count,
+    leaseId,
+    waitedMs: 0,
+    code: '',
+  };
+}
+
+/** The remembered reply to (clientId, requestId), if any. */
+export function recall(state: PoolState, clientId: string, requestId: string): PoolReply | undefined {
+  return state.remembered.get(clientId)?.get(requestId);
+}
+
+/**
+ * Remembers `reply` as the answer to (clientId, requestId). The client becomes
+ * the most recently active; the oldest request of a client, and the least
+ * recently active client, are forgotten beyond their limits.
+ */
+export function remember(state: PoolState, clientId: string, requestId: string, reply: PoolReply): void {
+  const all = state.remembered;
+  let m = all.get(clientId);
+  if (m === undefined) {
+    if (all.size >= state.limits.clientsRememberedMax) {
+      const oldest = all.keys().next();
+      if (oldest.done !== true) all.delete(oldest.value);
+    }
+    m = new Map();
+  } else {
+    all.delete(clientId);
+  }
+  all.set(clientId, m);
+  if (!m.has(requestId) && m.size >= state.limits.requestsPerClientRememberedMax) {
+    const oldest = m.keys().next();
+    if (oldest.done !== true) m.delete(oldest.value);
+  }
+  m.set(requestId, reply);
+}

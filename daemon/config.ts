@@ -1,0 +1,135 @@
+// The configuration of one Floe node: a TOML file (smol-toml) validated with
+// zod. Every option has a default and its unit in its name; docs/config.md
+// lists them all and deploy/floe.example.toml is a commented example.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { z } from 'zod';
+
+const hostPort = z
+  .string()
+  .regex(/^[^\s:]+:\d{1,5}$/, 'HOST:PORT, e.g. 127.0.0.1:7401 (port 0 picks a free one)');
+
+const ms = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/** The `[limits]` table: maxima of the client-facing server. */
+const limitsSchema = z
+  .object({
+    /** Open client connections per node. */
+    connectionsMax: z.number().int().min(1).max(1_000_000).default(20_000),
+    /** Requests per second one connection may send on average (token-bucket rate). */
+    requestsPerSecondPerConnection: z.number().int().min(1).max(1_000_000).default(200),
+    /** Requests one connection may send in a burst (token-bucket capacity). */
+    requestBurstPerConnection: z.number().int().min(1).max(1_000_000).default(400),
+    /** Proposals waiting for the log at once; beyond it requests answer UNAVAILABLE. */
+    pendingProposalsMax: z.number().int().min(1).max(10_000_000).default(100_000),
+    /** Bytes of an admin API request body. */
+    adminBodyBytesMax: z.number().int().min(256).max(16 * 1024 * 1024).default(64 * 1024),
+  })
+  .strict()
+  .prefault({});
+
+/** The `[raft]` table: the replicated log's timing and storage. */
+const raftSchema = z
+  .object({
+    /** `ms` between ticks of the Raft clock. */
+    tickMs: ms(1, 10_000).default(50),
+    /** Ticks without a leader before an election (randomized up to twice this). */
+    electionTicks: z.number().int().min(2).max(1000).default(10),
+    /** Ticks between leader heartbeats; less than electionTicks. */
+    heartbeatTicks: z.number().int().min(1).max(1000).default(2),
+    /** Applied entries between snapshots (the log before a snapshot is then deleted). */
+    snapshotEntries: z.number().int().min(10).max(100_000_000).default(20_000),
+    /** `core`: Floe's Raft core (one voter here); `local`: the single-node local log. */
+    engine: z.enum(['core', 'local']).default('core'),
+  })
+  .strict()
+  .prefault({});
+
+/** A node's whole configuration, as parsed (units in the names). */
+export const floeConfigSchema = z
+  .object({
+    /** This node's id in the cluster, e.g. "n1". */
+    nodeId: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('n1'),
+    /** Directory of the node identity, the SQLite database and snapshots; relative to the config file. */
+    dataDir: z.string().min(1).default('./data'),
+    /** Where clients connect (WebSocket, path /ws). */
+    clientListen: hostPort.default('127.0.0.1:7401'),
+    /** Where the admin API listens (HTTP, base /api/v1). */
+    adminListen: hostPort.default('127.0.0.1:7501'),
+    /** Client URLs of every node of the cluster, told to clients in `hello` for failover; default: this node's. */
+    clientUrls: z.array(z.string().url()).max(16).default([]),
+    /** Trusted vendor public keys ("ed25519:…"), as `floe keycenter pubkey` prints them. */
+    vendorPublicKeys: z.array(z.string().min(1).max(200)).max(64).default([]),
+    /** License key files (relative to the config file) installed at start when not yet installed. */
+    licenseFiles: z.array(z.string().min(1)).max(1000).default([]),
+    /** SHA-256 hex digests of the admin bearer tokens (`floe demo` writes one); never the tokens themselves. */
+    adminTokenSha256: z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(64).default([]),
+    /** `ms`: a lease is lost this long after its last renewal. */
+    leaseTtlMs: ms(1000, 24 * 3600 * 1000).default(30_000),
+    /** `ms`: how often clients should heartbeat (told in `hello`); must be below leaseTtlMs. */
+    heartbeatMs: ms(100, 3600 * 1000).default(10_000),
+    /** `ms`: how often the node proposes one renew command for every heartbeat received meanwhile. */
+    renewBatchMs: ms(10, 60_000).default(250),
+    /** `ms`: a queued checkout's wait when the client gives none. */
+    queueWaitMsDefault: ms(0, 24 * 3600 * 1000).default(300_000),
+    /** `ms`: a new leader extends every lease by this much (cluster failover). */
+    leaderGraceMs: ms(0, 3600 * 1000).default(15_000),
+    limits: limitsSchema,
+    raft: raftSchema,
+  })
+  .strict()
+  .refine((c) => c.heartbeatMs < c.leaseTtlMs, { message: 'heartbeatMs must be below leaseTtlMs', path: ['heartbeatMs'] })
+  .refine((c) => c.raft.heartbeatTicks < c.raft.electionTicks, {
+    message: 'raft.heartbeatTicks must be below raft.electionTicks',
+    path: ['raft', 'heartbeatTicks'],
+  });
+
+/** A validated configuration; paths are absolute once loaded from a file. */
+export type FloeConfig = z.infer<typeof floeConfigSchema>;
+/** A configuration as written (every field optional). */
+export type FloeConfigInput = z.input<typeof floeConfigSchema>;
+
+/** A config file that cannot be read or is invalid; `message` says where and why. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  override readonly name = 'ConfigError';
+}
+
+/** Validates `input` (defaults filled in); throws ConfigError naming each bad field. */
+export function parseConfig(input: unknown, baseDir = process.cwd()): FloeConfig {
+  const parsed = floeConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`);
+    throw new ConfigError(`CONFIG_INVALID: ${lines.join('; ')}`);
+  }
+  const c = parsed.data;
+  return {
+    ...c,
+    dataDir: resolve(baseDir, c.dataDir),
+    licenseFiles: c.licenseFiles.map((f) => resolve(baseDir, f)),
+  };
+}
+
+/** Reads and validates a TOML config file; relative paths in it are relative to the file. */
+export function loadConfigFile(path: string): FloeConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`CONFIG_INVALID: cannot read ${path}: ${(error as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseToml(text);
+  } catch (error) {
+    throw new ConfigError(`CONFIG_INVALID: ${path} is not valid TOML: ${(error as Error).message}`);
+  }
+  return parseConfig(doc, dirname(resolve(path)));
+}
+
+/** Splits "HOST:PORT" into its parts. */
+export function splitHostPort(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  return { host: listen.slice(0, i), port: Number(listen.slice(i + 1)) };
+}

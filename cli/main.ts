@@ -8,6 +8,9 @@ type Command = { summary: string; load: () => Promise<{ run: (argv: string[]) =>
 const commands: Record<string, Command> = {
   // Subcommands register here, e.g.:
   // lockcode: { summary: "print this server's lock code", load: () => import('./lockcode.ts') },
+  lockcode: { summary: "print this server's lock code", load: () => import('./lockcode.ts') },
+  keycenter: { summary: 'vendor key center: init, pubkey, entitle, activate, list', load: () => import('./keycenter.ts') },
+  license: { summary: 'check a license key on this server before importing it', load: () => import('./license.ts') },
 };
 
 function usage(): string {

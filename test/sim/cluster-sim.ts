@@ -1,0 +1,762 @@
+// One seeded simulation run: 3 or 5 Raft nodes (plus spares for membership
+// changes) on a virtual clock, a hostile network, crashes, clients writing
+// and reading; then a heal phase that must end with one leader all members
+// follow, every client request answered and every member's state equal.
+// Everything random comes from the seed: a run is a pure function of its
+// options, so a failing seed replays event for event.
+import { NONE, type Entry, type Message, type NodeId, type Ready } from '../../daemon/raft/index.ts';
+import { Clients, type ClientsHost } from './clients.ts';
+import { EventQueue } from './event-queue.ts';
+import { Invariants, SimViolation, type ViolationKind } from './invariants.ts';
+import { Network, QUIET_LINKS, randomLinkProfile } from './network.ts';
+import { Prng, hashString } from './prng.ts';
+import { ELECTION_TIMEOUT_US, TICK_US, drawLivenessScenario, drawScenario, type FaultAction, type Scenario } from './scenario.ts';
+import { SimApplyGap, SimNode, type SimNodeHooks } from './sim-node.ts';
+import { HashChain, type StateMachineFactory } from './state-machine.ts';
+
+/** How to run one seed. */
+export interface SimOptions {
+  readonly seed: number;
+  /** Initial voters. */
+  readonly nodes: 3 | 5;
+  /** 'chaos': faults then heal (the default); 'liveness': one leader crash on a calm network, timed. */
+  readonly mode?: 'chaos' | 'liveness';
+  /** Receives one line per event when set. */
+  readonly trace?: (line: string) => void;
+  /** Hash every event's trace line into result.traceHash (slower; for the determinism test). */
+  readonly hashTrace?: boolean;
+  readonly newApp?: StateMachineFactory;
+  /** Chance this seed runs membership changes (default 0.3). */
+  readonly membershipRate?: number;
+  /**
+   * Start nodes added by a membership change with an empty membership
+   * instead of the cluster's initial one (see FINDINGS.md F1: with an empty
+   * one, a joiner that replays the log from index 1 rebuilds a wrong voter set).
+   */
+  readonly emptyJoiners?: boolean;
+}
+
+/** What one run found and measured. */
+export interface SimResult {
+  readonly seed: number;
+  readonly violation?: { readonly kind: ViolationKind; readonly message: string; readonly atUs: number; readonly event: number };
+  readonly virtualUs: number;
+  readonly events: number;
+  readonly messagesSent: number;
+  readonly crashes: number;
+  readonly writesAcked: number;
+  readonly readsServed: number;
+  readonly committedIndex: number;
+  readonly leaderTermMax: number;
+  readonly confChanges: number;
+  readonly checks: number;
+  /** Virtual time from the heal to a leader every member follows, µs. */
+  readonly leaderAfterHealUs?: number;
+  /** Liveness mode: from the leader's crash to a new leader elected / followed by all, µs. */
+  readonly electedAfterCrashUs?: number;
+  readonly followedAfterCrashUs?: number;
+  /** Hash of every trace line (hashTrace), or of the final state otherwise. */
+  readonly traceHash: string;
+}
+
+/** After the heal, a leader every member follows must appear within this, µs. */
+export const LEADER_AFTER_HEAL_BOUND_US = 20 * ELECTION_TIMEOUT_US;
+/** After the heal, every request answered and every member converged within this, µs. */
+export const RESOLVED_AFTER_HEAL_BOUND_US = 6_000_000;
+/** Clients keep issuing new requests this long after the heal, µs. */
+const CLIENTS_AFTER_HEAL_US = 300_000;
+/** A runaway run (an event storm) fails loudly rather than spin. */
+const EVENTS_MAX = 2_000_000;
+/** Spare node slots for membership changes. */
+const SPARE_NODES = 2;
+
+type SimEvent =
+  | { readonly type: 'tick'; readonly node: SimNode; readonly inc: number }
+  | { readonly type: 'ready'; readonly node: SimNode; readonly inc: number }
+  | { readonly type: 'deliver'; readonly message: Message; readonly fromInc: number }
+  | { readonly type: 'snap-report'; readonly node: SimNode; readonly inc: number; readonly to: NodeId; readonly ok: boolean }
+  | { readonly type: 'client'; readonly client: number; readonly token: number }
+  | { readonly type: 'fault' }
+  | { readonly type: 'restart'; readonly node: SimNode }
+  | { readonly type: 'shutdown'; readonly node: SimNode }
+  | { readonly type: 'heal' }
+  | { readonly type: 'clients-stop' }
+  | { readonly type: 'crash-leader' }
+  | { readonly type: 'probe' }
+  | { readonly type: 'deadline' };
+
+/** Runs one seed; never throws for a property violation (it is in the result). */
+export function runSim(options: SimOptions): SimResult {
+  return new ClusterSim(options).run();
+}
+
+class ClusterSim implements SimNodeHooks, ClientsHost {
+  readonly queue = new EventQueue<SimEvent>();
+  readonly invariants = new Invariants();
+  readonly nodes: SimNode[] = [];
+  readonly byId = new Map<NodeId, SimNode>();
+  readonly network: Network;
+  readonly scenario: Scenario;
+  readonly clients: Clients;
+  private readonly options: SimOptions;
+  private readonly rngFaults: Prng;
+  private readonly rngDisk: Prng;
+  private readonly rngMisc: Prng;
+  private readonly tracing: boolean;
+  private traceHash = 0x811c9dc5;
+  private eventNo = 0;
+  private touched: SimNode[] = [];
+  private done = false;
+  healed = false;
+  private healUs = 0;
+  private leaderAfterHealUs: number | undefined;
+  private messagesSent = 0;
+  private crashes = 0;
+  private confChanges = 0;
+  // Liveness mode.
+  private crashedLeaderTerm = 0;
+  private crashUs = -1;
+  private electedAfterCrashUs: number | undefined;
+  private followedAfterCrashUs: number | undefined;
+
+  constructor(options: SimOptions) {
+    this.options = options;
+    const root = new Prng(options.seed);
+    const rngScenario = root.fork('scenario');
+    this.rngFaults = root.fork('faults');
+    this.rngDisk = root.fork('disk');
+    this.rngMisc = root.fork('misc');
+    const liveness = options.mode === 'liveness';
+    const membership = !liveness && rngScenario.chance(options.membershipRate ?? 0.3);
+    const slots = options.nodes + (membership ? SPARE_NODES : 0);
+    this.scenario = liveness ? drawLivenessScenario(rngScenario, slots) : drawScenario(rngScenario, slots, membership);
+    this.tracing = options.trace !== undefined || options.hashTrace === true;
+    const ids: NodeId[] = [];
+    for (let i = 1; i <= slots; i++) ids.push(`n${i}`);
+    const voters = ids.slice(0, options.nodes);
+    for (let i = 0; i < slots; i++) {
+      const id = ids[i]!;
+      const node = new SimNode({
+        id,
+        // Every node boots from the same index-0 membership snapshot, joiners
+        // included: the log after index 0 only holds changes to it.
+        initialConf: i < options.nodes || options.emptyJoiners !== true ? { voters, learners: [] } : { voters: [], learners: [] },
+        config: this.scenario.raft,
+        hooks: this,
+        newApp: options.newApp ?? (() => new HashChain()),
+        seed: options.seed,
+        tickIntervalUs: this.scenario.tickIntervalsUs[i]!,
+      });
+      this.nodes.push(node);
+      this.byId.set(id, node);
+    }
+    this.network = new Network(ids, liveness ? QUIET_LINKS : this.scenario.links, root.fork('network'));
+    this.clients = new Clients(this, root.fork('clients'), this.scenario.clients, this.scenario.readRate);
+  }
+
+  run(): SimResult {
+    const s = this.scenario;
+    this.trace(
+      `seed ${this.options.seed} nodes ${this.options.nodes} mode ${this.options.mode ?? 'chaos'} raft ${JSON.stringify(s.raft)} links ${JSON.stringify(this.network.links)} disk≤${s.diskDelayMaxUs}µs clients ${s.clients} membership ${s.membership}`,
+    );
+    for (let i = 0; i < this.options.nodes; i++) this.startNode(this.nodes[i]!);
+    this.clients.start();
+    if (this.options.mode === 'liveness') {
+      this.queue.push(TICK_US, { type: 'probe' });
+      this.queue.push(10_000_000, { type: 'deadline' });
+    } else {
+      this.queue.push(this.faultGap(), { type: 'fault' });
+      this.queue.push(s.chaosUs, { type: 'heal' });
+    }
+    let violation: SimResult['violation'];
+    try {
+      for (;;) {
+        const ev = this.queue.pop();
+        if (ev === undefined) throw new SimViolation('liveness', 'the agenda ran dry');
+        if (++this.eventNo > EVENTS_MAX) throw new SimViolation('liveness', `more than ${EVENTS_MAX} events`);
+        this.handle(ev);
+        this.scheduleReadies();
+        if (this.done) break;
+      }
+    } catch (error) {
+      violation = this.toViolation(error);
+      this.trace(`VIOLATION ${violation.message}`);
+    }
+    const result: SimResult = {
+      seed: this.options.seed,
+      ...(violation !== undefined ? { violation } : {}),
+      virtualUs: this.queue.nowUs,
+      events: this.eventNo,
+      messagesSent: this.messagesSent,
+      crashes: this.crashes,
+      writesAcked: this.clients.writesAcked,
+      readsServed: this.clients.readsServed,
+      committedIndex: this.invariants.committedIndexMax,
+      leaderTermMax: this.invariants.leaderTermMax,
+      confChanges: this.confChanges,
+      checks: this.invariants.checks,
+      ...(this.leaderAfterHealUs !== undefined ? { leaderAfterHealUs: this.leaderAfterHealUs } : {}),
+      ...(this.electedAfterCrashUs !== undefined ? { electedAfterCrashUs: this.electedAfterCrashUs } : {}),
+      ...(this.followedAfterCrashUs !== undefined ? { followedAfterCrashUs: this.followedAfterCrashUs } : {}),
+      traceHash: this.finalHash(),
+    };
+    return result;
+  }
+
+  // ---- events -------------------------------------------------------------
+
+  private handle(ev: SimEvent): void {
+    switch (ev.type) {
+      case 'tick': {
+        const n = ev.node;
+        if (n.incarnation !== ev.inc || !n.up) return;
+        n.raft!.tick();
+        this.touched.push(n);
+        this.queue.after(n.tickIntervalUs, ev);
+        return;
+      }
+      case 'ready': {
+        const n = ev.node;
+        if (n.incarnation !== ev.inc || !n.up) return;
+        n.readyScheduled = false;
+        this.trace(`${n.id} ready`);
+        if (!n.processReady()) {
+          this.crashes++;
+          this.trace(`${n.id} CRASH after persisting, before sending`);
+          this.afterCrash(n);
+          return;
+        }
+        this.touched.push(n);
+        return;
+      }
+      case 'deliver': {
+        const m = ev.message;
+        const to = this.byId.get(m.to);
+        const from = this.byId.get(m.from);
+        if (to === undefined || !to.up) {
+          this.trace(`drop ${describeMessage(m)} (${m.to} down)`);
+          if (m.type === 'snap' && from !== undefined) this.queue.after(0, { type: 'snap-report', node: from, inc: ev.fromInc, to: m.to, ok: false });
+          return;
+        }
+        this.trace(`deliver ${describeMessage(m)}`);
+        to.raft!.step(m);
+        this.touched.push(to);
+        if (m.type === 'snap' && from !== undefined) this.queue.after(0, { type: 'snap-report', node: from, inc: ev.fromInc, to: m.to, ok: true });
+        return;
+      }
+      case 'snap-report': {
+        const n = ev.node;
+        if (n.incarnation !== ev.inc || !n.up) return;
+        this.trace(`${n.id} reportSnapshot(${ev.to}, ${ev.ok})`);
+        n.raft!.reportSnapshot(ev.to, ev.ok);
+        this.touched.push(n);
+        return;
+      }
+      case 'client':
+        this.clients.wake(ev.client, ev.token);
+        return;
+      case 'fault':
+        if (this.healed) return;
+        this.injectFault();
+        this.queue.after(this.faultGap(), ev);
+        return;
+      case 'restart':
+        if (ev.node.up || ev.node.removed || this.healed) return;
+        this.startNode(ev.node);
+        return;
+      case 'shutdown':
+        if (ev.node.removed) return;
+        this.trace(`${ev.node.id} SHUTDOWN (removed from the cluster)`);
+        if (ev.node.up) ev.node.crash();
+        ev.node.removed = true;
+        return;
+      case 'heal':
+        this.heal();
+        return;
+      case 'clients-stop':
+        this.trace('clients stop issuing new requests');
+        this.clients.stop();
+        return;
+      case 'crash-leader':
+        this.crashLeaderForLiveness();
+        return;
+      case 'probe':
+        this.probe();
+        if (!this.done) this.queue.after(TICK_US, ev);
+        return;
+      case 'deadline':
+        this.deadline();
+        return;
+      default:
+        return unreachable(ev);
+    }
+  }
+
+  private scheduleReadies(): void {
+    if (this.touched.length === 0) return;
+    for (const n of this.touched) {
+      if (!n.up || n.readyScheduled || !n.raft!.hasReady()) continue;
+      n.readyScheduled = true;
+      const max = this.scenario.diskDelayMaxUs;
+      this.queue.after(max === 0 ? 0 : this.rngDisk.range(0, max), { type: 'ready', node: n, inc: n.incarnation });
+    }
+    this.touched = [];
+  }
+
+  get nowUs(): number {
+    return this.queue.nowUs;
+  }
+
+  wakeClient(client: number, token: number, delayUs: number): void {
+    this.queue.after(delayUs, { type: 'client', client, token });
+  }
+
+  touch(node: SimNode): void {
+    this.touched.push(node);
+  }
+
+  startNode(n: SimNode): void {
+    n.start();
+    this.trace(`${n.id} START incarnation ${n.incarnation} (disk: ${describeDisk(n)})`);
+    this.queue.after(this.rngMisc.range(0, n.tickIntervalUs), { type: 'tick', node: n, inc: n.incarnation });
+    this.touched.push(n);
+  }
+
+  private crashNode(n: SimNode, torn: boolean): void {
+    if (torn && n.readyScheduled) {
+      // The crash happens in the middle of the Ready already pending (see 'ready').
+      n.crashAfterNextPersist = true;
+      this.trace(`${n.id} will crash after its next disk write`);
+      return;
+    }
+    n.crash();
+    this.crashes++;
+    this.trace(`${n.id} CRASH`);
+    this.afterCrash(n);
+  }
+
+  private afterCrash(n: SimNode): void {
+    if (this.options.mode === 'liveness') return;
+    this.queue.after(this.rngFaults.range(20_000, 1_500_000), { type: 'restart', node: n });
+  }
+
+  // ---- hooks from the nodes -------------------------------------------------
+
+  beforePersist(node: SimNode, rd: Ready): void {
+    if (rd.softState !== undefined) {
+      this.trace(`${node.id} is ${rd.softState.role} (leader ${rd.softState.leaderId || '-'})`);
+      if (rd.softState.role === 'leader') this.invariants.leaderSeen(node.id, node.raft!.status().term);
+    }
+    if (this.tracing) {
+      const hs = rd.hardState;
+      const parts: string[] = [];
+      if (hs !== undefined) parts.push(`hs{term ${hs.term} vote ${hs.vote || '-'} commit ${hs.commit}}`);
+      if (rd.snapshot !== undefined) parts.push(`snap@${rd.snapshot.metadata.index}/t${rd.snapshot.metadata.term}`);
+      if (rd.entries.length > 0) parts.push(`entries ${describeEntries(rd.entries)}`);
+      if (rd.committedEntries.length > 0) parts.push(`apply ${rd.committedEntries[0]!.index}..${rd.committedEntries[rd.committedEntries.length - 1]!.index}`);
+      if (parts.length > 0) this.trace(`${node.id} persist ${parts.join(' ')}`);
+    }
+    this.invariants.beforePersist(node, rd);
+  }
+
+  afterPersist(node: SimNode, rd: Ready): void {
+    this.invariants.afterPersist(node, rd);
+  }
+
+  send(node: SimNode, m: Message): void {
+    this.messagesSent++;
+    if (!this.network.connected(m.from, m.to)) {
+      this.trace(`lost ${describeMessage(m)} (link cut)`);
+      node.reportUnreachable(m.to);
+      if (m.type === 'snap') this.queue.after(TICK_US, { type: 'snap-report', node, inc: node.incarnation, to: m.to, ok: false });
+      return;
+    }
+    const delays = this.network.deliveries(m.from, m.to);
+    if (delays.length === 0) {
+      this.trace(`lost ${describeMessage(m)}`);
+      if (m.type === 'snap') this.queue.after(TICK_US, { type: 'snap-report', node, inc: node.incarnation, to: m.to, ok: false });
+      return;
+    }
+    for (const d of delays) this.queue.after(d, { type: 'deliver', message: m, fromInc: node.incarnation });
+  }
+
+  applied(node: SimNode, e: Entry, digest: string): void {
+    const first = this.invariants.committedAt(e.index) === undefined;
+    this.invariants.applied(node, e, digest);
+    if (first && e.type === 'conf-change') this.confChangeCommitted(e);
+  }
+
+  restored(node: SimNode, index: number, digest: string): void {
+    this.trace(`${node.id} restored snapshot @${index} state ${digest}`);
+    this.invariants.restored(node, index, digest);
+  }
+
+  proposalSettled(node: SimNode, requestId: string, ok: boolean, index: number): void {
+    this.trace(`${node.id} proposal ${requestId} @${index} ${ok ? 'committed' : 'failed'}`);
+    this.clients.proposalSettled(requestId, ok, index);
+  }
+
+  readServed(node: SimNode, context: string, readIndex: number, appliedIndex: number): void {
+    this.trace(`${node.id} read ${context} served at read index ${readIndex} (applied ${appliedIndex})`);
+    this.clients.readServed(context, readIndex);
+  }
+
+  // ---- faults ---------------------------------------------------------------
+
+  private faultGap(): number {
+    const mean = this.scenario.faultGapMeanUs;
+    return this.rngFaults.range(Math.round(mean / 4), Math.round(mean * 1.75));
+  }
+
+  private injectFault(): void {
+    const rng = this.rngFaults;
+    const weights = this.scenario.faultWeights;
+    const actions = Object.keys(weights) as FaultAction[];
+    let total = 0;
+    for (const a of actions) total += weights[a];
+    let r = rng.float() * total;
+    let action: FaultAction = actions[0]!;
+    for (const a of actions) {
+      r -= weights[a];
+      if (r < 0) {
+        action = a;
+        break;
+      }
+    }
+    const ids = this.nodes.filter((n) => !n.removed).map((n) => n.id);
+    const all = this.nodes.map((n) => n.id);
+    const upNodes = this.nodes.filter((n) => n.up);
+    const leader = this.leader();
+    switch (action) {
+      case 'partition': {
+        this.network.heal();
+        const shuffled = rng.shuffle(ids);
+        const kind = rng.pick(['isolate', 'split', 'one-way', 'bridge'] as const);
+        if (kind === 'isolate') this.network.isolate(shuffled[0]!, all);
+        else if (kind === 'split') {
+          const k = rng.range(1, Math.floor(shuffled.length / 2));
+          this.network.split(shuffled.slice(0, k), shuffled.slice(k));
+        } else if (kind === 'one-way') {
+          this.network.oneWay(shuffled[0]!, shuffled[1]!);
+          if (rng.chance(0.5)) this.network.oneWay(shuffled[0]!, shuffled[2]!);
+        } else {
+          // The bridge: left and right cannot talk; shuffled[0] hears both.
+          const rest = shuffled.slice(1);
+          const k = rng.range(1, rest.length - 1);
+          this.network.bridge(rest.slice(0, k), shuffled[0]!, rest.slice(k));
+        }
+        this.trace(`PARTITION ${this.network.description}`);
+        return;
+      }
+      case 'isolate-leader':
+        if (leader === undefined) return;
+        this.network.heal();
+        this.network.isolate(leader.id, all);
+        this.trace(`PARTITION ${this.network.description} (the leader)`);
+        return;
+      case 'heal-network':
+        this.network.heal();
+        this.trace('HEAL network');
+        return;
+      case 'crash':
+      case 'crash-torn': {
+        if (upNodes.length <= 1) return;
+        this.crashNode(rng.pick(upNodes), action === 'crash-torn');
+        return;
+      }
+      case 'crash-leader':
+        if (leader === undefined || upNodes.length <= 1) return;
+        this.crashNode(leader, rng.chance(0.3));
+        return;
+      case 'links':
+        this.network.setProfile(randomLinkProfile(rng));
+        this.trace(`LINKS ${JSON.stringify(this.network.links)}`);
+        return;
+      case 'transfer': {
+        if (leader === undefined) return;
+        const voters = leader.status().confState.voters.filter((v) => v !== leader.id);
+        if (voters.length === 0) return;
+        const target = rng.pick(voters);
+        this.trace(`${leader.id} TRANSFER leadership to ${target}`);
+        leader.raft!.transferLeadership(target);
+        this.touched.push(leader);
+        return;
+      }
+      case 'campaign': {
+        if (upNodes.length === 0) return;
+        const n = rng.pick(upNodes);
+        this.trace(`${n.id} CAMPAIGN (forced)`);
+        n.raft!.campaign();
+        this.touched.push(n);
+        return;
+      }
+      case 'conf-change':
+        this.proposeConfChange(leader);
+        return;
+      default:
+        return unreachable(action);
+    }
+  }
+
+  private proposeConfChange(leader: SimNode | undefined): void {
+    if (leader === undefined) return;
+    const rng = this.rngFaults;
+    const conf = leader.status().confState;
+    const fresh = this.nodes.filter((n) => !n.up && !n.removed && n.incarnation === 0);
+    const choices: (() => void)[] = [];
+    for (const learner of conf.learners) {
+      choices.push(() => this.proposeChange(leader, { type: 'add-voter', nodeId: learner }));
+    }
+    if (fresh.length > 0 && conf.voters.length < this.options.nodes + 1) {
+      const n = fresh[0]!;
+      choices.push(() => {
+        this.startNode(n);
+        this.proposeChange(leader, { type: rng.chance(0.5) ? 'add-learner' : 'add-voter', nodeId: n.id });
+      });
+    }
+    if (conf.voters.length > 3) {
+      const victim = rng.pick(conf.voters);
+      choices.push(() => this.proposeChange(leader, { type: 'remove-node', nodeId: victim }));
+    }
+    if (choices.length === 0) return;
+    rng.pick(choices)();
+  }
+
+  private proposeChange(leader: SimNode, change: Parameters<NonNullable<SimNode['raft']>['proposeConfChange']>[0]): void {
+    const result = leader.raft!.proposeConfChange(change);
+    this.trace(`${leader.id} CONF-CHANGE ${change.type} ${change.nodeId}: ${result.ok ? `proposed @${result.index}` : result.reason}`);
+    this.touched.push(leader);
+  }
+
+  private confChangeCommitted(e: Entry): void {
+    this.confChanges++;
+    const text = new TextDecoder().decode(e.data);
+    const change = JSON.parse(text) as { type: string; nodeId: NodeId };
+    this.trace(`committed conf change @${e.index}: ${text}`);
+    if (change.type !== 'remove-node') return;
+    const n = this.byId.get(change.nodeId);
+    if (n !== undefined) this.queue.after(this.rngMisc.range(0, 300_000), { type: 'shutdown', node: n });
+  }
+
+  // ---- heal phase and liveness ------------------------------------------------
+
+  private heal(): void {
+    this.healed = true;
+    this.healUs = this.queue.nowUs;
+    this.network.heal();
+    this.network.setProfile(QUIET_LINKS);
+    this.trace('HEAL everything: links clean, crashed nodes restart, faults stop');
+    for (const n of this.nodes) {
+      if (n.removed || n.incarnation === 0) continue;
+      n.crashAfterNextPersist = false;
+      if (!n.up) this.startNode(n);
+    }
+    this.queue.after(CLIENTS_AFTER_HEAL_US, { type: 'clients-stop' });
+    this.queue.after(TICK_US, { type: 'probe' });
+    this.queue.after(RESOLVED_AFTER_HEAL_BOUND_US, { type: 'deadline' });
+  }
+
+  /** The up node leading the highest term, if any. */
+  leader(): SimNode | undefined {
+    let best: SimNode | undefined;
+    let bestTerm = -1;
+    for (const n of this.nodes) {
+      if (!n.up) continue;
+      const st = n.status();
+      if (st.role === 'leader' && st.term > bestTerm) {
+        best = n;
+        bestTerm = st.term;
+      }
+    }
+    return best;
+  }
+
+  /** A leader every up member follows in its term, if there is one now. */
+  private followedLeader(): SimNode | undefined {
+    const l = this.leader();
+    if (l === undefined) return undefined;
+    const st = l.status();
+    for (const id of [...st.confState.voters, ...st.confState.learners]) {
+      const n = this.byId.get(id);
+      if (n === undefined || !n.up) continue;
+      const s = n.status();
+      if (s.leaderId !== l.id || s.term !== st.term) return undefined;
+    }
+    return l;
+  }
+
+  private probe(): void {
+    const now = this.queue.nowUs;
+    if (this.options.mode === 'liveness') {
+      this.probeLiveness(now);
+      return;
+    }
+    const l = this.followedLeader();
+    if (l !== undefined && this.leaderAfterHealUs === undefined) {
+      this.leaderAfterHealUs = now - this.healUs;
+      this.trace(`leader ${l.id} followed by all, ${this.leaderAfterHealUs}µs after the heal`);
+    }
+    if (this.leaderAfterHealUs === undefined && now - this.healUs > LEADER_AFTER_HEAL_BOUND_US) {
+      throw new SimViolation('liveness', `no leader followed by every member ${LEADER_AFTER_HEAL_BOUND_US / 1000} ms after the heal (${this.describeCluster()})`);
+    }
+    if (l !== undefined && this.clients.stopped && this.clients.idle() && this.converged(l) === undefined) {
+      this.trace(`converged: every request answered, every member at the same state`);
+      this.done = true;
+    }
+  }
+
+  private probeLiveness(now: number): void {
+    if (this.crashUs < 0) {
+      const l = this.followedLeader();
+      if (l === undefined) return;
+      if (this.crashUs === -1) {
+        // Let the cluster settle for a while, then crash the leader.
+        this.crashUs = -2;
+        this.queue.after(this.rngFaults.range(100_000, 700_000), { type: 'crash-leader' });
+      }
+      return;
+    }
+    if (this.electedAfterCrashUs === undefined) {
+      for (const n of this.nodes) {
+        if (n.up && n.status().role === 'leader' && n.status().term > this.crashedLeaderTerm) {
+          this.electedAfterCrashUs = now - this.crashUs;
+          this.trace(`${n.id} elected ${this.electedAfterCrashUs}µs after the crash`);
+        }
+      }
+    }
+    const l = this.followedLeader();
+    if (l !== undefined && l.status().term > this.crashedLeaderTerm) {
+      this.followedAfterCrashUs = now - this.crashUs;
+      this.trace(`${l.id} followed by all ${this.followedAfterCrashUs}µs after the crash`);
+      this.done = true;
+    }
+  }
+
+  /** Liveness mode: the settle timer fired; crash the leader for good. */
+  private crashLeaderForLiveness(): void {
+    const l = this.leader();
+    if (l === undefined) {
+      this.crashUs = -1;
+      return;
+    }
+    this.crashedLeaderTerm = l.status().term;
+    this.crashUs = this.queue.nowUs;
+    l.crash();
+    this.crashes++;
+    this.trace(`${l.id} CRASH (the leader of term ${this.crashedLeaderTerm}; timing the next election)`);
+  }
+
+  /** Undefined when converged, else why not. */
+  private converged(l: SimNode): string | undefined {
+    const st = l.status();
+    let digest: string | undefined;
+    for (const id of [...st.confState.voters, ...st.confState.learners]) {
+      const n = this.byId.get(id);
+      if (n === undefined || !n.up) continue;
+      if (n.appliedIndex !== st.commit) return `${id} applied ${n.appliedIndex}, leader ${l.id} committed ${st.commit}`;
+      const d = n.app.digest();
+      if (digest !== undefined && d !== digest) return `${id} state ${d} differs from ${digest}`;
+      digest = d;
+    }
+    return undefined;
+  }
+
+  private deadline(): void {
+    if (this.options.mode === 'liveness') {
+      throw new SimViolation('liveness', `no new leader 10 s after the leader crash (${this.describeCluster()})`);
+    }
+    const l = this.followedLeader();
+    if (l === undefined) throw new SimViolation('liveness', `no followed leader ${RESOLVED_AFTER_HEAL_BOUND_US / 1000} ms after the heal (${this.describeCluster()})`);
+    if (!this.clients.idle()) {
+      throw new SimViolation('liveness', `requests still pending ${RESOLVED_AFTER_HEAL_BOUND_US / 1000} ms after the heal: ${this.clients.describePending()} (${this.describeCluster()})`);
+    }
+    const why = this.converged(l);
+    throw new SimViolation('convergence', `members not converged ${RESOLVED_AFTER_HEAL_BOUND_US / 1000} ms after the heal: ${why ?? '?'} (${this.describeCluster()})`);
+  }
+
+  describeCluster(): string {
+    return this.nodes
+      .filter((n) => n.incarnation > 0)
+      .map((n) => {
+        if (n.removed) return `${n.id}: removed`;
+        if (!n.up) return `${n.id}: down`;
+        const s = n.status();
+        return `${n.id}: ${s.role} t${s.term} lead ${s.leaderId || '-'} commit ${s.commit} applied ${n.appliedIndex} last ${s.lastIndex} voters [${s.confState.voters.join(',')}]`;
+      })
+      .join('; ');
+  }
+
+  // ---- tracing --------------------------------------------------------------
+
+  trace(text: string): void {
+    if (!this.tracing) return;
+    const line = `${(this.queue.nowUs / 1000).toFixed(3).padStart(10)}ms #${this.eventNo} ${text}`;
+    this.traceHash = hashString(line, this.traceHash);
+    this.options.trace?.(line);
+  }
+
+  private finalHash(): string {
+    if (this.options.hashTrace === true) return this.traceHash.toString(16).padStart(8, '0');
+    let h = hashString(`${this.queue.nowUs}/${this.eventNo}/${this.messagesSent}`);
+    for (const n of this.nodes) {
+      h = hashString(`${n.id}:${n.up}:${n.appliedIndex}:${n.app.digest()}:${n.disk.lastIndex()}:${JSON.stringify(n.disk.initialState().hardState)}`, h);
+    }
+    return h.toString(16).padStart(8, '0');
+  }
+
+  private toViolation(error: unknown): NonNullable<SimResult['violation']> {
+    const at = { atUs: this.queue.nowUs, event: this.eventNo };
+    if (error instanceof SimViolation) return { kind: error.kind, message: error.message, ...at };
+    if (error instanceof SimApplyGap) return { kind: 'apply-order', message: error.message, ...at };
+    const message = error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error);
+    return { kind: 'exception', message: `exception: ${message}`, ...at };
+  }
+}
+
+function describeMessage(m: Message): string {
+  const head = `${m.from}->${m.to} ${m.type} t${m.term}`;
+  switch (m.type) {
+    case 'app':
+      return `${head} i${m.index}/t${m.logTerm} c${m.commit} [${describeEntries(m.entries)}]`;
+    case 'app-resp':
+      return `${head} i${m.index}${m.reject ? ` REJECT hint ${m.rejectHint}/t${m.logTerm}` : ''}`;
+    case 'vote':
+    case 'pre-vote':
+      return `${head} i${m.index}/t${m.logTerm}${m.transfer ? ' transfer' : ''}`;
+    case 'vote-resp':
+    case 'pre-vote-resp':
+      return `${head}${m.reject ? ' REJECT' : ' grant'}`;
+    case 'heartbeat':
+      return `${head} c${m.commit}${m.context ? ` ctx ${m.context}` : ''}`;
+    case 'heartbeat-resp':
+      return `${head}${m.context ? ` ctx ${m.context}` : ''}`;
+    case 'snap':
+      return `${head} @${m.snapshot.metadata.index}/t${m.snapshot.metadata.term} voters [${m.snapshot.metadata.confState.voters.join(',')}]`;
+    case 'timeout-now':
+      return head;
+    case 'read-index':
+      return `${head} ctx ${m.context}`;
+    case 'read-index-resp':
+      return `${head} ctx ${m.context} i${m.index}`;
+    case 'transfer-leader':
+      return `${head} target ${m.target}`;
+    default:
+      return unreachable(m);
+  }
+}
+
+function describeEntries(entries: readonly Entry[]): string {
+  if (entries.length === 0) return '';
+  const d = new TextDecoder();
+  const shown = entries.slice(0, 4).map((e) => `${e.index}/t${e.term}${e.type === 'conf-change' ? 'cc' : ''}:${d.decode(e.data)}`);
+  return entries.length > 4 ? `${shown.join(' ')} …${entries[entries.length - 1]!.index}` : shown.join(' ');
+}
+
+function describeDisk(n: SimNode): string {
+  const hs = n.disk.initialState().hardState;
+  return `term ${hs.term} vote ${hs.vote || NONE || '-'} commit ${hs.commit} snap@${n.disk.snapshot().metadata.index} log ${n.disk.firstIndex()}..${n.disk.lastIndex()}`;
+}
+
+function unreachable(value: never): never {
+  throw new Error(`unexpected ${JSON.stringify(value)}`);
+}

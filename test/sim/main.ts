@@ -1,0 +1,243 @@
+// `npm run sim`: the deterministic simulator's command line.
+//
+//   npm run sim -- --seeds N [--start S] [--nodes 3|5] [--fail-fast]
+//       runs seeds S..S+N-1; prints each violation's seed as it is found and,
+//       last, one JSON line {"seeds":N,"violations":0,...}; exits 1 on any violation.
+//   SEED=s npm run sim [-- --nodes 5] [--trace]
+//       replays one seed exactly; --trace prints every event.
+//   npm run sim -- --liveness N [--nodes 3|5]
+//       N calm runs, each crashing its leader once: time to a new leader,
+//       p50/p99 in election timeouts.
+import { performance } from 'node:perf_hooks';
+import { runSim, type SimResult } from './cluster-sim.ts';
+import { ELECTION_TIMEOUT_US } from './scenario.ts';
+
+interface Args {
+  seeds: number;
+  start: number;
+  nodes: 3 | 5;
+  liveness: number;
+  trace: boolean;
+  failFast: boolean;
+  emptyJoiners: boolean;
+}
+
+/** Lines of trace shown before a violation. */
+const TRACE_TAIL_LINES = 60;
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { seeds: 0, start: 1, nodes: 3, liveness: 0, trace: false, failFast: false, emptyJoiners: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v < 0) usage(`${a} needs a non-negative integer`);
+      return v;
+    };
+    if (a === '--seeds') args.seeds = value();
+    else if (a === '--start') args.start = value();
+    else if (a === '--liveness') args.liveness = value();
+    else if (a === '--trace') args.trace = true;
+    else if (a === '--fail-fast') args.failFast = true;
+    else if (a === '--empty-joiners') args.emptyJoiners = true;
+    else if (a === '--nodes') {
+      const n = value();
+      if (n !== 3 && n !== 5) usage('--nodes takes 3 or 5');
+      args.nodes = n;
+    } else usage(`unknown argument ${a}`);
+  }
+  return args;
+}
+
+function usage(problem: string): never {
+  process.stderr.write(
+    `sim: ${problem}\nusage: npm run sim -- --seeds N [--start S] [--nodes 3|5] [--fail-fast]\n       SEED=s npm run sim [-- --trace]\n       npm run sim -- --liveness N [--nodes 3|5]\n`,
+  );
+  process.exit(2);
+}
+
+function main(): void {
+  const args = parseArgs(process.argv.slice(2));
+  const seedEnv = process.env['SEED'];
+  if (seedEnv !== undefined && seedEnv !== '') {
+    const seed = Number(seedEnv);
+    if (!Number.isInteger(seed)) usage(`SEED must be an integer, not ${seedEnv}`);
+    process.exit(replay(seed, args) ? 0 : 1);
+  }
+  if (args.liveness > 0) {
+    process.exit(liveness(args) ? 0 : 1);
+  }
+  process.exit(runSeeds(args.seeds > 0 ? args.seeds : 100, args) ? 0 : 1);
+}
+
+/** Replays one seed; with --trace prints every event. */
+function replay(seed: number, args: Args): boolean {
+  const started = performance.now();
+  const result = runSim({
+    seed,
+    nodes: args.nodes,
+    emptyJoiners: args.emptyJoiners,
+    ...(args.trace ? { trace: (line: string) => process.stdout.write(`${line}\n`) } : {}),
+  });
+  const wallMs = Math.round(performance.now() - started);
+  if (result.violation !== undefined) reportViolation(result, args, !args.trace);
+  process.stdout.write(`${JSON.stringify({ seed, nodes: args.nodes, violations: result.violation === undefined ? 0 : 1, ...summary(result), wallMs })}\n`);
+  return result.violation === undefined;
+}
+
+function runSeeds(count: number, args: Args): boolean {
+  const started = performance.now();
+  let violations = 0;
+  let virtualUs = 0;
+  let events = 0;
+  let messages = 0;
+  let crashes = 0;
+  let writes = 0;
+  let reads = 0;
+  let confChanges = 0;
+  let checks = 0;
+  let seedsRun = 0;
+  const failedSeeds: number[] = [];
+  const leaderAfterHealMs: number[] = [];
+  for (let seed = args.start; seed < args.start + count; seed++) {
+    const result = runSim({ seed, nodes: args.nodes, emptyJoiners: args.emptyJoiners });
+    seedsRun++;
+    virtualUs += result.virtualUs;
+    events += result.events;
+    messages += result.messagesSent;
+    crashes += result.crashes;
+    writes += result.writesAcked;
+    reads += result.readsServed;
+    confChanges += result.confChanges;
+    checks += result.checks;
+    if (result.leaderAfterHealUs !== undefined) leaderAfterHealMs.push(result.leaderAfterHealUs / 1000);
+    if (result.violation !== undefined) {
+      violations++;
+      if (failedSeeds.length < 100) failedSeeds.push(seed);
+      reportViolation(result, args, true);
+      if (args.failFast) break;
+    }
+    if (seedsRun % 1000 === 0) {
+      process.stderr.write(`sim: ${seedsRun}/${count} seeds, ${violations} violations, ${Math.round(performance.now() - started)} ms\n`);
+    }
+  }
+  const wallMs = Math.round(performance.now() - started);
+  leaderAfterHealMs.sort((a, b) => a - b);
+  const out = {
+    seeds: seedsRun,
+    violations,
+    ...(failedSeeds.length > 0 ? { firstFailedSeed: failedSeeds[0], failedSeeds } : {}),
+    nodes: args.nodes,
+    startSeed: args.start,
+    virtualSeconds: Math.round(virtualUs / 1e4) / 100,
+    events,
+    messages,
+    crashes,
+    writesAcked: writes,
+    readsServed: reads,
+    confChanges,
+    invariantChecks: checks,
+    leaderAfterHealP50Ms: percentile(leaderAfterHealMs, 0.5),
+    leaderAfterHealP99Ms: percentile(leaderAfterHealMs, 0.99),
+    wallMs,
+    eventsPerSec: Math.round(events / (wallMs / 1000)),
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+  return violations === 0;
+}
+
+function liveness(args: Args): boolean {
+  const started = performance.now();
+  const elected: number[] = [];
+  const followed: number[] = [];
+  let violations = 0;
+  for (let seed = args.start; seed < args.start + args.liveness; seed++) {
+    const result = runSim({ seed, nodes: args.nodes, mode: 'liveness' });
+    if (result.violation !== undefined) {
+      violations++;
+      reportViolation(result, args, true, 'liveness');
+      continue;
+    }
+    if (result.electedAfterCrashUs !== undefined) elected.push(result.electedAfterCrashUs / ELECTION_TIMEOUT_US);
+    if (result.followedAfterCrashUs !== undefined) followed.push(result.followedAfterCrashUs / ELECTION_TIMEOUT_US);
+  }
+  elected.sort((a, b) => a - b);
+  followed.sort((a, b) => a - b);
+  const et = ELECTION_TIMEOUT_US / 1000;
+  process.stdout.write(
+    `after a leader crash (${args.liveness} seeds, ${args.nodes} nodes, election timeout ${et} ms):\n` +
+      `  new leader elected:        p50 ${fmt(percentile(elected, 0.5))} ET, p99 ${fmt(percentile(elected, 0.99))} ET, max ${fmt(elected[elected.length - 1] ?? NaN)} ET\n` +
+      `  new leader followed by all: p50 ${fmt(percentile(followed, 0.5))} ET, p99 ${fmt(percentile(followed, 0.99))} ET, max ${fmt(followed[followed.length - 1] ?? NaN)} ET\n`,
+  );
+  const out = {
+    liveness: args.liveness,
+    nodes: args.nodes,
+    violations,
+    electionTimeoutMs: et,
+    electedP50ET: round2(percentile(elected, 0.5)),
+    electedP99ET: round2(percentile(elected, 0.99)),
+    electedMaxET: round2(elected[elected.length - 1] ?? NaN),
+    followedP50ET: round2(percentile(followed, 0.5)),
+    followedP99ET: round2(percentile(followed, 0.99)),
+    followedMaxET: round2(followed[followed.length - 1] ?? NaN),
+    wallMs: Math.round(performance.now() - started),
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+  return violations === 0;
+}
+
+/** Prints a violation, its seed, how to replay it and the last events before it (by replaying with a trace). */
+function reportViolation(result: SimResult, args: Args, withTail: boolean, mode: 'chaos' | 'liveness' = 'chaos'): void {
+  const v = result.violation!;
+  const lines: string[] = [];
+  if (withTail) {
+    runSim({
+      seed: result.seed,
+      nodes: args.nodes,
+      mode,
+      emptyJoiners: args.emptyJoiners,
+      trace: (line) => {
+        lines.push(line);
+        if (lines.length > TRACE_TAIL_LINES * 2) lines.splice(0, lines.length - TRACE_TAIL_LINES);
+      },
+    });
+  }
+  const tail = lines.slice(-TRACE_TAIL_LINES);
+  const replayCmd = `SEED=${result.seed} npm run sim --${args.nodes === 5 ? ' --nodes 5' : ''} --trace${mode === 'liveness' ? '   (liveness mode: rerun with --liveness 1 --start ' + result.seed + ')' : ''}`;
+  process.stderr.write(
+    `\nVIOLATION seed ${result.seed} (${args.nodes} nodes) at ${(v.atUs / 1000).toFixed(3)} ms, event #${v.event}\n  ${v.message}\n  replay: ${replayCmd}\n` +
+      (tail.length > 0 ? `  last ${tail.length} events:\n${tail.map((l) => `    ${l}`).join('\n')}\n` : ''),
+  );
+}
+
+function summary(r: SimResult): Record<string, unknown> {
+  return {
+    ...(r.violation !== undefined ? { violation: r.violation.kind } : {}),
+    virtualSeconds: r.virtualUs / 1e6,
+    events: r.events,
+    messages: r.messagesSent,
+    crashes: r.crashes,
+    writesAcked: r.writesAcked,
+    readsServed: r.readsServed,
+    committedIndex: r.committedIndex,
+    leaderTermMax: r.leaderTermMax,
+    confChanges: r.confChanges,
+    ...(r.leaderAfterHealUs !== undefined ? { leaderAfterHealMs: r.leaderAfterHealUs / 1000 } : {}),
+    traceHash: r.traceHash,
+  };
+}
+
+function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function fmt(x: number): string {
+  return x.toFixed(2);
+}
+
+main();

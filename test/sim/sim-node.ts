@@ -1,0 +1,288 @@
+// One simulated server: the real Raft core plus a simulated disk, driven in
+// the order the real driver uses — on Ready: persist (snapshot, entries, hard
+// state) to the disk, THEN send messages, THEN apply committed entries, THEN
+// advance. The disk is a MemoryStorage that survives crashes; the RaftNode,
+// the application and everything not yet written to the disk do not. A
+// restart rebuilds the node from the disk alone.
+import {
+  createRaftNode,
+  decodeConfChange,
+  type ConfState,
+  type Entry,
+  type Message,
+  type RaftNode,
+  type RaftStatus,
+  type Ready,
+  type NodeId,
+} from '../../daemon/raft/index.ts';
+import { MemoryStorage } from '../../daemon/raft/memory-storage.ts';
+import { Prng } from './prng.ts';
+import { decodeText, type SimStateMachine, type StateMachineFactory } from './state-machine.ts';
+
+/** Raft and driver tunables shared by every simulated node. */
+export interface SimNodeConfig {
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly preVote: boolean;
+  readonly checkQuorum: boolean;
+  readonly messageBytesMax: number;
+  readonly inflightMessagesMax: number;
+  readonly uncommittedBytesMax: number;
+  readonly committedBytesPerReadyMax: number;
+  /** Take a snapshot once this many entries were applied since the last one; 0: never. */
+  readonly snapshotEveryEntries: number;
+  /** Entries kept before the snapshot point when compacting (for slow followers). */
+  readonly entriesKeptAfterCompaction: number;
+}
+
+/** What the node reports to the cluster while it runs (invariant checks, network, clients). */
+export interface SimNodeHooks {
+  /** Before a Ready is written to the disk: check persisted-state invariants against the disk as it is. */
+  beforePersist(node: SimNode, ready: Ready): void;
+  /** After the disk write (its snapshot/entries): check what the disk now holds. */
+  afterPersist(node: SimNode, ready: Ready, oldLastIndex: number): void;
+  send(node: SimNode, message: Message): void;
+  /** One committed entry applied; `digest` is the application's state after it. */
+  applied(node: SimNode, entry: Entry, digest: string): void;
+  /** The application was replaced by a snapshot at `index`. */
+  restored(node: SimNode, index: number, digest: string): void;
+  /** A proposal this node accepted is settled: ok (its entry applied here) or not (overwritten, crashed). */
+  proposalSettled(node: SimNode, requestId: string, ok: boolean, index: number): void;
+  /** A ReadIndex request answered and served (applied ≥ readIndex). */
+  readServed(node: SimNode, context: string, readIndex: number, appliedIndex: number): void;
+}
+
+interface PendingProposal {
+  readonly term: number;
+  readonly requestId: string;
+}
+
+/** A simulated server. */
+export class SimNode {
+  readonly id: NodeId;
+  /** Stable storage: survives crashes. */
+  readonly disk: MemoryStorage;
+  /** The running core; null while crashed or removed. */
+  raft: RaftNode | null = null;
+  /** Bumped on every start; events carry it so a crash voids the old incarnation's timers. */
+  incarnation = 0;
+  /** A process-ready event is pending for this incarnation. */
+  readyScheduled = false;
+  /** Crash right after the next disk write, before sending (the torn-driver crash). */
+  crashAfterNextPersist = false;
+  /** Removed from the cluster by a membership change and shut down for good. */
+  removed = false;
+  /** Index of the last entry applied by this incarnation's application. */
+  appliedIndex = 0;
+  /** Membership as this node's application has applied it. */
+  confState: ConfState;
+  app: SimStateMachine;
+  /** Tick interval of this node's clock, µs (drifts per node). */
+  tickIntervalUs: number;
+  /** Commit index last seen from this incarnation (the never-goes-back check). */
+  commitSeen = 0;
+
+  private readonly config: SimNodeConfig;
+  private readonly hooks: SimNodeHooks;
+  private readonly newApp: StateMachineFactory;
+  private readonly seed: number;
+  private readonly pendingProposals = new Map<number, PendingProposal>();
+  private readonly pendingReads = new Map<string, true>();
+  private readonly readsAwaitingApply: { context: string; index: number }[] = [];
+  private readonly deferredUnreachable = new Set<NodeId>();
+  private inReady = false;
+
+  constructor(options: {
+    id: NodeId;
+    initialConf: ConfState;
+    config: SimNodeConfig;
+    hooks: SimNodeHooks;
+    newApp: StateMachineFactory;
+    seed: number;
+    tickIntervalUs: number;
+  }) {
+    this.id = options.id;
+    this.disk = new MemoryStorage(options.initialConf);
+    this.confState = options.initialConf;
+    this.config = options.config;
+    this.hooks = options.hooks;
+    this.newApp = options.newApp;
+    this.app = options.newApp();
+    this.seed = options.seed;
+    this.tickIntervalUs = options.tickIntervalUs;
+  }
+
+  get up(): boolean {
+    return this.raft !== null;
+  }
+
+  /** Boots an incarnation from the disk: the application restarts from the disk's snapshot. */
+  start(): void {
+    if (this.raft !== null) throw new Error(`${this.id} already running`);
+    this.incarnation++;
+    const snapshot = this.disk.snapshot();
+    this.app = this.newApp();
+    this.app.restore(snapshot.data);
+    this.appliedIndex = snapshot.metadata.index;
+    this.confState = snapshot.metadata.confState;
+    this.commitSeen = 0;
+    this.readyScheduled = false;
+    this.crashAfterNextPersist = false;
+    const rng = new Prng(`${this.seed}/${this.id}/${this.incarnation}`);
+    const c = this.config;
+    this.raft = createRaftNode({
+      id: this.id,
+      storage: this.disk,
+      electionTicks: c.electionTicks,
+      heartbeatTicks: c.heartbeatTicks,
+      applied: snapshot.metadata.index,
+      messageBytesMax: c.messageBytesMax,
+      inflightMessagesMax: c.inflightMessagesMax,
+      uncommittedBytesMax: c.uncommittedBytesMax,
+      committedBytesPerReadyMax: c.committedBytesPerReadyMax,
+      preVote: c.preVote,
+      checkQuorum: c.checkQuorum,
+      random: () => rng.float(),
+    });
+  }
+
+  /** Loses the process: the core, the application, unsent messages and unwritten state. */
+  crash(): void {
+    this.raft = null;
+    this.readyScheduled = false;
+    this.crashAfterNextPersist = false;
+    this.readsAwaitingApply.length = 0;
+    this.pendingReads.clear();
+    this.deferredUnreachable.clear();
+    const pending = [...this.pendingProposals.entries()];
+    this.pendingProposals.clear();
+    for (const [index, p] of pending) this.hooks.proposalSettled(this, p.requestId, false, index);
+  }
+
+  status(): RaftStatus {
+    return this.running().status();
+  }
+
+  /** Proposes a client command; true when this node (a leader) accepted it. */
+  propose(requestId: string, data: Uint8Array): { ok: boolean; leaderId: NodeId } {
+    const result = this.running().propose(data);
+    if (!result.ok) return { ok: false, leaderId: result.leaderId };
+    this.pendingProposals.set(result.index, { term: result.term, requestId });
+    return { ok: true, leaderId: this.id };
+  }
+
+  /** Starts a linearizable read; the answer arrives through hooks.readServed. */
+  readIndex(context: string): void {
+    this.pendingReads.set(context, true);
+    this.running().readIndex(context);
+  }
+
+  /** The transport found `to` unreachable: reported after the current Ready, never inside it. */
+  reportUnreachable(to: NodeId): void {
+    if (this.inReady) this.deferredUnreachable.add(to);
+    else this.running().reportUnreachable(to);
+  }
+
+  /**
+   * Handles one Ready: persist, send, apply, advance; then snapshot and
+   * compact when due. Returns false when the node crashed midway.
+   */
+  processReady(): boolean {
+    const raft = this.running();
+    if (!raft.hasReady()) return true;
+    const rd = raft.ready();
+    this.inReady = true;
+    try {
+      // 1. Persist.
+      this.hooks.beforePersist(this, rd);
+      const oldLastIndex = this.disk.lastIndex();
+      if (rd.snapshot !== undefined) this.disk.applySnapshot(rd.snapshot);
+      if (rd.entries.length > 0) this.disk.append(rd.entries);
+      if (rd.hardState !== undefined) this.disk.setHardState(rd.hardState);
+      this.hooks.afterPersist(this, rd, oldLastIndex);
+      if (this.crashAfterNextPersist) {
+        this.crash();
+        return false;
+      }
+      // 2. Send.
+      for (const m of rd.messages) this.hooks.send(this, m);
+      // 3. Apply.
+      if (rd.snapshot !== undefined) this.restoreSnapshot(rd.snapshot.metadata.index, rd.snapshot.data, rd.snapshot.metadata.confState);
+      for (const e of rd.committedEntries) this.applyEntry(raft, e);
+      for (const rs of rd.readStates) {
+        if (this.pendingReads.delete(rs.context)) this.readsAwaitingApply.push({ context: rs.context, index: rs.index });
+      }
+      this.serveReads();
+      // 4. Advance.
+      raft.advance();
+    } finally {
+      this.inReady = false;
+    }
+    for (const to of this.deferredUnreachable) raft.reportUnreachable(to);
+    this.deferredUnreachable.clear();
+    this.maybeSnapshot();
+    return true;
+  }
+
+  private applyEntry(raft: RaftNode, e: Entry): void {
+    if (e.index !== this.appliedIndex + 1) {
+      throw new SimApplyGap(`${this.id} applied entry ${e.index} after ${this.appliedIndex}: committed entries must come in order without gaps`);
+    }
+    if (e.type === 'conf-change') {
+      this.confState = raft.applyConfChange(decodeConfChange(e.data));
+    } else if (e.data.length > 0) {
+      this.app.apply(decodeText(e.data));
+    }
+    this.appliedIndex = e.index;
+    this.hooks.applied(this, e, this.app.digest());
+    const pending = this.pendingProposals.get(e.index);
+    if (pending !== undefined) {
+      this.pendingProposals.delete(e.index);
+      this.hooks.proposalSettled(this, pending.requestId, pending.term === e.term, e.index);
+    }
+  }
+
+  private restoreSnapshot(index: number, data: Uint8Array, confState: ConfState): void {
+    this.app.restore(data);
+    this.appliedIndex = index;
+    this.confState = confState;
+    this.hooks.restored(this, index, this.app.digest());
+    // Our proposals at or below the snapshot point: we cannot tell if they made it.
+    for (const [i, p] of [...this.pendingProposals.entries()]) {
+      if (i <= index) {
+        this.pendingProposals.delete(i);
+        this.hooks.proposalSettled(this, p.requestId, false, i);
+      }
+    }
+  }
+
+  private serveReads(): void {
+    let kept = 0;
+    const list = this.readsAwaitingApply;
+    for (const r of list) {
+      if (r.index <= this.appliedIndex) this.hooks.readServed(this, r.context, r.index, this.appliedIndex);
+      else list[kept++] = r;
+    }
+    list.length = kept;
+  }
+
+  private maybeSnapshot(): void {
+    const every = this.config.snapshotEveryEntries;
+    if (every <= 0) return;
+    const snapIndex = this.disk.snapshot().metadata.index;
+    if (this.appliedIndex - snapIndex < every) return;
+    this.disk.createSnapshot(this.appliedIndex, this.confState, this.app.snapshot());
+    const compactTo = this.appliedIndex - this.config.entriesKeptAfterCompaction;
+    if (compactTo > this.disk.firstIndex()) this.disk.compact(compactTo);
+  }
+
+  private running(): RaftNode {
+    if (this.raft === null) throw new Error(`${this.id} is not running`);
+    return this.raft;
+  }
+}
+
+/** The driver saw committed entries out of order: reported as a violation. */
+export class SimApplyGap extends Error {
+  override readonly name = 'SimApplyGap';
+}

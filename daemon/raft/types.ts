@@ -219,6 +219,8 @@ export interface RaftConfig {
   readonly messageBytesMax: number;
   /** Append messages in flight per follower, at most (flow control). */
   readonly inflightMessagesMax: number;
+  /** Bytes of entries in flight per follower, at most (flow control); absent or 0: no limit. */
+  readonly inflightBytesMax?: number;
   /** Bytes of uncommitted entry data the leader accepts before refusing proposals; 0: no limit. */
   readonly uncommittedBytesMax: number;
   /** Committed entries' bytes per Ready, at most (one entry always goes). */

@@ -1,0 +1,531 @@
+// The consensus state machine of one node: term, vote, role, log and the
+// leader's view of its followers. It changes only through step() (a message
+// from a peer), tick() (a unit of logical time) and the leader's local
+// requests; everything it wants done comes out as messages and log changes
+// that the node in raft.ts packs into Readys. Leader-only behaviour is in
+// step-leader.ts.
+import { assert, unreachable } from './assert.ts';
+import { ProgressTracker } from './progress-tracker.ts';
+import { RaftLog } from './raft-log.ts';
+import { ReadOnly } from './read-only.ts';
+import {
+  bcastAppend,
+  bcastHeartbeat,
+  maybeCommit,
+  readIndexRequest,
+  releasePendingReadIndexRequests,
+  stepLeader,
+  transferLeadership,
+  type LeaderContext,
+  type Outgoing,
+  type PendingRead,
+} from './step-leader.ts';
+import {
+  NONE,
+  decodeConfChange,
+  type ConfChange,
+  type ConfState,
+  type Message,
+  type NodeId,
+  type RaftConfig,
+  type ReadState,
+  type Role,
+  type Snapshot,
+} from './types.ts';
+
+/** One node's Raft state. Internal to daemon/raft: the driver holds a RaftNode (raw-node.ts). */
+export class Raft implements LeaderContext {
+  readonly id: NodeId;
+  /** Invariant: never decreases. */
+  term = 0;
+  /** Invariant: once set in a term, changes only with the term. */
+  vote: NodeId = NONE;
+  role: Role = 'follower';
+  leaderId: NodeId = NONE;
+  readonly log: RaftLog;
+  readonly tracker: ProgressTracker;
+  readonly readOnly = new ReadOnly();
+  /** Leader only: the node leadership is being handed to, or NONE. */
+  leadTransferee: NodeId = NONE;
+  /**
+   * Leader only: index of the latest conf-change entry it may have appended.
+   * Invariant: a new conf change is accepted only once log.applied >= pendingConfIndex.
+   */
+  pendingConfIndex = 0;
+  /** Leader only: payload bytes appended but not yet handed out as committed. */
+  uncommittedBytes = 0;
+  /** Leader only: read requests waiting for the first commit of this term. */
+  pendingReads: PendingRead[] = [];
+  /** Leader only: entries were appended and not yet broadcast (flushed once per Ready, batching proposals). */
+  appendsPending = false;
+
+  /** Leader: ticks since the last check-quorum round. Others: ticks since hearing a leader or voting. */
+  electionElapsed = 0;
+  /** Leader only: ticks since the last heartbeat. */
+  heartbeatElapsed = 0;
+  /** Election timeout of this term, drawn from [electionTicks, 2·electionTicks). */
+  randomizedElectionTicks = 0;
+
+  /** Messages to send, in order, waiting for the next Ready. */
+  messages: Message[] = [];
+  /** ReadIndex answers waiting for the next Ready. */
+  readStates: ReadState[] = [];
+
+  readonly config: RaftConfig;
+  /** Bytes of in-flight appends per follower, at most; 0: no limit. */
+  readonly inflightBytesMax: number;
+
+  constructor(config: RaftConfig) {
+    assert(config.id !== NONE, 'raft config needs an id');
+    assert(config.heartbeatTicks >= 1, 'heartbeatTicks must be at least 1');
+    assert(config.electionTicks > config.heartbeatTicks, 'electionTicks must exceed heartbeatTicks');
+    assert(config.inflightMessagesMax >= 1, 'inflightMessagesMax must be at least 1');
+    this.config = config;
+    this.id = config.id;
+    this.inflightBytesMax = config.inflightBytesMax ?? 0;
+    this.log = new RaftLog(config.storage);
+    this.tracker = new ProgressTracker({
+      inflightMessagesMax: config.inflightMessagesMax,
+      inflightBytesMax: this.inflightBytesMax,
+    });
+    const { hardState, confState } = config.storage.initialState();
+    this.tracker.restore(confState, this.log.lastIndex());
+    this.term = hardState.term;
+    this.vote = hardState.vote;
+    this.log.commitTo(hardState.commit);
+    const applied = Math.max(config.applied, this.log.firstIndex() - 1);
+    assert(applied <= this.log.committed, `applied ${config.applied} is past commit ${this.log.committed}`);
+    this.replayConfChanges(applied);
+    this.log.applied = applied;
+    this.becomeFollower(this.term, NONE);
+  }
+
+  /** Membership changes in entries the application already applied before a restart take effect again. */
+  private replayConfChanges(applied: number): void {
+    const lo = this.log.firstIndex();
+    if (applied < lo) return;
+    const entries = this.log.slice(lo, applied + 1, Number.MAX_SAFE_INTEGER);
+    assert(entries !== undefined, 'applied entries are compacted');
+    for (const e of entries) {
+      if (e.type === 'conf-change') this.tracker.applyChange(decodeConfChange(e.data), this.log.lastIndex());
+    }
+  }
+
+  /** Writes a debug line when a log function was configured. */
+  debug(line: string): void {
+    this.config.log?.(`${this.id} t${this.term} ${this.role}: ${line}`);
+  }
+
+  /** Queues a message for the next Ready. `term` defaults to ours. */
+  send(message: Outgoing, term: number = this.term): void {
+    this.messages.push({ ...message, from: this.id, term } as Message);
+  }
+
+  /** True when this node may campaign: it is a voter. */
+  promotable(): boolean {
+    return this.tracker.isVoter(this.id);
+  }
+
+  // ---- role transitions -------------------------------------------------
+
+  private reset(term: number): void {
+    if (term !== this.term) {
+      this.term = term;
+      this.vote = NONE;
+    }
+    this.leaderId = NONE;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.randomizedElectionTicks =
+      this.config.electionTicks + Math.floor(this.config.random() * this.config.electionTicks);
+    this.leadTransferee = NONE;
+    this.tracker.resetVotes();
+    const last = this.log.lastIndex();
+    for (const [id, pr] of this.tracker.progress) {
+      pr.becomeProbe();
+      pr.match = id === this.id ? last : 0;
+      pr.next = last + 1;
+      pr.recentActive = id === this.id;
+    }
+    this.pendingConfIndex = 0;
+    this.uncommittedBytes = 0;
+    this.readOnly.reset();
+    this.pendingReads = [];
+    this.appendsPending = false;
+  }
+
+  /** Follows `leaderId` (or nobody) in `term`. */
+  becomeFollower(term: number, leaderId: NodeId): void {
+    this.reset(term);
+    this.leaderId = leaderId;
+    this.role = 'follower';
+    this.debug(`became follower of '${leaderId}'`);
+  }
+
+  /** Asks for pre-votes without changing term or vote. */
+  becomePreCandidate(): void {
+    assert(this.role !== 'leader', 'a leader cannot become pre-candidate');
+    this.tracker.resetVotes();
+    this.leaderId = NONE;
+    this.role = 'pre-candidate';
+    this.debug('became pre-candidate');
+  }
+
+  /** Starts a new term voting for itself. */
+  becomeCandidate(): void {
+    assert(this.role !== 'leader', 'a leader cannot become candidate');
+    this.reset(this.term + 1);
+    this.vote = this.id;
+    this.role = 'candidate';
+    this.debug('became candidate');
+  }
+
+  /** Leads the current term: appends the term's no-op entry (§8) so earlier entries can commit. */
+  becomeLeader(): void {
+    assert(this.role === 'candidate', 'only a candidate becomes leader');
+    this.reset(this.term);
+    this.leaderId = this.id;
+    this.role = 'leader';
+    const self = this.tracker.progress.get(this.id);
+    if (self !== undefined) {
+      self.becomeReplicate();
+      self.recentActive = true;
+    }
+    // A conf change in the uncommitted tail may exist: accept no new one until it is applied.
+    this.pendingConfIndex = this.log.lastIndex();
+    this.appendEntry('normal', new Uint8Array(0));
+    this.debug('became leader');
+  }
+
+  /** Leader only: appends one entry of this term, acknowledging it for itself. */
+  appendEntry(type: 'normal' | 'conf-change', data: Uint8Array): number {
+    const index = this.log.lastIndex() + 1;
+    this.log.append([{ term: this.term, index, type, data }]);
+    this.tracker.progress.get(this.id)?.maybeUpdate(index);
+    maybeCommit(this);
+    this.appendsPending = true;
+    return index;
+  }
+
+  // ---- time ---------------------------------------------------------------
+
+  /** One tick of logical time. */
+  tick(): void {
+    if (this.role === 'leader') this.tickHeartbeat();
+    else this.tickElection();
+  }
+
+  private tickElection(): void {
+    this.electionElapsed++;
+    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTicks) {
+      this.electionElapsed = 0;
+      this.hup(false);
+    }
+  }
+
+  private tickHeartbeat(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.config.electionTicks) {
+      this.electionElapsed = 0;
+      if (this.config.checkQuorum) {
+        if (!this.tracker.quorumActive(this.id)) {
+          this.debug('stepped down: no quorum heard within an election timeout');
+          this.becomeFollower(this.term, NONE);
+          return;
+        }
+        for (const [id, pr] of this.tracker.progress) pr.recentActive = id === this.id;
+      }
+      if (this.leadTransferee !== NONE) {
+        this.debug(`aborted transfer to ${this.leadTransferee}: it took an election timeout`);
+        this.leadTransferee = NONE;
+      }
+    }
+    if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
+      this.heartbeatElapsed = 0;
+      bcastHeartbeat(this, this.readOnly.lastPendingContext());
+    }
+  }
+
+  // ---- elections ----------------------------------------------------------
+
+  /** Starts an election (a pre-vote first unless `transfer` or pre-vote is off). */
+  hup(transfer: boolean): void {
+    if (this.role === 'leader') return;
+    if (!this.promotable()) {
+      this.debug('will not campaign: not a voter');
+      return;
+    }
+    if (this.hasUnappliedConfChanges()) {
+      this.debug('will not campaign: conf changes committed but not applied');
+      return;
+    }
+    if (this.config.preVote && !transfer) this.campaign('pre-vote', false);
+    else this.campaign('vote', transfer);
+  }
+
+  private hasUnappliedConfChanges(): boolean {
+    if (this.log.applied >= this.log.committed) return false;
+    const entries = this.log.slice(this.log.applied + 1, this.log.committed + 1, Number.MAX_SAFE_INTEGER);
+    return entries !== undefined && entries.some((e) => e.type === 'conf-change');
+  }
+
+  private campaign(kind: 'vote' | 'pre-vote', transfer: boolean): void {
+    let voteTerm: number;
+    if (kind === 'pre-vote') {
+      this.becomePreCandidate();
+      voteTerm = this.term + 1;
+    } else {
+      this.becomeCandidate();
+      voteTerm = this.term;
+    }
+    if (this.tracker.recordVote(this.id, true) === 'won') {
+      this.wonElection(kind);
+      return;
+    }
+    const index = this.log.lastIndex();
+    const logTerm = this.log.lastTerm();
+    for (const id of this.tracker.voters) {
+      if (id === this.id) continue;
+      this.send({ type: kind, to: id, index, logTerm, transfer }, voteTerm);
+    }
+  }
+
+  private wonElection(kind: 'vote' | 'pre-vote'): void {
+    if (kind === 'pre-vote') {
+      this.campaign('vote', false);
+    } else {
+      this.becomeLeader();
+      bcastAppend(this);
+    }
+  }
+
+  // ---- messages -----------------------------------------------------------
+
+  /** Handles one message from a peer (§5.1: terms first, then by role). */
+  step(m: Message): void {
+    assert(m.to === this.id, `message for ${m.to} stepped into ${this.id}`);
+    if (m.term > this.term) {
+      if (m.type === 'vote' || m.type === 'pre-vote') {
+        const inLease =
+          this.config.checkQuorum && this.leaderId !== NONE && this.electionElapsed < this.config.electionTicks;
+        if (inLease && !m.transfer) {
+          this.debug(`ignored ${m.type} from ${m.from}: the leader's lease has not expired`);
+          return;
+        }
+      }
+      if (m.type === 'pre-vote' || (m.type === 'pre-vote-resp' && !m.reject)) {
+        // A pre-vote does not change terms; a granted pre-vote answer carries the term asked for.
+      } else if (m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap') {
+        this.becomeFollower(m.term, m.from);
+      } else {
+        this.becomeFollower(m.term, NONE);
+      }
+    } else if (m.term < this.term) {
+      if ((this.config.checkQuorum || this.config.preVote) && (m.type === 'app' || m.type === 'heartbeat')) {
+        // A leader cut off by a partition learns the new term from this and steps down.
+        this.send({ type: 'app-resp', to: m.from, index: 0, reject: false, rejectHint: 0, logTerm: 0 });
+      } else if (m.type === 'pre-vote') {
+        this.send({ type: 'pre-vote-resp', to: m.from, reject: true });
+      }
+      return;
+    }
+
+    if (m.type === 'vote' || m.type === 'pre-vote') {
+      this.stepVoteRequest(m);
+      return;
+    }
+    switch (this.role) {
+      case 'leader':
+        stepLeader(this, m);
+        break;
+      case 'candidate':
+      case 'pre-candidate':
+        this.stepCandidate(m);
+        break;
+      case 'follower':
+        this.stepFollower(m);
+        break;
+      default:
+        unreachable(this.role);
+    }
+  }
+
+  private stepVoteRequest(m: Extract<Message, { type: 'vote' | 'pre-vote' }>): void {
+    const respType = m.type === 'vote' ? 'vote-resp' : 'pre-vote-resp';
+    const canVote =
+      this.vote === m.from ||
+      (this.vote === NONE && this.leaderId === NONE) ||
+      (m.type === 'pre-vote' && m.term > this.term);
+    if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
+      // For a pre-vote, answer in the term asked for so the pre-candidate counts it.
+      this.send({ type: respType, to: m.from, reject: false }, m.term);
+      if (m.type === 'vote') {
+        this.electionElapsed = 0;
+        this.vote = m.from;
+      }
+    } else {
+      this.send({ type: respType, to: m.from, reject: true });
+    }
+  }
+
+  private stepCandidate(m: Message): void {
+    const respType = this.role === 'pre-candidate' ? 'pre-vote-resp' : 'vote-resp';
+    switch (m.type) {
+      case 'app':
+        this.becomeFollower(m.term, m.from);
+        this.handleAppend(m);
+        return;
+      case 'heartbeat':
+        this.becomeFollower(m.term, m.from);
+        this.handleHeartbeat(m);
+        return;
+      case 'snap':
+        this.becomeFollower(m.term, m.from);
+        this.handleSnapshot(m);
+        return;
+      case 'vote-resp':
+      case 'pre-vote-resp': {
+        if (m.type !== respType) return;
+        const result = this.tracker.recordVote(m.from, !m.reject);
+        if (result === 'won') this.wonElection(this.role === 'pre-candidate' ? 'pre-vote' : 'vote');
+        else if (result === 'lost') this.becomeFollower(this.term, NONE);
+        return;
+      }
+      default:
+        // No leader to forward to; nothing else concerns a candidate.
+        this.debug(`ignored ${m.type} from ${m.from}`);
+    }
+  }
+
+  private stepFollower(m: Message): void {
+    switch (m.type) {
+      case 'app':
+        this.electionElapsed = 0;
+        this.leaderId = m.from;
+        this.handleAppend(m);
+        return;
+      case 'heartbeat':
+        this.electionElapsed = 0;
+        this.leaderId = m.from;
+        this.handleHeartbeat(m);
+        return;
+      case 'snap':
+        this.electionElapsed = 0;
+        this.leaderId = m.from;
+        this.handleSnapshot(m);
+        return;
+      case 'timeout-now':
+        // Leadership transfer: campaign at once, skipping pre-vote, past any lease.
+        this.hup(true);
+        return;
+      case 'read-index':
+        if (this.leaderId === NONE) {
+          this.debug(`dropped read-index from ${m.from}: no leader`);
+          return;
+        }
+        this.send({ type: 'read-index', to: this.leaderId, context: m.context });
+        return;
+      case 'read-index-resp':
+        this.readStates.push({ index: m.index, context: m.context });
+        return;
+      case 'transfer-leader':
+        if (this.leaderId === NONE) {
+          this.debug(`dropped transfer-leader from ${m.from}: no leader`);
+          return;
+        }
+        this.send({ type: 'transfer-leader', to: this.leaderId, target: m.target });
+        return;
+      default:
+        this.debug(`ignored ${m.type} from ${m.from}`);
+    }
+  }
+
+  private handleAppend(m: Extract<Message, { type: 'app' }>): void {
+    if (m.index < this.log.committed) {
+      this.send({ type: 'app-resp', to: m.from, index: this.log.committed, reject: false, rejectHint: 0, logTerm: 0 });
+      return;
+    }
+    const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+    if (lastNew !== undefined) {
+      this.send({ type: 'app-resp', to: m.from, index: lastNew, reject: false, rejectHint: 0, logTerm: 0 });
+      return;
+    }
+    // Reject with a hint: the last index whose term is ≤ the leader's probe term,
+    // so the leader can skip every entry of a conflicting term at once (§5.3).
+    const probe = Math.min(m.index, this.log.lastIndex());
+    const [hintIndex, hintTerm] = this.log.findConflictByTerm(probe, m.logTerm);
+    this.send({ type: 'app-resp', to: m.from, index: m.index, reject: true, rejectHint: hintIndex, logTerm: hintTerm });
+  }
+
+  private handleHeartbeat(m: Extract<Message, { type: 'heartbeat' }>): void {
+    this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
+    this.send({ type: 'heartbeat-resp', to: m.from, context: m.context });
+  }
+
+  private handleSnapshot(m: Extract<Message, { type: 'snap' }>): void {
+    const { index, term } = m.snapshot.metadata;
+    if (this.restore(m.snapshot)) {
+      this.debug(`restored snapshot at ${index} (term ${term})`);
+      this.send({ type: 'app-resp', to: m.from, index: this.log.lastIndex(), reject: false, rejectHint: 0, logTerm: 0 });
+    } else {
+      this.send({ type: 'app-resp', to: m.from, index: this.log.committed, reject: false, rejectHint: 0, logTerm: 0 });
+    }
+  }
+
+  /** Installs a leader's snapshot unless our log already has it; true when installed. */
+  private restore(snapshot: Snapshot): boolean {
+    const { index, term, confState } = snapshot.metadata;
+    if (index <= this.log.committed) return false;
+    if (this.log.matchTerm(index, term)) {
+      // Our log already holds the snapshot's last entry: just commit up to it.
+      this.log.commitTo(index);
+      return false;
+    }
+    this.log.restore(snapshot);
+    this.tracker.restore(confState, this.log.lastIndex());
+    return true;
+  }
+
+  /** A local read request: run by the leader, or forwarded to it. */
+  requestReadIndex(context: string): void {
+    if (this.role === 'leader') {
+      readIndexRequest(this, this.id, context);
+    } else if (this.leaderId !== NONE) {
+      this.send({ type: 'read-index', to: this.leaderId, context });
+    } else {
+      this.debug(`dropped read ${context}: no leader`);
+    }
+  }
+
+  /** A local transfer request: run by the leader, or forwarded to it. */
+  requestTransfer(target: NodeId): void {
+    if (this.role === 'leader') {
+      transferLeadership(this, target);
+    } else if (this.leaderId !== NONE) {
+      this.send({ type: 'transfer-leader', to: this.leaderId, target });
+    } else {
+      this.debug(`dropped transfer to ${target}: no leader`);
+    }
+  }
+
+  // ---- membership -----------------------------------------------------------
+
+  /** Applies a committed single-server change; a leader removed or demoted steps down. */
+  applyConfChange(change: ConfChange): ConfState {
+    this.tracker.applyChange(change, this.log.lastIndex());
+    const confState = this.tracker.confState();
+    if (this.role !== 'leader') return confState;
+    if (!this.tracker.isVoter(this.id)) {
+      this.debug('stepped down: no longer a voter');
+      this.becomeFollower(this.term, NONE);
+      return confState;
+    }
+    if (this.leadTransferee !== NONE && !this.tracker.isVoter(this.leadTransferee)) this.leadTransferee = NONE;
+    // The quorum may have shrunk; new members need the log.
+    maybeCommit(this);
+    this.appendsPending = true;
+    releasePendingReadIndexRequests(this);
+    return confState;
+  }
+}

@@ -1,0 +1,339 @@
+// The leader's half of the core: replication to each follower under flow
+// control, commitment by majority (current term only), heartbeats and
+// check-quorum bookkeeping, ReadIndex rounds, leadership transfer and the
+// leader's local requests (propose, conf change). Functions over a
+// LeaderContext so that raft.ts, which owns the state, can call in without an
+// import cycle.
+import { assert } from './assert.ts';
+import { entryBytes } from './memory-storage.ts';
+import type { ProgressTracker } from './progress-tracker.ts';
+import type { Progress } from './progress.ts';
+import { quorumSize } from './quorum.ts';
+import type { RaftLog } from './raft-log.ts';
+import type { ReadOnly } from './read-only.ts';
+import {
+  NONE,
+  StorageError,
+  encodeConfChange,
+  type ConfChange,
+  type Entry,
+  type Message,
+  type NodeId,
+  type ProposeResult,
+  type RaftConfig,
+  type ReadState,
+  type Role,
+  type Snapshot,
+} from './types.ts';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** A message as the core writes it: `from` and `term` are filled in by send(). */
+export type Outgoing = DistributiveOmit<Message, 'from' | 'term'>;
+
+/** A read request parked until the leader commits an entry in its own term. */
+export interface PendingRead {
+  readonly from: NodeId;
+  readonly context: string;
+}
+
+/** Read requests a leader parks until it has committed an entry in its term, at most. */
+export const PENDING_READS_MAX = 4096;
+
+/** Read requests waiting for their heartbeat round, at most. */
+export const READ_ONLY_REQUESTS_MAX = 4096;
+
+/** The parts of a Raft node the leader's code reads and changes (raft.ts's Raft). */
+export interface LeaderContext {
+  readonly id: NodeId;
+  readonly term: number;
+  readonly role: Role;
+  leaderId: NodeId;
+  readonly log: RaftLog;
+  readonly tracker: ProgressTracker;
+  readonly readOnly: ReadOnly;
+  readonly config: RaftConfig;
+  leadTransferee: NodeId;
+  pendingConfIndex: number;
+  uncommittedBytes: number;
+  pendingReads: PendingRead[];
+  appendsPending: boolean;
+  electionElapsed: number;
+  readStates: ReadState[];
+  send(message: Outgoing, term?: number): void;
+  appendEntry(type: 'normal' | 'conf-change', data: Uint8Array): number;
+  debug(line: string): void;
+}
+
+/** Handles a message addressed to a leader (votes were handled before). */
+export function stepLeader(r: LeaderContext, m: Message): void {
+  switch (m.type) {
+    case 'app-resp':
+      handleAppendResponse(r, m);
+      return;
+    case 'heartbeat-resp':
+      handleHeartbeatResponse(r, m);
+      return;
+    case 'read-index':
+      readIndexRequest(r, m.from, m.context);
+      return;
+    case 'transfer-leader':
+      transferLeadership(r, m.target);
+      return;
+    default:
+      r.debug(`ignored ${m.type} from ${m.from}`);
+  }
+}
+
+function handleAppendResponse(r: LeaderContext, m: Extract<Message, { type: 'app-resp' }>): void {
+  const pr = r.tracker.progress.get(m.from);
+  if (pr === undefined) return;
+  pr.recentActive = true;
+  if (m.reject) {
+    // Fast back-off: skip every entry of the follower's conflicting term at once.
+    let next = m.rejectHint;
+    if (m.logTerm > 0) next = r.log.findConflictByTerm(m.rejectHint, m.logTerm)[0];
+    if (pr.maybeDecrTo(m.index, next)) {
+      if (pr.state === 'replicate') pr.becomeProbe();
+      maybeSendAppend(r, m.from, true);
+    }
+    return;
+  }
+  const wasPaused = pr.isPaused();
+  if (!pr.maybeUpdate(m.index)) return;
+  if (pr.state === 'probe') {
+    pr.becomeReplicate();
+  } else if (pr.state === 'snapshot' && pr.match + 1 >= r.log.firstIndex()) {
+    // The follower caught up past the snapshot (or took it): stream from here.
+    pr.becomeProbe();
+    pr.becomeReplicate();
+  } else if (pr.state === 'replicate') {
+    pr.inflights.freeLE(m.index);
+  }
+  if (maybeCommit(r)) {
+    releasePendingReadIndexRequests(r);
+    r.appendsPending = true; // followers learn the new commit index in the next Ready
+  } else if (wasPaused) {
+    maybeSendAppend(r, m.from, true);
+  }
+  while (maybeSendAppend(r, m.from, false)) {
+    // Fill the follower's window.
+  }
+  if (m.from === r.leadTransferee && pr.match === r.log.lastIndex()) {
+    r.debug(`transferee ${m.from} caught up: sending timeout-now`);
+    r.send({ type: 'timeout-now', to: m.from });
+  }
+}
+
+function handleHeartbeatResponse(r: LeaderContext, m: Extract<Message, { type: 'heartbeat-resp' }>): void {
+  const pr = r.tracker.progress.get(m.from);
+  if (pr === undefined) return;
+  pr.recentActive = true;
+  // Lets one append through even when inflights are full, in case they were all lost.
+  pr.paused = false;
+  if (pr.match < r.log.lastIndex() || pr.state === 'probe') maybeSendAppend(r, m.from, true);
+  if (m.context === '') return;
+  const acks = r.readOnly.recvAck(m.from, m.context);
+  if (acks === undefined) return;
+  let voterAcks = 0;
+  for (const id of acks) if (r.tracker.isVoter(id)) voterAcks++;
+  if (voterAcks < quorumSize(r.tracker.voters.length)) return;
+  for (const req of r.readOnly.advance(m.context)) answerRead(r, req.from, req.context, req.index);
+}
+
+/** Commits what a majority of voters hold, if it is of the current term (§5.4.2). */
+export function maybeCommit(r: LeaderContext): boolean {
+  return r.log.maybeCommit(r.tracker.committedIndex(), r.term);
+}
+
+/**
+ * Sends `to` the entries after its next index, or a snapshot when those are
+ * compacted. With `sendIfEmpty` false, sends nothing when there is nothing new.
+ * Returns whether a message went out.
+ */
+export function maybeSendAppend(r: LeaderContext, to: NodeId, sendIfEmpty: boolean): boolean {
+  const pr = r.tracker.progress.get(to);
+  if (pr === undefined || pr.isPaused()) return false;
+  const prevIndex = pr.next - 1;
+  const last = r.log.lastIndex();
+  assert(prevIndex <= last, `progress of ${to}: next ${pr.next} is past the last index ${last}`);
+  const prevTerm = r.log.term(prevIndex);
+  if (prevTerm === undefined) return maybeSendSnapshot(r, to, pr);
+  let entries: Entry[] | undefined = [];
+  if (pr.state !== 'replicate' || !pr.inflights.full()) {
+    entries = r.log.slice(pr.next, last + 1, r.config.messageBytesMax);
+  }
+  if (entries === undefined) return maybeSendSnapshot(r, to, pr);
+  if (entries.length === 0 && !sendIfEmpty) return false;
+  let bytes = 0;
+  for (const e of entries) bytes += entryBytes(e);
+  r.send({ type: 'app', to, index: prevIndex, logTerm: prevTerm, entries, commit: r.log.committed });
+  pr.sentEntries(entries.length, bytes);
+  return true;
+}
+
+function maybeSendSnapshot(r: LeaderContext, to: NodeId, pr: Progress): boolean {
+  if (!pr.recentActive) {
+    r.debug(`not sending a snapshot to ${to}: not recently active`);
+    return false;
+  }
+  let snapshot: Snapshot;
+  try {
+    snapshot = r.log.snapshot();
+  } catch (error: unknown) {
+    if (error instanceof StorageError && error.code === 'SNAPSHOT_TEMPORARILY_UNAVAILABLE') {
+      r.debug(`snapshot for ${to} temporarily unavailable`);
+      return false;
+    }
+    throw error;
+  }
+  assert(snapshot.metadata.index > 0, 'a follower needs a snapshot but storage has none');
+  pr.becomeSnapshot(snapshot.metadata.index);
+  r.debug(`sending snapshot at ${snapshot.metadata.index} to ${to}`);
+  r.send({ type: 'snap', to, snapshot });
+  return true;
+}
+
+/** Sends every other member what it lacks (an empty append carries the commit index). */
+export function bcastAppend(r: LeaderContext): void {
+  r.appendsPending = false;
+  for (const id of r.tracker.members()) {
+    if (id !== r.id) maybeSendAppend(r, id, true);
+  }
+}
+
+/** Sends every other member a heartbeat carrying `context` ('' for none). */
+export function bcastHeartbeat(r: LeaderContext, context: string): void {
+  for (const id of r.tracker.members()) {
+    if (id === r.id) continue;
+    const pr = r.tracker.progress.get(id)!;
+    // Never tell a follower to commit past what it is known to hold.
+    r.send({ type: 'heartbeat', to: id, commit: Math.min(pr.match, r.log.committed), context });
+  }
+}
+
+/** Appends `data` as a normal entry, unless leadership or limits forbid it. */
+export function propose(r: LeaderContext, data: Uint8Array): ProposeResult {
+  const refused = checkProposal(r, data.length);
+  if (refused !== undefined) return refused;
+  r.uncommittedBytes += data.length;
+  const index = r.appendEntry('normal', data);
+  return { ok: true, index, term: r.term };
+}
+
+/** Appends a single-server membership change, unless another is not yet applied. */
+export function proposeConfChange(r: LeaderContext, change: ConfChange): ProposeResult {
+  const data = encodeConfChange(change);
+  const refused = checkProposal(r, data.length);
+  if (refused !== undefined) return refused;
+  if (r.pendingConfIndex > r.log.applied) {
+    return { ok: false, reason: 'CONF_CHANGE_PENDING', leaderId: r.leaderId };
+  }
+  r.uncommittedBytes += data.length;
+  const index = r.appendEntry('conf-change', data);
+  r.pendingConfIndex = index;
+  return { ok: true, index, term: r.term };
+}
+
+function checkProposal(r: LeaderContext, bytes: number): ProposeResult | undefined {
+  if (r.role !== 'leader' || !r.tracker.progress.has(r.id)) {
+    return { ok: false, reason: 'NOT_LEADER', leaderId: r.role === 'leader' ? NONE : r.leaderId };
+  }
+  if (r.leadTransferee !== NONE) return { ok: false, reason: 'TRANSFER_IN_PROGRESS', leaderId: r.leaderId };
+  const limit = r.config.uncommittedBytesMax;
+  if (limit > 0 && r.uncommittedBytes > 0 && r.uncommittedBytes + bytes > limit) {
+    return { ok: false, reason: 'TOO_MANY_UNCOMMITTED', leaderId: r.leaderId };
+  }
+  return undefined;
+}
+
+/** Entries handed out as committed no longer count against uncommittedBytesMax. */
+export function reduceUncommittedBytes(r: LeaderContext, entries: readonly Entry[]): void {
+  if (r.role !== 'leader' || r.uncommittedBytes === 0) return;
+  let bytes = 0;
+  for (const e of entries) bytes += e.data.length;
+  r.uncommittedBytes = Math.max(0, r.uncommittedBytes - bytes);
+}
+
+function committedEntryInCurrentTerm(r: LeaderContext): boolean {
+  return r.log.term(r.log.committed) === r.term;
+}
+
+/**
+ * A read request from `from` (the leader itself or a follower): answered with
+ * the commit index once a heartbeat round confirms this node still leads. A
+ * new leader parks requests until it commits an entry of its term, because
+ * until then its commit index may be behind the previous leader's (§6.4).
+ */
+export function readIndexRequest(r: LeaderContext, from: NodeId, context: string): void {
+  if (r.tracker.voters.length === 1 && r.tracker.isVoter(r.id)) {
+    answerRead(r, from, context, r.log.committed);
+    return;
+  }
+  if (!committedEntryInCurrentTerm(r)) {
+    if (r.pendingReads.length >= PENDING_READS_MAX) {
+      r.debug(`dropped read ${context}: ${PENDING_READS_MAX} reads already parked`);
+      return;
+    }
+    r.pendingReads.push({ from, context });
+    return;
+  }
+  if (!r.readOnly.add(r.log.committed, from, context, READ_ONLY_REQUESTS_MAX)) {
+    r.debug(`dropped read ${context}: ${READ_ONLY_REQUESTS_MAX} reads already pending`);
+    return;
+  }
+  r.readOnly.recvAck(r.id, context);
+  bcastHeartbeat(r, context);
+}
+
+/** Runs the reads parked before this term's first commit, once there is one. */
+export function releasePendingReadIndexRequests(r: LeaderContext): void {
+  if (r.pendingReads.length === 0 || !committedEntryInCurrentTerm(r)) return;
+  const parked = r.pendingReads;
+  r.pendingReads = [];
+  for (const req of parked) readIndexRequest(r, req.from, req.context);
+}
+
+function answerRead(r: LeaderContext, from: NodeId, context: string, index: number): void {
+  if (from === r.id) r.readStates.push({ index, context });
+  else r.send({ type: 'read-index-resp', to: from, context, index });
+}
+
+/**
+ * Starts handing leadership to `target`: brings its log up to date, then
+ * tells it to campaign at once. Proposals are refused meanwhile; the transfer
+ * is abandoned after an election timeout (see tickHeartbeat).
+ */
+export function transferLeadership(r: LeaderContext, target: NodeId): void {
+  if (!r.tracker.isVoter(target)) {
+    r.debug(`ignored transfer to ${target}: not a voter`);
+    return;
+  }
+  if (r.leadTransferee !== NONE) {
+    if (r.leadTransferee === target) return;
+    r.debug(`aborted transfer to ${r.leadTransferee} for one to ${target}`);
+    r.leadTransferee = NONE;
+  }
+  if (target === r.id) return;
+  r.electionElapsed = 0;
+  r.leadTransferee = target;
+  const pr = r.tracker.progress.get(target)!;
+  if (pr.match === r.log.lastIndex()) r.send({ type: 'timeout-now', to: target });
+  else maybeSendAppend(r, target, true);
+}
+
+/** The transport could not reach `id`: stop streaming to it and probe instead. */
+export function reportUnreachable(r: LeaderContext, id: NodeId): void {
+  const pr = r.tracker.progress.get(id);
+  if (r.role !== 'leader' || pr === undefined) return;
+  if (pr.state === 'replicate') pr.becomeProbe();
+}
+
+/** A snapshot sent to `id` landed (ok) or failed: probe again either way, after a reply or heartbeat. */
+export function reportSnapshot(r: LeaderContext, id: NodeId, ok: boolean): void {
+  const pr = r.tracker.progress.get(id);
+  if (r.role !== 'leader' || pr === undefined || pr.state !== 'snapshot') return;
+  if (!ok) pr.pendingSnapshot = 0;
+  pr.becomeProbe();
+  pr.paused = true;
+}

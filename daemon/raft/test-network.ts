@@ -1,0 +1,205 @@
+// Test helpers for the Raft core's unit tests (not used by production code):
+// nodes over MemoryStorage with a seeded PRNG, a driver that performs each
+// Ready in the required order, and a network that delivers every message
+// until the cluster is quiet, with drops and partitions.
+import { assert } from './assert.ts';
+import { MemoryStorage } from './memory-storage.ts';
+import { createRaftNode } from './raft.ts';
+import {
+  decodeConfChange,
+  type ConfState,
+  type Entry,
+  type Message,
+  type NodeId,
+  type RaftConfig,
+  type RaftNode,
+  type Ready,
+} from './types.ts';
+
+/** A small, fast, seeded PRNG (mulberry32): uniform floats in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Test defaults: electionTicks 10, heartbeatTicks 1, generous limits, no pre-vote or check-quorum. */
+export function testConfig(id: NodeId, storage: MemoryStorage, overrides: Partial<RaftConfig> = {}): RaftConfig {
+  return {
+    id,
+    storage,
+    electionTicks: 10,
+    heartbeatTicks: 1,
+    applied: 0,
+    messageBytesMax: Number.MAX_SAFE_INTEGER,
+    inflightMessagesMax: 256,
+    uncommittedBytesMax: 0,
+    committedBytesPerReadyMax: Number.MAX_SAFE_INTEGER,
+    preVote: false,
+    checkQuorum: false,
+    random: seededRandom(id.split('').reduce((h, c) => h * 31 + c.charCodeAt(0), 7)),
+    ...overrides,
+  };
+}
+
+/** One node under test with its storage and what it has applied. */
+export interface TestNode {
+  readonly id: NodeId;
+  readonly node: RaftNode;
+  readonly storage: MemoryStorage;
+  /** Committed entries applied, in order. */
+  readonly applied: Entry[];
+  /** Read states received. */
+  readonly readStates: { index: number; context: string }[];
+}
+
+/** Builds a node whose storage starts with `confState` (and optionally some entries and a hard state). */
+export function makeNode(
+  id: NodeId,
+  confState: ConfState,
+  overrides: Partial<RaftConfig> = {},
+  init?: (storage: MemoryStorage) => void,
+): TestNode {
+  const storage = new MemoryStorage(confState);
+  init?.(storage);
+  return { id, node: createRaftNode(testConfig(id, storage, overrides)), storage, applied: [], readStates: [] };
+}
+
+/**
+ * Performs one Ready the way a driver must: persist snapshot, entries and hard
+ * state; then (returned) messages; then apply committed entries; then advance.
+ */
+export function processReady(t: TestNode): Ready {
+  const rd = t.node.ready();
+  if (rd.snapshot !== undefined) t.storage.applySnapshot(rd.snapshot);
+  t.storage.append(rd.entries);
+  if (rd.hardState !== undefined) t.storage.setHardState(rd.hardState);
+  for (const e of rd.committedEntries) {
+    if (e.type === 'conf-change') t.node.applyConfChange(decodeConfChange(e.data));
+    t.applied.push(e);
+  }
+  t.readStates.push(...rd.readStates);
+  t.node.advance();
+  return rd;
+}
+
+/** Processes Readys of one node until it has none; returns every message it produced. */
+export function drain(t: TestNode): Message[] {
+  const out: Message[] = [];
+  for (let i = 0; t.node.hasReady(); i++) {
+    assert(i < 1000, 'node never quiets');
+    out.push(...processReady(t).messages);
+  }
+  return out;
+}
+
+/** A cluster of test nodes joined by a lossless, in-order network that tests can cut. */
+export class TestNetwork {
+  readonly nodes = new Map<NodeId, TestNode>();
+  /** Pairs "from→to" whose messages are dropped. */
+  private readonly cut = new Set<string>();
+  /** Extra drop rule, e.g. by message type. */
+  dropIf: (m: Message) => boolean = () => false;
+  /** Every message delivered, in order. */
+  readonly delivered: Message[] = [];
+
+  /** `ids`: the voters; each node gets the same overrides. */
+  constructor(ids: readonly NodeId[], overrides: Partial<RaftConfig> = {}, learners: readonly NodeId[] = []) {
+    for (const id of [...ids, ...learners]) {
+      this.nodes.set(id, makeNode(id, { voters: [...ids], learners: [...learners] }, overrides));
+    }
+  }
+
+  /** The node `id`. */
+  get(id: NodeId): TestNode {
+    const t = this.nodes.get(id);
+    assert(t !== undefined, `no node ${id}`);
+    return t;
+  }
+
+  /** Adds a node that starts with `confState` (e.g. a new member joining with an empty log). */
+  add(id: NodeId, confState: ConfState, overrides: Partial<RaftConfig> = {}): TestNode {
+    const t = makeNode(id, confState, overrides);
+    this.nodes.set(id, t);
+    return t;
+  }
+
+  /** Drops messages between `a` and `b`, both ways. */
+  cutLink(a: NodeId, b: NodeId): void {
+    this.cut.add(`${a}→${b}`);
+    this.cut.add(`${b}→${a}`);
+  }
+
+  /** Cuts `id` off from every other node. */
+  isolate(id: NodeId): void {
+    for (const other of this.nodes.keys()) if (other !== id) this.cutLink(id, other);
+  }
+
+  /** Restores every link. */
+  heal(): void {
+    this.cut.clear();
+  }
+
+  /** Processes every node's Readys and delivers messages until nothing moves. */
+  settle(stepsMax = 100_000): void {
+    const queue: Message[] = [];
+    for (let steps = 0; ; steps++) {
+      assert(steps < stepsMax, 'network never quiets');
+      for (const t of this.nodes.values()) queue.push(...drain(t));
+      const m = queue.shift();
+      if (m === undefined) return;
+      if (this.cut.has(`${m.from}→${m.to}`) || this.dropIf(m)) continue;
+      const target = this.nodes.get(m.to);
+      if (target === undefined) continue;
+      this.delivered.push(m);
+      target.node.step(m);
+    }
+  }
+
+  /** Ticks `id` (or every node) `count` times, settling after each tick. */
+  tick(id?: NodeId, count = 1): void {
+    for (let i = 0; i < count; i++) {
+      for (const t of this.nodes.values()) if (id === undefined || t.id === id) t.node.tick();
+      this.settle();
+    }
+  }
+
+  /** Makes `id` campaign and settles. */
+  campaign(id: NodeId): void {
+    this.get(id).node.campaign();
+    this.settle();
+  }
+
+  /** The one node that believes it leads at the highest term, if any. */
+  leader(): TestNode | undefined {
+    let best: TestNode | undefined;
+    for (const t of this.nodes.values()) {
+      const s = t.node.status();
+      if (s.role === 'leader' && (best === undefined || s.term > best.node.status().term)) best = t;
+    }
+    return best;
+  }
+
+  /** Proposes `text` at `id` and settles; returns the propose result. */
+  propose(id: NodeId, text: string): ReturnType<RaftNode['propose']> {
+    const result = this.get(id).node.propose(new TextEncoder().encode(text));
+    this.settle();
+    return result;
+  }
+}
+
+/** The texts of the non-empty normal entries in `entries`. */
+export function texts(entries: readonly Entry[]): string[] {
+  const decoder = new TextDecoder();
+  return entries.filter((e) => e.type === 'normal' && e.data.length > 0).map((e) => decoder.decode(e.data));
+}
+
+/** Builds an entry for tests. */
+export function entry(index: number, term: number, text = ''): Entry {
+  return { index, term, type: 'normal', data: new TextEncoder().encode(text) };
+}

@@ -203,7 +203,7 @@ function reportViolation(result: SimResult, args: Args, withTail: boolean, mode:
     });
   }
   const tail = lines.slice(-TRACE_TAIL_LINES);
-  const replayCmd = `SEED=${result.seed} npm run sim --${args.nodes === 5 ? ' --nodes 5' : ''} --trace${mode === 'liveness' ? '   (liveness mode: rerun with --liveness 1 --start ' + result.seed + ')' : ''}`;
+  const replayCmd = `SEED=${result.seed} npm run sim --${args.nodes === 5 ? ' --nodes 5' : ''}${args.emptyJoiners ? ' --empty-joiners' : ''} --trace${mode === 'liveness' ? '   (liveness mode: rerun with --liveness 1 --start ' + result.seed + ')' : ''}`;
   process.stderr.write(
     `\nVIOLATION seed ${result.seed} (${args.nodes} nodes) at ${(v.atUs / 1000).toFixed(3)} ms, event #${v.event}\n  ${v.message}\n  replay: ${replayCmd}\n` +
       (tail.length > 0 ? `  last ${tail.length} events:\n${tail.map((l) => `    ${l}`).join('\n')}\n` : ''),

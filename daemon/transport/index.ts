@@ -1,0 +1,25 @@
+// Floe's peer transport: Raft messages between servers over authenticated
+// WebSockets, its binary codec, and test-only fault injection.
+export { PeerTransport, type PeerConfig, type PeerStats, type PeerTransportOptions, type TransportStats } from './peer-transport.ts';
+export {
+  DEFAULT_CODEC_LIMITS,
+  FRAME_VERSION,
+  decodeFrame,
+  encodeFrame,
+  frameBytesBound,
+  messageBytesBound,
+  type CodecLimits,
+  type DecodeErrorCode,
+  type DecodeResult,
+} from './message-codec.ts';
+export { FaultInjector, ANY_NODE, FAULT_DELAY_MS_MAX, type FaultStats } from './fault-injector.ts';
+export type { Ed25519PrivateKey, Ed25519PublicKey, PeerIdentity } from './peer-auth.ts';
+export {
+  CLOSE_CODES,
+  DEFAULT_TRANSPORT_LIMITS,
+  REFUSAL_CLOSE_CODES,
+  STDERR_LOGGER,
+  type RefusalReason,
+  type TransportLimits,
+  type TransportLogger,
+} from './transport-config.ts';

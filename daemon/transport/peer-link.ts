@@ -1,0 +1,290 @@
+// The outbound half of the peer transport for one peer: dial its url, prove
+// who we are and check who it is (peer-auth.ts), then write queued Raft
+// messages to it as batched frames. Reconnects with exponential backoff and
+// jitter, pings to notice a dead peer, and stops writing when the socket's
+// buffer is full. Inbound connections are handled by PeerTransport.
+import type { KeyObject } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { WebSocket, type RawData } from 'ws';
+import type { Message, NodeId } from '../raft/types.ts';
+import { closeSocket } from './close-socket.ts';
+import { encodeFrame, frameBytesBound, messageBytesBound } from './message-codec.ts';
+import {
+  HANDSHAKE_BYTES_MAX,
+  createNonce,
+  decodeHandshake,
+  encodeHandshake,
+  handshakeTranscript,
+  verifySignature,
+  type Ed25519PublicKey,
+} from './peer-auth.ts';
+import { SendQueue } from './send-queue.ts';
+import { REFUSAL_CLOSE_CODES, type RefusalReason, type TransportLimits, type TransportLogger } from './transport-config.ts';
+
+/** One other member of the cluster, as the config lists it. */
+export interface PeerConfig {
+  /** Its node id. */
+  readonly id: NodeId;
+  /** Where it listens for peers, e.g. "ws://10.0.0.2:7400/raft". */
+  readonly url: string;
+  /** Its identity public key (raw 32 bytes or a KeyObject). */
+  readonly publicKey: Ed25519PublicKey;
+}
+
+/** What a link needs from its transport. */
+export interface PeerLinkContext {
+  readonly nodeId: NodeId;
+  readonly sign: (message: Uint8Array) => Uint8Array;
+  readonly limits: TransportLimits;
+  readonly logger: TransportLogger;
+  readonly random: () => number;
+  /** Counts and logs a refusal. */
+  refused(reason: RefusalReason, fields: Readonly<Record<string, unknown>>): void;
+  /** The peer could not be reached (dial failed, connection lost or dead). */
+  unreachable(peerId: NodeId): void;
+}
+
+/** Counters of one link; see PeerStats. */
+export interface LinkCounters {
+  sentMessages: number;
+  sentFrames: number;
+  sentBytes: number;
+  droppedQueueFull: number;
+  droppedOversized: number;
+  droppedFaults: number;
+  backpressureStalls: number;
+  connects: number;
+  dialFailures: number;
+}
+
+type LinkState =
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'backoff'; readonly timer: NodeJS.Timeout }
+  | { readonly kind: 'awaiting-challenge'; readonly ws: WebSocket; readonly timer: NodeJS.Timeout }
+  | {
+      readonly kind: 'awaiting-welcome';
+      readonly ws: WebSocket;
+      readonly timer: NodeJS.Timeout;
+      readonly listenerNonce: Uint8Array;
+      readonly dialerNonce: Uint8Array;
+    }
+  | { readonly kind: 'open'; readonly ws: WebSocket }
+  | { readonly kind: 'stopped' };
+
+/** The outbound connection to one peer and the queue of messages for it. */
+export class PeerLink {
+  readonly queue: SendQueue;
+  readonly counters: LinkCounters = {
+    sentMessages: 0,
+    sentFrames: 0,
+    sentBytes: 0,
+    droppedQueueFull: 0,
+    droppedOversized: 0,
+    droppedFaults: 0,
+    backpressureStalls: 0,
+    connects: 0,
+    dialFailures: 0,
+  };
+  private state: LinkState = { kind: 'idle' };
+  /** Consecutive failed attempts since the last authenticated connection. */
+  private failures = 0;
+  /** performance.now() when the socket last showed signs of life. */
+  private lastHeardMs = 0;
+  /** Set while a backpressure re-check is scheduled. */
+  private backpressureTimer: NodeJS.Timeout | undefined;
+  /** Sockets being closed, so stop() can wait for them. */
+  private readonly closing = new Set<Promise<void>>();
+
+  constructor(
+    readonly peer: PeerConfig,
+    private readonly key: KeyObject,
+    private readonly ctx: PeerLinkContext,
+  ) {
+    this.queue = new SendQueue(ctx.limits.sendQueueMessagesMax, ctx.limits.sendQueueBytesMax);
+  }
+
+  /** True once the peer proved its identity and frames can flow. */
+  get connected(): boolean {
+    return this.state.kind === 'open';
+  }
+
+  /** Starts dialing (idempotent). */
+  start(): void {
+    if (this.state.kind === 'idle') this.dial();
+  }
+
+  /** Queues messages for the peer; they go out at the next flush(). */
+  enqueue(message: Message): void {
+    const dropped = this.queue.push(message, messageBytesBound(message));
+    this.counters.droppedQueueFull += dropped;
+  }
+
+  /** Writes what is queued, as frames of at most frameBytesMax, until the socket's buffer is full. */
+  flush(): void {
+    if (this.state.kind !== 'open') return;
+    const { ws } = this.state;
+    const { frameBytesMax, messagesPerFrameMax, socketBufferedBytesMax } = this.ctx.limits;
+    const batch: Message[] = [];
+    while (this.queue.messages > 0) {
+      if (ws.bufferedAmount > socketBufferedBytesMax) {
+        this.stall();
+        return;
+      }
+      let bytes = frameBytesBound(0);
+      batch.length = 0;
+      for (let item = this.queue.peek(); item !== undefined; item = this.queue.peek()) {
+        if (batch.length > 0 && (bytes + item.bytes > frameBytesMax || batch.length >= messagesPerFrameMax)) break;
+        batch.push(item.message);
+        bytes += item.bytes;
+        this.queue.shift();
+      }
+      const frame = encodeFrame(batch);
+      if (frame.length > frameBytesMax) {
+        // Only a single message can get here (batches are cut by the bound): the peer would refuse it.
+        this.counters.droppedOversized += batch.length;
+        this.ctx.logger.warn('message dropped: larger than frameBytesMax', { peerId: this.peer.id, type: batch[0]?.type, frameBytes: frame.length, frameBytesMax });
+        continue;
+      }
+      ws.send(frame, { binary: true });
+      this.counters.sentFrames += 1;
+      this.counters.sentMessages += batch.length;
+      this.counters.sentBytes += frame.length;
+    }
+  }
+
+  /** Called every pingIntervalMs: pings an open connection, closes one that went quiet. */
+  tick(nowMs: number): void {
+    const { kind } = this.state;
+    if (kind !== 'open' && kind !== 'awaiting-challenge' && kind !== 'awaiting-welcome') return;
+    const { ws } = this.state;
+    if (nowMs - this.lastHeardMs > this.ctx.limits.peerDeadAfterMs) {
+      this.ctx.logger.warn('peer connection dead: nothing heard', { peerId: this.peer.id, silentMs: Math.round(nowMs - this.lastHeardMs) });
+      ws.terminate();
+      return;
+    }
+    if (kind === 'open') ws.ping();
+  }
+
+  /** Closes the link for good; resolves when its socket is gone. Queued messages are dropped. */
+  async stop(code: number, reason: string): Promise<void> {
+    const state = this.state;
+    this.state = { kind: 'stopped' };
+    clearTimeout(this.backpressureTimer);
+    this.backpressureTimer = undefined;
+    if (state.kind === 'backoff' || state.kind === 'awaiting-challenge' || state.kind === 'awaiting-welcome') clearTimeout(state.timer);
+    if (state.kind === 'open' || state.kind === 'awaiting-challenge' || state.kind === 'awaiting-welcome') {
+      this.closeWith(state.ws, code, reason);
+    }
+    this.queue.clear();
+    await Promise.all([...this.closing]);
+  }
+
+  private dial(): void {
+    const { limits } = this.ctx;
+    const ws = new WebSocket(this.peer.url, {
+      perMessageDeflate: false,
+      maxPayload: HANDSHAKE_BYTES_MAX,
+      handshakeTimeout: limits.handshakeTimeoutMs,
+    });
+    const timer = setTimeout(() => this.refuse(ws, 'HANDSHAKE_TIMEOUT', {}), limits.handshakeTimeoutMs);
+    this.state = { kind: 'awaiting-challenge', ws, timer };
+    this.lastHeardMs = performance.now();
+    let opened = false;
+    ws.on('message', (data, isBinary) => this.onMessage(ws, data, isBinary));
+    ws.on('pong', () => {
+      this.lastHeardMs = performance.now();
+    });
+    ws.on('error', (error: Error & { code?: string }) => {
+      // A failed dial is routine while a peer is down: info, not warn. 'close' follows.
+      this.ctx.logger.info('peer connection error', { peerId: this.peer.id, url: this.peer.url, error: error.message, code: error.code });
+    });
+    ws.on('close', (code, reason) => {
+      if (this.state.kind === 'stopped' || !('ws' in this.state) || this.state.ws !== ws) return;
+      opened = this.state.kind === 'open';
+      if ('timer' in this.state) clearTimeout(this.state.timer);
+      clearTimeout(this.backpressureTimer);
+      this.backpressureTimer = undefined;
+      if (opened) this.ctx.logger.warn('peer connection lost', { peerId: this.peer.id, code, reason: reason.toString() });
+      else this.counters.dialFailures += 1;
+      this.failures += 1;
+      this.scheduleDial();
+      this.ctx.unreachable(this.peer.id);
+    });
+  }
+
+  private scheduleDial(): void {
+    const { reconnectDelayMsMin, reconnectDelayMsMax } = this.ctx.limits;
+    const ceiling = Math.min(reconnectDelayMsMax, reconnectDelayMsMin * 2 ** Math.min(this.failures - 1, 30));
+    // Equal jitter: never sooner than half the delay, so a down peer is not hammered.
+    const delayMs = ceiling / 2 + (this.ctx.random() * ceiling) / 2;
+    const timer = setTimeout(() => {
+      if (this.state.kind === 'backoff') this.dial();
+    }, delayMs);
+    this.state = { kind: 'backoff', timer };
+  }
+
+  private onMessage(ws: WebSocket, data: RawData, isBinary: boolean): void {
+    const state = this.state;
+    if (!('ws' in state) || state.ws !== ws) return;
+    this.lastHeardMs = performance.now();
+    if (state.kind === 'open' || isBinary) {
+      this.refuse(ws, 'FRAME_UNEXPECTED', { state: state.kind, binary: isBinary });
+      return;
+    }
+    const text = rawText(data);
+    if (state.kind === 'awaiting-challenge') {
+      const challenge = decodeHandshake(text, 'challenge');
+      if (challenge === undefined) return this.refuse(ws, 'HANDSHAKE_MALFORMED', { expected: 'challenge' });
+      if (challenge.nodeId !== this.peer.id) return this.refuse(ws, 'AUTH_PEER_ID_MISMATCH', { listenerId: challenge.nodeId });
+      const dialerNonce = createNonce();
+      const transcript = handshakeTranscript('dialer', this.ctx.nodeId, this.peer.id, challenge.nonce, dialerNonce);
+      ws.send(encodeHandshake({ type: 'hello', nodeId: this.ctx.nodeId, peerId: this.peer.id, nonce: dialerNonce, signature: this.ctx.sign(transcript) }));
+      this.state = { kind: 'awaiting-welcome', ws, timer: state.timer, listenerNonce: challenge.nonce, dialerNonce };
+      return;
+    }
+    const welcome = decodeHandshake(text, 'welcome');
+    if (welcome === undefined) return this.refuse(ws, 'HANDSHAKE_MALFORMED', { expected: 'welcome' });
+    const transcript = handshakeTranscript('listener', this.ctx.nodeId, this.peer.id, state.listenerNonce, state.dialerNonce);
+    if (!verifySignature(this.key, transcript, welcome.signature)) return this.refuse(ws, 'AUTH_SIGNATURE_INVALID', { side: 'listener' });
+    clearTimeout(state.timer);
+    this.state = { kind: 'open', ws };
+    this.failures = 0;
+    this.counters.connects += 1;
+    this.ctx.logger.info('peer connected', { peerId: this.peer.id, connects: this.counters.connects });
+    this.flush();
+  }
+
+  private refuse(ws: WebSocket, reason: RefusalReason, fields: Readonly<Record<string, unknown>>): void {
+    this.ctx.refused(reason, { peerId: this.peer.id, url: this.peer.url, direction: 'outbound', ...fields });
+    this.closeWith(ws, REFUSAL_CLOSE_CODES[reason], reason);
+  }
+
+  private closeWith(ws: WebSocket, code: number, reason: string): void {
+    const closed = closeSocket(ws, code, reason, this.ctx.limits.closeGraceMs);
+    this.closing.add(closed);
+    void closed.then(() => this.closing.delete(closed));
+  }
+
+  private stall(): void {
+    this.counters.backpressureStalls += 1;
+    if (this.backpressureTimer !== undefined) return;
+    this.backpressureTimer = setTimeout(() => {
+      this.backpressureTimer = undefined;
+      this.flush();
+    }, this.ctx.limits.backpressureRetryMs);
+  }
+}
+
+/** The text of a handshake frame (ws hands out Buffer, Buffer[] or ArrayBuffer). */
+export function rawText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
+
+/** The bytes of a binary frame, without copying when ws gives one Buffer. */
+export function rawBytes(data: RawData): Uint8Array {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return new Uint8Array(data);
+}

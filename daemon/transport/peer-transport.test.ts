@@ -1,0 +1,321 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { Message } from '../raft/types.ts';
+import { encodeFrame } from './message-codec.ts';
+import { createNonce, decodeHandshake, encodeHandshake, handshakeTranscript, toPrivateKeyObject } from './peer-auth.ts';
+import { PeerTransport } from './peer-transport.ts';
+import { RecordingLogger, TestCluster, appendMessage, heartbeat, testKeyPair, waitFor, type TestKeyPair } from './transport-test-kit.ts';
+import { sign } from 'node:crypto';
+
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(stops.splice(0).map((stop) => stop()));
+});
+
+async function cluster(ids: string[], options: Parameters<typeof TestCluster.start>[1] = {}): Promise<TestCluster> {
+  const c = await TestCluster.start(ids, options);
+  stops.push(() => c.stop());
+  return c;
+}
+
+/** A raw WebSocket to a transport, recording what it receives and how it was closed. */
+async function rawClient(port: number): Promise<{ ws: WebSocket; texts: string[]; closed: Promise<{ code: number; reason: string }> }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/raft`);
+  const texts: string[] = [];
+  ws.on('message', (data) => texts.push(String(data)));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  ws.on('error', () => {});
+  await new Promise((resolve) => ws.once('open', resolve));
+  await waitFor(() => texts.length > 0, 2000, 'challenge');
+  stops.push(async () => ws.terminate());
+  return { ws, texts, closed };
+}
+
+/** The hello a dialer holding `keys` would answer `challengeText` with. */
+function helloFor(challengeText: string, dialerId: string, keys: TestKeyPair): string {
+  const challenge = decodeHandshake(challengeText, 'challenge');
+  if (challenge === undefined) throw new Error('no challenge');
+  const nonce = createNonce();
+  const transcript = handshakeTranscript('dialer', dialerId, challenge.nodeId, challenge.nonce, nonce);
+  const signature = new Uint8Array(sign(null, transcript, toPrivateKeyObject(keys.privateKey)));
+  return encodeHandshake({ type: 'hello', nodeId: dialerId, peerId: challenge.nodeId, nonce, signature });
+}
+
+describe('PeerTransport', () => {
+  it('three transports exchange batches of messages, each delivered once and in order', async () => {
+    const c = await cluster(['n1', 'n2', 'n3']);
+    await c.connected();
+    for (const from of ['n1', 'n2', 'n3']) {
+      const batch: Message[] = [];
+      for (const to of ['n1', 'n2', 'n3']) {
+        if (to === from) continue;
+        for (let i = 0; i < 20; i++) batch.push(heartbeat(from, to, i));
+        batch.push(appendMessage(from, to, 100, 10, 50));
+      }
+      c.node(from).transport.send(batch);
+    }
+    await waitFor(() => ['n1', 'n2', 'n3'].every((id) => c.node(id).inbox.length === 42), 5000, 'all messages');
+    const n1 = c.node('n1').inbox;
+    expect(n1.filter((m) => m.from === 'n2').map((m) => (m.type === 'heartbeat' ? m.commit : m.type))).toEqual([...Array.from({ length: 20 }, (_, i) => i), 'app']);
+    expect(n1.find((m) => m.type === 'app')).toEqual(appendMessage('n2', 'n1', 100, 10, 50));
+  });
+
+  it('sends everything queued in one event-loop turn as one frame per peer', async () => {
+    const c = await cluster(['n1', 'n2']);
+    await c.connected();
+    const n1 = c.node('n1').transport;
+    for (let i = 0; i < 100; i++) n1.send([heartbeat('n1', 'n2', i)]);
+    await waitFor(() => c.node('n2').inbox.length === 100);
+    expect(n1.stats().peers['n2']).toMatchObject({ sentMessages: 100, sentFrames: 1 });
+    expect(c.node('n2').transport.stats().peers['n1']).toMatchObject({ receivedMessages: 100, receivedFrames: 1 });
+  });
+
+  it('refuses a node that signs with the wrong key, and nothing it sends reaches the handler', async () => {
+    const c = await cluster(['n1', 'n2']);
+    await c.connected();
+    const logger = new RecordingLogger();
+    // An imposter claims to be n2 but does not hold n2's key.
+    const imposter = new PeerTransport({
+      nodeId: 'n2',
+      listen: { host: '127.0.0.1', port: 0 },
+      identity: testKeyPair(),
+      peers: [{ id: 'n1', url: `ws://127.0.0.1:${c.node('n1').port}/raft`, publicKey: c.node('n1').keys.publicKey }],
+      logger,
+    });
+    stops.push(() => imposter.stop());
+    await imposter.start();
+    imposter.send([heartbeat('n2', 'n1', 999)]);
+    await waitFor(() => (c.node('n1').transport.stats().refused.AUTH_SIGNATURE_INVALID ?? 0) >= 1);
+    expect(c.node('n1').logger.refusals()).toContain('AUTH_SIGNATURE_INVALID');
+    expect(imposter.stats().peers['n1']?.connected).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(c.node('n1').inbox).toEqual([]);
+    // The real n2 is still connected and its messages still arrive.
+    c.node('n2').transport.send([heartbeat('n2', 'n1', 1)]);
+    await waitFor(() => c.node('n1').inbox.length === 1);
+    expect(c.node('n1').inbox).toEqual([heartbeat('n2', 'n1', 1)]);
+  });
+
+  it('refuses a dialer whose node id is not in the peers list', async () => {
+    const c = await cluster(['n1']);
+    const stranger = new PeerTransport({
+      nodeId: 'n9',
+      listen: { host: '127.0.0.1', port: 0 },
+      identity: testKeyPair(),
+      peers: [{ id: 'n1', url: `ws://127.0.0.1:${c.node('n1').port}/raft`, publicKey: c.node('n1').keys.publicKey }],
+      logger: new RecordingLogger(),
+    });
+    stops.push(() => stranger.stop());
+    await stranger.start();
+    await waitFor(() => (c.node('n1').transport.stats().refused.AUTH_UNKNOWN_NODE ?? 0) >= 1);
+  });
+
+  it('a dialer refuses a listener that cannot prove it is the peer configured for that url', async () => {
+    const c = await cluster(['n1', 'n2']);
+    const logger = new RecordingLogger();
+    // n3 is told n1 lives at n2's address: the listener there answers as "n2".
+    const n3 = new PeerTransport({
+      nodeId: 'n3',
+      listen: { host: '127.0.0.1', port: 0 },
+      identity: testKeyPair(),
+      peers: [{ id: 'n1', url: `ws://127.0.0.1:${c.node('n2').port}/raft`, publicKey: c.node('n1').keys.publicKey }],
+      logger,
+    });
+    stops.push(() => n3.stop());
+    await n3.start();
+    await waitFor(() => (n3.stats().refused.AUTH_PEER_ID_MISMATCH ?? 0) >= 1);
+    // And a listener that says the right id but signs with another key than the one configured for it.
+    const c2 = await cluster(['a', 'b']);
+    await c2.connected();
+    await c2.node('a').transport.updatePeers([
+      ...c2.peers().filter((p) => p.id !== 'b'),
+      { id: 'b', url: `ws://127.0.0.1:${c2.node('b').port}/raft`, publicKey: testKeyPair().publicKey },
+    ]);
+    const outboundRefusal = (): boolean =>
+      c2.node('a').logger.lines.some((l) => l.fields['reason'] === 'AUTH_SIGNATURE_INVALID' && l.fields['direction'] === 'outbound');
+    await waitFor(outboundRefusal, 5000, 'a refusing b as listener');
+    expect(c2.node('a').transport.stats().peers['b']?.connected).toBe(false);
+  });
+
+  it('refuses a Raft frame sent before authentication, and nothing reaches the handler', async () => {
+    const c = await cluster(['n1', 'n2']);
+    const client = await rawClient(c.node('n1').port);
+    client.ws.send(encodeFrame([heartbeat('n2', 'n1', 7)]));
+    expect(await client.closed).toEqual({ code: 4403, reason: 'FRAME_BEFORE_AUTH' });
+    expect(c.node('n1').transport.stats().refused.FRAME_BEFORE_AUTH).toBe(1);
+    expect(c.node('n1').inbox).toEqual([]);
+  });
+
+  it('refuses a replayed handshake', async () => {
+    const c = await cluster(['n1', 'n2']);
+    const first = await rawClient(c.node('n1').port);
+    const hello = helloFor(first.texts[0] ?? '', 'n2', c.node('n2').keys);
+    first.ws.send(hello);
+    await waitFor(() => first.texts.length === 2, 2000, 'welcome');
+    expect(decodeHandshake(first.texts[1] ?? '', 'welcome')).toBeDefined();
+    // The same hello on a new connection answers an old challenge.
+    const second = await rawClient(c.node('n1').port);
+    second.ws.send(hello);
+    expect(await second.closed).toEqual({ code: 4401, reason: 'AUTH_SIGNATURE_INVALID' });
+    // And a second hello on an authenticated connection is refused too.
+    first.ws.send(hello);
+    expect(await first.closed).toEqual({ code: 4400, reason: 'FRAME_UNEXPECTED' });
+  });
+
+  it('refuses malformed, misaddressed and oversized frames from an authenticated peer', async () => {
+    const c = await cluster(['n1', 'n2', 'n3'], { limits: { frameBytesMax: 64 * 1024 } });
+    const port = c.node('n1').port;
+    async function authenticated(): Promise<Awaited<ReturnType<typeof rawClient>>> {
+      const client = await rawClient(port);
+      client.ws.send(helloFor(client.texts[0] ?? '', 'n2', c.node('n2').keys));
+      await waitFor(() => client.texts.length === 2, 2000, 'welcome');
+      return client;
+    }
+    const garbage = await authenticated();
+    garbage.ws.send(Uint8Array.from([1, 1, 99]));
+    expect(await garbage.closed).toEqual({ code: 4422, reason: 'FRAME_INVALID' });
+    const spoof = await authenticated();
+    spoof.ws.send(encodeFrame([heartbeat('n2', 'n1', 1), heartbeat('n3', 'n1', 2)]));
+    expect(await spoof.closed).toEqual({ code: 4422, reason: 'MESSAGE_ADDRESS_INVALID' });
+    const big = await authenticated();
+    big.ws.send(new Uint8Array(65 * 1024));
+    expect((await big.closed).code).toBe(1009);
+    const text = await authenticated();
+    text.ws.send('{"type":"hello"}');
+    expect(await text.closed).toEqual({ code: 4400, reason: 'FRAME_UNEXPECTED' });
+    const junk = await rawClient(port);
+    junk.ws.send('not json');
+    expect(await junk.closed).toEqual({ code: 4400, reason: 'HANDSHAKE_MALFORMED' });
+    expect(c.node('n1').inbox).toEqual([]);
+    expect(c.node('n1').transport.stats().refused).toMatchObject({ FRAME_INVALID: 1, MESSAGE_ADDRESS_INVALID: 1, FRAME_TOO_LARGE: 1, FRAME_UNEXPECTED: 1, HANDSHAKE_MALFORMED: 1 });
+  });
+
+  it('refuses a connection that does not finish its handshake in time', async () => {
+    const c = await cluster(['n1'], { limits: { handshakeTimeoutMs: 100 } });
+    const client = await rawClient(c.node('n1').port);
+    expect(await client.closed).toEqual({ code: 4408, reason: 'HANDSHAKE_TIMEOUT' });
+  });
+
+  it('reconnects automatically to a peer restarted on the same port, and messages flow again', async () => {
+    const c = await cluster(['n1', 'n2']);
+    await c.connected();
+    const n2 = c.node('n2');
+    await n2.transport.stop();
+    await waitFor(() => c.node('n1').unreachable.includes('n2'), 2000, 'n2 reported unreachable');
+    c.node('n1').transport.send([heartbeat('n1', 'n2', 1)]);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await c.startNode(n2, n2.port);
+    await waitFor(() => n2.inbox.length >= 1, 5000, 'message after restart');
+    expect(n2.inbox).toEqual([heartbeat('n1', 'n2', 1)]);
+    c.node('n1').transport.send([heartbeat('n1', 'n2', 2)]);
+    await waitFor(() => n2.inbox.length === 2);
+    expect(c.node('n1').transport.stats().peers['n2']).toMatchObject({ connected: true, reconnects: 1 });
+  });
+
+  it('notices within about a second a peer that stops answering, and reports it unreachable', async () => {
+    // A listener that completes the handshake as n2, then never answers pings.
+    const keys = testKeyPair();
+    const server = createServer();
+    const wss = new WebSocketServer({ server, autoPong: false });
+    const c = await cluster(['n1']);
+    wss.on('connection', (ws) => {
+      const nonce = createNonce();
+      ws.send(encodeHandshake({ type: 'challenge', version: 1, nodeId: 'n2', nonce }));
+      ws.once('message', (data) => {
+        const hello = decodeHandshake(String(data), 'hello');
+        if (hello === undefined) return;
+        const transcript = handshakeTranscript('listener', hello.nodeId, 'n2', nonce, hello.nonce);
+        ws.send(encodeHandshake({ type: 'welcome', signature: new Uint8Array(sign(null, transcript, keys.privateKey)) }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    stops.push(async () => {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    const port = (server.address() as AddressInfo).port;
+    const n1 = c.node('n1');
+    await n1.transport.updatePeers([...c.peers(), { id: 'n2', url: `ws://127.0.0.1:${port}/raft`, publicKey: keys.publicKey }]);
+    await waitFor(() => n1.transport.stats().peers['n2']?.connected === true, 2000, 'connected to the silent peer');
+    const connectedAt = Date.now();
+    await waitFor(() => n1.unreachable.includes('n2'), 3000, 'unreachable');
+    expect(Date.now() - connectedAt).toBeLessThan(1600);
+  });
+
+  it('bounds the send queue of an unreachable peer, dropping and counting the oldest', async () => {
+    const c = await cluster(['n1', 'n2'], { limits: { sendQueueMessagesMax: 10 } });
+    await c.connected();
+    const n2 = c.node('n2');
+    await n2.transport.stop();
+    await waitFor(() => c.node('n1').transport.stats().peers['n2']?.connected === false);
+    c.node('n1').transport.send(Array.from({ length: 25 }, (_, i) => heartbeat('n1', 'n2', i)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(c.node('n1').transport.stats().peers['n2']).toMatchObject({ queuedMessages: 10, droppedMessages: 15, dropped: { queueFull: 15 } });
+    await c.startNode(n2, n2.port);
+    await waitFor(() => n2.inbox.length === 10, 5000, 'the newest ten');
+    expect(n2.inbox.map((m) => (m.type === 'heartbeat' ? m.commit : -1))).toEqual([15, 16, 17, 18, 19, 20, 21, 22, 23, 24]);
+  });
+
+  it('bounds the send queue in bytes too', async () => {
+    const c = await cluster(['n1', 'n2'], { limits: { sendQueueBytesMax: 50_000 } });
+    await c.node('n2').transport.stop();
+    c.node('n1').transport.send(Array.from({ length: 10 }, (_, i) => appendMessage('n1', 'n2', i, 100, 100)));
+    const stats = c.node('n1').transport.stats().peers['n2'];
+    expect(stats?.queuedBytes).toBeLessThanOrEqual(50_000);
+    expect(stats?.dropped.queueFull).toBeGreaterThan(0);
+    expect((stats?.queuedMessages ?? 0) + (stats?.dropped.queueFull ?? 0)).toBe(10);
+  });
+
+  it('updatePeers() drops a removed peer and dials an added one', async () => {
+    const c = await cluster(['n1', 'n2', 'n3']);
+    await c.connected();
+    const n1 = c.node('n1').transport;
+    await n1.updatePeers(c.peers().filter((p) => p.id !== 'n3'));
+    expect(Object.keys(n1.stats().peers)).toEqual(['n2']);
+    n1.send([heartbeat('n1', 'n3', 1)]);
+    expect(n1.stats().droppedUnknownPeerMessages).toBe(1);
+    await n1.updatePeers(c.peers());
+    await waitFor(() => n1.stats().peers['n3']?.connected === true);
+    n1.send([heartbeat('n1', 'n3', 2)]);
+    await waitFor(() => c.node('n3').inbox.length === 1);
+    expect(c.node('n3').inbox).toEqual([heartbeat('n1', 'n3', 2)]);
+  });
+
+  it('accepts raw 32-byte keys as well as KeyObjects', async () => {
+    const c = await cluster(['n1']);
+    const keys = testKeyPair();
+    const rawPrivate = keys.privateKey.export({ format: 'jwk' }).d ?? '';
+    const rawPublic = keys.publicKey.export({ format: 'jwk' }).x ?? '';
+    const n2 = new PeerTransport({
+      nodeId: 'n2',
+      listen: { host: '127.0.0.1', port: 0 },
+      identity: { privateKey: Buffer.from(rawPrivate, 'base64url'), publicKey: Buffer.from(rawPublic, 'base64url') },
+      peers: [{ id: 'n1', url: `ws://127.0.0.1:${c.node('n1').port}/raft`, publicKey: c.node('n1').keys.publicKey }],
+      logger: new RecordingLogger(),
+    });
+    stops.push(() => n2.stop());
+    await n2.start();
+    await c.node('n1').transport.updatePeers([...c.peers(), { id: 'n2', url: `ws://127.0.0.1:${n2.address().port}/raft`, publicKey: new Uint8Array(Buffer.from(rawPublic, 'base64url')) }]);
+    n2.send([heartbeat('n2', 'n1', 5)]);
+    await waitFor(() => c.node('n1').inbox.length === 1);
+    expect(() => new PeerTransport({ nodeId: 'x', listen: { host: '127.0.0.1', port: 0 }, identity: { privateKey: testKeyPair().privateKey, publicKey: keys.publicKey }, peers: [] })).toThrow(/does not match/);
+  });
+
+  it('attaches to an existing http server and leaves its other upgrade paths alone', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    stops.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const keys = testKeyPair();
+    const attached = new PeerTransport({ nodeId: 'n1', listen: server, identity: keys, peers: [], logger: new RecordingLogger() });
+    stops.push(() => attached.stop());
+    const { port } = await attached.start();
+    expect(port).toBe((server.address() as AddressInfo).port);
+    const client = await rawClient(port);
+    expect(decodeHandshake(client.texts[0] ?? '', 'challenge')?.nodeId).toBe('n1');
+    await attached.stop();
+    expect(server.listening).toBe(true);
+  });
+});

@@ -1,0 +1,532 @@
+// The peer transport: carries Raft messages between Floe servers over
+// WebSockets. Each node listens on its peer address and dials every other
+// peer for the messages it sends (PeerLink); inbound connections only
+// receive. Both directions authenticate with the mutual Ed25519 handshake of
+// peer-auth.ts before a single Raft frame is accepted, and everything a peer
+// sends is validated (message-codec.ts) before it reaches the Raft core.
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { KeyObject } from 'node:crypto';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Message, NodeId } from '../raft/types.ts';
+import { closeSocket } from './close-socket.ts';
+import type { FaultInjector } from './fault-injector.ts';
+import { decodeFrame } from './message-codec.ts';
+import {
+  createNonce,
+  createSigner,
+  decodeHandshake,
+  encodeHandshake,
+  handshakeTranscript,
+  rawPublicKey,
+  toPublicKeyObject,
+  verifySignature,
+  type PeerIdentity,
+} from './peer-auth.ts';
+import { PeerLink, rawBytes, rawText, type PeerConfig, type PeerLinkContext } from './peer-link.ts';
+import {
+  CLOSE_CODES,
+  DEFAULT_TRANSPORT_LIMITS,
+  REFUSAL_CLOSE_CODES,
+  STDERR_LOGGER,
+  type RefusalReason,
+  type TransportLimits,
+  type TransportLogger,
+} from './transport-config.ts';
+
+export type { PeerConfig } from './peer-link.ts';
+
+/** How to construct a PeerTransport. */
+export interface PeerTransportOptions {
+  /** This node's id. */
+  readonly nodeId: NodeId;
+  /**
+   * Where to listen: a host and port (0 picks a free port; see start()), or an
+   * existing http(s) server to attach to (its other upgrade paths are left alone).
+   */
+  readonly listen: { readonly host: string; readonly port: number } | HttpServer | NetServer;
+  /** URL path peers connect to; default "/raft". */
+  readonly path?: string;
+  /** This node's Ed25519 identity (private key or signer, and public key). */
+  readonly identity: PeerIdentity;
+  /** The other members; an entry with our own id is ignored. */
+  readonly peers: readonly PeerConfig[];
+  /** Overrides of DEFAULT_TRANSPORT_LIMITS. */
+  readonly limits?: Partial<TransportLimits>;
+  /** Where refusals and connection events are logged; default STDERR_LOGGER. */
+  readonly logger?: TransportLogger;
+  /** Test-only network faults; absent (the default) means none are ever applied. */
+  readonly faults?: FaultInjector;
+  /** Uniform float in [0, 1) for backoff jitter; default Math.random. */
+  readonly random?: () => number;
+}
+
+/** One peer's figures, as stats() reports them. */
+export interface PeerStats {
+  readonly url: string;
+  /** Our outbound connection is authenticated and open. */
+  readonly connected: boolean;
+  /** The peer has an authenticated connection to us. */
+  readonly inboundConnected: boolean;
+  /** Messages waiting to be written, and their bytes (messageBytesBound). */
+  readonly queuedMessages: number;
+  readonly queuedBytes: number;
+  readonly sentMessages: number;
+  readonly sentFrames: number;
+  readonly sentBytes: number;
+  readonly receivedMessages: number;
+  readonly receivedFrames: number;
+  readonly receivedBytes: number;
+  /** Messages dropped, all causes; then by cause. */
+  readonly droppedMessages: number;
+  readonly dropped: { readonly queueFull: number; readonly oversized: number; readonly faults: number };
+  /** Times writing paused because the socket buffered more than socketBufferedBytesMax. */
+  readonly backpressureStalls: number;
+  /** Authenticated outbound connections after the first one. */
+  readonly reconnects: number;
+  /** Dial attempts that never reached an authenticated connection. */
+  readonly dialFailures: number;
+}
+
+export interface TransportStats {
+  readonly nodeId: NodeId;
+  readonly peers: Readonly<Record<NodeId, PeerStats>>;
+  /** Connections or frames refused, by reason (unknown dialers included). */
+  readonly refused: Readonly<Partial<Record<RefusalReason, number>>>;
+  /** Messages given to send() for a node not in the peers list. */
+  readonly droppedUnknownPeerMessages: number;
+  /** Messages that arrived before any onMessages handler was registered. */
+  readonly droppedUnhandledMessages: number;
+}
+
+interface InboundConnection {
+  readonly ws: WebSocket;
+  readonly remoteAddress: string;
+  readonly listenerNonce: Uint8Array;
+  readonly handshakeTimer: NodeJS.Timeout;
+  /** Set once the dialer proved its identity. */
+  peerId: NodeId | undefined;
+  lastHeardMs: number;
+}
+
+interface ReceiveCounters {
+  messages: number;
+  frames: number;
+  bytes: number;
+  droppedFaults: number;
+}
+
+/**
+ * Carries Raft messages to and from the other members of the cluster.
+ *
+ * Lifecycle: construct, `start()`, `send()` freely, `stop()`. Messages given
+ * to send() in one event-loop turn leave as one frame per peer. Delivery is
+ * best effort, as Raft expects: messages may be dropped (full queue, dead
+ * peer, faults) but never corrupted, and never come from an unauthenticated
+ * or misaddressed sender.
+ */
+export class PeerTransport {
+  readonly nodeId: NodeId;
+  private readonly limits: TransportLimits;
+  private readonly logger: TransportLogger;
+  private readonly faults: FaultInjector | undefined;
+  private readonly path: string;
+  private readonly publicKey: Uint8Array;
+  private readonly linkContext: PeerLinkContext;
+  private readonly links = new Map<NodeId, PeerLink>();
+  private readonly peerKeys = new Map<NodeId, KeyObject>();
+  private readonly received = new Map<NodeId, ReceiveCounters>();
+  private readonly inbound = new Set<InboundConnection>();
+  private readonly refusals: Partial<Record<RefusalReason, number>> = {};
+  private readonly messageHandlers = new Set<(messages: Message[]) => void>();
+  private readonly unreachableHandlers = new Set<(peerId: NodeId) => void>();
+  private readonly delayTimers = new Set<NodeJS.Timeout>();
+  private readonly closing = new Set<Promise<void>>();
+  private readonly wss: WebSocketServer;
+  private readonly server: NetServer;
+  private readonly ownsServer: boolean;
+  private readonly listenAt: { readonly host: string; readonly port: number } | undefined;
+  private state: 'new' | 'started' | 'stopped' = 'new';
+  private flushScheduled: NodeJS.Immediate | undefined;
+  private livenessTimer: NodeJS.Timeout | undefined;
+  private droppedUnknownPeerMessages = 0;
+  private droppedUnhandledMessages = 0;
+
+  constructor(options: PeerTransportOptions) {
+    this.nodeId = options.nodeId;
+    this.limits = { ...DEFAULT_TRANSPORT_LIMITS, ...options.limits };
+    this.logger = options.logger ?? STDERR_LOGGER;
+    this.faults = options.faults;
+    this.path = options.path ?? '/raft';
+    const sign = createSigner(options.identity);
+    this.publicKey = rawPublicKey(toPublicKeyObject(options.identity.publicKey));
+    this.linkContext = {
+      nodeId: this.nodeId,
+      sign,
+      limits: this.limits,
+      logger: this.logger,
+      random: options.random ?? Math.random,
+      refused: (reason, fields) => this.countRefusal(reason, fields),
+      unreachable: (peerId) => {
+        for (const handler of this.unreachableHandlers) handler(peerId);
+      },
+    };
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.frameBytesMax, perMessageDeflate: false, clientTracking: false });
+    if (options.listen instanceof NetServer) {
+      this.server = options.listen;
+      this.ownsServer = false;
+      this.listenAt = undefined;
+    } else {
+      this.server = createServer((_request, response) => {
+        response.writeHead(426, { 'content-type': 'text/plain' }).end('peer transport: WebSocket upgrade required\n');
+      });
+      this.ownsServer = true;
+      this.listenAt = options.listen;
+    }
+    this.installPeers(options.peers);
+  }
+
+  /** Starts listening and dialing; resolves with the bound address (the real port when 0 was asked). */
+  async start(): Promise<{ host: string; port: number }> {
+    if (this.state !== 'new') throw new Error(`PeerTransport.start(): already ${this.state}`);
+    this.state = 'started';
+    this.server.on('upgrade', this.onUpgrade);
+    if (this.ownsServer && this.listenAt !== undefined) {
+      const { host, port } = this.listenAt;
+      await new Promise<void>((resolve, reject) => {
+        this.server.once('error', reject);
+        this.server.listen(port, host, () => {
+          this.server.off('error', reject);
+          resolve();
+        });
+      });
+    }
+    this.livenessTimer = setInterval(() => this.checkLiveness(), this.limits.pingIntervalMs);
+    for (const link of this.links.values()) link.start();
+    return this.address();
+  }
+
+  /** The address the transport listens on (after start()). */
+  address(): { host: string; port: number } {
+    const address = this.server.address() as AddressInfo | string | null;
+    if (address === null || typeof address === 'string') throw new Error('PeerTransport.address(): not listening on TCP');
+    return { host: address.address, port: address.port };
+  }
+
+  /**
+   * Queues messages for their `to` peers, without blocking. Everything sent
+   * in one event-loop turn leaves as one frame per peer (split only beyond
+   * frameBytesMax). Messages for unknown peers are dropped and counted.
+   */
+  send(messages: readonly Message[]): void {
+    if (this.state === 'stopped') return;
+    for (const message of messages) {
+      if (message.from !== this.nodeId || message.to === this.nodeId) {
+        throw new Error(`PeerTransport.send(): message ${message.type} from "${message.from}" to "${message.to}" on node "${this.nodeId}"`);
+      }
+      const link = this.links.get(message.to);
+      if (link === undefined) {
+        this.droppedUnknownPeerMessages += 1;
+        continue;
+      }
+      if (this.faults !== undefined && !this.applyFaults(link, message)) continue;
+      link.enqueue(message);
+    }
+    this.scheduleFlush();
+  }
+
+  /** Registers the handler for messages from authenticated peers; returns its unsubscribe function. */
+  onMessages(handler: (messages: Message[]) => void): () => void {
+    this.messageHandlers.add(handler);
+    return () => this.messageHandlers.delete(handler);
+  }
+
+  /** Registers a handler told when a peer could not be reached (for raft.reportUnreachable); returns its unsubscribe function. */
+  onUnreachable(handler: (peerId: NodeId) => void): () => void {
+    this.unreachableHandlers.add(handler);
+    return () => this.unreachableHandlers.delete(handler);
+  }
+
+  /**
+   * Replaces the peers list (a membership change). Removed peers, and peers
+   * whose url or key changed, lose their connections and queued messages;
+   * new ones are dialed.
+   */
+  async updatePeers(peers: readonly PeerConfig[]): Promise<void> {
+    const next = new Map<NodeId, PeerConfig>();
+    for (const peer of peers) if (peer.id !== this.nodeId) next.set(peer.id, peer);
+    const removals: Promise<void>[] = [];
+    for (const [id, link] of this.links) {
+      const peer = next.get(id);
+      const unchanged = peer !== undefined && peer.url === link.peer.url && sameKey(toPublicKeyObject(peer.publicKey), this.peerKeys.get(id));
+      if (unchanged) {
+        next.delete(id);
+        continue;
+      }
+      removals.push(this.removePeer(id));
+    }
+    await Promise.all(removals);
+    if (this.state === 'stopped') return;
+    this.installPeers([...next.values()]);
+  }
+
+  /** Per-peer figures and refusal counts. */
+  stats(): TransportStats {
+    const peers: Record<NodeId, PeerStats> = {};
+    for (const [id, link] of this.links) {
+      const c = link.counters;
+      const r = this.receiveCounters(id);
+      peers[id] = {
+        url: link.peer.url,
+        connected: link.connected,
+        inboundConnected: [...this.inbound].some((conn) => conn.peerId === id),
+        queuedMessages: link.queue.messages,
+        queuedBytes: link.queue.bytes,
+        sentMessages: c.sentMessages,
+        sentFrames: c.sentFrames,
+        sentBytes: c.sentBytes,
+        receivedMessages: r.messages,
+        receivedFrames: r.frames,
+        receivedBytes: r.bytes,
+        droppedMessages: c.droppedQueueFull + c.droppedOversized + c.droppedFaults + r.droppedFaults,
+        dropped: { queueFull: c.droppedQueueFull, oversized: c.droppedOversized, faults: c.droppedFaults + r.droppedFaults },
+        backpressureStalls: c.backpressureStalls,
+        reconnects: Math.max(0, c.connects - 1),
+        dialFailures: c.dialFailures,
+      };
+    }
+    return {
+      nodeId: this.nodeId,
+      peers,
+      refused: { ...this.refusals },
+      droppedUnknownPeerMessages: this.droppedUnknownPeerMessages,
+      droppedUnhandledMessages: this.droppedUnhandledMessages,
+    };
+  }
+
+  /** Closes every connection and timer (and the server it created); resolves when all sockets are gone. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    const wasStarted = this.state === 'started';
+    this.state = 'stopped';
+    if (this.flushScheduled !== undefined) clearImmediate(this.flushScheduled);
+    this.flushScheduled = undefined;
+    clearInterval(this.livenessTimer);
+    for (const timer of this.delayTimers) clearTimeout(timer);
+    this.delayTimers.clear();
+    this.server.off('upgrade', this.onUpgrade);
+    const closes: Promise<void>[] = [...this.links.values()].map((link) => link.stop(CLOSE_CODES.STOPPING, 'STOPPING'));
+    for (const conn of this.inbound) closes.push(this.closeInbound(conn, CLOSE_CODES.STOPPING, 'STOPPING'));
+    closes.push(...this.closing);
+    await Promise.all(closes);
+    this.wss.close();
+    if (this.ownsServer && wasStarted) {
+      await new Promise<void>((resolve) => {
+        this.server.close(() => resolve());
+        (this.server as HttpServer).closeAllConnections();
+      });
+    }
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private installPeers(peers: readonly PeerConfig[]): void {
+    for (const peer of peers) {
+      if (peer.id === this.nodeId) {
+        if (!sameKey(toPublicKeyObject(peer.publicKey), toPublicKeyObject(this.publicKey))) {
+          throw new Error(`peers: the key listed for this node "${peer.id}" is not its identity key`);
+        }
+        continue;
+      }
+      if (this.links.has(peer.id)) throw new Error(`peers: "${peer.id}" listed twice`);
+      const url = new URL(peer.url);
+      if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error(`peers: "${peer.id}" url must be ws:// or wss://, got ${peer.url}`);
+      const key = toPublicKeyObject(peer.publicKey);
+      const link = new PeerLink(peer, key, this.linkContext);
+      this.links.set(peer.id, link);
+      this.peerKeys.set(peer.id, key);
+      if (this.state === 'started') link.start();
+    }
+  }
+
+  private async removePeer(id: NodeId): Promise<void> {
+    const link = this.links.get(id);
+    this.links.delete(id);
+    this.peerKeys.delete(id);
+    this.received.delete(id);
+    const closes = [...this.inbound].filter((conn) => conn.peerId === id).map((conn) => this.closeInbound(conn, CLOSE_CODES.PEER_REMOVED, 'PEER_REMOVED'));
+    if (link !== undefined) closes.push(link.stop(CLOSE_CODES.PEER_REMOVED, 'PEER_REMOVED'));
+    await Promise.all(closes);
+  }
+
+  /** Applies drop and delay rules to an outgoing message; true when it should be queued now. */
+  private applyFaults(link: PeerLink, message: Message): boolean {
+    const faults = this.faults as FaultInjector;
+    if (faults.shouldDrop(this.nodeId, message.to)) {
+      link.counters.droppedFaults += 1;
+      return false;
+    }
+    const delayMs = faults.delayMs(this.nodeId, message.to);
+    if (delayMs === 0) return true;
+    const timer = setTimeout(() => {
+      this.delayTimers.delete(timer);
+      if (this.links.get(message.to) !== link) return;
+      link.enqueue(message);
+      this.scheduleFlush();
+    }, delayMs);
+    this.delayTimers.add(timer);
+    return false;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled !== undefined || this.state !== 'started') return;
+    this.flushScheduled = setImmediate(() => {
+      this.flushScheduled = undefined;
+      for (const link of this.links.values()) link.flush();
+    });
+  }
+
+  private checkLiveness(): void {
+    const nowMs = performance.now();
+    for (const link of this.links.values()) link.tick(nowMs);
+    for (const conn of this.inbound) {
+      // Dialers ping every pingIntervalMs; silence means the dialer or the path died.
+      if (nowMs - conn.lastHeardMs > this.limits.peerDeadAfterMs) {
+        this.logger.warn('inbound peer connection dead: nothing heard', { peerId: conn.peerId, remoteAddress: conn.remoteAddress });
+        conn.ws.terminate();
+      }
+    }
+  }
+
+  private readonly onUpgrade = (request: IncomingMessage, socket: Socket, head: Buffer): void => {
+    const path = (request.url ?? '').split('?')[0];
+    if (path !== this.path) {
+      // Another upgrade handler of a shared server may own this path.
+      if (this.ownsServer) this.refuseUpgrade(socket, 404, 'PATH_UNKNOWN', request);
+      return;
+    }
+    const pending = [...this.inbound].filter((conn) => conn.peerId === undefined).length;
+    if (pending >= this.limits.pendingConnectionsMax) {
+      this.refuseUpgrade(socket, 503, 'PENDING_CONNECTIONS_FULL', request);
+      return;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.onInbound(ws, request));
+  };
+
+  private refuseUpgrade(socket: Socket, status: number, reason: RefusalReason, request: IncomingMessage): void {
+    this.countRefusal(reason, { direction: 'inbound', remoteAddress: request.socket.remoteAddress, path: request.url });
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.destroySoon();
+  }
+
+  private onInbound(ws: WebSocket, request: IncomingMessage): void {
+    if (this.state !== 'started') {
+      ws.terminate();
+      return;
+    }
+    const conn: InboundConnection = {
+      ws,
+      remoteAddress: `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`,
+      listenerNonce: createNonce(),
+      handshakeTimer: setTimeout(() => this.refuseInbound(conn, 'HANDSHAKE_TIMEOUT', {}), this.limits.handshakeTimeoutMs),
+      peerId: undefined,
+      lastHeardMs: performance.now(),
+    };
+    this.inbound.add(conn);
+    ws.on('message', (data, isBinary) => {
+      conn.lastHeardMs = performance.now();
+      if (conn.peerId === undefined) this.onHandshake(conn, data, isBinary);
+      else this.onFrame(conn, conn.peerId, data, isBinary);
+    });
+    ws.on('ping', () => {
+      conn.lastHeardMs = performance.now();
+    });
+    ws.on('error', (error: Error & { code?: string }) => {
+      const reason: RefusalReason = error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'FRAME_TOO_LARGE' : 'WEBSOCKET_PROTOCOL_ERROR';
+      this.countRefusal(reason, { direction: 'inbound', peerId: conn.peerId, remoteAddress: conn.remoteAddress, error: error.message });
+    });
+    ws.on('close', () => {
+      clearTimeout(conn.handshakeTimer);
+      this.inbound.delete(conn);
+    });
+    ws.send(encodeHandshake({ type: 'challenge', version: 1, nodeId: this.nodeId, nonce: conn.listenerNonce }));
+  }
+
+  private onHandshake(conn: InboundConnection, data: Parameters<typeof rawText>[0], isBinary: boolean): void {
+    if (isBinary) return this.refuseInbound(conn, 'FRAME_BEFORE_AUTH', {});
+    const hello = decodeHandshake(rawText(data), 'hello');
+    if (hello === undefined) return this.refuseInbound(conn, 'HANDSHAKE_MALFORMED', { expected: 'hello' });
+    const fields = { claimedNodeId: hello.nodeId };
+    if (hello.peerId !== this.nodeId) return this.refuseInbound(conn, 'AUTH_WRONG_LISTENER', { ...fields, addressedTo: hello.peerId });
+    const key = this.peerKeys.get(hello.nodeId);
+    if (key === undefined) return this.refuseInbound(conn, 'AUTH_UNKNOWN_NODE', fields);
+    const transcript = handshakeTranscript('dialer', hello.nodeId, this.nodeId, conn.listenerNonce, hello.nonce);
+    if (!verifySignature(key, transcript, hello.signature)) return this.refuseInbound(conn, 'AUTH_SIGNATURE_INVALID', fields);
+    clearTimeout(conn.handshakeTimer);
+    for (const other of this.inbound) {
+      if (other !== conn && other.peerId === hello.nodeId) void this.closeInbound(other, CLOSE_CODES.REPLACED, 'REPLACED');
+    }
+    conn.peerId = hello.nodeId;
+    const welcome = handshakeTranscript('listener', hello.nodeId, this.nodeId, conn.listenerNonce, hello.nonce);
+    conn.ws.send(encodeHandshake({ type: 'welcome', signature: this.linkContext.sign(welcome) }));
+    this.logger.info('peer accepted', { peerId: hello.nodeId, remoteAddress: conn.remoteAddress });
+  }
+
+  private onFrame(conn: InboundConnection, peerId: NodeId, data: Parameters<typeof rawBytes>[0], isBinary: boolean): void {
+    if (!isBinary) return this.refuseInbound(conn, 'FRAME_UNEXPECTED', { binary: false });
+    const counters = this.receiveCounters(peerId);
+    const frame = rawBytes(data);
+    if (this.faults?.shouldDrop(peerId, this.nodeId)) {
+      counters.droppedFaults += 1;
+      return;
+    }
+    const decoded = decodeFrame(frame, this.limits);
+    if (!decoded.ok) return this.refuseInbound(conn, 'FRAME_INVALID', { code: decoded.code, message: decoded.message });
+    for (const message of decoded.messages) {
+      if (message.from !== peerId || message.to !== this.nodeId) {
+        return this.refuseInbound(conn, 'MESSAGE_ADDRESS_INVALID', { from: message.from, to: message.to });
+      }
+    }
+    counters.frames += 1;
+    counters.messages += decoded.messages.length;
+    counters.bytes += frame.length;
+    if (this.messageHandlers.size === 0) {
+      this.droppedUnhandledMessages += decoded.messages.length;
+      return;
+    }
+    for (const handler of this.messageHandlers) handler(decoded.messages);
+  }
+
+  private refuseInbound(conn: InboundConnection, reason: RefusalReason, fields: Readonly<Record<string, unknown>>): void {
+    this.countRefusal(reason, { direction: 'inbound', peerId: conn.peerId, remoteAddress: conn.remoteAddress, ...fields });
+    const closed = this.closeInbound(conn, REFUSAL_CLOSE_CODES[reason], reason);
+    this.closing.add(closed);
+    void closed.then(() => this.closing.delete(closed));
+  }
+
+  private closeInbound(conn: InboundConnection, code: number, reason: string): Promise<void> {
+    clearTimeout(conn.handshakeTimer);
+    // Stop listening to it now: nothing it sends after this reaches the handler.
+    conn.ws.removeAllListeners('message');
+    return closeSocket(conn.ws, code, reason, this.limits.closeGraceMs);
+  }
+
+  private countRefusal(reason: RefusalReason, fields: Readonly<Record<string, unknown>>): void {
+    this.refusals[reason] = (this.refusals[reason] ?? 0) + 1;
+    this.logger.warn('peer refused', { reason, nodeId: this.nodeId, ...fields });
+  }
+
+  private receiveCounters(peerId: NodeId): ReceiveCounters {
+    let counters = this.received.get(peerId);
+    if (counters === undefined) {
+      counters = { messages: 0, frames: 0, bytes: 0, droppedFaults: 0 };
+      this.received.set(peerId, counters);
+    }
+    return counters;
+  }
+}
+
+function sameKey(a: KeyObject, b: KeyObject | undefined): boolean {
+  return b !== undefined && a.equals(b);
+}

@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import nacl from 'tweetnacl';
+import { afterEach, describe, expect, it } from 'vitest';
+import { formatVendorPublicKey, signLicenseKey, vendorKeyIdOf, type LicensePayload } from '../../protocol/index.ts';
+import { parseConfig } from '../config.ts';
+import { FloeNode } from './floe-node.ts';
+
+const vendor = nacl.sign.keyPair.fromSeed(new Uint8Array(32).fill(7));
+
+function licenseKey(overrides: Partial<LicensePayload> = {}): string {
+  const payload: LicensePayload = {
+    v: 1,
+    licenseId: 'L-1',
+    authCode: 'AUTH-1',
+    vendorKeyId: vendorKeyIdOf(vendor.publicKey),
+    product: 'demo',
+    version: '1',
+    model: 'concurrent',
+    seats: 2,
+    components: [],
+    issuedAt: 0,
+    notBefore: 0,
+    lockCodes: ['LOCK'],
+    lingerSeconds: 0,
+    hostsPerUserMax: 1,
+    ...overrides,
+  };
+  return signLicenseKey(payload, vendor.secretKey);
+}
+
+const dirs: string[] = [];
+const nodes: FloeNode[] = [];
+afterEach(async () => {
+  for (const n of nodes.splice(0)) await n.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function openNode(dir: string, engine: 'core' | 'local' = 'local', clock?: () => number): Promise<FloeNode> {
+  const config = parseConfig({
+    dataDir: dir,
+    vendorPublicKeys: [formatVendorPublicKey(vendor.publicKey)],
+    leaseTtlMs: 1000,
+    heartbeatMs: 200,
+    renewBatchMs: 10,
+    raft: { engine },
+  });
+  const node = await FloeNode.open({ config, lockCode: 'LOCK', ...(clock ? { clock } : {}) });
+  nodes.push(node);
+  return node;
+}
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'floe-node-'));
+  dirs.push(d);
+  return d;
+}
+
+describe('FloeNode (local log)', () => {
+  it('imports a license, opens a session and checks seats out until NO_SEATS, durably across a reopen', async () => {
+    const dir = tempDir();
+    const node = await openNode(dir);
+    expect(node.isLeader).toBe(true);
+    const imported = await node.importLicense(licenseKey());
+    expect(imported).toEqual({ ok: true, licenseId: 'L-1', features: ['demo'] });
+    await node.propose({ type: 'session-open', sessionId: 's1', clientId: 'client-1', user: 'u', host: 'h', app: 'a', sessionTtlMs: 1000 });
+    const base = { type: 'checkout', sessionId: 's1', feature: 'demo', count: 1, wait: false, leaseTtlMs: 1000, waitMs: 0 } as const;
+    const [a, b, c] = await Promise.all([
+      node.propose({ ...base, requestId: 'req-0001' }),
+      node.propose({ ...base, requestId: 'req-0002' }),
+      node.propose({ ...base, requestId: 'req-0003' }),
+    ]);
+    expect(a!.reply.ok && b!.reply.ok).toBe(true);
+    expect(c!.reply).toMatchObject({ ok: false, code: 'NO_SEATS' });
+    expect(node.pools()[0]).toMatchObject({ seatsTotal: 2, seatsInUse: 2 });
+    await node.close();
+
+    const again = await openNode(dir);
+    expect(again.pools()[0]).toMatchObject({ seatsTotal: 2, seatsInUse: 2 });
+    expect(again.leases().length).toBe(2);
+  });
+
+  it('refuses a key signed by another vendor with LICENSE_UNKNOWN_VENDOR_KEY and a key for another server with LOCK_CODE_MISMATCH', async () => {
+    const node = await openNode(tempDir());
+    const other = nacl.sign.keyPair.fromSeed(new Uint8Array(32).fill(9));
+    const foreign = signLicenseKey(
+      { ...JSON.parse('{}'), v: 1, licenseId: 'X', authCode: 'A', vendorKeyId: vendorKeyIdOf(other.publicKey), product: 'demo', version: '1', model: 'concurrent', seats: 1, components: [], issuedAt: 0, notBefore: 0, lockCodes: ['LOCK'], lingerSeconds: 0, hostsPerUserMax: 1 },
+      other.secretKey,
+    );
+    expect(await node.importLicense(foreign)).toMatchObject({ ok: false, code: 'LICENSE_UNKNOWN_VENDOR_KEY' });
+    expect(await node.importLicense(licenseKey({ lockCodes: ['ELSEWHERE'] }))).toMatchObject({ ok: false, code: 'LOCK_CODE_MISMATCH' });
+    expect(node.licenses()).toEqual([]);
+  });
+
+  it('batches heartbeats into one renew and the reaper expires an unrenewed lease after its ttl', async () => {
+    const node = await openNode(tempDir());
+    await node.importLicense(licenseKey());
+    for (const s of ['s1', 's2']) {
+      await node.propose({ type: 'session-open', sessionId: s, clientId: `client-${s}`, user: 'u', host: 'h', app: 'a', sessionTtlMs: 1000 });
+      await node.propose({ type: 'checkout', sessionId: s, requestId: `req-${s}-1`, feature: 'demo', count: 1, wait: false, leaseTtlMs: 1000, waitMs: 0 });
+    }
+    const readysBefore = node.readyCount;
+    // s1 heartbeats every 200 ms; s2 never does.
+    const started = Date.now();
+    while (Date.now() - started < 1600) {
+      const [o1, o2] = await Promise.all([node.heartbeat('s1'), node.heartbeat('s1')]);
+      expect(o1.ok && o2.ok).toBe(true);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // s2's seat is freed (its session expires with its lease: the pool closes the session first).
+    expect(node.leases().map((l) => l.sessionId)).toEqual(['s1']);
+    expect(node.sessions().map((s) => s.sessionId)).toEqual(['s1']);
+    expect(node.usageRows().map((r) => r.kind)).toContain('checkin');
+    expect(node.readyCount - readysBefore).toBeLessThan(30);
+  });
+});

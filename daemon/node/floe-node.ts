@@ -1,0 +1,545 @@
+// One Floe node: storage, the replicated log (RaftDriver), the seat-pool
+// state, heartbeat batching, the lease reaper and the event stream for
+// client pushes. Every change of pool state takes one path:
+//   propose(command) → leader stamps `at` → log → durable commit (group
+//   commit: one transaction per Ready) → apply to the pool → result.
+// The cluster issue adds a PeerTransport and a forwarder; nothing here
+// assumes one node except the campaign() at start when it is the only voter.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FloeConfig } from '../config.ts';
+import {
+  apply as applyCommand,
+  createPoolState,
+  decodeSnapshot,
+  encodeSnapshot,
+  listLeases,
+  listLicenses,
+  listPools,
+  listSessions,
+  nextDeadlineMs,
+  type ApplyResult,
+  type LeaseView,
+  type LicenseView,
+  type PoolCommand,
+  type PoolEvent,
+  type PoolState,
+  type PoolView,
+  type SessionView,
+} from '../pool/index.ts';
+import {
+  createLocalLog,
+  NoopTransport,
+  ProposalError,
+  RaftDriver,
+  type PeerTransport,
+} from '../raft-driver/index.ts';
+import type { Entry, RaftNode, Snapshot, SoftState } from '../raft/types.ts';
+import { DATABASE_FILE_NAME, openDatabase, SqliteRaftStorage, UsageLog, type FloeDatabase } from '../storage/index.ts';
+import { decodeCommand, encodeCommand, type UnstampedCommand } from './command-codec.ts';
+import { checkLicenseKey, parseVendorKeys, type LicenseCheck } from './license-check.ts';
+
+/** A pool event other than a usage row: what clients are pushed. */
+export type ClientEvent = Exclude<PoolEvent, { kind: 'usage' }>;
+
+/** The answer to one heartbeat, once its batched renew is durable. */
+export type HeartbeatOutcome =
+  | { readonly ok: true; readonly expiresAt: number }
+  | { readonly ok: false; readonly code: 'SESSION_NOT_FOUND' | 'UNAVAILABLE'; readonly message: string };
+
+/** What GET /health and /cluster show of this node. */
+export interface NodeStatus {
+  readonly nodeId: string;
+  readonly role: string;
+  readonly leaderId: string;
+  readonly term: number;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  /** Which log is under the node: Floe's Raft core or the single-node local log. */
+  readonly engine: 'core' | 'local';
+}
+
+/** Options of FloeNode.open. */
+export interface FloeNodeOptions {
+  readonly config: FloeConfig;
+  /** This node's lock code, checked against license keys; undefined skips the check (tests). */
+  readonly lockCode: string | undefined;
+  /** Voters of a brand-new cluster; default: this node alone. */
+  readonly voters?: readonly string[];
+  readonly transport?: PeerTransport;
+  /** `ms` since the epoch; injectable for tests. */
+  readonly clock?: () => number;
+  /** Operational log lines (stderr in `floe serve`). */
+  readonly log?: (line: string) => void;
+}
+
+/** Entries' data bytes per Ready handed to the application, at most. */
+const COMMITTED_BYTES_PER_READY_MAX = 8 * 1024 * 1024;
+/** `ms`: longest the reaper sleeps before looking again (timers cap at 2^31 ms). */
+const REAPER_SLEEP_MS_MAX = 3_600_000;
+/** `ms` between usage-row flushes when no Ready comes to carry them. */
+const USAGE_FLUSH_MS = 1000;
+
+/** A running node. Create with FloeNode.open(); stop with close(). */
+export class FloeNode {
+  readonly config: FloeConfig;
+  readonly engine: 'core' | 'local';
+  private readonly database: FloeDatabase;
+  private readonly storage: SqliteRaftStorage;
+  private readonly usage: UsageLog;
+  private readonly driver: RaftDriver<ApplyResult>;
+  private readonly clock: () => number;
+  private readonly log: (line: string) => void;
+  private readonly vendorKeys: Uint8Array[];
+  private readonly lockCode: string | undefined;
+  private pool: PoolState;
+  /** `ms`: the last `at` stamped; the next is never below it. */
+  private lastAtMs = 0;
+  private readonly listeners = new Set<(event: ClientEvent) => void>();
+  private readonly leaderListeners = new Set<(state: SoftState) => void>();
+  /** Events of applied entries, delivered after the proposers' replies (setImmediate). */
+  private eventQueue: ClientEvent[] = [];
+  private eventsScheduled = false;
+  private heartbeats = new Map<string, ((o: HeartbeatOutcome) => void)[]>();
+  private renewTimer: NodeJS.Timeout | undefined;
+  private reaperTimer: NodeJS.Timeout | undefined;
+  private reaperDeadlineMs = Number.POSITIVE_INFINITY;
+  private expireInFlight = false;
+  private usageTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private constructor(
+    options: FloeNodeOptions,
+    parts: { database: FloeDatabase; storage: SqliteRaftStorage; usage: UsageLog; pool: PoolState; raft: RaftNode; engine: 'core' | 'local' },
+  ) {
+    this.config = options.config;
+    this.clock = options.clock ?? Date.now;
+    this.log = options.log ?? (() => {});
+    this.lockCode = options.lockCode;
+    this.vendorKeys = parseVendorKeys(options.config.vendorPublicKeys);
+    this.database = parts.database;
+    this.storage = parts.storage;
+    this.usage = parts.usage;
+    this.pool = parts.pool;
+    this.engine = parts.engine;
+    this.driver = new RaftDriver<ApplyResult>({
+      node: parts.raft,
+      storage: parts.storage,
+      transport: options.transport ?? new NoopTransport(),
+      tickMs: options.config.raft.tickMs,
+      snapshotEntries: options.config.raft.snapshotEntries,
+      pendingProposalsMax: options.config.limits.pendingProposalsMax,
+      application: {
+        apply: (entry) => this.applyEntry(entry),
+        restore: (snapshot) => this.restore(snapshot),
+        snapshotData: () => encodeSnapshot(this.pool),
+        persistWith: () => this.usage.flush(),
+        afterApply: () => this.afterApply(),
+      },
+      onSoftState: (state) => this.onSoftState(state),
+      onFatal: (error) => {
+        this.log(`FATAL: the replicated log stopped: ${(error as Error).stack ?? String(error)}`);
+        process.exitCode = 1;
+      },
+    });
+  }
+
+  /**
+   * Opens the node's database under config.dataDir, restores the pool from
+   * the latest snapshot, starts the log (replaying committed entries after
+   * the snapshot) and, as the only voter, elects itself.
+   */
+  static async open(options: FloeNodeOptions): Promise<FloeNode> {
+    const config = options.config;
+    const log = options.log ?? (() => {});
+    const database = openDatabase(join(config.dataDir, DATABASE_FILE_NAME));
+    try {
+      const voters = [...(options.voters ?? [config.nodeId])];
+      const storage = new SqliteRaftStorage(database, { initialConfState: { voters, learners: [] } });
+      const usage = new UsageLog(database);
+      const snap = storage.snapshot();
+      const pool = snap.metadata.index > 0 ? decodeSnapshot(snap.data) : createPoolState();
+      const applied = snap.metadata.index;
+      let raft: RaftNode | undefined;
+      let engine: 'core' | 'local' = 'local';
+      if (config.raft.engine === 'core') {
+        try {
+          const core = await import('../raft/index.ts');
+          raft = core.createRaftNode({
+            id: config.nodeId,
+            storage,
+            electionTicks: config.raft.electionTicks,
+            heartbeatTicks: config.raft.heartbeatTicks,
+            applied,
+            messageBytesMax: 1024 * 1024,
+            inflightMessagesMax: 256,
+            uncommittedBytesMax: 0,
+            committedBytesPerReadyMax: COMMITTED_BYTES_PER_READY_MAX,
+            preVote: true,
+            checkQuorum: voters.length > 1,
+            random: Math.random,
+          });
+          engine = 'core';
+        } catch (error) {
+          log(`raft core unavailable (${(error as Error).message}); using the single-node local log`);
+        }
+      }
+      if (raft === undefined) {
+        if (voters.length > 1) throw new Error('UNAVAILABLE: a cluster of several voters needs the Raft core (raft.engine = "core")');
+        raft = createLocalLog({ id: config.nodeId, storage, applied, committedBytesPerReadyMax: COMMITTED_BYTES_PER_READY_MAX });
+      }
+      const node = new FloeNode(options, { database, storage, usage, pool, raft, engine });
+      node.driver.start();
+      if (voters.length === 1 && voters[0] === config.nodeId) {
+        // The only voter elects itself at once; flush so the node leads when open() returns.
+        node.driver.campaign();
+        node.driver.flush();
+      }
+      return node;
+    } catch (error) {
+      database.close();
+      throw error;
+    }
+  }
+
+  // ---- commands ---------------------------------------------------------
+
+  /**
+   * Stamps `at` and proposes `command`; resolves with the pool's result once
+   * it is durable and applied. Rejects with ProposalError (NOT_LEADER,
+   * OVERLOADED, DROPPED, STOPPED) when it was not or may not have been applied.
+   */
+  propose(command: UnstampedCommand): Promise<ApplyResult> {
+    if (!this.driver.isLeader) {
+      return Promise.reject(new ProposalError('NOT_LEADER', 'this node does not lead the cluster', this.driver.leaderId));
+    }
+    const at = this.stampAt();
+    return this.driver.propose(encodeCommand({ ...command, at } as PoolCommand));
+  }
+
+  /**
+   * Records a heartbeat of `sessionId`: every lease of the session is
+   * renewed by the next batched renew command (one per renewBatchMs for all
+   * sessions). Resolves once that renew is durable.
+   */
+  heartbeat(sessionId: string): Promise<HeartbeatOutcome> {
+    return new Promise((resolve) => {
+      const waiting = this.heartbeats.get(sessionId);
+      if (waiting === undefined) this.heartbeats.set(sessionId, [resolve]);
+      else waiting.push(resolve);
+      if (this.renewTimer === undefined) {
+        this.renewTimer = setTimeout(() => this.proposeRenew(), this.config.renewBatchMs);
+      }
+    });
+  }
+
+  /** Verifies a license key for this node (signature, dates, lock code). */
+  checkLicense(keyText: unknown): LicenseCheck {
+    return checkLicenseKey(keyText, { vendorKeys: this.vendorKeys, lockCode: this.lockCode, nowMs: this.clock() });
+  }
+
+  /** Verifies `keyText`, then proposes its install; a refused key answers its code and changes nothing. */
+  async importLicense(keyText: unknown): Promise<{ ok: true; licenseId: string; features: string[] } | { ok: false; code: string; message: string }> {
+    const check = this.checkLicense(keyText);
+    if (!check.ok) return check;
+    const result = await this.propose({ type: 'license-install', license: check.license });
+    const reply = result.reply;
+    if (!reply.ok) return { ok: false, code: reply.code, message: reply.message };
+    if (reply.type !== 'license-installed') throw new Error(`assert: license-install answered ${reply.type}`);
+    return { ok: true, licenseId: reply.licenseId, features: [...new Set(reply.pools.map((p) => p.feature))] };
+  }
+
+  // ---- read model -------------------------------------------------------
+
+  /** Every pool. */
+  pools(): PoolView[] {
+    return listPools(this.pool);
+  }
+
+  /** Every lease, or `feature`'s. */
+  leases(feature?: string): LeaseView[] {
+    return listLeases(this.pool, feature);
+  }
+
+  /** Every installed license. */
+  licenses(): LicenseView[] {
+    return listLicenses(this.pool);
+  }
+
+  /** Every open session. */
+  sessions(): SessionView[] {
+    return listSessions(this.pool);
+  }
+
+  /** The open session `sessionId`, or undefined. */
+  session(sessionId: string): { clientId: string; user: string; expiresAt: number } | undefined {
+    const s = this.pool.sessions.get(sessionId);
+    return s === undefined ? undefined : { clientId: s.clientId, user: s.user, expiresAt: s.deadlineMs };
+  }
+
+  /** The held leases of a session, oldest first. */
+  sessionLeases(sessionId: string): LeaseView[] {
+    const s = this.pool.sessions.get(sessionId);
+    if (s === undefined) return [];
+    const out: LeaseView[] = [];
+    for (const l of s.leases) {
+      out.push({
+        leaseId: l.id,
+        feature: l.pool.feature,
+        version: l.pool.version,
+        count: l.count,
+        user: l.user,
+        host: l.host,
+        clientId: l.clientId,
+        sessionId: l.sessionId,
+        checkedOutAt: l.checkedOutAt,
+        expiresAt: l.deadlineMs,
+        lingering: l.lingerSeq > 0,
+        fencingToken: l.fencingToken,
+      });
+    }
+    return out;
+  }
+
+  /** The pool state itself, read-only (tests and invariant checks). */
+  get poolState(): Readonly<PoolState> {
+    return this.pool;
+  }
+
+  /** Role, term and indexes of this node. */
+  status(): NodeStatus {
+    const s = this.driver.status();
+    return {
+      nodeId: this.config.nodeId,
+      role: s.role,
+      leaderId: s.leaderId,
+      term: s.term,
+      commitIndex: s.commit,
+      appliedIndex: this.driver.applied,
+      engine: this.engine,
+    };
+  }
+
+  /** Readys (so transactions, so fsyncs at most) processed since start. */
+  get readyCount(): number {
+    return this.driver.readyCount;
+  }
+
+  /** Usage rows, newest first (reports). */
+  usageRows(options: { fromMs?: number; toMs?: number; feature?: string; limit?: number } = {}) {
+    this.usage.flush();
+    return this.usage.query(options);
+  }
+
+  /** Subscribes to client events (grants, queue moves, dequeues, revocations); returns the unsubscribe. */
+  onEvent(listener: (event: ClientEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Subscribes to leadership changes. */
+  onLeadership(listener: (state: SoftState) => void): () => void {
+    this.leaderListeners.add(listener);
+    return () => this.leaderListeners.delete(listener);
+  }
+
+  /** True when this node leads (and so may propose). */
+  get isLeader(): boolean {
+    return this.driver.isLeader;
+  }
+
+  /** Stops timers and the log, writes buffered usage rows, closes the database. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of [this.renewTimer, this.reaperTimer, this.usageTimer]) if (t !== undefined) clearTimeout(t);
+    this.driver.stop();
+    for (const waiting of this.heartbeats.values()) {
+      for (const r of waiting) r({ ok: false, code: 'UNAVAILABLE', message: 'the node is stopping' });
+    }
+    this.heartbeats.clear();
+    try {
+      this.usage.flush();
+    } finally {
+      this.database.close();
+    }
+  }
+
+  // ---- internals --------------------------------------------------------
+
+  private stampAt(): number {
+    const at = Math.max(this.clock(), this.lastAtMs, this.pool.nowMs);
+    this.lastAtMs = at;
+    return at;
+  }
+
+  private applyEntry(entry: Entry): ApplyResult {
+    const command = decodeCommand(entry.data);
+    const result = applyCommand(this.pool, command, entry.index);
+    for (const event of result.events) {
+      if (event.kind === 'usage') {
+        const u = event;
+        this.usage.record({
+          logIndex: entry.index,
+          at: u.at,
+          kind: u.usage,
+          feature: u.feature,
+          version: u.version,
+          user: u.user,
+          host: u.host,
+          clientId: u.clientId,
+          count: u.count,
+          leaseId: u.leaseId,
+          waitedMs: u.waitedMs,
+          code: u.code,
+        });
+      } else {
+        this.eventQueue.push(event);
+      }
+    }
+    return result;
+  }
+
+  private afterApply(): void {
+    if (this.eventQueue.length > 0 && !this.eventsScheduled) {
+      this.eventsScheduled = true;
+      setImmediate(() => this.deliverEvents());
+    }
+    if (this.usage.full) this.usage.flush();
+    if (this.usage.pendingCount > 0 && this.usageTimer === undefined) {
+      this.usageTimer = setTimeout(() => {
+        this.usageTimer = undefined;
+        if (!this.closed) this.usage.flush();
+      }, USAGE_FLUSH_MS);
+      this.usageTimer.unref();
+    }
+    this.scheduleReaper();
+  }
+
+  private deliverEvents(): void {
+    this.eventsScheduled = false;
+    const events = this.eventQueue;
+    this.eventQueue = [];
+    for (const event of events) {
+      for (const listener of this.listeners) {
+        try {
+          listener(event);
+        } catch (error) {
+          this.log(`event listener failed: ${(error as Error).message}`);
+        }
+      }
+    }
+  }
+
+  private restore(snapshot: Snapshot): void {
+    this.pool = snapshot.metadata.index > 0 ? decodeSnapshot(snapshot.data) : createPoolState();
+    this.scheduleReaper();
+  }
+
+  private onSoftState(state: SoftState): void {
+    this.log(`role ${state.role}, leader ${state.leaderId || '(none)'}`);
+    for (const l of this.leaderListeners) l(state);
+    if (state.role === 'leader') void this.takeOffice();
+    else this.scheduleReaper();
+  }
+
+  /**
+   * A new leader: extend every lease by the grace period (clients of a dead
+   * leader or a restarted node get time to reconnect), install the license
+   * files of the config, then reap.
+   */
+  private async takeOffice(): Promise<void> {
+    try {
+      if (this.pool.leases.size > 0 || this.pool.sessions.size > 0) {
+        await this.propose({ type: 'grace', graceMs: this.config.leaderGraceMs });
+      }
+      for (const file of this.config.licenseFiles) {
+        let text: string;
+        try {
+          text = readFileSync(file, 'utf8');
+        } catch (error) {
+          this.log(`license file ${file}: ${(error as Error).message}`);
+          continue;
+        }
+        const check = this.checkLicense(text);
+        if (!check.ok) {
+          this.log(`license file ${file}: ${check.code}: ${check.message}`);
+          continue;
+        }
+        if (this.pool.licenses.has(check.license.licenseId)) continue;
+        const r = await this.propose({ type: 'license-install', license: check.license });
+        if (!r.reply.ok) this.log(`license file ${file}: ${r.reply.code}: ${r.reply.message}`);
+        else this.log(`license ${check.license.licenseId} installed from ${file}`);
+      }
+    } catch (error) {
+      this.log(`taking office: ${(error as Error).message}`);
+    }
+    this.scheduleReaper();
+  }
+
+  private proposeRenew(): void {
+    this.renewTimer = undefined;
+    if (this.closed) return;
+    const batch = this.heartbeats;
+    this.heartbeats = new Map();
+    const ids = [...batch.keys()];
+    const max = this.pool.limits.renewIdsMax;
+    for (let i = 0; i < ids.length; i += max) {
+      const chunk = ids.slice(i, i + max);
+      const answer = (id: string, o: HeartbeatOutcome) => {
+        for (const r of batch.get(id) ?? []) r(o);
+      };
+      this.propose({ type: 'renew', leaseIds: [], sessionIds: chunk, leaseTtlMs: this.config.leaseTtlMs }).then(
+        (result) => {
+          const reply = result.reply;
+          if (!reply.ok || reply.type !== 'renewed') {
+            const message = reply.ok ? `renew answered ${reply.type}` : reply.message;
+            for (const id of chunk) answer(id, { ok: false, code: 'UNAVAILABLE', message });
+            return;
+          }
+          const unknown = new Set(reply.unknownSessionIds);
+          for (const id of chunk) {
+            if (unknown.has(id)) answer(id, { ok: false, code: 'SESSION_NOT_FOUND', message: 'the session has expired or was closed; say hello again' });
+            else answer(id, { ok: true, expiresAt: reply.expiresAt });
+          }
+        },
+        (error: unknown) => {
+          const message = error instanceof Error ? error.message : String(error);
+          for (const id of chunk) answer(id, { ok: false, code: 'UNAVAILABLE', message });
+        },
+      );
+    }
+  }
+
+  /** The leader's reaper: one timer at the pool's earliest deadline, never one per lease. */
+  private scheduleReaper(): void {
+    if (this.closed) return;
+    const deadline = this.driver.isLeader ? nextDeadlineMs(this.pool) : Number.POSITIVE_INFINITY;
+    if (deadline === this.reaperDeadlineMs && this.reaperTimer !== undefined) return;
+    if (this.reaperTimer !== undefined) clearTimeout(this.reaperTimer);
+    this.reaperTimer = undefined;
+    this.reaperDeadlineMs = deadline;
+    if (!Number.isFinite(deadline) || this.expireInFlight) return;
+    const delayMs = Math.min(Math.max(0, deadline - this.clock()), REAPER_SLEEP_MS_MAX);
+    this.reaperTimer = setTimeout(() => this.reap(), delayMs);
+    this.reaperTimer.unref();
+  }
+
+  private reap(): void {
+    this.reaperTimer = undefined;
+    if (this.closed || !this.driver.isLeader) return;
+    if (this.clock() < this.reaperDeadlineMs) {
+      this.reaperDeadlineMs = Number.NaN; // force a new timer
+      this.scheduleReaper();
+      return;
+    }
+    this.expireInFlight = true;
+    this.propose({ type: 'expire' })
+      .catch((error: unknown) => this.log(`reaper: ${(error as Error).message}`))
+      .finally(() => {
+        this.expireInFlight = false;
+        this.reaperDeadlineMs = Number.NaN;
+        this.scheduleReaper();
+      });
+  }
+}

@@ -1,0 +1,4 @@
+// daemon/node: one Floe node composed of storage, the replicated log and the seat pools.
+export * from './command-codec.ts';
+export * from './floe-node.ts';
+export * from './license-check.ts';

@@ -1,0 +1,39 @@
+// Checks a license key text before it is proposed: the vendor signature, the
+// format, the dates and this node's lock code. Only a key that passes (or one
+// that is authentic but not yet valid: the pool holds it as pending) goes
+// into the log; a refused key says why with a stable code.
+import { parseVendorPublicKey, verifyLicenseKey, type LicensePayload } from '../../protocol/index.ts';
+
+/** The verdict on a key text, in the admin API's codes. */
+export type LicenseCheck =
+  | { readonly ok: true; readonly license: LicensePayload }
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+/** Vendor public key texts ("ed25519:…") as bytes; throws on an unreadable one (a config error). */
+export function parseVendorKeys(texts: readonly string[]): Uint8Array[] {
+  return texts.map((t, i) => {
+    const key = parseVendorPublicKey(t);
+    if (key === undefined) throw new Error(`CONFIG_INVALID: vendorPublicKeys[${i}] is not an Ed25519 public key`);
+    return key;
+  });
+}
+
+/**
+ * Verifies `keyText` for this node. Codes: LOCK_CODE_MISMATCH, or the
+ * verifier's code prefixed LICENSE_ (LICENSE_SIGNATURE_INVALID,
+ * LICENSE_EXPIRED, LICENSE_MALFORMED, LICENSE_UNKNOWN_VENDOR_KEY, …).
+ */
+export function checkLicenseKey(
+  keyText: unknown,
+  options: { vendorKeys: readonly Uint8Array[]; lockCode: string | undefined; nowMs: number },
+): LicenseCheck {
+  const verdict = verifyLicenseKey(keyText, { vendorKeys: options.vendorKeys, nowMs: options.nowMs, lockCode: options.lockCode });
+  if (verdict.ok) return { ok: true, license: verdict.license };
+  // Authentic but not in force yet: the pool keeps it pending until notBefore.
+  if (verdict.code === 'NOT_YET_VALID' && verdict.license !== undefined) {
+    const lockOk = options.lockCode === undefined || verdict.license.lockCodes.includes(options.lockCode);
+    if (lockOk) return { ok: true, license: verdict.license };
+  }
+  const code = verdict.code === 'LOCK_CODE_MISMATCH' ? verdict.code : `LICENSE_${verdict.code}`;
+  return { ok: false, code, message: verdict.message };
+}

@@ -1,0 +1,4 @@
+// daemon/raft-driver: the replicated log's I/O loop around a RaftNode.
+export * from './local-log.ts';
+export * from './peer-transport.ts';
+export * from './raft-driver.ts';

@@ -1,0 +1,298 @@
+// The one place where a node's replicated log does I/O. It owns the
+// RaftNode, its tick timer and the ready loop, in etcd's order:
+//   persist (hard state + entries + snapshot, ONE SQLite transaction, one
+//   fsync) → send (PeerTransport) → apply committed entries → advance().
+// Group commit falls out of the loop: proposals made in one event-loop turn
+// are appended to the core at once and handed out in one Ready, so they cost
+// one transaction and one fsync together.
+import {
+  decodeConfChange,
+  type ConfState,
+  type Entry,
+  type Message,
+  type NodeId,
+  type RaftNode,
+  type RaftStatus,
+  type ReadState,
+  type Snapshot,
+  type SoftState,
+  type WritableStorage,
+} from '../raft/types.ts';
+import type { PeerTransport } from './peer-transport.ts';
+
+/** Stable storage the driver can write a whole Ready to in one transaction. */
+export interface DurableStorage extends WritableStorage {
+  /** Runs `fn` in one durable transaction; nested calls join it. */
+  atomically<T>(fn: () => T): T;
+}
+
+/** What the replicated application does with the log (the seat pools, in Floe). */
+export interface ReplicatedApplication<R> {
+  /** Applies a committed non-empty normal entry; the result goes to its proposer (on this node). */
+  apply(entry: Entry): R;
+  /** Replaces the application's state with a snapshot's data (a follower catching up). */
+  restore(snapshot: Snapshot): void;
+  /** The application's state as snapshot bytes, as of the last applied entry. */
+  snapshotData(): Uint8Array;
+  /** Called inside each Ready's transaction, after the log writes (e.g. buffered usage rows). */
+  persistWith?(): void;
+  /** Called once per Ready after its committed entries are applied. */
+  afterApply?(appliedIndex: number): void;
+}
+
+/** Why a proposal did not produce a result. */
+export type ProposalErrorCode = 'NOT_LEADER' | 'DROPPED' | 'OVERLOADED' | 'STOPPED' | 'TOO_MANY_UNCOMMITTED' | 'TRANSFER_IN_PROGRESS' | 'CONF_CHANGE_PENDING';
+
+/** A proposal that will not be applied (or whose fate this node cannot know). */
+export class ProposalError extends Error {
+  override readonly name = 'ProposalError';
+  constructor(
+    readonly code: ProposalErrorCode,
+    message: string,
+    /** The leader as far as this node knows ('' when none). */
+    readonly leaderId: NodeId = '',
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+/** Options of the driver; every limit has a unit. */
+export interface RaftDriverOptions<R> {
+  readonly node: RaftNode;
+  readonly storage: DurableStorage;
+  readonly transport: PeerTransport;
+  readonly application: ReplicatedApplication<R>;
+  /** `ms` between Raft ticks. */
+  readonly tickMs: number;
+  /** Applied entries between snapshots; the log up to a snapshot is then compacted. */
+  readonly snapshotEntries: number;
+  /** Proposals awaiting their result at once; beyond it propose() fails with OVERLOADED. */
+  readonly pendingProposalsMax: number;
+  /** Hears role and leader changes. */
+  readonly onSoftState?: (state: SoftState) => void;
+  /** Hears ReadIndex answers (cluster reads). */
+  readonly onReadStates?: (states: readonly ReadState[]) => void;
+  /** Hears a fatal error of the loop (a disk failure): the node must stop. */
+  readonly onFatal?: (error: unknown) => void;
+}
+
+interface Pending<R> {
+  readonly term: number;
+  resolve(result: R): void;
+  reject(error: ProposalError): void;
+}
+
+/** Owns a RaftNode and does its I/O. */
+export class RaftDriver<R> {
+  private readonly node: RaftNode;
+  private readonly storage: DurableStorage;
+  private readonly transport: PeerTransport;
+  private readonly app: ReplicatedApplication<R>;
+  private readonly options: RaftDriverOptions<R>;
+  /** Proposals of this node by log index, awaiting their apply. */
+  private readonly pending = new Map<number, Pending<R>>();
+  private tickTimer: NodeJS.Timeout | undefined;
+  private scheduled = false;
+  private stopped = false;
+  private softState: SoftState = { leaderId: '', role: 'follower' };
+  private confState: ConfState;
+  private appliedIndex: number;
+  private snapshotIndex: number;
+  /** Readys processed; fsyncs are at most this many. */
+  readyCount = 0;
+
+  constructor(options: RaftDriverOptions<R>) {
+    this.options = options;
+    this.node = options.node;
+    this.storage = options.storage;
+    this.transport = options.transport;
+    this.app = options.application;
+    const snap = this.storage.snapshot();
+    this.confState = snap.metadata.confState;
+    this.appliedIndex = snap.metadata.index;
+    this.snapshotIndex = snap.metadata.index;
+    this.transport.onMessage((m: Message) => {
+      if (this.stopped) return;
+      this.node.step(m);
+      this.schedule();
+    });
+    this.transport.onUnreachable((peer) => this.node.reportUnreachable(peer));
+  }
+
+  /** Starts the tick timer. */
+  start(): void {
+    this.tickTimer = setInterval(() => {
+      this.node.tick();
+      this.schedule();
+    }, this.options.tickMs);
+    this.tickTimer.unref();
+    this.schedule();
+  }
+
+  /** Forces an election (a one-node cluster elects itself at once). */
+  campaign(): void {
+    this.node.campaign();
+    this.schedule();
+  }
+
+  /** Index of the last entry applied to the application. */
+  get applied(): number {
+    return this.appliedIndex;
+  }
+
+  /** True when this node leads, as far as it knows. */
+  get isLeader(): boolean {
+    return this.softState.role === 'leader';
+  }
+
+  /** Who leads as far as this node knows ('' when unknown). */
+  get leaderId(): NodeId {
+    return this.softState.leaderId;
+  }
+
+  /** Proposals awaiting their result. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  status(): RaftStatus {
+    return this.node.status();
+  }
+
+  /**
+   * Proposes `data` as a log entry; resolves with the application's result
+   * once the entry is committed (durable) and applied. Rejects with
+   * ProposalError when this node does not lead or the entry was lost.
+   */
+  propose(data: Uint8Array): Promise<R> {
+    if (this.stopped) return Promise.reject(new ProposalError('STOPPED', 'the node is stopping'));
+    if (this.pending.size >= this.options.pendingProposalsMax) {
+      return Promise.reject(new ProposalError('OVERLOADED', `${this.pending.size} proposals are already waiting`));
+    }
+    const r = this.node.propose(data);
+    if (!r.ok) return Promise.reject(new ProposalError(r.reason, `proposal refused: ${r.reason}`, r.leaderId));
+    this.schedule();
+    return new Promise<R>((resolve, reject) => {
+      this.pending.set(r.index, { term: r.term, resolve, reject });
+    });
+  }
+
+  /** Stops the timer and fails pending proposals with STOPPED; does not close storage. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
+    this.failPending('STOPPED', 'the node is stopping');
+  }
+
+  /** Runs the ready loop now (tests); normally it runs once per event-loop turn with work. */
+  flush(): void {
+    this.scheduled = false;
+    this.runReadyLoop();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    // setImmediate: every proposal of this turn (every frame read from every socket) joins one Ready.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.runReadyLoop();
+    });
+  }
+
+  private runReadyLoop(): void {
+    if (this.stopped) return;
+    try {
+      while (this.node.hasReady()) this.handleReady();
+    } catch (error) {
+      this.stop();
+      this.options.onFatal?.(error);
+      if (this.options.onFatal === undefined) throw error;
+    }
+  }
+
+  private handleReady(): void {
+    const rd = this.node.ready();
+    this.readyCount++;
+    // 1. Persist: one transaction, so one fsync (WAL, synchronous=FULL).
+    if (rd.snapshot !== undefined || rd.entries.length > 0 || rd.hardState !== undefined) {
+      this.storage.atomically(() => {
+        if (rd.snapshot !== undefined) this.storage.applySnapshot(rd.snapshot);
+        this.storage.append(rd.entries);
+        if (rd.hardState !== undefined) this.storage.setHardState(rd.hardState);
+        this.app.persistWith?.();
+      });
+    }
+    if (rd.snapshot !== undefined) {
+      this.app.restore(rd.snapshot);
+      this.appliedIndex = rd.snapshot.metadata.index;
+      this.snapshotIndex = rd.snapshot.metadata.index;
+      this.confState = rd.snapshot.metadata.confState;
+      // Our proposals below the snapshot were overtaken: their fate is unknown here.
+      for (const [index, p] of this.pending) {
+        if (index <= this.appliedIndex) {
+          this.pending.delete(index);
+          p.reject(new ProposalError('DROPPED', `entry ${index} was replaced by a snapshot`, this.softState.leaderId));
+        }
+      }
+    }
+    // 2. Send, now that what the messages vouch for is durable.
+    if (rd.messages.length > 0) this.transport.send(rd.messages);
+    // 3. Apply.
+    for (const entry of rd.committedEntries) this.applyEntry(entry);
+    if (rd.committedEntries.length > 0) this.app.afterApply?.(this.appliedIndex);
+    if (rd.readStates.length > 0) this.options.onReadStates?.(rd.readStates);
+    // 4. Advance.
+    this.node.advance();
+    if (rd.softState !== undefined) this.changeSoftState(rd.softState);
+    this.maybeSnapshot();
+  }
+
+  private applyEntry(entry: Entry): void {
+    this.appliedIndex = entry.index;
+    const p = this.pending.get(entry.index);
+    if (p !== undefined) this.pending.delete(entry.index);
+    if (entry.type === 'conf-change') {
+      this.confState = this.node.applyConfChange(decodeConfChange(entry.data));
+      if (p !== undefined) p.reject(new ProposalError('DROPPED', 'a membership change took this index'));
+      return;
+    }
+    if (entry.data.length === 0) {
+      // A new leader's no-op: nothing to apply, but whoever proposed at this index lost.
+      if (p !== undefined) p.reject(new ProposalError('DROPPED', `entry ${entry.index} was overwritten by a new leader`));
+      return;
+    }
+    const result = this.app.apply(entry);
+    if (p === undefined) return;
+    if (p.term === entry.term) p.resolve(result);
+    else p.reject(new ProposalError('DROPPED', `entry ${entry.index} was overwritten in term ${entry.term}`));
+  }
+
+  private changeSoftState(state: SoftState): void {
+    const wasLeader = this.softState.role === 'leader';
+    this.softState = state;
+    // A deposed leader cannot know whether its uncommitted entries will commit.
+    if (wasLeader && state.role !== 'leader') this.failPending('NOT_LEADER', 'leadership was lost', state.leaderId);
+    this.options.onSoftState?.(state);
+  }
+
+  private maybeSnapshot(): void {
+    if (this.appliedIndex - this.snapshotIndex < this.options.snapshotEntries) return;
+    const index = this.appliedIndex;
+    const data = this.app.snapshotData();
+    this.storage.atomically(() => {
+      // Rows buffered by the application for entries the snapshot covers must be durable with it.
+      this.app.persistWith?.();
+      this.storage.createSnapshot(index, this.confState, data);
+      this.storage.compact(index);
+    });
+    this.snapshotIndex = index;
+  }
+
+  private failPending(code: ProposalErrorCode, message: string, leaderId: NodeId = ''): void {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of all) p.reject(new ProposalError(code, message, leaderId));
+  }
+}

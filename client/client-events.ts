@@ -1,0 +1,80 @@
+// What a FloeClient tells its application: the lease it hands out and the
+// events it emits (a typed node:events EventEmitter map).
+import type { FloeError } from './floe-error.ts';
+
+/** A held seat (or `count` seats) of one feature. A snapshot: `client.leases()` has the current deadlines. */
+export interface Lease {
+  readonly leaseId: string;
+  readonly feature: string;
+  /** Version of the pool that serves it (may be above the version asked for). */
+  readonly version: string;
+  readonly count: number;
+  /** `ms` since the Unix epoch (leader's clock): the seat is lost then unless a heartbeat renews it. */
+  readonly expiresAt: number;
+  /** Strictly increasing per grant: lets a guarded resource reject a stale holder. */
+  readonly fencingToken: number;
+  /** The checkout's idempotency key. */
+  readonly requestId: string;
+}
+
+/** A session is open on a server. */
+export interface ConnectedEvent {
+  readonly server: string;
+  readonly sessionId: string;
+  /** True when the previous session (and its leases) carried over. */
+  readonly resumed: boolean;
+}
+
+/** The socket to a server closed; the client reconnects unless it is closing. */
+export interface DisconnectedEvent {
+  readonly server: string;
+  /** WebSocket close code (1006 when the socket just broke). */
+  readonly code: number;
+  readonly reason: string;
+  readonly willReconnect: boolean;
+}
+
+/** A queued checkout's position changed (1 is the head). */
+export interface QueueEvent {
+  readonly requestId: string;
+  readonly feature: string;
+  readonly position: number;
+}
+
+/** A lease ended without this client's checkin. */
+export interface RevokedEvent {
+  readonly leaseId: string;
+  /** The lease as the client knew it; absent when it did not know it. */
+  readonly lease: Lease | undefined;
+  readonly feature: string;
+  /**
+   * Why, as the server says (`lease-expired`, `force-checkin`, `license-removed`,
+   * `license-expired`, `user-unassigned`), or the SDK's own: `session-lost` (a
+   * reconnect found the session gone) and `lease-lost` (a resumed session no
+   * longer lists the lease).
+   */
+  readonly reason: string;
+  /** UPPER_CASE code of the reason. */
+  readonly code: string;
+  /** Human sentence, when the server sent one. */
+  readonly message: string | undefined;
+}
+
+/** The client closed for good. */
+export interface ClosedEvent {
+  /** Why, when it was not `close()`: e.g. SERVERS_UNREACHABLE or UNSUPPORTED_PROTOCOL. */
+  readonly error: FloeError | undefined;
+}
+
+/** Every event of a FloeClient and its listener's arguments. */
+export interface FloeClientEvents {
+  connected: [ConnectedEvent];
+  disconnected: [DisconnectedEvent];
+  /** A checkout got its lease (right away or after queueing); fires before its promise resolves. */
+  granted: [Lease];
+  queue: [QueueEvent];
+  revoked: [RevokedEvent];
+  /** Something went wrong outside any call (emitted only when someone listens). */
+  error: [FloeError];
+  closed: [ClosedEvent];
+}

@@ -1,0 +1,105 @@
+// What an application tells connect(), with the SDK's defaults and limits.
+// Every queue and retry of the SDK has a named maximum here (TIGER_STYLE).
+import { clientIdSchema } from '../protocol/wire.ts';
+import { FloeError } from './floe-error.ts';
+
+/** Options of `connect()`. Durations are `ms`. */
+export interface ConnectOptions {
+  /** Client URLs of the servers (`ws://host:port/ws`), tried in this order; at least one. */
+  readonly servers: readonly string[];
+  /** Who runs the application (1–128 chars); the authorized-user model checks it. */
+  readonly user: string;
+  /** The machine it runs on (1–128 chars). */
+  readonly host: string;
+  /** The application's name (1–128 chars). */
+  readonly app: string;
+  /**
+   * The installation's stable identity (8–64 chars of `A-Za-z0-9_-`), the key
+   * of the server's idempotency memory. Keep it across restarts of the
+   * application; a random UUID is made when absent.
+   */
+  readonly clientId?: string;
+  /** `ms` to open a socket before trying the next server. Default 5,000. */
+  readonly connectTimeoutMs?: number;
+  /** `ms` a request may go unanswered before the connection is presumed dead. Default 10,000. */
+  readonly replyTimeoutMs?: number;
+  /** Consecutive failed connection attempts before the client gives up and closes. Default 20. */
+  readonly reconnectAttemptsMax?: number;
+  /** `ms`: cap of the first retry delay (doubling each retry, full jitter). Default 100. */
+  readonly backoffBaseMs?: number;
+  /** `ms`: the longest delay between two attempts. Default 5,000. */
+  readonly backoffMaxMs?: number;
+  /** Calls (checkout, checkin) waiting for their final answer at once. Default 64. */
+  readonly pendingRequestsMax?: number;
+  /** Times one call is sent (first send plus retries) before it fails with RETRIES_EXHAUSTED. Default 10. */
+  readonly requestSendsMax?: number;
+  /** Server URLs remembered (given plus learnt from hello replies). Default 16. */
+  readonly serversMax?: number;
+  /** `ms` `close({ checkin: true })` waits for its check-ins. Default 5,000. */
+  readonly closeTimeoutMs?: number;
+  /** A number in [0, 1); for jitter. Default Math.random (tests inject their own). */
+  readonly random?: () => number;
+}
+
+/** ConnectOptions with every default filled in. */
+export interface ResolvedOptions {
+  readonly servers: readonly string[];
+  readonly user: string;
+  readonly host: string;
+  readonly app: string;
+  readonly clientId: string;
+  readonly connectTimeoutMs: number;
+  readonly replyTimeoutMs: number;
+  readonly reconnectAttemptsMax: number;
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+  readonly pendingRequestsMax: number;
+  readonly requestSendsMax: number;
+  readonly serversMax: number;
+  readonly closeTimeoutMs: number;
+  readonly random: () => number;
+}
+
+/** `ms` bounds the SDK applies to the server's `heartbeatMs`, whatever it says. */
+export const HEARTBEAT_MS_MIN = 10;
+export const HEARTBEAT_MS_MAX = 10 * 60 * 1000;
+
+function positiveInt(name: string, value: number | undefined, fallback: number, max: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < 1 || v > max) throw new FloeError('BAD_REQUEST', `${name} must be an integer from 1 to ${max}, got ${v}`);
+  return v;
+}
+
+function text(name: string, value: string): string {
+  if (typeof value !== 'string' || value.length < 1 || value.length > 128) throw new FloeError('BAD_REQUEST', `${name} must be 1–128 characters`);
+  return value;
+}
+
+/** Checks `options` and fills in defaults; throws FloeError BAD_REQUEST on a bad one. */
+export function resolveOptions(options: ConnectOptions): ResolvedOptions {
+  const serversMax = positiveInt('serversMax', options.serversMax, 16, 1_000);
+  const servers = [...new Set(options.servers)];
+  if (servers.length < 1 || servers.length > serversMax) throw new FloeError('BAD_REQUEST', `servers must list 1 to ${serversMax} URLs`);
+  for (const url of servers) {
+    if (!/^wss?:\/\/./.test(url)) throw new FloeError('BAD_REQUEST', `server URL must start with ws:// or wss://: ${url}`);
+  }
+  const clientId = options.clientId ?? crypto.randomUUID();
+  if (!clientIdSchema.safeParse(clientId).success) throw new FloeError('BAD_REQUEST', 'clientId must be 8–64 characters of A-Za-z0-9_-');
+  return {
+    servers,
+    user: text('user', options.user),
+    host: text('host', options.host),
+    app: text('app', options.app),
+    clientId,
+    connectTimeoutMs: positiveInt('connectTimeoutMs', options.connectTimeoutMs, 5_000, 600_000),
+    replyTimeoutMs: positiveInt('replyTimeoutMs', options.replyTimeoutMs, 10_000, 600_000),
+    reconnectAttemptsMax: positiveInt('reconnectAttemptsMax', options.reconnectAttemptsMax, 20, 10_000),
+    backoffBaseMs: positiveInt('backoffBaseMs', options.backoffBaseMs, 100, 600_000),
+    backoffMaxMs: positiveInt('backoffMaxMs', options.backoffMaxMs, 5_000, 3_600_000),
+    pendingRequestsMax: positiveInt('pendingRequestsMax', options.pendingRequestsMax, 64, 10_000),
+    requestSendsMax: positiveInt('requestSendsMax', options.requestSendsMax, 10, 1_000),
+    serversMax,
+    closeTimeoutMs: positiveInt('closeTimeoutMs', options.closeTimeoutMs, 5_000, 600_000),
+    random: options.random ?? Math.random,
+  };
+}

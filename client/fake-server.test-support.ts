@@ -96,6 +96,7 @@ export class FakeServer {
   readonly #wss: WebSocketServer;
   readonly #sockets = new Set<WebSocket>();
   readonly #timers = new Set<NodeJS.Timeout>();
+  #stopped = false;
 
   private constructor(cluster: FakeCluster, wss: WebSocketServer, url: string) {
     this.cluster = cluster;
@@ -138,6 +139,8 @@ export class FakeServer {
 
   /** Stops the node: every socket broken, the port closed. */
   async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     this.dropAll();

@@ -1,0 +1,186 @@
+// Failover, resume and idempotent retry, against two fake nodes that share
+// one fake cluster state (sessions, seats, remembered results).
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeCluster, FakeServer, until } from './fake-server.test-support.ts';
+import { connect, FloeClient, FloeError, type ClosedEvent, type ConnectedEvent, type ConnectOptions, type RevokedEvent } from './index.ts';
+
+const started: FakeServer[] = [];
+const clients: FloeClient[] = [];
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await Promise.all(started.splice(0).map((s) => s.stop()));
+});
+
+async function startCluster(): Promise<[FakeServer, FakeServer]> {
+  const cluster = new FakeCluster();
+  cluster.heartbeatMs = 25;
+  const a = await FakeServer.start(cluster);
+  const b = await FakeServer.start(cluster);
+  started.push(a, b);
+  return [a, b];
+}
+
+async function open(servers: readonly string[], options: Partial<ConnectOptions> = {}): Promise<FloeClient> {
+  const client = await connect({
+    servers,
+    user: 'alice',
+    host: 'ws-17',
+    app: 'stats',
+    backoffBaseMs: 5,
+    backoffMaxMs: 20,
+    replyTimeoutMs: 1_000,
+    ...options,
+  });
+  clients.push(client);
+  return client;
+}
+
+function nextConnected(client: FloeClient): Promise<ConnectedEvent> {
+  return new Promise((resolve) => client.once('connected', resolve));
+}
+
+describe('FloeClient failover', () => {
+  it('resumes its session on the second server when the first dies, keeping its leases', async () => {
+    const [a, b] = await startCluster();
+    const client = await open([a.url, b.url]);
+    const sessionId = client.sessionId;
+    const lease = await client.checkout('demo');
+    const disconnected = new Promise((resolve) => client.once('disconnected', resolve));
+    const reconnected = nextConnected(client);
+    await a.stop();
+    expect(await disconnected).toMatchObject({ server: a.url, willReconnect: true });
+    expect(await reconnected).toEqual({ server: b.url, sessionId, resumed: true });
+    expect(b.frames('hello')[0]).toMatchObject({ sessionId, clientId: client.clientId });
+    expect(client.server).toBe(b.url);
+    expect(client.leases().map((l) => l.leaseId)).toEqual([lease.leaseId]);
+    await until(() => b.frames('heartbeat').length > 0);
+    await client.checkin(lease);
+    expect(b.cluster.seatsInUse('demo')).toBe(0);
+  });
+
+  it('re-sends a checkout whose reply was lost with the same requestId, taking a single seat', async () => {
+    const [a, b] = await startCluster();
+    a.script = (f) => (f.type === 'checkout' ? { kind: 'apply-then-drop' } : undefined);
+    const client = await open([a.url, b.url]);
+    const lease = await client.checkout('demo');
+    const [first] = a.frames('checkout');
+    const [retry] = b.frames('checkout');
+    expect(retry?.requestId).toBe(first?.requestId);
+    expect(lease.requestId).toBe(first?.requestId);
+    expect(b.cluster.seatsInUse('demo')).toBe(1);
+    expect(client.leases()).toEqual([lease]);
+  });
+
+  it('retries a checkout answered UNAVAILABLE on another server', async () => {
+    const [a, b] = await startCluster();
+    a.script = (f) => (f.type === 'checkout' ? { kind: 'error', code: 'UNAVAILABLE' } : undefined);
+    const client = await open([a.url, b.url]);
+    const lease = await client.checkout('demo');
+    expect(a.frames('checkout')).toHaveLength(1);
+    expect(b.frames('checkout')).toHaveLength(1);
+    expect(b.frames('checkout')[0]!.requestId).toBe(a.frames('checkout')[0]!.requestId);
+    expect(b.frames('hello')[0]!.sessionId).toBe(client.sessionId);
+    expect(client.server).toBe(b.url);
+    expect(lease.feature).toBe('demo');
+  });
+
+  it('fails over when a request goes unanswered longer than replyTimeoutMs', async () => {
+    const [a, b] = await startCluster();
+    a.script = (f) => (f.type === 'checkout' ? { kind: 'ignore' } : undefined);
+    const client = await open([a.url, b.url], { replyTimeoutMs: 100 });
+    const lease = await client.checkout('demo');
+    expect(client.server).toBe(b.url);
+    expect(b.frames('checkout')[0]!.requestId).toBe(lease.requestId);
+    expect(a.frames('checkout')[0]!.requestId).toBe(lease.requestId);
+  });
+
+  it('retries a RATE_LIMITED request after a backoff with the same requestId', async () => {
+    const [a] = await startCluster();
+    let limited = false;
+    a.script = (f) => {
+      if (f.type !== 'checkout' || limited) return undefined;
+      limited = true;
+      return { kind: 'error', code: 'RATE_LIMITED' };
+    };
+    const client = await open([a.url]);
+    const lease = await client.checkout('demo');
+    const frames = a.frames('checkout');
+    expect(frames).toHaveLength(2);
+    expect(frames[1]!.requestId).toBe(frames[0]!.requestId);
+    expect(lease.requestId).toBe(frames[0]!.requestId);
+  });
+
+  it('fails over to a server it learnt from the hello reply', async () => {
+    const [a, b] = await startCluster();
+    a.cluster.servers = [a.url, b.url];
+    const client = await open([a.url]);
+    expect(client.servers).toEqual([a.url, b.url]);
+    const reconnected = nextConnected(client);
+    await a.stop();
+    expect((await reconnected).server).toBe(b.url);
+  });
+
+  it('recovers a grant pushed while it was disconnected by re-sending the queued checkout', async () => {
+    const [a, b] = await startCluster();
+    const holder = await open([b.url]);
+    const held = await holder.checkout('demo');
+    const waiter = await open([a.url, b.url]);
+    const queued = new Promise<void>((resolve) => waiter.once('queue', () => resolve()));
+    const pending = waiter.checkout('demo', { wait: true, waitMs: 10_000 });
+    await queued;
+    // Hold B's hello back so the grant is pushed while the waiter has no socket.
+    b.script = (f) => (f.type === 'hello' ? { kind: 'delay', delayMs: 150 } : undefined);
+    await a.stop();
+    await until(() => b.frames('hello').length === 2);
+    await holder.checkin(held);
+    const lease = await pending;
+    const retries = b.frames('checkout').filter((f) => f.requestId === lease.requestId);
+    expect(retries).toHaveLength(1);
+    expect(b.cluster.seatsInUse('demo')).toBe(1);
+    expect(waiter.leases()).toEqual([lease]);
+  });
+
+  it('reports the leases of a session the server lost as revoked with reason session-lost', async () => {
+    const [a, b] = await startCluster();
+    const client = await open([a.url, b.url]);
+    const lease = await client.checkout('demo');
+    const oldSessionId = client.sessionId!;
+    const revoked = new Promise<RevokedEvent>((resolve) => client.once('revoked', resolve));
+    const reconnected = nextConnected(client);
+    a.cluster.sessions.delete(oldSessionId);
+    a.dropAll();
+    expect(await revoked).toMatchObject({ leaseId: lease.leaseId, reason: 'session-lost', code: 'SESSION_NOT_FOUND' });
+    const event = await reconnected;
+    expect(event.resumed).toBe(false);
+    expect(event.sessionId).not.toBe(oldSessionId);
+    expect(client.leases()).toEqual([]);
+  });
+
+  it('reports a lease a resumed session no longer lists as revoked with reason lease-lost', async () => {
+    const [a, b] = await startCluster();
+    const client = await open([a.url, b.url]);
+    const kept = await client.checkout('demo');
+    a.cluster.seats.set('demo', 2);
+    const lost = await client.checkout('demo');
+    const revoked = new Promise<RevokedEvent>((resolve) => client.once('revoked', resolve));
+    a.cluster.sessions.get(client.sessionId!)!.leases.delete(lost.leaseId);
+    a.dropAll();
+    expect(await revoked).toMatchObject({ leaseId: lost.leaseId, reason: 'lease-lost' });
+    expect(client.leases().map((l) => l.leaseId)).toEqual([kept.leaseId]);
+  });
+
+  it('gives up after reconnectAttemptsMax failed attempts and closes with SERVERS_UNREACHABLE', async () => {
+    const [a] = await startCluster();
+    a.script = (f) => (f.type === 'checkout' ? { kind: 'ignore' } : undefined);
+    const client = await open([a.url], { reconnectAttemptsMax: 3 });
+    const pending = client.checkout('demo').catch((e: unknown) => e);
+    await until(() => a.frames('checkout').length === 1);
+    const closed = new Promise<ClosedEvent>((resolve) => client.once('closed', resolve));
+    await a.stop();
+    expect((await closed).error?.code).toBe('SERVERS_UNREACHABLE');
+    const err = await pending;
+    expect(err).toBeInstanceOf(FloeError);
+    expect((err as FloeError).code).toBe('CLOSED');
+  });
+});

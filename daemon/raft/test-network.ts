@@ -203,3 +203,61 @@ export function texts(entries: readonly Entry[]): string[] {
 export function entry(index: number, term: number, text = ''): Entry {
   return { index, term, type: 'normal', data: new TextEncoder().encode(text) };
 }
+
+/** An append message, for tests. */
+export function appMsg(
+  from: NodeId,
+  to: NodeId,
+  term: number,
+  index: number,
+  logTerm: number,
+  entries: readonly Entry[] = [],
+  commit = 0,
+): Message {
+  return { type: 'app', from, to, term, index, logTerm, entries, commit };
+}
+
+/** An append response, for tests. */
+export function appResp(from: NodeId, to: NodeId, term: number, index: number, reject = false, rejectHint = 0, logTerm = 0): Message {
+  return { type: 'app-resp', from, to, term, index, reject, rejectHint, logTerm };
+}
+
+/** A vote (or pre-vote) request, for tests. */
+export function voteMsg(from: NodeId, to: NodeId, term: number, index: number, logTerm: number, type: 'vote' | 'pre-vote' = 'vote', transfer = false): Message {
+  return { type, from, to, term, index, logTerm, transfer };
+}
+
+/** A vote (or pre-vote) response, for tests. */
+export function voteResp(from: NodeId, to: NodeId, term: number, reject = false, type: 'vote-resp' | 'pre-vote-resp' = 'vote-resp'): Message {
+  return { type, from, to, term, reject };
+}
+
+/** A heartbeat, for tests. */
+export function heartbeatMsg(from: NodeId, to: NodeId, term: number, commit = 0, context = ''): Message {
+  return { type: 'heartbeat', from, to, term, commit, context };
+}
+
+/** Makes `t` leader by campaigning and granting it every other voter's vote (pre-vote off). */
+export function electLeader(t: TestNode): Message[] {
+  t.node.campaign();
+  drain(t);
+  const { term, confState } = t.node.status();
+  for (const id of confState.voters) {
+    if (id !== t.id && t.node.status().role !== 'leader') t.node.step(voteResp(id, t.id, term));
+  }
+  assert(t.node.status().role === 'leader', `${t.id} did not become leader`);
+  return drain(t);
+}
+
+/** Entries with the given terms at indexes 1, 2, …. */
+export function entriesWithTerms(terms: readonly number[]): Entry[] {
+  return terms.map((term, i) => entry(i + 1, term));
+}
+
+/** The (index, term) pairs of a node's whole log, stable and unstable. */
+export function logTerms(t: TestNode): number[] {
+  const s = t.node.status();
+  const out: number[] = [];
+  for (let i = t.storage.firstIndex(); i <= s.lastIndex; i++) out.push(t.storage.term(i));
+  return out;
+}

@@ -1,0 +1,113 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { entitle, floe, removeTempDirs, site, tempDir } from './cli-harness.ts';
+import { run as keycenter } from './keycenter.ts';
+
+afterEach(removeTempDirs);
+
+describe('floe keycenter', () => {
+  it('init prints the vendor public key last; pubkey prints the same; a second init is refused', async () => {
+    const { kc, pub } = await site();
+    expect(pub).toMatch(/^ed25519:[A-Za-z0-9_-]{43}$/);
+    expect((await floe(keycenter, 'pubkey', '--dir', kc)).last).toBe(pub);
+    const again = await floe(keycenter, 'init', '--dir', kc);
+    expect(again.exit).not.toBe(0);
+    expect(again.stderr).toMatch(/^ALREADY_INITIALIZED: /);
+    expect((await floe(keycenter, 'pubkey', '--dir', kc)).last).toBe(pub);
+  });
+
+  it('entitle prints one authorization code per line, one per bundle component', async () => {
+    const { kc } = await site();
+    const codes = await entitle(kc, '--component', 'base', '--component', 'regression', '--component', 'amos');
+    expect(codes).toHaveLength(3);
+    for (const c of codes) expect(c).toMatch(/^[0-9A-Z]{5}(-[0-9A-Z]{5}){3}$/);
+  });
+
+  it('entitle states how many named users an authorized-user code covers', async () => {
+    const { kc } = await site();
+    const r = await floe(keycenter, 'entitle', '--dir', kc, '--product', 'stats', '--version', '29', '--model', 'authorized-user', '--seats', '25');
+    expect(r.exit).toBe(0);
+    expect(r.stderr).toContain('covers 25 named users');
+    expect((await floe(keycenter, 'list', '--dir', kc)).stdout).toContain('covers 25 named users');
+  });
+
+  it('entitle with --expires makes a temporary code ending after that day; --days too', async () => {
+    const { kc } = await site();
+    const [code] = await entitle(kc, '--expires', '2099-12-31', '--json');
+    const doc = JSON.parse(code!) as { entitlements: { expiresAt: number }[] };
+    expect(doc.entitlements[0]?.expiresAt).toBe(Date.UTC(2100, 0, 1));
+    const [byDays] = await entitle(kc, '--days', '30', '--json');
+    const end = (JSON.parse(byDays!) as { entitlements: { expiresAt: number }[] }).entitlements[0]!.expiresAt;
+    expect(Math.abs(end - (Date.now() + 30 * 86_400_000))).toBeLessThan(60_000);
+  });
+
+  it('entitle refuses bad input with BAD_REQUEST, exit 2, and records nothing', async () => {
+    const { kc } = await site();
+    const base = ['entitle', '--dir', kc, '--product', 'stats', '--version', '29', '--model', 'concurrent', '--seats', '10'];
+    for (const bad of [
+      [...base.slice(0, -2)],
+      [...base.slice(0, -1), 'ten'],
+      [...base.slice(0, -1), '0'],
+      [...base, '--expires', '2024-02-30'],
+      [...base, '--expires', '2001-01-01'],
+      [...base, '--days', '3', '--expires', '2099-01-01'],
+      [...base.slice(0, 7), 'floating', '--seats', '3'],
+      [...base, '--bogus'],
+    ]) {
+      const r = await floe(keycenter, ...bad);
+      expect(r.exit, bad.join(' ')).not.toBe(0);
+      expect(r.stderr).toMatch(/^BAD_REQUEST: /);
+    }
+    expect((await floe(keycenter, 'list', '--dir', kc, '--json')).last).toBe('{"entitlements":[],"keys":[]}');
+  });
+
+  it('a key-center command on a directory without one answers NOT_INITIALIZED and creates nothing', async () => {
+    const dir = join(tempDir(), 'none');
+    for (const sub of ['pubkey', 'list']) {
+      const r = await floe(keycenter, sub, '--dir', dir);
+      expect(r.exit).toBe(1);
+      expect(r.stderr).toMatch(/^NOT_INITIALIZED: /);
+    }
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('activate refuses a duplicated lock code, a typo and a wrong count, and writes nothing', async () => {
+    const { kc, locks } = await site();
+    const [code] = await entitle(kc);
+    const l = locks[0]!;
+    const typo = l.slice(0, -1) + (l.endsWith('0') ? '1' : '0');
+    const cases: [string[], string][] = [
+      [['--lock-code', l, '--lock-code', locks[1]!, '--lock-code', l], 'DUPLICATE_LOCK_CODE'],
+      [['--lock-code', l, '--lock-code', locks[1]!], 'LOCK_CODE_COUNT'],
+      [[], 'LOCK_CODE_COUNT'],
+      [['--lock-code', typo], 'LOCK_CODE_TYPO'],
+    ];
+    for (const [args, expected] of cases) {
+      const r = await floe(keycenter, 'activate', '--dir', kc, '--code', code!, ...args);
+      expect(r.exit).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^${expected}: `));
+    }
+    const swapped = `${code!.slice(1, 2)}${code!.slice(0, 1)}${code!.slice(2)}`;
+    if (swapped !== code) {
+      const r = await floe(keycenter, 'activate', '--dir', kc, '--code', swapped, '--lock-code', l);
+      expect(r.stderr).toMatch(/^AUTH_CODE_TYPO: /);
+    }
+    expect((JSON.parse((await floe(keycenter, 'list', '--dir', kc, '--json')).last) as { keys: unknown[] }).keys).toEqual([]);
+  });
+
+  it('list --by-host groups issued keys by their host description', async () => {
+    const { kc, locks } = await site();
+    const codes = await entitle(kc, '--component', 'a', '--component', 'b', '--component', 'c');
+    await floe(keycenter, 'activate', '--dir', kc, '--code', codes[0]!, '--lock-code', locks[0]!, '--host-description', 'Minneapolis');
+    await floe(keycenter, 'activate', '--dir', kc, '--code', codes[1]!, '--lock-code', locks[1]!, '--host-description', 'Chicago');
+    await floe(keycenter, 'activate', '--dir', kc, '--code', codes[2]!, '--lock-code', locks[0]!, '--host-description', 'Minneapolis');
+    const r = await floe(keycenter, 'list', '--dir', kc, '--by-host', '--json');
+    const doc = JSON.parse(r.last) as { hosts: { hostDescription: string; keys: { component: string }[] }[] };
+    expect(doc.hosts.map((h) => [h.hostDescription, h.keys.map((k) => k.component)])).toEqual([
+      ['Chicago', ['b']],
+      ['Minneapolis', ['a', 'c']],
+    ]);
+    expect((await floe(keycenter, 'list', '--dir', kc, '--by-host')).stdout).toMatch(/^Chicago: 1 key\n/);
+  });
+});

@@ -48,16 +48,15 @@ export interface RevokedEvent {
   readonly lease: Lease | undefined;
   readonly feature: string;
   /**
-   * Why, as the server says (`lease-expired`, `force-checkin`, `license-removed`,
-   * `license-expired`, `user-unassigned`), or the SDK's own: `session-lost` (a
-   * reconnect found the session gone) and `lease-lost` (a resumed session no
-   * longer lists the lease).
+   * Why, a stable UPPER_CASE code: the server's `LEASE_EXPIRED`,
+   * `FORCE_CHECKIN`, `LICENSE_REMOVED`, `LICENSE_EXPIRED`, `USER_UNASSIGNED`,
+   * or the SDK's own `SESSION_LOST` (a reconnect found the session gone, so
+   * every lease of it is) and `LEASE_LOST` (the resumed session no longer
+   * lists the lease: it ended while the client was away).
    */
-  readonly reason: string;
-  /** UPPER_CASE code of the reason. */
   readonly code: string;
-  /** Human sentence, when the server sent one. */
-  readonly message: string | undefined;
+  /** Human sentence (for FORCE_CHECKIN it includes the admin's reason). */
+  readonly reason: string;
 }
 
 /** The client closed for good. */

@@ -141,7 +141,7 @@ describe('FloeClient failover', () => {
     expect(waiter.leases()).toEqual([lease]);
   });
 
-  it('reports the leases of a session the server lost as revoked with reason session-lost', async () => {
+  it('reports the leases of a session the server lost as revoked with code SESSION_LOST', async () => {
     const [a, b] = await startCluster();
     const client = await open([a.url, b.url]);
     const lease = await client.checkout('demo');
@@ -150,14 +150,14 @@ describe('FloeClient failover', () => {
     const reconnected = nextConnected(client);
     a.cluster.sessions.delete(oldSessionId);
     a.dropAll();
-    expect(await revoked).toMatchObject({ leaseId: lease.leaseId, reason: 'session-lost', code: 'SESSION_NOT_FOUND' });
+    expect(await revoked).toMatchObject({ leaseId: lease.leaseId, code: 'SESSION_LOST' });
     const event = await reconnected;
     expect(event.resumed).toBe(false);
     expect(event.sessionId).not.toBe(oldSessionId);
     expect(client.leases()).toEqual([]);
   });
 
-  it('reports a lease a resumed session no longer lists as revoked with reason lease-lost', async () => {
+  it('reports a lease a resumed session no longer lists as revoked with code LEASE_LOST', async () => {
     const [a, b] = await startCluster();
     const client = await open([a.url, b.url]);
     const kept = await client.checkout('demo');
@@ -166,7 +166,7 @@ describe('FloeClient failover', () => {
     const revoked = new Promise<RevokedEvent>((resolve) => client.once('revoked', resolve));
     a.cluster.sessions.get(client.sessionId!)!.leases.delete(lost.leaseId);
     a.dropAll();
-    expect(await revoked).toMatchObject({ leaseId: lost.leaseId, reason: 'lease-lost' });
+    expect(await revoked).toMatchObject({ leaseId: lost.leaseId, code: 'LEASE_LOST' });
     expect(client.leases().map((l) => l.leaseId)).toEqual([kept.leaseId]);
   });
 

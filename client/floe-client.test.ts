@@ -186,9 +186,9 @@ describe('FloeClient', () => {
     const client = await open([server.url]);
     const lease = await client.checkout('demo');
     const revoked = new Promise<RevokedEvent>((resolve) => client.once('revoked', resolve));
-    server.pushAll({ type: 'revoked', leaseId: lease.leaseId, feature: 'demo', reason: 'force-checkin', code: 'FORCE_CHECKIN' });
+    server.pushAll({ type: 'revoked', leaseId: lease.leaseId, feature: 'demo', reason: 'An admin freed the seat: maintenance', code: 'FORCE_CHECKIN' });
     const event = await revoked;
-    expect(event).toMatchObject({ leaseId: lease.leaseId, feature: 'demo', reason: 'force-checkin', code: 'FORCE_CHECKIN', lease });
+    expect(event).toMatchObject({ leaseId: lease.leaseId, feature: 'demo', reason: 'An admin freed the seat: maintenance', code: 'FORCE_CHECKIN', lease });
     expect(client.leases()).toEqual([]);
   });
 

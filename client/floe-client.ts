@@ -522,9 +522,8 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
       leaseId: lease.leaseId,
       lease,
       feature: lease.feature,
-      reason: 'session-lost',
-      code: 'SESSION_NOT_FOUND',
-      message: 'the session ended on the server (not renewed in time); its leases were released',
+      code: 'SESSION_LOST',
+      reason: 'the session ended on the server (not renewed in time); its leases were released',
     }));
     this.#leases.clear();
     for (const call of [...this.#calls.values()]) {
@@ -560,9 +559,8 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
         leaseId,
         lease,
         feature: lease.feature,
-        reason: 'lease-lost',
-        code: 'LEASE_NOT_FOUND',
-        message: 'the resumed session no longer holds this lease',
+        code: 'LEASE_LOST',
+        reason: 'the resumed session no longer holds this lease (it ended while the client was away)',
       });
     }
     return revoked;
@@ -826,6 +824,8 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
         this.#dropConnection(`${call.kind}: ${error.code}`);
         return;
       case 'RATE_LIMITED':
+      case 'INTERNAL':
+        // Both say "nothing happened, retry with the same requestId": wait a little, same server.
         call.retryTimer = setTimeout(
           () => {
             call.retryTimer = undefined;
@@ -936,9 +936,8 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
           leaseId: push.leaseId,
           lease,
           feature: push.feature || (lease?.feature ?? ''),
-          reason: push.reason,
           code: push.code,
-          message: push.message,
+          reason: push.reason,
         });
         return;
       }

@@ -55,9 +55,10 @@ export const pushFrameSchema = z.discriminatedUnion('type', [
     type: z.literal('revoked'),
     leaseId: idText,
     feature: z.string().default(''),
+    /** Human sentence. */
     reason: z.string().default(''),
+    /** UPPER_CASE form of the pool's revoke reason (LEASE_EXPIRED, FORCE_CHECKIN, …). */
     code: z.string().default(''),
-    message: z.string().optional(),
   }),
 ]);
 

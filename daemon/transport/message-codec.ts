@@ -284,10 +284,19 @@ class Writer {
 
   bytes(value: Uint8Array): void {
     if (!(value instanceof Uint8Array)) fail('Uint8Array expected');
-    this.uint(value.length);
-    this.ensure(value.length);
-    this.buf.set(value, this.pos);
-    this.pos += value.length;
+    const n = value.length;
+    this.uint(n);
+    this.ensure(n);
+    if (n <= 16) {
+      // TypedArray.set has a fixed cost that dominates small copies.
+      const buf = this.buf;
+      let pos = this.pos;
+      for (let i = 0; i < n; i++) buf[pos++] = value[i] as number;
+      this.pos = pos;
+    } else {
+      this.buf.set(value, this.pos);
+      this.pos += n;
+    }
   }
 }
 
@@ -298,7 +307,8 @@ class Writer {
  * checked (known types, canonical non-negative safe integers, strict UTF-8,
  * 0/1 booleans, counts and sizes within `limits`, no trailing bytes), and the
  * first failure is returned as a code with a sentence. Entry and snapshot data
- * are copied out, so the frame's buffer can be reused or freed.
+ * are views into one private copy of the frame (mind their byteOffset: never
+ * use `.buffer` alone), so the caller's buffer can be reused or freed.
  */
 export function decodeFrame(frame: Uint8Array, limits: CodecLimits = DEFAULT_CODEC_LIMITS): DecodeResult {
   try {
@@ -307,7 +317,9 @@ export function decodeFrame(frame: Uint8Array, limits: CodecLimits = DEFAULT_COD
     if (frame.length > limits.frameBytesMax) {
       throw new DecodeFailure('FRAME_TOO_LARGE', `frame of ${frame.length} bytes exceeds frameBytesMax ${limits.frameBytesMax}`);
     }
-    const r = new Reader(frame, limits);
+    // One copy of the whole frame, owned by the decoded messages: entry data are views into it,
+    // so the caller's buffer (often a pooled ws Buffer) can be reused, at one memcpy per frame.
+    const r = new Reader(new Uint8Array(frame), limits);
     const version = r.u8();
     if (version !== FRAME_VERSION) {
       throw new DecodeFailure('FRAME_VERSION_UNSUPPORTED', `frame version ${version}, expected ${FRAME_VERSION}`);
@@ -451,13 +463,12 @@ class Reader {
     return n;
   }
 
-  /** A copy of the next length-prefixed bytes (never a view into the frame). */
+  /** The next length-prefixed bytes, as a view into the decoder's own copy of the frame. */
   bytes(): Uint8Array {
     const n = this.length(this.limits.frameBytesMax, 'data');
-    const out = this.buf.slice(this.pos, this.pos + n);
+    const out = new Uint8Array(this.buf.buffer, this.buf.byteOffset + this.pos, n);
     this.pos += n;
-    // A Buffer's slice is a view; make sure callers always get a plain, owned Uint8Array.
-    return Object.getPrototypeOf(out) === Uint8Array.prototype ? out : new Uint8Array(out);
+    return out;
   }
 
   private str(max: number, what: string): string {

@@ -185,6 +185,10 @@ export class PeerLink {
       perMessageDeflate: false,
       maxPayload: HANDSHAKE_BYTES_MAX,
       handshakeTimeout: limits.handshakeTimeoutMs,
+      // An all-zero masking key lets ws skip masking on both ends (a copy and an XOR pass per
+      // frame). Masking protects HTTP intermediaries from frames crafted by browser scripts;
+      // these are server-to-server links carrying frames from authenticated peers.
+      generateMask: (mask) => mask.fill(0),
     });
     const timer = setTimeout(() => this.refuse(ws, 'HANDSHAKE_TIMEOUT', {}), limits.handshakeTimeoutMs);
     this.state = { kind: 'awaiting-challenge', ws, timer };

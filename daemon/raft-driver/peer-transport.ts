@@ -1,17 +1,17 @@
-// How a node's Raft messages reach its peers. One node needs none (the
-// no-op transport); the cluster adds a ws transport with Ed25519-authenticated
-// peers behind this same interface.
+// How a node's Raft messages reach its peers, as the driver sees it. One node
+// needs none (NoopTransport); the cluster plugs in daemon/transport's ws
+// PeerTransport (Ed25519-authenticated), which has this shape structurally.
 import type { Message, NodeId } from '../raft/types.ts';
 
-/** Sends Raft messages to peers; received ones are handed to `onMessage`. */
+/** Sends Raft messages to peers; received ones are handed to the `onMessages` handler. */
 export interface PeerTransport {
   /** Queues messages for their `to` peers; never throws on an unreachable peer (it reports it instead). */
   send(messages: readonly Message[]): void;
-  /** Registers the receiver of messages from peers (the driver's step). */
-  onMessage(handler: (message: Message) => void): void;
-  /** Registers who hears of a peer that could not be reached. */
-  onUnreachable(handler: (peer: NodeId) => void): void;
-  close(): Promise<void>;
+  /** Registers the receiver of messages from peers (the driver's step); returns the unsubscribe. */
+  onMessages(handler: (messages: Message[]) => void): () => void;
+  /** Registers who hears of a peer that could not be reached; returns the unsubscribe. */
+  onUnreachable(handler: (peerId: NodeId) => void): () => void;
+  stop(): Promise<void>;
 }
 
 /** The transport of a one-node cluster: there is nobody to talk to. */
@@ -19,11 +19,13 @@ export class NoopTransport implements PeerTransport {
   send(messages: readonly Message[]): void {
     if (messages.length > 0) throw new Error(`assert: a one-node cluster sent ${messages.length} message(s) to ${messages[0]!.to}`);
   }
-  onMessage(handler: (message: Message) => void): void {
+  onMessages(handler: (messages: Message[]) => void): () => void {
     void handler;
+    return () => {};
   }
-  onUnreachable(handler: (peer: NodeId) => void): void {
+  onUnreachable(handler: (peerId: NodeId) => void): () => void {
     void handler;
+    return () => {};
   }
-  async close(): Promise<void> {}
+  async stop(): Promise<void> {}
 }

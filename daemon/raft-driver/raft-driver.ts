@@ -111,9 +111,9 @@ export class RaftDriver<R> {
     this.confState = snap.metadata.confState;
     this.appliedIndex = snap.metadata.index;
     this.snapshotIndex = snap.metadata.index;
-    this.transport.onMessage((m: Message) => {
+    this.transport.onMessages((messages: Message[]) => {
       if (this.stopped) return;
-      this.node.step(m);
+      for (const m of messages) this.node.step(m);
       this.schedule();
     });
     this.transport.onUnreachable((peer) => this.node.reportUnreachable(peer));

@@ -1,0 +1,175 @@
+// The admin HTTP API (Hono), base /api/v1: thin routes over the node's read
+// model and its propose(). Every change goes through the log like any client
+// request; every error is {"error":{"code","message"}}; nothing is half-applied.
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import { ProposalError } from '../daemon/raft-driver/index.ts';
+import type { FloeNode } from '../daemon/node/index.ts';
+import { bearerAuth } from './bearer-auth.ts';
+import { AdminError, errorBody, statusOfCode } from './errors.ts';
+
+/** Options of the admin app. */
+export interface AdminAppOptions {
+  /** SHA-256 hex digests of the accepted bearer tokens. */
+  readonly tokenSha256: readonly string[];
+  /** Bytes of a request body, at most. */
+  readonly bodyBytesMax: number;
+}
+
+const licenseImportSchema = z.object({ key: z.string().min(1).max(20_000) }).strict();
+const forceCheckinSchema = z.object({ reason: z.string().max(200).default('') }).strict();
+const usageQuerySchema = z.object({
+  feature: z.string().max(64).optional(),
+  fromMs: z.coerce.number().int().nonnegative().optional(),
+  toMs: z.coerce.number().int().nonnegative().optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+});
+
+async function jsonBody<T>(c: Context, schema: z.ZodType<T>, emptyAllowed = false): Promise<T> {
+  const text = await c.req.text();
+  let raw: unknown = {};
+  if (text.trim() !== '' || !emptyAllowed) {
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      throw new AdminError(400, 'BAD_REQUEST', 'the body is not JSON');
+    }
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AdminError(400, 'BAD_REQUEST', `invalid body: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim());
+  }
+  return parsed.data;
+}
+
+/** Builds the admin API over `node`; serve it with @hono/node-server or test it with app.request(). */
+export function createAdminApp(node: FloeNode, options: AdminAppOptions): Hono {
+  const app = new Hono();
+  const api = new Hono();
+
+  api.get('/health', (c) => {
+    const s = node.status();
+    return c.json({ status: 'ok', nodeId: s.nodeId, role: s.role, leaderId: s.leaderId, term: s.term, appliedIndex: s.appliedIndex });
+  });
+
+  api.use('*', bearerAuth(options.tokenSha256));
+  api.use(
+    '*',
+    bodyLimit({
+      maxSize: options.bodyBytesMax,
+      onError: (c) => c.json(errorBody('BAD_REQUEST', `the body is larger than ${options.bodyBytesMax} bytes`), 413),
+    }),
+  );
+
+  api.get('/cluster', (c) => {
+    const s = node.status();
+    return c.json({
+      leaderId: s.leaderId,
+      term: s.term,
+      engine: s.engine,
+      nodes: [{ id: s.nodeId, role: s.role, commitIndex: s.commitIndex, appliedIndex: s.appliedIndex }],
+    });
+  });
+
+  api.post('/licenses', async (c) => {
+    const body = await jsonBody(c, licenseImportSchema);
+    const r = await node.importLicense(body.key);
+    if (!r.ok) throw new AdminError(statusOfCode(r.code), r.code, r.message);
+    return c.json({ licenseId: r.licenseId, features: r.features }, 201);
+  });
+
+  api.get('/licenses', (c) =>
+    c.json(
+      node.licenses().map((l) => ({
+        licenseId: l.licenseId,
+        status: l.status,
+        features: l.features,
+        product: l.payload.product,
+        version: l.payload.version,
+        model: l.payload.model,
+        seats: l.payload.seats,
+        notBefore: l.payload.notBefore,
+        expiresAt: l.payload.expiresAt ?? null,
+        lockCodes: l.payload.lockCodes,
+        hostDescription: l.payload.hostDescription ?? null,
+        installedAt: l.installedAt,
+      })),
+    ),
+  );
+
+  api.delete('/licenses/:licenseId', async (c) => {
+    const licenseId = c.req.param('licenseId');
+    const r = await node.propose({ type: 'license-remove', licenseId });
+    if (!r.reply.ok) throw new AdminError(statusOfCode(r.reply.code), r.reply.code, r.reply.message);
+    return c.json({ licenseId });
+  });
+
+  api.get('/pools', (c) =>
+    c.json(
+      node.pools().map((p) => ({
+        feature: p.feature,
+        version: p.version,
+        model: p.model,
+        seatsTotal: p.seatsTotal,
+        seatsInUse: p.seatsInUse,
+        queued: p.queued,
+        lingerMs: p.lingerMs,
+        users: p.users,
+      })),
+    ),
+  );
+
+  api.get('/leases', (c) => {
+    const feature = c.req.query('feature');
+    return c.json(
+      node.leases(feature === undefined || feature === '' ? undefined : feature).map((l) => ({
+        leaseId: l.leaseId,
+        feature: l.feature,
+        version: l.version,
+        count: l.count,
+        user: l.user,
+        host: l.host,
+        clientId: l.clientId,
+        sessionId: l.sessionId,
+        checkedOutAt: l.checkedOutAt,
+        expiresAt: l.expiresAt,
+        lingering: l.lingering,
+      })),
+    );
+  });
+
+  api.delete('/leases/:leaseId', async (c) => {
+    const leaseId = c.req.param('leaseId');
+    const body = await jsonBody(c, forceCheckinSchema, true);
+    const r = await node.propose({ type: 'force-checkin', leaseId, reason: body.reason });
+    if (!r.reply.ok) throw new AdminError(statusOfCode(r.reply.code), r.reply.code, r.reply.message);
+    return c.json({ leaseId });
+  });
+
+  api.get('/sessions', (c) => c.json(node.sessions()));
+
+  api.get('/usage', (c) => {
+    const q = usageQuerySchema.safeParse(c.req.query());
+    if (!q.success) throw new AdminError(400, 'BAD_REQUEST', 'usage takes feature, fromMs, toMs and limit');
+    const o = q.data;
+    return c.json(
+      node.usageRows({
+        ...(o.feature !== undefined ? { feature: o.feature } : {}),
+        ...(o.fromMs !== undefined ? { fromMs: o.fromMs } : {}),
+        ...(o.toMs !== undefined ? { toMs: o.toMs } : {}),
+        ...(o.limit !== undefined ? { limit: o.limit } : {}),
+      }),
+    );
+  });
+
+  app.route('/api/v1', api);
+  app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
+  app.onError((error, c) => {
+    if (error instanceof AdminError) return c.json(errorBody(error.code, error.message), error.status);
+    if (error instanceof ProposalError) return c.json(errorBody('UNAVAILABLE', `${error.message}; retry`), 503);
+    return c.json(errorBody('INTERNAL', 'the server failed to answer'), 500);
+  });
+  return app;
+}

@@ -1,0 +1,4 @@
+// daemon/client-server: the client WebSocket protocol (protocol/wire.ts) over ws.
+export * from './client-connection.ts';
+export * from './client-server.ts';
+export * from './token-bucket.ts';

@@ -1,0 +1,98 @@
+// daemon/: one Floe node as a process runs it — the FloeNode (storage, log,
+// pools), the client WebSocket server and the admin HTTP API.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { ClientServer } from './client-server/index.ts';
+import { splitHostPort, type FloeConfig } from './config.ts';
+import { loadNodeIdentity } from './identity/index.ts';
+import { FloeNode } from './node/index.ts';
+
+export * from './config.ts';
+export { ClientServer, CLIENT_WS_PATH } from './client-server/index.ts';
+export { FloeNode, type ClientEvent, type NodeStatus } from './node/index.ts';
+
+/** A running daemon. */
+export interface Daemon {
+  readonly node: FloeNode;
+  readonly clientServer: ClientServer;
+  /** `ws://host:port/ws` */
+  readonly clientUrl: string;
+  /** `http://host:port` (the API is under /api/v1). */
+  readonly adminUrl: string;
+  /** Stops accepting, closes connections, stops the log and closes the database. */
+  close(): Promise<void>;
+}
+
+/** Options of startDaemon. */
+export interface StartDaemonOptions {
+  /** Builds the admin app (admin/ sits above daemon/, so the caller passes it in). */
+  readonly adminApp?: (node: FloeNode) => Hono;
+  readonly log?: (line: string) => void;
+  /** Override of the node's lock code (tests); default: from the node identity in dataDir. */
+  readonly lockCode?: string;
+}
+
+/** Starts a node from its config: identity, node, client server, admin server. */
+export async function startDaemon(config: FloeConfig, options: StartDaemonOptions = {}): Promise<Daemon> {
+  const log = options.log ?? (() => {});
+  const lockCode = options.lockCode ?? loadNodeIdentity(config.dataDir).lockCode;
+  const node = await FloeNode.open({ config, lockCode, log });
+  let clientServer: ClientServer | undefined;
+  let admin: Server | undefined;
+  try {
+    const client = splitHostPort(config.clientListen);
+    clientServer = await ClientServer.start({
+      node,
+      host: client.host,
+      port: client.port,
+      leaseTtlMs: config.leaseTtlMs,
+      heartbeatMs: config.heartbeatMs,
+      queueWaitMsDefault: config.queueWaitMsDefault,
+      connectionsMax: config.limits.connectionsMax,
+      requestsPerSecondPerConnection: config.limits.requestsPerSecondPerConnection,
+      requestBurstPerConnection: config.limits.requestBurstPerConnection,
+      clientUrls: config.clientUrls,
+    });
+    let adminUrl = '';
+    if (options.adminApp !== undefined) {
+      const app = options.adminApp(node);
+      const a = splitHostPort(config.adminListen);
+      admin = await new Promise<Server>((resolve, reject) => {
+        const s = serve({ fetch: app.fetch, port: a.port, hostname: a.host }, () => resolve(s as Server)) as Server;
+        s.once('error', reject);
+      });
+      const address = admin.address() as AddressInfo;
+      adminUrl = `http://${address.address}:${address.port}`;
+    }
+    const cs = clientServer;
+    const adminServer = admin;
+    log(`node ${config.nodeId} (${node.engine} log) serving clients at ${cs.url}${adminUrl !== '' ? `, admin at ${adminUrl}` : ''}`);
+    let closing: Promise<void> | undefined;
+    return {
+      node,
+      clientServer: cs,
+      clientUrl: cs.url,
+      adminUrl,
+      close: () => {
+        closing ??= (async () => {
+          await cs.close();
+          if (adminServer !== undefined) {
+            await new Promise<void>((resolve) => {
+              adminServer.close(() => resolve());
+              adminServer.closeAllConnections();
+            });
+          }
+          await node.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await clientServer?.close();
+    admin?.close();
+    await node.close();
+    throw error;
+  }
+}

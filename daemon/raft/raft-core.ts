@@ -442,6 +442,14 @@ export class Raft implements LeaderContext {
   }
 
   private handleAppend(m: Extract<Message, { type: 'app' }>): void {
+    if (this.tracker.members().length === 0) {
+      // A node that joined with an empty storage knows no membership: replaying
+      // the log's changes onto nothing would make it a voter set of its own.
+      // A rejected append at index 0 tells the leader to send its snapshot,
+      // which carries the membership the log's changes build on.
+      this.send({ type: 'app-resp', to: m.from, index: m.index, reject: true, rejectHint: 0, logTerm: 0 });
+      return;
+    }
     if (m.index < this.log.committed) {
       this.send({ type: 'app-resp', to: m.from, index: this.log.committed, reject: false, rejectHint: 0, logTerm: 0 });
       return;
@@ -476,6 +484,14 @@ export class Raft implements LeaderContext {
   /** Installs a leader's snapshot unless our log already has it; true when installed. */
   private restore(snapshot: Snapshot): boolean {
     const { index, term, confState } = snapshot.metadata;
+    const knowsNoMembers = this.tracker.members().length === 0;
+    const bringsMembers = confState.voters.length + confState.learners.length > 0;
+    if (knowsNoMembers && bringsMembers && index === this.log.committed && index === this.log.lastIndex()) {
+      // An empty joiner takes the bootstrap membership (possibly at index 0).
+      this.log.restore(snapshot);
+      this.tracker.restore(confState, this.log.lastIndex());
+      return true;
+    }
     if (index <= this.log.committed) return false;
     if (this.log.matchTerm(index, term)) {
       // Our log already holds the snapshot's last entry: just commit up to it.

@@ -90,6 +90,15 @@ function handleAppendResponse(r: LeaderContext, m: Extract<Message, { type: 'app
   if (pr === undefined) return;
   pr.recentActive = true;
   if (m.reject) {
+    if (m.index === 0) {
+      // Every log matches at index 0, so this follower is asking for the snapshot
+      // (it joined empty and needs the membership the log builds on).
+      if (pr.state !== 'snapshot') {
+        pr.becomeProbe();
+        maybeSendSnapshot(r, m.from, pr);
+      }
+      return;
+    }
     // Fast back-off: skip every entry of the follower's conflicting term at once.
     let next = m.rejectHint;
     if (m.logTerm > 0) next = r.log.findConflictByTerm(m.rejectHint, m.logTerm)[0];
@@ -100,7 +109,14 @@ function handleAppendResponse(r: LeaderContext, m: Extract<Message, { type: 'app
     return;
   }
   const wasPaused = pr.isPaused();
-  if (!pr.maybeUpdate(m.index)) return;
+  if (!pr.maybeUpdate(m.index)) {
+    if (pr.state === 'snapshot' && m.index >= pr.pendingSnapshot) {
+      // The follower took (or already had) the snapshot without moving its match: resume.
+      pr.becomeProbe();
+      maybeSendAppend(r, m.from, true);
+    }
+    return;
+  }
   if (pr.state === 'probe') {
     pr.becomeReplicate();
   } else if (pr.state === 'snapshot' && pr.match + 1 >= r.log.firstIndex()) {
@@ -187,7 +203,8 @@ function maybeSendSnapshot(r: LeaderContext, to: NodeId, pr: Progress): boolean 
     }
     throw error;
   }
-  assert(snapshot.metadata.index > 0, 'a follower needs a snapshot but storage has none');
+  const members = snapshot.metadata.confState.voters.length + snapshot.metadata.confState.learners.length;
+  assert(snapshot.metadata.index > 0 || members > 0, 'a follower needs a snapshot but storage has none');
   pr.becomeSnapshot(snapshot.metadata.index);
   r.debug(`sending snapshot at ${snapshot.metadata.index} to ${to}`);
   r.send({ type: 'snap', to, snapshot });

@@ -210,6 +210,7 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
       case 'tick': {
         const n = ev.node;
         if (n.incarnation !== ev.inc || !n.up) return;
+        n.ticks++;
         n.raft!.tick();
         this.touched.push(n);
         this.queue.after(n.tickIntervalUs, ev);
@@ -239,6 +240,11 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
           return;
         }
         this.trace(`deliver ${describeMessage(m)}`);
+        if (m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap') {
+          if (m.term >= to.raft!.status().term) to.lastTimerResetTick = to.ticks;
+        } else if (m.type === 'timeout-now') {
+          to.campaignForced = true;
+        }
         to.raft!.step(m);
         this.touched.push(to);
         if (m.type === 'snap' && from !== undefined) this.queue.after(0, { type: 'snap-report', node: from, inc: ev.fromInc, to: m.to, ok: true });
@@ -337,16 +343,23 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
 
   private afterCrash(n: SimNode): void {
     if (this.options.mode === 'liveness') return;
-    this.queue.after(this.rngFaults.range(20_000, 1_500_000), { type: 'restart', node: n });
+    this.queue.after(this.rngFaults.range(20_000, this.scenario.restartDelayMaxUs), { type: 'restart', node: n });
   }
 
   // ---- hooks from the nodes -------------------------------------------------
 
   beforePersist(node: SimNode, rd: Ready): void {
+    const wasRole = node.role;
     if (rd.softState !== undefined) {
-      this.trace(`${node.id} is ${rd.softState.role} (leader ${rd.softState.leaderId || '-'})`);
-      if (rd.softState.role === 'leader') this.invariants.leaderSeen(node.id, node.raft!.status().term);
+      const role = rd.softState.role;
+      this.trace(`${node.id} is ${role} (leader ${rd.softState.leaderId || '-'})`);
+      if (role === 'leader') this.invariants.leaderSeen(node.id, node.raft!.status().term);
+      if ((role === 'pre-candidate' || role === 'candidate') && wasRole === 'follower' && !node.campaignForced) {
+        this.invariants.campaignStarted(node, this.scenario.raft.electionTicks);
+      }
+      node.role = role;
     }
+    node.campaignForced = false;
     if (this.tracing) {
       const hs = rd.hardState;
       const parts: string[] = [];
@@ -356,7 +369,7 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
       if (rd.committedEntries.length > 0) parts.push(`apply ${rd.committedEntries[0]!.index}..${rd.committedEntries[rd.committedEntries.length - 1]!.index}`);
       if (parts.length > 0) this.trace(`${node.id} persist ${parts.join(' ')}`);
     }
-    this.invariants.beforePersist(node, rd);
+    this.invariants.beforePersist(node, rd, wasRole === 'leader', node.role === 'leader');
   }
 
   afterPersist(node: SimNode, rd: Ready): void {
@@ -365,6 +378,8 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
 
   send(node: SimNode, m: Message): void {
     this.messagesSent++;
+    this.invariants.beforeSend(node, m);
+    if (m.type === 'vote-resp' && !m.reject) node.lastTimerResetTick = node.ticks;
     if (!this.network.connected(m.from, m.to)) {
       this.trace(`lost ${describeMessage(m)} (link cut)`);
       node.reportUnreachable(m.to);
@@ -486,6 +501,7 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
         if (upNodes.length === 0) return;
         const n = rng.pick(upNodes);
         this.trace(`${n.id} CAMPAIGN (forced)`);
+        n.campaignForced = true;
         n.raft!.campaign();
         this.touched.push(n);
         return;

@@ -13,8 +13,15 @@
 //  - persisted term never goes back; a persisted vote never changes in a term;
 //  - state machine safety: every node applies the same entry at each index,
 //    and an application restored from a snapshot equals one that applied the
-//    log up to that point.
-import type { Entry, NodeId, Ready } from '../../daemon/raft/index.ts';
+//    log up to that point;
+//  - durable before sent: no message leaves a node before the term it
+//    carries, a vote it grants or casts, or the entries it acknowledges are
+//    on its disk (Figure 2: "respond to RPCs only after updating stable storage");
+//  - a leader commits only by counting replicas of an entry of its own term
+//    (§5.4.2): whenever a leader's commit index moves, it lands on such an entry;
+//  - election timer: a follower starts an election only after an election
+//    timeout without hearing its leader or granting a vote (Figure 2).
+import type { Entry, Message, NodeId, Ready } from '../../daemon/raft/index.ts';
 import { decodeText } from './state-machine.ts';
 import type { SimNode } from './sim-node.ts';
 
@@ -31,6 +38,9 @@ export type ViolationKind =
   | 'state-machine-safety'
   | 'snapshot-mismatch'
   | 'apply-order'
+  | 'durability'
+  | 'leader-commit-rule'
+  | 'election-timer'
   | 'linearizability'
   | 'liveness'
   | 'convergence'
@@ -94,10 +104,22 @@ export class Invariants {
   }
 
   /** Checks a Ready against the disk before it is written. */
-  beforePersist(node: SimNode, rd: Ready): void {
+  beforePersist(node: SimNode, rd: Ready, wasLeader: boolean, isLeader: boolean): void {
     const disk = node.disk;
     const old = disk.initialState().hardState;
     const hs = rd.hardState;
+    if (hs !== undefined && wasLeader && isLeader && hs.commit > Math.max(old.commit, node.commitSeen)) {
+      // Leader all along since the last Ready: the commit moved by counting replicas.
+      this.checks++;
+      const inReady = rd.entries.find((e) => e.index === hs.commit);
+      const t = inReady !== undefined ? inReady.term : disk.term(hs.commit);
+      if (t !== hs.term) {
+        throw new SimViolation(
+          'leader-commit-rule',
+          `leader ${node.id} of term ${hs.term} moved its commit index to ${hs.commit}, an entry of term ${t}: a leader commits only entries of its own term by counting replicas`,
+        );
+      }
+    }
     if (hs !== undefined) {
       this.checks++;
       if (hs.term < old.term) {
@@ -178,6 +200,45 @@ export class Invariants {
           `entry (${e.index}, term ${e.term}) on ${node.id} is ${describe(e)} after term ${prevTerm}; on ${id.node} it is ${id.type} ${JSON.stringify(id.data)} after term ${id.prevTerm}`,
         );
       }
+    }
+  }
+
+  /**
+   * Checks that a message about to be sent depends only on what the sender's
+   * disk already holds (the driver persisted this Ready before sending).
+   */
+  beforeSend(node: SimNode, m: Message): void {
+    this.checks++;
+    const hs = node.disk.initialState().hardState;
+    // A pre-vote asks for term+1 without adopting it; a granted pre-vote answer carries the asked term.
+    const carriesOwnTerm = m.type !== 'pre-vote' && !(m.type === 'pre-vote-resp' && !m.reject);
+    if (carriesOwnTerm && m.term > hs.term) {
+      throw new SimViolation('durability', `${node.id} sends ${m.type} in term ${m.term} to ${m.to} while its disk holds term ${hs.term}`);
+    }
+    if ((m.type === 'vote-resp' && !m.reject) || m.type === 'vote') {
+      const votedFor = m.type === 'vote' ? node.id : m.to;
+      if (hs.term !== m.term || hs.vote !== votedFor) {
+        throw new SimViolation(
+          'durability',
+          `${node.id} sends ${m.type === 'vote' ? 'a vote request' : `a granted vote to ${m.to}`} in term ${m.term} while its disk holds term ${hs.term} vote ${hs.vote || '(none)'}`,
+        );
+      }
+    }
+    if (m.type === 'app-resp' && !m.reject && m.index > node.disk.lastIndex()) {
+      throw new SimViolation('durability', `${node.id} acknowledges entries up to ${m.index} to ${m.to} while its disk ends at ${node.disk.lastIndex()}`);
+    }
+  }
+
+  /** A node started an election (became pre-candidate or candidate on its own timer). */
+  campaignStarted(node: SimNode, electionTicks: number): void {
+    this.checks++;
+    const quiet = node.ticks - node.lastTimerResetTick;
+    // One tick of slack: a granted vote is seen when its answer is sent, up to a tick after the grant.
+    if (quiet < electionTicks - 1) {
+      throw new SimViolation(
+        'election-timer',
+        `${node.id} started an election ${quiet} ticks after it last granted a vote or heard its leader (election timeout ${electionTicks} ticks)`,
+      );
     }
   }
 

@@ -27,6 +27,8 @@ export interface Scenario {
   readonly chaosUs: number;
   /** Mean gap between fault actions, µs. */
   readonly faultGapMeanUs: number;
+  /** A crashed node restarts 20 ms to this much later, µs. */
+  readonly restartDelayMaxUs: number;
   /** Single-server membership changes in this run. */
   readonly membership: boolean;
   /** Weights of each fault action (0 disables it). */
@@ -73,19 +75,32 @@ export function drawScenario(rng: Prng, nodeSlots: number, membership: boolean):
     chaosUs: rng.range(1_500_000, 3_000_000),
     faultGapMeanUs: rng.range(30_000, 300_000),
     membership,
-    faultWeights: {
-      partition: 3,
-      'isolate-leader': 2,
-      'heal-network': 3,
-      crash: 2,
-      'crash-leader': 2,
-      'crash-torn': 1,
-      links: 1,
-      transfer: 1,
-      campaign: 1,
-      'conf-change': membership ? 3 : 0,
-    },
+    restartDelayMaxUs: rng.pick([100_000, 400_000, 1_500_000]),
+    faultWeights: swarmWeights(rng, membership),
   };
+}
+
+/**
+ * Swarm testing: each seed enables a random subset of the fault actions with
+ * random weights, so some seeds do little but crash leaders, others little
+ * but partition — schedules a uniform mix would almost never produce.
+ */
+function swarmWeights(rng: Prng, membership: boolean): Record<FaultAction, number> {
+  const w = (base: number): number => (rng.chance(0.7) ? rng.range(1, base * 2) : 0);
+  const weights: Record<FaultAction, number> = {
+    partition: w(3),
+    'isolate-leader': w(2),
+    'heal-network': w(3),
+    crash: w(2),
+    'crash-leader': w(2),
+    'crash-torn': w(1),
+    links: w(1),
+    transfer: w(1),
+    campaign: w(1),
+    'conf-change': membership ? rng.range(1, 6) : 0,
+  };
+  if (Object.values(weights).every((x) => x === 0)) weights.crash = 1;
+  return weights;
 }
 
 /** A calm scenario for the liveness figure: clean links, no faults but the one leader crash. */

@@ -81,6 +81,14 @@ export class SimNode {
   tickIntervalUs: number;
   /** Commit index last seen from this incarnation (the never-goes-back check). */
   commitSeen = 0;
+  /** Ticks this incarnation has had (election-timer check). */
+  ticks = 0;
+  /** `ticks` when it last granted a vote or heard a leader of its term. */
+  lastTimerResetTick = 0;
+  /** An election was forced on it (campaign(), timeout-now) since its last Ready. */
+  campaignForced = false;
+  /** Role as of its last Ready. */
+  role: 'follower' | 'pre-candidate' | 'candidate' | 'leader' = 'follower';
 
   private readonly config: SimNodeConfig;
   private readonly hooks: SimNodeHooks;
@@ -126,6 +134,10 @@ export class SimNode {
     this.appliedIndex = snapshot.metadata.index;
     this.confState = snapshot.metadata.confState;
     this.commitSeen = 0;
+    this.ticks = 0;
+    this.lastTimerResetTick = 0;
+    this.campaignForced = false;
+    this.role = 'follower';
     this.readyScheduled = false;
     this.crashAfterNextPersist = false;
     const rng = new Prng(`${this.seed}/${this.id}/${this.incarnation}`);

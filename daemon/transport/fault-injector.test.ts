@@ -100,7 +100,6 @@ describe('FaultInjector', () => {
     const sentAt = Date.now();
     sendAll(c, 1);
     await waitFor(() => links(c, 1).includes('n2>n1'));
-    expect(Date.now() - sentAt).toBeLessThan(150);
     expect(links(c, 1)).toEqual(['n2>n1']);
     await waitFor(() => links(c, 1).length === 2);
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(190);

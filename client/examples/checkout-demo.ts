@@ -57,7 +57,8 @@ main().then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    console.error(err);
+    // connect() failed: no server answered, or one refused the hello for good.
+    console.error(isFloeError(err) ? `cannot connect: ${err.code} (${err.message})` : err);
     process.exitCode = 1;
   },
 );

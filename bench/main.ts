@@ -9,6 +9,8 @@ type Bench = () => Promise<{ run: (args: string[]) => Promise<Record<string, unk
 const benches: Record<string, Bench> = {
   // license: () => import('./license.ts'),
   license: () => import('./license.ts'),
+  pool: () => import('./pool.ts'),
+  transport: () => import('./transport.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

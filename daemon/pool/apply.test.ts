@@ -288,7 +288,7 @@ describe('idempotency', () => {
     h.checkout('s', { requestId: 'a' });
     h.checkout('s', { requestId: 'b' });
     h.checkout('s', { requestId: 'c' });
-    expect(h.state.remembered.get('c-s')?.size).toBe(2);
+    expect(h.state.remembered.get('c-s')?.requestIds.length).toBe(2);
     h.checkout('s', { requestId: 'a' });
     expect(h.inUse()).toBe(4);
   });

@@ -27,9 +27,10 @@ import {
   grantLease,
   leaseGrant,
   lingerKey,
-  recall,
+  clientRequests,
+  recallIn,
   releaseLease,
-  remember,
+  rememberIn,
   revokeLease,
   serveQueue,
   type Step,
@@ -109,7 +110,8 @@ function durationValid(state: PoolState, ms: number, min: number): boolean {
 function checkout(step: Step, c: CheckoutCommand): PoolReply {
   const session = step.state.sessions.get(c.sessionId);
   if (session === undefined) return fail('SESSION_NOT_FOUND');
-  const first = recall(step.state, session.clientId, c.requestId);
+  const requests = clientRequests(step.state, session.clientId);
+  const first = recallIn(requests, c.requestId);
   if (first !== undefined) return first;
   const reply = checkoutRule(step, c, session);
   if (!reply.ok) {
@@ -128,7 +130,8 @@ function checkout(step: Step, c: CheckoutCommand): PoolReply {
       code: reply.code,
     });
   }
-  remember(step.state, session.clientId, c.requestId, reply);
+  // The checkout may have served the queue and so remembered other requests of this client: same ring, still valid.
+  rememberIn(step.state, requests, c.requestId, reply);
   return reply;
 }
 
@@ -174,7 +177,7 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session): PoolRep
         }
       }
       if (pool.queue.length === 0 && pool.seatsTotal - pool.seatsInUse >= count) {
-        if (pool.leases.size >= leasesMax) return fail('LEASES_PER_POOL_LIMIT_REACHED');
+        if (pool.leaseCount >= leasesMax) return fail('LEASES_PER_POOL_LIMIT_REACHED');
         return { ok: true, type: 'granted', lease: leaseGrant(grantLease(step, pool, session, count, c.leaseTtlMs)) };
       }
       continue;
@@ -192,7 +195,7 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session): PoolRep
       refusal ??= 'HOSTS_PER_USER_REACHED';
       continue;
     }
-    if (pool.leases.size >= leasesMax) return fail('LEASES_PER_POOL_LIMIT_REACHED');
+    if (pool.leaseCount >= leasesMax) return fail('LEASES_PER_POOL_LIMIT_REACHED');
     return { ok: true, type: 'granted', lease: leaseGrant(grantLease(step, pool, session, count, c.leaseTtlMs)) };
   }
   if (concurrent !== undefined) {
@@ -234,14 +237,15 @@ function checkin(step: Step, c: CheckinCommand): PoolReply {
   const state = step.state;
   const session = state.sessions.get(c.sessionId);
   if (session === undefined) return fail('SESSION_NOT_FOUND');
-  const first = recall(state, session.clientId, c.requestId);
+  const requests = clientRequests(state, session.clientId);
+  const first = recallIn(requests, c.requestId);
   if (first !== undefined) return first;
   const lease = state.leases.get(c.leaseId);
   let reply: PoolReply;
   if (lease === undefined || lease.lingerSeq > 0) reply = fail('LEASE_NOT_FOUND');
   else if (lease.clientId !== session.clientId) reply = fail('LEASE_NOT_OWNED');
   else reply = { ok: true, type: 'checked-in', leaseId: lease.id, lingerUntilMs: checkinLease(step, lease) };
-  remember(state, session.clientId, c.requestId, reply);
+  rememberIn(state, requests, c.requestId, reply);
   return reply;
 }
 
@@ -274,7 +278,7 @@ function renew(step: Step, c: RenewCommand): PoolReply {
       lease.deadlineMs = until;
       state.leaseDeadlines.update(lease);
     }
-    const s = state.sessions.get(lease.sessionId);
+    const s = lease.session;
     if (s !== undefined && s.deadlineMs < until) {
       s.deadlineMs = until;
       state.sessionDeadlines.update(s);
@@ -468,7 +472,7 @@ export function createPool(
     lingerMs: 0,
     lingerMsMax: state.limits.durationMsMax,
     hostsPerUserMax: 1,
-    leases: new Set(),
+    leaseCount: 0,
     lingering: new Map(),
     queue: [],
     users: new Set(),

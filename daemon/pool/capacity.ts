@@ -53,7 +53,7 @@ export function refreshCapacity(step: Step, pool: Pool, reason: RevokeReason): v
     return;
   }
   if (pool.seatsInUse > pool.seatsTotal) {
-    const leases = [...pool.leases];
+    const leases = poolLeases(step.state, pool);
     for (let i = leases.length - 1; i >= 0 && pool.seatsInUse > pool.seatsTotal; i--) {
       const l = leases[i] as Lease;
       if (l.lingerSeq > 0) revokeLease(step, l, reason, message);
@@ -69,7 +69,14 @@ export function refreshCapacity(step: Step, pool: Pool, reason: RevokeReason): v
 /** Revokes every lease `user` holds in `pool`, oldest first. */
 export function revokeUserLeases(step: Step, pool: Pool, user: string, reason: RevokeReason, message: string): void {
   if (!pool.userHosts.has(user)) return;
-  for (const l of [...pool.leases]) if (l.user === user) revokeLease(step, l, reason, message);
+  for (const l of poolLeases(step.state, pool)) if (l.user === user) revokeLease(step, l, reason, message);
+}
+
+/** The pool's leases, held and lingering, oldest grant first. O(all leases): for rare events only. */
+export function poolLeases(state: PoolState, pool: Pool): Lease[] {
+  const out: Lease[] = [];
+  for (const l of state.leases.values()) if (l.pool === pool) out.push(l);
+  return out;
 }
 
 /** `ms`: the next notBefore or expiresAt of an installed key after nowMs; Infinity when none. */

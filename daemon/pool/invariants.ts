@@ -2,24 +2,27 @@
 // (and usable by the simulator): the seat invariant of DESIGN.md, and that
 // every index agrees with the facts it indexes. O(state): not for the hot path.
 import type { DeadlineHeap, DeadlineItem } from './deadline-heap.ts';
+import { poolLeases } from './capacity.ts';
 import type { Lease, PoolState, Waiter } from './pool-state.ts';
 
 /** Every broken invariant of `state`, as sentences; empty when all hold. */
 export function checkInvariants(state: PoolState): string[] {
   const bad: string[] = [];
   const seen = new Set<Lease>();
-  let poolLeases = 0;
+  let leasesInPools = 0;
   const queued = new Set<Waiter>();
   for (const pool of state.pools.values()) {
     const name = pool.key;
     if (pool.seatsInUse > pool.seatsTotal) bad.push(`${name} holds ${pool.seatsInUse} seats of ${pool.seatsTotal}`);
-    if (pool.leases.size > state.limits.leasesPerPoolMax) bad.push(`${name} has more leases than its maximum`);
+    if (pool.leaseCount > state.limits.leasesPerPoolMax) bad.push(`${name} has more leases than its maximum`);
     if (pool.queue.length > state.limits.queueLengthMax) bad.push(`${name} queue is longer than its maximum`);
     if (pool.users.size > pool.seatsTotal) bad.push(`${name} names ${pool.users.size} users for ${pool.seatsTotal} seats`);
     let inUse = 0;
     const users = new Set<string>();
-    for (const l of pool.leases) {
-      poolLeases++;
+    let count = 0;
+    for (const l of poolLeases(state, pool)) {
+      count++;
+      leasesInPools++;
       if (seen.has(l)) bad.push(`lease ${l.id} is in two pools`);
       seen.add(l);
       if (l.pool !== pool) bad.push(`lease ${l.id} is in ${name} but names ${l.pool.key}`);
@@ -29,11 +32,12 @@ export function checkInvariants(state: PoolState): string[] {
       if (pool.model === 'authorized-user' && !pool.users.has(l.user)) bad.push(`lease ${l.id} is held by ${l.user}, not a named user`);
       if (l.lingerSeq === 0) {
         const s = state.sessions.get(l.sessionId);
-        if (s === undefined || !s.leases.has(l)) bad.push(`held lease ${l.id} is not in its session`);
+        if (s === undefined || s !== l.session || !s.leases.has(l)) bad.push(`held lease ${l.id} is not in its session`);
       } else if (!(pool.lingering.get(`${l.user}\n${l.host}`) ?? []).includes(l)) {
         bad.push(`lingering lease ${l.id} is not in its pool's linger list`);
       }
     }
+    if (count !== pool.leaseCount) bad.push(`${name} counts ${pool.leaseCount} leases, holds ${count}`);
     const expected = pool.model === 'concurrent' ? inUse : users.size;
     if (pool.seatsInUse !== expected) bad.push(`${name} counts ${pool.seatsInUse} seats in use, its leases hold ${expected}`);
     for (const [i, w] of pool.queue.entries()) {
@@ -42,12 +46,12 @@ export function checkInvariants(state: PoolState): string[] {
       if (w.pool !== pool) bad.push(`waiter ${w.requestId} is in the queue of ${name} but names ${w.pool.key}`);
       if (w.session.waiters.get(w.requestId) !== w) bad.push(`waiter ${w.requestId} is not in its session`);
       if (state.sessions.get(w.session.id) !== w.session) bad.push(`waiter ${w.requestId} belongs to a closed session`);
-      if (i === 0 && pool.seatsTotal - pool.seatsInUse >= w.count && pool.leases.size < state.limits.leasesPerPoolMax) {
+      if (i === 0 && pool.seatsTotal - pool.seatsInUse >= w.count && pool.leaseCount < state.limits.leasesPerPoolMax) {
         bad.push(`${name} has free seats for the head of its queue`);
       }
     }
   }
-  if (poolLeases !== state.leases.size) bad.push(`${state.leases.size} leases, ${poolLeases} in pools`);
+  if (leasesInPools !== state.leases.size) bad.push(`${state.leases.size} leases, ${leasesInPools} in pools`);
   if (state.sessions.size > state.limits.sessionsMax) bad.push('more sessions than the maximum');
   let sessionWaiters = 0;
   for (const s of state.sessions.values()) {
@@ -58,8 +62,8 @@ export function checkInvariants(state: PoolState): string[] {
   heapBad(bad, 'lease', state.leaseDeadlines, state.leases.size);
   heapBad(bad, 'waiter', state.waiterDeadlines, queued.size);
   heapBad(bad, 'session', state.sessionDeadlines, state.sessions.size);
-  for (const m of state.remembered.values()) {
-    if (m.size > state.limits.requestsPerClientRememberedMax) bad.push('a client has more remembered requests than the maximum');
+  for (const c of state.remembered.values()) {
+    if (c.requestIds.length > state.limits.requestsPerClientRememberedMax) bad.push('a client has more remembered requests than the maximum');
   }
   if (state.remembered.size > state.limits.clientsRememberedMax) bad.push('more remembered clients than the maximum');
   return bad;

@@ -18,7 +18,7 @@ export interface PoolLimits {
   readonly queueLengthMax: number;
   /** Remembered request results per client (older ones are forgotten). */
   readonly requestsPerClientRememberedMax: number;
-  /** Clients whose request results are remembered (the least recently active is forgotten). */
+  /** Clients whose request results are remembered (beyond it, the client first remembered is forgotten). */
   readonly clientsRememberedMax: number;
   /** Lease and session ids in one renew command. */
   readonly renewIdsMax: number;

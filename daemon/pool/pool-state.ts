@@ -41,6 +41,8 @@ export interface Lease {
   readonly seq: number;
   readonly pool: Pool;
   readonly sessionId: string;
+  /** The holding session while held; undefined once lingering. */
+  session: Session | undefined;
   readonly clientId: string;
   readonly user: string;
   readonly host: string;
@@ -93,8 +95,8 @@ export interface Pool {
   lingerMsMax: number;
   /** Hosts from which one named user may hold the seat at once: the keys' largest. */
   hostsPerUserMax: number;
-  /** Leases, held and lingering, oldest grant first. */
-  readonly leases: Set<Lease>;
+  /** Leases, held and lingering, in this pool (they are listed, oldest grant first, in PoolState.leases). */
+  leaseCount: number;
   /** Lingering leases by `${user}\n${host}`, oldest linger first. */
   readonly lingering: Map<string, Lease[]>;
   /** FIFO of queued checkouts; the head is index 0. Concurrent pools only. */
@@ -103,6 +105,20 @@ export interface Pool {
   readonly users: Set<string>;
   /** Authorized-user: per named user holding seats, leases per host. */
   readonly userHosts: Map<string, Map<string, number>>;
+}
+
+/**
+ * A client's latest request results: a ring of requestsPerClientRememberedMax
+ * slots, so remembering costs no allocation and forgetting the oldest is free.
+ */
+export interface ClientRequests {
+  readonly clientId: string;
+  readonly requestIds: string[];
+  readonly replies: PoolReply[];
+  /** Slot the next request is written to. */
+  next: number;
+  /** Set when the client is forgotten: a holder of this object must look it up again. */
+  forgotten: boolean;
 }
 
 /** The whole state. Create with `createPoolState`, change only with `apply`. */
@@ -126,8 +142,8 @@ export interface PoolState {
   readonly sessionDeadlines: DeadlineHeap<Session>;
   /** `ms`: the next notBefore or expiresAt of an installed key after nowMs; Infinity when none. */
   licenseTransitionAtMs: number;
-  /** Results of each client's latest requests: clientId → requestId → reply, least recent first. */
-  readonly remembered: Map<string, Map<string, PoolReply>>;
+  /** Results of each client's latest requests, in order of each client's first remembered request. */
+  readonly remembered: Map<string, ClientRequests>;
 }
 
 /** A fresh, empty state. `limits` override POOL_LIMITS_DEFAULT; every replica must use the same. */

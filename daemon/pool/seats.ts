@@ -1,7 +1,7 @@
 // The mechanics under every command: granting and releasing leases, linger,
 // the FIFO queue, revocation, remembered request results. Each keeps all the
 // indexes of pool-state.ts in step, so the commands in apply.ts read as rules.
-import type { Lease, Pool, PoolState, Session, Waiter } from './pool-state.ts';
+import type { ClientRequests, Lease, Pool, PoolState, Session, Waiter } from './pool-state.ts';
 import type { DequeueReason, LeaseGrant, PoolEvent, PoolReply, RevokeReason } from './results.ts';
 
 /** Per-command context: the command's time and log index, and the events it produces. */
@@ -35,6 +35,7 @@ export function grantLease(step: Step, pool: Pool, session: Session, count: numb
     seq,
     pool,
     sessionId: session.id,
+    session,
     clientId: session.clientId,
     user: session.user,
     host: session.host,
@@ -46,7 +47,7 @@ export function grantLease(step: Step, pool: Pool, session: Session, count: numb
     lingerSeq: 0,
   };
   state.leases.set(lease.id, lease);
-  pool.leases.add(lease);
+  pool.leaseCount++;
   session.leases.add(lease);
   state.leaseDeadlines.push(lease);
   holdSeats(pool, lease);
@@ -73,10 +74,10 @@ export function holdSeats(pool: Pool, lease: Lease): void {
 export function releaseLease(state: PoolState, lease: Lease): void {
   const pool = lease.pool;
   state.leases.delete(lease.id);
-  pool.leases.delete(lease);
+  pool.leaseCount--;
   state.leaseDeadlines.remove(lease);
   if (lease.lingerSeq === 0) {
-    state.sessions.get(lease.sessionId)?.leases.delete(lease);
+    lease.session?.leases.delete(lease);
   } else {
     const key = lingerKey(lease.user, lease.host);
     const list = pool.lingering.get(key);
@@ -116,7 +117,8 @@ export function checkinLease(step: Step, lease: Lease): number {
   step.events.push(usage(step, 'checkin', pool, lease.user, lease.host, lease.clientId, lease.count, lease.id));
   if (pool.model === 'concurrent' && pool.lingerMs > 0) {
     const state = step.state;
-    state.sessions.get(lease.sessionId)?.leases.delete(lease);
+    lease.session?.leases.delete(lease);
+    lease.session = undefined;
     lease.lingerSeq = state.nextSeq++;
     lease.deadlineMs = step.at + pool.lingerMs;
     state.leaseDeadlines.update(lease);
@@ -156,7 +158,7 @@ export function serveQueue(step: Step, pool: Pool): number {
   let n = 0;
   while (n < queue.length) {
     const w = queue[n] as Waiter;
-    if (pool.seatsTotal - pool.seatsInUse < w.count || pool.leases.size >= state.limits.leasesPerPoolMax) break;
+    if (pool.seatsTotal - pool.seatsInUse < w.count || pool.leaseCount >= state.limits.leasesPerPoolMax) break;
     n++;
     w.session.waiters.delete(w.requestId);
     state.waiterDeadlines.remove(w);
@@ -199,7 +201,7 @@ export function dequeue(step: Step, w: Waiter, reason: DequeueReason): void {
   pool.queue.splice(i, 1);
   w.session.waiters.delete(w.requestId);
   state.waiterDeadlines.remove(w);
-  state.remembered.get(w.session.clientId)?.delete(w.requestId);
+  forget(state, w.session.clientId, w.requestId);
   step.events.push(
     {
       kind: 'dequeued',
@@ -263,30 +265,93 @@ export function usage(
 
 /** The remembered reply to (clientId, requestId), if any. */
 export function recall(state: PoolState, clientId: string, requestId: string): PoolReply | undefined {
-  return state.remembered.get(clientId)?.get(requestId);
+  const c = state.remembered.get(clientId);
+  return c === undefined ? undefined : recallIn(c, requestId);
+}
+
+/** The reply remembered in `c` for `requestId`, if any. */
+export function recallIn(c: ClientRequests, requestId: string): PoolReply | undefined {
+  const ids = c.requestIds;
+  for (let i = 0; i < ids.length; i++) if (ids[i] === requestId) return c.replies[i];
+  return undefined;
 }
 
 /**
- * Remembers `reply` as the answer to (clientId, requestId). The client becomes
- * the most recently active; the oldest request of a client, and the least
- * recently active client, are forgotten beyond their limits.
+ * Remembers `reply` as the answer to (clientId, requestId), replacing an
+ * earlier answer to the same request. Beyond their limits, the client's oldest
+ * request is forgotten, and so is the client first remembered (clients are not
+ * reordered by activity: that would cost two map updates per command).
  */
 export function remember(state: PoolState, clientId: string, requestId: string, reply: PoolReply): void {
+  rememberIn(state, clientRequests(state, clientId), requestId, reply);
+}
+
+/** The remembered requests of `clientId`, created (forgetting the client first remembered beyond the limit) when absent. */
+export function clientRequests(state: PoolState, clientId: string): ClientRequests {
   const all = state.remembered;
-  let m = all.get(clientId);
-  if (m === undefined) {
+  let c = all.get(clientId);
+  if (c === undefined) {
     if (all.size >= state.limits.clientsRememberedMax) {
-      const oldest = all.keys().next();
-      if (oldest.done !== true) all.delete(oldest.value);
+      const oldest = all.entries().next();
+      if (oldest.done !== true) {
+        oldest.value[1].forgotten = true;
+        all.delete(oldest.value[0]);
+      }
     }
-    m = new Map();
-  } else {
-    all.delete(clientId);
+    c = { clientId, requestIds: [], replies: [], next: 0, forgotten: false };
+    all.set(clientId, c);
   }
-  all.set(clientId, m);
-  if (!m.has(requestId) && m.size >= state.limits.requestsPerClientRememberedMax) {
-    const oldest = m.keys().next();
-    if (oldest.done !== true) m.delete(oldest.value);
+  return c;
+}
+
+/** `remember` into a client's requests already looked up. */
+export function rememberIn(state: PoolState, held: ClientRequests, requestId: string, reply: PoolReply): void {
+  // Serving a queue may have remembered other clients and so forgotten this one meanwhile.
+  const c = held.forgotten ? clientRequests(state, held.clientId) : held;
+  const ids = c.requestIds;
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] === requestId) {
+      c.replies[i] = reply;
+      return;
+    }
   }
-  m.set(requestId, reply);
+  writeRequest(c, requestId, reply, state.limits.requestsPerClientRememberedMax);
+}
+
+/** Appends to the ring, overwriting its oldest slot when full. */
+export function writeRequest(c: ClientRequests, requestId: string, reply: PoolReply, slotsMax: number): void {
+  c.requestIds[c.next] = requestId;
+  c.replies[c.next] = reply;
+  c.next = c.next + 1 === slotsMax ? 0 : c.next + 1;
+}
+
+/** Forgets the answer to (clientId, requestId): a retry will be applied afresh. */
+export function forget(state: PoolState, clientId: string, requestId: string): void {
+  const c = state.remembered.get(clientId);
+  if (c === undefined) return;
+  const i = c.requestIds.indexOf(requestId);
+  if (i < 0) return;
+  // Keep the ring's order: oldest first from `next`. Rebuild without the slot.
+  const entries = orderedRequests(c).filter(([id]) => id !== requestId);
+  c.requestIds.length = 0;
+  c.replies.length = 0;
+  c.next = 0;
+  for (const [id, r] of entries) {
+    c.requestIds.push(id);
+    c.replies.push(r);
+  }
+  c.next = entries.length;
+}
+
+/** A client's remembered requests, oldest first. */
+export function orderedRequests(c: ClientRequests): [string, PoolReply][] {
+  const out: [string, PoolReply][] = [];
+  const n = c.requestIds.length;
+  // While the ring is not full, `next` equals n and the oldest is slot 0.
+  const start = c.next === n ? 0 : c.next;
+  for (let k = 0; k < n; k++) {
+    const i = (start + k) % n;
+    out.push([c.requestIds[i] as string, c.replies[i] as PoolReply]);
+  }
+  return out;
 }

@@ -7,9 +7,9 @@ import type { LicenseModel, LicensePayload } from '../../protocol/license-payloa
 import { createPool } from './apply.ts';
 import { computeCapacity, nextLicenseTransition } from './capacity.ts';
 import type { PoolLimits } from './limits.ts';
-import { createPoolState, type Lease, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
+import { createPoolState, type ClientRequests, type Lease, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
 import type { PoolReply } from './results.ts';
-import { holdSeats, lingerKey } from './seats.ts';
+import { holdSeats, lingerKey, orderedRequests, writeRequest } from './seats.ts';
 import { parseVersion } from './version.ts';
 
 /** Format version of the snapshot; decode refuses any other. */
@@ -70,7 +70,7 @@ export function encodeSnapshot(state: PoolState): Uint8Array {
     }
   }
   const remembered: SnapshotDoc['remembered'] = [];
-  for (const [clientId, m] of state.remembered) remembered.push([clientId, [...m]]);
+  for (const [clientId, c] of state.remembered) remembered.push([clientId, orderedRequests(c)]);
   const doc: SnapshotDoc = {
     v: SNAPSHOT_FORMAT_VERSION,
     limits: state.limits,
@@ -127,13 +127,14 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
     } else {
       [, , , , , , , sessionId, clientId, user, host] = row;
     }
-    const lease: Lease = { id: `L${seq}`, seq, pool, sessionId, clientId, user, host, count, checkedOutAt, fencingToken, deadlineMs, heapIndex: -1, lingerSeq };
+    const session = lingerSeq > 0 ? undefined : state.sessions.get(sessionId);
+    const lease: Lease = { id: `L${seq}`, seq, pool, sessionId, session, clientId, user, host, count, checkedOutAt, fencingToken, deadlineMs, heapIndex: -1, lingerSeq };
     state.leases.set(lease.id, lease);
-    pool.leases.add(lease);
+    pool.leaseCount++;
     state.leaseDeadlines.push(lease);
     holdSeats(pool, lease);
     if (lingerSeq > 0) lingering.push(lease);
-    else state.sessions.get(sessionId)?.leases.add(lease);
+    else session?.leases.add(lease);
   }
   lingering.sort((a, b) => a.lingerSeq - b.lingerSeq);
   for (const l of lingering) {
@@ -153,7 +154,11 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
   }
   waiters.sort((a, b) => a.seq - b.seq);
   for (const w of waiters) w.session.waiters.set(w.requestId, w);
-  for (const [clientId, entries] of doc.remembered) state.remembered.set(clientId, new Map(entries));
+  for (const [clientId, entries] of doc.remembered) {
+    const c: ClientRequests = { clientId, requestIds: [], replies: [], next: 0, forgotten: false };
+    for (const [id, reply] of entries) writeRequest(c, id, reply, state.limits.requestsPerClientRememberedMax);
+    state.remembered.set(clientId, c);
+  }
   state.licenseTransitionAtMs = nextLicenseTransition(state);
   return state;
 }

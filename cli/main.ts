@@ -11,6 +11,7 @@ const commands: Record<string, Command> = {
   lockcode: { summary: "print this server's lock code", load: () => import('./lockcode.ts') },
   keycenter: { summary: 'vendor key center: init, pubkey, entitle, activate, list', load: () => import('./keycenter.ts') },
   license: { summary: 'check a license key on this server before importing it', load: () => import('./license.ts') },
+  serve: { summary: 'run one node: floe serve --config FILE', load: () => import('./serve.ts') },
 };
 
 function usage(): string {

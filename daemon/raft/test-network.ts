@@ -169,6 +169,14 @@ export class TestNetwork {
     }
   }
 
+  /** Ticks the nodes `ids` together `count` times, settling after each tick. */
+  tickSome(ids: readonly NodeId[], count = 1): void {
+    for (let i = 0; i < count; i++) {
+      for (const id of ids) this.get(id).node.tick();
+      this.settle();
+    }
+  }
+
   /** Makes `id` campaign and settles. */
   campaign(id: NodeId): void {
     this.get(id).node.campaign();

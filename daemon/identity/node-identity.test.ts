@@ -91,10 +91,12 @@ describe('node identity', () => {
     expect(codeOf(() => loadNodeIdentity(file, onA))).toBe('DATA_DIR_UNUSABLE');
   });
 
-  it.skipIf(process.getuid?.() === 0)('an unwritable data directory answers DATA_DIR_UNUSABLE', () => {
-    const dataDir = tempDir();
-    chmodSync(dataDir, 0o500);
-    expect(codeOf(() => loadNodeIdentity(dataDir, onA))).toBe('DATA_DIR_UNUSABLE');
+  it('a data directory that cannot be created answers DATA_DIR_UNUSABLE (even as root)', () => {
+    // Root ignores permission bits, so a path under a regular file is the
+    // unwritable case that fails for every user.
+    const file = join(tempDir(), 'file');
+    writeFileSync(file, 'x');
+    expect(codeOf(() => loadNodeIdentity(join(file, 'node'), onA))).toBe('DATA_DIR_UNUSABLE');
   });
 
   it('this machine yields identifiers, and a missing /sys falls back to the OS interface list', () => {

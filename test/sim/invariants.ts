@@ -17,6 +17,7 @@
 //  - durable before sent: no message leaves a node before the term it
 //    carries, a vote it grants or casts, or the entries it acknowledges are
 //    on its disk (Figure 2: "respond to RPCs only after updating stable storage");
+//  - a follower accepts entries only from the leader of its own term;
 //  - a leader commits only by counting replicas of an entry of its own term
 //    (§5.4.2): whenever a leader's commit index moves, it lands on such an entry;
 //  - election timer: a follower starts an election only after an election
@@ -39,6 +40,7 @@ export type ViolationKind =
   | 'snapshot-mismatch'
   | 'apply-order'
   | 'durability'
+  | 'stale-append'
   | 'leader-commit-rule'
   | 'election-timer'
   | 'linearizability'
@@ -216,16 +218,28 @@ export class Invariants {
       throw new SimViolation('durability', `${node.id} sends ${m.type} in term ${m.term} to ${m.to} while its disk holds term ${hs.term}`);
     }
     if ((m.type === 'vote-resp' && !m.reject) || m.type === 'vote') {
+      // A vote of an earlier term may go out unrecorded: the durable later term
+      // already forbids voting in that term again.
       const votedFor = m.type === 'vote' ? node.id : m.to;
-      if (hs.term !== m.term || hs.vote !== votedFor) {
+      if (hs.term === m.term && hs.vote !== votedFor) {
         throw new SimViolation(
           'durability',
           `${node.id} sends ${m.type === 'vote' ? 'a vote request' : `a granted vote to ${m.to}`} in term ${m.term} while its disk holds term ${hs.term} vote ${hs.vote || '(none)'}`,
         );
       }
     }
-    if (m.type === 'app-resp' && !m.reject && m.index > node.disk.lastIndex()) {
-      throw new SimViolation('durability', `${node.id} acknowledges entries up to ${m.index} to ${m.to} while its disk ends at ${node.disk.lastIndex()}`);
+    if (m.type === 'app-resp' && !m.reject && m.index > 0) {
+      if (m.index > node.disk.lastIndex()) {
+        throw new SimViolation('durability', `${node.id} acknowledges entries up to ${m.index} to ${m.to} while its disk ends at ${node.disk.lastIndex()}`);
+      }
+      // Entries are accepted only from the leader of the follower's own term.
+      const leader = this.leaderByTerm.get(m.term);
+      if (leader !== m.to) {
+        throw new SimViolation(
+          'stale-append',
+          `${node.id} acknowledges entries up to ${m.index} to ${m.to} in term ${m.term}, whose leader is ${leader ?? 'unknown'}: it accepted an append from a stale leader`,
+        );
+      }
     }
   }
 

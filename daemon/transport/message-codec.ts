@@ -49,7 +49,7 @@ export interface CodecLimits {
 export const DEFAULT_CODEC_LIMITS: CodecLimits = {
   frameBytesMax: 32 * 1024 * 1024,
   messagesPerFrameMax: 4096,
-  entriesPerMessageMax: 65_536,
+  entriesPerMessageMax: 1_000_000,
   nodeIdBytesMax: 64,
   contextBytesMax: 4096,
   membersMax: 64,
@@ -127,6 +127,58 @@ export function messageBytesBound(message: Message): number {
     default:
       return unreachable(message);
   }
+}
+
+/**
+ * Why a peer's decoder would refuse `message` under `limits` (other than
+ * frame size, which the sender checks on the encoded frame), or undefined
+ * when it is acceptable. The sender drops such a message instead of having
+ * the peer close the connection over it.
+ */
+export function messageLimitViolation(message: Message, limits: CodecLimits): string | undefined {
+  const { nodeIdBytesMax, contextBytesMax } = limits;
+  if (utf8Bytes(message.from) > nodeIdBytesMax || utf8Bytes(message.to) > nodeIdBytesMax) return 'node id longer than nodeIdBytesMax';
+  switch (message.type) {
+    case 'app':
+      return message.entries.length > limits.entriesPerMessageMax ? 'more entries than entriesPerMessageMax' : undefined;
+    case 'heartbeat':
+    case 'heartbeat-resp':
+    case 'read-index':
+    case 'read-index-resp':
+      return utf8Bytes(message.context) > contextBytesMax ? 'context longer than contextBytesMax' : undefined;
+    case 'transfer-leader':
+      return utf8Bytes(message.target) > nodeIdBytesMax ? 'target longer than nodeIdBytesMax' : undefined;
+    case 'snap': {
+      const { voters, learners } = message.snapshot.metadata.confState;
+      if (voters.length + learners.length > limits.membersMax) return 'more members than membersMax';
+      for (const id of [...voters, ...learners]) if (utf8Bytes(id) > nodeIdBytesMax) return 'member id longer than nodeIdBytesMax';
+      return undefined;
+    }
+    case 'app-resp':
+    case 'vote':
+    case 'pre-vote':
+    case 'vote-resp':
+    case 'pre-vote-resp':
+    case 'timeout-now':
+      return undefined;
+    default:
+      return unreachable(message);
+  }
+}
+
+/** UTF-8 byte length of `s` without encoding it. */
+function utf8Bytes(s: string): number {
+  let bytes = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // a surrogate pair: 4 bytes for 2 code units
+      i += 1;
+    } else bytes += 2;
+  }
+  return bytes;
 }
 
 /** Bytes a frame holding messages of `messageBytes` (sum of messageBytesBound) takes, at most. */

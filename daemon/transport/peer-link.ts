@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { WebSocket, type RawData } from 'ws';
 import type { Message, NodeId } from '../raft/types.ts';
 import { closeSocket } from './close-socket.ts';
-import { encodeFrame, frameBytesBound, messageBytesBound } from './message-codec.ts';
+import { encodeFrame, frameBytesBound, messageBytesBound, messageLimitViolation } from './message-codec.ts';
 import {
   HANDSHAKE_BYTES_MAX,
   createNonce,
@@ -115,6 +115,12 @@ export class PeerLink {
 
   /** Queues messages for the peer; they go out at the next flush(). */
   enqueue(message: Message): void {
+    const violation = messageLimitViolation(message, this.ctx.limits);
+    if (violation !== undefined) {
+      this.counters.droppedOversized += 1;
+      this.ctx.logger.warn('message dropped: the peer would refuse it', { peerId: this.peer.id, type: message.type, violation });
+      return;
+    }
     const dropped = this.queue.push(message, messageBytesBound(message));
     this.counters.droppedQueueFull += dropped;
   }
@@ -154,15 +160,15 @@ export class PeerLink {
 
   /** Called every pingIntervalMs: pings an open connection, closes one that went quiet. */
   tick(nowMs: number): void {
-    const { kind } = this.state;
-    if (kind !== 'open' && kind !== 'awaiting-challenge' && kind !== 'awaiting-welcome') return;
+    // A handshake in progress is bounded by handshakeTimeoutMs instead.
+    if (this.state.kind !== 'open') return;
     const { ws } = this.state;
     if (nowMs - this.lastHeardMs > this.ctx.limits.peerDeadAfterMs) {
       this.ctx.logger.warn('peer connection dead: nothing heard', { peerId: this.peer.id, silentMs: Math.round(nowMs - this.lastHeardMs) });
       ws.terminate();
       return;
     }
-    if (kind === 'open') ws.ping();
+    ws.ping();
   }
 
   /** Closes the link for good; resolves when its socket is gone. Queued messages are dropped. */

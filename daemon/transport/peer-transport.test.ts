@@ -278,6 +278,31 @@ describe('PeerTransport', () => {
     expect((stats?.queuedMessages ?? 0) + (stats?.dropped.queueFull ?? 0)).toBe(10);
   });
 
+  it('stops writing to a peer whose socket buffer is full, counts the stall, and resumes when it drains', async () => {
+    const c = await cluster(['n1', 'n2'], { limits: { socketBufferedBytesMax: 1, frameBytesMax: 600_000 } });
+    await c.connected();
+    const n1 = c.node('n1').transport;
+    n1.send(Array.from({ length: 40 }, (_, i) => appendMessage('n1', 'n2', i, 1, 500_000)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(n1.stats().peers['n2']?.queuedMessages).toBeGreaterThan(0);
+    await waitFor(() => c.node('n2').inbox.length === 40, 10_000, 'all 40 messages');
+    expect(n1.stats().peers['n2']).toMatchObject({ sentMessages: 40, sentFrames: 40, droppedMessages: 0 });
+    expect(n1.stats().peers['n2']?.backpressureStalls).toBeGreaterThan(0);
+  });
+
+  it('drops, counts and logs a message the peer would refuse instead of sending it', async () => {
+    const c = await cluster(['n1', 'n2'], { limits: { frameBytesMax: 10_000, contextBytesMax: 8 } });
+    await c.connected();
+    const n1 = c.node('n1');
+    n1.transport.send([appendMessage('n1', 'n2', 1, 1, 20_000), { ...heartbeat('n1', 'n2', 1), context: 'much too long' }, heartbeat('n1', 'n2', 2)]);
+    await waitFor(() => c.node('n2').inbox.length === 1);
+    expect(c.node('n2').inbox).toEqual([heartbeat('n1', 'n2', 2)]);
+    expect(n1.transport.stats().peers['n2']?.dropped.oversized).toBe(2);
+    expect(n1.logger.lines.filter((l) => l.level === 'warn' && l.event.startsWith('message dropped'))).toHaveLength(2);
+    // The connection survived: nothing the peer refused was sent.
+    expect(n1.transport.stats().peers['n2']?.connected).toBe(true);
+  });
+
   it('updatePeers() drops a removed peer and dials an added one', async () => {
     const c = await cluster(['n1', 'n2', 'n3']);
     await c.connected();

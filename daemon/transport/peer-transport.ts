@@ -221,6 +221,7 @@ export class PeerTransport {
    */
   send(messages: readonly Message[]): void {
     if (this.state === 'stopped') return;
+    let delayed: Map<PeerLink, Message[]> | undefined;
     for (const message of messages) {
       if (message.from !== this.nodeId || message.to === this.nodeId) {
         throw new Error(`PeerTransport.send(): message ${message.type} from "${message.from}" to "${message.to}" on node "${this.nodeId}"`);
@@ -230,9 +231,22 @@ export class PeerTransport {
         this.droppedUnknownPeerMessages += 1;
         continue;
       }
-      if (this.faults !== undefined && !this.applyFaults(link, message)) continue;
+      if (this.faults !== undefined) {
+        if (this.faults.shouldDrop(this.nodeId, message.to)) {
+          link.counters.droppedFaults += 1;
+          continue;
+        }
+        if (this.faults.delayMs(this.nodeId, message.to) > 0) {
+          delayed ??= new Map();
+          const held = delayed.get(link);
+          if (held === undefined) delayed.set(link, [message]);
+          else held.push(message);
+          continue;
+        }
+      }
       link.enqueue(message);
     }
+    if (delayed !== undefined) for (const [link, held] of delayed) this.delay(link, held);
     this.scheduleFlush();
   }
 
@@ -360,23 +374,16 @@ export class PeerTransport {
     await Promise.all(closes);
   }
 
-  /** Applies drop and delay rules to an outgoing message; true when it should be queued now. */
-  private applyFaults(link: PeerLink, message: Message): boolean {
-    const faults = this.faults as FaultInjector;
-    if (faults.shouldDrop(this.nodeId, message.to)) {
-      link.counters.droppedFaults += 1;
-      return false;
-    }
-    const delayMs = faults.delayMs(this.nodeId, message.to);
-    if (delayMs === 0) return true;
+  /** Queues `messages` for `link` after the fault injector's delay for that link. */
+  private delay(link: PeerLink, messages: readonly Message[]): void {
+    const delayMs = (this.faults as FaultInjector).delayMs(this.nodeId, link.peer.id, 0);
     const timer = setTimeout(() => {
       this.delayTimers.delete(timer);
-      if (this.links.get(message.to) !== link) return;
-      link.enqueue(message);
+      if (this.links.get(link.peer.id) !== link) return;
+      for (const message of messages) link.enqueue(message);
       this.scheduleFlush();
     }, delayMs);
     this.delayTimers.add(timer);
-    return false;
   }
 
   private scheduleFlush(): void {
@@ -391,8 +398,9 @@ export class PeerTransport {
     const nowMs = performance.now();
     for (const link of this.links.values()) link.tick(nowMs);
     for (const conn of this.inbound) {
-      // Dialers ping every pingIntervalMs; silence means the dialer or the path died.
-      if (nowMs - conn.lastHeardMs > this.limits.peerDeadAfterMs) {
+      // Dialers ping every pingIntervalMs once open; silence means the dialer or the path died.
+      // A handshake in progress is bounded by handshakeTimeoutMs instead.
+      if (conn.peerId !== undefined && nowMs - conn.lastHeardMs > this.limits.peerDeadAfterMs) {
         this.logger.warn('inbound peer connection dead: nothing heard', { peerId: conn.peerId, remoteAddress: conn.remoteAddress });
         conn.ws.terminate();
       }
@@ -477,16 +485,16 @@ export class PeerTransport {
     if (!isBinary) return this.refuseInbound(conn, 'FRAME_UNEXPECTED', { binary: false });
     const counters = this.receiveCounters(peerId);
     const frame = rawBytes(data);
-    if (this.faults?.shouldDrop(peerId, this.nodeId)) {
-      counters.droppedFaults += 1;
-      return;
-    }
     const decoded = decodeFrame(frame, this.limits);
     if (!decoded.ok) return this.refuseInbound(conn, 'FRAME_INVALID', { code: decoded.code, message: decoded.message });
     for (const message of decoded.messages) {
       if (message.from !== peerId || message.to !== this.nodeId) {
         return this.refuseInbound(conn, 'MESSAGE_ADDRESS_INVALID', { from: message.from, to: message.to });
       }
+    }
+    if (this.faults?.shouldDrop(peerId, this.nodeId, decoded.messages.length)) {
+      counters.droppedFaults += decoded.messages.length;
+      return;
     }
     counters.frames += 1;
     counters.messages += decoded.messages.length;

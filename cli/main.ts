@@ -12,6 +12,8 @@ const commands: Record<string, Command> = {
   keycenter: { summary: 'vendor key center: init, pubkey, entitle, activate, list', load: () => import('./keycenter.ts') },
   license: { summary: 'check a license key on this server before importing it', load: () => import('./license.ts') },
   serve: { summary: 'run one node: floe serve --config FILE', load: () => import('./serve.ts') },
+  demo: { summary: 'create and start a local demo (key center, license, nodes)', load: () => import('./demo.ts') },
+  status: { summary: "a node's health, pools and leases via the admin API", load: () => import('./status.ts') },
 };
 
 function usage(): string {

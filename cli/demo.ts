@@ -1,0 +1,225 @@
+// `floe demo --dir DIR [--nodes 1] [--seats N] [--base-port P] [--init-only] [--detach]`:
+// everything a first look needs, created once under DIR and reused after: a
+// vendor key center, node identities, one config file per node, a license
+// for feature "demo" locked to the nodes' lock codes, an admin token. Then it
+// starts the nodes as separate processes (logs in DIR/<node>.log) and prints,
+// as the last line of stdout, a JSON summary with their URLs and pids. It
+// stays in the foreground and stops the nodes on Ctrl-C, unless --detach.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { hashToken } from '../admin/index.ts';
+import { loadNodeIdentity } from '../daemon/identity/index.ts';
+import { hasVendorKey, initKeyCenter, KeyCenter } from '../keycenter/index.ts';
+import { verifyLicenseKey, parseVendorPublicKey } from '../protocol/index.ts';
+
+const USAGE = 'usage: floe demo --dir DIR [--nodes 1] [--seats N] [--base-port P] [--init-only] [--detach]';
+const FEATURE = 'demo';
+/** `ms` to wait for a started node to answer /health. */
+const NODE_START_MS_MAX = 30_000;
+
+interface DemoNode {
+  id: string;
+  config: string;
+  clientUrl: string;
+  adminUrl: string;
+  pid?: number;
+}
+
+function fail(code: string, message: string, exit = 1): number {
+  process.stderr.write(`${code}: ${message}\n`);
+  return exit;
+}
+
+function tomlString(s: string): string {
+  return JSON.stringify(s);
+}
+
+/** Runs `floe demo`; answers the exit code. */
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        dir: { type: 'string' },
+        nodes: { type: 'string', default: '1' },
+        seats: { type: 'string', default: '10' },
+        'base-port': { type: 'string', default: '7400' },
+        'init-only': { type: 'boolean', default: false },
+        detach: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    return fail('BAD_REQUEST', `${(error as Error).message}\n${USAGE}`, 2);
+  }
+  if (values.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.dir === undefined) return fail('BAD_REQUEST', `--dir is required\n${USAGE}`, 2);
+  const nodeCount = Number(values.nodes);
+  const seats = Number(values.seats);
+  const basePort = Number(values['base-port']);
+  if (![1, 3, 5].includes(nodeCount)) return fail('BAD_REQUEST', '--nodes is 1, 3 or 5', 2);
+  if (nodeCount !== 1) {
+    return fail(
+      'UNAVAILABLE',
+      `a ${nodeCount}-node demo needs the cluster (peer transport and forwarding to the leader), which is not in this build yet; run "floe demo --dir ${values.dir} --nodes 1"`,
+      3,
+    );
+  }
+  if (!Number.isInteger(seats) || seats < 1 || seats > 1_000_000) return fail('BAD_REQUEST', '--seats is a whole number from 1', 2);
+  if (!Number.isInteger(basePort) || basePort < 1 || basePort + 100 + nodeCount > 65_535) return fail('BAD_REQUEST', '--base-port is a port number', 2);
+
+  const dir = resolve(values.dir);
+  mkdirSync(dir, { recursive: true });
+
+  // Vendor key center.
+  const kcDir = join(dir, 'keycenter');
+  mkdirSync(kcDir, { recursive: true });
+  if (!hasVendorKey(kcDir)) initKeyCenter(kcDir);
+  const kc = KeyCenter.open(kcDir);
+  let nodes: DemoNode[];
+  let adminToken: string;
+  let licenseSeats = seats;
+  try {
+    // Node identities and lock codes.
+    const ids = Array.from({ length: nodeCount }, (_, i) => `n${i + 1}`);
+    const lockCodes = ids.map((id) => loadNodeIdentity(join(dir, id)).lockCode);
+
+    // Admin token, kept in a file readable by its owner only; configs hold only its digest.
+    const tokenPath = join(dir, 'admin-token');
+    if (!existsSync(tokenPath)) writeFileSync(tokenPath, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+    adminToken = readFileSync(tokenPath, 'utf8').trim();
+
+    // The demo license, reused while it is valid for these nodes.
+    const licensePath = join(dir, 'demo.license');
+    const vendorKey = parseVendorPublicKey(kc.publicKeyText)!;
+    let reuse = false;
+    if (existsSync(licensePath)) {
+      const verdict = verifyLicenseKey(readFileSync(licensePath, 'utf8'), { vendorKeys: [vendorKey], nowMs: Date.now() });
+      if (verdict.ok && lockCodes.every((l) => verdict.license.lockCodes.includes(l))) {
+        reuse = true;
+        licenseSeats = verdict.license.seats;
+      }
+    }
+    if (!reuse) {
+      const [entitlement] = kc.entitle({ product: FEATURE, version: '1', model: 'concurrent', seats, orderNumber: 'DEMO' });
+      const key = kc.activate({ authCode: entitlement!.authCode, lockCodes, hostDescription: `floe demo in ${dir}` });
+      writeFileSync(licensePath, `${key.keyText}\n`);
+    }
+
+    // One config file per node.
+    nodes = ids.map((id, i) => {
+      const clientPort = basePort + 1 + i;
+      const adminPort = basePort + 101 + i;
+      const config = join(dir, `${id}.toml`);
+      writeFileSync(
+        config,
+        [
+          `# floe demo node ${id}; every option is described in docs/config.md`,
+          `nodeId = ${tomlString(id)}`,
+          `dataDir = ${tomlString(id)}`,
+          `clientListen = "127.0.0.1:${clientPort}"`,
+          `adminListen = "127.0.0.1:${adminPort}"`,
+          `vendorPublicKeys = [${tomlString(kc.publicKeyText)}]`,
+          `licenseFiles = ["demo.license"]`,
+          `adminTokenSha256 = [${tomlString(hashToken(adminToken))}]`,
+          '',
+        ].join('\n'),
+      );
+      return { id, config, clientUrl: `ws://127.0.0.1:${clientPort}/ws`, adminUrl: `http://127.0.0.1:${adminPort}` };
+    });
+  } finally {
+    kc.close();
+  }
+
+  const summary = () => ({ nodes, adminToken, feature: FEATURE, seats: licenseSeats });
+  if (values['init-only']) {
+    process.stdout.write(`${JSON.stringify(summary())}\n`);
+    return 0;
+  }
+
+  // Start the nodes as separate processes.
+  const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'floe.js');
+  const children: ChildProcess[] = [];
+  const stopAll = async () => {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((r) => {
+            if (c.exitCode !== null || c.signalCode !== null) return r();
+            c.once('exit', () => r());
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+  try {
+    for (const n of nodes) {
+      const logFd = openSync(join(dir, `${n.id}.log`), 'a');
+      const child = spawn(process.execPath, [bin, 'serve', '--config', n.config], {
+        cwd: dir,
+        stdio: ['ignore', logFd, logFd],
+        detached: true,
+      });
+      closeSync(logFd);
+      children.push(child);
+      n.pid = child.pid!;
+    }
+    for (const n of nodes) await waitHealthy(n, children[nodes.indexOf(n)]!);
+  } catch (error) {
+    await stopAll();
+    return fail('UNAVAILABLE', `${(error as Error).message} (see ${join(dir, '*.log')})`);
+  }
+  process.stderr.write(
+    `demo running: ${nodes.map((n) => `${n.id} ${n.clientUrl} (admin ${n.adminUrl})`).join(', ')}\n` +
+      `try: floe status --admin ${nodes[0]!.adminUrl} --token ${adminToken}\n` +
+      (values.detach ? `stop with: kill ${nodes.map((n) => n.pid).join(' ')}\n` : 'Ctrl-C stops the nodes\n'),
+  );
+  process.stdout.write(`${JSON.stringify(summary())}\n`);
+  if (values.detach) {
+    for (const c of children) c.unref();
+    return 0;
+  }
+  return new Promise<number>((resolveExit) => {
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      void stopAll().then(() => resolveExit(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    for (const c of children) {
+      c.once('exit', (code, signal) => {
+        if (stopping) return;
+        process.stderr.write(`node pid ${c.pid} exited (${signal ?? code}); stopping the demo\n`);
+        stopping = true;
+        void stopAll().then(() => resolveExit(1));
+      });
+    }
+  });
+}
+
+async function waitHealthy(node: DemoNode, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + NODE_START_MS_MAX;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`node ${node.id} exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(`${node.adminUrl}/api/v1/health`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`node ${node.id} did not answer ${node.adminUrl}/api/v1/health within ${NODE_START_MS_MAX} ms`);
+}

@@ -1,0 +1,73 @@
+// `floe status --admin URL --token T [--json]`: a node's health, its pools
+// and leases, read through the admin API. With --json the last line of stdout
+// is one JSON document {health, cluster, pools, leases}.
+import process from 'node:process';
+import { parseArgs } from 'node:util';
+
+const USAGE = 'usage: floe status --admin URL --token T [--json]';
+/** `ms` to wait for each admin API answer. */
+const REQUEST_MS_MAX = 5000;
+
+async function get(base: string, path: string, token: string): Promise<unknown> {
+  const res = await fetch(`${base.replace(/\/+$/, '')}/api/v1${path}`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(REQUEST_MS_MAX),
+  });
+  const body = (await res.json()) as { error?: { code: string; message: string } };
+  if (!res.ok) {
+    const e = body.error ?? { code: 'UNAVAILABLE', message: `HTTP ${res.status}` };
+    throw Object.assign(new Error(e.message), { code: e.code });
+  }
+  return body;
+}
+
+/** Runs `floe status`; answers the exit code. */
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { admin: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
+  } catch (error) {
+    process.stderr.write(`BAD_REQUEST: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.admin === undefined || values.token === undefined) {
+    process.stderr.write(`BAD_REQUEST: --admin and --token are required\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    const [health, cluster, pools, leases] = await Promise.all([
+      get(values.admin, '/health', values.token),
+      get(values.admin, '/cluster', values.token),
+      get(values.admin, '/pools', values.token),
+      get(values.admin, '/leases', values.token),
+    ]);
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ health, cluster, pools, leases })}\n`);
+      return 0;
+    }
+    const h = health as { nodeId: string; role: string; leaderId: string; term: number; appliedIndex: number };
+    const lines = [`node ${h.nodeId}: ${h.role} (leader ${h.leaderId || 'unknown'}, term ${h.term}, applied ${h.appliedIndex})`, '', 'pools:'];
+    const ps = pools as { feature: string; version: string; model: string; seatsTotal: number; seatsInUse: number; queued: number }[];
+    if (ps.length === 0) lines.push('  (none: import a license with POST /api/v1/licenses)');
+    for (const p of ps) lines.push(`  ${`${p.feature}@${p.version}`.padEnd(24)} ${p.model.padEnd(16)} ${p.seatsInUse}/${p.seatsTotal} in use, ${p.queued} queued`);
+    const ls = leases as { leaseId: string; feature: string; user: string; host: string; expiresAt: number }[];
+    lines.push('', `leases: ${ls.length}`);
+    for (const l of ls.slice(0, 50)) lines.push(`  ${l.leaseId.padEnd(12)} ${l.feature.padEnd(16)} ${l.user}@${l.host}  expires ${new Date(l.expiresAt).toISOString()}`);
+    if (ls.length > 50) lines.push(`  … ${ls.length - 50} more (--json lists all)`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  } catch (error) {
+    const e = error as { code?: unknown; message?: string };
+    const code = typeof e.code === 'string' && /^[A-Z_]+$/.test(e.code) ? e.code : 'UNAVAILABLE';
+    process.stderr.write(`${code}: ${e.message ?? String(error)}\n`);
+    return 1;
+  }
+}

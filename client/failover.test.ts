@@ -95,13 +95,13 @@ describe('FloeClient failover', () => {
     expect(a.frames('checkout')[0]!.requestId).toBe(lease.requestId);
   });
 
-  it('retries a RATE_LIMITED request after a backoff with the same requestId', async () => {
+  it.each(['RATE_LIMITED', 'INTERNAL'])('retries a request answered %s after a backoff with the same requestId', async (code) => {
     const [a] = await startCluster();
     let limited = false;
     a.script = (f) => {
       if (f.type !== 'checkout' || limited) return undefined;
       limited = true;
-      return { kind: 'error', code: 'RATE_LIMITED' };
+      return { kind: 'error', code };
     };
     const client = await open([a.url]);
     const lease = await client.checkout('demo');

@@ -266,6 +266,8 @@ export class PeerLink {
 
   private refuse(ws: WebSocket, reason: RefusalReason, fields: Readonly<Record<string, unknown>>): void {
     this.ctx.refused(reason, { peerId: this.peer.id, url: this.peer.url, direction: 'outbound', ...fields });
+    // Nothing more from this socket is looked at; its 'close' schedules the next dial.
+    ws.removeAllListeners('message');
     this.closeWith(ws, REFUSAL_CLOSE_CODES[reason], reason);
   }
 

@@ -497,9 +497,10 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
   }
 
   #onSessionReady(conn: Connection, hello: HelloReplyFrame): void {
+    const resumed = hello.resumed ?? (this.#sessionId !== undefined && hello.sessionId === this.#sessionId);
     const revoked: FloeClientEvents['revoked'][0][] = [];
-    if (this.#everConnected && !hello.resumed) revoked.push(...this.#forgetLostSession());
-    else if (hello.resumed && hello.leases !== undefined) revoked.push(...this.#reconcileLeases(hello.leases));
+    if (this.#everConnected && !resumed) revoked.push(...this.#forgetLostSession());
+    else if (resumed && hello.leases !== undefined) revoked.push(...this.#reconcileLeases(hello.leases));
     this.#everConnected = true;
     this.#conn = conn;
     this.#sessionId = hello.sessionId;
@@ -512,7 +513,7 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
     this.#serverIndex = Math.max(this.#servers.indexOf(conn.url), 0);
     this.#startHeartbeat();
     for (const event of revoked) this.emit('revoked', event);
-    this.emit('connected', { server: conn.url, sessionId: hello.sessionId, resumed: hello.resumed });
+    this.emit('connected', { server: conn.url, sessionId: hello.sessionId, resumed });
     for (const call of [...this.#calls.values()]) this.#sendCall(call);
   }
 

@@ -29,7 +29,8 @@ export const replyFrameSchema = z.union([
 /** Hello's answer. `resumed` may be absent (a new session). */
 export const helloReplySchema = z.object({
   sessionId: idText,
-  resumed: z.boolean().default(false),
+  /** Absent (older servers): resumed exactly when the session id is the one asked for. */
+  resumed: z.boolean().optional(),
   heartbeatMs: z.number().int().positive(),
   leaseTtlMs: z.number().int().positive(),
   servers: z.array(z.string().min(1).max(2048)).max(64).default([]),

@@ -200,6 +200,17 @@ describe('PeerTransport', () => {
     expect(c.node('n1').transport.stats().refused).toMatchObject({ FRAME_INVALID: 1, MESSAGE_ADDRESS_INVALID: 1, FRAME_TOO_LARGE: 1, FRAME_UNEXPECTED: 1, HANDSHAKE_MALFORMED: 1 });
   });
 
+  it('counts every refusal but logs a flood of them only once a second', async () => {
+    const c = await cluster(['n1']);
+    for (let i = 0; i < 5; i++) {
+      const client = await rawClient(c.node('n1').port);
+      client.ws.send('garbage');
+      await client.closed;
+    }
+    expect(c.node('n1').transport.stats().refused.HANDSHAKE_MALFORMED).toBe(5);
+    expect(c.node('n1').logger.refusals()).toEqual(['HANDSHAKE_MALFORMED']);
+  });
+
   it('refuses a connection that does not finish its handshake in time', async () => {
     const c = await cluster(['n1'], { limits: { handshakeTimeoutMs: 100 } });
     const client = await rawClient(c.node('n1').port);

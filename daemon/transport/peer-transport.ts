@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer } from 'n
 import type { KeyObject } from 'node:crypto';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Message, NodeId } from '../raft/types.ts';
 import { closeSocket } from './close-socket.ts';
 import type { FaultInjector } from './fault-injector.ts';
@@ -139,6 +139,8 @@ export class PeerTransport {
   private readonly received = new Map<NodeId, ReceiveCounters>();
   private readonly inbound = new Set<InboundConnection>();
   private readonly refusals: Partial<Record<RefusalReason, number>> = {};
+  /** When each refusal reason was last logged, and how many since were counted but not logged. */
+  private readonly refusalLog = new Map<RefusalReason, { atMs: number; suppressed: number }>();
   private readonly messageHandlers = new Set<(messages: Message[]) => void>();
   private readonly unreachableHandlers = new Set<(peerId: NodeId) => void>();
   private readonly delayTimers = new Set<NodeJS.Timeout>();
@@ -250,7 +252,13 @@ export class PeerTransport {
     this.scheduleFlush();
   }
 
-  /** Registers the handler for messages from authenticated peers; returns its unsubscribe function. */
+  /**
+   * Registers a handler for messages from authenticated peers, called once per
+   * received frame with its messages (every one validated, `from` the
+   * authenticated peer and `to` this node). Entry data are views into a
+   * private copy of the frame. A handler that throws crashes the process:
+   * it is the driver's bug. Returns the unsubscribe function.
+   */
   onMessages(handler: (messages: Message[]) => void): () => void {
     this.messageHandlers.add(handler);
     return () => this.messageHandlers.delete(handler);
@@ -461,7 +469,7 @@ export class PeerTransport {
     ws.send(encodeHandshake({ type: 'challenge', version: 1, nodeId: this.nodeId, nonce: conn.listenerNonce }));
   }
 
-  private onHandshake(conn: InboundConnection, data: Parameters<typeof rawText>[0], isBinary: boolean): void {
+  private onHandshake(conn: InboundConnection, data: RawData, isBinary: boolean): void {
     if (isBinary) return this.refuseInbound(conn, 'FRAME_BEFORE_AUTH', {});
     const hello = decodeHandshake(rawText(data), 'hello');
     if (hello === undefined) return this.refuseInbound(conn, 'HANDSHAKE_MALFORMED', { expected: 'hello' });
@@ -481,7 +489,7 @@ export class PeerTransport {
     this.logger.info('peer accepted', { peerId: hello.nodeId, remoteAddress: conn.remoteAddress });
   }
 
-  private onFrame(conn: InboundConnection, peerId: NodeId, data: Parameters<typeof rawBytes>[0], isBinary: boolean): void {
+  private onFrame(conn: InboundConnection, peerId: NodeId, data: RawData, isBinary: boolean): void {
     if (!isBinary) return this.refuseInbound(conn, 'FRAME_UNEXPECTED', { binary: false });
     const counters = this.receiveCounters(peerId);
     const frame = rawBytes(data);
@@ -520,9 +528,17 @@ export class PeerTransport {
     return closeSocket(conn.ws, code, reason, this.limits.closeGraceMs);
   }
 
+  /** Counts every refusal; logs at most one per reason per refusalLogIntervalMs, with how many were not logged. */
   private countRefusal(reason: RefusalReason, fields: Readonly<Record<string, unknown>>): void {
     this.refusals[reason] = (this.refusals[reason] ?? 0) + 1;
-    this.logger.warn('peer refused', { reason, nodeId: this.nodeId, ...fields });
+    const nowMs = performance.now();
+    const last = this.refusalLog.get(reason);
+    if (last !== undefined && nowMs - last.atMs < this.limits.refusalLogIntervalMs) {
+      last.suppressed += 1;
+      return;
+    }
+    this.refusalLog.set(reason, { atMs: nowMs, suppressed: 0 });
+    this.logger.warn('peer refused', { reason, nodeId: this.nodeId, ...fields, ...(last?.suppressed ? { notLoggedSinceLast: last.suppressed } : {}) });
   }
 
   private receiveCounters(peerId: NodeId): ReceiveCounters {

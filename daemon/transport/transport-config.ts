@@ -26,6 +26,8 @@ export interface TransportLimits extends CodecLimits {
   readonly pendingConnectionsMax: number;
   /** A socket being closed gets this long to finish the close handshake before it is destroyed, ms. */
   readonly closeGraceMs: number;
+  /** Refusals of one reason are logged at most once per this many ms (all are counted). */
+  readonly refusalLogIntervalMs: number;
 }
 
 export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
@@ -41,6 +43,7 @@ export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
   handshakeTimeoutMs: 2000,
   pendingConnectionsMax: 64,
   closeGraceMs: 250,
+  refusalLogIntervalMs: 1000,
 };
 
 /** Structured log lines; the daemon injects its logger. Must not throw. */

@@ -506,6 +506,17 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
         this.touched.push(n);
         return;
       }
+      case 'campaign-storm': {
+        // Several nodes campaign at once: split votes, and votes granted in a
+        // term the voter had already adopted from a losing candidate.
+        for (const n of rng.shuffle(upNodes).slice(0, rng.range(2, 3))) {
+          this.trace(`${n.id} CAMPAIGN (storm)`);
+          n.campaignForced = true;
+          n.raft!.campaign();
+          this.touched.push(n);
+        }
+        return;
+      }
       case 'conf-change':
         this.proposeConfChange(leader);
         return;

@@ -8,7 +8,9 @@
 //  - log matching: an (index, term) pair names one entry everywhere, and the
 //    entry before it has one term everywhere (so equal pairs imply equal
 //    prefixes, by induction over every entry ever written to any disk);
-//  - committed entries never change or vanish from a disk that held them;
+//  - committed entries never change or vanish from a disk that held them,
+//    once the node is at or past the term they were committed in (a stale
+//    leader may still overwrite entries of a node that lags behind);
 //  - the commit index never goes back (per incarnation, and on disk);
 //  - persisted term never goes back; a persisted vote never changes in a term;
 //  - state machine safety: every node applies the same entry at each index,
@@ -85,7 +87,10 @@ export class Invariants {
   private readonly digestAt = new Map<number, string>();
   /** index → term → identity of the entry at (index, term) on any disk. */
   private readonly identities = new Map<number, Map<number, EntryIdentity>>();
-  /** Old terms of canonical entries a write may replace, captured before the write. */
+  /** index → term of the leader that first committed it. */
+  private readonly commitTerm = new Map<number, number>();
+  private commitTermKnownMax = 0;
+  /** Old terms of committed entries a write may replace, captured before the write. */
   private scratchOldTerms: { index: number; term: number }[] = [];
   /** Number of individual checks run, for the report. */
   checks = 0;
@@ -110,7 +115,13 @@ export class Invariants {
     const disk = node.disk;
     const old = disk.initialState().hardState;
     const hs = rd.hardState;
-    if (hs !== undefined && wasLeader && isLeader && hs.commit > Math.max(old.commit, node.commitSeen)) {
+    const commitBefore = Math.max(old.commit, node.commitSeen);
+    if (hs !== undefined && isLeader && hs.commit > commitBefore) {
+      // The term each index was first committed in: a leader of that term or later must hold it.
+      for (let i = Math.max(commitBefore + 1, this.commitTermKnownMax + 1); i <= hs.commit; i++) this.commitTerm.set(i, hs.term);
+      if (hs.commit > this.commitTermKnownMax) this.commitTermKnownMax = hs.commit;
+    }
+    if (hs !== undefined && wasLeader && isLeader && hs.commit > commitBefore) {
       // Leader all along since the last Ready: the commit moved by counting replicas.
       this.checks++;
       const inReady = rd.entries.find((e) => e.index === hs.commit);
@@ -144,11 +155,15 @@ export class Invariants {
       if (e.term > termNow) {
         throw new SimViolation('entry-term-ahead', `${node.id} writes entry ${e.index} of term ${e.term} while at term ${termNow}`);
       }
+      // A node at a term ≥ the one an index was committed in follows a leader
+      // that holds the committed entry (leader completeness), so it can write
+      // nothing else there. (A stale leader or its stale follower may.)
       const c = this.committed.get(e.index);
-      if (c !== undefined && (c.term !== e.term || c.type !== e.type || c.data !== decodeText(e.data))) {
+      const ct = this.commitTerm.get(e.index);
+      if (c !== undefined && ct !== undefined && termNow >= ct && (c.term !== e.term || c.type !== e.type || c.data !== decodeText(e.data))) {
         throw new SimViolation(
           'committed-entry-changed',
-          `${node.id} writes entry ${e.index} term ${e.term} (${describe(e)}) over committed entry ${e.index} term ${c.term} (${c.type} ${JSON.stringify(c.data)}, applied by ${c.node})`,
+          `${node.id} at term ${termNow} writes entry ${e.index} term ${e.term} (${describe(e)}) over entry ${e.index} term ${c.term} (${c.type} ${JSON.stringify(c.data)}, applied by ${c.node}), committed in term ${ct}`,
         );
       }
     }
@@ -162,7 +177,8 @@ export class Invariants {
       for (let i = Math.max(lo, disk.firstIndex()); i <= hi; i++) {
         const c = this.committed.get(i);
         const t = disk.term(i);
-        if (c !== undefined && c.term === t) this.scratchOldTerms.push({ index: i, term: t });
+        const ct = this.commitTerm.get(i);
+        if (c !== undefined && c.term === t && ct !== undefined && termNow >= ct) this.scratchOldTerms.push({ index: i, term: t });
       }
     }
   }
@@ -178,7 +194,7 @@ export class Invariants {
       if (index > last || disk.term(index) !== term) {
         throw new SimViolation(
           'committed-entry-vanished',
-          `${node.id} held committed entry ${index} term ${term}; after writing ${describeReady(rd)} its log ${index > last ? `ends at ${last}` : `has term ${disk.term(index)} there`}`,
+          `${node.id} at term ${node.disk.initialState().hardState.term} held entry ${index} term ${term}, committed in term ${this.commitTerm.get(index)}; after writing ${describeReady(rd)} its log ${index > last ? `ends at ${last}` : `has term ${disk.term(index)} there`}`,
         );
       }
     }

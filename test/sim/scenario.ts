@@ -46,11 +46,12 @@ export type FaultAction =
   | 'links'
   | 'transfer'
   | 'campaign'
+  | 'campaign-storm'
   | 'conf-change';
 
 /** Draws a chaos scenario for `nodeSlots` node slots (voters plus spares). */
 export function drawScenario(rng: Prng, nodeSlots: number, membership: boolean): Scenario {
-  const bothChecks = rng.chance(0.8);
+  const bothChecks = rng.chance(0.6);
   const raft: SimNodeConfig = {
     electionTicks: ELECTION_TICKS,
     heartbeatTicks: 1,
@@ -97,6 +98,7 @@ function swarmWeights(rng: Prng, membership: boolean): Record<FaultAction, numbe
     links: w(1),
     transfer: w(1),
     campaign: w(1),
+    'campaign-storm': w(1),
     'conf-change': membership ? rng.range(1, 6) : 0,
   };
   if (Object.values(weights).every((x) => x === 0)) weights.crash = 1;
@@ -120,6 +122,7 @@ export function drawLivenessScenario(rng: Prng, nodeSlots: number): Scenario {
       links: 0,
       transfer: 0,
       campaign: 0,
+      'campaign-storm': 0,
       'conf-change': 0,
     },
   };

@@ -27,7 +27,6 @@ import {
   grantLease,
   leaseGrant,
   lingerKey,
-  clientRequests,
   recallIn,
   releaseLease,
   rememberIn,
@@ -110,7 +109,7 @@ function durationValid(state: PoolState, ms: number, min: number): boolean {
 function checkout(step: Step, c: CheckoutCommand): PoolReply {
   const session = step.state.sessions.get(c.sessionId);
   if (session === undefined) return fail('SESSION_NOT_FOUND');
-  const requests = clientRequests(step.state, session.clientId);
+  const requests = step.state.remembered.get(session.clientId);
   const first = recallIn(requests, c.requestId);
   if (first !== undefined) return first;
   const reply = checkoutRule(step, c, session);
@@ -131,7 +130,7 @@ function checkout(step: Step, c: CheckoutCommand): PoolReply {
     });
   }
   // The checkout may have served the queue and so remembered other requests of this client: same ring, still valid.
-  rememberIn(step.state, requests, c.requestId, reply);
+  rememberIn(step.state, requests, session.clientId, c.requestId, reply);
   return reply;
 }
 
@@ -237,7 +236,7 @@ function checkin(step: Step, c: CheckinCommand): PoolReply {
   const state = step.state;
   const session = state.sessions.get(c.sessionId);
   if (session === undefined) return fail('SESSION_NOT_FOUND');
-  const requests = clientRequests(state, session.clientId);
+  const requests = state.remembered.get(session.clientId);
   const first = recallIn(requests, c.requestId);
   if (first !== undefined) return first;
   const lease = state.leases.get(c.leaseId);
@@ -245,7 +244,7 @@ function checkin(step: Step, c: CheckinCommand): PoolReply {
   if (lease === undefined || lease.lingerSeq > 0) reply = fail('LEASE_NOT_FOUND');
   else if (lease.clientId !== session.clientId) reply = fail('LEASE_NOT_OWNED');
   else reply = { ok: true, type: 'checked-in', leaseId: lease.id, lingerUntilMs: checkinLease(step, lease) };
-  rememberIn(state, requests, c.requestId, reply);
+  rememberIn(state, requests, session.clientId, c.requestId, reply);
   return reply;
 }
 
@@ -378,10 +377,14 @@ function sessionOpen(step: Step, c: SessionOpenCommand): PoolReply {
   return { ok: true, type: 'session-opened', sessionId: s.id };
 }
 
-/** Its queued checkouts leave their queues, then its leases are checked in (oldest first). */
+/**
+ * Its queued checkouts leave their queues (oldest first; one leaving may get a
+ * later one of the same session granted, which is then checked in with the
+ * rest), then its leases are checked in (oldest first).
+ */
 function closeSession(step: Step, s: Session): number {
   const state = step.state;
-  for (const w of [...s.waiters.values()]) dequeue(step, w, 'session-closed');
+  for (let w = s.waiters.values().next(); w.done !== true; w = s.waiters.values().next()) dequeue(step, w.value, 'session-closed');
   const leases = [...s.leases];
   for (const lease of leases) checkinLease(step, lease);
   state.sessions.delete(s.id);

@@ -270,7 +270,8 @@ export function recall(state: PoolState, clientId: string, requestId: string): P
 }
 
 /** The reply remembered in `c` for `requestId`, if any. */
-export function recallIn(c: ClientRequests, requestId: string): PoolReply | undefined {
+export function recallIn(c: ClientRequests | undefined, requestId: string): PoolReply | undefined {
+  if (c === undefined) return undefined;
   const ids = c.requestIds;
   for (let i = 0; i < ids.length; i++) if (ids[i] === requestId) return c.replies[i];
   return undefined;
@@ -283,7 +284,7 @@ export function recallIn(c: ClientRequests, requestId: string): PoolReply | unde
  * reordered by activity: that would cost two map updates per command).
  */
 export function remember(state: PoolState, clientId: string, requestId: string, reply: PoolReply): void {
-  rememberIn(state, clientRequests(state, clientId), requestId, reply);
+  rememberIn(state, state.remembered.get(clientId), clientId, requestId, reply);
 }
 
 /** The remembered requests of `clientId`, created (forgetting the client first remembered beyond the limit) when absent. */
@@ -304,10 +305,10 @@ export function clientRequests(state: PoolState, clientId: string): ClientReques
   return c;
 }
 
-/** `remember` into a client's requests already looked up. */
-export function rememberIn(state: PoolState, held: ClientRequests, requestId: string, reply: PoolReply): void {
+/** `remember` into a client's requests already looked up (undefined: none yet). */
+export function rememberIn(state: PoolState, held: ClientRequests | undefined, clientId: string, requestId: string, reply: PoolReply): void {
   // Serving a queue may have remembered other clients and so forgotten this one meanwhile.
-  const c = held.forgotten ? clientRequests(state, held.clientId) : held;
+  const c = held === undefined || held.forgotten ? clientRequests(state, clientId) : held;
   const ids = c.requestIds;
   for (let i = 0; i < ids.length; i++) {
     if (ids[i] === requestId) {

@@ -1,0 +1,118 @@
+// A seeded generator of random pool commands over a small universe (two
+// features, two versions, a handful of keys, sessions, clients, users and
+// hosts), so that collisions, retries, queues, linger and capacity changes are
+// frequent. For the property tests and the simulator; never for production.
+import type { LicensePayload } from '../../protocol/license-payload.ts';
+import type { PoolCommand } from './commands.ts';
+
+/** A seeded PRNG (mulberry32): `next()` in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Generates commands; `leaseIds()` supplies ids of live leases to aim checkin, renew and force at. */
+export class CommandGenerator {
+  at = 1_000_000;
+  private readonly random: () => number;
+  /** Recent waiting checkouts, for checkout-cancel to aim at. */
+  private readonly waits: [sessionId: string, requestId: string][] = [];
+  constructor(
+    seed: number,
+    private readonly leaseIds: () => readonly string[],
+  ) {
+    this.random = seededRandom(seed);
+  }
+
+  private int(n: number): number {
+    return Math.floor(this.random() * n);
+  }
+  private pick<T>(xs: readonly T[]): T {
+    return xs[this.int(xs.length)] as T;
+  }
+  private chance(p: number): boolean {
+    return this.random() < p;
+  }
+
+  private license(): LicensePayload {
+    const bundle = this.chance(0.2);
+    const notBefore = this.chance(0.2) ? this.at + this.int(5_000) : Math.max(0, this.at - 1_000);
+    const p: LicensePayload = {
+      v: 1,
+      licenseId: `K${this.int(6)}`,
+      authCode: 'A',
+      vendorKeyId: 'V',
+      product: bundle ? 'suite' : this.pick(['cad', 'cam']),
+      version: this.pick(['1', '2']),
+      model: this.chance(0.15) ? 'authorized-user' : 'concurrent',
+      seats: 1 + this.int(3),
+      components: bundle ? ['cad', 'cam'] : [],
+      issuedAt: 0,
+      notBefore,
+      lockCodes: ['X'],
+      lingerSeconds: this.chance(0.6) ? 0 : 1 + this.int(3),
+      hostsPerUserMax: 1 + this.int(2),
+    };
+    if (this.chance(0.3)) return { ...p, expiresAt: notBefore + 1_000 + this.int(20_000) };
+    return p;
+  }
+
+  private leaseId(): string {
+    const ids = this.leaseIds();
+    return ids.length > 0 && this.chance(0.9) ? this.pick(ids) : `L${this.int(100_000)}`;
+  }
+
+  next(): PoolCommand {
+    this.at = this.chance(0.02) ? this.at - this.int(2_000) : this.at + this.int(300);
+    const at = this.at;
+    const sessionId = `S${this.int(6)}`;
+    const requestId = `q${this.int(40)}`;
+    const r = this.int(100);
+    if (r < 30) {
+      const wait = this.chance(0.5);
+      if (wait) {
+        this.waits.push([sessionId, requestId]);
+        if (this.waits.length > 8) this.waits.shift();
+      }
+      const version = this.chance(0.3) ? undefined : this.pick(['1', '2', '3']);
+      return {
+        type: 'checkout', at, sessionId, requestId, feature: this.pick(['cad', 'cam', 'cad', 'nope']),
+        ...(version === undefined ? {} : { version }),
+        count: this.chance(0.05) ? 0 : 1 + (this.chance(0.2) ? this.int(3) : 0),
+        wait, leaseTtlMs: 1_000 + this.int(8_000), waitMs: this.int(6_000),
+      };
+    }
+    if (r < 45) return { type: 'checkin', at, sessionId, requestId, leaseId: this.leaseId() };
+    if (r < 55) {
+      const leaseIds = Array.from({ length: this.int(3) }, () => this.leaseId());
+      const sessionIds = Array.from({ length: this.int(3) }, () => `S${this.int(6)}`);
+      return { type: 'renew', at, leaseIds, sessionIds, leaseTtlMs: 1_000 + this.int(5_000) };
+    }
+    if (r < 65) return { type: 'expire', at };
+    if (r < 73) {
+      const c = this.int(4);
+      return { type: 'session-open', at, sessionId, clientId: `c${c}`, user: `u${this.int(3)}`, host: `h${this.int(2)}`, app: 'app', sessionTtlMs: 5_000 + this.int(15_000) };
+    }
+    if (r < 76) return { type: 'session-close', at, sessionId };
+    if (r < 79) {
+      const [s, q] = this.waits.length > 0 && this.chance(0.8) ? this.pick(this.waits) : [sessionId, requestId];
+      return { type: 'checkout-cancel', at, sessionId: s, requestId: q };
+    }
+    if (r < 84) return { type: 'license-install', at, license: this.license() };
+    if (r < 87) return { type: 'license-remove', at, licenseId: `K${this.int(6)}` };
+    if (r < 89) return { type: 'force-checkin', at, leaseId: this.leaseId(), reason: 'test' };
+    if (r < 94) {
+      const users = Array.from({ length: this.int(4) }, () => `u${this.int(3)}`);
+      return { type: 'users-assign', at, feature: this.pick(['cad', 'cam']), version: this.pick(['1', '2']), users };
+    }
+    if (r < 96) return { type: 'pool-configure', at, feature: this.pick(['cad', 'cam']), version: this.pick(['1', '2']), lingerMsMax: this.int(4_000) };
+    if (r < 97) return { type: 'grace', at, graceMs: this.int(5_000) };
+    return { type: 'expire', at: at + this.int(10_000) };
+  }
+}

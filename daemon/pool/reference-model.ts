@@ -1,0 +1,465 @@
+// A small, obviously-correct model of the seat-pool rules, for tests only:
+// plain arrays, linear scans, everything derived on demand, no indexes to
+// keep in step. The property test applies the same random commands to it and
+// to `apply` and compares every reply and event. Not exported from index.ts.
+import { licenseFeatures, type LicensePayload } from '../../protocol/license-payload.ts';
+import type { CheckoutCommand, PoolCommand } from './commands.ts';
+import { POOL_ERROR_CODES, type PoolErrorCode } from './error-codes.ts';
+import { POOL_LIMITS_DEFAULT, type PoolLimits } from './limits.ts';
+import type { ApplyResult, DequeueReason, LeaseGrant, PoolEvent, PoolReply, RevokeReason } from './results.ts';
+import { compareVersions, parseVersion } from './version.ts';
+
+interface RPool { key: string; feature: string; version: string; model: LicensePayload['model']; licenseIds: string[]; lingerMsMax: number; users: string[] }
+interface RSession { id: string; clientId: string; user: string; host: string; deadline: number }
+interface RLease { id: string; seq: number; pool: string; sessionId: string; clientId: string; user: string; host: string; count: number; fencing: number; deadline: number; lingerSeq: number }
+interface RWaiter { requestId: string; sessionId: string; pool: string; count: number; ttl: number; enqueuedAt: number; deadline: number }
+
+/** The reference model's state: plain arrays in creation order. */
+export class ReferenceModel {
+  readonly limits: PoolLimits;
+  now = 0;
+  seq = 1;
+  licenses: { p: LicensePayload; keys: string[] }[] = [];
+  pools: RPool[] = [];
+  sessions: RSession[] = [];
+  leases: RLease[] = [];
+  /** All queues in one array: a pool's queue is its waiters in array order. */
+  waiters: RWaiter[] = [];
+  remembered: { clientId: string; entries: { id: string; reply: PoolReply }[] }[] = [];
+  private at = 0;
+  private index = 0;
+  private events: PoolEvent[] = [];
+
+  constructor(limits: Partial<PoolLimits> = {}) {
+    this.limits = { ...POOL_LIMITS_DEFAULT, ...limits };
+  }
+
+  apply(c: PoolCommand, index: number): ApplyResult {
+    const prev = this.now;
+    this.now = Math.max(this.now, c.at);
+    this.at = this.now;
+    this.index = index;
+    this.events = [];
+    const crossed = this.licenses.some(({ p }) => (p.notBefore > prev && p.notBefore <= this.at) || (p.expiresAt !== undefined && p.expiresAt > prev && p.expiresAt <= this.at));
+    if (crossed) for (const pool of [...this.pools]) this.refresh(pool, 'license-expired');
+    const reply = this.dispatch(c);
+    return { reply, events: this.events };
+  }
+
+  // ---- derived facts ----
+  private inForce(p: LicensePayload): boolean {
+    return p.notBefore <= this.now && (p.expiresAt === undefined || this.now < p.expiresAt);
+  }
+  private keysOf(pool: RPool): LicensePayload[] {
+    return pool.licenseIds.map((id) => this.licenses.find((l) => l.p.licenseId === id)?.p).filter((p): p is LicensePayload => p !== undefined && this.inForce(p));
+  }
+  seatsTotal(pool: RPool): number {
+    return this.keysOf(pool).reduce((n, p) => n + p.seats, 0);
+  }
+  private lingerMs(pool: RPool): number {
+    return Math.min(Math.max(0, ...this.keysOf(pool).map((p) => p.lingerSeconds)) * 1000, pool.lingerMsMax);
+  }
+  private hostsMax(pool: RPool): number {
+    return Math.max(1, ...this.keysOf(pool).map((p) => p.hostsPerUserMax));
+  }
+  private leasesOf(pool: RPool): RLease[] {
+    return this.leases.filter((l) => l.pool === pool.key);
+  }
+  seatsInUse(pool: RPool): number {
+    const ls = this.leasesOf(pool);
+    return pool.model === 'concurrent' ? ls.reduce((n, l) => n + l.count, 0) : new Set(ls.map((l) => l.user)).size;
+  }
+  private queueOf(pool: RPool): RWaiter[] {
+    return this.waiters.filter((w) => w.pool === pool.key);
+  }
+  private poolOf(key: string): RPool {
+    return this.pools.find((p) => p.key === key) as RPool;
+  }
+  private session(id: string): RSession | undefined {
+    return this.sessions.find((s) => s.id === id);
+  }
+  private grant(l: RLease): LeaseGrant {
+    const pool = this.poolOf(l.pool);
+    return { leaseId: l.id, feature: pool.feature, version: pool.version, count: l.count, expiresAt: l.deadline, fencingToken: l.fencing };
+  }
+  private fail(code: PoolErrorCode, message: string = POOL_ERROR_CODES[code]): PoolReply {
+    return { ok: false, code, message };
+  }
+  private usage(usage: 'checkout' | 'checkin' | 'expiry' | 'queue-wait', pool: RPool, who: { user: string; host: string; clientId: string }, count: number, leaseId: string, waitedMs = 0): void {
+    this.events.push({ kind: 'usage', usage, at: this.at, feature: pool.feature, version: pool.version, user: who.user, host: who.host, clientId: who.clientId, count, leaseId, waitedMs, code: '' });
+  }
+  private duration(ms: number, min: number): boolean {
+    return Number.isInteger(ms) && ms >= min && ms <= this.limits.durationMsMax;
+  }
+
+  // ---- remembered requests ----
+  private recall(clientId: string, requestId: string): PoolReply | undefined {
+    return this.remembered.find((c) => c.clientId === clientId)?.entries.find((e) => e.id === requestId)?.reply;
+  }
+  private remember(clientId: string, requestId: string, reply: PoolReply): void {
+    let c = this.remembered.find((x) => x.clientId === clientId);
+    if (c === undefined) {
+      if (this.remembered.length >= this.limits.clientsRememberedMax) this.remembered.shift();
+      c = { clientId, entries: [] };
+      this.remembered.push(c);
+    }
+    const e = c.entries.find((x) => x.id === requestId);
+    if (e !== undefined) e.reply = reply;
+    else {
+      if (c.entries.length >= this.limits.requestsPerClientRememberedMax) c.entries.shift();
+      c.entries.push({ id: requestId, reply });
+    }
+  }
+  private forget(clientId: string, requestId: string): void {
+    const c = this.remembered.find((x) => x.clientId === clientId);
+    if (c !== undefined) c.entries = c.entries.filter((e) => e.id !== requestId);
+  }
+
+  // ---- seats ----
+  private newLease(pool: RPool, s: RSession, count: number, ttl: number): RLease {
+    const seq = this.seq++;
+    const l: RLease = { id: `L${seq}`, seq, pool: pool.key, sessionId: s.id, clientId: s.clientId, user: s.user, host: s.host, count, fencing: this.index, deadline: this.at + ttl, lingerSeq: 0 };
+    this.leases.push(l);
+    this.usage('checkout', pool, l, count, l.id);
+    return l;
+  }
+  private drop(l: RLease): void {
+    this.leases = this.leases.filter((x) => x !== l);
+  }
+  private revoke(l: RLease, reason: RevokeReason, message: string): void {
+    const pool = this.poolOf(l.pool);
+    if (l.lingerSeq === 0) this.events.push({ kind: 'revoked', leaseId: l.id, clientId: l.clientId, sessionId: l.sessionId, feature: pool.feature, version: pool.version, reason, message });
+    this.drop(l);
+  }
+  private checkinLease(l: RLease): number {
+    const pool = this.poolOf(l.pool);
+    this.usage('checkin', pool, l, l.count, l.id);
+    const linger = pool.model === 'concurrent' ? this.lingerMs(pool) : 0;
+    if (linger > 0) {
+      l.lingerSeq = this.seq++;
+      l.deadline = this.at + linger;
+      return l.deadline;
+    }
+    this.drop(l);
+    this.serve(pool);
+    return this.at;
+  }
+  private announce(pool: RPool, from: number): void {
+    this.queueOf(pool).forEach((w, i) => {
+      if (i < from) return;
+      const s = this.session(w.sessionId) as RSession;
+      this.events.push({ kind: 'queue', clientId: s.clientId, sessionId: s.id, requestId: w.requestId, feature: pool.feature, version: pool.version, position: i + 1 });
+    });
+  }
+  private serve(pool: RPool): number {
+    let n = 0;
+    for (;;) {
+      const head = this.queueOf(pool)[0];
+      if (head === undefined || this.seatsTotal(pool) - this.seatsInUse(pool) < head.count || this.leasesOf(pool).length >= this.limits.leasesPerPoolMax) break;
+      n++;
+      this.waiters = this.waiters.filter((w) => w !== head);
+      const s = this.session(head.sessionId) as RSession;
+      const g = this.grant(this.newLease(pool, s, head.count, head.ttl));
+      this.events.push({ kind: 'granted', clientId: s.clientId, sessionId: s.id, requestId: head.requestId, lease: g });
+      this.usage('queue-wait', pool, s, head.count, '', this.at - head.enqueuedAt);
+      this.remember(s.clientId, head.requestId, { ok: true, type: 'granted', lease: g });
+    }
+    if (n > 0) this.announce(pool, 0);
+    return n;
+  }
+  private dequeue(w: RWaiter, reason: DequeueReason): void {
+    const pool = this.poolOf(w.pool);
+    const i = this.queueOf(pool).indexOf(w);
+    this.waiters = this.waiters.filter((x) => x !== w);
+    const s = this.session(w.sessionId) as RSession;
+    this.forget(s.clientId, w.requestId);
+    this.events.push({ kind: 'dequeued', clientId: s.clientId, sessionId: s.id, requestId: w.requestId, feature: pool.feature, version: pool.version, reason });
+    this.usage('queue-wait', pool, s, w.count, '', this.at - w.enqueuedAt);
+    if (i === 0 && this.serve(pool) > 0) return;
+    this.announce(pool, i);
+  }
+  private refresh(pool: RPool, reason: RevokeReason): void {
+    const message = reason === 'license-removed' ? `A license of ${pool.feature} ${pool.version} was removed and its seats with it.` : `A license of ${pool.feature} ${pool.version} ended and its seats with it.`;
+    const total = this.seatsTotal(pool);
+    if (pool.model === 'authorized-user') {
+      while (pool.users.length > total) {
+        const u = pool.users.pop() as string;
+        for (const l of this.leasesOf(pool)) if (l.user === u) this.revoke(l, reason, message);
+      }
+      return;
+    }
+    while (this.seatsInUse(pool) > total) {
+      const ls = this.leasesOf(pool);
+      const lingering = ls.filter((l) => l.lingerSeq > 0);
+      const victim = (lingering.length > 0 ? lingering : ls).reduce((a, b) => (b.seq > a.seq ? b : a));
+      this.revoke(victim, reason, message);
+    }
+    this.serve(pool);
+  }
+  private queued(w: RWaiter): PoolReply {
+    const pool = this.poolOf(w.pool);
+    return { ok: true, type: 'queued', feature: pool.feature, version: pool.version, position: this.queueOf(pool).indexOf(w) + 1, waitUntilMs: w.deadline };
+  }
+
+  // ---- commands ----
+  private dispatch(c: PoolCommand): PoolReply {
+    switch (c.type) {
+      case 'checkout': {
+        const s = this.session(c.sessionId);
+        if (s === undefined) return this.fail('SESSION_NOT_FOUND');
+        const first = this.recall(s.clientId, c.requestId);
+        if (first !== undefined) return first;
+        const reply = this.checkout(c, s);
+        if (!reply.ok) {
+          this.events.push({ kind: 'usage', usage: 'denial', at: this.at, feature: c.feature, version: c.version ?? '', user: s.user, host: s.host, clientId: s.clientId, count: c.count, leaseId: '', waitedMs: 0, code: reply.code });
+        }
+        this.remember(s.clientId, c.requestId, reply);
+        return reply;
+      }
+      case 'checkin': {
+        const s = this.session(c.sessionId);
+        if (s === undefined) return this.fail('SESSION_NOT_FOUND');
+        const first = this.recall(s.clientId, c.requestId);
+        if (first !== undefined) return first;
+        const l = this.leases.find((x) => x.id === c.leaseId);
+        let reply: PoolReply;
+        if (l === undefined || l.lingerSeq > 0) reply = this.fail('LEASE_NOT_FOUND');
+        else if (l.clientId !== s.clientId) reply = this.fail('LEASE_NOT_OWNED');
+        else reply = { ok: true, type: 'checked-in', leaseId: l.id, lingerUntilMs: this.checkinLease(l) };
+        this.remember(s.clientId, c.requestId, reply);
+        return reply;
+      }
+      case 'checkout-cancel': {
+        if (this.session(c.sessionId) === undefined) return this.fail('SESSION_NOT_FOUND');
+        const w = this.waiters.find((x) => x.sessionId === c.sessionId && x.requestId === c.requestId);
+        if (w === undefined) return this.fail('QUEUED_REQUEST_NOT_FOUND');
+        this.dequeue(w, 'cancelled');
+        return { ok: true, type: 'checkout-cancelled', requestId: c.requestId };
+      }
+      case 'renew': {
+        if (!this.duration(c.leaseTtlMs, 1)) return this.fail('DURATION_INVALID');
+        if (c.leaseIds.length + c.sessionIds.length > this.limits.renewIdsMax) return this.fail('BATCH_LIMIT_REACHED');
+        const until = this.at + c.leaseTtlMs;
+        let leaseCount = 0;
+        const unknownLeaseIds: string[] = [];
+        const unknownSessionIds: string[] = [];
+        for (const id of c.leaseIds) {
+          const l = this.leases.find((x) => x.id === id && x.lingerSeq === 0);
+          if (l === undefined) {
+            unknownLeaseIds.push(id);
+            continue;
+          }
+          leaseCount++;
+          l.deadline = Math.max(l.deadline, until);
+          const s = this.session(l.sessionId) as RSession;
+          s.deadline = Math.max(s.deadline, until);
+        }
+        for (const id of c.sessionIds) {
+          const s = this.session(id);
+          if (s === undefined) {
+            unknownSessionIds.push(id);
+            continue;
+          }
+          s.deadline = Math.max(s.deadline, until);
+          for (const l of this.leases) {
+            if (l.sessionId === id && l.lingerSeq === 0) {
+              leaseCount++;
+              l.deadline = Math.max(l.deadline, until);
+            }
+          }
+        }
+        return { ok: true, type: 'renewed', leaseCount, expiresAt: until, unknownLeaseIds, unknownSessionIds };
+      }
+      case 'expire': {
+        const byDeadline = <T extends { deadline: number }>(xs: T[], seqOf: (x: T) => number): T | undefined =>
+          xs.filter((x) => x.deadline <= this.at).sort((a, b) => a.deadline - b.deadline || seqOf(a) - seqOf(b))[0];
+        let waiterCount = 0;
+        let sessionCount = 0;
+        let leaseCount = 0;
+        let lingerCount = 0;
+        for (let w = byDeadline(this.waiters, (x) => this.waiterSeq.get(x) ?? 0); w !== undefined; w = byDeadline(this.waiters, (x) => this.waiterSeq.get(x) ?? 0)) {
+          this.dequeue(w, 'wait-timeout');
+          waiterCount++;
+        }
+        for (let s = byDeadline(this.sessions, (x) => this.sessionSeq.get(x) ?? 0); s !== undefined; s = byDeadline(this.sessions, (x) => this.sessionSeq.get(x) ?? 0)) {
+          this.closeSession(s);
+          sessionCount++;
+        }
+        for (let l = byDeadline(this.leases, (x) => x.seq); l !== undefined; l = byDeadline(this.leases, (x) => x.seq)) {
+          const pool = this.poolOf(l.pool);
+          if (l.lingerSeq > 0) {
+            lingerCount++;
+            this.drop(l);
+          } else {
+            leaseCount++;
+            this.events.push({ kind: 'usage', usage: 'expiry', at: this.at, feature: pool.feature, version: pool.version, user: l.user, host: l.host, clientId: l.clientId, count: l.count, leaseId: l.id, waitedMs: 0, code: '' });
+            this.revoke(l, 'lease-expired', 'The lease expired: it was not renewed in time.');
+          }
+          this.serve(pool);
+        }
+        return { ok: true, type: 'expired', leaseCount, lingerCount, waiterCount, sessionCount };
+      }
+      case 'session-open': {
+        if (this.session(c.sessionId) !== undefined) return this.fail('SESSION_EXISTS');
+        if (this.sessions.length >= this.limits.sessionsMax) return this.fail('SESSIONS_LIMIT_REACHED');
+        if (!this.duration(c.sessionTtlMs, 1)) return this.fail('DURATION_INVALID');
+        const s: RSession = { id: c.sessionId, clientId: c.clientId, user: c.user, host: c.host, deadline: this.at + c.sessionTtlMs };
+        this.sessionSeq.set(s, this.seq++);
+        this.sessions.push(s);
+        return { ok: true, type: 'session-opened', sessionId: s.id };
+      }
+      case 'session-close': {
+        const s = this.session(c.sessionId);
+        if (s === undefined) return this.fail('SESSION_NOT_FOUND');
+        return { ok: true, type: 'session-closed', sessionId: s.id, leaseCount: this.closeSession(s) };
+      }
+      case 'force-checkin': {
+        const l = this.leases.find((x) => x.id === c.leaseId);
+        if (l === undefined) return this.fail('LEASE_NOT_FOUND');
+        const pool = this.poolOf(l.pool);
+        if (l.lingerSeq === 0) this.usage('checkin', pool, l, l.count, l.id);
+        this.revoke(l, 'force-checkin', `An administrator checked the seat in: ${c.reason.slice(0, 200)}`);
+        this.serve(pool);
+        return { ok: true, type: 'force-checked-in', leaseId: l.id };
+      }
+      case 'license-install': {
+        const p = c.license;
+        if (this.licenses.some((l) => l.p.licenseId === p.licenseId)) return this.fail('LICENSE_EXISTS');
+        if (this.licenses.length >= this.limits.licensesMax) return this.fail('LICENSES_LIMIT_REACHED');
+        if (p.expiresAt !== undefined && p.expiresAt <= this.at) return this.fail('LICENSE_EXPIRED');
+        const features = [...new Set(licenseFeatures(p))];
+        const keys = features.map((f) => `${f}@${p.version}`);
+        if (keys.some((k) => this.pools.some((x) => x.key === k && x.model !== p.model))) return this.fail('MODEL_CONFLICT');
+        if (this.pools.length + keys.filter((k) => !this.pools.some((x) => x.key === k)).length > this.limits.poolsMax) return this.fail('POOLS_LIMIT_REACHED');
+        this.licenses.push({ p, keys });
+        features.forEach((feature, i) => {
+          let pool = this.pools.find((x) => x.key === keys[i]);
+          if (pool === undefined) {
+            pool = { key: keys[i] as string, feature, version: p.version, model: p.model, licenseIds: [], lingerMsMax: this.limits.durationMsMax, users: [] };
+            this.pools.push(pool);
+          }
+          pool.licenseIds.push(p.licenseId);
+          this.refresh(pool, 'license-removed');
+        });
+        return { ok: true, type: 'license-installed', licenseId: p.licenseId, pools: features.map((feature) => ({ feature, version: p.version })) };
+      }
+      case 'license-remove': {
+        const lic = this.licenses.find((l) => l.p.licenseId === c.licenseId);
+        if (lic === undefined) return this.fail('LICENSE_NOT_FOUND');
+        this.licenses = this.licenses.filter((l) => l !== lic);
+        for (const key of lic.keys) {
+          const pool = this.pools.find((x) => x.key === key);
+          if (pool === undefined) continue;
+          pool.licenseIds = pool.licenseIds.filter((id) => id !== c.licenseId);
+          this.refresh(pool, 'license-removed');
+          if (pool.licenseIds.length === 0) {
+            for (let q = this.queueOf(pool); q.length > 0; q = this.queueOf(pool)) this.dequeue(q[q.length - 1] as RWaiter, 'pool-removed');
+            this.pools = this.pools.filter((x) => x !== pool);
+          }
+        }
+        return { ok: true, type: 'license-removed', licenseId: c.licenseId };
+      }
+      case 'users-assign': {
+        const pool = this.pools.find((x) => x.key === `${c.feature}@${c.version}`);
+        if (pool === undefined) return this.fail('POOL_NOT_FOUND');
+        if (pool.model !== 'authorized-user') return this.fail('POOL_NOT_AUTHORIZED_USER');
+        const users = [...new Set(c.users)];
+        if (users.length > this.seatsTotal(pool)) return this.fail('USERS_EXCEED_SEATS');
+        for (const u of pool.users) {
+          if (users.includes(u)) continue;
+          for (const l of this.leasesOf(pool)) if (l.user === u) this.revoke(l, 'user-unassigned', `${u} is no longer a named user of ${pool.feature} ${pool.version}.`);
+        }
+        pool.users = users;
+        return { ok: true, type: 'users-assigned', feature: pool.feature, version: pool.version, userCount: users.length };
+      }
+      case 'pool-configure': {
+        const pool = this.pools.find((x) => x.key === `${c.feature}@${c.version}`);
+        if (pool === undefined) return this.fail('POOL_NOT_FOUND');
+        if (!this.duration(c.lingerMsMax, 0)) return this.fail('DURATION_INVALID');
+        pool.lingerMsMax = c.lingerMsMax;
+        this.refresh(pool, 'license-removed');
+        return { ok: true, type: 'pool-configured', feature: pool.feature, version: pool.version };
+      }
+      case 'grace': {
+        if (!this.duration(c.graceMs, 0)) return this.fail('DURATION_INVALID');
+        const until = this.at + c.graceMs;
+        for (const l of this.leases) if (l.lingerSeq === 0) l.deadline = Math.max(l.deadline, until);
+        for (const s of this.sessions) s.deadline = Math.max(s.deadline, until);
+        for (const w of this.waiters) w.deadline = Math.max(w.deadline, until);
+        return { ok: true, type: 'grace', untilMs: until };
+      }
+    }
+  }
+
+  private readonly sessionSeq = new Map<RSession, number>();
+  private readonly waiterSeq = new Map<RWaiter, number>();
+
+  private closeSession(s: RSession): number {
+    for (let w = this.waiters.find((x) => x.sessionId === s.id); w !== undefined; w = this.waiters.find((x) => x.sessionId === s.id)) this.dequeue(w, 'session-closed');
+    const held = this.leases.filter((l) => l.sessionId === s.id && l.lingerSeq === 0);
+    for (const l of held) this.checkinLease(l);
+    this.sessions = this.sessions.filter((x) => x !== s);
+    return held.length;
+  }
+
+  private checkout(c: CheckoutCommand, s: RSession): PoolReply {
+    const count = c.count;
+    if (!Number.isInteger(count) || count < 1) return this.fail('COUNT_INVALID');
+    if (!this.duration(c.leaseTtlMs, 1) || (c.wait && !this.duration(c.waitMs, 0))) return this.fail('DURATION_INVALID');
+    const existing = this.waiters.find((w) => w.sessionId === s.id && w.requestId === c.requestId);
+    if (existing !== undefined) return this.queued(existing);
+    const mine = this.leases.filter((l) => l.sessionId === s.id && l.lingerSeq === 0).length + this.waiters.filter((w) => w.sessionId === s.id).length;
+    if (mine >= this.limits.leasesPerSessionMax) return this.fail('LEASES_PER_SESSION_LIMIT_REACHED');
+    const all = this.pools.filter((p) => p.feature === c.feature);
+    if (all.length === 0) return this.fail('UNKNOWN_FEATURE');
+    const asked = c.version === undefined ? null : parseVersion(c.version);
+    if (asked === null && c.version !== undefined) return this.fail('VERSION_NOT_LICENSED');
+    const eligible = all
+      .filter((p) => asked === null || compareVersions(parseVersion(p.version) as number[], asked) >= 0)
+      .sort((a, b) => compareVersions(parseVersion(a.version) as number[], parseVersion(b.version) as number[]) || (a.version < b.version ? -1 : 1));
+    let refusal: PoolErrorCode | undefined;
+    for (const pool of eligible) {
+      if (pool.model === 'concurrent') {
+        const old = this.leases
+          .filter((l) => l.pool === pool.key && l.lingerSeq > 0 && l.user === s.user && l.host === s.host && l.count >= count)
+          .sort((a, b) => a.lingerSeq - b.lingerSeq)[0];
+        if (old !== undefined) {
+          this.drop(old);
+          const l = this.newLease(pool, s, count, c.leaseTtlMs);
+          this.serve(pool);
+          return { ok: true, type: 'granted', lease: this.grant(l) };
+        }
+        if (this.queueOf(pool).length === 0 && this.seatsTotal(pool) - this.seatsInUse(pool) >= count) {
+          if (this.leasesOf(pool).length >= this.limits.leasesPerPoolMax) return this.fail('LEASES_PER_POOL_LIMIT_REACHED');
+          return { ok: true, type: 'granted', lease: this.grant(this.newLease(pool, s, count, c.leaseTtlMs)) };
+        }
+        continue;
+      }
+      if (!pool.users.includes(s.user)) {
+        refusal ??= 'NOT_AUTHORIZED_USER';
+        continue;
+      }
+      if (count !== 1) {
+        refusal ??= 'COUNT_INVALID';
+        continue;
+      }
+      const hosts = new Set(this.leasesOf(pool).filter((l) => l.user === s.user).map((l) => l.host));
+      if (hosts.size > 0 && !hosts.has(s.host) && hosts.size >= this.hostsMax(pool)) {
+        refusal ??= 'HOSTS_PER_USER_REACHED';
+        continue;
+      }
+      if (this.leasesOf(pool).length >= this.limits.leasesPerPoolMax) return this.fail('LEASES_PER_POOL_LIMIT_REACHED');
+      return { ok: true, type: 'granted', lease: this.grant(this.newLease(pool, s, count, c.leaseTtlMs)) };
+    }
+    const concurrent = eligible.find((p) => p.model === 'concurrent');
+    if (concurrent !== undefined) {
+      if (!c.wait) return this.fail('NO_SEATS', `Every seat of ${c.feature} that could serve ${count} is held.`);
+      if (this.queueOf(concurrent).length >= this.limits.queueLengthMax) return this.fail('QUEUE_FULL');
+      const w: RWaiter = { requestId: c.requestId, sessionId: s.id, pool: concurrent.key, count, ttl: c.leaseTtlMs, enqueuedAt: this.at, deadline: this.at + c.waitMs };
+      this.waiterSeq.set(w, this.seq++);
+      this.waiters.push(w);
+      return this.queued(w);
+    }
+    return this.fail(refusal ?? 'VERSION_NOT_LICENSED');
+  }
+}

@@ -211,11 +211,16 @@ function maybeSendSnapshot(r: LeaderContext, to: NodeId, pr: Progress): boolean 
   return true;
 }
 
-/** Sends every other member what it lacks (an empty append carries the commit index). */
+/** Sends every other member what it lacks, up to its window (an empty append carries the commit index). */
 export function bcastAppend(r: LeaderContext): void {
   r.appendsPending = false;
   for (const id of r.tracker.members()) {
-    if (id !== r.id) maybeSendAppend(r, id, true);
+    if (id === r.id || !maybeSendAppend(r, id, true)) continue;
+    // Fill a streaming follower's window now rather than one message per acknowledgement.
+    const pr = r.tracker.progress.get(id)!;
+    while (pr.state === 'replicate' && maybeSendAppend(r, id, false)) {
+      // Another message went out.
+    }
   }
 }
 

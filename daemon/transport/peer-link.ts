@@ -42,6 +42,8 @@ export interface PeerLinkContext {
   refused(reason: RefusalReason, fields: Readonly<Record<string, unknown>>): void;
   /** The peer could not be reached (dial failed, connection lost or dead). */
   unreachable(peerId: NodeId): void;
+  /** A snapshot message for the peer was written to its socket (ok) or dropped (not ok). */
+  snapshotStatus(peerId: NodeId, ok: boolean): void;
 }
 
 /** Counters of one link; see PeerStats. */
@@ -119,11 +121,16 @@ export class PeerLink {
     if (violation !== undefined) {
       this.counters.droppedOversized += 1;
       this.ctx.logger.warn('message dropped: the peer would refuse it', { peerId: this.peer.id, type: message.type, violation });
+      this.dropped(message);
       return;
     }
-    const dropped = this.queue.push(message, messageBytesBound(message));
-    this.counters.droppedQueueFull += dropped;
+    this.counters.droppedQueueFull += this.queue.push(message, messageBytesBound(message), this.dropped);
   }
+
+  /** Tells the transport about a message that will never be written; only snapshots are reported. */
+  readonly dropped = (message: Message): void => {
+    if (message.type === 'snap') this.ctx.snapshotStatus(this.peer.id, false);
+  };
 
   /** Writes what is queued, as frames of at most frameBytesMax, until the socket's buffer is full. */
   flush(): void {
@@ -149,9 +156,18 @@ export class PeerLink {
         // Only a single message can get here (batches are cut by the bound): the peer would refuse it.
         this.counters.droppedOversized += batch.length;
         this.ctx.logger.warn('message dropped: larger than frameBytesMax', { peerId: this.peer.id, type: batch[0]?.type, frameBytes: frame.length, frameBytesMax });
+        for (const message of batch) this.dropped(message);
         continue;
       }
-      ws.send(frame, { binary: true });
+      const snapshots = batch.reduce((n, message) => (message.type === 'snap' ? n + 1 : n), 0);
+      if (snapshots === 0) {
+        ws.send(frame, { binary: true });
+      } else {
+        // Raft waits in its snapshot state until told how the send went (reportSnapshot).
+        ws.send(frame, { binary: true }, (error) => {
+          for (let i = 0; i < snapshots; i++) this.ctx.snapshotStatus(this.peer.id, error === undefined || error === null);
+        });
+      }
       this.counters.sentFrames += 1;
       this.counters.sentMessages += batch.length;
       this.counters.sentBytes += frame.length;
@@ -181,7 +197,7 @@ export class PeerLink {
     if (state.kind === 'open' || state.kind === 'awaiting-challenge' || state.kind === 'awaiting-welcome') {
       this.closeWith(state.ws, code, reason);
     }
-    this.queue.clear();
+    this.queue.clear(this.dropped);
     await Promise.all([...this.closing]);
   }
 

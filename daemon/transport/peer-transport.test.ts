@@ -314,6 +314,27 @@ describe('PeerTransport', () => {
     expect(n1.transport.stats().peers['n2']?.connected).toBe(true);
   });
 
+  it('reports for each snapshot message whether it was written or dropped', async () => {
+    const c = await cluster(['n1', 'n2'], { limits: { frameBytesMax: 100_000 } });
+    await c.connected();
+    const statuses: [string, boolean][] = [];
+    c.node('n1').transport.onSnapshotStatus((peerId, ok) => statuses.push([peerId, ok]));
+    const snap = (bytes: number): Message => ({
+      type: 'snap',
+      from: 'n1',
+      to: 'n2',
+      term: 3,
+      snapshot: { metadata: { index: 50, term: 3, confState: { voters: ['n1', 'n2'], learners: [] } }, data: new Uint8Array(bytes) },
+    });
+    c.node('n1').transport.send([snap(1000)]);
+    await waitFor(() => statuses.length === 1);
+    expect(statuses).toEqual([['n2', true]]);
+    expect(c.node('n2').inbox).toEqual([snap(1000)]);
+    c.node('n1').transport.send([snap(200_000)]);
+    await waitFor(() => statuses.length === 2);
+    expect(statuses[1]).toEqual(['n2', false]);
+  });
+
   it('updatePeers() drops a removed peer and dials an added one', async () => {
     const c = await cluster(['n1', 'n2', 'n3']);
     await c.connected();

@@ -143,6 +143,7 @@ export class PeerTransport {
   private readonly refusalLog = new Map<RefusalReason, { atMs: number; suppressed: number }>();
   private readonly messageHandlers = new Set<(messages: Message[]) => void>();
   private readonly unreachableHandlers = new Set<(peerId: NodeId) => void>();
+  private readonly snapshotHandlers = new Set<(peerId: NodeId, ok: boolean) => void>();
   private readonly delayTimers = new Set<NodeJS.Timeout>();
   private readonly closing = new Set<Promise<void>>();
   private readonly wss: WebSocketServer;
@@ -170,6 +171,9 @@ export class PeerTransport {
       logger: this.logger,
       random: options.random ?? Math.random,
       refused: (reason, fields) => this.countRefusal(reason, fields),
+      snapshotStatus: (peerId, ok) => {
+        for (const handler of this.snapshotHandlers) handler(peerId, ok);
+      },
       unreachable: (peerId) => {
         for (const handler of this.unreachableHandlers) handler(peerId);
       },
@@ -236,6 +240,7 @@ export class PeerTransport {
       if (this.faults !== undefined) {
         if (this.faults.shouldDrop(this.nodeId, message.to)) {
           link.counters.droppedFaults += 1;
+          link.dropped(message);
           continue;
         }
         if (this.faults.delayMs(this.nodeId, message.to) > 0) {
@@ -261,13 +266,30 @@ export class PeerTransport {
    */
   onMessages(handler: (messages: Message[]) => void): () => void {
     this.messageHandlers.add(handler);
-    return () => this.messageHandlers.delete(handler);
+    return () => {
+      this.messageHandlers.delete(handler);
+    };
   }
 
   /** Registers a handler told when a peer could not be reached (for raft.reportUnreachable); returns its unsubscribe function. */
   onUnreachable(handler: (peerId: NodeId) => void): () => void {
     this.unreachableHandlers.add(handler);
-    return () => this.unreachableHandlers.delete(handler);
+    return () => {
+      this.unreachableHandlers.delete(handler);
+    };
+  }
+
+  /**
+   * Registers a handler told, for every snapshot message given to send(),
+   * whether it was written to the peer's socket (true) or dropped (false:
+   * queue overflow, oversized, fault, peer removed, transport stopped), for
+   * raft.reportSnapshot. Returns its unsubscribe function.
+   */
+  onSnapshotStatus(handler: (peerId: NodeId, ok: boolean) => void): () => void {
+    this.snapshotHandlers.add(handler);
+    return () => {
+      this.snapshotHandlers.delete(handler);
+    };
   }
 
   /**

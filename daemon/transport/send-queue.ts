@@ -21,15 +21,22 @@ export class SendQueue {
     readonly bytesMax: number,
   ) {}
 
-  /** Appends `message` of `bytes`; returns how many messages were dropped (oldest first, possibly this one). */
-  push(message: Message, bytes: number): number {
+  /**
+   * Appends `message` of `bytes`; returns how many messages were dropped
+   * (oldest first, possibly this one), each also passed to `onDrop`.
+   */
+  push(message: Message, bytes: number, onDrop: (dropped: Message) => void): number {
+    if (bytes > this.bytesMax) {
+      onDrop(message);
+      return 1;
+    }
     let dropped = 0;
-    if (bytes > this.bytesMax) return 1;
     this.items.push(message);
     this.itemBytes.push(bytes);
     this.messages += 1;
     this.bytes += bytes;
     while (this.messages > this.messagesMax || this.bytes > this.bytesMax) {
+      onDrop(this.items[this.head] as Message);
       this.shift();
       dropped += 1;
     }
@@ -59,9 +66,10 @@ export class SendQueue {
     }
   }
 
-  /** Empties the queue; returns how many messages it held. */
-  clear(): number {
+  /** Empties the queue, passing each message to `onDrop`; returns how many it held. */
+  clear(onDrop: (dropped: Message) => void): number {
     const n = this.messages;
+    for (let i = this.head; i < this.items.length; i++) onDrop(this.items[i] as Message);
     this.items = [];
     this.itemBytes = [];
     this.head = 0;

@@ -29,11 +29,12 @@ export interface SimOptions {
   /** Chance this seed runs membership changes (default 0.3). */
   readonly membershipRate?: number;
   /**
-   * Start nodes added by a membership change with an empty membership
-   * instead of the cluster's initial one (see FINDINGS.md F1: with an empty
-   * one, a joiner that replays the log from index 1 rebuilds a wrong voter set).
+   * How nodes added by a membership change boot: 'empty' (a fresh data
+   * directory: the leader must send the bootstrap snapshot, FINDINGS.md F1),
+   * 'initial' (with the cluster's initial membership), or 'random' per seed
+   * (the default).
    */
-  readonly emptyJoiners?: boolean;
+  readonly joiners?: 'empty' | 'initial' | 'random';
 }
 
 /** What one run found and measured. */
@@ -99,6 +100,7 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
   readonly scenario: Scenario;
   readonly clients: Clients;
   private readonly options: SimOptions;
+  private readonly joinersEmpty: boolean;
   private readonly rngFaults: Prng;
   private readonly rngDisk: Prng;
   private readonly rngMisc: Prng;
@@ -129,6 +131,8 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
     const liveness = options.mode === 'liveness';
     const membership = !liveness && rngScenario.chance(options.membershipRate ?? 0.3);
     const slots = options.nodes + (membership ? SPARE_NODES : 0);
+    const joinersEmpty = options.joiners === 'random' || options.joiners === undefined ? rngScenario.chance(0.5) : options.joiners === 'empty';
+    this.joinersEmpty = joinersEmpty;
     this.scenario = liveness ? drawLivenessScenario(rngScenario, slots) : drawScenario(rngScenario, slots, membership);
     this.tracing = options.trace !== undefined || options.hashTrace === true;
     const ids: NodeId[] = [];
@@ -138,9 +142,9 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
       const id = ids[i]!;
       const node = new SimNode({
         id,
-        // Every node boots from the same index-0 membership snapshot, joiners
-        // included: the log after index 0 only holds changes to it.
-        initialConf: i < options.nodes || options.emptyJoiners !== true ? { voters, learners: [] } : { voters: [], learners: [] },
+        // A joiner boots empty (a fresh data directory) or from the same
+        // index-0 membership snapshot as the initial voters.
+        initialConf: i < options.nodes || !joinersEmpty ? { voters, learners: [] } : { voters: [], learners: [] },
         config: this.scenario.raft,
         hooks: this,
         newApp: options.newApp ?? (() => new HashChain()),
@@ -157,7 +161,7 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
   run(): SimResult {
     const s = this.scenario;
     this.trace(
-      `seed ${this.options.seed} nodes ${this.options.nodes} mode ${this.options.mode ?? 'chaos'} raft ${JSON.stringify(s.raft)} links ${JSON.stringify(this.network.links)} disk≤${s.diskDelayMaxUs}µs clients ${s.clients} membership ${s.membership}`,
+      `seed ${this.options.seed} nodes ${this.options.nodes} mode ${this.options.mode ?? 'chaos'} raft ${JSON.stringify(s.raft)} links ${JSON.stringify(this.network.links)} disk≤${s.diskDelayMaxUs}µs clients ${s.clients} membership ${s.membership}${s.membership ? ` joiners ${this.joinersEmpty ? 'empty' : 'initial'}` : ''} faults ${JSON.stringify(s.faultWeights)}`,
     );
     for (let i = 0; i < this.options.nodes; i++) this.startNode(this.nodes[i]!);
     this.clients.start();

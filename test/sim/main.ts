@@ -1,6 +1,6 @@
 // `npm run sim`: the deterministic simulator's command line.
 //
-//   npm run sim -- --seeds N [--start S] [--nodes 3|5] [--fail-fast]
+//   npm run sim -- --seeds N [--start S] [--nodes 3|5] [--fail-fast] [--joiners empty|initial|random]
 //       runs seeds S..S+N-1; prints each violation's seed as it is found and,
 //       last, one JSON line {"seeds":N,"violations":0,...}; exits 1 on any violation.
 //   SEED=s npm run sim [-- --nodes 5] [--trace]
@@ -19,14 +19,14 @@ interface Args {
   liveness: number;
   trace: boolean;
   failFast: boolean;
-  emptyJoiners: boolean;
+  joiners: 'empty' | 'initial' | 'random';
 }
 
 /** Lines of trace shown before a violation. */
 const TRACE_TAIL_LINES = 60;
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { seeds: 0, start: 1, nodes: 3, liveness: 0, trace: false, failFast: false, emptyJoiners: false };
+  const args: Args = { seeds: 0, start: 1, nodes: 3, liveness: 0, trace: false, failFast: false, joiners: 'random' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): number => {
@@ -39,7 +39,11 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === '--liveness') args.liveness = value();
     else if (a === '--trace') args.trace = true;
     else if (a === '--fail-fast') args.failFast = true;
-    else if (a === '--empty-joiners') args.emptyJoiners = true;
+    else if (a === '--joiners') {
+      const j = argv[++i];
+      if (j !== 'empty' && j !== 'initial' && j !== 'random') usage('--joiners takes empty, initial or random');
+      args.joiners = j;
+    }
     else if (a === '--nodes') {
       const n = value();
       if (n !== 3 && n !== 5) usage('--nodes takes 3 or 5');
@@ -51,7 +55,7 @@ function parseArgs(argv: readonly string[]): Args {
 
 function usage(problem: string): never {
   process.stderr.write(
-    `sim: ${problem}\nusage: npm run sim -- --seeds N [--start S] [--nodes 3|5] [--fail-fast]\n       SEED=s npm run sim [-- --trace]\n       npm run sim -- --liveness N [--nodes 3|5]\n`,
+    `sim: ${problem}\nusage: npm run sim -- --seeds N [--start S] [--nodes 3|5] [--fail-fast] [--joiners empty|initial|random]\n       SEED=s npm run sim [-- --trace]\n       npm run sim -- --liveness N [--nodes 3|5]\n`,
   );
   process.exit(2);
 }
@@ -76,7 +80,7 @@ function replay(seed: number, args: Args): boolean {
   const result = runSim({
     seed,
     nodes: args.nodes,
-    emptyJoiners: args.emptyJoiners,
+    joiners: args.joiners,
     ...(args.trace ? { trace: (line: string) => process.stdout.write(`${line}\n`) } : {}),
   });
   const wallMs = Math.round(performance.now() - started);
@@ -100,7 +104,7 @@ function runSeeds(count: number, args: Args): boolean {
   const failedSeeds: number[] = [];
   const leaderAfterHealMs: number[] = [];
   for (let seed = args.start; seed < args.start + count; seed++) {
-    const result = runSim({ seed, nodes: args.nodes, emptyJoiners: args.emptyJoiners });
+    const result = runSim({ seed, nodes: args.nodes, joiners: args.joiners });
     seedsRun++;
     virtualUs += result.virtualUs;
     events += result.events;
@@ -195,7 +199,7 @@ function reportViolation(result: SimResult, args: Args, withTail: boolean, mode:
       seed: result.seed,
       nodes: args.nodes,
       mode,
-      emptyJoiners: args.emptyJoiners,
+      joiners: args.joiners,
       trace: (line) => {
         lines.push(line);
         if (lines.length > TRACE_TAIL_LINES * 2) lines.splice(0, lines.length - TRACE_TAIL_LINES);
@@ -203,7 +207,7 @@ function reportViolation(result: SimResult, args: Args, withTail: boolean, mode:
     });
   }
   const tail = lines.slice(-TRACE_TAIL_LINES);
-  const replayCmd = `SEED=${result.seed} npm run sim --${args.nodes === 5 ? ' --nodes 5' : ''}${args.emptyJoiners ? ' --empty-joiners' : ''} --trace${mode === 'liveness' ? '   (liveness mode: rerun with --liveness 1 --start ' + result.seed + ')' : ''}`;
+  const replayCmd = `SEED=${result.seed} npm run sim --${args.nodes === 5 ? ' --nodes 5' : ''}${args.joiners !== 'random' ? ` --joiners ${args.joiners}` : ''} --trace${mode === 'liveness' ? '   (liveness mode: rerun with --liveness 1 --start ' + result.seed + ')' : ''}`;
   process.stderr.write(
     `\nVIOLATION seed ${result.seed} (${args.nodes} nodes) at ${(v.atUs / 1000).toFixed(3)} ms, event #${v.event}\n  ${v.message}\n  replay: ${replayCmd}\n` +
       (tail.length > 0 ? `  last ${tail.length} events:\n${tail.map((l) => `    ${l}`).join('\n')}\n` : ''),

@@ -10,6 +10,7 @@ const benches: Record<string, Bench> = {
   // license: () => import('./license.ts'),
   license: () => import('./license.ts'),
   pool: () => import('./pool.ts'),
+  daemon: () => import('./daemon.ts'),
   transport: () => import('./transport.ts'),
 };
 

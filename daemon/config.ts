@@ -40,6 +40,12 @@ const raftSchema = z
     heartbeatTicks: z.number().int().min(1).max(1000).default(2),
     /** Applied entries between snapshots (the log before a snapshot is then deleted). */
     snapshotEntries: z.number().int().min(10).max(100_000_000).default(20_000),
+    /**
+     * How a Ready's commit reaches the disk. `async`: fdatasync of the WAL in
+     * the thread pool, acknowledging only after it (the event loop keeps
+     * batching meanwhile); `full`: SQLite synchronous=FULL, fsync inside each commit.
+     */
+    syncMode: z.enum(['async', 'full']).default('async'),
     /** `core`: Floe's Raft core (one voter here); `local`: the single-node local log. */
     engine: z.enum(['core', 'local']).default('core'),
   })

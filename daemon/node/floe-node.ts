@@ -152,7 +152,7 @@ export class FloeNode {
   static async open(options: FloeNodeOptions): Promise<FloeNode> {
     const config = options.config;
     const log = options.log ?? (() => {});
-    const database = openDatabase(join(config.dataDir, DATABASE_FILE_NAME));
+    const database = openDatabase(join(config.dataDir, DATABASE_FILE_NAME), config.raft.syncMode);
     try {
       const voters = [...(options.voters ?? [config.nodeId])];
       const storage = new SqliteRaftStorage(database, { initialConfState: { voters, learners: [] } });
@@ -194,6 +194,7 @@ export class FloeNode {
         // The only voter elects itself at once; flush so the node leads when open() returns.
         node.driver.campaign();
         node.driver.flush();
+        await node.whenLeader(10_000);
       }
       return node;
     } catch (error) {
@@ -343,6 +344,23 @@ export class FloeNode {
     return () => this.leaderListeners.delete(listener);
   }
 
+  /** Resolves once this node leads; rejects after `timeoutMs`. */
+  whenLeader(timeoutMs: number): Promise<void> {
+    if (this.driver.isLeader) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new ProposalError('NOT_LEADER', `no leadership within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const off = this.onLeadership((state) => {
+        if (state.role !== 'leader') return;
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+    });
+  }
+
   /** True when this node leads (and so may propose). */
   get isLeader(): boolean {
     return this.driver.isLeader;
@@ -354,6 +372,7 @@ export class FloeNode {
     this.closed = true;
     for (const t of [this.renewTimer, this.reaperTimer, this.usageTimer]) if (t !== undefined) clearTimeout(t);
     this.driver.stop();
+    await this.driver.whenIdle();
     for (const waiting of this.heartbeats.values()) {
       for (const r of waiting) r({ ok: false, code: 'UNAVAILABLE', message: 'the node is stopping' });
     }

@@ -13,6 +13,7 @@ import {
   type NodeId,
   type RaftNode,
   type RaftStatus,
+  type Ready,
   type ReadState,
   type Snapshot,
   type SoftState,
@@ -22,8 +23,10 @@ import type { PeerTransport } from './peer-transport.ts';
 
 /** Stable storage the driver can write a whole Ready to in one transaction. */
 export interface DurableStorage extends WritableStorage {
-  /** Runs `fn` in one durable transaction; nested calls join it. */
+  /** Runs `fn` in one transaction; nested calls join it. Durable at commit unless syncAsync is defined. */
   atomically<T>(fn: () => T): T;
+  /** When defined, commits are durable only once this has called back (off the event loop). */
+  readonly syncAsync?: ((done: (error: Error | null) => void) => void) | undefined;
 }
 
 /** What the replicated application does with the log (the seat pools, in Floe). */
@@ -93,6 +96,9 @@ export class RaftDriver<R> {
   private readonly pending = new Map<number, Pending<R>>();
   private tickTimer: NodeJS.Timeout | undefined;
   private scheduled = false;
+  /** A Ready is persisted and waits for its async sync; no other Ready is taken until it is advanced. */
+  private syncing = false;
+  private readonly idleWaiters: (() => void)[] = [];
   private stopped = false;
   private softState: SoftState = { leaderId: '', role: 'follower' };
   private confState: ConfState;
@@ -185,6 +191,12 @@ export class RaftDriver<R> {
     this.failPending('STOPPED', 'the node is stopping');
   }
 
+  /** Resolves once no sync is in flight (call after stop(), before closing the storage). */
+  whenIdle(): Promise<void> {
+    if (!this.syncing) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   /** Runs the ready loop now (tests); normally it runs once per event-loop turn with work. */
   flush(): void {
     this.scheduled = false;
@@ -204,18 +216,22 @@ export class RaftDriver<R> {
   private runReadyLoop(): void {
     if (this.stopped) return;
     try {
-      while (this.node.hasReady()) this.handleReady();
+      while (!this.syncing && !this.stopped && this.node.hasReady()) this.handleReady();
     } catch (error) {
-      this.stop();
-      this.options.onFatal?.(error);
-      if (this.options.onFatal === undefined) throw error;
+      this.fail(error);
     }
+  }
+
+  private fail(error: unknown): void {
+    this.stop();
+    this.options.onFatal?.(error);
+    if (this.options.onFatal === undefined) throw error;
   }
 
   private handleReady(): void {
     const rd = this.node.ready();
     this.readyCount++;
-    // 1. Persist: one transaction, so one fsync (WAL, synchronous=FULL).
+    // 1. Persist: one transaction, so one fsync.
     if (rd.snapshot !== undefined || rd.entries.length > 0 || rd.hardState !== undefined) {
       this.storage.atomically(() => {
         if (rd.snapshot !== undefined) this.storage.applySnapshot(rd.snapshot);
@@ -224,6 +240,30 @@ export class RaftDriver<R> {
         this.app.persistWith?.();
       });
     }
+    const syncAsync = this.storage.syncAsync;
+    if (rd.mustSync && syncAsync !== undefined) {
+      // The fsync runs in the thread pool; frames keep arriving and proposals
+      // keep joining the core meanwhile: they form the next Ready's batch.
+      this.syncing = true;
+      syncAsync((error) => {
+        this.syncing = false;
+        for (const w of this.idleWaiters.splice(0)) w();
+        if (this.stopped) return;
+        if (error !== null) return this.fail(error);
+        try {
+          this.finishReady(rd);
+        } catch (e) {
+          return this.fail(e);
+        }
+        this.schedule();
+      });
+      return;
+    }
+    this.finishReady(rd);
+  }
+
+  /** Steps 2–4 of a Ready whose writes are durable. */
+  private finishReady(rd: Ready): void {
     if (rd.snapshot !== undefined) {
       this.app.restore(rd.snapshot);
       this.appliedIndex = rd.snapshot.metadata.index;

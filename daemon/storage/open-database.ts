@@ -1,8 +1,15 @@
-// Opens (creating when absent) a node's SQLite database: WAL journal with
-// synchronous=FULL, so a committed transaction is on disk (one fsync) before
-// its Ready's messages go out or its results are acknowledged; then brings
-// the schema up to date with the drizzle-kit migrations.
-import { mkdirSync } from 'node:fs';
+// Opens (creating when absent) a node's SQLite database in WAL mode and
+// brings the schema up to date with the drizzle-kit migrations.
+//
+// Durability of the log, two modes (config raft.syncMode):
+// - "full": synchronous=FULL; each commit fsyncs the WAL on the event loop.
+// - "async" (default): synchronous=NORMAL (commits and checkpoints stay
+//   consistent, SQLite's guarantee) plus an explicit fdatasync of the WAL
+//   file after each Ready's commit, run in libuv's thread pool. Nothing is
+//   acknowledged before that fdatasync returns, so an acknowledged command is
+//   as durable as under FULL; meanwhile the event loop keeps reading and
+//   proposing, so the next group commit fills while the disk syncs.
+import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -20,9 +27,16 @@ export const DATABASE_FILE_NAME = 'floe.sqlite';
 export interface FloeDatabase {
   readonly db: BetterSQLite3Database<typeof schema>;
   readonly sqlite: Database.Database;
+  /** Commits fsync themselves (FULL), or the caller syncs the WAL with syncWal (async). */
+  readonly syncMode: SyncMode;
+  /** Makes every committed transaction durable (fdatasync of the WAL); calls `done` after. Async mode only. */
+  syncWal(done: (error: Error | null) => void): void;
   /** Closes the handle; idempotent. */
   close(): void;
 }
+
+/** How commits reach the disk; see the file comment. */
+export type SyncMode = 'full' | 'async';
 
 /** Storage failures at the boundary: the disk or the file, never the caller. */
 export class StorageIoError extends Error {
@@ -31,13 +45,13 @@ export class StorageIoError extends Error {
 }
 
 /** Opens `path` (":memory:" for tests), sets durability pragmas and migrates. */
-export function openDatabase(path: string): FloeDatabase {
+export function openDatabase(path: string, syncMode: SyncMode = 'full'): FloeDatabase {
   let sqlite: Database.Database;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     sqlite = new Database(path);
     sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma(syncMode === 'full' || path === ':memory:' ? 'synchronous = FULL' : 'synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     // Checkpoints happen on the writer's thread; a bigger WAL means fewer, larger ones.
     sqlite.pragma('wal_autocheckpoint = 4000');
@@ -46,14 +60,22 @@ export function openDatabase(path: string): FloeDatabase {
   }
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+  // The WAL file exists once anything was written (the migrations did); it keeps its inode across checkpoints.
+  const walFd = syncMode === 'async' && path !== ':memory:' ? openSync(`${path}-wal`, 'r') : -1;
   let closed = false;
   return {
     db,
     sqlite,
+    syncMode: walFd >= 0 ? 'async' : 'full',
+    syncWal(done) {
+      if (walFd < 0) return done(null);
+      fdatasync(walFd, (error) => done(error === null ? null : new StorageIoError(`STORAGE_IO: fdatasync of the WAL failed: ${error.message}`)));
+    },
     close() {
       if (closed) return;
       closed = true;
       sqlite.close();
+      if (walFd >= 0) closeSync(walFd);
     },
   };
 }

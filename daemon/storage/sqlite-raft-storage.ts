@@ -94,7 +94,15 @@ export class SqliteRaftStorage implements WritableStorage {
     this.load();
   }
 
-  /** Runs `fn` in one SQLite transaction (one fsync at its commit). Nested calls join the outer one. */
+  /**
+   * Makes the commits so far durable and calls `done` (async sync mode), or
+   * undefined when every commit is durable by itself (FULL).
+   */
+  get syncAsync(): ((done: (error: Error | null) => void) => void) | undefined {
+    return this.database.syncMode === 'async' ? (done) => this.database.syncWal(done) : undefined;
+  }
+
+  /** Runs `fn` in one SQLite transaction (one fsync at its commit under FULL). Nested calls join the outer one. */
   atomically<T>(fn: () => T): T {
     if (this.database.sqlite.inTransaction) return fn();
     return this.database.sqlite.transaction(fn)();

@@ -1,0 +1,262 @@
+// `npm run bench -- daemon [--seconds S]`: durable checkout+checkin requests
+// per second and their p50/p99 latency through one real `floe serve` node
+// (a separate process: WAL + synchronous=FULL, group commit), at 1, 10 and
+// 100 concurrent clients; then a bare ws echo server (also its own process)
+// driven by the same clients, as the baseline. Last line (printed by
+// bench/main.ts): JSON with every figure and `ratioToEcho` at 100 clients.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import nacl from 'tweetnacl';
+import WebSocket from 'ws';
+import { hashToken } from '../admin/index.ts';
+import { loadNodeIdentity } from '../daemon/identity/index.ts';
+import { formatVendorPublicKey, signLicenseKey, vendorKeyIdOf } from '../protocol/index.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const LEVELS = [1, 10, 100] as const;
+/** `ms` of warm-up before each measured run. */
+const WARMUP_MS = 500;
+
+interface Figures {
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  errors: number;
+}
+
+/** A closed-loop client: one request in flight at a time. */
+class BenchClient {
+  private nextId = 1;
+  private waiting: ((frame: Record<string, unknown>) => void) | undefined;
+  private constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const f = JSON.parse(String(data)) as Record<string, unknown>;
+      if (typeof f['id'] !== 'number') return; // pushes
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.(f);
+    });
+  }
+  static async connect(url: string): Promise<BenchClient> {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return new BenchClient(ws);
+  }
+  request(frame: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.ws.send(JSON.stringify({ ...frame, id: this.nextId++ }));
+    });
+  }
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
+}
+
+/** Runs `concurrency` closed loops of `step` for `durationMs` after a warm-up; latencies per request. */
+async function drive(
+  clients: BenchClient[],
+  durationMs: number,
+  step: (client: BenchClient, index: number, seq: number) => Promise<number>,
+): Promise<Figures> {
+  let measuring = false;
+  let stop = false;
+  const latencies: number[] = [];
+  let requests = 0;
+  let errors = 0;
+  const loops = clients.map(async (c, i) => {
+    let seq = 0;
+    while (!stop) {
+      const t0 = performance.now();
+      const failed = await step(c, i, seq++);
+      const t1 = performance.now();
+      if (!measuring) continue;
+      // step() does one or two requests; latency is per request.
+      const n = failed < 0 ? 1 : 2;
+      requests += n;
+      if (failed > 0) errors += failed;
+      for (let k = 0; k < n; k++) latencies.push((t1 - t0) / n);
+    }
+  });
+  await new Promise((r) => setTimeout(r, WARMUP_MS));
+  measuring = true;
+  const start = performance.now();
+  await new Promise((r) => setTimeout(r, durationMs));
+  measuring = false;
+  const elapsed = performance.now() - start;
+  stop = true;
+  await Promise.all(loops);
+  const sorted = Float64Array.from(latencies).sort();
+  return { requestsPerSec: Math.round((requests * 1000) / elapsed), p50Ms: round(percentile(sorted, 50)), p99Ms: round(percentile(sorted, 99)), requests, errors };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+async function readyLine(child: ChildProcess, what: string): Promise<Record<string, string>> {
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr += String(d)));
+  const lines = createInterface({ input: child.stdout! });
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} did not start: ${stderr}`)), 30_000);
+    lines.on('line', (line) => {
+      if (!line.startsWith('{')) return;
+      clearTimeout(t);
+      resolve(JSON.parse(line) as Record<string, string>);
+    });
+    child.once('exit', (code) => reject(new Error(`${what} exited ${code}: ${stderr}`)));
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(t);
+}
+
+/** The baseline: a ws server that sends every frame straight back. */
+const ECHO_SERVER_JS = `
+const { WebSocketServer } = require('ws');
+const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 16384 });
+wss.on('connection', (ws) => ws.on('message', (data) => ws.send(data, { binary: false })));
+wss.on('listening', () => console.log(JSON.stringify({ url: 'ws://127.0.0.1:' + wss.address().port })));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+/** Runs the daemon benchmark; answers its figures. */
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const secondsArg = args.indexOf('--seconds');
+  const durationMs = secondsArg >= 0 ? Math.max(1, Number(args[secondsArg + 1])) * 1000 : 3000;
+  const dir = mkdtempSync(join(tmpdir(), 'floe-bench-daemon-'));
+  const children: ChildProcess[] = [];
+  const out: Record<string, unknown> = { durationMsPerLevel: durationMs };
+  try {
+    // A node with a 1,000-seat license of "bench".
+    const vendor = nacl.sign.keyPair();
+    const lockCode = loadNodeIdentity(join(dir, 'n1')).lockCode;
+    const key = signLicenseKey(
+      {
+        v: 1,
+        licenseId: 'BENCH',
+        authCode: 'BENCH',
+        vendorKeyId: vendorKeyIdOf(vendor.publicKey),
+        product: 'bench',
+        version: '1',
+        model: 'concurrent',
+        seats: 1000,
+        components: [],
+        issuedAt: 0,
+        notBefore: 0,
+        lockCodes: [lockCode],
+        lingerSeconds: 0,
+        hostsPerUserMax: 1,
+      },
+      vendor.secretKey,
+    );
+    writeFileSync(join(dir, 'bench.license'), `${key}\n`);
+    writeFileSync(
+      join(dir, 'n1.toml'),
+      [
+        'dataDir = "n1"',
+        'clientListen = "127.0.0.1:0"',
+        'adminListen = "127.0.0.1:0"',
+        `vendorPublicKeys = ["${formatVendorPublicKey(vendor.publicKey)}"]`,
+        'licenseFiles = ["bench.license"]',
+        `adminTokenSha256 = ["${hashToken('bench')}"]`,
+        '[limits]',
+        'requestsPerSecondPerConnection = 1000000',
+        'requestBurstPerConnection = 1000000',
+        '',
+      ].join('\n'),
+    );
+    // FLOE_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the node.
+    const nodeArgs = (process.env['FLOE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+    const daemon = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'floe.js'), 'serve', '--config', join(dir, 'n1.toml')], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(daemon);
+    const { clientUrl } = await readyLine(daemon, 'floe serve');
+    process.stdout.write(`daemon: one node (${clientUrl}), WAL + synchronous=FULL, ${durationMs} ms per level\n`);
+
+    let daemonAt100 = 0;
+    for (const n of LEVELS) {
+      const clients = await Promise.all(Array.from({ length: n }, () => BenchClient.connect(clientUrl!)));
+      for (let i = 0; i < n; i++) {
+        const hello = await clients[i]!.request({ type: 'hello', protocol: 1, clientId: `bench-${n}-${i}`, user: `u${i}`, host: 'bench', app: 'bench' });
+        if (hello['ok'] !== true) throw new Error(`hello failed: ${JSON.stringify(hello)}`);
+      }
+      // Wait for the license file to be installed (the leader does it at start).
+      for (let tries = 0; ; tries++) {
+        const r = await clients[0]!.request({ type: 'checkout', requestId: `probe-${n}-${tries}`, feature: 'bench' });
+        if (r['ok'] === true) {
+          await clients[0]!.request({ type: 'checkin', requestId: `probe-in-${n}-${tries}`, leaseId: r['leaseId'] });
+          break;
+        }
+        if (tries > 100) throw new Error(`bench license not installed: ${JSON.stringify(r)}`);
+        await new Promise((r2) => setTimeout(r2, 50));
+      }
+      const f = await drive(clients, durationMs, async (c, i, seq) => {
+        const co = await c.request({ type: 'checkout', requestId: `co-${n}-${i}-${seq}`, feature: 'bench' });
+        if (co['ok'] !== true) return 1;
+        const ci = await c.request({ type: 'checkin', requestId: `ci-${n}-${i}-${seq}`, leaseId: co['leaseId'] });
+        return ci['ok'] === true ? 0 : 1;
+      });
+      for (const c of clients) c.close();
+      process.stdout.write(
+        `  ${String(n).padStart(3)} clients: ${f.requestsPerSec.toLocaleString('en-US').padStart(8)} durable requests/s (checkout+checkin), p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, errors ${f.errors}\n`,
+      );
+      out[`daemonRequestsPerSec_${n}`] = f.requestsPerSec;
+      out[`daemonP50Ms_${n}`] = f.p50Ms;
+      out[`daemonP99Ms_${n}`] = f.p99Ms;
+      out[`daemonErrors_${n}`] = f.errors;
+      if (n === 100) daemonAt100 = f.requestsPerSec;
+    }
+    await stopChild(daemon);
+
+    const echo = spawn(process.execPath, ['-e', ECHO_SERVER_JS], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(echo);
+    const { url: echoUrl } = await readyLine(echo, 'echo server');
+    process.stdout.write(`echo baseline: a bare ws echo server (${echoUrl}), same clients\n`);
+    let echoAt100 = 0;
+    for (const n of LEVELS) {
+      const clients = await Promise.all(Array.from({ length: n }, () => BenchClient.connect(echoUrl!)));
+      const f = await drive(clients, durationMs, async (c, i, seq) => {
+        await c.request({ type: 'checkout', requestId: `co-${n}-${i}-${seq}`, feature: 'bench' });
+        await c.request({ type: 'checkin', requestId: `ci-${n}-${i}-${seq}`, leaseId: 'L1' });
+        return 0;
+      });
+      for (const c of clients) c.close();
+      process.stdout.write(
+        `  ${String(n).padStart(3)} clients: ${f.requestsPerSec.toLocaleString('en-US').padStart(8)} echoes/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms\n`,
+      );
+      out[`echoRequestsPerSec_${n}`] = f.requestsPerSec;
+      out[`echoP50Ms_${n}`] = f.p50Ms;
+      out[`echoP99Ms_${n}`] = f.p99Ms;
+      if (n === 100) echoAt100 = f.requestsPerSec;
+    }
+    const ratio = echoAt100 > 0 ? Math.round((daemonAt100 / echoAt100) * 1000) / 1000 : 0;
+    process.stdout.write(`ratio to echo at 100 clients: ${ratio} (goal ≥ 0.5)\n`);
+    out['ratioToEcho'] = ratio;
+    return out;
+  } finally {
+    for (const c of children) await stopChild(c);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

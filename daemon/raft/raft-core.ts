@@ -442,7 +442,7 @@ export class Raft implements LeaderContext {
   }
 
   private handleAppend(m: Extract<Message, { type: 'app' }>): void {
-    if (this.tracker.members().length === 0) {
+    if (this.tracker.voters.length + this.tracker.learners.length === 0) {
       // A node that joined with an empty storage knows no membership: replaying
       // the log's changes onto nothing would make it a voter set of its own.
       // A rejected append at index 0 tells the leader to send its snapshot,
@@ -484,7 +484,7 @@ export class Raft implements LeaderContext {
   /** Installs a leader's snapshot unless our log already has it; true when installed. */
   private restore(snapshot: Snapshot): boolean {
     const { index, term, confState } = snapshot.metadata;
-    const knowsNoMembers = this.tracker.members().length === 0;
+    const knowsNoMembers = this.tracker.voters.length + this.tracker.learners.length === 0;
     const bringsMembers = confState.voters.length + confState.learners.length > 0;
     if (knowsNoMembers && bringsMembers && index === this.log.committed && index === this.log.lastIndex()) {
       // An empty joiner takes the bootstrap membership (possibly at index 0).

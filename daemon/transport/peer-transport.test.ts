@@ -211,6 +211,14 @@ describe('PeerTransport', () => {
     expect(c.node('n1').logger.refusals()).toEqual(['HANDSHAKE_MALFORMED']);
   });
 
+  it('cuts off an unauthenticated socket that sends more than a handshake needs', async () => {
+    const c = await cluster(['n1']);
+    const client = await rawClient(c.node('n1').port);
+    client.ws.send('x'.repeat(1024 * 1024));
+    expect((await client.closed).code).toBe(1006);
+    expect(c.node('n1').transport.stats().refused.HANDSHAKE_TOO_LARGE).toBe(1);
+  });
+
   it('refuses a connection that does not finish its handshake in time', async () => {
     const c = await cluster(['n1'], { limits: { handshakeTimeoutMs: 100 } });
     const client = await rawClient(c.node('n1').port);

@@ -14,6 +14,7 @@ import { closeSocket } from './close-socket.ts';
 import type { FaultInjector } from './fault-injector.ts';
 import { decodeFrame } from './message-codec.ts';
 import {
+  HANDSHAKE_BYTES_MAX,
   createNonce,
   createSigner,
   decodeHandshake,
@@ -100,6 +101,9 @@ export interface TransportStats {
   readonly droppedUnhandledMessages: number;
 }
 
+/** Bytes an inbound socket may deliver before it authenticates: a hello, its framing, a ping or two. */
+const PRE_AUTH_BYTES_MAX = 4 * HANDSHAKE_BYTES_MAX;
+
 interface InboundConnection {
   readonly ws: WebSocket;
   readonly remoteAddress: string;
@@ -107,6 +111,10 @@ interface InboundConnection {
   readonly handshakeTimer: NodeJS.Timeout;
   /** Set once the dialer proved its identity. */
   peerId: NodeId | undefined;
+  /** Bytes the socket delivered before authentication. Invariant: <= PRE_AUTH_BYTES_MAX, or the socket is destroyed. */
+  preAuthBytes: number;
+  /** Stops counting preAuthBytes (on authentication or close). */
+  stopCountingBytes: () => void;
   lastHeardMs: number;
 }
 
@@ -449,7 +457,7 @@ export class PeerTransport {
       this.refuseUpgrade(socket, 503, 'PENDING_CONNECTIONS_FULL', request);
       return;
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.onInbound(ws, request));
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.onInbound(ws, request, socket));
   };
 
   private refuseUpgrade(socket: Socket, status: number, reason: RefusalReason, request: IncomingMessage): void {
@@ -458,7 +466,7 @@ export class PeerTransport {
     socket.destroySoon();
   }
 
-  private onInbound(ws: WebSocket, request: IncomingMessage): void {
+  private onInbound(ws: WebSocket, request: IncomingMessage, socket: Socket): void {
     if (this.state !== 'started') {
       ws.terminate();
       return;
@@ -470,7 +478,19 @@ export class PeerTransport {
       handshakeTimer: setTimeout(() => this.refuseInbound(conn, 'HANDSHAKE_TIMEOUT', {}), this.limits.handshakeTimeoutMs),
       peerId: undefined,
       lastHeardMs: performance.now(),
+      preAuthBytes: 0,
+      stopCountingBytes: () => socket.off('data', countBytes),
     };
+    // ws buffers a whole message (up to frameBytesMax) before we see it; an unauthenticated
+    // socket gets only a handshake's worth of bytes, counted on the raw socket as they arrive.
+    const countBytes = (chunk: Buffer): void => {
+      conn.preAuthBytes += chunk.length;
+      if (conn.preAuthBytes <= PRE_AUTH_BYTES_MAX) return;
+      conn.stopCountingBytes();
+      this.countRefusal('HANDSHAKE_TOO_LARGE', { direction: 'inbound', remoteAddress: conn.remoteAddress, bytes: conn.preAuthBytes });
+      ws.terminate();
+    };
+    socket.on('data', countBytes);
     this.inbound.add(conn);
     ws.on('message', (data, isBinary) => {
       conn.lastHeardMs = performance.now();
@@ -486,6 +506,7 @@ export class PeerTransport {
     });
     ws.on('close', () => {
       clearTimeout(conn.handshakeTimer);
+      conn.stopCountingBytes();
       this.inbound.delete(conn);
     });
     ws.send(encodeHandshake({ type: 'challenge', version: 1, nodeId: this.nodeId, nonce: conn.listenerNonce }));
@@ -502,6 +523,7 @@ export class PeerTransport {
     const transcript = handshakeTranscript('dialer', hello.nodeId, this.nodeId, conn.listenerNonce, hello.nonce);
     if (!verifySignature(key, transcript, hello.signature)) return this.refuseInbound(conn, 'AUTH_SIGNATURE_INVALID', fields);
     clearTimeout(conn.handshakeTimer);
+    conn.stopCountingBytes();
     for (const other of this.inbound) {
       if (other !== conn && other.peerId === hello.nodeId) void this.closeInbound(other, CLOSE_CODES.REPLACED, 'REPLACED');
     }

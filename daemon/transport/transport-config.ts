@@ -69,6 +69,8 @@ export const REFUSAL_CLOSE_CODES = {
   FRAME_BEFORE_AUTH: 4403,
   /** A handshake message was not valid JSON of the expected shape. */
   HANDSHAKE_MALFORMED: 4400,
+  /** An unauthenticated socket sent more bytes than a handshake needs (the socket is destroyed). */
+  HANDSHAKE_TOO_LARGE: 1009,
   /** The handshake did not finish within handshakeTimeoutMs. */
   HANDSHAKE_TIMEOUT: 4408,
   /** The dialer claimed a node id not in our peers list. */

@@ -35,8 +35,10 @@ import {
   type TransportLimits,
   type TransportLogger,
 } from './transport-config.ts';
+import type { PeerStats, TransportStats } from './transport-stats.ts';
 
 export type { PeerConfig } from './peer-link.ts';
+export type { PeerStats, TransportStats } from './transport-stats.ts';
 
 /** How to construct a PeerTransport. */
 export interface PeerTransportOptions {
@@ -61,44 +63,6 @@ export interface PeerTransportOptions {
   readonly faults?: FaultInjector;
   /** Uniform float in [0, 1) for backoff jitter; default Math.random. */
   readonly random?: () => number;
-}
-
-/** One peer's figures, as stats() reports them. */
-export interface PeerStats {
-  readonly url: string;
-  /** Our outbound connection is authenticated and open. */
-  readonly connected: boolean;
-  /** The peer has an authenticated connection to us. */
-  readonly inboundConnected: boolean;
-  /** Messages waiting to be written, and their bytes (messageBytesBound). */
-  readonly queuedMessages: number;
-  readonly queuedBytes: number;
-  readonly sentMessages: number;
-  readonly sentFrames: number;
-  readonly sentBytes: number;
-  readonly receivedMessages: number;
-  readonly receivedFrames: number;
-  readonly receivedBytes: number;
-  /** Messages dropped, all causes; then by cause. */
-  readonly droppedMessages: number;
-  readonly dropped: { readonly queueFull: number; readonly oversized: number; readonly faults: number };
-  /** Times writing paused because the socket buffered more than socketBufferedBytesMax. */
-  readonly backpressureStalls: number;
-  /** Authenticated outbound connections after the first one. */
-  readonly reconnects: number;
-  /** Dial attempts that never reached an authenticated connection. */
-  readonly dialFailures: number;
-}
-
-export interface TransportStats {
-  readonly nodeId: NodeId;
-  readonly peers: Readonly<Record<NodeId, PeerStats>>;
-  /** Connections or frames refused, by reason (unknown dialers included). */
-  readonly refused: Readonly<Partial<Record<RefusalReason, number>>>;
-  /** Messages given to send() for a node not in the peers list. */
-  readonly droppedUnknownPeerMessages: number;
-  /** Messages that arrived before any onMessages handler was registered. */
-  readonly droppedUnhandledMessages: number;
 }
 
 /** Bytes an inbound socket may deliver before it authenticates: a hello, its framing, a ping or two. */

@@ -118,7 +118,11 @@ export class Raft implements LeaderContext {
 
   /** Queues a message for the next Ready. `term` defaults to ours. */
   send(message: Outgoing, term: number = this.term): void {
-    this.messages.push({ ...message, from: this.id, term } as Message);
+    // Completing the fresh literal in place is several times cheaper than a spread copy.
+    const m = message as { from?: NodeId; term?: number };
+    m.from = this.id;
+    m.term = term;
+    this.messages.push(m as Message);
   }
 
   /** True when this node may campaign: it is a voter. */

@@ -127,16 +127,11 @@ class RawNode implements RaftNode {
       snapshotIndex: snapshot?.metadata.index,
       appliedIndex: lastApplied?.index ?? 0,
     };
-    return {
-      ...(softChanged ? { softState } : {}),
-      ...(hardChanged ? { hardState } : {}),
-      ...(snapshot !== undefined ? { snapshot } : {}),
-      entries,
-      committedEntries,
-      messages,
-      readStates,
-      mustSync,
-    };
+    const rd: { -readonly [K in keyof Ready]: Ready[K] } = { entries, committedEntries, messages, readStates, mustSync };
+    if (softChanged) rd.softState = softState;
+    if (hardChanged) rd.hardState = hardState;
+    if (snapshot !== undefined) rd.snapshot = snapshot;
+    return rd;
   }
 
   advance(): void {

@@ -56,7 +56,7 @@ export const usageEvents = sqliteTable(
     waitedMs: integer('waited_ms').notNull(),
     code: text('code').notNull(),
   },
-  (t) => [index('usage_events_at').on(t.at), index('usage_events_feature_at').on(t.feature, t.at), index('usage_events_log_index').on(t.logIndex)],
+  (t) => [index('usage_events_at').on(t.at), index('usage_events_feature_at').on(t.feature, t.at)],
 );
 
 

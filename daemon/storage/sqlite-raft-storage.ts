@@ -17,6 +17,9 @@ import { entryBytes } from '../raft/memory-storage.ts';
 import type { FloeDatabase } from './open-database.ts';
 import { raftLog, raftSnapshot, raftState } from './schema.ts';
 
+/** Rows per multi-row INSERT of log entries (SQLite allows 32,766 parameters; 4 per row). */
+const ENTRIES_PER_INSERT = 32;
+
 const EMPTY_HARD_STATE: HardState = { term: 0, vote: '', commit: 0 };
 
 function assert(condition: boolean, message: string): asserts condition {
@@ -47,6 +50,9 @@ export class SqliteRaftStorage implements WritableStorage {
   /** Entries after the base. Invariant: held[i].index === baseIndex + 1 + i. */
   private held: Entry[] = [];
   private readonly statements;
+  /** Hot path: raw better-sqlite3 inserts of ENTRIES_PER_INSERT rows and of one row (drizzle's placeholder filling costs more per row than the insert). */
+  private readonly insertMany: import('better-sqlite3').Statement;
+  private readonly insertOne: import('better-sqlite3').Statement;
 
   constructor(
     private readonly database: FloeDatabase,
@@ -55,10 +61,6 @@ export class SqliteRaftStorage implements WritableStorage {
     const { db } = database;
     const p = sql.placeholder;
     this.statements = {
-      insertEntry: db
-        .insert(raftLog)
-        .values({ idx: p('idx'), term: p('term'), kind: p('kind'), data: p('data') })
-        .prepare(),
       deleteFrom: db.delete(raftLog).where(gte(raftLog.idx, p('idx'))).prepare(),
       deleteUpTo: db.delete(raftLog).where(lte(raftLog.idx, p('idx'))).prepare(),
       deleteAll: db.delete(raftLog).prepare(),
@@ -87,6 +89,11 @@ export class SqliteRaftStorage implements WritableStorage {
         })
         .prepare(),
     };
+    const row = '(?, ?, ?, ?)';
+    this.insertOne = database.sqlite.prepare(`INSERT INTO raft_log (idx, term, kind, data) VALUES ${row}`);
+    this.insertMany = database.sqlite.prepare(
+      `INSERT INTO raft_log (idx, term, kind, data) VALUES ${Array.from({ length: ENTRIES_PER_INSERT }, () => row).join(', ')}`,
+    );
     this.latestSnapshot = {
       metadata: { index: 0, term: 0, confState: copyConfState(options.initialConfState ?? { voters: [], learners: [] }) },
       data: new Uint8Array(0),
@@ -158,9 +165,19 @@ export class SqliteRaftStorage implements WritableStorage {
     const from = first + skip;
     this.atomically(() => {
       if (from <= this.lastIndex()) this.statements.deleteFrom.run({ idx: from });
-      for (let i = skip; i < entries.length; i++) {
+      let i = skip;
+      const params: unknown[] = [];
+      for (; i + ENTRIES_PER_INSERT <= entries.length; i += ENTRIES_PER_INSERT) {
+        params.length = 0;
+        for (let k = i; k < i + ENTRIES_PER_INSERT; k++) {
+          const e = entries[k]!;
+          params.push(e.index, e.term, e.type === 'normal' ? 0 : 1, toBuffer(e.data));
+        }
+        this.insertMany.run(params);
+      }
+      for (; i < entries.length; i++) {
         const e = entries[i]!;
-        this.statements.insertEntry.run({ idx: e.index, term: e.term, kind: e.type === 'normal' ? 0 : 1, data: toBuffer(e.data) });
+        this.insertOne.run(e.index, e.term, e.type === 'normal' ? 0 : 1, toBuffer(e.data));
       }
     });
     this.held.length = from - this.baseIndex - 1;

@@ -32,34 +32,49 @@ export const USAGE_ROWS_BUFFERED_MAX = 10_000;
 /** Rows one query returns, at most. */
 export const USAGE_ROWS_PER_QUERY_MAX = 10_000;
 
+/** Rows per multi-row INSERT (12 parameters each; SQLite allows 32,766). */
+const ROWS_PER_INSERT = 32;
+
+/** UsageRow fields and their columns, in insert order. */
+const USAGE_COLUMNS = [
+  ['logIndex', 'log_index'],
+  ['at', 'at'],
+  ['kind', 'kind'],
+  ['feature', 'feature'],
+  ['version', 'version'],
+  ['user', 'user'],
+  ['host', 'host'],
+  ['clientId', 'client_id'],
+  ['count', 'count'],
+  ['leaseId', 'lease_id'],
+  ['waitedMs', 'waited_ms'],
+  ['code', 'code'],
+] as const satisfies readonly (readonly [keyof UsageRow, string])[];
+
+function pushRow(params: unknown[], r: UsageRow): void {
+  for (const [field] of USAGE_COLUMNS) params.push(r[field]);
+}
+
 /** Buffered writer and reader of the usage-events table. */
 export class UsageLog {
   private pending: UsageRow[] = [];
   /** Highest log index with rows in the table at open: replayed entries up to it are skipped. */
   private readonly writtenBeforeIndex: number;
-  private readonly insert;
+  /** Hot path: raw better-sqlite3 multi-row inserts (drizzle's placeholder filling costs more per row than the insert). */
+  private readonly insertOne: import('better-sqlite3').Statement;
+  private readonly insertMany: import('better-sqlite3').Statement;
 
   constructor(private readonly database: FloeDatabase) {
-    const row = database.db.select({ m: sql<number | null>`max(${usageEvents.logIndex})` }).from(usageEvents).get();
-    this.writtenBeforeIndex = row?.m ?? 0;
-    const p = sql.placeholder;
-    this.insert = database.db
-      .insert(usageEvents)
-      .values({
-        logIndex: p('logIndex'),
-        at: p('at'),
-        kind: p('kind'),
-        feature: p('feature'),
-        version: p('version'),
-        user: p('user'),
-        host: p('host'),
-        clientId: p('clientId'),
-        count: p('count'),
-        leaseId: p('leaseId'),
-        waitedMs: p('waitedMs'),
-        code: p('code'),
-      })
-      .prepare();
+    // Rows are written in log order, so the newest row holds the highest log index.
+    const last = database.db.select({ m: usageEvents.logIndex }).from(usageEvents).orderBy(desc(usageEvents.id)).limit(1).get();
+    this.writtenBeforeIndex = last?.m ?? 0;
+    const row = `(${Array.from({ length: USAGE_COLUMNS.length }, () => '?').join(', ')})`;
+    const insert = (rows: number) =>
+      database.sqlite.prepare(
+        `INSERT INTO usage_events (${USAGE_COLUMNS.map((c) => c[1]).join(', ')}) VALUES ${Array.from({ length: rows }, () => row).join(', ')}`,
+      );
+    this.insertOne = insert(1);
+    this.insertMany = insert(ROWS_PER_INSERT);
   }
 
   /** Rows waiting to be written. */
@@ -87,7 +102,18 @@ export class UsageLog {
     const rows = this.pending;
     this.pending = [];
     const write = (): void => {
-      for (const r of rows) this.insert.run({ ...r });
+      let i = 0;
+      const params: unknown[] = [];
+      for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) {
+        params.length = 0;
+        for (let k = i; k < i + ROWS_PER_INSERT; k++) pushRow(params, rows[k]!);
+        this.insertMany.run(params);
+      }
+      for (; i < rows.length; i++) {
+        params.length = 0;
+        pushRow(params, rows[i]!);
+        this.insertOne.run(params);
+      }
     };
     if (this.database.sqlite.inTransaction) write();
     else this.database.sqlite.transaction(write)();

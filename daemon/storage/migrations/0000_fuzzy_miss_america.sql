@@ -39,5 +39,4 @@ CREATE TABLE `usage_events` (
 );
 --> statement-breakpoint
 CREATE INDEX `usage_events_at` ON `usage_events` (`at`);--> statement-breakpoint
-CREATE INDEX `usage_events_feature_at` ON `usage_events` (`feature`,`at`);--> statement-breakpoint
-CREATE INDEX `usage_events_log_index` ON `usage_events` (`log_index`);
+CREATE INDEX `usage_events_feature_at` ON `usage_events` (`feature`,`at`);

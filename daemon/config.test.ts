@@ -1,0 +1,38 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfigFile, parseConfig } from './config.ts';
+
+describe('config', () => {
+  it('fills every default and resolves paths against the config file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'floe-config-'));
+    try {
+      writeFileSync(join(dir, 'n1.toml'), 'nodeId = "n7"\ndataDir = "data"\nlicenseFiles = ["a.license"]\n[raft]\nsnapshotEntries = 100\n');
+      const c = loadConfigFile(join(dir, 'n1.toml'));
+      expect(c).toMatchObject({ nodeId: 'n7', dataDir: join(dir, 'data'), licenseFiles: [join(dir, 'a.license')], leaseTtlMs: 30_000, heartbeatMs: 10_000 });
+      expect(c.raft).toMatchObject({ snapshotEntries: 100, tickMs: 50, syncMode: 'async', engine: 'core' });
+      expect(c.limits.connectionsMax).toBe(20_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses unknown options and a heartbeat not below the lease ttl, naming the field', () => {
+    expect(() => parseConfig({ leaseTTL: 5 })).toThrow(ConfigError);
+    expect(() => parseConfig({ leaseTtlMs: 5000, heartbeatMs: 5000 })).toThrow(/heartbeatMs/);
+  });
+
+  it('the example config in deploy/ is valid and states the defaults', () => {
+    const text = readFileSync(join(import.meta.dirname, '..', 'deploy', 'floe.example.toml'), 'utf8');
+    const dir = mkdtempSync(join(tmpdir(), 'floe-config-'));
+    try {
+      writeFileSync(join(dir, 'x.toml'), text);
+      const c = loadConfigFile(join(dir, 'x.toml'));
+      const d = parseConfig({});
+      expect({ ...c, dataDir: '', clientListen: '' }).toEqual({ ...d, dataDir: '', clientListen: '' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

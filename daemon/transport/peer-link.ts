@@ -215,18 +215,19 @@ export class PeerLink {
     const timer = setTimeout(() => this.refuse(ws, 'HANDSHAKE_TIMEOUT', {}), limits.handshakeTimeoutMs);
     this.state = { kind: 'awaiting-challenge', ws, timer };
     this.lastHeardMs = performance.now();
-    let opened = false;
     ws.on('message', (data, isBinary) => this.onMessage(ws, data, isBinary));
     ws.on('pong', () => {
       this.lastHeardMs = performance.now();
     });
     ws.on('error', (error: Error & { code?: string }) => {
-      // A failed dial is routine while a peer is down: info, not warn. 'close' follows.
-      this.ctx.logger.info('peer connection error', { peerId: this.peer.id, url: this.peer.url, error: error.message, code: error.code });
+      // 'close' follows. Retries of a down peer fail routinely: warn for the first failure of a streak only.
+      const fields = { peerId: this.peer.id, url: this.peer.url, error: error.message, code: error.code };
+      if (this.failures === 0) this.ctx.logger.warn('peer connection error', fields);
+      else this.ctx.logger.info('peer connection error', fields);
     });
     ws.on('close', (code, reason) => {
       if (this.state.kind === 'stopped' || !('ws' in this.state) || this.state.ws !== ws) return;
-      opened = this.state.kind === 'open';
+      const opened = this.state.kind === 'open';
       if ('timer' in this.state) clearTimeout(this.state.timer);
       clearTimeout(this.backpressureTimer);
       this.backpressureTimer = undefined;

@@ -351,8 +351,12 @@ describe('PeerTransport', () => {
     expect(Object.keys(n1.stats().peers)).toEqual(['n2']);
     n1.send([heartbeat('n1', 'n3', 1)]);
     expect(n1.stats().droppedUnknownPeerMessages).toBe(1);
+    await expect(n1.updatePeers([...c.peers(), { id: 'n4', url: 'http://x', publicKey: c.node('n3').keys.publicKey }])).rejects.toThrow(/ws:/);
+    expect(Object.keys(n1.stats().peers)).toEqual(['n2']);
+    // Overlapping updates apply in order.
+    void n1.updatePeers(c.peers().filter((p) => p.id !== 'n2'));
     await n1.updatePeers(c.peers());
-    await waitFor(() => n1.stats().peers['n3']?.connected === true);
+    await waitFor(() => n1.stats().peers['n3']?.connected === true && n1.stats().peers['n2']?.connected === true);
     n1.send([heartbeat('n1', 'n3', 2)]);
     await waitFor(() => c.node('n3').inbox.length === 1);
     expect(c.node('n3').inbox).toEqual([heartbeat('n1', 'n3', 2)]);

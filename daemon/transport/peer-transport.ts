@@ -124,6 +124,8 @@ export class PeerTransport {
   private readonly listenAt: { readonly host: string; readonly port: number } | undefined;
   private state: 'new' | 'started' | 'stopped' = 'new';
   private flushScheduled: NodeJS.Immediate | undefined;
+  /** The latest updatePeers() in progress; the next one waits for it. */
+  private peersUpdate: Promise<void> = Promise.resolve();
   private livenessTimer: NodeJS.Timeout | undefined;
   private droppedUnknownPeerMessages = 0;
   private droppedUnhandledMessages = 0;
@@ -162,7 +164,7 @@ export class PeerTransport {
       this.ownsServer = true;
       this.listenAt = options.listen;
     }
-    this.installPeers(options.peers);
+    this.installPeers(this.validatePeers(options.peers));
   }
 
   /** Starts listening and dialing; resolves with the bound address (the real port when 0 was asked). */
@@ -270,22 +272,34 @@ export class PeerTransport {
    * new ones are dialed.
    */
   async updatePeers(peers: readonly PeerConfig[]): Promise<void> {
-    const next = new Map<NodeId, PeerConfig>();
-    for (const peer of peers) if (peer.id !== this.nodeId) next.set(peer.id, peer);
+    const next = this.validatePeers(peers);
+    // One update at a time, in call order: each sees the links the previous one left.
+    const update = this.peersUpdate.then(() => this.applyPeers(next));
+    this.peersUpdate = update.catch(() => {});
+    return update;
+  }
+
+  private isStopped(): boolean {
+    return this.state === 'stopped';
+  }
+
+  private async applyPeers(next: Map<NodeId, { peer: PeerConfig; key: KeyObject }>): Promise<void> {
+    if (this.state === 'stopped') return;
     const removals: Promise<void>[] = [];
     for (const [id, link] of this.links) {
-      const peer = next.get(id);
-      const unchanged = peer !== undefined && peer.url === link.peer.url && sameKey(toPublicKeyObject(peer.publicKey), this.peerKeys.get(id));
-      if (unchanged) {
+      const wanted = next.get(id);
+      if (wanted !== undefined && wanted.peer.url === link.peer.url && sameKey(wanted.key, this.peerKeys.get(id))) {
         next.delete(id);
         continue;
       }
       removals.push(this.removePeer(id));
     }
     await Promise.all(removals);
-    if (this.state === 'stopped') return;
-    this.installPeers([...next.values()]);
+    // stop() may have run while the removals were closing.
+    if (this.isStopped()) return;
+    this.installPeers(next);
   }
+
 
   /** Per-peer figures and refusal counts. */
   stats(): TransportStats {
@@ -347,24 +361,39 @@ export class PeerTransport {
 
   // ------------------------------------------------------------ internals
 
-  private installPeers(peers: readonly PeerConfig[]): void {
+  /**
+   * Checks a whole peers list (a config error throws, before anything changes)
+   * and returns the other members with their keys. Our own entry, if listed,
+   * must carry our identity key.
+   */
+  private validatePeers(peers: readonly PeerConfig[]): Map<NodeId, { peer: PeerConfig; key: KeyObject }> {
+    const others = new Map<NodeId, { peer: PeerConfig; key: KeyObject }>();
+    const seen = new Set<NodeId>();
     for (const peer of peers) {
+      if (seen.has(peer.id)) throw new Error(`peers: "${peer.id}" listed twice`);
+      seen.add(peer.id);
+      const key = toPublicKeyObject(peer.publicKey);
       if (peer.id === this.nodeId) {
-        if (!sameKey(toPublicKeyObject(peer.publicKey), toPublicKeyObject(this.publicKey))) {
-          throw new Error(`peers: the key listed for this node "${peer.id}" is not its identity key`);
-        }
+        if (!sameKey(key, toPublicKeyObject(this.publicKey))) throw new Error(`peers: the key listed for this node "${peer.id}" is not its identity key`);
         continue;
       }
-      if (this.links.has(peer.id)) throw new Error(`peers: "${peer.id}" listed twice`);
+      if (peer.id.length === 0 || Buffer.byteLength(peer.id, 'utf8') > this.limits.nodeIdBytesMax) throw new Error(`peers: bad node id "${peer.id}"`);
       const url = new URL(peer.url);
       if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error(`peers: "${peer.id}" url must be ws:// or wss://, got ${peer.url}`);
-      const key = toPublicKeyObject(peer.publicKey);
+      others.set(peer.id, { peer, key });
+    }
+    return others;
+  }
+
+  private installPeers(peers: ReadonlyMap<NodeId, { peer: PeerConfig; key: KeyObject }>): void {
+    for (const [id, { peer, key }] of peers) {
       const link = new PeerLink(peer, key, this.linkContext);
-      this.links.set(peer.id, link);
-      this.peerKeys.set(peer.id, key);
+      this.links.set(id, link);
+      this.peerKeys.set(id, key);
       if (this.state === 'started') link.start();
     }
   }
+
 
   private async removePeer(id: NodeId): Promise<void> {
     const link = this.links.get(id);

@@ -2,7 +2,7 @@
 // votes, who only learns, the votes of a running election, and (on a leader)
 // how far each member's log matches. Quorums are always counted over the
 // current voters.
-import { assert } from './assert.ts';
+import { assert, unreachable } from './assert.ts';
 import { Progress } from './progress.ts';
 import { majorityIndex, quorumSize, voteResult, type VoteResult } from './quorum.ts';
 import type { ConfChange, ConfState, NodeId } from './types.ts';
@@ -74,7 +74,7 @@ export class ProgressTracker {
         this.votes.delete(id);
         return;
       default:
-        unreachableChange(change);
+        unreachable(change);
     }
     if (!this.progress.has(id)) {
       const pr = this.newProgress(lastIndex);
@@ -111,8 +111,4 @@ export class ProgressTracker {
   private newProgress(lastIndex: number): Progress {
     return new Progress(lastIndex + 1, this.limits.inflightMessagesMax, this.limits.inflightBytesMax);
   }
-}
-
-function unreachableChange(change: never): never {
-  throw new Error(`raft assertion failed: unknown conf change ${JSON.stringify(change)}`);
 }

@@ -33,7 +33,7 @@ import {
   type Snapshot,
 } from './types.ts';
 
-/** One node's Raft state. Internal to daemon/raft: the driver holds a RaftNode (raw-node.ts). */
+/** One node's Raft state. Internal to daemon/raft: the driver holds a RaftNode (raft.ts). */
 export class Raft implements LeaderContext {
   readonly id: NodeId;
   /** Invariant: never decreases. */
@@ -396,9 +396,21 @@ export class Raft implements LeaderContext {
         else if (result === 'lost') this.becomeFollower(this.term, NONE);
         return;
       }
-      default:
-        // No leader to forward to; nothing else concerns a candidate.
+      case 'timeout-now':
+      case 'read-index':
+      case 'transfer-leader':
+        // No leader to forward to; a candidate is not a transfer target.
+        this.debug(`dropped ${m.type} from ${m.from}: no leader`);
+        return;
+      case 'app-resp':
+      case 'heartbeat-resp':
+      case 'read-index-resp':
+      case 'vote':
+      case 'pre-vote':
         this.debug(`ignored ${m.type} from ${m.from}`);
+        return;
+      default:
+        unreachable(m);
     }
   }
 
@@ -440,8 +452,17 @@ export class Raft implements LeaderContext {
         }
         this.send({ type: 'transfer-leader', to: this.leaderId, target: m.target });
         return;
-      default:
+      case 'app-resp':
+      case 'heartbeat-resp':
+      case 'vote-resp':
+      case 'pre-vote-resp':
+      case 'vote':
+      case 'pre-vote':
+        // Answers to a past role, or requests handled before the role switch.
         this.debug(`ignored ${m.type} from ${m.from}`);
+        return;
+      default:
+        unreachable(m);
     }
   }
 

@@ -4,7 +4,7 @@
 // leader's local requests (propose, conf change). Functions over a
 // LeaderContext so that raft.ts, which owns the state, can call in without an
 // import cycle.
-import { assert } from './assert.ts';
+import { assert, unreachable } from './assert.ts';
 import { entryBytes } from './memory-storage.ts';
 import type { ProgressTracker } from './progress-tracker.ts';
 import type { Progress } from './progress.ts';
@@ -80,8 +80,20 @@ export function stepLeader(r: LeaderContext, m: Message): void {
     case 'transfer-leader':
       transferLeadership(r, m.target);
       return;
-    default:
+    case 'app':
+    case 'heartbeat':
+    case 'snap':
+    case 'timeout-now':
+    case 'read-index-resp':
+    case 'vote':
+    case 'pre-vote':
+    case 'vote-resp':
+    case 'pre-vote-resp':
+      // Of this term, only another leader could send these, and there is none; answers of a past candidacy.
       r.debug(`ignored ${m.type} from ${m.from}`);
+      return;
+    default:
+      unreachable(m);
   }
 }
 

@@ -396,6 +396,32 @@ describe('Raft paper §5.4: safety', () => {
   });
 });
 
+describe('Raft paper §5.5: follower and candidate crashes', () => {
+  it('a follower that receives the same append twice acknowledges both and keeps one copy (§5.5)', () => {
+    const t = makeNode('n1', THREE);
+    const m = appMsg('n2', 'n1', 1, 0, 0, [entry(1, 1, 'a'), entry(2, 1, 'b')]);
+    t.node.step(m);
+    const first = ofType(drain(t), 'app-resp');
+    t.node.step(m);
+    const second = ofType(drain(t), 'app-resp');
+    expect([first[0]!.index, second[0]!.index]).toEqual([2, 2]);
+    expect(logTerms(t)).toEqual([1, 1]);
+  });
+
+  it('a leader never overwrites or deletes entries in its own log (§5.3, Leader Append-Only)', () => {
+    const t = makeNode('n1', THREE, {}, (s) => {
+      s.append(entriesWithTerms([1, 1]));
+      s.setHardState({ term: 1, vote: '', commit: 0 });
+    });
+    electLeader(t);
+    const before = logTerms(t);
+    t.node.step(appMsg('n3', 'n1', 1, 1, 1, [entry(2, 1, 'other'), entry(3, 1, 'more')]));
+    drain(t);
+    expect(logTerms(t)).toEqual(before);
+    expect(t.node.status().role).toBe('leader');
+  });
+});
+
 describe('Raft paper §8: client interaction', () => {
   it('a new leader appends an empty no-op entry of its term at once (§8)', () => {
     const t = makeNode('n1', THREE, {}, (s) => {

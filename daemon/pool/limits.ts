@@ -34,7 +34,7 @@ export const POOL_LIMITS_DEFAULT: PoolLimits = {
   leasesPerPoolMax: 250_000,
   leasesPerSessionMax: 1_000,
   queueLengthMax: 10_000,
-  requestsPerClientRememberedMax: 8,
+  requestsPerClientRememberedMax: 4,
   clientsRememberedMax: 250_000,
   renewIdsMax: 100_000,
   durationMsMax: 7 * 24 * 3600 * 1000,

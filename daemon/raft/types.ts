@@ -213,7 +213,12 @@ export interface RaftConfig {
   readonly electionTicks: number;
   /** Ticks between leader heartbeats; must be < electionTicks. */
   readonly heartbeatTicks: number;
-  /** Index of the last entry the application has applied (on restart). */
+  /**
+   * Index of the last entry the application has applied (on restart). The
+   * membership is storage's initialState().confState plus the conf-change
+   * entries after the snapshot up to `applied`, replayed at start; entries
+   * after `applied` come back in Ready.committedEntries.
+   */
   readonly applied: number;
   /** Bytes of entry data per append message, at most (one entry always goes). */
   readonly messageBytesMax: number;
@@ -289,7 +294,11 @@ export interface RaftNode {
   status(): RaftStatus;
   /** The transport could not reach `id`: back off to probing. */
   reportUnreachable(id: NodeId): void;
-  /** A snapshot sent to `id` was delivered (ok) or failed. */
+  /**
+   * A snapshot sent to `id` was delivered (ok) or failed. The driver must call
+   * it for every 'snap' message it sends: a leader sends that follower nothing
+   * else until it hears back (or the follower acknowledges the snapshot).
+   */
   reportSnapshot(id: NodeId, ok: boolean): void;
 }
 

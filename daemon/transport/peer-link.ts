@@ -38,6 +38,8 @@ export interface PeerLinkContext {
   readonly limits: TransportLimits;
   readonly logger: TransportLogger;
   readonly random: () => number;
+  /** CA certificate(s), PEM, for wss:// peers. */
+  readonly tlsCa?: string | readonly string[];
   /** Counts and logs a refusal. */
   refused(reason: RefusalReason, fields: Readonly<Record<string, unknown>>): void;
   /** The peer could not be reached (dial failed, connection lost or dead). */
@@ -211,6 +213,7 @@ export class PeerLink {
       // frame). Masking protects HTTP intermediaries from frames crafted by browser scripts;
       // these are server-to-server links carrying frames from authenticated peers.
       generateMask: (mask) => mask.fill(0),
+      ...(this.ctx.tlsCa === undefined ? {} : { ca: typeof this.ctx.tlsCa === 'string' ? this.ctx.tlsCa : [...this.ctx.tlsCa] }),
     });
     const timer = setTimeout(() => this.refuse(ws, 'HANDSHAKE_TIMEOUT', {}), limits.handshakeTimeoutMs);
     this.state = { kind: 'awaiting-challenge', ws, timer };

@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -50,6 +51,24 @@ async function clusterWithScriptedPeer(limits: Parameters<typeof TestCluster.sta
   await c.node('n1').transport.updatePeers([...c.peers(), { id: 'n2', url: 'ws://127.0.0.1:9/raft', publicKey: keys.publicKey }]);
   return { c, keys };
 }
+
+/** A self-signed certificate for 127.0.0.1 (100 years), for the wss:// test only. */
+const TEST_CERT = `-----BEGIN CERTIFICATE-----
+MIIBjzCCATagAwIBAgIUdnfjgGQQR5XYq4Np78l7E1l1k/QwCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJZmxvZS10ZXN0MCAXDTI2MTEyODAwNTYxM1oYDzIxMjYxMTA0
+MDA1NjEzWjAUMRIwEAYDVQQDDAlmbG9lLXRlc3QwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAARW6NWvHzJQfLx42ETgQB0+Laxn7fJ6OS254qdCf4V+JmCDYv8+V4rp
+wH+OcOG2A4WxEGmdMjMjWezywU86J3gGo2QwYjAdBgNVHQ4EFgQUaf73ONRYeu26
+2Cu76UsYyyDmeL0wHwYDVR0jBBgwFoAUaf73ONRYeu262Cu76UsYyyDmeL0wDwYD
+VR0TAQH/BAUwAwEB/zAPBgNVHREECDAGhwR/AAABMAoGCCqGSM49BAMCA0cAMEQC
+IEe5IcT6uLYnFCpSK6gByS5w4t0zLRkx5n/bOkWtF2l2AiBTYCsIcA4Z18s/NYLG
+g3d1+JOjvXc3v7zlGcACN/8ngw==
+-----END CERTIFICATE-----`;
+const TEST_CERT_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgg3mJ38ENSLgx29Kj
+bES3knWUVn+MTo67tGhIrJEx4JyhRANCAARW6NWvHzJQfLx42ETgQB0+Laxn7fJ6
+OS254qdCf4V+JmCDYv8+V4rpwH+OcOG2A4WxEGmdMjMjWezywU86J3gG
+-----END PRIVATE KEY-----`;
 
 describe('PeerTransport', () => {
   it('three transports exchange batches of messages, each delivered once and in order', async () => {
@@ -380,6 +399,32 @@ describe('PeerTransport', () => {
     n2.send([heartbeat('n2', 'n1', 5)]);
     await waitFor(() => c.node('n1').inbox.length === 1);
     expect(() => new PeerTransport({ nodeId: 'x', listen: { host: '127.0.0.1', port: 0 }, identity: { privateKey: testKeyPair().privateKey, publicKey: keys.publicKey }, peers: [] })).toThrow(/does not match/);
+  });
+
+  it('dials wss:// peers attached to an https server, trusting the configured CA', async () => {
+    const server = createHttpsServer({ cert: TEST_CERT, key: TEST_CERT_KEY });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    stops.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const [k1, k2] = [testKeyPair(), testKeyPair()];
+    const n1 = new PeerTransport({ nodeId: 'n1', listen: server, identity: k1, peers: [], logger: new RecordingLogger() });
+    stops.push(() => n1.stop());
+    const port = (await n1.start()).port;
+    const peers = [{ id: 'n1', url: `wss://127.0.0.1:${port}/raft`, publicKey: k1.publicKey }];
+    const n2 = new PeerTransport({ nodeId: 'n2', listen: { host: '127.0.0.1', port: 0 }, identity: k2, peers, logger: new RecordingLogger(), tlsCa: TEST_CERT });
+    stops.push(() => n2.stop());
+    await n2.start();
+    await n1.updatePeers([...peers, { id: 'n2', url: `ws://127.0.0.1:${n2.address().port}/raft`, publicKey: k2.publicKey }]);
+    const inbox: Message[] = [];
+    n1.onMessages((messages) => inbox.push(...messages));
+    n2.send([heartbeat('n2', 'n1', 3)]);
+    await waitFor(() => inbox.length === 1);
+    expect(inbox).toEqual([heartbeat('n2', 'n1', 3)]);
+    // Without the CA, the certificate is refused and nothing connects.
+    const untrusting = new PeerTransport({ nodeId: 'n2', listen: { host: '127.0.0.1', port: 0 }, identity: k2, peers, logger: new RecordingLogger() });
+    stops.push(() => untrusting.stop());
+    await untrusting.start();
+    await waitFor(() => (untrusting.stats().peers['n1']?.dialFailures ?? 0) >= 1);
+    expect(untrusting.stats().peers['n1']?.connected).toBe(false);
   });
 
   it('attaches to an existing http server and leaves its other upgrade paths alone', async () => {

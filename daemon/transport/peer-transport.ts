@@ -63,6 +63,8 @@ export interface PeerTransportOptions {
   readonly faults?: FaultInjector;
   /** Uniform float in [0, 1) for backoff jitter; default Math.random. */
   readonly random?: () => number;
+  /** CA certificate(s), PEM, trusted when dialing wss:// peers (default: Node's bundled CAs). */
+  readonly tlsCa?: string | readonly string[];
 }
 
 /** Bytes an inbound socket may deliver before it authenticates: a hello, its framing, a ping or two. */
@@ -144,6 +146,7 @@ export class PeerTransport {
       limits: this.limits,
       logger: this.logger,
       random: options.random ?? Math.random,
+      ...(options.tlsCa === undefined ? {} : { tlsCa: options.tlsCa }),
       refused: (reason, fields) => this.countRefusal(reason, fields),
       snapshotStatus: (peerId, ok) => {
         for (const handler of this.snapshotHandlers) handler(peerId, ok);

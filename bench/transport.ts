@@ -1,9 +1,10 @@
 // Peer transport throughput: one transport streams append messages (100
 // entries of 100 bytes each, as a leader replicating a busy log would) to
 // another over loopback, with a bounded window of messages in flight so the
-// figure is delivered throughput, not queue drops. Also times the codec alone.
+// figure is delivered throughput, not queue drops. Also times a heartbeat's
+// round trip, and the codec alone.
 //
-//   npm run bench -- transport [--messages 20000] [--ms 5000] [--batch 32] [--window 512]
+//   npm run bench -- transport [--messages 20000] [--ms 5000] [--batch 32] [--window 512] [--round-trips 2000]
 import { generateKeyPairSync } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
@@ -93,25 +94,48 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     while (received < sent && performance.now() < drainDeadline) await new Promise((resolve) => setImmediate(resolve));
     const elapsedS = (performance.now() - start) / 1000;
     const link = n1.stats().peers['n2'];
+    const delivered = received;
+
+    // Round-trip latency of one heartbeat and its response, one at a time.
+    const roundTrips = Math.min(2000, option(args, '--round-trips', 2000));
+    const rttsUs: number[] = [];
+    n2.onMessages((messages) => {
+      for (const m of messages) if (m.type === 'heartbeat') n2.send([{ type: 'heartbeat-resp', from: 'n2', to: 'n1', term: m.term, context: m.context }]);
+    });
+    let answered: (() => void) | undefined;
+    n1.onMessages(() => answered?.());
+    for (let i = 0; i < roundTrips; i++) {
+      const sentAt = performance.now();
+      await new Promise<void>((resolve) => {
+        answered = resolve;
+        n1.send([{ type: 'heartbeat', from: 'n1', to: 'n2', term: 7, commit: i, context: '' }]);
+      });
+      rttsUs.push((performance.now() - sentAt) * 1000);
+    }
+    rttsUs.sort((a, b) => a - b);
+    const percentile = (p: number): number => Math.round(rttsUs[Math.min(rttsUs.length - 1, Math.floor(p * rttsUs.length))] ?? 0);
     const result = {
-      messages: received,
+      messages: delivered,
       messagesSent: sent,
       seconds: Number(elapsedS.toFixed(3)),
-      messagesPerS: Math.round(received / elapsedS),
-      entriesPerS: Math.round((received * ENTRIES_PER_MESSAGE) / elapsedS),
-      payloadMBPerS: Number(((received * ENTRIES_PER_MESSAGE * ENTRY_DATA_BYTES) / elapsedS / 1e6).toFixed(1)),
+      messagesPerS: Math.round(delivered / elapsedS),
+      entriesPerS: Math.round((delivered * ENTRIES_PER_MESSAGE) / elapsedS),
+      payloadMBPerS: Number(((delivered * ENTRIES_PER_MESSAGE * ENTRY_DATA_BYTES) / elapsedS / 1e6).toFixed(1)),
       wireMBPerS: Number(((link?.sentBytes ?? 0) / elapsedS / 1e6).toFixed(1)),
       frames: link?.sentFrames ?? 0,
       messagesPerFrame: Number((sent / Math.max(1, link?.sentFrames ?? 1)).toFixed(1)),
       dropped: link?.droppedMessages ?? 0,
       backpressureStalls: link?.backpressureStalls ?? 0,
+      heartbeatRttUsP50: percentile(0.5),
+      heartbeatRttUsP99: percentile(0.99),
       codecFrameBytes: frameBytes,
       codecRoundTripsPerS: Math.round(codecRounds / (codecMs / 1000)),
     };
     process.stdout.write(
       `transport: ${result.messagesPerS} append msgs/s (${ENTRIES_PER_MESSAGE}×${ENTRY_DATA_BYTES} B entries), ` +
         `${result.entriesPerS} entries/s, ${result.payloadMBPerS} MB/s payload, ${result.wireMBPerS} MB/s on the wire, ` +
-        `${result.messagesPerFrame} msgs/frame, ${result.dropped} dropped; codec alone ${result.codecRoundTripsPerS} encode+decode/s of ${frameBytes} B frames\n`,
+        `${result.messagesPerFrame} msgs/frame, ${result.dropped} dropped; heartbeat round trip p50 ${result.heartbeatRttUsP50} µs, ` +
+        `p99 ${result.heartbeatRttUsP99} µs; codec alone ${result.codecRoundTripsPerS} encode+decode/s of ${frameBytes} B frames\n`,
     );
     return result;
   } finally {

@@ -4,9 +4,14 @@
 // 100 concurrent clients; then a bare ws echo server (also its own process)
 // driven by the same clients, as the baseline. Last line (printed by
 // bench/main.ts): JSON with every figure and `ratioToEcho` at 100 clients.
+// Options: --seconds S per level (default 3), --clients 1,10,100 (levels).
+// Environment: FLOE_BENCH_SYNC_MODE=full|async (raft.syncMode of the node),
+// FLOE_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" (profile the node).
+// It also prints the disk's fdatasync latency and the load average: every
+// durable batch waits for one fdatasync, so a busy disk or CPU shows here.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import nacl from 'tweetnacl';
@@ -16,7 +21,7 @@ import { loadNodeIdentity } from '../daemon/identity/index.ts';
 import { formatVendorPublicKey, signLicenseKey, vendorKeyIdOf } from '../protocol/index.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const LEVELS = [1, 10, 100] as const;
+const LEVELS_DEFAULT = [1, 10, 100];
 /** `ms` of warm-up before each measured run. */
 const WARMUP_MS = 500;
 
@@ -58,6 +63,12 @@ class BenchClient {
   close(): void {
     this.ws.terminate();
   }
+}
+
+/** Server CPU per measured request, µs (the warm-up's requests are counted in: an estimate). */
+function cpuPerRequestUs(cpuMs: number, f: Figures): number {
+  const requests = f.requests * (1 + WARMUP_MS / Math.max(1, f.requests > 0 ? (f.requests / f.requestsPerSec) * 1000 : 1));
+  return requests > 0 ? Math.round((cpuMs * 1000) / requests) : 0;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -102,6 +113,17 @@ async function drive(
   return { requestsPerSec: Math.round((requests * 1000) / elapsed), p50Ms: round(percentile(sorted, 50)), p99Ms: round(percentile(sorted, 99)), requests, errors };
 }
 
+/** CPU time (user + system) a process has used so far, ms (Linux /proc; 0 elsewhere). */
+function cpuMsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
@@ -139,10 +161,32 @@ wss.on('listening', () => console.log(JSON.stringify({ url: 'ws://127.0.0.1:' + 
 process.on('SIGTERM', () => process.exit(0));
 `;
 
+/** fdatasync latency of this disk: 100 appends of 4 KiB, each synced. */
+function probeFdatasync(dir: string): { p50Ms: number; p99Ms: number } {
+  const fd = openSync(join(dir, 'fsync-probe'), 'w');
+  const block = Buffer.alloc(4096, 1);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < 100; i++) {
+      const t0 = performance.now();
+      writeSync(fd, block);
+      fdatasyncSync(fd);
+      times.push(performance.now() - t0);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const sorted = Float64Array.from(times).sort();
+  return { p50Ms: round(percentile(sorted, 50)), p99Ms: round(percentile(sorted, 99)) };
+}
+
 /** Runs the daemon benchmark; answers its figures. */
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const secondsArg = args.indexOf('--seconds');
   const durationMs = secondsArg >= 0 ? Math.max(1, Number(args[secondsArg + 1])) * 1000 : 3000;
+  // --clients 1,10,100 (default): the concurrency levels to run.
+  const clientsArg = args.indexOf('--clients');
+  const LEVELS = clientsArg >= 0 ? String(args[clientsArg + 1]).split(',').map(Number).filter((x) => x >= 1 && x <= 1000) : LEVELS_DEFAULT;
   const dir = mkdtempSync(join(tmpdir(), 'floe-bench-daemon-'));
   const children: ChildProcess[] = [];
   const out: Record<string, unknown> = { durationMsPerLevel: durationMs };
@@ -179,6 +223,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         `vendorPublicKeys = ["${formatVendorPublicKey(vendor.publicKey)}"]`,
         'licenseFiles = ["bench.license"]',
         `adminTokenSha256 = ["${hashToken('bench')}"]`,
+        `[raft]`,
+        `syncMode = "${process.env['FLOE_BENCH_SYNC_MODE'] ?? 'async'}"`,
         '[limits]',
         'requestsPerSecondPerConnection = 1000000',
         'requestBurstPerConnection = 1000000',
@@ -193,7 +239,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     });
     children.push(daemon);
     const { clientUrl } = await readyLine(daemon, 'floe serve');
-    process.stdout.write(`daemon: one node (${clientUrl}), WAL + synchronous=FULL, ${durationMs} ms per level\n`);
+    process.stdout.write(`daemon: one node (${clientUrl}), WAL, group commit, async fdatasync before every reply, ${durationMs} ms per level\n`);
 
     let daemonAt100 = 0;
     for (const n of LEVELS) {
@@ -212,16 +258,19 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         if (tries > 100) throw new Error(`bench license not installed: ${JSON.stringify(r)}`);
         await new Promise((r2) => setTimeout(r2, 50));
       }
+      const cpu0 = cpuMsOf(daemon.pid!);
       const f = await drive(clients, durationMs, async (c, i, seq) => {
         const co = await c.request({ type: 'checkout', requestId: `co-${n}-${i}-${seq}`, feature: 'bench' });
         if (co['ok'] !== true) return 1;
         const ci = await c.request({ type: 'checkin', requestId: `ci-${n}-${i}-${seq}`, leaseId: co['leaseId'] });
         return ci['ok'] === true ? 0 : 1;
       });
+      const cpuUs = cpuPerRequestUs(cpuMsOf(daemon.pid!) - cpu0, f);
       for (const c of clients) c.close();
       process.stdout.write(
-        `  ${String(n).padStart(3)} clients: ${f.requestsPerSec.toLocaleString('en-US').padStart(8)} durable requests/s (checkout+checkin), p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, errors ${f.errors}\n`,
+        `  ${String(n).padStart(3)} clients: ${f.requestsPerSec.toLocaleString('en-US').padStart(8)} durable requests/s (checkout+checkin), p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, server CPU ${cpuUs} µs/request, errors ${f.errors}\n`,
       );
+      out[`daemonCpuUsPerRequest_${n}`] = cpuUs;
       out[`daemonRequestsPerSec_${n}`] = f.requestsPerSec;
       out[`daemonP50Ms_${n}`] = f.p50Ms;
       out[`daemonP99Ms_${n}`] = f.p99Ms;
@@ -237,20 +286,28 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     let echoAt100 = 0;
     for (const n of LEVELS) {
       const clients = await Promise.all(Array.from({ length: n }, () => BenchClient.connect(echoUrl!)));
+      const cpu0 = cpuMsOf(echo.pid!);
       const f = await drive(clients, durationMs, async (c, i, seq) => {
         await c.request({ type: 'checkout', requestId: `co-${n}-${i}-${seq}`, feature: 'bench' });
         await c.request({ type: 'checkin', requestId: `ci-${n}-${i}-${seq}`, leaseId: 'L1' });
         return 0;
       });
+      const cpuUs = cpuPerRequestUs(cpuMsOf(echo.pid!) - cpu0, f);
       for (const c of clients) c.close();
       process.stdout.write(
-        `  ${String(n).padStart(3)} clients: ${f.requestsPerSec.toLocaleString('en-US').padStart(8)} echoes/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms\n`,
+        `  ${String(n).padStart(3)} clients: ${f.requestsPerSec.toLocaleString('en-US').padStart(8)} echoes/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, server CPU ${cpuUs} µs/request\n`,
       );
+      out[`echoCpuUsPerRequest_${n}`] = cpuUs;
       out[`echoRequestsPerSec_${n}`] = f.requestsPerSec;
       out[`echoP50Ms_${n}`] = f.p50Ms;
       out[`echoP99Ms_${n}`] = f.p99Ms;
       if (n === 100) echoAt100 = f.requestsPerSec;
     }
+    const fsync = probeFdatasync(dir);
+    process.stdout.write(`disk: fdatasync of a 4 KiB append p50 ${fsync.p50Ms} ms, p99 ${fsync.p99Ms} ms (each durable batch waits for one)\n`);
+    out['diskFdatasyncP50Ms'] = fsync.p50Ms;
+    out['diskFdatasyncP99Ms'] = fsync.p99Ms;
+    out['loadAverage1m'] = Math.round(loadavg()[0]! * 100) / 100;
     const ratio = echoAt100 > 0 ? Math.round((daemonAt100 / echoAt100) * 1000) / 1000 : 0;
     process.stdout.write(`ratio to echo at 100 clients: ${ratio} (goal ≥ 0.5)\n`);
     out['ratioToEcho'] = ratio;

@@ -31,14 +31,20 @@ export interface DurableStorage extends WritableStorage {
 
 /** What the replicated application does with the log (the seat pools, in Floe). */
 export interface ReplicatedApplication<R> {
-  /** Applies a committed non-empty normal entry; the result goes to its proposer (on this node). */
-  apply(entry: Entry): R;
+  /**
+   * Applies a committed non-empty normal entry; the result goes to its
+   * proposer (on this node). `local`: what this node passed to propose() with
+   * the entry, when it proposed it (saves decoding it again); else undefined.
+   */
+  apply(entry: Entry, local: unknown): R;
   /** Replaces the application's state with a snapshot's data (a follower catching up). */
   restore(snapshot: Snapshot): void;
   /** The application's state as snapshot bytes, as of the last applied entry. */
   snapshotData(): Uint8Array;
-  /** Called inside each Ready's transaction, after the log writes (e.g. buffered usage rows). */
+  /** Called inside each Ready's transaction, after the log writes. */
   persistWith?(): void;
+  /** Called inside a snapshot's transaction: whatever the application buffered for entries it covers must be written now. */
+  beforeSnapshot?(): void;
   /** Called once per Ready after its committed entries are applied. */
   afterApply?(appliedIndex: number): void;
 }
@@ -81,6 +87,7 @@ export interface RaftDriverOptions<R> {
 
 interface Pending<R> {
   readonly term: number;
+  readonly local: unknown;
   resolve(result: R): void;
   reject(error: ProposalError): void;
 }
@@ -166,11 +173,12 @@ export class RaftDriver<R> {
   }
 
   /**
-   * Proposes `data` as a log entry; resolves with the application's result
+   * Proposes `data` as a log entry (`local`: its decoded form, handed back to
+   * apply() on this node); resolves with the application's result
    * once the entry is committed (durable) and applied. Rejects with
    * ProposalError when this node does not lead or the entry was lost.
    */
-  propose(data: Uint8Array): Promise<R> {
+  propose(data: Uint8Array, local?: unknown): Promise<R> {
     if (this.stopped) return Promise.reject(new ProposalError('STOPPED', 'the node is stopping'));
     if (this.pending.size >= this.options.pendingProposalsMax) {
       return Promise.reject(new ProposalError('OVERLOADED', `${this.pending.size} proposals are already waiting`));
@@ -179,7 +187,7 @@ export class RaftDriver<R> {
     if (!r.ok) return Promise.reject(new ProposalError(r.reason, `proposal refused: ${r.reason}`, r.leaderId));
     this.schedule();
     return new Promise<R>((resolve, reject) => {
-      this.pending.set(r.index, { term: r.term, resolve, reject });
+      this.pending.set(r.index, { term: r.term, local, resolve, reject });
     });
   }
 
@@ -303,7 +311,7 @@ export class RaftDriver<R> {
       if (p !== undefined) p.reject(new ProposalError('DROPPED', `entry ${entry.index} was overwritten by a new leader`));
       return;
     }
-    const result = this.app.apply(entry);
+    const result = this.app.apply(entry, p !== undefined && p.term === entry.term ? p.local : undefined);
     if (p === undefined) return;
     if (p.term === entry.term) p.resolve(result);
     else p.reject(new ProposalError('DROPPED', `entry ${entry.index} was overwritten in term ${entry.term}`));
@@ -322,8 +330,8 @@ export class RaftDriver<R> {
     const index = this.appliedIndex;
     const data = this.app.snapshotData();
     this.storage.atomically(() => {
-      // Rows buffered by the application for entries the snapshot covers must be durable with it.
-      this.app.persistWith?.();
+      // What the application buffered for entries the snapshot covers is written with it.
+      this.app.beforeSnapshot?.();
       this.storage.createSnapshot(index, this.confState, data);
       this.storage.compact(index);
     });

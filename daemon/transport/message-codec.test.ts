@@ -26,7 +26,16 @@ const message: fc.Arbitrary<Message> = fc
   .record({ from: nodeId, to: nodeId, term: uint })
   .chain((base): fc.Arbitrary<Message> =>
     fc.oneof(
-      fc.record({ index: uint, logTerm: uint, commit: uint, entries: fc.array(entry, { maxLength: 8 }) }).map((b) => ({ ...base, type: 'app' as const, ...b })),
+      fc
+        .record({ index: fc.nat(), logTermAt: fc.nat(), commit: uint, entries: fc.array(fc.record({ termStep: fc.nat({ max: 3 }), type: entry.map((e) => e.type), data: bytes }), { maxLength: 8 }) })
+        .map((b) => {
+          // A well-formed log segment: consecutive indexes, terms non-decreasing from logTerm up to the message's term.
+          const termSteps = b.entries.reduce((n, e) => n + e.termStep, 0);
+          const logTerm = Math.max(0, Math.min(b.logTermAt, base.term - termSteps));
+          let t = logTerm;
+          const entries = b.entries.map((e, i) => ({ term: (t += e.termStep), index: b.index + 1 + i, type: e.type, data: e.data }));
+          return { ...base, term: Math.max(base.term, t), type: 'app' as const, index: b.index, logTerm, commit: b.commit, entries };
+        }),
       fc.record({ index: uint, reject: fc.boolean(), rejectHint: uint, logTerm: uint }).map((b) => ({ ...base, type: 'app-resp' as const, ...b })),
       fc.record({ type: fc.constantFrom('vote' as const, 'pre-vote' as const), index: uint, logTerm: uint, transfer: fc.boolean() }).map((b) => ({ ...base, ...b })),
       fc.record({ type: fc.constantFrom('vote-resp' as const, 'pre-vote-resp' as const), reject: fc.boolean() }).map((b) => ({ ...base, ...b })),
@@ -142,6 +151,21 @@ describe('message codec', () => {
     expect(decodeFrame(frame, small)).toMatchObject({ ok: false, code: 'FRAME_TOO_LARGE' });
     const fewEntries: CodecLimits = { ...DEFAULT_CODEC_LIMITS, entriesPerMessageMax: 2 };
     expect(decodeFrame(frame, fewEntries)).toMatchObject({ ok: false, code: 'LIMIT_EXCEEDED' });
+  });
+
+  it('refuses an append whose entries are not a well-formed log segment', () => {
+    const good = app(3, 1);
+    if (good.type !== 'app') throw new Error('expected app');
+    const entries = good.entries;
+    const cases: Message[] = [
+      { ...good, entries: [entries[0]!, entries[2]!] }, // gap
+      { ...good, entries: [{ ...entries[0]!, term: 2 }, ...entries.slice(1)] }, // term before logTerm
+      { ...good, logTerm: 2, entries: [entries[0]!, entries[1]!, { ...entries[2]!, term: 2 }] }, // term goes back
+      { ...good, entries: [{ ...entries[0]!, term: 9 }] }, // term after the message's
+      { ...good, logTerm: 9, entries: [] },
+    ];
+    for (const m of cases) expect(decodeFrame(encodeFrame([m]))).toMatchObject({ ok: false, code: 'MESSAGE_INCONSISTENT' });
+    expect(decodeFrame(encodeFrame([good]))).toMatchObject({ ok: true });
   });
 
   it('refuses counts that claim more items than the frame holds, without allocating for them', () => {

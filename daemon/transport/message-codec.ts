@@ -64,6 +64,7 @@ export type DecodeErrorCode =
   | 'FRAME_TRAILING_BYTES'
   | 'MESSAGE_TYPE_UNKNOWN'
   | 'FIELD_INVALID'
+  | 'MESSAGE_INCONSISTENT'
   | 'LIMIT_EXCEEDED';
 
 export type DecodeResult =
@@ -357,7 +358,8 @@ class Writer {
 /**
  * Decodes a frame from an untrusted peer. Never throws: every field is
  * checked (known types, canonical non-negative safe integers, strict UTF-8,
- * 0/1 booleans, counts and sizes within `limits`, no trailing bytes), and the
+ * 0/1 booleans, counts and sizes within `limits`, no trailing bytes, an
+ * append's entries a well-formed log segment), and the
  * first failure is returned as a code with a sentence. Entry and snapshot data
  * are views into one private copy of the frame (mind their byteOffset: never
  * use `.buffer` alone), so the caller's buffer can be reused or freed.
@@ -406,8 +408,16 @@ function readMessage(r: Reader): Message {
         const typeCode = r.u8();
         const entryType: EntryType =
           typeCode === 0 ? 'normal' : typeCode === 1 ? 'conf-change' : r.invalid(`entry type code ${typeCode}`);
-        entries[i] = { term: r.uint(), index: r.uint(), type: entryType, data: r.bytes() };
+        const entry: Entry = { term: r.uint(), index: r.uint(), type: entryType, data: r.bytes() };
+        // A log segment as Raft makes one: indexes follow `index` one by one, and terms never
+        // go back, start at or after `logTerm`, and never pass the sender's term.
+        const previousTerm = i === 0 ? logTerm : (entries[i - 1] as Entry).term;
+        if (entry.index !== index + 1 + i || entry.term < previousTerm || entry.term > term) {
+          throw new DecodeFailure('MESSAGE_INCONSISTENT', `entry ${i} (index ${entry.index}, term ${entry.term}) does not follow index ${index}, logTerm ${logTerm} in term ${term}`);
+        }
+        entries[i] = entry;
       }
+      if (logTerm > term) throw new DecodeFailure('MESSAGE_INCONSISTENT', `logTerm ${logTerm} is after the message's term ${term}`);
       return { type, from, to, term, index, logTerm, entries, commit };
     }
     case 'app-resp':

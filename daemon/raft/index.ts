@@ -1,4 +1,18 @@
 // Floe's Raft core: pure, deterministic, driven through step/tick/ready/advance.
+//
+// What a driver (daemon, simulator) must do, beyond the order in Ready
+// (persist snapshot, entries and hard state → send → apply → advance):
+// - Bootstrap: every founding member's storage starts with the cluster's
+//   membership as a snapshot at index 0 (new MemoryStorage(confState)). A node
+//   added later may start empty; it asks the leader for that snapshot.
+// - On restart pass `applied`; membership changes up to it are replayed, the
+//   rest come back as committed entries. Call applyConfChange() for every
+//   committed conf-change entry while applying it.
+// - Call reportSnapshot(id, ok) for every 'snap' message sent, and
+//   reportUnreachable(id) when the transport cannot reach a peer.
+// - Reads: readIndex(context) is answered by a ReadState once leadership is
+//   confirmed; it is dropped without an answer when there is no leader or
+//   leadership changes, so the driver times out and retries.
 export * from './types.ts';
 export { createRaftNode } from './raft.ts';
 export { MemoryStorage, entryBytes, ENTRY_OVERHEAD_BYTES } from './memory-storage.ts';

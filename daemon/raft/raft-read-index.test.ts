@@ -13,7 +13,7 @@ describe('read index', () => {
     n1.node.readIndex('r1');
     net.settle();
     expect(n1.readStates).toEqual([{ index: n1.node.status().commit, context: 'r1' }]);
-    const beats = net.delivered.filter((m) => m.type === 'heartbeat' && m.context === 'r1');
+    const beats = net.delivered.filter((m) => m.type === 'heartbeat' && m.context.endsWith('r1'));
     expect(beats.map((m) => m.to)).toEqual(['n2', 'n3']);
   });
 
@@ -63,6 +63,22 @@ describe('read index', () => {
     n2.node.readIndex('r2');
     net.settle();
     expect(n2.readStates).toEqual([{ index: net.get('n1').node.status().commit, context: 'r2' }]);
+  });
+
+  it('two nodes may use the same read context: each gets its own answer', () => {
+    const net = new TestNetwork(['n1', 'n2', 'n3']);
+    net.campaign('n1');
+    net.isolate('n1');
+    net.get('n2').node.readIndex('same');
+    net.get('n3').node.readIndex('same');
+    net.get('n1').node.readIndex('same');
+    net.heal();
+    net.get('n2').node.readIndex('same');
+    net.get('n3').node.readIndex('same');
+    net.settle();
+    expect(net.get('n1').readStates.map((r) => r.context)).toEqual(['same']);
+    expect(net.get('n2').readStates.map((r) => r.context)).toEqual(['same']);
+    expect(net.get('n3').readStates.map((r) => r.context)).toEqual(['same']);
   });
 
   it('a single-node leader answers a read at once', () => {

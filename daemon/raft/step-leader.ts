@@ -312,12 +312,13 @@ export function readIndexRequest(r: LeaderContext, from: NodeId, context: string
     r.pendingReads.push({ from, context });
     return;
   }
-  if (!r.readOnly.add(r.log.committed, from, context, READ_ONLY_REQUESTS_MAX)) {
+  const key = r.readOnly.add(r.log.committed, from, context, READ_ONLY_REQUESTS_MAX);
+  if (key === undefined) {
     r.debug(`dropped read ${context}: ${READ_ONLY_REQUESTS_MAX} reads already pending`);
     return;
   }
-  r.readOnly.recvAck(r.id, context);
-  bcastHeartbeat(r, context);
+  r.readOnly.recvAck(r.id, key);
+  bcastHeartbeat(r, key);
 }
 
 /** Runs the reads parked before this term's first commit, once there is one. */

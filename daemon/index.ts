@@ -54,6 +54,7 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
       requestsPerSecondPerConnection: config.limits.requestsPerSecondPerConnection,
       requestBurstPerConnection: config.limits.requestBurstPerConnection,
       clientUrls: config.clientUrls,
+      log,
     });
     let adminUrl = '';
     if (options.adminApp !== undefined) {

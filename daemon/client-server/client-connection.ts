@@ -33,6 +33,8 @@ export interface ConnectionContext {
   readonly requestBurst: number;
   /** Client URLs of every node, told in hello. */
   servers(): readonly string[];
+  /** Operational log (errors that are the server's fault). */
+  log(line: string): void;
   /** Binds a session to this connection (pushes for it come here). */
   bindSession(sessionId: string, connection: ClientConnection): void;
   unbindSession(sessionId: string, connection: ClientConnection): void;
@@ -149,7 +151,7 @@ export class ClientConnection {
           return this.replyError(request.id, 'UNAVAILABLE', `${error.message}${leader}; retry with the same requestId`);
         }
         this.replyError(request.id, 'INTERNAL', 'the server failed to answer; retry with the same requestId');
-        throw error;
+        this.ctx.log(`INTERNAL: ${request.type} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       },
     );
   }

@@ -26,6 +26,7 @@ export interface ClientServerOptions {
   readonly requestBurstPerConnection: number;
   /** Client URLs of every node; empty: this server's own URL. */
   readonly clientUrls: readonly string[];
+  readonly log?: (line: string) => void;
 }
 
 /** The path clients connect to. */
@@ -107,6 +108,7 @@ export class ClientServer {
       queueWaitMsDefault: options.queueWaitMsDefault,
       requestsPerSecond: options.requestsPerSecondPerConnection,
       requestBurst: options.requestBurstPerConnection,
+      log: options.log ?? (() => {}),
       servers: () => (options.clientUrls.length > 0 ? options.clientUrls : [this.boundUrl]),
       bindSession: (sessionId, connection) => {
         const previous = this.bySession.get(sessionId);

@@ -142,8 +142,11 @@ export class FloeNode {
       },
       onSoftState: (state) => this.onSoftState(state),
       onFatal: (error) => {
+        // A disk or programmer error under the log: crash loudly rather than limp on.
         this.log(`FATAL: the replicated log stopped: ${(error as Error).stack ?? String(error)}`);
-        process.exitCode = 1;
+        setImmediate(() => {
+          throw error;
+        });
       },
     });
   }

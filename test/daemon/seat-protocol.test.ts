@@ -177,6 +177,17 @@ describe('the seat protocol on a real daemon', () => {
     expect(after).toEqual(before);
   });
 
+  it('the admin API refuses a missing token (401) and a wrong one (403), changing nothing', async () => {
+    const before = (await daemon.admin('GET', '/pools')).body;
+    const { makeLicenseKey } = await import('./helpers.ts');
+    const key = makeLicenseKey([daemon.lockCode], { seats: 5, licenseId: 'LIC-NOAUTH', product: 'noauth' });
+    expect(await daemon.admin('POST', '/licenses', { key }, null)).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHORIZED' } } });
+    expect(await daemon.admin('POST', '/licenses', { key }, 'not-the-token')).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
+    expect(await daemon.admin('GET', '/leases', undefined, 'not-the-token')).toMatchObject({ status: 403 });
+    expect((await daemon.admin('GET', '/pools')).body).toEqual(before);
+    expect(await daemon.admin('GET', '/health', undefined, null)).toMatchObject({ status: 200, body: { status: 'ok', role: 'leader' } });
+  });
+
   it('a connection that sends faster than its rate limit gets RATE_LIMITED', async () => {
     const { c } = await client('client-rate-1');
     const replies = await Promise.all(Array.from({ length: 600 }, () => c.request({ type: 'status' })));

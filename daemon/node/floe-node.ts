@@ -75,6 +75,8 @@ export interface FloeNodeOptions {
 
 /** Entries' data bytes per Ready handed to the application, at most. */
 const COMMITTED_BYTES_PER_READY_MAX = 8 * 1024 * 1024;
+/** Log entries kept behind a snapshot at most, for followers that lag a little (cluster). */
+const COMPACTION_MARGIN_ENTRIES_MAX = 5000;
 /** `ms`: longest the reaper sleeps before looking again (timers cap at 2^31 ms). */
 const REAPER_SLEEP_MS_MAX = 3_600_000;
 /** `ms` between usage-row flushes (each one transaction; rows of entries a snapshot covers are flushed with it). */
@@ -128,6 +130,7 @@ export class FloeNode {
       transport: options.transport ?? new NoopTransport(),
       tickMs: options.config.raft.tickMs,
       snapshotEntries: options.config.raft.snapshotEntries,
+      compactionMarginEntries: Math.min(COMPACTION_MARGIN_ENTRIES_MAX, Math.floor(options.config.raft.snapshotEntries / 2)),
       pendingProposalsMax: options.config.limits.pendingProposalsMax,
       application: {
         apply: (entry, local) => this.applyEntry(entry, local as PoolCommand | undefined),

@@ -75,6 +75,8 @@ export interface RaftDriverOptions<R> {
   readonly tickMs: number;
   /** Applied entries between snapshots; the log up to a snapshot is then compacted. */
   readonly snapshotEntries: number;
+  /** Entries kept before a snapshot's index when compacting, so a slightly lagging follower catches up from the log (default 0). */
+  readonly compactionMarginEntries?: number;
   /** Proposals awaiting their result at once; beyond it propose() fails with OVERLOADED. */
   readonly pendingProposalsMax: number;
   /** Hears role and leader changes. */
@@ -333,7 +335,8 @@ export class RaftDriver<R> {
       // What the application buffered for entries the snapshot covers is written with it.
       this.app.beforeSnapshot?.();
       this.storage.createSnapshot(index, this.confState, data);
-      this.storage.compact(index);
+      const compactTo = index - (this.options.compactionMarginEntries ?? 0);
+      if (compactTo >= this.storage.firstIndex()) this.storage.compact(compactTo);
     });
     this.snapshotIndex = index;
   }

@@ -4,7 +4,10 @@
 //   fsync) → send (PeerTransport) → apply committed entries → advance().
 // Group commit falls out of the loop: proposals made in one event-loop turn
 // are appended to the core at once and handed out in one Ready, so they cost
-// one transaction and one fsync together.
+// one transaction and one fsync together. With a storage that syncs
+// asynchronously (SqliteRaftStorage in syncMode "async"), the fsync runs in
+// the thread pool and steps 2–4 wait for it; proposals made meanwhile form
+// the next Ready, which is taken only after this one is advanced.
 import {
   decodeConfChange,
   type ConfState,
@@ -251,7 +254,7 @@ export class RaftDriver<R> {
       });
     }
     const syncAsync = this.storage.syncAsync;
-    if (rd.mustSync && syncAsync !== undefined) {
+    if ((rd.mustSync || rd.snapshot !== undefined) && syncAsync !== undefined) {
       // The fsync runs in the thread pool; frames keep arriving and proposals
       // keep joining the core meanwhile: they form the next Ready's batch.
       this.syncing = true;

@@ -14,7 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type nacl from 'tweetnacl';
@@ -404,7 +404,8 @@ export class KeyCenter {
       .select()
       .from(schema.licenseKeys)
       .innerJoin(schema.entitlements, eq(schema.licenseKeys.authCode, schema.entitlements.authCode))
-      .orderBy(asc(schema.licenseKeys.issuedAt), asc(schema.licenseKeys.licenseId))
+      // Issue order: keys issued in the same millisecond keep the order they were activated in.
+      .orderBy(asc(schema.licenseKeys.issuedAt), sql`"license_keys"."rowid"`)
       .all()
       .map(({ license_keys: k, entitlements: e }) => ({
         licenseId: k.licenseId,

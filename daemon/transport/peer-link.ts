@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { WebSocket, type RawData } from 'ws';
 import type { Message, NodeId } from '../raft/types.ts';
 import { closeSocket } from './close-socket.ts';
+import { APP_PAYLOADS_PER_FRAME_MAX, appFrameBytes, encodeAppFrame } from './app-frame.ts';
 import { encodeFrame, frameBytesBound, messageBytesBound, messageLimitViolation } from './message-codec.ts';
 import {
   HANDSHAKE_BYTES_MAX,
@@ -59,6 +60,9 @@ export interface LinkCounters {
   backpressureStalls: number;
   connects: number;
   dialFailures: number;
+  /** App payloads written, and refused (not connected, queue full, fault). */
+  sentAppPayloads: number;
+  droppedAppPayloads: number;
 }
 
 type LinkState =
@@ -88,7 +92,12 @@ export class PeerLink {
     backpressureStalls: 0,
     connects: 0,
     dialFailures: 0,
+    sentAppPayloads: 0,
+    droppedAppPayloads: 0,
   };
+  /** App payloads waiting for the next flush (only while connected). Invariant: appQueueBytes <= frameBytesMax. */
+  private appQueue: Uint8Array[] = [];
+  private appQueueBytes = 0;
   private state: LinkState = { kind: 'idle' };
   /** Consecutive failed attempts since the last authenticated connection. */
   private failures = 0;
@@ -129,6 +138,26 @@ export class PeerLink {
     this.counters.droppedQueueFull += this.queue.push(message, messageBytesBound(message), this.dropped);
   }
 
+  /**
+   * Queues an opaque app payload for the next flush. Refused (false) when the
+   * peer is not connected now or the pending payloads would pass one frame:
+   * the caller learns at once that it must answer or retry on its own.
+   */
+  enqueueApp(payload: Uint8Array): boolean {
+    const { frameBytesMax } = this.ctx.limits;
+    if (
+      this.state.kind !== 'open' ||
+      this.appQueue.length >= APP_PAYLOADS_PER_FRAME_MAX ||
+      appFrameBytes(this.appQueue.length + 1, this.appQueueBytes + payload.length) > frameBytesMax
+    ) {
+      this.counters.droppedAppPayloads += 1;
+      return false;
+    }
+    this.appQueue.push(payload);
+    this.appQueueBytes += payload.length;
+    return true;
+  }
+
   /** Tells the transport about a message that will never be written; only snapshots are reported. */
   readonly dropped = (message: Message): void => {
     if (message.type === 'snap') this.ctx.snapshotStatus(this.peer.id, false);
@@ -136,9 +165,21 @@ export class PeerLink {
 
   /** Writes what is queued, as frames of at most frameBytesMax, until the socket's buffer is full. */
   flush(): void {
-    if (this.state.kind !== 'open') return;
+    if (this.state.kind !== 'open') {
+      this.dropAppQueue();
+      return;
+    }
     const { ws } = this.state;
     const { frameBytesMax, messagesPerFrameMax, socketBufferedBytesMax } = this.ctx.limits;
+    if (this.appQueue.length > 0) {
+      // App payloads (forwarded proposals) are small and latency-bound: they go first, in one frame.
+      ws.send(encodeAppFrame(this.appQueue), { binary: true });
+      this.counters.sentAppPayloads += this.appQueue.length;
+      this.counters.sentFrames += 1;
+      this.counters.sentBytes += appFrameBytes(this.appQueue.length, this.appQueueBytes);
+      this.appQueue = [];
+      this.appQueueBytes = 0;
+    }
     const batch: Message[] = [];
     while (this.queue.messages > 0) {
       if (ws.bufferedAmount > socketBufferedBytesMax) {
@@ -200,7 +241,14 @@ export class PeerLink {
       this.closeWith(state.ws, code, reason);
     }
     this.queue.clear(this.dropped);
+    this.dropAppQueue();
     await Promise.all([...this.closing]);
+  }
+
+  private dropAppQueue(): void {
+    this.counters.droppedAppPayloads += this.appQueue.length;
+    this.appQueue = [];
+    this.appQueueBytes = 0;
   }
 
   private dial(): void {

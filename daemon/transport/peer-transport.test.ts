@@ -89,6 +89,21 @@ describe('PeerTransport', () => {
     expect(n1.find((m) => m.type === 'app')).toEqual(appendMessage('n2', 'n1', 100, 10, 50));
   });
 
+  it('carries app payloads beside Raft messages, batched per turn, and refuses them at once to an unknown peer', async () => {
+    const c = await cluster(['n1', 'n2']);
+    await c.connected();
+    const got: { from: string; payloads: string[] }[] = [];
+    c.node('n2').transport.onApp((from, payloads) => got.push({ from, payloads: payloads.map((p) => new TextDecoder().decode(p)) }));
+    const enc = (s: string) => new TextEncoder().encode(s);
+    expect(c.node('n1').transport.sendApp('n2', enc('a'))).toBe(true);
+    expect(c.node('n1').transport.sendApp('n2', enc('b'))).toBe(true);
+    c.node('n1').transport.send([heartbeat('n1', 'n2', 1)]);
+    expect(c.node('n1').transport.sendApp('n9', enc('x'))).toBe(false);
+    await waitFor(() => got.length > 0 && c.node('n2').inbox.length > 0);
+    expect(got).toEqual([{ from: 'n1', payloads: ['a', 'b'] }]);
+    expect(c.node('n1').transport.stats().peers['n2']?.sentAppPayloads).toBe(2);
+  });
+
   it('sends everything queued in one event-loop turn as one frame per peer', async () => {
     const c = await cluster(['n1', 'n2']);
     await c.connected();

@@ -12,6 +12,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Message, NodeId } from '../raft/types.ts';
 import { closeSocket } from './close-socket.ts';
 import type { FaultInjector } from './fault-injector.ts';
+import { APP_FRAME_TAG, decodeAppFrame } from './app-frame.ts';
 import { decodeFrame } from './message-codec.ts';
 import {
   HANDSHAKE_BYTES_MAX,
@@ -118,6 +119,7 @@ export class PeerTransport {
   private readonly messageHandlers = new Set<(messages: Message[]) => void>();
   private readonly unreachableHandlers = new Set<(peerId: NodeId) => void>();
   private readonly snapshotHandlers = new Set<(peerId: NodeId, ok: boolean) => void>();
+  private readonly appHandlers = new Set<(peerId: NodeId, payloads: Uint8Array[]) => void>();
   private readonly delayTimers = new Set<NodeJS.Timeout>();
   private readonly closing = new Set<Promise<void>>();
   private readonly wss: WebSocketServer;
@@ -235,6 +237,33 @@ export class PeerTransport {
   }
 
   /**
+   * Queues an opaque app payload for `peerId` (one frame per peer per turn,
+   * beside the Raft frames). Answers false, at once, when it cannot go:
+   * unknown peer, no authenticated connection now, a full frame, or a fault.
+   * Delivery is best effort even when true: the caller bounds its wait.
+   */
+  sendApp(peerId: NodeId, payload: Uint8Array): boolean {
+    if (this.state !== 'started') return false;
+    const link = this.links.get(peerId);
+    if (link === undefined) return false;
+    if (this.faults?.shouldDrop(this.nodeId, peerId)) {
+      link.counters.droppedAppPayloads += 1;
+      return false;
+    }
+    if (!link.enqueueApp(payload)) return false;
+    this.scheduleFlush();
+    return true;
+  }
+
+  /** Registers the receiver of app payloads from authenticated peers (one call per frame); returns its unsubscribe. */
+  onApp(handler: (peerId: NodeId, payloads: Uint8Array[]) => void): () => void {
+    this.appHandlers.add(handler);
+    return () => {
+      this.appHandlers.delete(handler);
+    };
+  }
+
+  /**
    * Registers a handler for messages from authenticated peers, called once per
    * received frame with its messages (every one validated, `from` the
    * authenticated peer and `to` this node). Entry data are views into a
@@ -325,6 +354,8 @@ export class PeerTransport {
         droppedMessages: c.droppedQueueFull + c.droppedOversized + c.droppedFaults + r.droppedFaults,
         dropped: { queueFull: c.droppedQueueFull, oversized: c.droppedOversized, faults: c.droppedFaults + r.droppedFaults },
         backpressureStalls: c.backpressureStalls,
+        sentAppPayloads: c.sentAppPayloads,
+        droppedAppPayloads: c.droppedAppPayloads,
         reconnects: Math.max(0, c.connects - 1),
         dialFailures: c.dialFailures,
       };
@@ -533,6 +564,7 @@ export class PeerTransport {
     if (!isBinary) return this.refuseInbound(conn, 'FRAME_UNEXPECTED', { binary: false });
     const counters = this.receiveCounters(peerId);
     const frame = rawBytes(data);
+    if (frame[0] === APP_FRAME_TAG) return this.onAppFrame(conn, peerId, frame, counters);
     const decoded = decodeFrame(frame, this.limits);
     if (!decoded.ok) return this.refuseInbound(conn, 'FRAME_INVALID', { code: decoded.code, message: decoded.message });
     for (const message of decoded.messages) {
@@ -552,6 +584,18 @@ export class PeerTransport {
       return;
     }
     for (const handler of this.messageHandlers) handler(decoded.messages);
+  }
+
+  private onAppFrame(conn: InboundConnection, peerId: NodeId, frame: Uint8Array, counters: ReceiveCounters): void {
+    const decoded = decodeAppFrame(frame, this.limits.frameBytesMax);
+    if (!decoded.ok) return this.refuseInbound(conn, 'FRAME_INVALID', { code: 'APP_FRAME_INVALID', message: decoded.message });
+    if (this.faults?.shouldDrop(peerId, this.nodeId, decoded.payloads.length)) {
+      counters.droppedFaults += decoded.payloads.length;
+      return;
+    }
+    counters.frames += 1;
+    counters.bytes += frame.length;
+    for (const handler of this.appHandlers) handler(peerId, decoded.payloads);
   }
 
   private refuseInbound(conn: InboundConnection, reason: RefusalReason, fields: Readonly<Record<string, unknown>>): void {

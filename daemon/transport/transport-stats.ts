@@ -24,6 +24,9 @@ export interface PeerStats {
   readonly dropped: { readonly queueFull: number; readonly oversized: number; readonly faults: number };
   /** Times writing paused because the socket buffered more than socketBufferedBytesMax. */
   readonly backpressureStalls: number;
+  /** App payloads (forwarded proposals) written to the peer, and refused by sendApp(). */
+  readonly sentAppPayloads: number;
+  readonly droppedAppPayloads: number;
   /** Authenticated outbound connections after the first one. */
   readonly reconnects: number;
   /** Dial attempts that never reached an authenticated connection. */

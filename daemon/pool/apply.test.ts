@@ -292,6 +292,22 @@ describe('idempotency', () => {
     h.checkout('s', { requestId: 'a' });
     expect(h.inUse()).toBe(4);
   });
+
+  it('by default the last 16 requests of a client are remembered, as many as the SDK keeps in flight', () => {
+    const h = new Harness();
+    h.install({ seats: 20 });
+    h.open('s');
+    const first = new Map<string, PoolReply>();
+    for (let i = 0; i <= 16; i++) first.set(`q${i}`, h.checkout('s', { requestId: `q${i}` }));
+    expect(h.state.remembered.get('c-s')?.requestIds.length).toBe(16);
+    expect(h.inUse()).toBe(17);
+    // Each of the 16 latest retried after a failover gets its first answer, not a second seat.
+    for (let i = 1; i <= 16; i++) expect(h.checkout('s', { requestId: `q${i}` })).toEqual(first.get(`q${i}`));
+    expect(h.inUse()).toBe(17);
+    // The 17th back was forgotten: its retry is a new checkout.
+    expect(h.checkout('s', { requestId: 'q0' })).not.toEqual(first.get('q0'));
+    expect(h.inUse()).toBe(18);
+  });
 });
 
 describe('queue', () => {

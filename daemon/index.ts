@@ -8,10 +8,12 @@ import { ClientServer } from './client-server/index.ts';
 import { splitHostPort, type FloeConfig } from './config.ts';
 import { loadNodeIdentity } from './identity/index.ts';
 import { FloeNode } from './node/index.ts';
+import { startClusterTransport, type ClusterTransport } from './cluster-transport.ts';
 
 export * from './config.ts';
 export { ClientServer, CLIENT_WS_PATH } from './client-server/index.ts';
-export { FloeNode, type ClientEvent, type NodeStatus } from './node/index.ts';
+export { FloeNode, type ClientEvent, type NodeStatus, type ClusterView } from './node/index.ts';
+export { FaultInjector } from './transport/index.ts';
 
 /** A running daemon. */
 export interface Daemon {
@@ -21,6 +23,8 @@ export interface Daemon {
   readonly clientUrl: string;
   /** `http://host:port` (the API is under /api/v1). */
   readonly adminUrl: string;
+  /** The peer transport (a cluster), else undefined. */
+  readonly peers: ClusterTransport | undefined;
   /** Stops accepting, closes connections, stops the log and closes the database. */
   close(): Promise<void>;
 }
@@ -32,13 +36,28 @@ export interface StartDaemonOptions {
   readonly log?: (line: string) => void;
   /** Override of the node's lock code (tests); default: from the node identity in dataDir. */
   readonly lockCode?: string;
+  /** Test-only network faults for the peer transport (partitions). */
+  readonly faults?: import('./transport/index.ts').FaultInjector;
 }
 
 /** Starts a node from its config: identity, node, client server, admin server. */
 export async function startDaemon(config: FloeConfig, options: StartDaemonOptions = {}): Promise<Daemon> {
   const log = options.log ?? (() => {});
-  const lockCode = options.lockCode ?? loadNodeIdentity(config.dataDir).lockCode;
-  const node = await FloeNode.open({ config, lockCode, log });
+  const identity = loadNodeIdentity(config.dataDir);
+  const lockCode = options.lockCode ?? identity.lockCode;
+  const peers = config.cluster.peers.length > 0 ? await startClusterTransport(config, identity, log, options.faults) : undefined;
+  let node: FloeNode;
+  try {
+    node = await FloeNode.open({
+      config,
+      lockCode,
+      log,
+      ...(peers !== undefined ? { transport: peers.transport, appChannel: peers.transport, onConfChange: peers.onConfChange } : {}),
+    });
+  } catch (error) {
+    await peers?.transport.stop();
+    throw error;
+  }
   let clientServer: ClientServer | undefined;
   let admin: Server | undefined;
   try {
@@ -69,13 +88,17 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
     }
     const cs = clientServer;
     const adminServer = admin;
-    log(`node ${config.nodeId} (${node.engine} log) serving clients at ${cs.url}${adminUrl !== '' ? `, admin at ${adminUrl}` : ''}`);
+    log(
+      `node ${config.nodeId} (${node.engine} log) serving clients at ${cs.url}${adminUrl !== '' ? `, admin at ${adminUrl}` : ''}` +
+        (peers !== undefined ? `, peers at ${config.cluster.peerListen}` : ''),
+    );
     let closing: Promise<void> | undefined;
     return {
       node,
       clientServer: cs,
       clientUrl: cs.url,
       adminUrl,
+      peers,
       close: () => {
         closing ??= (async () => {
           await cs.close();
@@ -86,6 +109,7 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
             });
           }
           await node.close();
+          await peers?.transport.stop();
         })();
         return closing;
       },
@@ -94,6 +118,7 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
     await clientServer?.close();
     admin?.close();
     await node.close();
+    await peers?.transport.stop();
     throw error;
   }
 }

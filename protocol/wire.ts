@@ -107,6 +107,7 @@ export const wireErrorCodes = [
   'QUEUE_FULL',
   'QUEUE_TIMEOUT',
   'LIMIT_REACHED',
+  'LICENSE_NOT_FOR_THIS_SERVER',
   'INTERNAL',
 ] as const;
 

@@ -201,6 +201,9 @@ export class ClientConnection {
       const node = this.ctx.node;
       const common = { heartbeatMs: this.ctx.heartbeatMs, leaseTtlMs: this.ctx.leaseTtlMs, servers: this.ctx.servers() };
       if (request.sessionId !== undefined) {
+        // Never decide a resume on stale state: a follower behind the log would answer
+        // resumed:false while the old session still holds seats. Rejects UNAVAILABLE with no leader.
+        await node.readBarrier();
         const existing = node.session(request.sessionId);
         if (existing !== undefined && existing.clientId === request.clientId) {
           this.bindTo(request.sessionId);
@@ -233,6 +236,8 @@ export class ClientConnection {
   }
 
   private async checkout(sessionId: string, request: CheckoutRequest): Promise<Record<string, unknown>> {
+    const refusal = this.ctx.node.featureRefusal(request.feature);
+    if (refusal !== undefined) throw new RequestError(refusal.code, refusal.message);
     const r = await this.ctx.node.propose({
       type: 'checkout',
       sessionId,

@@ -3,8 +3,9 @@
 // client pushes. Every change of pool state takes one path:
 //   propose(command) → leader stamps `at` → log → durable commit (group
 //   commit: one transaction per Ready) → apply to the pool → result.
-// The cluster issue adds a PeerTransport and a forwarder; nothing here
-// assumes one node except the campaign() at start when it is the only voter.
+// In a cluster a follower forwards proposals to the leader (forwarder.ts)
+// and resolves them when it applies their entries; reads that must be
+// current wait on a ReadIndex barrier (readBarrier()).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FloeConfig } from '../config.ts';
@@ -34,9 +35,12 @@ import {
   RaftDriver,
   type PeerTransport,
 } from '../raft-driver/index.ts';
-import type { Entry, RaftNode, Snapshot, SoftState } from '../raft/types.ts';
+import type { ConfChange, ConfState, Entry, RaftNode, Snapshot, SoftState } from '../raft/types.ts';
 import { DATABASE_FILE_NAME, openDatabase, SqliteRaftStorage, UsageLog, type FloeDatabase } from '../storage/index.ts';
-import { decodeCommand, encodeCommand, type UnstampedCommand } from './command-codec.ts';
+import { clusterView, type ClusterView } from './cluster-view.ts';
+import { decodeEntryData, encodeCommand, encodeTaggedCommand, type UnstampedCommand } from './command-codec.ts';
+import { Forwarder, type AppChannel } from './forwarder.ts';
+import { LicenseLocks } from './license-locks.ts';
 import { checkLicenseKey, parseVendorKeys, type LicenseCheck } from './license-check.ts';
 
 /** A pool event other than a usage row: what clients are pushed. */
@@ -67,6 +71,10 @@ export interface FloeNodeOptions {
   /** Voters of a brand-new cluster; default: this node alone. */
   readonly voters?: readonly string[];
   readonly transport?: PeerTransport;
+  /** The transport's app channel: present in a cluster, where followers forward proposals to the leader. */
+  readonly appChannel?: AppChannel;
+  /** Hears each applied membership change (the daemon updates the transport's peers). */
+  readonly onConfChange?: (change: ConfChange, confState: ConfState) => void;
   /** `ms` since the epoch; injectable for tests. */
   readonly clock?: () => number;
   /** Operational log lines (stderr in `floe serve`). */
@@ -109,11 +117,19 @@ export class FloeNode {
   private expireInFlight = false;
   private usageTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Set in a cluster: proposals of a follower go to the leader through it. */
+  private readonly forwarder: Forwarder | undefined;
+  /** True when other voters exist (or may: a cluster config); reads then need a barrier. */
+  readonly clustered: boolean;
+  /** Which features this node may serve under the installed keys' lock codes. */
+  private readonly locks: LicenseLocks;
 
   private constructor(
     options: FloeNodeOptions,
-    parts: { database: FloeDatabase; storage: SqliteRaftStorage; usage: UsageLog; pool: PoolState; raft: RaftNode; engine: 'core' | 'local' },
+    parts: { database: FloeDatabase; storage: SqliteRaftStorage; usage: UsageLog; pool: PoolState; raft: RaftNode; engine: 'core' | 'local'; clustered: boolean },
   ) {
+    this.clustered = parts.clustered;
+    this.locks = new LicenseLocks(options.lockCode);
     this.config = options.config;
     this.clock = options.clock ?? Date.now;
     this.log = options.log ?? (() => {});
@@ -144,6 +160,7 @@ export class FloeNode {
         afterApply: () => this.afterApply(),
       },
       onSoftState: (state) => this.onSoftState(state),
+      ...(options.onConfChange !== undefined ? { onConfChange: options.onConfChange } : {}),
       onFatal: (error) => {
         // A disk or programmer error under the log: crash loudly rather than limp on.
         this.log(`FATAL: the replicated log stopped: ${(error as Error).stack ?? String(error)}`);
@@ -152,6 +169,26 @@ export class FloeNode {
         });
       },
     });
+    this.forwarder =
+      options.appChannel === undefined
+        ? undefined
+        : new Forwarder(
+            {
+              nodeId: this.config.nodeId,
+              leaderId: () => this.driver.leaderId,
+              isLeader: () => this.driver.isLeader,
+              proposeLocal: (command) => this.proposeHere(command),
+              proposeTagged: (command, tag) => {
+                if (!this.driver.isLeader) return Promise.reject(new ProposalError('NOT_LEADER', 'not the leader', this.driver.leaderId));
+                const stamped = { ...command, at: this.stampAt() } as PoolCommand;
+                return this.driver.propose(encodeTaggedCommand(tag, stamped), stamped);
+              },
+              log: this.log,
+            },
+            options.appChannel,
+            { forwardTimeoutMs: this.config.cluster.forwardTimeoutMs, pendingForwardsMax: this.config.limits.pendingProposalsMax },
+          );
+    this.locks.refresh(this.pool);
   }
 
   /**
@@ -164,7 +201,10 @@ export class FloeNode {
     const log = options.log ?? (() => {});
     const database = openDatabase(join(config.dataDir, DATABASE_FILE_NAME), config.raft.syncMode);
     try {
-      const voters = [...(options.voters ?? [config.nodeId])];
+      const peers = config.cluster.peers;
+      // The initial voters count only for an empty log: a stored one has its membership.
+      const voters = [...(options.voters ?? (peers.length > 0 ? (config.cluster.join ? [] : peers.map((p) => p.id)) : [config.nodeId]))];
+      const clustered = peers.length > 0 || voters.length > 1;
       const storage = new SqliteRaftStorage(database, { initialConfState: { voters, learners: [] } });
       const usage = new UsageLog(database);
       const snap = storage.snapshot();
@@ -186,7 +226,7 @@ export class FloeNode {
             uncommittedBytesMax: 0,
             committedBytesPerReadyMax: COMMITTED_BYTES_PER_READY_MAX,
             preVote: true,
-            checkQuorum: voters.length > 1,
+            checkQuorum: clustered,
             random: Math.random,
           });
           engine = 'core';
@@ -195,12 +235,12 @@ export class FloeNode {
         }
       }
       if (raft === undefined) {
-        if (voters.length > 1) throw new Error('UNAVAILABLE: a cluster of several voters needs the Raft core (raft.engine = "core")');
+        if (clustered) throw new Error('UNAVAILABLE: a cluster of several voters needs the Raft core (raft.engine = "core")');
         raft = createLocalLog({ id: config.nodeId, storage, applied, committedBytesPerReadyMax: COMMITTED_BYTES_PER_READY_MAX });
       }
-      const node = new FloeNode(options, { database, storage, usage, pool, raft, engine });
+      const node = new FloeNode(options, { database, storage, usage, pool, raft, engine, clustered });
       node.driver.start();
-      if (voters.length === 1 && voters[0] === config.nodeId) {
+      if (!clustered && voters.length === 1 && voters[0] === config.nodeId) {
         // The only voter elects itself at once; flush so the node leads when open() returns.
         node.driver.campaign();
         node.driver.flush();
@@ -221,6 +261,12 @@ export class FloeNode {
    * OVERLOADED, DROPPED, STOPPED) when it was not or may not have been applied.
    */
   propose(command: UnstampedCommand): Promise<ApplyResult> {
+    if (!this.driver.isLeader && this.forwarder !== undefined) return this.forwarder.forward(command);
+    return this.proposeHere(command);
+  }
+
+  /** Proposes on this node, which must lead. */
+  private proposeHere(command: UnstampedCommand): Promise<ApplyResult> {
     if (!this.driver.isLeader) {
       return Promise.reject(new ProposalError('NOT_LEADER', 'this node does not lead the cluster', this.driver.leaderId));
     }
@@ -260,6 +306,56 @@ export class FloeNode {
     if (!reply.ok) return { ok: false, code: reply.code, message: reply.message };
     if (reply.type !== 'license-installed') throw new Error(`assert: license-install answered ${reply.type}`);
     return { ok: true, licenseId: reply.licenseId, features: [...new Set(reply.pools.map((p) => p.feature))] };
+  }
+
+  /**
+   * Resolves once this node has applied everything the cluster had
+   * committed when it was called (a ReadIndex round through the leader), so
+   * reads after it are linearizable. Rejects with ProposalError NOT_LEADER
+   * when no leader confirms within forwardTimeoutMs (minority side, election).
+   * A single node resolves at once.
+   */
+  async readBarrier(): Promise<void> {
+    if (!this.clustered) return;
+    const timeoutMs = this.config.cluster.forwardTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.driver.readBarrier(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new ProposalError('NOT_LEADER', `no leader confirmed a read within ${timeoutMs} ms`, this.driver.leaderId)),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Why this node may not serve checkouts of `feature`, or undefined when it
+   * may: the keys of the feature's pools name other lock codes than this
+   * node's (a redundant key for another set of servers).
+   */
+  featureRefusal(feature: string): { code: 'LICENSE_NOT_FOR_THIS_SERVER'; message: string } | undefined {
+    return this.locks.refusal(feature);
+  }
+
+  /** What this node knows of the cluster: leader, term, and each member's indexes (a leader knows its followers' match). */
+  clusterStatus(): ClusterView {
+    return clusterView(this.config.nodeId, this.driver.status(), this.driver.applied);
+  }
+
+  /** Leader only: adds `nodeId` as a voter (it must start with `join = true`); resolves once applied. */
+  addMember(nodeId: string, peer: Record<string, string>): Promise<void> {
+    return this.driver.proposeConfChange({ type: 'add-voter', nodeId, ...peer } as ConfChange);
+  }
+
+  /** Leader only: removes `nodeId` from the membership; resolves once applied. */
+  removeMember(nodeId: string): Promise<void> {
+    return this.driver.proposeConfChange({ type: 'remove-node', nodeId });
   }
 
   // ---- read model -------------------------------------------------------
@@ -383,6 +479,7 @@ export class FloeNode {
     if (this.closed) return;
     this.closed = true;
     for (const t of [this.renewTimer, this.reaperTimer, this.usageTimer]) if (t !== undefined) clearTimeout(t);
+    this.forwarder?.close();
     this.driver.stop();
     await this.driver.whenIdle();
     for (const waiting of this.heartbeats.values()) {
@@ -405,8 +502,12 @@ export class FloeNode {
   }
 
   private applyEntry(entry: Entry, local: PoolCommand | undefined): ApplyResult {
-    const command = local ?? decodeCommand(entry.data);
+    let command = local;
+    let tag: string | undefined;
+    if (command === undefined) ({ command, tag } = decodeEntryData(entry.data));
     const result = applyCommand(this.pool, command, entry.index);
+    if (command.type === 'license-install' || command.type === 'license-remove') this.locks.refresh(this.pool);
+    if (tag !== undefined) this.forwarder?.applied(tag, result);
     for (const event of result.events) {
       if (event.kind === 'usage') {
         const u = event;
@@ -463,12 +564,14 @@ export class FloeNode {
 
   private restore(snapshot: Snapshot): void {
     this.pool = snapshot.metadata.index > 0 ? decodeSnapshot(snapshot.data) : createPoolState();
+    this.locks.refresh(this.pool);
     this.scheduleReaper();
   }
 
   private onSoftState(state: SoftState): void {
     this.log(`role ${state.role}, leader ${state.leaderId || '(none)'}`);
     for (const l of this.leaderListeners) l(state);
+    this.forwarder?.leaderChanged();
     if (state.role === 'leader') void this.takeOffice();
     else this.scheduleReaper();
   }

@@ -2,3 +2,6 @@
 export * from './command-codec.ts';
 export * from './floe-node.ts';
 export * from './license-check.ts';
+export * from './cluster-view.ts';
+export * from './forwarder.ts';
+export * from './license-locks.ts';

@@ -10,6 +10,7 @@
 // the next Ready, which is taken only after this one is advanced.
 import {
   decodeConfChange,
+  type ConfChange,
   type ConfState,
   type Entry,
   type Message,
@@ -88,7 +89,12 @@ export interface RaftDriverOptions<R> {
   readonly onReadStates?: (states: readonly ReadState[]) => void;
   /** Hears a fatal error of the loop (a disk failure): the node must stop. */
   readonly onFatal?: (error: unknown) => void;
+  /** Hears each membership change once applied (the transport's peers list follows it). */
+  readonly onConfChange?: (change: ConfChange, confState: ConfState) => void;
 }
+
+/** ReadIndex rounds awaiting their answer at once; beyond it the oldest are forgotten (their callers time out). */
+const READ_ROUNDS_MAX = 1024;
 
 interface Pending<R> {
   readonly term: number;
@@ -96,6 +102,9 @@ interface Pending<R> {
   resolve(result: R): void;
   reject(error: ProposalError): void;
 }
+
+/** Marks a pending proposal as a membership change of this node's (resolved on apply, not rejected). */
+const CONF_CHANGE_LOCAL = Symbol('conf-change');
 
 /** Owns a RaftNode and does its I/O. */
 export class RaftDriver<R> {
@@ -118,6 +127,14 @@ export class RaftDriver<R> {
   private snapshotIndex: number;
   /** Readys processed; fsyncs are at most this many. */
   readyCount = 0;
+  /** Read barriers asked for in this event-loop turn: they share one ReadIndex round. */
+  private readBatch: ((index: number) => void)[] | undefined;
+  /** ReadIndex rounds sent, by context, awaiting their ReadState. */
+  private readonly readRounds = new Map<string, ((index: number) => void)[]>();
+  /** Answered reads waiting for applied ≥ index. */
+  private applyWaiters: { index: number; resolve: () => void }[] = [];
+  private readSeq = 0;
+  private readonly readPrefix = `r${Math.floor(Math.random() * 2 ** 32).toString(36)}.`;
 
   constructor(options: RaftDriverOptions<R>) {
     this.options = options;
@@ -135,6 +152,60 @@ export class RaftDriver<R> {
       this.schedule();
     });
     this.transport.onUnreachable((peer) => this.node.reportUnreachable(peer));
+    this.transport.onSnapshotStatus?.((peer, ok) => {
+      if (this.stopped) return;
+      this.node.reportSnapshot(peer, ok);
+      this.schedule();
+    });
+  }
+
+  /**
+   * A linearizable read point: resolves once this node has applied
+   * everything committed when the call was made (a ReadIndex round through
+   * the leader; calls of one event-loop turn share a round). Never rejects
+   * and never settles when no leader answers: the caller bounds its wait.
+   */
+  readBarrier(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (index: number) => {
+        if (this.appliedIndex >= index) resolve();
+        else this.applyWaiters.push({ index, resolve });
+      };
+      if (this.readBatch !== undefined) {
+        this.readBatch.push(done);
+        return;
+      }
+      const batch = [done];
+      this.readBatch = batch;
+      setImmediate(() => {
+        this.readBatch = undefined;
+        if (this.stopped) return;
+        const context = `${this.readPrefix}${++this.readSeq}`;
+        this.readRounds.set(context, batch);
+        if (this.readRounds.size > READ_ROUNDS_MAX) this.readRounds.delete(this.readRounds.keys().next().value as string);
+        this.node.readIndex(context);
+        this.schedule();
+      });
+    });
+  }
+
+  private answerReads(states: readonly ReadState[]): void {
+    for (const state of states) {
+      const waiters = this.readRounds.get(state.context);
+      if (waiters === undefined) continue;
+      this.readRounds.delete(state.context);
+      for (const w of waiters) w(state.index);
+    }
+  }
+
+  private releaseApplyWaiters(): void {
+    if (this.applyWaiters.length === 0) return;
+    const still: { index: number; resolve: () => void }[] = [];
+    for (const w of this.applyWaiters) {
+      if (this.appliedIndex >= w.index) w.resolve();
+      else still.push(w);
+    }
+    this.applyWaiters = still;
   }
 
   /** Starts the tick timer. */
@@ -193,6 +264,20 @@ export class RaftDriver<R> {
     this.schedule();
     return new Promise<R>((resolve, reject) => {
       this.pending.set(r.index, { term: r.term, local, resolve, reject });
+    });
+  }
+
+  /**
+   * Proposes a single-server membership change; resolves (with undefined)
+   * once it is committed and applied. Rejects like propose().
+   */
+  proposeConfChange(change: ConfChange): Promise<void> {
+    if (this.stopped) return Promise.reject(new ProposalError('STOPPED', 'the node is stopping'));
+    const r = this.node.proposeConfChange(change);
+    if (!r.ok) return Promise.reject(new ProposalError(r.reason, `membership change refused: ${r.reason}`, r.leaderId));
+    this.schedule();
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(r.index, { term: r.term, local: CONF_CHANGE_LOCAL, resolve: () => resolve(), reject });
     });
   }
 
@@ -295,7 +380,11 @@ export class RaftDriver<R> {
     // 3. Apply.
     for (const entry of rd.committedEntries) this.applyEntry(entry);
     if (rd.committedEntries.length > 0) this.app.afterApply?.(this.appliedIndex);
-    if (rd.readStates.length > 0) this.options.onReadStates?.(rd.readStates);
+    if (rd.readStates.length > 0) {
+      this.answerReads(rd.readStates);
+      this.options.onReadStates?.(rd.readStates);
+    }
+    if (rd.committedEntries.length > 0 || rd.snapshot !== undefined) this.releaseApplyWaiters();
     // 4. Advance.
     this.node.advance();
     if (rd.softState !== undefined) this.changeSoftState(rd.softState);
@@ -307,8 +396,13 @@ export class RaftDriver<R> {
     const p = this.pending.get(entry.index);
     if (p !== undefined) this.pending.delete(entry.index);
     if (entry.type === 'conf-change') {
-      this.confState = this.node.applyConfChange(decodeConfChange(entry.data));
-      if (p !== undefined) p.reject(new ProposalError('DROPPED', 'a membership change took this index'));
+      const change = decodeConfChange(entry.data);
+      this.confState = this.node.applyConfChange(change);
+      if (p !== undefined) {
+        if (p.term === entry.term && p.local === CONF_CHANGE_LOCAL) p.resolve(undefined as R);
+        else p.reject(new ProposalError('DROPPED', 'a membership change took this index'));
+      }
+      this.options.onConfChange?.(change, this.confState);
       return;
     }
     if (entry.data.length === 0) {

@@ -1,8 +1,17 @@
-// Snapshot encoding of the pool state: compact JSON of tuples, in the state's
-// own (command-determined) orders, so replicas with equal state write equal
-// bytes. Only the facts are written; every index (seat counts, heaps, linger
-// lists, per-session sets) is rebuilt on decode, and since the heaps order by
-// (deadline, seq) alone, a decoded state behaves exactly like the original.
+// Snapshot encoding of the pool state, in the state's own (command-determined)
+// orders, so replicas with equal state write equal bytes. Only the facts are
+// written; every index (seat counts, heaps, linger lists, per-session sets) is
+// rebuilt on decode, and since the heaps order by (deadline, seq) alone, a
+// decoded state behaves exactly like the original.
+//
+// Format 2: a small header, a compact JSON document of tuples for everything
+// but the leases, then the leases as a table of little-endian float64s (eight
+// per lease). Leases are most of a large state, and JSON was half the time of
+// encode and decode. At 100,000 leases (bench/pool.ts, medians) format 2
+// encodes in ~85 ms instead of ~150 and decodes in ~250 ms instead of ~330,
+// for 16% more bytes (8 doubles per lease against ~52 JSON characters).
+// Format 1 (the whole state as JSON) is still decoded, so snapshots taken
+// before stay readable.
 import type { LicenseModel, LicensePayload } from '../../protocol/license-payload.ts';
 import { createPool } from './apply.ts';
 import { computeCapacity, nextLicenseTransition } from './capacity.ts';
@@ -12,15 +21,25 @@ import type { PoolReply } from './results.ts';
 import { emptyClientRequests, holdSeats, lingerKey, orderedRequests, writeRequest } from './seats.ts';
 import { parseVersion } from './version.ts';
 
-/** Format version of the snapshot; decode refuses any other. */
-export const SNAPSHOT_FORMAT_VERSION = 1;
+/** Format version written by encodeSnapshot; decode reads it and format 1. */
+export const SNAPSHOT_FORMAT_VERSION = 2;
+
+/** First four bytes of a format-2 snapshot: NUL "FPS" (a format-1 snapshot, JSON, starts with "{"). */
+const MAGIC = [0x00, 0x46, 0x50, 0x53] as const;
+/** Magic, u32 format version, u32 JSON byte length. */
+const HEADER_BYTES = 12;
+/** Float64 fields per lease in the table. */
+const LEASE_FIELDS = 8;
+const LEASE_ROW_BYTES = LEASE_FIELDS * 8;
 
 type PoolRow = [feature: string, version: string, model: LicenseModel, lingerMsMax: number, licenseIds: string[], users: string[]];
 type SessionRow = [id: string, clientId: string, user: string, host: string, app: string, openedAt: number, deadlineMs: number, seq: number];
-/** Leases of a live session name it by its row index; lingering ones after their session closed carry their identity. */
+/** Format 1: leases of a live session name it by its row index; lingering ones after their session closed carry their identity. */
 type LeaseRow =
   | [seq: number, pool: number, count: number, checkedOutAt: number, fencingToken: number, deadlineMs: number, lingerSeq: number, session: number]
   | [seq: number, pool: number, count: number, checkedOutAt: number, fencingToken: number, deadlineMs: number, lingerSeq: number, sessionId: string, clientId: string, user: string, host: string];
+/** Format 2: the identity of a lease whose table row has session -1 (lingering after its session closed), in lease order. */
+type OrphanRow = [sessionId: string, clientId: string, user: string, host: string];
 type WaiterRow = [pool: number, session: number, requestId: string, count: number, leaseTtlMs: number, enqueuedAt: number, deadlineMs: number, seq: number];
 
 interface SnapshotDoc {
@@ -32,7 +51,12 @@ interface SnapshotDoc {
   licenses: [payload: LicensePayload, installedAt: number, poolKeys: readonly string[]][];
   pools: PoolRow[];
   sessions: SessionRow[];
-  leases: LeaseRow[];
+  /** Format 1 only. */
+  leases?: LeaseRow[];
+  /** Format 2 only: rows in the lease table. */
+  leaseCount?: number;
+  /** Format 2 only. */
+  orphans?: OrphanRow[];
   /** Per pool, its queue from the head. */
   waiters: WaiterRow[];
   remembered: [clientId: string, entries: [requestId: string, reply: PoolReply][]][];
@@ -46,27 +70,34 @@ export function encodeSnapshot(state: PoolState): Uint8Array {
     poolIndex.set(p, pools.length);
     pools.push([p.feature, p.version, p.model, p.lingerMsMax, p.licenseIds, [...p.users]]);
   }
-  const sessionIndex = new Map<string, number>();
+  const sessionIndex = new Map<Session, number>();
   const sessions: SessionRow[] = [];
   for (const s of state.sessions.values()) {
-    sessionIndex.set(s.id, sessions.length);
+    sessionIndex.set(s, sessions.length);
     sessions.push([s.id, s.clientId, s.user, s.host, s.app, s.openedAt, s.deadlineMs, s.seq]);
   }
-  const leases: LeaseRow[] = [];
+  const table = new Float64Array(state.leases.size * LEASE_FIELDS);
+  const orphans: OrphanRow[] = [];
+  let o = 0;
   for (const l of state.leases.values()) {
-    const pi = poolIndex.get(l.pool) as number;
-    const si = sessionIndex.get(l.sessionId);
-    const s = si === undefined ? undefined : state.sessions.get(l.sessionId);
-    if (si !== undefined && s !== undefined && s.clientId === l.clientId && s.user === l.user && s.host === l.host) {
-      leases.push([l.seq, pi, l.count, l.checkedOutAt, l.fencingToken, l.deadlineMs, l.lingerSeq, si]);
-    } else {
-      leases.push([l.seq, pi, l.count, l.checkedOutAt, l.fencingToken, l.deadlineMs, l.lingerSeq, l.sessionId, l.clientId, l.user, l.host]);
-    }
+    // A lingering lease whose session is still open names it by row when the identity matches.
+    const s = l.session ?? state.sessions.get(l.sessionId);
+    let si = -1;
+    if (s !== undefined && s.clientId === l.clientId && s.user === l.user && s.host === l.host) si = sessionIndex.get(s) as number;
+    else orphans.push([l.sessionId, l.clientId, l.user, l.host]);
+    table[o++] = l.seq;
+    table[o++] = poolIndex.get(l.pool) as number;
+    table[o++] = l.count;
+    table[o++] = l.checkedOutAt;
+    table[o++] = l.fencingToken;
+    table[o++] = l.deadlineMs;
+    table[o++] = l.lingerSeq;
+    table[o++] = si;
   }
   const waiters: WaiterRow[] = [];
   for (const p of state.pools.values()) {
     for (const w of p.queue) {
-      waiters.push([poolIndex.get(p) as number, sessionIndex.get(w.session.id) as number, w.requestId, w.count, w.leaseTtlMs, w.enqueuedAt, w.deadlineMs, w.seq]);
+      waiters.push([poolIndex.get(p) as number, sessionIndex.get(w.session) as number, w.requestId, w.count, w.leaseTtlMs, w.enqueuedAt, w.deadlineMs, w.seq]);
     }
   }
   const remembered: SnapshotDoc['remembered'] = [];
@@ -80,17 +111,44 @@ export function encodeSnapshot(state: PoolState): Uint8Array {
     licenses: [...state.licenses.values()].map((l) => [l.payload, l.installedAt, l.poolKeys]),
     pools,
     sessions,
-    leases,
+    leaseCount: state.leases.size,
+    orphans,
     waiters,
     remembered,
   };
-  return new TextEncoder().encode(JSON.stringify(doc));
+  const json = new TextEncoder().encode(JSON.stringify(doc));
+  // The table starts 8-byte aligned; the padding bytes are zero.
+  const tableAt = Math.ceil((HEADER_BYTES + json.length) / 8) * 8;
+  const bytes = new Uint8Array(tableAt + table.length * 8);
+  bytes.set(MAGIC, 0);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(4, SNAPSHOT_FORMAT_VERSION, true);
+  view.setUint32(8, json.length, true);
+  bytes.set(json, HEADER_BYTES);
+  // Little-endian whatever the host, so replicas on any CPU write equal bytes.
+  for (let i = 0; i < table.length; i++) view.setFloat64(tableAt + i * 8, table[i] as number, true);
+  return bytes;
 }
 
-/** Rebuilds a state from `encodeSnapshot` bytes; throws on a malformed or foreign snapshot. */
+/** Rebuilds a state from `encodeSnapshot` bytes (format 2, or format 1 of earlier versions); throws on a malformed or foreign snapshot. */
 export function decodeSnapshot(bytes: Uint8Array): PoolState {
-  const doc = JSON.parse(new TextDecoder().decode(bytes)) as SnapshotDoc;
-  if (doc.v !== SNAPSHOT_FORMAT_VERSION) throw new Error(`pool snapshot: format ${String(doc.v)}, expected ${SNAPSHOT_FORMAT_VERSION}`);
+  let doc: SnapshotDoc;
+  let table: DataView | undefined;
+  if (MAGIC.every((b, i) => bytes[i] === b)) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const jsonBytes = bytes.length >= HEADER_BYTES ? view.getUint32(8, true) : -1;
+    if (jsonBytes < 0 || HEADER_BYTES + jsonBytes > bytes.length) throw new Error('pool snapshot: truncated header');
+    doc = JSON.parse(new TextDecoder().decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + jsonBytes))) as SnapshotDoc;
+    if (view.getUint32(4, true) !== doc.v) throw new Error('pool snapshot: header and document disagree on the format');
+    const tableAt = Math.ceil((HEADER_BYTES + jsonBytes) / 8) * 8;
+    if (bytes.length !== tableAt + (doc.leaseCount ?? 0) * LEASE_ROW_BYTES) throw new Error('pool snapshot: lease table has the wrong length');
+    table = new DataView(bytes.buffer, bytes.byteOffset + tableAt, bytes.length - tableAt);
+  } else {
+    doc = JSON.parse(new TextDecoder().decode(bytes)) as SnapshotDoc;
+  }
+  if (doc.v !== (table === undefined ? 1 : SNAPSHOT_FORMAT_VERSION)) {
+    throw new Error(`pool snapshot: format ${String(doc.v)}, expected ${SNAPSHOT_FORMAT_VERSION} (or 1)`);
+  }
   const state = createPoolState(doc.limits);
   state.appliedIndex = doc.appliedIndex;
   state.nowMs = doc.nowMs;
@@ -117,24 +175,58 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
     sessions.push(s);
   }
   const lingering: Lease[] = [];
-  for (const row of doc.leases) {
-    const [seq, pi, count, checkedOutAt, fencingToken, deadlineMs, lingerSeq] = row;
-    const pool = pools[pi] as Pool;
-    let sessionId: string, clientId: string, user: string, host: string;
-    if (row.length === 8) {
-      const s = sessions[row[7]] as Session;
-      ({ id: sessionId, clientId, user, host } = s);
-    } else {
-      [, , , , , , , sessionId, clientId, user, host] = row;
-    }
-    const session = lingerSeq > 0 ? undefined : state.sessions.get(sessionId);
-    const lease: Lease = { id: `L${seq}`, seq, pool, sessionId, session, clientId, user, host, count, checkedOutAt, fencingToken, deadlineMs, heapIndex: -1, lingerSeq };
+  const add = (lease: Lease): void => {
     state.leases.set(lease.id, lease);
-    pool.leaseCount++;
+    lease.pool.leaseCount++;
     state.leaseDeadlines.push(lease);
-    holdSeats(pool, lease);
-    if (lingerSeq > 0) lingering.push(lease);
-    else session?.leases.add(lease);
+    holdSeats(lease.pool, lease);
+    if (lease.lingerSeq > 0) lingering.push(lease);
+    else lease.session?.leases.add(lease);
+  };
+  if (table !== undefined) {
+    const orphans = doc.orphans ?? [];
+    let orphan = 0;
+    const n = doc.leaseCount ?? 0;
+    for (let r = 0; r < n; r++) {
+      const at = r * LEASE_ROW_BYTES;
+      const seq = table.getFloat64(at, true);
+      const pool = pools[table.getFloat64(at + 8, true)];
+      const lingerSeq = table.getFloat64(at + 48, true);
+      const si = table.getFloat64(at + 56, true);
+      const s = si >= 0 ? sessions[si] : undefined;
+      const identity = s === undefined ? orphans[orphan++] : undefined;
+      if (pool === undefined || (s === undefined && identity === undefined)) throw new Error(`pool snapshot: lease row ${r} names a missing pool or session`);
+      add({
+        id: `L${seq}`,
+        seq,
+        pool,
+        sessionId: s?.id ?? (identity as OrphanRow)[0],
+        session: lingerSeq > 0 ? undefined : s,
+        clientId: s?.clientId ?? (identity as OrphanRow)[1],
+        user: s?.user ?? (identity as OrphanRow)[2],
+        host: s?.host ?? (identity as OrphanRow)[3],
+        count: table.getFloat64(at + 16, true),
+        checkedOutAt: table.getFloat64(at + 24, true),
+        fencingToken: table.getFloat64(at + 32, true),
+        deadlineMs: table.getFloat64(at + 40, true),
+        heapIndex: -1,
+        lingerSeq,
+      });
+    }
+  } else {
+    for (const row of doc.leases ?? []) {
+      const [seq, pi, count, checkedOutAt, fencingToken, deadlineMs, lingerSeq] = row;
+      const pool = pools[pi] as Pool;
+      let sessionId: string, clientId: string, user: string, host: string;
+      if (row.length === 8) {
+        const s = sessions[row[7]] as Session;
+        ({ id: sessionId, clientId, user, host } = s);
+      } else {
+        [, , , , , , , sessionId, clientId, user, host] = row;
+      }
+      const session = lingerSeq > 0 ? undefined : state.sessions.get(sessionId);
+      add({ id: `L${seq}`, seq, pool, sessionId, session, clientId, user, host, count, checkedOutAt, fencingToken, deadlineMs, heapIndex: -1, lingerSeq });
+    }
   }
   lingering.sort((a, b) => a.lingerSeq - b.lingerSeq);
   for (const l of lingering) {

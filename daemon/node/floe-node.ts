@@ -563,6 +563,7 @@ export class FloeNode {
   }
 
   private restore(snapshot: Snapshot): void {
+    this.log(`installing the leader's snapshot at index ${snapshot.metadata.index} (term ${snapshot.metadata.term})`);
     this.pool = snapshot.metadata.index > 0 ? decodeSnapshot(snapshot.data) : createPoolState();
     this.locks.refresh(this.pool);
     this.scheduleReaper();

@@ -1,0 +1,164 @@
+// Helpers of the multi-process cluster tests: a three-node site on loopback
+// (identities, a redundant license locked to all three lock codes, configs
+// listing each other, free ports), `floe serve` child processes that are
+// killed when the test ends, and admin API reads. Colleagues' churn tests and
+// bench/cluster.ts may reuse it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { hashToken } from '../../admin/index.ts';
+import { loadNodeIdentity } from '../../daemon/identity/index.ts';
+import { encodeBase64url } from '../../protocol/index.ts';
+import { ADMIN_TOKEN, makeLicenseKey, tempDir, VENDOR_PUBLIC_KEY } from '../daemon/helpers.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** Ports the OS says are free now (bound to port 0, then released). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => resolve(s));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+/** One member of a ClusterSite. */
+export interface SiteNode {
+  readonly id: string;
+  readonly config: string;
+  readonly clientUrl: string;
+  readonly adminUrl: string;
+  readonly lockCode: string;
+  child: ChildProcess | undefined;
+  /** Everything the process wrote on stderr (its log), across restarts. */
+  stderr: string;
+}
+
+/** Options of ClusterSite.create. */
+export interface SiteOptions {
+  readonly nodes?: number;
+  readonly seats?: number;
+  /** Extra top-level TOML lines of every config (e.g. leaseTtlMs). */
+  readonly extraToml?: readonly string[];
+  /** Lines of the [raft] table. */
+  readonly raftToml?: readonly string[];
+}
+
+/** A three-node site under a temp dir; stop() kills every process and removes the dir. */
+export class ClusterSite {
+  private constructor(
+    readonly dir: string,
+    readonly nodes: SiteNode[],
+  ) {}
+
+  static async create(options: SiteOptions = {}): Promise<ClusterSite> {
+    const count = options.nodes ?? 3;
+    const dir = tempDir('floe-cluster-');
+    const ports = await freePorts(count * 3);
+    const ids = Array.from({ length: count }, (_, i) => `n${i + 1}`);
+    const identities = ids.map((id) => loadNodeIdentity(join(dir, id)));
+    const lockCodes = identities.map((i) => i.lockCode);
+    writeFileSync(join(dir, 'site.license'), `${makeLicenseKey(lockCodes, { seats: options.seats ?? 50, licenseId: 'LIC-SITE' })}\n`);
+    const url = (i: number) => ({ client: `ws://127.0.0.1:${ports[i]}/ws`, admin: `http://127.0.0.1:${ports[count + i]}`, peer: `ws://127.0.0.1:${ports[2 * count + i]}/raft` });
+    const peers = ids.map((id, i) => `  { id = "${id}", peerUrl = "${url(i).peer}", clientUrl = "${url(i).client}", publicKey = "${encodeBase64url(identities[i]!.publicKey)}" },`);
+    const nodes = ids.map((id, i): SiteNode => {
+      const config = join(dir, `${id}.toml`);
+      writeFileSync(
+        config,
+        [
+          `nodeId = "${id}"`,
+          `dataDir = "${id}"`,
+          `clientListen = "127.0.0.1:${ports[i]}"`,
+          `adminListen = "127.0.0.1:${ports[count + i]}"`,
+          `vendorPublicKeys = ["${VENDOR_PUBLIC_KEY}"]`,
+          'licenseFiles = ["site.license"]',
+          `adminTokenSha256 = ["${hashToken(ADMIN_TOKEN)}"]`,
+          ...(options.extraToml ?? []),
+          '[raft]',
+          ...(options.raftToml ?? []),
+          '[cluster]',
+          `peerListen = "127.0.0.1:${ports[2 * count + i]}"`,
+          'peers = [',
+          ...peers,
+          ']',
+          '',
+        ].join('\n'),
+      );
+      return { id, config, clientUrl: url(i).client, adminUrl: url(i).admin, lockCode: lockCodes[i]!, child: undefined, stderr: '' };
+    });
+    return new ClusterSite(dir, nodes);
+  }
+
+  node(id: string): SiteNode {
+    const n = this.nodes.find((x) => x.id === id);
+    if (n === undefined) throw new Error(`no node ${id}`);
+    return n;
+  }
+
+  /** Starts `floe serve` for `id`; resolves once it printed its ready line. */
+  async start(id: string): Promise<void> {
+    const node = this.node(id);
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'floe.js'), 'serve', '--config', node.config], { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    node.child = child;
+    child.stderr!.on('data', (d) => (node.stderr += String(d)));
+    const lines = createInterface({ input: child.stdout! });
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`${id} did not start: ${node.stderr.slice(-2000)}`)), 20_000);
+      lines.on('line', (line) => {
+        if (!line.startsWith('{')) return;
+        clearTimeout(t);
+        resolve();
+      });
+      child.once('exit', (code) => {
+        clearTimeout(t);
+        reject(new Error(`${id} exited ${code}: ${node.stderr.slice(-2000)}`));
+      });
+    });
+  }
+
+  /** SIGKILLs `id` and waits for its exit. */
+  async kill(id: string): Promise<void> {
+    const child = this.node(id).child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+
+  /** GET an admin path of `id` (null when it does not answer). */
+  async admin(id: string, path: string): Promise<{ status: number; body: any } | null> {
+    try {
+      const res = await fetch(`${this.node(id).adminUrl}/api/v1${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(3000) });
+      return { status: res.status, body: await res.json() };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Resolves with the leader's id once every live node agrees on one. */
+  async leader(timeoutMs = 15_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const live = this.nodes.filter((n) => n.child !== undefined && n.child.exitCode === null && n.child.signalCode === null);
+      const views = await Promise.all(live.map((n) => this.admin(n.id, '/health')));
+      const leaders = new Set(views.map((v) => (v?.body as { leaderId?: string } | undefined)?.leaderId ?? ''));
+      const [only] = [...leaders];
+      if (leaders.size === 1 && only !== undefined && only !== '' && live.some((n) => n.id === only)) return only;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('no leader agreed on');
+  }
+
+  /** Kills every process and removes the directory. */
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => this.kill(n.id)));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

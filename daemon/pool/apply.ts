@@ -24,9 +24,11 @@ import type { ApplyResult, PoolError, PoolReply } from './results.ts';
 import {
   checkinLease,
   dequeue,
+  emit,
   grantLease,
   leaseGrant,
   lingerKey,
+  NO_EVENTS,
   recallIn,
   releaseLease,
   rememberIn,
@@ -56,7 +58,7 @@ export function apply(state: PoolState, command: PoolCommand, index: number): Ap
   state.appliedIndex = index;
   // Time never moves backwards, whatever a new leader's clock says.
   if (command.at > state.nowMs) state.nowMs = command.at;
-  const step: Step = { state, at: state.nowMs, index, events: [] };
+  const step: Step = { state, at: state.nowMs, index, events: NO_EVENTS };
   if (step.at >= state.licenseTransitionAtMs) applyLicenseTransitions(step);
   const reply = dispatch(step, command);
   return { reply, events: step.events };
@@ -114,7 +116,7 @@ function checkout(step: Step, c: CheckoutCommand): PoolReply {
   if (first !== undefined) return first;
   const reply = checkoutRule(step, c, session);
   if (!reply.ok) {
-    step.events.push({
+    emit(step, {
       kind: 'usage',
       usage: 'denial',
       at: step.at,
@@ -149,7 +151,8 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session): PoolRep
   if (!durationValid(state, c.leaseTtlMs, 1) || (c.wait && !durationValid(state, c.waitMs, 0))) {
     return fail('DURATION_INVALID');
   }
-  const existing = session.waiters.get(c.requestId);
+  // Most sessions wait for nothing: skip hashing the request id for an empty map.
+  const existing = session.waiters.size === 0 ? undefined : session.waiters.get(c.requestId);
   if (existing !== undefined) return queued(existing);
   if (session.leases.size + session.waiters.size >= state.limits.leasesPerSessionMax) {
     return fail('LEASES_PER_SESSION_LIMIT_REACHED');
@@ -333,7 +336,7 @@ function expire(step: Step): PoolReply {
       releaseLease(state, l);
     } else {
       leaseCount++;
-      step.events.push({
+      emit(step, {
         kind: 'usage',
         usage: 'expiry',
         at,
@@ -403,7 +406,7 @@ function forceCheckin(step: Step, c: ForceCheckinCommand): PoolReply {
   if (lease === undefined) return fail('LEASE_NOT_FOUND');
   const reason = c.reason.slice(0, FORCE_REASON_CHARS_MAX);
   if (lease.lingerSeq === 0) {
-    step.events.push({
+    emit(step, {
       kind: 'usage',
       usage: 'checkin',
       at: step.at,

@@ -1,0 +1,104 @@
+// What the churn tests and bench/cluster.ts add on top of cluster-harness.ts's
+// ClusterSite: a guard that SIGKILLs a site's `floe serve` children when this
+// process exits (a crashed test or an interrupted bench must never leave
+// servers behind), bounded polling, and the admin reads the checks use
+// (applied indexes, the leader's term, catch-up of a restarted node).
+import { ClusterSite, type SiteNode } from './cluster-harness.ts';
+
+/** `ms` between two polls of a condition. */
+export const POLL_INTERVAL_MS = 25;
+
+/** Sites whose children the exit guard kills. */
+const guardedSites = new Set<ClusterSite>();
+let exitHookInstalled = false;
+
+/** SIGKILLs every live child of every guarded site (synchronous: safe in an 'exit' handler). */
+export function killGuardedChildren(): void {
+  for (const site of guardedSites) {
+    for (const n of site.nodes) {
+      if (isLive(n)) n.child!.kill('SIGKILL');
+    }
+  }
+}
+
+/**
+ * Registers `site` with the exit guard: whatever happens to this process
+ * (a failed assertion, an uncaught error, process.exit), its `floe serve`
+ * children are SIGKILLed on 'exit'. `signals`: also on SIGINT/SIGTERM (the
+ * bench's own process; a vitest worker leaves its signals to vitest).
+ * Answers a function that unregisters the site (call it after site.stop()).
+ */
+export function guardSite(site: ClusterSite, options: { signals?: boolean } = {}): () => void {
+  guardedSites.add(site);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', killGuardedChildren);
+  }
+  if (options.signals === true) {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      if (process.listenerCount(signal) === 0) {
+        process.once(signal, () => {
+          killGuardedChildren();
+          process.exit(130);
+        });
+      }
+    }
+  }
+  return () => guardedSites.delete(site);
+}
+
+/** True while the node's current process runs. */
+export function isLive(node: SiteNode): boolean {
+  return node.child !== undefined && node.child.exitCode === null && node.child.signalCode === null;
+}
+
+/** Polls `probe` every POLL_INTERVAL_MS until it answers a value; throws after `timeoutMs`. */
+export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
+  }
+}
+
+/** What GET /health says about a node (null when it does not answer). */
+export interface NodeHealth {
+  readonly nodeId: string;
+  readonly role: string;
+  readonly leaderId: string;
+  readonly term: number;
+  readonly appliedIndex: number;
+}
+
+/** GET /health of `id`; null when it does not answer. */
+export async function healthOf(site: ClusterSite, id: string): Promise<NodeHealth | null> {
+  const r = await site.admin(id, '/health');
+  return r?.status === 200 ? (r.body as NodeHealth) : null;
+}
+
+/**
+ * Resolves once `id`'s applied index reached the index `leaderId` had
+ * applied when the wait began (the restarted node caught up with everything
+ * committed before it); answers both indexes.
+ */
+export async function caughtUp(site: ClusterSite, id: string, leaderId: string, timeoutMs: number): Promise<{ leaderApplied: number; nodeApplied: number }> {
+  const leaderApplied = (await until(`${leaderId}'s health`, timeoutMs, async () => (await healthOf(site, leaderId)) ?? undefined)).appliedIndex;
+  const nodeApplied = await until(`${id} to apply up to ${leaderApplied}`, timeoutMs, async () => {
+    const h = await healthOf(site, id);
+    return h !== null && h.appliedIndex >= leaderApplied ? h.appliedIndex : undefined;
+  });
+  return { leaderApplied, nodeApplied };
+}
+
+/** The leader's view of the cluster (GET /cluster of the leader); null when it does not answer. */
+export async function clusterOf(site: ClusterSite, id: string): Promise<{ leaderId: string; term: number; nodes: { id: string; role: string; appliedIndex: number | null; matchIndex?: number }[] } | null> {
+  const r = await site.admin(id, '/cluster');
+  return r?.status === 200 ? r.body : null;
+}
+
+/** The live nodes' ids. */
+export function liveIds(site: ClusterSite): string[] {
+  return site.nodes.filter(isLive).map((n) => n.id);
+}

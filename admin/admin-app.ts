@@ -204,7 +204,10 @@ export function createAdminApp(node: FloeNode, options: AdminAppOptions): Hono {
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
   app.onError((error, c) => {
     if (error instanceof AdminError) return c.json(errorBody(error.code, error.message), error.status);
-    if (error instanceof ProposalError) return c.json(errorBody('UNAVAILABLE', `${error.message}; retry`), 503);
+    if (error instanceof ProposalError) {
+      const leader = error.leaderId === '' ? '' : ` (leader: ${error.leaderId})`;
+      return c.json(errorBody('UNAVAILABLE', `${error.message}${leader}; retry`), 503);
+    }
     return c.json(errorBody('INTERNAL', 'the server failed to answer'), 500);
   });
   return app;

@@ -13,6 +13,7 @@ const commands: Record<string, Command> = {
   license: { summary: 'check a license key on this server before importing it', load: () => import('./license.ts') },
   serve: { summary: 'run one node: floe serve --config FILE', load: () => import('./serve.ts') },
   demo: { summary: 'create and start a local demo (key center, license, nodes)', load: () => import('./demo.ts') },
+  cluster: { summary: 'membership: add a member, remove one, show the cluster (replacing a server)', load: () => import('./cluster.ts') },
   status: { summary: "a node's health, pools and leases via the admin API", load: () => import('./status.ts') },
 };
 

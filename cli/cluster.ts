@@ -1,0 +1,95 @@
+// `floe cluster add|remove|status`: membership changes through a node's
+// admin API (the leader's; a follower answers UNAVAILABLE naming the leader).
+// Replacing a dead server (docs/operations.md): start the new machine with
+// `join = true`, `floe cluster add` it, then `floe cluster remove` the dead
+// one, then import the vendor's new key for the new set of lock codes.
+import process from 'node:process';
+import { parseArgs } from 'node:util';
+
+const USAGE = [
+  'usage: floe cluster add --admin URL --token T --id ID --peer-url ws://HOST:PORT/raft --public-key KEY [--client-url ws://HOST:PORT/ws]',
+  '       floe cluster remove --admin URL --token T --id ID',
+  '       floe cluster status --admin URL --token T',
+].join('\n');
+/** `ms` to wait for the admin API (a membership change commits within an election or two). */
+const REQUEST_MS_MAX = 10_000;
+
+async function call(admin: string, token: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${admin.replace(/\/+$/, '')}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    signal: AbortSignal.timeout(REQUEST_MS_MAX),
+  });
+  const parsed = (await res.json()) as { error?: { code: string; message: string } };
+  if (!res.ok) {
+    const e = parsed.error ?? { code: 'UNAVAILABLE', message: `HTTP ${res.status}` };
+    throw Object.assign(new Error(e.message), { code: e.code });
+  }
+  return parsed;
+}
+
+/** Runs `floe cluster`; answers the exit code. */
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: {
+        admin: { type: 'string' },
+        token: { type: 'string' },
+        id: { type: 'string' },
+        'peer-url': { type: 'string' },
+        'client-url': { type: 'string' },
+        'public-key': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    process.stderr.write(`BAD_REQUEST: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help === true || sub === undefined || sub === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return sub === undefined ? 2 : 0;
+  }
+  if (values.admin === undefined || values.token === undefined) {
+    process.stderr.write(`BAD_REQUEST: --admin and --token are required\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    let result: unknown;
+    if (sub === 'add') {
+      if (values.id === undefined || values['peer-url'] === undefined || values['public-key'] === undefined) {
+        process.stderr.write(`BAD_REQUEST: add needs --id, --peer-url and --public-key\n${USAGE}\n`);
+        return 2;
+      }
+      result = await call(values.admin, values.token, 'POST', '/cluster/members', {
+        id: values.id,
+        peerUrl: values['peer-url'],
+        publicKey: values['public-key'],
+        ...(values['client-url'] !== undefined ? { clientUrl: values['client-url'] } : {}),
+      });
+    } else if (sub === 'remove') {
+      if (values.id === undefined) {
+        process.stderr.write(`BAD_REQUEST: remove needs --id\n${USAGE}\n`);
+        return 2;
+      }
+      result = await call(values.admin, values.token, 'DELETE', `/cluster/members/${encodeURIComponent(values.id)}`);
+    } else if (sub === 'status') {
+      result = await call(values.admin, values.token, 'GET', '/cluster');
+    } else {
+      process.stderr.write(`BAD_REQUEST: unknown subcommand "${sub}"\n${USAGE}\n`);
+      return 2;
+    }
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
+  } catch (error) {
+    const e = error as { code?: unknown; message?: string };
+    const code = typeof e.code === 'string' && /^[A-Z_]+$/.test(e.code) ? e.code : 'UNAVAILABLE';
+    process.stderr.write(`${code}: ${e.message ?? String(error)}\n`);
+    return 1;
+  }
+}

@@ -54,7 +54,13 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     const h = health as { nodeId: string; role: string; leaderId: string; term: number; appliedIndex: number };
-    const lines = [`node ${h.nodeId}: ${h.role} (leader ${h.leaderId || 'unknown'}, term ${h.term}, applied ${h.appliedIndex})`, '', 'pools:'];
+    const lines = [`node ${h.nodeId}: ${h.role} (leader ${h.leaderId || 'unknown'}, term ${h.term}, applied ${h.appliedIndex})`];
+    const members = (cluster as { nodes?: { id: string; role: string; commitIndex: number | null; matchIndex?: number }[] }).nodes ?? [];
+    if (members.length > 1) {
+      lines.push('', 'cluster:');
+      for (const m of members) lines.push(`  ${m.id.padEnd(8)} ${m.role.padEnd(14)} ${m.matchIndex !== undefined ? `match ${m.matchIndex}` : m.commitIndex !== null ? `commit ${m.commitIndex}` : '(ask the leader)'}`);
+    }
+    lines.push('', 'pools:');
     const ps = pools as { feature: string; version: string; model: string; seatsTotal: number; seatsInUse: number; queued: number }[];
     if (ps.length === 0) lines.push('  (none: import a license with POST /api/v1/licenses)');
     for (const p of ps) lines.push(`  ${`${p.feature}@${p.version}`.padEnd(24)} ${p.model.padEnd(16)} ${p.seatsInUse}/${p.seatsTotal} in use, ${p.queued} queued`);

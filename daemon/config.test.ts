@@ -35,4 +35,21 @@ describe('config', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('the three-server site in deploy/cluster/ is valid: same peers everywhere, each node listed', () => {
+    const peers = ['n1', 'n2', 'n3'].map((id) => {
+      const c = loadConfigFile(join(import.meta.dirname, '..', 'deploy', 'cluster', `${id}.toml`));
+      expect(c.nodeId).toBe(id);
+      expect(c.clientUrls).toEqual(c.cluster.peers.map((p) => p.clientUrl));
+      return JSON.stringify(c.cluster.peers);
+    });
+    expect(new Set(peers).size).toBe(1);
+  });
+
+  it('refuses a peers list that does not list this node or lists one twice', () => {
+    const peer = (id: string) => ({ id, peerUrl: `ws://127.0.0.1:1/raft`, clientUrl: 'ws://127.0.0.1:2/ws', publicKey: 'A'.repeat(43) });
+    expect(() => parseConfig({ nodeId: 'n1', cluster: { peers: [peer('n2'), peer('n3')] } })).toThrow(/cluster\.peers/);
+    expect(() => parseConfig({ nodeId: 'n1', cluster: { peers: [peer('n1'), peer('n1')] } })).toThrow(/twice/);
+    expect(() => parseConfig({ nodeId: 'n1', cluster: { peers: [{ ...peer('n1'), publicKey: 'short' }] } })).toThrow(/publicKey/);
+  });
 });

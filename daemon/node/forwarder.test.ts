@@ -1,0 +1,99 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ApplyResult } from '../pool/index.ts';
+import { ProposalError } from '../raft-driver/index.ts';
+import type { UnstampedCommand } from './command-codec.ts';
+import { decodeEntryData, encodeCommand, encodeTaggedCommand } from './command-codec.ts';
+import { Forwarder, type AppChannel, type ForwarderHost } from './forwarder.ts';
+
+/** Two forwarders wired back to back through an in-memory app channel. */
+function pair(options: { leaderOf: () => string; timeoutMs?: number }) {
+  const handlers = new Map<string, (from: string, payloads: Uint8Array[]) => void>();
+  const up = new Set(['n1', 'n2']);
+  const channel = (self: string): AppChannel => ({
+    sendApp(peer, payload) {
+      if (!up.has(peer)) return false;
+      setImmediate(() => handlers.get(peer)?.(self, [payload]));
+      return true;
+    },
+    onApp(handler) {
+      handlers.set(self, handler);
+      return () => handlers.delete(self);
+    },
+  });
+  const proposed: { tag: string; command: UnstampedCommand }[] = [];
+  const host = (self: string): ForwarderHost => ({
+    nodeId: self,
+    leaderId: options.leaderOf,
+    isLeader: () => options.leaderOf() === self,
+    proposeLocal: async (command) => ({ reply: { ok: true, type: 'local', command } }) as unknown as ApplyResult,
+    proposeTagged: async (command, tag) => {
+      proposed.push({ tag, command });
+    },
+    log: () => {},
+  });
+  const opts = { forwardTimeoutMs: options.timeoutMs ?? 1000, pendingForwardsMax: 100 };
+  const n1 = new Forwarder(host('n1'), channel('n1'), opts);
+  const n2 = new Forwarder(host('n2'), channel('n2'), opts);
+  closers.push(() => n1.close(), () => n2.close());
+  return { n1, n2, proposed, up };
+}
+
+const closers: (() => void)[] = [];
+afterEach(() => closers.splice(0).forEach((c) => c()));
+
+const until = async (cond: () => boolean) => {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+};
+const result = (n: number) => ({ reply: { ok: true, n } }) as unknown as ApplyResult;
+const command = { type: 'expire' } as UnstampedCommand;
+
+describe('Forwarder', () => {
+  it('sends a follower proposal to the leader, which proposes it with its tag; the origin resolves on applying that tag', async () => {
+    const { n2, proposed } = pair({ leaderOf: () => 'n1' });
+    const answer = n2.forward(command);
+    await until(() => proposed.length === 1);
+    expect(proposed[0]!.command).toEqual(command);
+    expect(proposed[0]!.tag.startsWith('n2.')).toBe(true);
+    n2.applied('some-other-tag', result(0));
+    n2.applied(proposed[0]!.tag, result(7));
+    await expect(answer).resolves.toEqual(result(7));
+    expect(n2.pendingCount).toBe(0);
+  });
+
+  it('holds proposals while no leader is known and fails them with a ProposalError after forwardTimeoutMs', async () => {
+    const { n2 } = pair({ leaderOf: () => '', timeoutMs: 100 });
+    const t0 = Date.now();
+    await expect(n2.forward(command)).rejects.toBeInstanceOf(ProposalError);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(90);
+  });
+
+  it('re-sends to a new leader what the old one never committed, with the same tag', async () => {
+    let leader = 'n3';
+    const { n2, proposed } = pair({ leaderOf: () => leader });
+    const answer = n2.forward(command);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(proposed).toHaveLength(0); // n3 is unreachable
+    leader = 'n1';
+    n2.leaderChanged();
+    await until(() => proposed.length === 1);
+    n2.applied(proposed[0]!.tag, result(1));
+    await expect(answer).resolves.toEqual(result(1));
+  });
+
+  it('proposes its own pending proposals itself once it leads', async () => {
+    let leader = '';
+    const { n2 } = pair({ leaderOf: () => leader });
+    const answer = n2.forward(command);
+    leader = 'n2';
+    n2.leaderChanged();
+    await expect(answer).resolves.toMatchObject({ reply: { type: 'local' } });
+  });
+});
+
+describe('entry data of forwarded commands', () => {
+  it('carries the tag before the command; plain entries have none', () => {
+    const c = { type: 'expire', at: 5 } as const;
+    expect(decodeEntryData(encodeTaggedCommand('n2.abc.1', c))).toEqual({ tag: 'n2.abc.1', command: c });
+    expect(decodeEntryData(encodeCommand(c))).toEqual({ tag: undefined, command: c });
+  });
+});

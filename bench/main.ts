@@ -12,6 +12,7 @@ const benches: Record<string, Bench> = {
   pool: () => import('./pool.ts'),
   daemon: () => import('./daemon.ts'),
   transport: () => import('./transport.ts'),
+  cluster: () => import('./cluster.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -59,7 +59,7 @@ export function createAdminApp(node: FloeNode, options: AdminAppOptions): Hono {
 
   api.get('/health', (c) => {
     const s = node.status();
-    return c.json({ status: 'ok', nodeId: s.nodeId, role: s.role, leaderId: s.leaderId, term: s.term, appliedIndex: s.appliedIndex });
+    return c.json({ status: 'ok', nodeId: s.nodeId, role: s.role, leaderId: s.leaderId, term: s.term, appliedIndex: s.appliedIndex, readyCount: node.readyCount });
   });
 
   api.use('*', bearerAuth(options.tokenSha256));

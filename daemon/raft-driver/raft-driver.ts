@@ -134,6 +134,9 @@ export class RaftDriver<R> {
   /** Answered reads waiting for applied ≥ index. */
   private applyWaiters: { index: number; resolve: () => void }[] = [];
   private readSeq = 0;
+  /** Term and vote last written to storage (a leader's appends may leave before a commit-only sync). */
+  private persistedTerm = -1;
+  private persistedVote = '';
   private readonly readPrefix = `r${Math.floor(Math.random() * 2 ** 32).toString(36)}.`;
 
   constructor(options: RaftDriverOptions<R>) {
@@ -143,6 +146,9 @@ export class RaftDriver<R> {
     this.transport = options.transport;
     this.app = options.application;
     const snap = this.storage.snapshot();
+    const initial = this.storage.initialState().hardState;
+    this.persistedTerm = initial.term;
+    this.persistedVote = initial.vote;
     this.confState = snap.metadata.confState;
     this.appliedIndex = snap.metadata.index;
     this.snapshotIndex = snap.metadata.index;
@@ -338,6 +344,17 @@ export class RaftDriver<R> {
         this.app.persistWith?.();
       });
     }
+    // A leader's appends and heartbeats may leave while its own copy of the same entries syncs
+    // (Raft thesis §10.2.1; etcd: "messages may be sent while entries from the same batch are
+    // being persisted"): nothing is applied or acknowledged before the sync, and the next Ready
+    // (whose commit index could count this node's copy) waits for it. Term and vote must be on
+    // disk first, and a follower's acknowledgements always wait.
+    const sentEarly = this.canSendEarly(rd);
+    if (sentEarly) this.transport.send(rd.messages);
+    if (rd.hardState !== undefined) {
+      this.persistedTerm = rd.hardState.term;
+      this.persistedVote = rd.hardState.vote;
+    }
     const syncAsync = this.storage.syncAsync;
     if ((rd.mustSync || rd.snapshot !== undefined) && syncAsync !== undefined) {
       // The fsync runs in the thread pool; frames keep arriving and proposals
@@ -349,7 +366,7 @@ export class RaftDriver<R> {
         if (this.stopped) return;
         if (error !== null) return this.fail(error);
         try {
-          this.finishReady(rd);
+          this.finishReady(rd, sentEarly);
         } catch (e) {
           return this.fail(e);
         }
@@ -357,11 +374,19 @@ export class RaftDriver<R> {
       });
       return;
     }
-    this.finishReady(rd);
+    this.finishReady(rd, sentEarly);
+  }
+
+  /** True when every message of `rd` is a leader's append or heartbeat and no term, vote or snapshot awaits the disk. */
+  private canSendEarly(rd: Ready): boolean {
+    if (rd.messages.length === 0 || rd.snapshot !== undefined || rd.softState !== undefined || this.softState.role !== 'leader') return false;
+    if (rd.hardState !== undefined && (rd.hardState.term !== this.persistedTerm || rd.hardState.vote !== this.persistedVote)) return false;
+    for (const m of rd.messages) if (m.type !== 'app' && m.type !== 'heartbeat') return false;
+    return true;
   }
 
   /** Steps 2–4 of a Ready whose writes are durable. */
-  private finishReady(rd: Ready): void {
+  private finishReady(rd: Ready, sentEarly = false): void {
     if (rd.snapshot !== undefined) {
       this.app.restore(rd.snapshot);
       this.appliedIndex = rd.snapshot.metadata.index;
@@ -376,7 +401,7 @@ export class RaftDriver<R> {
       }
     }
     // 2. Send, now that what the messages vouch for is durable.
-    if (rd.messages.length > 0) this.transport.send(rd.messages);
+    if (rd.messages.length > 0 && !sentEarly) this.transport.send(rd.messages);
     // 3. Apply.
     for (const entry of rd.committedEntries) this.applyEntry(entry);
     if (rd.committedEntries.length > 0) this.app.afterApply?.(this.appliedIndex);

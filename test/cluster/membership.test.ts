@@ -69,6 +69,7 @@ describe('replacing a member', () => {
     // n3 "dies"; n4 starts empty and joins.
     await daemons.get('n3')!.close();
     daemons.delete('n3');
+    await until('a leader among the survivors', 10_000, () => leaderOf() !== undefined);
     await start(3, [...first, peer(3)], true);
     const admin = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${leaderOf()!.adminUrl}/api/v1${path}`, {

@@ -1,0 +1,95 @@
+// The driver's I/O order with peers and an asynchronous disk sync: a
+// leader's appends leave while its own copy syncs, but nothing is applied
+// (so nobody is answered) before that sync, and a follower acknowledges only
+// what its disk holds.
+import { describe, expect, it } from 'vitest';
+import { createRaftNode } from '../raft/index.ts';
+import type { Message, NodeId } from '../raft/types.ts';
+import { openDatabase, SqliteRaftStorage } from '../storage/index.ts';
+import type { PeerTransport } from './peer-transport.ts';
+import { RaftDriver, type DurableStorage } from './raft-driver.ts';
+
+/** A storage whose syncs complete only when the test releases them. */
+function heldStorage(id: NodeId): { storage: DurableStorage; held: (() => void)[] } {
+  const inner = new SqliteRaftStorage(openDatabase(':memory:'), { initialConfState: { voters: ['n1', 'n2'], learners: [] } });
+  const held: (() => void)[] = [];
+  const storage = Object.create(inner, {
+    syncAsync: { value: (done: (e: Error | null) => void) => held.push(() => done(null)) },
+  }) as DurableStorage;
+  void id;
+  return { storage, held };
+}
+
+describe('RaftDriver with peers and an asynchronous sync', () => {
+  it("sends a leader's append before its own sync, applies only after it, and a follower acks only after its sync", async () => {
+    const wires = new Map<NodeId, (m: Message[]) => void>();
+    const sent: Message[] = [];
+    const transport = (self: NodeId): PeerTransport => ({
+      send: (messages) => {
+        sent.push(...messages);
+        for (const m of messages) setImmediate(() => wires.get(m.to)?.([m]));
+      },
+      onMessages: (h) => {
+        wires.set(self, h);
+        return () => wires.delete(self);
+      },
+      onUnreachable: () => () => {},
+      stop: async () => {},
+    });
+    const nodes = ['n1', 'n2'].map((id) => {
+      const { storage, held } = heldStorage(id);
+      const applied: string[] = [];
+      const driver = new RaftDriver<string>({
+        node: createRaftNode({
+          id, storage, electionTicks: 10, heartbeatTicks: 1, applied: 0, messageBytesMax: 1 << 20, inflightMessagesMax: 64,
+          uncommittedBytesMax: 0, committedBytesPerReadyMax: 1 << 20, preVote: true, checkQuorum: true, random: () => 0.5,
+        }),
+        storage,
+        transport: transport(id),
+        tickMs: 1_000_000,
+        snapshotEntries: 1_000_000,
+        pendingProposalsMax: 100,
+        application: {
+          apply: (entry) => {
+            applied.push(new TextDecoder().decode(entry.data));
+            return 'ok';
+          },
+          restore: () => {},
+          snapshotData: () => new Uint8Array(0),
+        },
+      });
+      return { id, driver, held, applied };
+    });
+    const [n1, n2] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+    const settle = async (rounds = 20) => {
+      for (let i = 0; i < rounds; i++) {
+        for (const n of nodes) n.held.splice(0).forEach((release) => release());
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    n1.driver.start();
+    n2.driver.start();
+    n1.driver.campaign();
+    await settle();
+    expect(n1.driver.isLeader).toBe(true);
+
+    sent.length = 0;
+    let answered = false;
+    const answer = n1.driver.propose(new TextEncoder().encode('x')).then(() => (answered = true));
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    // The append left although the leader's sync is still held…
+    expect(n1.held.length).toBeGreaterThan(0);
+    expect(sent.some((m) => m.type === 'app' && m.entries.length > 0)).toBe(true);
+    // …and the follower has it on disk but does not acknowledge before its own sync.
+    await new Promise((r) => setImmediate(r));
+    expect(sent.some((m) => m.type === 'app-resp' && m.from === 'n2')).toBe(false);
+    expect(n1.applied).toEqual([]);
+    expect(answered).toBe(false);
+    await settle();
+    await answer;
+    expect(n1.applied).toEqual(['x']);
+    n1.driver.stop();
+    n2.driver.stop();
+  });
+});

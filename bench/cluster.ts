@@ -22,7 +22,8 @@
 // generator shares an event loop with a server or with another generator.
 // Options: --only LIST, --seconds S (per throughput run, default 4),
 // --clients 10,100,1000, --steady-seconds S (60), --trials N (20),
-// --sessions N (10,000). FLOE_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"
+// --sessions N (10,000), --via all|leader|followers (throughput: where the
+// clients connect; default all). FLOE_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"
 // profiles the three nodes (stopped with SIGTERM so the profiles are written).
 // Every loop is bounded in count and time; every process is stopped at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -31,7 +32,7 @@ import { loadavg } from 'node:os';
 import WebSocket from 'ws';
 import { connect, type FloeClient } from '../client/index.ts';
 import { ClusterSite } from '../test/cluster/cluster-harness.ts';
-import { caughtUp, guardSite, healthOf, isLive, liveIds, until } from '../test/cluster/site-tools.ts';
+import { caughtUp, guardSite, healthOf, isLive, liveIds, startNode, until } from '../test/cluster/site-tools.ts';
 
 /** Environment variable that makes this file a load worker. */
 const ROLE_ENV = 'FLOE_CLUSTER_BENCH_ROLE';
@@ -405,10 +406,15 @@ async function benchThroughput(ctx: Context): Promise<void> {
   const durationMs = argNumber(args, '--seconds', 4, 1, 60) * 1000;
   const clientsArg = args.indexOf('--clients');
   const levels = clientsArg >= 0 ? String(args[clientsArg + 1]).split(',').map(Number).filter((x) => x >= 1 && x <= 2000) : [10, 100, 1000];
-  const urls = site.nodes.map((n) => n.clientUrl);
+  // --via all (default) | leader | followers: which nodes the clients connect to (to tell forwarding costs apart).
+  const viaArg = args.indexOf('--via');
+  const via = viaArg >= 0 ? String(args[viaArg + 1]) : 'all';
+  const leaderAtStart = await site.leader();
+  const urls = site.nodes.filter((n) => via === 'all' || (via === 'leader') === (n.id === leaderAtStart)).map((n) => n.clientUrl);
+  out['via'] = via;
   const echo = await startEcho();
   try {
-    write(`throughput: durable checkout+checkin through three nodes (clients spread evenly), ${durationMs} ms per run after ${WARMUP_MS} ms warm-up; baseline: a bare ws echo server (${echo.url}) driven by the same worker`);
+    write(`throughput: durable checkout+checkin through ${via === 'all' ? 'three nodes' : `the ${via} only`} (clients spread evenly), ${durationMs} ms per run after ${WARMUP_MS} ms warm-up; baseline: a bare ws echo server (${echo.url}) driven by the same worker`);
     for (const n of levels) {
       const pids = site.nodes.map((x) => x.child?.pid);
       const cpu0 = pids.map(cpuMsOf);
@@ -418,13 +424,16 @@ async function benchThroughput(ctx: Context): Promise<void> {
       const f = await worker.call<RunFigures>({ cmd: 'throughput', urls, clients: n, durationMs, warmupMs: WARMUP_MS, hello: true, prefix: ctx.prefix() });
       const wallMs = performance.now() - t0;
       const applied1 = (await healthOf(site, leader))?.appliedIndex ?? 0;
-      const cpu = pids.map((p, i) => Math.round(((cpuMsOf(p) - cpu0[i]!) / wallMs) * 100));
+      const cpuMs = pids.map((p, i) => cpuMsOf(p) - cpu0[i]!);
+      const cpu = cpuMs.map((ms) => Math.round((ms / wallMs) * 100));
+      // Node CPU over the whole call (connect, hello, warm-up included) per request at the measured rate: an estimate.
+      const cpuUsPerRequest = Math.round((cpuMs.reduce((a, b) => a + b, 0) * 1000) / Math.max(1, (f.requestsPerSec * wallMs) / 1000));
       const e = await worker.call<RunFigures>({ cmd: 'throughput', urls: [echo.url], clients: n, durationMs, warmupMs: WARMUP_MS, hello: false, prefix: ctx.prefix() });
       const entriesPerSec = Math.round(((applied1 - applied0) * 1000) / wallMs);
       const ratio = round(f.requestsPerSec / Math.max(1, e.requestsPerSec));
       write(
         `  ${String(n).padStart(4)} clients: cluster ${f.requestsPerSec.toLocaleString('en-US').padStart(7)} requests/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, errors ${f.errors}; ` +
-          `log ${entriesPerSec.toLocaleString('en-US')} entries/s (leader ${leader}); node CPU ${site.nodes.map((x, i) => `${x.id} ${cpu[i]}%`).join(', ')}`,
+          `log ${entriesPerSec.toLocaleString('en-US')} entries/s (leader ${leader}); node CPU ${site.nodes.map((x, i) => `${x.id} ${cpu[i]}%`).join(', ')}, ${cpuUsPerRequest} µs/request in all`,
       );
       write(`               echo    ${e.requestsPerSec.toLocaleString('en-US').padStart(7)} echoes/s,   p50 ${e.p50Ms} ms, p99 ${e.p99Ms} ms; ratio cluster/echo ${ratio}`);
       if (f.errorSamples.length > 0) write(`               first errors: ${f.errorSamples.join(' | ')}`);
@@ -433,6 +442,7 @@ async function benchThroughput(ctx: Context): Promise<void> {
       out[`p99Ms_${n}`] = f.p99Ms;
       out[`errors_${n}`] = f.errors;
       out[`logEntriesPerSec_${n}`] = entriesPerSec;
+      out[`nodeCpuUsPerRequest_${n}`] = cpuUsPerRequest;
       out[`echoRequestsPerSec_${n}`] = e.requestsPerSec;
       out[`echoP50Ms_${n}`] = e.p50Ms;
       out[`echoP99Ms_${n}`] = e.p99Ms;
@@ -646,12 +656,10 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const unguard = guardSite(site, { signals: true });
   const worker = LoadWorker.start();
   let runs = 0;
-  // FLOE_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") reaches the nodes through NODE_OPTIONS.
-  const nodeArgs = process.env['FLOE_BENCH_NODE_ARGS'];
-  const savedNodeOptions = process.env['NODE_OPTIONS'];
-  if (nodeArgs !== undefined) process.env['NODE_OPTIONS'] = `${savedNodeOptions ?? ''} ${nodeArgs}`.trim();
+  // FLOE_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): Node options of the three nodes (first start only).
+  const nodeArgs = (process.env['FLOE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
   try {
-    await Promise.all(site.nodes.map((n) => site.start(n.id)));
+    await Promise.all(site.nodes.map((n) => startNode(site, n.id, nodeArgs)));
     const leader = await site.leader();
     await until('the site license in force', 15_000, async () => {
       const r = await site.admin(leader, '/pools');
@@ -664,9 +672,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     out['benchSeconds'] = Math.round((performance.now() - startedAt) / 1000);
     return out;
   } finally {
-    if (nodeArgs !== undefined) {
-      if (savedNodeOptions === undefined) delete process.env['NODE_OPTIONS'];
-      else process.env['NODE_OPTIONS'] = savedNodeOptions;
+    if (nodeArgs.length > 0) {
       // Profiles are written on a clean exit: SIGTERM first, bounded.
       await Promise.all(
         site.nodes.filter(isLive).map(async (n) => {

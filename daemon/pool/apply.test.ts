@@ -437,6 +437,69 @@ describe('leases and sessions', () => {
     expect(h.inUse()).toBe(0);
   });
 
+  it('a client that stops heartbeating has its lease revoked as expired, and the usage row says expiry', () => {
+    const h = new Harness();
+    h.install({ seats: 1, lingerSeconds: 10 });
+    h.open('s');
+    h.open('b');
+    const l = h.lease('s');
+    h.at = T0 + 20_000;
+    // The last heartbeat: session and lease now fall due together, at T0 + 70 s.
+    h.run({ type: 'renew', at: h.at, leaseIds: [], sessionIds: ['s'], leaseTtlMs: 50_000 });
+    h.run({ type: 'renew', at: h.at, leaseIds: [], sessionIds: ['b'], leaseTtlMs: 80_000 });
+    h.at = T0 + 70_000;
+    expect(h.expire()).toMatchObject({ leaseCount: 1, sessionCount: 1, lingerCount: 0 });
+    expect(h.events('revoked')).toMatchObject([{ leaseId: l.leaseId, clientId: 'c-s', sessionId: 's', reason: 'lease-expired' }]);
+    expect(h.events('usage')).toMatchObject([{ usage: 'expiry', leaseId: l.leaseId, clientId: 'c-s' }]);
+    // Nobody checked the seat in, so it does not linger: the next user gets it.
+    expect(h.inUse()).toBe(0);
+    expect(code(h.checkout('b'))).toBe('granted');
+  });
+
+  it('a session falling due loses its queued checkouts before any seat freed at that instant is granted', () => {
+    const h = new Harness();
+    h.install({ seats: 1, lingerSeconds: 10 });
+    h.open('holder');
+    h.open('dead');
+    h.open('live');
+    const held = h.lease('holder');
+    h.checkout('dead', { wait: true, requestId: 'rd', waitMs: 90_000 });
+    h.checkout('live', { wait: true, requestId: 'rl', waitMs: 90_000 });
+    h.at = T0 + 20_000;
+    // The holder and the first waiter both stop heartbeating; both fall due at T0 + 70 s.
+    h.run({ type: 'renew', at: h.at, leaseIds: [], sessionIds: ['holder', 'dead'], leaseTtlMs: 50_000 });
+    h.run({ type: 'renew', at: h.at, leaseIds: [], sessionIds: ['live'], leaseTtlMs: 80_000 });
+    h.at = T0 + 70_000;
+    expect(h.expire()).toMatchObject({ leaseCount: 1, sessionCount: 2 });
+    const kinds = h.events().map((e) => e.kind);
+    expect(h.events('dequeued')).toMatchObject([{ clientId: 'c-dead', requestId: 'rd', reason: 'session-closed' }]);
+    expect(h.events('revoked')).toMatchObject([{ leaseId: held.leaseId, reason: 'lease-expired' }]);
+    expect(h.events('granted')).toMatchObject([{ clientId: 'c-live', requestId: 'rl' }]);
+    expect(kinds.indexOf('dequeued')).toBeLessThan(kinds.indexOf('granted'));
+    // The dead session never held the seat: no checkout or checkin row for it, nothing lingering.
+    expect(h.events('usage').filter((e) => e.kind === 'usage' && e.clientId === 'c-dead').map((e) => (e.kind === 'usage' ? e.usage : ''))).toEqual(['queue-wait']);
+    expect(listLeases(h.state)).toMatchObject([{ clientId: 'c-live', lingering: false }]);
+  });
+
+  it('a lingering seat of a session that falls due is freed, not re-lingered', () => {
+    const h = new Harness();
+    h.install({ seats: 2, lingerSeconds: 10 });
+    h.open('s');
+    const checkedIn = h.lease('s');
+    const held = h.lease('s');
+    h.at = T0 + 20_000;
+    h.run({ type: 'renew', at: h.at, leaseIds: [], sessionIds: ['s'], leaseTtlMs: 50_000 });
+    h.at = T0 + 60_000;
+    // Lingers until T0 + 70 s, when the session and its other lease fall due.
+    expect(h.checkin('s', checkedIn.leaseId)).toMatchObject({ lingerUntilMs: T0 + 70_000 });
+    h.at = T0 + 70_000;
+    expect(h.expire()).toMatchObject({ lingerCount: 1, leaseCount: 1, sessionCount: 1 });
+    expect(h.events('usage')).toMatchObject([{ usage: 'expiry', leaseId: held.leaseId }]);
+    expect(listLeases(h.state)).toEqual([]);
+    expect(h.inUse()).toBe(0);
+    expect(nextDeadlineMs(h.state)).toBe(Number.POSITIVE_INFINITY);
+  });
+
   it('force check-in by an admin frees the seat and tells the holder the reason', () => {
     const h = new Harness();
     h.install({ seats: 1 });

@@ -27,6 +27,7 @@ import {
   emit,
   grantLease,
   leaseGrant,
+  leaveQueue,
   lingerKey,
   NO_EVENTS,
   recallIn,
@@ -309,26 +310,40 @@ function renew(step: Step, c: RenewCommand): PoolReply {
 }
 
 /**
- * Everything due by `at`, in this order: queued checkouts whose wait ended,
- * sessions not renewed (closed as by session-close), then leases by deadline
- * (held ones revoked as expired, lingering ones freed); each freed seat
- * serves its queue at once.
+ * Everything due by `at`, in this order:
+ * 1. queued checkouts whose wait ended leave their queues ('wait-timeout'),
+ *    no queue served yet;
+ * 2. sessions not renewed (by deadline) lose their queued checkouts
+ *    ('session-closed'), then every queue is served (pools in creation order)
+ *    — so no seat, already free or freed below, goes to a dead session;
+ * 3. leases by deadline: held ones are revoked as expired (usage 'expiry'),
+ *    lingering ones freed; each freed seat serves its queue at once;
+ * 4. the sessions of 2 close: any lease they still hold (one not yet due) is
+ *    checked in as on session-close.
+ * A client that stops heartbeating has its session and its leases fall due
+ * together (renew moves both): its leases are revoked as expired in 3, not
+ * checked in, so they never linger.
  */
 function expire(step: Step): PoolReply {
   const state = step.state;
   const at = step.at;
   let waiterCount = 0;
-  let sessionCount = 0;
   let leaseCount = 0;
   let lingerCount = 0;
   for (let w = state.waiterDeadlines.peek(); w !== undefined && w.deadlineMs <= at; w = state.waiterDeadlines.peek()) {
-    dequeue(step, w, 'wait-timeout');
+    leaveQueue(step, w, 'wait-timeout');
     waiterCount++;
   }
+  let waitersLeft = waiterCount;
+  const closing: Session[] = [];
   for (let s = state.sessionDeadlines.peek(); s !== undefined && s.deadlineMs <= at; s = state.sessionDeadlines.peek()) {
-    closeSession(step, s);
-    sessionCount++;
+    state.sessionDeadlines.remove(s);
+    closing.push(s);
+    waitersLeft += s.waiters.size;
+    for (const w of [...s.waiters.values()]) leaveQueue(step, w, 'session-closed');
   }
+  // A queue that lost its head may fit now. Every other queue's head does not (invariant), so serving it is a no-op.
+  if (waitersLeft > 0) for (const pool of state.pools.values()) serveQueue(step, pool);
   for (let l = state.leaseDeadlines.peek(); l !== undefined && l.deadlineMs <= at; l = state.leaseDeadlines.peek()) {
     const pool = l.pool;
     if (l.lingerSeq > 0) {
@@ -354,7 +369,8 @@ function expire(step: Step): PoolReply {
     }
     serveQueue(step, pool);
   }
-  return { ok: true, type: 'expired', leaseCount, lingerCount, waiterCount, sessionCount };
+  for (const s of closing) endSession(step, s);
+  return { ok: true, type: 'expired', leaseCount, lingerCount, waiterCount, sessionCount: closing.length };
 }
 
 function sessionOpen(step: Step, c: SessionOpenCommand): PoolReply {
@@ -386,12 +402,20 @@ function sessionOpen(step: Step, c: SessionOpenCommand): PoolReply {
  * rest), then its leases are checked in (oldest first).
  */
 function closeSession(step: Step, s: Session): number {
-  const state = step.state;
   for (let w = s.waiters.values().next(); w.done !== true; w = s.waiters.values().next()) dequeue(step, w.value, 'session-closed');
+  step.state.sessionDeadlines.remove(s);
+  return endSession(step, s);
+}
+
+/**
+ * The last of closing a session, whose queued checkouts are gone and which is
+ * out of the session deadlines: its leases are checked in (oldest first) and
+ * it is forgotten. Returns how many leases were checked in.
+ */
+function endSession(step: Step, s: Session): number {
   const leases = [...s.leases];
   for (const lease of leases) checkinLease(step, lease);
-  state.sessions.delete(s.id);
-  state.sessionDeadlines.remove(s);
+  step.state.sessions.delete(s.id);
   return leases.length;
 }
 

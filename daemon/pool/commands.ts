@@ -28,8 +28,11 @@ export interface LicenseRemoveCommand extends CommandBase {
 
 /**
  * Open a client session. `sessionId` is chosen by the daemon (unique).
- * `sessionTtlMs`: the session closes itself (releasing its leases, as on
- * session-close) when not renewed for this long.
+ * `sessionTtlMs`: the session closes itself when not renewed for this long.
+ * Its leases not renewed either (the usual case: renew moves both) are then
+ * revoked as expired (reason `lease-expired`, usage `expiry`), its queued
+ * checkouts leave their queues, and any lease still held is checked in as on
+ * session-close. See `expire`.
  */
 export interface SessionOpenCommand extends CommandBase {
   readonly type: 'session-open';
@@ -94,6 +97,8 @@ export interface CheckoutCancelCommand extends CommandBase {
  * `sessionIds` with every one of its leases, now expires no earlier than
  * `at + leaseTtlMs` (a session's own deadline moves the same way). Unknown ids
  * are reported, not fatal. The daemon batches client heartbeats into one renew.
+ * So a client that stops heartbeating has its session and its leases fall due
+ * at the same `at`: its leases are revoked as expired, not checked in.
  */
 export interface RenewCommand extends CommandBase {
   readonly type: 'renew';
@@ -103,9 +108,12 @@ export interface RenewCommand extends CommandBase {
 }
 
 /**
- * Expire everything whose deadline ≤ `at`: leases (revoked, reason
- * `lease-expired`), lingering seats, queued checkouts past their wait,
- * sessions not renewed. The daemon's reaper proposes it at `nextDeadlineMs()`.
+ * Expire everything whose deadline ≤ `at`, in this order: queued checkouts
+ * past their wait leave their queues; sessions not renewed lose their queued
+ * checkouts (no seat freed by this expire goes to a dead session); leases are
+ * revoked (reason `lease-expired`, usage `expiry`) and lingering seats freed;
+ * then those sessions close, checking in any lease not yet due. Freed seats
+ * serve their queues. The daemon's reaper proposes it at `nextDeadlineMs()`.
  */
 export interface ExpireCommand extends CommandBase {
   readonly type: 'expire';

@@ -167,7 +167,8 @@ export class ReferenceModel {
     if (n > 0) this.announce(pool, 0);
     return n;
   }
-  private dequeue(w: RWaiter, reason: DequeueReason): void {
+  /** Takes `w` out of its queue and tells its client; returns its former position (0-based). */
+  private unqueue(w: RWaiter, reason: DequeueReason): number {
     const pool = this.poolOf(w.pool);
     const i = this.queueOf(pool).indexOf(w);
     this.waiters = this.waiters.filter((x) => x !== w);
@@ -175,8 +176,17 @@ export class ReferenceModel {
     this.forget(s.clientId, w.requestId);
     this.events.push({ kind: 'dequeued', clientId: s.clientId, sessionId: s.id, requestId: w.requestId, feature: pool.feature, version: pool.version, reason });
     this.usage('queue-wait', pool, s, w.count, '', this.at - w.enqueuedAt);
+    return i;
+  }
+  private dequeue(w: RWaiter, reason: DequeueReason): void {
+    const pool = this.poolOf(w.pool);
+    const i = this.unqueue(w, reason);
     if (i === 0 && this.serve(pool) > 0) return;
     this.announce(pool, i);
+  }
+  /** `dequeue` without serving: the caller serves the queue. */
+  private leave(w: RWaiter, reason: DequeueReason): void {
+    this.announce(this.poolOf(w.pool), this.unqueue(w, reason));
   }
   private refresh(pool: RPool, reason: RevokeReason): void {
     const message = reason === 'license-removed' ? `A license of ${pool.feature} ${pool.version} was removed and its seats with it.` : `A license of ${pool.feature} ${pool.version} ended and its seats with it.`;
@@ -277,14 +287,24 @@ export class ReferenceModel {
         let sessionCount = 0;
         let leaseCount = 0;
         let lingerCount = 0;
+        // 1. Waits that ended.
         for (let w = byDeadline(this.waiters, (x) => this.waiterSeq.get(x) ?? 0); w !== undefined; w = byDeadline(this.waiters, (x) => this.waiterSeq.get(x) ?? 0)) {
-          this.dequeue(w, 'wait-timeout');
+          this.leave(w, 'wait-timeout');
           waiterCount++;
         }
-        for (let s = byDeadline(this.sessions, (x) => this.sessionSeq.get(x) ?? 0); s !== undefined; s = byDeadline(this.sessions, (x) => this.sessionSeq.get(x) ?? 0)) {
-          this.closeSession(s);
-          sessionCount++;
+        // 2. Dead sessions lose their waits before any seat is granted.
+        const closing = this.sessions
+          .filter((s) => s.deadline <= this.at)
+          .sort((a, b) => a.deadline - b.deadline || (this.sessionSeq.get(a) ?? 0) - (this.sessionSeq.get(b) ?? 0));
+        let waitersLeft = waiterCount;
+        for (const s of closing) {
+          for (const w of this.waiters.filter((x) => x.sessionId === s.id)) {
+            this.leave(w, 'session-closed');
+            waitersLeft++;
+          }
         }
+        if (waitersLeft > 0) for (const pool of [...this.pools]) this.serve(pool);
+        // 3. Leases due: held ones expire, lingering ones end.
         for (let l = byDeadline(this.leases, (x) => x.seq); l !== undefined; l = byDeadline(this.leases, (x) => x.seq)) {
           const pool = this.poolOf(l.pool);
           if (l.lingerSeq > 0) {
@@ -296,6 +316,11 @@ export class ReferenceModel {
             this.revoke(l, 'lease-expired', 'The lease expired: it was not renewed in time.');
           }
           this.serve(pool);
+        }
+        // 4. The dead sessions close with what they still hold.
+        for (const s of closing) {
+          this.endSession(s);
+          sessionCount++;
         }
         return { ok: true, type: 'expired', leaseCount, lingerCount, waiterCount, sessionCount };
       }
@@ -396,6 +421,9 @@ export class ReferenceModel {
 
   private closeSession(s: RSession): number {
     for (let w = this.waiters.find((x) => x.sessionId === s.id); w !== undefined; w = this.waiters.find((x) => x.sessionId === s.id)) this.dequeue(w, 'session-closed');
+    return this.endSession(s);
+  }
+  private endSession(s: RSession): number {
     const held = this.leases.filter((l) => l.sessionId === s.id && l.lingerSeq === 0);
     for (const l of held) this.checkinLease(l);
     this.sessions = this.sessions.filter((x) => x !== s);

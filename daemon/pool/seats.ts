@@ -206,6 +206,23 @@ function announcePositions(step: Step, pool: Pool, from: number): void {
 
 /** A queued checkout leaves its queue without a grant; the queue behind it moves up. */
 export function dequeue(step: Step, w: Waiter, reason: DequeueReason): void {
+  const i = removeWaiter(step, w, reason);
+  // Without its head the queue may fit again; else those behind it move up.
+  if (i === 0 && serveQueue(step, w.pool) > 0) return;
+  announcePositions(step, w.pool, i);
+}
+
+/**
+ * `dequeue` without serving the queue: those behind move up, but a head that
+ * now fits waits for the caller's `serveQueue`. For expire, which must take
+ * every queued checkout of a dead session out before it grants any seat.
+ */
+export function leaveQueue(step: Step, w: Waiter, reason: DequeueReason): void {
+  announcePositions(step, w.pool, removeWaiter(step, w, reason));
+}
+
+/** Takes `w` out of every index and tells its client; returns its former queue position (0-based). */
+function removeWaiter(step: Step, w: Waiter, reason: DequeueReason): number {
   const state = step.state;
   const pool = w.pool;
   const i = pool.queue.indexOf(w);
@@ -223,9 +240,7 @@ export function dequeue(step: Step, w: Waiter, reason: DequeueReason): void {
     reason,
   });
   emit(step, queueWaitUsage(step, w));
-  // Without its head the queue may fit again; else those behind it move up.
-  if (i === 0 && serveQueue(step, pool) > 0) return;
-  announcePositions(step, pool, i);
+  return i;
 }
 
 function queueWaitUsage(step: Step, w: Waiter): PoolEvent {

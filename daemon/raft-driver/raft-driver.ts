@@ -136,6 +136,8 @@ export class RaftDriver<R> {
   private readSeq = 0;
   /** Term and vote last written to storage (a leader's appends may leave before a commit-only sync). */
   private persistedTerm = -1;
+  /** Index of the last log entry known on disk (synced). Committed entries up to it may be applied while a later Ready syncs. */
+  private durableIndex = 0;
   private persistedVote = '';
   private readonly readPrefix = `r${Math.floor(Math.random() * 2 ** 32).toString(36)}.`;
 
@@ -149,6 +151,7 @@ export class RaftDriver<R> {
     const initial = this.storage.initialState().hardState;
     this.persistedTerm = initial.term;
     this.persistedVote = initial.vote;
+    this.durableIndex = this.storage.lastIndex();
     this.confState = snap.metadata.confState;
     this.appliedIndex = snap.metadata.index;
     this.snapshotIndex = snap.metadata.index;
@@ -355,8 +358,18 @@ export class RaftDriver<R> {
       this.persistedTerm = rd.hardState.term;
       this.persistedVote = rd.hardState.vote;
     }
+    const firstEntry = rd.entries[0];
+    // Entries replaced from firstEntry on are not durable until this Ready's sync.
+    if (firstEntry !== undefined && firstEntry.index <= this.durableIndex) this.durableIndex = firstEntry.index - 1;
+    if (rd.snapshot !== undefined) this.durableIndex = 0;
+    const lastDurable = rd.entries.length > 0 ? rd.entries[rd.entries.length - 1]!.index : rd.snapshot !== undefined ? rd.snapshot.metadata.index : -1;
     const syncAsync = this.storage.syncAsync;
     if ((rd.mustSync || rd.snapshot !== undefined) && syncAsync !== undefined) {
+      // Committed entries already on this disk (synced in earlier Readys, and on a majority's)
+      // are applied and answered now, while this Ready's new entries sync (thesis 10.2.1).
+      const lastCommitted = rd.committedEntries[rd.committedEntries.length - 1];
+      const appliedEarly = lastCommitted !== undefined && rd.snapshot === undefined && lastCommitted.index <= this.durableIndex;
+      if (appliedEarly) this.applyCommitted(rd);
       // The fsync runs in the thread pool; frames keep arriving and proposals
       // keep joining the core meanwhile: they form the next Ready's batch.
       this.syncing = true;
@@ -365,8 +378,9 @@ export class RaftDriver<R> {
         for (const w of this.idleWaiters.splice(0)) w();
         if (this.stopped) return;
         if (error !== null) return this.fail(error);
+        if (lastDurable >= 0) this.durableIndex = Math.max(this.durableIndex, lastDurable);
         try {
-          this.finishReady(rd, sentEarly);
+          this.finishReady(rd, sentEarly, appliedEarly);
         } catch (e) {
           return this.fail(e);
         }
@@ -374,7 +388,15 @@ export class RaftDriver<R> {
       });
       return;
     }
-    this.finishReady(rd, sentEarly);
+    if (lastDurable >= 0) this.durableIndex = Math.max(this.durableIndex, lastDurable);
+    this.finishReady(rd, sentEarly, false);
+  }
+
+  /** Step 3 of a Ready: applies its committed entries, then wakes whoever waits on them. */
+  private applyCommitted(rd: Ready): void {
+    for (const entry of rd.committedEntries) this.applyEntry(entry);
+    if (rd.committedEntries.length > 0) this.app.afterApply?.(this.appliedIndex);
+    this.releaseApplyWaiters();
   }
 
   /** True when every message of `rd` is a leader's append or heartbeat and no term, vote or snapshot awaits the disk. */
@@ -386,7 +408,7 @@ export class RaftDriver<R> {
   }
 
   /** Steps 2–4 of a Ready whose writes are durable. */
-  private finishReady(rd: Ready, sentEarly = false): void {
+  private finishReady(rd: Ready, sentEarly: boolean, appliedEarly: boolean): void {
     if (rd.snapshot !== undefined) {
       this.app.restore(rd.snapshot);
       this.appliedIndex = rd.snapshot.metadata.index;
@@ -402,9 +424,8 @@ export class RaftDriver<R> {
     }
     // 2. Send, now that what the messages vouch for is durable.
     if (rd.messages.length > 0 && !sentEarly) this.transport.send(rd.messages);
-    // 3. Apply.
-    for (const entry of rd.committedEntries) this.applyEntry(entry);
-    if (rd.committedEntries.length > 0) this.app.afterApply?.(this.appliedIndex);
+    // 3. Apply (unless done while the sync ran).
+    if (!appliedEarly) this.applyCommitted(rd);
     if (rd.readStates.length > 0) {
       this.answerReads(rd.readStates);
       this.options.onReadStates?.(rd.readStates);

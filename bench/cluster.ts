@@ -419,22 +419,32 @@ async function benchThroughput(ctx: Context): Promise<void> {
       const pids = site.nodes.map((x) => x.child?.pid);
       const cpu0 = pids.map(cpuMsOf);
       const leader = await site.leader();
-      const applied0 = (await healthOf(site, leader))?.appliedIndex ?? 0;
+      const before = await healthOf(site, leader);
+      const applied0 = before?.appliedIndex ?? 0;
       const t0 = performance.now();
       const f = await worker.call<RunFigures>({ cmd: 'throughput', urls, clients: n, durationMs, warmupMs: WARMUP_MS, hello: true, prefix: ctx.prefix() });
       const wallMs = performance.now() - t0;
-      const applied1 = (await healthOf(site, leader))?.appliedIndex ?? 0;
+      const after = await healthOf(site, leader);
+      const applied1 = after?.appliedIndex ?? 0;
+      // A leader change during the run shows as a higher term (the steady bench counts them over 60 s).
+      const termChanges = (after?.term ?? 0) - (before?.term ?? 0);
       const cpuMs = pids.map((p, i) => cpuMsOf(p) - cpu0[i]!);
       const cpu = cpuMs.map((ms) => Math.round((ms / wallMs) * 100));
       // Node CPU over the whole call (connect, hello, warm-up included) per request at the measured rate: an estimate.
       const cpuUsPerRequest = Math.round((cpuMs.reduce((a, b) => a + b, 0) * 1000) / Math.max(1, (f.requestsPerSec * wallMs) / 1000));
       const e = await worker.call<RunFigures>({ cmd: 'throughput', urls: [echo.url], clients: n, durationMs, warmupMs: WARMUP_MS, hello: false, prefix: ctx.prefix() });
       const entriesPerSec = Math.round(((applied1 - applied0) * 1000) / wallMs);
+      // Batching on the leader: Readys (one transaction and at most one fsync each) per second, entries per Ready, requests per entry.
+      const readys = (after?.readyCount ?? 0) - (before?.readyCount ?? 0);
+      const readysPerSec = Math.round((readys * 1000) / wallMs);
+      const entriesPerReady = round((applied1 - applied0) / Math.max(1, readys), 2);
+      const requestsPerEntry = round(f.requestsPerSec / Math.max(1, entriesPerSec), 2);
       const ratio = round(f.requestsPerSec / Math.max(1, e.requestsPerSec));
       write(
         `  ${String(n).padStart(4)} clients: cluster ${f.requestsPerSec.toLocaleString('en-US').padStart(7)} requests/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, errors ${f.errors}; ` +
-          `log ${entriesPerSec.toLocaleString('en-US')} entries/s (leader ${leader}); node CPU ${site.nodes.map((x, i) => `${x.id} ${cpu[i]}%`).join(', ')}, ${cpuUsPerRequest} µs/request in all`,
+          `log ${entriesPerSec.toLocaleString('en-US')} entries/s (leader ${leader}, term changes ${termChanges}); node CPU ${site.nodes.map((x, i) => `${x.id} ${cpu[i]}%`).join(', ')}, ${cpuUsPerRequest} µs/request in all`,
       );
+      write(`               leader batching: ${readysPerSec.toLocaleString('en-US')} Readys/s (≥ fsyncs/s), ${entriesPerReady} entries per Ready, ${requestsPerEntry} requests per entry`);
       write(`               echo    ${e.requestsPerSec.toLocaleString('en-US').padStart(7)} echoes/s,   p50 ${e.p50Ms} ms, p99 ${e.p99Ms} ms; ratio cluster/echo ${ratio}`);
       if (f.errorSamples.length > 0) write(`               first errors: ${f.errorSamples.join(' | ')}`);
       out[`requestsPerSec_${n}`] = f.requestsPerSec;
@@ -443,6 +453,10 @@ async function benchThroughput(ctx: Context): Promise<void> {
       out[`errors_${n}`] = f.errors;
       out[`logEntriesPerSec_${n}`] = entriesPerSec;
       out[`nodeCpuUsPerRequest_${n}`] = cpuUsPerRequest;
+      out[`termChanges_${n}`] = termChanges;
+      out[`leaderReadysPerSec_${n}`] = readysPerSec;
+      out[`entriesPerReady_${n}`] = entriesPerReady;
+      out[`requestsPerEntry_${n}`] = requestsPerEntry;
       out[`echoRequestsPerSec_${n}`] = e.requestsPerSec;
       out[`echoP50Ms_${n}`] = e.p50Ms;
       out[`echoP99Ms_${n}`] = e.p99Ms;
@@ -490,6 +504,7 @@ async function benchSteady(ctx: Context): Promise<void> {
     `  ${f.requestsPerSec.toLocaleString('en-US')} requests/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, errors ${f.errors}; ` +
       `leader changes ${leaderChanges} (term changes ${termChanges}; leaders seen ${seen.join(' → ')}; ${polls} polls) (goal 0)`,
   );
+  if (f.errorSamples.length > 0) write(`  first errors: ${f.errorSamples.join(' | ')}`);
   out['steadySeconds'] = durationMs / 1000;
   out['steadyRequestsPerSec'] = f.requestsPerSec;
   out['steadyP99Ms'] = f.p99Ms;
@@ -507,11 +522,18 @@ async function benchFailover(ctx: Context): Promise<void> {
   const clients: FloeClient[] = [];
   write(`failover: ${trials} trials of SIGKILL the leader under light SDK load (3 clients, a checkout every ~10 ms) → first successful checkout sent after the kill; then restart it and wait until it caught up`);
   const failoverMs: number[] = [];
+  const electionMs: number[] = [];
   try {
     for (let i = 0; i < 3; i++) {
       const servers = [...urls.slice(i), ...urls.slice(0, i)];
       clients.push(await connect({ servers, user: `f${i}`, host: `fh${i}`, app: 'bench-failover', pendingRequestsMax: 200, requestSendsMax: 50, reconnectAttemptsMax: 100 }));
     }
+    /** SDK connection events (performance.now(), what), for the slow trials' diagnosis. */
+    const sdkEvents: [number, string][] = [];
+    clients.forEach((c, i) => {
+      c.on('connected', (e) => sdkEvents.push([performance.now(), `c${i} connected to ${e.server.replace(/^ws:\/\/127\.0\.0\.1:/, ':')} (resumed ${e.resumed})`]));
+      c.on('disconnected', (e) => sdkEvents.push([performance.now(), `c${i} disconnected from ${e.server.replace(/^ws:\/\/127\.0\.0\.1:/, ':')} (${e.code} ${e.reason})`]));
+    });
     let probing = true;
     /** performance.now() of successful checkouts: [sentAt, answeredAt]. */
     const successes: [number, number][] = [];
@@ -547,20 +569,46 @@ async function benchFailover(ctx: Context): Promise<void> {
           const last = successes.at(-1);
           return last !== undefined && performance.now() - last[1] < 200 ? true : undefined;
         });
+        const oldTerm = (await healthOf(site, leader))?.term ?? 0;
+        const survivors = site.nodes.filter((n) => n.id !== leader).map((n) => n.id);
+        const logOffsets = new Map(survivors.map((id) => [id, site.node(id).stderr.length]));
+        const killedAtWall = new Date();
         const killedAt = performance.now();
         await site.kill(leader);
+        // When a survivor first calls itself leader (its /health, polled every 10 ms): the election's share of the failover.
+        const elected = (async () => {
+          const deadline = killedAt + 10_000;
+          while (performance.now() < deadline) {
+            const views = await Promise.all(survivors.map((id) => healthOf(site, id)));
+            if (views.some((v) => v !== null && v.role === 'leader' && v.term > oldTerm)) return performance.now() - killedAt;
+            await sleep(10);
+          }
+          return NaN;
+        })();
         const firstMs = await until('a checkout sent after the kill to succeed', 10_000, () => {
           let best = Infinity;
           for (const [sentAt, answeredAt] of successes) if (sentAt >= killedAt) best = Math.min(best, answeredAt - killedAt);
           return Number.isFinite(best) ? best : undefined;
         });
         failoverMs.push(firstMs);
+        const electedMs = await elected;
+        electionMs.push(electedMs);
         const newLeader = await site.leader();
+        if (firstMs > 1000) {
+          // A slow trial: what the survivors logged and what the SDK clients did until the first checkout.
+          write(`    slow trial (killed at ${killedAtWall.toISOString()}):`);
+          for (const id of survivors) {
+            const lines = site.node(id).stderr.slice(logOffsets.get(id)).split('\n').filter((l) => l !== '').slice(0, 6);
+            for (const l of lines) write(`      ${id}: ${l.slice(0, 200)}`);
+          }
+          for (const [at, what] of sdkEvents) if (at >= killedAt && at <= killedAt + firstMs) write(`      +${Math.round(at - killedAt)} ms ${what}`);
+        }
+        sdkEvents.length = 0;
         const restartAt = performance.now();
         await site.start(leader);
         const { nodeApplied } = await caughtUp(site, leader, newLeader, 20_000);
         write(
-          `  trial ${String(t + 1).padStart(2)}: ${leader} SIGKILLed → first checkout ${Math.round(firstMs)} ms (new leader ${newLeader}); ` +
+          `  trial ${String(t + 1).padStart(2)}: ${leader} SIGKILLed → leader elected after ${Math.round(electedMs)} ms, first checkout ${Math.round(firstMs)} ms (new leader ${newLeader}); ` +
             `restarted and caught up to ${nodeApplied} in ${Math.round(performance.now() - restartAt)} ms`,
         );
       }
@@ -572,12 +620,14 @@ async function benchFailover(ctx: Context): Promise<void> {
     const max = Math.max(...failoverMs);
     write(
       `  failoverMs median ${Math.round(med)}, max ${Math.round(max)}, min ${Math.round(Math.min(...failoverMs))} over ${failoverMs.length} trials (goal: median ≤ 500, max ≤ 1,500); ` +
-        `probe checkouts ${successes.length} ok, ${failures} failed${failureSamples.length > 0 ? ` (${[...new Set(failureSamples)].join('; ')})` : ''}`,
+        `election alone: median ${Math.round(median(electionMs))} ms, max ${Math.round(Math.max(...electionMs))} ms; probe checkouts ${successes.length} ok, ${failures} failed${failureSamples.length > 0 ? ` (${[...new Set(failureSamples)].join('; ')})` : ''}`,
     );
     out['failoverMs'] = Math.round(med);
     out['failoverMsMedian'] = Math.round(med);
     out['failoverMsMax'] = Math.round(max);
     out['failoverMsAll'] = failoverMs.map((x) => Math.round(x));
+    out['electionMsMedian'] = Math.round(median(electionMs));
+    out['electionMsAll'] = electionMs.map((x) => Math.round(x));
     out['failoverTrials'] = failoverMs.length;
     out['failoverProbeFailures'] = failures;
   } finally {

@@ -75,6 +75,8 @@ export interface NodeHealth {
   readonly leaderId: string;
   readonly term: number;
   readonly appliedIndex: number;
+  /** Readys processed since start (one transaction and at most one fsync each); absent on older nodes. */
+  readonly readyCount?: number;
 }
 
 /** GET /health of `id`; null when it does not answer. */

@@ -4,7 +4,7 @@
 // request number (the state machine deduplicates). Reads are checked for
 // linearizability: a read's index must cover every write acknowledged
 // before the read began.
-import { NONE, type NodeId } from '../../daemon/raft/index.ts';
+import { NONE, type Entry, type NodeId } from '../../daemon/raft/index.ts';
 import { SimViolation } from './invariants.ts';
 import type { Prng } from './prng.ts';
 import type { SimNode } from './sim-node.ts';
@@ -20,6 +20,29 @@ export interface ClientsHost {
   touch(node: SimNode): void;
   trace(text: string): void;
   readonly nowUs: number;
+}
+
+/** What the simulation needs from a client population (this hash-chain one, or pool-clients.ts). */
+export interface SimClients {
+  readonly writesAcked: number;
+  readonly readsServed: number;
+  readonly stopped: boolean;
+  start(): void;
+  /** No new requests; requests in flight still finish. */
+  stop(): void;
+  /** True when no request is in flight. */
+  idle(): boolean;
+  describePending(): string;
+  /** A wake-up scheduled through ClientsHost.wakeClient. */
+  wake(index: number, token: number): void;
+  /** A proposal settled on the node that accepted it; `result`: the application's result when ok. */
+  proposalSettled(requestId: string, ok: boolean, index: number, result?: unknown): void;
+  /** A read served by `node` at `readIndex`. */
+  readServed(context: string, readIndex: number, node: SimNode): void;
+  /** Any node applied entry `e` (every node calls this; `result` is what its application returned). */
+  entryApplied?(node: SimNode, e: Entry, result: unknown): void;
+  /** The run converged with `leader` at the commit index: last checks of the clients' records against its state. */
+  finalCheck?(leader: SimNode): void;
 }
 
 /** A write gets no answer for this long: retry elsewhere, µs. */
@@ -54,7 +77,7 @@ interface Client {
 }
 
 /** The client population of one run. */
-export class Clients {
+export class Clients implements SimClients {
   writesAcked = 0;
   readsServed = 0;
   /** No new requests once stopped; requests in flight still finish. */

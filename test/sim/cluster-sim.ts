@@ -5,10 +5,12 @@
 // Everything random comes from the seed: a run is a pure function of its
 // options, so a failing seed replays event for event.
 import { NONE, type Entry, type Message, type NodeId, type Ready } from '../../daemon/raft/index.ts';
-import { Clients, type ClientsHost } from './clients.ts';
+import { Clients, type ClientsHost, type SimClients } from './clients.ts';
 import { EventQueue } from './event-queue.ts';
 import { Invariants, SimViolation, type ViolationKind } from './invariants.ts';
 import { Network, QUIET_LINKS, randomLinkProfile } from './network.ts';
+import { PoolApp, PoolSnapshotRegistry } from './pool-app.ts';
+import { PoolClients, type PoolStats } from './pool-clients.ts';
 import { Prng, hashString } from './prng.ts';
 import { ELECTION_TIMEOUT_US, TICK_US, drawLivenessScenario, drawScenario, type FaultAction, type Scenario } from './scenario.ts';
 import { SimApplyGap, SimNode, type SimNodeHooks } from './sim-node.ts';
@@ -25,6 +27,13 @@ export interface SimOptions {
   readonly trace?: (line: string) => void;
   /** Hash every event's trace line into result.traceHash (slower; for the determinism test). */
   readonly hashTrace?: boolean;
+  /**
+   * The replicated application: 'hash' (the default: a hash chain of client
+   * commands, state-machine.ts) or 'pool' (daemon/pool's seat pool driven by
+   * license, session, checkout, checkin, renew, expire and grace traffic,
+   * pool-app.ts and pool-clients.ts). Ignored when `newApp` is given.
+   */
+  readonly app?: 'hash' | 'pool';
   readonly newApp?: StateMachineFactory;
   /** Chance this seed runs membership changes (default 0.3). */
   readonly membershipRate?: number;
@@ -58,6 +67,8 @@ export interface SimResult {
   readonly followedAfterCrashUs?: number;
   /** Hash of every trace line (hashTrace), or of the final state otherwise. */
   readonly traceHash: string;
+  /** Pool mode: what the pool traffic did. */
+  readonly pool?: PoolStats;
 }
 
 /** After the heal, a leader every member follows must appear within this, µs. */
@@ -98,7 +109,8 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
   readonly byId = new Map<NodeId, SimNode>();
   readonly network: Network;
   readonly scenario: Scenario;
-  readonly clients: Clients;
+  readonly clients: SimClients;
+  private readonly poolClients: PoolClients | undefined;
   private readonly options: SimOptions;
   private readonly joinersEmpty: boolean;
   private readonly rngFaults: Prng;
@@ -137,6 +149,9 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
     this.tracing = options.trace !== undefined || options.hashTrace === true;
     const ids: NodeId[] = [];
     for (let i = 1; i <= slots; i++) ids.push(`n${i}`);
+    const pool = options.newApp === undefined && options.app === 'pool';
+    const registry = new PoolSnapshotRegistry();
+    const newApp: StateMachineFactory = options.newApp ?? (pool ? (id) => new PoolApp(id, registry) : () => new HashChain());
     const voters = ids.slice(0, options.nodes);
     for (let i = 0; i < slots; i++) {
       const id = ids[i]!;
@@ -147,7 +162,7 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
         initialConf: i < options.nodes || !joinersEmpty ? { voters, learners: [] } : { voters: [], learners: [] },
         config: this.scenario.raft,
         hooks: this,
-        newApp: options.newApp ?? (() => new HashChain()),
+        newApp,
         seed: options.seed,
         tickIntervalUs: this.scenario.tickIntervalsUs[i]!,
       });
@@ -155,11 +170,18 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
       this.byId.set(id, node);
     }
     this.network = new Network(ids, liveness ? QUIET_LINKS : this.scenario.links, root.fork('network'));
-    this.clients = new Clients(this, root.fork('clients'), this.scenario.clients, this.scenario.readRate);
+    if (pool) {
+      this.poolClients = new PoolClients(this, root.fork('pool-clients'), ids, this.scenario.readRate, registry);
+      this.clients = this.poolClients;
+    } else {
+      this.poolClients = undefined;
+      this.clients = new Clients(this, root.fork('clients'), this.scenario.clients, this.scenario.readRate);
+    }
   }
 
   run(): SimResult {
     const s = this.scenario;
+    if (this.poolClients !== undefined) this.trace(`pool app: ${this.poolClients.describe()}`);
     this.trace(
       `seed ${this.options.seed} nodes ${this.options.nodes} mode ${this.options.mode ?? 'chaos'} raft ${JSON.stringify(s.raft)} links ${JSON.stringify(this.network.links)} disk≤${s.diskDelayMaxUs}µs clients ${s.clients} membership ${s.membership}${s.membership ? ` joiners ${this.joinersEmpty ? 'empty' : 'initial'}` : ''} faults ${JSON.stringify(s.faultWeights)}`,
     );
@@ -203,6 +225,7 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
       ...(this.electedAfterCrashUs !== undefined ? { electedAfterCrashUs: this.electedAfterCrashUs } : {}),
       ...(this.followedAfterCrashUs !== undefined ? { followedAfterCrashUs: this.followedAfterCrashUs } : {}),
       traceHash: this.finalHash(),
+      ...(this.poolClients !== undefined ? { pool: this.poolClients.stats } : {}),
     };
     return result;
   }
@@ -399,10 +422,11 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
     for (const d of delays) this.queue.after(d, { type: 'deliver', message: m, fromInc: node.incarnation });
   }
 
-  applied(node: SimNode, e: Entry, digest: string): void {
+  applied(node: SimNode, e: Entry, digest: string, result: unknown): void {
     const first = this.invariants.committedAt(e.index) === undefined;
     this.invariants.applied(node, e, digest);
     if (first && e.type === 'conf-change') this.confChangeCommitted(e);
+    this.clients.entryApplied?.(node, e, result);
   }
 
   restored(node: SimNode, index: number, digest: string): void {
@@ -410,14 +434,14 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
     this.invariants.restored(node, index, digest);
   }
 
-  proposalSettled(node: SimNode, requestId: string, ok: boolean, index: number): void {
+  proposalSettled(node: SimNode, requestId: string, ok: boolean, index: number, result?: unknown): void {
     this.trace(`${node.id} proposal ${requestId} @${index} ${ok ? 'committed' : 'failed'}`);
-    this.clients.proposalSettled(requestId, ok, index);
+    this.clients.proposalSettled(requestId, ok, index, result);
   }
 
   readServed(node: SimNode, context: string, readIndex: number, appliedIndex: number): void {
     this.trace(`${node.id} read ${context} served at read index ${readIndex} (applied ${appliedIndex})`);
-    this.clients.readServed(context, readIndex);
+    this.clients.readServed(context, readIndex, node);
   }
 
   // ---- faults ---------------------------------------------------------------
@@ -631,6 +655,8 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
       throw new SimViolation('liveness', `no leader followed by every member ${LEADER_AFTER_HEAL_BOUND_US / 1000} ms after the heal (${this.describeCluster()})`);
     }
     if (l !== undefined && this.clients.stopped && this.clients.idle() && this.converged(l) === undefined) {
+      this.checkStatesEqual(l);
+      this.clients.finalCheck?.(l);
       this.trace(`converged: every request answered, every member at the same state`);
       this.done = true;
     }
@@ -690,6 +716,24 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
       digest = d;
     }
     return undefined;
+  }
+
+  /**
+   * Members with equal digests must hold equal states: compares the
+   * application's full-state fingerprint (pool mode: the snapshot bytes), once.
+   */
+  private checkStatesEqual(l: SimNode): void {
+    const st = l.status();
+    let first: { id: NodeId; d: string } | undefined;
+    for (const id of [...st.confState.voters, ...st.confState.learners]) {
+      const n = this.byId.get(id);
+      if (n === undefined || !n.up || n.app.stateDigest === undefined) continue;
+      const d = n.app.stateDigest();
+      if (first === undefined) first = { id, d };
+      else if (d !== first.d) {
+        throw new SimViolation('state-machine-safety', `${id} and ${first.id} are both at index ${n.appliedIndex} with digest ${n.app.digest()}, but their states differ: ${d} vs ${first.d}`);
+      }
+    }
   }
 
   private deadline(): void {

@@ -46,6 +46,9 @@ export type ViolationKind =
   | 'leader-commit-rule'
   | 'election-timer'
   | 'linearizability'
+  | 'seat-invariant'
+  | 'client-seats'
+  | 'idempotency'
   | 'liveness'
   | 'convergence'
   | 'exception';

@@ -1,7 +1,8 @@
 // `npm run sim`: the deterministic simulator's command line.
 //
-//   npm run sim -- --seeds N [--start S] [--nodes 3|5] [--fail-fast] [--joiners empty|initial|random]
-//       runs seeds S..S+N-1; prints each violation's seed as it is found and,
+//   npm run sim -- --seeds N [--start S] [--nodes 3|5] [--app hash|pool|mix] [--fail-fast] [--joiners empty|initial|random]
+//       runs seeds S..S+N-1 (--app: the replicated application, default hash;
+//       pool runs daemon/pool's seat pool; mix runs the pool on even seeds); prints each violation's seed as it is found and,
 //       last, one JSON line {"seeds":N,"violations":0,...}; exits 1 on any violation.
 //   SEED=s npm run sim [-- --nodes 5] [--trace]
 //       replays one seed exactly; --trace prints every event.
@@ -10,6 +11,7 @@
 //       p50/p99 in election timeouts.
 import { performance } from 'node:perf_hooks';
 import { runSim, type SimResult } from './cluster-sim.ts';
+import type { PoolStats } from './pool-clients.ts';
 import { ELECTION_TIMEOUT_US } from './scenario.ts';
 
 interface Args {
@@ -20,13 +22,20 @@ interface Args {
   trace: boolean;
   failFast: boolean;
   joiners: 'empty' | 'initial' | 'random';
+  app: 'hash' | 'pool' | 'mix';
+}
+
+/** The application seed `seed` runs under `--app`. */
+function appOf(args: Args, seed: number): 'hash' | 'pool' {
+  if (args.app === 'mix') return seed % 2 === 0 ? 'pool' : 'hash';
+  return args.app;
 }
 
 /** Lines of trace shown before a violation. */
 const TRACE_TAIL_LINES = 60;
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { seeds: 0, start: 1, nodes: 3, liveness: 0, trace: false, failFast: false, joiners: 'random' };
+  const args: Args = { seeds: 0, start: 1, nodes: 3, liveness: 0, trace: false, failFast: false, joiners: 'random', app: 'hash' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): number => {
@@ -39,7 +48,11 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === '--liveness') args.liveness = value();
     else if (a === '--trace') args.trace = true;
     else if (a === '--fail-fast') args.failFast = true;
-    else if (a === '--joiners') {
+    else if (a === '--app') {
+      const p = argv[++i];
+      if (p !== 'hash' && p !== 'pool' && p !== 'mix') usage('--app takes hash, pool or mix');
+      args.app = p;
+    } else if (a === '--joiners') {
       const j = argv[++i];
       if (j !== 'empty' && j !== 'initial' && j !== 'random') usage('--joiners takes empty, initial or random');
       args.joiners = j;
@@ -55,7 +68,7 @@ function parseArgs(argv: readonly string[]): Args {
 
 function usage(problem: string): never {
   process.stderr.write(
-    `sim: ${problem}\nusage: npm run sim -- --seeds N [--start S] [--nodes 3|5] [--fail-fast] [--joiners empty|initial|random]\n       SEED=s npm run sim [-- --trace]\n       npm run sim -- --liveness N [--nodes 3|5]\n`,
+    `sim: ${problem}\nusage: npm run sim -- --seeds N [--start S] [--nodes 3|5] [--app hash|pool|mix] [--fail-fast] [--joiners empty|initial|random]\n       SEED=s npm run sim [-- --app pool] [--trace]\n       npm run sim -- --liveness N [--nodes 3|5]\n`,
   );
   process.exit(2);
 }
@@ -81,11 +94,12 @@ function replay(seed: number, args: Args): boolean {
     seed,
     nodes: args.nodes,
     joiners: args.joiners,
+    app: appOf(args, seed),
     ...(args.trace ? { trace: (line: string) => process.stdout.write(`${line}\n`) } : {}),
   });
   const wallMs = Math.round(performance.now() - started);
   if (result.violation !== undefined) reportViolation(result, args, !args.trace);
-  process.stdout.write(`${JSON.stringify({ seed, nodes: args.nodes, violations: result.violation === undefined ? 0 : 1, ...summary(result), wallMs })}\n`);
+  process.stdout.write(`${JSON.stringify({ seed, nodes: args.nodes, app: appOf(args, seed), violations: result.violation === undefined ? 0 : 1, ...summary(result), wallMs })}\n`);
   return result.violation === undefined;
 }
 
@@ -101,11 +115,20 @@ function runSeeds(count: number, args: Args): boolean {
   let confChanges = 0;
   let checks = 0;
   let seedsRun = 0;
+  let poolSeeds = 0;
+  const pool: PoolStats = {
+    seats: 0, grants: 0, grantsFromQueue: 0, queued: 0, denials: 0, checkins: 0, revoked: 0, endedWithSession: 0,
+    sessionsOpened: 0, sessionsLost: 0, expires: 0, graces: 0, retries: 0, snapshotsCompared: 0,
+  };
   const failedSeeds: number[] = [];
   const leaderAfterHealMs: number[] = [];
   for (let seed = args.start; seed < args.start + count; seed++) {
-    const result = runSim({ seed, nodes: args.nodes, joiners: args.joiners });
+    const result = runSim({ seed, nodes: args.nodes, joiners: args.joiners, app: appOf(args, seed) });
     seedsRun++;
+    if (result.pool !== undefined) {
+      poolSeeds++;
+      for (const k of Object.keys(pool) as (keyof PoolStats)[]) pool[k] += result.pool[k];
+    }
     virtualUs += result.virtualUs;
     events += result.events;
     messages += result.messagesSent;
@@ -132,6 +155,7 @@ function runSeeds(count: number, args: Args): boolean {
     violations,
     ...(failedSeeds.length > 0 ? { firstFailedSeed: failedSeeds[0], failedSeeds } : {}),
     nodes: args.nodes,
+    app: args.app,
     startSeed: args.start,
     virtualSeconds: Math.round(virtualUs / 1e4) / 100,
     events,
@@ -143,6 +167,7 @@ function runSeeds(count: number, args: Args): boolean {
     invariantChecks: checks,
     leaderAfterHealP50Ms: percentile(leaderAfterHealMs, 0.5),
     leaderAfterHealP99Ms: percentile(leaderAfterHealMs, 0.99),
+    ...(poolSeeds > 0 ? { poolSeeds, pool: { ...pool, seats: undefined } } : {}),
     wallMs,
     eventsPerSec: Math.round(events / (wallMs / 1000)),
   };
@@ -200,6 +225,7 @@ function reportViolation(result: SimResult, args: Args, withTail: boolean, mode:
       nodes: args.nodes,
       mode,
       joiners: args.joiners,
+      app: appOf(args, result.seed),
       trace: (line) => {
         lines.push(line);
         if (lines.length > TRACE_TAIL_LINES * 2) lines.splice(0, lines.length - TRACE_TAIL_LINES);
@@ -207,7 +233,7 @@ function reportViolation(result: SimResult, args: Args, withTail: boolean, mode:
     });
   }
   const tail = lines.slice(-TRACE_TAIL_LINES);
-  const replayCmd = `SEED=${result.seed} npm run sim --${args.nodes === 5 ? ' --nodes 5' : ''}${args.joiners !== 'random' ? ` --joiners ${args.joiners}` : ''} --trace${mode === 'liveness' ? '   (liveness mode: rerun with --liveness 1 --start ' + result.seed + ')' : ''}`;
+  const replayCmd = `SEED=${result.seed} npm run sim --${args.nodes === 5 ? ' --nodes 5' : ''}${args.joiners !== 'random' ? ` --joiners ${args.joiners}` : ''}${appOf(args, result.seed) === 'pool' ? ' --app pool' : ''} --trace${mode === 'liveness' ? '   (liveness mode: rerun with --liveness 1 --start ' + result.seed + ')' : ''}`;
   process.stderr.write(
     `\nVIOLATION seed ${result.seed} (${args.nodes} nodes) at ${(v.atUs / 1000).toFixed(3)} ms, event #${v.event}\n  ${v.message}\n  replay: ${replayCmd}\n` +
       (tail.length > 0 ? `  last ${tail.length} events:\n${tail.map((l) => `    ${l}`).join('\n')}\n` : ''),
@@ -228,6 +254,7 @@ function summary(r: SimResult): Record<string, unknown> {
     confChanges: r.confChanges,
     ...(r.leaderAfterHealUs !== undefined ? { leaderAfterHealMs: r.leaderAfterHealUs / 1000 } : {}),
     traceHash: r.traceHash,
+    ...(r.pool !== undefined ? { pool: r.pool } : {}),
   };
 }
 

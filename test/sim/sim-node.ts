@@ -42,12 +42,15 @@ export interface SimNodeHooks {
   /** After the disk write (its snapshot/entries): check what the disk now holds. */
   afterPersist(node: SimNode, ready: Ready, oldLastIndex: number): void;
   send(node: SimNode, message: Message): void;
-  /** One committed entry applied; `digest` is the application's state after it. */
-  applied(node: SimNode, entry: Entry, digest: string): void;
+  /** One committed entry applied; `digest` is the application's state after it, `result` what its apply returned (undefined for conf changes and empty entries). */
+  applied(node: SimNode, entry: Entry, digest: string, result: unknown): void;
   /** The application was replaced by a snapshot at `index`. */
   restored(node: SimNode, index: number, digest: string): void;
-  /** A proposal this node accepted is settled: ok (its entry applied here) or not (overwritten, crashed). */
-  proposalSettled(node: SimNode, requestId: string, ok: boolean, index: number): void;
+  /**
+   * A proposal this node accepted is settled: ok (its entry applied here) or
+   * not (overwritten, crashed). `result`: the application's result for it when ok.
+   */
+  proposalSettled(node: SimNode, requestId: string, ok: boolean, index: number, result?: unknown): void;
   /** A ReadIndex request answered and served (applied ≥ readIndex). */
   readServed(node: SimNode, context: string, readIndex: number, appliedIndex: number): void;
 }
@@ -115,7 +118,7 @@ export class SimNode {
     this.config = options.config;
     this.hooks = options.hooks;
     this.newApp = options.newApp;
-    this.app = options.newApp();
+    this.app = options.newApp(options.id);
     this.seed = options.seed;
     this.tickIntervalUs = options.tickIntervalUs;
   }
@@ -129,7 +132,7 @@ export class SimNode {
     if (this.raft !== null) throw new Error(`${this.id} already running`);
     this.incarnation++;
     const snapshot = this.disk.snapshot();
-    this.app = this.newApp();
+    this.app = this.newApp(this.id);
     this.app.restore(snapshot.data);
     this.appliedIndex = snapshot.metadata.index;
     this.confState = snapshot.metadata.confState;
@@ -240,17 +243,19 @@ export class SimNode {
     if (e.index !== this.appliedIndex + 1) {
       throw new SimApplyGap(`${this.id} applied entry ${e.index} after ${this.appliedIndex}: committed entries must come in order without gaps`);
     }
+    let result: unknown;
     if (e.type === 'conf-change') {
       this.confState = raft.applyConfChange(decodeConfChange(e.data));
     } else if (e.data.length > 0) {
-      this.app.apply(decodeText(e.data));
+      result = this.app.apply(decodeText(e.data), e.index);
     }
     this.appliedIndex = e.index;
-    this.hooks.applied(this, e, this.app.digest());
+    this.hooks.applied(this, e, this.app.digest(), result);
     const pending = this.pendingProposals.get(e.index);
     if (pending !== undefined) {
       this.pendingProposals.delete(e.index);
-      this.hooks.proposalSettled(this, pending.requestId, pending.term === e.term, e.index);
+      const ok = pending.term === e.term;
+      this.hooks.proposalSettled(this, pending.requestId, ok, e.index, ok ? result : undefined);
     }
   }
 

@@ -1,24 +1,29 @@
 // The simulator in CI: hundreds of seeds of crashes, partitions and lossy
-// links against the real Raft core, a replay-determinism check, and unit
-// checks of the simulator's own machinery. A failure names its seed; replay
-// it with `SEED=<seed> npm run sim -- --trace`.
+// links against the real Raft core — replicating the hash chain, and the real
+// seat pool of daemon/pool (`--app pool`) — a replay-determinism check of
+// both, and unit checks of the simulator's own machinery. A failure names its
+// seed; replay it with `SEED=<seed> npm run sim -- [--app pool] --trace`.
 import { describe, expect, it } from 'vitest';
 import { runSim } from './cluster-sim.ts';
 import { EventQueue } from './event-queue.ts';
 import { Prng } from './prng.ts';
 
-/** Seeds per CI run, split over 3- and 5-node clusters. */
+/** Seeds per CI run, split over 3- and 5-node clusters and the two applications. */
 const SEEDS_3_NODES = 400;
 const SEEDS_5_NODES = 100;
+const POOL_SEEDS_3_NODES = 150;
+const POOL_SEEDS_5_NODES = 50;
 /** Generous: about 20–40 s on one core of the CI machine. */
 const CI_TIMEOUT_MS = 240_000;
 
-function failures(nodes: 3 | 5, first: number, count: number): string[] {
+function failures(nodes: 3 | 5, first: number, count: number, app: 'hash' | 'pool' = 'hash'): string[] {
   const found: string[] = [];
   for (let seed = first; seed < first + count; seed++) {
-    const r = runSim({ seed, nodes });
+    const r = runSim({ seed, nodes, app });
     if (r.violation !== undefined) {
-      found.push(`seed ${seed} (${nodes} nodes): ${r.violation.message.split('\n')[0]} — replay: SEED=${seed} npm run sim --${nodes === 5 ? ' --nodes 5' : ''} --trace`);
+      found.push(
+        `seed ${seed} (${nodes} nodes, ${app}): ${r.violation.message.split('\n')[0]} — replay: SEED=${seed} npm run sim --${nodes === 5 ? ' --nodes 5' : ''}${app === 'pool' ? ' --app pool' : ''} --trace`,
+      );
     }
   }
   return found;
@@ -33,12 +38,31 @@ describe('deterministic simulation', () => {
     expect(failures(5, 1, SEEDS_5_NODES)).toEqual([]);
   }, CI_TIMEOUT_MS);
 
-  it('replays a seed event for event: two runs print identical traces', () => {
-    for (const seed of [7, 4242]) {
+  it(`finds no violation in ${POOL_SEEDS_3_NODES} seeds of a 3-node cluster replicating the seat pool under faults`, () => {
+    expect(failures(3, 1, POOL_SEEDS_3_NODES, 'pool')).toEqual([]);
+  }, CI_TIMEOUT_MS);
+
+  it(`finds no violation in ${POOL_SEEDS_5_NODES} seeds of a 5-node cluster replicating the seat pool under faults`, () => {
+    expect(failures(5, 1, POOL_SEEDS_5_NODES, 'pool')).toEqual([]);
+  }, CI_TIMEOUT_MS);
+
+  it('drives real pool traffic: grants, queued grants, checkins, expiries, graces and snapshot comparisons', () => {
+    const r = runSim({ seed: 2, nodes: 3, app: 'pool' });
+    expect(r.violation).toBeUndefined();
+    const p = r.pool!;
+    expect(p.grants).toBeGreaterThan(10);
+    expect(p.checkins).toBeGreaterThan(5);
+    expect(p.graces).toBeGreaterThan(0);
+    expect(p.expires).toBeGreaterThan(0);
+    expect(p.snapshotsCompared).toBeGreaterThan(0);
+  });
+
+  it('replays a seed event for event: two runs print identical traces (hash chain and seat pool)', () => {
+    for (const [seed, app] of [[7, 'hash'], [4242, 'hash'], [7, 'pool'], [4242, 'pool']] as const) {
       const a: string[] = [];
       const b: string[] = [];
-      const ra = runSim({ seed, nodes: 3, trace: (l) => a.push(l), hashTrace: true });
-      const rb = runSim({ seed, nodes: 3, trace: (l) => b.push(l), hashTrace: true });
+      const ra = runSim({ seed, nodes: 3, app, trace: (l) => a.push(l), hashTrace: true });
+      const rb = runSim({ seed, nodes: 3, app, trace: (l) => b.push(l), hashTrace: true });
       expect(a.length).toBeGreaterThan(500);
       expect(b).toEqual(a);
       expect(rb.traceHash).toBe(ra.traceHash);
@@ -47,11 +71,14 @@ describe('deterministic simulation', () => {
   }, CI_TIMEOUT_MS);
 
   it('gives the same result with and without tracing (tracing draws no randomness)', () => {
-    const plain = runSim({ seed: 99, nodes: 5 });
-    const traced = runSim({ seed: 99, nodes: 5, trace: () => {} });
-    expect(traced.events).toBe(plain.events);
-    expect(traced.virtualUs).toBe(plain.virtualUs);
-    expect(traced.committedIndex).toBe(plain.committedIndex);
+    for (const app of ['hash', 'pool'] as const) {
+      const plain = runSim({ seed: 99, nodes: 5, app });
+      const traced = runSim({ seed: 99, nodes: 5, app, trace: () => {} });
+      expect(traced.events).toBe(plain.events);
+      expect(traced.virtualUs).toBe(plain.virtualUs);
+      expect(traced.committedIndex).toBe(plain.committedIndex);
+      expect(traced.traceHash).toBe(plain.traceHash);
+    }
   });
 
   it('measures a new leader within a few election timeouts after the leader crashes', () => {

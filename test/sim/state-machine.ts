@@ -8,20 +8,30 @@ import { hashString } from './prng.ts';
 
 /** A deterministic replicated state machine, as the simulator drives it. */
 export interface SimStateMachine {
-  /** Applies one client command (a committed, non-empty, normal entry's data). */
-  apply(command: string): void;
+  /**
+   * Applies one client command (a committed, non-empty, normal entry's data)
+   * at log index `index`; returns the application's result (its reply to the
+   * proposer), which the driver hands to the clients.
+   */
+  apply(command: string, index: number): unknown;
   /** Serialized state, stored in Raft snapshots. */
   snapshot(): Uint8Array;
   /** Replaces the state with a snapshot's. */
   restore(data: Uint8Array): void;
   /** A short string equal on two machines iff their states are equal (with overwhelming probability). */
   digest(): string;
+  /**
+   * Optional, costly: a fingerprint of the whole state (e.g. a hash of its
+   * snapshot bytes). The simulator compares it across members once they have
+   * converged on equal `digest()`s.
+   */
+  stateDigest?(): string;
   /** Client commands applied (duplicates excluded). */
   readonly commandsApplied: number;
 }
 
-/** Creates a fresh state machine for one node incarnation. */
-export type StateMachineFactory = () => SimStateMachine;
+/** Creates a fresh state machine for one incarnation of node `nodeId`. */
+export type StateMachineFactory = (nodeId: string) => SimStateMachine;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -46,7 +56,7 @@ export class HashChain implements SimStateMachine {
     return this.applied;
   }
 
-  apply(command: string): void {
+  apply(command: string): undefined {
     const colon = command.lastIndexOf(':');
     if (colon <= 0) throw new Error(`HashChain: malformed command ${JSON.stringify(command)}`);
     const clientId = command.slice(0, colon);
@@ -54,10 +64,11 @@ export class HashChain implements SimStateMachine {
     const latest = this.latestSeqByClient.get(clientId) ?? 0;
     // A client issues one request at a time with increasing seq: anything not
     // newer is a retry of something already applied.
-    if (seq <= latest) return;
+    if (seq <= latest) return undefined;
     this.latestSeqByClient.set(clientId, seq);
     this.hash = hashString(command, this.hash);
     this.applied++;
+    return undefined;
   }
 
   snapshot(): Uint8Array {

@@ -1,0 +1,662 @@
+// Pool traffic for `--app pool`: an admin that installs one license, client
+// applications that open a session and then heartbeat (renew), check seats out
+// (some waiting in the queue), check them in and read (ReadIndex); and the
+// leader's duties: a grace period at every new leader and a reaper that
+// proposes `expire` once the pool's nextDeadlineMs has come. Every command is
+// stamped with `at` by the node that proposes it, from that node's virtual
+// clock (skewed per node), never behind the previous command it stamped or the
+// pool time it has applied. Requests go to the believed leader, follow
+// redirects and retry with the same (clientId, requestId) after a timeout.
+//
+// Checked from the clients' own records (a seat counts from its acknowledged
+// grant until its checkin is sent or an event ending it is seen; events are
+// seen when the first node applies their entry, as a pushed notice would be):
+//  - at no instant do the clients hold more seats than the license grants;
+//  - a (clientId, requestId) checkout is granted at most one lease, however
+//    often it is retried;
+//  - a read served at a node covers every write acknowledged before it
+//    began, and that node's state holds every lease the reader holds whose
+//    grant it has applied;
+//  - when a session is found gone, none of its leases is still held by the
+//    records (its end was announced);
+//  - at the end, every lease the clients hold is held in the pool, and every
+//    lease held in the pool is held by the client that owns it.
+import type { ApplyResult, LeaseGrant, PoolCommand, PoolReply } from '../../daemon/pool/index.ts';
+import { nextDeadlineMs } from '../../daemon/pool/index.ts';
+import { NONE, type Entry, type NodeId } from '../../daemon/raft/index.ts';
+import type { LicensePayload } from '../../protocol/license-payload.ts';
+import type { ClientsHost, SimClients } from './clients.ts';
+import { SimViolation } from './invariants.ts';
+import { PoolApp, type PoolSnapshotRegistry } from './pool-app.ts';
+import type { Prng } from './prng.ts';
+import type { SimNode } from './sim-node.ts';
+import { decodeText } from './state-machine.ts';
+
+/** The simulated wall clock starts here, ms since the epoch. */
+const EPOCH_MS = 1_790_000_000_000;
+/** A write gets no answer for this long: retry elsewhere, µs. */
+const WRITE_TIMEOUT_US = 1_000_000;
+/** A read gets no answer for this long: retry, µs. */
+const READ_TIMEOUT_US = 500_000;
+/** The leader's duties (grace, reaper) run this often, µs. */
+const REAPER_PERIOD_US = 10_000;
+/** A reaper proposal not settled this long is proposed again, µs. */
+const REAPER_RETRY_US = 300_000;
+/** Leases plus queued checkouts a client keeps at most before it checks one in. */
+const LEASES_PER_CLIENT_MAX = 3;
+/** The one feature licensed. */
+const FEATURE = 'cad';
+
+/** What the pool traffic did in one run. */
+export interface PoolStats {
+  seats: number;
+  grants: number;
+  grantsFromQueue: number;
+  queued: number;
+  denials: number;
+  checkins: number;
+  revoked: number;
+  /** Leases ended by their session's expiry (checked in by the pool). */
+  endedWithSession: number;
+  sessionsOpened: number;
+  sessionsLost: number;
+  expires: number;
+  graces: number;
+  retries: number;
+  snapshotsCompared: number;
+}
+
+type Body = Record<string, unknown> & { readonly type: PoolCommand['type'] };
+
+interface WriteOp {
+  readonly kind: 'write';
+  readonly seq: number;
+  readonly body: Body;
+  attempt: number;
+  readonly startUs: number;
+}
+
+interface ReadOp {
+  readonly kind: 'read';
+  readonly n: number;
+  attempt: number;
+  readonly startUs: number;
+  /** Highest index of any write acknowledged before this read began. */
+  readonly ackedIndexAtStart: number;
+}
+
+interface HeldLease {
+  readonly count: number;
+  readonly sessionId: string;
+  /** Log index of the command that granted it. */
+  readonly fencingToken: number;
+  readonly requestId: string;
+}
+
+interface PoolClient {
+  readonly id: string;
+  readonly admin: boolean;
+  readonly user: string;
+  readonly host: string;
+  seq: number;
+  reads: number;
+  sessionNo: number;
+  /** The open session, as far as the client knows. */
+  session: string | null;
+  installed: boolean;
+  op: WriteOp | ReadOp | null;
+  leaderHint: NodeId;
+  token: number;
+  lastRenewUs: number;
+  /** Leases held by the records, by id. */
+  readonly held: Map<string, HeldLease>;
+  /** Queued checkouts (requestId → sessionId). */
+  readonly waiting: Map<string, string>;
+  /** Checkouts granted or dequeued by an event (so a late 'queued' answer is stale). */
+  readonly resolved: Set<string>;
+}
+
+/** The pool-mode client population and leader duties of one run. */
+export class PoolClients implements SimClients {
+  writesAcked = 0;
+  readsServed = 0;
+  stopped = false;
+  readonly stats: PoolStats;
+  private readonly host: ClientsHost;
+  private readonly rng: Prng;
+  private readonly readRate: number;
+  private readonly registry: PoolSnapshotRegistry;
+  private readonly list: PoolClient[] = [];
+  private readonly byId = new Map<string, PoolClient>();
+  private readonly license: LicensePayload;
+  private readonly leaseTtlMs: number;
+  private readonly heartbeatUs: number;
+  private readonly graceMs: number;
+  private readonly skewMsByNode = new Map<NodeId, number>();
+  /** Per node incarnation, the last `at` it stamped. */
+  private readonly lastStamp = new Map<NodeId, { inc: number; at: number }>();
+  /** Highest index of which the clients have seen the events (the first application of every entry up to it). */
+  private frontier = 0;
+  private ackedIndexMax = 0;
+  /** Leases whose end was seen, with why. */
+  private readonly ended = new Map<string, string>();
+  /** `${clientId}\n${requestId}` → the one lease that checkout was granted. */
+  private readonly grantByRequest = new Map<string, string>();
+  private readonly reaperIndex: number;
+  private reaperToken = 0;
+  private reaperSeq = 0;
+  private readonly reaperPending = new Map<NodeId, { requestId: string; inc: number; sinceUs: number }>();
+  /** Per node, `${incarnation}/${term}` of the leadership it proposed grace for. */
+  private readonly graceFor = new Map<NodeId, string>();
+
+  constructor(host: ClientsHost, rng: Prng, nodeIds: readonly NodeId[], readRate: number, registry: PoolSnapshotRegistry) {
+    this.host = host;
+    this.rng = rng;
+    this.readRate = readRate;
+    this.registry = registry;
+    const seats = rng.range(3, 10);
+    this.license = {
+      v: 1,
+      licenseId: 'K-sim-1',
+      authCode: 'AUTH-SIM-1',
+      vendorKeyId: 'vendor-sim',
+      product: FEATURE,
+      version: '2',
+      model: 'concurrent',
+      seats,
+      components: [],
+      issuedAt: EPOCH_MS - 86_400_000,
+      notBefore: EPOCH_MS - 86_400_000,
+      lockCodes: ['LC-1', 'LC-2', 'LC-3'],
+      lingerSeconds: rng.chance(0.3) ? 1 : 0,
+      hostsPerUserMax: 1,
+    };
+    this.leaseTtlMs = rng.range(300, 1_200);
+    this.heartbeatUs = Math.round((this.leaseTtlMs * 1000) / rng.range(3, 5));
+    this.graceMs = rng.range(200, 800);
+    for (const id of nodeIds) this.skewMsByNode.set(id, rng.range(-40, 40));
+    const count = rng.range(2, 6);
+    this.list.push(newClient('admin', true, '', ''));
+    for (let i = 1; i <= count; i++) this.list.push(newClient(`c${i}`, false, `u${i}`, `h${rng.range(1, 3)}`));
+    for (const c of this.list) this.byId.set(c.id, c);
+    this.reaperIndex = this.list.length;
+    this.stats = {
+      seats,
+      grants: 0,
+      grantsFromQueue: 0,
+      queued: 0,
+      denials: 0,
+      checkins: 0,
+      revoked: 0,
+      endedWithSession: 0,
+      sessionsOpened: 0,
+      sessionsLost: 0,
+      expires: 0,
+      graces: 0,
+      retries: 0,
+      snapshotsCompared: 0,
+    };
+  }
+
+  describe(): string {
+    return `${this.list.length - 1} clients, ${this.license.seats} seats of ${FEATURE} v${this.license.version}, linger ${this.license.lingerSeconds} s, lease ttl ${this.leaseTtlMs} ms, heartbeat ${this.heartbeatUs / 1000} ms, grace ${this.graceMs} ms, clock skews ${JSON.stringify(Object.fromEntries(this.skewMsByNode))} ms`;
+  }
+
+  start(): void {
+    this.list.forEach((c, i) => this.wakeAfter(i, c, this.rng.range(0, 50_000)));
+    this.host.wakeClient(this.reaperIndex, ++this.reaperToken, REAPER_PERIOD_US);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  idle(): boolean {
+    return this.list.every((c) => c.op === null);
+  }
+
+  describePending(): string {
+    return this.list
+      .filter((c) => c.op !== null)
+      .map((c) => {
+        const op = c.op!;
+        const what = op.kind === 'write' ? `${op.body.type} ${c.id}:${op.seq}` : `read ${c.id}/r${op.n}`;
+        return `${what} attempt ${op.attempt} since ${(op.startUs / 1000).toFixed(1)}ms`;
+      })
+      .join(', ');
+  }
+
+  // ---- time -------------------------------------------------------------------
+
+  /** `node`'s wall clock, ms since the epoch: virtual time plus the node's skew. */
+  private clockMs(node: SimNode): number {
+    return EPOCH_MS + Math.floor(this.host.nowUs / 1000) + (this.skewMsByNode.get(node.id) ?? 0);
+  }
+
+  /** The `at` `node` would stamp now: its clock, never behind what it stamped or applied before. */
+  private stampPreview(node: SimNode): number {
+    let at = this.clockMs(node);
+    const last = this.lastStamp.get(node.id);
+    if (last !== undefined && last.inc === node.incarnation && last.at > at) at = last.at;
+    const app = node.app;
+    if (app instanceof PoolApp && app.state.nowMs > at) at = app.state.nowMs;
+    return at;
+  }
+
+  private propose(node: SimNode, requestId: string, body: Body): { ok: boolean; leaderId: NodeId } {
+    const at = this.stampPreview(node);
+    const result = node.propose(requestId, new TextEncoder().encode(JSON.stringify({ ...body, at })));
+    this.host.touch(node);
+    if (result.ok) this.lastStamp.set(node.id, { inc: node.incarnation, at });
+    return result;
+  }
+
+  // ---- the clients ------------------------------------------------------------
+
+  wake(index: number, token: number): void {
+    if (index === this.reaperIndex) {
+      if (token === this.reaperToken) this.reaperTick();
+      return;
+    }
+    const c = this.list[index];
+    if (c === undefined || c.token !== token) return;
+    if (c.op === null) {
+      const op = this.nextOp(c);
+      if (op === null) return;
+      c.op = op;
+    }
+    this.attempt(index, c);
+  }
+
+  /** The client's next request, or null when it has nothing to do. */
+  private nextOp(c: PoolClient): WriteOp | ReadOp | null {
+    const now = this.host.nowUs;
+    const write = (body: Body): WriteOp => ({ kind: 'write', seq: ++c.seq, body, attempt: 0, startUs: now });
+    if (this.stopped) return null;
+    if (c.admin) {
+      if (c.installed) return null;
+      return write({ type: 'license-install', license: this.license });
+    }
+    if (c.session === null) {
+      return write({
+        type: 'session-open',
+        sessionId: `${c.id}-s${++c.sessionNo}`,
+        clientId: c.id,
+        user: c.user,
+        host: c.host,
+        app: 'sim',
+        sessionTtlMs: this.leaseTtlMs,
+      });
+    }
+    if (now - c.lastRenewUs >= this.heartbeatUs) {
+      c.lastRenewUs = now;
+      return write({ type: 'renew', leaseIds: [], sessionIds: [c.session], leaseTtlMs: this.leaseTtlMs });
+    }
+    if (this.rng.chance(this.readRate)) {
+      return { kind: 'read', n: ++c.reads, attempt: 0, startUs: now, ackedIndexAtStart: this.ackedIndexMax };
+    }
+    if (c.held.size > 0 && (c.held.size + c.waiting.size >= LEASES_PER_CLIENT_MAX || this.rng.chance(0.45))) {
+      const leaseId = this.rng.pick([...c.held.keys()]);
+      // The seat stops counting when its checkin is sent.
+      c.held.delete(leaseId);
+      return write({ type: 'checkin', sessionId: c.session, requestId: `r${c.seq + 1}`, leaseId });
+    }
+    if (c.waiting.size >= LEASES_PER_CLIENT_MAX) return write({ type: 'renew', leaseIds: [], sessionIds: [c.session], leaseTtlMs: this.leaseTtlMs });
+    const seq = c.seq + 1;
+    const version = this.rng.pick(['2', '1', '']);
+    const body: Body = {
+      type: 'checkout',
+      sessionId: c.session,
+      requestId: `r${seq}`,
+      feature: FEATURE,
+      ...(version === '' ? {} : { version }),
+      count: this.rng.chance(0.15) ? 2 : 1,
+      wait: this.rng.chance(0.35),
+      leaseTtlMs: this.leaseTtlMs,
+      waitMs: this.rng.range(100, 1_000),
+    };
+    return write(body);
+  }
+
+  private attempt(index: number, c: PoolClient): void {
+    const op = c.op!;
+    const node = this.pickTarget(c, op.kind === 'read' && this.rng.chance(0.5));
+    if (node === undefined) {
+      this.wakeAfter(index, c, 50_000);
+      return;
+    }
+    op.attempt++;
+    if (op.attempt > 1) this.stats.retries++;
+    if (op.kind === 'read') {
+      const context = `${c.id}/r${op.n}#${op.attempt}`;
+      this.host.trace(`${c.id} reads via ${node.id} (${context}, must cover index ${op.ackedIndexAtStart})`);
+      node.readIndex(context);
+      this.host.touch(node);
+      this.wakeAfter(index, c, READ_TIMEOUT_US);
+      return;
+    }
+    const requestId = `${c.id}:${op.seq}#${op.attempt}`;
+    const result = this.propose(node, requestId, op.body);
+    if (result.ok) {
+      this.host.trace(`${c.id} proposes ${op.body.type} ${c.id}:${op.seq} to ${node.id} (attempt ${op.attempt})`);
+      this.wakeAfter(index, c, WRITE_TIMEOUT_US);
+    } else {
+      c.leaderHint = result.leaderId;
+      this.wakeAfter(index, c, result.leaderId === NONE ? this.rng.range(20_000, 60_000) : this.rng.range(1_000, 5_000));
+    }
+  }
+
+  private pickTarget(c: PoolClient, anyNode: boolean): SimNode | undefined {
+    const hinted = this.host.byId.get(c.leaderHint);
+    if (!anyNode && hinted !== undefined && hinted.up && !hinted.removed) return hinted;
+    const up = this.host.nodes.filter((n) => n.up && !n.removed);
+    return up.length === 0 ? undefined : this.rng.pick(up);
+  }
+
+  proposalSettled(requestId: string, ok: boolean, index: number, result?: unknown): void {
+    if (requestId.startsWith('leader:')) {
+      this.leaderProposalSettled(requestId);
+      return;
+    }
+    const m = /^(admin|c\d+):(\d+)#(\d+)$/.exec(requestId);
+    if (m === null) throw new Error(`PoolClients: bad request id ${requestId}`);
+    const i = this.list.findIndex((c) => c.id === m[1]);
+    const c = this.list[i];
+    const op = c?.op;
+    if (c === undefined || op?.kind !== 'write' || op.seq !== Number(m[2])) return;
+    if (!ok) {
+      if (Number(m[3]) === op.attempt) this.wakeAfter(i, c, this.rng.range(1_000, 20_000));
+      return;
+    }
+    this.writesAcked++;
+    if (index > this.ackedIndexMax) this.ackedIndexMax = index;
+    const reply = (result as ApplyResult).reply;
+    this.host.trace(`${c.id} answered ${op.body.type} ${c.id}:${op.seq} at index ${index}: ${describeReply(reply)}`);
+    this.answered(c, op, index, reply);
+    c.op = null;
+    this.wakeAfter(i, c, this.rng.range(0, 30_000));
+  }
+
+  /** The client hears the answer to `op`, applied at `index`. */
+  private answered(c: PoolClient, op: WriteOp, index: number, reply: PoolReply): void {
+    const body = op.body;
+    const sessionGone = !reply.ok && reply.code === 'SESSION_NOT_FOUND';
+    switch (body.type) {
+      case 'license-install':
+        if (!reply.ok && reply.code !== 'LICENSE_EXISTS') throw new Error(`PoolClients: license install refused: ${reply.code}`);
+        c.installed = true;
+        return;
+      case 'session-open':
+        if (reply.ok || reply.code === 'SESSION_EXISTS') {
+          c.session = body['sessionId'] as string;
+          c.lastRenewUs = op.startUs;
+          this.stats.sessionsOpened++;
+        }
+        return;
+      case 'checkout': {
+        const requestId = body['requestId'] as string;
+        if (sessionGone) this.sessionLost(c, body['sessionId'] as string, index);
+        else if (!reply.ok) this.stats.denials++;
+        else if (reply.type === 'granted') this.hold(c, reply.lease, requestId, body['sessionId'] as string, 'answer');
+        else if (reply.type === 'queued') {
+          this.stats.queued++;
+          if (!c.resolved.has(requestId)) c.waiting.set(requestId, body['sessionId'] as string);
+        }
+        return;
+      }
+      case 'checkin':
+        if (sessionGone) this.sessionLost(c, body['sessionId'] as string, index);
+        else if (reply.ok) this.stats.checkins++;
+        return;
+      case 'renew': {
+        const sid = (body['sessionIds'] as string[])[0]!;
+        if (reply.ok && reply.type === 'renewed' && reply.unknownSessionIds.includes(sid)) this.sessionLost(c, sid, index);
+        return;
+      }
+      default:
+        throw new Error(`PoolClients: unexpected command ${body.type}`);
+    }
+  }
+
+  /** The client counts the seats of `lease` as its own from now (unless its end was already seen). */
+  private hold(c: PoolClient, lease: LeaseGrant, requestId: string, sessionId: string, how: 'answer' | 'event'): void {
+    if (this.ended.has(lease.leaseId) || c.held.has(lease.leaseId)) return;
+    c.held.set(lease.leaseId, { count: lease.count, sessionId, fencingToken: lease.fencingToken, requestId });
+    this.stats.grants++;
+    if (how === 'event') this.stats.grantsFromQueue++;
+    let total = 0;
+    for (const x of this.list) for (const h of x.held.values()) total += h.count;
+    if (total > this.license.seats) {
+      throw new SimViolation(
+        'client-seats',
+        `${c.id} was granted ${lease.leaseId} (${lease.count} seat(s), index ${lease.fencingToken}, by ${how}): the clients now hold ${total} seats of ${this.license.seats} licensed (${this.describeHeld()})`,
+      );
+    }
+  }
+
+  /** The pool no longer knows `sessionId`: its end must have been announced, lease by lease. */
+  private sessionLost(c: PoolClient, sessionId: string, index: number): void {
+    if (c.session !== sessionId) return;
+    c.session = null;
+    this.stats.sessionsLost++;
+    for (const [requestId, sid] of c.waiting) if (sid === sessionId) c.waiting.delete(requestId);
+    const left = [...c.held.entries()].filter(([, h]) => h.sessionId === sessionId);
+    if (left.length > 0) {
+      throw new SimViolation(
+        'client-seats',
+        `${c.id} learned at index ${index} that session ${sessionId} is gone, but still holds ${left.map(([id]) => id).join(', ')}: no event ended them`,
+      );
+    }
+  }
+
+  readServed(context: string, readIndex: number, node: SimNode): void {
+    const m = /^(c\d+)\/r(\d+)#\d+$/.exec(context);
+    if (m === null) throw new Error(`PoolClients: bad read context ${context}`);
+    const i = this.list.findIndex((c) => c.id === m[1]);
+    const c = this.list[i];
+    const op = c?.op;
+    if (c === undefined || op?.kind !== 'read' || op.n !== Number(m[2])) return;
+    if (readIndex < op.ackedIndexAtStart) {
+      throw new SimViolation(
+        'linearizability',
+        `read ${context} got read index ${readIndex}, but a write was acknowledged at index ${op.ackedIndexAtStart} before the read began`,
+      );
+    }
+    const app = node.app as PoolApp;
+    for (const [leaseId, h] of c.held) {
+      if (h.fencingToken > node.appliedIndex) continue;
+      const l = app.state.leases.get(leaseId);
+      if (l === undefined || l.lingerSeq > 0 || l.clientId !== c.id) {
+        throw new SimViolation(
+          'linearizability',
+          `read ${context} served by ${node.id} at applied index ${node.appliedIndex} does not show lease ${leaseId} that ${c.id} holds (granted at index ${h.fencingToken}, no end seen)`,
+        );
+      }
+    }
+    this.readsServed++;
+    c.op = null;
+    this.wakeAfter(i, c, this.rng.range(0, 30_000));
+  }
+
+  // ---- what the cluster applies -------------------------------------------------
+
+  entryApplied(_node: SimNode, e: Entry, result: unknown): void {
+    if (e.index <= this.frontier) return;
+    if (e.index !== this.frontier + 1) {
+      throw new Error(`PoolClients: entry ${e.index} applied first while the clients saw entries up to ${this.frontier} only`);
+    }
+    this.frontier = e.index;
+    if (result === undefined) return;
+    const r = result as ApplyResult;
+    const cmd = JSON.parse(decodeText(e.data)) as PoolCommand;
+    if (cmd.type === 'expire') this.stats.expires++;
+    else if (cmd.type === 'grace') this.stats.graces++;
+    else if (cmd.type === 'checkout') {
+      const clientId = cmd.sessionId.slice(0, cmd.sessionId.indexOf('-'));
+      if (r.reply.ok && r.reply.type === 'granted') this.oneLeasePerRequest(clientId, cmd.requestId, r.reply.lease.leaseId, e.index);
+    }
+    for (const ev of r.events) {
+      switch (ev.kind) {
+        case 'granted': {
+          this.oneLeasePerRequest(ev.clientId, ev.requestId, ev.lease.leaseId, e.index);
+          const c = this.byId.get(ev.clientId);
+          if (c === undefined) break;
+          c.resolved.add(ev.requestId);
+          c.waiting.delete(ev.requestId);
+          this.host.trace(`${c.id} hears: queued ${ev.requestId} granted ${ev.lease.leaseId}`);
+          this.hold(c, ev.lease, ev.requestId, ev.sessionId, 'event');
+          break;
+        }
+        case 'dequeued': {
+          const c = this.byId.get(ev.clientId);
+          if (c === undefined) break;
+          c.resolved.add(ev.requestId);
+          c.waiting.delete(ev.requestId);
+          break;
+        }
+        case 'revoked': {
+          this.ended.set(ev.leaseId, ev.reason);
+          const c = this.byId.get(ev.clientId);
+          if (c?.held.delete(ev.leaseId) === true) {
+            this.stats.revoked++;
+            this.host.trace(`${c.id} hears: ${ev.leaseId} revoked (${ev.reason})`);
+          }
+          break;
+        }
+        case 'usage': {
+          if (ev.usage !== 'checkin' || ev.leaseId === '') break;
+          if (!this.ended.has(ev.leaseId)) this.ended.set(ev.leaseId, 'checked-in');
+          // Checked in by the pool, not by the client: its session ended.
+          const c = this.byId.get(ev.clientId);
+          if (c?.held.delete(ev.leaseId) === true) {
+            this.stats.endedWithSession++;
+            this.host.trace(`${c.id} hears: ${ev.leaseId} ended with its session`);
+          }
+          break;
+        }
+        case 'queue':
+          break;
+        default: {
+          const never: never = ev;
+          throw new Error(`PoolClients: unknown event ${JSON.stringify(never)}`);
+        }
+      }
+    }
+  }
+
+  /** Idempotency: however often retried, one checkout request is granted one lease. */
+  private oneLeasePerRequest(clientId: string, requestId: string, leaseId: string, index: number): void {
+    const key = `${clientId}\n${requestId}`;
+    const first = this.grantByRequest.get(key);
+    if (first === undefined) this.grantByRequest.set(key, leaseId);
+    else if (first !== leaseId) {
+      throw new SimViolation('idempotency', `checkout ${clientId}/${requestId} was granted ${first}, and again ${leaseId} at index ${index}: a retried checkout took a second seat`);
+    }
+  }
+
+  finalCheck(leader: SimNode): void {
+    this.stats.snapshotsCompared = this.registry.compared;
+    const state = (leader.app as PoolApp).state;
+    for (const c of this.list) {
+      for (const [leaseId, h] of c.held) {
+        const l = state.leases.get(leaseId);
+        if (l === undefined || l.lingerSeq > 0 || l.clientId !== c.id) {
+          throw new SimViolation(
+            'client-seats',
+            `${c.id} holds ${leaseId} (granted at index ${h.fencingToken}), which the converged pool does not hold for it, and no event ended it`,
+          );
+        }
+      }
+    }
+    for (const l of state.leases.values()) {
+      if (l.lingerSeq > 0) continue;
+      const c = this.byId.get(l.clientId);
+      if (c === undefined || !c.held.has(l.id)) {
+        throw new SimViolation(
+          'idempotency',
+          `the converged pool holds ${l.id} (${l.count} seat(s), granted at index ${l.fencingToken}) for ${l.clientId}, whose records never acknowledged it`,
+        );
+      }
+    }
+  }
+
+  // ---- the leader's duties ----------------------------------------------------------
+
+  /** Every leader: a grace period once per leadership, then `expire` whenever the pool's next deadline has come. */
+  private reaperTick(): void {
+    this.host.wakeClient(this.reaperIndex, ++this.reaperToken, REAPER_PERIOD_US);
+    for (const n of this.host.nodes) {
+      if (!n.up || n.removed) continue;
+      const st = n.status();
+      if (st.role !== 'leader') continue;
+      const leadership = `${n.incarnation}/${st.term}`;
+      if (this.graceFor.get(n.id) !== leadership) {
+        const requestId = `leader:${n.id}:${++this.reaperSeq}`;
+        if (this.propose(n, requestId, { type: 'grace', graceMs: this.graceMs }).ok) {
+          this.graceFor.set(n.id, leadership);
+          this.host.trace(`${n.id} proposes grace ${this.graceMs} ms (new leader of term ${st.term})`);
+        }
+        continue;
+      }
+      const pending = this.reaperPending.get(n.id);
+      if (pending !== undefined && pending.inc === n.incarnation && this.host.nowUs - pending.sinceUs < REAPER_RETRY_US) continue;
+      const app = n.app as PoolApp;
+      if (nextDeadlineMs(app.state) > this.stampPreview(n)) continue;
+      const requestId = `leader:${n.id}:${++this.reaperSeq}`;
+      if (this.propose(n, requestId, { type: 'expire' }).ok) {
+        this.reaperPending.set(n.id, { requestId, inc: n.incarnation, sinceUs: this.host.nowUs });
+        this.host.trace(`${n.id} reaper proposes expire (next deadline ${nextDeadlineMs(app.state) - EPOCH_MS} ms)`);
+      }
+    }
+  }
+
+  private leaderProposalSettled(requestId: string): void {
+    const nodeId = requestId.split(':')[1]!;
+    if (this.reaperPending.get(nodeId)?.requestId === requestId) this.reaperPending.delete(nodeId);
+  }
+
+  private describeHeld(): string {
+    return this.list
+      .filter((c) => c.held.size > 0)
+      .map((c) => `${c.id}: ${[...c.held.entries()].map(([id, h]) => `${id}×${h.count}@${h.fencingToken}`).join(' ')}`)
+      .join('; ');
+  }
+
+  private wakeAfter(index: number, c: PoolClient, delayUs: number): void {
+    c.token++;
+    this.host.wakeClient(index, c.token, delayUs);
+  }
+}
+
+function newClient(id: string, admin: boolean, user: string, host: string): PoolClient {
+  return {
+    id,
+    admin,
+    user,
+    host,
+    seq: 0,
+    reads: 0,
+    sessionNo: 0,
+    session: null,
+    installed: false,
+    op: null,
+    leaderHint: NONE,
+    token: 0,
+    lastRenewUs: 0,
+    held: new Map(),
+    waiting: new Map(),
+    resolved: new Set(),
+  };
+}
+
+function describeReply(r: PoolReply): string {
+  if (!r.ok) return r.code;
+  switch (r.type) {
+    case 'granted':
+      return `granted ${r.lease.leaseId}×${r.lease.count}`;
+    case 'queued':
+      return `queued at ${r.position}`;
+    default:
+      return r.type;
+  }
+}

@@ -41,15 +41,14 @@ import { clusterView, type ClusterView } from './cluster-view.ts';
 import { decodeEntryData, encodeCommand, encodeTaggedCommand, type UnstampedCommand } from './command-codec.ts';
 import { Forwarder, type AppChannel } from './forwarder.ts';
 import { LicenseLocks } from './license-locks.ts';
+import { sessionLeaseViews } from './session-leases.ts';
+import { RenewBatcher, type HeartbeatOutcome } from './renew-batcher.ts';
 import { checkLicenseKey, parseVendorKeys, type LicenseCheck } from './license-check.ts';
 
 /** A pool event other than a usage row: what clients are pushed. */
 export type ClientEvent = Exclude<PoolEvent, { kind: 'usage' }>;
 
-/** The answer to one heartbeat, once its batched renew is durable. */
-export type HeartbeatOutcome =
-  | { readonly ok: true; readonly expiresAt: number }
-  | { readonly ok: false; readonly code: 'SESSION_NOT_FOUND' | 'UNAVAILABLE'; readonly message: string };
+export type { HeartbeatOutcome } from './renew-batcher.ts';
 
 /** What GET /health and /cluster show of this node. */
 export interface NodeStatus {
@@ -110,8 +109,7 @@ export class FloeNode {
   /** Events of applied entries, delivered after the proposers' replies (setImmediate). */
   private eventQueue: ClientEvent[] = [];
   private eventsScheduled = false;
-  private heartbeats = new Map<string, ((o: HeartbeatOutcome) => void)[]>();
-  private renewTimer: NodeJS.Timeout | undefined;
+  private readonly renewals: RenewBatcher;
   private reaperTimer: NodeJS.Timeout | undefined;
   private reaperDeadlineMs = Number.POSITIVE_INFINITY;
   private expireInFlight = false;
@@ -130,6 +128,12 @@ export class FloeNode {
   ) {
     this.clustered = parts.clustered;
     this.locks = new LicenseLocks(options.lockCode);
+    this.renewals = new RenewBatcher({
+      renewBatchMs: options.config.renewBatchMs,
+      leaseTtlMs: options.config.leaseTtlMs,
+      renewIdsMax: () => this.pool.limits.renewIdsMax,
+      propose: (command) => this.propose(command),
+    });
     this.config = options.config;
     this.clock = options.clock ?? Date.now;
     this.log = options.log ?? (() => {});
@@ -160,6 +164,7 @@ export class FloeNode {
         afterApply: () => this.afterApply(),
       },
       onSoftState: (state) => this.onSoftState(state),
+      onSnapshot: (index, tookMs) => this.log(`snapshot at index ${index} took ${tookMs.toFixed(1)} ms`),
       ...(options.onConfChange !== undefined ? { onConfChange: options.onConfChange } : {}),
       onFatal: (error) => {
         // A disk or programmer error under the log: crash loudly rather than limp on.
@@ -282,14 +287,7 @@ export class FloeNode {
    * sessions). Resolves once that renew is durable.
    */
   heartbeat(sessionId: string): Promise<HeartbeatOutcome> {
-    return new Promise((resolve) => {
-      const waiting = this.heartbeats.get(sessionId);
-      if (waiting === undefined) this.heartbeats.set(sessionId, [resolve]);
-      else waiting.push(resolve);
-      if (this.renewTimer === undefined) {
-        this.renewTimer = setTimeout(() => this.proposeRenew(), this.config.renewBatchMs);
-      }
-    });
+    return this.renewals.heartbeat(sessionId);
   }
 
   /** Verifies a license key for this node (signature, dates, lock code). */
@@ -317,21 +315,7 @@ export class FloeNode {
    */
   async readBarrier(): Promise<void> {
     if (!this.clustered) return;
-    const timeoutMs = this.config.cluster.forwardTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        this.driver.readBarrier(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new ProposalError('NOT_LEADER', `no leader confirmed a read within ${timeoutMs} ms`, this.driver.leaderId)),
-            timeoutMs,
-          );
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await this.driver.readBarrier(this.config.cluster.forwardTimeoutMs);
   }
 
   /**
@@ -388,26 +372,7 @@ export class FloeNode {
 
   /** The held leases of a session, oldest first. */
   sessionLeases(sessionId: string): LeaseView[] {
-    const s = this.pool.sessions.get(sessionId);
-    if (s === undefined) return [];
-    const out: LeaseView[] = [];
-    for (const l of s.leases) {
-      out.push({
-        leaseId: l.id,
-        feature: l.pool.feature,
-        version: l.pool.version,
-        count: l.count,
-        user: l.user,
-        host: l.host,
-        clientId: l.clientId,
-        sessionId: l.sessionId,
-        checkedOutAt: l.checkedOutAt,
-        expiresAt: l.deadlineMs,
-        lingering: l.lingerSeq > 0,
-        fencingToken: l.fencingToken,
-      });
-    }
-    return out;
+    return sessionLeaseViews(this.pool, sessionId);
   }
 
   /** The pool state itself, read-only (tests and invariant checks). */
@@ -478,14 +443,11 @@ export class FloeNode {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const t of [this.renewTimer, this.reaperTimer, this.usageTimer]) if (t !== undefined) clearTimeout(t);
+    for (const t of [this.reaperTimer, this.usageTimer]) if (t !== undefined) clearTimeout(t);
     this.forwarder?.close();
     this.driver.stop();
     await this.driver.whenIdle();
-    for (const waiting of this.heartbeats.values()) {
-      for (const r of waiting) r({ ok: false, code: 'UNAVAILABLE', message: 'the node is stopping' });
-    }
-    this.heartbeats.clear();
+    this.renewals.close();
     try {
       this.usage.flush();
     } finally {
@@ -609,40 +571,6 @@ export class FloeNode {
       this.log(`taking office: ${(error as Error).message}`);
     }
     this.scheduleReaper();
-  }
-
-  private proposeRenew(): void {
-    this.renewTimer = undefined;
-    if (this.closed) return;
-    const batch = this.heartbeats;
-    this.heartbeats = new Map();
-    const ids = [...batch.keys()];
-    const max = this.pool.limits.renewIdsMax;
-    for (let i = 0; i < ids.length; i += max) {
-      const chunk = ids.slice(i, i + max);
-      const answer = (id: string, o: HeartbeatOutcome) => {
-        for (const r of batch.get(id) ?? []) r(o);
-      };
-      this.propose({ type: 'renew', leaseIds: [], sessionIds: chunk, leaseTtlMs: this.config.leaseTtlMs }).then(
-        (result) => {
-          const reply = result.reply;
-          if (!reply.ok || reply.type !== 'renewed') {
-            const message = reply.ok ? `renew answered ${reply.type}` : reply.message;
-            for (const id of chunk) answer(id, { ok: false, code: 'UNAVAILABLE', message });
-            return;
-          }
-          const unknown = new Set(reply.unknownSessionIds);
-          for (const id of chunk) {
-            if (unknown.has(id)) answer(id, { ok: false, code: 'SESSION_NOT_FOUND', message: 'the session has expired or was closed; say hello again' });
-            else answer(id, { ok: true, expiresAt: reply.expiresAt });
-          }
-        },
-        (error: unknown) => {
-          const message = error instanceof Error ? error.message : String(error);
-          for (const id of chunk) answer(id, { ok: false, code: 'UNAVAILABLE', message });
-        },
-      );
-    }
   }
 
   /** The leader's reaper: one timer at the pool's earliest deadline, never one per lease. */

@@ -5,3 +5,4 @@ export * from './license-check.ts';
 export * from './cluster-view.ts';
 export * from './forwarder.ts';
 export * from './license-locks.ts';
+export * from './renew-batcher.ts';

@@ -89,6 +89,8 @@ export interface RaftDriverOptions<R> {
   readonly onReadStates?: (states: readonly ReadState[]) => void;
   /** Hears a fatal error of the loop (a disk failure): the node must stop. */
   readonly onFatal?: (error: unknown) => void;
+  /** Hears each snapshot taken: its index and how long the event loop was held (`ms`), for the log. */
+  readonly onSnapshot?: (index: number, tookMs: number) => void;
   /** Hears each membership change once applied (the transport's peers list follows it). */
   readonly onConfChange?: (change: ConfChange, confState: ConfState) => void;
 }
@@ -171,10 +173,26 @@ export class RaftDriver<R> {
   /**
    * A linearizable read point: resolves once this node has applied
    * everything committed when the call was made (a ReadIndex round through
-   * the leader; calls of one event-loop turn share a round). Never rejects
-   * and never settles when no leader answers: the caller bounds its wait.
+   * the leader; calls of one event-loop turn share a round). Rejects with
+   * ProposalError NOT_LEADER when no leader confirms within `timeoutMs`
+   * (an election, a minority partition).
    */
-  readBarrier(): Promise<void> {
+  async readBarrier(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.readIndexRound(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new ProposalError('NOT_LEADER', `no leader confirmed a read within ${timeoutMs} ms`, this.leaderId)), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** One ReadIndex round (shared by the calls of one turn); never settles when no leader answers. */
+  private readIndexRound(): Promise<void> {
     return new Promise<void>((resolve) => {
       const done = (index: number) => {
         if (this.appliedIndex >= index) resolve();
@@ -473,6 +491,7 @@ export class RaftDriver<R> {
   private maybeSnapshot(): void {
     if (this.appliedIndex - this.snapshotIndex < this.options.snapshotEntries) return;
     const index = this.appliedIndex;
+    const startedMs = performance.now();
     const data = this.app.snapshotData();
     this.storage.atomically(() => {
       // What the application buffered for entries the snapshot covers is written with it.
@@ -482,6 +501,7 @@ export class RaftDriver<R> {
       if (compactTo >= this.storage.firstIndex()) this.storage.compact(compactTo);
     });
     this.snapshotIndex = index;
+    this.options.onSnapshot?.(index, performance.now() - startedMs);
   }
 
   private failPending(code: ProposalErrorCode, message: string, leaderId: NodeId = ''): void {

@@ -157,7 +157,7 @@ async function openClients(urls: string[], count: number, prefix: string, hello:
 }
 
 /** Closed loops (one request in flight per client) of checkout+checkin (or two echoes), measured after a warm-up. */
-async function driveCheckouts(clients: RawClient[], prefix: string, durationMs: number, warmupMs: number): Promise<RunFigures> {
+async function driveCheckouts(clients: RawClient[], prefix: string, durationMs: number, warmupMs: number, heartbeatMs: number): Promise<RunFigures> {
   let measuring = false;
   let stop = false;
   const latencies: number[] = [];
@@ -169,7 +169,15 @@ async function driveCheckouts(clients: RawClient[], prefix: string, durationMs: 
     if (errorSamples.length < 5) errorSamples.push(JSON.stringify(f).slice(0, 300));
   };
   const loops = clients.map(async (c, i) => {
+    // Sessions end leaseTtlMs after their last renewal: a run longer than that (steady: 60 s) heartbeats
+    // like a real client, every heartbeatMs (outside the measured requests). 0: no session (echo).
+    let nextBeatMs = performance.now() + heartbeatMs * (0.5 + Math.random() / 2);
     for (let seq = 0; !stop; seq++) {
+      if (heartbeatMs > 0 && performance.now() >= nextBeatMs) {
+        nextBeatMs = performance.now() + heartbeatMs;
+        const hb = await c.request({ type: 'heartbeat' });
+        if (measuring && hb['ok'] !== true) note(hb);
+      }
       const t0 = performance.now();
       const co = await c.request({ type: 'checkout', requestId: `${prefix}-co-${i}-${seq}`, feature: 'demo' });
       const t1 = performance.now();
@@ -224,9 +232,9 @@ function runLoadWorker(): void {
   const handle = async (c: WorkerCommand): Promise<unknown> => {
     switch (c.cmd) {
       case 'throughput': {
-        const { clients } = await openClients(c.urls, c.clients, c.prefix, c.hello);
+        const { clients, heartbeatMs } = await openClients(c.urls, c.clients, c.prefix, c.hello);
         try {
-          return await driveCheckouts(clients, c.prefix, c.durationMs, c.warmupMs);
+          return await driveCheckouts(clients, c.prefix, c.durationMs, c.warmupMs, heartbeatMs);
         } finally {
           for (const x of clients) x.terminate();
         }

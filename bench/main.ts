@@ -7,7 +7,6 @@ type Bench = () => Promise<{ run: (args: string[]) => Promise<Record<string, unk
 
 /** Every benchmark, by name. */
 const benches: Record<string, Bench> = {
-  // license: () => import('./license.ts'),
   license: () => import('./license.ts'),
   pool: () => import('./pool.ts'),
   daemon: () => import('./daemon.ts'),

@@ -6,8 +6,6 @@ type Command = { summary: string; load: () => Promise<{ run: (argv: string[]) =>
 
 /** Every subcommand of `floe`, in the order `floe help` lists them. */
 const commands: Record<string, Command> = {
-  // Subcommands register here, e.g.:
-  // lockcode: { summary: "print this server's lock code", load: () => import('./lockcode.ts') },
   lockcode: { summary: "print this server's lock code", load: () => import('./lockcode.ts') },
   keycenter: { summary: 'vendor key center: init, pubkey, entitle, activate, list', load: () => import('./keycenter.ts') },
   license: { summary: 'check a license key on this server before importing it', load: () => import('./license.ts') },

@@ -15,6 +15,7 @@ import {
   decodeSnapshot,
   encodeSnapshot,
   listLeases,
+  listSessionLeases,
   listLicenses,
   listPools,
   listSessions,
@@ -41,7 +42,6 @@ import { clusterView, type ClusterView } from './cluster-view.ts';
 import { decodeEntryData, encodeCommand, encodeTaggedCommand, type UnstampedCommand } from './command-codec.ts';
 import { Forwarder, type AppChannel } from './forwarder.ts';
 import { LicenseLocks } from './license-locks.ts';
-import { sessionLeaseViews } from './session-leases.ts';
 import { RenewBatcher, type HeartbeatOutcome } from './renew-batcher.ts';
 import { checkLicenseKey, parseVendorKeys, type LicenseCheck } from './license-check.ts';
 
@@ -372,7 +372,7 @@ export class FloeNode {
 
   /** The held leases of a session, oldest first. */
   sessionLeases(sessionId: string): LeaseView[] {
-    return sessionLeaseViews(this.pool, sessionId);
+    return listSessionLeases(this.pool, sessionId);
   }
 
   /** The pool state itself, read-only (tests and invariant checks). */

@@ -25,6 +25,7 @@ export { POOL_LIMITS_DEFAULT, type PoolLimits } from './limits.ts';
 export { createPoolState, type PoolState } from './pool-state.ts';
 export {
   listLeases,
+  listSessionLeases,
   listLicenses,
   listPools,
   listSessions,

@@ -1,7 +1,7 @@
 // Read-model queries for the admin API and the daemon's reaper: pure functions
 // over the state, never changing it. Lists come in a stable order.
 import type { LicenseModel, LicensePayload } from '../../protocol/license-payload.ts';
-import type { PoolState } from './pool-state.ts';
+import type { Lease, PoolState } from './pool-state.ts';
 
 /** One pool, as GET /pools shows it. */
 export interface PoolView {
@@ -85,22 +85,35 @@ export function listLeases(state: PoolState, feature?: string): LeaseView[] {
   const out: LeaseView[] = [];
   for (const l of state.leases.values()) {
     if (feature !== undefined && l.pool.feature !== feature) continue;
-    out.push({
-      leaseId: l.id,
-      feature: l.pool.feature,
-      version: l.pool.version,
-      count: l.count,
-      user: l.user,
-      host: l.host,
-      clientId: l.clientId,
-      sessionId: l.sessionId,
-      checkedOutAt: l.checkedOutAt,
-      expiresAt: l.deadlineMs,
-      lingering: l.lingerSeq > 0,
-      fencingToken: l.fencingToken,
-    });
+    out.push(leaseView(l));
   }
   return out;
+}
+
+/** The leases `sessionId` holds, oldest first; [] for an unknown session (a resumed `hello`, `status`). */
+export function listSessionLeases(state: PoolState, sessionId: string): LeaseView[] {
+  const s = state.sessions.get(sessionId);
+  if (s === undefined) return [];
+  const out: LeaseView[] = [];
+  for (const l of s.leases) out.push(leaseView(l));
+  return out;
+}
+
+function leaseView(l: Lease): LeaseView {
+  return {
+    leaseId: l.id,
+    feature: l.pool.feature,
+    version: l.pool.version,
+    count: l.count,
+    user: l.user,
+    host: l.host,
+    clientId: l.clientId,
+    sessionId: l.sessionId,
+    checkedOutAt: l.checkedOutAt,
+    expiresAt: l.deadlineMs,
+    lingering: l.lingerSeq > 0,
+    fencingToken: l.fencingToken,
+  };
 }
 
 /** Every installed license, in install order. */

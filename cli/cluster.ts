@@ -5,6 +5,7 @@
 // one, then import the vendor's new key for the new set of lock codes.
 import process from 'node:process';
 import { parseArgs } from 'node:util';
+import { adminRequest } from './admin-request.ts';
 
 const USAGE = [
   'usage: floe cluster add --admin URL --token T --id ID --peer-url ws://HOST:PORT/raft --public-key KEY [--client-url ws://HOST:PORT/ws]',
@@ -13,21 +14,6 @@ const USAGE = [
 ].join('\n');
 /** `ms` to wait for the admin API (a membership change commits within an election or two). */
 const REQUEST_MS_MAX = 10_000;
-
-async function call(admin: string, token: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${admin.replace(/\/+$/, '')}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    signal: AbortSignal.timeout(REQUEST_MS_MAX),
-  });
-  const parsed = (await res.json()) as { error?: { code: string; message: string } };
-  if (!res.ok) {
-    const e = parsed.error ?? { code: 'UNAVAILABLE', message: `HTTP ${res.status}` };
-    throw Object.assign(new Error(e.message), { code: e.code });
-  }
-  return parsed;
-}
 
 /** Runs `floe cluster`; answers the exit code. */
 export async function run(argv: string[]): Promise<number> {
@@ -66,20 +52,20 @@ export async function run(argv: string[]): Promise<number> {
         process.stderr.write(`BAD_REQUEST: add needs --id, --peer-url and --public-key\n${USAGE}\n`);
         return 2;
       }
-      result = await call(values.admin, values.token, 'POST', '/cluster/members', {
+      result = await adminRequest(values.admin, values.token, 'POST', '/cluster/members', { timeoutMs: REQUEST_MS_MAX, body: {
         id: values.id,
         peerUrl: values['peer-url'],
         publicKey: values['public-key'],
         ...(values['client-url'] !== undefined ? { clientUrl: values['client-url'] } : {}),
-      });
+      } });
     } else if (sub === 'remove') {
       if (values.id === undefined) {
         process.stderr.write(`BAD_REQUEST: remove needs --id\n${USAGE}\n`);
         return 2;
       }
-      result = await call(values.admin, values.token, 'DELETE', `/cluster/members/${encodeURIComponent(values.id)}`);
+      result = await adminRequest(values.admin, values.token, 'DELETE', `/cluster/members/${encodeURIComponent(values.id)}`, { timeoutMs: REQUEST_MS_MAX });
     } else if (sub === 'status') {
-      result = await call(values.admin, values.token, 'GET', '/cluster');
+      result = await adminRequest(values.admin, values.token, 'GET', '/cluster', { timeoutMs: REQUEST_MS_MAX });
     } else {
       process.stderr.write(`BAD_REQUEST: unknown subcommand "${sub}"\n${USAGE}\n`);
       return 2;

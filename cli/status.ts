@@ -3,23 +3,11 @@
 // is one JSON document {health, cluster, pools, leases}.
 import process from 'node:process';
 import { parseArgs } from 'node:util';
+import { adminRequest } from './admin-request.ts';
 
 const USAGE = 'usage: floe status --admin URL --token T [--json]';
 /** `ms` to wait for each admin API answer. */
 const REQUEST_MS_MAX = 5000;
-
-async function get(base: string, path: string, token: string): Promise<unknown> {
-  const res = await fetch(`${base.replace(/\/+$/, '')}/api/v1${path}`, {
-    headers: { authorization: `Bearer ${token}` },
-    signal: AbortSignal.timeout(REQUEST_MS_MAX),
-  });
-  const body = (await res.json()) as { error?: { code: string; message: string } };
-  if (!res.ok) {
-    const e = body.error ?? { code: 'UNAVAILABLE', message: `HTTP ${res.status}` };
-    throw Object.assign(new Error(e.message), { code: e.code });
-  }
-  return body;
-}
 
 /** Runs `floe status`; answers the exit code. */
 export async function run(argv: string[]): Promise<number> {
@@ -44,10 +32,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   try {
     const [health, cluster, pools, leases] = await Promise.all([
-      get(values.admin, '/health', values.token),
-      get(values.admin, '/cluster', values.token),
-      get(values.admin, '/pools', values.token),
-      get(values.admin, '/leases', values.token),
+      adminRequest(values.admin, values.token, 'GET', '/health', { timeoutMs: REQUEST_MS_MAX }),
+      adminRequest(values.admin, values.token, 'GET', '/cluster', { timeoutMs: REQUEST_MS_MAX }),
+      adminRequest(values.admin, values.token, 'GET', '/pools', { timeoutMs: REQUEST_MS_MAX }),
+      adminRequest(values.admin, values.token, 'GET', '/leases', { timeoutMs: REQUEST_MS_MAX }),
     ]);
     if (values.json) {
       process.stdout.write(`${JSON.stringify({ health, cluster, pools, leases })}\n`);

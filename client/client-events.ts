@@ -1,18 +1,14 @@
 // What a FloeClient tells its application: the lease it hands out and the
 // events it emits (a typed node:events EventEmitter map).
+import type { LeaseInfo } from '../protocol/wire.ts';
 import type { FloeError } from './floe-error.ts';
 
-/** A held seat (or `count` seats) of one feature. A snapshot: `client.leases()` has the current deadlines. */
-export interface Lease {
-  readonly leaseId: string;
-  readonly feature: string;
-  /** Version of the pool that serves it (may be above the version asked for). */
-  readonly version: string;
-  readonly count: number;
-  /** `ms` since the Unix epoch (leader's clock): the seat is lost then unless a heartbeat renews it. */
-  readonly expiresAt: number;
-  /** Strictly increasing per grant: lets a guarded resource reject a stale holder. */
-  readonly fencingToken: number;
+/**
+ * A held seat (or `count` seats) of one feature: the protocol's LeaseInfo
+ * plus the checkout's idempotency key. A snapshot: `client.leases()` has the
+ * current deadlines.
+ */
+export interface Lease extends LeaseInfo {
   /** The checkout's idempotency key. */
   readonly requestId: string;
 }

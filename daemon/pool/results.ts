@@ -1,20 +1,14 @@
 // What applying a command yields: the reply to its proposer, and the events
 // the daemon pushes to other clients and writes to the usage table. Every node
 // computes the same result for the same log entry, so any node can answer.
+import type { LeaseInfo } from '../../protocol/wire.ts';
 import type { PoolErrorCode } from './error-codes.ts';
 
-/** A granted lease, as its holder is told. */
-export interface LeaseGrant {
-  readonly leaseId: string;
-  readonly feature: string;
-  /** Version of the pool that serves it (may be above the version asked for). */
-  readonly version: string;
-  readonly count: number;
-  /** `ms` since the epoch: the lease ends then unless renewed. */
-  readonly expiresAt: number;
-  /** Log index of the command that granted it; grows with every grant. */
-  readonly fencingToken: number;
-}
+/**
+ * A granted lease, as its holder is told: exactly the client protocol's
+ * LeaseInfo (fencingToken is the log index of the command that granted it).
+ */
+export type LeaseGrant = LeaseInfo;
 
 /** A refused command: nothing changed except time-driven license transitions. */
 export interface PoolError {

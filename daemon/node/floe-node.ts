@@ -14,6 +14,9 @@ import {
   createPoolState,
   decodeSnapshot,
   encodeSnapshot,
+  findSession,
+  hasLicense,
+  isIdle,
   listLeases,
   listSessionLeases,
   listLicenses,
@@ -366,8 +369,7 @@ export class FloeNode {
 
   /** The open session `sessionId`, or undefined. */
   session(sessionId: string): { clientId: string; user: string; expiresAt: number } | undefined {
-    const s = this.pool.sessions.get(sessionId);
-    return s === undefined ? undefined : { clientId: s.clientId, user: s.user, expiresAt: s.deadlineMs };
+    return findSession(this.pool, sessionId);
   }
 
   /** The held leases of a session, oldest first. */
@@ -546,7 +548,7 @@ export class FloeNode {
    */
   private async takeOffice(): Promise<void> {
     try {
-      if (this.pool.leases.size > 0 || this.pool.sessions.size > 0) {
+      if (!isIdle(this.pool)) {
         await this.propose({ type: 'grace', graceMs: this.config.leaderGraceMs });
       }
       for (const file of this.config.licenseFiles) {
@@ -562,7 +564,7 @@ export class FloeNode {
           this.log(`license file ${file}: ${check.code}: ${check.message}`);
           continue;
         }
-        if (this.pool.licenses.has(check.license.licenseId)) continue;
+        if (hasLicense(this.pool, check.license.licenseId)) continue;
         const r = await this.propose({ type: 'license-install', license: check.license });
         if (!r.reply.ok) this.log(`license file ${file}: ${r.reply.code}: ${r.reply.message}`);
         else this.log(`license ${check.license.licenseId} installed from ${file}`);

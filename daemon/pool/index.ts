@@ -24,6 +24,9 @@ export { checkInvariants } from './invariants.ts';
 export { POOL_LIMITS_DEFAULT, type PoolLimits } from './limits.ts';
 export { createPoolState, type PoolState } from './pool-state.ts';
 export {
+  findSession,
+  hasLicense,
+  isIdle,
   listLeases,
   listSessionLeases,
   listLicenses,

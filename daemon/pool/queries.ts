@@ -175,3 +175,19 @@ export function queuePosition(state: PoolState, sessionId: string, requestId: st
   const w = state.sessions.get(sessionId)?.waiters.get(requestId);
   return w === undefined ? 0 : w.pool.queue.indexOf(w) + 1;
 }
+
+/** The open session `sessionId` (who it is and when it ends), or undefined. */
+export function findSession(state: PoolState, sessionId: string): { clientId: string; user: string; expiresAt: number } | undefined {
+  const s = state.sessions.get(sessionId);
+  return s === undefined ? undefined : { clientId: s.clientId, user: s.user, expiresAt: s.deadlineMs };
+}
+
+/** True when no lease (held or lingering) and no session exists: a new leader then needs no grace period. */
+export function isIdle(state: PoolState): boolean {
+  return state.leases.size === 0 && state.sessions.size === 0;
+}
+
+/** True when the license `licenseId` is installed (whatever its status). */
+export function hasLicense(state: PoolState, licenseId: string): boolean {
+  return state.licenses.has(licenseId);
+}

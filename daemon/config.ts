@@ -46,8 +46,8 @@ const raftSchema = z
      * batching meanwhile); `full`: SQLite synchronous=FULL, fsync inside each commit.
      */
     syncMode: z.enum(['async', 'full']).default('async'),
-    /** `core`: Floe's Raft core (one voter here); `local`: the single-node local log. */
-    engine: z.enum(['core', 'local']).default('core'),
+    /** Accepted for configs written before 0.2: Floe's Raft core is the only engine. */
+    engine: z.literal('core').optional(),
   })
   .strict()
   .prefault({});

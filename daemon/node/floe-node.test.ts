@@ -37,9 +37,9 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function openNode(dir: string, engine: 'core' | 'local' = 'local', clock?: () => number, snapshotEntries = 20_000): Promise<FloeNode> {
+async function openNode(dir: string, clock?: () => number, snapshotEntries = 20_000): Promise<FloeNode> {
   const config = parseConfig({
-    raft: { engine, snapshotEntries },
+    raft: { snapshotEntries },
     dataDir: dir,
     vendorPublicKeys: [formatVendorPublicKey(vendor.publicKey)],
     leaseTtlMs: 1500,
@@ -58,9 +58,9 @@ function tempDir(): string {
 }
 
 describe('FloeNode restart', () => {
-  it('restores from the latest snapshot plus the log after it, with the Raft core', async () => {
+  it('restores from the latest snapshot plus the log after it', async () => {
     const dir = tempDir();
-    const node = await openNode(dir, 'core', undefined, 10);
+    const node = await openNode(dir, undefined, 10);
     expect(node.engine).toBe('core');
     await node.importLicense(licenseKey({ seats: 50 }));
     await node.propose({ type: 'session-open', sessionId: 's1', clientId: 'client-1', user: 'u', host: 'h', app: 'a', sessionTtlMs: 60_000 });
@@ -80,7 +80,7 @@ describe('FloeNode restart', () => {
     expect(snapshotIndex).toBeLessThan(storage.lastIndex());
     db.close();
 
-    const again = await openNode(dir, 'core', undefined, 10);
+    const again = await openNode(dir, undefined, 10);
     expect(again.leases().map((l) => l.leaseId)).toEqual(leases);
     expect(again.status().appliedIndex).toBeGreaterThanOrEqual(applied);
     // the latest requests (8 per client) are still remembered after the restart

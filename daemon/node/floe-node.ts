@@ -33,12 +33,12 @@ import {
   type SessionView,
 } from '../pool/index.ts';
 import {
-  createLocalLog,
   NoopTransport,
   ProposalError,
   RaftDriver,
   type PeerTransport,
 } from '../raft-driver/index.ts';
+import { createRaftNode } from '../raft/index.ts';
 import type { ConfChange, ConfState, Entry, RaftNode, Snapshot, SoftState } from '../raft/types.ts';
 import { DATABASE_FILE_NAME, openDatabase, SqliteRaftStorage, UsageLog, type FloeDatabase } from '../storage/index.ts';
 import { clusterView, type ClusterView } from './cluster-view.ts';
@@ -61,8 +61,8 @@ export interface NodeStatus {
   readonly term: number;
   readonly commitIndex: number;
   readonly appliedIndex: number;
-  /** Which log is under the node: Floe's Raft core or the single-node local log. */
-  readonly engine: 'core' | 'local';
+  /** Which log is under the node: always Floe's Raft core (the field stays for the admin API's shape). */
+  readonly engine: 'core';
 }
 
 /** Options of FloeNode.open. */
@@ -95,7 +95,7 @@ const USAGE_FLUSH_MS = 500;
 /** A running node. Create with FloeNode.open(); stop with close(). */
 export class FloeNode {
   readonly config: FloeConfig;
-  readonly engine: 'core' | 'local';
+  readonly engine = 'core' as const;
   private readonly database: FloeDatabase;
   private readonly storage: SqliteRaftStorage;
   private readonly usage: UsageLog;
@@ -127,7 +127,7 @@ export class FloeNode {
 
   private constructor(
     options: FloeNodeOptions,
-    parts: { database: FloeDatabase; storage: SqliteRaftStorage; usage: UsageLog; pool: PoolState; raft: RaftNode; engine: 'core' | 'local'; clustered: boolean },
+    parts: { database: FloeDatabase; storage: SqliteRaftStorage; usage: UsageLog; pool: PoolState; raft: RaftNode; clustered: boolean },
   ) {
     this.clustered = parts.clustered;
     this.locks = new LicenseLocks(options.lockCode);
@@ -146,7 +146,6 @@ export class FloeNode {
     this.storage = parts.storage;
     this.usage = parts.usage;
     this.pool = parts.pool;
-    this.engine = parts.engine;
     this.driver = new RaftDriver<ApplyResult>({
       node: parts.raft,
       storage: parts.storage,
@@ -206,7 +205,6 @@ export class FloeNode {
    */
   static async open(options: FloeNodeOptions): Promise<FloeNode> {
     const config = options.config;
-    const log = options.log ?? (() => {});
     const database = openDatabase(join(config.dataDir, DATABASE_FILE_NAME), config.raft.syncMode);
     try {
       const peers = config.cluster.peers;
@@ -218,35 +216,22 @@ export class FloeNode {
       const snap = storage.snapshot();
       const pool = snap.metadata.index > 0 ? decodeSnapshot(snap.data) : createPoolState();
       const applied = snap.metadata.index;
-      let raft: RaftNode | undefined;
-      let engine: 'core' | 'local' = 'local';
-      if (config.raft.engine === 'core') {
-        try {
-          const core = await import('../raft/index.ts');
-          raft = core.createRaftNode({
-            id: config.nodeId,
-            storage,
-            electionTicks: config.raft.electionTicks,
-            heartbeatTicks: config.raft.heartbeatTicks,
-            applied,
-            messageBytesMax: 1024 * 1024,
-            inflightMessagesMax: 256,
-            uncommittedBytesMax: 0,
-            committedBytesPerReadyMax: COMMITTED_BYTES_PER_READY_MAX,
-            preVote: true,
-            checkQuorum: clustered,
-            random: Math.random,
-          });
-          engine = 'core';
-        } catch (error) {
-          log(`raft core unavailable (${(error as Error).message}); using the single-node local log`);
-        }
-      }
-      if (raft === undefined) {
-        if (clustered) throw new Error('UNAVAILABLE: a cluster of several voters needs the Raft core (raft.engine = "core")');
-        raft = createLocalLog({ id: config.nodeId, storage, applied, committedBytesPerReadyMax: COMMITTED_BYTES_PER_READY_MAX });
-      }
-      const node = new FloeNode(options, { database, storage, usage, pool, raft, engine, clustered });
+      // Floe's Raft core, also for a single node (its only voter): one code path for every deployment.
+      const raft = createRaftNode({
+        id: config.nodeId,
+        storage,
+        electionTicks: config.raft.electionTicks,
+        heartbeatTicks: config.raft.heartbeatTicks,
+        applied,
+        messageBytesMax: 1024 * 1024,
+        inflightMessagesMax: 256,
+        uncommittedBytesMax: 0,
+        committedBytesPerReadyMax: COMMITTED_BYTES_PER_READY_MAX,
+        preVote: true,
+        checkQuorum: clustered,
+        random: Math.random,
+      });
+      const node = new FloeNode(options, { database, storage, usage, pool, raft, clustered });
       node.driver.start();
       if (!clustered && voters.length === 1 && voters[0] === config.nodeId) {
         // The only voter elects itself at once; flush so the node leads when open() returns.

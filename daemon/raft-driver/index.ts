@@ -1,4 +1,3 @@
 // daemon/raft-driver: the replicated log's I/O loop around a RaftNode.
-export * from './local-log.ts';
 export * from './peer-transport.ts';
 export * from './raft-driver.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openDatabase, SqliteRaftStorage } from '../storage/index.ts';
 import type { Entry } from '../raft/types.ts';
-import { createLocalLog } from './local-log.ts';
+import { createRaftNode } from '../raft/index.ts';
 import { NoopTransport } from './peer-transport.ts';
 import { ProposalError, RaftDriver } from './raft-driver.ts';
 
@@ -9,7 +9,10 @@ function setup() {
   const storage = new SqliteRaftStorage(openDatabase(':memory:'), { initialConfState: { voters: ['n1'], learners: [] } });
   const applied: string[] = [];
   const driver = new RaftDriver<string>({
-    node: createLocalLog({ id: 'n1', storage, applied: 0, committedBytesPerReadyMax: 1 << 20 }),
+    node: createRaftNode({
+      id: 'n1', storage, electionTicks: 10, heartbeatTicks: 1, applied: 0, messageBytesMax: 1 << 20, inflightMessagesMax: 64,
+      uncommittedBytesMax: 0, committedBytesPerReadyMax: 1 << 20, preVote: true, checkQuorum: false, random: () => 0.5,
+    }),
     storage,
     transport: new NoopTransport(),
     tickMs: 1000,

@@ -108,6 +108,7 @@ export const wireErrorCodes = [
   'QUEUE_TIMEOUT',
   'LIMIT_REACHED',
   'LICENSE_NOT_FOR_THIS_SERVER',
+  'LICENSE_QUORUM_LOST',
   'INTERNAL',
 ] as const;
 

@@ -44,7 +44,7 @@ import { DATABASE_FILE_NAME, openDatabase, SqliteRaftStorage, UsageLog, type Flo
 import { clusterView, type ClusterView } from './cluster-view.ts';
 import { decodeEntryData, encodeCommand, encodeTaggedCommand, type UnstampedCommand } from './command-codec.ts';
 import { Forwarder, type AppChannel } from './forwarder.ts';
-import { LicenseLocks } from './license-locks.ts';
+import { LicenseLocks, type LicenseRefusal, type PeerLockState } from './license-locks.ts';
 import { RenewBatcher, type HeartbeatOutcome } from './renew-batcher.ts';
 import { checkLicenseKey, parseVendorKeys, type LicenseCheck } from './license-check.ts';
 
@@ -70,6 +70,8 @@ export interface FloeNodeOptions {
   readonly config: FloeConfig;
   /** This node's lock code, checked against license keys; undefined skips the check (tests). */
   readonly lockCode: string | undefined;
+  /** The peers' stated lock codes and whether each is connected now (the peer transport's peerLockCodes). */
+  readonly peerLockCodes?: () => ReadonlyMap<string, PeerLockState>;
   /** Voters of a brand-new cluster; default: this node alone. */
   readonly voters?: readonly string[];
   readonly transport?: PeerTransport;
@@ -130,7 +132,7 @@ export class FloeNode {
     parts: { database: FloeDatabase; storage: SqliteRaftStorage; usage: UsageLog; pool: PoolState; raft: RaftNode; clustered: boolean },
   ) {
     this.clustered = parts.clustered;
-    this.locks = new LicenseLocks(options.lockCode);
+    this.locks = new LicenseLocks(options.lockCode, options.peerLockCodes);
     this.renewals = new RenewBatcher({
       renewBatchMs: options.config.renewBatchMs,
       leaseTtlMs: options.config.leaseTtlMs,
@@ -309,9 +311,10 @@ export class FloeNode {
   /**
    * Why this node may not serve checkouts of `feature`, or undefined when it
    * may: the keys of the feature's pools name other lock codes than this
-   * node's (a redundant key for another set of servers).
+   * node's (a redundant key for another set of servers), or fewer than a
+   * majority of the servers a key names are up (license-locks.ts).
    */
-  featureRefusal(feature: string): { code: 'LICENSE_NOT_FOR_THIS_SERVER'; message: string } | undefined {
+  featureRefusal(feature: string): LicenseRefusal | undefined {
     return this.locks.refusal(feature);
   }
 

@@ -25,10 +25,14 @@ export function parsePeerPublicKey(text: string): Uint8Array {
   return key;
 }
 
-/** Starts the peer transport on cluster.peerListen with the configured peers. */
+/**
+ * Starts the peer transport on cluster.peerListen with the configured peers;
+ * `lockCode` is what this node states (signed) in its handshakes.
+ */
 export async function startClusterTransport(
   config: FloeConfig,
   identity: NodeIdentity,
+  lockCode: string,
   log: (line: string) => void,
   faults?: FaultInjector,
 ): Promise<ClusterTransport> {
@@ -43,6 +47,7 @@ export async function startClusterTransport(
     nodeId: config.nodeId,
     listen,
     identity,
+    lockCode,
     peers: [...known.values()],
     logger,
     ...(faults !== undefined ? { faults } : {}),

@@ -45,14 +45,21 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
   const log = options.log ?? (() => {});
   const identity = loadNodeIdentity(config.dataDir);
   const lockCode = options.lockCode ?? identity.lockCode;
-  const peers = config.cluster.peers.length > 0 ? await startClusterTransport(config, identity, log, options.faults) : undefined;
+  const peers = config.cluster.peers.length > 0 ? await startClusterTransport(config, identity, lockCode, log, options.faults) : undefined;
   let node: FloeNode;
   try {
     node = await FloeNode.open({
       config,
       lockCode,
       log,
-      ...(peers !== undefined ? { transport: peers.transport, appChannel: peers.transport, onConfChange: peers.onConfChange } : {}),
+      ...(peers !== undefined
+        ? {
+            transport: peers.transport,
+            appChannel: peers.transport,
+            onConfChange: peers.onConfChange,
+            peerLockCodes: () => peers.transport.peerLockCodes(),
+          }
+        : {}),
     });
   } catch (error) {
     await peers?.transport.stop();

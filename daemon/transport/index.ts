@@ -1,6 +1,6 @@
 // Floe's peer transport: Raft messages between servers over authenticated
 // WebSockets, its binary codec, and test-only fault injection.
-export { PeerTransport, type PeerConfig, type PeerStats, type PeerTransportOptions, type TransportStats } from './peer-transport.ts';
+export { PeerTransport, type PeerConfig, type PeerLockCode, type PeerStats, type PeerTransportOptions, type TransportStats } from './peer-transport.ts';
 export {
   DEFAULT_CODEC_LIMITS,
   FRAME_VERSION,

@@ -2,13 +2,18 @@
 //
 // Every node's identity public key is in the cluster config. Before any Raft
 // frame flows on a connection, both ends prove they hold the private key of
-// the node they claim to be, over fresh nonces from both sides:
+// the node they claim to be, over fresh nonces from both sides, and state
+// their lock code (the machine fingerprint license keys name: a node serves
+// a key only while a majority of the lock codes the key names are up):
 //
-//   listener → dialer   challenge {nodeId: L, nonce: nL}
-//   dialer   → listener hello     {nodeId: D, peerId: L, nonce: nD, signature: sign_D(transcript("dialer"))}
-//   listener → dialer   welcome   {signature: sign_L(transcript("listener"))}
+//   listener → dialer   challenge {version: 2, nodeId: L, nonce: nL}
+//   dialer   → listener hello     {nodeId: D, peerId: L, nonce: nD, lockCode: cD, signature: sign_D(transcript("dialer", cD))}
+//   listener → dialer   welcome   {lockCode: cL, signature: sign_L(transcript("listener", cL))}
 //
-//   transcript(role) = "floe/peer-auth/v1" 0x00 role 0x00 len(D) D len(L) L nL nD
+//   transcript(role, c) = "floe/peer-auth/v2" 0x00 role 0x00 len(D) D len(L) L nL nD len(c) c
+//
+// The signer's lock code is in what it signs, so it cannot be swapped in
+// flight; "" states none (a node started without one, in tests).
 //
 // The listener's fresh nL makes a recorded hello useless on another
 // connection; the dialer's fresh nD does the same for a recorded welcome; the
@@ -24,7 +29,11 @@ export const NONCE_BYTES = 32;
 /** UTF-8 bytes of one handshake message, at most. */
 export const HANDSHAKE_BYTES_MAX = 1024;
 
-const DOMAIN = 'floe/peer-auth/v1';
+const DOMAIN = 'floe/peer-auth/v2';
+/** The handshake version the challenge states; a dialer refuses any other. */
+export const HANDSHAKE_VERSION = 2;
+/** UTF-8 bytes of a stated lock code, at most (a lock code is 25 characters and its dashes). */
+export const LOCK_CODE_BYTES_MAX = 64;
 
 /**
  * An Ed25519 public key: a node KeyObject, or the raw 32-byte key (as
@@ -96,17 +105,20 @@ export function createNonce(): Uint8Array {
   return new Uint8Array(randomBytes(NONCE_BYTES));
 }
 
-/** The bytes each side signs; see the file comment. */
+/** The bytes each side signs; see the file comment. `lockCode`: the signer's stated lock code ("" for none). */
 export function handshakeTranscript(
   role: 'dialer' | 'listener',
   dialerId: NodeId,
   listenerId: NodeId,
   listenerNonce: Uint8Array,
   dialerNonce: Uint8Array,
+  lockCode: string,
 ): Uint8Array {
   const d = Buffer.from(dialerId, 'utf8');
   const l = Buffer.from(listenerId, 'utf8');
+  const c = Buffer.from(lockCode, 'utf8');
   if (d.length > 255 || l.length > 255) throw new Error('node id longer than 255 bytes');
+  if (c.length > LOCK_CODE_BYTES_MAX) throw new Error(`lock code longer than ${LOCK_CODE_BYTES_MAX} bytes`);
   return Buffer.concat([
     Buffer.from(`${DOMAIN}\0${role}\0`, 'utf8'),
     Buffer.from([d.length]),
@@ -115,6 +127,8 @@ export function handshakeTranscript(
     l,
     listenerNonce,
     dialerNonce,
+    Buffer.from([c.length]),
+    c,
   ]);
 }
 
@@ -130,9 +144,16 @@ export function verifySignature(key: KeyObject, message: Uint8Array, signature: 
 
 /** Handshake messages, as they travel in JSON text frames (byte fields in base64). */
 export type HandshakeMessage =
-  | { readonly type: 'challenge'; readonly version: 1; readonly nodeId: NodeId; readonly nonce: Uint8Array }
-  | { readonly type: 'hello'; readonly nodeId: NodeId; readonly peerId: NodeId; readonly nonce: Uint8Array; readonly signature: Uint8Array }
-  | { readonly type: 'welcome'; readonly signature: Uint8Array };
+  | { readonly type: 'challenge'; readonly version: typeof HANDSHAKE_VERSION; readonly nodeId: NodeId; readonly nonce: Uint8Array }
+  | {
+      readonly type: 'hello';
+      readonly nodeId: NodeId;
+      readonly peerId: NodeId;
+      readonly nonce: Uint8Array;
+      readonly lockCode: string;
+      readonly signature: Uint8Array;
+    }
+  | { readonly type: 'welcome'; readonly lockCode: string; readonly signature: Uint8Array };
 
 /** Encodes a handshake message as the text of one frame. */
 export function encodeHandshake(message: HandshakeMessage): string {
@@ -145,10 +166,11 @@ export function encodeHandshake(message: HandshakeMessage): string {
         nodeId: message.nodeId,
         peerId: message.peerId,
         nonce: b64(message.nonce),
+        lockCode: message.lockCode,
         signature: b64(message.signature),
       });
     case 'welcome':
-      return JSON.stringify({ type: message.type, signature: b64(message.signature) });
+      return JSON.stringify({ type: message.type, lockCode: message.lockCode, signature: b64(message.signature) });
     default: {
       const never: never = message;
       throw new Error(`unexpected handshake message ${JSON.stringify(never)}`);
@@ -175,24 +197,38 @@ export function decodeHandshake<T extends HandshakeMessage['type']>(
   let decoded: HandshakeMessage | undefined;
   if (expected === 'challenge') {
     const nonce = unb64(v['nonce'], NONCE_BYTES);
-    if (keys === 'nodeId,nonce,type,version' && v['version'] === 1 && isNodeId(v['nodeId']) && nonce) {
-      decoded = { type: 'challenge', version: 1, nodeId: v['nodeId'], nonce };
+    if (keys === 'nodeId,nonce,type,version' && v['version'] === HANDSHAKE_VERSION && isNodeId(v['nodeId']) && nonce) {
+      decoded = { type: 'challenge', version: HANDSHAKE_VERSION, nodeId: v['nodeId'], nonce };
     }
   } else if (expected === 'hello') {
     const nonce = unb64(v['nonce'], NONCE_BYTES);
     const signature = unb64(v['signature'], 64);
-    if (keys === 'nodeId,nonce,peerId,signature,type' && isNodeId(v['nodeId']) && isNodeId(v['peerId']) && nonce && signature) {
-      decoded = { type: 'hello', nodeId: v['nodeId'], peerId: v['peerId'], nonce, signature };
+    const lockCode = v['lockCode'];
+    if (
+      keys === 'lockCode,nodeId,nonce,peerId,signature,type' &&
+      isNodeId(v['nodeId']) &&
+      isNodeId(v['peerId']) &&
+      isLockCode(lockCode) &&
+      nonce &&
+      signature
+    ) {
+      decoded = { type: 'hello', nodeId: v['nodeId'], peerId: v['peerId'], nonce, lockCode, signature };
     }
   } else if (expected === 'welcome') {
     const signature = unb64(v['signature'], 64);
-    if (keys === 'signature,type' && signature) decoded = { type: 'welcome', signature };
+    const lockCode = v['lockCode'];
+    if (keys === 'lockCode,signature,type' && isLockCode(lockCode) && signature) decoded = { type: 'welcome', lockCode, signature };
   }
   return decoded as Extract<HandshakeMessage, { type: T }> | undefined;
 }
 
 function isNodeId(value: unknown): value is NodeId {
   return typeof value === 'string' && value.length > 0 && Buffer.byteLength(value, 'utf8') <= 64;
+}
+
+/** "" (none stated) or printable ASCII letters, digits and dashes, as lock codes are written. */
+function isLockCode(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= LOCK_CODE_BYTES_MAX && /^[A-Za-z0-9-]*$/.test(value);
 }
 
 function b64(bytes: Uint8Array): string {

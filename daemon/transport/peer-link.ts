@@ -35,6 +35,10 @@ export interface PeerConfig {
 /** What a link needs from its transport. */
 export interface PeerLinkContext {
   readonly nodeId: NodeId;
+  /** This node's lock code, stated in its handshakes ("" for none). */
+  readonly lockCode: string;
+  /** The peer proved its identity and stated `lockCode` in a signed welcome. */
+  lockCodeStated(peerId: NodeId, lockCode: string): void;
   readonly sign: (message: Uint8Array) => Uint8Array;
   readonly limits: TransportLimits;
   readonly logger: TransportLogger;
@@ -315,16 +319,18 @@ export class PeerLink {
       if (challenge === undefined) return this.refuse(ws, 'HANDSHAKE_MALFORMED', { expected: 'challenge' });
       if (challenge.nodeId !== this.peer.id) return this.refuse(ws, 'AUTH_PEER_ID_MISMATCH', { listenerId: challenge.nodeId });
       const dialerNonce = createNonce();
-      const transcript = handshakeTranscript('dialer', this.ctx.nodeId, this.peer.id, challenge.nonce, dialerNonce);
-      ws.send(encodeHandshake({ type: 'hello', nodeId: this.ctx.nodeId, peerId: this.peer.id, nonce: dialerNonce, signature: this.ctx.sign(transcript) }));
+      const { lockCode } = this.ctx;
+      const transcript = handshakeTranscript('dialer', this.ctx.nodeId, this.peer.id, challenge.nonce, dialerNonce, lockCode);
+      ws.send(encodeHandshake({ type: 'hello', nodeId: this.ctx.nodeId, peerId: this.peer.id, nonce: dialerNonce, lockCode, signature: this.ctx.sign(transcript) }));
       this.state = { kind: 'awaiting-welcome', ws, timer: state.timer, listenerNonce: challenge.nonce, dialerNonce };
       return;
     }
     const welcome = decodeHandshake(text, 'welcome');
     if (welcome === undefined) return this.refuse(ws, 'HANDSHAKE_MALFORMED', { expected: 'welcome' });
-    const transcript = handshakeTranscript('listener', this.ctx.nodeId, this.peer.id, state.listenerNonce, state.dialerNonce);
+    const transcript = handshakeTranscript('listener', this.ctx.nodeId, this.peer.id, state.listenerNonce, state.dialerNonce, welcome.lockCode);
     if (!verifySignature(this.key, transcript, welcome.signature)) return this.refuse(ws, 'AUTH_SIGNATURE_INVALID', { side: 'listener' });
     clearTimeout(state.timer);
+    this.ctx.lockCodeStated(this.peer.id, welcome.lockCode);
     this.state = { kind: 'open', ws };
     this.failures = 0;
     this.counters.connects += 1;

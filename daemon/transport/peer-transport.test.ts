@@ -7,7 +7,7 @@ import type { Message } from '../raft/types.ts';
 import { encodeFrame } from './message-codec.ts';
 import { createNonce, decodeHandshake, encodeHandshake, handshakeTranscript, toPrivateKeyObject } from './peer-auth.ts';
 import { PeerTransport } from './peer-transport.ts';
-import { RecordingLogger, TestCluster, appendMessage, heartbeat, testKeyPair, waitFor, type TestKeyPair } from './transport-test-kit.ts';
+import { RecordingLogger, TestCluster, appendMessage, heartbeat, testKeyPair, testLockCode, waitFor, type TestKeyPair } from './transport-test-kit.ts';
 import { sign } from 'node:crypto';
 
 const stops: (() => Promise<void>)[] = [];
@@ -39,9 +39,9 @@ function helloFor(challengeText: string, dialerId: string, keys: TestKeyPair): s
   const challenge = decodeHandshake(challengeText, 'challenge');
   if (challenge === undefined) throw new Error('no challenge');
   const nonce = createNonce();
-  const transcript = handshakeTranscript('dialer', dialerId, challenge.nodeId, challenge.nonce, nonce);
+  const transcript = handshakeTranscript('dialer', dialerId, challenge.nodeId, challenge.nonce, nonce, '');
   const signature = new Uint8Array(sign(null, transcript, toPrivateKeyObject(keys.privateKey)));
-  return encodeHandshake({ type: 'hello', nodeId: dialerId, peerId: challenge.nodeId, nonce, signature });
+  return encodeHandshake({ type: 'hello', nodeId: dialerId, peerId: challenge.nodeId, nonce, lockCode: '', signature });
 }
 
 /** A one-node cluster whose n1 also lists a peer "n2" that only the test (holding its keys) speaks for. */
@@ -283,12 +283,12 @@ describe('PeerTransport', () => {
     const c = await cluster(['n1']);
     wss.on('connection', (ws) => {
       const nonce = createNonce();
-      ws.send(encodeHandshake({ type: 'challenge', version: 1, nodeId: 'n2', nonce }));
+      ws.send(encodeHandshake({ type: 'challenge', version: 2, nodeId: 'n2', nonce }));
       ws.once('message', (data) => {
         const hello = decodeHandshake(String(data), 'hello');
         if (hello === undefined) return;
-        const transcript = handshakeTranscript('listener', hello.nodeId, 'n2', nonce, hello.nonce);
-        ws.send(encodeHandshake({ type: 'welcome', signature: new Uint8Array(sign(null, transcript, keys.privateKey)) }));
+        const transcript = handshakeTranscript('listener', hello.nodeId, 'n2', nonce, hello.nonce, '');
+        ws.send(encodeHandshake({ type: 'welcome', lockCode: '', signature: new Uint8Array(sign(null, transcript, keys.privateKey)) }));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -375,6 +375,24 @@ describe('PeerTransport', () => {
     c.node('n1').transport.send([snap(200_000)]);
     await waitFor(() => statuses.length === 2);
     expect(statuses[1]).toEqual(['n2', false]);
+  });
+
+  it('each node learns the lock code its peers state in their signed handshakes, and whether they are connected now', async () => {
+    const c = await cluster(['n1', 'n2', 'n3']);
+    await c.connected();
+    await waitFor(() => [...c.node('n1').transport.peerLockCodes().values()].every((p) => p.lockCode !== undefined && p.connected));
+    expect(c.node('n1').transport.peerLockCodes()).toEqual(
+      new Map([
+        ['n2', { lockCode: testLockCode('n2'), connected: true }],
+        ['n3', { lockCode: testLockCode('n3'), connected: true }],
+      ]),
+    );
+    await c.node('n3').transport.stop();
+    await waitFor(() => c.node('n1').transport.peerLockCodes().get('n3')?.connected === false, 5000, 'n3 seen down');
+    // What it stated stays known; a removed peer is forgotten.
+    expect(c.node('n1').transport.peerLockCodes().get('n3')).toEqual({ lockCode: testLockCode('n3'), connected: false });
+    await c.node('n1').transport.updatePeers(c.peers().filter((p) => p.id !== 'n3'));
+    expect([...c.node('n1').transport.peerLockCodes().keys()]).toEqual(['n2']);
   });
 
   it('updatePeers() drops a removed peer and dials an added one', async () => {

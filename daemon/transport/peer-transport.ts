@@ -16,6 +16,8 @@ import { APP_FRAME_TAG, decodeAppFrame } from './app-frame.ts';
 import { decodeFrame } from './message-codec.ts';
 import {
   HANDSHAKE_BYTES_MAX,
+  HANDSHAKE_VERSION,
+  LOCK_CODE_BYTES_MAX,
   createNonce,
   createSigner,
   decodeHandshake,
@@ -39,6 +41,14 @@ import {
 import type { PeerStats, TransportStats } from './transport-stats.ts';
 
 export type { PeerConfig } from './peer-link.ts';
+
+/** What the transport knows of one peer's lock code. */
+export interface PeerLockCode {
+  /** As the peer stated it in its latest signed handshake; undefined before one, or when it stated none. */
+  readonly lockCode: string | undefined;
+  /** True while an authenticated connection to or from the peer is open. */
+  readonly connected: boolean;
+}
 export type { PeerStats, TransportStats } from './transport-stats.ts';
 
 /** How to construct a PeerTransport. */
@@ -54,6 +64,8 @@ export interface PeerTransportOptions {
   readonly path?: string;
   /** This node's Ed25519 identity (private key or signer, and public key). */
   readonly identity: PeerIdentity;
+  /** This node's lock code, stated (signed) in every handshake; default "" (none). */
+  readonly lockCode?: string;
   /** The other members; an entry with our own id is ignored. */
   readonly peers: readonly PeerConfig[];
   /** Overrides of DEFAULT_TRANSPORT_LIMITS. */
@@ -111,6 +123,8 @@ export class PeerTransport {
   private readonly linkContext: PeerLinkContext;
   private readonly links = new Map<NodeId, PeerLink>();
   private readonly peerKeys = new Map<NodeId, KeyObject>();
+  /** The lock code each peer stated in its latest authenticated handshake (either direction); "" is not kept. */
+  private readonly peerLockCodeById = new Map<NodeId, string>();
   private readonly received = new Map<NodeId, ReceiveCounters>();
   private readonly inbound = new Set<InboundConnection>();
   private readonly refusals: Partial<Record<RefusalReason, number>> = {};
@@ -142,8 +156,12 @@ export class PeerTransport {
     this.path = options.path ?? '/raft';
     const sign = createSigner(options.identity);
     this.publicKey = rawPublicKey(toPublicKeyObject(options.identity.publicKey));
+    const lockCode = options.lockCode ?? '';
+    if (Buffer.byteLength(lockCode, 'utf8') > LOCK_CODE_BYTES_MAX) throw new Error(`lockCode: longer than ${LOCK_CODE_BYTES_MAX} bytes`);
     this.linkContext = {
       nodeId: this.nodeId,
+      lockCode,
+      lockCodeStated: (peerId, stated) => this.recordLockCode(peerId, stated),
       sign,
       limits: this.limits,
       logger: this.logger,
@@ -333,6 +351,19 @@ export class PeerTransport {
   }
 
 
+  /**
+   * Each current peer's lock code as it stated it in a signed handshake
+   * (undefined until it has, or when it stated none) and whether a link to
+   * it is authenticated and open now, in either direction.
+   */
+  peerLockCodes(): Map<NodeId, PeerLockCode> {
+    const inbound = new Set<NodeId | undefined>();
+    for (const conn of this.inbound) inbound.add(conn.peerId);
+    const result = new Map<NodeId, PeerLockCode>();
+    for (const [id, link] of this.links) result.set(id, { lockCode: this.peerLockCodeById.get(id), connected: link.connected || inbound.has(id) });
+    return result;
+  }
+
   /** Per-peer figures and refusal counts. */
   stats(): TransportStats {
     const peers: Record<NodeId, PeerStats> = {};
@@ -433,6 +464,7 @@ export class PeerTransport {
     const link = this.links.get(id);
     this.links.delete(id);
     this.peerKeys.delete(id);
+    this.peerLockCodeById.delete(id);
     this.received.delete(id);
     const closes = [...this.inbound].filter((conn) => conn.peerId === id).map((conn) => this.closeInbound(conn, CLOSE_CODES.PEER_REMOVED, 'PEER_REMOVED'));
     if (link !== undefined) closes.push(link.stop(CLOSE_CODES.PEER_REMOVED, 'PEER_REMOVED'));
@@ -536,7 +568,7 @@ export class PeerTransport {
       conn.stopCountingBytes();
       this.inbound.delete(conn);
     });
-    ws.send(encodeHandshake({ type: 'challenge', version: 1, nodeId: this.nodeId, nonce: conn.listenerNonce }));
+    ws.send(encodeHandshake({ type: 'challenge', version: HANDSHAKE_VERSION, nodeId: this.nodeId, nonce: conn.listenerNonce }));
   }
 
   private onHandshake(conn: InboundConnection, data: RawData, isBinary: boolean): void {
@@ -547,16 +579,18 @@ export class PeerTransport {
     if (hello.peerId !== this.nodeId) return this.refuseInbound(conn, 'AUTH_WRONG_LISTENER', { ...fields, addressedTo: hello.peerId });
     const key = this.peerKeys.get(hello.nodeId);
     if (key === undefined) return this.refuseInbound(conn, 'AUTH_UNKNOWN_NODE', fields);
-    const transcript = handshakeTranscript('dialer', hello.nodeId, this.nodeId, conn.listenerNonce, hello.nonce);
+    const transcript = handshakeTranscript('dialer', hello.nodeId, this.nodeId, conn.listenerNonce, hello.nonce, hello.lockCode);
     if (!verifySignature(key, transcript, hello.signature)) return this.refuseInbound(conn, 'AUTH_SIGNATURE_INVALID', fields);
+    this.recordLockCode(hello.nodeId, hello.lockCode);
     clearTimeout(conn.handshakeTimer);
     conn.stopCountingBytes();
     for (const other of this.inbound) {
       if (other !== conn && other.peerId === hello.nodeId) void this.closeInbound(other, CLOSE_CODES.REPLACED, 'REPLACED');
     }
     conn.peerId = hello.nodeId;
-    const welcome = handshakeTranscript('listener', hello.nodeId, this.nodeId, conn.listenerNonce, hello.nonce);
-    conn.ws.send(encodeHandshake({ type: 'welcome', signature: this.linkContext.sign(welcome) }));
+    const { lockCode } = this.linkContext;
+    const welcome = handshakeTranscript('listener', hello.nodeId, this.nodeId, conn.listenerNonce, hello.nonce, lockCode);
+    conn.ws.send(encodeHandshake({ type: 'welcome', lockCode, signature: this.linkContext.sign(welcome) }));
     this.logger.info('peer accepted', { peerId: hello.nodeId, remoteAddress: conn.remoteAddress });
   }
 
@@ -623,6 +657,15 @@ export class PeerTransport {
     }
     this.refusalLog.set(reason, { atMs: nowMs, suppressed: 0 });
     this.logger.warn('peer refused', { reason, nodeId: this.nodeId, ...fields, ...(last?.suppressed ? { notLoggedSinceLast: last.suppressed } : {}) });
+  }
+
+  /** Keeps what an authenticated peer stated; a change (a peer's machine moved) is logged. */
+  private recordLockCode(peerId: NodeId, lockCode: string): void {
+    if (!this.links.has(peerId)) return;
+    const previous = this.peerLockCodeById.get(peerId);
+    if (lockCode === '') this.peerLockCodeById.delete(peerId);
+    else this.peerLockCodeById.set(peerId, lockCode);
+    if (previous !== undefined && previous !== lockCode) this.logger.warn('peer lock code changed', { peerId, previous, lockCode });
   }
 
   private receiveCounters(peerId: NodeId): ReceiveCounters {

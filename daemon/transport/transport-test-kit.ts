@@ -84,6 +84,7 @@ export class TestCluster {
       nodeId: node.id,
       listen: { host: '127.0.0.1', port },
       identity: node.keys,
+      lockCode: testLockCode(node.id),
       peers: node.port === 0 ? [] : this.peers(),
       logger: node.logger,
       ...(this.options.limits === undefined ? {} : { limits: this.options.limits }),
@@ -104,6 +105,11 @@ export class TestCluster {
   async stop(): Promise<void> {
     await Promise.all([...this.nodes.values()].map((node) => node.transport?.stop()));
   }
+}
+
+/** The lock code a TestCluster node states in its handshakes. */
+export function testLockCode(id: NodeId): string {
+  return `LOCK-${id}`;
 }
 
 /** Resolves once `condition()` holds; rejects after `timeoutMs` (polls every 5 ms). */

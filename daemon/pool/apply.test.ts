@@ -1,100 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { LicensePayload } from '../../protocol/license-payload.ts';
-import { apply } from './apply.ts';
-import type { CheckoutCommand, PoolCommand } from './commands.ts';
-import { checkInvariants } from './invariants.ts';
-import type { PoolLimits } from './limits.ts';
-import { createPoolState, type PoolState } from './pool-state.ts';
 import { listLeases, listPools, nextDeadlineMs, queuePosition } from './queries.ts';
-import type { ApplyResult, LeaseGrant, PoolEvent, PoolReply } from './results.ts';
-import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
-
-const T0 = 1_000_000;
-
-function key(over: Partial<LicensePayload> = {}): LicensePayload {
-  return {
-    v: 1,
-    licenseId: 'K1',
-    authCode: 'A1',
-    vendorKeyId: 'V',
-    product: 'cad',
-    version: '29',
-    model: 'concurrent',
-    seats: 2,
-    components: [],
-    issuedAt: 0,
-    notBefore: 0,
-    lockCodes: ['X'],
-    lingerSeconds: 0,
-    hostsPerUserMax: 1,
-    ...over,
-  };
-}
-
-/** Applies commands with consecutive indexes, checking every invariant and the snapshot round trip after each. */
-class Harness {
-  state: PoolState;
-  index = 0;
-  at = T0;
-  last: ApplyResult | undefined;
-  private rid = 0;
-  constructor(limits: Partial<PoolLimits> = {}) {
-    this.state = createPoolState(limits);
-  }
-  run(c: PoolCommand): PoolReply {
-    const r = apply(this.state, c, ++this.index);
-    expect(checkInvariants(this.state)).toEqual([]);
-    const bytes = encodeSnapshot(this.state);
-    const copy = decodeSnapshot(bytes);
-    expect(checkInvariants(copy)).toEqual([]);
-    expect(encodeSnapshot(copy)).toEqual(bytes);
-    this.last = r;
-    return r.reply;
-  }
-  events(kind?: PoolEvent['kind']): PoolEvent[] {
-    return (this.last?.events ?? []).filter((e) => kind === undefined || e.kind === kind);
-  }
-  install(over: Partial<LicensePayload> = {}): PoolReply {
-    return this.run({ type: 'license-install', at: this.at, license: key(over) });
-  }
-  open(sessionId: string, user = sessionId, host = `${sessionId}-host`, clientId = `c-${sessionId}`): void {
-    expect(this.run({ type: 'session-open', at: this.at, sessionId, clientId, user, host, app: 'app', sessionTtlMs: 60_000 }).ok).toBe(true);
-  }
-  checkout(sessionId: string, over: Partial<CheckoutCommand> = {}): PoolReply {
-    return this.run({
-      type: 'checkout',
-      at: this.at,
-      sessionId,
-      requestId: `r${++this.rid}`,
-      feature: 'cad',
-      count: 1,
-      wait: false,
-      leaseTtlMs: 30_000,
-      waitMs: 10_000,
-      ...over,
-    });
-  }
-  lease(sessionId: string, over: Partial<CheckoutCommand> = {}): LeaseGrant {
-    const r = this.checkout(sessionId, over);
-    if (!r.ok || r.type !== 'granted') throw new Error(`expected a grant, got ${JSON.stringify(r)}`);
-    return r.lease;
-  }
-  checkin(sessionId: string, leaseId: string, requestId = `r${++this.rid}`): PoolReply {
-    return this.run({ type: 'checkin', at: this.at, sessionId, requestId, leaseId });
-  }
-  expire(): PoolReply {
-    return this.run({ type: 'expire', at: this.at });
-  }
-  inUse(feature = 'cad'): number {
-    return listPools(this.state)
-      .filter((p) => p.feature === feature)
-      .reduce((n, p) => n + p.seatsInUse, 0);
-  }
-}
-
-function code(r: PoolReply): string {
-  return r.ok ? r.type : r.code;
-}
+import { encodeSnapshot } from './snapshot.ts';
+import type { PoolReply } from './results.ts';
+import { code, Harness, T0 } from './test-harness.ts';
 
 describe('licenses', () => {
   it('checkout() answers UNKNOWN_FEATURE when no key grants the feature', () => {
@@ -350,20 +258,6 @@ describe('queue', () => {
     expect(h.events('granted')).toMatchObject([{ clientId: 'c-b', lease: { count: 2 } }]);
   });
 
-  it('a waiter times out at the end of its wait', () => {
-    const h = new Harness();
-    h.install({ seats: 1 });
-    h.open('a');
-    h.open('b');
-    h.lease('a');
-    h.checkout('b', { wait: true, waitMs: 500 });
-    expect(nextDeadlineMs(h.state)).toBe(T0 + 500);
-    h.at += 500;
-    expect(h.expire()).toMatchObject({ type: 'expired', waiterCount: 1 });
-    expect(h.events('dequeued')).toMatchObject([{ clientId: 'c-b', reason: 'wait-timeout' }]);
-    expect(h.events('usage')).toMatchObject([{ usage: 'queue-wait', waitedMs: 500 }]);
-  });
-
   it('checkout() answers QUEUE_FULL when the queue holds its maximum', () => {
     const h = new Harness({ queueLengthMax: 1 });
     h.install({ seats: 1 });
@@ -386,36 +280,6 @@ describe('queue', () => {
 });
 
 describe('leases and sessions', () => {
-  it('expire revokes every lease whose deadline has passed, and frees its seat', () => {
-    const h = new Harness();
-    h.install({ seats: 1 });
-    h.open('s');
-    const l = h.lease('s', { leaseTtlMs: 1_000 });
-    h.at += 999;
-    expect(h.expire()).toMatchObject({ leaseCount: 0 });
-    h.at += 1;
-    expect(h.expire()).toMatchObject({ leaseCount: 1 });
-    expect(h.events('revoked')).toMatchObject([{ leaseId: l.leaseId, reason: 'lease-expired' }]);
-    expect(h.inUse()).toBe(0);
-  });
-
-  it('renew by lease id or by session pushes the deadline out', () => {
-    const h = new Harness();
-    h.install({ seats: 2 });
-    h.open('s');
-    const a = h.lease('s', { leaseTtlMs: 1_000 });
-    h.at += 500;
-    expect(h.run({ type: 'renew', at: h.at, leaseIds: [a.leaseId, 'nope'], sessionIds: ['s', 'gone'], leaseTtlMs: 1_000 })).toMatchObject({
-      leaseCount: 2,
-      expiresAt: T0 + 1_500,
-      unknownLeaseIds: ['nope'],
-      unknownSessionIds: ['gone'],
-    });
-    h.at = T0 + 1_000;
-    expect(h.expire()).toMatchObject({ leaseCount: 0 });
-    expect(listLeases(h.state)[0]?.expiresAt).toBe(T0 + 1_500);
-  });
-
   it('closing a session checks its leases in and ends its waits', () => {
     const h = new Harness();
     h.install({ seats: 1 });
@@ -427,79 +291,6 @@ describe('leases and sessions', () => {
     expect(h.events('dequeued')).toMatchObject([{ reason: 'session-closed' }]);
   });
 
-  it('a session not renewed closes itself', () => {
-    const h = new Harness();
-    h.install({ seats: 1 });
-    h.open('s');
-    h.lease('s', { leaseTtlMs: 120_000 });
-    h.at += 60_000;
-    expect(h.expire()).toMatchObject({ sessionCount: 1 });
-    expect(h.inUse()).toBe(0);
-  });
-
-  it('a client that stops heartbeating has its lease revoked as expired, and the usage row says expiry', () => {
-    const h = new Harness();
-    h.install({ seats: 1, lingerSeconds: 10 });
-    h.open('s');
-    h.open('b');
-    const l = h.lease('s');
-    h.at = T0 + 20_000;
-    // The last heartbeat: session and lease now fall due together, at T0 + 70 s.
-    h.run({ type: 'renew', at: h.at, leaseIds: [], sessionIds: ['s'], leaseTtlMs: 50_000 });
-    h.run({ type: 'renew', at: h.at, leaseIds: [], sessionIds: ['b'], leaseTtlMs: 80_000 });
-    h.at = T0 + 70_000;
-    expect(h.expire()).toMatchObject({ leaseCount: 1, sessionCount: 1, lingerCount: 0 });
-    expect(h.events('revoked')).toMatchObject([{ leaseId: l.leaseId, clientId: 'c-s', sessionId: 's', reason: 'lease-expired' }]);
-    expect(h.events('usage')).toMatchObject([{ usage: 'expiry', leaseId: l.leaseId, clientId: 'c-s' }]);
-    // Nobody checked the seat in, so it does not linger: the next user gets it.
-    expect(h.inUse()).toBe(0);
-    expect(code(h.checkout('b'))).toBe('granted');
-  });
-
-  it('a session falling due loses its queued checkouts before any seat freed at that instant is granted', () => {
-    const h = new Harness();
-    h.install({ seats: 1, lingerSeconds: 10 });
-    h.open('holder');
-    h.open('dead');
-    h.open('live');
-    const held = h.lease('holder');
-    h.checkout('dead', { wait: true, requestId: 'rd', waitMs: 90_000 });
-    h.checkout('live', { wait: true, requestId: 'rl', waitMs: 90_000 });
-    h.at = T0 + 20_000;
-    // The holder and the first waiter both stop heartbeating; both fall due at T0 + 70 s.
-    h.run({ type: 'renew', at: h.at, leaseIds: [], sessionIds: ['holder', 'dead'], leaseTtlMs: 50_000 });
-    h.run({ type: 'renew', at: h.at, leaseIds: [], sessionIds: ['live'], leaseTtlMs: 80_000 });
-    h.at = T0 + 70_000;
-    expect(h.expire()).toMatchObject({ leaseCount: 1, sessionCount: 2 });
-    const kinds = h.events().map((e) => e.kind);
-    expect(h.events('dequeued')).toMatchObject([{ clientId: 'c-dead', requestId: 'rd', reason: 'session-closed' }]);
-    expect(h.events('revoked')).toMatchObject([{ leaseId: held.leaseId, reason: 'lease-expired' }]);
-    expect(h.events('granted')).toMatchObject([{ clientId: 'c-live', requestId: 'rl' }]);
-    expect(kinds.indexOf('dequeued')).toBeLessThan(kinds.indexOf('granted'));
-    // The dead session never held the seat: no checkout or checkin row for it, nothing lingering.
-    expect(h.events('usage').filter((e) => e.kind === 'usage' && e.clientId === 'c-dead').map((e) => (e.kind === 'usage' ? e.usage : ''))).toEqual(['queue-wait']);
-    expect(listLeases(h.state)).toMatchObject([{ clientId: 'c-live', lingering: false }]);
-  });
-
-  it('a lingering seat of a session that falls due is freed, not re-lingered', () => {
-    const h = new Harness();
-    h.install({ seats: 2, lingerSeconds: 10 });
-    h.open('s');
-    const checkedIn = h.lease('s');
-    const held = h.lease('s');
-    h.at = T0 + 20_000;
-    h.run({ type: 'renew', at: h.at, leaseIds: [], sessionIds: ['s'], leaseTtlMs: 50_000 });
-    h.at = T0 + 60_000;
-    // Lingers until T0 + 70 s, when the session and its other lease fall due.
-    expect(h.checkin('s', checkedIn.leaseId)).toMatchObject({ lingerUntilMs: T0 + 70_000 });
-    h.at = T0 + 70_000;
-    expect(h.expire()).toMatchObject({ lingerCount: 1, leaseCount: 1, sessionCount: 1 });
-    expect(h.events('usage')).toMatchObject([{ usage: 'expiry', leaseId: held.leaseId }]);
-    expect(listLeases(h.state)).toEqual([]);
-    expect(h.inUse()).toBe(0);
-    expect(nextDeadlineMs(h.state)).toBe(Number.POSITIVE_INFINITY);
-  });
-
   it('force check-in by an admin frees the seat and tells the holder the reason', () => {
     const h = new Harness();
     h.install({ seats: 1 });
@@ -508,18 +299,6 @@ describe('leases and sessions', () => {
     h.run({ type: 'force-checkin', at: h.at, leaseId: l.leaseId, reason: 'stuck seat' });
     expect(h.events('revoked')).toMatchObject([{ leaseId: l.leaseId, reason: 'force-checkin', message: expect.stringContaining('stuck seat') }]);
     expect(h.inUse()).toBe(0);
-  });
-
-  it('a grace period keeps every lease alive until at least its end', () => {
-    const h = new Harness();
-    h.install();
-    h.open('s');
-    h.lease('s', { leaseTtlMs: 1_000 });
-    h.run({ type: 'grace', at: h.at, graceMs: 90_000 });
-    h.at += 60_000;
-    expect(h.expire()).toMatchObject({ leaseCount: 0, sessionCount: 0 });
-    h.at += 30_000;
-    expect(h.expire()).toMatchObject({ sessionCount: 1 });
   });
 
   it('session-open answers SESSIONS_LIMIT_REACHED at its maximum', () => {

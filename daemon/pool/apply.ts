@@ -321,7 +321,7 @@ function renew(step: Step, c: RenewCommand): PoolReply {
  * 4. the sessions of 2 close: any lease they still hold (one not yet due) is
  *    checked in as on session-close.
  * A client that stops heartbeating has its session and its leases fall due
- * together (renew moves both): its leases are revoked as expired in 3, not
+ * together (renew and grant move both): its leases are revoked as expired in 3, not
  * checked in, so they never linger.
  */
 function expire(step: Step): PoolReply {

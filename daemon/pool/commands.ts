@@ -28,8 +28,10 @@ export interface LicenseRemoveCommand extends CommandBase {
 
 /**
  * Open a client session. `sessionId` is chosen by the daemon (unique).
- * `sessionTtlMs`: the session closes itself when not renewed for this long.
- * Its leases not renewed either (the usual case: renew moves both) are then
+ * `sessionTtlMs`: the session closes itself when not renewed for this long,
+ * and never before a lease it was granted falls due (a grant, like a renew,
+ * moves the session's deadline out to the lease's). So its leases not renewed
+ * either (the usual case: renew and grant move both) are then
  * revoked as expired (reason `lease-expired`, usage `expiry`), its queued
  * checkouts leave their queues, and any lease still held is checked in as on
  * session-close. See `expire`.
@@ -71,7 +73,7 @@ export interface CheckoutCommand extends CommandBase {
   /** Seats wanted, an integer ≥ 1 (1 in authorized-user pools). */
   readonly count: number;
   readonly wait: boolean;
-  /** `ms`: the lease expires this long after its grant unless renewed. */
+  /** `ms`: the lease expires this long after its grant unless renewed; its session lives at least as long. */
   readonly leaseTtlMs: number;
   /** `ms`: how long a queued checkout waits before it gives up; ignored without `wait`. */
   readonly waitMs: number;

@@ -120,6 +120,8 @@ export class ReferenceModel {
     const seq = this.seq++;
     const l: RLease = { id: `L${seq}`, seq, pool: pool.key, sessionId: s.id, clientId: s.clientId, user: s.user, host: s.host, count, fencing: this.index, deadline: this.at + ttl, lingerSeq: 0 };
     this.leases.push(l);
+    // The session lives at least as long as the lease (as renew moves both).
+    s.deadline = Math.max(s.deadline, l.deadline);
     this.usage('checkout', pool, l, count, l.id);
     return l;
   }

@@ -63,6 +63,13 @@ export function grantLease(step: Step, pool: Pool, session: Session, count: numb
   pool.leaseCount++;
   session.leases.add(lease);
   state.leaseDeadlines.push(lease);
+  // As renew does: the session lives at least as long as the lease, so a client
+  // that crashes before its first heartbeat has the lease revoked as expired
+  // (both fall due together), not checked in by its session's end.
+  if (session.deadlineMs < lease.deadlineMs) {
+    session.deadlineMs = lease.deadlineMs;
+    state.sessionDeadlines.update(session);
+  }
   holdSeats(pool, lease);
   emit(step, usage(step, 'checkout', lease.pool, lease.user, lease.host, lease.clientId, count, lease.id));
   return lease;

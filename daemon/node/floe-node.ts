@@ -36,10 +36,11 @@ import {
   NoopTransport,
   ProposalError,
   RaftDriver,
+  type LogPosition,
   type PeerTransport,
 } from '../raft-driver/index.ts';
 import { createRaftNode } from '../raft/index.ts';
-import type { ConfChange, ConfState, Entry, RaftNode, Snapshot, SoftState } from '../raft/types.ts';
+import type { ConfChange, ConfState, RaftNode, Snapshot, SoftState } from '../raft/types.ts';
 import { DATABASE_FILE_NAME, openDatabase, SqliteRaftStorage, UsageLog, type FloeDatabase } from '../storage/index.ts';
 import { clusterView, type ClusterView } from './cluster-view.ts';
 import { decodeEntryData, encodeCommand, encodeTaggedCommand, type UnstampedCommand } from './command-codec.ts';
@@ -157,7 +158,7 @@ export class FloeNode {
       compactionMarginEntries: Math.min(COMPACTION_MARGIN_ENTRIES_MAX, Math.floor(options.config.raft.snapshotEntries / 2)),
       pendingProposalsMax: options.config.limits.pendingProposalsMax,
       application: {
-        apply: (entry, local) => this.applyEntry(entry, local as PoolCommand | undefined),
+        apply: (data, at, local) => this.applyCommand(data, at, local as PoolCommand | undefined),
         restore: (snapshot) => this.restore(snapshot),
         snapshotData: () => encodeSnapshot(this.pool),
         // Usage rows go in their own batches (timer or a full buffer), off the path between commit and reply.
@@ -453,18 +454,23 @@ export class FloeNode {
     return at;
   }
 
-  private applyEntry(entry: Entry, local: PoolCommand | undefined): ApplyResult {
+  /**
+   * Applies one command of a committed entry. The pool numbers it by its log
+   * position (grants take it as their fencing token); usage rows carry the
+   * entry's index, which a replay after a restart compares.
+   */
+  private applyCommand(data: Uint8Array, at: LogPosition, local: PoolCommand | undefined): ApplyResult {
     let command = local;
     let tag: string | undefined;
-    if (command === undefined) ({ command, tag } = decodeEntryData(entry.data));
-    const result = applyCommand(this.pool, command, entry.index);
+    if (command === undefined) ({ command, tag } = decodeEntryData(data));
+    const result = applyCommand(this.pool, command, at.position);
     if (command.type === 'license-install' || command.type === 'license-remove') this.locks.refresh(this.pool);
     if (tag !== undefined) this.forwarder?.applied(tag, result);
     for (const event of result.events) {
       if (event.kind === 'usage') {
         const u = event;
         this.usage.record({
-          logIndex: entry.index,
+          logIndex: at.index,
           at: u.at,
           kind: u.usage,
           feature: u.feature,

@@ -50,8 +50,8 @@ describe('RaftDriver with peers and an asynchronous sync', () => {
         snapshotEntries: 1_000_000,
         pendingProposalsMax: 100,
         application: {
-          apply: (entry) => {
-            applied.push(new TextDecoder().decode(entry.data));
+          apply: (data) => {
+            applied.push(new TextDecoder().decode(data));
             return 'ok';
           },
           restore: () => {},

@@ -1,3 +1,4 @@
 // daemon/raft-driver: the replicated log's I/O loop around a RaftNode.
 export * from './peer-transport.ts';
+export * from './proposal-batch.ts';
 export * from './raft-driver.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { openDatabase, SqliteRaftStorage } from '../storage/index.ts';
-import type { Entry } from '../raft/types.ts';
 import { createRaftNode } from '../raft/index.ts';
 import { NoopTransport } from './peer-transport.ts';
+import { PROPOSALS_PER_ENTRY_MAX, type LogPosition } from './proposal-batch.ts';
 import { ProposalError, RaftDriver } from './raft-driver.ts';
 
 function setup() {
@@ -19,10 +19,10 @@ function setup() {
     snapshotEntries: 1_000_000,
     pendingProposalsMax: 100,
     application: {
-      apply: (entry: Entry) => {
-        const text = new TextDecoder().decode(entry.data);
+      apply: (data: Uint8Array, at: LogPosition) => {
+        const text = new TextDecoder().decode(data);
         applied.push(text);
-        return `applied ${text} at ${entry.index}`;
+        return `applied ${text} at ${at.index}/${at.position}`;
       },
       restore: () => {},
       snapshotData: () => new Uint8Array(0),
@@ -34,7 +34,7 @@ function setup() {
 const enc = (s: string) => new TextEncoder().encode(s);
 
 describe('RaftDriver', () => {
-  it('proposals of one event-loop turn are persisted in one Ready (group commit), applied in order, and answered', async () => {
+  it('proposals of one event-loop turn become one log entry in one Ready (group commit), applied in order, and answered', async () => {
     const { driver, storage, applied } = setup();
     driver.campaign();
     driver.flush();
@@ -43,9 +43,20 @@ describe('RaftDriver', () => {
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => driver.propose(enc(`c${i}`))));
     expect(driver.readyCount - before).toBe(1);
     expect(applied).toEqual(Array.from({ length: 50 }, (_, i) => `c${i}`));
-    expect(results[0]).toBe('applied c0 at 2'); // index 1 is the leader's no-op
-    expect(storage.lastIndex()).toBe(51);
-    expect(storage.initialState().hardState.commit).toBe(51);
+    // Index 1 is the leader's no-op; the 50 proposals share entry 2, each at its own position.
+    const base = 2 * PROPOSALS_PER_ENTRY_MAX;
+    expect(results).toEqual(Array.from({ length: 50 }, (_, i) => `applied c${i} at 2/${base + i}`));
+    expect(storage.lastIndex()).toBe(2);
+    expect(storage.initialState().hardState.commit).toBe(2);
+  });
+
+  it('a lone proposal is its own entry data, unwrapped, and proposals of later turns take later entries', async () => {
+    const { driver, storage } = setup();
+    driver.campaign();
+    driver.flush();
+    expect(await driver.propose(enc('alone'))).toBe(`applied alone at 2/${2 * PROPOSALS_PER_ENTRY_MAX}`);
+    expect(new TextDecoder().decode(storage.entries(2, 3, 1 << 20)[0]!.data)).toBe('alone');
+    expect(await driver.propose(enc('next'))).toBe(`applied next at 3/${3 * PROPOSALS_PER_ENTRY_MAX}`);
   });
 
   it('refuses proposals when it does not lead, when too many wait, and after stop()', async () => {

@@ -3,8 +3,8 @@
 //   persist (hard state + entries + snapshot, ONE SQLite transaction, one
 //   fsync) → send (PeerTransport) → apply committed entries → advance().
 // Group commit falls out of the loop: proposals made in one event-loop turn
-// are appended to the core at once and handed out in one Ready, so they cost
-// one transaction and one fsync together. With a storage that syncs
+// are packed into one log entry (proposal-batch.ts) and handed out in one
+// Ready, so they cost one log row, one transaction and one fsync together. With a storage that syncs
 // asynchronously (SqliteRaftStorage in syncMode "async"), the fsync runs in
 // the thread pool and steps 2–4 wait for it; proposals made meanwhile form
 // the next Ready, which is taken only after this one is advanced.
@@ -24,6 +24,7 @@ import {
   type WritableStorage,
 } from '../raft/types.ts';
 import type { PeerTransport } from './peer-transport.ts';
+import { BATCH_BYTES_MAX, decodeBatch, encodeBatch, PROPOSALS_PER_ENTRY_MAX, type LogPosition } from './proposal-batch.ts';
 
 /** Stable storage the driver can write a whole Ready to in one transaction. */
 export interface DurableStorage extends WritableStorage {
@@ -36,11 +37,13 @@ export interface DurableStorage extends WritableStorage {
 /** What the replicated application does with the log (the seat pools, in Floe). */
 export interface ReplicatedApplication<R> {
   /**
-   * Applies a committed non-empty normal entry; the result goes to its
-   * proposer (on this node). `local`: what this node passed to propose() with
-   * the entry, when it proposed it (saves decoding it again); else undefined.
+   * Applies one proposal of a committed normal entry (`data`: the bytes given
+   * to propose(); `at`: its entry and its strictly increasing log position);
+   * the result goes to its proposer (on this node). `local`: what this node
+   * passed to propose() with it, when it proposed it (saves decoding it
+   * again); else undefined.
    */
-  apply(entry: Entry, local: unknown): R;
+  apply(data: Uint8Array, at: LogPosition, local: unknown): R;
   /** Replaces the application's state with a snapshot's data (a follower catching up). */
   restore(snapshot: Snapshot): void;
   /** The application's state as snapshot bytes, as of the last applied entry. */
@@ -77,7 +80,7 @@ export interface RaftDriverOptions<R> {
   readonly application: ReplicatedApplication<R>;
   /** `ms` between Raft ticks. */
   readonly tickMs: number;
-  /** Applied entries between snapshots; the log up to a snapshot is then compacted. */
+  /** Applied proposals between snapshots (each proposal of a batched entry counts); the log up to a snapshot is then compacted. */
   readonly snapshotEntries: number;
   /** Entries kept before a snapshot's index when compacting, so a slightly lagging follower catches up from the log (default 0). */
   readonly compactionMarginEntries?: number;
@@ -98,11 +101,17 @@ export interface RaftDriverOptions<R> {
 /** ReadIndex rounds awaiting their answer at once; beyond it the oldest are forgotten (their callers time out). */
 const READ_ROUNDS_MAX = 1024;
 
-interface Pending<R> {
-  readonly term: number;
+interface Proposal<R> {
+  readonly data: Uint8Array;
   readonly local: unknown;
   resolve(result: R): void;
   reject(error: ProposalError): void;
+}
+
+/** The proposals this node packed into the entry at one index, in order, and the term it proposed them in. */
+interface Pending<R> {
+  readonly term: number;
+  readonly proposals: readonly Proposal<R>[];
 }
 
 /** Marks a pending proposal as a membership change of this node's (resolved on apply, not rejected). */
@@ -117,6 +126,12 @@ export class RaftDriver<R> {
   private readonly options: RaftDriverOptions<R>;
   /** Proposals of this node by log index, awaiting their apply. */
   private readonly pending = new Map<number, Pending<R>>();
+  /** Proposals of this turn, not yet in the core: packed into one entry when the ready loop runs. */
+  private queued: Proposal<R>[] = [];
+  /** Proposals awaiting their result (queued or in pending entries). */
+  private proposalsWaiting = 0;
+  /** Proposals applied since the last snapshot (the snapshot trigger). */
+  private appliedSinceSnapshot = 0;
   private tickTimer: NodeJS.Timeout | undefined;
   private scheduled = false;
   /** A Ready is persisted and waits for its async sync; no other Ready is taken until it is advanced. */
@@ -268,7 +283,7 @@ export class RaftDriver<R> {
 
   /** Proposals awaiting their result. */
   get pendingCount(): number {
-    return this.pending.size;
+    return this.proposalsWaiting;
   }
 
   status(): RaftStatus {
@@ -283,15 +298,43 @@ export class RaftDriver<R> {
    */
   propose(data: Uint8Array, local?: unknown): Promise<R> {
     if (this.stopped) return Promise.reject(new ProposalError('STOPPED', 'the node is stopping'));
-    if (this.pending.size >= this.options.pendingProposalsMax) {
-      return Promise.reject(new ProposalError('OVERLOADED', `${this.pending.size} proposals are already waiting`));
+    if (this.proposalsWaiting >= this.options.pendingProposalsMax) {
+      return Promise.reject(new ProposalError('OVERLOADED', `${this.proposalsWaiting} proposals are already waiting`));
     }
-    const r = this.node.propose(data);
-    if (!r.ok) return Promise.reject(new ProposalError(r.reason, `proposal refused: ${r.reason}`, r.leaderId));
-    this.schedule();
     return new Promise<R>((resolve, reject) => {
-      this.pending.set(r.index, { term: r.term, local, resolve, reject });
+      this.queued.push({ data, local, resolve, reject });
+      this.proposalsWaiting++;
+      this.schedule();
     });
+  }
+
+  /** Hands the proposals queued this turn to the core, as few entries as the batch limits allow. */
+  private proposeQueued(): void {
+    if (this.queued.length === 0) return;
+    const all = this.queued;
+    this.queued = [];
+    for (let from = 0; from < all.length; ) {
+      let to = from;
+      let bytes = 0;
+      while (to < all.length && to - from < PROPOSALS_PER_ENTRY_MAX && (to === from || bytes + all[to]!.data.length <= BATCH_BYTES_MAX)) {
+        bytes += all[to]!.data.length;
+        to++;
+      }
+      const group = all.slice(from, to);
+      from = to;
+      const r = this.node.propose(encodeBatch(group.map((p) => p.data)));
+      if (!r.ok) {
+        this.settle(group, (p) => p.reject(new ProposalError(r.reason, `proposal refused: ${r.reason}`, r.leaderId)));
+        continue;
+      }
+      this.pending.set(r.index, { term: r.term, proposals: group });
+    }
+  }
+
+  /** Settles each of `proposals` with `how`, counting them out of the waiting. */
+  private settle(proposals: readonly Proposal<R>[], how: (p: Proposal<R>) => void): void {
+    this.proposalsWaiting -= proposals.length;
+    for (const p of proposals) how(p);
   }
 
   /**
@@ -300,11 +343,13 @@ export class RaftDriver<R> {
    */
   proposeConfChange(change: ConfChange): Promise<void> {
     if (this.stopped) return Promise.reject(new ProposalError('STOPPED', 'the node is stopping'));
+    this.proposeQueued(); // proposals made before it stay before it in the log
     const r = this.node.proposeConfChange(change);
     if (!r.ok) return Promise.reject(new ProposalError(r.reason, `membership change refused: ${r.reason}`, r.leaderId));
     this.schedule();
     return new Promise<void>((resolve, reject) => {
-      this.pending.set(r.index, { term: r.term, local: CONF_CHANGE_LOCAL, resolve: () => resolve(), reject });
+      this.proposalsWaiting++;
+      this.pending.set(r.index, { term: r.term, proposals: [{ data: new Uint8Array(0), local: CONF_CHANGE_LOCAL, resolve: () => resolve(), reject }] });
     });
   }
 
@@ -341,6 +386,7 @@ export class RaftDriver<R> {
   private runReadyLoop(): void {
     if (this.stopped) return;
     try {
+      this.proposeQueued();
       while (!this.syncing && !this.stopped && this.node.hasReady()) this.handleReady();
     } catch (error) {
       this.fail(error);
@@ -433,10 +479,11 @@ export class RaftDriver<R> {
       this.snapshotIndex = rd.snapshot.metadata.index;
       this.confState = rd.snapshot.metadata.confState;
       // Our proposals below the snapshot were overtaken: their fate is unknown here.
+      this.appliedSinceSnapshot = 0;
       for (const [index, p] of this.pending) {
         if (index <= this.appliedIndex) {
           this.pending.delete(index);
-          p.reject(new ProposalError('DROPPED', `entry ${index} was replaced by a snapshot`, this.softState.leaderId));
+          this.settle(p.proposals, (q) => q.reject(new ProposalError('DROPPED', `entry ${index} was replaced by a snapshot`, this.softState.leaderId)));
         }
       }
     }
@@ -459,25 +506,37 @@ export class RaftDriver<R> {
     this.appliedIndex = entry.index;
     const p = this.pending.get(entry.index);
     if (p !== undefined) this.pending.delete(entry.index);
+    const ours = p !== undefined && p.term === entry.term;
     if (entry.type === 'conf-change') {
       const change = decodeConfChange(entry.data);
       this.confState = this.node.applyConfChange(change);
       if (p !== undefined) {
-        if (p.term === entry.term && p.local === CONF_CHANGE_LOCAL) p.resolve(undefined as R);
-        else p.reject(new ProposalError('DROPPED', 'a membership change took this index'));
+        if (ours && p.proposals[0]?.local === CONF_CHANGE_LOCAL) this.settle(p.proposals, (q) => q.resolve(undefined as R));
+        else this.settle(p.proposals, (q) => q.reject(new ProposalError('DROPPED', 'a membership change took this index')));
       }
       this.options.onConfChange?.(change, this.confState);
       return;
     }
     if (entry.data.length === 0) {
       // A new leader's no-op: nothing to apply, but whoever proposed at this index lost.
-      if (p !== undefined) p.reject(new ProposalError('DROPPED', `entry ${entry.index} was overwritten by a new leader`));
+      if (p !== undefined) this.settle(p.proposals, (q) => q.reject(new ProposalError('DROPPED', `entry ${entry.index} was overwritten by a new leader`)));
       return;
     }
-    const result = this.app.apply(entry, p !== undefined && p.term === entry.term ? p.local : undefined);
+    const proposals = decodeBatch(entry.data);
+    if (ours && p.proposals.length !== proposals.length) throw new Error(`assert: entry ${entry.index} holds ${proposals.length} proposals, this node packed ${p.proposals.length}`);
+    const base = entry.index * PROPOSALS_PER_ENTRY_MAX;
+    const results: R[] = new Array(proposals.length);
+    for (let i = 0; i < proposals.length; i++) {
+      results[i] = this.app.apply(proposals[i]!, { index: entry.index, position: base + i }, ours ? p.proposals[i]!.local : undefined);
+    }
+    this.appliedSinceSnapshot += proposals.length;
     if (p === undefined) return;
-    if (p.term === entry.term) p.resolve(result);
-    else p.reject(new ProposalError('DROPPED', `entry ${entry.index} was overwritten in term ${entry.term}`));
+    if (ours) {
+      this.proposalsWaiting -= p.proposals.length;
+      for (let i = 0; i < p.proposals.length; i++) p.proposals[i]!.resolve(results[i]!);
+    } else {
+      this.settle(p.proposals, (q) => q.reject(new ProposalError('DROPPED', `entry ${entry.index} was overwritten in term ${entry.term}`)));
+    }
   }
 
   private changeSoftState(state: SoftState): void {
@@ -508,7 +567,7 @@ export class RaftDriver<R> {
   }
 
   private maybeSnapshot(): void {
-    if (this.appliedIndex - this.snapshotIndex < this.options.snapshotEntries) return;
+    if (this.appliedSinceSnapshot < this.options.snapshotEntries) return;
     const index = this.appliedIndex;
     const startedMs = performance.now();
     const data = this.app.snapshotData();
@@ -520,12 +579,15 @@ export class RaftDriver<R> {
       if (compactTo >= this.storage.firstIndex()) this.storage.compact(compactTo);
     });
     this.snapshotIndex = index;
+    this.appliedSinceSnapshot = 0;
     this.options.onSnapshot?.(index, performance.now() - startedMs);
   }
 
   private failPending(code: ProposalErrorCode, message: string, leaderId: NodeId = ''): void {
-    const all = [...this.pending.values()];
+    const all = [...this.pending.values()].flatMap((p) => p.proposals);
+    all.push(...this.queued);
     this.pending.clear();
-    for (const p of all) p.reject(new ProposalError(code, message, leaderId));
+    this.queued = [];
+    this.settle(all, (p) => p.reject(new ProposalError(code, message, leaderId)));
   }
 }

@@ -1,0 +1,125 @@
+// "A pool is served only while a majority of the nodes its key names are up"
+// (issue 6), in one process: a redundant key names n1, n2, n3. With n3 dead
+// the other two serve it. n3 is replaced by n4 (a new lock code the key does
+// not name), and then n2 stops: n1 and n4 are still a Raft majority, but only
+// one of the servers the key names is up, so n1 answers LICENSE_QUORUM_LOST;
+// it serves again once n2 is back.
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createAdminApp, hashToken } from '../../admin/index.ts';
+import { parseConfig, startDaemon, type Daemon, type FloeConfig } from '../../daemon/index.ts';
+import { loadNodeIdentity } from '../../daemon/identity/index.ts';
+import { encodeBase64url } from '../../protocol/index.ts';
+import { ADMIN_TOKEN, makeLicenseKey, tempDir, VENDOR_PUBLIC_KEY, WireClient } from '../daemon/helpers.ts';
+import { freePorts } from './cluster-harness.ts';
+import { until } from './site-tools.ts';
+
+const daemons = new Map<string, Daemon>();
+const wires: WireClient[] = [];
+afterAll(async () => {
+  await Promise.all(wires.map((w) => w.close().catch(() => {})));
+  await Promise.all([...daemons.values()].map((d) => d.close()));
+});
+
+/** The nodes' log lines on stdout when DEBUG_KEY_MAJORITY is set, else nowhere. */
+function debugLog(id: string): (line: string) => void {
+  return process.env['DEBUG_KEY_MAJORITY'] ? (line) => console.log(`${id} ${line}`) : () => {};
+}
+
+describe('a key is served only while a majority of the servers it names are up', () => {
+  it('answers LICENSE_QUORUM_LOST when the cluster has its majority but the key does not, and serves again when a named server returns', async () => {
+    const dir = tempDir('floe-key-majority-');
+    const ids = ['n1', 'n2', 'n3', 'n4'];
+    const ports = await freePorts(4);
+    const identities = ids.map((id) => loadNodeIdentity(join(dir, id)));
+    const peer = (i: number) => ({
+      id: ids[i]!,
+      peerUrl: `ws://127.0.0.1:${ports[i]}/raft`,
+      clientUrl: `ws://127.0.0.1:${ports[i]}/ws`,
+      publicKey: encodeBase64url(identities[i]!.publicKey),
+    });
+    const configs = new Map<string, FloeConfig>();
+    const start = async (i: number, peers: ReturnType<typeof peer>[], joining: boolean) => {
+      const config =
+        configs.get(ids[i]!) ??
+        parseConfig({
+          nodeId: ids[i],
+          dataDir: join(dir, ids[i]!),
+          clientListen: '127.0.0.1:0',
+          adminListen: '127.0.0.1:0',
+          vendorPublicKeys: [VENDOR_PUBLIC_KEY],
+          adminTokenSha256: [hashToken(ADMIN_TOKEN)],
+          leaseTtlMs: 10_000,
+          heartbeatMs: 1000,
+          renewBatchMs: 20,
+          cluster: { peers, peerListen: `127.0.0.1:${ports[i]}`, join: joining },
+        });
+      configs.set(ids[i]!, config);
+      daemons.set(ids[i]!, await startDaemon(config, { log: debugLog(ids[i]!), adminApp: (node) => createAdminApp(node, { tokenSha256: config.adminTokenSha256, bodyBytesMax: 65_536 }) }));
+    };
+    const stop = async (id: string) => {
+      await daemons.get(id)!.close();
+      daemons.delete(id);
+    };
+    const leaderOf = () => [...daemons.values()].find((d) => d.node.isLeader);
+    const admin = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${leaderOf()!.adminUrl}/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    let requests = 0;
+    const checkoutOn = async (id: string): Promise<{ ok: boolean; code: string | undefined }> => {
+      const wire = await WireClient.connect(daemons.get(id)!.clientUrl);
+      wires.push(wire);
+      try {
+        expect((await wire.hello(`key-majority-${id}-${requests}`)).ok).toBe(true);
+        const reply = await wire.checkout(`request-${requests++}`);
+        return { ok: reply['ok'] === true, code: reply['error']?.code as string | undefined };
+      } finally {
+        await wire.close();
+      }
+    };
+
+    const first = [peer(0), peer(1), peer(2)];
+    for (const i of [0, 1, 2]) await start(i, first, false);
+    await until('a leader', 10_000, () => leaderOf());
+    const key = makeLicenseKey(identities.slice(0, 3).map((x) => x.lockCode), { seats: 50, licenseId: 'LIC-ABC' });
+    expect((await leaderOf()!.node.importLicense(key)).ok).toBe(true);
+    await until('every node to apply the key', 5000, () => ([...daemons.values()].every((d) => d.node.licenses().length === 1) ? true : undefined));
+    expect(await checkoutOn('n1')).toEqual({ ok: true, code: undefined });
+
+    // n3 dies: n1 and n2 are two of the three servers the key names.
+    await stop('n3');
+    await until('a leader among n1, n2', 10_000, () => leaderOf());
+    expect(await checkoutOn('n1')).toEqual({ ok: true, code: undefined });
+    expect(await checkoutOn('n2')).toEqual({ ok: true, code: undefined });
+
+    // n3 is replaced by n4, whose lock code the key does not name.
+    await start(3, [...first, peer(3)], true);
+    const p4 = peer(3);
+    const added = await admin('POST', '/cluster/members', { id: 'n4', peerUrl: p4.peerUrl, clientUrl: p4.clientUrl, publicKey: p4.publicKey });
+    expect(added.status, JSON.stringify(added.body)).toBe(201);
+    expect((await admin('DELETE', '/cluster/members/n3')).status).toBe(200);
+    await until('n4 to apply the key', 10_000, () => (daemons.get('n4')!.node.licenses().length === 1 ? true : undefined));
+
+    // n2 stops: n1 + n4 are a majority of the members, but only n1 of the key's three servers is up.
+    await stop('n2');
+    await until('a leader among n1, n4', 10_000, () => leaderOf());
+    const refused = await until('n1 to see n2 gone', 5000, async () => {
+      const r = await checkoutOn('n1');
+      return r.ok ? undefined : r;
+    });
+    expect(refused).toEqual({ ok: false, code: 'LICENSE_QUORUM_LOST' });
+    expect(await checkoutOn('n4')).toEqual({ ok: false, code: 'LICENSE_NOT_FOR_THIS_SERVER' });
+    // The cluster itself still commits: only the key is out of force.
+    expect(leaderOf()!.node.status().commitIndex).toBeGreaterThan(0);
+
+    // n2 comes back: n1 and n2 are two of three again.
+    await start(1, first, false);
+    await until('n1 to serve again', 10_000, async () => ((await checkoutOn('n1')).ok ? true : undefined));
+    expect(await checkoutOn('n2')).toEqual({ ok: true, code: undefined });
+  }, 60_000);
+});

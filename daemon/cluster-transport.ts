@@ -1,12 +1,17 @@
-// The peer transport of a cluster node, built from the `[cluster]` config:
-// each member's id, peer URL and identity key; anything else is refused by
-// the transport's handshake and logged. A membership change applied from
-// the log updates the peers list at run time (a conf change added through
-// the admin API carries the new member's peerUrl and publicKey).
+// The peer transport of a cluster node, built from the `[cluster]` config
+// and the membership the log taught this node: each member's id, peer URL
+// and identity key; anything else is refused by the transport's handshake
+// and logged. A membership change applied from the log updates the peers
+// list at run time (a conf change added through the admin API carries the
+// new member's peerUrl and publicKey) and is kept in the data directory's
+// MemberDirectory, so after a restart the log's membership wins over a
+// config file that was never edited: members added at run time are dialed
+// again, members removed at run time are not re-added from the file.
 import { decodeBase64url } from '../protocol/index.ts';
 import type { FloeConfig } from './config.ts';
 import { splitHostPort } from './config.ts';
 import type { NodeIdentity } from './identity/index.ts';
+import { MemberDirectory } from './storage/index.ts';
 import type { ConfChange, ConfState } from './raft/types.ts';
 import { PeerTransport, type FaultInjector, type PeerConfig, type TransportLogger } from './transport/index.ts';
 
@@ -16,6 +21,13 @@ export interface ClusterTransport {
   /** `host:port` the transport listens on. */
   readonly address: { host: string; port: number };
   onConfChange(change: ConfChange, confState: ConfState): void;
+  /**
+   * Once the node has opened its log: keeps only the peers among `memberIds`
+   * (the membership of the stored snapshot and log), so a member removed at
+   * run time and still listed in a stale config is dropped. No-op when the
+   * log names no other member yet (a joining node waits for the cluster).
+   */
+  adoptMembership(memberIds: readonly string[]): void;
 }
 
 /** A member's identity key from its config text (base64url of 32 bytes). */
@@ -36,8 +48,26 @@ export async function startClusterTransport(
   log: (line: string) => void,
   faults?: FaultInjector,
 ): Promise<ClusterTransport> {
+  const directory = MemberDirectory.load(config.dataDir);
   const known = new Map<string, PeerConfig>();
-  for (const p of config.cluster.peers) known.set(p.id, { id: p.id, url: p.peerUrl, publicKey: parsePeerPublicKey(p.publicKey) });
+  for (const p of config.cluster.peers) {
+    if (p.id !== config.nodeId && directory.isRemoved(p.id)) {
+      log(`membership: ${p.id} is in the config but was removed from the cluster; not dialed (edit the config to drop it)`);
+      continue;
+    }
+    known.set(p.id, { id: p.id, url: p.peerUrl, publicKey: parsePeerPublicKey(p.publicKey) });
+  }
+  for (const m of directory.addedMembers()) {
+    try {
+      const peer = { id: m.id, url: m.peerUrl, publicKey: parsePeerPublicKey(m.publicKey) };
+      const listed = config.cluster.peers.find((p) => p.id === m.id);
+      if (listed === undefined) log(`membership: ${m.id} (${m.peerUrl}) is not in the config but was added to the cluster; dialing it`);
+      else if (listed.peerUrl !== m.peerUrl || listed.publicKey !== m.publicKey) log(`membership: ${m.id}: the config's peer URL or key is older than the log's; using the log's ${m.peerUrl}`);
+      known.set(m.id, peer);
+    } catch (error) {
+      log(`membership: ${m.id}: ${(error as Error).message}`);
+    }
+  }
   const logger: TransportLogger = {
     info: () => {},
     warn: (event, fields) => log(`peer transport: ${event} ${JSON.stringify(fields)}`),
@@ -57,18 +87,40 @@ export async function startClusterTransport(
     transport,
     address,
     onConfChange(change, confState) {
-      const extra = change as ConfChange & { peerUrl?: unknown; publicKey?: unknown };
+      const extra = change as ConfChange & { peerUrl?: unknown; publicKey?: unknown; clientUrl?: unknown };
       if (change.type !== 'remove-node' && typeof extra.peerUrl === 'string' && typeof extra.publicKey === 'string') {
         try {
           known.set(change.nodeId, { id: change.nodeId, url: extra.peerUrl, publicKey: parsePeerPublicKey(extra.publicKey) });
+          directory.recordAdded({
+            id: change.nodeId,
+            peerUrl: extra.peerUrl,
+            publicKey: extra.publicKey,
+            ...(typeof extra.clientUrl === 'string' ? { clientUrl: extra.clientUrl } : {}),
+          });
         } catch (error) {
           log(`membership: ${change.nodeId}: ${(error as Error).message}`);
+        }
+      }
+      if (change.type === 'remove-node' && change.nodeId !== config.nodeId) {
+        try {
+          directory.recordRemoved(change.nodeId);
+        } catch (error) {
+          log(`membership: recording the removal of ${change.nodeId} failed: ${(error as Error).message}`);
         }
       }
       const members = new Set([...confState.voters, ...confState.learners]);
       const peers = [...known.values()].filter((p) => members.has(p.id) || p.id === config.nodeId);
       log(`membership: ${change.type} ${change.nodeId}; members now ${[...members].join(', ')}`);
       transport.updatePeers(peers).catch((error: unknown) => log(`membership: updating peers failed: ${(error as Error).message}`));
+    },
+    adoptMembership(memberIds) {
+      const members = new Set(memberIds);
+      if (![...members].some((id) => id !== config.nodeId)) return;
+      const dropped = [...known.keys()].filter((id) => id !== config.nodeId && !members.has(id));
+      if (dropped.length === 0) return;
+      log(`membership: ${dropped.join(', ')} listed in the config but not a member in the log; not dialed`);
+      // `known` keeps them: a later conf change adding one back needs no URL then.
+      transport.updatePeers([...known.values()].filter((p) => p.id === config.nodeId || members.has(p.id))).catch((error: unknown) => log(`membership: updating peers failed: ${(error as Error).message}`));
     },
   };
 }

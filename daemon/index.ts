@@ -65,6 +65,8 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
     await peers?.transport.stop();
     throw error;
   }
+  // The log's membership wins over a config file that was not edited after a change at run time.
+  peers?.adoptMembership(node.clusterStatus().nodes.map((n) => n.id));
   let clientServer: ClientServer | undefined;
   let admin: Server | undefined;
   try {

@@ -1,0 +1,131 @@
+// Peers added at run time survive a restart: n4 replaces n3 through the
+// admin API (add n4, remove n3), the log is compacted past both changes,
+// and then every node restarts with the config file it started with (n1 and
+// n2 still list n1, n2, n3; n4 lists all four with join = true). The log's
+// membership wins: GET /cluster shows n1, n2, n4, and n1 with n4 alone (n2
+// stopped too) still commit, which they can only do if they reach each other.
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createAdminApp, hashToken } from '../../admin/index.ts';
+import { parseConfig, startDaemon, type Daemon, type FloeConfig } from '../../daemon/index.ts';
+import { loadNodeIdentity } from '../../daemon/identity/index.ts';
+import { encodeBase64url } from '../../protocol/index.ts';
+import { ADMIN_TOKEN, makeLicenseKey, tempDir, VENDOR_PUBLIC_KEY, WireClient } from '../daemon/helpers.ts';
+import { freePorts } from './cluster-harness.ts';
+import { until } from './site-tools.ts';
+
+const daemons = new Map<string, Daemon>();
+const wires: WireClient[] = [];
+afterAll(async () => {
+  await Promise.all(wires.map((w) => w.close().catch(() => {})));
+  await Promise.all([...daemons.values()].map((d) => d.close()));
+});
+
+/** The nodes' log lines on stdout when DEBUG_RESTART_MEMBERSHIP is set, else nowhere. */
+function debugLog(id: string): (line: string) => void {
+  return process.env['DEBUG_RESTART_MEMBERSHIP'] ? (line) => console.log(`${id} ${line}`) : () => {};
+}
+
+describe('membership changed at run time', () => {
+  it('survives a restart of every node with its original config file: the added member is reached, the removed one is not re-added', async () => {
+    const dir = tempDir('floe-restart-membership-');
+    const ids = ['n1', 'n2', 'n3', 'n4'];
+    const ports = await freePorts(4);
+    const identities = ids.map((id) => loadNodeIdentity(join(dir, id)));
+    const peer = (i: number) => ({
+      id: ids[i]!,
+      peerUrl: `ws://127.0.0.1:${ports[i]}/raft`,
+      clientUrl: `ws://127.0.0.1:${ports[i]}/ws`,
+      publicKey: encodeBase64url(identities[i]!.publicKey),
+    });
+    const configs = new Map<string, FloeConfig>();
+    const start = async (i: number, peers?: ReturnType<typeof peer>[], joining = false) => {
+      const id = ids[i]!;
+      const config =
+        configs.get(id) ??
+        parseConfig({
+          nodeId: id,
+          dataDir: join(dir, id),
+          clientListen: '127.0.0.1:0',
+          adminListen: '127.0.0.1:0',
+          vendorPublicKeys: [VENDOR_PUBLIC_KEY],
+          adminTokenSha256: [hashToken(ADMIN_TOKEN)],
+          leaseTtlMs: 30_000,
+          heartbeatMs: 1000,
+          renewBatchMs: 20,
+          raft: { snapshotEntries: 20 },
+          cluster: { peers, peerListen: `127.0.0.1:${ports[i]}`, join: joining },
+        });
+      configs.set(id, config);
+      daemons.set(id, await startDaemon(config, { log: debugLog(id), adminApp: (node) => createAdminApp(node, { tokenSha256: config.adminTokenSha256, bodyBytesMax: 65_536 }) }));
+    };
+    const stop = async (id: string) => {
+      await daemons.get(id)?.close();
+      daemons.delete(id);
+    };
+    const leaderOf = () => [...daemons.values()].find((d) => d.node.isLeader);
+    const admin = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${leaderOf()!.adminUrl}/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    let requests = 0;
+    /** Opens a session on `id` and takes `count` seats: each step a commit of the cluster. */
+    const checkouts = async (id: string, count: number): Promise<void> => {
+      const wire = await WireClient.connect(daemons.get(id)!.clientUrl);
+      wires.push(wire);
+      expect((await wire.hello(`restart-membership-${requests}`)).ok).toBe(true);
+      for (let i = 0; i < count; i++) {
+        const reply = await wire.checkout(`request-${requests++}`);
+        expect(reply['ok'], JSON.stringify(reply)).toBe(true);
+      }
+      await wire.close();
+    };
+
+    const first = [peer(0), peer(1), peer(2)];
+    for (const i of [0, 1, 2]) await start(i, first);
+    await until('a leader', 20_000, () => leaderOf());
+
+    // n3 dies and is replaced by n4 at run time; the vendor's new key names n1, n2, n4.
+    await stop('n3');
+    await until('a leader among n1, n2', 20_000, () => leaderOf());
+    await start(3, [...first, peer(3)], true);
+    const p4 = peer(3);
+    const added = await admin('POST', '/cluster/members', { id: 'n4', peerUrl: p4.peerUrl, clientUrl: p4.clientUrl, publicKey: p4.publicKey });
+    expect(added.status, JSON.stringify(added.body)).toBe(201);
+    expect((await admin('DELETE', '/cluster/members/n3')).status).toBe(200);
+    const key = makeLicenseKey([0, 1, 3].map((i) => identities[i]!.lockCode), { seats: 500, licenseId: 'LIC-124' });
+    expect((await admin('POST', '/licenses', { key })).status).toBe(201);
+    // Enough entries after the changes that every log is compacted past them (snapshots every 20).
+    await checkouts(leaderOf()!.node.config.nodeId, 120);
+    const n4 = daemons.get('n4')!;
+    await until('n4 to catch up', 20_000, () => (n4.node.status().appliedIndex >= leaderOf()!.node.status().commitIndex ? true : undefined));
+
+    // Every node restarts with the config it started with; n3 stays dead.
+    for (const id of ['n1', 'n2', 'n4']) await stop(id);
+    for (const i of [0, 1, 3]) await start(i);
+    await until('a leader after the restart', 20_000, () => leaderOf());
+    const members = (await admin('GET', '/cluster')).body.nodes.map((n: { id: string }) => n.id).sort();
+    expect(members).toEqual(['n1', 'n2', 'n4']);
+    // n1's and n2's transports dial n4 (not in their files) and not n3 (still in them).
+    for (const id of ['n1', 'n2']) {
+      const peers = Object.keys(daemons.get(id)!.peers!.transport.stats().peers).sort();
+      expect(peers, id).toEqual(ids.filter((x) => x !== id && x !== 'n3'));
+    }
+
+    // With n2 stopped too, n1 and n4 are the majority: they commit only if they reach each other.
+    await stop('n2');
+    await until('a leader among n1, n4', 20_000, () => leaderOf());
+    await until('a checkout through the leader', 20_000, async () => {
+      try {
+        await checkouts(leaderOf()!.node.config.nodeId, 1);
+        return true;
+      } catch {
+        return undefined;
+      }
+    });
+  }, 120_000);
+});

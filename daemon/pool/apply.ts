@@ -19,7 +19,8 @@ import type {
   UsersAssignCommand,
 } from './commands.ts';
 import { POOL_ERROR_CODES, type PoolErrorCode } from './error-codes.ts';
-import { poolKey, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
+import { SessionLeases } from './lease-table.ts';
+import { createPoolState, poolKey, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
 import type { ApplyResult, PoolError, PoolReply } from './results.ts';
 import {
   checkinLease,
@@ -33,6 +34,7 @@ import {
   recallIn,
   releaseLease,
   rememberIn,
+  requestHash,
   revokeLease,
   serveQueue,
   type Step,
@@ -59,11 +61,21 @@ export function apply(state: PoolState, command: PoolCommand, index: number): Ap
   state.appliedIndex = index;
   // Time never moves backwards, whatever a new leader's clock says.
   if (command.at > state.nowMs) state.nowMs = command.at;
-  const step: Step = { state, at: state.nowMs, index, events: NO_EVENTS };
+  // One Step for every command: apply never runs inside another apply.
+  const step = STEP;
+  step.state = state;
+  step.at = state.nowMs;
+  step.index = index;
+  step.events = NO_EVENTS;
   if (step.at >= state.licenseTransitionAtMs) applyLicenseTransitions(step);
   const reply = dispatch(step, command);
-  return { reply, events: step.events };
+  const events = step.events;
+  step.events = NO_EVENTS;
+  return { reply, events };
 }
+
+/** The context of the command being applied (reused: one object less per command). */
+const STEP: Step = { state: createPoolState(), at: 0, index: 0, events: NO_EVENTS };
 
 function dispatch(step: Step, c: PoolCommand): PoolReply {
   switch (c.type) {
@@ -113,7 +125,8 @@ function checkout(step: Step, c: CheckoutCommand): PoolReply {
   const session = step.state.sessions.get(c.sessionId);
   if (session === undefined) return fail('SESSION_NOT_FOUND');
   const requests = step.state.remembered.get(session.clientId);
-  const first = recallIn(requests, c.requestId);
+  const h = requestHash(c.requestId);
+  const first = recallIn(requests, c.requestId, h);
   if (first !== undefined) return first;
   const reply = checkoutRule(step, c, session);
   if (!reply.ok) {
@@ -133,7 +146,7 @@ function checkout(step: Step, c: CheckoutCommand): PoolReply {
     });
   }
   // The checkout may have served the queue and so remembered other requests of this client: same ring, still valid.
-  rememberIn(step.state, requests, session.clientId, c.requestId, reply);
+  rememberIn(step.state, requests, session.clientId, c.requestId, h, reply);
   return reply;
 }
 
@@ -214,7 +227,8 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session): PoolRep
       enqueuedAt: step.at,
       deadlineMs: step.at + c.waitMs,
       seq,
-      heapIndex: -1,
+      heapStamp: 0,
+      heapKeyMs: 0,
     };
     concurrent.queue.push(w);
     session.waiters.set(c.requestId, w);
@@ -241,14 +255,15 @@ function checkin(step: Step, c: CheckinCommand): PoolReply {
   const session = state.sessions.get(c.sessionId);
   if (session === undefined) return fail('SESSION_NOT_FOUND');
   const requests = state.remembered.get(session.clientId);
-  const first = recallIn(requests, c.requestId);
+  const h = requestHash(c.requestId);
+  const first = recallIn(requests, c.requestId, h);
   if (first !== undefined) return first;
   const lease = state.leases.get(c.leaseId);
   let reply: PoolReply;
   if (lease === undefined || lease.lingerSeq > 0) reply = fail('LEASE_NOT_FOUND');
   else if (lease.clientId !== session.clientId) reply = fail('LEASE_NOT_OWNED');
   else reply = { ok: true, type: 'checked-in', leaseId: lease.id, lingerUntilMs: checkinLease(step, lease) };
-  rememberIn(state, requests, session.clientId, c.requestId, reply);
+  rememberIn(state, requests, session.clientId, c.requestId, h, reply);
   return reply;
 }
 
@@ -298,7 +313,7 @@ function renew(step: Step, c: RenewCommand): PoolReply {
       s.deadlineMs = until;
       state.sessionDeadlines.update(s);
     }
-    for (const lease of s.leases) {
+    for (let lease = s.leases.first; lease !== undefined; lease = lease.sessionNext) {
       leaseCount++;
       if (lease.deadlineMs < until) {
         lease.deadlineMs = until;
@@ -387,8 +402,9 @@ function sessionOpen(step: Step, c: SessionOpenCommand): PoolReply {
     openedAt: step.at,
     deadlineMs: step.at + c.sessionTtlMs,
     seq: state.nextSeq++,
-    heapIndex: -1,
-    leases: new Set(),
+    heapStamp: 0,
+    heapKeyMs: 0,
+    leases: new SessionLeases(),
     waiters: new Map(),
   };
   state.sessions.set(s.id, s);
@@ -413,7 +429,7 @@ function closeSession(step: Step, s: Session): number {
  * it is forgotten. Returns how many leases were checked in.
  */
 function endSession(step: Step, s: Session): number {
-  const leases = [...s.leases];
+  const leases = s.leases.toArray();
   for (const lease of leases) checkinLease(step, lease);
   step.state.sessions.delete(s.id);
   return leases.length;
@@ -577,9 +593,7 @@ function grace(step: Step, c: GraceCommand): PoolReply {
   const until = step.at + c.graceMs;
   for (const l of state.leases.values()) if (l.lingerSeq === 0 && l.deadlineMs < until) l.deadlineMs = until;
   for (const s of state.sessions.values()) if (s.deadlineMs < until) s.deadlineMs = until;
-  for (const w of state.waiterDeadlines.items) if (w.deadlineMs < until) w.deadlineMs = until;
-  state.leaseDeadlines.rebuild();
-  state.sessionDeadlines.rebuild();
-  state.waiterDeadlines.rebuild();
+  for (const pool of state.pools.values()) for (const w of pool.queue) if (w.deadlineMs < until) w.deadlineMs = until;
+  // Deadlines only moved later: the heaps refile them lazily.
   return { ok: true, type: 'grace', untilMs: until };
 }

@@ -71,13 +71,5 @@ export function checkInvariants(state: PoolState): string[] {
 
 function heapBad<T extends DeadlineItem>(bad: string[], name: string, heap: DeadlineHeap<T>, size: number): void {
   if (heap.size !== size) bad.push(`${name} deadline index has ${heap.size} items, expected ${size}`);
-  const items = heap.items;
-  for (let i = 0; i < items.length; i++) {
-    const it = items[i] as T;
-    if (it.heapIndex !== i) bad.push(`${name} deadline index slot ${i} is out of step`);
-    if (i > 0) {
-      const p = items[(i - 1) >> 1] as T;
-      if (p.deadlineMs > it.deadlineMs || (p.deadlineMs === it.deadlineMs && p.seq > it.seq)) bad.push(`${name} deadline index is out of order at ${i}`);
-    }
-  }
+  bad.push(...heap.check(name));
 }

@@ -4,6 +4,7 @@
 // function of the applied commands alone, so replicas stay byte-identical.
 import type { LicenseModel, LicensePayload } from '../../protocol/license-payload.ts';
 import { DeadlineHeap } from './deadline-heap.ts';
+import { LeaseTable, type SessionLeases } from './lease-table.ts';
 import { POOL_LIMITS_DEFAULT, type PoolLimits } from './limits.ts';
 import type { PoolReply } from './results.ts';
 
@@ -27,9 +28,10 @@ export interface Session {
   /** `ms`: the session closes itself then unless renewed. */
   deadlineMs: number;
   readonly seq: number;
-  heapIndex: number;
+  heapStamp: number;
+  heapKeyMs: number;
   /** Its held leases (not lingering ones), oldest first. */
-  readonly leases: Set<Lease>;
+  readonly leases: SessionLeases;
   /** Its queued checkouts by requestId, oldest first. */
   readonly waiters: Map<string, Waiter>;
 }
@@ -51,9 +53,16 @@ export interface Lease {
   readonly fencingToken: number;
   /** `ms`: expiry of a held lease, or end of a lingering one. */
   deadlineMs: number;
-  heapIndex: number;
+  heapStamp: number;
+  heapKeyMs: number;
   /** 0 while held; once checked in and lingering, the order it began to linger (> 0). */
   lingerSeq: number;
+  /** Neighbours in PoolState.leases' grant order; owned by LeaseTable. */
+  prev: Lease | undefined;
+  next: Lease | undefined;
+  /** Neighbours in its session's leases while held; owned by SessionLeases. */
+  sessionPrev: Lease | undefined;
+  sessionNext: Lease | undefined;
 }
 
 /** A queued checkout. */
@@ -67,7 +76,8 @@ export interface Waiter {
   /** `ms`: the wait ends then unless granted. */
   deadlineMs: number;
   readonly seq: number;
-  heapIndex: number;
+  heapStamp: number;
+  heapKeyMs: number;
 }
 
 /** Seats of one feature at one version, from every key that grants them. */
@@ -143,8 +153,8 @@ export interface PoolState {
   /** Pools of each feature, by ascending version. */
   readonly poolsByFeature: Map<string, Pool[]>;
   readonly sessions: Map<string, Session>;
-  /** Every lease, held and lingering, by id. */
-  readonly leases: Map<string, Lease>;
+  /** Every lease, held and lingering, by id, in grant order. */
+  readonly leases: LeaseTable;
   readonly leaseDeadlines: DeadlineHeap<Lease>;
   readonly waiterDeadlines: DeadlineHeap<Waiter>;
   readonly sessionDeadlines: DeadlineHeap<Session>;
@@ -165,7 +175,7 @@ export function createPoolState(limits: Partial<PoolLimits> = {}): PoolState {
     pools: new Map(),
     poolsByFeature: new Map(),
     sessions: new Map(),
-    leases: new Map(),
+    leases: new LeaseTable(),
     leaseDeadlines: new DeadlineHeap(),
     waiterDeadlines: new DeadlineHeap(),
     sessionDeadlines: new DeadlineHeap(),

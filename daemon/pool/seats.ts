@@ -6,11 +6,11 @@ import type { DequeueReason, LeaseGrant, PoolEvent, PoolReply, RevokeReason } fr
 
 /** Per-command context: the command's time and log index, and the events it produces. */
 export interface Step {
-  readonly state: PoolState;
+  state: PoolState;
   /** `ms`: the command's time (never behind the previous command's). */
-  readonly at: number;
+  at: number;
   /** Log index of the command: the fencing token of its grants. */
-  readonly index: number;
+  index: number;
   /** The events so far, in order: NO_EVENTS until the first `emit`. Append only through `emit`. */
   events: PoolEvent[];
 }
@@ -56,10 +56,15 @@ export function grantLease(step: Step, pool: Pool, session: Session, count: numb
     checkedOutAt: step.at,
     fencingToken: step.index,
     deadlineMs: step.at + leaseTtlMs,
-    heapIndex: -1,
+    heapStamp: 0,
+    heapKeyMs: 0,
     lingerSeq: 0,
+    prev: undefined,
+    next: undefined,
+    sessionPrev: undefined,
+    sessionNext: undefined,
   };
-  state.leases.set(lease.id, lease);
+  state.leases.add(lease);
   pool.leaseCount++;
   session.leases.add(lease);
   state.leaseDeadlines.push(lease);
@@ -93,7 +98,7 @@ export function holdSeats(pool: Pool, lease: Lease): void {
 /** Removes `lease` from every index and frees its seats; does not serve the queue. */
 export function releaseLease(state: PoolState, lease: Lease): void {
   const pool = lease.pool;
-  state.leases.delete(lease.id);
+  state.leases.delete(lease);
   pool.leaseCount--;
   state.leaseDeadlines.remove(lease);
   if (lease.lingerSeq === 0) {
@@ -297,7 +302,7 @@ export function usage(
 /** The remembered reply to (clientId, requestId), if any. */
 export function recall(state: PoolState, clientId: string, requestId: string): PoolReply | undefined {
   const c = state.remembered.get(clientId);
-  return c === undefined ? undefined : recallIn(c, requestId);
+  return c === undefined ? undefined : recallIn(c, requestId, requestHash(requestId));
 }
 
 /**
@@ -311,18 +316,17 @@ export function requestHash(requestId: string): number {
   return h & 0x3fffffff;
 }
 
-/** The slot of `requestId` in `c`, or -1. */
-function slotOf(c: ClientRequests, requestId: string): number {
+/** The slot of `requestId`, whose `requestHash` is `h`, in `c`, or -1. */
+function slotOf(c: ClientRequests, requestId: string, h: number): number {
   const hashes = c.requestHashes;
-  const h = requestHash(requestId);
   for (let i = 0; i < hashes.length; i++) if (hashes[i] === h && c.requestIds[i] === requestId) return i;
   return -1;
 }
 
-/** The reply remembered in `c` for `requestId`, if any. */
-export function recallIn(c: ClientRequests | undefined, requestId: string): PoolReply | undefined {
+/** The reply remembered in `c` for `requestId` (whose `requestHash` is `h`), if any. */
+export function recallIn(c: ClientRequests | undefined, requestId: string, h: number): PoolReply | undefined {
   if (c === undefined) return undefined;
-  const i = slotOf(c, requestId);
+  const i = slotOf(c, requestId, h);
   return i < 0 ? undefined : c.replies[i];
 }
 
@@ -333,7 +337,7 @@ export function recallIn(c: ClientRequests | undefined, requestId: string): Pool
  * reordered by activity: that would cost two map updates per command).
  */
 export function remember(state: PoolState, clientId: string, requestId: string, reply: PoolReply): void {
-  rememberIn(state, state.remembered.get(clientId), clientId, requestId, reply);
+  rememberIn(state, state.remembered.get(clientId), clientId, requestId, requestHash(requestId), reply);
 }
 
 /** An empty ring for `clientId`. */
@@ -359,19 +363,19 @@ export function clientRequests(state: PoolState, clientId: string): ClientReques
   return c;
 }
 
-/** `remember` into a client's requests already looked up (undefined: none yet). */
-export function rememberIn(state: PoolState, held: ClientRequests | undefined, clientId: string, requestId: string, reply: PoolReply): void {
+/** `remember` into a client's requests already looked up (undefined: none yet); `h`: `requestHash(requestId)`. */
+export function rememberIn(state: PoolState, held: ClientRequests | undefined, clientId: string, requestId: string, h: number, reply: PoolReply): void {
   // Serving a queue may have remembered other clients and so forgotten this one meanwhile.
   const c = held === undefined || held.forgotten ? clientRequests(state, clientId) : held;
-  const i = slotOf(c, requestId);
+  const i = slotOf(c, requestId, h);
   if (i >= 0) c.replies[i] = reply;
-  else writeRequest(c, requestId, reply, state.limits.requestsPerClientRememberedMax);
+  else writeRequest(c, requestId, h, reply, state.limits.requestsPerClientRememberedMax);
 }
 
-/** Appends to the ring, overwriting its oldest slot when full. */
-export function writeRequest(c: ClientRequests, requestId: string, reply: PoolReply, slotsMax: number): void {
+/** Appends to the ring, overwriting its oldest slot when full; `h`: `requestHash(requestId)`. */
+export function writeRequest(c: ClientRequests, requestId: string, h: number, reply: PoolReply, slotsMax: number): void {
   c.requestIds[c.next] = requestId;
-  c.requestHashes[c.next] = requestHash(requestId);
+  c.requestHashes[c.next] = h;
   c.replies[c.next] = reply;
   c.next = c.next + 1 === slotsMax ? 0 : c.next + 1;
 }
@@ -380,7 +384,7 @@ export function writeRequest(c: ClientRequests, requestId: string, reply: PoolRe
 export function forget(state: PoolState, clientId: string, requestId: string): void {
   const c = state.remembered.get(clientId);
   if (c === undefined) return;
-  if (slotOf(c, requestId) < 0) return;
+  if (slotOf(c, requestId, requestHash(requestId)) < 0) return;
   // Keep the ring's order: oldest first from `next`. Rebuild without the slot.
   const entries = orderedRequests(c).filter(([id]) => id !== requestId);
   c.requestIds.length = 0;

@@ -16,9 +16,10 @@ import type { LicenseModel, LicensePayload } from '../../protocol/license-payloa
 import { createPool } from './apply.ts';
 import { computeCapacity, nextLicenseTransition } from './capacity.ts';
 import type { PoolLimits } from './limits.ts';
+import { SessionLeases } from './lease-table.ts';
 import { createPoolState, type Lease, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
 import type { PoolReply } from './results.ts';
-import { emptyClientRequests, holdSeats, lingerKey, orderedRequests, writeRequest } from './seats.ts';
+import { emptyClientRequests, holdSeats, lingerKey, orderedRequests, requestHash, writeRequest } from './seats.ts';
 import { parseVersion } from './version.ts';
 
 /** Format version written by encodeSnapshot; decode reads it and format 1. */
@@ -169,14 +170,14 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
   }
   const sessions: Session[] = [];
   for (const [id, clientId, user, host, app, openedAt, deadlineMs, seq] of doc.sessions) {
-    const s: Session = { id, clientId, user, host, app, openedAt, deadlineMs, seq, heapIndex: -1, leases: new Set(), waiters: new Map() };
+    const s: Session = { id, clientId, user, host, app, openedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: 0, leases: new SessionLeases(), waiters: new Map() };
     state.sessions.set(id, s);
     state.sessionDeadlines.push(s);
     sessions.push(s);
   }
   const lingering: Lease[] = [];
   const add = (lease: Lease): void => {
-    state.leases.set(lease.id, lease);
+    state.leases.add(lease);
     lease.pool.leaseCount++;
     state.leaseDeadlines.push(lease);
     holdSeats(lease.pool, lease);
@@ -209,8 +210,12 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
         checkedOutAt: table.getFloat64(at + 24, true),
         fencingToken: table.getFloat64(at + 32, true),
         deadlineMs: table.getFloat64(at + 40, true),
-        heapIndex: -1,
+        heapStamp: 0, heapKeyMs: 0,
         lingerSeq,
+        prev: undefined,
+        next: undefined,
+        sessionPrev: undefined,
+        sessionNext: undefined,
       });
     }
   } else {
@@ -225,7 +230,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
         [, , , , , , , sessionId, clientId, user, host] = row;
       }
       const session = lingerSeq > 0 ? undefined : state.sessions.get(sessionId);
-      add({ id: `L${seq}`, seq, pool, sessionId, session, clientId, user, host, count, checkedOutAt, fencingToken, deadlineMs, heapIndex: -1, lingerSeq });
+      add({ id: `L${seq}`, seq, pool, sessionId, session, clientId, user, host, count, checkedOutAt, fencingToken, deadlineMs, heapStamp: 0, heapKeyMs: 0, lingerSeq, prev: undefined, next: undefined, sessionPrev: undefined, sessionNext: undefined });
     }
   }
   lingering.sort((a, b) => a.lingerSeq - b.lingerSeq);
@@ -239,7 +244,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
   for (const [pi, si, requestId, count, leaseTtlMs, enqueuedAt, deadlineMs, seq] of doc.waiters) {
     const pool = pools[pi] as Pool;
     const session = sessions[si] as Session;
-    const w: Waiter = { requestId, session, pool, count, leaseTtlMs, enqueuedAt, deadlineMs, seq, heapIndex: -1 };
+    const w: Waiter = { requestId, session, pool, count, leaseTtlMs, enqueuedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: 0 };
     pool.queue.push(w);
     state.waiterDeadlines.push(w);
     waiters.push(w);
@@ -248,7 +253,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
   for (const w of waiters) w.session.waiters.set(w.requestId, w);
   for (const [clientId, entries] of doc.remembered) {
     const c = emptyClientRequests(clientId);
-    for (const [id, reply] of entries) writeRequest(c, id, reply, state.limits.requestsPerClientRememberedMax);
+    for (const [id, reply] of entries) writeRequest(c, id, requestHash(id), reply, state.limits.requestsPerClientRememberedMax);
     state.remembered.set(clientId, c);
   }
   state.licenseTransitionAtMs = nextLicenseTransition(state);

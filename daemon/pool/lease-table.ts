@@ -8,7 +8,17 @@
 // They replace a Map<string, Lease> and a Set<Lease> per session, whose
 // inserts and deletes of fresh entries were a quarter of the pool bench and
 // whose churn (tombstones, rehashing into new tables) fed the GC.
-import type { Lease } from './pool-state.ts';
+
+/** What the indexes need of a lease (pool-state.ts's Lease); the link fields are owned by them. */
+export interface LinkedLease<L extends LinkedLease<L>> {
+  readonly seq: number;
+  /** Neighbours in LeaseTable's grant order. */
+  prev: L | undefined;
+  next: L | undefined;
+  /** Neighbours in SessionLeases. */
+  sessionPrev: L | undefined;
+  sessionNext: L | undefined;
+}
 
 /** Longest lease id `parseLeaseSeq` reads: "L" and 15 digits, within float64's exact integers. */
 const LEASE_ID_CHARS_MAX = 16;
@@ -28,7 +38,7 @@ export function parseLeaseSeq(id: string): number {
 }
 
 /** Every lease, held and lingering, by id; iterates in insertion (grant) order, like the Map it replaced. */
-export class LeaseTable {
+export class LeaseTable<Lease extends LinkedLease<Lease>> {
   /** Slot i holds vals[i], whose seq is keys[i]; 0: empty. Linear probing; load ≤ 1/2. */
   private keys = new Float64Array(TABLE_SLOTS_MIN);
   private vals: (Lease | undefined)[] = new Array<Lease | undefined>(TABLE_SLOTS_MIN).fill(undefined);
@@ -138,7 +148,7 @@ export class LeaseTable {
 }
 
 /** A session's held leases, oldest first (an intrusive list through Lease.sessionPrev/sessionNext). */
-export class SessionLeases {
+export class SessionLeases<Lease extends LinkedLease<Lease>> {
   first: Lease | undefined;
   last: Lease | undefined;
   size = 0;

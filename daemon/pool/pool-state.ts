@@ -31,7 +31,7 @@ export interface Session {
   heapStamp: number;
   heapKeyMs: number;
   /** Its held leases (not lingering ones), oldest first. */
-  readonly leases: SessionLeases;
+  readonly leases: SessionLeases<Lease>;
   /** Its queued checkouts by requestId, oldest first. */
   readonly waiters: Map<string, Waiter>;
 }
@@ -154,7 +154,7 @@ export interface PoolState {
   readonly poolsByFeature: Map<string, Pool[]>;
   readonly sessions: Map<string, Session>;
   /** Every lease, held and lingering, by id, in grant order. */
-  readonly leases: LeaseTable;
+  readonly leases: LeaseTable<Lease>;
   readonly leaseDeadlines: DeadlineHeap<Lease>;
   readonly waiterDeadlines: DeadlineHeap<Waiter>;
   readonly sessionDeadlines: DeadlineHeap<Session>;

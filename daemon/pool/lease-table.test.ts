@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { LeaseTable, parseLeaseSeq, SessionLeases, type LinkedLease } from './lease-table.ts';
+
+interface L extends LinkedLease<L> {
+  readonly id: string;
+}
+
+function lease(seq: number): L {
+  return { id: `L${seq}`, seq, prev: undefined, next: undefined, sessionPrev: undefined, sessionNext: undefined };
+}
+
+describe('lease indexes', () => {
+  it('a lease id is found only in the exact form the pool hands out', () => {
+    expect(parseLeaseSeq('L1')).toBe(1);
+    expect(parseLeaseSeq('L123456789012345')).toBe(123456789012345);
+    for (const id of ['', 'L', 'L0', 'L012', 'l12', 'L1a', 'L-1', 'L1.5', ' L1', 'L1234567890123456']) expect(parseLeaseSeq(id)).toBe(0);
+  });
+
+  it('the lease table finds, forgets and lists leases in grant order exactly as a Map would, under heavy churn', () => {
+    const table = new LeaseTable<L>();
+    const map = new Map<string, L>();
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    let next = 1;
+    const live: L[] = [];
+    for (let step = 0; step < 20_000; step++) {
+      if (map.size === 0 || rand(3) !== 0 || (step > 10_000 && rand(2) === 0)) {
+        // Seqs with gaps, as sessions and waiters take numbers too.
+        const l = lease(next);
+        next += 1 + rand(3);
+        table.add(l);
+        map.set(l.id, l);
+        live.push(l);
+      } else {
+        const k = rand(live.length);
+        const l = live[k] as L;
+        live[k] = live[live.length - 1] as L;
+        live.pop();
+        table.delete(l);
+        map.delete(l.id);
+      }
+      if (step % 997 === 0) {
+        expect([...table.values()].map((l) => l.id)).toEqual([...map.keys()]);
+        for (let s = 1; s < next; s++) expect(table.get(`L${s}`)).toBe(map.get(`L${s}`));
+      }
+      expect(table.size).toBe(map.size);
+    }
+  });
+
+  it('a session lists its leases oldest first, whichever is taken out', () => {
+    const list = new SessionLeases<L>();
+    const ls = [1, 2, 3, 4].map(lease);
+    for (const l of ls) list.add(l);
+    list.delete(ls[0] as L);
+    list.delete(ls[2] as L);
+    expect(list.toArray().map((l) => l.seq)).toEqual([2, 4]);
+    expect(list.size).toBe(2);
+    expect(list.has(ls[0] as L)).toBe(false);
+    list.delete(ls[3] as L);
+    list.add(lease(5));
+    expect([...list].map((l) => l.seq)).toEqual([2, 5]);
+  });
+});

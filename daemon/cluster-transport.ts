@@ -116,9 +116,12 @@ export async function startClusterTransport(
     adoptMembership(memberIds) {
       const members = new Set(memberIds);
       if (![...members].some((id) => id !== config.nodeId)) return;
-      const dropped = [...known.keys()].filter((id) => id !== config.nodeId && !members.has(id));
+      // The stored membership may predate conf changes still to be replayed from the log:
+      // a member the directory saw added stays (a replayed removal drops it).
+      const added = new Set(directory.addedMembers().map((m) => m.id));
+      const dropped = [...known.keys()].filter((id) => id !== config.nodeId && !members.has(id) && !added.has(id));
       if (dropped.length === 0) return;
-      log(`membership: ${dropped.join(', ')} listed in the config but not a member in the log; not dialed`);
+      log(`membership: ${dropped.join(', ')} listed in the config but not a member in the stored membership; not dialed`);
       // `known` keeps them: a later conf change adding one back needs no URL then.
       transport.updatePeers([...known.values()].filter((p) => p.id === config.nodeId || members.has(p.id))).catch((error: unknown) => log(`membership: updating peers failed: ${(error as Error).message}`));
     },

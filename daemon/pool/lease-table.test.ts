@@ -44,9 +44,11 @@ describe('lease indexes', () => {
       }
       if (step % 997 === 0) {
         expect([...table.values()].map((l) => l.id)).toEqual([...map.keys()]);
-        for (let s = 1; s < next; s++) expect(table.get(`L${s}`)).toBe(map.get(`L${s}`));
+        let wrong = 0;
+        for (let s = 1; s < next; s++) if (table.get(`L${s}`) !== map.get(`L${s}`)) wrong++;
+        expect(wrong).toBe(0);
       }
-      expect(table.size).toBe(map.size);
+      if (table.size !== map.size) expect(table.size).toBe(map.size);
     }
   });
 

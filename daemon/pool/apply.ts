@@ -37,6 +37,7 @@ import {
   requestHash,
   revokeLease,
   serveQueue,
+  sessionRequests,
   type Step,
 } from './seats.ts';
 import { compareVersions, parseVersion } from './version.ts';
@@ -124,7 +125,7 @@ function durationValid(state: PoolState, ms: number, min: number): boolean {
 function checkout(step: Step, c: CheckoutCommand): PoolReply {
   const session = step.state.sessions.get(c.sessionId);
   if (session === undefined) return fail('SESSION_NOT_FOUND');
-  const requests = step.state.remembered.get(session.clientId);
+  const requests = sessionRequests(step.state, session);
   const h = requestHash(c.requestId);
   const first = recallIn(requests, c.requestId, h);
   if (first !== undefined) return first;
@@ -254,7 +255,7 @@ function checkin(step: Step, c: CheckinCommand): PoolReply {
   const state = step.state;
   const session = state.sessions.get(c.sessionId);
   if (session === undefined) return fail('SESSION_NOT_FOUND');
-  const requests = state.remembered.get(session.clientId);
+  const requests = sessionRequests(state, session);
   const h = requestHash(c.requestId);
   const first = recallIn(requests, c.requestId, h);
   if (first !== undefined) return first;
@@ -406,6 +407,7 @@ function sessionOpen(step: Step, c: SessionOpenCommand): PoolReply {
     heapKeyMs: 0,
     leases: new SessionLeases(),
     waiters: new Map(),
+    requests: undefined,
   };
   state.sessions.set(s.id, s);
   state.sessionDeadlines.push(s);

@@ -340,6 +340,15 @@ export function remember(state: PoolState, clientId: string, requestId: string, 
   rememberIn(state, state.remembered.get(clientId), clientId, requestId, requestHash(requestId), reply);
 }
 
+/** The remembered requests of the session's client, or undefined when none; through the session's cache. */
+export function sessionRequests(state: PoolState, session: Session): ClientRequests | undefined {
+  const cached = session.requests;
+  if (cached !== undefined && !cached.forgotten) return cached;
+  const c = state.remembered.get(session.clientId);
+  session.requests = c;
+  return c;
+}
+
 /** An empty ring for `clientId`. */
 export function emptyClientRequests(clientId: string): ClientRequests {
   return { clientId, requestIds: [], requestHashes: [], replies: [], next: 0, forgotten: false };

@@ -170,7 +170,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
   }
   const sessions: Session[] = [];
   for (const [id, clientId, user, host, app, openedAt, deadlineMs, seq] of doc.sessions) {
-    const s: Session = { id, clientId, user, host, app, openedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: 0, leases: new SessionLeases(), waiters: new Map() };
+    const s: Session = { id, clientId, user, host, app, openedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: 0, leases: new SessionLeases(), waiters: new Map(), requests: undefined };
     state.sessions.set(id, s);
     state.sessionDeadlines.push(s);
     sessions.push(s);

@@ -34,6 +34,44 @@ export interface DurableStorage extends WritableStorage {
   readonly syncAsync?: ((done: (error: Error | null) => void) => void) | undefined;
 }
 
+/** A cancellable timer of a DriverScheduler. */
+export interface ScheduledTimer {
+  cancel(): void;
+}
+
+/**
+ * Where the driver's callbacks run: Node's event loop in production, a
+ * virtual one in the deterministic simulator (test/sim). The driver reads no
+ * clock and sets no timer but through it.
+ */
+export interface DriverScheduler {
+  /** Runs `fn` after the current event-loop turn (setImmediate). */
+  immediate(fn: () => void): void;
+  /** Runs `fn` every `ms` milliseconds until cancelled; must not keep the process alive. */
+  every(ms: number, fn: () => void): ScheduledTimer;
+  /** Runs `fn` once after `ms` milliseconds unless cancelled first. */
+  after(ms: number, fn: () => void): ScheduledTimer;
+  /** A monotonic clock, `ms` (for durations only). */
+  nowMs(): number;
+}
+
+/** Node's event loop: setImmediate, an unref'd setInterval, setTimeout, performance.now. */
+export const nodeScheduler: DriverScheduler = {
+  immediate: (fn) => {
+    setImmediate(fn);
+  },
+  every: (ms, fn) => {
+    const timer = setInterval(fn, ms);
+    timer.unref();
+    return { cancel: () => clearInterval(timer) };
+  },
+  after: (ms, fn) => {
+    const timer = setTimeout(fn, ms);
+    return { cancel: () => clearTimeout(timer) };
+  },
+  nowMs: () => performance.now(),
+};
+
 /** What the replicated application does with the log (the seat pools, in Floe). */
 export interface ReplicatedApplication<R> {
   /**
@@ -96,6 +134,10 @@ export interface RaftDriverOptions<R> {
   readonly onSnapshot?: (index: number, tookMs: number) => void;
   /** Hears each membership change once applied (the transport's peers list follows it). */
   readonly onConfChange?: (change: ConfChange, confState: ConfState) => void;
+  /** Where callbacks and timers run (default: Node's event loop, nodeScheduler). */
+  readonly scheduler?: DriverScheduler;
+  /** Uniform in [0, 1), for the ReadIndex context prefix (default Math.random). */
+  readonly random?: () => number;
 }
 
 /** ReadIndex rounds awaiting their answer at once; beyond it the oldest are forgotten (their callers time out). */
@@ -132,7 +174,8 @@ export class RaftDriver<R> {
   private proposalsWaiting = 0;
   /** Proposals applied since the last snapshot (the snapshot trigger). */
   private appliedSinceSnapshot = 0;
-  private tickTimer: NodeJS.Timeout | undefined;
+  private readonly scheduler: DriverScheduler;
+  private tickTimer: ScheduledTimer | undefined;
   private scheduled = false;
   /** A Ready is persisted and waits for its async sync; no other Ready is taken until it is advanced. */
   private syncing = false;
@@ -156,7 +199,7 @@ export class RaftDriver<R> {
   /** Index of the last log entry known on disk (synced). Committed entries up to it may be applied while a later Ready syncs. */
   private durableIndex = 0;
   private persistedVote = '';
-  private readonly readPrefix = `r${Math.floor(Math.random() * 2 ** 32).toString(36)}.`;
+  private readonly readPrefix: string;
 
   constructor(options: RaftDriverOptions<R>) {
     this.options = options;
@@ -164,6 +207,8 @@ export class RaftDriver<R> {
     this.storage = options.storage;
     this.transport = options.transport;
     this.app = options.application;
+    this.scheduler = options.scheduler ?? nodeScheduler;
+    this.readPrefix = `r${Math.floor((options.random ?? Math.random)() * 2 ** 32).toString(36)}.`;
     const snap = this.storage.snapshot();
     const initial = this.storage.initialState().hardState;
     this.persistedTerm = initial.term;
@@ -193,16 +238,16 @@ export class RaftDriver<R> {
    * (an election, a minority partition).
    */
   async readBarrier(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: ScheduledTimer | undefined;
     try {
       await Promise.race([
         this.readIndexRound(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new ProposalError('NOT_LEADER', `no leader confirmed a read within ${timeoutMs} ms`, this.leaderId)), timeoutMs);
+          timer = this.scheduler.after(timeoutMs, () => reject(new ProposalError('NOT_LEADER', `no leader confirmed a read within ${timeoutMs} ms`, this.leaderId)));
         }),
       ]);
     } finally {
-      clearTimeout(timer);
+      timer?.cancel();
     }
   }
 
@@ -219,7 +264,7 @@ export class RaftDriver<R> {
       }
       const batch = [done];
       this.readBatch = batch;
-      setImmediate(() => {
+      this.scheduler.immediate(() => {
         this.readBatch = undefined;
         if (this.stopped) return;
         const context = `${this.readPrefix}${++this.readSeq}`;
@@ -252,11 +297,10 @@ export class RaftDriver<R> {
 
   /** Starts the tick timer. */
   start(): void {
-    this.tickTimer = setInterval(() => {
+    this.tickTimer = this.scheduler.every(this.options.tickMs, () => {
       this.node.tick();
       this.schedule();
-    }, this.options.tickMs);
-    this.tickTimer.unref();
+    });
     this.schedule();
   }
 
@@ -357,7 +401,7 @@ export class RaftDriver<R> {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
+    this.tickTimer?.cancel();
     this.failPending('STOPPED', 'the node is stopping');
   }
 
@@ -377,7 +421,7 @@ export class RaftDriver<R> {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
     // setImmediate: every proposal of this turn (every frame read from every socket) joins one Ready.
-    setImmediate(() => {
+    this.scheduler.immediate(() => {
       this.scheduled = false;
       this.runReadyLoop();
     });
@@ -559,7 +603,7 @@ export class RaftDriver<R> {
    */
   private resendReadRounds(): void {
     if (this.readRounds.size === 0) return;
-    setImmediate(() => {
+    this.scheduler.immediate(() => {
       if (this.stopped || this.softState.leaderId === '') return;
       for (const context of this.readRounds.keys()) this.node.readIndex(context);
       this.schedule();
@@ -569,7 +613,7 @@ export class RaftDriver<R> {
   private maybeSnapshot(): void {
     if (this.appliedSinceSnapshot < this.options.snapshotEntries) return;
     const index = this.appliedIndex;
-    const startedMs = performance.now();
+    const startedMs = this.scheduler.nowMs();
     const data = this.app.snapshotData();
     this.storage.atomically(() => {
       // What the application buffered for entries the snapshot covers is written with it.
@@ -580,7 +624,7 @@ export class RaftDriver<R> {
     });
     this.snapshotIndex = index;
     this.appliedSinceSnapshot = 0;
-    this.options.onSnapshot?.(index, performance.now() - startedMs);
+    this.options.onSnapshot?.(index, this.scheduler.nowMs() - startedMs);
   }
 
   private failPending(code: ProposalErrorCode, message: string, leaderId: NodeId = ''): void {

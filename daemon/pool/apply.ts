@@ -314,7 +314,7 @@ function renew(step: Step, c: RenewCommand): PoolReply {
       s.deadlineMs = until;
       state.sessionDeadlines.update(s);
     }
-    for (let lease = s.leases.first; lease !== undefined; lease = lease.sessionNext) {
+    for (const lease of s.leases.items) {
       leaseCount++;
       if (lease.deadlineMs < until) {
         lease.deadlineMs = until;

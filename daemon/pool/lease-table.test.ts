@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { LeaseTable, parseLeaseSeq, SessionLeases, type LinkedLease } from './lease-table.ts';
+import { LeaseTable, parseLeaseSeq, SessionLeases, type IndexedLease } from './lease-table.ts';
 
-interface L extends LinkedLease<L> {
+interface L extends IndexedLease {
   readonly id: string;
 }
 
 function lease(seq: number): L {
-  return { id: `L${seq}`, seq, prev: undefined, next: undefined, sessionPrev: undefined, sessionNext: undefined };
+  return { id: `L${seq}`, seq };
 }
 
 describe('lease indexes', () => {

@@ -2,27 +2,25 @@
 // lease to both, every checkin removes one from both, every renew looks one up.
 // - LeaseTable (PoolState.leases): every lease by id, in grant order. A lease
 //   id is `L${seq}`, so it is found by its number in an open-addressing table
-//   of float64 keys; grant order is an intrusive list through the leases.
-// - SessionLeases (Session.leases): a session's held leases, oldest first, an
-//   intrusive list too.
+//   of float64 keys. Grant order is an array of seqs with lazy removal: a
+//   checkin touches no other lease (an intrusive list cost two cache misses
+//   per removal, at its neighbours).
+// - SessionLeases (Session.leases): a session's held leases, oldest first, in
+//   a small array (at most leasesPerSessionMax).
 // They replace a Map<string, Lease> and a Set<Lease> per session, whose
 // inserts and deletes of fresh entries were a quarter of the pool bench and
 // whose churn (tombstones, rehashing into new tables) fed the GC.
 
-/** What the indexes need of a lease (pool-state.ts's Lease); the link fields are owned by them. */
-export interface LinkedLease<L extends LinkedLease<L>> {
+/** What the indexes need of a lease (pool-state.ts's Lease). */
+export interface IndexedLease {
   readonly seq: number;
-  /** Neighbours in LeaseTable's grant order. */
-  prev: L | undefined;
-  next: L | undefined;
-  /** Neighbours in SessionLeases. */
-  sessionPrev: L | undefined;
-  sessionNext: L | undefined;
 }
 
 /** Longest lease id `parseLeaseSeq` reads: "L" and 15 digits, within float64's exact integers. */
 const LEASE_ID_CHARS_MAX = 16;
 const TABLE_SLOTS_MIN = 64;
+/** Grant-order entries below which removed ones are never compacted away. */
+const ORDER_COMPACT_MIN = 64;
 
 /** The seq of a lease id `L${seq}` (seq ≥ 1, no leading zero), or 0 when `id` is not one. */
 export function parseLeaseSeq(id: string): number {
@@ -38,15 +36,14 @@ export function parseLeaseSeq(id: string): number {
 }
 
 /** Every lease, held and lingering, by id; iterates in insertion (grant) order, like the Map it replaced. */
-export class LeaseTable<Lease extends LinkedLease<Lease>> {
+export class LeaseTable<Lease extends IndexedLease> {
   /** Slot i holds vals[i], whose seq is keys[i]; 0: empty. Linear probing; load ≤ 1/2. */
   private keys = new Float64Array(TABLE_SLOTS_MIN);
   private vals: (Lease | undefined)[] = new Array<Lease | undefined>(TABLE_SLOTS_MIN).fill(undefined);
   private shift = 32 - Math.log2(TABLE_SLOTS_MIN);
   private count = 0;
-  /** Oldest and newest in grant order. */
-  private head: Lease | undefined;
-  private tail: Lease | undefined;
+  /** Seqs in insertion (grant) order, including removed ones until the next compaction. */
+  private order: number[] = [];
 
   /** Leases in the table. */
   get size(): number {
@@ -79,11 +76,8 @@ export class LeaseTable<Lease extends LinkedLease<Lease>> {
     if (2 * (this.count + 1) > this.keys.length) this.resize(this.keys.length * 2);
     this.insert(lease);
     this.count++;
-    lease.prev = this.tail;
-    lease.next = undefined;
-    if (this.tail === undefined) this.head = lease;
-    else this.tail.next = lease;
-    this.tail = lease;
+    if (this.order.length >= ORDER_COMPACT_MIN && this.order.length >= 2 * this.count) this.compactOrder();
+    this.order.push(lease.seq);
   }
 
   /** Removes `lease`, which must be in the table. */
@@ -105,20 +99,15 @@ export class LeaseTable<Lease extends LinkedLease<Lease>> {
     keys[i] = 0;
     vals[i] = undefined;
     this.count--;
-    if (lease.prev === undefined) this.head = lease.next;
-    else lease.prev.next = lease.next;
-    if (lease.next === undefined) this.tail = lease.prev;
-    else lease.next.prev = lease.prev;
-    lease.prev = undefined;
-    lease.next = undefined;
+    if (this.count === 0) this.order.length = 0;
   }
 
-  /** Every lease, in grant order. The caller may delete the lease it is at. */
+  /** Every lease, in grant order. The caller may delete leases meanwhile, not add them. */
   *values(): IterableIterator<Lease> {
-    for (let l = this.head; l !== undefined; ) {
-      const next = l.next;
-      yield l;
-      l = next;
+    const order = this.order;
+    for (let i = 0; i < order.length; i++) {
+      const l = this.bySeq(order[i] as number);
+      if (l !== undefined) yield l;
     }
   }
 
@@ -140,53 +129,56 @@ export class LeaseTable<Lease extends LinkedLease<Lease>> {
   }
 
   private resize(slots: number): void {
+    const vals = this.vals;
     this.keys = new Float64Array(slots);
     this.vals = new Array<Lease | undefined>(slots).fill(undefined);
     this.shift = 32 - Math.log2(slots);
-    for (let l = this.head; l !== undefined; l = l.next) this.insert(l);
+    for (const l of vals) if (l !== undefined) this.insert(l);
+  }
+
+  /** Drops the seqs of removed leases from the grant order (a seq is never reused). */
+  private compactOrder(): void {
+    const order = this.order;
+    let m = 0;
+    for (let i = 0; i < order.length; i++) {
+      const seq = order[i] as number;
+      if (this.bySeq(seq) !== undefined) order[m++] = seq;
+    }
+    order.length = m;
   }
 }
 
-/** A session's held leases, oldest first (an intrusive list through Lease.sessionPrev/sessionNext). */
-export class SessionLeases<Lease extends LinkedLease<Lease>> {
-  first: Lease | undefined;
-  last: Lease | undefined;
-  size = 0;
+/** A session's held leases, oldest first. */
+export class SessionLeases<Lease> {
+  /** Oldest first. Read only: change it through add and delete. */
+  readonly items: Lease[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
 
   add(lease: Lease): void {
-    lease.sessionPrev = this.last;
-    lease.sessionNext = undefined;
-    if (this.last === undefined) this.first = lease;
-    else this.last.sessionNext = lease;
-    this.last = lease;
-    this.size++;
+    this.items.push(lease);
   }
 
   /** Removes `lease`, which must be in this list. */
   delete(lease: Lease): void {
-    if (lease.sessionPrev === undefined) this.first = lease.sessionNext;
-    else lease.sessionPrev.sessionNext = lease.sessionNext;
-    if (lease.sessionNext === undefined) this.last = lease.sessionPrev;
-    else lease.sessionNext.sessionPrev = lease.sessionPrev;
-    lease.sessionPrev = undefined;
-    lease.sessionNext = undefined;
-    this.size--;
+    const items = this.items;
+    const i = items.indexOf(lease);
+    if (i === items.length - 1) items.pop();
+    else items.splice(i, 1);
   }
 
-  /** O(size): for invariant checks. */
   has(lease: Lease): boolean {
-    for (let l = this.first; l !== undefined; l = l.sessionNext) if (l === lease) return true;
-    return false;
+    return this.items.includes(lease);
   }
 
-  /** The leases, oldest first, as an array (safe to check them in while walking it). */
+  /** A copy, oldest first (safe to check them in while walking it). */
   toArray(): Lease[] {
-    const out: Lease[] = [];
-    for (let l = this.first; l !== undefined; l = l.sessionNext) out.push(l);
-    return out;
+    return this.items.slice();
   }
 
   [Symbol.iterator](): IterableIterator<Lease> {
-    return this.toArray()[Symbol.iterator]();
+    return this.items.slice()[Symbol.iterator]();
   }
 }

@@ -63,12 +63,6 @@ export interface Lease {
   heapKeyMs: number;
   /** 0 while held; once checked in and lingering, the order it began to linger (> 0). */
   lingerSeq: number;
-  /** Neighbours in PoolState.leases' grant order; owned by LeaseTable. */
-  prev: Lease | undefined;
-  next: Lease | undefined;
-  /** Neighbours in its session's leases while held; owned by SessionLeases. */
-  sessionPrev: Lease | undefined;
-  sessionNext: Lease | undefined;
 }
 
 /** A queued checkout. */

@@ -59,10 +59,6 @@ export function grantLease(step: Step, pool: Pool, session: Session, count: numb
     heapStamp: 0,
     heapKeyMs: 0,
     lingerSeq: 0,
-    prev: undefined,
-    next: undefined,
-    sessionPrev: undefined,
-    sessionNext: undefined,
   };
   state.leases.add(lease);
   pool.leaseCount++;

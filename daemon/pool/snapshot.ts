@@ -212,10 +212,6 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
         deadlineMs: table.getFloat64(at + 40, true),
         heapStamp: 0, heapKeyMs: 0,
         lingerSeq,
-        prev: undefined,
-        next: undefined,
-        sessionPrev: undefined,
-        sessionNext: undefined,
       });
     }
   } else {
@@ -230,7 +226,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
         [, , , , , , , sessionId, clientId, user, host] = row;
       }
       const session = lingerSeq > 0 ? undefined : state.sessions.get(sessionId);
-      add({ id: `L${seq}`, seq, pool, sessionId, session, clientId, user, host, count, checkedOutAt, fencingToken, deadlineMs, heapStamp: 0, heapKeyMs: 0, lingerSeq, prev: undefined, next: undefined, sessionPrev: undefined, sessionNext: undefined });
+      add({ id: `L${seq}`, seq, pool, sessionId, session, clientId, user, host, count, checkedOutAt, fencingToken, deadlineMs, heapStamp: 0, heapKeyMs: 0, lingerSeq });
     }
   }
   lingering.sort((a, b) => a.lingerSeq - b.lingerSeq);

@@ -2,7 +2,7 @@
 // one fake cluster state (sessions, seats, remembered results).
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeCluster, FakeServer, until } from './fake-server.test-support.ts';
-import { connect, FloeClient, FloeError, type ClosedEvent, type ConnectedEvent, type ConnectOptions, type RevokedEvent } from './index.ts';
+import { connect, FloeClient, FloeError, type ClosedEvent, type ConnectedEvent, type ConnectOptions, type DisconnectedEvent, type RevokedEvent } from './index.ts';
 
 const started: FakeServer[] = [];
 const clients: FloeClient[] = [];
@@ -168,6 +168,44 @@ describe('FloeClient failover', () => {
     a.dropAll();
     expect(await revoked).toMatchObject({ leaseId: lost.leaseId, code: 'LEASE_LOST' });
     expect(client.leases().map((l) => l.leaseId)).toEqual([kept.leaseId]);
+  });
+
+  it('moves a checkout refused with LICENSE_NOT_FOR_THIS_SERVER to the next server, same requestId, keeping the seats it holds', async () => {
+    const [a, b] = await startCluster();
+    a.cluster.seats.set('cad', 1);
+    a.script = (f) => (f.type === 'checkout' && f.feature === 'cad' ? { kind: 'error', code: 'LICENSE_NOT_FOR_THIS_SERVER' } : undefined);
+    const client = await open([a.url, b.url]);
+    const held = await client.checkout('demo');
+    const disconnected = new Promise<DisconnectedEvent>((resolve) => client.once('disconnected', resolve));
+    const reconnected = nextConnected(client);
+    const lease = await client.checkout('cad');
+    expect(lease.feature).toBe('cad');
+    const [refused] = a.frames('checkout').filter((f) => f.feature === 'cad');
+    expect(b.frames('checkout').map((f) => f.requestId)).toEqual([refused!.requestId]);
+    expect(lease.requestId).toBe(refused!.requestId);
+    expect((await disconnected).reason).toContain('LICENSE_NOT_FOR_THIS_SERVER');
+    expect(await reconnected).toMatchObject({ server: b.url, resumed: true });
+    expect(client.server).toBe(b.url);
+    expect(client.leases().map((l) => l.leaseId).sort()).toEqual([held.leaseId, lease.leaseId].sort());
+    expect(b.cluster.seatsInUse('demo')).toBe(1);
+  });
+
+  it('rejects a checkout with LICENSE_QUORUM_LOST once every server refused it, asking each once', async () => {
+    const cluster = new FakeCluster();
+    cluster.heartbeatMs = 25;
+    cluster.seats.set('cad', 1);
+    const servers = await Promise.all([0, 1, 2].map(() => FakeServer.start(cluster)));
+    started.push(...servers);
+    for (const s of servers) s.script = (f) => (f.type === 'checkout' && f.feature === 'cad' ? { kind: 'error', code: 'LICENSE_QUORUM_LOST' } : undefined);
+    const client = await open(servers.map((s) => s.url));
+    const err = await client.checkout('cad').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FloeError);
+    expect((err as FloeError).code).toBe('LICENSE_QUORUM_LOST');
+    const asked = servers.map((s) => s.frames('checkout').map((f) => f.requestId));
+    expect(asked.map((ids) => ids.length)).toEqual([1, 1, 1]);
+    expect(new Set(asked.flat()).size).toBe(1);
+    // The client carries on (a feature the servers may serve is granted).
+    expect((await client.checkout('demo')).feature).toBe('demo');
   });
 
   it('gives up after reconnectAttemptsMax failed attempts and closes with SERVERS_UNREACHABLE', async () => {

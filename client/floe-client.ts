@@ -48,6 +48,13 @@ export interface CloseOptions {
 /** Hello answers after which retrying elsewhere cannot help. */
 const HELLO_FATAL_CODES: ReadonlySet<string> = new Set(['UNSUPPORTED_PROTOCOL', 'BAD_REQUEST', 'UNAUTHORIZED', 'NOT_AUTHORIZED_USER']);
 
+/**
+ * Checkout answers that say "this server may not serve the feature, another
+ * may" (docs/protocol.md): the checkout moves, with its session, to a server
+ * of the list it has not tried yet.
+ */
+const ANOTHER_SERVER_CODES: ReadonlySet<string> = new Set(['LICENSE_NOT_FOR_THIS_SERVER', 'LICENSE_QUORUM_LOST']);
+
 interface CallBase {
   readonly callId: number;
   /** Id of this call's frame on the current connection; undefined when none is in flight. */
@@ -69,6 +76,13 @@ interface CheckoutCall extends CallBase {
   abandoned: boolean;
   cancelSent: boolean;
   settled: boolean;
+  /**
+   * Servers this checkout was refused by with an ANOTHER_SERVER_CODES code, or
+   * moved to after such a refusal. Invariant: the SDK moves the session for
+   * this checkout only to a server not in it, so it moves at most
+   * `servers.length - 1` times and then rejects.
+   */
+  readonly serversTried: Set<string>;
   resolve(lease: Lease): void;
   reject(error: FloeError): void;
   /** Removes the abort listener and the wait guard. */
@@ -207,7 +221,10 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
    * granted: at once, or (with `wait`) when a queued request reaches the head
    * of its queue; `queue` events tell the position meanwhile. The request
    * survives reconnects and failovers and is re-sent with the same requestId.
-   * Rejects with a FloeError: NO_SEATS, UNKNOWN_FEATURE, QUEUE_TIMEOUT,
+   * A server that may not serve the feature (LICENSE_NOT_FOR_THIS_SERVER,
+   * LICENSE_QUORUM_LOST) sends the session and the checkout to the next server
+   * of the list not yet tried for it; it rejects with that code only when
+   * every server was tried. Rejects with a FloeError: NO_SEATS, UNKNOWN_FEATURE, QUEUE_TIMEOUT,
    * QUEUE_FULL, NOT_AUTHORIZED_USER, … from the server; BAD_REQUEST, ABORTED,
    * CLOSED, PENDING_LIMIT_REACHED, RETRIES_EXHAUSTED from the SDK.
    */
@@ -246,6 +263,7 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
         abandoned: false,
         cancelSent: false,
         settled: false,
+        serversTried: new Set(),
         resolve,
         reject,
         cleanup: () => {
@@ -567,7 +585,8 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
     return revoked;
   }
 
-  #onConnectionLost(conn: Connection, code: number, reason: string): void {
+  /** `nextServer`: the URL to reconnect to first; default the one after `conn`'s in the list. */
+  #onConnectionLost(conn: Connection, code: number, reason: string, nextServer?: string): void {
     if (conn !== this.#conn) return;
     this.#conn = undefined;
     this.#stopHeartbeat();
@@ -578,18 +597,19 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
     const willReconnect = !this.#closed;
     this.emit('disconnected', { server: conn.url, code, reason, willReconnect });
     if (!this.#closed && this.#conn === undefined) {
-      this.#serverIndex = (this.#serverIndex + 1) % this.#servers.length;
+      const nextIndex = nextServer !== undefined ? this.#servers.indexOf(nextServer) : -1;
+      this.#serverIndex = nextIndex >= 0 ? nextIndex : (this.#serverIndex + 1) % this.#servers.length;
       this.#reconnect();
     }
   }
 
-  /** Leaves the current server (dead, unavailable or confused) for the next one. */
-  #dropConnection(reason: string): void {
+  /** Leaves the current server (dead, unavailable or confused) for `nextServer`, default the next one. */
+  #dropConnection(reason: string, nextServer?: string): void {
     const conn = this.#conn;
     if (conn === undefined) return;
     conn.detach();
     this.#trackClosing(conn.close(1000, reason));
-    this.#onConnectionLost(conn, 1000, reason);
+    this.#onConnectionLost(conn, 1000, reason, nextServer);
   }
 
   #reconnect(): void {
@@ -838,6 +858,10 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
       default:
     }
     this.#attempts = 0;
+    if (call.kind === 'checkout' && !call.abandoned && ANOTHER_SERVER_CODES.has(error.code)) {
+      this.#checkoutElsewhere(call, error);
+      return;
+    }
     const floeError = new FloeError(error.code, error.message);
     if (call.kind === 'checkout') {
       if (call.abandoned) this.#removeCall(call);
@@ -853,6 +877,30 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
     } else {
       this.#failCall(call, floeError);
     }
+  }
+
+  /**
+   * This server may not serve `call`'s feature (its key names other servers,
+   * or too few of them are up): move the session, as failover does, to the
+   * next server of the list this checkout has not tried, where the resumed
+   * session re-sends it with the same requestId. Every server tried: reject
+   * with the last refusal.
+   */
+  #checkoutElsewhere(call: CheckoutCall, error: WireError): void {
+    const here = this.#conn?.url;
+    if (here !== undefined) call.serversTried.add(here);
+    const start = here !== undefined ? this.#servers.indexOf(here) + 1 : this.#serverIndex;
+    let next: string | undefined;
+    for (let i = 0; i < this.#servers.length && next === undefined; i++) {
+      const url = this.#servers[(start + i) % this.#servers.length];
+      if (url !== undefined && !call.serversTried.has(url)) next = url;
+    }
+    if (next === undefined) {
+      this.#failCall(call, new FloeError(error.code, `${error.message} (refused by every server tried: ${[...call.serversTried].join(', ')})`));
+      return;
+    }
+    call.serversTried.add(next);
+    this.#dropConnection(`checkout of ${call.body.feature}: ${error.code}; trying ${next}`, next);
   }
 
   #onQueued(call: CheckoutCall, position: number): void {

@@ -1,0 +1,76 @@
+// A redundant key for two of the three servers, through the SDK: the key
+// names n1, n2 and a server that is not a member (a key names 1, 3 or 5
+// lock codes), so n3 answers checkouts of its feature with
+// LICENSE_NOT_FOR_THIS_SERVER while n1 and n2, two of the three servers the
+// key names, serve it. An application whose first server is n3 still
+// gets its seat: the SDK moves its session to the next server of its list
+// and re-sends the checkout there with the same requestId (docs/client.md).
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { connect, type ConnectedEvent, type FloeClient } from '../../client/index.ts';
+import { parseConfig, startDaemon, type Daemon } from '../../daemon/index.ts';
+import { loadNodeIdentity } from '../../daemon/identity/index.ts';
+import { encodeBase64url } from '../../protocol/index.ts';
+import { makeLicenseKey, tempDir, VENDOR_PUBLIC_KEY } from '../daemon/helpers.ts';
+import { freePorts } from './cluster-harness.ts';
+import { until } from './site-tools.ts';
+
+const daemons = new Map<string, Daemon>();
+const clients: FloeClient[] = [];
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await Promise.all([...daemons.values()].map((d) => d.close()));
+});
+
+describe('a key for two of the three servers', () => {
+  it('an SDK whose first server is the one the key does not name still gets a seat, through the next server', async () => {
+    const dir = tempDir('floe-license-placement-');
+    const ids = ['n1', 'n2', 'n3'];
+    const ports = await freePorts(6);
+    const identities = ids.map((id) => loadNodeIdentity(join(dir, id)));
+    const clientUrl = (i: number) => `ws://127.0.0.1:${ports[3 + i]}/ws`;
+    const peers = ids.map((id, i) => ({
+      id,
+      peerUrl: `ws://127.0.0.1:${ports[i]}/raft`,
+      clientUrl: clientUrl(i),
+      publicKey: encodeBase64url(identities[i]!.publicKey),
+    }));
+    for (const [i, id] of ids.entries()) {
+      const config = parseConfig({
+        nodeId: id,
+        dataDir: join(dir, id),
+        clientListen: `127.0.0.1:${ports[3 + i]}`,
+        adminListen: '127.0.0.1:0',
+        vendorPublicKeys: [VENDOR_PUBLIC_KEY],
+        leaseTtlMs: 10_000,
+        heartbeatMs: 1000,
+        renewBatchMs: 20,
+        cluster: { peers, peerListen: `127.0.0.1:${ports[i]}` },
+      });
+      daemons.set(id, await startDaemon(config));
+    }
+    const node = (id: string) => daemons.get(id)!.node;
+    await until('a leader', 20_000, () => [...daemons.values()].find((d) => d.node.isLeader));
+    const elsewhere = loadNodeIdentity(join(dir, 'not-a-member'));
+    const key = makeLicenseKey([identities[0]!.lockCode, identities[1]!.lockCode, elsewhere.lockCode], { seats: 5, licenseId: 'LIC-TWO-OF-THREE' });
+    await until('the key to be imported through n1', 20_000, async () => ((await node('n1').importLicense(key)).ok ? true : undefined));
+    await until('n1 and n2 to serve the key, n3 to refuse it', 20_000, () =>
+      node('n1').featureRefusal('demo') === undefined &&
+      node('n2').featureRefusal('demo') === undefined &&
+      node('n3').featureRefusal('demo')?.code === 'LICENSE_NOT_FOR_THIS_SERVER'
+        ? true
+        : undefined,
+    );
+
+    const client = await connect({ servers: [clientUrl(2), clientUrl(0), clientUrl(1)], user: 'alice', host: 'ws-17', app: 'placement' });
+    clients.push(client);
+    expect(client.server).toBe(clientUrl(2));
+    const moved = new Promise<ConnectedEvent>((resolve) => client.once('connected', resolve));
+    const lease = await client.checkout('demo');
+    expect(lease.feature).toBe('demo');
+    expect(await moved).toMatchObject({ server: clientUrl(0), resumed: true });
+    expect(client.server).toBe(clientUrl(0));
+    await until('n1 to list the lease', 5000, () => (node('n1').leases().some((l) => l.leaseId === lease.leaseId) ? true : undefined));
+    await client.checkin(lease);
+  }, 60_000);
+});

@@ -133,8 +133,10 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   let best = 0;
   let bestWall = 0;
   let gcShareOfBest = 0;
+  const cpus: number[] = [];
   for (let i = 0; i < 3; i++) {
     const { cpu, wall, gcShare } = await mix(commands);
+    cpus.push(cpu);
     process.stdout.write(
       `pool: checkout/renew/checkin mix at 10,000 live leases: ${Math.round(cpu).toLocaleString('en')} commands per CPU-second (${Math.round(wall).toLocaleString('en')}/s wall clock, ${Math.round(gcShare * 100)}% in GC pauses)\n`,
     );
@@ -149,8 +151,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const s100k = snapshot(100_000);
   process.stdout.write(`pool: snapshot at 100,000 leases: ${s100k.bytes.toLocaleString('en')} bytes, encode ${s100k.encodeMs.toFixed(1)} ms, decode ${s100k.decodeMs.toFixed(1)} ms\n`);
   process.stdout.write(`pool: one command costs ${(baseline / best).toFixed(1)} baseline Map operations\n`);
+  // On a shared host the best run says what the code can do, the median what a run usually gets.
+  const median = cpus.sort((a, b) => a - b)[1] as number;
+  process.stdout.write(`pool: best ${Math.round(best).toLocaleString('en')}, median ${Math.round(median).toLocaleString('en')} commands per CPU-second\n`);
   return {
     commandsPerSec: Math.round(best),
+    commandsPerSecMedian: Math.round(median),
     commandsPerWallSec: Math.round(bestWall),
     gcPauseShareOfBest: Number(gcShareOfBest.toFixed(2)),
     baselineMapOpsPerSec: Math.round(baseline),

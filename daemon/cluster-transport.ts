@@ -11,7 +11,7 @@ import { decodeBase64url } from '../protocol/index.ts';
 import type { FloeConfig } from './config.ts';
 import { splitHostPort } from './config.ts';
 import type { NodeIdentity } from './identity/index.ts';
-import { MemberDirectory } from './storage/index.ts';
+import { MemberDirectory, type DirectoryMember } from './storage/index.ts';
 import type { ConfChange, ConfState } from './raft/types.ts';
 import { PeerTransport, type FaultInjector, type PeerConfig, type TransportLogger } from './transport/index.ts';
 
@@ -28,6 +28,8 @@ export interface ClusterTransport {
    * log names no other member yet (a joining node waits for the cluster).
    */
   adoptMembership(memberIds: readonly string[]): void;
+  /** The members applied conf changes added and none removed since (with the client URL the change carried). */
+  addedMembers(): readonly DirectoryMember[];
 }
 
 /** A member's identity key from its config text (base64url of 32 bytes). */
@@ -113,6 +115,7 @@ export async function startClusterTransport(
       log(`membership: ${change.type} ${change.nodeId}; members now ${[...members].join(', ')}`);
       transport.updatePeers(peers).catch((error: unknown) => log(`membership: updating peers failed: ${(error as Error).message}`));
     },
+    addedMembers: () => directory.addedMembers(),
     adoptMembership(memberIds) {
       const members = new Set(memberIds);
       if (![...members].some((id) => id !== config.nodeId)) return;

@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { advertisedClientUrls } from './advertised-client-urls.ts';
 import { ClientServer } from './client-server/index.ts';
 import { splitHostPort, type FloeConfig } from './config.ts';
 import { loadNodeIdentity } from './identity/index.ts';
@@ -81,7 +82,15 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
       connectionsMax: config.limits.connectionsMax,
       requestsPerSecondPerConnection: config.limits.requestsPerSecondPerConnection,
       requestBurstPerConnection: config.limits.requestBurstPerConnection,
-      clientUrls: config.clientUrls,
+      // Follows the membership: members added at run time are told to clients, removed ones no longer.
+      clientUrls: () =>
+        advertisedClientUrls({
+          configured: config.clientUrls,
+          peers: config.cluster.peers,
+          added: peers?.addedMembers() ?? [],
+          memberIds: node.clusterStatus().nodes.map((n) => n.id),
+          selfId: config.nodeId,
+        }),
       log,
     });
     let adminUrl = '';

@@ -24,8 +24,8 @@ export interface ClientServerOptions {
   readonly connectionsMax: number;
   readonly requestsPerSecondPerConnection: number;
   readonly requestBurstPerConnection: number;
-  /** Client URLs of every node; empty: this server's own URL. */
-  readonly clientUrls: readonly string[];
+  /** Client URLs of every member now, asked at each hello (told to clients for failover); empty: this server's own URL. */
+  readonly clientUrls: () => readonly string[];
   readonly log?: (line: string) => void;
 }
 
@@ -109,7 +109,10 @@ export class ClientServer {
       requestsPerSecond: options.requestsPerSecondPerConnection,
       requestBurst: options.requestBurstPerConnection,
       log: options.log ?? (() => {}),
-      servers: () => (options.clientUrls.length > 0 ? options.clientUrls : [this.boundUrl]),
+      servers: () => {
+        const urls = options.clientUrls();
+        return urls.length > 0 ? urls : [this.boundUrl];
+      },
       bindSession: (sessionId, connection) => {
         const previous = this.bySession.get(sessionId);
         this.bySession.set(sessionId, connection);

@@ -2,7 +2,8 @@
 // node starts empty with `join = true`, is added through the admin API
 // (POST /cluster/members), catches up from the leader, and the member it
 // replaces is removed (DELETE /cluster/members/:id); the cluster keeps
-// serving throughout.
+// serving throughout, and the `servers` every hello tells clients follows
+// the membership (n4 listed once added, n3 no longer once removed).
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAdminApp, hashToken } from '../../admin/index.ts';
@@ -83,12 +84,30 @@ describe('replacing a member', () => {
     const added = await admin('POST', '/cluster/members', { id: 'n4', peerUrl: p4.peerUrl, clientUrl: p4.clientUrl, publicKey: p4.publicKey });
     expect(added.status, JSON.stringify(added.body)).toBe(201);
     const n4 = daemons.get('n4')!;
+    let helloClients = 0;
+    const helloServers = async (id: string): Promise<string[]> => {
+      const wire = await WireClient.connect(daemons.get(id)!.clientUrl);
+      wires.push(wire);
+      try {
+        const hello = await wire.hello(`membership-servers-${helloClients++}`);
+        expect(hello['ok'], JSON.stringify(hello)).toBe(true);
+        return hello['servers'] as string[];
+      } finally {
+        await wire.close();
+      }
+    };
     await until('n4 to catch up', 10_000, () => n4.node.status().appliedIndex >= leaderOf()!.node.status().commitIndex && n4.node.leases().length === 60);
+    const addedAt = leaderOf()!.node.status().commitIndex;
+    await until('every member to apply the add', 10_000, () => [...daemons.values()].every((d) => d.node.status().appliedIndex >= addedAt));
+    for (const id of ['n1', 'n2', 'n4']) expect(await helloServers(id)).toEqual([peer(0).clientUrl, peer(1).clientUrl, peer(2).clientUrl, p4.clientUrl]);
 
     const removed = await admin('DELETE', '/cluster/members/n3');
     expect(removed.status, JSON.stringify(removed.body)).toBe(200);
     const members = (await admin('GET', '/cluster')).body.nodes.map((n: { id: string }) => n.id).sort();
     expect(members).toEqual(['n1', 'n2', 'n4']);
+    const commitIndex = leaderOf()!.node.status().commitIndex;
+    await until('every member to apply the removal', 10_000, () => [...daemons.values()].every((d) => d.node.status().appliedIndex >= commitIndex));
+    for (const id of ['n1', 'n2', 'n4']) expect(await helloServers(id)).toEqual([peer(0).clientUrl, peer(1).clientUrl, p4.clientUrl]);
     // Still serving, and n4 applies what follows.
     expect((await client.checkout('request-b1')).ok).toBe(true);
     await until('n4 to apply the new lease', 5000, () => n4.node.leases().length === 61);

@@ -5,7 +5,9 @@
 // Everything random comes from the seed: a run is a pure function of its
 // options, so a failing seed replays event for event.
 import { NONE, type Entry, type Message, type NodeId, type Ready } from '../../daemon/raft/index.ts';
+import { PROPOSALS_PER_ENTRY_MAX, decodeBatch, type LogPosition } from '../../daemon/raft-driver/index.ts';
 import { Clients, type ClientsHost, type SimClients } from './clients.ts';
+import { DriverSimNode, type DriverNodeHost, type ProposalToken } from './driver-node.ts';
 import { EventQueue } from './event-queue.ts';
 import { Invariants, SimViolation, type ViolationKind } from './invariants.ts';
 import { Network, QUIET_LINKS, randomLinkProfile } from './network.ts';
@@ -14,7 +16,7 @@ import { PoolClients, type PoolStats } from './pool-clients.ts';
 import { Prng, hashString } from './prng.ts';
 import { ELECTION_TIMEOUT_US, TICK_US, drawLivenessScenario, drawScenario, type FaultAction, type Scenario } from './scenario.ts';
 import { SimApplyGap, SimNode, type SimNodeHooks } from './sim-node.ts';
-import { HashChain, type StateMachineFactory } from './state-machine.ts';
+import { HashChain, decodeText, type StateMachineFactory } from './state-machine.ts';
 
 /** How to run one seed. */
 export interface SimOptions {
@@ -44,6 +46,14 @@ export interface SimOptions {
    * (the default).
    */
   readonly joiners?: 'empty' | 'initial' | 'random';
+  /**
+   * What drives each node's core: 'sim' (the default: sim-node.ts, the
+   * simulator's own persist → send → apply → advance loop on cluster events)
+   * or 'real' (daemon/raft-driver's RaftDriver, as production runs it, on a
+   * virtual event loop with an asynchronously syncing disk: driver-node.ts).
+   * 'real' runs only through runSimAsync.
+   */
+  readonly driver?: 'sim' | 'real';
 }
 
 /** What one run found and measured. */
@@ -69,6 +79,22 @@ export interface SimResult {
   readonly traceHash: string;
   /** Pool mode: what the pool traffic did. */
   readonly pool?: PoolStats;
+  /** Real-driver mode: what the driver did. */
+  readonly driver?: DriverStats;
+}
+
+/** What the real drivers did in one run (`driver: 'real'`). */
+export interface DriverStats {
+  /** Proposals resolved to their callers (each checked durable on a quorum). */
+  proposalsResolved: number;
+  /** Entries that carried more than one proposal. */
+  batchedEntries: number;
+  /** Proposals in those entries. */
+  batchedProposals: number;
+  /** Transactions a crash lost before their sync. */
+  transactionsLost: number;
+  /** Acknowledged proposals checked at the end against the converged log. */
+  ackedChecked: number;
 }
 
 /** After the heal, a leader every member follows must appear within this, µs. */
@@ -95,14 +121,27 @@ type SimEvent =
   | { readonly type: 'clients-stop' }
   | { readonly type: 'crash-leader' }
   | { readonly type: 'probe' }
-  | { readonly type: 'deadline' };
+  | { readonly type: 'deadline' }
+  | { readonly type: 'call'; readonly node: SimNode; readonly inc: number; readonly label: string; readonly fn: () => void };
 
 /** Runs one seed; never throws for a property violation (it is in the result). */
 export function runSim(options: SimOptions): SimResult {
+  if (options.driver === 'real') throw new Error('runSim: the real driver settles promises; use runSimAsync');
   return new ClusterSim(options).run();
 }
 
-class ClusterSim implements SimNodeHooks, ClientsHost {
+/** Runs one seed under either driver; the real driver's promises settle between events, as on Node's event loop. */
+export function runSimAsync(options: SimOptions): Promise<SimResult> {
+  const sim = new ClusterSim(options);
+  return options.driver === 'real' ? sim.runAsync() : Promise.resolve(sim.run());
+}
+
+/** Lets every microtask queued by one event run, as Node does after each callback. */
+function drainMicrotasks(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
   readonly queue = new EventQueue<SimEvent>();
   readonly invariants = new Invariants();
   readonly nodes: SimNode[] = [];
@@ -132,6 +171,17 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
   private crashUs = -1;
   private electedAfterCrashUs: number | undefined;
   private followedAfterCrashUs: number | undefined;
+  // Real-driver mode.
+  private readonly realDriver: boolean;
+  private readonly rngDriver: Prng | undefined;
+  private readonly syncDelayMaxUs: number;
+  /** The first error a driver or a promise handler would have swallowed. */
+  private fatalError: { error: unknown } | undefined;
+  /** Acknowledged proposals: checked against the converged log at the end. */
+  private readonly acked: { requestId: string; index: number; position: number; term: number; data: string }[] = [];
+  /** Log position → proposal data, as first applied anywhere. */
+  private readonly appliedAtPosition = new Map<number, string>();
+  private readonly driverStats: DriverStats = { proposalsResolved: 0, batchedEntries: 0, batchedProposals: 0, transactionsLost: 0, ackedChecked: 0 };
 
   constructor(options: SimOptions) {
     this.options = options;
@@ -153,9 +203,14 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
     const registry = new PoolSnapshotRegistry();
     const newApp: StateMachineFactory = options.newApp ?? (pool ? (id) => new PoolApp(id, registry) : () => new HashChain());
     const voters = ids.slice(0, options.nodes);
+    this.realDriver = options.driver === 'real';
+    // Its own stream, so the core-driver runs of a seed stay as they were.
+    this.rngDriver = this.realDriver ? root.fork('driver') : undefined;
+    const loopDelayUs = this.rngDriver?.pick([0, 20, 100, 500, 2_000]) ?? 0;
+    this.syncDelayMaxUs = Math.max(100, this.scenario.diskDelayMaxUs);
     for (let i = 0; i < slots; i++) {
       const id = ids[i]!;
-      const node = new SimNode({
+      const nodeOptions = {
         id,
         // A joiner boots empty (a fresh data directory) or from the same
         // index-0 membership snapshot as the initial voters.
@@ -165,13 +220,14 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
         newApp,
         seed: options.seed,
         tickIntervalUs: this.scenario.tickIntervalsUs[i]!,
-      });
+      };
+      const node = this.realDriver ? new DriverSimNode({ ...nodeOptions, host: this, loopDelayUs }) : new SimNode(nodeOptions);
       this.nodes.push(node);
       this.byId.set(id, node);
     }
     this.network = new Network(ids, liveness ? QUIET_LINKS : this.scenario.links, root.fork('network'));
     if (pool) {
-      this.poolClients = new PoolClients(this, root.fork('pool-clients'), ids, this.scenario.readRate, registry);
+      this.poolClients = new PoolClients(this, root.fork('pool-clients'), ids, this.scenario.readRate, registry, this.realDriver ? PROPOSALS_PER_ENTRY_MAX : 1);
       this.clients = this.poolClients;
     } else {
       this.poolClients = undefined;
@@ -180,6 +236,55 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
   }
 
   run(): SimResult {
+    this.begin();
+    let violation: SimResult['violation'];
+    try {
+      for (;;) {
+        const ev = this.queue.pop();
+        if (ev === undefined) throw new SimViolation('liveness', 'the agenda ran dry');
+        if (++this.eventNo > EVENTS_MAX) throw new SimViolation('liveness', `more than ${EVENTS_MAX} events`);
+        this.handle(ev);
+        this.scheduleReadies();
+        if (this.done) break;
+      }
+    } catch (error) {
+      violation = this.toViolation(error);
+      this.trace(`VIOLATION ${violation.message}`);
+    }
+    return this.result(violation);
+  }
+
+  /** The run with real drivers: after each event, the promises it settled run (their handlers are part of it). */
+  async runAsync(): Promise<SimResult> {
+    let violation: SimResult['violation'];
+    try {
+      this.begin();
+      await drainMicrotasks();
+      this.throwFatal();
+      for (;;) {
+        const ev = this.queue.pop();
+        if (ev === undefined) throw new SimViolation('liveness', 'the agenda ran dry');
+        if (++this.eventNo > EVENTS_MAX) throw new SimViolation('liveness', `more than ${EVENTS_MAX} events`);
+        this.handle(ev);
+        await drainMicrotasks();
+        this.throwFatal();
+        if (this.done) break;
+      }
+    } catch (error) {
+      violation = this.toViolation(error);
+      this.trace(`VIOLATION ${violation.message}`);
+    }
+    // Crash every node so that no promise of this run settles into the next one.
+    for (const n of this.nodes) if (n.up) n.crash();
+    await drainMicrotasks();
+    return this.result(violation);
+  }
+
+  private throwFatal(): void {
+    if (this.fatalError !== undefined) throw this.fatalError.error;
+  }
+
+  private begin(): void {
     const s = this.scenario;
     if (this.poolClients !== undefined) this.trace(`pool app: ${this.poolClients.describe()}`);
     this.trace(
@@ -194,19 +299,12 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
       this.queue.push(this.faultGap(), { type: 'fault' });
       this.queue.push(s.chaosUs, { type: 'heal' });
     }
-    let violation: SimResult['violation'];
-    try {
-      for (;;) {
-        const ev = this.queue.pop();
-        if (ev === undefined) throw new SimViolation('liveness', 'the agenda ran dry');
-        if (++this.eventNo > EVENTS_MAX) throw new SimViolation('liveness', `more than ${EVENTS_MAX} events`);
-        this.handle(ev);
-        this.scheduleReadies();
-        if (this.done) break;
-      }
-    } catch (error) {
-      violation = this.toViolation(error);
-      this.trace(`VIOLATION ${violation.message}`);
+  }
+
+  private result(violation: SimResult['violation']): SimResult {
+    if (this.realDriver) {
+      this.driverStats.transactionsLost = 0;
+      for (const n of this.nodes) if (n instanceof DriverSimNode) this.driverStats.transactionsLost += n.simDisk.lostTransactions;
     }
     const result: SimResult = {
       seed: this.options.seed,
@@ -226,6 +324,7 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
       ...(this.followedAfterCrashUs !== undefined ? { followedAfterCrashUs: this.followedAfterCrashUs } : {}),
       traceHash: this.finalHash(),
       ...(this.poolClients !== undefined ? { pool: this.poolClients.stats } : {}),
+      ...(this.realDriver ? { driver: this.driverStats } : {}),
     };
     return result;
   }
@@ -272,7 +371,7 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
         } else if (m.type === 'timeout-now') {
           to.campaignForced = true;
         }
-        to.raft!.step(m);
+        to.deliver(m);
         this.touched.push(to);
         if (m.type === 'snap' && from !== undefined) this.queue.after(0, { type: 'snap-report', node: from, inc: ev.fromInc, to: m.to, ok: true });
         return;
@@ -281,7 +380,7 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
         const n = ev.node;
         if (n.incarnation !== ev.inc || !n.up) return;
         this.trace(`${n.id} reportSnapshot(${ev.to}, ${ev.ok})`);
-        n.raft!.reportSnapshot(ev.to, ev.ok);
+        n.reportSnapshot(ev.to, ev.ok);
         this.touched.push(n);
         return;
       }
@@ -320,6 +419,13 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
       case 'deadline':
         this.deadline();
         return;
+      case 'call': {
+        const n = ev.node;
+        if (n.incarnation !== ev.inc || !n.up) return;
+        if (ev.label !== 'interval') this.trace(`${n.id} ${ev.label}`);
+        ev.fn();
+        return;
+      }
       default:
         return unreachable(ev);
     }
@@ -328,7 +434,7 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
   private scheduleReadies(): void {
     if (this.touched.length === 0) return;
     for (const n of this.touched) {
-      if (!n.up || n.readyScheduled || !n.raft!.hasReady()) continue;
+      if (!n.up || !n.clusterDriven || n.readyScheduled || !n.raft!.hasReady()) continue;
       n.readyScheduled = true;
       const max = this.scenario.diskDelayMaxUs;
       this.queue.after(max === 0 ? 0 : this.rngDisk.range(0, max), { type: 'ready', node: n, inc: n.incarnation });
@@ -351,7 +457,9 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
   startNode(n: SimNode): void {
     n.start();
     this.trace(`${n.id} START incarnation ${n.incarnation} (disk: ${describeDisk(n)})`);
-    this.queue.after(this.rngMisc.range(0, n.tickIntervalUs), { type: 'tick', node: n, inc: n.incarnation });
+    // A real driver sets its own tick timer; the draw is made either way, so both drivers see the same faults.
+    const firstTickUs = this.rngMisc.range(0, n.tickIntervalUs);
+    if (n.clusterDriven) this.queue.after(firstTickUs, { type: 'tick', node: n, inc: n.incarnation });
     this.touched.push(n);
   }
 
@@ -426,7 +534,77 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
     const first = this.invariants.committedAt(e.index) === undefined;
     this.invariants.applied(node, e, digest);
     if (first && e.type === 'conf-change') this.confChangeCommitted(e);
-    this.clients.entryApplied?.(node, e, result);
+    // A real driver reports each proposal of an entry (proposalApplied) instead.
+    if (node.clusterDriven) this.clients.entryApplied?.(node, e, result);
+  }
+
+  // ---- the real driver's host (driver-node.ts) -------------------------------------
+
+  callLater(node: DriverSimNode, delayUs: number, label: string, fn: () => void): void {
+    this.queue.after(delayUs, { type: 'call', node, inc: node.incarnation, label, fn });
+  }
+
+  syncDelayUs(): number {
+    return this.rngDriver!.range(20, this.syncDelayMaxUs);
+  }
+
+  fatal(error: unknown): void {
+    if (this.fatalError === undefined) this.fatalError = { error };
+  }
+
+  proposalApplied(node: DriverSimNode, at: LogPosition, entryTerm: number, data: Uint8Array, result: unknown): void {
+    const text = decodeText(data);
+    const seen = this.appliedAtPosition.get(at.position);
+    if (seen === undefined) {
+      this.appliedAtPosition.set(at.position, text);
+      const place = at.position - at.index * PROPOSALS_PER_ENTRY_MAX;
+      if (place === 1) this.driverStats.batchedEntries++;
+      if (place === 1) this.driverStats.batchedProposals += 2;
+      else if (place > 1) this.driverStats.batchedProposals++;
+    } else if (seen !== text) {
+      throw new SimViolation('state-machine-safety', `${node.id} applies ${JSON.stringify(text)} at log position ${at.position}; another node applied ${JSON.stringify(seen)} there`);
+    }
+    this.clients.entryApplied?.(node, { index: at.position, term: entryTerm, type: 'normal', data }, result);
+  }
+
+  /** A driver resolved a proposal: its entry must already be durable on enough voters that every quorum holds it. */
+  proposalResolved(node: DriverSimNode, p: ProposalToken, result: unknown): void {
+    void result;
+    const a = p.applied!;
+    const voters = node.status().confState.voters;
+    const holders = voters.filter((id) => {
+      const n = this.byId.get(id);
+      if (n === undefined) return false;
+      const d = n.durableDisk;
+      if (d.snapshot().metadata.index >= a.index) return true;
+      return a.index >= d.firstIndex() && a.index <= d.lastIndex() && d.term(a.index) === a.term;
+    });
+    // Every quorum of the voters must meet a holder: holders > voters − majority.
+    const needed = voters.length - (Math.floor(voters.length / 2) + 1) + 1;
+    if (holders.length < needed) {
+      throw new SimViolation(
+        'ack-before-durable',
+        `${node.id} answered proposal ${p.requestId} (entry ${a.index} term ${a.term}) while only [${holders.join(',')}] of voters [${voters.join(',')}] hold it on disk for good: a quorum without it could elect a leader that never had it`,
+      );
+    }
+    this.driverStats.proposalsResolved++;
+    this.acked.push({ requestId: p.requestId, index: a.index, position: a.position, term: a.term, data: decodeText(p.data) });
+  }
+
+  /** Every acknowledged proposal is in the converged log, at its position, in an entry of its term. */
+  private checkAcked(leader: SimNode): void {
+    const commit = leader.status().commit;
+    for (const a of this.acked) {
+      const c = this.invariants.committedAt(a.index);
+      const at = this.appliedAtPosition.get(a.position);
+      if (a.index > commit || c === undefined || c.term !== a.term || at !== a.data) {
+        throw new SimViolation(
+          'ack-lost',
+          `proposal ${a.requestId} was acknowledged at entry ${a.index} term ${a.term} position ${a.position}, but the converged log (commit ${commit}) holds ${c === undefined ? 'nothing' : `term ${c.term}`} there and ${at === undefined ? 'nothing' : JSON.stringify(at)} at that position`,
+        );
+      }
+      this.driverStats.ackedChecked++;
+    }
   }
 
   restored(node: SimNode, index: number, digest: string): void {
@@ -521,7 +699,7 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
         if (voters.length === 0) return;
         const target = rng.pick(voters);
         this.trace(`${leader.id} TRANSFER leadership to ${target}`);
-        leader.raft!.transferLeadership(target);
+        leader.transferLeadership(target);
         this.touched.push(leader);
         return;
       }
@@ -530,7 +708,7 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
         const n = rng.pick(upNodes);
         this.trace(`${n.id} CAMPAIGN (forced)`);
         n.campaignForced = true;
-        n.raft!.campaign();
+        n.campaign();
         this.touched.push(n);
         return;
       }
@@ -540,7 +718,7 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
         for (const n of rng.shuffle(upNodes).slice(0, rng.range(2, 3))) {
           this.trace(`${n.id} CAMPAIGN (storm)`);
           n.campaignForced = true;
-          n.raft!.campaign();
+          n.campaign();
           this.touched.push(n);
         }
         return;
@@ -578,8 +756,8 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
   }
 
   private proposeChange(leader: SimNode, change: Parameters<NonNullable<SimNode['raft']>['proposeConfChange']>[0]): void {
-    const result = leader.raft!.proposeConfChange(change);
-    this.trace(`${leader.id} CONF-CHANGE ${change.type} ${change.nodeId}: ${result.ok ? `proposed @${result.index}` : result.reason}`);
+    const result = leader.proposeConfChange(change);
+    this.trace(`${leader.id} CONF-CHANGE ${change.type} ${change.nodeId}: ${result.ok === 'queued' ? 'queued' : result.ok ? `proposed @${result.index}` : result.reason}`);
     this.touched.push(leader);
   }
 
@@ -657,6 +835,7 @@ class ClusterSim implements SimNodeHooks, ClientsHost {
     if (l !== undefined && this.clients.stopped && this.clients.idle() && this.converged(l) === undefined) {
       this.checkStatesEqual(l);
       this.clients.finalCheck?.(l);
+      if (this.realDriver) this.checkAcked(l);
       this.trace(`converged: every request answered, every member at the same state`);
       this.done = true;
     }

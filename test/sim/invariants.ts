@@ -49,6 +49,11 @@ export type ViolationKind =
   | 'seat-invariant'
   | 'client-seats'
   | 'idempotency'
+  | 'proposal-result'
+  | 'proposal-fate'
+  | 'apply-before-durable'
+  | 'ack-before-durable'
+  | 'ack-lost'
   | 'liveness'
   | 'convergence'
   | 'exception';
@@ -230,7 +235,9 @@ export class Invariants {
    */
   beforeSend(node: SimNode, m: Message): void {
     this.checks++;
-    const hs = node.disk.initialState().hardState;
+    // What a crash would leave: a real driver's disk syncs after the write.
+    const disk = node.durableDisk;
+    const hs = disk.initialState().hardState;
     // A pre-vote asks for term+1 without adopting it; a granted pre-vote answer carries the asked term.
     const carriesOwnTerm = m.type !== 'pre-vote' && !(m.type === 'pre-vote-resp' && !m.reject);
     if (carriesOwnTerm && m.term > hs.term) {
@@ -248,8 +255,8 @@ export class Invariants {
       }
     }
     if (m.type === 'app-resp' && !m.reject && m.index > 0) {
-      if (m.index > node.disk.lastIndex()) {
-        throw new SimViolation('durability', `${node.id} acknowledges entries up to ${m.index} to ${m.to} while its disk ends at ${node.disk.lastIndex()}`);
+      if (m.index > disk.lastIndex()) {
+        throw new SimViolation('durability', `${node.id} acknowledges entries up to ${m.index} to ${m.to} while its disk ends at ${disk.lastIndex()}${node.disk !== disk ? ` (${node.disk.lastIndex()} before its sync)` : ''}`);
       }
       // Entries are accepted only from the leader of the follower's own term.
       const leader = this.leaderByTerm.get(m.term);

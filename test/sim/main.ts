@@ -6,11 +6,15 @@
 //       last, one JSON line {"seeds":N,"violations":0,...}; exits 1 on any violation.
 //   SEED=s npm run sim [-- --nodes 5] [--trace]
 //       replays one seed exactly; --trace prints every event.
+//   npm run sim -- --driver real [...]
+//       runs every node through daemon/raft-driver's RaftDriver (the production
+//       I/O loop) on a virtual event loop and an asynchronously syncing disk,
+//       instead of the simulator's own driver (driver-node.ts).
 //   npm run sim -- --liveness N [--nodes 3|5]
 //       N calm runs, each crashing its leader once: time to a new leader,
 //       p50/p99 in election timeouts.
 import { performance } from 'node:perf_hooks';
-import { runSim, type SimResult } from './cluster-sim.ts';
+import { runSimAsync, type DriverStats, type SimResult } from './cluster-sim.ts';
 import type { PoolStats } from './pool-clients.ts';
 import { ELECTION_TIMEOUT_US } from './scenario.ts';
 
@@ -23,6 +27,7 @@ interface Args {
   failFast: boolean;
   joiners: 'empty' | 'initial' | 'random';
   app: 'hash' | 'pool' | 'mix';
+  driver: 'sim' | 'real';
 }
 
 /** The application seed `seed` runs under `--app`. */
@@ -35,7 +40,7 @@ function appOf(args: Args, seed: number): 'hash' | 'pool' {
 const TRACE_TAIL_LINES = 60;
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { seeds: 0, start: 1, nodes: 3, liveness: 0, trace: false, failFast: false, joiners: 'random', app: 'hash' };
+  const args: Args = { seeds: 0, start: 1, nodes: 3, liveness: 0, trace: false, failFast: false, joiners: 'random', app: 'hash', driver: 'sim' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): number => {
@@ -52,6 +57,10 @@ function parseArgs(argv: readonly string[]): Args {
       const p = argv[++i];
       if (p !== 'hash' && p !== 'pool' && p !== 'mix') usage('--app takes hash, pool or mix');
       args.app = p;
+    } else if (a === '--driver') {
+      const d = argv[++i];
+      if (d !== 'sim' && d !== 'real') usage('--driver takes sim or real');
+      args.driver = d;
     } else if (a === '--joiners') {
       const j = argv[++i];
       if (j !== 'empty' && j !== 'initial' && j !== 'random') usage('--joiners takes empty, initial or random');
@@ -68,29 +77,30 @@ function parseArgs(argv: readonly string[]): Args {
 
 function usage(problem: string): never {
   process.stderr.write(
-    `sim: ${problem}\nusage: npm run sim -- --seeds N [--start S] [--nodes 3|5] [--app hash|pool|mix] [--fail-fast] [--joiners empty|initial|random]\n       SEED=s npm run sim [-- --app pool] [--trace]\n       npm run sim -- --liveness N [--nodes 3|5]\n`,
+    `sim: ${problem}\nusage: npm run sim -- --seeds N [--start S] [--nodes 3|5] [--app hash|pool|mix] [--driver sim|real] [--fail-fast] [--joiners empty|initial|random]\n       SEED=s npm run sim [-- --app pool] [--driver real] [--trace]\n       npm run sim -- --liveness N [--nodes 3|5]\n`,
   );
   process.exit(2);
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const seedEnv = process.env['SEED'];
   if (seedEnv !== undefined && seedEnv !== '') {
     const seed = Number(seedEnv);
     if (!Number.isInteger(seed)) usage(`SEED must be an integer, not ${seedEnv}`);
-    process.exit(replay(seed, args) ? 0 : 1);
+    process.exit((await replay(seed, args)) ? 0 : 1);
   }
   if (args.liveness > 0) {
-    process.exit(liveness(args) ? 0 : 1);
+    process.exit((await liveness(args)) ? 0 : 1);
   }
-  process.exit(runSeeds(args.seeds > 0 ? args.seeds : 100, args) ? 0 : 1);
+  process.exit((await runSeeds(args.seeds > 0 ? args.seeds : 100, args)) ? 0 : 1);
 }
 
 /** Replays one seed; with --trace prints every event. */
-function replay(seed: number, args: Args): boolean {
+async function replay(seed: number, args: Args): Promise<boolean> {
   const started = performance.now();
-  const result = runSim({
+  const result = await runSimAsync({
+    driver: args.driver,
     seed,
     nodes: args.nodes,
     joiners: args.joiners,
@@ -98,12 +108,12 @@ function replay(seed: number, args: Args): boolean {
     ...(args.trace ? { trace: (line: string) => process.stdout.write(`${line}\n`) } : {}),
   });
   const wallMs = Math.round(performance.now() - started);
-  if (result.violation !== undefined) reportViolation(result, args, !args.trace);
-  process.stdout.write(`${JSON.stringify({ seed, nodes: args.nodes, app: appOf(args, seed), violations: result.violation === undefined ? 0 : 1, ...summary(result), wallMs })}\n`);
+  if (result.violation !== undefined) await reportViolation(result, args, !args.trace);
+  process.stdout.write(`${JSON.stringify({ seed, nodes: args.nodes, app: appOf(args, seed), driver: args.driver, violations: result.violation === undefined ? 0 : 1, ...summary(result), wallMs })}\n`);
   return result.violation === undefined;
 }
 
-function runSeeds(count: number, args: Args): boolean {
+async function runSeeds(count: number, args: Args): Promise<boolean> {
   const started = performance.now();
   let violations = 0;
   let virtualUs = 0;
@@ -120,11 +130,13 @@ function runSeeds(count: number, args: Args): boolean {
     seats: 0, grants: 0, grantsFromQueue: 0, queued: 0, denials: 0, checkins: 0, revoked: 0, endedWithSession: 0,
     sessionsOpened: 0, sessionsLost: 0, expires: 0, graces: 0, retries: 0, snapshotsCompared: 0,
   };
+  const driver: DriverStats = { proposalsResolved: 0, batchedEntries: 0, batchedProposals: 0, transactionsLost: 0, ackedChecked: 0 };
   const failedSeeds: number[] = [];
   const leaderAfterHealMs: number[] = [];
   for (let seed = args.start; seed < args.start + count; seed++) {
-    const result = runSim({ seed, nodes: args.nodes, joiners: args.joiners, app: appOf(args, seed) });
+    const result = await runSimAsync({ seed, nodes: args.nodes, joiners: args.joiners, app: appOf(args, seed), driver: args.driver });
     seedsRun++;
+    if (result.driver !== undefined) for (const k of Object.keys(driver) as (keyof DriverStats)[]) driver[k] += result.driver[k];
     if (result.pool !== undefined) {
       poolSeeds++;
       for (const k of Object.keys(pool) as (keyof PoolStats)[]) pool[k] += result.pool[k];
@@ -141,7 +153,7 @@ function runSeeds(count: number, args: Args): boolean {
     if (result.violation !== undefined) {
       violations++;
       if (failedSeeds.length < 100) failedSeeds.push(seed);
-      reportViolation(result, args, true);
+      await reportViolation(result, args, true);
       if (args.failFast) break;
     }
     if (seedsRun % 1000 === 0) {
@@ -156,6 +168,7 @@ function runSeeds(count: number, args: Args): boolean {
     ...(failedSeeds.length > 0 ? { firstFailedSeed: failedSeeds[0], failedSeeds } : {}),
     nodes: args.nodes,
     app: args.app,
+    driver: args.driver,
     startSeed: args.start,
     virtualSeconds: Math.round(virtualUs / 1e4) / 100,
     events,
@@ -168,6 +181,7 @@ function runSeeds(count: number, args: Args): boolean {
     leaderAfterHealP50Ms: percentile(leaderAfterHealMs, 0.5),
     leaderAfterHealP99Ms: percentile(leaderAfterHealMs, 0.99),
     ...(poolSeeds > 0 ? { poolSeeds, pool: { ...pool, seats: undefined } } : {}),
+    ...(args.driver === 'real' ? { realDriver: driver } : {}),
     wallMs,
     eventsPerSec: Math.round(events / (wallMs / 1000)),
   };
@@ -175,16 +189,16 @@ function runSeeds(count: number, args: Args): boolean {
   return violations === 0;
 }
 
-function liveness(args: Args): boolean {
+async function liveness(args: Args): Promise<boolean> {
   const started = performance.now();
   const elected: number[] = [];
   const followed: number[] = [];
   let violations = 0;
   for (let seed = args.start; seed < args.start + args.liveness; seed++) {
-    const result = runSim({ seed, nodes: args.nodes, mode: 'liveness' });
+    const result = await runSimAsync({ seed, nodes: args.nodes, mode: 'liveness', driver: args.driver });
     if (result.violation !== undefined) {
       violations++;
-      reportViolation(result, args, true, 'liveness');
+      await reportViolation(result, args, true, 'liveness');
       continue;
     }
     if (result.electedAfterCrashUs !== undefined) elected.push(result.electedAfterCrashUs / ELECTION_TIMEOUT_US);
@@ -216,11 +230,12 @@ function liveness(args: Args): boolean {
 }
 
 /** Prints a violation, its seed, how to replay it and the last events before it (by replaying with a trace). */
-function reportViolation(result: SimResult, args: Args, withTail: boolean, mode: 'chaos' | 'liveness' = 'chaos'): void {
+async function reportViolation(result: SimResult, args: Args, withTail: boolean, mode: 'chaos' | 'liveness' = 'chaos'): Promise<void> {
   const v = result.violation!;
   const lines: string[] = [];
   if (withTail) {
-    runSim({
+    await runSimAsync({
+      driver: args.driver,
       seed: result.seed,
       nodes: args.nodes,
       mode,
@@ -233,7 +248,7 @@ function reportViolation(result: SimResult, args: Args, withTail: boolean, mode:
     });
   }
   const tail = lines.slice(-TRACE_TAIL_LINES);
-  const replayCmd = `SEED=${result.seed} npm run sim --${args.nodes === 5 ? ' --nodes 5' : ''}${args.joiners !== 'random' ? ` --joiners ${args.joiners}` : ''}${appOf(args, result.seed) === 'pool' ? ' --app pool' : ''} --trace${mode === 'liveness' ? '   (liveness mode: rerun with --liveness 1 --start ' + result.seed + ')' : ''}`;
+  const replayCmd = `SEED=${result.seed} npm run sim --${args.nodes === 5 ? ' --nodes 5' : ''}${args.joiners !== 'random' ? ` --joiners ${args.joiners}` : ''}${appOf(args, result.seed) === 'pool' ? ' --app pool' : ''}${args.driver === 'real' ? ' --driver real' : ''} --trace${mode === 'liveness' ? '   (liveness mode: rerun with --liveness 1 --start ' + result.seed + ')' : ''}`;
   process.stderr.write(
     `\nVIOLATION seed ${result.seed} (${args.nodes} nodes) at ${(v.atUs / 1000).toFixed(3)} ms, event #${v.event}\n  ${v.message}\n  replay: ${replayCmd}\n` +
       (tail.length > 0 ? `  last ${tail.length} events:\n${tail.map((l) => `    ${l}`).join('\n')}\n` : ''),
@@ -255,6 +270,7 @@ function summary(r: SimResult): Record<string, unknown> {
     ...(r.leaderAfterHealUs !== undefined ? { leaderAfterHealMs: r.leaderAfterHealUs / 1000 } : {}),
     traceHash: r.traceHash,
     ...(r.pool !== undefined ? { pool: r.pool } : {}),
+    ...(r.driver !== undefined ? { realDriver: r.driver } : {}),
   };
 }
 
@@ -271,4 +287,4 @@ function fmt(x: number): string {
   return x.toFixed(2);
 }
 
-main();
+await main();

@@ -14,6 +14,10 @@ import {
   type RaftStatus,
   type Ready,
   type NodeId,
+  type ConfChange,
+  type ProposeResult,
+  type Storage,
+  type WritableStorage,
 } from '../../daemon/raft/index.ts';
 import { MemoryStorage } from '../../daemon/raft/memory-storage.ts';
 import { Prng } from './prng.ts';
@@ -63,8 +67,8 @@ interface PendingProposal {
 /** A simulated server. */
 export class SimNode {
   readonly id: NodeId;
-  /** Stable storage: survives crashes. */
-  readonly disk: MemoryStorage;
+  /** The storage the node writes Readys to (here stable: it survives crashes). */
+  readonly disk: WritableStorage;
   /** The running core; null while crashed or removed. */
   raft: RaftNode | null = null;
   /** Bumped on every start; events carry it so a crash voids the old incarnation's timers. */
@@ -93,10 +97,10 @@ export class SimNode {
   /** Role as of its last Ready. */
   role: 'follower' | 'pre-candidate' | 'candidate' | 'leader' = 'follower';
 
-  private readonly config: SimNodeConfig;
-  private readonly hooks: SimNodeHooks;
-  private readonly newApp: StateMachineFactory;
-  private readonly seed: number;
+  protected readonly config: SimNodeConfig;
+  protected readonly hooks: SimNodeHooks;
+  protected readonly newApp: StateMachineFactory;
+  protected readonly seed: number;
   private readonly pendingProposals = new Map<number, PendingProposal>();
   private readonly pendingReads = new Map<string, true>();
   private readonly readsAwaitingApply: { context: string; index: number }[] = [];
@@ -111,9 +115,11 @@ export class SimNode {
     newApp: StateMachineFactory;
     seed: number;
     tickIntervalUs: number;
+    /** The node's storage (default: a MemoryStorage that survives crashes whole). */
+    disk?: WritableStorage;
   }) {
     this.id = options.id;
-    this.disk = new MemoryStorage(options.initialConf);
+    this.disk = options.disk ?? new MemoryStorage(options.initialConf);
     this.confState = options.initialConf;
     this.config = options.config;
     this.hooks = options.hooks;
@@ -125,6 +131,41 @@ export class SimNode {
 
   get up(): boolean {
     return this.raft !== null;
+  }
+
+  /** What a crash leaves of the disk: everything written, here. */
+  get durableDisk(): Storage {
+    return this.disk;
+  }
+
+  /** True when this node's Readys are driven by the cluster's 'tick' and 'ready' events (this driver), false for the real RaftDriver. */
+  get clusterDriven(): boolean {
+    return true;
+  }
+
+  /** A message from the network. */
+  deliver(m: Message): void {
+    this.running().step(m);
+  }
+
+  /** The transport's report on a sent snapshot. */
+  reportSnapshot(to: NodeId, ok: boolean): void {
+    this.running().reportSnapshot(to, ok);
+  }
+
+  /** Forces an election. */
+  campaign(): void {
+    this.running().campaign();
+  }
+
+  /** Hands leadership to `target`. */
+  transferLeadership(target: NodeId): void {
+    this.running().transferLeadership(target);
+  }
+
+  /** Proposes a membership change; the result as far as it is known now. */
+  proposeConfChange(change: ConfChange): ProposeResult | { readonly ok: 'queued' } {
+    return this.running().proposeConfChange(change);
   }
 
   /** Boots an incarnation from the disk: the application restarts from the disk's snapshot. */
@@ -293,7 +334,7 @@ export class SimNode {
     if (compactTo > this.disk.firstIndex()) this.disk.compact(compactTo);
   }
 
-  private running(): RaftNode {
+  protected running(): RaftNode {
     if (this.raft === null) throw new Error(`${this.id} is not running`);
     return this.raft;
   }

@@ -56,7 +56,8 @@ export class HashChain implements SimStateMachine {
     return this.applied;
   }
 
-  apply(command: string): undefined {
+  /** Returns the command and the digest after it (the proposer's answer: a misrouted answer shows). */
+  apply(command: string, index: number): string {
     const colon = command.lastIndexOf(':');
     if (colon <= 0) throw new Error(`HashChain: malformed command ${JSON.stringify(command)}`);
     const clientId = command.slice(0, colon);
@@ -64,11 +65,11 @@ export class HashChain implements SimStateMachine {
     const latest = this.latestSeqByClient.get(clientId) ?? 0;
     // A client issues one request at a time with increasing seq: anything not
     // newer is a retry of something already applied.
-    if (seq <= latest) return undefined;
+    if (seq <= latest) return `${command}@${index} dup`;
     this.latestSeqByClient.set(clientId, seq);
     this.hash = hashString(command, this.hash);
     this.applied++;
-    return undefined;
+    return `${command}@${index} ${this.digest()}`;
   }
 
   snapshot(): Uint8Array {

@@ -59,7 +59,7 @@ export function createAdminApp(node: FloeNode, options: AdminAppOptions): Hono {
 
   api.get('/health', (c) => {
     const s = node.status();
-    return c.json({ status: 'ok', nodeId: s.nodeId, role: s.role, leaderId: s.leaderId, term: s.term, appliedIndex: s.appliedIndex, readyCount: node.readyCount });
+    return c.json({ status: 'ok', nodeId: s.nodeId, role: s.role, leaderId: s.leaderId, term: s.term, appliedIndex: s.appliedIndex, readyCount: node.readyCount, transactionCount: node.transactionCount, syncCount: node.syncCount });
   });
 
   api.use('*', bearerAuth(options.tokenSha256));

@@ -427,12 +427,15 @@ async function benchThroughput(ctx: Context): Promise<void> {
       const pids = site.nodes.map((x) => x.child?.pid);
       const cpu0 = pids.map(cpuMsOf);
       const leader = await site.leader();
+      const storage0 = await Promise.all(site.nodes.map((x) => healthOf(site, x.id)));
       const before = await healthOf(site, leader);
       const applied0 = before?.appliedIndex ?? 0;
       const t0 = performance.now();
       const f = await worker.call<RunFigures>({ cmd: 'throughput', urls, clients: n, durationMs, warmupMs: WARMUP_MS, hello: true, prefix: ctx.prefix() });
       const wallMs = performance.now() - t0;
       const after = await healthOf(site, leader);
+      const storage1 = await Promise.all(site.nodes.map((x) => healthOf(site, x.id)));
+      const perSec = (i: number, key: 'transactionCount' | 'syncCount') => Math.round((((storage1[i]?.[key] ?? 0) - (storage0[i]?.[key] ?? 0)) * 1000) / wallMs);
       const applied1 = after?.appliedIndex ?? 0;
       // A leader change during the run shows as a higher term (the steady bench counts them over 60 s).
       const termChanges = (after?.term ?? 0) - (before?.term ?? 0);
@@ -452,7 +455,8 @@ async function benchThroughput(ctx: Context): Promise<void> {
         `  ${String(n).padStart(4)} clients: cluster ${f.requestsPerSec.toLocaleString('en-US').padStart(7)} requests/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, errors ${f.errors}; ` +
           `log ${entriesPerSec.toLocaleString('en-US')} entries/s (leader ${leader}, term changes ${termChanges}); node CPU ${site.nodes.map((x, i) => `${x.id} ${cpu[i]}%`).join(', ')}, ${cpuUsPerRequest} µs/request in all`,
       );
-      write(`               leader batching: ${readysPerSec.toLocaleString('en-US')} Readys/s (≥ fsyncs/s), ${entriesPerReady} entries per Ready, ${requestsPerEntry} requests per entry`);
+      write(`               leader batching: ${readysPerSec.toLocaleString('en-US')} Readys/s, ${entriesPerReady} entries per Ready, ${requestsPerEntry} requests per entry`);
+      write(`               storage per node: ${site.nodes.map((x, i) => `${x.id} ${perSec(i, 'transactionCount')} transactions/s, ${perSec(i, 'syncCount')} fsyncs/s`).join('; ')}`);
       write(`               echo    ${e.requestsPerSec.toLocaleString('en-US').padStart(7)} echoes/s,   p50 ${e.p50Ms} ms, p99 ${e.p99Ms} ms; ratio cluster/echo ${ratio}`);
       if (f.errorSamples.length > 0) write(`               first errors: ${f.errorSamples.join(' | ')}`);
       out[`requestsPerSec_${n}`] = f.requestsPerSec;
@@ -465,6 +469,8 @@ async function benchThroughput(ctx: Context): Promise<void> {
       out[`leaderReadysPerSec_${n}`] = readysPerSec;
       out[`entriesPerReady_${n}`] = entriesPerReady;
       out[`requestsPerEntry_${n}`] = requestsPerEntry;
+      out[`transactionsPerSec_${n}`] = site.nodes.map((_, i) => perSec(i, 'transactionCount'));
+      out[`fsyncsPerSec_${n}`] = site.nodes.map((_, i) => perSec(i, 'syncCount'));
       out[`echoRequestsPerSec_${n}`] = e.requestsPerSec;
       out[`echoP50Ms_${n}`] = e.p50Ms;
       out[`echoP99Ms_${n}`] = e.p99Ms;

@@ -390,6 +390,16 @@ export class FloeNode {
     return this.driver.readyCount;
   }
 
+  /** Storage transactions written since start (Readys with something to persist, snapshots). */
+  get transactionCount(): number {
+    return this.driver.transactionCount;
+  }
+
+  /** fdatasyncs of the WAL since start (async sync mode). */
+  get syncCount(): number {
+    return this.driver.syncCount;
+  }
+
   /** Usage rows, newest first (reports). */
   usageRows(options: { fromMs?: number; toMs?: number; feature?: string; limit?: number } = {}) {
     this.usage.flush();

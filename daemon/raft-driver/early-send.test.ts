@@ -20,57 +20,63 @@ function heldStorage(id: NodeId): { storage: DurableStorage; held: (() => void)[
   return { storage, held };
 }
 
+/** Two drivers on one in-memory wire with held syncs; n1 leads when it resolves. */
+async function startPair() {
+  const wires = new Map<NodeId, (m: Message[]) => void>();
+  const sent: Message[] = [];
+  const transport = (self: NodeId): PeerTransport => ({
+    send: (messages) => {
+      sent.push(...messages);
+      for (const m of messages) setImmediate(() => wires.get(m.to)?.([m]));
+    },
+    onMessages: (h) => {
+      wires.set(self, h);
+      return () => wires.delete(self);
+    },
+    onUnreachable: () => () => {},
+    stop: async () => {},
+  });
+  const nodes = ['n1', 'n2'].map((id) => {
+    const { storage, held } = heldStorage(id);
+    const applied: string[] = [];
+    const driver = new RaftDriver<string>({
+      node: createRaftNode({
+        id, storage, electionTicks: 10, heartbeatTicks: 1, applied: 0, messageBytesMax: 1 << 20, inflightMessagesMax: 64,
+        uncommittedBytesMax: 0, committedBytesPerReadyMax: 1 << 20, preVote: true, checkQuorum: true, random: () => 0.5,
+      }),
+      storage,
+      transport: transport(id),
+      tickMs: 1_000_000,
+      snapshotEntries: 1_000_000,
+      pendingProposalsMax: 100,
+      application: {
+        apply: (data) => {
+          applied.push(new TextDecoder().decode(data));
+          return 'ok';
+        },
+        restore: () => {},
+        snapshotData: () => new Uint8Array(0),
+      },
+    });
+    return { id, driver, held, applied };
+  });
+  const [n1, n2] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+  const settle = async (rounds = 20) => {
+    for (let i = 0; i < rounds; i++) {
+      for (const n of nodes) n.held.splice(0).forEach((release) => release());
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  n1.driver.start();
+  n2.driver.start();
+  n1.driver.campaign();
+  await settle();
+  return { nodes, n1, n2, sent, settle };
+}
+
 describe('RaftDriver with peers and an asynchronous sync', () => {
   it("sends a leader's append before its own sync, applies only after it, and a follower acks only after its sync", async () => {
-    const wires = new Map<NodeId, (m: Message[]) => void>();
-    const sent: Message[] = [];
-    const transport = (self: NodeId): PeerTransport => ({
-      send: (messages) => {
-        sent.push(...messages);
-        for (const m of messages) setImmediate(() => wires.get(m.to)?.([m]));
-      },
-      onMessages: (h) => {
-        wires.set(self, h);
-        return () => wires.delete(self);
-      },
-      onUnreachable: () => () => {},
-      stop: async () => {},
-    });
-    const nodes = ['n1', 'n2'].map((id) => {
-      const { storage, held } = heldStorage(id);
-      const applied: string[] = [];
-      const driver = new RaftDriver<string>({
-        node: createRaftNode({
-          id, storage, electionTicks: 10, heartbeatTicks: 1, applied: 0, messageBytesMax: 1 << 20, inflightMessagesMax: 64,
-          uncommittedBytesMax: 0, committedBytesPerReadyMax: 1 << 20, preVote: true, checkQuorum: true, random: () => 0.5,
-        }),
-        storage,
-        transport: transport(id),
-        tickMs: 1_000_000,
-        snapshotEntries: 1_000_000,
-        pendingProposalsMax: 100,
-        application: {
-          apply: (data) => {
-            applied.push(new TextDecoder().decode(data));
-            return 'ok';
-          },
-          restore: () => {},
-          snapshotData: () => new Uint8Array(0),
-        },
-      });
-      return { id, driver, held, applied };
-    });
-    const [n1, n2] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
-    const settle = async (rounds = 20) => {
-      for (let i = 0; i < rounds; i++) {
-        for (const n of nodes) n.held.splice(0).forEach((release) => release());
-        await new Promise((r) => setImmediate(r));
-      }
-    };
-    n1.driver.start();
-    n2.driver.start();
-    n1.driver.campaign();
-    await settle();
+    const { n1, n2, sent, settle } = await startPair();
     expect(n1.driver.isLeader).toBe(true);
 
     sent.length = 0;
@@ -89,6 +95,19 @@ describe('RaftDriver with peers and an asynchronous sync', () => {
     await settle();
     await answer;
     expect(n1.applied).toEqual(['x']);
+    n1.driver.stop();
+    n2.driver.stop();
+  });
+
+  it('a Ready that only moves the commit index writes no transaction; the next transaction carries the commit', async () => {
+    const { n1, n2, settle } = await startPair();
+    expect(n1.driver.isLeader).toBe(true);
+    const before = { readys: n2.driver.readyCount, transactions: n2.driver.transactionCount };
+    await Promise.all([n1.driver.propose(new TextEncoder().encode('a')), settle()]);
+    await settle();
+    // The follower appended the entry (a transaction), then heard the commit (a Ready of its own, no transaction).
+    expect(n2.applied).toEqual(['a']);
+    expect(n2.driver.readyCount - before.readys).toBeGreaterThan(n2.driver.transactionCount - before.transactions);
     n1.driver.stop();
     n2.driver.stop();
   });

@@ -13,6 +13,7 @@ import {
   type ConfChange,
   type ConfState,
   type Entry,
+  type HardState,
   type Message,
   type NodeId,
   type RaftNode,
@@ -187,6 +188,17 @@ export class RaftDriver<R> {
   private snapshotIndex: number;
   /** Readys processed; fsyncs are at most this many. */
   readyCount = 0;
+  /** Storage transactions written (Readys with something to persist, and snapshots). */
+  transactionCount = 0;
+  /** fdatasyncs run (async sync mode; 0 when every commit syncs itself). */
+  syncCount = 0;
+  /**
+   * A hard state whose only change was the commit index, not written yet: the
+   * commit index is volatile state in Raft (a restarted node learns it again),
+   * so it rides with the next transaction instead of costing one of its own.
+   * Snapshots write it first (a stored commit never lags the snapshot).
+   */
+  private unwrittenHardState: HardState | undefined;
   /** Read barriers asked for in this event-loop turn: they share one ReadIndex round. */
   private readBatch: ((index: number) => void)[] | undefined;
   /** ReadIndex rounds sent, by context, awaiting their ReadState. */
@@ -446,14 +458,20 @@ export class RaftDriver<R> {
   private handleReady(): void {
     const rd = this.node.ready();
     this.readyCount++;
-    // 1. Persist: one transaction, so one fsync.
-    if (rd.snapshot !== undefined || rd.entries.length > 0 || rd.hardState !== undefined) {
+    // 1. Persist: one transaction, so one fsync. A change of the commit index alone waits for the next one.
+    const commitOnly = rd.hardState !== undefined && rd.hardState.term === this.persistedTerm && rd.hardState.vote === this.persistedVote;
+    if (rd.snapshot !== undefined || rd.entries.length > 0 || (rd.hardState !== undefined && !commitOnly)) {
+      const hardState = rd.hardState ?? this.unwrittenHardState;
+      this.unwrittenHardState = undefined;
+      this.transactionCount++;
       this.storage.atomically(() => {
         if (rd.snapshot !== undefined) this.storage.applySnapshot(rd.snapshot);
         this.storage.append(rd.entries);
-        if (rd.hardState !== undefined) this.storage.setHardState(rd.hardState);
+        if (hardState !== undefined) this.storage.setHardState(hardState);
         this.app.persistWith?.();
       });
+    } else if (rd.hardState !== undefined) {
+      this.unwrittenHardState = rd.hardState;
     }
     // A leader's appends and heartbeats may leave while its own copy of the same entries syncs
     // (Raft thesis §10.2.1; etcd: "messages may be sent while entries from the same batch are
@@ -481,6 +499,7 @@ export class RaftDriver<R> {
       // The fsync runs in the thread pool; frames keep arriving and proposals
       // keep joining the core meanwhile: they form the next Ready's batch.
       this.syncing = true;
+      this.syncCount++;
       syncAsync((error) => {
         this.syncing = false;
         for (const w of this.idleWaiters.splice(0)) w();
@@ -615,7 +634,11 @@ export class RaftDriver<R> {
     const index = this.appliedIndex;
     const startedMs = this.scheduler.nowMs();
     const data = this.app.snapshotData();
+    this.transactionCount++;
+    const hardState = this.unwrittenHardState;
+    this.unwrittenHardState = undefined;
     this.storage.atomically(() => {
+      if (hardState !== undefined) this.storage.setHardState(hardState);
       // What the application buffered for entries the snapshot covers is written with it.
       this.app.beforeSnapshot?.();
       this.storage.createSnapshot(index, this.confState, data);

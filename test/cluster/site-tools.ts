@@ -77,6 +77,10 @@ export interface NodeHealth {
   readonly appliedIndex: number;
   /** Readys processed since start (one transaction and at most one fsync each); absent on older nodes. */
   readonly readyCount?: number;
+  /** Storage transactions since start; absent on older nodes. */
+  readonly transactionCount?: number;
+  /** fdatasyncs of the WAL since start; absent on older nodes. */
+  readonly syncCount?: number;
 }
 
 /** GET /health of `id`; null when it does not answer. */

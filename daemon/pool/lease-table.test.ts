@@ -6,7 +6,7 @@ interface L extends IndexedLease {
 }
 
 function lease(seq: number): L {
-  return { id: `L${seq}`, seq };
+  return { id: `L${seq}`, seq, inTable: false };
 }
 
 describe('lease indexes', () => {

@@ -2,9 +2,10 @@
 // lease to both, every checkin removes one from both, every renew looks one up.
 // - LeaseTable (PoolState.leases): every lease by id, in grant order. A lease
 //   id is `L${seq}`, so it is found by its number in an open-addressing table
-//   of float64 keys. Grant order is an array of seqs with lazy removal: a
-//   checkin touches no other lease (an intrusive list cost two cache misses
-//   per removal, at its neighbours).
+//   of float64 keys. Grant order is an array of the leases with lazy removal
+//   (a flag on the removed lease): a checkin touches no other lease (an
+//   intrusive list cost two cache misses per removal, at its neighbours).
+//   Iteration (snapshots, listings) reads the array, not the table.
 // - SessionLeases (Session.leases): a session's held leases, oldest first, in
 //   a small array (at most leasesPerSessionMax).
 // They replace a Map<string, Lease> and a Set<Lease> per session, whose
@@ -14,6 +15,8 @@
 /** What the indexes need of a lease (pool-state.ts's Lease). */
 export interface IndexedLease {
   readonly seq: number;
+  /** True while in a LeaseTable; owned by it. */
+  inTable: boolean;
 }
 
 /** Longest lease id `parseLeaseSeq` reads: "L" and 15 digits, within float64's exact integers. */
@@ -42,8 +45,8 @@ export class LeaseTable<Lease extends IndexedLease> {
   private vals: (Lease | undefined)[] = new Array<Lease | undefined>(TABLE_SLOTS_MIN).fill(undefined);
   private shift = 32 - Math.log2(TABLE_SLOTS_MIN);
   private count = 0;
-  /** Seqs in insertion (grant) order, including removed ones until the next compaction. */
-  private order: number[] = [];
+  /** Insertion (grant) order, including removed leases (inTable false) until the next compaction. */
+  private order: Lease[] = [];
 
   /** Leases in the table. */
   get size(): number {
@@ -77,7 +80,8 @@ export class LeaseTable<Lease extends IndexedLease> {
     this.insert(lease);
     this.count++;
     if (this.order.length >= ORDER_COMPACT_MIN && this.order.length >= 2 * this.count) this.compactOrder();
-    this.order.push(lease.seq);
+    lease.inTable = true;
+    this.order.push(lease);
   }
 
   /** Removes `lease`, which must be in the table. */
@@ -99,6 +103,7 @@ export class LeaseTable<Lease extends IndexedLease> {
     keys[i] = 0;
     vals[i] = undefined;
     this.count--;
+    lease.inTable = false;
     if (this.count === 0) this.order.length = 0;
   }
 
@@ -106,9 +111,16 @@ export class LeaseTable<Lease extends IndexedLease> {
   *values(): IterableIterator<Lease> {
     const order = this.order;
     for (let i = 0; i < order.length; i++) {
-      const l = this.bySeq(order[i] as number);
-      if (l !== undefined) yield l;
+      const l = order[i] as Lease;
+      if (l.inTable) yield l;
     }
+  }
+
+  /** Every lease, in grant order, as a new array. */
+  toArray(): Lease[] {
+    const out: Lease[] = [];
+    for (const l of this.order) if (l.inTable) out.push(l);
+    return out;
   }
 
   [Symbol.iterator](): IterableIterator<Lease> {
@@ -136,13 +148,13 @@ export class LeaseTable<Lease extends IndexedLease> {
     for (const l of vals) if (l !== undefined) this.insert(l);
   }
 
-  /** Drops the seqs of removed leases from the grant order (a seq is never reused). */
+  /** Drops removed leases from the grant order. */
   private compactOrder(): void {
     const order = this.order;
     let m = 0;
     for (let i = 0; i < order.length; i++) {
-      const seq = order[i] as number;
-      if (this.bySeq(seq) !== undefined) order[m++] = seq;
+      const l = order[i] as Lease;
+      if (l.inTable) order[m++] = l;
     }
     order.length = m;
   }

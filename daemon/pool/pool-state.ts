@@ -63,6 +63,8 @@ export interface Lease {
   heapKeyMs: number;
   /** 0 while held; once checked in and lingering, the order it began to linger (> 0). */
   lingerSeq: number;
+  /** True while in PoolState.leases; owned by LeaseTable. */
+  inTable: boolean;
 }
 
 /** A queued checkout. */

@@ -59,6 +59,7 @@ export function grantLease(step: Step, pool: Pool, session: Session, count: numb
     heapStamp: 0,
     heapKeyMs: 0,
     lingerSeq: 0,
+    inTable: false,
   };
   state.leases.add(lease);
   pool.leaseCount++;

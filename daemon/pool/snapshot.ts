@@ -80,7 +80,7 @@ export function encodeSnapshot(state: PoolState): Uint8Array {
   const table = new Float64Array(state.leases.size * LEASE_FIELDS);
   const orphans: OrphanRow[] = [];
   let o = 0;
-  for (const l of state.leases.values()) {
+  for (const l of state.leases.toArray()) {
     // A lingering lease whose session is still open names it by row when the identity matches.
     const s = l.session ?? state.sessions.get(l.sessionId);
     let si = -1;
@@ -210,8 +210,10 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
         checkedOutAt: table.getFloat64(at + 24, true),
         fencingToken: table.getFloat64(at + 32, true),
         deadlineMs: table.getFloat64(at + 40, true),
-        heapStamp: 0, heapKeyMs: 0,
+        heapStamp: 0,
+        heapKeyMs: 0,
         lingerSeq,
+        inTable: false,
       });
     }
   } else {
@@ -226,7 +228,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
         [, , , , , , , sessionId, clientId, user, host] = row;
       }
       const session = lingerSeq > 0 ? undefined : state.sessions.get(sessionId);
-      add({ id: `L${seq}`, seq, pool, sessionId, session, clientId, user, host, count, checkedOutAt, fencingToken, deadlineMs, heapStamp: 0, heapKeyMs: 0, lingerSeq });
+      add({ id: `L${seq}`, seq, pool, sessionId, session, clientId, user, host, count, checkedOutAt, fencingToken, deadlineMs, heapStamp: 0, heapKeyMs: 0, lingerSeq, inTable: false });
     }
   }
   lingering.sort((a, b) => a.lingerSeq - b.lingerSeq);

@@ -267,7 +267,13 @@ export class DriverSimNode extends SimNode {
         this.readyTaken(rd);
         return rd;
       },
-      advance: () => core.advance(),
+      advance: () => {
+        // A Ready the driver wrote no transaction for (e.g. one that only moves the commit index).
+        const p = this.persisting;
+        this.persisting = undefined;
+        if (p !== undefined) this.hooks.afterPersist(this, p.rd, p.oldLastIndex);
+        core.advance();
+      },
       status: () => core.status(),
       reportUnreachable: (id) => core.reportUnreachable(id),
       reportSnapshot: (id, ok) => core.reportSnapshot(id, ok),

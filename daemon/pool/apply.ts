@@ -229,7 +229,7 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session): PoolRep
       deadlineMs: step.at + c.waitMs,
       seq,
       heapStamp: 0,
-      heapKeyMs: 0,
+      heapKeyMs: step.at + c.waitMs,
     };
     concurrent.queue.push(w);
     session.waiters.set(c.requestId, w);
@@ -404,7 +404,7 @@ function sessionOpen(step: Step, c: SessionOpenCommand): PoolReply {
     deadlineMs: step.at + c.sessionTtlMs,
     seq: state.nextSeq++,
     heapStamp: 0,
-    heapKeyMs: 0,
+    heapKeyMs: step.at + c.sessionTtlMs,
     leases: new SessionLeases(),
     waiters: new Map(),
     requests: undefined,

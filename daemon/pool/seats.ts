@@ -57,7 +57,9 @@ export function grantLease(step: Step, pool: Pool, session: Session, count: numb
     fencingToken: step.index,
     deadlineMs: step.at + leaseTtlMs,
     heapStamp: 0,
-    heapKeyMs: 0,
+    // The deadline (the heap sets it): a field that starts as a small integer and
+    // then holds doubles changes its representation, deprecating the object's map.
+    heapKeyMs: step.at + leaseTtlMs,
     lingerSeq: 0,
     inTable: false,
   };

@@ -170,7 +170,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
   }
   const sessions: Session[] = [];
   for (const [id, clientId, user, host, app, openedAt, deadlineMs, seq] of doc.sessions) {
-    const s: Session = { id, clientId, user, host, app, openedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: 0, leases: new SessionLeases(), waiters: new Map(), requests: undefined };
+    const s: Session = { id, clientId, user, host, app, openedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: deadlineMs, leases: new SessionLeases(), waiters: new Map(), requests: undefined };
     state.sessions.set(id, s);
     state.sessionDeadlines.push(s);
     sessions.push(s);
@@ -211,7 +211,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
         fencingToken: table.getFloat64(at + 32, true),
         deadlineMs: table.getFloat64(at + 40, true),
         heapStamp: 0,
-        heapKeyMs: 0,
+        heapKeyMs: table.getFloat64(at + 40, true),
         lingerSeq,
         inTable: false,
       });
@@ -228,7 +228,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
         [, , , , , , , sessionId, clientId, user, host] = row;
       }
       const session = lingerSeq > 0 ? undefined : state.sessions.get(sessionId);
-      add({ id: `L${seq}`, seq, pool, sessionId, session, clientId, user, host, count, checkedOutAt, fencingToken, deadlineMs, heapStamp: 0, heapKeyMs: 0, lingerSeq, inTable: false });
+      add({ id: `L${seq}`, seq, pool, sessionId, session, clientId, user, host, count, checkedOutAt, fencingToken, deadlineMs, heapStamp: 0, heapKeyMs: deadlineMs, lingerSeq, inTable: false });
     }
   }
   lingering.sort((a, b) => a.lingerSeq - b.lingerSeq);
@@ -242,7 +242,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
   for (const [pi, si, requestId, count, leaseTtlMs, enqueuedAt, deadlineMs, seq] of doc.waiters) {
     const pool = pools[pi] as Pool;
     const session = sessions[si] as Session;
-    const w: Waiter = { requestId, session, pool, count, leaseTtlMs, enqueuedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: 0 };
+    const w: Waiter = { requestId, session, pool, count, leaseTtlMs, enqueuedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: deadlineMs };
     pool.queue.push(w);
     state.waiterDeadlines.push(w);
     waiters.push(w);

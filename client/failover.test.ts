@@ -2,7 +2,8 @@
 // one fake cluster state (sessions, seats, remembered results).
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeCluster, FakeServer, until } from './fake-server.test-support.ts';
-import { connect, FloeClient, FloeError, type ClosedEvent, type ConnectedEvent, type ConnectOptions, type DisconnectedEvent, type RevokedEvent } from './index.ts';
+import { connectTestClient } from './test-client.test-support.ts';
+import { FloeClient, FloeError, type ClosedEvent, type ConnectedEvent, type ConnectOptions, type DisconnectedEvent, type RevokedEvent } from './index.ts';
 
 const started: FakeServer[] = [];
 const clients: FloeClient[] = [];
@@ -22,16 +23,7 @@ async function startCluster(): Promise<[FakeServer, FakeServer]> {
 }
 
 async function open(servers: readonly string[], options: Partial<ConnectOptions> = {}): Promise<FloeClient> {
-  const client = await connect({
-    servers,
-    user: 'alice',
-    host: 'ws-17',
-    app: 'stats',
-    backoffBaseMs: 5,
-    backoffMaxMs: 20,
-    replyTimeoutMs: 1_000,
-    ...options,
-  });
+  const client = await connectTestClient(servers, options);
   clients.push(client);
   return client;
 }

@@ -2,6 +2,7 @@
 // heartbeats, queueing, revocation and close(). Failover has its own file.
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeCluster, FakeServer, until } from './fake-server.test-support.ts';
+import { connectTestClient } from './test-client.test-support.ts';
 import { connect, FloeClient, FloeError, type ConnectOptions, type QueueEvent, type RevokedEvent } from './index.ts';
 
 const started: FakeServer[] = [];
@@ -19,16 +20,7 @@ async function startServer(cluster = new FakeCluster()): Promise<FakeServer> {
 }
 
 async function open(servers: readonly string[], options: Partial<ConnectOptions> = {}): Promise<FloeClient> {
-  const client = await connect({
-    servers,
-    user: 'alice',
-    host: 'ws-17',
-    app: 'stats',
-    backoffBaseMs: 5,
-    backoffMaxMs: 20,
-    replyTimeoutMs: 1_000,
-    ...options,
-  });
+  const client = await connectTestClient(servers, options);
   clients.push(client);
   return client;
 }

@@ -42,3 +42,8 @@ export class FloeError extends Error {
 export function isFloeError(err: unknown, code?: FloeErrorCode): err is FloeError {
   return err instanceof FloeError && (code === undefined || err.code === code);
 }
+
+/** `err` as a FloeError: itself when it is one, else INTERNAL with `err` as the cause. */
+export function toFloeError(err: unknown): FloeError {
+  return err instanceof FloeError ? err : new FloeError('INTERNAL', String(err), { cause: err });
+}

@@ -1,0 +1,224 @@
+// Finds a server that answers and opens (or resumes) the client's session
+// there: tries the servers of the list in turn with backoff, opens a socket
+// and says hello, and gives up only when attempts run out or a hello is
+// refused for good. It owns the sockets that are opening or closing, so
+// closing the client can wait for every one of them.
+import { PROTOCOL_VERSION } from '../protocol/wire.ts';
+import { backoffDelayMs } from './backoff.ts';
+import type { ResolvedOptions } from './client-options.ts';
+import { Connection, type ConnectionHandlers } from './connection.ts';
+import { FloeError, toFloeError } from './floe-error.ts';
+import type { ServerList } from './server-list.ts';
+import { helloReplySchema, type HelloReplyFrame, type PushFrame, type ReplyFrame } from './server-frames.ts';
+
+/** Hello answers after which retrying elsewhere cannot help. */
+const HELLO_FATAL_CODES: ReadonlySet<string> = new Set(['UNSUPPORTED_PROTOCOL', 'BAD_REQUEST', 'UNAUTHORIZED', 'NOT_AUTHORIZED_USER']);
+
+/** What a SessionDialer needs of its client. */
+export interface SessionDialerHost {
+  readonly options: ResolvedOptions;
+  readonly servers: ServerList;
+  /** Whether the client is closed: no new attempt starts. */
+  closed(): boolean;
+  /** The session to resume in hello; undefined for a new one. */
+  sessionId(): string | undefined;
+  /** The server no longer knows the session: the next hello opens a new one. */
+  forgetSessionId(): void;
+  /** The connection the session is open on; undefined while (re)connecting. */
+  connection(): Connection | undefined;
+  /** Hello succeeded on `conn`; called synchronously inside the reply's message event. */
+  onSessionReady(conn: Connection, hello: HelloReplyFrame): void;
+  /** A reply on the current connection (not hello's). */
+  onReply(frame: ReplyFrame): void;
+  /** A push on the current connection. */
+  onPush(frame: PushFrame): void;
+  /** The current connection closed. */
+  onConnectionLost(conn: Connection, code: number, reason: string): void;
+  /** Leaves the current connection for the next server. */
+  dropConnection(reason: string): void;
+  emitError(error: FloeError): void;
+}
+
+interface HelloWaiter {
+  readonly conn: Connection;
+  readonly frameId: number;
+  onReply(frame: ReplyFrame): void;
+  fail(error: FloeError): void;
+}
+
+/** Opens sessions for one client. */
+export class SessionDialer {
+  readonly #host: SessionDialerHost;
+  /** Consecutive connection attempts that did not prove useful; reset by markUseful(). */
+  #attempts = 0;
+  #lastError: unknown;
+  #helloWaiter: HelloWaiter | undefined;
+  #sleep: { timer: NodeJS.Timeout; resolve(): void } | undefined;
+  readonly #opening = new Set<Promise<unknown>>();
+  readonly #closingSockets = new Set<Promise<void>>();
+
+  constructor(host: SessionDialerHost) {
+    this.#host = host;
+  }
+
+  /** The server answered usefully (a heartbeat or a final answer): the attempt count starts over. */
+  markUseful(): void {
+    this.#attempts = 0;
+  }
+
+  /** Tries servers in turn until a session is open; throws when attempts run out or a hello is refused for good. */
+  async connect(): Promise<void> {
+    const host = this.#host;
+    const options = host.options;
+    while (!host.closed()) {
+      if (this.#attempts >= options.reconnectAttemptsMax) {
+        throw new FloeError('SERVERS_UNREACHABLE', `no server answered in ${this.#attempts} attempts`, { cause: this.#lastError });
+      }
+      if (this.#attempts > 0) await this.#sleepMs(backoffDelayMs(this.#attempts - 1, options, options.random));
+      if (host.closed()) break;
+      this.#attempts += 1;
+      const url = host.servers.current();
+      try {
+        await this.#tryServer(url);
+        return;
+      } catch (err) {
+        const error = toFloeError(err);
+        if (HELLO_FATAL_CODES.has(error.code) || error.code === 'CLOSED') throw error;
+        this.#lastError = error;
+        host.servers.advance();
+      }
+    }
+    throw new FloeError('CLOSED', 'the client is closed');
+  }
+
+  /** The client is closing: ends the backoff wait and fails the hello in flight. */
+  interrupt(): void {
+    if (this.#sleep !== undefined) {
+      clearTimeout(this.#sleep.timer);
+      this.#sleep.resolve();
+      this.#sleep = undefined;
+    }
+    this.#helloWaiter?.fail(new FloeError('CLOSED', 'the client is closed'));
+  }
+
+  /** Keeps `closing` (a socket's close) until it settles, for drain(). */
+  trackClosing(closing: Promise<void>): void {
+    this.#closingSockets.add(closing);
+    void closing.finally(() => this.#closingSockets.delete(closing));
+  }
+
+  /** Waits until every socket opening or closing now has settled. */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.#opening]);
+    await Promise.allSettled([...this.#closingSockets]);
+  }
+
+  #sleepMs(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#sleep = undefined;
+        resolve();
+      }, ms);
+      this.#sleep = { timer, resolve };
+    });
+  }
+
+  /** Opens a socket to `url` and says hello; resolves once the session is ready there. */
+  #tryServer(url: string): Promise<void> {
+    const host = this.#host;
+    const options = host.options;
+    const box: { conn: Connection | undefined } = { conn: undefined };
+    const opening = Connection.open(url, options.connectTimeoutMs, this.#handlersFor(box));
+    this.#opening.add(opening);
+    void opening.finally(() => this.#opening.delete(opening)).catch(() => undefined);
+    return opening.then(
+      (conn) =>
+        new Promise<void>((resolve, reject) => {
+          box.conn = conn;
+          if (host.closed()) {
+            conn.detach();
+            this.trackClosing(conn.close(1000, 'client closed'));
+            reject(new FloeError('CLOSED', 'the client is closed'));
+            return;
+          }
+          let timer: NodeJS.Timeout | undefined;
+          const fail = (error: FloeError) => {
+            clearTimeout(timer);
+            if (this.#helloWaiter?.conn === conn) this.#helloWaiter = undefined;
+            conn.detach();
+            this.trackClosing(conn.close(1000, 'hello failed'));
+            reject(error);
+          };
+          const sendHello = () => {
+            const sessionId = host.sessionId();
+            const frameId = conn.send({
+              type: 'hello',
+              protocol: PROTOCOL_VERSION,
+              clientId: options.clientId,
+              user: options.user,
+              host: options.host,
+              app: options.app,
+              ...(sessionId !== undefined ? { sessionId } : {}),
+            });
+            clearTimeout(timer);
+            timer = setTimeout(
+              () => fail(new FloeError('UNAVAILABLE', `${url} did not answer hello within ${options.replyTimeoutMs} ms`)),
+              options.replyTimeoutMs,
+            );
+            this.#helloWaiter = {
+              conn,
+              frameId,
+              fail,
+              // Runs synchronously inside the socket's message event, so pushes
+              // that follow the reply in the same chunk already see the session.
+              onReply: (frame) => {
+                clearTimeout(timer);
+                this.#helloWaiter = undefined;
+                if (!frame.ok) {
+                  if (frame.error.code === 'SESSION_NOT_FOUND' && host.sessionId() !== undefined) {
+                    host.forgetSessionId(); // gone for good: open a new one, below
+                    sendHello();
+                    return;
+                  }
+                  fail(new FloeError(frame.error.code, frame.error.message));
+                  return;
+                }
+                const hello = helloReplySchema.safeParse(frame);
+                if (!hello.success) {
+                  fail(new FloeError('PROTOCOL_ERROR', `${url} sent a malformed hello reply`, { cause: hello.error }));
+                  return;
+                }
+                host.onSessionReady(conn, hello.data);
+                resolve();
+              },
+            };
+          };
+          sendHello();
+        }),
+    );
+  }
+
+  #handlersFor(box: { conn: Connection | undefined }): ConnectionHandlers {
+    const host = this.#host;
+    return {
+      onReply: (frame) => {
+        const waiter = this.#helloWaiter;
+        if (waiter !== undefined && waiter.conn === box.conn && waiter.frameId === frame.id) waiter.onReply(frame);
+        else if (box.conn !== undefined && box.conn === host.connection()) host.onReply(frame);
+      },
+      onPush: (frame) => {
+        if (box.conn !== undefined && box.conn === host.connection()) host.onPush(frame);
+      },
+      onClose: (code, reason) => {
+        const waiter = this.#helloWaiter;
+        if (waiter !== undefined && waiter.conn === box.conn) waiter.fail(new FloeError('UNAVAILABLE', `${waiter.conn.url} closed (${code}) during hello`));
+        else if (box.conn !== undefined && box.conn === host.connection()) host.onConnectionLost(box.conn, code, reason);
+      },
+      onProtocolError: (error) => {
+        host.emitError(error);
+        if (box.conn !== undefined && box.conn === host.connection()) host.dropConnection(error.message);
+        else this.#helloWaiter?.fail(error);
+      },
+    };
+  }
+}

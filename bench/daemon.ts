@@ -12,7 +12,7 @@
 // It also prints the disk's fdatasync latency and the load average: every
 // durable batch waits for one fdatasync, so a busy disk or CPU shows here.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,6 +21,7 @@ import WebSocket from 'ws';
 import { hashToken } from '../admin/index.ts';
 import { loadNodeIdentity } from '../daemon/identity/index.ts';
 import { formatVendorPublicKey, signLicenseKey, vendorKeyIdOf } from '../protocol/index.ts';
+import { cpuMsOf, percentile, round } from './figures.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const LEVELS_DEFAULT = [1, 10, 100];
@@ -73,11 +74,6 @@ function cpuPerRequestUs(cpuMs: number, f: Figures): number {
   return requests > 0 ? Math.round((cpuMs * 1000) / requests) : 0;
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
-}
-
 /** Runs `concurrency` closed loops of `step` for `durationMs` after a warm-up; latencies per request. */
 async function drive(
   clients: BenchClient[],
@@ -113,21 +109,6 @@ async function drive(
   await Promise.all(loops);
   const sorted = Float64Array.from(latencies).sort();
   return { requestsPerSec: Math.round((requests * 1000) / elapsed), p50Ms: round(percentile(sorted, 50)), p99Ms: round(percentile(sorted, 99)), requests, errors };
-}
-
-/** CPU time (user + system) a process has used so far, ms (Linux /proc; 0 elsewhere). */
-function cpuMsOf(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }
 
 async function readyLine(child: ChildProcess, what: string): Promise<Record<string, string>> {

@@ -11,7 +11,7 @@ const benches: Record<string, Bench> = {
   pool: () => import('./pool.ts'),
   daemon: () => import('./daemon.ts'),
   transport: () => import('./transport.ts'),
-  cluster: () => import('./cluster.ts'),
+  cluster: () => import('./cluster/index.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

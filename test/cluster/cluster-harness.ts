@@ -2,7 +2,7 @@
 // (identities, a redundant license locked to all three lock codes, configs
 // listing each other, free ports), `floe serve` child processes that are
 // killed when the test ends, and admin API reads. Colleagues' churn tests and
-// bench/cluster.ts may reuse it.
+// bench/cluster/ may reuse it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -101,10 +101,14 @@ export class ClusterSite {
     return n;
   }
 
-  /** Starts `floe serve` for `id`; resolves once it printed its ready line. */
-  async start(id: string): Promise<void> {
+  /**
+   * Starts `floe serve` for `id`; resolves once it printed its ready line.
+   * `nodeArgs`: Node options before the script (`--cpu-prof
+   * --cpu-prof-dir=DIR`: Node refuses them in NODE_OPTIONS).
+   */
+  async start(id: string, nodeArgs: readonly string[] = []): Promise<void> {
     const node = this.node(id);
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'floe.js'), 'serve', '--config', node.config], { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'floe.js'), 'serve', '--config', node.config], { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
     node.child = child;
     child.stderr!.on('data', (d) => (node.stderr += String(d)));
     const lines = createInterface({ input: child.stdout! });

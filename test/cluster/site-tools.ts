@@ -1,14 +1,9 @@
-// What the churn tests and bench/cluster.ts add on top of cluster-harness.ts's
+// What the churn tests and bench/cluster/ add on top of cluster-harness.ts's
 // ClusterSite: a guard that SIGKILLs a site's `floe serve` children when this
 // process exits (a crashed test or an interrupted bench must never leave
 // servers behind), bounded polling, and the admin reads the checks use
 // (applied indexes, the leader's term, catch-up of a restarted node).
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { ClusterSite, type SiteNode } from './cluster-harness.ts';
-
-const ROOT = join(import.meta.dirname, '..', '..');
 
 /** `ms` between two polls of a condition. */
 export const POLL_INTERVAL_MS = 25;
@@ -114,28 +109,3 @@ export function liveIds(site: ClusterSite): string[] {
   return site.nodes.filter(isLive).map((n) => n.id);
 }
 
-/**
- * Starts `floe serve` for `id` like site.start(id), with extra Node options
- * before the script (`--cpu-prof --cpu-prof-dir=DIR`: Node refuses them in
- * NODE_OPTIONS). Without `nodeArgs` it is site.start(id).
- */
-export async function startNode(site: ClusterSite, id: string, nodeArgs: readonly string[] = []): Promise<void> {
-  if (nodeArgs.length === 0) return site.start(id);
-  const node = site.node(id);
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'floe.js'), 'serve', '--config', node.config], { cwd: site.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  node.child = child;
-  child.stderr!.on('data', (d) => (node.stderr += String(d)));
-  const lines = createInterface({ input: child.stdout! });
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${id} did not start: ${node.stderr.slice(-2000)}`)), 20_000);
-    lines.on('line', (line) => {
-      if (!line.startsWith('{')) return;
-      clearTimeout(t);
-      resolve();
-    });
-    child.once('exit', (code) => {
-      clearTimeout(t);
-      reject(new Error(`${id} exited ${code}: ${node.stderr.slice(-2000)}`));
-    });
-  });
-}

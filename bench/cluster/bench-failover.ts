@@ -1,0 +1,129 @@
+// Cluster bench, failover: SIGKILL the leader under light SDK load and time
+// the first successful checkout sent after the kill; then restart the node
+// and wait until it caught up. Repeated for a number of trials.
+import { connect, type FloeClient } from '../../client/index.ts';
+import { median, sleep } from '../figures.ts';
+import { caughtUp, healthOf, until } from '../../test/cluster/site-tools.ts';
+import { argNumber, write, type Context } from './context.ts';
+
+export async function benchFailover(ctx: Context): Promise<void> {
+  const { site, out, args } = ctx;
+  const trials = argNumber(args, '--trials', 20, 1, 100);
+  const urls = site.nodes.map((n) => n.clientUrl);
+  /** `ms` between two probe checkouts of one client (three clients, staggered: one every ~10 ms). */
+  const probeEveryMs = 30;
+  const clients: FloeClient[] = [];
+  write(`failover: ${trials} trials of SIGKILL the leader under light SDK load (3 clients, a checkout every ~10 ms) → first successful checkout sent after the kill; then restart it and wait until it caught up`);
+  const failoverMs: number[] = [];
+  const electionMs: number[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      const servers = [...urls.slice(i), ...urls.slice(0, i)];
+      clients.push(await connect({ servers, user: `f${i}`, host: `fh${i}`, app: 'bench-failover', pendingRequestsMax: 200, requestSendsMax: 50, reconnectAttemptsMax: 100 }));
+    }
+    /** SDK connection events (performance.now(), what), for the slow trials' diagnosis. */
+    const sdkEvents: [number, string][] = [];
+    clients.forEach((c, i) => {
+      c.on('connected', (e) => sdkEvents.push([performance.now(), `c${i} connected to ${e.server.replace(/^ws:\/\/127\.0\.0\.1:/, ':')} (resumed ${e.resumed})`]));
+      c.on('disconnected', (e) => sdkEvents.push([performance.now(), `c${i} disconnected from ${e.server.replace(/^ws:\/\/127\.0\.0\.1:/, ':')} (${e.code} ${e.reason})`]));
+    });
+    let probing = true;
+    /** performance.now() of successful checkouts: [sentAt, answeredAt]. */
+    const successes: [number, number][] = [];
+    let failures = 0;
+    const failureSamples: string[] = [];
+    const probes = clients.map(async (c, i) => {
+      await sleep((probeEveryMs / 3) * i);
+      const inFlight = new Set<Promise<void>>();
+      while (probing) {
+        if (inFlight.size < 150) {
+          const sentAt = performance.now();
+          const p: Promise<void> = c.checkout('demo').then(
+            async (lease) => {
+              successes.push([sentAt, performance.now()]);
+              await c.checkin(lease).catch(() => {});
+            },
+            (error: unknown) => {
+              failures++;
+              if (failureSamples.length < 5) failureSamples.push((error as Error).message);
+            },
+          );
+          inFlight.add(p);
+          void p.finally(() => inFlight.delete(p));
+        }
+        await sleep(probeEveryMs);
+      }
+      await Promise.all(inFlight);
+    });
+    try {
+      for (let t = 0; t < trials; t++) {
+        const leader = await site.leader();
+        await until('probe checkouts succeeding', 10_000, () => {
+          const last = successes.at(-1);
+          return last !== undefined && performance.now() - last[1] < 200 ? true : undefined;
+        });
+        const oldTerm = (await healthOf(site, leader))?.term ?? 0;
+        const survivors = site.nodes.filter((n) => n.id !== leader).map((n) => n.id);
+        const logOffsets = new Map(survivors.map((id) => [id, site.node(id).stderr.length]));
+        const killedAtWall = new Date();
+        const killedAt = performance.now();
+        await site.kill(leader);
+        // When a survivor first calls itself leader (its /health, polled every 10 ms): the election's share of the failover.
+        const elected = (async () => {
+          const deadline = killedAt + 10_000;
+          while (performance.now() < deadline) {
+            const views = await Promise.all(survivors.map((id) => healthOf(site, id)));
+            if (views.some((v) => v !== null && v.role === 'leader' && v.term > oldTerm)) return performance.now() - killedAt;
+            await sleep(10);
+          }
+          return NaN;
+        })();
+        const firstMs = await until('a checkout sent after the kill to succeed', 10_000, () => {
+          let best = Infinity;
+          for (const [sentAt, answeredAt] of successes) if (sentAt >= killedAt) best = Math.min(best, answeredAt - killedAt);
+          return Number.isFinite(best) ? best : undefined;
+        });
+        failoverMs.push(firstMs);
+        const electedMs = await elected;
+        electionMs.push(electedMs);
+        const newLeader = await site.leader();
+        if (firstMs > 1000) {
+          // A slow trial: what the survivors logged and what the SDK clients did until the first checkout.
+          write(`    slow trial (killed at ${killedAtWall.toISOString()}):`);
+          for (const id of survivors) {
+            const lines = site.node(id).stderr.slice(logOffsets.get(id)).split('\n').filter((l) => l !== '').slice(0, 6);
+            for (const l of lines) write(`      ${id}: ${l.slice(0, 200)}`);
+          }
+          for (const [at, what] of sdkEvents) if (at >= killedAt && at <= killedAt + firstMs) write(`      +${Math.round(at - killedAt)} ms ${what}`);
+        }
+        sdkEvents.length = 0;
+        const restartAt = performance.now();
+        await site.start(leader);
+        const { nodeApplied } = await caughtUp(site, leader, newLeader, 20_000);
+        write(
+          `  trial ${String(t + 1).padStart(2)}: ${leader} SIGKILLed → leader elected after ${Math.round(electedMs)} ms, first checkout ${Math.round(firstMs)} ms (new leader ${newLeader}); ` +
+            `restarted and caught up to ${nodeApplied} in ${Math.round(performance.now() - restartAt)} ms`,
+        );
+      }
+    } finally {
+      probing = false;
+      await Promise.race([Promise.all(probes), sleep(15_000)]);
+    }
+    const med = median(failoverMs);
+    const max = Math.max(...failoverMs);
+    write(
+      `  failoverMs median ${Math.round(med)}, max ${Math.round(max)}, min ${Math.round(Math.min(...failoverMs))} over ${failoverMs.length} trials (goal: median ≤ 500, max ≤ 1,500); ` +
+        `election alone: median ${Math.round(median(electionMs))} ms, max ${Math.round(Math.max(...electionMs))} ms; probe checkouts ${successes.length} ok, ${failures} failed${failureSamples.length > 0 ? ` (${[...new Set(failureSamples)].join('; ')})` : ''}`,
+    );
+    out['failoverMs'] = Math.round(med);
+    out['failoverMsMedian'] = Math.round(med);
+    out['failoverMsMax'] = Math.round(max);
+    out['failoverMsAll'] = failoverMs.map((x) => Math.round(x));
+    out['electionMsMedian'] = Math.round(median(electionMs));
+    out['electionMsAll'] = electionMs.map((x) => Math.round(x));
+    out['failoverTrials'] = failoverMs.length;
+    out['failoverProbeFailures'] = failures;
+  } finally {
+    await Promise.all(clients.map((c) => c.close().catch(() => {})));
+  }
+}

@@ -1,0 +1,82 @@
+// Cluster bench, throughput: durable checkout+checkin requests/s and p50/p99
+// latency at each client level through the cluster, with node CPU, log and
+// storage figures, against a bare ws echo server driven by the same worker.
+import { cpuMsOf, round } from '../figures.ts';
+import { healthOf } from '../../test/cluster/site-tools.ts';
+import { argNumber, WARMUP_MS, write, type Context } from './context.ts';
+import { startEcho } from './echo-server.ts';
+import type { RunFigures } from './load-worker.ts';
+
+export async function benchThroughput(ctx: Context): Promise<void> {
+  const { site, worker, out, args } = ctx;
+  const durationMs = argNumber(args, '--seconds', 4, 1, 60) * 1000;
+  const clientsArg = args.indexOf('--clients');
+  const levels = clientsArg >= 0 ? String(args[clientsArg + 1]).split(',').map(Number).filter((x) => x >= 1 && x <= 2000) : [10, 100, 1000];
+  // --via all (default) | leader | followers: which nodes the clients connect to (to tell forwarding costs apart).
+  const viaArg = args.indexOf('--via');
+  const via = viaArg >= 0 ? String(args[viaArg + 1]) : 'all';
+  const leaderAtStart = await site.leader();
+  const urls = site.nodes.filter((n) => via === 'all' || (via === 'leader') === (n.id === leaderAtStart)).map((n) => n.clientUrl);
+  out['via'] = via;
+  const echo = await startEcho();
+  try {
+    write(`throughput: durable checkout+checkin through ${via === 'all' ? 'three nodes' : `the ${via} only`} (clients spread evenly), ${durationMs} ms per run after ${WARMUP_MS} ms warm-up; baseline: a bare ws echo server (${echo.url}) driven by the same worker`);
+    for (const n of levels) {
+      const pids = site.nodes.map((x) => x.child?.pid);
+      const cpu0 = pids.map(cpuMsOf);
+      const leader = await site.leader();
+      const storage0 = await Promise.all(site.nodes.map((x) => healthOf(site, x.id)));
+      const before = await healthOf(site, leader);
+      const applied0 = before?.appliedIndex ?? 0;
+      const t0 = performance.now();
+      const f = await worker.call<RunFigures>({ cmd: 'throughput', urls, clients: n, durationMs, warmupMs: WARMUP_MS, hello: true, prefix: ctx.prefix() });
+      const wallMs = performance.now() - t0;
+      const after = await healthOf(site, leader);
+      const storage1 = await Promise.all(site.nodes.map((x) => healthOf(site, x.id)));
+      const perSec = (i: number, key: 'transactionCount' | 'syncCount') => Math.round((((storage1[i]?.[key] ?? 0) - (storage0[i]?.[key] ?? 0)) * 1000) / wallMs);
+      const applied1 = after?.appliedIndex ?? 0;
+      // A leader change during the run shows as a higher term (the steady bench counts them over 60 s).
+      const termChanges = (after?.term ?? 0) - (before?.term ?? 0);
+      const cpuMs = pids.map((p, i) => cpuMsOf(p) - cpu0[i]!);
+      const cpu = cpuMs.map((ms) => Math.round((ms / wallMs) * 100));
+      // Node CPU over the whole call (connect, hello, warm-up included) per request at the measured rate: an estimate.
+      const cpuUsPerRequest = Math.round((cpuMs.reduce((a, b) => a + b, 0) * 1000) / Math.max(1, (f.requestsPerSec * wallMs) / 1000));
+      const e = await worker.call<RunFigures>({ cmd: 'throughput', urls: [echo.url], clients: n, durationMs, warmupMs: WARMUP_MS, hello: false, prefix: ctx.prefix() });
+      const entriesPerSec = Math.round(((applied1 - applied0) * 1000) / wallMs);
+      // Batching on the leader: Readys (one transaction and at most one fsync each) per second, entries per Ready, requests per entry.
+      const readys = (after?.readyCount ?? 0) - (before?.readyCount ?? 0);
+      const readysPerSec = Math.round((readys * 1000) / wallMs);
+      const entriesPerReady = round((applied1 - applied0) / Math.max(1, readys), 2);
+      const requestsPerEntry = round(f.requestsPerSec / Math.max(1, entriesPerSec), 2);
+      const ratio = round(f.requestsPerSec / Math.max(1, e.requestsPerSec));
+      write(
+        `  ${String(n).padStart(4)} clients: cluster ${f.requestsPerSec.toLocaleString('en-US').padStart(7)} requests/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, errors ${f.errors}; ` +
+          `log ${entriesPerSec.toLocaleString('en-US')} entries/s (leader ${leader}, term changes ${termChanges}); node CPU ${site.nodes.map((x, i) => `${x.id} ${cpu[i]}%`).join(', ')}, ${cpuUsPerRequest} µs/request in all`,
+      );
+      write(`               leader batching: ${readysPerSec.toLocaleString('en-US')} Readys/s, ${entriesPerReady} entries per Ready, ${requestsPerEntry} requests per entry`);
+      write(`               storage per node: ${site.nodes.map((x, i) => `${x.id} ${perSec(i, 'transactionCount')} transactions/s, ${perSec(i, 'syncCount')} fsyncs/s`).join('; ')}`);
+      write(`               echo    ${e.requestsPerSec.toLocaleString('en-US').padStart(7)} echoes/s,   p50 ${e.p50Ms} ms, p99 ${e.p99Ms} ms; ratio cluster/echo ${ratio}`);
+      if (f.errorSamples.length > 0) write(`               first errors: ${f.errorSamples.join(' | ')}`);
+      out[`requestsPerSec_${n}`] = f.requestsPerSec;
+      out[`p50Ms_${n}`] = f.p50Ms;
+      out[`p99Ms_${n}`] = f.p99Ms;
+      out[`errors_${n}`] = f.errors;
+      out[`logEntriesPerSec_${n}`] = entriesPerSec;
+      out[`nodeCpuUsPerRequest_${n}`] = cpuUsPerRequest;
+      out[`termChanges_${n}`] = termChanges;
+      out[`leaderReadysPerSec_${n}`] = readysPerSec;
+      out[`entriesPerReady_${n}`] = entriesPerReady;
+      out[`requestsPerEntry_${n}`] = requestsPerEntry;
+      out[`transactionsPerSec_${n}`] = site.nodes.map((_, i) => perSec(i, 'transactionCount'));
+      out[`fsyncsPerSec_${n}`] = site.nodes.map((_, i) => perSec(i, 'syncCount'));
+      out[`echoRequestsPerSec_${n}`] = e.requestsPerSec;
+      out[`echoP50Ms_${n}`] = e.p50Ms;
+      out[`echoP99Ms_${n}`] = e.p99Ms;
+      out[`ratioToEcho_${n}`] = ratio;
+      if (n === 100) out['opsPerSec'] = f.requestsPerSec;
+    }
+    if (out['opsPerSec'] !== undefined) write(`  opsPerSec at 100 clients: ${Number(out['opsPerSec']).toLocaleString('en-US')} (goal ≥ 20,000)`);
+  } finally {
+    echo.child.kill('SIGKILL');
+  }
+}

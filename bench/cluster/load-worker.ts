@@ -1,0 +1,233 @@
+// The load worker: a child process of the cluster bench (started by
+// LoadWorkerHandle with FLOE_CLUSTER_BENCH_ROLE=load) that opens raw-protocol
+// clients and drives them on command over IPC, so no load generator shares
+// an event loop with a server or with another generator.
+import WebSocket from 'ws';
+import { percentile, round, sleep } from '../figures.ts';
+
+/** Environment variable that makes this file a load worker. */
+export const ROLE_ENV = 'FLOE_CLUSTER_BENCH_ROLE';
+/** Hellos in flight at once while opening many sessions. */
+const HELLO_CONCURRENCY = 200;
+
+/** What one throughput command measured. */
+export interface RunFigures {
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  errors: number;
+  /** First error replies (diagnostics). */
+  errorSamples: string[];
+}
+
+type Frame = Record<string, unknown>;
+
+/** A lean protocol client: numbered requests, replies by id, pushes ignored. */
+class RawClient {
+  private nextId = 1;
+  private readonly waiting = new Map<number, (f: Frame) => void>();
+  closed = false;
+  private constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const f = JSON.parse(String(data)) as Frame;
+      const id = f['id'];
+      if (typeof id !== 'number') return;
+      const w = this.waiting.get(id);
+      if (w === undefined) return;
+      this.waiting.delete(id);
+      w(f);
+    });
+    ws.on('close', () => {
+      this.closed = true;
+      for (const w of this.waiting.values()) w({ ok: false, error: { code: 'SOCKET_CLOSED' } });
+      this.waiting.clear();
+    });
+    ws.on('error', () => {});
+  }
+  static async connect(url: string): Promise<RawClient> {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`connect ${url} timed out`)), 10_000);
+      ws.once('open', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      ws.once('error', (e) => {
+        clearTimeout(t);
+        reject(e);
+      });
+    });
+    return new RawClient(ws);
+  }
+  request(frame: Frame): Promise<Frame> {
+    if (this.closed) return Promise.resolve({ ok: false, error: { code: 'SOCKET_CLOSED' } });
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.ws.send(JSON.stringify({ ...frame, id }));
+    });
+  }
+  terminate(): void {
+    this.ws.terminate();
+  }
+}
+
+/** Opens `count` clients round-robin over `urls`, saying hello on each when `hello` (ids prefixed `prefix`). */
+async function openClients(urls: string[], count: number, prefix: string, hello: boolean): Promise<{ clients: RawClient[]; heartbeatMs: number }> {
+  const clients: RawClient[] = new Array(count);
+  let heartbeatMs = 0;
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(HELLO_CONCURRENCY, count) }, async () => {
+    while (next < count) {
+      const i = next++;
+      const c = await RawClient.connect(urls[i % urls.length]!);
+      clients[i] = c;
+      if (!hello) continue;
+      for (let attempt = 0; ; attempt++) {
+        const r = await c.request({ type: 'hello', protocol: 1, clientId: `${prefix}-${i}`, user: `u${i}`, host: `h${i}`, app: 'bench' });
+        if (r['ok'] === true) {
+          heartbeatMs = Number(r['heartbeatMs']);
+          break;
+        }
+        if (attempt >= 20) throw new Error(`hello refused: ${JSON.stringify(r)}`);
+        await sleep(50);
+      }
+    }
+  });
+  await Promise.all(lanes);
+  return { clients, heartbeatMs };
+}
+
+/** Closed loops (one request in flight per client) of checkout+checkin (or two echoes), measured after a warm-up. */
+async function driveCheckouts(clients: RawClient[], prefix: string, durationMs: number, warmupMs: number, heartbeatMs: number): Promise<RunFigures> {
+  let measuring = false;
+  let stop = false;
+  const latencies: number[] = [];
+  let requests = 0;
+  let errors = 0;
+  const errorSamples: string[] = [];
+  const note = (f: Frame) => {
+    errors++;
+    if (errorSamples.length < 5) errorSamples.push(JSON.stringify(f).slice(0, 300));
+  };
+  const loops = clients.map(async (c, i) => {
+    // Sessions end leaseTtlMs after their last renewal: a run longer than that (steady: 60 s) heartbeats
+    // like a real client, every heartbeatMs (outside the measured requests). 0: no session (echo).
+    let nextBeatMs = performance.now() + heartbeatMs * (0.5 + Math.random() / 2);
+    for (let seq = 0; !stop; seq++) {
+      if (heartbeatMs > 0 && performance.now() >= nextBeatMs) {
+        nextBeatMs = performance.now() + heartbeatMs;
+        const hb = await c.request({ type: 'heartbeat' });
+        if (measuring && hb['ok'] !== true) note(hb);
+      }
+      const t0 = performance.now();
+      const co = await c.request({ type: 'checkout', requestId: `${prefix}-co-${i}-${seq}`, feature: 'demo' });
+      const t1 = performance.now();
+      let t2 = t1;
+      let n = 1;
+      if (co['ok'] === true) {
+        const ci = await c.request({ type: 'checkin', requestId: `${prefix}-ci-${i}-${seq}`, leaseId: co['leaseId'] ?? 'L0' });
+        t2 = performance.now();
+        n = 2;
+        if (measuring && ci['ok'] !== true) note(ci);
+      } else if (measuring) note(co);
+      if (c.closed) await sleep(100);
+      if (!measuring) continue;
+      requests += n;
+      latencies.push(t1 - t0);
+      if (n === 2) latencies.push(t2 - t1);
+    }
+  });
+  await sleep(warmupMs);
+  measuring = true;
+  const start = performance.now();
+  await sleep(durationMs);
+  measuring = false;
+  const elapsedMs = performance.now() - start;
+  stop = true;
+  await Promise.all(loops);
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    requestsPerSec: Math.round((requests * 1000) / elapsedMs),
+    p50Ms: round(percentile(sorted, 50)),
+    p99Ms: round(percentile(sorted, 99)),
+    requests,
+    errors,
+    errorSamples,
+  };
+}
+
+/** Commands of the load worker. */
+export type WorkerCommand =
+  | { cmd: 'throughput'; urls: string[]; clients: number; durationMs: number; warmupMs: number; hello: boolean; prefix: string }
+  | { cmd: 'sessions-open'; url: string; count: number; prefix: string }
+  | { cmd: 'sessions-stats' }
+  | { cmd: 'sessions-close' };
+
+/** The worker's side: answers each IPC command, then waits for the next. */
+function runLoadWorker(): void {
+  let sessions: RawClient[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  let heartbeats = 0;
+  let heartbeatErrors = 0;
+  const heartbeatErrorSamples: string[] = [];
+  const handle = async (c: WorkerCommand): Promise<unknown> => {
+    switch (c.cmd) {
+      case 'throughput': {
+        const { clients, heartbeatMs } = await openClients(c.urls, c.clients, c.prefix, c.hello);
+        try {
+          return await driveCheckouts(clients, c.prefix, c.durationMs, c.warmupMs, heartbeatMs);
+        } finally {
+          for (const x of clients) x.terminate();
+        }
+      }
+      case 'sessions-open': {
+        const t0 = performance.now();
+        const opened = await openClients([c.url], c.count, c.prefix, true);
+        sessions = opened.clients;
+        const openMs = performance.now() - t0;
+        // Each session heartbeats every heartbeatMs (as told in hello), phases spread evenly.
+        const every = opened.heartbeatMs;
+        sessions.forEach((s, i) => {
+          const start = setTimeout(() => {
+            const beat = () => {
+              void s.request({ type: 'heartbeat' }).then((r) => {
+                if (r['ok'] === true) heartbeats++;
+                else {
+                  heartbeatErrors++;
+                  if (heartbeatErrorSamples.length < 5) heartbeatErrorSamples.push(JSON.stringify(r).slice(0, 200));
+                }
+              });
+            };
+            beat();
+            timers.push(setInterval(beat, every));
+          }, (every * i) / sessions.length);
+          timers.push(start);
+        });
+        return { openMs: Math.round(openMs), heartbeatMs: every };
+      }
+      case 'sessions-stats':
+        return { heartbeats, heartbeatErrors, heartbeatErrorSamples, open: sessions.filter((s) => !s.closed).length };
+      case 'sessions-close':
+        for (const t of timers) clearTimeout(t);
+        for (const s of sessions) s.terminate();
+        sessions = [];
+        return { heartbeats, heartbeatErrors };
+      default: {
+        const never: never = c;
+        throw new Error(`unknown command ${JSON.stringify(never)}`);
+      }
+    }
+  };
+  process.on('message', (m: { id: number; command: WorkerCommand }) => {
+    handle(m.command).then(
+      (result) => process.send!({ id: m.id, result }),
+      (error: unknown) => process.send!({ id: m.id, error: (error as Error).stack ?? String(error) }),
+    );
+  });
+  // The bench process went away: so does the worker.
+  process.on('disconnect', () => process.exit(0));
+}
+
+if (process.env[ROLE_ENV] === 'load') runLoadWorker();

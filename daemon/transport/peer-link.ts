@@ -294,6 +294,20 @@ export class PeerLink {
     });
   }
 
+  /**
+   * The peer just proved itself on an inbound connection: it is up, so a
+   * link waiting out its reconnect backoff dials now. Without this, a
+   * follower whose link to a restarted peer had backed off to seconds could
+   * not send it a vote when the leader died (measured: elections of 0.9–1.6 s
+   * instead of ~0.3 s when the leader died shortly after another node's restart).
+   */
+  peerIsUp(): void {
+    if (this.state.kind !== 'backoff') return;
+    clearTimeout(this.state.timer);
+    this.failures = 0;
+    this.dial();
+  }
+
   private scheduleDial(): void {
     const { reconnectDelayMsMin, reconnectDelayMsMax } = this.ctx.limits;
     const ceiling = Math.min(reconnectDelayMsMax, reconnectDelayMsMin * 2 ** Math.min(this.failures - 1, 30));

@@ -275,6 +275,19 @@ describe('PeerTransport', () => {
     expect(c.node('n1').transport.stats().peers['n2']).toMatchObject({ connected: true, reconnects: 1 });
   });
 
+  it('a peer that dials in after a restart is dialed back at once, not after the reconnect backoff', async () => {
+    // A backoff far longer than the test waits: only the inbound connection can wake n1's link.
+    const c = await cluster(['n1', 'n2'], { limits: { reconnectDelayMsMin: 20_000, reconnectDelayMsMax: 20_000 } });
+    await c.connected();
+    const n2 = c.node('n2');
+    await n2.transport.stop();
+    await waitFor(() => c.node('n1').unreachable.includes('n2'), 2000, 'n2 reported unreachable');
+    await c.startNode(n2, n2.port);
+    c.node('n1').transport.send([heartbeat('n1', 'n2', 7)]);
+    await waitFor(() => n2.inbox.length >= 1, 3000, "n1's message to the restarted n2");
+    expect(n2.inbox).toEqual([heartbeat('n1', 'n2', 7)]);
+  });
+
   it('notices within about a second a peer that stops answering, and reports it unreachable', async () => {
     // A listener that completes the handshake as n2, then never answers pings.
     const keys = testKeyPair();

@@ -592,6 +592,8 @@ export class PeerTransport {
     const welcome = handshakeTranscript('listener', hello.nodeId, this.nodeId, conn.listenerNonce, hello.nonce, lockCode);
     conn.ws.send(encodeHandshake({ type: 'welcome', lockCode, signature: this.linkContext.sign(welcome) }));
     this.logger.info('peer accepted', { peerId: hello.nodeId, remoteAddress: conn.remoteAddress });
+    // It dialed us, so it is up: our own link to it need not wait out its backoff.
+    this.links.get(hello.nodeId)?.peerIsUp();
   }
 
   private onFrame(conn: InboundConnection, peerId: NodeId, data: RawData, isBinary: boolean): void {

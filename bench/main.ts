@@ -9,6 +9,7 @@ type Bench = () => Promise<{ run: (args: string[]) => Promise<Record<string, unk
 const benches: Record<string, Bench> = {
   license: () => import('./license.ts'),
   pool: () => import('./pool.ts'),
+  node: () => import('./node.ts'),
   daemon: () => import('./daemon.ts'),
   transport: () => import('./transport.ts'),
   cluster: () => import('./cluster/index.ts'),

@@ -4,76 +4,30 @@
 // not name), and then n2 stops: n1 and n4 are still a Raft majority, but only
 // one of the servers the key names is up, so n1 answers LICENSE_QUORUM_LOST;
 // it serves again once n2 is back.
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createAdminApp, hashToken } from '../../admin/index.ts';
-import { parseConfig, startDaemon, type Daemon, type FloeConfig } from '../../daemon/index.ts';
-import { loadNodeIdentity } from '../../daemon/identity/index.ts';
-import { encodeBase64url } from '../../protocol/index.ts';
-import { ADMIN_TOKEN, makeLicenseKey, tempDir, VENDOR_PUBLIC_KEY, WireClient } from '../daemon/helpers.ts';
-import { freePorts } from './cluster-harness.ts';
+import { makeLicenseKey } from '../daemon/helpers.ts';
+import { InProcessSite } from './in-process-site.ts';
 import { until } from './site-tools.ts';
 
-const daemons = new Map<string, Daemon>();
-const wires: WireClient[] = [];
+const sites: InProcessSite[] = [];
 afterAll(async () => {
-  await Promise.all(wires.map((w) => w.close().catch(() => {})));
-  await Promise.all([...daemons.values()].map((d) => d.close()));
+  await Promise.all(sites.map((s) => s.close()));
 });
-
-/** The nodes' log lines on stdout when DEBUG_KEY_MAJORITY is set, else nowhere. */
-function debugLog(id: string): (line: string) => void {
-  return process.env['DEBUG_KEY_MAJORITY'] ? (line) => console.log(`${id} ${line}`) : () => {};
-}
 
 describe('a key is served only while a majority of the servers it names are up', () => {
   it('answers LICENSE_QUORUM_LOST when the cluster has its majority but the key does not, and serves again when a named server returns', async () => {
-    const dir = tempDir('floe-key-majority-');
-    const ids = ['n1', 'n2', 'n3', 'n4'];
-    const ports = await freePorts(4);
-    const identities = ids.map((id) => loadNodeIdentity(join(dir, id)));
-    const peer = (i: number) => ({
-      id: ids[i]!,
-      peerUrl: `ws://127.0.0.1:${ports[i]}/raft`,
-      clientUrl: `ws://127.0.0.1:${ports[i]}/ws`,
-      publicKey: encodeBase64url(identities[i]!.publicKey),
-    });
-    const configs = new Map<string, FloeConfig>();
-    const start = async (i: number, peers: ReturnType<typeof peer>[], joining: boolean) => {
-      const config =
-        configs.get(ids[i]!) ??
-        parseConfig({
-          nodeId: ids[i],
-          dataDir: join(dir, ids[i]!),
-          clientListen: '127.0.0.1:0',
-          adminListen: '127.0.0.1:0',
-          vendorPublicKeys: [VENDOR_PUBLIC_KEY],
-          adminTokenSha256: [hashToken(ADMIN_TOKEN)],
-          leaseTtlMs: 10_000,
-          heartbeatMs: 1000,
-          renewBatchMs: 20,
-          cluster: { peers, peerListen: `127.0.0.1:${ports[i]}`, join: joining },
-        });
-      configs.set(ids[i]!, config);
-      daemons.set(ids[i]!, await startDaemon(config, { log: debugLog(ids[i]!), adminApp: (node) => createAdminApp(node, { tokenSha256: config.adminTokenSha256, bodyBytesMax: 65_536 }) }));
-    };
-    const stop = async (id: string) => {
-      await daemons.get(id)!.close();
-      daemons.delete(id);
-    };
-    const leaderOf = () => [...daemons.values()].find((d) => d.node.isLeader);
-    const admin = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${leaderOf()!.adminUrl}/api/v1${path}`, {
-        method,
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      return { status: res.status, body: (await res.json()) as any };
-    };
+    const site = await InProcessSite.create({ ids: ['n1', 'n2', 'n3', 'n4'], dirPrefix: 'floe-key-majority-', debugEnv: 'DEBUG_KEY_MAJORITY' });
+    sites.push(site);
+    const { identities } = site;
+    const peer = (i: number) => site.peer(i);
+    const start = (i: number, peers: ReturnType<typeof peer>[], joining: boolean) => site.start(i, peers, joining);
+    const stop = (id: string) => site.stop(id);
+    const leaderOf = () => site.leader();
+    const admin = (method: string, path: string, body?: unknown) => site.admin(method, path, body);
+    const daemons = site.daemons;
     let requests = 0;
     const checkoutOn = async (id: string): Promise<{ ok: boolean; code: string | undefined }> => {
-      const wire = await WireClient.connect(daemons.get(id)!.clientUrl);
-      wires.push(wire);
+      const wire = await site.wire(id);
       try {
         const hello = await wire.hello(`key-majority-${id}-${requests}`);
         if (hello['ok'] !== true) return { ok: false, code: `hello: ${String(hello['error']?.code)}` };

@@ -4,20 +4,13 @@
 // replaces is removed (DELETE /cluster/members/:id); the cluster keeps
 // serving throughout, and the `servers` every hello tells clients follows
 // the membership (n4 listed once added, n3 no longer once removed).
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createAdminApp, hashToken } from '../../admin/index.ts';
-import { parseConfig, startDaemon, type Daemon } from '../../daemon/index.ts';
-import { loadNodeIdentity } from '../../daemon/identity/index.ts';
-import { encodeBase64url } from '../../protocol/index.ts';
-import { ADMIN_TOKEN, makeLicenseKey, tempDir, VENDOR_PUBLIC_KEY, WireClient } from '../daemon/helpers.ts';
-import { freePorts } from './cluster-harness.ts';
+import { makeLicenseKey } from '../daemon/helpers.ts';
+import { InProcessSite } from './in-process-site.ts';
 
-const daemons = new Map<string, Daemon>();
-const wires: WireClient[] = [];
+const sites: InProcessSite[] = [];
 afterAll(async () => {
-  await Promise.all(wires.map((w) => w.close().catch(() => {})));
-  await Promise.all([...daemons.values()].map((d) => d.close()));
+  await Promise.all(sites.map((s) => s.close()));
 });
 
 async function until(what: string, timeoutMs: number, probe: () => boolean): Promise<void> {
@@ -30,64 +23,34 @@ async function until(what: string, timeoutMs: number, probe: () => boolean): Pro
 
 describe('replacing a member', () => {
   it('adds a joining node that catches up, then removes the old one, serving throughout', async () => {
-    const dir = tempDir('floe-membership-');
-    const ids = ['n1', 'n2', 'n3', 'n4'];
-    const ports = await freePorts(4);
-    const identities = ids.map((id) => loadNodeIdentity(join(dir, id)));
-    const peer = (i: number) => ({
-      id: ids[i]!,
-      peerUrl: `ws://127.0.0.1:${ports[i]}/raft`,
-      clientUrl: `ws://127.0.0.1:${ports[i]}/ws`,
-      publicKey: encodeBase64url(identities[i]!.publicKey),
-    });
-    const start = async (i: number, peers: ReturnType<typeof peer>[], joining: boolean) => {
-      const config = parseConfig({
-        nodeId: ids[i],
-        dataDir: join(dir, ids[i]!),
-        clientListen: '127.0.0.1:0',
-        adminListen: '127.0.0.1:0',
-        vendorPublicKeys: [VENDOR_PUBLIC_KEY],
-        adminTokenSha256: [hashToken(ADMIN_TOKEN)],
-        leaseTtlMs: 10_000,
-        heartbeatMs: 1000,
-        renewBatchMs: 20,
-        raft: { snapshotEntries: 50 },
-        cluster: { peers, peerListen: `127.0.0.1:${ports[i]}`, join: joining },
-      });
-      daemons.set(ids[i]!, await startDaemon(config, { adminApp: (node) => createAdminApp(node, { tokenSha256: config.adminTokenSha256, bodyBytesMax: 65_536 }) }));
-    };
+    const site = await InProcessSite.create({ ids: ['n1', 'n2', 'n3', 'n4'], dirPrefix: 'floe-membership-', debugEnv: 'DEBUG_MEMBERSHIP', config: { raft: { snapshotEntries: 50 } } });
+    sites.push(site);
+    const { identities } = site;
+    const peer = (i: number) => site.peer(i);
+    const start = (i: number, peers: ReturnType<typeof peer>[], joining: boolean) => site.start(i, peers, joining);
+    const daemons = site.daemons;
     const first = [peer(0), peer(1), peer(2)];
     for (const i of [0, 1, 2]) await start(i, first, false);
-    const leaderOf = () => [...daemons.values()].find((d) => d.node.isLeader);
+    const leaderOf = () => site.leader();
     await until('a leader', 10_000, () => leaderOf() !== undefined);
     const key = makeLicenseKey(identities.slice(0, 3).map((x) => x.lockCode), { seats: 200, licenseId: 'LIC-MEMBERS' });
     expect((await leaderOf()!.node.importLicense(key)).ok).toBe(true);
-    const client = await WireClient.connect(daemons.get('n1')!.clientUrl);
-    wires.push(client);
+    const client = await site.wire('n1');
     expect((await client.hello('membership-client')).ok).toBe(true);
     for (let i = 0; i < 60; i++) expect((await client.checkout(`request-a${i}`)).ok).toBe(true);
 
     // n3 "dies"; n4 starts empty and joins.
-    await daemons.get('n3')!.close();
-    daemons.delete('n3');
+    await site.stop('n3');
     await until('a leader among the survivors', 10_000, () => leaderOf() !== undefined);
     await start(3, [...first, peer(3)], true);
-    const admin = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${leaderOf()!.adminUrl}/api/v1${path}`, {
-        method,
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      return { status: res.status, body: (await res.json()) as any };
-    };
+    const admin = (method: string, path: string, body?: unknown) => site.admin(method, path, body);
     const p4 = peer(3);
     const added = await admin('POST', '/cluster/members', { id: 'n4', peerUrl: p4.peerUrl, clientUrl: p4.clientUrl, publicKey: p4.publicKey });
     expect(added.status, JSON.stringify(added.body)).toBe(201);
     const n4 = daemons.get('n4')!;
     let helloClients = 0;
     const helloServers = async (id: string): Promise<string[]> => {
-      const wire = await WireClient.connect(daemons.get(id)!.clientUrl);
-      wires.push(wire);
+      const wire = await site.wire(id);
       try {
         const hello = await wire.hello(`membership-servers-${helloClients++}`);
         expect(hello['ok'], JSON.stringify(hello)).toBe(true);
@@ -113,8 +76,7 @@ describe('replacing a member', () => {
     await until('n4 to apply the new lease', 5000, () => n4.node.leases().length === 61);
 
     // The old key does not name n4's lock code: n4 refuses its feature until the vendor's new key is in.
-    const onN4 = await WireClient.connect(n4.clientUrl);
-    wires.push(onN4);
+    const onN4 = await site.wire('n4');
     expect((await onN4.hello('membership-client-4')).ok).toBe(true);
     const refused = await onN4.checkout('request-c1');
     expect(refused['error']?.code).toBe('LICENSE_NOT_FOR_THIS_SERVER');

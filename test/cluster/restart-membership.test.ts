@@ -4,79 +4,36 @@
 // n2 still list n1, n2, n3; n4 lists all four with join = true). The log's
 // membership wins: GET /cluster shows n1, n2, n4, and n1 with n4 alone (n2
 // stopped too) still commit, which they can only do if they reach each other.
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createAdminApp, hashToken } from '../../admin/index.ts';
-import { parseConfig, startDaemon, type Daemon, type FloeConfig } from '../../daemon/index.ts';
-import { loadNodeIdentity } from '../../daemon/identity/index.ts';
-import { encodeBase64url } from '../../protocol/index.ts';
-import { ADMIN_TOKEN, makeLicenseKey, tempDir, VENDOR_PUBLIC_KEY, WireClient } from '../daemon/helpers.ts';
-import { freePorts } from './cluster-harness.ts';
+import { makeLicenseKey } from '../daemon/helpers.ts';
+import { InProcessSite } from './in-process-site.ts';
 import { until } from './site-tools.ts';
 
-const daemons = new Map<string, Daemon>();
-const wires: WireClient[] = [];
+const sites: InProcessSite[] = [];
 afterAll(async () => {
-  await Promise.all(wires.map((w) => w.close().catch(() => {})));
-  await Promise.all([...daemons.values()].map((d) => d.close()));
+  await Promise.all(sites.map((s) => s.close()));
 });
-
-/** The nodes' log lines on stdout when DEBUG_RESTART_MEMBERSHIP is set, else nowhere. */
-function debugLog(id: string): (line: string) => void {
-  return process.env['DEBUG_RESTART_MEMBERSHIP'] ? (line) => console.log(`${id} ${line}`) : () => {};
-}
 
 describe('membership changed at run time', () => {
   it('survives a restart of every node with its original config file: the added member is reached, the removed one is not re-added', async () => {
-    const dir = tempDir('floe-restart-membership-');
-    const ids = ['n1', 'n2', 'n3', 'n4'];
-    const ports = await freePorts(4);
-    const identities = ids.map((id) => loadNodeIdentity(join(dir, id)));
-    const peer = (i: number) => ({
-      id: ids[i]!,
-      peerUrl: `ws://127.0.0.1:${ports[i]}/raft`,
-      clientUrl: `ws://127.0.0.1:${ports[i]}/ws`,
-      publicKey: encodeBase64url(identities[i]!.publicKey),
+    const site = await InProcessSite.create({
+      ids: ['n1', 'n2', 'n3', 'n4'],
+      dirPrefix: 'floe-restart-membership-',
+      debugEnv: 'DEBUG_RESTART_MEMBERSHIP',
+      config: { leaseTtlMs: 30_000, raft: { snapshotEntries: 20 } },
     });
-    const configs = new Map<string, FloeConfig>();
-    const start = async (i: number, peers?: ReturnType<typeof peer>[], joining = false) => {
-      const id = ids[i]!;
-      const config =
-        configs.get(id) ??
-        parseConfig({
-          nodeId: id,
-          dataDir: join(dir, id),
-          clientListen: '127.0.0.1:0',
-          adminListen: '127.0.0.1:0',
-          vendorPublicKeys: [VENDOR_PUBLIC_KEY],
-          adminTokenSha256: [hashToken(ADMIN_TOKEN)],
-          leaseTtlMs: 30_000,
-          heartbeatMs: 1000,
-          renewBatchMs: 20,
-          raft: { snapshotEntries: 20 },
-          cluster: { peers, peerListen: `127.0.0.1:${ports[i]}`, join: joining },
-        });
-      configs.set(id, config);
-      daemons.set(id, await startDaemon(config, { log: debugLog(id), adminApp: (node) => createAdminApp(node, { tokenSha256: config.adminTokenSha256, bodyBytesMax: 65_536 }) }));
-    };
-    const stop = async (id: string) => {
-      await daemons.get(id)?.close();
-      daemons.delete(id);
-    };
-    const leaderOf = () => [...daemons.values()].find((d) => d.node.isLeader);
-    const admin = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${leaderOf()!.adminUrl}/api/v1${path}`, {
-        method,
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      return { status: res.status, body: (await res.json()) as any };
-    };
+    sites.push(site);
+    const { identities, ids } = site;
+    const peer = (i: number) => site.peer(i);
+    const start = (i: number, peers?: ReturnType<typeof peer>[], joining = false) => site.start(i, peers, joining);
+    const stop = (id: string) => site.stop(id);
+    const leaderOf = () => site.leader();
+    const admin = (method: string, path: string, body?: unknown) => site.admin(method, path, body);
+    const daemons = site.daemons;
     let requests = 0;
     /** Opens a session on `id` and takes `count` seats: each step a commit of the cluster. */
     const checkouts = async (id: string, count: number): Promise<void> => {
-      const wire = await WireClient.connect(daemons.get(id)!.clientUrl);
-      wires.push(wire);
+      const wire = await site.wire(id);
       expect((await wire.hello(`restart-membership-${requests}`)).ok).toBe(true);
       for (let i = 0; i < count; i++) {
         const reply = await wire.checkout(`request-${requests++}`);

@@ -1,0 +1,144 @@
+// Several Floe daemons in the test's own process, for membership tests that
+// start, stop and add nodes one by one: identities and free ports for every
+// id, a peer entry per node as configs list it, start/stop by index, the
+// leader's admin API, and cleanup of every daemon and wire client. (The
+// multi-process ClusterSite in cluster-harness.ts is for SIGKILL tests.)
+import { join } from 'node:path';
+import { createAdminApp, hashToken } from '../../admin/index.ts';
+import { parseConfig, startDaemon, type Daemon, type FloeConfig } from '../../daemon/index.ts';
+import { loadNodeIdentity, type NodeIdentity } from '../../daemon/identity/index.ts';
+import { encodeBase64url } from '../../protocol/index.ts';
+import { ADMIN_TOKEN, tempDir, VENDOR_PUBLIC_KEY, WireClient } from '../daemon/helpers.ts';
+import { freePorts } from './cluster-harness.ts';
+
+/** A node as the peers list of a config names it. */
+export interface SitePeer {
+  readonly id: string;
+  readonly peerUrl: string;
+  readonly clientUrl: string;
+  readonly publicKey: string;
+}
+
+/** Options of an in-process site. */
+export interface InProcessSiteOptions {
+  /** Node ids, in index order. */
+  readonly ids: readonly string[];
+  /** Prefix of the temporary data directory. */
+  readonly dirPrefix: string;
+  /** When this environment variable is set, nodes' log lines go to stdout prefixed with their id. */
+  readonly debugEnv: string;
+  /** Config fields every node gets on top of the site's defaults (e.g. `raft`, `leaseTtlMs`). */
+  readonly config?: Readonly<Record<string, unknown>>;
+}
+
+/** Daemons of one site, all in this process. */
+export class InProcessSite {
+  readonly daemons = new Map<string, Daemon>();
+  /** Each node's config as first started: a restart reuses it (the file it started with). */
+  private readonly configs = new Map<string, FloeConfig>();
+  private readonly wires: WireClient[] = [];
+
+  private constructor(
+    private readonly options: InProcessSiteOptions,
+    readonly dir: string,
+    readonly ports: readonly number[],
+    readonly identities: readonly NodeIdentity[],
+  ) {}
+
+  /** Identities (and so lock codes) and ports for every id; starts nothing. */
+  static async create(options: InProcessSiteOptions): Promise<InProcessSite> {
+    const dir = tempDir(options.dirPrefix);
+    const ports = await freePorts(options.ids.length);
+    const identities = options.ids.map((id) => loadNodeIdentity(join(dir, id)));
+    return new InProcessSite(options, dir, ports, identities);
+  }
+
+  get ids(): readonly string[] {
+    return this.options.ids;
+  }
+
+  /** Node `i` as a config's peers list names it. */
+  peer(i: number): SitePeer {
+    return {
+      id: this.options.ids[i]!,
+      peerUrl: `ws://127.0.0.1:${this.ports[i]}/raft`,
+      clientUrl: `ws://127.0.0.1:${this.ports[i]}/ws`,
+      publicKey: encodeBase64url(this.identities[i]!.publicKey),
+    };
+  }
+
+  /**
+   * Starts node `i` with `peers` (and `join`) in its config, or, when it ran
+   * before, with the config it first started with (its original file).
+   */
+  async start(i: number, peers: readonly SitePeer[] = [], joining = false): Promise<Daemon> {
+    const id = this.options.ids[i]!;
+    const config =
+      this.configs.get(id) ??
+      parseConfig({
+        nodeId: id,
+        dataDir: join(this.dir, id),
+        clientListen: '127.0.0.1:0',
+        adminListen: '127.0.0.1:0',
+        vendorPublicKeys: [VENDOR_PUBLIC_KEY],
+        adminTokenSha256: [hashToken(ADMIN_TOKEN)],
+        leaseTtlMs: 10_000,
+        heartbeatMs: 1000,
+        renewBatchMs: 20,
+        ...this.options.config,
+        cluster: { peers, peerListen: `127.0.0.1:${this.ports[i]}`, join: joining },
+      });
+    this.configs.set(id, config);
+    const debug = process.env[this.options.debugEnv] !== undefined;
+    const daemon = await startDaemon(config, {
+      log: debug ? (line) => console.log(`${id} ${line}`) : () => {},
+      adminApp: (node) => createAdminApp(node, { tokenSha256: config.adminTokenSha256, bodyBytesMax: 65_536 }),
+    });
+    this.daemons.set(id, daemon);
+    return daemon;
+  }
+
+  /** Stops node `id` (if running). */
+  async stop(id: string): Promise<void> {
+    await this.daemons.get(id)?.close();
+    this.daemons.delete(id);
+  }
+
+  /** The running daemon `id`; throws when it is not running. */
+  daemon(id: string): Daemon {
+    const d = this.daemons.get(id);
+    if (d === undefined) throw new Error(`${id} is not running`);
+    return d;
+  }
+
+  /** The running daemon that leads, if any. */
+  leader(): Daemon | undefined {
+    return [...this.daemons.values()].find((d) => d.node.isLeader);
+  }
+
+  /** A request to the leader's admin API with the site's token. */
+  async admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const leader = this.leader();
+    if (leader === undefined) throw new Error('no leader to ask');
+    const res = await fetch(`${leader.adminUrl}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  }
+
+  /** A wire client connected to node `id`, closed with the site. */
+  async wire(id: string): Promise<WireClient> {
+    const w = await WireClient.connect(this.daemon(id).clientUrl);
+    this.wires.push(w);
+    return w;
+  }
+
+  /** Closes every wire client and stops every daemon. */
+  async close(): Promise<void> {
+    await Promise.all(this.wires.splice(0).map((w) => w.close().catch(() => {})));
+    await Promise.all([...this.daemons.values()].map((d) => d.close()));
+    this.daemons.clear();
+  }
+}

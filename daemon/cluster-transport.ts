@@ -28,6 +28,11 @@ export interface ClusterTransport {
    * log names no other member yet (a joining node waits for the cluster).
    */
   adoptMembership(memberIds: readonly string[]): void;
+  /**
+   * A snapshot from the leader named these members added at run time (with
+   * their addresses) and this membership: record them and dial the members.
+   */
+  adoptSnapshotMembers(members: readonly DirectoryMember[], confState: ConfState): void;
   /** The members applied conf changes added and none removed since (with the client URL the change carried). */
   addedMembers(): readonly DirectoryMember[];
 }
@@ -116,6 +121,21 @@ export async function startClusterTransport(
       transport.updatePeers(peers).catch((error: unknown) => log(`membership: updating peers failed: ${(error as Error).message}`));
     },
     addedMembers: () => directory.addedMembers(),
+    adoptSnapshotMembers(added, confState) {
+      const members = new Set([...confState.voters, ...confState.learners]);
+      for (const m of added) {
+        if (m.id === config.nodeId || !members.has(m.id)) continue;
+        try {
+          known.set(m.id, { id: m.id, url: m.peerUrl, publicKey: parsePeerPublicKey(m.publicKey) });
+          directory.recordAdded(m);
+        } catch (error) {
+          log(`membership: ${m.id} from the leader's snapshot: ${(error as Error).message}`);
+        }
+      }
+      const peers = [...known.values()].filter((p) => members.has(p.id) || p.id === config.nodeId);
+      log(`membership from the leader's snapshot: members ${[...members].join(', ')}`);
+      transport.updatePeers(peers).catch((error: unknown) => log(`membership: updating peers failed: ${(error as Error).message}`));
+    },
     adoptMembership(memberIds) {
       const members = new Set(memberIds);
       if (![...members].some((id) => id !== config.nodeId)) return;

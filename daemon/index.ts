@@ -58,6 +58,8 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
             transport: peers.transport,
             appChannel: peers.transport,
             onConfChange: peers.onConfChange,
+            snapshotMembers: () => peers.addedMembers(),
+            onSnapshotMembers: (members, confState) => peers.adoptSnapshotMembers(members, confState),
             peerLockCodes: () => peers.transport.peerLockCodes(),
           }
         : {}),

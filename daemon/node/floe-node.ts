@@ -43,6 +43,7 @@ import { createRaftNode } from '../raft/index.ts';
 import type { ConfChange, ConfState, RaftNode, Snapshot, SoftState } from '../raft/types.ts';
 import { DATABASE_FILE_NAME, openDatabase, SqliteRaftStorage, UsageLog, type FloeDatabase } from '../storage/index.ts';
 import { clusterView, type ClusterView } from './cluster-view.ts';
+import { decodeNodeSnapshot, encodeNodeSnapshot, type SnapshotMember } from './node-snapshot.ts';
 import { decodeEntryData, encodeCommand, encodeTaggedCommand, type UnstampedCommand } from './command-codec.ts';
 import { Forwarder, type AppChannel } from './forwarder.ts';
 import { LicenseLocks, type LicenseRefusal, type PeerLockState } from './license-locks.ts';
@@ -78,6 +79,10 @@ export interface FloeNodeOptions {
   readonly transport?: PeerTransport;
   /** The transport's app channel: present in a cluster, where followers forward proposals to the leader. */
   readonly appChannel?: AppChannel;
+  /** The members added at run time, with their addresses, for the snapshots this node takes. */
+  readonly snapshotMembers?: () => readonly SnapshotMember[];
+  /** Hears the members (and the conf state) of a snapshot installed from the leader. */
+  readonly onSnapshotMembers?: (members: readonly SnapshotMember[], confState: ConfState) => void;
   /** Hears each applied membership change (the daemon updates the transport's peers). */
   readonly onConfChange?: (change: ConfChange, confState: ConfState) => void;
   /** `ms` since the epoch; injectable for tests. */
@@ -127,12 +132,14 @@ export class FloeNode {
   readonly clustered: boolean;
   /** Which features this node may serve under the installed keys' lock codes. */
   private readonly locks: LicenseLocks;
+  private readonly onSnapshotMembers: FloeNodeOptions['onSnapshotMembers'];
 
   private constructor(
     options: FloeNodeOptions,
     parts: { database: FloeDatabase; storage: SqliteRaftStorage; usage: UsageLog; pool: PoolState; raft: RaftNode; clustered: boolean },
   ) {
     this.clustered = parts.clustered;
+    this.onSnapshotMembers = options.onSnapshotMembers;
     this.locks = new LicenseLocks(options.lockCode, options.peerLockCodes);
     this.renewals = new RenewBatcher({
       renewBatchMs: options.config.renewBatchMs,
@@ -160,7 +167,7 @@ export class FloeNode {
       application: {
         apply: (data, at, local) => this.applyCommand(data, at, local as PoolCommand | undefined),
         restore: (snapshot) => this.restore(snapshot),
-        snapshotData: () => encodeSnapshot(this.pool),
+        snapshotData: () => encodeNodeSnapshot(encodeSnapshot(this.pool), options.snapshotMembers?.() ?? []),
         // Usage rows go in their own batches (timer or a full buffer), off the path between commit and reply.
         persistWith: () => {
           if (this.usage.full) this.usage.flush();
@@ -217,7 +224,7 @@ export class FloeNode {
       const storage = new SqliteRaftStorage(database, { initialConfState: { voters, learners: [] } });
       const usage = new UsageLog(database);
       const snap = storage.snapshot();
-      const pool = snap.metadata.index > 0 ? decodeSnapshot(snap.data) : createPoolState();
+      const pool = snap.metadata.index > 0 ? decodeSnapshot(decodeNodeSnapshot(snap.data).pool) : createPoolState();
       const applied = snap.metadata.index;
       // Floe's Raft core, also for a single node (its only voter): one code path for every deployment.
       const raft = createRaftNode({
@@ -532,7 +539,9 @@ export class FloeNode {
 
   private restore(snapshot: Snapshot): void {
     this.log(`installing the leader's snapshot at index ${snapshot.metadata.index} (term ${snapshot.metadata.term})`);
-    this.pool = snapshot.metadata.index > 0 ? decodeSnapshot(snapshot.data) : createPoolState();
+    const parts = snapshot.metadata.index > 0 ? decodeNodeSnapshot(snapshot.data) : undefined;
+    this.pool = parts !== undefined ? decodeSnapshot(parts.pool) : createPoolState();
+    if (parts !== undefined && parts.members.length > 0) this.onSnapshotMembers?.(parts.members, snapshot.metadata.confState);
     this.locks.refresh(this.pool);
     this.scheduleReaper();
   }

@@ -85,4 +85,37 @@ describe('membership changed at run time', () => {
       }
     });
   }, 120_000);
+
+  it('a member that was down while another was added learns its address from the leader\'s snapshot, and dials it', async () => {
+    const site = await InProcessSite.create({
+      ids: ['n1', 'n2', 'n3', 'n4'],
+      dirPrefix: 'floe-snapshot-membership-',
+      debugEnv: 'DEBUG_RESTART_MEMBERSHIP',
+      config: { leaseTtlMs: 30_000, raft: { snapshotEntries: 20 } },
+    });
+    sites.push(site);
+    const first = [site.peer(0), site.peer(1), site.peer(2)];
+    for (const i of [0, 1, 2]) await site.start(i, first);
+    await until('a leader', 20_000, () => site.leader());
+    const key = makeLicenseKey(site.identities.slice(0, 3).map((x) => x.lockCode), { seats: 500, licenseId: 'LIC-SNAP' });
+    expect((await site.admin('POST', '/licenses', { key })).status).toBe(201);
+
+    // n3 is down while n4 is added; then the log moves on far past the add (snapshots every 20 commands).
+    await site.stop('n3');
+    await until('a leader among n1, n2', 20_000, () => site.leader());
+    await site.start(3, [...first, site.peer(3)], true);
+    const p4 = site.peer(3);
+    expect((await site.admin('POST', '/cluster/members', { id: 'n4', peerUrl: p4.peerUrl, clientUrl: p4.clientUrl, publicKey: p4.publicKey })).status).toBe(201);
+    const wire = await site.wire(site.leader()!.node.config.nodeId);
+    expect((await wire.hello('snapshot-membership')).ok).toBe(true);
+    for (let i = 0; i < 80; i++) {
+      const reply = await wire.checkout(`snapshot-request-${i}`);
+      expect(reply['ok'], JSON.stringify(reply)).toBe(true);
+    }
+
+    // n3 returns with its original config, which does not list n4: only the snapshot can tell it where n4 is.
+    const n3 = await site.start(2);
+    await until('n3 to dial n4', 20_000, () => (n3.peers!.transport.stats().peers['n4']?.connected === true ? true : undefined));
+    expect(n3.node.leases().length).toBe(80);
+  }, 120_000);
 });

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { createPoolState, decodeSnapshot, encodeSnapshot } from '../pool/index.ts';
+import { decodeNodeSnapshot, encodeNodeSnapshot } from './node-snapshot.ts';
+
+const member = { id: 'n4', peerUrl: 'ws://10.0.0.4:7601/raft', publicKey: 'a'.repeat(43), clientUrl: 'ws://10.0.0.4:7401/ws' };
+
+describe('node snapshots', () => {
+  it('carry the pool and the members added at run time, and give both back', () => {
+    const pool = encodeSnapshot(createPoolState());
+    const parts = decodeNodeSnapshot(encodeNodeSnapshot(pool, [member]));
+    expect(parts.members).toEqual([member]);
+    expect(parts.pool).toEqual(pool);
+    expect(decodeSnapshot(parts.pool)).toEqual(createPoolState());
+  });
+
+  it("read a snapshot written before members were carried (the pool's bytes alone) as having none", () => {
+    const pool = encodeSnapshot(createPoolState());
+    expect(decodeNodeSnapshot(pool)).toEqual({ pool, members: [] });
+  });
+
+  it('drop a member entry that lacks its address or key, and refuse a damaged header', () => {
+    const data = encodeNodeSnapshot(new Uint8Array([1, 2]), [member, { id: 'n5' } as never]);
+    expect(decodeNodeSnapshot(data).members).toEqual([member]);
+    const cut = new TextEncoder().encode('FLOENODE1\n[{"id":');
+    expect(() => decodeNodeSnapshot(cut)).toThrow(/SNAPSHOT_CORRUPT/);
+  });
+});

@@ -185,7 +185,6 @@ export class RaftDriver<R> {
   private softState: SoftState = { leaderId: '', role: 'follower' };
   private confState: ConfState;
   private appliedIndex: number;
-  private snapshotIndex: number;
   /** Readys processed; fsyncs are at most this many. */
   readyCount = 0;
   /** Storage transactions written (Readys with something to persist, and snapshots). */
@@ -228,7 +227,6 @@ export class RaftDriver<R> {
     this.durableIndex = this.storage.lastIndex();
     this.confState = snap.metadata.confState;
     this.appliedIndex = snap.metadata.index;
-    this.snapshotIndex = snap.metadata.index;
     this.transport.onMessages((messages: Message[]) => {
       if (this.stopped) return;
       for (const m of messages) this.node.step(m);
@@ -539,7 +537,6 @@ export class RaftDriver<R> {
     if (rd.snapshot !== undefined) {
       this.app.restore(rd.snapshot);
       this.appliedIndex = rd.snapshot.metadata.index;
-      this.snapshotIndex = rd.snapshot.metadata.index;
       this.confState = rd.snapshot.metadata.confState;
       // Our proposals below the snapshot were overtaken: their fate is unknown here.
       this.appliedSinceSnapshot = 0;
@@ -645,7 +642,6 @@ export class RaftDriver<R> {
       const compactTo = index - (this.options.compactionMarginEntries ?? 0);
       if (compactTo >= this.storage.firstIndex()) this.storage.compact(compactTo);
     });
-    this.snapshotIndex = index;
     this.appliedSinceSnapshot = 0;
     this.options.onSnapshot?.(index, this.scheduler.nowMs() - startedMs);
   }

@@ -160,19 +160,8 @@ export function createAdminApp(node: FloeNode, options: AdminAppOptions): Hono {
   api.get('/leases', (c) => {
     const feature = c.req.query('feature');
     return c.json(
-      staleBody(c, node.leases(feature === undefined || feature === '' ? undefined : feature).map((l) => ({
-        leaseId: l.leaseId,
-        feature: l.feature,
-        version: l.version,
-        count: l.count,
-        user: l.user,
-        host: l.host,
-        clientId: l.clientId,
-        sessionId: l.sessionId,
-        checkedOutAt: l.checkedOutAt,
-        expiresAt: l.expiresAt,
-        lingering: l.lingering,
-      }))),
+      // The pool's lease view as it is, less the fencing token (a client's business, not the admin's).
+      staleBody(c, node.leases(feature === undefined || feature === '' ? undefined : feature).map(({ fencingToken: _, ...view }) => view)),
     );
   });
 

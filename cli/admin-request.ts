@@ -33,3 +33,14 @@ export async function adminRequest(
   }
   return parsed;
 }
+
+/**
+ * Writes a failed admin call to stderr as `CODE: message` (the API's code, or
+ * UNAVAILABLE for a network error or timeout) and answers the exit status, 1.
+ */
+export function reportAdminFailure(error: unknown): number {
+  const e = error as { code?: unknown; message?: string };
+  const code = typeof e.code === 'string' && /^[A-Z_]+$/.test(e.code) ? e.code : 'UNAVAILABLE';
+  process.stderr.write(`${code}: ${e.message ?? String(error)}\n`);
+  return 1;
+}

@@ -5,7 +5,7 @@
 // one, then import the vendor's new key for the new set of lock codes.
 import process from 'node:process';
 import { parseArgs } from 'node:util';
-import { adminRequest } from './admin-request.ts';
+import { adminRequest, reportAdminFailure } from './admin-request.ts';
 
 const USAGE = [
   'usage: floe cluster add --admin URL --token T --id ID --peer-url ws://HOST:PORT/raft --public-key KEY [--client-url ws://HOST:PORT/ws]',
@@ -73,9 +73,6 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
   } catch (error) {
-    const e = error as { code?: unknown; message?: string };
-    const code = typeof e.code === 'string' && /^[A-Z_]+$/.test(e.code) ? e.code : 'UNAVAILABLE';
-    process.stderr.write(`${code}: ${e.message ?? String(error)}\n`);
-    return 1;
+    return reportAdminFailure(error);
   }
 }

@@ -3,7 +3,7 @@
 // is one JSON document {health, cluster, pools, leases}.
 import process from 'node:process';
 import { parseArgs } from 'node:util';
-import { adminRequest } from './admin-request.ts';
+import { adminRequest, reportAdminFailure } from './admin-request.ts';
 
 const USAGE = 'usage: floe status --admin URL --token T [--json]';
 /** `ms` to wait for each admin API answer. */
@@ -59,9 +59,6 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   } catch (error) {
-    const e = error as { code?: unknown; message?: string };
-    const code = typeof e.code === 'string' && /^[A-Z_]+$/.test(e.code) ? e.code : 'UNAVAILABLE';
-    process.stderr.write(`${code}: ${e.message ?? String(error)}\n`);
-    return 1;
+    return reportAdminFailure(error);
   }
 }

@@ -5,7 +5,7 @@
 // multi-process ClusterSite in cluster-harness.ts is for SIGKILL tests.)
 import { join } from 'node:path';
 import { createAdminApp, hashToken } from '../../admin/index.ts';
-import { parseConfig, startDaemon, type Daemon, type FloeConfig } from '../../daemon/index.ts';
+import { parseConfig, startDaemon, type Daemon, type FaultInjector, type FloeConfig } from '../../daemon/index.ts';
 import { loadNodeIdentity, type NodeIdentity } from '../../daemon/identity/index.ts';
 import { encodeBase64url } from '../../protocol/index.ts';
 import { ADMIN_TOKEN, tempDir, VENDOR_PUBLIC_KEY, WireClient } from '../daemon/helpers.ts';
@@ -29,6 +29,8 @@ export interface InProcessSiteOptions {
   readonly debugEnv: string;
   /** Config fields every node gets on top of the site's defaults (e.g. `raft`, `leaseTtlMs`). */
   readonly config?: Readonly<Record<string, unknown>>;
+  /** Network faults shared by every node's peer transport (partitions). */
+  readonly faults?: FaultInjector;
 }
 
 /** Daemons of one site, all in this process. */
@@ -92,7 +94,8 @@ export class InProcessSite {
     const debug = process.env[this.options.debugEnv] !== undefined;
     const daemon = await startDaemon(config, {
       log: debug ? (line) => console.log(`${id} ${line}`) : () => {},
-      adminApp: (node) => createAdminApp(node, { tokenSha256: config.adminTokenSha256, bodyBytesMax: 65_536 }),
+      ...(this.options.faults !== undefined ? { faults: this.options.faults } : {}),
+      adminApp: (node) => createAdminApp(node, { tokenSha256: config.adminTokenSha256, bodyBytesMax: config.limits.adminBodyBytesMax }),
     });
     this.daemons.set(id, daemon);
     return daemon;

@@ -2,20 +2,14 @@
 // process: an isolated leader steps down (check-quorum), the minority side
 // answers UNAVAILABLE, the majority elects a leader and serves, and after
 // healing every node converges on the same pools.
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createAdminApp, hashToken } from '../../admin/index.ts';
-import { FaultInjector, parseConfig, startDaemon, type Daemon } from '../../daemon/index.ts';
-import { loadNodeIdentity } from '../../daemon/identity/index.ts';
-import { encodeBase64url } from '../../protocol/index.ts';
-import { ADMIN_TOKEN, makeLicenseKey, tempDir, VENDOR_PUBLIC_KEY, WireClient } from '../daemon/helpers.ts';
-import { freePorts } from './cluster-harness.ts';
+import { FaultInjector, type Daemon } from '../../daemon/index.ts';
+import { ADMIN_TOKEN, makeLicenseKey } from '../daemon/helpers.ts';
+import { InProcessSite } from './in-process-site.ts';
 
-const daemons: Daemon[] = [];
-const wires: WireClient[] = [];
+const sites: InProcessSite[] = [];
 afterAll(async () => {
-  await Promise.all(wires.map((w) => w.close().catch(() => {})));
-  await Promise.all(daemons.map((d) => d.close()));
+  await Promise.all(sites.map((s) => s.close()));
 });
 
 async function until(what: string, timeoutMs: number, probe: () => boolean): Promise<void> {
@@ -28,48 +22,23 @@ async function until(what: string, timeoutMs: number, probe: () => boolean): Pro
 
 describe('a partitioned cluster', () => {
   it('steps an isolated leader down, answers UNAVAILABLE on the minority side, serves on the majority, and converges after healing', async () => {
-    const dir = tempDir('floe-partition-');
-    const ids = ['n1', 'n2', 'n3'];
-    const ports = await freePorts(3);
-    const identities = ids.map((id) => loadNodeIdentity(join(dir, id)));
     const faults = new FaultInjector();
-    const peers = ids.map((id, i) => ({
-      id,
-      peerUrl: `ws://127.0.0.1:${ports[i]}/raft`,
-      clientUrl: `ws://127.0.0.1:${ports[i]}/ws`,
-      publicKey: encodeBase64url(identities[i]!.publicKey),
-    }));
+    const site = await InProcessSite.create({ ids: ['n1', 'n2', 'n3'], dirPrefix: 'floe-partition-', debugEnv: 'DEBUG_PARTITION', faults });
+    sites.push(site);
+    const { ids, identities } = site;
+    const peers = ids.map((_, i) => site.peer(i));
     const key = makeLicenseKey(identities.map((x) => x.lockCode), { seats: 10, licenseId: 'LIC-PART' });
-    for (const [i, id] of ids.entries()) {
-      const config = parseConfig({
-        nodeId: id,
-        dataDir: join(dir, id),
-        clientListen: '127.0.0.1:0',
-        adminListen: '127.0.0.1:0',
-        vendorPublicKeys: [VENDOR_PUBLIC_KEY],
-        adminTokenSha256: [hashToken(ADMIN_TOKEN)],
-        leaseTtlMs: 10_000,
-        heartbeatMs: 1000,
-        renewBatchMs: 20,
-        cluster: { peers, peerListen: `127.0.0.1:${ports[i]}` },
-      });
-      daemons.push(
-        await startDaemon(config, {
-          faults,
-          adminApp: (node) => createAdminApp(node, { tokenSha256: config.adminTokenSha256, bodyBytesMax: config.limits.adminBodyBytesMax }),
-        }),
-      );
-    }
+    const daemons: Daemon[] = [];
+    for (const i of ids.keys()) daemons.push(await site.start(i, peers));
     const leaderOf = () => daemons.find((d) => d.node.isLeader);
     await until('a leader', 10_000, () => leaderOf() !== undefined);
     const leader = leaderOf()!;
     expect((await leader.node.importLicense(key)).ok).toBe(true);
 
     // A client on the leader and one on a follower both hold a seat.
-    const onLeader = await WireClient.connect(leader.clientUrl);
+    const onLeader = await site.wire(leader.node.config.nodeId);
     const follower = daemons.find((d) => d !== leader)!;
-    const onFollower = await WireClient.connect(follower.clientUrl);
-    wires.push(onLeader, onFollower);
+    const onFollower = await site.wire(follower.node.config.nodeId);
     expect((await onLeader.hello('client-on-leader-1')).ok).toBe(true);
     expect((await onFollower.hello('client-on-follower-1')).ok).toBe(true);
     const r1 = await onLeader.checkout('request-1');

@@ -170,37 +170,10 @@ export class DriverSimNode extends SimNode {
   }
 
   override start(): void {
-    if (this.raft !== null) throw new Error(`${this.id} already running`);
-    this.incarnation++;
-    const snapshot = this.disk.snapshot();
-    this.app = this.newApp(this.id);
-    this.app.restore(snapshot.data);
-    this.appliedIndex = snapshot.metadata.index;
-    this.confState = snapshot.metadata.confState;
-    this.commitSeen = 0;
-    this.ticks = 0;
-    this.lastTimerResetTick = 0;
-    this.campaignForced = false;
-    this.role = 'follower';
+    const { core, config: c, rng } = this.bootIncarnation();
     this.toReport = [];
     this.persisting = undefined;
     this.proposalsOpen = 0;
-    const rng = new Prng(`${this.seed}/${this.id}/${this.incarnation}`);
-    const c = this.config;
-    const core = createRaftNode({
-      id: this.id,
-      storage: this.disk,
-      electionTicks: c.electionTicks,
-      heartbeatTicks: c.heartbeatTicks,
-      applied: snapshot.metadata.index,
-      messageBytesMax: c.messageBytesMax,
-      inflightMessagesMax: c.inflightMessagesMax,
-      uncommittedBytesMax: c.uncommittedBytesMax,
-      committedBytesPerReadyMax: c.committedBytesPerReadyMax,
-      preVote: c.preVote,
-      checkQuorum: c.checkQuorum,
-      random: () => rng.float(),
-    });
     this.raft = this.observe(core);
     const inc = this.incarnation;
     const transport: PeerTransport = {

@@ -170,6 +170,20 @@ export class SimNode {
 
   /** Boots an incarnation from the disk: the application restarts from the disk's snapshot. */
   start(): void {
+    const { core } = this.bootIncarnation();
+    this.readyScheduled = false;
+    this.crashAfterNextPersist = false;
+    this.raft = core;
+  }
+
+  /**
+   * What every incarnation starts with, whoever drives its core (this node's
+   * own loop, or the production driver in DriverSimNode): a fresh application
+   * restored from the disk's snapshot, timers and role reset, and a new core
+   * over the disk, seeded per incarnation. Answers the core, not yet running,
+   * its config and the incarnation's random stream (the core draws from it too).
+   */
+  protected bootIncarnation(): { core: RaftNode; config: SimNodeConfig; rng: Prng } {
     if (this.raft !== null) throw new Error(`${this.id} already running`);
     this.incarnation++;
     const snapshot = this.disk.snapshot();
@@ -182,11 +196,9 @@ export class SimNode {
     this.lastTimerResetTick = 0;
     this.campaignForced = false;
     this.role = 'follower';
-    this.readyScheduled = false;
-    this.crashAfterNextPersist = false;
     const rng = new Prng(`${this.seed}/${this.id}/${this.incarnation}`);
     const c = this.config;
-    this.raft = createRaftNode({
+    const core = createRaftNode({
       id: this.id,
       storage: this.disk,
       electionTicks: c.electionTicks,
@@ -200,6 +212,7 @@ export class SimNode {
       checkQuorum: c.checkQuorum,
       random: () => rng.float(),
     });
+    return { core, config: c, rng };
   }
 
   /** Loses the process: the core, the application, unsent messages and unwritten state. */

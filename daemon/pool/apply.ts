@@ -19,8 +19,7 @@ import type {
   UsersAssignCommand,
 } from './commands.ts';
 import { POOL_ERROR_CODES, type PoolErrorCode } from './error-codes.ts';
-import { SessionLeases } from './lease-table.ts';
-import { createPoolState, poolKey, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
+import { addWaiter, createPoolState, NO_WAITERS, poolKey, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
 import type { ApplyResult, PoolError, PoolReply } from './results.ts';
 import {
   checkinLease,
@@ -169,7 +168,7 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session): PoolRep
   // Most sessions wait for nothing: skip hashing the request id for an empty map.
   const existing = session.waiters.size === 0 ? undefined : session.waiters.get(c.requestId);
   if (existing !== undefined) return queued(existing);
-  if (session.leases.size + session.waiters.size >= state.limits.leasesPerSessionMax) {
+  if (session.leases.length + session.waiters.size >= state.limits.leasesPerSessionMax) {
     return fail('LEASES_PER_SESSION_LIMIT_REACHED');
   }
   const pools = state.poolsByFeature.get(c.feature);
@@ -232,7 +231,7 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session): PoolRep
       heapKeyMs: step.at + c.waitMs,
     };
     concurrent.queue.push(w);
-    session.waiters.set(c.requestId, w);
+    addWaiter(w);
     state.waiterDeadlines.push(w);
     return queued(w);
   }
@@ -314,7 +313,7 @@ function renew(step: Step, c: RenewCommand): PoolReply {
       s.deadlineMs = until;
       state.sessionDeadlines.update(s);
     }
-    for (const lease of s.leases.items) {
+    for (const lease of s.leases) {
       leaseCount++;
       if (lease.deadlineMs < until) {
         lease.deadlineMs = until;
@@ -405,8 +404,8 @@ function sessionOpen(step: Step, c: SessionOpenCommand): PoolReply {
     seq: state.nextSeq++,
     heapStamp: 0,
     heapKeyMs: step.at + c.sessionTtlMs,
-    leases: new SessionLeases(),
-    waiters: new Map(),
+    leases: [],
+    waiters: NO_WAITERS,
     requests: undefined,
   };
   state.sessions.set(s.id, s);
@@ -431,7 +430,7 @@ function closeSession(step: Step, s: Session): number {
  * it is forgotten. Returns how many leases were checked in.
  */
 function endSession(step: Step, s: Session): number {
-  const leases = s.leases.toArray();
+  const leases = s.leases.slice();
   for (const lease of leases) checkinLease(step, lease);
   step.state.sessions.delete(s.id);
   return leases.length;

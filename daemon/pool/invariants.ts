@@ -32,7 +32,7 @@ export function checkInvariants(state: PoolState): string[] {
       if (pool.model === 'authorized-user' && !pool.users.has(l.user)) bad.push(`lease ${l.id} is held by ${l.user}, not a named user`);
       if (l.lingerSeq === 0) {
         const s = state.sessions.get(l.sessionId);
-        if (s === undefined || s !== l.session || !s.leases.has(l)) bad.push(`held lease ${l.id} is not in its session`);
+        if (s === undefined || s !== l.session || !s.leases.includes(l)) bad.push(`held lease ${l.id} is not in its session`);
       } else if (!(pool.lingering.get(`${l.user}\n${l.host}`) ?? []).includes(l)) {
         bad.push(`lingering lease ${l.id} is not in its pool's linger list`);
       }

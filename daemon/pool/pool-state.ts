@@ -4,7 +4,7 @@
 // function of the applied commands alone, so replicas stay byte-identical.
 import type { LicenseModel, LicensePayload } from '../../protocol/license-payload.ts';
 import { DeadlineHeap } from './deadline-heap.ts';
-import { LeaseTable, type SessionLeases } from './lease-table.ts';
+import { LeaseTable } from './lease-table.ts';
 import { POOL_LIMITS_DEFAULT, type PoolLimits } from './limits.ts';
 import type { PoolReply } from './results.ts';
 
@@ -30,10 +30,14 @@ export interface Session {
   readonly seq: number;
   heapStamp: number;
   heapKeyMs: number;
-  /** Its held leases (not lingering ones), oldest first. */
-  readonly leases: SessionLeases<Lease>;
-  /** Its queued checkouts by requestId, oldest first. */
-  readonly waiters: Map<string, Waiter>;
+  /** Its held leases (not lingering ones), oldest first. Change it with push and removeHeldLease. */
+  readonly leases: Lease[];
+  /**
+   * Its queued checkouts by requestId, oldest first: NO_WAITERS while none (most
+   * sessions), so a checkout reads one shared, cached Map instead of a Map per
+   * session. Change it only with addWaiter and deleteWaiter.
+   */
+  waiters: ReadonlyMap<string, Waiter>;
   /**
    * Cache of `PoolState.remembered.get(clientId)`, valid unless undefined or
    * forgotten (see sessionRequests): saves a Map lookup, two cache misses, per
@@ -139,6 +143,23 @@ export interface ClientRequests {
   next: number;
   /** Set when the client is forgotten: a holder of this object must look it up again. */
   forgotten: boolean;
+}
+
+/** The waiters of every session that has none; never written. */
+export const NO_WAITERS: ReadonlyMap<string, Waiter> = new Map();
+
+/** Queues `w` in its session's waiters (after the others). */
+export function addWaiter(w: Waiter): void {
+  const s = w.session;
+  if (s.waiters === NO_WAITERS) s.waiters = new Map([[w.requestId, w]]);
+  else (s.waiters as Map<string, Waiter>).set(w.requestId, w);
+}
+
+/** Takes `w` out of its session's waiters. */
+export function deleteWaiter(w: Waiter): void {
+  const s = w.session;
+  if (s.waiters.size === 1) s.waiters = NO_WAITERS;
+  else (s.waiters as Map<string, Waiter>).delete(w.requestId);
 }
 
 /** The whole state. Create with `createPoolState`, change only with `apply`. */

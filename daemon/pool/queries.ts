@@ -146,7 +146,7 @@ export function listSessions(state: PoolState): SessionView[] {
       app: s.app,
       openedAt: s.openedAt,
       expiresAt: s.deadlineMs,
-      leaseCount: s.leases.size,
+      leaseCount: s.leases.length,
       queuedCount: s.waiters.size,
     });
   }

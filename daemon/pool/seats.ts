@@ -1,7 +1,8 @@
 // The mechanics under every command: granting and releasing leases, linger,
 // the FIFO queue, revocation, remembered request results. Each keeps all the
 // indexes of pool-state.ts in step, so the commands in apply.ts read as rules.
-import type { ClientRequests, Lease, Pool, PoolState, Session, Waiter } from './pool-state.ts';
+import { removeHeldLease } from './lease-table.ts';
+import { deleteWaiter, type ClientRequests, type Lease, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
 import type { DequeueReason, LeaseGrant, PoolEvent, PoolReply, RevokeReason } from './results.ts';
 
 /** Per-command context: the command's time and log index, and the events it produces. */
@@ -65,7 +66,7 @@ export function grantLease(step: Step, pool: Pool, session: Session, count: numb
   };
   state.leases.add(lease);
   pool.leaseCount++;
-  session.leases.add(lease);
+  session.leases.push(lease);
   state.leaseDeadlines.push(lease);
   // As renew does: the session lives at least as long as the lease, so a client
   // that crashes before its first heartbeat has the lease revoked as expired
@@ -101,7 +102,7 @@ export function releaseLease(state: PoolState, lease: Lease): void {
   pool.leaseCount--;
   state.leaseDeadlines.remove(lease);
   if (lease.lingerSeq === 0) {
-    lease.session?.leases.delete(lease);
+    if (lease.session !== undefined) removeHeldLease(lease.session.leases, lease);
   } else {
     const key = lingerKey(lease.user, lease.host);
     const list = pool.lingering.get(key);
@@ -141,7 +142,7 @@ export function checkinLease(step: Step, lease: Lease): number {
   emit(step, usage(step, 'checkin', pool, lease.user, lease.host, lease.clientId, lease.count, lease.id));
   if (pool.model === 'concurrent' && pool.lingerMs > 0) {
     const state = step.state;
-    lease.session?.leases.delete(lease);
+    if (lease.session !== undefined) removeHeldLease(lease.session.leases, lease);
     lease.session = undefined;
     lease.lingerSeq = state.nextSeq++;
     lease.deadlineMs = step.at + pool.lingerMs;
@@ -184,7 +185,7 @@ export function serveQueue(step: Step, pool: Pool): number {
     const w = queue[n] as Waiter;
     if (pool.seatsTotal - pool.seatsInUse < w.count || pool.leaseCount >= state.limits.leasesPerPoolMax) break;
     n++;
-    w.session.waiters.delete(w.requestId);
+    deleteWaiter(w);
     state.waiterDeadlines.remove(w);
     const lease = grantLease(step, pool, w.session, w.count, w.leaseTtlMs);
     const grant = leaseGrant(lease);
@@ -238,7 +239,7 @@ function removeWaiter(step: Step, w: Waiter, reason: DequeueReason): number {
   const pool = w.pool;
   const i = pool.queue.indexOf(w);
   pool.queue.splice(i, 1);
-  w.session.waiters.delete(w.requestId);
+  deleteWaiter(w);
   state.waiterDeadlines.remove(w);
   forget(state, w.session.clientId, w.requestId);
   emit(step, {

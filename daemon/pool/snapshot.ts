@@ -16,8 +16,7 @@ import type { LicenseModel, LicensePayload } from '../../protocol/license-payloa
 import { createPool } from './apply.ts';
 import { computeCapacity, nextLicenseTransition } from './capacity.ts';
 import type { PoolLimits } from './limits.ts';
-import { SessionLeases } from './lease-table.ts';
-import { createPoolState, type Lease, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
+import { addWaiter, createPoolState, NO_WAITERS, type Lease, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
 import type { PoolReply } from './results.ts';
 import { emptyClientRequests, holdSeats, lingerKey, orderedRequests, requestHash, writeRequest } from './seats.ts';
 import { parseVersion } from './version.ts';
@@ -170,7 +169,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
   }
   const sessions: Session[] = [];
   for (const [id, clientId, user, host, app, openedAt, deadlineMs, seq] of doc.sessions) {
-    const s: Session = { id, clientId, user, host, app, openedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: deadlineMs, leases: new SessionLeases(), waiters: new Map(), requests: undefined };
+    const s: Session = { id, clientId, user, host, app, openedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: deadlineMs, leases: [], waiters: NO_WAITERS, requests: undefined };
     state.sessions.set(id, s);
     state.sessionDeadlines.push(s);
     sessions.push(s);
@@ -182,7 +181,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
     state.leaseDeadlines.push(lease);
     holdSeats(lease.pool, lease);
     if (lease.lingerSeq > 0) lingering.push(lease);
-    else lease.session?.leases.add(lease);
+    else lease.session?.leases.push(lease);
   };
   if (table !== undefined) {
     const orphans = doc.orphans ?? [];
@@ -248,7 +247,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
     waiters.push(w);
   }
   waiters.sort((a, b) => a.seq - b.seq);
-  for (const w of waiters) w.session.waiters.set(w.requestId, w);
+  for (const w of waiters) addWaiter(w);
   for (const [clientId, entries] of doc.remembered) {
     const c = emptyClientRequests(clientId);
     for (const [id, reply] of entries) writeRequest(c, id, requestHash(id), reply, state.limits.requestsPerClientRememberedMax);

@@ -1,14 +1,22 @@
 // `npm run bench -- pool`: the seat-pool state machine on one core.
 // A checkout / renew / checkin mix at 10,000 live leases (commands built in the
-// loop, as the log would hand them over), then snapshot encode and decode at
-// 10,000 and 100,000 leases.
+// loop, as the log would hand them over), the same mix at 100 and 1,000 live
+// leases, then snapshot encode and decode at 10,000 and 100,000 leases.
+// The mix is bound by memory latency, not by instructions: each command
+// touches a dozen cache lines at random (the session, its remembered
+// requests, the lease, the indexes). So the bench also times dependent reads
+// in a buffer that fits the cache and one that does not: together with the
+// mix at 100 leases, they say how much of a figure is this host's memory.
 import process from 'node:process';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import type { LicensePayload } from '../protocol/license-payload.ts';
 import { apply, checkInvariants, createPoolState, decodeSnapshot, encodeSnapshot, type PoolState } from '../daemon/pool/index.ts';
 
 const T0 = 1_700_000_000_000;
+/** Sessions of the mix at 10,000 live leases: 10 leases each. */
 const SESSIONS = 1_000;
+/** Live leases of the headline mix. */
+const LIVE = 10_000;
 
 function license(seats: number): LicensePayload {
   return {
@@ -17,12 +25,12 @@ function license(seats: number): LicensePayload {
   };
 }
 
-/** A state with `leases` live leases over SESSIONS-or-more sessions; returns it, the next index and the lease ids. */
-function populate(leases: number): { state: PoolState; index: number; ids: string[] } {
+/** A state with `leases` live leases over `sessions`-or-more sessions; returns it, the next index and the lease ids. */
+function populate(leases: number, sessionsMin = SESSIONS): { state: PoolState; index: number; ids: string[] } {
   const state = createPoolState();
   let index = 0;
   apply(state, { type: 'license-install', at: T0, license: license(leases * 2) }, ++index);
-  const sessions = Math.max(SESSIONS, Math.ceil(leases / 100));
+  const sessions = Math.max(sessionsMin, Math.ceil(leases / 100));
   for (let s = 0; s < sessions; s++) {
     apply(state, { type: 'session-open', at: T0, sessionId: `s${s}`, clientId: `c${s}`, user: `u${s}`, host: `h${s}`, app: 'bench', sessionTtlMs: 3_600_000 }, ++index);
   }
@@ -35,9 +43,13 @@ function populate(leases: number): { state: PoolState; index: number; ids: strin
   return { state, index, ids };
 }
 
-/** Commands per second of the mix: per second of this process's CPU time (the host is shared) and of wall time; and the share of wall time spent in GC pauses. */
-async function mix(commands: number): Promise<{ cpu: number; wall: number; gcShare: number }> {
-  const { state, ids } = populate(10_000);
+/**
+ * Commands per second of the mix at `live` leases held by `sessions` sessions:
+ * per second of this process's CPU time (the host is shared) and of wall time;
+ * and the share of wall time spent in GC pauses.
+ */
+export async function mix(commands: number, live = LIVE, sessions = SESSIONS): Promise<{ cpu: number; wall: number; gcShare: number }> {
+  const { state, ids } = populate(live, sessions);
   // The holder's session of each live lease, as the daemon knows it from the connection.
   const owners = ids.map((id) => state.leases.get(id)?.sessionId ?? 's0');
   let index = state.appliedIndex;
@@ -56,7 +68,7 @@ async function mix(commands: number): Promise<{ cpu: number; wall: number; gcSha
   const start = performance.now();
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < commands; i += 3) {
-    const s = rand(SESSIONS);
+    const s = rand(sessions);
     const r = apply(state, { type: 'checkout', at, sessionId: `s${s}`, requestId: `q${i}`, feature: 'bench', count: 1, wait: false, leaseTtlMs: 60_000, waitMs: 0 }, ++index);
     if (r.reply.ok && r.reply.type === 'granted') {
       ids.push(r.reply.lease.leaseId);
@@ -79,7 +91,7 @@ async function mix(commands: number): Promise<{ cpu: number; wall: number; gcSha
   gc.disconnect();
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const bad = checkInvariants(state);
-  if (bad.length > 0 || state.leases.size !== 10_000) throw new Error(`bench left a broken state: ${bad.join('; ')} (${state.leases.size} leases)`);
+  if (bad.length > 0 || state.leases.size !== live) throw new Error(`bench left a broken state: ${bad.join('; ')} (${state.leases.size} leases)`);
   const n = Math.ceil(commands / 3) * 3;
   return { cpu: n / (cpuMs / 1000), wall: n / (ms / 1000), gcShare: gcMs / ms };
 }
@@ -125,6 +137,41 @@ function baselineMapOpsPerSec(): number {
   return best;
 }
 
+/**
+ * Nanoseconds per dependent read (each read's address is the previous read's
+ * value) at random cache lines of a `mib` MiB buffer: the latency a command
+ * pays for each cache line it misses.
+ */
+function dependentReadNs(mib: number): number {
+  const ints = (mib * 1024 * 1024) / 4;
+  const LINE = 16; // int32s per 64-byte cache line
+  const lines = ints / LINE;
+  const order = new Int32Array(lines);
+  for (let i = 0; i < lines; i++) order[i] = i;
+  let seed = 7;
+  for (let i = lines - 1; i > 0; i--) {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    const j = (seed >>> 4) % (i + 1);
+    const t = order[i] as number;
+    order[i] = order[j] as number;
+    order[j] = t;
+  }
+  // One cycle through every line, in random order.
+  const next = new Int32Array(ints);
+  for (let i = 0; i < lines; i++) next[(order[i] as number) * LINE] = (order[(i + 1) % lines] as number) * LINE;
+  const reads = 2_000_000;
+  let best = Infinity;
+  for (let rep = 0; rep < 3; rep++) {
+    let p = 0;
+    const t0 = performance.now();
+    for (let i = 0; i < reads; i++) p = next[p] as number;
+    const ns = ((performance.now() - t0) * 1e6) / reads;
+    if (p < 0) throw new Error('unreachable: keeps the loop');
+    if (ns < best) best = ns;
+  }
+  return best;
+}
+
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const commands = Number(args[0] ?? 3_000_000);
   const baseline = baselineMapOpsPerSec();
@@ -146,6 +193,19 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     }
     if (wall > bestWall) bestWall = wall;
   }
+  // The same mix where the state fits the cache: what the code costs without waiting on memory.
+  const scaling: Record<string, number> = {};
+  for (const [live, sessions] of [[100, 10], [1_000, 100]] as const) {
+    let cpu = 0;
+    for (let i = 0; i < 2; i++) cpu = Math.max(cpu, (await mix(Math.min(commands, 1_500_000), live, sessions)).cpu);
+    scaling[String(live)] = Math.round(cpu);
+    process.stdout.write(`pool: the mix at ${live.toLocaleString('en')} live leases (${sessions} sessions): ${Math.round(cpu).toLocaleString('en')} commands per CPU-second (best of 2)\n`);
+  }
+  const readNsInCache = dependentReadNs(1);
+  const readNsOutOfCache = dependentReadNs(32);
+  process.stdout.write(
+    `pool: a dependent read at a random cache line takes ${readNsInCache.toFixed(1)} ns in a 1 MiB buffer, ${readNsOutOfCache.toFixed(1)} ns in a 32 MiB one\n`,
+  );
   const s10k = snapshot(10_000);
   process.stdout.write(`pool: snapshot at 10,000 leases: ${s10k.bytes.toLocaleString('en')} bytes, encode ${s10k.encodeMs.toFixed(1)} ms, decode ${s10k.decodeMs.toFixed(1)} ms\n`);
   const s100k = snapshot(100_000);
@@ -161,7 +221,11 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     gcPauseShareOfBest: Number(gcShareOfBest.toFixed(2)),
     baselineMapOpsPerSec: Math.round(baseline),
     commandCostInMapOps: Number((baseline / best).toFixed(2)),
-    liveLeases: 10_000,
+    liveLeases: LIVE,
+    commandsPerSecAt100Leases: scaling['100'],
+    commandsPerSecAt1000Leases: scaling['1000'],
+    dependentReadNs1MiB: Number(readNsInCache.toFixed(1)),
+    dependentReadNs32MiB: Number(readNsOutOfCache.toFixed(1)),
     snapshot10kEncodeMs: Number(s10k.encodeMs.toFixed(2)),
     snapshot10kDecodeMs: Number(s10k.decodeMs.toFixed(2)),
     snapshot10kBytes: s10k.bytes,

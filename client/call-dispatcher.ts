@@ -11,7 +11,7 @@ import type { Lease, QueueEvent, RevokedEvent } from './client-events.ts';
 import type { ResolvedOptions } from './client-options.ts';
 import type { Connection } from './connection.ts';
 import { FloeError, toFloeError } from './floe-error.ts';
-import type { Call, CancelCall, CheckinCall, CheckoutCall, PendingCalls } from './pending-calls.ts';
+import { sendsCounted, type Call, type CancelCall, type CheckinCall, type CheckoutCall, type PendingCalls } from './pending-calls.ts';
 import type { ServerList } from './server-list.ts';
 import { checkoutReplySchema, type LeaseInfoFrame, type PushFrame, type ReplyFrame } from './server-frames.ts';
 
@@ -87,8 +87,8 @@ export class CallDispatcher {
     const host = this.#host;
     const conn = host.connection();
     if (conn === undefined || call.frameId !== undefined || call.retryTimer !== undefined || !host.calls.has(call)) return;
-    if (call.sends >= host.options.requestSendsMax) {
-      this.fail(call, new FloeError('RETRIES_EXHAUSTED', `sent ${call.sends} times without a final answer`));
+    if (sendsCounted(call) >= host.options.requestSendsMax) {
+      this.fail(call, new FloeError('RETRIES_EXHAUSTED', `sent ${sendsCounted(call)} times without a final answer`));
       return;
     }
     call.sends += 1;
@@ -237,7 +237,8 @@ export class CallDispatcher {
    * or too few of them are up): move the session, as failover does, to the
    * next server of the list this checkout has not tried, where the resumed
    * session re-sends it with the same requestId. Every server tried: reject
-   * with the last refusal.
+   * with the last refusal. The refused send was answered, not lost, so it
+   * does not count against requestSendsMax (sendsMoved).
    */
   #checkoutElsewhere(call: CheckoutCall, error: WireError): void {
     const host = this.#host;
@@ -249,6 +250,7 @@ export class CallDispatcher {
       return;
     }
     call.serversTried.add(next);
+    call.sendsMoved += 1;
     host.dropConnection(`checkout of ${call.body.feature}: ${error.code}; trying ${next}`, next);
   }
 

@@ -31,7 +31,11 @@ export interface ConnectOptions {
   readonly backoffMaxMs?: number;
   /** Calls (checkout, checkin) waiting for their final answer at once. Default 64. */
   readonly pendingRequestsMax?: number;
-  /** Times one call is sent (first send plus retries) before it fails with RETRIES_EXHAUSTED. Default 10. */
+  /**
+   * Times one call is sent (first send plus retries) before it fails with
+   * RETRIES_EXHAUSTED. A checkout's sends refused with LICENSE_NOT_FOR_THIS_SERVER
+   * or LICENSE_QUORUM_LOST (then moved to another server) do not count. Default 10.
+   */
   readonly requestSendsMax?: number;
   /** Server URLs remembered (given plus learnt from hello replies). Default 16. */
   readonly serversMax?: number;

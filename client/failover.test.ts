@@ -200,6 +200,36 @@ describe('FloeClient failover', () => {
     expect((await client.checkout('demo')).feature).toBe('demo');
   });
 
+  it('does not count moves to another server for the license as re-sends of the checkout', async () => {
+    const cluster = new FakeCluster();
+    cluster.heartbeatMs = 25;
+    cluster.seats.set('cad', 1);
+    const servers = await Promise.all([0, 1, 2].map(() => FakeServer.start(cluster)));
+    started.push(...servers);
+    const [a, b, c] = servers as [FakeServer, FakeServer, FakeServer];
+    a.script = (f) => (f.type === 'checkout' ? { kind: 'error', code: 'LICENSE_NOT_FOR_THIS_SERVER' } : undefined);
+    b.script = (f) => (f.type === 'checkout' ? { kind: 'error', code: 'LICENSE_QUORUM_LOST' } : undefined);
+    const client = await open([a.url, b.url, c.url], { requestSendsMax: 1 });
+    const lease = await client.checkout('cad');
+    expect(client.server).toBe(c.url);
+    expect(servers.map((s) => s.frames('checkout').map((f) => f.requestId))).toEqual([[lease.requestId], [lease.requestId], [lease.requestId]]);
+  });
+
+  it('still counts the re-send of a checkout whose reply was lost after a move for the license', async () => {
+    const [a, b] = await startCluster();
+    a.cluster.seats.set('cad', 1);
+    // a refuses the first send; after that every send is lost (the socket drops).
+    a.script = (f) => (f.type !== 'checkout' ? undefined : a.frames('checkout').length === 1 ? { kind: 'error', code: 'LICENSE_NOT_FOR_THIS_SERVER' } : { kind: 'drop' });
+    b.script = (f) => (f.type === 'checkout' ? { kind: 'drop' } : undefined);
+    const client = await open([a.url, b.url], { requestSendsMax: 2 });
+    const err = await client.checkout('cad').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FloeError);
+    expect((err as FloeError).code).toBe('RETRIES_EXHAUSTED');
+    // a refused (not counted), b lost it (send 1), a lost it after the reconnect (send 2), then no third send.
+    expect(a.frames('checkout')).toHaveLength(2);
+    expect(b.frames('checkout')).toHaveLength(1);
+  });
+
   it('gives up after reconnectAttemptsMax failed attempts and closes with SERVERS_UNREACHABLE', async () => {
     const [a] = await startCluster();
     a.script = (f) => (f.type === 'checkout' ? { kind: 'ignore' } : undefined);

@@ -217,6 +217,7 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
         cancelSent: false,
         settled: false,
         serversTried: new Set(),
+        sendsMoved: 0,
         resolve,
         reject,
         cleanup: () => {

@@ -12,7 +12,7 @@ interface CallBase {
   readonly callId: number;
   /** Id of this call's frame on the current connection; undefined when none is in flight. */
   frameId: number | undefined;
-  /** Frames sent for this call so far, across connections. */
+  /** Frames sent for this call so far, across connections (see sendsCounted). */
   sends: number;
   /** Pending re-send after RATE_LIMITED. */
   retryTimer: NodeJS.Timeout | undefined;
@@ -37,6 +37,12 @@ export interface CheckoutCall extends CallBase {
    * `servers.length - 1` times and then rejects.
    */
   readonly serversTried: Set<string>;
+  /**
+   * Sends refused with an ANOTHER_SERVER_CODES code, each followed by a move
+   * to another server. They were answered, not lost, so requestSendsMax does
+   * not count them; serversTried bounds them instead. Invariant: <= sends.
+   */
+  sendsMoved: number;
   resolve(lease: Lease): void;
   reject(error: FloeError): void;
   /** Removes the abort listener and the wait guard. */
@@ -63,6 +69,11 @@ export interface CancelCall extends CallBase {
 
 /** A request re-sent with the same requestId until it has a final answer. */
 export type Call = CheckoutCall | CheckinCall | CancelCall;
+
+/** The sends of `call` that count against requestSendsMax: all but a checkout's moves to another server for its license. */
+export function sendsCounted(call: Call): number {
+  return call.kind === 'checkout' ? call.sends - call.sendsMoved : call.sends;
+}
 
 /** A status() request: sent once, never retried. */
 export interface StatusWaiter {

@@ -238,13 +238,14 @@ export class CallDispatcher {
    * next server of the list this checkout has not tried, where the resumed
    * session re-sends it with the same requestId. Every server tried: reject
    * with the last refusal. The refused send was answered, not lost, so it
-   * does not count against requestSendsMax (sendsMoved).
+   * does not count against requestSendsMax (sendsMoved). The list may change
+   * meanwhile (it follows the membership), so serversMax bounds the moves too.
    */
   #checkoutElsewhere(call: CheckoutCall, error: WireError): void {
     const host = this.#host;
     const here = host.connection()?.url;
     if (here !== undefined) call.serversTried.add(here);
-    const next = host.servers.nextUntried(here, call.serversTried);
+    const next = call.serversTried.size < host.options.serversMax ? host.servers.nextUntried(here, call.serversTried) : undefined;
     if (next === undefined) {
       this.fail(call, new FloeError(error.code, `${error.message} (refused by every server tried: ${[...call.serversTried].join(', ')})`));
       return;

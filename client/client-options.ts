@@ -5,7 +5,11 @@ import { FloeError } from './floe-error.ts';
 
 /** Options of `connect()`. Durations are `ms`. */
 export interface ConnectOptions {
-  /** Client URLs of the servers (`ws://host:port/ws`), tried in this order; at least one. */
+  /**
+   * Client URLs of the servers (`ws://host:port/ws`), tried in this order; at
+   * least one. They stay in the failover list whatever hello replies list;
+   * the servers learnt from hello follow the cluster's membership.
+   */
   readonly servers: readonly string[];
   /** Who runs the application (1–128 chars); the authorized-user model checks it. */
   readonly user: string;
@@ -37,7 +41,7 @@ export interface ConnectOptions {
    * or LICENSE_QUORUM_LOST (then moved to another server) do not count. Default 10.
    */
   readonly requestSendsMax?: number;
-  /** Server URLs remembered (given plus learnt from hello replies). Default 16. */
+  /** Server URLs remembered (configured plus learnt from the latest hello reply). Default 16. */
   readonly serversMax?: number;
   /** `ms` `close({ checkin: true })` waits for its check-ins. Default 5,000. */
   readonly closeTimeoutMs?: number;

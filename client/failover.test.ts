@@ -113,6 +113,57 @@ describe('FloeClient failover', () => {
     expect((await reconnected).server).toBe(b.url);
   });
 
+  it('adopts the membership a hello reply lists: a removed server leaves the list and is not dialed, an added one joins', async () => {
+    const [a, b] = await startCluster();
+    const c = await FakeServer.start(a.cluster);
+    const d = await FakeServer.start(a.cluster);
+    started.push(c, d);
+    a.cluster.servers = [a.url, b.url, c.url];
+    const client = await open([a.url]);
+    expect(client.servers).toEqual([a.url, b.url, c.url]);
+    // `floe cluster remove` c (its process still answers), `floe cluster add` d.
+    a.cluster.servers = [a.url, b.url, d.url];
+    let reconnected = nextConnected(client);
+    a.dropAll();
+    expect((await reconnected).server).toBe(b.url);
+    expect(client.servers).toEqual([a.url, b.url, d.url]);
+    reconnected = nextConnected(client);
+    b.dropAll();
+    expect((await reconnected).server).toBe(d.url);
+    expect(c.frames('hello')).toHaveLength(0);
+  });
+
+  it('keeps the server it is connected to although its hello no longer lists it, and drops it after leaving it', async () => {
+    const [a, b] = await startCluster();
+    const c = await FakeServer.start(a.cluster);
+    started.push(c);
+    a.cluster.servers = [a.url, c.url];
+    const client = await open([a.url]);
+    a.cluster.servers = [a.url, b.url]; // c removed, b added
+    let reconnected = nextConnected(client);
+    a.dropAll();
+    expect((await reconnected).server).toBe(c.url);
+    expect(client.servers).toEqual([a.url, b.url, c.url]);
+    reconnected = nextConnected(client);
+    c.dropAll();
+    expect((await reconnected).server).toBe(a.url);
+    expect(client.servers).toEqual([a.url, b.url]);
+  });
+
+  it('keeps the configured servers whatever hello lists, and what it learnt when a hello lists none', async () => {
+    const [a, b] = await startCluster();
+    const c = await FakeServer.start(a.cluster);
+    started.push(c);
+    a.cluster.servers = [a.url, b.url];
+    const client = await open([a.url, c.url]);
+    expect(client.servers).toEqual([a.url, c.url, b.url]);
+    a.cluster.servers = [];
+    const reconnected = nextConnected(client);
+    a.dropAll();
+    expect((await reconnected).server).toBe(c.url);
+    expect(client.servers).toEqual([a.url, c.url, b.url]);
+  });
+
   it('recovers a grant pushed while it was disconnected by re-sending the queued checkout', async () => {
     const [a, b] = await startCluster();
     const holder = await open([b.url]);

@@ -149,7 +149,7 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
     return this.#conn !== undefined;
   }
 
-  /** Every server URL the client may fail over to (given, then learnt from hello replies). */
+  /** Every server URL the client may fail over to: the configured ones, then the others the latest hello reply listed (docs/client.md, "Which servers it uses"). */
   get servers(): readonly string[] {
     return this.#servers.urls;
   }

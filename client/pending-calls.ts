@@ -33,8 +33,9 @@ export interface CheckoutCall extends CallBase {
   /**
    * Servers this checkout was refused by with an ANOTHER_SERVER_CODES code, or
    * moved to after such a refusal. Invariant: the SDK moves the session for
-   * this checkout only to a server not in it, so it moves at most
-   * `servers.length - 1` times and then rejects.
+   * this checkout only to a server not in it, and only while it holds fewer
+   * than serversMax URLs, so it moves at most `serversMax - 1` times (at most
+   * `servers.length - 1` while the list does not change) and then rejects.
    */
   readonly serversTried: Set<string>;
   /**

@@ -1,23 +1,35 @@
-// The servers a client may use and which one it tries next: the given list,
-// grown by the URLs hello replies name, walked round-robin on failover. A
-// checkout refused with "another server may serve it" walks the same list,
-// skipping the servers it already tried.
+// The servers a client may use and which one it tries next: the configured
+// list, then the cluster's members as the latest hello reply named them,
+// walked round-robin on failover. A checkout refused with "another server
+// may serve it" walks the same list, skipping the servers it already tried.
+//
+// The learnt part follows the membership (docs/client.md, "Which servers it uses"):
+// each hello reply that names servers replaces it, so a server removed from
+// the cluster stops being dialed and an added one is tried, without a
+// restart. The configured URLs always stay (the application's own choice,
+// possibly names the cluster does not know), and so does the server the
+// client is connected to until it leaves it; so the list is never empty.
 
 /** The server URLs, in the order they are tried, and the current position. */
 export class ServerList {
-  readonly #urls: string[];
+  /** The URLs the application configured, in its order. Invariant: 1 <= length <= #serversMax. */
+  readonly #configured: readonly string[];
+  /** The configured URLs, then the learnt ones. Invariant: starts with #configured; length <= #serversMax. */
+  #urls: string[];
   /** Learnt URLs beyond this many are ignored. */
   readonly #serversMax: number;
   /** Index of the server to try next, or the one connected to. Invariant: < #urls.length. */
   #index = 0;
 
-  /** `urls`: at least one, already checked; `serversMax`: most URLs ever remembered. */
+  /** `urls`: 1 to `serversMax` distinct URLs, already checked; `serversMax`: most URLs ever remembered. */
   constructor(urls: readonly string[], serversMax: number) {
+    if (urls.length < 1 || urls.length > serversMax) throw new Error('assertion: 1 to serversMax configured servers');
+    this.#configured = [...urls];
     this.#urls = [...urls];
     this.#serversMax = serversMax;
   }
 
-  /** A copy of every URL, given then learnt. */
+  /** A copy of every URL, configured then learnt. */
   get urls(): readonly string[] {
     return [...this.#urls];
   }
@@ -40,11 +52,26 @@ export class ServerList {
     this.#index = nextIndex >= 0 ? nextIndex : (this.#index + 1) % this.#urls.length;
   }
 
-  /** A session opened on `url`: remember the ws(s) URLs its hello named (up to serversMax), and stand on `url`. */
+  /**
+   * A session opened on `url` (a URL of this list), whose hello named the
+   * servers `named`: the learnt URLs become the ws(s) ones of `named` that
+   * are not configured (in their order, up to serversMax in all), plus `url`
+   * itself when it is neither configured nor named; then stand on `url`.
+   * When `named` holds no ws(s) URL (the server told nothing), the learnt
+   * URLs stay as they are.
+   */
   settleOn(url: string, named: readonly string[]): void {
-    for (const other of named) {
-      if (this.#urls.length >= this.#serversMax) break;
-      if (/^wss?:\/\/./.test(other) && !this.#urls.includes(other)) this.#urls.push(other);
+    const reported = named.filter((other) => /^wss?:\/\/./.test(other));
+    if (reported.length > 0) {
+      const urls = [...this.#configured];
+      for (const other of reported) if (urls.length < this.#serversMax && !urls.includes(other)) urls.push(other);
+      if (!urls.includes(url)) {
+        // Never leave the server we are on; it takes the last learnt place when the list is full.
+        if (urls.length >= this.#serversMax) urls.pop();
+        if (urls.length < this.#configured.length) throw new Error('assertion: a connected URL is configured or learnt');
+        urls.push(url);
+      }
+      this.#urls = urls;
     }
     this.#index = Math.max(this.#urls.indexOf(url), 0);
   }

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { formatVendorPublicKey, signLicenseKey, vendorKeyIdOf, type LicensePayload } from '../../protocol/index.ts';
 import { parseConfig } from '../config.ts';
 import { FloeNode } from './floe-node.ts';
+import { LicenseRefusalError, type PeerLockState } from './license-locks.ts';
 
 const vendor = nacl.sign.keyPair.fromSeed(new Uint8Array(32).fill(7));
 
@@ -37,7 +38,12 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function openNode(dir: string, clock?: () => number, snapshotEntries = 20_000): Promise<FloeNode> {
+async function openNode(
+  dir: string,
+  clock?: () => number,
+  snapshotEntries = 20_000,
+  peerLockCodes?: () => ReadonlyMap<string, PeerLockState>,
+): Promise<FloeNode> {
   const config = parseConfig({
     raft: { snapshotEntries },
     dataDir: dir,
@@ -46,7 +52,7 @@ async function openNode(dir: string, clock?: () => number, snapshotEntries = 20_
     heartbeatMs: 200,
     renewBatchMs: 10,
   });
-  const node = await FloeNode.open({ config, lockCode: 'LOCK', ...(clock ? { clock } : {}) });
+  const node = await FloeNode.open({ config, lockCode: 'LOCK', ...(clock ? { clock } : {}), ...(peerLockCodes ? { peerLockCodes } : {}) });
   nodes.push(node);
   return node;
 }
@@ -147,5 +153,59 @@ describe('FloeNode (local log)', () => {
     // Recorded as an expiry (the lease fell due) or a checkin (its session closed first), depending on timing.
     expect(node.usageRows().map((r) => r.kind).some((k) => k === 'expiry' || k === 'checkin')).toBe(true);
     expect(node.readyCount - readysBefore).toBeLessThan(30);
+  });
+});
+
+describe('FloeNode.proposeCheckout under a redundant key', () => {
+  // The key names LOCK (this node), LOCK-2 and LOCK-3: served while this node reaches LOCK-2 or LOCK-3.
+  const peers = new Map<string, PeerLockState>([['n2', { lockCode: 'LOCK-2', connected: true }]]);
+  const setPeerConnected = (connected: boolean) => peers.set('n2', { lockCode: 'LOCK-2', connected });
+  const checkout = (sessionId: string, requestId: string) =>
+    ({ type: 'checkout', sessionId, requestId, feature: 'demo', count: 1, wait: false, leaseTtlMs: 60_000, waitMs: 0 }) as const;
+
+  it('answers a retry of a granted checkout with its first grant although the key has lost its quorum, and refuses new checkouts', async () => {
+    setPeerConnected(true);
+    const node = await openNode(tempDir(), undefined, 20_000, () => peers);
+    expect(await node.importLicense(licenseKey({ lockCodes: ['LOCK', 'LOCK-2', 'LOCK-3'] }))).toMatchObject({ ok: true });
+    await node.propose({ type: 'session-open', sessionId: 's1', clientId: 'client-1', user: 'u', host: 'h', app: 'a', sessionTtlMs: 60_000 });
+    const granted = await node.proposeCheckout(checkout('s1', 'req-1'));
+    if (!granted.reply.ok || granted.reply.type !== 'granted') throw new Error(`not granted: ${JSON.stringify(granted.reply)}`);
+    const leaseId = granted.reply.lease.leaseId;
+
+    // The grant's reply is lost; LOCK-2 goes away before the client retries.
+    setPeerConnected(false);
+    expect(node.featureRefusal('demo')?.code).toBe('LICENSE_QUORUM_LOST');
+    const applied = node.status().appliedIndex;
+    const retried = await node.proposeCheckout(checkout('s1', 'req-1'));
+    expect(retried.reply).toMatchObject({ ok: true, type: 'granted', lease: { leaseId } });
+    // The client reconnected into a new session (say on another server) and retries there.
+    await node.propose({ type: 'session-open', sessionId: 's2', clientId: 'client-1', user: 'u', host: 'h', app: 'a', sessionTtlMs: 60_000 });
+    expect((await node.proposeCheckout(checkout('s2', 'req-1'))).reply).toMatchObject({ ok: true, type: 'granted', lease: { leaseId } });
+    expect(node.status().appliedIndex).toBe(applied + 1); // the session-open alone: no retry went into the log
+
+    // A request the pool has not answered is refused, and changes nothing.
+    const refused = await node.proposeCheckout(checkout('s1', 'req-2')).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(LicenseRefusalError);
+    expect(refused).toMatchObject({ code: 'LICENSE_QUORUM_LOST' });
+    // Another client's request with the same requestId is not the same request.
+    await node.propose({ type: 'session-open', sessionId: 's3', clientId: 'client-3', user: 'v', host: 'h', app: 'a', sessionTtlMs: 60_000 });
+    await expect(node.proposeCheckout(checkout('s3', 'req-1'))).rejects.toMatchObject({ code: 'LICENSE_QUORUM_LOST' });
+    expect(node.leases().map((l) => l.leaseId)).toEqual([leaseId]);
+
+    // Served again once LOCK-2 is back; the refused request was never remembered.
+    setPeerConnected(true);
+    expect((await node.proposeCheckout(checkout('s1', 'req-2'))).reply).toMatchObject({ ok: true, type: 'granted' });
+    expect(node.leases().length).toBe(2);
+  });
+
+  it('answers a retry of a refused checkout with its first refusal while the key has lost its quorum', async () => {
+    setPeerConnected(true);
+    const node = await openNode(tempDir(), undefined, 20_000, () => peers);
+    expect(await node.importLicense(licenseKey({ lockCodes: ['LOCK', 'LOCK-2', 'LOCK-3'], seats: 1 }))).toMatchObject({ ok: true });
+    await node.propose({ type: 'session-open', sessionId: 's1', clientId: 'client-1', user: 'u', host: 'h', app: 'a', sessionTtlMs: 60_000 });
+    expect((await node.proposeCheckout(checkout('s1', 'req-1'))).reply).toMatchObject({ ok: true, type: 'granted' });
+    expect((await node.proposeCheckout(checkout('s1', 'req-2'))).reply).toMatchObject({ ok: false, code: 'NO_SEATS' });
+    setPeerConnected(false);
+    expect((await node.proposeCheckout(checkout('s1', 'req-2'))).reply).toMatchObject({ ok: false, code: 'NO_SEATS' });
   });
 });

@@ -23,11 +23,13 @@ import {
   listPools,
   listSessions,
   nextDeadlineMs,
+  rememberedReply,
   type ApplyResult,
   type LeaseView,
   type LicenseView,
   type PoolCommand,
   type PoolEvent,
+  type PoolReply,
   type PoolState,
   type PoolView,
   type SessionView,
@@ -46,7 +48,7 @@ import { clusterView, type ClusterView } from './cluster-view.ts';
 import { decodeNodeSnapshot, encodeNodeSnapshot, type SnapshotMember } from './node-snapshot.ts';
 import { decodeEntryData, encodeCommand, encodeTaggedCommand, type UnstampedCommand } from './command-codec.ts';
 import { Forwarder, type AppChannel } from './forwarder.ts';
-import { LicenseLocks, type LicenseRefusal, type PeerLockState } from './license-locks.ts';
+import { LicenseLocks, LicenseRefusalError, type LicenseRefusal, type PeerLockState } from './license-locks.ts';
 import { RenewBatcher, type HeartbeatOutcome } from './renew-batcher.ts';
 import { checkLicenseKey, parseVendorKeys, type LicenseCheck } from './license-check.ts';
 
@@ -280,6 +282,55 @@ export class FloeNode {
   }
 
   /**
+   * A client's checkout on this node: proposed like propose() when this node
+   * may serve the feature (featureRefusal). When it may not, a retry of a
+   * request the pool has already answered still gets that first answer (from
+   * the applied state, nothing proposed); any other checkout is rejected with
+   * LicenseRefusalError. Also rejects as propose() does (ProposalError).
+   */
+  async proposeCheckout(command: Extract<UnstampedCommand, { type: 'checkout' }>): Promise<ApplyResult> {
+    const refusal = this.locks.refusal(command.feature);
+    if (refusal === undefined) return this.propose(command);
+    const first = await this.answeredReply(command.sessionId, command.requestId);
+    if (first !== undefined) return { reply: first, events: [] };
+    throw new LicenseRefusalError(refusal);
+  }
+
+  /**
+   * The pool's remembered answer to the request `requestId` of the client of
+   * `sessionId`, as of everything committed when called where a leader can
+   * tell (a follower's applied state may lag the commit it acknowledged to
+   * the proposer), else as of this node's applied state.
+   *
+   * Answered from the state rather than by proposing the retry: an entry
+   * proposed because the answer was remembered here could apply after the
+   * pool forgot it (beyond its limits) and grant a seat this node must not
+   * serve; and a node cut off from the leader (where keys lose their quorum
+   * most often) could not propose it at all. A remembered answer is
+   * committed and, but for a queued one, never replaced: it is what the log
+   * would answer the retry.
+   */
+  private async answeredReply(sessionId: string, requestId: string): Promise<PoolReply | undefined> {
+    const local = this.recallFor(sessionId, requestId);
+    // Final answers: granted and refusals are never replaced (a queued one may become a grant).
+    if (local !== undefined && !(local.ok && local.type === 'queued')) return local;
+    // No leader known: a barrier would only wait out its timeout before the refusal.
+    if (this.driver.leaderId === '') return local;
+    try {
+      await this.readBarrier();
+    } catch (error) {
+      if (error instanceof ProposalError) return local;
+      throw error;
+    }
+    return this.recallFor(sessionId, requestId);
+  }
+
+  private recallFor(sessionId: string, requestId: string): PoolReply | undefined {
+    const session = findSession(this.pool, sessionId);
+    return session === undefined ? undefined : rememberedReply(this.pool, session.clientId, requestId);
+  }
+
+  /**
    * Records a heartbeat of `sessionId`: every lease of the session is
    * renewed by the next batched renew command (one per renewBatchMs for all
    * sessions). Resolves once that renew is durable.
@@ -321,6 +372,7 @@ export class FloeNode {
    * may: the keys of the feature's pools name other lock codes than this
    * node's (a redundant key for another set of servers), or fewer than a
    * majority of the servers a key names are up (license-locks.ts).
+   * Client checkouts go through proposeCheckout(), which applies it.
    */
   featureRefusal(feature: string): LicenseRefusal | undefined {
     return this.locks.refusal(feature);

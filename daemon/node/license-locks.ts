@@ -26,6 +26,17 @@ export interface LicenseRefusal {
   readonly message: string;
 }
 
+/** A checkout this node refused under its license locks: nothing was proposed. */
+export class LicenseRefusalError extends Error {
+  readonly code: LicenseRefusal['code'];
+
+  constructor(refusal: LicenseRefusal) {
+    super(refusal.message);
+    this.name = 'LicenseRefusalError';
+    this.code = refusal.code;
+  }
+}
+
 /** How many of `n` named servers must be up: a strict majority. */
 export function lockQuorum(n: number): number {
   return Math.floor(n / 2) + 1;

@@ -34,6 +34,7 @@ export {
   listSessions,
   nextDeadlineMs,
   queuePosition,
+  rememberedReply,
   type LeaseView,
   type LicenseView,
   type PoolView,

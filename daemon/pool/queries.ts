@@ -2,6 +2,8 @@
 // over the state, never changing it. Lists come in a stable order.
 import type { LicenseModel, LicensePayload } from '../../protocol/license-payload.ts';
 import type { Lease, PoolState } from './pool-state.ts';
+import type { PoolReply } from './results.ts';
+import { recall } from './seats.ts';
 
 /** One pool, as GET /pools shows it. */
 export interface PoolView {
@@ -190,4 +192,15 @@ export function isIdle(state: PoolState): boolean {
 /** True when the license `licenseId` is installed (whatever its status). */
 export function hasLicense(state: PoolState, licenseId: string): boolean {
   return state.licenses.has(licenseId);
+}
+
+/**
+ * The answer the pool remembers for (clientId, requestId): what a retry of
+ * that request would be answered now, or undefined when it remembers none
+ * (never applied here, or forgotten beyond the limits). For a node that may
+ * refuse a request before proposing it, so that a retry of an answered
+ * request still gets its first answer.
+ */
+export function rememberedReply(state: PoolState, clientId: string, requestId: string): PoolReply | undefined {
+  return recall(state, clientId, requestId);
 }

@@ -16,7 +16,7 @@ import {
   type WireErrorCode,
 } from '../../protocol/index.ts';
 import { ProposalError } from '../raft-driver/index.ts';
-import type { FloeNode } from '../node/index.ts';
+import { LicenseRefusalError, type FloeNode } from '../node/index.ts';
 import type { ApplyResult, LeaseGrant, LeaseView } from '../pool/index.ts';
 import { TokenBucket } from './token-bucket.ts';
 
@@ -146,6 +146,7 @@ export class ClientConnection {
       (body) => this.send({ id: request.id, ok: true, ...body }),
       (error: unknown) => {
         if (error instanceof RequestError) return this.replyError(request.id, error.code, error.message);
+        if (error instanceof LicenseRefusalError) return this.replyError(request.id, error.code, error.message);
         if (error instanceof ProposalError) {
           const leader = error.leaderId === '' ? '' : ` (leader: ${error.leaderId})`;
           return this.replyError(request.id, 'UNAVAILABLE', `${error.message}${leader}; retry with the same requestId`);
@@ -236,9 +237,7 @@ export class ClientConnection {
   }
 
   private async checkout(sessionId: string, request: CheckoutRequest): Promise<Record<string, unknown>> {
-    const refusal = this.ctx.node.featureRefusal(request.feature);
-    if (refusal !== undefined) throw new RequestError(refusal.code, refusal.message);
-    const r = await this.ctx.node.propose({
+    const r = await this.ctx.node.proposeCheckout({
       type: 'checkout',
       sessionId,
       requestId: request.requestId,

@@ -1,8 +1,11 @@
-// Several Floe daemons in the test's own process, for membership tests that
-// start, stop and add nodes one by one: identities and free ports for every
-// id, a peer entry per node as configs list it, start/stop by index, the
-// leader's admin API, and cleanup of every daemon and wire client. (The
-// multi-process ClusterSite in cluster-harness.ts is for SIGKILL tests.)
+// Several Floe daemons in the test's own process, for the membership,
+// partition and placement tests: identities and free ports for every id, a
+// peer entry per node as configs list it (its client URL is where the node
+// really serves clients, so SDK clients can be given the list), start/stop
+// by index, the leader's admin API, and cleanup of every daemon, wire client
+// and the data dir. (The multi-process ClusterSite in cluster-harness.ts is
+// for SIGKILL tests.)
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAdminApp, hashToken } from '../../admin/index.ts';
 import { parseConfig, startDaemon, type Daemon, type FaultInjector, type FloeConfig } from '../../daemon/index.ts';
@@ -43,16 +46,20 @@ export class InProcessSite {
   private constructor(
     private readonly options: InProcessSiteOptions,
     readonly dir: string,
-    readonly ports: readonly number[],
+    /** Per node, by index: the port of its peer transport. */
+    readonly peerPorts: readonly number[],
+    /** Per node, by index: the port its client server listens on. */
+    readonly clientPorts: readonly number[],
     readonly identities: readonly NodeIdentity[],
   ) {}
 
   /** Identities (and so lock codes) and ports for every id; starts nothing. */
   static async create(options: InProcessSiteOptions): Promise<InProcessSite> {
     const dir = tempDir(options.dirPrefix);
-    const ports = await freePorts(options.ids.length);
+    const n = options.ids.length;
+    const ports = await freePorts(2 * n);
     const identities = options.ids.map((id) => loadNodeIdentity(join(dir, id)));
-    return new InProcessSite(options, dir, ports, identities);
+    return new InProcessSite(options, dir, ports.slice(0, n), ports.slice(n), identities);
   }
 
   get ids(): readonly string[] {
@@ -63,8 +70,8 @@ export class InProcessSite {
   peer(i: number): SitePeer {
     return {
       id: this.options.ids[i]!,
-      peerUrl: `ws://127.0.0.1:${this.ports[i]}/raft`,
-      clientUrl: `ws://127.0.0.1:${this.ports[i]}/ws`,
+      peerUrl: `ws://127.0.0.1:${this.peerPorts[i]}/raft`,
+      clientUrl: `ws://127.0.0.1:${this.clientPorts[i]}/ws`,
       publicKey: encodeBase64url(this.identities[i]!.publicKey),
     };
   }
@@ -80,7 +87,7 @@ export class InProcessSite {
       parseConfig({
         nodeId: id,
         dataDir: join(this.dir, id),
-        clientListen: '127.0.0.1:0',
+        clientListen: `127.0.0.1:${this.clientPorts[i]}`,
         adminListen: '127.0.0.1:0',
         vendorPublicKeys: [VENDOR_PUBLIC_KEY],
         adminTokenSha256: [hashToken(ADMIN_TOKEN)],
@@ -88,7 +95,7 @@ export class InProcessSite {
         heartbeatMs: 1000,
         renewBatchMs: 20,
         ...this.options.config,
-        cluster: { peers, peerListen: `127.0.0.1:${this.ports[i]}`, join: joining },
+        cluster: { peers, peerListen: `127.0.0.1:${this.peerPorts[i]}`, join: joining },
       });
     this.configs.set(id, config);
     const debug = process.env[this.options.debugEnv] !== undefined;
@@ -138,10 +145,11 @@ export class InProcessSite {
     return w;
   }
 
-  /** Closes every wire client and stops every daemon. */
+  /** Closes every wire client, stops every daemon and removes the data dir. */
   async close(): Promise<void> {
     await Promise.all(this.wires.splice(0).map((w) => w.close().catch(() => {})));
     await Promise.all([...this.daemons.values()].map((d) => d.close()));
     this.daemons.clear();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -8,50 +8,29 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect, type ConnectedEvent, type FloeClient } from '../../client/index.ts';
-import { parseConfig, startDaemon, type Daemon } from '../../daemon/index.ts';
 import { loadNodeIdentity } from '../../daemon/identity/index.ts';
-import { encodeBase64url } from '../../protocol/index.ts';
-import { makeLicenseKey, tempDir, VENDOR_PUBLIC_KEY } from '../daemon/helpers.ts';
-import { freePorts } from './cluster-harness.ts';
+import { makeLicenseKey } from '../daemon/helpers.ts';
+import { InProcessSite } from './in-process-site.ts';
 import { until } from './site-tools.ts';
 
-const daemons = new Map<string, Daemon>();
+const sites: InProcessSite[] = [];
 const clients: FloeClient[] = [];
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
-  await Promise.all([...daemons.values()].map((d) => d.close()));
+  await Promise.all(sites.map((s) => s.close()));
 });
 
 describe('a key for two of the three servers', () => {
   it('an SDK whose first server is the one the key does not name still gets a seat, through the next server', async () => {
-    const dir = tempDir('floe-license-placement-');
-    const ids = ['n1', 'n2', 'n3'];
-    const ports = await freePorts(6);
-    const identities = ids.map((id) => loadNodeIdentity(join(dir, id)));
-    const clientUrl = (i: number) => `ws://127.0.0.1:${ports[3 + i]}/ws`;
-    const peers = ids.map((id, i) => ({
-      id,
-      peerUrl: `ws://127.0.0.1:${ports[i]}/raft`,
-      clientUrl: clientUrl(i),
-      publicKey: encodeBase64url(identities[i]!.publicKey),
-    }));
-    for (const [i, id] of ids.entries()) {
-      const config = parseConfig({
-        nodeId: id,
-        dataDir: join(dir, id),
-        clientListen: `127.0.0.1:${ports[3 + i]}`,
-        adminListen: '127.0.0.1:0',
-        vendorPublicKeys: [VENDOR_PUBLIC_KEY],
-        leaseTtlMs: 10_000,
-        heartbeatMs: 1000,
-        renewBatchMs: 20,
-        cluster: { peers, peerListen: `127.0.0.1:${ports[i]}` },
-      });
-      daemons.set(id, await startDaemon(config));
-    }
-    const node = (id: string) => daemons.get(id)!.node;
-    await until('a leader', 20_000, () => [...daemons.values()].find((d) => d.node.isLeader));
-    const elsewhere = loadNodeIdentity(join(dir, 'not-a-member'));
+    const site = await InProcessSite.create({ ids: ['n1', 'n2', 'n3'], dirPrefix: 'floe-license-placement-', debugEnv: 'DEBUG_LICENSE_PLACEMENT' });
+    sites.push(site);
+    const { identities } = site;
+    const clientUrl = (i: number) => site.peer(i).clientUrl;
+    const peers = site.ids.map((_, i) => site.peer(i));
+    for (const i of site.ids.keys()) await site.start(i, peers);
+    const node = (id: string) => site.daemon(id).node;
+    await until('a leader', 20_000, () => site.leader());
+    const elsewhere = loadNodeIdentity(join(site.dir, 'not-a-member'));
     const key = makeLicenseKey([identities[0]!.lockCode, identities[1]!.lockCode, elsewhere.lockCode], { seats: 5, licenseId: 'LIC-TWO-OF-THREE' });
     await until('the key to be imported through n1', 20_000, async () => ((await node('n1').importLicense(key)).ok ? true : undefined));
     await until('n1 and n2 to serve the key, n3 to refuse it', 20_000, () =>

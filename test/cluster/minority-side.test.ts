@@ -12,17 +12,12 @@
 // (byte-equal snapshots), and at no instant did the clients hold more seats
 // than licensed.
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminApp, hashToken } from '../../admin/index.ts';
 import { connect, type FloeClient, type Lease } from '../../client/index.ts';
-import { FaultInjector, parseConfig, startDaemon, type Daemon } from '../../daemon/index.ts';
-import { loadNodeIdentity } from '../../daemon/identity/index.ts';
+import { FaultInjector, type Daemon } from '../../daemon/index.ts';
 import { checkInvariants, encodeSnapshot } from '../../daemon/pool/index.ts';
-import { encodeBase64url } from '../../protocol/index.ts';
-import { ADMIN_TOKEN, makeLicenseKey, tempDir, VENDOR_PUBLIC_KEY, WireClient } from '../daemon/helpers.ts';
-import { freePorts } from './cluster-harness.ts';
+import { makeLicenseKey, type WireClient } from '../daemon/helpers.ts';
+import { InProcessSite } from './in-process-site.ts';
 import { SeatLedger } from './seat-ledger.ts';
 import { until } from './site-tools.ts';
 
@@ -34,11 +29,10 @@ const UNAVAILABLE_MS_MAX = 2500;
 /** `ms` the whole file's churn may run at most (a bound). */
 const CHURN_MS_MAX = 40_000;
 
-const dir = tempDir('floe-minority-');
 const faults = new FaultInjector();
+let site: InProcessSite | undefined;
 const daemons: Daemon[] = [];
 const churners: FloeClient[] = [];
-const wires: WireClient[] = [];
 const ledger = new SeatLedger();
 const revoked: string[] = [];
 const errors: string[] = [];
@@ -67,38 +61,18 @@ async function moreCheckouts(n: number, what: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  const ids = ['n1', 'n2', 'n3'];
-  const ports = await freePorts(6);
-  const identities = ids.map((id) => loadNodeIdentity(join(dir, id)));
-  const peers = ids.map((id, i) => ({
-    id,
-    peerUrl: `ws://127.0.0.1:${ports[i]}/raft`,
-    clientUrl: `ws://127.0.0.1:${ports[3 + i]}/ws`,
-    publicKey: encodeBase64url(identities[i]!.publicKey),
-  }));
-  for (const [i, id] of ids.entries()) {
-    const config = parseConfig({
-      nodeId: id,
-      dataDir: join(dir, id),
-      clientListen: `127.0.0.1:${ports[3 + i]}`,
-      adminListen: '127.0.0.1:0',
-      vendorPublicKeys: [VENDOR_PUBLIC_KEY],
-      adminTokenSha256: [hashToken(ADMIN_TOKEN)],
-      leaseTtlMs: 10_000,
-      heartbeatMs: 1000,
-      renewBatchMs: 50,
-      leaderGraceMs: 5000,
-      cluster: { peers, peerListen: `127.0.0.1:${ports[i]}` },
-    });
-    daemons.push(
-      await startDaemon(config, {
-        faults,
-        adminApp: (node) => createAdminApp(node, { tokenSha256: config.adminTokenSha256, bodyBytesMax: config.limits.adminBodyBytesMax }),
-      }),
-    );
-  }
+  const s = await InProcessSite.create({
+    ids: ['n1', 'n2', 'n3'],
+    dirPrefix: 'floe-minority-',
+    debugEnv: 'DEBUG_MINORITY',
+    config: { renewBatchMs: 50, leaderGraceMs: 5000 },
+    faults,
+  });
+  site = s;
+  const peers = s.ids.map((_, i) => s.peer(i));
+  for (const i of s.ids.keys()) daemons.push(await s.start(i, peers));
   await until('a leader', 10_000, () => leaderOf());
-  const imported = await leaderOf()!.node.importLicense(makeLicenseKey(identities.map((x) => x.lockCode), { seats: SEATS, licenseId: 'LIC-MINORITY' }));
+  const imported = await leaderOf()!.node.importLicense(makeLicenseKey(s.identities.map((x) => x.lockCode), { seats: SEATS, licenseId: 'LIC-MINORITY' }));
   expect(imported.ok).toBe(true);
 
   const urls = peers.map((p) => p.clientUrl);
@@ -142,15 +116,12 @@ afterAll(async () => {
   faults.heal();
   await Promise.all(loops);
   await Promise.all(churners.map((c) => c.close().catch(() => {})));
-  await Promise.all(wires.map((w) => w.close().catch(() => {})));
-  await Promise.all(daemons.map((d) => d.close()));
-  rmSync(dir, { recursive: true, force: true });
+  await site?.close();
 });
 
 /** A raw-protocol client with a session on `d`. */
 async function wireOn(d: Daemon, clientId: string): Promise<WireClient> {
-  const w = await WireClient.connect(d.clientUrl);
-  wires.push(w);
+  const w = await site!.wire(idOf(d));
   expect((await w.hello(clientId)).ok).toBe(true);
   return w;
 }

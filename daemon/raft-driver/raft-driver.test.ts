@@ -3,7 +3,8 @@ import { openDatabase, SqliteRaftStorage } from '../storage/index.ts';
 import { createRaftNode } from '../raft/index.ts';
 import { NoopTransport } from './peer-transport.ts';
 import { PROPOSALS_PER_ENTRY_MAX, type LogPosition } from './proposal-batch.ts';
-import { ProposalError, RaftDriver } from './raft-driver.ts';
+import { ProposalError } from './proposal-error.ts';
+import { RaftDriver } from './raft-driver.ts';
 
 function setup() {
   const storage = new SqliteRaftStorage(openDatabase(':memory:'), { initialConfState: { voters: ['n1'], learners: [] } });

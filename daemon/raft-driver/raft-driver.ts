@@ -8,6 +8,8 @@
 // asynchronously (SqliteRaftStorage in syncMode "async"), the fsync runs in
 // the thread pool and steps 2–4 wait for it; proposals made meanwhile form
 // the next Ready, which is taken only after this one is advanced.
+// Read barriers (ReadIndex rounds) live in read-index-rounds.ts; every
+// callback and timer runs through a DriverScheduler (driver-scheduler.ts).
 import {
   decodeConfChange,
   type ConfChange,
@@ -24,8 +26,11 @@ import {
   type SoftState,
   type WritableStorage,
 } from '../raft/types.ts';
+import { nodeScheduler, type DriverScheduler, type ScheduledTimer } from './driver-scheduler.ts';
 import type { PeerTransport } from './peer-transport.ts';
 import { BATCH_BYTES_MAX, decodeBatch, encodeBatch, PROPOSALS_PER_ENTRY_MAX, type LogPosition } from './proposal-batch.ts';
+import { ProposalError, type ProposalErrorCode } from './proposal-error.ts';
+import { ReadIndexRounds } from './read-index-rounds.ts';
 
 /** Stable storage the driver can write a whole Ready to in one transaction. */
 export interface DurableStorage extends WritableStorage {
@@ -34,44 +39,6 @@ export interface DurableStorage extends WritableStorage {
   /** When defined, commits are durable only once this has called back (off the event loop). */
   readonly syncAsync?: ((done: (error: Error | null) => void) => void) | undefined;
 }
-
-/** A cancellable timer of a DriverScheduler. */
-export interface ScheduledTimer {
-  cancel(): void;
-}
-
-/**
- * Where the driver's callbacks run: Node's event loop in production, a
- * virtual one in the deterministic simulator (test/sim). The driver reads no
- * clock and sets no timer but through it.
- */
-export interface DriverScheduler {
-  /** Runs `fn` after the current event-loop turn (setImmediate). */
-  immediate(fn: () => void): void;
-  /** Runs `fn` every `ms` milliseconds until cancelled; must not keep the process alive. */
-  every(ms: number, fn: () => void): ScheduledTimer;
-  /** Runs `fn` once after `ms` milliseconds unless cancelled first. */
-  after(ms: number, fn: () => void): ScheduledTimer;
-  /** A monotonic clock, `ms` (for durations only). */
-  nowMs(): number;
-}
-
-/** Node's event loop: setImmediate, an unref'd setInterval, setTimeout, performance.now. */
-export const nodeScheduler: DriverScheduler = {
-  immediate: (fn) => {
-    setImmediate(fn);
-  },
-  every: (ms, fn) => {
-    const timer = setInterval(fn, ms);
-    timer.unref();
-    return { cancel: () => clearInterval(timer) };
-  },
-  after: (ms, fn) => {
-    const timer = setTimeout(fn, ms);
-    return { cancel: () => clearTimeout(timer) };
-  },
-  nowMs: () => performance.now(),
-};
 
 /** What the replicated application does with the log (the seat pools, in Floe). */
 export interface ReplicatedApplication<R> {
@@ -93,22 +60,6 @@ export interface ReplicatedApplication<R> {
   beforeSnapshot?(): void;
   /** Called once per Ready after its committed entries are applied. */
   afterApply?(appliedIndex: number): void;
-}
-
-/** Why a proposal did not produce a result. */
-export type ProposalErrorCode = 'NOT_LEADER' | 'DROPPED' | 'OVERLOADED' | 'STOPPED' | 'TOO_MANY_UNCOMMITTED' | 'TRANSFER_IN_PROGRESS' | 'CONF_CHANGE_PENDING';
-
-/** A proposal that will not be applied (or whose fate this node cannot know). */
-export class ProposalError extends Error {
-  override readonly name = 'ProposalError';
-  constructor(
-    readonly code: ProposalErrorCode,
-    message: string,
-    /** The leader as far as this node knows ('' when none). */
-    readonly leaderId: NodeId = '',
-  ) {
-    super(`${code}: ${message}`);
-  }
 }
 
 /** Options of the driver; every limit has a unit. */
@@ -140,9 +91,6 @@ export interface RaftDriverOptions<R> {
   /** Uniform in [0, 1), for the ReadIndex context prefix (default Math.random). */
   readonly random?: () => number;
 }
-
-/** ReadIndex rounds awaiting their answer at once; beyond it the oldest are forgotten (their callers time out). */
-const READ_ROUNDS_MAX = 1024;
 
 interface Proposal<R> {
   readonly data: Uint8Array;
@@ -198,19 +146,13 @@ export class RaftDriver<R> {
    * Snapshots write it first (a stored commit never lags the snapshot).
    */
   private unwrittenHardState: HardState | undefined;
-  /** Read barriers asked for in this event-loop turn: they share one ReadIndex round. */
-  private readBatch: ((index: number) => void)[] | undefined;
-  /** ReadIndex rounds sent, by context, awaiting their ReadState. */
-  private readonly readRounds = new Map<string, ((index: number) => void)[]>();
-  /** Answered reads waiting for applied ≥ index. */
-  private applyWaiters: { index: number; resolve: () => void }[] = [];
-  private readSeq = 0;
+  /** Read barriers: ReadIndex rounds and the reads that wait for their apply. */
+  private readonly reads: ReadIndexRounds;
   /** Term and vote last written to storage (a leader's appends may leave before a commit-only sync). */
   private persistedTerm = -1;
   /** Index of the last log entry known on disk (synced). Committed entries up to it may be applied while a later Ready syncs. */
   private durableIndex = 0;
   private persistedVote = '';
-  private readonly readPrefix: string;
 
   constructor(options: RaftDriverOptions<R>) {
     this.options = options;
@@ -219,7 +161,14 @@ export class RaftDriver<R> {
     this.transport = options.transport;
     this.app = options.application;
     this.scheduler = options.scheduler ?? nodeScheduler;
-    this.readPrefix = `r${Math.floor((options.random ?? Math.random)() * 2 ** 32).toString(36)}.`;
+    this.reads = new ReadIndexRounds({
+      scheduler: this.scheduler,
+      random: options.random ?? Math.random,
+      readIndex: (context) => this.node.readIndex(context),
+      schedule: () => this.schedule(),
+      isStopped: () => this.stopped,
+      leaderId: () => this.softState.leaderId,
+    });
     const snap = this.storage.snapshot();
     const initial = this.storage.initialState().hardState;
     this.persistedTerm = initial.term;
@@ -247,62 +196,8 @@ export class RaftDriver<R> {
    * ProposalError NOT_LEADER when no leader confirms within `timeoutMs`
    * (an election, a minority partition).
    */
-  async readBarrier(timeoutMs: number): Promise<void> {
-    let timer: ScheduledTimer | undefined;
-    try {
-      await Promise.race([
-        this.readIndexRound(),
-        new Promise<never>((_, reject) => {
-          timer = this.scheduler.after(timeoutMs, () => reject(new ProposalError('NOT_LEADER', `no leader confirmed a read within ${timeoutMs} ms`, this.leaderId)));
-        }),
-      ]);
-    } finally {
-      timer?.cancel();
-    }
-  }
-
-  /** One ReadIndex round (shared by the calls of one turn); never settles when no leader answers. */
-  private readIndexRound(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = (index: number) => {
-        if (this.appliedIndex >= index) resolve();
-        else this.applyWaiters.push({ index, resolve });
-      };
-      if (this.readBatch !== undefined) {
-        this.readBatch.push(done);
-        return;
-      }
-      const batch = [done];
-      this.readBatch = batch;
-      this.scheduler.immediate(() => {
-        this.readBatch = undefined;
-        if (this.stopped) return;
-        const context = `${this.readPrefix}${++this.readSeq}`;
-        this.readRounds.set(context, batch);
-        if (this.readRounds.size > READ_ROUNDS_MAX) this.readRounds.delete(this.readRounds.keys().next().value as string);
-        this.node.readIndex(context);
-        this.schedule();
-      });
-    });
-  }
-
-  private answerReads(states: readonly ReadState[]): void {
-    for (const state of states) {
-      const waiters = this.readRounds.get(state.context);
-      if (waiters === undefined) continue;
-      this.readRounds.delete(state.context);
-      for (const w of waiters) w(state.index);
-    }
-  }
-
-  private releaseApplyWaiters(): void {
-    if (this.applyWaiters.length === 0) return;
-    const still: { index: number; resolve: () => void }[] = [];
-    for (const w of this.applyWaiters) {
-      if (this.appliedIndex >= w.index) w.resolve();
-      else still.push(w);
-    }
-    this.applyWaiters = still;
+  readBarrier(timeoutMs: number): Promise<void> {
+    return this.reads.barrier(timeoutMs);
   }
 
   /** Starts the tick timer. */
@@ -521,7 +416,7 @@ export class RaftDriver<R> {
   private applyCommitted(rd: Ready): void {
     for (const entry of rd.committedEntries) this.applyEntry(entry);
     if (rd.committedEntries.length > 0) this.app.afterApply?.(this.appliedIndex);
-    this.releaseApplyWaiters();
+    this.reads.releaseApplied(this.appliedIndex);
   }
 
   /** True when every message of `rd` is a leader's append or heartbeat and no term, vote or snapshot awaits the disk. */
@@ -552,10 +447,10 @@ export class RaftDriver<R> {
     // 3. Apply (unless done while the sync ran).
     if (!appliedEarly) this.applyCommitted(rd);
     if (rd.readStates.length > 0) {
-      this.answerReads(rd.readStates);
+      this.reads.answer(rd.readStates, this.appliedIndex);
       this.options.onReadStates?.(rd.readStates);
     }
-    if (rd.committedEntries.length > 0 || rd.snapshot !== undefined) this.releaseApplyWaiters();
+    if (rd.committedEntries.length > 0 || rd.snapshot !== undefined) this.reads.releaseApplied(this.appliedIndex);
     // 4. Advance.
     this.node.advance();
     if (rd.softState !== undefined) this.changeSoftState(rd.softState);
@@ -605,25 +500,8 @@ export class RaftDriver<R> {
     this.softState = state;
     // A deposed leader cannot know whether its uncommitted entries will commit.
     if (wasLeader && state.role !== 'leader') this.failPending('NOT_LEADER', 'leadership was lost', state.leaderId);
-    if (leaderChanged && state.leaderId !== '') this.resendReadRounds();
+    if (leaderChanged && state.leaderId !== '') this.reads.resend();
     this.options.onSoftState?.(state);
-  }
-
-  /**
-   * A ReadIndex round asked of no leader, or of a dead one, is never
-   * answered: the core drops it. Ask the new leader again under the same
-   * context, or every session resume of a failover would wait out its whole
-   * timeout (measured: first checkout 1.1–2.2 s after the kill, against an
-   * election of ~0.3 s). A late answer to the old request finds no waiters.
-   * Deferred so that readIndex() is not called between ready() and advance().
-   */
-  private resendReadRounds(): void {
-    if (this.readRounds.size === 0) return;
-    this.scheduler.immediate(() => {
-      if (this.stopped || this.softState.leaderId === '') return;
-      for (const context of this.readRounds.keys()) this.node.readIndex(context);
-      this.schedule();
-    });
   }
 
   private maybeSnapshot(): void {

@@ -116,6 +116,8 @@ describe('membership changed at run time', () => {
     // n3 returns with its original config, which does not list n4: only the snapshot can tell it where n4 is.
     const n3 = await site.start(2);
     await until('n3 to dial n4', 20_000, () => (n3.peers!.transport.stats().peers['n4']?.connected === true ? true : undefined));
+    // It dials n4 once the snapshot is installed, maybe before it applies the entries after it.
+    await until('n3 to hold the 80 leases', 20_000, () => (n3.node.leases().length === 80 ? true : undefined));
     expect(n3.node.leases().length).toBe(80);
   }, 120_000);
 });

@@ -7,19 +7,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeLicenseKey } from '../daemon/helpers.ts';
 import { InProcessSite } from './in-process-site.ts';
+import { untilTrue } from './site-tools.ts';
 
 const sites: InProcessSite[] = [];
 afterAll(async () => {
   await Promise.all(sites.map((s) => s.close()));
 });
-
-async function until(what: string, timeoutMs: number, probe: () => boolean): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('replacing a member', () => {
   it('adds a joining node that catches up, then removes the old one, serving throughout', async () => {
@@ -32,7 +25,7 @@ describe('replacing a member', () => {
     const first = [peer(0), peer(1), peer(2)];
     for (const i of [0, 1, 2]) await start(i, first, false);
     const leaderOf = () => site.leader();
-    await until('a leader', 10_000, () => leaderOf() !== undefined);
+    await untilTrue('a leader', 10_000, () => leaderOf() !== undefined);
     const key = makeLicenseKey(identities.slice(0, 3).map((x) => x.lockCode), { seats: 200, licenseId: 'LIC-MEMBERS' });
     expect((await leaderOf()!.node.importLicense(key)).ok).toBe(true);
     const client = await site.wire('n1');
@@ -41,7 +34,7 @@ describe('replacing a member', () => {
 
     // n3 "dies"; n4 starts empty and joins.
     await site.stop('n3');
-    await until('a leader among the survivors', 10_000, () => leaderOf() !== undefined);
+    await untilTrue('a leader among the survivors', 10_000, () => leaderOf() !== undefined);
     await start(3, [...first, peer(3)], true);
     const admin = (method: string, path: string, body?: unknown) => site.admin(method, path, body);
     const p4 = peer(3);
@@ -59,9 +52,9 @@ describe('replacing a member', () => {
         await wire.close();
       }
     };
-    await until('n4 to catch up', 10_000, () => n4.node.status().appliedIndex >= leaderOf()!.node.status().commitIndex && n4.node.leases().length === 60);
+    await untilTrue('n4 to catch up', 10_000, () => n4.node.status().appliedIndex >= leaderOf()!.node.status().commitIndex && n4.node.leases().length === 60);
     const addedAt = leaderOf()!.node.status().commitIndex;
-    await until('every member to apply the add', 10_000, () => [...daemons.values()].every((d) => d.node.status().appliedIndex >= addedAt));
+    await untilTrue('every member to apply the add', 10_000, () => [...daemons.values()].every((d) => d.node.status().appliedIndex >= addedAt));
     for (const id of ['n1', 'n2', 'n4']) expect(await helloServers(id)).toEqual([peer(0).clientUrl, peer(1).clientUrl, peer(2).clientUrl, p4.clientUrl]);
 
     const removed = await admin('DELETE', '/cluster/members/n3');
@@ -69,11 +62,11 @@ describe('replacing a member', () => {
     const members = (await admin('GET', '/cluster')).body.nodes.map((n: { id: string }) => n.id).sort();
     expect(members).toEqual(['n1', 'n2', 'n4']);
     const commitIndex = leaderOf()!.node.status().commitIndex;
-    await until('every member to apply the removal', 10_000, () => [...daemons.values()].every((d) => d.node.status().appliedIndex >= commitIndex));
+    await untilTrue('every member to apply the removal', 10_000, () => [...daemons.values()].every((d) => d.node.status().appliedIndex >= commitIndex));
     for (const id of ['n1', 'n2', 'n4']) expect(await helloServers(id)).toEqual([peer(0).clientUrl, peer(1).clientUrl, p4.clientUrl]);
     // Still serving, and n4 applies what follows.
     expect((await client.checkout('request-b1')).ok).toBe(true);
-    await until('n4 to apply the new lease', 5000, () => n4.node.leases().length === 61);
+    await untilTrue('n4 to apply the new lease', 5000, () => n4.node.leases().length === 61);
 
     // The old key does not name n4's lock code: n4 refuses its feature until the vendor's new key is in.
     const onN4 = await site.wire('n4');
@@ -82,7 +75,7 @@ describe('replacing a member', () => {
     expect(refused['error']?.code).toBe('LICENSE_NOT_FOR_THIS_SERVER');
     const newKey = makeLicenseKey([0, 1, 3].map((i) => identities[i]!.lockCode), { seats: 200, licenseId: 'LIC-MEMBERS-2' });
     expect((await admin('POST', '/licenses', { key: newKey })).status).toBe(201);
-    await until('n4 to apply the new key', 5000, () => n4.node.licenses().length === 2);
+    await untilTrue('n4 to apply the new key', 5000, () => n4.node.licenses().length === 2);
     expect((await onN4.checkout('request-c2')).ok).toBe(true);
   }, 60_000);
 });

@@ -6,19 +6,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FaultInjector, type Daemon } from '../../daemon/index.ts';
 import { ADMIN_TOKEN, makeLicenseKey } from '../daemon/helpers.ts';
 import { InProcessSite } from './in-process-site.ts';
+import { untilTrue } from './site-tools.ts';
 
 const sites: InProcessSite[] = [];
 afterAll(async () => {
   await Promise.all(sites.map((s) => s.close()));
 });
-
-async function until(what: string, timeoutMs: number, probe: () => boolean): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('a partitioned cluster', () => {
   it('steps an isolated leader down, answers UNAVAILABLE on the minority side, serves on the majority, and converges after healing', async () => {
@@ -31,7 +24,7 @@ describe('a partitioned cluster', () => {
     const daemons: Daemon[] = [];
     for (const i of ids.keys()) daemons.push(await site.start(i, peers));
     const leaderOf = () => daemons.find((d) => d.node.isLeader);
-    await until('a leader', 10_000, () => leaderOf() !== undefined);
+    await untilTrue('a leader', 10_000, () => leaderOf() !== undefined);
     const leader = leaderOf()!;
     expect((await leader.node.importLicense(key)).ok).toBe(true);
 
@@ -48,7 +41,7 @@ describe('a partitioned cluster', () => {
     // Isolate the leader: it steps down; its clients get UNAVAILABLE, promptly.
     const isolatedId = leader.node.config.nodeId;
     faults.isolate(isolatedId);
-    await until('the isolated leader to step down', 3000, () => !leader.node.isLeader);
+    await untilTrue('the isolated leader to step down', 3000, () => !leader.node.isLeader);
     const t0 = Date.now();
     const refused = await onLeader.checkout('request-3');
     expect(refused.ok).toBe(false);
@@ -58,14 +51,14 @@ describe('a partitioned cluster', () => {
     expect(stale.status).toBe(503);
 
     // The majority elects a leader and serves.
-    await until('a leader on the majority side', 5000, () => daemons.some((d) => d !== leader && d.node.isLeader));
+    await untilTrue('a leader on the majority side', 5000, () => daemons.some((d) => d !== leader && d.node.isLeader));
     expect((await onFollower.checkout('request-4')).ok).toBe(true);
 
     // Heal: the old leader rejoins as a follower and converges.
     faults.heal();
     const majorityLeader = daemons.find((d) => d.node.isLeader)!;
     expect(majorityLeader).not.toBe(leader);
-    await until('every node to apply the same log', 10_000, () => {
+    await untilTrue('every node to apply the same log', 10_000, () => {
       const applied = daemons.map((d) => d.node.status().appliedIndex);
       return applied.every((a) => a === applied[0]) && leader.node.status().leaderId === majorityLeader.node.config.nodeId;
     });

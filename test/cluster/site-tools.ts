@@ -63,6 +63,11 @@ export async function until<T>(what: string, timeoutMs: number, probe: () => Pro
   }
 }
 
+/** Waits until `probe` holds, polling; throws after `timeoutMs`. */
+export async function untilTrue(what: string, timeoutMs: number, probe: () => boolean): Promise<void> {
+  await until(what, timeoutMs, () => (probe() ? true : undefined));
+}
+
 /** What GET /health says about a node (null when it does not answer). */
 export interface NodeHealth {
   readonly nodeId: string;

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FaultInjector, type Daemon } from '../../daemon/index.ts';
 import { LicenseRefusalError } from '../../daemon/node/index.ts';
 import { InProcessSite } from '../cluster/in-process-site.ts';
+import { untilTrue } from '../cluster/site-tools.ts';
 import { makeLicenseKey } from './helpers.ts';
 
 const sites: InProcessSite[] = [];
@@ -17,14 +18,6 @@ afterAll(async () => {
 
 /** `ms` the leader's messages to the follower are delayed: far below the follower's election timeout. */
 const LAG_MS = 150;
-
-async function until(what: string, timeoutMs: number, probe: () => boolean): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('a retried checkout on a lagging follower that refuses the feature', () => {
   it('answers the grant the cluster committed for the request, not LICENSE_QUORUM_LOST', async () => {
@@ -41,7 +34,7 @@ describe('a retried checkout on a lagging follower that refuses the feature', ()
     const peers = site.ids.map((_, i) => site.peer(i));
     const daemons: Daemon[] = [];
     for (const i of site.ids.keys()) daemons.push(await site.start(i, peers));
-    await until('a leader', 20_000, () => daemons.some((d) => d.node.isLeader));
+    await untilTrue('a leader', 20_000, () => daemons.some((d) => d.node.isLeader));
     const leader = daemons.find((d) => d.node.isLeader)!;
     const follower = daemons.find((d) => d !== leader)!;
     const leaderId = leader.node.config.nodeId;
@@ -74,7 +67,7 @@ describe('a retried checkout on a lagging follower that refuses the feature', ()
     await expect(follower.node.proposeCheckout({ ...checkout, requestId: 'req-lag-2' })).rejects.toBeInstanceOf(LicenseRefusalError);
     faults.heal();
     const commitIndex = leader.node.status().commitIndex;
-    await until('every node to apply the log', 10_000, () => daemons.every((d) => d.node.status().appliedIndex >= commitIndex));
+    await untilTrue('every node to apply the log', 10_000, () => daemons.every((d) => d.node.status().appliedIndex >= commitIndex));
     for (const d of daemons) expect(d.node.leases().map((l) => l.leaseId)).toEqual([leaseId]);
   }, 60_000);
 });

@@ -1,12 +1,12 @@
 // One Floe node: storage, the replicated log (RaftDriver), the seat-pool
-// state, heartbeat batching, the lease reaper and the event stream for
-// client pushes. Every change of pool state takes one path:
+// state and the event stream for client pushes, composed with heartbeat
+// batching (renew-batcher.ts), the lease reaper (lease-reaper.ts) and key
+// checks and the checkout gate (node-licenses.ts). Every change of pool state takes one path:
 //   propose(command) → leader stamps `at` → log → durable commit (group
 //   commit: one transaction per Ready) → apply to the pool → result.
 // In a cluster a follower forwards proposals to the leader (forwarder.ts)
 // and resolves them when it applies their entries; reads that must be
 // current wait on a ReadIndex barrier (readBarrier()).
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FloeConfig } from '../config.ts';
 import {
@@ -15,7 +15,6 @@ import {
   decodeSnapshot,
   encodeSnapshot,
   findSession,
-  hasLicense,
   isIdle,
   listLeases,
   listSessionLeases,
@@ -23,13 +22,11 @@ import {
   listPools,
   listSessions,
   nextDeadlineMs,
-  rememberedReply,
   type ApplyResult,
   type LeaseView,
   type LicenseView,
   type PoolCommand,
   type PoolEvent,
-  type PoolReply,
   type PoolState,
   type PoolView,
   type SessionView,
@@ -48,9 +45,11 @@ import { clusterView, type ClusterView } from './cluster-view.ts';
 import { decodeNodeSnapshot, encodeNodeSnapshot, type SnapshotMember } from './node-snapshot.ts';
 import { decodeEntryData, encodeCommand, encodeTaggedCommand, type UnstampedCommand } from './command-codec.ts';
 import { Forwarder, type AppChannel } from './forwarder.ts';
-import { LicenseLocks, LicenseRefusalError, type LicenseRefusal, type PeerLockState } from './license-locks.ts';
+import type { LicenseRefusal, PeerLockState } from './license-locks.ts';
 import { RenewBatcher, type HeartbeatOutcome } from './renew-batcher.ts';
-import { checkLicenseKey, parseVendorKeys, type LicenseCheck } from './license-check.ts';
+import type { LicenseCheck } from './license-check.ts';
+import { NodeLicenses } from './node-licenses.ts';
+import { LeaseReaper } from './lease-reaper.ts';
 
 /** A pool event other than a usage row: what clients are pushed. */
 export type ClientEvent = Exclude<PoolEvent, { kind: 'usage' }>;
@@ -97,8 +96,6 @@ export interface FloeNodeOptions {
 const COMMITTED_BYTES_PER_READY_MAX = 8 * 1024 * 1024;
 /** Log entries kept behind a snapshot at most, for followers that lag a little (cluster). */
 const COMPACTION_MARGIN_ENTRIES_MAX = 5000;
-/** `ms`: longest the reaper sleeps before looking again (timers cap at 2^31 ms). */
-const REAPER_SLEEP_MS_MAX = 3_600_000;
 /** `ms` between usage-row flushes (each one transaction; rows of entries a snapshot covers are flushed with it). */
 const USAGE_FLUSH_MS = 500;
 
@@ -112,8 +109,6 @@ export class FloeNode {
   private readonly driver: RaftDriver<ApplyResult>;
   private readonly clock: () => number;
   private readonly log: (line: string) => void;
-  private readonly vendorKeys: Uint8Array[];
-  private readonly lockCode: string | undefined;
   private pool: PoolState;
   /** `ms`: the last `at` stamped; the next is never below it. */
   private lastAtMs = 0;
@@ -123,17 +118,15 @@ export class FloeNode {
   private eventQueue: ClientEvent[] = [];
   private eventsScheduled = false;
   private readonly renewals: RenewBatcher;
-  private reaperTimer: NodeJS.Timeout | undefined;
-  private reaperDeadlineMs = Number.POSITIVE_INFINITY;
-  private expireInFlight = false;
+  private readonly reaper: LeaseReaper;
   private usageTimer: NodeJS.Timeout | undefined;
   private closed = false;
   /** Set in a cluster: proposals of a follower go to the leader through it. */
   private readonly forwarder: Forwarder | undefined;
   /** True when other voters exist (or may: a cluster config); reads then need a barrier. */
   readonly clustered: boolean;
-  /** Which features this node may serve under the installed keys' lock codes. */
-  private readonly locks: LicenseLocks;
+  /** Key checks, key installs and the checkout gate under the keys' lock codes. */
+  private readonly licensing: NodeLicenses;
   private readonly onSnapshotMembers: FloeNodeOptions['onSnapshotMembers'];
 
   private constructor(
@@ -142,7 +135,17 @@ export class FloeNode {
   ) {
     this.clustered = parts.clustered;
     this.onSnapshotMembers = options.onSnapshotMembers;
-    this.locks = new LicenseLocks(options.lockCode, options.peerLockCodes);
+    this.licensing = new NodeLicenses({
+      vendorPublicKeys: options.config.vendorPublicKeys,
+      lockCode: options.lockCode,
+      peerLockCodes: options.peerLockCodes,
+      pool: () => this.pool,
+      propose: (command) => this.propose(command),
+      readBarrier: () => this.readBarrier(),
+      leaderId: () => this.driver.leaderId,
+      clock: () => this.clock(),
+      log: (line) => this.log(line),
+    });
     this.renewals = new RenewBatcher({
       renewBatchMs: options.config.renewBatchMs,
       leaseTtlMs: options.config.leaseTtlMs,
@@ -152,8 +155,13 @@ export class FloeNode {
     this.config = options.config;
     this.clock = options.clock ?? Date.now;
     this.log = options.log ?? (() => {});
-    this.lockCode = options.lockCode;
-    this.vendorKeys = parseVendorKeys(options.config.vendorPublicKeys);
+    this.reaper = new LeaseReaper({
+      isLeader: () => this.driver.isLeader,
+      nextDeadlineMs: () => nextDeadlineMs(this.pool),
+      clock: this.clock,
+      expire: () => this.propose({ type: 'expire' }),
+      log: this.log,
+    });
     this.database = parts.database;
     this.storage = parts.storage;
     this.usage = parts.usage;
@@ -207,7 +215,7 @@ export class FloeNode {
             options.appChannel,
             { forwardTimeoutMs: this.config.cluster.forwardTimeoutMs, pendingForwardsMax: this.config.limits.pendingProposalsMax },
           );
-    this.locks.refresh(this.pool);
+    this.licensing.refresh(this.pool);
   }
 
   /**
@@ -288,46 +296,8 @@ export class FloeNode {
    * the applied state, nothing proposed); any other checkout is rejected with
    * LicenseRefusalError. Also rejects as propose() does (ProposalError).
    */
-  async proposeCheckout(command: Extract<UnstampedCommand, { type: 'checkout' }>): Promise<ApplyResult> {
-    const refusal = this.locks.refusal(command.feature);
-    if (refusal === undefined) return this.propose(command);
-    const first = await this.answeredReply(command.sessionId, command.requestId);
-    if (first !== undefined) return { reply: first, events: [] };
-    throw new LicenseRefusalError(refusal);
-  }
-
-  /**
-   * The pool's remembered answer to the request `requestId` of the client of
-   * `sessionId`, as of everything committed when called where a leader can
-   * tell (a follower's applied state may lag the commit it acknowledged to
-   * the proposer), else as of this node's applied state.
-   *
-   * Answered from the state rather than by proposing the retry: an entry
-   * proposed because the answer was remembered here could apply after the
-   * pool forgot it (beyond its limits) and grant a seat this node must not
-   * serve; and a node cut off from the leader (where keys lose their quorum
-   * most often) could not propose it at all. A remembered answer is
-   * committed and, but for a queued one, never replaced: it is what the log
-   * would answer the retry.
-   */
-  private async answeredReply(sessionId: string, requestId: string): Promise<PoolReply | undefined> {
-    const local = this.recallFor(sessionId, requestId);
-    // Final answers: granted and refusals are never replaced (a queued one may become a grant).
-    if (local !== undefined && !(local.ok && local.type === 'queued')) return local;
-    // No leader known: a barrier would only wait out its timeout before the refusal.
-    if (this.driver.leaderId === '') return local;
-    try {
-      await this.readBarrier();
-    } catch (error) {
-      if (error instanceof ProposalError) return local;
-      throw error;
-    }
-    return this.recallFor(sessionId, requestId);
-  }
-
-  private recallFor(sessionId: string, requestId: string): PoolReply | undefined {
-    const session = findSession(this.pool, sessionId);
-    return session === undefined ? undefined : rememberedReply(this.pool, session.clientId, requestId);
+  proposeCheckout(command: Extract<UnstampedCommand, { type: 'checkout' }>): Promise<ApplyResult> {
+    return this.licensing.proposeCheckout(command);
   }
 
   /**
@@ -341,18 +311,12 @@ export class FloeNode {
 
   /** Verifies a license key for this node (signature, dates, lock code). */
   checkLicense(keyText: unknown): LicenseCheck {
-    return checkLicenseKey(keyText, { vendorKeys: this.vendorKeys, lockCode: this.lockCode, nowMs: this.clock() });
+    return this.licensing.check(keyText);
   }
 
   /** Verifies `keyText`, then proposes its install; a refused key answers its code and changes nothing. */
-  async importLicense(keyText: unknown): Promise<{ ok: true; licenseId: string; features: string[] } | { ok: false; code: string; message: string }> {
-    const check = this.checkLicense(keyText);
-    if (!check.ok) return check;
-    const result = await this.propose({ type: 'license-install', license: check.license });
-    const reply = result.reply;
-    if (!reply.ok) return { ok: false, code: reply.code, message: reply.message };
-    if (reply.type !== 'license-installed') throw new Error(`assert: license-install answered ${reply.type}`);
-    return { ok: true, licenseId: reply.licenseId, features: [...new Set(reply.pools.map((p) => p.feature))] };
+  importLicense(keyText: unknown): Promise<{ ok: true; licenseId: string; features: string[] } | { ok: false; code: string; message: string }> {
+    return this.licensing.import(keyText);
   }
 
   /**
@@ -375,7 +339,7 @@ export class FloeNode {
    * Client checkouts go through proposeCheckout(), which applies it.
    */
   featureRefusal(feature: string): LicenseRefusal | undefined {
-    return this.locks.refusal(feature);
+    return this.licensing.refusal(feature);
   }
 
   /** What this node knows of the cluster: leader, term, and each member's indexes (a leader knows its followers' match). */
@@ -503,7 +467,8 @@ export class FloeNode {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const t of [this.reaperTimer, this.usageTimer]) if (t !== undefined) clearTimeout(t);
+    this.reaper.close();
+    if (this.usageTimer !== undefined) clearTimeout(this.usageTimer);
     this.forwarder?.close();
     this.driver.stop();
     await this.driver.whenIdle();
@@ -533,7 +498,7 @@ export class FloeNode {
     let tag: string | undefined;
     if (command === undefined) ({ command, tag } = decodeEntryData(data));
     const result = applyCommand(this.pool, command, at.position);
-    if (command.type === 'license-install' || command.type === 'license-remove') this.locks.refresh(this.pool);
+    if (command.type === 'license-install' || command.type === 'license-remove') this.licensing.refresh(this.pool);
     if (tag !== undefined) this.forwarder?.applied(tag, result);
     for (const event of result.events) {
       if (event.kind === 'usage') {
@@ -571,7 +536,7 @@ export class FloeNode {
       }, USAGE_FLUSH_MS);
       this.usageTimer.unref();
     }
-    this.scheduleReaper();
+    this.reaper.schedule();
   }
 
   private deliverEvents(): void {
@@ -594,8 +559,8 @@ export class FloeNode {
     const parts = snapshot.metadata.index > 0 ? decodeNodeSnapshot(snapshot.data) : undefined;
     this.pool = parts !== undefined ? decodeSnapshot(parts.pool) : createPoolState();
     if (parts !== undefined && parts.members.length > 0) this.onSnapshotMembers?.(parts.members, snapshot.metadata.confState);
-    this.locks.refresh(this.pool);
-    this.scheduleReaper();
+    this.licensing.refresh(this.pool);
+    this.reaper.schedule();
   }
 
   private onSoftState(state: SoftState): void {
@@ -603,7 +568,7 @@ export class FloeNode {
     for (const l of this.leaderListeners) l(state);
     this.forwarder?.leaderChanged();
     if (state.role === 'leader') void this.takeOffice();
-    else this.scheduleReaper();
+    else this.reaper.schedule();
   }
 
   /**
@@ -616,59 +581,10 @@ export class FloeNode {
       if (!isIdle(this.pool)) {
         await this.propose({ type: 'grace', graceMs: this.config.leaderGraceMs });
       }
-      for (const file of this.config.licenseFiles) {
-        let text: string;
-        try {
-          text = readFileSync(file, 'utf8');
-        } catch (error) {
-          this.log(`license file ${file}: ${(error as Error).message}`);
-          continue;
-        }
-        const check = this.checkLicense(text);
-        if (!check.ok) {
-          this.log(`license file ${file}: ${check.code}: ${check.message}`);
-          continue;
-        }
-        if (hasLicense(this.pool, check.license.licenseId)) continue;
-        const r = await this.propose({ type: 'license-install', license: check.license });
-        if (!r.reply.ok) this.log(`license file ${file}: ${r.reply.code}: ${r.reply.message}`);
-        else this.log(`license ${check.license.licenseId} installed from ${file}`);
-      }
+      await this.licensing.installFiles(this.config.licenseFiles);
     } catch (error) {
       this.log(`taking office: ${(error as Error).message}`);
     }
-    this.scheduleReaper();
-  }
-
-  /** The leader's reaper: one timer at the pool's earliest deadline, never one per lease. */
-  private scheduleReaper(): void {
-    if (this.closed) return;
-    const deadline = this.driver.isLeader ? nextDeadlineMs(this.pool) : Number.POSITIVE_INFINITY;
-    if (deadline === this.reaperDeadlineMs && this.reaperTimer !== undefined) return;
-    if (this.reaperTimer !== undefined) clearTimeout(this.reaperTimer);
-    this.reaperTimer = undefined;
-    this.reaperDeadlineMs = deadline;
-    if (!Number.isFinite(deadline) || this.expireInFlight) return;
-    const delayMs = Math.min(Math.max(0, deadline - this.clock()), REAPER_SLEEP_MS_MAX);
-    this.reaperTimer = setTimeout(() => this.reap(), delayMs);
-    this.reaperTimer.unref();
-  }
-
-  private reap(): void {
-    this.reaperTimer = undefined;
-    if (this.closed || !this.driver.isLeader) return;
-    if (this.clock() < this.reaperDeadlineMs) {
-      this.reaperDeadlineMs = Number.NaN; // force a new timer
-      this.scheduleReaper();
-      return;
-    }
-    this.expireInFlight = true;
-    this.propose({ type: 'expire' })
-      .catch((error: unknown) => this.log(`reaper: ${(error as Error).message}`))
-      .finally(() => {
-        this.expireInFlight = false;
-        this.reaperDeadlineMs = Number.NaN;
-        this.scheduleReaper();
-      });
+    this.reaper.schedule();
   }
 }

@@ -3,61 +3,23 @@
 // (so nobody is answered) before that sync, and a follower acknowledges only
 // what its disk holds.
 import { describe, expect, it } from 'vitest';
-import { createRaftNode } from '../raft/index.ts';
-import type { Message, NodeId } from '../raft/types.ts';
-import { openDatabase, SqliteRaftStorage } from '../storage/index.ts';
-import type { PeerTransport } from './peer-transport.ts';
-import { RaftDriver, type DurableStorage } from './raft-driver.ts';
-
-/** A storage whose syncs complete only when the test releases them. */
-function heldStorage(id: NodeId): { storage: DurableStorage; held: (() => void)[] } {
-  const inner = new SqliteRaftStorage(openDatabase(':memory:'), { initialConfState: { voters: ['n1', 'n2'], learners: [] } });
-  const held: (() => void)[] = [];
-  const storage = Object.create(inner, {
-    syncAsync: { value: (done: (e: Error | null) => void) => held.push(() => done(null)) },
-  }) as DurableStorage;
-  void id;
-  return { storage, held };
-}
+import { heldSyncStorage, memoryWire, untickedDriver } from './driver-wire.test-support.ts';
 
 /** Two drivers on one in-memory wire with held syncs; n1 leads when it resolves. */
 async function startPair() {
-  const wires = new Map<NodeId, (m: Message[]) => void>();
-  const sent: Message[] = [];
-  const transport = (self: NodeId): PeerTransport => ({
-    send: (messages) => {
-      sent.push(...messages);
-      for (const m of messages) setImmediate(() => wires.get(m.to)?.([m]));
-    },
-    onMessages: (h) => {
-      wires.set(self, h);
-      return () => wires.delete(self);
-    },
-    onUnreachable: () => () => {},
-    stop: async () => {},
-  });
+  const { transport, sent } = memoryWire();
   const nodes = ['n1', 'n2'].map((id) => {
-    const { storage, held } = heldStorage(id);
+    const held: (() => void)[] = [];
     const applied: string[] = [];
-    const driver = new RaftDriver<string>({
-      node: createRaftNode({
-        id, storage, electionTicks: 10, heartbeatTicks: 1, applied: 0, messageBytesMax: 1 << 20, inflightMessagesMax: 64,
-        uncommittedBytesMax: 0, committedBytesPerReadyMax: 1 << 20, preVote: true, checkQuorum: true, random: () => 0.5,
-      }),
-      storage,
-      transport: transport(id),
-      tickMs: 1_000_000,
-      snapshotEntries: 1_000_000,
-      pendingProposalsMax: 100,
-      application: {
-        apply: (data) => {
-          applied.push(new TextDecoder().decode(data));
-          return 'ok';
-        },
-        restore: () => {},
-        snapshotData: () => new Uint8Array(0),
+    const application = {
+      apply: (data: Uint8Array) => {
+        applied.push(new TextDecoder().decode(data));
+        return 'ok';
       },
-    });
+      restore: () => {},
+      snapshotData: () => new Uint8Array(0),
+    };
+    const driver = untickedDriver(id, heldSyncStorage(['n1', 'n2'], held), transport(id), application, { preVote: true, checkQuorum: true });
     return { id, driver, held, applied };
   });
   const [n1, n2] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];

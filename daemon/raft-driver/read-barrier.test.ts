@@ -2,49 +2,18 @@
 // answered by the next leader, not wait out its timeout: session resume on a
 // surviving node during a failover goes through it.
 import { describe, expect, it } from 'vitest';
-import { createRaftNode } from '../raft/index.ts';
-import type { Message, NodeId } from '../raft/types.ts';
-import { openDatabase, SqliteRaftStorage } from '../storage/index.ts';
-import type { PeerTransport } from './peer-transport.ts';
-import { RaftDriver, type DurableStorage } from './raft-driver.ts';
+import type { RaftDriver } from './raft-driver.ts';
+import { heldSyncStorage, memoryWire, untickedDriver } from './driver-wire.test-support.ts';
 
 const voters = ['n1', 'n2', 'n3'];
 
 describe('RaftDriver read barrier across a leader change', () => {
   it('a read barrier asked of a dead leader is answered by the next leader, long before its timeout', async () => {
-    const wires = new Map<NodeId, (m: Message[]) => void>();
-    const down = new Set<NodeId>();
-    const transport = (self: NodeId): PeerTransport => ({
-      send: (messages) => {
-        for (const m of messages) if (!down.has(m.to) && !down.has(self)) setImmediate(() => wires.get(m.to)?.([m]));
-      },
-      onMessages: (h) => {
-        wires.set(self, h);
-        return () => wires.delete(self);
-      },
-      onUnreachable: () => () => {},
-      stop: async () => {},
-    });
+    const { transport, down } = memoryWire();
     const held: (() => void)[] = [];
-    const drivers = voters.map((id) => {
-      const inner = new SqliteRaftStorage(openDatabase(':memory:'), { initialConfState: { voters, learners: [] } });
-      const storage = Object.create(inner, {
-        syncAsync: { value: (done: (e: Error | null) => void) => held.push(() => done(null)) },
-      }) as DurableStorage;
-      return new RaftDriver<string>({
-        // No ticks (tickMs is huge): elections happen only when the test says so.
-        node: createRaftNode({
-          id, storage, electionTicks: 10, heartbeatTicks: 1, applied: 0, messageBytesMax: 1 << 20, inflightMessagesMax: 64,
-          uncommittedBytesMax: 0, committedBytesPerReadyMax: 1 << 20, preVote: false, checkQuorum: false, random: () => 0.5,
-        }),
-        storage,
-        transport: transport(id),
-        tickMs: 1_000_000,
-        snapshotEntries: 1_000_000,
-        pendingProposalsMax: 100,
-        application: { apply: () => 'ok', restore: () => {}, snapshotData: () => new Uint8Array(0) },
-      });
-    });
+    const application = { apply: () => 'ok', restore: () => {}, snapshotData: () => new Uint8Array(0) };
+    // No ticks: elections happen only when the test says so.
+    const drivers = voters.map((id) => untickedDriver(id, heldSyncStorage(voters, held), transport(id), application, { preVote: false, checkQuorum: false }));
     const [n1, n2, n3] = drivers as [RaftDriver<string>, RaftDriver<string>, RaftDriver<string>];
     const settle = async (rounds = 30) => {
       for (let i = 0; i < rounds; i++) {

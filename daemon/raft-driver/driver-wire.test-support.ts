@@ -1,0 +1,62 @@
+// Test support: RaftDrivers in one process over an in-memory wire, with disk
+// syncs that complete only when the test releases them, and no ticks (tickMs
+// is huge): elections and the I/O order happen only when a test says so.
+import { createRaftNode } from '../raft/index.ts';
+import type { Message, NodeId } from '../raft/types.ts';
+import { openDatabase, SqliteRaftStorage } from '../storage/index.ts';
+import type { PeerTransport } from './peer-transport.ts';
+import { RaftDriver, type DurableStorage, type ReplicatedApplication } from './raft-driver.ts';
+
+/** An in-memory SQLite log of a cluster of `voters` whose syncs wait in `held` until the test calls them. */
+export function heldSyncStorage(voters: readonly NodeId[], held: (() => void)[]): DurableStorage {
+  const inner = new SqliteRaftStorage(openDatabase(':memory:'), { initialConfState: { voters: [...voters], learners: [] } });
+  return Object.create(inner, {
+    syncAsync: { value: (done: (e: Error | null) => void) => held.push(() => done(null)) },
+  }) as DurableStorage;
+}
+
+/**
+ * One in-memory wire: `transport(self)` delivers each message on a later
+ * turn, drops those to or from a node in `down`, and records every message
+ * sent in `sent`.
+ */
+export function memoryWire(): { transport: (self: NodeId) => PeerTransport; down: Set<NodeId>; sent: Message[] } {
+  const wires = new Map<NodeId, (m: Message[]) => void>();
+  const down = new Set<NodeId>();
+  const sent: Message[] = [];
+  const transport = (self: NodeId): PeerTransport => ({
+    send: (messages) => {
+      sent.push(...messages);
+      for (const m of messages) if (!down.has(m.to) && !down.has(self)) setImmediate(() => wires.get(m.to)?.([m]));
+    },
+    onMessages: (h) => {
+      wires.set(self, h);
+      return () => wires.delete(self);
+    },
+    onUnreachable: () => () => {},
+    stop: async () => {},
+  });
+  return { transport, down, sent };
+}
+
+/** A driver that never ticks on its own, over `storage` and `transport`. */
+export function untickedDriver(
+  id: NodeId,
+  storage: DurableStorage,
+  transport: PeerTransport,
+  application: ReplicatedApplication<string>,
+  options: { preVote: boolean; checkQuorum: boolean },
+): RaftDriver<string> {
+  return new RaftDriver<string>({
+    node: createRaftNode({
+      id, storage, electionTicks: 10, heartbeatTicks: 1, applied: 0, messageBytesMax: 1 << 20, inflightMessagesMax: 64,
+      uncommittedBytesMax: 0, committedBytesPerReadyMax: 1 << 20, random: () => 0.5, ...options,
+    }),
+    storage,
+    transport,
+    tickMs: 1_000_000,
+    snapshotEntries: 1_000_000,
+    pendingProposalsMax: 100,
+    application,
+  });
+}

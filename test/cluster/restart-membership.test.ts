@@ -14,15 +14,21 @@ afterAll(async () => {
   await Promise.all(sites.map((s) => s.close()));
 });
 
+/** Four identities (n4 joins later), snapshots every 20 commands; closed after the file. */
+async function fourNodeSite(dirPrefix: string): Promise<InProcessSite> {
+  const site = await InProcessSite.create({
+    ids: ['n1', 'n2', 'n3', 'n4'],
+    dirPrefix,
+    debugEnv: 'DEBUG_RESTART_MEMBERSHIP',
+    config: { leaseTtlMs: 30_000, raft: { snapshotEntries: 20 } },
+  });
+  sites.push(site);
+  return site;
+}
+
 describe('membership changed at run time', () => {
   it('survives a restart of every node with its original config file: the added member is reached, the removed one is not re-added', async () => {
-    const site = await InProcessSite.create({
-      ids: ['n1', 'n2', 'n3', 'n4'],
-      dirPrefix: 'floe-restart-membership-',
-      debugEnv: 'DEBUG_RESTART_MEMBERSHIP',
-      config: { leaseTtlMs: 30_000, raft: { snapshotEntries: 20 } },
-    });
-    sites.push(site);
+    const site = await fourNodeSite('floe-restart-membership-');
     const { identities, ids } = site;
     const peer = (i: number) => site.peer(i);
     const start = (i: number, peers?: ReturnType<typeof peer>[], joining = false) => site.start(i, peers, joining);
@@ -87,13 +93,7 @@ describe('membership changed at run time', () => {
   }, 120_000);
 
   it('a member that was down while another was added learns its address from the leader\'s snapshot, and dials it', async () => {
-    const site = await InProcessSite.create({
-      ids: ['n1', 'n2', 'n3', 'n4'],
-      dirPrefix: 'floe-snapshot-membership-',
-      debugEnv: 'DEBUG_RESTART_MEMBERSHIP',
-      config: { leaseTtlMs: 30_000, raft: { snapshotEntries: 20 } },
-    });
-    sites.push(site);
+    const site = await fourNodeSite('floe-snapshot-membership-');
     const first = [site.peer(0), site.peer(1), site.peer(2)];
     for (const i of [0, 1, 2]) await site.start(i, first);
     await until('a leader', 20_000, () => site.leader());

@@ -1,28 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { apply, createPoolState, type PoolState } from '../pool/index.ts';
-import type { LicensePayload } from '../../protocol/index.ts';
+import { key } from '../pool/test-harness.ts';
 import { LicenseLocks, lockQuorum, type PeerLockState } from './license-locks.ts';
 
 /** A pool with one key per entry: `lockCodes` and the product it licenses (default "cad"). */
 function poolWith(keys: { lockCodes: string[]; product?: string }[]): PoolState {
   const pool = createPoolState();
   keys.forEach((k, i) => {
-    const license: LicensePayload = {
-      v: 1,
-      licenseId: `K${i + 1}`,
-      authCode: `A${i + 1}`,
-      vendorKeyId: 'V',
-      product: k.product ?? 'cad',
-      version: '29',
-      model: 'concurrent',
-      seats: 2,
-      components: [],
-      issuedAt: 0,
-      notBefore: 0,
-      lockCodes: k.lockCodes,
-      lingerSeconds: 0,
-      hostsPerUserMax: 1,
-    };
+    const license = key({ licenseId: `K${i + 1}`, authCode: `A${i + 1}`, product: k.product ?? 'cad', lockCodes: k.lockCodes });
     const result = apply(pool, { type: 'license-install', license, at: 1000 }, i + 1);
     if (!result.reply.ok) throw new Error(`install failed: ${result.reply.code}`);
   });

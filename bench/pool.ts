@@ -48,7 +48,7 @@ function populate(leases: number, sessionsMin = SESSIONS): { state: PoolState; i
  * per second of this process's CPU time (the host is shared) and of wall time;
  * and the share of wall time spent in GC pauses.
  */
-export async function mix(commands: number, live = LIVE, sessions = SESSIONS): Promise<{ cpu: number; wall: number; gcShare: number }> {
+async function mix(commands: number, live = LIVE, sessions = SESSIONS): Promise<{ cpu: number; wall: number; gcShare: number }> {
   const { state, ids } = populate(live, sessions);
   // The holder's session of each live lease, as the daemon knows it from the connection.
   const owners = ids.map((id) => state.leases.get(id)?.sessionId ?? 's0');

@@ -64,6 +64,13 @@ export const licensePayloadSchema = z
     hostDescription: z.string().max(200).optional(),
     orderNumber: z.string().max(64).optional(),
     comment: z.string().max(500).optional(),
+    /**
+     * The licenseId of the key this one replaces (a rehost to new servers, a
+     * renewal, seats added to a host). A server that installs this key removes
+     * that one in the same log entry and refuses it from then on (SUPERSEDED);
+     * the two never add their seats up.
+     */
+    supersedes: z.string().min(1).max(64).optional(),
   })
   .strict()
   .refine((p) => [1, 3, 5].includes(p.lockCodes.length), {

@@ -107,7 +107,11 @@ describe('admin API', () => {
     expect(await call('DELETE', `/leases/${leaseId}`, { reason: 'user left' })).toEqual({ status: 200, body: { leaseId } });
     expect((await call('GET', '/leases')).body).toEqual([]);
     expect(await call('DELETE', `/leases/${leaseId}`)).toMatchObject({ status: 404, body: { error: { code: 'LEASE_NOT_FOUND' } } });
-    expect((await call('GET', '/usage?feature=cad')).body.map((u: any) => u.kind)).toEqual(expect.arrayContaining(['checkout']));
+    const usage = (await call('GET', '/usage?feature=cad')).body as { kind: string; leaseId: string; reason: string }[];
+    expect(usage.filter((u) => u.leaseId === leaseId).map((u) => [u.kind, u.reason])).toEqual([
+      ['force-checkin', 'user left'],
+      ['checkout', ''],
+    ]);
   });
 
   it('removes a license; an unknown route is 404 NOT_FOUND', async () => {

@@ -516,6 +516,7 @@ export class FloeNode {
           leaseId: u.leaseId,
           waitedMs: u.waitedMs,
           code: u.code,
+          reason: u.reason,
         });
       } else {
         this.eventQueue.push(event);

@@ -37,6 +37,7 @@ import {
   revokeLease,
   serveQueue,
   sessionRequests,
+  usage,
   type Step,
 } from './seats.ts';
 import { compareVersions, parseVersion } from './version.ts';
@@ -143,6 +144,7 @@ function checkout(step: Step, c: CheckoutCommand): PoolReply {
       leaseId: '',
       waitedMs: 0,
       code: reply.code,
+      reason: '',
     });
   }
   // The checkout may have served the queue and so remembered other requests of this client: same ring, still valid.
@@ -366,20 +368,6 @@ function expire(step: Step): PoolReply {
       releaseLease(state, l);
     } else {
       leaseCount++;
-      emit(step, {
-        kind: 'usage',
-        usage: 'expiry',
-        at,
-        feature: pool.feature,
-        version: pool.version,
-        user: l.user,
-        host: l.host,
-        clientId: l.clientId,
-        count: l.count,
-        leaseId: l.id,
-        waitedMs: 0,
-        code: '',
-      });
       revokeLease(step, l, 'lease-expired', 'The lease expired: it was not renewed in time.');
     }
     serveQueue(step, pool);
@@ -446,23 +434,7 @@ function forceCheckin(step: Step, c: ForceCheckinCommand): PoolReply {
   const lease = step.state.leases.get(c.leaseId);
   if (lease === undefined) return fail('LEASE_NOT_FOUND');
   const reason = c.reason.slice(0, FORCE_REASON_CHARS_MAX);
-  if (lease.lingerSeq === 0) {
-    emit(step, {
-      kind: 'usage',
-      usage: 'checkin',
-      at: step.at,
-      feature: lease.pool.feature,
-      version: lease.pool.version,
-      user: lease.user,
-      host: lease.host,
-      clientId: lease.clientId,
-      count: lease.count,
-      leaseId: lease.id,
-      waitedMs: 0,
-      code: '',
-    });
-  }
-  revokeLease(step, lease, 'force-checkin', `An administrator checked the seat in: ${reason}`);
+  revokeLease(step, lease, 'force-checkin', `An administrator checked the seat in: ${reason}`, reason);
   serveQueue(step, lease.pool);
   return { ok: true, type: 'force-checked-in', leaseId: lease.id };
 }
@@ -571,8 +543,10 @@ function usersAssign(step: Step, c: UsersAssignCommand): PoolReply {
   for (const u of [...pool.users]) {
     if (!keep.has(u)) {
       revokeUserLeases(step, pool, u, 'user-unassigned', `${u} is no longer a named user of ${pool.feature} ${pool.version}.`);
+      emit(step, usage(step, 'user-removed', pool, u, '', '', 1, ''));
     }
   }
+  for (const u of users) if (!pool.users.has(u)) emit(step, usage(step, 'user-added', pool, u, '', '', 1, ''));
   pool.users.clear();
   for (const u of users) pool.users.add(u);
   return { ok: true, type: 'users-assigned', feature: pool.feature, version: pool.version, userCount: users.length };

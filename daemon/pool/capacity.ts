@@ -4,7 +4,7 @@
 // newest leases beyond it are revoked; when it grows, the queue is served.
 import type { LicensePayload } from '../../protocol/license-payload.ts';
 import type { Lease, Pool, PoolState } from './pool-state.ts';
-import { revokeLease, serveQueue, type Step } from './seats.ts';
+import { emit, revokeLease, serveQueue, usage, type Step } from './seats.ts';
 import type { RevokeReason } from './results.ts';
 
 /** True when `p`'s seats count at `nowMs`. */
@@ -49,6 +49,7 @@ export function refreshCapacity(step: Step, pool: Pool, reason: RevokeReason): v
       const user = users.pop() as string;
       pool.users.delete(user);
       revokeUserLeases(step, pool, user, reason, message);
+      emit(step, usage(step, 'user-removed', pool, user, '', '', 1, '', reason));
     }
     return;
   }

@@ -6,7 +6,7 @@ import { licenseFeatures, type LicensePayload } from '../../protocol/license-pay
 import type { CheckoutCommand, PoolCommand } from './commands.ts';
 import { POOL_ERROR_CODES, type PoolErrorCode } from './error-codes.ts';
 import { POOL_LIMITS_DEFAULT, type PoolLimits } from './limits.ts';
-import type { ApplyResult, DequeueReason, LeaseGrant, PoolEvent, PoolReply, RevokeReason } from './results.ts';
+import type { ApplyResult, DequeueReason, LeaseGrant, PoolEvent, PoolReply, RevokeReason, UsageKind } from './results.ts';
 import { compareVersions, parseVersion } from './version.ts';
 
 interface RPool { key: string; feature: string; version: string; model: LicensePayload['model']; licenseIds: string[]; lingerMsMax: number; users: string[] }
@@ -85,8 +85,11 @@ export class ReferenceModel {
   private fail(code: PoolErrorCode, message: string = POOL_ERROR_CODES[code]): PoolReply {
     return { ok: false, code, message };
   }
-  private usage(usage: 'checkout' | 'checkin' | 'expiry' | 'queue-wait', pool: RPool, who: { user: string; host: string; clientId: string }, count: number, leaseId: string, waitedMs = 0): void {
-    this.events.push({ kind: 'usage', usage, at: this.at, feature: pool.feature, version: pool.version, user: who.user, host: who.host, clientId: who.clientId, count, leaseId, waitedMs, code: '' });
+  private usage(usage: Exclude<UsageKind, 'denial'>, pool: RPool, who: { user: string; host: string; clientId: string }, count: number, leaseId: string, waitedMs = 0, reason = ''): void {
+    this.events.push({ kind: 'usage', usage, at: this.at, feature: pool.feature, version: pool.version, user: who.user, host: who.host, clientId: who.clientId, count, leaseId, waitedMs, code: '', reason });
+  }
+  private userUsage(usage: 'user-added' | 'user-removed', pool: RPool, user: string, reason = ''): void {
+    this.usage(usage, pool, { user, host: '', clientId: '' }, 1, '', 0, reason);
   }
   private duration(ms: number, min: number): boolean {
     return Number.isInteger(ms) && ms >= min && ms <= this.limits.durationMsMax;
@@ -128,8 +131,13 @@ export class ReferenceModel {
   private drop(l: RLease): void {
     this.leases = this.leases.filter((x) => x !== l);
   }
-  private revoke(l: RLease, reason: RevokeReason, message: string): void {
+  private revoke(l: RLease, reason: RevokeReason, message: string, adminReason = ''): void {
     const pool = this.poolOf(l.pool);
+    if (l.lingerSeq === 0) {
+      if (reason === 'lease-expired') this.usage('expiry', pool, l, l.count, l.id);
+      else if (reason === 'force-checkin') this.usage('force-checkin', pool, l, l.count, l.id, 0, adminReason);
+      else this.usage('revoke', pool, l, l.count, l.id, 0, reason);
+    }
     if (l.lingerSeq === 0) this.events.push({ kind: 'revoked', leaseId: l.id, clientId: l.clientId, sessionId: l.sessionId, feature: pool.feature, version: pool.version, reason, message });
     this.drop(l);
   }
@@ -197,6 +205,7 @@ export class ReferenceModel {
       while (pool.users.length > total) {
         const u = pool.users.pop() as string;
         for (const l of this.leasesOf(pool)) if (l.user === u) this.revoke(l, reason, message);
+        this.userUsage('user-removed', pool, u, reason);
       }
       return;
     }
@@ -223,7 +232,7 @@ export class ReferenceModel {
         if (first !== undefined) return first;
         const reply = this.checkout(c, s);
         if (!reply.ok) {
-          this.events.push({ kind: 'usage', usage: 'denial', at: this.at, feature: c.feature, version: c.version ?? '', user: s.user, host: s.host, clientId: s.clientId, count: c.count, leaseId: '', waitedMs: 0, code: reply.code });
+          this.events.push({ kind: 'usage', usage: 'denial', at: this.at, feature: c.feature, version: c.version ?? '', user: s.user, host: s.host, clientId: s.clientId, count: c.count, leaseId: '', waitedMs: 0, code: reply.code, reason: '' });
         }
         this.remember(s.clientId, c.requestId, reply);
         return reply;
@@ -314,7 +323,6 @@ export class ReferenceModel {
             this.drop(l);
           } else {
             leaseCount++;
-            this.events.push({ kind: 'usage', usage: 'expiry', at: this.at, feature: pool.feature, version: pool.version, user: l.user, host: l.host, clientId: l.clientId, count: l.count, leaseId: l.id, waitedMs: 0, code: '' });
             this.revoke(l, 'lease-expired', 'The lease expired: it was not renewed in time.');
           }
           this.serve(pool);
@@ -344,8 +352,8 @@ export class ReferenceModel {
         const l = this.leases.find((x) => x.id === c.leaseId);
         if (l === undefined) return this.fail('LEASE_NOT_FOUND');
         const pool = this.poolOf(l.pool);
-        if (l.lingerSeq === 0) this.usage('checkin', pool, l, l.count, l.id);
-        this.revoke(l, 'force-checkin', `An administrator checked the seat in: ${c.reason.slice(0, 200)}`);
+        const reason = c.reason.slice(0, 200);
+        this.revoke(l, 'force-checkin', `An administrator checked the seat in: ${reason}`, reason);
         this.serve(pool);
         return { ok: true, type: 'force-checked-in', leaseId: l.id };
       }
@@ -395,7 +403,9 @@ export class ReferenceModel {
         for (const u of pool.users) {
           if (users.includes(u)) continue;
           for (const l of this.leasesOf(pool)) if (l.user === u) this.revoke(l, 'user-unassigned', `${u} is no longer a named user of ${pool.feature} ${pool.version}.`);
+          this.userUsage('user-removed', pool, u);
         }
+        for (const u of users) if (!pool.users.includes(u)) this.userUsage('user-added', pool, u);
         pool.users = users;
         return { ok: true, type: 'users-assigned', feature: pool.feature, version: pool.version, userCount: users.length };
       }

@@ -84,8 +84,25 @@ export type RevokeReason =
 /** Why a queued checkout left its queue without a grant. */
 export type DequeueReason = 'wait-timeout' | 'session-closed' | 'cancelled' | 'pool-removed';
 
-/** Usage kinds for the reports table. */
-export type UsageKind = 'checkout' | 'checkin' | 'denial' | 'expiry' | 'queue-wait';
+/**
+ * Usage kinds for the reports table. A held lease starts with `checkout` and
+ * ends with exactly one of `checkin` (its holder or its session's end gave it
+ * back), `expiry` (not renewed in time), `force-checkin` (an admin freed it;
+ * `reason` is the admin's text) or `revoke` (its seats went away; `reason` is
+ * the RevokeReason: license-removed, license-expired, user-unassigned).
+ * `user-added` / `user-removed`: the named users of an authorized-user pool
+ * changed (`reason` '' when an admin set them, else why the user lost the seat).
+ */
+export type UsageKind =
+  | 'checkout'
+  | 'checkin'
+  | 'denial'
+  | 'expiry'
+  | 'queue-wait'
+  | 'force-checkin'
+  | 'revoke'
+  | 'user-added'
+  | 'user-removed';
 
 /** Something other clients (or the reports table) must hear about; a union on `kind`. */
 export type PoolEvent =
@@ -147,6 +164,8 @@ export type PoolEvent =
       readonly waitedMs: number;
       /** For a denial, the error code; '' otherwise. */
       readonly code: string;
+      /** For force-checkin the admin's reason, for revoke and user-removed the RevokeReason; '' otherwise. */
+      readonly reason: string;
     };
 
 /** What `apply` returns. `events` may be a shared empty array: never mutate it. */

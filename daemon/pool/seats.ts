@@ -158,9 +158,17 @@ export function checkinLease(step: Step, lease: Lease): number {
   return step.at;
 }
 
-/** Ends a held lease without its holder's checkin, telling the holder why. Does not serve the queue. */
-export function revokeLease(step: Step, lease: Lease, reason: RevokeReason, message: string): void {
+/**
+ * Ends a lease without its holder's checkin, telling the holder of a held one
+ * why and recording how it ended (usage `expiry`, `force-checkin` with
+ * `adminReason`, or `revoke` with `reason`). A lingering seat was already
+ * checked in: it just goes. Does not serve the queue.
+ */
+export function revokeLease(step: Step, lease: Lease, reason: RevokeReason, message: string, adminReason = ''): void {
   if (lease.lingerSeq === 0) {
+    const kind = reason === 'lease-expired' ? 'expiry' : reason === 'force-checkin' ? 'force-checkin' : 'revoke';
+    const why = kind === 'expiry' ? '' : kind === 'force-checkin' ? adminReason : reason;
+    emit(step, usage(step, kind, lease.pool, lease.user, lease.host, lease.clientId, lease.count, lease.id, why));
     emit(step, {
       kind: 'revoked',
       leaseId: lease.id,
@@ -269,19 +277,21 @@ function queueWaitUsage(step: Step, w: Waiter): PoolEvent {
     leaseId: '',
     waitedMs: step.at - w.enqueuedAt,
     code: '',
+    reason: '',
   };
 }
 
-/** A usage row. */
+/** A usage row of a lease or of a named user (`reason`: see UsageKind). */
 export function usage(
   step: Step,
-  kind: 'checkout' | 'checkin' | 'expiry',
+  kind: 'checkout' | 'checkin' | 'expiry' | 'force-checkin' | 'revoke' | 'user-added' | 'user-removed',
   pool: Pool,
   user: string,
   host: string,
   clientId: string,
   count: number,
   leaseId: string,
+  reason = '',
 ): PoolEvent {
   return {
     kind: 'usage',
@@ -296,6 +306,7 @@ export function usage(
     leaseId,
     waitedMs: 0,
     code: '',
+    reason,
   };
 }
 

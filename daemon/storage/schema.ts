@@ -36,7 +36,7 @@ export const raftSnapshot = sqliteTable('raft_snapshot', {
   data: blob('data', { mode: 'buffer' }).notNull(),
 });
 
-/** Usage reports: one row per checkout, checkin, denial, expiry or queue wait. */
+/** Usage reports: one row per checkout, checkin, denial, expiry, queue wait, forced check-in, revocation or named-user change. */
 export const usageEvents = sqliteTable(
   'usage_events',
   {
@@ -55,6 +55,8 @@ export const usageEvents = sqliteTable(
     leaseId: text('lease_id').notNull(),
     waitedMs: integer('waited_ms').notNull(),
     code: text('code').notNull(),
+    /** force-checkin: the admin's reason; revoke, user-removed: why (daemon/pool UsageKind); '' otherwise. */
+    reason: text('reason').notNull().default(''),
   },
   (t) => [index('usage_events_at').on(t.at), index('usage_events_feature_at').on(t.feature, t.at)],
 );

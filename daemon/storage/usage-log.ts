@@ -1,5 +1,6 @@
 // The usage-events table for reports (checkout, checkin, denial, expiry,
-// queue wait). Rows come from the pool's `usage` events as entries are
+// queue wait, forced check-in, revocation, named-user change: the kinds of
+// daemon/pool's UsageKind). Rows come from the pool's `usage` events as entries are
 // applied; they are buffered and written in batches (with the next Ready's
 // transaction, or by a timer), never one transaction per request. Each row
 // carries its log index: replaying the log after a restart skips indexes
@@ -24,6 +25,8 @@ export interface UsageRow {
   readonly leaseId: string;
   readonly waitedMs: number;
   readonly code: string;
+  /** force-checkin: the admin's reason; revoke, user-removed: why; '' otherwise. */
+  readonly reason: string;
 }
 
 /** Rows buffered before record() forces a flush. */
@@ -32,7 +35,7 @@ export const USAGE_ROWS_BUFFERED_MAX = 10_000;
 /** Rows one query returns, at most. */
 export const USAGE_ROWS_PER_QUERY_MAX = 10_000;
 
-/** Rows per multi-row INSERT (12 parameters each; SQLite allows 32,766). */
+/** Rows per multi-row INSERT (13 parameters each; SQLite allows 32,766). */
 const ROWS_PER_INSERT = 32;
 
 /** UsageRow fields and their columns, in insert order. */
@@ -49,6 +52,7 @@ const USAGE_COLUMNS = [
   ['leaseId', 'lease_id'],
   ['waitedMs', 'waited_ms'],
   ['code', 'code'],
+  ['reason', 'reason'],
 ] as const satisfies readonly (readonly [keyof UsageRow, string])[];
 
 function pushRow(params: unknown[], r: UsageRow): void {
@@ -138,6 +142,7 @@ export class UsageLog {
         leaseId: usageEvents.leaseId,
         waitedMs: usageEvents.waitedMs,
         code: usageEvents.code,
+        reason: usageEvents.reason,
       })
       .from(usageEvents)
       .where(and(...conditions))

@@ -5,3 +5,4 @@ export * from './license-key.ts';
 export * from './license-payload.ts';
 export * from './lock-code.ts';
 export * from './wire.ts';
+export * from './parse-client-frame.ts';

@@ -78,6 +78,24 @@ export const clientRequestSchema = z.discriminatedUnion('type', [
   statusRequestSchema,
 ]);
 
+/** Each request's schema by its `type`. */
+const requestSchemas = {
+  hello: helloRequestSchema,
+  checkout: checkoutRequestSchema,
+  checkin: checkinRequestSchema,
+  cancel: cancelRequestSchema,
+  heartbeat: heartbeatRequestSchema,
+  status: statusRequestSchema,
+} as const satisfies Record<z.infer<typeof clientRequestSchema>['type'], z.ZodType>;
+
+/** The `type` of every request a client may send. */
+export const clientRequestTypes = Object.keys(requestSchemas) as readonly (keyof typeof requestSchemas)[];
+
+/** The schema of requests of `type` (parse-client-frame.ts checks the type first). */
+export function requestSchemaOf<T extends keyof typeof requestSchemas>(type: T): (typeof requestSchemas)[T] {
+  return requestSchemas[type];
+}
+
 export type HelloRequest = z.infer<typeof helloRequestSchema>;
 export type CheckoutRequest = z.infer<typeof checkoutRequestSchema>;
 export type CheckinRequest = z.infer<typeof checkinRequestSchema>;

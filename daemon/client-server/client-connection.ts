@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import {
-  clientRequestSchema,
+  parseClientFrame,
   PROTOCOL_VERSION,
   type CheckinRequest,
   type CheckoutRequest,
@@ -39,6 +39,12 @@ export interface ConnectionContext {
   bindSession(sessionId: string, connection: ClientConnection): void;
   unbindSession(sessionId: string, connection: ClientConnection): void;
 }
+
+/** WebSocket close code when a handler failed on a frame (RFC 6455: internal error). */
+export const CLOSE_INTERNAL_ERROR = 1011;
+
+/** Bytes of a frame quoted in the log when its handler failed. */
+const LOGGED_FRAME_BYTES_MAX = 64;
 
 /** Bytes queued on a socket beyond which the client is too slow and is dropped. */
 export const SOCKET_BUFFERED_BYTES_MAX = 4 * 1024 * 1024;
@@ -111,50 +117,56 @@ export class ClientConnection {
     this.send({ id, ok: false, error: { code, message } });
   }
 
+  /**
+   * Every frame of the socket: whatever it holds, this returns. A handler
+   * that throws anyway (a server bug) closes this one connection with 1011
+   * and logs the frame's first bytes; the process and the other connections
+   * carry on.
+   */
   private onFrame(data: Buffer, isBinary: boolean): void {
-    let raw: unknown;
-    let id = 0;
-    if (!isBinary) {
-      try {
-        raw = JSON.parse(data.toString('utf8'));
-      } catch {
-        raw = undefined;
-      }
-      if (typeof raw === 'object' && raw !== null) {
-        const candidate = (raw as { id?: unknown }).id;
-        if (typeof candidate === 'number' && Number.isSafeInteger(candidate) && candidate >= 0) id = candidate;
-      }
+    try {
+      this.handleFrame(data, isBinary);
+    } catch (error) {
+      this.failConnection(error, data);
     }
+  }
+
+  private handleFrame(data: Buffer, isBinary: boolean): void {
+    const parsed = parseClientFrame(data, isBinary);
     if (!this.bucket.take()) {
-      this.replyError(id, 'RATE_LIMITED', `more than ${this.ctx.requestsPerSecond} requests per second`);
+      this.replyError(parsed.ok ? parsed.request.id : parsed.id, 'RATE_LIMITED', `more than ${this.ctx.requestsPerSecond} requests per second`);
       return;
     }
-    if (isBinary) return this.replyError(id, 'BAD_REQUEST', 'frames are JSON text, not binary');
-    if (raw === undefined) return this.replyError(id, 'BAD_REQUEST', 'the frame is not JSON');
-    const parsed = clientRequestSchema.safeParse(raw);
-    if (!parsed.success) {
-      const type = (raw as { type?: unknown }).type;
-      const known = ['hello', 'checkout', 'checkin', 'cancel', 'heartbeat', 'status'];
-      if (typeof type !== 'string' || !known.includes(type)) {
-        return this.replyError(id, 'BAD_REQUEST', `unknown request type ${JSON.stringify(type)?.slice(0, 40) ?? 'undefined'}`);
-      }
-      const issue = parsed.error.issues[0];
-      return this.replyError(id, 'BAD_REQUEST', `invalid ${type}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim());
-    }
-    const request = parsed.data;
-    this.handle(request).then(
-      (body) => this.send({ id: request.id, ok: true, ...body }),
-      (error: unknown) => {
-        if (error instanceof RequestError) return this.replyError(request.id, error.code, error.message);
-        if (error instanceof LicenseRefusalError) return this.replyError(request.id, error.code, error.message);
-        if (error instanceof ProposalError) {
-          const leader = error.leaderId === '' ? '' : ` (leader: ${error.leaderId})`;
-          return this.replyError(request.id, 'UNAVAILABLE', `${error.message}${leader}; retry with the same requestId`);
-        }
-        this.replyError(request.id, 'INTERNAL', 'the server failed to answer; retry with the same requestId');
-        this.ctx.log(`INTERNAL: ${request.type} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      },
+    if (!parsed.ok) return this.replyError(parsed.id, parsed.code, parsed.message);
+    const request = parsed.request;
+    this.handle(request)
+      .then(
+        (body) => this.send({ id: request.id, ok: true, ...body }),
+        (error: unknown) => {
+          if (error instanceof RequestError) return this.replyError(request.id, error.code, error.message);
+          if (error instanceof LicenseRefusalError) return this.replyError(request.id, error.code, error.message);
+          if (error instanceof ProposalError) {
+            const leader = error.leaderId === '' ? '' : ` (leader: ${error.leaderId})`;
+            return this.replyError(request.id, 'UNAVAILABLE', `${error.message}${leader}; retry with the same requestId`);
+          }
+          this.replyError(request.id, 'INTERNAL', 'the server failed to answer; retry with the same requestId');
+          this.ctx.log(`INTERNAL: ${request.type} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        },
+      )
+      .catch((error: unknown) => this.failConnection(error, data));
+  }
+
+  /** A handler threw: log it with the frame's first bytes and close this connection (1011). */
+  private failConnection(error: unknown, frame: Buffer): void {
+    const head = JSON.stringify(frame.subarray(0, LOGGED_FRAME_BYTES_MAX).toString('utf8'));
+    this.ctx.log(
+      `INTERNAL: a client frame handler failed; closing that connection (1011). Frame starts ${head}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
     );
+    try {
+      if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(CLOSE_INTERNAL_ERROR, 'INTERNAL');
+    } catch {
+      this.ws.terminate();
+    }
   }
 
   private async handle(request: ClientRequest): Promise<Record<string, unknown>> {

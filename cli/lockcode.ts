@@ -1,21 +1,12 @@
 // `floe lockcode [--data-dir DIR] [--json]`: this server's lock code, to send
 // to the vendor's key center. Creates DIR's node identity on first use, so
 // each node (each DIR) on one machine has its own code.
-import process from 'node:process';
+import { processIo, type CommandIo } from './command-io.ts';
 import { parseArgs } from 'node:util';
 import { encodeBase64url } from '../protocol/index.ts';
 import { DEFAULT_DATA_DIR, NodeIdentityError, loadNodeIdentity } from '../daemon/identity/index.ts';
 
-/** Where a command writes; tests pass their own to capture output. */
-export interface CommandIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-}
-
-const processIo: CommandIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
+export type { CommandIo } from './command-io.ts';
 
 const USAGE = 'usage: floe lockcode [--data-dir DIR] [--json]';
 

@@ -8,11 +8,13 @@ type Command = { summary: string; load: () => Promise<{ run: (argv: string[]) =>
 const commands: Record<string, Command> = {
   lockcode: { summary: "print this server's lock code", load: () => import('./lockcode.ts') },
   keycenter: { summary: 'vendor key center: init, pubkey, entitle, activate, list', load: () => import('./keycenter.ts') },
-  license: { summary: 'check a license key on this server before importing it', load: () => import('./license.ts') },
+  license: { summary: 'check a key on this server; import, list, remove the keys of a running cluster', load: () => import('./license.ts') },
   serve: { summary: 'run one node: floe serve --config FILE', load: () => import('./serve.ts') },
   demo: { summary: 'create and start a local demo (key center, license, nodes)', load: () => import('./demo.ts') },
   cluster: { summary: 'membership: add a member, remove one, show the cluster (replacing a server)', load: () => import('./cluster.ts') },
-  status: { summary: "a node's health, pools and leases via the admin API", load: () => import('./status.ts') },
+  status: { summary: 'members (up, behind, down), license expiry, pools and leases via the admin API', load: () => import('./status.ts') },
+  lease: { summary: 'list the leases held, free a stuck one', load: () => import('./lease.ts') },
+  usage: { summary: 'usage rows (checkouts, denials, forced check-ins, …) as a table, CSV or JSON', load: () => import('./usage.ts') },
 };
 
 function usage(): string {

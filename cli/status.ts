@@ -1,64 +1,61 @@
-// `floe status --admin URL --token T [--json]`: a node's health, its pools
-// and leases, read through the admin API. With --json the last line of stdout
-// is one JSON document {health, cluster, pools, leases}.
-import process from 'node:process';
-import { parseArgs } from 'node:util';
-import { adminRequest, reportAdminFailure } from './admin-request.ts';
+// `floe status [--admin URL] [token options] [--json]`: a node's health, the
+// members' states (up, behind by N, down), the licenses and their days to
+// expiry, the pools and the leases, read through the admin API. The reads go
+// through the leader (linearizable); on a node that hears no leader they fall
+// back to the node's own state (?stale=true) and the report says so, instead
+// of failing: that node is exactly the one a sysadmin wants to look at.
+import { ADMIN_OPTIONS, ADMIN_USAGE, adminConnection, type AdminConnection } from './admin-connection.ts';
+import { adminRequest } from './admin-request.ts';
+import { CliError } from './cli-error.ts';
+import { processIo, type CommandIo } from './command-io.ts';
+import { parseOptions, runCommand } from './run-command.ts';
+import { statusReport, type ClusterAnswer, type HealthAnswer, type LeaseAnswer, type LicenseAnswer, type PoolAnswer, type StatusAnswers } from './status-report.ts';
 
-const USAGE = 'usage: floe status --admin URL --token T [--json]';
-/** `ms` to wait for each admin API answer. */
+const USAGE = `usage: floe status ${ADMIN_USAGE} [--json]`;
+/** `ms` to wait for each admin API answer (a linearizable read waits at most the node's forwardTimeoutMs, 1 s by default). */
 const REQUEST_MS_MAX = 5000;
 
+interface StaleBody<T> {
+  readonly stale: true;
+  readonly appliedIndex: number;
+  readonly lagEntries: number;
+  readonly data: T;
+}
+
+async function readAll(connection: AdminConnection, stale: boolean) {
+  const get = (path: string) => adminRequest(connection, 'GET', path, { timeoutMs: REQUEST_MS_MAX, ...(stale ? { query: { stale: true } } : {}) });
+  const [licenses, pools, leases] = await Promise.all([get('/licenses'), get('/pools'), get('/leases')]);
+  if (!stale) return { licenses: licenses as LicenseAnswer[], pools: pools as PoolAnswer[], leases: leases as LeaseAnswer[], stale: undefined };
+  const l = licenses as StaleBody<LicenseAnswer[]>;
+  return {
+    licenses: l.data,
+    pools: (pools as StaleBody<PoolAnswer[]>).data,
+    leases: (leases as StaleBody<LeaseAnswer[]>).data,
+    stale: { appliedIndex: l.appliedIndex, lagEntries: l.lagEntries },
+  };
+}
+
 /** Runs `floe status`; answers the exit code. */
-export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { admin: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-    }));
-  } catch (error) {
-    process.stderr.write(`BAD_REQUEST: ${(error as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help === true) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (values.admin === undefined || values.token === undefined) {
-    process.stderr.write(`BAD_REQUEST: --admin and --token are required\n${USAGE}\n`);
-    return 2;
-  }
-  try {
-    const [health, cluster, pools, leases] = await Promise.all([
-      adminRequest(values.admin, values.token, 'GET', '/health', { timeoutMs: REQUEST_MS_MAX }),
-      adminRequest(values.admin, values.token, 'GET', '/cluster', { timeoutMs: REQUEST_MS_MAX }),
-      adminRequest(values.admin, values.token, 'GET', '/pools', { timeoutMs: REQUEST_MS_MAX }),
-      adminRequest(values.admin, values.token, 'GET', '/leases', { timeoutMs: REQUEST_MS_MAX }),
+export function run(argv: string[], io: CommandIo = processIo): Promise<number> {
+  return runCommand(argv, io, USAGE, async () => {
+    const { values } = parseOptions(argv, ADMIN_OPTIONS);
+    const connection = adminConnection(values);
+    const [health, cluster] = await Promise.all([
+      adminRequest(connection, 'GET', '/health', { timeoutMs: REQUEST_MS_MAX }) as Promise<HealthAnswer>,
+      adminRequest(connection, 'GET', '/cluster', { timeoutMs: REQUEST_MS_MAX }) as Promise<ClusterAnswer>,
     ]);
-    if (values.json) {
-      process.stdout.write(`${JSON.stringify({ health, cluster, pools, leases })}\n`);
-      return 0;
+    let reads;
+    if (health.leaderId === '') reads = await readAll(connection, true);
+    else {
+      try {
+        reads = await readAll(connection, false);
+      } catch (error) {
+        // The leader did not confirm in time (an election, a partition): show what this node has.
+        if (!(error instanceof CliError) || error.code !== 'UNAVAILABLE') throw error;
+        reads = await readAll(connection, true);
+      }
     }
-    const h = health as { nodeId: string; role: string; leaderId: string; term: number; appliedIndex: number };
-    const lines = [`node ${h.nodeId}: ${h.role} (leader ${h.leaderId || 'unknown'}, term ${h.term}, applied ${h.appliedIndex})`];
-    const members = (cluster as { nodes?: { id: string; role: string; commitIndex: number | null; matchIndex?: number }[] }).nodes ?? [];
-    if (members.length > 1) {
-      lines.push('', 'cluster:');
-      for (const m of members) lines.push(`  ${m.id.padEnd(8)} ${m.role.padEnd(14)} ${m.matchIndex !== undefined ? `match ${m.matchIndex}` : m.commitIndex !== null ? `commit ${m.commitIndex}` : '(ask the leader)'}`);
-    }
-    lines.push('', 'pools:');
-    const ps = pools as { feature: string; version: string; model: string; seatsTotal: number; seatsInUse: number; queued: number }[];
-    if (ps.length === 0) lines.push('  (none: import a license with POST /api/v1/licenses)');
-    for (const p of ps) lines.push(`  ${`${p.feature}@${p.version}`.padEnd(24)} ${p.model.padEnd(16)} ${p.seatsInUse}/${p.seatsTotal} in use, ${p.queued} queued`);
-    const ls = leases as { leaseId: string; feature: string; user: string; host: string; expiresAt: number }[];
-    lines.push('', `leases: ${ls.length}`);
-    for (const l of ls.slice(0, 50)) lines.push(`  ${l.leaseId.padEnd(12)} ${l.feature.padEnd(16)} ${l.user}@${l.host}  expires ${new Date(l.expiresAt).toISOString()}`);
-    if (ls.length > 50) lines.push(`  … ${ls.length - 50} more (--json lists all)`);
-    process.stdout.write(`${lines.join('\n')}\n`);
-    return 0;
-  } catch (error) {
-    return reportAdminFailure(error);
-  }
+    const answers: StatusAnswers = { health, cluster, ...reads };
+    return statusReport(answers, Date.now());
+  });
 }

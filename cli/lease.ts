@@ -1,0 +1,56 @@
+// `floe lease list [--feature F] | free LEASE_ID [--reason TEXT]`: who holds
+// which seat, and freeing a stuck one (its holder is told the reason; the
+// usage rows record a force-checkin with it).
+import { ADMIN_OPTIONS, ADMIN_USAGE, adminConnection } from './admin-connection.ts';
+import { adminRequest } from './admin-request.ts';
+import { usageError } from './cli-error.ts';
+import { processIo, type CommandIo } from './command-io.ts';
+import { dispatch, parseOptions, runCommand } from './run-command.ts';
+import type { LeaseAnswer } from './status-report.ts';
+
+const USAGE = [
+  `usage: floe lease list [--feature F] ${ADMIN_USAGE} [--json]`,
+  `       floe lease free LEASE_ID [--reason TEXT] ${ADMIN_USAGE} [--json]`,
+].join('\n');
+
+/** Longest reason the server keeps, characters (daemon/pool FORCE_REASON_CHARS_MAX). */
+const REASON_CHARS_MAX = 200;
+
+/** A lease as GET /leases lists it. */
+interface LeaseRow extends LeaseAnswer {
+  readonly version: string;
+  readonly count: number;
+  readonly clientId: string;
+  readonly checkedOutAt: number;
+  readonly lingering: boolean;
+}
+
+function list(argv: string[], io: CommandIo): Promise<number> {
+  return runCommand(argv, io, USAGE, async () => {
+    const { values } = parseOptions(argv, { ...ADMIN_OPTIONS, feature: { type: 'string' } });
+    const leases = (await adminRequest(adminConnection(values), 'GET', '/leases', { query: { feature: values.feature } })) as LeaseRow[];
+    const lines = leases.map(
+      (l) =>
+        `${l.leaseId.padEnd(12)} ${`${l.feature}@${l.version}`.padEnd(20)} ${String(l.count).padStart(3)}  ${`${l.user}@${l.host}`.padEnd(32)} since ${new Date(l.checkedOutAt).toISOString()}  ${l.lingering ? 'lingering until' : 'until'} ${new Date(l.expiresAt).toISOString()}`,
+    );
+    if (lines.length === 0) lines.push(values.feature === undefined ? '(no lease held)' : `(no lease of ${values.feature} held)`);
+    return { lines, json: leases };
+  });
+}
+
+function free(argv: string[], io: CommandIo): Promise<number> {
+  return runCommand(argv, io, USAGE, async () => {
+    const { values, positionals } = parseOptions(argv, { ...ADMIN_OPTIONS, reason: { type: 'string' } }, true);
+    if (positionals.length !== 1) throw usageError('give exactly one LEASE_ID (floe lease list shows them)');
+    const reason = values.reason ?? '';
+    if (reason.length > REASON_CHARS_MAX) throw usageError(`--reason has ${reason.length} characters; at most ${REASON_CHARS_MAX}`);
+    const leaseId = positionals[0]!;
+    const r = (await adminRequest(adminConnection(values), 'DELETE', `/leases/${encodeURIComponent(leaseId)}`, { body: { reason } })) as { leaseId: string };
+    return { lines: [`freed ${r.leaseId}${reason === '' ? '' : ` (${reason})`}`], value: r.leaseId, json: r };
+  });
+}
+
+/** Runs `floe lease …`; answers the exit code. */
+export function run(argv: string[], io: CommandIo = processIo): Promise<number> {
+  return dispatch(argv, io, USAGE, { list, free });
+}

@@ -1,0 +1,77 @@
+// `floe license import|list|remove`: the installed license keys of a running
+// cluster, through the admin API (the license admin's lmutil/rlmutil, with
+// stable exit codes and --json). `import` verifies the key on the node it
+// talks to (signature, dates, that node's lock code) before the cluster
+// installs it, and prints the license id as its last line.
+import { readFileSync, statSync } from 'node:fs';
+import { LICENSE_KEY_CHARS_MAX } from '../protocol/index.ts';
+import { ADMIN_OPTIONS, ADMIN_USAGE, adminConnection } from './admin-connection.ts';
+import { adminRequest } from './admin-request.ts';
+import { CliError, usageError } from './cli-error.ts';
+import type { CommandIo } from './command-io.ts';
+import { parseOptions, runCommand } from './run-command.ts';
+import { licenseExpiries, type LicenseAnswer } from './status-report.ts';
+
+/** The usage of the admin subcommands of `floe license`. */
+export const LICENSE_ADMIN_USAGE = [
+  `usage: floe license import (--key KEY | --key-file FILE|-) ${ADMIN_USAGE} [--json]`,
+  `       floe license list ${ADMIN_USAGE} [--json]`,
+  `       floe license remove LICENSE_ID ${ADMIN_USAGE} [--json]`,
+].join('\n');
+
+/** Reads `path` (`-`: stdin) up to what a key can hold; throws BAD_REQUEST / TOO_LARGE. */
+function keyFromFile(path: string): string {
+  const bytesMax = LICENSE_KEY_CHARS_MAX * 4;
+  try {
+    if (path !== '-' && statSync(path).size > bytesMax) {
+      throw new CliError('TOO_LARGE', `${path} has ${statSync(path).size} bytes; a license key has at most ${LICENSE_KEY_CHARS_MAX} characters`);
+    }
+    const text = readFileSync(path === '-' ? 0 : path, 'utf8');
+    if (text.length > bytesMax) throw new CliError('TOO_LARGE', `the key read from stdin has ${text.length} characters; a license key has at most ${LICENSE_KEY_CHARS_MAX}`);
+    return text;
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw usageError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** `floe license import`. */
+export function importLicense(argv: string[], io: CommandIo): Promise<number> {
+  return runCommand(argv, io, LICENSE_ADMIN_USAGE, async () => {
+    const { values } = parseOptions(argv, { ...ADMIN_OPTIONS, key: { type: 'string' }, 'key-file': { type: 'string' } });
+    if ((values.key === undefined) === (values['key-file'] === undefined)) throw usageError('give the key with --key or --key-file (one of them)');
+    const connection = adminConnection(values);
+    const key = (values.key ?? keyFromFile(values['key-file']!)).trim();
+    if (key === '') throw new CliError('MALFORMED', 'the license key is empty');
+    const r = (await adminRequest(connection, 'POST', '/licenses', { body: { key } })) as { licenseId: string; features: string[] };
+    return { lines: [`imported ${r.licenseId}: pools ${r.features.join(', ')}`], value: r.licenseId, json: r };
+  });
+}
+
+/** `floe license list`. */
+export function listLicenses(argv: string[], io: CommandIo): Promise<number> {
+  return runCommand(argv, io, LICENSE_ADMIN_USAGE, async () => {
+    const { values } = parseOptions(argv, ADMIN_OPTIONS);
+    const licenses = (await adminRequest(adminConnection(values), 'GET', '/licenses')) as LicenseAnswer[];
+    const expiries = licenseExpiries(licenses, Date.now());
+    const lines = licenses.map((l, i) => {
+      const days = expiries[i]!.daysLeft;
+      const expiry = l.expiresAt === null ? 'perpetual' : `${new Date(l.expiresAt).toISOString().slice(0, 10)} (${days! >= 0 ? `${days} days left` : 'expired'})`;
+      const host = l.hostDescription !== null && l.hostDescription !== undefined ? `  "${l.hostDescription}"` : '';
+      return `${l.licenseId.padEnd(24)} ${l.status.padEnd(8)} ${`${l.product} ${l.version}`.padEnd(16)} ${l.model.padEnd(16)} ${String(l.seats).padStart(5)}  ${expiry}  ${l.lockCodes.length} lock code${l.lockCodes.length === 1 ? '' : 's'}${host}`;
+    });
+    if (lines.length === 0) lines.push('(no license installed)');
+    return { lines, json: licenses.map((l, i) => ({ ...l, daysLeft: expiries[i]!.daysLeft })) };
+  });
+}
+
+/** `floe license remove LICENSE_ID`. */
+export function removeLicense(argv: string[], io: CommandIo): Promise<number> {
+  return runCommand(argv, io, LICENSE_ADMIN_USAGE, async () => {
+    const { values, positionals } = parseOptions(argv, ADMIN_OPTIONS, true);
+    if (positionals.length !== 1) throw usageError('give exactly one LICENSE_ID');
+    const licenseId = positionals[0]!;
+    const r = (await adminRequest(adminConnection(values), 'DELETE', `/licenses/${encodeURIComponent(licenseId)}`)) as { licenseId: string };
+    return { lines: [`removed ${r.licenseId}`], value: r.licenseId, json: r };
+  });
+}

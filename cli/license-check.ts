@@ -1,0 +1,161 @@
+// `floe license check (--key KEY | --key-file F) --vendor-key PUB [--data-dir DIR]`:
+// lets a sysadmin test a license key on a server before importing it. Exit 0
+// when the key is valid for this node now; else its error code and why.
+// Local: it reads the key and this node's identity, not the admin API.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import {
+  LICENSE_KEY_CHARS_MAX,
+  licenseFeatures,
+  parseVendorPublicKey,
+  verifyLicenseKey,
+  type LicensePayload,
+} from '../protocol/index.ts';
+import { DEFAULT_DATA_DIR, NodeIdentityError, loadNodeIdentity } from '../daemon/identity/index.ts';
+import type { CommandIo } from './command-io.ts';
+
+/** The usage of `floe license check`. */
+export const CHECK_USAGE =
+  'usage: floe license check (--key KEY | --key-file FILE) --vendor-key PUB [--vendor-key PUB2 ...]\n' +
+  '                          [--data-dir DIR] [--at YYYY-MM-DD|ISO-TIME] [--json]';
+
+/** Largest vendor-key file read, bytes. */
+const VENDOR_KEY_FILE_BYTES_MAX = 4096;
+
+class Refusal extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+function vendorKeyFrom(text: string): Uint8Array {
+  const direct = parseVendorPublicKey(text);
+  if (direct !== undefined) return direct;
+  // Not key text: perhaps the path of a file holding it (vendor-key.pub).
+  if (existsSync(text) && statSync(text).isFile() && statSync(text).size <= VENDOR_KEY_FILE_BYTES_MAX) {
+    const fromFile = parseVendorPublicKey(readFileSync(text, 'utf8'));
+    if (fromFile !== undefined) return fromFile;
+  }
+  throw new Refusal('BAD_REQUEST', `--vendor-key "${text.slice(0, 80)}" is neither a vendor public key (ed25519:…) nor a file holding one`, 2);
+}
+
+function keyTextFrom(key: string | undefined, keyFile: string | undefined): string {
+  if ((key === undefined) === (keyFile === undefined)) throw new Refusal('BAD_REQUEST', 'give the key with --key or --key-file (one of them)', 2);
+  if (key !== undefined) return key;
+  const path = keyFile!;
+  try {
+    // Read no more than a key can hold (4 bytes per character at most in UTF-8).
+    if (statSync(path).size > LICENSE_KEY_CHARS_MAX * 4) {
+      throw new Refusal('TOO_LARGE', `${path} has ${statSync(path).size} bytes; a license key has at most ${LICENSE_KEY_CHARS_MAX} characters`);
+    }
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if (error instanceof Refusal) throw error;
+    throw new Refusal('BAD_REQUEST', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, 2);
+  }
+}
+
+function instantFrom(at: string | undefined): number {
+  if (at === undefined) return Date.now();
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(at) ? Date.parse(`${at}T00:00:00Z`) : Date.parse(at);
+  if (Number.isNaN(ms)) throw new Refusal('BAD_REQUEST', `--at "${at.slice(0, 40)}" is not a date (YYYY-MM-DD) or an ISO time`, 2);
+  return ms;
+}
+
+function describe(license: LicensePayload): string {
+  const lines = [
+    `license     ${license.licenseId} (authorization code ${license.authCode})`,
+    `product     ${license.product} ${license.version}, pools: ${licenseFeatures(license).join(', ')}`,
+    `model       ${license.model}, ${license.seats} ${license.model === 'concurrent' ? 'concurrent seats' : 'named users'}`,
+    `valid       from ${new Date(license.notBefore).toISOString()} ${license.expiresAt === undefined ? '(perpetual)' : `until ${new Date(license.expiresAt).toISOString()}`}`,
+    `lock codes  ${license.lockCodes.join(', ')}`,
+  ];
+  if (license.hostDescription !== undefined) lines.push(`host        ${license.hostDescription}`);
+  if (license.orderNumber !== undefined) lines.push(`order       ${license.orderNumber}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Runs `floe license check`; answers the exit code. */
+export async function check(argv: string[], io: CommandIo): Promise<number> {
+  try {
+    return await checkKey(argv, io);
+  } catch (error) {
+    if (error instanceof Refusal) {
+      io.stderr(`${error.code}: ${error.message}\n${error.exitCode === 2 ? `${CHECK_USAGE}\n` : ''}`);
+      return error.exitCode;
+    }
+    // A bug, not bad input: still one line, no stack trace, for the sysadmin.
+    io.stderr(`INTERNAL: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+async function checkKey(argv: string[], io: CommandIo): Promise<number> {
+  let values: {
+    key?: string | undefined;
+    'key-file'?: string | undefined;
+    'vendor-key'?: string[] | undefined;
+    'data-dir'?: string | undefined;
+    at?: string | undefined;
+    json?: boolean | undefined;
+  };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        key: { type: 'string' },
+        'key-file': { type: 'string' },
+        'vendor-key': { type: 'string', multiple: true },
+        'data-dir': { type: 'string' },
+        at: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new Refusal('BAD_REQUEST', error instanceof Error ? error.message : String(error), 2);
+  }
+  const json = values.json === true;
+  try {
+    const vendorKeyTexts = values['vendor-key'] ?? [];
+    if (vendorKeyTexts.length === 0) throw new Refusal('BAD_REQUEST', 'give the vendor public key with --vendor-key', 2);
+    const vendorKeys = vendorKeyTexts.map(vendorKeyFrom);
+    const keyText = keyTextFrom(values.key, values['key-file']);
+    const nowMs = instantFrom(values.at);
+    const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
+    let lockCode: string | undefined;
+    let identityMissing: string | undefined;
+    try {
+      lockCode = loadNodeIdentity(dataDir, { create: false }).lockCode;
+    } catch (error) {
+      if (!(error instanceof NodeIdentityError)) throw error;
+      if (error.code !== 'IDENTITY_MISSING') throw new Refusal(error.code, error.message);
+      identityMissing = error.message;
+    }
+    // Without an identity no key can be locked to this node; still verify the
+    // key so a bad key reports its own fault first.
+    const locked = verifyLicenseKey(keyText, { vendorKeys, nowMs, lockCode });
+    if (!locked.ok) throw new Refusal(locked.code, locked.message);
+    if (lockCode === undefined) {
+      throw new Refusal(
+        'LOCK_CODE_MISMATCH',
+        `license ${locked.license.licenseId} is locked to ${locked.license.lockCodes.join(', ')}, but ${identityMissing ?? dataDir}`,
+      );
+    }
+    if (json) {
+      io.stdout(`${JSON.stringify({ ok: true, lockCode, features: licenseFeatures(locked.license), license: locked.license })}\n`);
+    } else {
+      io.stdout(`${describe(locked.license)}The key is valid for this node (lock code ${lockCode}).\n${locked.license.licenseId}\n`);
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof Refusal && json) io.stdout(`${JSON.stringify({ ok: false, code: error.code, message: error.message })}\n`);
+    throw error;
+  }
+}
+

@@ -1,0 +1,192 @@
+// What `floe status` shows, computed from the admin API's answers: each
+// member's state as the answering node sees it (up / behind by N / down),
+// each license's days to expiry, the pools and leases, and whether the
+// figures are current (a leader confirmed them) or this node's own, possibly
+// stale, state (no leader reachable: the node says so instead of failing).
+
+/** `ms` in a day. */
+const DAY_MS = 86_400_000;
+/** Leases listed by name in the human report, at most (--json lists all). */
+export const STATUS_LEASES_SHOWN_MAX = 50;
+
+/** GET /health. */
+export interface HealthAnswer {
+  readonly nodeId: string;
+  readonly role: string;
+  readonly leaderId: string;
+  readonly term: number;
+  readonly appliedIndex: number;
+}
+
+/** One member of GET /cluster (raft-rejoin may add fields; they are kept in --json). */
+export interface MemberAnswer {
+  readonly id: string;
+  readonly role: string;
+  readonly commitIndex: number | null;
+  readonly appliedIndex: number | null;
+  readonly matchIndex?: number;
+  readonly recentActive?: boolean;
+  /** A member state the server computed itself, when it does: preferred over ours. */
+  readonly health?: string;
+}
+
+/** GET /cluster. */
+export interface ClusterAnswer {
+  readonly leaderId: string;
+  readonly term: number;
+  readonly reportedBy?: { readonly id: string; readonly role: string };
+  readonly nodes: readonly MemberAnswer[];
+}
+
+/** One row of GET /licenses. */
+export interface LicenseAnswer {
+  readonly licenseId: string;
+  readonly status: string;
+  readonly features: readonly string[];
+  readonly product: string;
+  readonly version: string;
+  readonly model: string;
+  readonly seats: number;
+  readonly expiresAt: number | null;
+  readonly lockCodes: readonly string[];
+  readonly hostDescription?: string | null;
+}
+
+/** One row of GET /pools. */
+export interface PoolAnswer {
+  readonly feature: string;
+  readonly version: string;
+  readonly model: string;
+  readonly seatsTotal: number;
+  readonly seatsInUse: number;
+  readonly queued: number;
+  readonly users?: readonly string[];
+}
+
+/** One row of GET /leases. */
+export interface LeaseAnswer {
+  readonly leaseId: string;
+  readonly feature: string;
+  readonly version?: string;
+  readonly user: string;
+  readonly host: string;
+  readonly expiresAt: number;
+  readonly lingering?: boolean;
+}
+
+/** Everything `floe status` read. */
+export interface StatusAnswers {
+  readonly health: HealthAnswer;
+  readonly cluster: ClusterAnswer;
+  readonly licenses: readonly LicenseAnswer[];
+  readonly pools: readonly PoolAnswer[];
+  readonly leases: readonly LeaseAnswer[];
+  /** The reads came from this node's own state (no leader confirmed them); how far behind it may be. */
+  readonly stale: { readonly appliedIndex: number; readonly lagEntries: number } | undefined;
+}
+
+/** A member's state as the report shows it. */
+export interface MemberState {
+  readonly id: string;
+  readonly role: string;
+  /** 'up', 'behind', 'down', 'unknown' (a follower cannot see the others), or the server's own word. */
+  readonly state: string;
+  /** Entries the member lacks of the leader's commit index; null when unknown. */
+  readonly lagEntries: number | null;
+}
+
+/** A license and its days to expiry. */
+export interface LicenseExpiry {
+  readonly licenseId: string;
+  readonly expiresAt: number | null;
+  /** Whole days left (negative: expired that many days ago); null for a perpetual key. */
+  readonly daysLeft: number | null;
+}
+
+/** Each member's state as the answering node knows it. */
+export function memberStates(cluster: ClusterAnswer): MemberState[] {
+  const self = cluster.nodes.find((n) => n.id === cluster.reportedBy?.id);
+  const leaderCommit = cluster.reportedBy?.role === 'leader' ? (self?.commitIndex ?? null) : null;
+  return cluster.nodes.map((m): MemberState => {
+    if (m.id === cluster.reportedBy?.id) return { id: m.id, role: m.role, state: m.health ?? 'up', lagEntries: leaderCommit === null ? null : 0 };
+    if (m.matchIndex === undefined || leaderCommit === null) return { id: m.id, role: m.role, state: m.health ?? 'unknown', lagEntries: null };
+    const lag = Math.max(0, leaderCommit - m.matchIndex);
+    const state = m.health ?? (m.recentActive === false ? 'down' : lag > 0 ? 'behind' : 'up');
+    return { id: m.id, role: m.role, state, lagEntries: lag };
+  });
+}
+
+/** Days to each license's expiry at `nowMs`. */
+export function licenseExpiries(licenses: readonly LicenseAnswer[], nowMs: number): LicenseExpiry[] {
+  return licenses.map((l) => ({
+    licenseId: l.licenseId,
+    expiresAt: l.expiresAt,
+    daysLeft: l.expiresAt === null ? null : Math.floor((l.expiresAt - nowMs) / DAY_MS),
+  }));
+}
+
+function expiryText(e: LicenseExpiry, nowMs: number): string {
+  if (e.expiresAt === null || e.daysLeft === null) return 'perpetual';
+  const date = new Date(e.expiresAt).toISOString().slice(0, 10);
+  if (e.expiresAt <= nowMs) return `expired ${date} (${Math.max(0, -e.daysLeft - 1)} days ago)`;
+  return `expires ${date} (in ${e.daysLeft} day${e.daysLeft === 1 ? '' : 's'})`;
+}
+
+function memberText(m: MemberState): string {
+  if (m.state === 'unknown') return 'state unknown here (ask the leader)';
+  if (m.state === 'down') return `DOWN: not heard from lately${m.lagEntries !== null && m.lagEntries > 0 ? `; behind by ${m.lagEntries} entries` : ''}`;
+  if (m.state === 'behind') return `behind by ${m.lagEntries ?? '?'} entries`;
+  if (m.state === 'up') return m.lagEntries === null ? 'up' : 'up, caught up';
+  return `${m.state}${m.lagEntries !== null && m.lagEntries > 0 ? `, behind by ${m.lagEntries} entries` : ''}`;
+}
+
+/** The human report and the --json document. */
+export function statusReport(a: StatusAnswers, nowMs: number): { lines: string[]; json: unknown } {
+  const members = memberStates(a.cluster);
+  const expiries = licenseExpiries(a.licenses, nowMs);
+  const leader = a.health.leaderId === '' ? null : a.health.leaderId;
+  const h = a.health;
+  const lines = [`node ${h.nodeId}: ${h.role}, term ${h.term}, applied index ${h.appliedIndex}, leader ${leader ?? 'NONE'}`];
+  if (a.stale !== undefined) {
+    lines.push(
+      leader === null
+        ? `  NO LEADER: this node hears no leader now (an election, or it is cut off from the majority); checkouts wait.`
+        : `  NO LEADER CONFIRMED: leader ${leader} did not confirm a read in time.`,
+      `  The figures below are this node's own state at applied index ${a.stale.appliedIndex} and may be stale (${a.stale.lagEntries} entries known to be missing).`,
+    );
+  }
+  if (members.length > 1) {
+    const by = a.cluster.reportedBy;
+    lines.push('', by?.role === 'leader' ? `members (as the leader ${by.id} sees them):` : `members (as ${by?.id ?? h.nodeId}, not the leader, sees them):`);
+    for (const m of members) lines.push(`  ${m.id.padEnd(8)} ${m.role.padEnd(10)} ${memberText(m)}`);
+  }
+  lines.push('', 'licenses:');
+  if (a.licenses.length === 0) lines.push('  (none: import one with floe license import --key-file FILE)');
+  a.licenses.forEach((l, i) => {
+    lines.push(`  ${l.licenseId.padEnd(24)} ${l.status.padEnd(8)} ${`${l.product} ${l.version}`.padEnd(16)} ${l.model} ${l.seats} seat${l.seats === 1 ? '' : 's'}, ${expiryText(expiries[i]!, nowMs)}`);
+  });
+  lines.push('', 'pools:');
+  if (a.pools.length === 0) lines.push('  (none)');
+  for (const p of a.pools) {
+    const users = p.model === 'authorized-user' ? `, ${p.users?.length ?? 0} named user${p.users?.length === 1 ? '' : 's'}` : '';
+    lines.push(`  ${`${p.feature}@${p.version}`.padEnd(24)} ${p.model.padEnd(16)} ${p.seatsInUse}/${p.seatsTotal} in use, ${p.queued} queued${users}`);
+  }
+  lines.push('', `leases: ${a.leases.length}`);
+  for (const l of a.leases.slice(0, STATUS_LEASES_SHOWN_MAX)) {
+    lines.push(`  ${l.leaseId.padEnd(12)} ${l.feature.padEnd(16)} ${l.user}@${l.host}${l.lingering === true ? ' (lingering)' : ''}  until ${new Date(l.expiresAt).toISOString()}`);
+  }
+  if (a.leases.length > STATUS_LEASES_SHOWN_MAX) lines.push(`  … ${a.leases.length - STATUS_LEASES_SHOWN_MAX} more (floe lease list, or --json)`);
+  const json = {
+    node: { id: h.nodeId, role: h.role, term: h.term, appliedIndex: h.appliedIndex },
+    leader,
+    stale: a.stale !== undefined,
+    ...(a.stale !== undefined ? { staleAppliedIndex: a.stale.appliedIndex, lagEntries: a.stale.lagEntries } : {}),
+    members,
+    licenses: a.licenses.map((l, i) => ({ ...l, daysLeft: expiries[i]!.daysLeft })),
+    pools: a.pools,
+    leases: a.leases,
+    health: a.health,
+    cluster: a.cluster,
+  };
+  return { lines, json };
+}

@@ -3,15 +3,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
+import { hc } from 'hono/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../daemon/config.ts';
 import { FloeNode } from '../daemon/node/index.ts';
 import { formatVendorPublicKey, signLicenseKey, vendorKeyIdOf, type LicensePayload } from '../protocol/index.ts';
-import { createAdminApp } from './admin-app.ts';
-import { hashToken } from './bearer-auth.ts';
+import { createAdminApp, type AdminApp } from './admin-app.ts';
+import { configTokenVerifier, hashToken } from './bearer-auth.ts';
 
 const vendor = nacl.sign.keyPair.fromSeed(new Uint8Array(32).fill(3));
 const TOKEN = 'admin-app-test-token';
+const VIEWER_TOKEN = 'viewer-test-token';
 const LOCK = 'LOCKCODE-OF-THIS-NODE';
 
 function key(overrides: Partial<LicensePayload> = {}): string {
@@ -56,7 +58,13 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'floe-admin-'));
   const config = parseConfig({ dataDir: dir, vendorPublicKeys: [formatVendorPublicKey(vendor.publicKey)] });
   node = await FloeNode.open({ config, lockCode: LOCK });
-  app = createAdminApp(node, { tokenSha256: [hashToken('another-token'), hashToken(TOKEN)], bodyBytesMax: 32 * 1024 });
+  const tokenSha256 = [hashToken('another-token'), hashToken(TOKEN)];
+  const configTokens = configTokenVerifier(tokenSha256);
+  app = createAdminApp(node, {
+    tokenSha256,
+    bodyBytesMax: 32 * 1024,
+    verifyToken: (token) => (token === VIEWER_TOKEN ? { name: 'watcher', role: 'viewer' } : configTokens(token)),
+  });
 });
 
 afterAll(async () => {
@@ -71,6 +79,8 @@ describe('admin API', () => {
 
   it('answers 401 UNAUTHORIZED without a token and 403 FORBIDDEN with a wrong one, changing nothing', async () => {
     expect(await call('GET', '/pools', undefined, null)).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHORIZED' } } });
+    const res = await app.request('/api/v1/pools');
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="floe"');
     expect(await call('POST', '/licenses', { key: key() }, 'wrong-token')).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
     expect(node.licenses()).toEqual([]);
   });
@@ -118,5 +128,55 @@ describe('admin API', () => {
     expect(await call('DELETE', '/licenses/LIC-A')).toEqual({ status: 200, body: { licenseId: 'LIC-A' } });
     expect(await call('DELETE', '/licenses/LIC-A')).toMatchObject({ status: 404, body: { error: { code: 'LICENSE_NOT_FOUND' } } });
     expect(await call('GET', '/nothing-here')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+  });
+
+  it('lets a viewer token read but answers 403 FORBIDDEN, naming the role, when it tries a change', async () => {
+    expect((await call('GET', '/pools', undefined, VIEWER_TOKEN)).status).toBe(200);
+    const refused = await call('POST', '/licenses', { key: key({ licenseId: 'LIC-V' }) }, VIEWER_TOKEN);
+    expect(refused).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
+    expect(refused.body.error.message).toContain('admin');
+    expect(await call('DELETE', '/leases/any', { reason: 'x' }, VIEWER_TOKEN)).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
+    expect(node.licenses().map((l) => l.licenseId)).not.toContain('LIC-V');
+  });
+
+  it('answers a body that is not JSON 415 BAD_REQUEST and a query of the wrong shape 400 BAD_REQUEST', async () => {
+    const res = await app.request('/api/v1/licenses', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/plain' }, body: 'x' });
+    expect(res.status).toBe(415);
+    expect(await res.json()).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+    expect(await call('GET', '/usage?limit=0')).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
+  });
+
+  it('wraps a ?stale=true read in an envelope saying how far behind the node may be', async () => {
+    const stale = await call('GET', '/usage?stale=true&limit=1');
+    expect(stale.body).toMatchObject({ stale: true, nodeId: 'n1', role: 'leader', lagEntries: 0, data: expect.any(Array) });
+  });
+
+  it('serves its OpenAPI document without a token, listing every route', async () => {
+    const doc = await call('GET', '/openapi.json', undefined, null);
+    expect(doc.status).toBe(200);
+    expect(Object.keys(doc.body.paths).sort()).toEqual(
+      expect.arrayContaining([
+        '/api/v1/health',
+        '/api/v1/cluster',
+        '/api/v1/cluster/members',
+        '/api/v1/cluster/members/{id}',
+        '/api/v1/licenses',
+        '/api/v1/licenses/{licenseId}',
+        '/api/v1/pools',
+        '/api/v1/leases',
+        '/api/v1/leases/{leaseId}',
+        '/api/v1/sessions',
+        '/api/v1/usage',
+      ]),
+    );
+    expect(doc.body.paths['/api/v1/licenses'].post.requestBody.content['application/json'].schema.required).toEqual(['key']);
+  });
+
+  it('gives the CLI a typed client (hc<AdminApp>) that reads the pools', async () => {
+    const client = hc<AdminApp>('http://admin.test', { fetch: (input: string | URL | Request, init?: RequestInit) => app.request(input, init), headers: { authorization: `Bearer ${TOKEN}` } });
+    const res = await client.api.v1.pools.$get({ query: {} });
+    expect(res.status).toBe(200);
+    const pools = await res.json();
+    expect(Array.isArray(pools)).toBe(true);
   });
 });

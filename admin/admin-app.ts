@@ -1,203 +1,110 @@
 // The admin HTTP API (Hono), base /api/v1: thin routes over the node's read
 // model and its propose(). Every change goes through the log like any client
 // request; every error is {"error":{"code","message"}}; nothing is half-applied.
-import { Hono, type Context } from 'hono';
+// The OpenAPI document (GET /api/v1/openapi.json) is generated from the same
+// zod schemas the routes validate with, and the chained routes give the CLI a
+// typed client: hc<AdminApp>(url).api.v1.pools.$get().
+//
+// How to add a route (keep to this one pattern):
+// 1. In admin/routes/<group>-routes.ts (a new file for a new group), export
+//    the zod schemas of its body, query and answer (z from @hono/zod-openapi;
+//    a named type is `.openapi('Name')`), then `createRoute({ method, path
+//    ('/things/{id}'), summary, security: BEARER_SECURITY, middleware,
+//    request, responses: { 200: jsonResponse(…), ...errorResponses(…) } })`.
+// 2. middleware: `requireRole('operator' | 'admin')` for anything that
+//    changes state (any token may read); `readBarrier` on every read of
+//    replicated state, answering with `readAnswer(c, data)` and
+//    `readSchema(…)` so ?stale=true works; `optionalJsonBody` before an
+//    optional JSON body.
+// 3. The handler reads `c.req.valid('json' | 'query' | 'param')`, proposes
+//    through the node, and throws AdminError(status, CODE, message) for a
+//    refusal (statusOfCode(code) for the pool's codes); it returns
+//    `c.json(body, status)` with a status its route declares.
+// 4. Chain it in the group's factory (`new OpenAPIHono<AdminEnv>().openapi(…)`)
+//    and mount a new group below with `.route('/', fooRoutes(deps))`.
+// admin-app.test.ts holds the shared behaviour; each group has its test.
+import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
-import { z } from 'zod';
-import { ProposalError } from '../daemon/raft-driver/index.ts';
+import { createMiddleware } from 'hono/factory';
 import type { FloeNode } from '../daemon/node/index.ts';
-import { bearerAuth } from './bearer-auth.ts';
-import { AdminError, errorBody, statusOfCode } from './errors.ts';
+import type { AdminDeps } from './admin-deps.ts';
+import type { AdminEnv } from './admin-env.ts';
+import { bearerAuth, configTokenVerifier, type VerifyToken } from './bearer-auth.ts';
+import { AdminError, errorBody, errorResponse } from './errors.ts';
+import { clusterRoutes } from './routes/cluster-routes.ts';
+import { healthRoutes } from './routes/health-routes.ts';
+import { licenseRoutes } from './routes/license-routes.ts';
+import { poolRoutes } from './routes/pool-routes.ts';
+import { usageRoutes } from './routes/usage-routes.ts';
 
 /** Options of the admin app. */
 export interface AdminAppOptions {
-  /** SHA-256 hex digests of the accepted bearer tokens. */
+  /** SHA-256 hex digests of the config's bearer tokens (admin tokens). */
   readonly tokenSha256: readonly string[];
   /** Bytes of a request body, at most. */
   readonly bodyBytesMax: number;
+  /** Who holds a token; default: the config's tokens only (configTokenVerifier). */
+  readonly verifyToken?: VerifyToken;
 }
 
-const memberAddSchema = z
-  .object({
-    id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
-    peerUrl: z.string().url().regex(/^wss?:\/\//),
-    clientUrl: z.string().url().optional(),
-    publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
-  })
-  .strict();
-const licenseImportSchema = z.object({ key: z.string().min(1).max(20_000) }).strict();
-const forceCheckinSchema = z.object({ reason: z.string().max(200).default('') }).strict();
-const usageQuerySchema = z.object({
-  feature: z.string().max(64).optional(),
-  fromMs: z.coerce.number().int().nonnegative().optional(),
-  toMs: z.coerce.number().int().nonnegative().optional(),
-  limit: z.coerce.number().int().min(1).max(10_000).optional(),
-});
+/** The base path of the JSON API. */
+export const API_BASE_PATH = '/api/v1';
 
-async function jsonBody<T>(c: Context, schema: z.ZodType<T>, emptyAllowed = false): Promise<T> {
-  const text = await c.req.text();
-  let raw: unknown = {};
-  if (text.trim() !== '' || !emptyAllowed) {
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      throw new AdminError(400, 'BAD_REQUEST', 'the body is not JSON');
-    }
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new AdminError(400, 'BAD_REQUEST', `invalid body: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim());
-  }
-  return parsed.data;
+/** The OpenAPI document's header. */
+const OPENAPI_INFO = {
+  openapi: '3.0.3',
+  info: { title: 'Floe admin API', version: '0.2', description: 'The admin API of one Floe node; every node serves the same.' },
+};
+
+/** A request that fails its route's schema: 400 BAD_REQUEST naming the first issue. */
+const badRequestHook: Hook<unknown, AdminEnv, string, unknown> = (result) => {
+  if (result.success) return;
+  const issue = result.error.issues[0];
+  const where = result.target === 'json' ? 'body' : result.target;
+  throw new AdminError(400, 'BAD_REQUEST', `invalid ${where}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim());
+};
+
+/** Middleware: hands every route the node (c.var.node), so route middleware can be module-level constants. */
+function provideNode(node: FloeNode) {
+  return createMiddleware<AdminEnv>(async (c, next) => {
+    c.set('node', node);
+    await next();
+  });
 }
 
 /** Builds the admin API over `node`; serve it with @hono/node-server or test it with app.request(). */
-export function createAdminApp(node: FloeNode, options: AdminAppOptions): Hono {
-  const app = new Hono();
-  const api = new Hono();
-
-  api.get('/health', (c) => {
-    const s = node.status();
-    return c.json({ status: 'ok', nodeId: s.nodeId, role: s.role, leaderId: s.leaderId, term: s.term, appliedIndex: s.appliedIndex, readyCount: node.readyCount, transactionCount: node.transactionCount, syncCount: node.syncCount });
-  });
-
-  api.use('*', bearerAuth(options.tokenSha256));
-  api.use(
-    '*',
-    bodyLimit({
-      maxSize: options.bodyBytesMax,
-      onError: (c) => c.json(errorBody('BAD_REQUEST', `the body is larger than ${options.bodyBytesMax} bytes`), 413),
-    }),
-  );
-
-  // Reads are linearizable by default (a ReadIndex barrier through the leader; 503 UNAVAILABLE
-  // when none answers); ?stale=true reads this node's state as it is and says how far behind it may be.
-  api.use('*', async (c, next) => {
-    if (c.req.method !== 'GET' || c.req.path.endsWith('/health') || c.req.path.endsWith('/cluster')) return next();
-    const stale = c.req.query('stale') === 'true';
-    if (!stale) await node.readBarrier();
-    await next();
-    if (stale) {
-      const s = node.status();
-      c.header('x-floe-stale', 'true');
-      c.header('x-floe-applied-index', String(s.appliedIndex));
-      c.header('x-floe-commit-index', String(s.commitIndex));
-    }
-  });
-
-  /** A stale read's body: the data plus how far behind this node may be. */
-  const staleBody = <T>(c: Context, data: T) => {
-    if (c.req.query('stale') !== 'true') return data;
-    const s = node.status();
-    return { stale: true, nodeId: s.nodeId, role: s.role, appliedIndex: s.appliedIndex, leaderCommitIndex: s.commitIndex, lagEntries: s.commitIndex - s.appliedIndex, data };
-  };
-
-  api.get('/cluster', (c) => {
-    const s = node.status();
-    return c.json({ ...node.clusterStatus(), engine: s.engine });
-  });
-
-  api.post('/cluster/members', async (c) => {
-    const body = await jsonBody(c, memberAddSchema);
-    await node.addMember(body.id, { peerUrl: body.peerUrl, publicKey: body.publicKey, ...(body.clientUrl !== undefined ? { clientUrl: body.clientUrl } : {}) });
-    return c.json({ ...node.clusterStatus() }, 201);
-  });
-
-  api.delete('/cluster/members/:id', async (c) => {
-    await node.removeMember(c.req.param('id'));
-    return c.json({ ...node.clusterStatus() });
-  });
-
-  api.post('/licenses', async (c) => {
-    const body = await jsonBody(c, licenseImportSchema);
-    const r = await node.importLicense(body.key);
-    if (!r.ok) throw new AdminError(statusOfCode(r.code), r.code, r.message);
-    return c.json({ licenseId: r.licenseId, features: r.features }, 201);
-  });
-
-  api.get('/licenses', (c) =>
-    c.json(
-      staleBody(c, node.licenses().map((l) => ({
-        licenseId: l.licenseId,
-        status: l.status,
-        features: l.features,
-        product: l.payload.product,
-        version: l.payload.version,
-        model: l.payload.model,
-        seats: l.payload.seats,
-        notBefore: l.payload.notBefore,
-        expiresAt: l.payload.expiresAt ?? null,
-        lockCodes: l.payload.lockCodes,
-        hostDescription: l.payload.hostDescription ?? null,
-        installedAt: l.installedAt,
-      }))),
-    ),
-  );
-
-  api.delete('/licenses/:licenseId', async (c) => {
-    const licenseId = c.req.param('licenseId');
-    const r = await node.propose({ type: 'license-remove', licenseId });
-    if (!r.reply.ok) throw new AdminError(statusOfCode(r.reply.code), r.reply.code, r.reply.message);
-    return c.json({ licenseId });
-  });
-
-  api.get('/pools', (c) =>
-    c.json(
-      staleBody(c, node.pools().map((p) => ({
-        feature: p.feature,
-        version: p.version,
-        model: p.model,
-        seatsTotal: p.seatsTotal,
-        seatsInUse: p.seatsInUse,
-        queued: p.queued,
-        lingerMs: p.lingerMs,
-        users: p.users,
-      }))),
-    ),
-  );
-
-  api.get('/leases', (c) => {
-    const feature = c.req.query('feature');
-    return c.json(
-      // The pool's lease view as it is, less the fencing token (a client's business, not the admin's).
-      staleBody(c, node.leases(feature === undefined || feature === '' ? undefined : feature).map(({ fencingToken: _, ...view }) => view)),
-    );
-  });
-
-  api.delete('/leases/:leaseId', async (c) => {
-    const leaseId = c.req.param('leaseId');
-    const body = await jsonBody(c, forceCheckinSchema, true);
-    const r = await node.propose({ type: 'force-checkin', leaseId, reason: body.reason });
-    if (!r.reply.ok) throw new AdminError(statusOfCode(r.reply.code), r.reply.code, r.reply.message);
-    return c.json({ leaseId });
-  });
-
-  api.get('/sessions', (c) => c.json(staleBody(c, node.sessions())));
-
-  api.get('/usage', (c) => {
-    const q = usageQuerySchema.safeParse(c.req.query());
-    if (!q.success) throw new AdminError(400, 'BAD_REQUEST', 'usage takes feature, fromMs, toMs and limit');
-    const o = q.data;
-    return c.json(
-      node.usageRows({
-        ...(o.feature !== undefined ? { feature: o.feature } : {}),
-        ...(o.fromMs !== undefined ? { fromMs: o.fromMs } : {}),
-        ...(o.toMs !== undefined ? { toMs: o.toMs } : {}),
-        ...(o.limit !== undefined ? { limit: o.limit } : {}),
+export function createAdminApp(node: FloeNode, options: AdminAppOptions) {
+  const deps: AdminDeps = { node };
+  const verifyToken = options.verifyToken ?? configTokenVerifier(options.tokenSha256);
+  // The root app's registry holds every route with its full path; it exists once the routes do.
+  let openApiDocument = (): object => ({});
+  // A route comes first: hc's types lose the routes of an app whose first call is use().
+  const api = new OpenAPIHono<AdminEnv>({ defaultHook: badRequestHook })
+    .route('/', healthRoutes(deps))
+    // Public like /health: it describes the API, not the state (generated from every route's schemas).
+    .get('/openapi.json', (c) => c.json(openApiDocument()))
+    .use(provideNode(node))
+    .use(bearerAuth({ verifyToken }))
+    .use(
+      bodyLimit({
+        maxSize: options.bodyBytesMax,
+        onError: () => {
+          throw new AdminError(413, 'BAD_REQUEST', `the body is larger than ${options.bodyBytesMax} bytes`);
+        },
       }),
-    );
-  });
+    )
+    .route('/', clusterRoutes(deps))
+    .route('/', licenseRoutes(deps))
+    .route('/', poolRoutes(deps))
+    .route('/', usageRoutes(deps));
 
-  app.route('/api/v1', api);
+  const app = new OpenAPIHono<AdminEnv>().route(API_BASE_PATH, api);
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'an admin token' });
+  openApiDocument = () => app.getOpenAPIDocument(OPENAPI_INFO);
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
-  app.onError((error, c) => {
-    if (error instanceof AdminError) return c.json(errorBody(error.code, error.message), error.status);
-    if (error instanceof ProposalError) {
-      const leader = error.leaderId === '' ? '' : ` (leader: ${error.leaderId})`;
-      return c.json(errorBody('UNAVAILABLE', `${error.message}${leader}; retry`), 503);
-    }
-    return c.json(errorBody('INTERNAL', 'the server failed to answer'), 500);
-  });
+  app.onError(errorResponse);
   return app;
 }
+
+/** The admin app's type, for the typed client: `hc<AdminApp>(adminUrl)`. */
+export type AdminApp = ReturnType<typeof createAdminApp>;

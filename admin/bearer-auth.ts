@@ -1,10 +1,14 @@
-// Bearer-token auth of the admin API. Tokens are stored only as SHA-256
-// digests (config adminTokenSha256); a presented token is hashed and compared
-// with every stored digest in constant time, so neither the tokens nor the
-// position of a match leak through timing.
+// Bearer-token auth of the admin API, role-aware. Tokens are stored only as
+// SHA-256 digests; a presented token is hashed and looked up by a verifier
+// (configTokenVerifier: the config's digests, compared in constant time so
+// neither the tokens nor the position of a match leak through timing).
+// Hono's own bearerAuth answers 401 for a wrong token and its own body; ours
+// answers 403 FORBIDDEN in the API's error shape and hands the routes the
+// caller (c.var.principal), which requireRole() then checks per route.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import { errorBody } from './errors.ts';
+import type { AdminEnv, Principal } from './admin-env.ts';
+import { AdminError } from './errors.ts';
 
 /** SHA-256 hex digest of a token, as the config stores it. */
 export function hashToken(token: string): string {
@@ -14,24 +18,39 @@ export function hashToken(token: string): string {
 /** Longest Authorization header read, characters. */
 const AUTHORIZATION_CHARS_MAX = 1024;
 
+/** Answers who holds `token`, or undefined when no token matches. */
+export type VerifyToken = (token: string) => Principal | undefined;
+
+/**
+ * The config file's tokens (adminTokenSha256): each is an admin token named
+ * `config-N` (N from 1, in the file's order).
+ */
+export function configTokenVerifier(tokenSha256: readonly string[]): VerifyToken {
+  const digests = tokenSha256.map((h) => Buffer.from(h, 'hex'));
+  return (token) => {
+    const presented = createHash('sha256').update(token, 'utf8').digest();
+    let found = -1;
+    // Every digest is compared, so the time does not say which one matched.
+    for (let i = 0; i < digests.length; i++) if (timingSafeEqual(presented, digests[i]!) && found < 0) found = i;
+    return found < 0 ? undefined : { name: `config-${found + 1}`, role: 'admin' };
+  };
+}
+
 /**
  * Middleware: 401 UNAUTHORIZED without a bearer token, 403 FORBIDDEN with a
- * token that matches no stored digest.
+ * token `verifyToken` does not know; else sets c.var.principal.
  */
-export function bearerAuth(tokenSha256: readonly string[]): MiddlewareHandler {
-  const digests = tokenSha256.map((h) => Buffer.from(h, 'hex'));
+export function bearerAuth(options: { readonly verifyToken: VerifyToken }): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const match = header.length <= AUTHORIZATION_CHARS_MAX ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (match === null) {
       c.header('www-authenticate', 'Bearer realm="floe"');
-      return c.json(errorBody('UNAUTHORIZED', 'send Authorization: Bearer <admin token>'), 401);
+      throw new AdminError(401, 'UNAUTHORIZED', 'send Authorization: Bearer <admin token>');
     }
-    const presented = createHash('sha256').update(match[1]!, 'utf8').digest();
-    let ok = false;
-    for (const d of digests) ok = timingSafeEqual(presented, d) || ok;
-    if (!ok) return c.json(errorBody('FORBIDDEN', 'the admin token is not valid'), 403);
+    const principal = options.verifyToken(match[1]!);
+    if (principal === undefined) throw new AdminError(403, 'FORBIDDEN', 'the admin token is not valid');
+    c.set('principal', principal);
     await next();
-    return undefined;
   };
 }

@@ -33,7 +33,7 @@ export interface Daemon {
 /** Options of startDaemon. */
 export interface StartDaemonOptions {
   /** Builds the admin app (admin/ sits above daemon/, so the caller passes it in). */
-  readonly adminApp?: (node: FloeNode) => Hono;
+  readonly adminApp?: (node: FloeNode) => Pick<Hono, 'fetch'>;
   readonly log?: (line: string) => void;
   /** Override of the node's lock code (tests); default: from the node identity in dataDir. */
   readonly lockCode?: string;

@@ -1,0 +1,10 @@
+// What the admin route groups work over, handed to each group's factory so a
+// new dependency (the token store, the event hub) is one field, not a new
+// parameter in every group.
+import type { FloeNode } from '../daemon/node/index.ts';
+
+/** The admin routes' dependencies. */
+export interface AdminDeps {
+  /** The node whose read model the routes read and whose propose() they call. */
+  readonly node: FloeNode;
+}

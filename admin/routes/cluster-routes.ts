@@ -1,0 +1,86 @@
+// GET /cluster and membership changes (POST /cluster/members, DELETE
+// /cluster/members/:id). /cluster is not behind the read barrier: it answers
+// even on a node cut off from the majority, which is when it matters most.
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { AdminDeps } from '../admin-deps.ts';
+import type { AdminEnv } from '../admin-env.ts';
+import { BEARER_SECURITY, errorResponses, jsonRequestBody, jsonResponse } from '../api-schemas.ts';
+import { requireRole } from '../require-role.ts';
+
+/** One member as the answering node sees it; null where it cannot know. */
+export const memberViewSchema = z.object({
+  id: z.string(),
+  role: z.string(),
+  commitIndex: z.number().int().nullable(),
+  appliedIndex: z.number().int().nullable(),
+  matchIndex: z.number().int().optional().openapi({ description: 'leader only: the highest index known replicated on the member' }),
+  recentActive: z.boolean().optional().openapi({ description: 'leader only: heard from within the last election timeout' }),
+});
+
+/** GET /cluster. */
+export const clusterViewSchema = z
+  .object({
+    leaderId: z.string(),
+    term: z.number().int(),
+    reportedBy: z.object({ id: z.string(), role: z.string() }),
+    nodes: z.array(memberViewSchema),
+    engine: z.literal('core'),
+  })
+  .openapi('Cluster');
+
+/** POST /cluster/members. */
+export const memberAddSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
+    peerUrl: z.string().url().regex(/^wss?:\/\//),
+    clientUrl: z.string().url().optional(),
+    publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  })
+  .strict();
+
+const getCluster = createRoute({
+  method: 'get',
+  path: '/cluster',
+  summary: 'The leader, the term and each member as this node knows them',
+  security: BEARER_SECURITY,
+  responses: { 200: jsonResponse(clusterViewSchema, 'the cluster'), ...errorResponses() },
+});
+
+const addMember = createRoute({
+  method: 'post',
+  path: '/cluster/members',
+  summary: 'Add a voter (leader only; start it with join = true first)',
+  security: BEARER_SECURITY,
+  middleware: [requireRole('admin')] as const,
+  request: { body: jsonRequestBody(memberAddSchema) },
+  responses: { 201: jsonResponse(clusterViewSchema, 'the cluster once the change is applied'), ...errorResponses(400, 413, 415, 503) },
+});
+
+const removeMember = createRoute({
+  method: 'delete',
+  path: '/cluster/members/{id}',
+  summary: 'Remove a member (leader only)',
+  security: BEARER_SECURITY,
+  middleware: [requireRole('admin')] as const,
+  request: { params: z.object({ id: z.string() }) },
+  responses: { 200: jsonResponse(clusterViewSchema, 'the cluster once the change is applied'), ...errorResponses(503) },
+});
+
+/** The cluster routes. */
+export function clusterRoutes({ node }: AdminDeps) {
+  const cluster = () => {
+    const view = node.clusterStatus();
+    return { ...view, nodes: [...view.nodes], engine: node.engine };
+  };
+  return new OpenAPIHono<AdminEnv>()
+    .openapi(getCluster, (c) => c.json(cluster(), 200))
+    .openapi(addMember, async (c) => {
+      const body = c.req.valid('json');
+      await node.addMember(body.id, { peerUrl: body.peerUrl, publicKey: body.publicKey, ...(body.clientUrl !== undefined ? { clientUrl: body.clientUrl } : {}) });
+      return c.json(cluster(), 201);
+    })
+    .openapi(removeMember, async (c) => {
+      await node.removeMember(c.req.valid('param').id);
+      return c.json(cluster(), 200);
+    });
+}

@@ -1,0 +1,48 @@
+// GET /health: no token, no barrier; what a load balancer or `floe status` asks first.
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { AdminDeps } from '../admin-deps.ts';
+import type { AdminEnv } from '../admin-env.ts';
+import { jsonResponse } from '../api-schemas.ts';
+
+/** GET /health. */
+export const healthSchema = z
+  .object({
+    status: z.literal('ok'),
+    nodeId: z.string(),
+    role: z.string(),
+    leaderId: z.string(),
+    term: z.number().int(),
+    appliedIndex: z.number().int(),
+    readyCount: z.number().int().openapi({ description: 'Raft Readys handled since start' }),
+    transactionCount: z.number().int().openapi({ description: 'storage transactions written since start' }),
+    syncCount: z.number().int().openapi({ description: 'fdatasyncs of the log since start' }),
+  })
+  .openapi('Health');
+
+const getHealth = createRoute({
+  method: 'get',
+  path: '/health',
+  summary: "This node's health and role (no token)",
+  responses: { 200: jsonResponse(healthSchema, 'the node answers') },
+});
+
+/** The health route (mounted before the bearer check). */
+export function healthRoutes({ node }: AdminDeps) {
+  return new OpenAPIHono<AdminEnv>().openapi(getHealth, (c) => {
+    const s = node.status();
+    return c.json(
+      {
+        status: 'ok' as const,
+        nodeId: s.nodeId,
+        role: s.role,
+        leaderId: s.leaderId,
+        term: s.term,
+        appliedIndex: s.appliedIndex,
+        readyCount: node.readyCount,
+        transactionCount: node.transactionCount,
+        syncCount: node.syncCount,
+      },
+      200,
+    );
+  });
+}

@@ -1,0 +1,104 @@
+// License keys: import (verified here, then installed through the log), list,
+// remove. A refused key answers its code and changes nothing.
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { AdminDeps } from '../admin-deps.ts';
+import type { AdminEnv } from '../admin-env.ts';
+import { BEARER_SECURITY, errorResponses, jsonRequestBody, jsonResponse } from '../api-schemas.ts';
+import { AdminError, statusOfCode } from '../errors.ts';
+import { readAnswer, readBarrier, readSchema, staleQuerySchema } from '../read-barrier.ts';
+import { requireRole } from '../require-role.ts';
+
+/** Characters of a license key, at most (a key is a few hundred). */
+const LICENSE_KEY_CHARS_MAX = 20_000;
+
+/** POST /licenses. */
+export const licenseImportSchema = z.object({ key: z.string().min(1).max(LICENSE_KEY_CHARS_MAX).openapi({ example: 'FLOE1.eyJ2Ijo…' }) }).strict();
+
+/** What POST /licenses answers. */
+export const licenseImportedSchema = z.object({ licenseId: z.string(), features: z.array(z.string()) });
+
+/** One installed license, as GET /licenses lists it. */
+export const licenseSchema = z
+  .object({
+    licenseId: z.string(),
+    status: z.enum(['pending', 'active', 'expired']),
+    features: z.array(z.string()),
+    product: z.string(),
+    version: z.string(),
+    model: z.string(),
+    seats: z.number().int(),
+    notBefore: z.number().openapi({ description: 'ms since the epoch' }),
+    expiresAt: z.number().nullable().openapi({ description: 'ms since the epoch; null: permanent' }),
+    lockCodes: z.array(z.string()),
+    hostDescription: z.string().nullable(),
+    installedAt: z.number(),
+  })
+  .openapi('License');
+
+const importLicense = createRoute({
+  method: 'post',
+  path: '/licenses',
+  summary: 'Import a license key (checked on this node, then installed through the log)',
+  security: BEARER_SECURITY,
+  middleware: [requireRole('admin')] as const,
+  request: { body: jsonRequestBody(licenseImportSchema) },
+  responses: { 201: jsonResponse(licenseImportedSchema, 'installed'), ...errorResponses(400, 409, 413, 415, 422, 503) },
+});
+
+const listLicenses = createRoute({
+  method: 'get',
+  path: '/licenses',
+  summary: 'Every installed license',
+  security: BEARER_SECURITY,
+  middleware: [readBarrier] as const,
+  request: { query: staleQuerySchema },
+  responses: { 200: jsonResponse(readSchema(z.array(licenseSchema)), 'the licenses'), ...errorResponses(400, 503) },
+});
+
+const removeLicense = createRoute({
+  method: 'delete',
+  path: '/licenses/{licenseId}',
+  summary: 'Remove a license; leases beyond the remaining seats are revoked',
+  security: BEARER_SECURITY,
+  middleware: [requireRole('admin')] as const,
+  request: { params: z.object({ licenseId: z.string() }) },
+  responses: { 200: jsonResponse(z.object({ licenseId: z.string() }), 'removed'), ...errorResponses(404, 503) },
+});
+
+/** The license routes. */
+export function licenseRoutes({ node }: AdminDeps) {
+  return new OpenAPIHono<AdminEnv>()
+    .openapi(importLicense, async (c) => {
+      const r = await node.importLicense(c.req.valid('json').key);
+      if (!r.ok) throw new AdminError(statusOfCode(r.code), r.code, r.message);
+      return c.json({ licenseId: r.licenseId, features: r.features }, 201);
+    })
+    .openapi(listLicenses, (c) =>
+      c.json(
+        readAnswer(
+          c,
+          node.licenses().map((l) => ({
+            licenseId: l.licenseId,
+            status: l.status,
+            features: [...l.features],
+            product: l.payload.product,
+            version: l.payload.version,
+            model: l.payload.model,
+            seats: l.payload.seats,
+            notBefore: l.payload.notBefore,
+            expiresAt: l.payload.expiresAt ?? null,
+            lockCodes: [...l.payload.lockCodes],
+            hostDescription: l.payload.hostDescription ?? null,
+            installedAt: l.installedAt,
+          })),
+        ),
+        200,
+      ),
+    )
+    .openapi(removeLicense, async (c) => {
+      const { licenseId } = c.req.valid('param');
+      const r = await node.propose({ type: 'license-remove', licenseId });
+      if (!r.reply.ok) throw new AdminError(statusOfCode(r.reply.code), r.reply.code, r.reply.message);
+      return c.json({ licenseId }, 200);
+    });
+}

@@ -4,7 +4,7 @@
 // lock codes (license-locks.ts). A refused checkout proposes nothing; a retry
 // of a request the pool already answered still gets that first answer.
 import { readFileSync } from 'node:fs';
-import { findSession, hasLicense, rememberedReply, type ApplyResult, type PoolReply, type PoolState } from '../pool/index.ts';
+import { findSession, hasLicense, rememberedReply, requestKey, type ApplyResult, type PoolReply, type PoolState } from '../pool/index.ts';
 import { ProposalError } from '../raft-driver/index.ts';
 import type { UnstampedCommand } from './command-codec.ts';
 import { checkLicenseKey, parseVendorKeys, type LicenseCheck } from './license-check.ts';
@@ -105,16 +105,17 @@ export class NodeLicenses {
   async proposeCheckout(command: Extract<UnstampedCommand, { type: 'checkout' }>): Promise<ApplyResult> {
     const refusal = this.locks.refusal(command.feature);
     if (refusal === undefined) return this.host.propose(command);
-    const first = await this.answeredReply(command.sessionId, command.requestId);
+    const first = await this.answeredReply(command.sessionId, command.requestId, requestKey(command));
     if (first !== undefined) return { reply: first, events: [] };
     throw new LicenseRefusalError(refusal);
   }
 
   /**
-   * The pool's remembered answer to the request `requestId` of the client of
-   * `sessionId`, as of everything committed when called where a leader can
-   * tell (a follower's applied state may lag the commit it acknowledged to
-   * the proposer), else as of this node's applied state.
+   * The pool's remembered answer to the request `requestId` (whose
+   * `requestKey` is `key`) of the client of `sessionId`, as of everything
+   * committed when called where a leader can tell (a follower's applied
+   * state may lag the commit it acknowledged to the proposer), else as of
+   * this node's applied state.
    *
    * Answered from the state rather than by proposing the retry: an entry
    * proposed because the answer was remembered here could apply after the
@@ -124,8 +125,8 @@ export class NodeLicenses {
    * committed and, but for a queued one, never replaced: it is what the log
    * would answer the retry.
    */
-  private async answeredReply(sessionId: string, requestId: string): Promise<PoolReply | undefined> {
-    const local = this.recallFor(sessionId, requestId);
+  private async answeredReply(sessionId: string, requestId: string, key: string): Promise<PoolReply | undefined> {
+    const local = this.recallFor(sessionId, requestId, key);
     // Final answers: granted and refusals are never replaced (a queued one may become a grant).
     if (local !== undefined && !(local.ok && local.type === 'queued')) return local;
     // No leader known: a barrier would only wait out its timeout before the refusal.
@@ -136,12 +137,12 @@ export class NodeLicenses {
       if (error instanceof ProposalError) return local;
       throw error;
     }
-    return this.recallFor(sessionId, requestId);
+    return this.recallFor(sessionId, requestId, key);
   }
 
-  private recallFor(sessionId: string, requestId: string): PoolReply | undefined {
+  private recallFor(sessionId: string, requestId: string, key: string): PoolReply | undefined {
     const pool = this.host.pool();
     const session = findSession(pool, sessionId);
-    return session === undefined ? undefined : rememberedReply(pool, session.clientId, requestId);
+    return session === undefined ? undefined : rememberedReply(pool, session.clientId, requestId, key);
   }
 }

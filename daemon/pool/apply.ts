@@ -34,7 +34,10 @@ import {
   releaseLease,
   rememberIn,
   requestHash,
+  requestIdReused,
+  requestKey,
   revokeLease,
+  sameRequest,
   serveQueue,
   sessionRequests,
   usage,
@@ -127,9 +130,13 @@ function checkout(step: Step, c: CheckoutCommand): PoolReply {
   if (session === undefined) return fail('SESSION_NOT_FOUND');
   const requests = sessionRequests(step.state, session);
   const h = requestHash(c.requestId);
-  const first = recallIn(requests, c.requestId, h);
+  const key = requestKey(c);
+  const first = recallIn(requests, c.requestId, h, key);
   if (first !== undefined) return first;
-  const reply = checkoutRule(step, c, session);
+  // A queued checkout whose answer the ring forgot is still known by its queue place.
+  const waiting = session.waiters.size === 0 ? undefined : session.waiters.get(c.requestId);
+  if (waiting !== undefined && !sameRequest(waiting.requestKey, key)) return requestIdReused(c.requestId, waiting.requestKey);
+  const reply = checkoutRule(step, c, session, key);
   if (!reply.ok) {
     emit(step, {
       kind: 'usage',
@@ -148,7 +155,7 @@ function checkout(step: Step, c: CheckoutCommand): PoolReply {
     });
   }
   // The checkout may have served the queue and so remembered other requests of this client: same ring, still valid.
-  rememberIn(step.state, requests, session.clientId, c.requestId, h, reply);
+  rememberIn(step.state, requests, session.clientId, c.requestId, h, key, reply);
   return reply;
 }
 
@@ -160,7 +167,7 @@ function checkout(step: Step, c: CheckoutCommand): PoolReply {
  * among them, NO_SEATS or, with `wait`, the queue of the lowest one;
  * otherwise the first authorized-user refusal.
  */
-function checkoutRule(step: Step, c: CheckoutCommand, session: Session): PoolReply {
+function checkoutRule(step: Step, c: CheckoutCommand, session: Session, key: string): PoolReply {
   const state = step.state;
   const count = c.count;
   if (!Number.isInteger(count) || count < 1) return fail('COUNT_INVALID');
@@ -222,6 +229,7 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session): PoolRep
     const seq = state.nextSeq++;
     const w: Waiter = {
       requestId: c.requestId,
+      requestKey: key,
       session,
       pool: concurrent,
       count,
@@ -258,14 +266,15 @@ function checkin(step: Step, c: CheckinCommand): PoolReply {
   if (session === undefined) return fail('SESSION_NOT_FOUND');
   const requests = sessionRequests(state, session);
   const h = requestHash(c.requestId);
-  const first = recallIn(requests, c.requestId, h);
+  const key = requestKey(c);
+  const first = recallIn(requests, c.requestId, h, key);
   if (first !== undefined) return first;
   const lease = state.leases.get(c.leaseId);
   let reply: PoolReply;
   if (lease === undefined || lease.lingerSeq > 0) reply = fail('LEASE_NOT_FOUND');
   else if (lease.clientId !== session.clientId) reply = fail('LEASE_NOT_OWNED');
   else reply = { ok: true, type: 'checked-in', leaseId: lease.id, lingerUntilMs: checkinLease(step, lease) };
-  rememberIn(state, requests, session.clientId, c.requestId, h, reply);
+  rememberIn(state, requests, session.clientId, c.requestId, h, key, reply);
   return reply;
 }
 

@@ -23,6 +23,8 @@ export class CommandGenerator {
   private readonly random: () => number;
   /** Recent waiting checkouts, for checkout-cancel to aim at. */
   private readonly waits: [sessionId: string, requestId: string][] = [];
+  /** Recent checkouts and checkins, re-sent unchanged as retries (the same request) now and then. */
+  private readonly sent: PoolCommand[] = [];
   constructor(
     seed: number,
     private readonly leaseIds: () => readonly string[],
@@ -69,8 +71,19 @@ export class CommandGenerator {
   }
 
   next(): PoolCommand {
+    const c = this.draw();
+    if (c.type === 'checkout' || c.type === 'checkin') {
+      this.sent.push(c);
+      if (this.sent.length > 8) this.sent.shift();
+    }
+    return c;
+  }
+
+  private draw(): PoolCommand {
     this.at = this.chance(0.02) ? this.at - this.int(2_000) : this.at + this.int(300);
     const at = this.at;
+    // A retry: the same request again (maybe from another session of the client), at a later time.
+    if (this.sent.length > 0 && this.chance(0.08)) return { ...this.pick(this.sent), at };
     const sessionId = `S${this.int(6)}`;
     const requestId = `q${this.int(40)}`;
     const r = this.int(100);

@@ -51,4 +51,5 @@ export type {
   RevokeReason,
   UsageKind,
 } from './results.ts';
+export { requestKey } from './seats.ts';
 export { decodeSnapshot, encodeSnapshot } from './snapshot.ts';

@@ -74,6 +74,8 @@ export interface Lease {
 /** A queued checkout. */
 export interface Waiter {
   readonly requestId: string;
+  /** `requestKey` of its checkout: a retry of the requestId must repeat it. */
+  readonly requestKey: string;
   readonly session: Session;
   readonly pool: Pool;
   readonly count: number;
@@ -138,6 +140,12 @@ export interface ClientRequests {
    * Invariant: requestHashes[i] === requestHash(requestIds[i]).
    */
   readonly requestHashes: number[];
+  /**
+   * `requestKey` of the request each slot answered: a retry must be the same
+   * request. '' for a slot decoded from a snapshot written before keys were
+   * kept (any request then matches it).
+   */
+  readonly requestKeys: string[];
   readonly replies: PoolReply[];
   /** Slot the next request is written to. */
   next: number;

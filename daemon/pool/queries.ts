@@ -196,11 +196,13 @@ export function hasLicense(state: PoolState, licenseId: string): boolean {
 
 /**
  * The answer the pool remembers for (clientId, requestId): what a retry of
- * that request would be answered now, or undefined when it remembers none
- * (never applied here, or forgotten beyond the limits). For a node that may
+ * that request, whose `requestKey` is `key`, would be answered now
+ * (REQUEST_ID_REUSED when the requestId answered another request), or
+ * undefined when it remembers none (never applied here, or forgotten beyond
+ * the limits). For a node that may
  * refuse a request before proposing it, so that a retry of an answered
  * request still gets its first answer.
  */
-export function rememberedReply(state: PoolState, clientId: string, requestId: string): PoolReply | undefined {
-  return recall(state, clientId, requestId);
+export function rememberedReply(state: PoolState, clientId: string, requestId: string, key: string): PoolReply | undefined {
+  return recall(state, clientId, requestId, key);
 }

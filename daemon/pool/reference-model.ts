@@ -12,7 +12,7 @@ import { compareVersions, parseVersion } from './version.ts';
 interface RPool { key: string; feature: string; version: string; model: LicensePayload['model']; licenseIds: string[]; lingerMsMax: number; users: string[] }
 interface RSession { id: string; clientId: string; user: string; host: string; deadline: number }
 interface RLease { id: string; seq: number; pool: string; sessionId: string; clientId: string; user: string; host: string; count: number; fencing: number; deadline: number; lingerSeq: number }
-interface RWaiter { requestId: string; sessionId: string; pool: string; count: number; ttl: number; enqueuedAt: number; deadline: number }
+interface RWaiter { requestId: string; key: string; sessionId: string; pool: string; count: number; ttl: number; enqueuedAt: number; deadline: number }
 
 /** The reference model's state: plain arrays in creation order. */
 export class ReferenceModel {
@@ -25,7 +25,7 @@ export class ReferenceModel {
   leases: RLease[] = [];
   /** All queues in one array: a pool's queue is its waiters in array order. */
   waiters: RWaiter[] = [];
-  remembered: { clientId: string; entries: { id: string; reply: PoolReply }[] }[] = [];
+  remembered: { clientId: string; entries: { id: string; key: string; reply: PoolReply }[] }[] = [];
   private at = 0;
   private index = 0;
   private events: PoolEvent[] = [];
@@ -96,10 +96,17 @@ export class ReferenceModel {
   }
 
   // ---- remembered requests ----
-  private recall(clientId: string, requestId: string): PoolReply | undefined {
-    return this.remembered.find((c) => c.clientId === clientId)?.entries.find((e) => e.id === requestId)?.reply;
+  /** The first answer to requestId when `key` is the same request; a REQUEST_ID_REUSED refusal when it is not. */
+  private recall(clientId: string, requestId: string, key: string): PoolReply | undefined {
+    const e = this.remembered.find((c) => c.clientId === clientId)?.entries.find((x) => x.id === requestId);
+    if (e === undefined) return undefined;
+    return e.key === key ? e.reply : this.reused(requestId, e.key);
   }
-  private remember(clientId: string, requestId: string, reply: PoolReply): void {
+  private reused(requestId: string, firstKey: string): PoolReply {
+    const first = (JSON.parse(firstKey) as string[])[0];
+    return this.fail('REQUEST_ID_REUSED', `The requestId ${requestId} already answered a different ${first}: a retry must repeat the same request, and a new request needs a new requestId.`);
+  }
+  private remember(clientId: string, requestId: string, key: string, reply: PoolReply): void {
     let c = this.remembered.find((x) => x.clientId === clientId);
     if (c === undefined) {
       if (this.remembered.length >= this.limits.clientsRememberedMax) this.remembered.shift();
@@ -110,7 +117,7 @@ export class ReferenceModel {
     if (e !== undefined) e.reply = reply;
     else {
       if (c.entries.length >= this.limits.requestsPerClientRememberedMax) c.entries.shift();
-      c.entries.push({ id: requestId, reply });
+      c.entries.push({ id: requestId, key, reply });
     }
   }
   private forget(clientId: string, requestId: string): void {
@@ -172,7 +179,7 @@ export class ReferenceModel {
       const g = this.grant(this.newLease(pool, s, head.count, head.ttl));
       this.events.push({ kind: 'granted', clientId: s.clientId, sessionId: s.id, requestId: head.requestId, lease: g });
       this.usage('queue-wait', pool, s, head.count, '', this.at - head.enqueuedAt);
-      this.remember(s.clientId, head.requestId, { ok: true, type: 'granted', lease: g });
+      this.remember(s.clientId, head.requestId, head.key, { ok: true, type: 'granted', lease: g });
     }
     if (n > 0) this.announce(pool, 0);
     return n;
@@ -228,26 +235,30 @@ export class ReferenceModel {
       case 'checkout': {
         const s = this.session(c.sessionId);
         if (s === undefined) return this.fail('SESSION_NOT_FOUND');
-        const first = this.recall(s.clientId, c.requestId);
+        const key = JSON.stringify([c.type, c.feature, c.version ?? null, c.count, c.wait]);
+        const first = this.recall(s.clientId, c.requestId, key);
         if (first !== undefined) return first;
-        const reply = this.checkout(c, s);
+        const waiting = this.waiters.find((w) => w.sessionId === s.id && w.requestId === c.requestId);
+        if (waiting !== undefined && waiting.key !== key) return this.reused(c.requestId, waiting.key);
+        const reply = this.checkout(c, s, key);
         if (!reply.ok) {
           this.events.push({ kind: 'usage', usage: 'denial', at: this.at, feature: c.feature, version: c.version ?? '', user: s.user, host: s.host, clientId: s.clientId, count: c.count, leaseId: '', waitedMs: 0, code: reply.code, reason: '' });
         }
-        this.remember(s.clientId, c.requestId, reply);
+        this.remember(s.clientId, c.requestId, key, reply);
         return reply;
       }
       case 'checkin': {
         const s = this.session(c.sessionId);
         if (s === undefined) return this.fail('SESSION_NOT_FOUND');
-        const first = this.recall(s.clientId, c.requestId);
+        const key = JSON.stringify([c.type, c.leaseId]);
+        const first = this.recall(s.clientId, c.requestId, key);
         if (first !== undefined) return first;
         const l = this.leases.find((x) => x.id === c.leaseId);
         let reply: PoolReply;
         if (l === undefined || l.lingerSeq > 0) reply = this.fail('LEASE_NOT_FOUND');
         else if (l.clientId !== s.clientId) reply = this.fail('LEASE_NOT_OWNED');
         else reply = { ok: true, type: 'checked-in', leaseId: l.id, lingerUntilMs: this.checkinLease(l) };
-        this.remember(s.clientId, c.requestId, reply);
+        this.remember(s.clientId, c.requestId, key, reply);
         return reply;
       }
       case 'checkout-cancel': {
@@ -442,7 +453,7 @@ export class ReferenceModel {
     return held.length;
   }
 
-  private checkout(c: CheckoutCommand, s: RSession): PoolReply {
+  private checkout(c: CheckoutCommand, s: RSession, key: string): PoolReply {
     const count = c.count;
     if (!Number.isInteger(count) || count < 1) return this.fail('COUNT_INVALID');
     if (!this.duration(c.leaseTtlMs, 1) || (c.wait && !this.duration(c.waitMs, 0))) return this.fail('DURATION_INVALID');
@@ -495,7 +506,7 @@ export class ReferenceModel {
     if (concurrent !== undefined) {
       if (!c.wait) return this.fail('NO_SEATS', `Every seat of ${c.feature} that could serve ${count} is held.`);
       if (this.queueOf(concurrent).length >= this.limits.queueLengthMax) return this.fail('QUEUE_FULL');
-      const w: RWaiter = { requestId: c.requestId, sessionId: s.id, pool: concurrent.key, count, ttl: c.leaseTtlMs, enqueuedAt: this.at, deadline: this.at + c.waitMs };
+      const w: RWaiter = { requestId: c.requestId, key, sessionId: s.id, pool: concurrent.key, count, ttl: c.leaseTtlMs, enqueuedAt: this.at, deadline: this.at + c.waitMs };
       this.waiterSeq.set(w, this.seq++);
       this.waiters.push(w);
       return this.queued(w);

@@ -3,7 +3,8 @@
 // indexes of pool-state.ts in step, so the commands in apply.ts read as rules.
 import { removeHeldLease } from './lease-table.ts';
 import { deleteWaiter, type ClientRequests, type Lease, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
-import type { DequeueReason, LeaseGrant, PoolEvent, PoolReply, RevokeReason } from './results.ts';
+import type { CheckinCommand, CheckoutCommand } from './commands.ts';
+import type { DequeueReason, LeaseGrant, PoolError, PoolEvent, PoolReply, RevokeReason } from './results.ts';
 
 /** Per-command context: the command's time and log index, and the events it produces. */
 export interface Step {
@@ -199,7 +200,7 @@ export function serveQueue(step: Step, pool: Pool): number {
     const grant = leaseGrant(lease);
     emit(step, { kind: 'granted', clientId: w.session.clientId, sessionId: w.session.id, requestId: w.requestId, lease: grant });
     emit(step, queueWaitUsage(step, w));
-    remember(state, w.session.clientId, w.requestId, { ok: true, type: 'granted', lease: grant });
+    remember(state, w.session.clientId, w.requestId, w.requestKey, { ok: true, type: 'granted', lease: grant });
   }
   if (n === 0) return 0;
   queue.splice(0, n);
@@ -310,10 +311,32 @@ export function usage(
   };
 }
 
-/** The remembered reply to (clientId, requestId), if any. */
-export function recall(state: PoolState, clientId: string, requestId: string): PoolReply | undefined {
+/**
+ * What makes two requests with one requestId the same request: the command's
+ * type and the fields the client chose. Not `waitMs` nor `leaseTtlMs`: a
+ * node fills them from its config when the client gives none, so a faithful
+ * retry through another node may carry other values.
+ */
+export function requestKey(
+  c: Pick<CheckoutCommand, 'type' | 'feature' | 'version' | 'count' | 'wait'> | Pick<CheckinCommand, 'type' | 'leaseId'>,
+): string {
+  return c.type === 'checkout' ? `checkout\u0000${c.feature}\u0000${c.version ?? ''}\u0000${c.count}\u0000${c.wait ? 1 : 0}` : `checkin\u0000${c.leaseId}`;
+}
+
+/** The refusal of a request whose requestId is remembered for a different request. Changes nothing. */
+export function requestIdReused(requestId: string, firstKey: string): PoolError {
+  const first = firstKey.slice(0, firstKey.indexOf('\u0000'));
+  return {
+    ok: false,
+    code: 'REQUEST_ID_REUSED',
+    message: `The requestId ${requestId} already answered a different ${first}: a retry must repeat the same request, and a new request needs a new requestId.`,
+  };
+}
+
+/** The remembered reply to (clientId, requestId) when `key` matches the request it answered, or the REQUEST_ID_REUSED refusal; undefined when none is remembered. */
+export function recall(state: PoolState, clientId: string, requestId: string, key: string): PoolReply | undefined {
   const c = state.remembered.get(clientId);
-  return c === undefined ? undefined : recallIn(c, requestId, requestHash(requestId));
+  return c === undefined ? undefined : recallIn(c, requestId, requestHash(requestId), key);
 }
 
 /**
@@ -334,21 +357,33 @@ function slotOf(c: ClientRequests, requestId: string, h: number): number {
   return -1;
 }
 
-/** The reply remembered in `c` for `requestId` (whose `requestHash` is `h`), if any. */
-export function recallIn(c: ClientRequests | undefined, requestId: string, h: number): PoolReply | undefined {
+/**
+ * The reply remembered in `c` for `requestId` (whose `requestHash` is `h`)
+ * when the request it answered has `key`; REQUEST_ID_REUSED when it answered
+ * another; undefined when none is remembered.
+ */
+export function recallIn(c: ClientRequests | undefined, requestId: string, h: number, key: string): PoolReply | undefined {
   if (c === undefined) return undefined;
   const i = slotOf(c, requestId, h);
-  return i < 0 ? undefined : c.replies[i];
+  if (i < 0) return undefined;
+  const first = c.requestKeys[i] as string;
+  return sameRequest(first, key) ? c.replies[i] : requestIdReused(requestId, first);
+}
+
+/** True when a request of `key` repeats the one remembered as `first` ('' : remembered before keys were kept, any request does). */
+export function sameRequest(first: string, key: string): boolean {
+  return first === key || first === '';
 }
 
 /**
- * Remembers `reply` as the answer to (clientId, requestId), replacing an
- * earlier answer to the same request. Beyond their limits, the client's oldest
- * request is forgotten, and so is the client first remembered (clients are not
- * reordered by activity: that would cost two map updates per command).
+ * Remembers `reply` as the answer to (clientId, requestId), the request
+ * `key`, replacing an earlier answer to the same request. Beyond their
+ * limits, the client's oldest request is forgotten, and so is the client
+ * first remembered (clients are not reordered by activity: that would cost
+ * two map updates per command).
  */
-export function remember(state: PoolState, clientId: string, requestId: string, reply: PoolReply): void {
-  rememberIn(state, state.remembered.get(clientId), clientId, requestId, requestHash(requestId), reply);
+export function remember(state: PoolState, clientId: string, requestId: string, key: string, reply: PoolReply): void {
+  rememberIn(state, state.remembered.get(clientId), clientId, requestId, requestHash(requestId), key, reply);
 }
 
 /** The remembered requests of the session's client, or undefined when none; through the session's cache. */
@@ -362,7 +397,7 @@ export function sessionRequests(state: PoolState, session: Session): ClientReque
 
 /** An empty ring for `clientId`. */
 export function emptyClientRequests(clientId: string): ClientRequests {
-  return { clientId, requestIds: [], requestHashes: [], replies: [], next: 0, forgotten: false };
+  return { clientId, requestIds: [], requestHashes: [], requestKeys: [], replies: [], next: 0, forgotten: false };
 }
 
 /** The remembered requests of `clientId`, created (forgetting the client first remembered beyond the limit) when absent. */
@@ -384,18 +419,27 @@ export function clientRequests(state: PoolState, clientId: string): ClientReques
 }
 
 /** `remember` into a client's requests already looked up (undefined: none yet); `h`: `requestHash(requestId)`. */
-export function rememberIn(state: PoolState, held: ClientRequests | undefined, clientId: string, requestId: string, h: number, reply: PoolReply): void {
+export function rememberIn(
+  state: PoolState,
+  held: ClientRequests | undefined,
+  clientId: string,
+  requestId: string,
+  h: number,
+  key: string,
+  reply: PoolReply,
+): void {
   // Serving a queue may have remembered other clients and so forgotten this one meanwhile.
   const c = held === undefined || held.forgotten ? clientRequests(state, clientId) : held;
   const i = slotOf(c, requestId, h);
   if (i >= 0) c.replies[i] = reply;
-  else writeRequest(c, requestId, h, reply, state.limits.requestsPerClientRememberedMax);
+  else writeRequest(c, requestId, h, key, reply, state.limits.requestsPerClientRememberedMax);
 }
 
 /** Appends to the ring, overwriting its oldest slot when full; `h`: `requestHash(requestId)`. */
-export function writeRequest(c: ClientRequests, requestId: string, h: number, reply: PoolReply, slotsMax: number): void {
+export function writeRequest(c: ClientRequests, requestId: string, h: number, key: string, reply: PoolReply, slotsMax: number): void {
   c.requestIds[c.next] = requestId;
   c.requestHashes[c.next] = h;
+  c.requestKeys[c.next] = key;
   c.replies[c.next] = reply;
   c.next = c.next + 1 === slotsMax ? 0 : c.next + 1;
 }
@@ -409,25 +453,27 @@ export function forget(state: PoolState, clientId: string, requestId: string): v
   const entries = orderedRequests(c).filter(([id]) => id !== requestId);
   c.requestIds.length = 0;
   c.requestHashes.length = 0;
+  c.requestKeys.length = 0;
   c.replies.length = 0;
   c.next = 0;
-  for (const [id, r] of entries) {
+  for (const [id, r, key] of entries) {
     c.requestIds.push(id);
     c.requestHashes.push(requestHash(id));
+    c.requestKeys.push(key);
     c.replies.push(r);
   }
   c.next = entries.length;
 }
 
-/** A client's remembered requests, oldest first. */
-export function orderedRequests(c: ClientRequests): [string, PoolReply][] {
-  const out: [string, PoolReply][] = [];
+/** A client's remembered requests, oldest first: [requestId, reply, requestKey]. */
+export function orderedRequests(c: ClientRequests): [string, PoolReply, string][] {
+  const out: [string, PoolReply, string][] = [];
   const n = c.requestIds.length;
   // While the ring is not full, `next` equals n and the oldest is slot 0.
   const start = c.next === n ? 0 : c.next;
   for (let k = 0; k < n; k++) {
     const i = (start + k) % n;
-    out.push([c.requestIds[i] as string, c.replies[i] as PoolReply]);
+    out.push([c.requestIds[i] as string, c.replies[i] as PoolReply, c.requestKeys[i] as string]);
   }
   return out;
 }

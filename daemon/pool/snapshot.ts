@@ -40,7 +40,8 @@ type LeaseRow =
   | [seq: number, pool: number, count: number, checkedOutAt: number, fencingToken: number, deadlineMs: number, lingerSeq: number, sessionId: string, clientId: string, user: string, host: string];
 /** Format 2: the identity of a lease whose table row has session -1 (lingering after its session closed), in lease order. */
 type OrphanRow = [sessionId: string, clientId: string, user: string, host: string];
-type WaiterRow = [pool: number, session: number, requestId: string, count: number, leaseTtlMs: number, enqueuedAt: number, deadlineMs: number, seq: number];
+/** `requestKey` is absent in snapshots written before requests were bound to their keys. */
+type WaiterRow = [pool: number, session: number, requestId: string, count: number, leaseTtlMs: number, enqueuedAt: number, deadlineMs: number, seq: number, requestKey?: string];
 
 interface SnapshotDoc {
   v: number;
@@ -59,7 +60,8 @@ interface SnapshotDoc {
   orphans?: OrphanRow[];
   /** Per pool, its queue from the head. */
   waiters: WaiterRow[];
-  remembered: [clientId: string, entries: [requestId: string, reply: PoolReply][]][];
+  /** `requestKey` is absent in snapshots written before requests were bound to their keys. */
+  remembered: [clientId: string, entries: [requestId: string, reply: PoolReply, requestKey?: string][]][];
 }
 
 /** Encodes `state` deterministically: replicas that applied the same commands give equal bytes. */
@@ -97,7 +99,7 @@ export function encodeSnapshot(state: PoolState): Uint8Array {
   const waiters: WaiterRow[] = [];
   for (const p of state.pools.values()) {
     for (const w of p.queue) {
-      waiters.push([poolIndex.get(p) as number, sessionIndex.get(w.session) as number, w.requestId, w.count, w.leaseTtlMs, w.enqueuedAt, w.deadlineMs, w.seq]);
+      waiters.push([poolIndex.get(p) as number, sessionIndex.get(w.session) as number, w.requestId, w.count, w.leaseTtlMs, w.enqueuedAt, w.deadlineMs, w.seq, w.requestKey]);
     }
   }
   const remembered: SnapshotDoc['remembered'] = [];
@@ -238,10 +240,10 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
     else list.push(l);
   }
   const waiters: Waiter[] = [];
-  for (const [pi, si, requestId, count, leaseTtlMs, enqueuedAt, deadlineMs, seq] of doc.waiters) {
+  for (const [pi, si, requestId, count, leaseTtlMs, enqueuedAt, deadlineMs, seq, requestKey] of doc.waiters) {
     const pool = pools[pi] as Pool;
     const session = sessions[si] as Session;
-    const w: Waiter = { requestId, session, pool, count, leaseTtlMs, enqueuedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: deadlineMs };
+    const w: Waiter = { requestId, requestKey: requestKey ?? '', session, pool, count, leaseTtlMs, enqueuedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: deadlineMs };
     pool.queue.push(w);
     state.waiterDeadlines.push(w);
     waiters.push(w);
@@ -250,7 +252,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
   for (const w of waiters) addWaiter(w);
   for (const [clientId, entries] of doc.remembered) {
     const c = emptyClientRequests(clientId);
-    for (const [id, reply] of entries) writeRequest(c, id, requestHash(id), reply, state.limits.requestsPerClientRememberedMax);
+    for (const [id, reply, key] of entries) writeRequest(c, id, requestHash(id), key ?? '', reply, state.limits.requestsPerClientRememberedMax);
     state.remembered.set(clientId, c);
   }
   state.licenseTransitionAtMs = nextLicenseTransition(state);

@@ -80,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
   const kcDir = join(dir, 'keycenter');
   mkdirSync(kcDir, { recursive: true });
   if (!hasVendorKey(kcDir)) initKeyCenter(kcDir);
-  const kc = KeyCenter.open(kcDir);
+  const kc = await KeyCenter.open(kcDir);
   let nodes: DemoNode[];
   let adminToken: string;
   let licenseSeats = seats;
@@ -107,8 +107,8 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
     if (!reuse) {
-      const [entitlement] = kc.entitle({ product: FEATURE, version: '1', model: 'concurrent', seats, orderNumber: 'DEMO' });
-      const key = kc.activate({ authCode: entitlement!.authCode, lockCodes, hostDescription: `floe demo in ${dir}` });
+      const [entitlement] = await kc.entitle({ product: FEATURE, version: '1', model: 'concurrent', seats, orderNumber: 'DEMO' });
+      const key = await kc.activate({ authCode: entitlement!.authCode, lockCodes, hostDescription: `floe demo in ${dir}` });
       writeFileSync(licensePath, `${key.keyText}\n`);
     }
 
@@ -149,7 +149,7 @@ export async function run(argv: string[]): Promise<number> {
       return { id, config, clientUrl: `ws://127.0.0.1:${clientPort}/ws`, adminUrl: `http://127.0.0.1:${adminPort}` };
     });
   } finally {
-    kc.close();
+    await kc.close();
   }
 
   const summary = () => ({ nodes, adminToken, feature: FEATURE, seats: licenseSeats });

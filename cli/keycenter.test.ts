@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { entitle, floe, removeTempDirs, site, tempDir } from './cli-harness.ts';
 import { run as keycenter } from './keycenter.ts';
+import { run as license } from './license.ts';
 
 afterEach(removeTempDirs);
 
@@ -96,7 +97,7 @@ describe('floe keycenter', () => {
     expect((JSON.parse((await floe(keycenter, 'list', '--dir', kc, '--json')).last) as { keys: unknown[] }).keys).toEqual([]);
   });
 
-  it('list --by-host groups issued keys by their host description', async () => {
+  it('list --by-host groups issued keys by host: its lock codes and description', async () => {
     const { kc, locks } = await site();
     const codes = await entitle(kc, '--component', 'a', '--component', 'b', '--component', 'c');
     await floe(keycenter, 'activate', '--dir', kc, '--code', codes[0]!, '--lock-code', locks[0]!, '--host-description', 'Minneapolis');
@@ -108,6 +109,59 @@ describe('floe keycenter', () => {
       ['Chicago', ['b']],
       ['Minneapolis', ['a', 'c']],
     ]);
-    expect((await floe(keycenter, 'list', '--dir', kc, '--by-host')).stdout).toMatch(/^Chicago: 1 key\n/);
+    expect((await floe(keycenter, 'list', '--dir', kc, '--by-host')).stdout).toMatch(/^Chicago \[[0-9A-Z-]{29}\]: 1 key, 1 active\n/);
+  });
+
+  it('rehost prints a key for the new lock codes that supersedes the old one; list shows the chain', async () => {
+    const { kc, pub, locks, root } = await site();
+    const [code] = await entitle(kc, '--order', 'PO-1');
+    const first = await floe(keycenter, 'activate', '--dir', kc, '--code', code!, '--lock-code', locks[0]!, '--lock-code', locks[1]!, '--lock-code', locks[2]!, '--json');
+    const old = JSON.parse(first.last) as { licenseId: string };
+    const moved = await floe(keycenter, 'rehost', '--dir', kc, '--license', old.licenseId, '--lock-code', locks[0]!, '--lock-code', locks[1]!, '--lock-code', locks[3]!, '--host-description', 'after the disk died');
+    expect(moved.exit).toBe(0);
+    expect(moved.stdout).toContain(`supersedes ${old.licenseId}`);
+    const check = await floe(license, 'check', '--key', moved.last, '--vendor-key', pub, '--data-dir', join(root, 'n4'), '--json');
+    expect(check.exit).toBe(0);
+    expect(JSON.parse(check.last)).toMatchObject({ ok: true, license: { supersedes: old.licenseId, seats: 10, orderNumber: 'PO-1' } });
+    const listed = (await floe(keycenter, 'list', '--dir', kc)).stdout;
+    expect(listed).toContain(`${old.licenseId}  stats 29, 10 seats, code ${code}`);
+    expect(listed).toMatch(new RegExp(`superseded, superseded by ${moved.stdout.split('  ')[0]}`));
+    const again = await floe(keycenter, 'rehost', '--dir', kc, '--license', old.licenseId, '--lock-code', locks[3]!);
+    expect(again.exit).toBe(1);
+    expect(again.stderr).toMatch(/^ALREADY_SUPERSEDED: .*LIC-/);
+    const unknown = await floe(keycenter, 'rehost', '--dir', kc, '--license', 'LIC-NOPE', '--lock-code', locks[3]!);
+    expect(unknown.stderr).toMatch(/^LICENSE_NOT_FOUND: /);
+  });
+
+  it('vendor staff create an account and an order; the contacts\' welcome mail lands in KC/outbox/', async () => {
+    const { kc, root } = await site();
+    expect((await floe(keycenter, 'account', 'create', '--dir', kc, '--site', 'S-100', '--company', 'Acme Analytics')).last).toBe('S-100');
+    const added = await floe(keycenter, 'order', 'add', '--dir', kc, '--site', 'S-100', '--order', 'CO-1', '--po', 'PO-9', '--contact', 'Ada Lovelace <ada@example.com>', '--line', 'product=stats,version=29,model=concurrent,quantity=10', '--line', 'product=suite,version=29,model=authorized-user,quantity=5,components=base+amos,expires=2099-12-31');
+    expect(added.exit, added.stderr).toBe(0);
+    expect(added.last).toMatch(/^ORD-/);
+    expect(added.stdout).toContain('line 2 LN-');
+    expect(added.stderr).toContain('2 mails delivered (.eml files in');
+    const outbox = readdirSync(join(kc, 'outbox'));
+    expect(outbox).toHaveLength(2);
+    expect(outbox.map((f) => readFileSync(join(kc, 'outbox', f), 'utf8')).join('')).toContain('/set-password/');
+    const orderFile = join(root, 'order.json');
+    writeFileSync(orderFile, JSON.stringify({ customerOrderNumber: 'CO-2', contacts: [{ email: 'ada@example.com', name: 'Ada' }], lines: [{ product: 'stats', version: '30', model: 'concurrent', quantity: 10 }] }));
+    expect((await floe(keycenter, 'order', 'add', '--dir', kc, '--site', 'S-100', '--file', orderFile)).exit).toBe(0);
+    const dup = await floe(keycenter, 'order', 'add', '--dir', kc, '--site', 'S-100', '--file', orderFile);
+    expect(dup.stderr).toMatch(/^ORDER_EXISTS: /);
+    const bad = await floe(keycenter, 'order', 'add', '--dir', kc, '--site', 'S-100', '--order', 'CO-3', '--contact', 'nobody', '--line', 'product=stats');
+    expect([bad.exit, bad.stderr.split(':')[0]]).toEqual([2, 'BAD_REQUEST']);
+    expect((await floe(keycenter, 'account', 'list', '--dir', kc)).stdout).toContain('S-100  Acme Analytics');
+    expect((await floe(keycenter, 'member', 'add', '--dir', kc, '--site', 'S-100', '--email', 'bob@example.com', '--name', 'Bob')).stdout).toContain('bob@example.com is now a member of account S-100');
+    const audit = (await floe(keycenter, 'audit', '--dir', kc, '--site', 'S-100')).stdout;
+    expect(audit).toMatch(/cli {2}add-member {2}S-100 {2}bob@example.com/);
+    expect(audit).toMatch(/cli {2}add-order {2}S-100 {2}CO-1/);
+  });
+
+  it('staff add prints an API token once, as the last line', async () => {
+    const { kc } = await site();
+    const r = await floe(keycenter, 'staff', 'add', '--dir', kc, '--name', 'ann');
+    expect(r.last).toMatch(/^kcs_[A-Za-z0-9_-]{43}$/);
+    expect((await floe(keycenter, 'staff', 'add', '--dir', kc, '--name', 'ann')).stderr).toMatch(/^STAFF_EXISTS: /);
   });
 });

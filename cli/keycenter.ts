@@ -1,11 +1,9 @@
-// `floe keycenter init|pubkey|entitle|activate|list --dir KC …`: the vendor's
-// key center on the command line. Values for scripts (public key, codes,
-// license key) are the last line(s) of stdout; refusals go to stderr as
-// `CODE: sentence` with a non-zero exit code, and write nothing.
-import process from 'node:process';
-import { parseArgs } from 'node:util';
+// `floe keycenter …`: the vendor's key center on the command line. Values for
+// scripts (public key, codes, license key, token) are the last line(s) of
+// stdout; refusals go to stderr as `CODE: sentence` with a non-zero exit
+// code, and write nothing. The account and order commands live in
+// keycenter-vendor.ts, `serve` in keycenter-serve.ts.
 import {
-  KeyCenter,
   KeyCenterError,
   initKeyCenter,
   readVendorPublicKey,
@@ -13,12 +11,8 @@ import {
   type Entitlement,
   type IssuedKey,
 } from '../keycenter/index.ts';
-import type { CommandIo } from './lockcode.ts';
-
-const processIo: CommandIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
+import { day, integer, isoDay, list as listOption, parse, required, text, UsageError, withKeyCenter } from './keycenter-args.ts';
+import { processIo, type CommandIo } from './command-io.ts';
 
 const USAGE = `usage:
   floe keycenter init --dir KC
@@ -28,83 +22,44 @@ const USAGE = `usage:
         [--order ORDER-NUMBER] [--comment TEXT] [--linger SECONDS] [--hosts-per-user N] [--json]
   floe keycenter activate --dir KC --code CODE --lock-code L [--lock-code L2 --lock-code L3]
         [--host-description TEXT] [--seats N] [--json]
-  floe keycenter list --dir KC [--by-host] [--json]`;
+  floe keycenter rehost --dir KC --license LIC-… --lock-code L [--lock-code L2 --lock-code L3]
+        [--host-description TEXT] [--json]
+  floe keycenter list --dir KC [--by-host] [--site SITE] [--json]
+  floe keycenter account create --dir KC --site SITE --company NAME
+  floe keycenter account list --dir KC [--json]
+  floe keycenter order add --dir KC --site SITE (--file ORDER.json |
+        --order NUMBER [--po NUMBER] --contact "Name <e-mail>" ... --line "product=P,version=V,model=M,quantity=N[,…]" ...) [--json]
+  floe keycenter member add --dir KC --site SITE --email E --name NAME [--role admin|member]
+  floe keycenter certificate --dir KC --order ORDER-ID          (mail an order's certificate again)
+  floe keycenter raise --dir KC --code CODE [--by N]             (allow N more activations of a concurrent code)
+  floe keycenter staff add --dir KC --name NAME                  (prints the staff member's API token)
+  floe keycenter audit --dir KC [--site SITE] [--json]`;
 
 const DAY_MS = 24 * 3600 * 1000;
-
-/** A usage error: exit code 2. */
-class UsageError extends Error {}
-
-type Values = Record<string, string | boolean | string[] | undefined>;
-
-function parse(argv: string[], options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>): Values {
-  try {
-    return parseArgs({ args: argv, options: { dir: { type: 'string' }, ...options }, strict: true, allowPositionals: false })
-      .values as Values;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-}
-
-function text(values: Values, name: string): string | undefined {
-  const v = values[name];
-  return typeof v === 'string' ? v : undefined;
-}
-
-function required(values: Values, name: string): string {
-  const v = text(values, name);
-  if (v === undefined || v === '') throw new UsageError(`--${name} is required`);
-  return v;
-}
-
-function integer(values: Values, name: string): number | undefined {
-  const v = text(values, name);
-  if (v === undefined) return undefined;
-  if (!/^\d{1,9}$/.test(v)) throw new UsageError(`--${name} "${v.slice(0, 40)}" is not a whole number`);
-  return Number(v);
-}
-
-/** Midnight UTC starting the day `YYYY-MM-DD`, ms since the Unix epoch. */
-function day(values: Values, name: string): number | undefined {
-  const v = text(values, name);
-  if (v === undefined) return undefined;
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
-  const ms = match === null ? NaN : Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
-  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== v) {
-    throw new UsageError(`--${name} "${v.slice(0, 40)}" is not a date (YYYY-MM-DD)`);
-  }
-  return ms;
-}
-
-/** "2026-01-15 10:30 UTC", or the bare date at midnight. */
-function isoDay(ms: number | null): string {
-  if (ms === null) return 'perpetual';
-  const iso = new Date(ms).toISOString();
-  return iso.slice(11, 16) === '00:00' ? iso.slice(0, 10) : `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
-}
 
 function describeEntitlement(e: Entitlement): string {
   const what = e.component === null ? `${e.product} ${e.version}` : `${e.product} ${e.version}, component ${e.component}`;
   const seats = e.model === 'concurrent' ? `concurrent, ${e.seats} seats` : `authorized-user, covers ${e.seats} named users`;
   const end = e.expiresAt === null ? 'perpetual' : `temporary, ends ${isoDay(e.expiresAt)}`;
-  return `${e.authCode}  ${what}; ${seats}; ${end}${e.orderNumber === null ? '' : `; order ${e.orderNumber}`}`;
+  return `${e.authCode}  ${what}; ${seats}; ${end}${e.orderNumber === null ? '' : `; order ${e.orderNumber}`}${e.siteNumber === null ? '' : `; account ${e.siteNumber}`}`;
 }
 
-function describeKey(k: IssuedKey): string {
+/** Two lines about a key: what it grants, its status and chain; its lock codes. */
+export function describeKey(k: IssuedKey): string {
   const what = k.component === null ? `${k.product} ${k.version}` : `${k.product} ${k.version}/${k.component}`;
-  return `${k.licenseId}  ${what}, ${k.seats} ${k.model === 'concurrent' ? 'seats' : 'named users'}, code ${k.authCode}, issued ${isoDay(k.issuedAt)}, ${k.expiresAt === null ? 'perpetual' : `ends ${isoDay(k.expiresAt)}`}\n    lock codes ${k.lockCodes.join(', ')}`;
+  const chain = [k.supersedes === null ? '' : `, supersedes ${k.supersedes}`, k.supersededBy === null ? '' : `, superseded by ${k.supersededBy}`].join('');
+  return `${k.licenseId}  ${what}, ${k.seats} ${k.model === 'concurrent' ? 'seats' : 'named users'}, code ${k.authCode}, issued ${isoDay(k.issuedAt)}, ${k.expiresAt === null ? 'perpetual' : `ends ${isoDay(k.expiresAt)}`}; ${k.status}${chain}\n    lock codes ${k.lockCodes.join(', ')}`;
 }
 
-function withKeyCenter<T>(values: Values, fn: (kc: KeyCenter) => T): T {
-  const kc = KeyCenter.open(required(values, 'dir'));
-  try {
-    return fn(kc);
-  } finally {
-    kc.close();
+function printKey(io: CommandIo, key: IssuedKey, json: boolean): void {
+  if (json) {
+    io.stdout(`${JSON.stringify(key)}\n`);
+    return;
   }
+  io.stdout(`${describeKey(key)}${key.hostDescription === null ? '' : `\n    host ${key.hostDescription}`}\nLicense key (one line; send it to the customer's license admin):\n${key.keyText}\n`);
 }
 
-function init(argv: string[], io: CommandIo): number {
+async function init(argv: string[], io: CommandIo): Promise<number> {
   const values = parse(argv, {});
   const dir = required(values, 'dir');
   const publicKey = initKeyCenter(dir);
@@ -112,13 +67,13 @@ function init(argv: string[], io: CommandIo): number {
   return 0;
 }
 
-function pubkey(argv: string[], io: CommandIo): number {
+async function pubkey(argv: string[], io: CommandIo): Promise<number> {
   const values = parse(argv, {});
   io.stdout(`${readVendorPublicKey(required(values, 'dir'))}\n`);
   return 0;
 }
 
-function entitle(argv: string[], io: CommandIo): number {
+async function entitle(argv: string[], io: CommandIo): Promise<number> {
   const values = parse(argv, {
     product: { type: 'string' },
     version: { type: 'string' },
@@ -143,7 +98,7 @@ function entitle(argv: string[], io: CommandIo): number {
     version: required(values, 'version'),
     model,
     seats: integer(values, 'seats') ?? 0,
-    components: (values['component'] as string[] | undefined) ?? [],
+    components: listOption(values, 'component'),
     days: integer(values, 'days'),
     // --expires names the last day of the license: it ends at the next midnight (UTC).
     expiresAt: expiresDay === undefined ? undefined : expiresDay + DAY_MS,
@@ -153,7 +108,7 @@ function entitle(argv: string[], io: CommandIo): number {
     lingerSeconds: integer(values, 'linger'),
     hostsPerUserMax: integer(values, 'hosts-per-user'),
   };
-  const entitlements = withKeyCenter(values, (kc) => kc.entitle(request));
+  const entitlements = await withKeyCenter(values, (kc) => kc.entitle(request));
   if (values['json'] === true) {
     io.stdout(`${JSON.stringify({ entitlements })}\n`);
   } else {
@@ -164,7 +119,7 @@ function entitle(argv: string[], io: CommandIo): number {
   return 0;
 }
 
-function activate(argv: string[], io: CommandIo): number {
+async function activate(argv: string[], io: CommandIo): Promise<number> {
   const values = parse(argv, {
     code: { type: 'string' },
     'lock-code': { type: 'string', multiple: true },
@@ -174,40 +129,48 @@ function activate(argv: string[], io: CommandIo): number {
   });
   const request = {
     authCode: required(values, 'code'),
-    lockCodes: (values['lock-code'] as string[] | undefined) ?? [],
+    lockCodes: listOption(values, 'lock-code'),
     hostDescription: text(values, 'host-description'),
     seats: integer(values, 'seats'),
   };
-  const key = withKeyCenter(values, (kc) => kc.activate(request));
-  if (values['json'] === true) {
-    io.stdout(`${JSON.stringify(key)}\n`);
-  } else {
-    io.stdout(`${describeKey(key)}${key.hostDescription === null ? '' : `\n    host ${key.hostDescription}`}\nLicense key (one line; send it to the customer's license admin):\n${key.keyText}\n`);
-  }
+  printKey(io, await withKeyCenter(values, (kc) => kc.activate(request)), values['json'] === true);
   return 0;
 }
 
-function list(argv: string[], io: CommandIo): number {
-  const values = parse(argv, { 'by-host': { type: 'boolean' }, json: { type: 'boolean' } });
-  const byHost = values['by-host'] === true;
+async function rehost(argv: string[], io: CommandIo): Promise<number> {
+  const values = parse(argv, {
+    license: { type: 'string' },
+    'lock-code': { type: 'string', multiple: true },
+    'host-description': { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const request = { licenseId: required(values, 'license'), lockCodes: listOption(values, 'lock-code'), hostDescription: text(values, 'host-description') };
+  printKey(io, await withKeyCenter(values, (kc) => kc.rehost(request)), values['json'] === true);
+  return 0;
+}
+
+async function list(argv: string[], io: CommandIo): Promise<number> {
+  const values = parse(argv, { 'by-host': { type: 'boolean' }, site: { type: 'string' }, json: { type: 'boolean' } });
   const json = values['json'] === true;
-  withKeyCenter(values, (kc) => {
-    if (byHost) {
-      const hosts = kc.keysByHost();
+  const filter = { siteNumber: text(values, 'site') };
+  await withKeyCenter(values, async (kc) => {
+    if (values['by-host'] === true) {
+      const hosts = await kc.keysByHost(filter);
       if (json) {
         io.stdout(`${JSON.stringify({ hosts })}\n`);
         return;
       }
       const lines: string[] = [];
       for (const h of hosts) {
-        lines.push(`${h.hostDescription ?? '(no host description)'}: ${h.keys.length} key${h.keys.length === 1 ? '' : 's'}`);
-        for (const k of h.keys) lines.push(`  ${describeKey(k).replace('\n', '\n  ')}`);
+        const active = h.keys.filter((k) => k.status === 'active').length;
+        lines.push(`${h.hostDescription ?? '(no host description)'} [${h.lockCodes.join(', ')}]: ${h.keys.length} key${h.keys.length === 1 ? '' : 's'}, ${active} active`);
+        for (const k of h.keys) lines.push(`  ${describeKey(k).split('\n')[0]}`);
       }
       io.stdout(lines.length === 0 ? 'No keys issued yet.\n' : `${lines.join('\n')}\n`);
       return;
     }
-    const entitlements = kc.listEntitlements();
-    const keys = kc.listKeys();
+    const entitlements = await kc.listEntitlements(filter);
+    const keys = await kc.listKeys(filter);
     if (json) {
       io.stdout(`${JSON.stringify({ entitlements, keys })}\n`);
       return;
@@ -221,7 +184,23 @@ function list(argv: string[], io: CommandIo): number {
   return 0;
 }
 
-const subcommands: Record<string, (argv: string[], io: CommandIo) => number> = { init, pubkey, entitle, activate, list };
+type Subcommand = (argv: string[], io: CommandIo) => Promise<number>;
+
+const subcommands: Record<string, () => Promise<Subcommand>> = {
+  init: async () => init,
+  pubkey: async () => pubkey,
+  entitle: async () => entitle,
+  activate: async () => activate,
+  rehost: async () => rehost,
+  list: async () => list,
+  account: async () => (await import('./keycenter-vendor.ts')).account,
+  order: async () => (await import('./keycenter-vendor.ts')).order,
+  member: async () => (await import('./keycenter-vendor.ts')).member,
+  certificate: async () => (await import('./keycenter-vendor.ts')).certificate,
+  raise: async () => (await import('./keycenter-vendor.ts')).raise,
+  staff: async () => (await import('./keycenter-vendor.ts')).staff,
+  audit: async () => (await import('./keycenter-vendor.ts')).audit,
+};
 
 /** Runs `floe keycenter …`; answers the exit code. */
 export async function run(argv: string[], io: CommandIo = processIo): Promise<number> {
@@ -230,10 +209,10 @@ export async function run(argv: string[], io: CommandIo = processIo): Promise<nu
     io.stdout(`${USAGE}\n`);
     return sub === undefined ? 2 : 0;
   }
-  const subcommand = subcommands[sub];
+  const load = subcommands[sub];
   try {
-    if (subcommand === undefined) throw new UsageError(`unknown subcommand "keycenter ${sub.slice(0, 40)}"`);
-    return subcommand(rest, io);
+    if (load === undefined) throw new UsageError(`unknown subcommand "keycenter ${sub.slice(0, 40)}"`);
+    return await (await load())(rest, io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`BAD_REQUEST: ${error.message}\n${USAGE}\n`);

@@ -1,4 +1,5 @@
-// The key center's refusals: one stable code and a human sentence each.
+// The key center's refusals: one stable code and a human sentence each, the
+// same whether the CLI, the JSON API or a portal page asked.
 
 /** Why the key center refused a request. */
 export type KeyCenterErrorCode =
@@ -15,7 +16,25 @@ export type KeyCenterErrorCode =
   | 'DUPLICATE_LOCK_CODE'
   | 'ALREADY_ACTIVATED'
   | 'SEATS_EXHAUSTED'
-  | 'ENTITLEMENT_EXPIRED';
+  | 'ENTITLEMENT_EXPIRED'
+  | 'LICENSE_NOT_FOUND'
+  | 'ALREADY_SUPERSEDED'
+  | 'HOST_NOT_COMPATIBLE'
+  | 'NOT_FOUND'
+  | 'ACCOUNT_EXISTS'
+  | 'ORDER_EXISTS'
+  | 'MEMBER_EXISTS'
+  | 'STAFF_EXISTS'
+  | 'JOIN_REQUEST_DECIDED'
+  | 'INVALID_CREDENTIALS'
+  | 'PASSWORD_WRONG'
+  | 'PASSWORD_TOO_WEAK'
+  | 'TOKEN_INVALID'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'RATE_LIMITED'
+  | 'CSRF_TOKEN_INVALID'
+  | 'CONFIG_INVALID';
 
 /** A refused key-center request; nothing was written. */
 export class KeyCenterError extends Error {
@@ -23,6 +42,10 @@ export class KeyCenterError extends Error {
   constructor(
     readonly code: KeyCenterErrorCode,
     message: string,
+    /** The input the refusal is about ("lockCodes.1", "password"), so a form shows it on that field. */
+    readonly field?: string,
+    /** RATE_LIMITED: seconds until a retry may succeed. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }

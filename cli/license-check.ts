@@ -1,7 +1,9 @@
 // `floe license check (--key KEY | --key-file F) --vendor-key PUB [--data-dir DIR]`:
 // lets a sysadmin test a license key on a server before importing it. Exit 0
 // when the key is valid for this node now; else its error code and why.
-// Local: it reads the key and this node's identity, not the admin API.
+// Local: it reads the key, this node's identity and, when DIR holds the
+// node's database, the licenses the cluster retired (read-only): a key an
+// installed one superseded is refused as SUPERSEDED, as the node would.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
@@ -12,6 +14,8 @@ import {
   type LicensePayload,
 } from '../protocol/index.ts';
 import { DEFAULT_DATA_DIR, NodeIdentityError, loadNodeIdentity } from '../daemon/identity/index.ts';
+import { CommittedPoolError, readCommittedPool, supersededRefusal } from '../daemon/node/index.ts';
+import { retiredLicense, type PoolState } from '../daemon/pool/index.ts';
 import type { CommandIo } from './command-io.ts';
 
 /** The usage of `floe license check`. */
@@ -77,6 +81,16 @@ function describe(license: LicensePayload): string {
   if (license.hostDescription !== undefined) lines.push(`host        ${license.hostDescription}`);
   if (license.orderNumber !== undefined) lines.push(`order       ${license.orderNumber}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The pool state the node in `dataDir` committed, or undefined when it has no database yet. */
+function committedPool(dataDir: string): PoolState | undefined {
+  try {
+    return readCommittedPool(dataDir);
+  } catch (error) {
+    if (error instanceof CommittedPoolError) throw new Refusal(error.code, error.message);
+    throw error;
+  }
 }
 
 /** Runs `floe license check`; answers the exit code. */
@@ -147,10 +161,21 @@ async function checkKey(argv: string[], io: CommandIo): Promise<number> {
         `license ${locked.license.licenseId} is locked to ${locked.license.lockCodes.join(', ')}, but ${identityMissing ?? dataDir}`,
       );
     }
+    // What the cluster retired, as far as this node's database has it.
+    const pool = committedPool(dataDir);
+    const licenseId = locked.license.licenseId;
+    const superseded = pool === undefined ? undefined : supersededRefusal(pool, licenseId);
+    if (superseded !== undefined) throw new Refusal(superseded.code, superseded.message);
+    const removed = pool === undefined ? undefined : retiredLicense(pool, licenseId);
+    const removedNote =
+      removed === undefined
+        ? ''
+        : `Note: an admin removed this license at ${new Date(removed.retiredAt).toISOString()}; a license file does not bring it back, an import does.\n`;
     if (json) {
-      io.stdout(`${JSON.stringify({ ok: true, lockCode, features: licenseFeatures(locked.license), license: locked.license })}\n`);
+      const doc = { ok: true, lockCode, features: licenseFeatures(locked.license), license: locked.license, ...(removed === undefined ? {} : { removedAt: removed.retiredAt }) };
+      io.stdout(`${JSON.stringify(doc)}\n`);
     } else {
-      io.stdout(`${describe(locked.license)}The key is valid for this node (lock code ${lockCode}).\n${locked.license.licenseId}\n`);
+      io.stdout(`${describe(locked.license)}The key is valid for this node (lock code ${lockCode}).\n${removedNote}${licenseId}\n`);
     }
     return 0;
   } catch (error) {

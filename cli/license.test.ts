@@ -3,7 +3,11 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import process from 'node:process';
-import { entitle, floe, removeTempDirs, site } from './cli-harness.ts';
+import { makeLicenseKey, VENDOR_PUBLIC_KEY } from '../test/daemon/helpers.ts';
+import { parseConfig } from '../daemon/config.ts';
+import { loadNodeIdentity } from '../daemon/identity/index.ts';
+import { FloeNode } from '../daemon/node/index.ts';
+import { entitle, floe, removeTempDirs, site, tempDir } from './cli-harness.ts';
 import { run as keycenter } from './keycenter.ts';
 import { run as license } from './license.ts';
 
@@ -100,6 +104,32 @@ describe('floe license check', () => {
     expect(JSON.parse(ok.last)).toMatchObject({ ok: true, lockCode: locks[0], features: ['stats'] });
     const bad = await floe(license, 'check', '--key', 'x', '--vendor-key', pub, '--data-dir', join(root, 'n1'), '--json');
     expect(JSON.parse(bad.last)).toMatchObject({ ok: false, code: 'MALFORMED' });
+  });
+});
+
+describe('floe license check on a server whose cluster installed a rehost', () => {
+  it('answers SUPERSEDED for the key the installed one superseded, and still passes the new key', async () => {
+    const dir = tempDir();
+    const lockCode = loadNodeIdentity(dir).lockCode;
+    const oldKey = makeLicenseKey([lockCode], { licenseId: 'LIC-OLD' });
+    const newKey = makeLicenseKey([lockCode], { licenseId: 'LIC-NEW', supersedes: 'LIC-OLD' });
+    const args = ['--vendor-key', VENDOR_PUBLIC_KEY, '--data-dir', dir];
+    expect((await floe(license, 'check', '--key', oldKey, ...args)).exit).toBe(0);
+    const config = parseConfig({ dataDir: dir, vendorPublicKeys: [VENDOR_PUBLIC_KEY] });
+    const node = await FloeNode.open({ config, lockCode });
+    try {
+      expect(await node.importLicense(oldKey)).toMatchObject({ ok: true });
+      expect(await node.importLicense(newKey)).toMatchObject({ ok: true, supersededLicenseId: 'LIC-OLD' });
+      // Read while the node runs, and again after it stopped.
+      const running = await floe(license, 'check', '--key', oldKey, ...args);
+      expect(running.exit).toBe(1);
+      expect(running.stderr).toMatch(/^SUPERSEDED: license LIC-OLD was superseded by LIC-NEW/);
+    } finally {
+      await node.close();
+    }
+    const stopped = await floe(license, 'check', '--key', oldKey, ...args, '--json');
+    expect(JSON.parse(stopped.last)).toMatchObject({ ok: false, code: 'SUPERSEDED' });
+    expect((await floe(license, 'check', '--key', newKey, ...args)).exit).toBe(0);
   });
 });
 

@@ -31,6 +31,10 @@ describe('license payload', () => {
   it('refuses a redundant key that names the same server twice', () => {
     expect(licensePayloadSchema.safeParse({ ...base, lockCodes: ['X', 'Y', 'X'] }).success).toBe(false);
   });
+  it('refuses a key that names itself as the one it supersedes', () => {
+    expect(licensePayloadSchema.safeParse({ ...base, supersedes: 'L1' }).success).toBe(false);
+    expect(licensePayloadSchema.safeParse({ ...base, supersedes: 'L0' }).success).toBe(true);
+  });
   it('refuses an end date before the start date', () => {
     expect(licensePayloadSchema.safeParse({ ...base, expiresAt: 500 }).success).toBe(false);
   });

@@ -84,6 +84,10 @@ export const licensePayloadSchema = z
   .refine((p) => p.expiresAt === undefined || p.expiresAt > p.notBefore, {
     message: 'expiresAt must come after notBefore',
     path: ['expiresAt'],
+  })
+  .refine((p) => p.supersedes !== p.licenseId, {
+    message: 'a key cannot supersede itself',
+    path: ['supersedes'],
   });
 
 /** The verified content of a license key. */

@@ -48,7 +48,7 @@ import { Forwarder, type AppChannel } from './forwarder.ts';
 import type { LicenseRefusal, PeerLockState } from './license-locks.ts';
 import { RenewBatcher, type HeartbeatOutcome } from './renew-batcher.ts';
 import type { LicenseCheck } from './license-check.ts';
-import { NodeLicenses } from './node-licenses.ts';
+import { NodeLicenses, type ImportResult } from './node-licenses.ts';
 import { LeaseReaper } from './lease-reaper.ts';
 
 /** A pool event other than a usage row: what clients are pushed. */
@@ -315,7 +315,7 @@ export class FloeNode {
   }
 
   /** Verifies `keyText`, then proposes its install; a refused key answers its code and changes nothing. */
-  importLicense(keyText: unknown): Promise<{ ok: true; licenseId: string; features: string[] } | { ok: false; code: string; message: string }> {
+  importLicense(keyText: unknown): Promise<ImportResult> {
     return this.licensing.import(keyText);
   }
 

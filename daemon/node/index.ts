@@ -6,3 +6,4 @@ export * from './cluster-view.ts';
 export * from './forwarder.ts';
 export * from './license-locks.ts';
 export * from './renew-batcher.ts';
+export * from './committed-pool.ts';

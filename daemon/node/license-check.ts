@@ -3,6 +3,7 @@
 // that is authentic but not yet valid: the pool holds it as pending) goes
 // into the log; a refused key says why with a stable code.
 import { parseVendorPublicKey, verifyLicenseKey, type LicensePayload } from '../../protocol/index.ts';
+import { retiredLicense, type PoolState } from '../pool/index.ts';
 
 /** The verdict on a key text, in the admin API's codes. */
 export type LicenseCheck =
@@ -36,4 +37,19 @@ export function checkLicenseKey(
   }
   const code = verdict.code === 'LOCK_CODE_MISMATCH' ? verdict.code : `LICENSE_${verdict.code}`;
   return { ok: false, code, message: verdict.message };
+}
+
+/**
+ * SUPERSEDED when the cluster whose state is `pool` installed a key that
+ * supersedes `licenseId` (that key is refused for good); undefined otherwise.
+ * A license an admin removed is not refused here: an admin's import adds it
+ * again on purpose (only a license file may not).
+ */
+export function supersededRefusal(pool: PoolState, licenseId: string): { code: 'SUPERSEDED'; message: string } | undefined {
+  const retired = retiredLicense(pool, licenseId);
+  if (retired?.reason !== 'superseded') return undefined;
+  return {
+    code: 'SUPERSEDED',
+    message: `license ${licenseId} was superseded by ${retired.supersededBy ?? '?'} (installed ${new Date(retired.retiredAt).toISOString()}); this key is refused for good`,
+  };
 }

@@ -4,10 +4,10 @@
 // lock codes (license-locks.ts). A refused checkout proposes nothing; a retry
 // of a request the pool already answered still gets that first answer.
 import { readFileSync } from 'node:fs';
-import { findSession, hasLicense, rememberedReply, requestKey, type ApplyResult, type PoolReply, type PoolState } from '../pool/index.ts';
+import { findSession, hasLicense, rememberedReply, requestKey, retiredLicense, type ApplyResult, type PoolReply, type PoolState } from '../pool/index.ts';
 import { ProposalError } from '../raft-driver/index.ts';
 import type { UnstampedCommand } from './command-codec.ts';
-import { checkLicenseKey, parseVendorKeys, type LicenseCheck } from './license-check.ts';
+import { checkLicenseKey, parseVendorKeys, supersededRefusal, type LicenseCheck } from './license-check.ts';
 import { LicenseLocks, LicenseRefusalError, type LicenseRefusal, type PeerLockState } from './license-locks.ts';
 
 /** What NodeLicenses needs of its node. */
@@ -31,6 +31,11 @@ export interface NodeLicensesHost {
   readonly log: (line: string) => void;
 }
 
+/** What an import answers: the installed license, or a refusal code. */
+export type ImportResult =
+  | { ok: true; licenseId: string; features: string[]; supersededLicenseId?: string }
+  | { ok: false; code: string; message: string };
+
 /** Key checks, key installs and the checkout gate of one node. */
 export class NodeLicenses {
   private readonly host: NodeLicensesHost;
@@ -49,25 +54,43 @@ export class NodeLicenses {
     this.locks.refresh(pool);
   }
 
-  /** Verifies a license key for this node (signature, dates, lock code). */
+  /**
+   * Verifies a license key for this node (signature, dates, lock code) and
+   * against the licenses the cluster retired as this node applied them
+   * (SUPERSEDED); the pool checks that again when it applies the install.
+   */
   check(keyText: unknown): LicenseCheck {
-    return checkLicenseKey(keyText, { vendorKeys: this.vendorKeys, lockCode: this.host.lockCode, nowMs: this.host.clock() });
+    const check = checkLicenseKey(keyText, { vendorKeys: this.vendorKeys, lockCode: this.host.lockCode, nowMs: this.host.clock() });
+    if (!check.ok) return check;
+    const superseded = supersededRefusal(this.host.pool(), check.license.licenseId);
+    return superseded === undefined ? check : { ok: false, ...superseded };
   }
 
-  /** Verifies `keyText`, then proposes its install; a refused key answers its code and changes nothing. */
-  async import(keyText: unknown): Promise<{ ok: true; licenseId: string; features: string[] } | { ok: false; code: string; message: string }> {
+  /**
+   * Verifies `keyText`, then proposes its install (an admin's import: a
+   * license an admin removed comes back); a refused key answers its code and
+   * changes nothing. `supersededLicenseId`: the installed key it replaced.
+   */
+  async import(keyText: unknown): Promise<ImportResult> {
     const check = this.check(keyText);
     if (!check.ok) return check;
     const result = await this.host.propose({ type: 'license-install', license: check.license });
     const reply = result.reply;
     if (!reply.ok) return { ok: false, code: reply.code, message: reply.message };
     if (reply.type !== 'license-installed') throw new Error(`assert: license-install answered ${reply.type}`);
-    return { ok: true, licenseId: reply.licenseId, features: [...new Set(reply.pools.map((p) => p.feature))] };
+    return {
+      ok: true,
+      licenseId: reply.licenseId,
+      features: [...new Set(reply.pools.map((p) => p.feature))],
+      ...(reply.supersededLicenseId === undefined ? {} : { supersededLicenseId: reply.supersededLicenseId }),
+    };
   }
 
   /**
    * Installs each of `files` not installed yet (a new leader taking office);
-   * an unreadable or refused file is logged and skipped. Rejects as
+   * an unreadable or refused file is logged and skipped, and so is a license
+   * an admin removed (the removal is replicated state and outlives the
+   * config: an admin's import brings the license back). Rejects as
    * propose() does.
    */
   async installFiles(files: readonly string[]): Promise<void> {
@@ -84,8 +107,17 @@ export class NodeLicenses {
         this.host.log(`license file ${file}: ${check.code}: ${check.message}`);
         continue;
       }
-      if (hasLicense(this.host.pool(), check.license.licenseId)) continue;
-      const r = await this.host.propose({ type: 'license-install', license: check.license });
+      const licenseId = check.license.licenseId;
+      if (hasLicense(this.host.pool(), licenseId)) continue;
+      const removed = retiredLicense(this.host.pool(), licenseId);
+      if (removed !== undefined) {
+        this.host.log(
+          `license file ${file}: LICENSE_REMOVED: license ${licenseId} was removed by an admin at ${new Date(removed.retiredAt).toISOString()}; ` +
+            'not installed again (import it to add it back)',
+        );
+        continue;
+      }
+      const r = await this.host.propose({ type: 'license-install', license: check.license, from: 'license-file' });
       if (!r.reply.ok) this.host.log(`license file ${file}: ${r.reply.code}: ${r.reply.message}`);
       else this.host.log(`license ${check.license.licenseId} installed from ${file}`);
     }

@@ -1,16 +1,14 @@
 // apply(state, command, index): the seat-pool state machine's one transition,
-// and the licensing rule of each command. Everything else in this folder is
-// the indexes those rules keep in step (seats.ts, capacity.ts).
-import { licenseFeatures } from '../../protocol/license-payload.ts';
-import { applyLicenseTransitions, nextLicenseTransition, refreshCapacity, revokeUserLeases } from './capacity.ts';
+// and the licensing rule of each command (the license commands' in
+// license-rules.ts). Everything else in this folder is the indexes those
+// rules keep in step (seats.ts, capacity.ts).
+import { applyLicenseTransitions, refreshCapacity, revokeUserLeases } from './capacity.ts';
 import type {
   CheckinCommand,
   CheckoutCancelCommand,
   CheckoutCommand,
   ForceCheckinCommand,
   GraceCommand,
-  LicenseInstallCommand,
-  LicenseRemoveCommand,
   PoolCommand,
   PoolConfigureCommand,
   RenewCommand,
@@ -19,6 +17,7 @@ import type {
   UsersAssignCommand,
 } from './commands.ts';
 import { POOL_ERROR_CODES, type PoolErrorCode } from './error-codes.ts';
+import { licenseInstall, licenseRemove } from './license-rules.ts';
 import { addWaiter, createPoolState, NO_WAITERS, poolKey, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
 import type { ApplyResult, PoolError, PoolReply } from './results.ts';
 import {
@@ -446,100 +445,6 @@ function forceCheckin(step: Step, c: ForceCheckinCommand): PoolReply {
   revokeLease(step, lease, 'force-checkin', `An administrator checked the seat in: ${reason}`, reason);
   serveQueue(step, lease.pool);
   return { ok: true, type: 'force-checked-in', leaseId: lease.id };
-}
-
-function licenseInstall(step: Step, c: LicenseInstallCommand): PoolReply {
-  const state = step.state;
-  const p = c.license;
-  if (state.licenses.has(p.licenseId)) return fail('LICENSE_EXISTS');
-  if (state.licenses.size >= state.limits.licensesMax) return fail('LICENSES_LIMIT_REACHED');
-  if (p.expiresAt !== undefined && p.expiresAt <= step.at) return fail('LICENSE_EXPIRED');
-  const versionParts = parseVersion(p.version);
-  if (versionParts === null) throw new Error(`pool: license ${p.licenseId} has version ${p.version}`);
-  const features = [...new Set(licenseFeatures(p))];
-  let created = 0;
-  for (const f of features) {
-    const pool = state.pools.get(poolKey(f, p.version));
-    if (pool === undefined) created++;
-    else if (pool.model !== p.model) return fail('MODEL_CONFLICT');
-  }
-  if (state.pools.size + created > state.limits.poolsMax) return fail('POOLS_LIMIT_REACHED');
-  const keys = features.map((f) => poolKey(f, p.version));
-  state.licenses.set(p.licenseId, { payload: p, installedAt: step.at, poolKeys: keys });
-  for (const f of features) {
-    const pool = state.pools.get(poolKey(f, p.version)) ?? createPool(state, f, p.version, versionParts, p.model);
-    pool.licenseIds.push(p.licenseId);
-    refreshCapacity(step, pool, 'license-removed');
-  }
-  state.licenseTransitionAtMs = nextLicenseTransition(state);
-  return {
-    ok: true,
-    type: 'license-installed',
-    licenseId: p.licenseId,
-    pools: features.map((feature) => ({ feature, version: p.version })),
-  };
-}
-
-/** Adds an empty pool to every index (used also when a snapshot is decoded). */
-export function createPool(
-  state: PoolState,
-  feature: string,
-  version: string,
-  versionParts: readonly number[],
-  model: Pool['model'],
-): Pool {
-  const pool: Pool = {
-    key: poolKey(feature, version),
-    feature,
-    version,
-    versionParts,
-    model,
-    licenseIds: [],
-    seatsTotal: 0,
-    seatsInUse: 0,
-    lingerMs: 0,
-    lingerMsMax: state.limits.durationMsMax,
-    hostsPerUserMax: 1,
-    leaseCount: 0,
-    lingering: new Map(),
-    queue: [],
-    users: new Set(),
-    userHosts: new Map(),
-  };
-  state.pools.set(pool.key, pool);
-  const list = state.poolsByFeature.get(feature);
-  if (list === undefined) state.poolsByFeature.set(feature, [pool]);
-  else {
-    list.push(pool);
-    list.sort((a, b) => compareVersions(a.versionParts, b.versionParts) || (a.version < b.version ? -1 : 1));
-  }
-  return pool;
-}
-
-function licenseRemove(step: Step, c: LicenseRemoveCommand): PoolReply {
-  const state = step.state;
-  const license = state.licenses.get(c.licenseId);
-  if (license === undefined) return fail('LICENSE_NOT_FOUND');
-  state.licenses.delete(c.licenseId);
-  for (const key of license.poolKeys) {
-    const pool = state.pools.get(key);
-    if (pool === undefined) continue;
-    pool.licenseIds.splice(pool.licenseIds.indexOf(c.licenseId), 1);
-    refreshCapacity(step, pool, 'license-removed');
-    if (pool.licenseIds.length === 0) removePool(step, pool);
-  }
-  state.licenseTransitionAtMs = nextLicenseTransition(state);
-  return { ok: true, type: 'license-removed', licenseId: c.licenseId };
-}
-
-/** The last key of a pool is gone: its waiters leave (its leases were revoked with its seats). */
-function removePool(step: Step, pool: Pool): void {
-  const state = step.state;
-  while (pool.queue.length > 0) dequeue(step, pool.queue[pool.queue.length - 1] as Waiter, 'pool-removed');
-  state.pools.delete(pool.key);
-  const list = state.poolsByFeature.get(pool.feature) ?? [];
-  list.splice(list.indexOf(pool), 1);
-  if (list.length === 0) state.poolsByFeature.delete(pool.feature);
 }
 
 function usersAssign(step: Step, c: UsersAssignCommand): PoolReply {

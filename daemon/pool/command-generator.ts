@@ -45,9 +45,11 @@ export class CommandGenerator {
   private license(): LicensePayload {
     const bundle = this.chance(0.2);
     const notBefore = this.chance(0.2) ? this.at + this.int(5_000) : Math.max(0, this.at - 1_000);
+    const licenseId = `K${this.int(6)}`;
+    const supersedes = this.chance(0.2) ? `K${this.int(6)}` : licenseId;
     const p: LicensePayload = {
       v: 1,
-      licenseId: `K${this.int(6)}`,
+      licenseId,
       authCode: 'A',
       vendorKeyId: 'V',
       product: bundle ? 'suite' : this.pick(['cad', 'cam']),
@@ -60,6 +62,8 @@ export class CommandGenerator {
       lockCodes: ['X'],
       lingerSeconds: this.chance(0.6) ? 0 : 1 + this.int(3),
       hostsPerUserMax: 1 + this.int(2),
+      // A rehost, a renewal or added seats: a key that names the one it replaces.
+      ...(supersedes === licenseId ? {} : { supersedes }),
     };
     if (this.chance(0.3)) return { ...p, expiresAt: notBefore + 1_000 + this.int(20_000) };
     return p;
@@ -117,7 +121,7 @@ export class CommandGenerator {
       const [s, q] = this.waits.length > 0 && this.chance(0.8) ? this.pick(this.waits) : [sessionId, requestId];
       return { type: 'checkout-cancel', at, sessionId: s, requestId: q };
     }
-    if (r < 84) return { type: 'license-install', at, license: this.license() };
+    if (r < 84) return { type: 'license-install', at, license: this.license(), ...(this.chance(0.3) ? { from: 'license-file' as const } : {}) };
     if (r < 87) return { type: 'license-remove', at, licenseId: `K${this.int(6)}` };
     if (r < 89) return { type: 'force-checkin', at, leaseId: this.leaseId(), reason: 'test' };
     if (r < 94) {

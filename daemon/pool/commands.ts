@@ -14,13 +14,26 @@ export interface CommandBase {
   readonly at: number;
 }
 
-/** Install an already-verified license key: its seats join the pools of its features at `version`. */
+/**
+ * Install an already-verified license key: its seats join the pools of its
+ * features at `version`. A key that `supersedes` another removes that one in
+ * the same step (leases beyond the remaining capacity are revoked as on
+ * license-remove) and retires it for good: installing it later answers
+ * SUPERSEDED. A license an admin removed is installed again only by an
+ * explicit import, never `from` a license file (LICENSE_REMOVED).
+ */
 export interface LicenseInstallCommand extends CommandBase {
   readonly type: 'license-install';
   readonly license: LicensePayload;
+  /** 'license-file': proposed from the config's licenseFiles; absent: an admin's import. */
+  readonly from?: 'license-file';
 }
 
-/** Remove an installed license; leases beyond the remaining capacity are revoked (newest first). */
+/**
+ * Remove an installed license; leases beyond the remaining capacity are
+ * revoked (newest first). The license stays retired as removed: a license
+ * file naming it does not install it again.
+ */
 export interface LicenseRemoveCommand extends CommandBase {
   readonly type: 'license-remove';
   readonly licenseId: string;

@@ -31,13 +31,16 @@ export {
   listSessionLeases,
   listLicenses,
   listPools,
+  listRetiredLicenses,
   listSessions,
   nextDeadlineMs,
+  retiredLicense,
   queuePosition,
   rememberedReply,
   type LeaseView,
   type LicenseView,
   type PoolView,
+  type RetiredLicenseView,
   type SessionView,
 } from './queries.ts';
 export type {

@@ -51,6 +51,8 @@ export function checkInvariants(state: PoolState): string[] {
       }
     }
   }
+  for (const id of state.retiredLicenses.keys()) if (state.licenses.has(id)) bad.push(`license ${id} is both installed and retired`);
+  if (state.retiredLicenses.size > state.limits.licensesRetiredMax) bad.push('more retired licenses than the maximum');
   if (leasesInPools !== state.leases.size) bad.push(`${state.leases.size} leases, ${leasesInPools} in pools`);
   if (state.sessions.size > state.limits.sessionsMax) bad.push('more sessions than the maximum');
   let sessionWaiters = 0;

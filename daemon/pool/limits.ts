@@ -6,6 +6,12 @@
 export interface PoolLimits {
   /** Installed licenses. */
   readonly licensesMax: number;
+  /**
+   * Removed and superseded licenses remembered (so that a license file or an
+   * old key cannot bring them back); beyond it a removal or a superseding
+   * install is refused (RETIRED_LICENSES_LIMIT_REACHED).
+   */
+  readonly licensesRetiredMax: number;
   /** Pools (feature × version). */
   readonly poolsMax: number;
   /** Open sessions. */
@@ -33,6 +39,7 @@ export interface PoolLimits {
 /** Defaults sized for a site of tens of thousands of seats. */
 export const POOL_LIMITS_DEFAULT: PoolLimits = {
   licensesMax: 1_000,
+  licensesRetiredMax: 10_000,
   poolsMax: 1_000,
   sessionsMax: 250_000,
   leasesPerPoolMax: 250_000,

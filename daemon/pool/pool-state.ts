@@ -17,6 +17,19 @@ export interface License {
   readonly poolKeys: readonly string[];
 }
 
+/**
+ * A license that may not be installed again as it was: superseded by a key
+ * that names it (refused for good, SUPERSEDED), or removed by an admin (a
+ * config's licenseFiles do not bring it back; an admin's import does).
+ */
+export interface RetiredLicense {
+  readonly reason: 'superseded' | 'removed';
+  /** The licenseId of the key that superseded it; '' when removed. */
+  readonly by: string;
+  /** `ms`: `at` of the command that retired it. */
+  readonly at: number;
+}
+
 /** A client session. */
 export interface Session {
   readonly id: string;
@@ -180,6 +193,11 @@ export interface PoolState {
   /** Next unique sequence number (leases, sessions, waiters, lingers). */
   nextSeq: number;
   readonly licenses: Map<string, License>;
+  /**
+   * Licenses removed or superseded, in the order they were retired.
+   * Invariant: no id is both here and in `licenses`; size ≤ limits.licensesRetiredMax.
+   */
+  readonly retiredLicenses: Map<string, RetiredLicense>;
   readonly pools: Map<string, Pool>;
   /** Pools of each feature, by ascending version. */
   readonly poolsByFeature: Map<string, Pool[]>;
@@ -203,6 +221,7 @@ export function createPoolState(limits: Partial<PoolLimits> = {}): PoolState {
     nowMs: 0,
     nextSeq: 1,
     licenses: new Map(),
+    retiredLicenses: new Map(),
     pools: new Map(),
     poolsByFeature: new Map(),
     sessions: new Map(),

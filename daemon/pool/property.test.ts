@@ -13,6 +13,7 @@ import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
 /** Small limits, so that every limit is hit often. */
 const LIMITS: Partial<PoolLimits> = {
   licensesMax: 4,
+  licensesRetiredMax: 5,
   poolsMax: 3,
   sessionsMax: 6,
   leasesPerPoolMax: 6,
@@ -62,6 +63,8 @@ function agree(seed: number, commands: number, checkEvery: number): void {
     if (i % checkEvery === 0) {
       const bad = checkInvariants(state);
       if (bad.length > 0) expect({ seed, index: i, bad }).toEqual({ seed, index: i, bad: [] });
+      const retired = [...state.retiredLicenses].map(([id, r]) => ({ id, ...r }));
+      if (!same(retired, ref.retired)) expect({ seed, index: i, retired }).toEqual({ seed, index: i, retired: ref.retired });
       if (!same(poolsOfState(state), poolsOfModel(ref))) expect({ seed, index: i, pools: poolsOfState(state) }).toEqual({ seed, index: i, pools: poolsOfModel(ref) });
       if (i % (checkEvery * 64) === 0) {
         const bytes = encodeSnapshot(state);

@@ -48,6 +48,17 @@ export interface LicenseView {
   readonly features: readonly string[];
 }
 
+/** One license removed by an admin or superseded by a newer key, as GET /licenses/retired shows it. */
+export interface RetiredLicenseView {
+  readonly licenseId: string;
+  /** 'superseded': refused for good (SUPERSEDED); 'removed': an admin's import brings it back, a license file does not. */
+  readonly reason: 'superseded' | 'removed';
+  /** The licenseId of the key that superseded it; absent when removed. */
+  readonly supersededBy?: string;
+  /** `ms` since the epoch when it was retired. */
+  readonly retiredAt: number;
+}
+
 /** One open session. */
 export interface SessionView {
   readonly sessionId: string;
@@ -134,6 +145,22 @@ export function listLicenses(state: PoolState): LicenseView[] {
     });
   }
   return out;
+}
+
+/** Every retired license, in the order they were retired. */
+export function listRetiredLicenses(state: PoolState): RetiredLicenseView[] {
+  const out: RetiredLicenseView[] = [];
+  for (const [licenseId, r] of state.retiredLicenses) {
+    out.push({ licenseId, reason: r.reason, ...(r.reason === 'superseded' ? { supersededBy: r.by } : {}), retiredAt: r.at });
+  }
+  return out;
+}
+
+/** Why `licenseId` may not be installed again as it is (see RetiredLicenseView), or undefined when it is not retired. */
+export function retiredLicense(state: PoolState, licenseId: string): RetiredLicenseView | undefined {
+  const r = state.retiredLicenses.get(licenseId);
+  if (r === undefined) return undefined;
+  return { licenseId, reason: r.reason, ...(r.reason === 'superseded' ? { supersededBy: r.by } : {}), retiredAt: r.at };
 }
 
 /** Every open session, in opening order. */

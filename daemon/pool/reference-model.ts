@@ -20,6 +20,8 @@ export class ReferenceModel {
   now = 0;
   seq = 1;
   licenses: { p: LicensePayload; keys: string[] }[] = [];
+  /** Removed and superseded licenses, in retirement order. */
+  retired: { id: string; reason: 'superseded' | 'removed'; by: string; at: number }[] = [];
   pools: RPool[] = [];
   sessions: RSession[] = [];
   leases: RLease[] = [];
@@ -371,15 +373,42 @@ export class ReferenceModel {
       case 'license-install': {
         const p = c.license;
         if (this.licenses.some((l) => l.p.licenseId === p.licenseId)) return this.fail('LICENSE_EXISTS');
-        if (this.licenses.length >= this.limits.licensesMax) return this.fail('LICENSES_LIMIT_REACHED');
+        const mine = this.retired.find((r) => r.id === p.licenseId);
+        if (mine?.reason === 'superseded') return this.fail('SUPERSEDED', `License ${p.licenseId} was superseded by ${mine.by}; only that key (or a later one) is installed.`);
+        if (mine?.reason === 'removed' && c.from === 'license-file') {
+          return this.fail('LICENSE_REMOVED', `License ${p.licenseId} was removed by an admin; a license file does not install it again (an admin import does).`);
+        }
+        const old = this.licenses.find((l) => l.p.licenseId === p.supersedes);
+        if (this.licenses.length - (old === undefined ? 0 : 1) >= this.limits.licensesMax) return this.fail('LICENSES_LIMIT_REACHED');
         if (p.expiresAt !== undefined && p.expiresAt <= this.at) return this.fail('LICENSE_EXPIRED');
         const features = [...new Set(licenseFeatures(p))];
         const keys = features.map((f) => `${f}@${p.version}`);
-        if (keys.some((k) => this.pools.some((x) => x.key === k && x.model !== p.model))) return this.fail('MODEL_CONFLICT');
+        const oldOnly = (x: RPool): boolean => old !== undefined && x.licenseIds.every((id) => id === old.p.licenseId);
+        if (keys.some((k) => this.pools.some((x) => x.key === k && x.model !== p.model && !oldOnly(x)))) return this.fail('MODEL_CONFLICT');
         if (this.pools.length + keys.filter((k) => !this.pools.some((x) => x.key === k)).length > this.limits.poolsMax) return this.fail('POOLS_LIMIT_REACHED');
+        const before = this.retired.find((r) => r.id === p.supersedes);
+        const retires = p.supersedes !== undefined && before?.reason !== 'superseded';
+        if (this.retired.length - (mine === undefined ? 0 : 1) + (retires && before === undefined ? 1 : 0) > this.limits.licensesRetiredMax) {
+          return this.fail('RETIRED_LICENSES_LIMIT_REACHED');
+        }
+        if (old !== undefined) {
+          this.licenses = this.licenses.filter((l) => l !== old);
+          for (const pool of this.pools) pool.licenseIds = pool.licenseIds.filter((id) => id !== old.p.licenseId);
+        }
+        if (retires) {
+          const entry = { id: p.supersedes as string, reason: 'superseded' as const, by: p.licenseId, at: this.at };
+          if (before === undefined) this.retired.push(entry);
+          else Object.assign(before, entry);
+        }
+        if (mine !== undefined) this.retired = this.retired.filter((r) => r !== mine);
         this.licenses.push({ p, keys });
         features.forEach((feature, i) => {
           let pool = this.pools.find((x) => x.key === keys[i]);
+          if (pool !== undefined && pool.model !== p.model) {
+            this.refresh(pool, 'license-removed');
+            this.dropPool(pool);
+            pool = undefined;
+          }
           if (pool === undefined) {
             pool = { key: keys[i] as string, feature, version: p.version, model: p.model, licenseIds: [], lingerMsMax: this.limits.durationMsMax, users: [] };
             this.pools.push(pool);
@@ -387,22 +416,23 @@ export class ReferenceModel {
           pool.licenseIds.push(p.licenseId);
           this.refresh(pool, 'license-removed');
         });
-        return { ok: true, type: 'license-installed', licenseId: p.licenseId, pools: features.map((feature) => ({ feature, version: p.version })) };
+        if (old !== undefined) for (const key of old.keys) if (!keys.includes(key)) this.refreshOrDrop(key);
+        return {
+          ok: true,
+          type: 'license-installed',
+          licenseId: p.licenseId,
+          ...(old === undefined ? {} : { supersededLicenseId: old.p.licenseId }),
+          pools: features.map((feature) => ({ feature, version: p.version })),
+        };
       }
       case 'license-remove': {
         const lic = this.licenses.find((l) => l.p.licenseId === c.licenseId);
         if (lic === undefined) return this.fail('LICENSE_NOT_FOUND');
+        if (this.retired.length >= this.limits.licensesRetiredMax) return this.fail('RETIRED_LICENSES_LIMIT_REACHED');
         this.licenses = this.licenses.filter((l) => l !== lic);
-        for (const key of lic.keys) {
-          const pool = this.pools.find((x) => x.key === key);
-          if (pool === undefined) continue;
-          pool.licenseIds = pool.licenseIds.filter((id) => id !== c.licenseId);
-          this.refresh(pool, 'license-removed');
-          if (pool.licenseIds.length === 0) {
-            for (let q = this.queueOf(pool); q.length > 0; q = this.queueOf(pool)) this.dequeue(q[q.length - 1] as RWaiter, 'pool-removed');
-            this.pools = this.pools.filter((x) => x !== pool);
-          }
-        }
+        for (const pool of this.pools) pool.licenseIds = pool.licenseIds.filter((id) => id !== c.licenseId);
+        this.retired.push({ id: c.licenseId, reason: 'removed', by: '', at: this.at });
+        for (const key of lic.keys) this.refreshOrDrop(key);
         return { ok: true, type: 'license-removed', licenseId: c.licenseId };
       }
       case 'users-assign': {
@@ -437,6 +467,17 @@ export class ReferenceModel {
         return { ok: true, type: 'grace', untilMs: until };
       }
     }
+  }
+
+  private refreshOrDrop(key: string): void {
+    const pool = this.pools.find((x) => x.key === key);
+    if (pool === undefined) return;
+    this.refresh(pool, 'license-removed');
+    if (pool.licenseIds.length === 0) this.dropPool(pool);
+  }
+  private dropPool(pool: RPool): void {
+    for (let q = this.queueOf(pool); q.length > 0; q = this.queueOf(pool)) this.dequeue(q[q.length - 1] as RWaiter, 'pool-removed');
+    this.pools = this.pools.filter((x) => x !== pool);
   }
 
   private readonly sessionSeq = new Map<RSession, number>();

@@ -60,6 +60,8 @@ export type PoolOk =
       readonly ok: true;
       readonly type: 'license-installed';
       readonly licenseId: string;
+      /** The installed license this key superseded and so removed; absent when none was installed. */
+      readonly supersededLicenseId?: string;
       readonly pools: readonly { readonly feature: string; readonly version: string }[];
     }
   | { readonly ok: true; readonly type: 'license-removed'; readonly licenseId: string }

@@ -13,10 +13,10 @@
 // Format 1 (the whole state as JSON) is still decoded, so snapshots taken
 // before stay readable.
 import type { LicenseModel, LicensePayload } from '../../protocol/license-payload.ts';
-import { createPool } from './apply.ts';
+import { createPool } from './license-rules.ts';
 import { computeCapacity, nextLicenseTransition } from './capacity.ts';
 import type { PoolLimits } from './limits.ts';
-import { addWaiter, createPoolState, NO_WAITERS, type Lease, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
+import { addWaiter, createPoolState, NO_WAITERS, type Lease, type Pool, type PoolState, type RetiredLicense, type Session, type Waiter } from './pool-state.ts';
 import type { PoolReply } from './results.ts';
 import { emptyClientRequests, holdSeats, lingerKey, orderedRequests, requestHash, writeRequest } from './seats.ts';
 import { parseVersion } from './version.ts';
@@ -50,6 +50,8 @@ interface SnapshotDoc {
   nowMs: number;
   nextSeq: number;
   licenses: [payload: LicensePayload, installedAt: number, poolKeys: readonly string[]][];
+  /** Retired licenses in retirement order; absent in snapshots of earlier versions (none retired). */
+  retired?: [licenseId: string, reason: RetiredLicense['reason'], by: string, at: number][];
   pools: PoolRow[];
   sessions: SessionRow[];
   /** Format 1 only. */
@@ -111,6 +113,7 @@ export function encodeSnapshot(state: PoolState): Uint8Array {
     nowMs: state.nowMs,
     nextSeq: state.nextSeq,
     licenses: [...state.licenses.values()].map((l) => [l.payload, l.installedAt, l.poolKeys]),
+    retired: [...state.retiredLicenses].map(([id, r]) => [id, r.reason, r.by, r.at]),
     pools,
     sessions,
     leaseCount: state.leases.size,
@@ -158,6 +161,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
   for (const [payload, installedAt, poolKeys] of doc.licenses) {
     state.licenses.set(payload.licenseId, { payload, installedAt, poolKeys });
   }
+  for (const [id, reason, by, at] of doc.retired ?? []) state.retiredLicenses.set(id, { reason, by, at });
   const pools: Pool[] = [];
   for (const [feature, version, model, lingerMsMax, licenseIds, users] of doc.pools) {
     const parts = parseVersion(version);

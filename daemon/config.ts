@@ -21,6 +21,8 @@ const limitsSchema = z
     requestsPerSecondPerConnection: z.number().int().min(1).max(1_000_000).default(200),
     /** Requests one connection may send in a burst (token-bucket capacity). */
     requestBurstPerConnection: z.number().int().min(1).max(1_000_000).default(400),
+    /** Checkouts one client session may have queued at once; one more answers QUEUED_PER_SESSION_LIMIT_REACHED. */
+    queuedPerSessionMax: z.number().int().min(0).max(1000).default(16),
     /** Proposals waiting for the log at once; beyond it requests answer UNAVAILABLE. */
     pendingProposalsMax: z.number().int().min(1).max(10_000_000).default(100_000),
     /** Bytes of an admin API request body. */
@@ -108,6 +110,8 @@ export const floeConfigSchema = z
     renewBatchMs: ms(10, 60_000).default(250),
     /** `ms`: a queued checkout's wait when the client gives none. */
     queueWaitMsDefault: ms(0, 24 * 3600 * 1000).default(300_000),
+    /** `ms`: the longest queue wait a checkout may ask (`waitMs`); above it DURATION_INVALID. */
+    queueWaitMsMax: ms(0, 24 * 3600 * 1000).default(3_600_000),
     /** `ms`: a new leader extends every lease by this much (cluster failover). */
     leaderGraceMs: ms(0, 3600 * 1000).default(15_000),
     limits: limitsSchema,
@@ -124,6 +128,7 @@ export const floeConfigSchema = z
     path: ['cluster', 'peers'],
   })
   .refine((c) => c.heartbeatMs < c.leaseTtlMs, { message: 'heartbeatMs must be below leaseTtlMs', path: ['heartbeatMs'] })
+  .refine((c) => c.queueWaitMsDefault <= c.queueWaitMsMax, { message: 'queueWaitMsDefault must not be above queueWaitMsMax', path: ['queueWaitMsDefault'] })
   .refine((c) => c.raft.heartbeatTicks < c.raft.electionTicks, {
     message: 'raft.heartbeatTicks must be below raft.electionTicks',
     path: ['raft', 'heartbeatTicks'],

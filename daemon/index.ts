@@ -81,6 +81,8 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
       leaseTtlMs: config.leaseTtlMs,
       heartbeatMs: config.heartbeatMs,
       queueWaitMsDefault: config.queueWaitMsDefault,
+      queueWaitMsMax: config.queueWaitMsMax,
+      queuedPerSessionMax: config.limits.queuedPerSessionMax,
       connectionsMax: config.limits.connectionsMax,
       requestsPerSecondPerConnection: config.limits.requestsPerSecondPerConnection,
       requestBurstPerConnection: config.limits.requestBurstPerConnection,

@@ -26,6 +26,8 @@ async function start(node: FloeNode, log: string[]): Promise<ClientServer> {
     leaseTtlMs: 30_000,
     heartbeatMs: 10_000,
     queueWaitMsDefault: 60_000,
+    queueWaitMsMax: 3_600_000,
+    queuedPerSessionMax: 16,
     connectionsMax: 100,
     requestsPerSecondPerConnection: 100,
     requestBurstPerConnection: 100,

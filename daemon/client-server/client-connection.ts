@@ -29,6 +29,10 @@ export interface ConnectionContext {
   readonly heartbeatMs: number;
   /** `ms`: queue wait of a checkout that gives none. */
   readonly queueWaitMsDefault: number;
+  /** `ms`: the longest queue wait a checkout may ask. */
+  readonly queueWaitMsMax: number;
+  /** Checkouts one session may have queued at once. */
+  readonly queuedPerSessionMax: number;
   readonly requestsPerSecond: number;
   readonly requestBurst: number;
   /** Client URLs of every node, told in hello. */
@@ -249,6 +253,9 @@ export class ClientConnection {
   }
 
   private async checkout(sessionId: string, request: CheckoutRequest): Promise<Record<string, unknown>> {
+    if (request.wait && request.waitMs !== undefined && request.waitMs > this.ctx.queueWaitMsMax) {
+      throw new RequestError('DURATION_INVALID', `waitMs ${request.waitMs} is above this server's queueWaitMsMax of ${this.ctx.queueWaitMsMax} ms`);
+    }
     const r = await this.ctx.node.proposeCheckout({
       type: 'checkout',
       sessionId,
@@ -259,6 +266,7 @@ export class ClientConnection {
       wait: request.wait,
       leaseTtlMs: this.ctx.leaseTtlMs,
       waitMs: request.waitMs ?? this.ctx.queueWaitMsDefault,
+      queuedPerSessionMax: this.ctx.queuedPerSessionMax,
     });
     return this.ok(r, (reply) => {
       if (reply.type === 'granted') return { queued: false, ...leaseInfo(reply.lease) };

@@ -21,6 +21,10 @@ export interface ClientServerOptions {
   readonly heartbeatMs: number;
   /** `ms` */
   readonly queueWaitMsDefault: number;
+  /** `ms`: the longest `waitMs` a checkout may ask; above it DURATION_INVALID. */
+  readonly queueWaitMsMax: number;
+  /** Checkouts one session may have queued at once (carried in each checkout command). */
+  readonly queuedPerSessionMax: number;
   readonly connectionsMax: number;
   readonly requestsPerSecondPerConnection: number;
   readonly requestBurstPerConnection: number;
@@ -53,24 +57,25 @@ export function pushOf(event: ClientEvent): ServerPush | undefined {
     }
     case 'queue':
       return { type: 'queue', requestId: event.requestId, feature: event.feature, position: event.position };
-    case 'dequeued':
-      if (event.reason === 'wait-timeout') {
-        return {
-          type: 'queue-timeout',
-          requestId: event.requestId,
-          feature: event.feature,
-          error: { code: 'QUEUE_TIMEOUT', message: 'the checkout waited its whole waitMs in the queue without a seat' },
-        };
+    case 'dequeued': {
+      const ended = (code: string, message: string): ServerPush => ({ type: 'queue-timeout', requestId: event.requestId, feature: event.feature, error: { code, message } });
+      const reason = event.reason;
+      switch (reason) {
+        case 'wait-timeout':
+          return ended('QUEUE_TIMEOUT', 'the checkout waited its whole waitMs in the queue without a seat');
+        case 'pool-removed':
+          return ended('UNKNOWN_FEATURE', 'the license of this pool was removed');
+        case 'seats-reduced':
+          return ended('COUNT_EXCEEDS_SEATS', `the licenses of ${event.feature} ${event.version} now hold fewer seats than this checkout asks: it could never be granted`);
+        case 'cancelled':
+        case 'session-closed':
+          return undefined; // the client asked for it
+        default: {
+          const never: never = reason;
+          throw new Error(`assert: unknown dequeue reason ${String(never)}`);
+        }
       }
-      if (event.reason === 'pool-removed') {
-        return {
-          type: 'queue-timeout',
-          requestId: event.requestId,
-          feature: event.feature,
-          error: { code: 'UNKNOWN_FEATURE', message: 'the license of this pool was removed' },
-        };
-      }
-      return undefined; // cancelled or session closed: the client asked for it
+    }
     case 'revoked':
       return {
         type: 'revoked',
@@ -106,6 +111,8 @@ export class ClientServer {
       leaseTtlMs: options.leaseTtlMs,
       heartbeatMs: options.heartbeatMs,
       queueWaitMsDefault: options.queueWaitMsDefault,
+      queueWaitMsMax: options.queueWaitMsMax,
+      queuedPerSessionMax: options.queuedPerSessionMax,
       requestsPerSecond: options.requestsPerSecondPerConnection,
       requestBurst: options.requestBurstPerConnection,
       log: options.log ?? (() => {}),

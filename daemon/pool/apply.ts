@@ -162,9 +162,11 @@ function checkout(step: Step, c: CheckoutCommand): PoolReply {
  * Pools of the feature whose version is at least the one asked for are tried
  * in ascending version; the first that can serve does: a lingering seat of the
  * same user and host is reclaimed, else free seats are taken (a concurrent
- * pool with waiters serves them first). Failing all: with a concurrent pool
- * among them, NO_SEATS or, with `wait`, the queue of the lowest one;
- * otherwise the first authorized-user refusal.
+ * pool with waiters serves them first). Failing all, with a concurrent pool
+ * among them: COUNT_EXCEEDS_SEATS when none could ever hold `count` seats
+ * (never queued); else NO_SEATS, or with `wait` the queue of the lowest one
+ * that could (within the session's queuedPerSessionMax). Otherwise the first
+ * authorized-user refusal.
  */
 function checkoutRule(step: Step, c: CheckoutCommand, session: Session, key: string): PoolReply {
   const state = step.state;
@@ -183,13 +185,25 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session, key: str
   if (pools === undefined) return fail('UNKNOWN_FEATURE');
   const asked = c.version === undefined ? null : parseVersion(c.version);
   if (asked === null && c.version !== undefined) return fail('VERSION_NOT_LICENSED');
-  let concurrent: Pool | undefined;
+  /** The lowest eligible concurrent pool that could ever grant `count` seats: where the checkout queues. */
+  let fitting: Pool | undefined;
+  /** Of the eligible concurrent pools: the largest seatsCeiling, and seats held, licensed and queued (for a true refusal). */
+  let concurrentPools = 0;
+  let ceilingMax = 0;
+  let held = 0;
+  let total = 0;
+  let waiting = 0;
   let refusal: PoolErrorCode | undefined;
   const leasesMax = state.limits.leasesPerPoolMax;
   for (const pool of pools) {
     if (asked !== null && compareVersions(pool.versionParts, asked) < 0) continue;
     if (pool.model === 'concurrent') {
-      concurrent ??= pool;
+      concurrentPools++;
+      if (pool.seatsCeiling > ceilingMax) ceilingMax = pool.seatsCeiling;
+      if (fitting === undefined && pool.seatsCeiling >= count) fitting = pool;
+      held += pool.seatsInUse;
+      total += pool.seatsTotal;
+      waiting += pool.queue.length;
       if (pool.lingering.size > 0) {
         const list = pool.lingering.get(lingerKey(session.user, session.host));
         const old = list?.find((l) => l.count >= count);
@@ -222,15 +236,25 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session, key: str
     if (pool.leaseCount >= leasesMax) return fail('LEASES_PER_POOL_LIMIT_REACHED');
     return { ok: true, type: 'granted', lease: leaseGrant(grantLease(step, pool, session, count, c.leaseTtlMs)) };
   }
-  if (concurrent !== undefined) {
-    if (!c.wait) return fail('NO_SEATS', `Every seat of ${c.feature} that could serve ${count} is held.`);
-    if (concurrent.queue.length >= state.limits.queueLengthMax) return fail('QUEUE_FULL');
+  if (concurrentPools > 0) {
+    if (fitting === undefined) {
+      return fail('COUNT_EXCEEDS_SEATS', `${c.feature}: this checkout asks ${count} of ${ceilingMax} seats; no pool of it has more, so it could never be granted.`);
+    }
+    if (!c.wait) {
+      const ahead = waiting > 0 ? ` and ${waiting} queued checkouts come first` : '';
+      return fail('NO_SEATS', `No seat of ${c.feature} for this checkout of ${count}: ${held} of ${total} seats are held${ahead}.`);
+    }
+    const queuedMax = c.queuedPerSessionMax;
+    if (queuedMax !== undefined && session.waiters.size >= queuedMax) {
+      return fail('QUEUED_PER_SESSION_LIMIT_REACHED', `This session already has ${session.waiters.size} checkouts queued, the most the server allows (queuedPerSessionMax ${queuedMax}).`);
+    }
+    if (fitting.queue.length >= state.limits.queueLengthMax) return fail('QUEUE_FULL');
     const seq = state.nextSeq++;
     const w: Waiter = {
       requestId: c.requestId,
       requestKey: key,
       session,
-      pool: concurrent,
+      pool: fitting,
       count,
       leaseTtlMs: c.leaseTtlMs,
       enqueuedAt: step.at,
@@ -239,7 +263,7 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session, key: str
       heapStamp: 0,
       heapKeyMs: step.at + c.waitMs,
     };
-    concurrent.queue.push(w);
+    fitting.queue.push(w);
     addWaiter(w);
     state.waiterDeadlines.push(w);
     return queued(w);

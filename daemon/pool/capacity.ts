@@ -3,8 +3,8 @@
 // time crosses a key's notBefore or expiresAt. When capacity shrinks, the
 // newest leases beyond it are revoked; when it grows, the queue is served.
 import type { LicensePayload } from '../../protocol/license-payload.ts';
-import type { Lease, Pool, PoolState } from './pool-state.ts';
-import { emit, revokeLease, serveQueue, usage, type Step } from './seats.ts';
+import type { Lease, Pool, PoolState, Waiter } from './pool-state.ts';
+import { emit, leaveQueue, revokeLease, serveQueue, usage, type Step } from './seats.ts';
 import type { RevokeReason } from './results.ts';
 
 /** True when `p`'s seats count at `nowMs`. */
@@ -12,19 +12,24 @@ export function licenseInForce(p: LicensePayload, nowMs: number): boolean {
   return p.notBefore <= nowMs && (p.expiresAt === undefined || nowMs < p.expiresAt);
 }
 
-/** Sets the pool's seatsTotal, lingerMs and hostsPerUserMax from its keys in force; changes nothing else. */
+/** Sets the pool's seatsTotal, seatsCeiling, lingerMs and hostsPerUserMax from its keys; changes nothing else. */
 export function computeCapacity(state: PoolState, pool: Pool): void {
   let total = 0;
+  let ceiling = 0;
   let lingerSeconds = 0;
   let hosts = 1;
   for (const id of pool.licenseIds) {
     const l = state.licenses.get(id);
-    if (l === undefined || !licenseInForce(l.payload, state.nowMs)) continue;
+    if (l === undefined) continue;
+    const p = l.payload;
+    if (p.expiresAt === undefined || state.nowMs < p.expiresAt) ceiling += p.seats;
+    if (!licenseInForce(p, state.nowMs)) continue;
     total += l.payload.seats;
     if (l.payload.lingerSeconds > lingerSeconds) lingerSeconds = l.payload.lingerSeconds;
     if (l.payload.hostsPerUserMax > hosts) hosts = l.payload.hostsPerUserMax;
   }
   pool.seatsTotal = total;
+  pool.seatsCeiling = ceiling;
   const lingerMs = lingerSeconds * 1000;
   pool.lingerMs = lingerMs < pool.lingerMsMax ? lingerMs : pool.lingerMsMax;
   pool.hostsPerUserMax = hosts;
@@ -34,7 +39,9 @@ export function computeCapacity(state: PoolState, pool: Pool): void {
  * Recomputes the pool's capacity, then revokes the newest leases beyond it
  * (lingering seats first, as nobody is using them; then held leases, newest
  * grant first) or, in the authorized-user model, the last-assigned users
- * beyond it; or serves the queue when seats were freed up.
+ * beyond it; queued checkouts that now ask more than its seatsCeiling leave
+ * the queue (`seats-reduced`: they could never be granted); then the queue
+ * is served.
  */
 export function refreshCapacity(step: Step, pool: Pool, reason: RevokeReason): void {
   computeCapacity(step.state, pool);
@@ -63,6 +70,12 @@ export function refreshCapacity(step: Step, pool: Pool, reason: RevokeReason): v
       const l = leases[i] as Lease;
       if (l.lingerSeq === 0) revokeLease(step, l, reason, message);
     }
+  }
+  // A pool losing its last key is removed next, and its waiters with it ('pool-removed').
+  for (let i = 0; pool.licenseIds.length > 0 && i < pool.queue.length; ) {
+    const w = pool.queue[i] as Waiter;
+    if (w.count > pool.seatsCeiling) leaveQueue(step, w, 'seats-reduced');
+    else i++;
   }
   serveQueue(step, pool);
 }

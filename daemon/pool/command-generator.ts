@@ -101,8 +101,10 @@ export class CommandGenerator {
       return {
         type: 'checkout', at, sessionId, requestId, feature: this.pick(['cad', 'cam', 'cad', 'nope']),
         ...(version === undefined ? {} : { version }),
-        count: this.chance(0.05) ? 0 : 1 + (this.chance(0.2) ? this.int(3) : 0),
+        // Now and then more seats than any pool has (2 keys of at most 3 seats).
+        count: this.chance(0.05) ? 0 : this.chance(0.05) ? 4 + this.int(6) : 1 + (this.chance(0.2) ? this.int(3) : 0),
         wait, leaseTtlMs: 1_000 + this.int(8_000), waitMs: this.int(6_000),
+        ...(this.chance(0.5) ? { queuedPerSessionMax: this.int(3) } : {}),
       };
     }
     if (r < 45) return { type: 'checkin', at, sessionId, requestId, leaseId: this.leaseId() };

@@ -73,8 +73,10 @@ export interface SessionCloseCommand extends CommandBase {
  * Ask for `count` seats of `feature`. Any pool of the feature whose version is
  * at least `version` may serve (a v30 seat serves a v29 client); the lowest
  * such version that can is chosen. Without `version`, any version serves.
+ * A checkout that no eligible pool could ever grant (`count` above every
+ * concurrent pool's seatsCeiling) is refused at once, COUNT_EXCEEDS_SEATS.
  * With `wait`, a checkout that finds no seat joins the FIFO queue of the
- * lowest eligible concurrent pool and waits at most `waitMs`.
+ * lowest eligible concurrent pool that could grant it and waits at most `waitMs`.
  * A retry with the same (clientId, requestId) returns the first answer.
  */
 export interface CheckoutCommand extends CommandBase {
@@ -90,6 +92,13 @@ export interface CheckoutCommand extends CommandBase {
   readonly leaseTtlMs: number;
   /** `ms`: how long a queued checkout waits before it gives up; ignored without `wait`. */
   readonly waitMs: number;
+  /**
+   * Most checkouts the session may have queued at once (the node's config,
+   * `[limits] queuedPerSessionMax`); beyond it a checkout that would queue
+   * is refused QUEUED_PER_SESSION_LIMIT_REACHED. Absent (entries written
+   * before it existed): only leasesPerSessionMax bounds them.
+   */
+  readonly queuedPerSessionMax?: number;
 }
 
 /** Give back a lease. The seat stays held for the pool's linger time, if any. Idempotent by requestId. */

@@ -9,6 +9,8 @@ export const POOL_ERROR_CODES = {
   NOT_AUTHORIZED_USER: 'The pool uses the authorized-user model and this user is not one of its named users.',
   HOSTS_PER_USER_REACHED: 'This named user already holds the seat from as many hosts as the key allows.',
   QUEUE_FULL: 'The pool queue holds its maximum number of waiters.',
+  COUNT_EXCEEDS_SEATS: 'The checkout asks more seats than any pool that could serve it has: it could never be granted, so it is not queued.',
+  QUEUED_PER_SESSION_LIMIT_REACHED: 'The session already has as many checkouts queued as the server allows.',
   REQUEST_ID_REUSED: 'The requestId is remembered as the answer to a different request (another type or other fields); nothing was done.',
   QUEUED_REQUEST_NOT_FOUND: 'No queued checkout of this session has this requestId.',
   LEASE_NOT_FOUND: 'No held lease has this id (it may have been checked in, expired or revoked).',

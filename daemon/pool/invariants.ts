@@ -14,6 +14,7 @@ export function checkInvariants(state: PoolState): string[] {
   for (const pool of state.pools.values()) {
     const name = pool.key;
     if (pool.seatsInUse > pool.seatsTotal) bad.push(`${name} holds ${pool.seatsInUse} seats of ${pool.seatsTotal}`);
+    if (pool.seatsTotal > pool.seatsCeiling) bad.push(`${name} has ${pool.seatsTotal} seats in force but a ceiling of ${pool.seatsCeiling}`);
     if (pool.leaseCount > state.limits.leasesPerPoolMax) bad.push(`${name} has more leases than its maximum`);
     if (pool.queue.length > state.limits.queueLengthMax) bad.push(`${name} queue is longer than its maximum`);
     if (pool.users.size > pool.seatsTotal) bad.push(`${name} names ${pool.users.size} users for ${pool.seatsTotal} seats`);
@@ -46,6 +47,7 @@ export function checkInvariants(state: PoolState): string[] {
       if (w.pool !== pool) bad.push(`waiter ${w.requestId} is in the queue of ${name} but names ${w.pool.key}`);
       if (w.session.waiters.get(w.requestId) !== w) bad.push(`waiter ${w.requestId} is not in its session`);
       if (state.sessions.get(w.session.id) !== w.session) bad.push(`waiter ${w.requestId} belongs to a closed session`);
+      if (w.count > pool.seatsCeiling) bad.push(`waiter ${w.requestId} asks ${w.count} seats, more than ${name} could ever have (${pool.seatsCeiling})`);
       if (i === 0 && pool.seatsTotal - pool.seatsInUse >= w.count && pool.leaseCount < state.limits.leasesPerPoolMax) {
         bad.push(`${name} has free seats for the head of its queue`);
       }

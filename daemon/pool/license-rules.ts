@@ -133,6 +133,7 @@ export function createPool(
     model,
     licenseIds: [],
     seatsTotal: 0,
+    seatsCeiling: 0,
     seatsInUse: 0,
     lingerMs: 0,
     lingerMsMax: state.limits.durationMsMax,

@@ -115,6 +115,12 @@ export interface Pool {
   /** Seats of the keys in force now (notBefore ≤ now < expiresAt). */
   seatsTotal: number;
   /**
+   * Seats of its keys not yet ended (in force now or from a later notBefore):
+   * no checkout of more seats than this could ever be granted.
+   * Invariant: every queued checkout asks at most this many; seatsTotal ≤ it.
+   */
+  seatsCeiling: number;
+  /**
    * Seats held: concurrent, the counts of its leases (held and lingering);
    * authorized-user, the named users holding at least one lease.
    * Invariant: seatsInUse ≤ seatsTotal after every command.

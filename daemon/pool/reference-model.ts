@@ -58,6 +58,12 @@ export class ReferenceModel {
   seatsTotal(pool: RPool): number {
     return this.keysOf(pool).reduce((n, p) => n + p.seats, 0);
   }
+  /** Seats of the pool's keys not yet ended: the most a checkout could ever get. */
+  seatsCeiling(pool: RPool): number {
+    return this.licenses
+      .filter(({ p }) => pool.licenseIds.includes(p.licenseId) && (p.expiresAt === undefined || this.now < p.expiresAt))
+      .reduce((n, { p }) => n + p.seats, 0);
+  }
   private lingerMs(pool: RPool): number {
     return Math.min(Math.max(0, ...this.keysOf(pool).map((p) => p.lingerSeconds)) * 1000, pool.lingerMsMax);
   }
@@ -224,6 +230,8 @@ export class ReferenceModel {
       const victim = (lingering.length > 0 ? lingering : ls).reduce((a, b) => (b.seq > a.seq ? b : a));
       this.revoke(victim, reason, message);
     }
+    // A pool losing its last key is removed next, and its waiters with it ('pool-removed').
+    if (pool.licenseIds.length > 0) for (const w of this.queueOf(pool)) if (w.count > this.seatsCeiling(pool)) this.leave(w, 'seats-reduced');
     this.serve(pool);
   }
   private queued(w: RWaiter): PoolReply {
@@ -543,11 +551,25 @@ export class ReferenceModel {
       if (this.leasesOf(pool).length >= this.limits.leasesPerPoolMax) return this.fail('LEASES_PER_POOL_LIMIT_REACHED');
       return { ok: true, type: 'granted', lease: this.grant(this.newLease(pool, s, count, c.leaseTtlMs)) };
     }
-    const concurrent = eligible.find((p) => p.model === 'concurrent');
-    if (concurrent !== undefined) {
-      if (!c.wait) return this.fail('NO_SEATS', `Every seat of ${c.feature} that could serve ${count} is held.`);
-      if (this.queueOf(concurrent).length >= this.limits.queueLengthMax) return this.fail('QUEUE_FULL');
-      const w: RWaiter = { requestId: c.requestId, key, sessionId: s.id, pool: concurrent.key, count, ttl: c.leaseTtlMs, enqueuedAt: this.at, deadline: this.at + c.waitMs };
+    const concurrent = eligible.filter((p) => p.model === 'concurrent');
+    if (concurrent.length > 0) {
+      const fitting = concurrent.find((p) => this.seatsCeiling(p) >= count);
+      if (fitting === undefined) {
+        const most = Math.max(...concurrent.map((p) => this.seatsCeiling(p)));
+        return this.fail('COUNT_EXCEEDS_SEATS', `${c.feature}: this checkout asks ${count} of ${most} seats; no pool of it has more, so it could never be granted.`);
+      }
+      if (!c.wait) {
+        const held = concurrent.reduce((n, p) => n + this.seatsInUse(p), 0);
+        const total = concurrent.reduce((n, p) => n + this.seatsTotal(p), 0);
+        const waiting = concurrent.reduce((n, p) => n + this.queueOf(p).length, 0);
+        return this.fail('NO_SEATS', `No seat of ${c.feature} for this checkout of ${count}: ${held} of ${total} seats are held${waiting > 0 ? ` and ${waiting} queued checkouts come first` : ''}.`);
+      }
+      const mineQueued = this.waiters.filter((w) => w.sessionId === s.id).length;
+      if (c.queuedPerSessionMax !== undefined && mineQueued >= c.queuedPerSessionMax) {
+        return this.fail('QUEUED_PER_SESSION_LIMIT_REACHED', `This session already has ${mineQueued} checkouts queued, the most the server allows (queuedPerSessionMax ${c.queuedPerSessionMax}).`);
+      }
+      if (this.queueOf(fitting).length >= this.limits.queueLengthMax) return this.fail('QUEUE_FULL');
+      const w: RWaiter = { requestId: c.requestId, key, sessionId: s.id, pool: fitting.key, count, ttl: c.leaseTtlMs, enqueuedAt: this.at, deadline: this.at + c.waitMs };
       this.waiterSeq.set(w, this.seq++);
       this.waiters.push(w);
       return this.queued(w);

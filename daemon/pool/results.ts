@@ -83,8 +83,8 @@ export type RevokeReason =
   | 'license-expired'
   | 'user-unassigned';
 
-/** Why a queued checkout left its queue without a grant. */
-export type DequeueReason = 'wait-timeout' | 'session-closed' | 'cancelled' | 'pool-removed';
+/** Why a queued checkout left its queue without a grant; `seats-reduced`: its pool's keys now hold fewer seats than it asks. */
+export type DequeueReason = 'wait-timeout' | 'session-closed' | 'cancelled' | 'pool-removed' | 'seats-reduced';
 
 /**
  * Usage kinds for the reports table. A held lease starts with `checkout` and

@@ -40,7 +40,7 @@ import {
 } from '../raft-driver/index.ts';
 import { createRaftNode } from '../raft/index.ts';
 import type { ConfChange, ConfState, RaftNode, Snapshot, SoftState } from '../raft/types.ts';
-import { DATABASE_FILE_NAME, openDatabase, SqliteRaftStorage, UsageLog, type FloeDatabase } from '../storage/index.ts';
+import { DATABASE_FILE_NAME, openDatabase, SqliteRaftStorage, UsageLog, type FloeDatabase, type UsageRow } from '../storage/index.ts';
 import { clusterView, type ClusterView } from './cluster-view.ts';
 import { decodeNodeSnapshot, encodeNodeSnapshot, type SnapshotMember } from './node-snapshot.ts';
 import { decodeEntryData, encodeCommand, encodeTaggedCommand, type UnstampedCommand } from './command-codec.ts';
@@ -50,6 +50,28 @@ import { RenewBatcher, type HeartbeatOutcome } from './renew-batcher.ts';
 import type { LicenseCheck } from './license-check.ts';
 import { NodeLicenses, type ImportResult } from './node-licenses.ts';
 import { LeaseReaper } from './lease-reaper.ts';
+
+/** What captureState() answers: the replicated state at one applied index. */
+export interface CapturedState {
+  /** `ms` since the epoch on this node's clock. */
+  readonly takenAt: number;
+  readonly nodeId: string;
+  readonly leaderId: string;
+  readonly appliedIndex: number;
+  /** The term of the entry at appliedIndex. */
+  readonly term: number;
+  readonly confState: ConfState;
+  /** The members the config file lists. */
+  readonly configPeers: readonly SnapshotMember[];
+  /** The members added at run time (their addresses came with the change). */
+  readonly addedMembers: readonly SnapshotMember[];
+  /** The pool snapshot (encodeSnapshot) at appliedIndex. */
+  readonly pool: Uint8Array;
+  readonly licenses: readonly LicenseView[];
+  readonly poolCount: number;
+  readonly sessionCount: number;
+  readonly leaseCount: number;
+}
 
 /** A pool event other than a usage row: what clients are pushed. */
 export type ClientEvent = Exclude<PoolEvent, { kind: 'usage' }>;
@@ -128,6 +150,7 @@ export class FloeNode {
   /** Key checks, key installs and the checkout gate under the keys' lock codes. */
   private readonly licensing: NodeLicenses;
   private readonly onSnapshotMembers: FloeNodeOptions['onSnapshotMembers'];
+  private readonly snapshotMembers: FloeNodeOptions['snapshotMembers'];
 
   private constructor(
     options: FloeNodeOptions,
@@ -135,6 +158,7 @@ export class FloeNode {
   ) {
     this.clustered = parts.clustered;
     this.onSnapshotMembers = options.onSnapshotMembers;
+    this.snapshotMembers = options.snapshotMembers;
     this.licensing = new NodeLicenses({
       vendorPublicKeys: options.config.vendorPublicKeys,
       lockCode: options.lockCode,
@@ -421,6 +445,45 @@ export class FloeNode {
   /** fdatasyncs of the WAL since start (async sync mode). */
   get syncCount(): number {
     return this.driver.syncCount;
+  }
+
+  /**
+   * The replicated state as this node has applied it, for a backup: the pool
+   * snapshot at the applied index, that entry's term and the membership,
+   * captured in one synchronous step (nothing applies in between), with the
+   * usage rows up to it flushed to the table. After readBarrier() it holds
+   * everything committed before the barrier began.
+   */
+  captureState(): CapturedState {
+    this.usage.flush();
+    const s = this.driver.status();
+    const appliedIndex = this.driver.applied;
+    let term = s.term;
+    try {
+      term = this.storage.term(appliedIndex);
+    } catch {
+      // Compacted past it cannot happen (applied ≥ the log's base); keep the current term then.
+    }
+    return {
+      takenAt: this.clock(),
+      nodeId: this.config.nodeId,
+      leaderId: s.leaderId,
+      appliedIndex,
+      term,
+      confState: { voters: [...s.confState.voters], learners: [...s.confState.learners] },
+      configPeers: this.config.cluster.peers.map((p) => ({ id: p.id, peerUrl: p.peerUrl, clientUrl: p.clientUrl, publicKey: p.publicKey })),
+      addedMembers: [...(this.snapshotMembers?.() ?? [])],
+      pool: encodeSnapshot(this.pool),
+      licenses: listLicenses(this.pool),
+      poolCount: this.pool.pools.size,
+      sessionCount: this.pool.sessions.size,
+      leaseCount: this.pool.leases.size,
+    };
+  }
+
+  /** Usage rows up to `logIndexMax` after row id `afterId`, in written order (backups). */
+  usagePage(afterId: number, logIndexMax: number, limit: number): { rows: UsageRow[]; lastId: number } {
+    return this.usage.page(afterId, logIndexMax, limit);
   }
 
   /** Usage rows, newest first (reports). */

@@ -67,6 +67,8 @@ export class UsageLog {
   /** Hot path: raw better-sqlite3 multi-row inserts (drizzle's placeholder filling costs more per row than the insert). */
   private readonly insertOne: import('better-sqlite3').Statement;
   private readonly insertMany: import('better-sqlite3').Statement;
+  /** Prepared on the first page() (backups only). */
+  private pageStatement: import('better-sqlite3').Statement | undefined;
 
   constructor(private readonly database: FloeDatabase) {
     // Rows are written in log order, so the newest row holds the highest log index.
@@ -121,6 +123,27 @@ export class UsageLog {
     };
     if (this.database.sqlite.inTransaction) write();
     else this.database.sqlite.transaction(write)();
+  }
+
+  /**
+   * Rows in the order they were written, after row id `afterId` and up to log
+   * index `logIndexMax`, at most `limit`: the pages of a backup. Rows are only
+   * appended, so paging by id sees every row up to that index exactly once.
+   * Answers the rows and the id to continue after (unchanged: no more rows).
+   */
+  page(afterId: number, logIndexMax: number, limit: number): { rows: UsageRow[]; lastId: number } {
+    this.pageStatement ??= this.database.sqlite.prepare(
+      `SELECT id, ${USAGE_COLUMNS.map((c) => c[1]).join(', ')} FROM usage_events WHERE id > ? AND log_index <= ? ORDER BY id LIMIT ?`,
+    );
+    const raw = this.pageStatement.raw().all(afterId, logIndexMax, Math.min(limit, USAGE_ROWS_PER_QUERY_MAX)) as unknown[][];
+    let lastId = afterId;
+    const rows = raw.map((r): UsageRow => {
+      lastId = r[0] as number;
+      const row: Record<string, unknown> = {};
+      USAGE_COLUMNS.forEach(([field], i) => (row[field] = r[i + 1]));
+      return row as unknown as UsageRow;
+    });
+    return { rows, lastId };
   }
 
   /** Rows with `fromMs ≤ at < toMs` (optionally of one feature), newest first, at most `limit`. */

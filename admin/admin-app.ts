@@ -36,6 +36,7 @@ import { healthRoutes } from './routes/health-routes.ts';
 import { licenseRoutes } from './routes/license-routes.ts';
 import { poolRoutes } from './routes/pool-routes.ts';
 import { usageRoutes } from './routes/usage-routes.ts';
+import { usersRoutes } from './routes/users-routes.ts';
 
 /** Options of the admin app. */
 export interface AdminAppOptions {
@@ -96,7 +97,8 @@ export function createAdminApp(node: FloeNode, options: AdminAppOptions) {
     .route('/', clusterRoutes(deps))
     .route('/', licenseRoutes(deps))
     .route('/', poolRoutes(deps))
-    .route('/', usageRoutes(deps));
+    .route('/', usageRoutes(deps))
+    .route('/', usersRoutes(deps));
 
   const app = new OpenAPIHono<AdminEnv>().route(API_BASE_PATH, api);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'an admin token' });

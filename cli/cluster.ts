@@ -5,7 +5,7 @@
 // one, then import the vendor's new key for the new set of lock codes.
 // Each prints the cluster view as JSON (its last line of stdout).
 import { ADMIN_OPTIONS, ADMIN_USAGE, adminConnection } from './admin-connection.ts';
-import { adminRequest } from './admin-request.ts';
+import { adminClient, call } from './admin-client.ts';
 import { usageError } from './cli-error.ts';
 import { processIo, type CommandIo } from './command-io.ts';
 import { dispatch, parseOptions, runCommand } from './run-command.ts';
@@ -30,26 +30,27 @@ function member(action: 'add' | 'remove' | 'status') {
   return (argv: string[], io: CommandIo) =>
     runCommand(argv, io, USAGE, async () => {
       const { values } = parseOptions(argv, MEMBER_OPTIONS);
-      const connection = adminConnection(values);
+      const api = adminClient(adminConnection(values), REQUEST_MS_MAX);
       let result: unknown;
       if (action === 'add') {
         if (values.id === undefined || values['peer-url'] === undefined || values['public-key'] === undefined) {
           throw usageError('add needs --id, --peer-url and --public-key');
         }
-        result = await adminRequest(connection, 'POST', '/cluster/members', {
-          timeoutMs: REQUEST_MS_MAX,
-          body: {
-            id: values.id,
-            peerUrl: values['peer-url'],
-            publicKey: values['public-key'],
-            ...(values['client-url'] !== undefined ? { clientUrl: values['client-url'] } : {}),
-          },
-        });
+        result = await call(
+          api.cluster.members.$post({
+            json: {
+              id: values.id,
+              peerUrl: values['peer-url'],
+              publicKey: values['public-key'],
+              ...(values['client-url'] !== undefined ? { clientUrl: values['client-url'] } : {}),
+            },
+          }),
+        );
       } else if (action === 'remove') {
         if (values.id === undefined) throw usageError('remove needs --id');
-        result = await adminRequest(connection, 'DELETE', `/cluster/members/${encodeURIComponent(values.id)}`, { timeoutMs: REQUEST_MS_MAX });
+        result = await call(api.cluster.members[':id'].$delete({ param: { id: values.id } }));
       } else {
-        result = await adminRequest(connection, 'GET', '/cluster', { timeoutMs: REQUEST_MS_MAX });
+        result = await call(api.cluster.$get());
       }
       return { value: JSON.stringify(result), json: result };
     });

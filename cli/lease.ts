@@ -2,7 +2,7 @@
 // which seat, and freeing a stuck one (its holder is told the reason; the
 // usage rows record a force-checkin with it).
 import { ADMIN_OPTIONS, ADMIN_USAGE, adminConnection } from './admin-connection.ts';
-import { adminRequest } from './admin-request.ts';
+import { adminClient, call, fresh } from './admin-client.ts';
 import { usageError } from './cli-error.ts';
 import { processIo, type CommandIo } from './command-io.ts';
 import { dispatch, parseOptions, runCommand } from './run-command.ts';
@@ -28,7 +28,9 @@ interface LeaseRow extends LeaseAnswer {
 function list(argv: string[], io: CommandIo): Promise<number> {
   return runCommand(argv, io, USAGE, async () => {
     const { values } = parseOptions(argv, { ...ADMIN_OPTIONS, feature: { type: 'string' } });
-    const leases = (await adminRequest(adminConnection(values), 'GET', '/leases', { query: { feature: values.feature } })) as LeaseRow[];
+    const leases: LeaseRow[] = fresh(
+      await call(adminClient(adminConnection(values)).leases.$get({ query: values.feature === undefined ? {} : { feature: values.feature } })),
+    );
     const lines = leases.map(
       (l) =>
         `${l.leaseId.padEnd(12)} ${`${l.feature}@${l.version}`.padEnd(20)} ${String(l.count).padStart(3)}  ${`${l.user}@${l.host}`.padEnd(32)} since ${new Date(l.checkedOutAt).toISOString()}  ${l.lingering ? 'lingering until' : 'until'} ${new Date(l.expiresAt).toISOString()}`,
@@ -45,7 +47,7 @@ function free(argv: string[], io: CommandIo): Promise<number> {
     const reason = values.reason ?? '';
     if (reason.length > REASON_CHARS_MAX) throw usageError(`--reason has ${reason.length} characters; at most ${REASON_CHARS_MAX}`);
     const leaseId = positionals[0]!;
-    const r = (await adminRequest(adminConnection(values), 'DELETE', `/leases/${encodeURIComponent(leaseId)}`, { body: { reason } })) as { leaseId: string };
+    const r = await call(adminClient(adminConnection(values)).leases[':leaseId'].$delete({ param: { leaseId }, json: { reason } }));
     return { lines: [`freed ${r.leaseId}${reason === '' ? '' : ` (${reason})`}`], value: r.leaseId, json: r };
   });
 }

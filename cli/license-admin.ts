@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { LICENSE_KEY_CHARS_MAX } from '../protocol/index.ts';
 import { ADMIN_OPTIONS, ADMIN_USAGE, adminConnection } from './admin-connection.ts';
-import { adminRequest } from './admin-request.ts';
+import { adminClient, call, fresh } from './admin-client.ts';
 import { CliError, usageError } from './cli-error.ts';
 import type { CommandIo } from './command-io.ts';
 import { parseOptions, runCommand } from './run-command.ts';
@@ -43,7 +43,7 @@ export function importLicense(argv: string[], io: CommandIo): Promise<number> {
     const connection = adminConnection(values);
     const key = (values.key ?? keyFromFile(values['key-file']!)).trim();
     if (key === '') throw new CliError('MALFORMED', 'the license key is empty');
-    const r = (await adminRequest(connection, 'POST', '/licenses', { body: { key } })) as { licenseId: string; features: string[] };
+    const r = await call(adminClient(connection).licenses.$post({ json: { key } }));
     return { lines: [`imported ${r.licenseId}: pools ${r.features.join(', ')}`], value: r.licenseId, json: r };
   });
 }
@@ -52,7 +52,7 @@ export function importLicense(argv: string[], io: CommandIo): Promise<number> {
 export function listLicenses(argv: string[], io: CommandIo): Promise<number> {
   return runCommand(argv, io, LICENSE_ADMIN_USAGE, async () => {
     const { values } = parseOptions(argv, ADMIN_OPTIONS);
-    const licenses = (await adminRequest(adminConnection(values), 'GET', '/licenses')) as LicenseAnswer[];
+    const licenses: LicenseAnswer[] = fresh(await call(adminClient(adminConnection(values)).licenses.$get({ query: {} })));
     const expiries = licenseExpiries(licenses, Date.now());
     const lines = licenses.map((l, i) => {
       const days = expiries[i]!.daysLeft;
@@ -71,7 +71,7 @@ export function removeLicense(argv: string[], io: CommandIo): Promise<number> {
     const { values, positionals } = parseOptions(argv, ADMIN_OPTIONS, true);
     if (positionals.length !== 1) throw usageError('give exactly one LICENSE_ID');
     const licenseId = positionals[0]!;
-    const r = (await adminRequest(adminConnection(values), 'DELETE', `/licenses/${encodeURIComponent(licenseId)}`)) as { licenseId: string };
+    const r = await call(adminClient(adminConnection(values)).licenses[':licenseId'].$delete({ param: { licenseId } }));
     return { lines: [`removed ${r.licenseId}`], value: r.licenseId, json: r };
   });
 }

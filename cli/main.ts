@@ -14,6 +14,7 @@ const commands: Record<string, Command> = {
   cluster: { summary: 'membership: add a member, remove one, show the cluster (replacing a server)', load: () => import('./cluster.ts') },
   status: { summary: 'members (up, behind, down), license expiry, pools and leases via the admin API', load: () => import('./status.ts') },
   lease: { summary: 'list the leases held, free a stuck one', load: () => import('./lease.ts') },
+  users: { summary: 'name the users of an authorized-user pool, list them', load: () => import('./users.ts') },
   usage: { summary: 'usage rows (checkouts, denials, forced check-ins, …) as a table, CSV or JSON', load: () => import('./usage.ts') },
 };
 

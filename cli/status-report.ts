@@ -24,10 +24,10 @@ export interface MemberAnswer {
   readonly role: string;
   readonly commitIndex: number | null;
   readonly appliedIndex: number | null;
-  readonly matchIndex?: number;
-  readonly recentActive?: boolean;
+  readonly matchIndex?: number | undefined;
+  readonly recentActive?: boolean | undefined;
   /** A member state the server computed itself, when it does: preferred over ours. */
-  readonly health?: string;
+  readonly health?: string | undefined;
 }
 
 /** GET /cluster. */

@@ -5,7 +5,7 @@
 // back to the node's own state (?stale=true) and the report says so, instead
 // of failing: that node is exactly the one a sysadmin wants to look at.
 import { ADMIN_OPTIONS, ADMIN_USAGE, adminConnection, type AdminConnection } from './admin-connection.ts';
-import { adminRequest } from './admin-request.ts';
+import { adminClient, call, fresh } from './admin-client.ts';
 import { CliError } from './cli-error.ts';
 import { processIo, type CommandIo } from './command-io.ts';
 import { parseOptions, runCommand } from './run-command.ts';
@@ -15,23 +15,17 @@ const USAGE = `usage: floe status ${ADMIN_USAGE} [--json]`;
 /** `ms` to wait for each admin API answer (a linearizable read waits at most the node's forwardTimeoutMs, 1 s by default). */
 const REQUEST_MS_MAX = 5000;
 
-interface StaleBody<T> {
-  readonly stale: true;
-  readonly appliedIndex: number;
-  readonly lagEntries: number;
-  readonly data: T;
-}
-
-async function readAll(connection: AdminConnection, stale: boolean) {
-  const get = (path: string) => adminRequest(connection, 'GET', path, { timeoutMs: REQUEST_MS_MAX, ...(stale ? { query: { stale: true } } : {}) });
-  const [licenses, pools, leases] = await Promise.all([get('/licenses'), get('/pools'), get('/leases')]);
-  if (!stale) return { licenses: licenses as LicenseAnswer[], pools: pools as PoolAnswer[], leases: leases as LeaseAnswer[], stale: undefined };
-  const l = licenses as StaleBody<LicenseAnswer[]>;
+/** The licenses, pools and leases: through the leader, or (`stale`) this node's own. */
+async function readAll(connection: AdminConnection, stale: boolean): Promise<Pick<StatusAnswers, 'licenses' | 'pools' | 'leases' | 'stale'>> {
+  const api = adminClient(connection, REQUEST_MS_MAX);
+  const query = stale ? { stale: 'true' as const } : {};
+  const [licenses, pools, leases] = await Promise.all([call(api.licenses.$get({ query })), call(api.pools.$get({ query })), call(api.leases.$get({ query }))]);
+  const envelope = 'stale' in licenses ? licenses : undefined;
   return {
-    licenses: l.data,
-    pools: (pools as StaleBody<PoolAnswer[]>).data,
-    leases: (leases as StaleBody<LeaseAnswer[]>).data,
-    stale: { appliedIndex: l.appliedIndex, lagEntries: l.lagEntries },
+    licenses: fresh<LicenseAnswer[]>(licenses),
+    pools: fresh<PoolAnswer[]>(pools),
+    leases: fresh<LeaseAnswer[]>(leases),
+    stale: envelope === undefined ? undefined : { appliedIndex: envelope.appliedIndex, lagEntries: envelope.lagEntries },
   };
 }
 
@@ -40,10 +34,8 @@ export function run(argv: string[], io: CommandIo = processIo): Promise<number> 
   return runCommand(argv, io, USAGE, async () => {
     const { values } = parseOptions(argv, ADMIN_OPTIONS);
     const connection = adminConnection(values);
-    const [health, cluster] = await Promise.all([
-      adminRequest(connection, 'GET', '/health', { timeoutMs: REQUEST_MS_MAX }) as Promise<HealthAnswer>,
-      adminRequest(connection, 'GET', '/cluster', { timeoutMs: REQUEST_MS_MAX }) as Promise<ClusterAnswer>,
-    ]);
+    const api = adminClient(connection, REQUEST_MS_MAX);
+    const [health, cluster]: [HealthAnswer, ClusterAnswer] = await Promise.all([call(api.health.$get()), call(api.cluster.$get())]);
     let reads;
     if (health.leaderId === '') reads = await readAll(connection, true);
     else {

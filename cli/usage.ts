@@ -4,7 +4,7 @@
 // docs/admin-api.md), oldest first, as a table, CSV or JSON. A DATE is
 // YYYY-MM-DD (UTC; --to includes that whole day) or an ISO time.
 import { ADMIN_OPTIONS, ADMIN_USAGE, adminConnection } from './admin-connection.ts';
-import { adminRequest } from './admin-request.ts';
+import { adminClient, call, fresh } from './admin-client.ts';
 import { usageError } from './cli-error.ts';
 import { processIo, type CommandIo } from './command-io.ts';
 import { csvRecord } from './csv.ts';
@@ -84,9 +84,13 @@ export function run(argv: string[], io: CommandIo = processIo): Promise<number> 
       if (!/^\d{1,6}$/.test(values.limit) || Number(values.limit) < 1 || Number(values.limit) > USAGE_ROWS_MAX) throw usageError(`--limit must be a whole number from 1 to ${USAGE_ROWS_MAX}`);
       limit = Number(values.limit);
     }
-    const newestFirst = (await adminRequest(adminConnection(values), 'GET', '/usage', {
-      query: { feature: values.feature, fromMs, toMs, limit },
-    })) as UsageRowAnswer[];
+    const query = {
+      limit: String(limit),
+      ...(values.feature !== undefined ? { feature: values.feature } : {}),
+      ...(fromMs !== undefined ? { fromMs: String(fromMs) } : {}),
+      ...(toMs !== undefined ? { toMs: String(toMs) } : {}),
+    };
+    const newestFirst: UsageRowAnswer[] = fresh(await call(adminClient(adminConnection(values)).usage.$get({ query })));
     const rows = [...newestFirst].reverse();
     const warnings = rows.length >= limit ? [`only the newest ${limit} rows of the period are shown; narrow --from/--to${limit < USAGE_ROWS_MAX ? ' or raise --limit' : ''}`] : [];
     const lines = rows.map(describe);

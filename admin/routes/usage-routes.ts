@@ -18,7 +18,7 @@ export const usageRowSchema = z
   .object({
     logIndex: z.number().int(),
     at: z.number().openapi({ description: 'ms since the epoch' }),
-    kind: z.string().openapi({ example: 'checkout' }),
+    kind: z.string().openapi({ example: 'checkout', description: 'checkout, checkin, denial, expiry, queue-wait, force-checkin, revoke, user-added, user-removed (docs/admin-api.md)' }),
     feature: z.string(),
     version: z.string(),
     user: z.string(),
@@ -27,14 +27,15 @@ export const usageRowSchema = z
     count: z.number().int(),
     leaseId: z.string(),
     waitedMs: z.number(),
-    code: z.string(),
+    code: z.string().openapi({ description: "a denial's error code; '' otherwise" }),
+    reason: z.string().openapi({ description: "force-checkin: the admin's reason; revoke, user-removed: why (license-removed, license-expired, user-unassigned); '' otherwise" }),
   })
   .openapi('UsageRow');
 
 const listUsage = createRoute({
   method: 'get',
   path: '/usage',
-  summary: 'Usage rows (checkouts, checkins, denials, expiries, queue waits), newest first',
+  summary: 'Usage rows (checkouts, checkins, denials, expiries, queue waits, forced check-ins, revocations, named-user changes), newest first',
   security: BEARER_SECURITY,
   middleware: [readBarrier] as const,
   request: { query: usageQuerySchema },

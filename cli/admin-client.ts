@@ -1,0 +1,73 @@
+// The admin API's typed client for the `floe` commands: Hono's hc over the
+// admin app's own route types (admin/admin-app.ts chains its routes for
+// this), so a renamed route, a changed query or answer is a type error here
+// rather than a 404 at a customer's site. call() turns every failure into a
+// CliError with a stable code: the API's `{"error":{"code","message"}}`, or
+// UNAVAILABLE when no answer came (refused connection, timeout, not JSON).
+import { hc } from 'hono/client';
+import type { AdminApp } from '../admin/index.ts';
+import type { AdminConnection } from './admin-connection.ts';
+import { CliError } from './cli-error.ts';
+
+/** `ms` an admin call waits for its answer's headers unless told otherwise. */
+export const ADMIN_REQUEST_MS_DEFAULT = 10_000;
+
+/** The typed client of /api/v1 on `connection`; each call waits `timeoutMs` for its answer's headers. */
+export function adminClient(connection: AdminConnection, timeoutMs = ADMIN_REQUEST_MS_DEFAULT) {
+  const timedFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    try {
+      return await fetch(input, { ...init, signal: controller.signal });
+    } catch (error) {
+      const why = controller.signal.aborted ? `no answer within ${timeoutMs} ms` : ((error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message);
+      throw new CliError('UNAVAILABLE', `cannot reach the admin API at ${connection.baseUrl}: ${why}`);
+    } finally {
+      // The headers arrived (or never will): a streamed body (floe backup) may take its time.
+      clearTimeout(timer);
+    }
+  };
+  return hc<AdminApp>(connection.baseUrl, { headers: { authorization: `Bearer ${connection.token}` }, fetch: timedFetch }).api.v1;
+}
+
+/** A response of the typed client. */
+interface AnyResponse {
+  readonly ok: boolean;
+  readonly status: number;
+  readonly url: string;
+  json(): Promise<unknown>;
+}
+
+/** The body type of the 2xx answers of a typed call. */
+export type OkBody<R> = R extends { ok: true; json(): Promise<infer T> } ? T : never;
+
+/** The API's refusal in `res`, or UNAVAILABLE when it carries no error code. */
+export async function refusalOf(res: AnyResponse): Promise<CliError> {
+  let parsed: { error?: { code?: unknown; message?: unknown } } | undefined;
+  try {
+    parsed = (await res.json()) as typeof parsed;
+  } catch {
+    parsed = undefined;
+  }
+  const e = parsed?.error;
+  if (e !== undefined && typeof e.code === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(e.code)) {
+    return new CliError(e.code, typeof e.message === 'string' ? e.message : `HTTP ${res.status}`);
+  }
+  return new CliError('UNAVAILABLE', `the admin API answered HTTP ${res.status} without an error code (is ${new URL(res.url).origin} a Floe admin URL?)`);
+}
+
+/** Awaits a typed call and answers its 2xx JSON body; throws CliError otherwise. */
+export async function call<R extends AnyResponse>(request: Promise<R>): Promise<OkBody<R>> {
+  const res = await request;
+  if (!res.ok) throw await refusalOf(res);
+  try {
+    return (await res.json()) as OkBody<R>;
+  } catch (error) {
+    throw new CliError('UNAVAILABLE', `the admin API sent an unreadable answer: ${(error as Error).message}`);
+  }
+}
+
+/** The data of a read answered without ?stale=true (the stale envelope is only sent when asked for). */
+export function fresh<T>(answer: T | { stale: true; data: T }): T {
+  return typeof answer === 'object' && answer !== null && !Array.isArray(answer) && (answer as { stale?: unknown }).stale === true ? (answer as { data: T }).data : (answer as T);
+}

@@ -25,6 +25,7 @@ const USAGE = `usage:
   floe keycenter rehost --dir KC --license LIC-… --lock-code L [--lock-code L2 --lock-code L3]
         [--host-description TEXT] [--json]
   floe keycenter list --dir KC [--by-host] [--site SITE] [--json]
+  floe keycenter serve --dir KC [--listen 127.0.0.1:7600] [--trust-proxy]
   floe keycenter account create --dir KC --site SITE --company NAME
   floe keycenter account list --dir KC [--json]
   floe keycenter order add --dir KC --site SITE (--file ORDER.json |
@@ -193,6 +194,7 @@ const subcommands: Record<string, () => Promise<Subcommand>> = {
   activate: async () => activate,
   rehost: async () => rehost,
   list: async () => list,
+  serve: async () => (await import('./keycenter-serve.ts')).serve,
   account: async () => (await import('./keycenter-vendor.ts')).account,
   order: async () => (await import('./keycenter-vendor.ts')).order,
   member: async () => (await import('./keycenter-vendor.ts')).member,

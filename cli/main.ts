@@ -7,7 +7,7 @@ type Command = { summary: string; load: () => Promise<{ run: (argv: string[]) =>
 /** Every subcommand of `floe`, in the order `floe help` lists them. */
 const commands: Record<string, Command> = {
   lockcode: { summary: "print this server's lock code", load: () => import('./lockcode.ts') },
-  keycenter: { summary: 'vendor key center: init, pubkey, entitle, activate, list', load: () => import('./keycenter.ts') },
+  keycenter: { summary: 'vendor key center: init, entitle, activate, rehost, list, accounts and orders, serve (the portal)', load: () => import('./keycenter.ts') },
   license: { summary: 'check a key on this server; import, list, remove the keys of a running cluster', load: () => import('./license.ts') },
   serve: { summary: 'run one node: floe serve --config FILE', load: () => import('./serve.ts') },
   demo: { summary: 'create and start a local demo (key center, license, nodes)', load: () => import('./demo.ts') },

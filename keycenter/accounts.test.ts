@@ -5,7 +5,7 @@ import { codeOf as codeOfLine, generateCodes, lineSummaries, lineSummary } from 
 import { codeOf, DAY_MS, lock, mailedToken, queuedMail, T0, testKeyCenter } from './key-center.test-support.ts';
 import { setPasswordWithToken } from './member-auth.ts';
 import type { KeyCenter } from './key-center.ts';
-import { addMember, decideJoinRequest, pendingJoinRequests, requestToJoin } from './members.ts';
+import { addMember, decideJoinRequest, pendingJoinRequests, removeMember, requestToJoin } from './members.ts';
 import type { OrderInput } from './order-input.ts';
 
 const order = (n: string, over: Partial<OrderInput> = {}): OrderInput => ({
@@ -195,6 +195,12 @@ describe('members', () => {
     await setPasswordWithToken(kc.ctx, { token: await mailedToken(kc, 'ada@example.com', '/set-password/'), purpose: 'set-password', password: 'correct horse battery' });
     await addMember(kc.ctx, { siteNumber: 'S-200', actor: 'vendor:ann' }, { email: 'ada@example.com', name: 'Ada' });
     expect((await queuedMail(kc)).at(-1)).toMatchObject({ to: 'ada@example.com', subject: 'You were added to account S-200' });
+    expect(await codeOf(() => removeMember(kc.ctx, carolScope, ada.userId))).toBe('FORBIDDEN');
+    await removeMember(kc.ctx, ada, carolScope.userId);
+    expect(await codeOf(() => removeMember(kc.ctx, ada, carolScope.userId))).toBe('NOT_FOUND');
+    const tech = await scopeOf(kc, 'S-100', 'tech@example.com');
+    await removeMember(kc.ctx, ada, tech.userId);
+    expect(await codeOf(() => removeMember(kc.ctx, ada, ada.userId))).toBe('FORBIDDEN');
   });
 
   it('asking to join with the site number and an order number reaches the admins, who approve once', async () => {

@@ -79,6 +79,13 @@ export interface IssueOptions {
   readonly mailTo?: string | undefined;
 }
 
+/** One lock code as typed: its canonical text, or LOCK_CODE_TYPO / LOCK_CODE_MALFORMED about `field`. */
+export function checkLockCode(input: unknown, field = 'lockCode'): string {
+  const lock = parseLockCode(input);
+  if (!lock.ok) throw new KeyCenterError(lock.problem === 'TYPO' ? 'LOCK_CODE_TYPO' : 'LOCK_CODE_MALFORMED', lock.message, field);
+  return lock.code;
+}
+
 /** The canonical lock codes of an activation: 1, 3 or 5 distinct, each passing its check character. */
 export function checkLockCodes(inputs: readonly unknown[]): string[] {
   const count = inputs.length;
@@ -87,12 +94,11 @@ export function checkLockCodes(inputs: readonly unknown[]): string[] {
   }
   const lockCodes: string[] = [];
   inputs.forEach((input, i) => {
-    const lock = parseLockCode(input);
-    if (!lock.ok) throw new KeyCenterError(lock.problem === 'TYPO' ? 'LOCK_CODE_TYPO' : 'LOCK_CODE_MALFORMED', lock.message, `lockCodes.${i}`);
-    if (lockCodes.includes(lock.code)) {
-      throw new KeyCenterError('DUPLICATE_LOCK_CODE', `lock code ${lock.code} is given twice; a redundant license names ${count} different servers`, `lockCodes.${i}`);
+    const code = checkLockCode(input, `lockCodes.${i}`);
+    if (lockCodes.includes(code)) {
+      throw new KeyCenterError('DUPLICATE_LOCK_CODE', `lock code ${code} is given twice; a redundant license names ${count} different servers`, `lockCodes.${i}`);
     }
-    lockCodes.push(lock.code);
+    lockCodes.push(code);
   });
   return lockCodes;
 }

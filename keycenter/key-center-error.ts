@@ -34,6 +34,7 @@ export type KeyCenterErrorCode =
   | 'FORBIDDEN'
   | 'RATE_LIMITED'
   | 'CSRF_TOKEN_INVALID'
+  | 'ACCOUNT_NOT_CHOSEN'
   | 'CONFIG_INVALID';
 
 /** A refused key-center request; nothing was written. */

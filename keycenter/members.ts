@@ -114,6 +114,22 @@ export async function addMember(
   });
 }
 
+/** Removes a member from the scope's account (admins only); an account keeps at least one admin. Audited. */
+export async function removeMember(ctx: KeyCenterContext, scope: AccountScope, userId: string): Promise<void> {
+  const nowMs = ctx.clock();
+  await atomically(ctx.store, async (q) => {
+    await requireAdmin(q, scope);
+    const members = await q.membersOf(scope.siteNumber);
+    const member = members.find((m) => m.userId === userId);
+    if (member === undefined) throw new KeyCenterError('NOT_FOUND', 'there is no such member in this account');
+    if (member.role === 'admin' && members.filter((m) => m.role === 'admin').length === 1) {
+      throw new KeyCenterError('FORBIDDEN', 'an account keeps at least one administrator; make someone else one first');
+    }
+    await q.deleteMember(scope.siteNumber, userId);
+    await recordAudit(q, nowMs, memberActor(scope), 'remove-member', { siteNumber: scope.siteNumber, target: member.email });
+  });
+}
+
 /** The members of the scope's account. */
 export async function membersOf(ctx: KeyCenterContext, siteNumber: string): Promise<MemberWithUser[]> {
   return ctx.store.read((q) => q.membersOf(siteNumber));

@@ -24,7 +24,7 @@ export async function enqueueMail(q: StoreQueries, nowMs: number, mail: Outgoing
     subject: mail.subject,
     text: mail.text,
     html: mail.html ?? null,
-    attachments: mail.attachments ?? [],
+    attachments: [...(mail.attachments ?? [])],
     status: 'pending',
     attempts: 0,
     nextAttemptAt: nowMs,

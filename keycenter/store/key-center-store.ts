@@ -64,7 +64,7 @@ export interface OrderRecord {
   readonly siteNumber: string;
   readonly customerOrderNumber: string;
   readonly purchaseOrderNumber: string | null;
-  readonly contacts: readonly OrderContact[];
+  readonly contacts: OrderContact[];
   /** ms since the Unix epoch. */
   readonly orderedAt: number;
   readonly createdBy: string;
@@ -82,7 +82,7 @@ export interface OrderLineRecord {
   /** Seats, or named users for the authorized-user model. */
   readonly quantity: number;
   /** Bundle components; empty for a plain product. */
-  readonly components: readonly string[];
+  readonly components: string[];
   readonly startsAt: number | null;
   /** End of a temporary line, ms since the Unix epoch; null: perpetual. */
   readonly expiresAt: number | null;
@@ -131,7 +131,7 @@ export interface LicenseKeyRecord {
   readonly licenseId: string;
   readonly authCode: string;
   /** Canonical lock codes, in the order given. */
-  readonly lockCodes: readonly string[];
+  readonly lockCodes: string[];
   readonly hostDescription: string | null;
   /** Seats the key grants, any carried from the key it supersedes included. */
   readonly seats: number;
@@ -193,7 +193,7 @@ export interface MailRecord {
   readonly subject: string;
   readonly text: string;
   readonly html: string | null;
-  readonly attachments: readonly MailAttachment[];
+  readonly attachments: MailAttachment[];
   readonly status: 'pending' | 'sent' | 'failed';
   readonly attempts: number;
   readonly nextAttemptAt: number;
@@ -243,6 +243,8 @@ export interface StoreQueries {
 
   /** Adds a member; false (and nothing changed) when they already belong to the account. */
   insertMember(member: MemberRecord): Promise<boolean>;
+  /** Removes a member; false when they were none. */
+  deleteMember(siteNumber: string, userId: string): Promise<boolean>;
   member(siteNumber: string, userId: string): Promise<MemberRecord | undefined>;
   membersOf(siteNumber: string): Promise<MemberWithUser[]>;
   membershipsOf(userId: string): Promise<MembershipWithAccount[]>;

@@ -198,6 +198,10 @@ class SqliteQueries implements StoreQueries {
     return this.db.insert(t.members).values(member).onConflictDoNothing().run().changes === 1;
   }
 
+  async deleteMember(siteNumber: string, userId: string): Promise<boolean> {
+    return this.db.delete(t.members).where(and(eq(t.members.siteNumber, siteNumber), eq(t.members.userId, userId))).run().changes === 1;
+  }
+
   async member(siteNumber: string, userId: string): Promise<MemberRecord | undefined> {
     return this.db
       .select()

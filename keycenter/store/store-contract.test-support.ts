@@ -164,6 +164,10 @@ export function storeContract(dialect: string, open: OpenStore): void {
         expect(await q.insertMember({ siteNumber: 'S1', userId: 'USR-1', role: 'admin', addedAt: t0, addedBy: 'order' })).toBe(true);
         expect(await q.insertMember({ siteNumber: 'S1', userId: 'USR-1', role: 'member', addedAt: t0, addedBy: 'x' })).toBe(false);
         await q.insertMember({ siteNumber: 'S2', userId: 'USR-1', role: 'member', addedAt: t0, addedBy: 'x' });
+        await q.insertUser(user(2));
+        await q.insertMember({ siteNumber: 'S1', userId: 'USR-2', role: 'member', addedAt: t0, addedBy: 'x' });
+        expect(await q.deleteMember('S1', 'USR-2')).toBe(true);
+        expect(await q.deleteMember('S1', 'USR-2')).toBe(false);
       });
       expect(await store.read((q) => q.membersOf('S1'))).toMatchObject([{ email: 'u1@example.com', role: 'admin' }]);
       expect((await store.read((q) => q.membershipsOf('USR-1'))).map((m) => [m.siteNumber, m.companyName])).toEqual([

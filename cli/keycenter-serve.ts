@@ -1,0 +1,46 @@
+// `floe keycenter serve --dir KC [--listen 127.0.0.1:7600] [--trust-proxy]`:
+// the self-service portal at /, its JSON API at /api/v1, until SIGINT or
+// SIGTERM. Logs go to stderr; once it serves, the last line of stdout is
+// {"url","pid"} (scripts and tests read the port from it with --listen …:0).
+import process from 'node:process';
+import { KeyCenter } from '../keycenter/index.ts';
+import { startKeyCenterServer } from '../keycenter/server/key-center-server.ts';
+import type { CommandIo } from './command-io.ts';
+import { parse, required, text } from './keycenter-args.ts';
+
+/** Where the key center listens unless told. */
+export const DEFAULT_LISTEN = '127.0.0.1:7600';
+
+export async function serve(argv: string[], io: CommandIo): Promise<number> {
+  const values = parse(argv, { listen: { type: 'string' }, 'trust-proxy': { type: 'boolean' } });
+  const dir = required(values, 'dir');
+  const log = (line: string) => io.stderr(`${new Date().toISOString()} ${line}\n`);
+  const kc = await KeyCenter.open(dir);
+  let running;
+  try {
+    running = await startKeyCenterServer(kc, { listen: text(values, 'listen') ?? DEFAULT_LISTEN, trustProxy: values['trust-proxy'] === true, log });
+  } catch (error) {
+    await kc.close();
+    throw error;
+  }
+  log(`key center ${dir} serving the portal at ${running.url}/ and its API at ${running.url}/api/v1; mail: ${running.mail.describe()}`);
+  io.stdout(`${JSON.stringify({ url: running.url, pid: process.pid })}\n`);
+  const server = running;
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      log(`${signal}: stopping`);
+      server
+        .close()
+        .then(() => kc.close())
+        .then(
+          () => resolve(0),
+          (error: unknown) => {
+            log(`stopping failed: ${(error as Error).message}`);
+            resolve(1);
+          },
+        );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}

@@ -37,6 +37,7 @@ import { licenseRoutes } from './routes/license-routes.ts';
 import { poolRoutes } from './routes/pool-routes.ts';
 import { usageRoutes } from './routes/usage-routes.ts';
 import { usersRoutes } from './routes/users-routes.ts';
+import { backupRoutes } from './routes/backup-routes.ts';
 
 /** Options of the admin app. */
 export interface AdminAppOptions {
@@ -98,7 +99,8 @@ export function createAdminApp(node: FloeNode, options: AdminAppOptions) {
     .route('/', licenseRoutes(deps))
     .route('/', poolRoutes(deps))
     .route('/', usageRoutes(deps))
-    .route('/', usersRoutes(deps));
+    .route('/', usersRoutes(deps))
+    .route('/', backupRoutes(deps));
 
   const app = new OpenAPIHono<AdminEnv>().route(API_BASE_PATH, api);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'an admin token' });

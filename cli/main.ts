@@ -15,6 +15,8 @@ const commands: Record<string, Command> = {
   status: { summary: 'members (up, behind, down), license expiry, pools and leases via the admin API', load: () => import('./status.ts') },
   lease: { summary: 'list the leases held, free a stuck one', load: () => import('./lease.ts') },
   users: { summary: 'name the users of an authorized-user pool, list them', load: () => import('./users.ts') },
+  backup: { summary: 'an online, consistent backup of a live cluster into a file', load: () => import('./backup.ts') },
+  restore: { summary: 'disaster recovery: a member of a new cluster from a backup file', load: () => import('./restore.ts') },
   usage: { summary: 'usage rows (checkouts, denials, forced check-ins, …) as a table, CSV or JSON', load: () => import('./usage.ts') },
 };
 

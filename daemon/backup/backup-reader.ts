@@ -72,8 +72,12 @@ async function* lines(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
  * file system's error for an unreadable file).
  */
 export async function readBackup(path: string, onUsageRows: (rows: UsageRow[]) => void = () => {}): Promise<BackupContents> {
+  // Sniffing first also fails an absent or unreadable file before any stream exists.
+  const gzipped = isGzip(path);
   const file = createReadStream(path);
-  const source: AsyncIterable<Buffer> = isGzip(path) ? file.pipe(createGunzip()) : file;
+  const gunzip = gzipped ? createGunzip() : undefined;
+  if (gunzip !== undefined) file.on('error', (error) => gunzip.destroy(error));
+  const source: AsyncIterable<Buffer> = gunzip !== undefined ? file.pipe(gunzip) : file;
   const hash = createHash('sha256');
   let header: BackupHeader | undefined;
   let pool: Uint8Array | undefined;
@@ -113,6 +117,7 @@ export async function readBackup(path: string, onUsageRows: (rows: UsageRow[]) =
     }
   } finally {
     file.destroy();
+    gunzip?.destroy();
   }
   throw new BackupError('BACKUP_TRUNCATED', `${path} ends at line ${lineNumber} without its trailer: the backup was cut short; take it again`);
 }

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import nacl from 'tweetnacl';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatVendorPublicKey, vendorKeyIdOf, type LicensePayload } from '../../protocol/index.ts';
+import { formatVendorPublicKey, signLicenseKey, vendorKeyIdOf, type LicensePayload } from '../../protocol/index.ts';
 import { parseConfig } from '../config.ts';
 import { FloeNode } from '../node/index.ts';
 import { BackupError } from './backup-format.ts';
@@ -54,9 +54,9 @@ function payload(over: Partial<LicensePayload> = {}): LicensePayload {
   };
 }
 
-async function openNode(dataDir: string, extra: Record<string, unknown> = {}): Promise<FloeNode> {
-  const config = parseConfig({ dataDir, vendorPublicKeys: [formatVendorPublicKey(vendor.publicKey)], leaseTtlMs: 60_000, ...extra });
-  const node = await FloeNode.open({ config, lockCode: LOCK });
+async function openNode(dataDir: string, lockCode = LOCK): Promise<FloeNode> {
+  const config = parseConfig({ dataDir, vendorPublicKeys: [formatVendorPublicKey(vendor.publicKey)], leaseTtlMs: 60_000 });
+  const node = await FloeNode.open({ config, lockCode });
   nodes.push(node);
   return node;
 }
@@ -122,6 +122,31 @@ describe('backup and restore', () => {
     const [fresh] = await hold(restored, 1, 'after');
     expect(held).not.toContain(fresh);
     expect(restored.leases().find((l) => l.leaseId === fresh)!.fencingToken).toBeGreaterThan(index);
+  });
+
+  it('restored onto a server with another lock code: held seats stay, new checkouts wait for the rehosted key, which supersedes without doubling seats', async () => {
+    const node = await openNode(tempDir());
+    await node.propose({ type: 'license-install', license: payload({ seats: 3 }) });
+    const held = await hold(node, 2, 'old');
+    const file = join(tempDir(), 'floe.backup');
+    await writeBackup(node, file);
+    const restoredDir = tempDir();
+    await restoreBackup(parseConfig({ dataDir: restoredDir }), file);
+    const NEW_LOCK = 'LOCK-OF-THE-NEW-HARDWARE';
+    const restored = await openNode(restoredDir, NEW_LOCK);
+    const checkout = (tag: string) =>
+      restored
+        .proposeCheckout({ type: 'checkout', sessionId: 'old-s0', requestId: tag, feature: 'cad', count: 1, wait: false, leaseTtlMs: 60_000, waitMs: 0 })
+        .then((r) => (r.reply.ok ? r.reply.type : r.reply.code), (error: { code?: string }) => error.code ?? String(error));
+    expect(await checkout('new-1')).toBe('LICENSE_NOT_FOR_THIS_SERVER');
+    expect((await restored.propose({ type: 'renew', leaseIds: held, sessionIds: [], leaseTtlMs: 60_000 })).reply).toMatchObject({ ok: true, leaseCount: 2 });
+    // The vendor's rehost: the same seats, locked to the new server, superseding the old key.
+    const rehosted = signLicenseKey(payload({ licenseId: 'LIC-B', seats: 3, lockCodes: [NEW_LOCK], supersedes: 'LIC-A' }), vendor.secretKey);
+    expect(await restored.importLicense(rehosted)).toMatchObject({ ok: true, licenseId: 'LIC-B' });
+    expect(restored.licenses().map((l) => l.licenseId)).toEqual(['LIC-B']);
+    expect(restored.pools()).toMatchObject([{ feature: 'cad', seatsTotal: 3, seatsInUse: 2 }]);
+    expect(restored.leases().map((l) => l.leaseId).sort()).toEqual(held.slice().sort());
+    expect(await checkout('new-2')).toBe('granted');
   });
 
   it('streams more usage rows than one page, and reads a gzipped copy the same', async () => {

@@ -1,0 +1,107 @@
+// `floe backup` and `floe restore` as a sysadmin runs them (in-process runs
+// against a real node on loopback): the file, the value for scripts, the
+// refusals and their exit codes. The whole disaster recovery with real
+// processes is test/cluster/backup-restore.test.ts.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBackup } from '../daemon/backup/index.ts';
+import { ADMIN_TOKEN, makeLicenseKey, startTestDaemon, tempDir, VENDOR_PUBLIC_KEY, WireClient, type TestDaemon } from '../test/daemon/helpers.ts';
+import { run as backup } from './backup.ts';
+import { floe } from './cli-harness.ts';
+import { run as restore } from './restore.ts';
+
+let daemon: TestDaemon;
+let dir: string;
+let auth: string[];
+let client: WireClient;
+let leaseId: string;
+
+beforeAll(async () => {
+  daemon = await startTestDaemon({ leaseTtlMs: 60_000, heartbeatMs: 20_000 });
+  dir = tempDir('floe-cli-backup-');
+  const tokenFile = join(dir, 'admin-token');
+  writeFileSync(tokenFile, ADMIN_TOKEN, { mode: 0o600 });
+  auth = ['--admin', daemon.adminUrl, '--token-file', tokenFile];
+  await daemon.installDemoLicense(5, 'LIC-DEMO');
+  client = await WireClient.connect(daemon.clientUrl);
+  await client.hello('cli-backup-client-1');
+  leaseId = (await client.checkout('req-backup-1'))['leaseId'] as string;
+});
+
+afterAll(async () => {
+  await client.close();
+  await daemon.destroy();
+});
+
+function configFor(name: string, dataDir: string, extra = ''): string {
+  const path = join(dir, `${name}.toml`);
+  writeFileSync(path, `nodeId = "n1"\ndataDir = ${JSON.stringify(dataDir)}\nvendorPublicKeys = [${JSON.stringify(VENDOR_PUBLIC_KEY)}]\n${extra}`);
+  return path;
+}
+
+describe('floe backup', () => {
+  it('writes a checked backup file and prints its path as the last line; --json describes it', async () => {
+    const out = join(dir, 'site.backup');
+    const r = await floe(backup, '--out', out, ...auth);
+    expect(r.exit, r.stderr).toBe(0);
+    expect(r.last).toBe(out);
+    expect(r.stdout).toMatch(/1 licenses, 1 pools, 1 sessions, 1 leases, \d+ usage rows; members n1/);
+    const contents = await readBackup(out);
+    expect(contents.header.licenses.map((l) => l.licenseId)).toEqual(['LIC-DEMO']);
+    const j = await floe(backup, '--out', join(dir, 'site.backup.gz'), ...auth, '--json');
+    expect(JSON.parse(j.last)).toMatchObject({ file: join(dir, 'site.backup.gz'), counts: { licenses: 1, leases: 1 }, membership: { voters: ['n1'] } });
+    expect(readFileSync(join(dir, 'site.backup.gz')).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    expect(readdirSync(dir).filter((f) => f.endsWith('.partial'))).toEqual([]);
+  });
+
+  it('leaves an existing file alone when the backup fails, and says why with a stable code', async () => {
+    const out = join(dir, 'kept.backup');
+    writeFileSync(out, 'the previous backup\n');
+    const down = await floe(backup, '--out', out, '--admin', 'http://127.0.0.1:1', '--token', ADMIN_TOKEN);
+    expect(down.exit).toBe(3);
+    expect(down.stderr).toMatch(/^UNAVAILABLE: /);
+    const forbidden = await floe(backup, '--out', out, '--admin', daemon.adminUrl, '--token', 'wrong-token');
+    expect(forbidden.exit).toBe(4);
+    expect(readFileSync(out, 'utf8')).toBe('the previous backup\n');
+    expect((await floe(backup, ...auth)).exit).toBe(2);
+  });
+});
+
+describe('floe restore', () => {
+  it('restores a member into an empty data dir, and warns that a key locked to the old servers needs a rehost', async () => {
+    const file = join(dir, 'site.backup');
+    const dataDir = join(dir, 'restored');
+    const r = await floe(restore, '--backup', file, '--config', configFor('restored', dataDir), '--json');
+    expect(r.exit, r.stderr).toBe(0);
+    const j = JSON.parse(r.last);
+    expect(j).toMatchObject({ nodeId: 'n1', dataDir, voters: ['n1'], counts: { licenses: 1, leases: 1, sessions: 1 }, licenses: [{ licenseId: 'LIC-DEMO', forThisServer: false }] });
+    // A new data dir has a new identity, so the key (locked to the backed-up node) does not name it.
+    expect(r.stderr).toMatch(new RegExp(`^WARNING: LICENSE_NOT_FOR_THIS_SERVER: LIC-DEMO is locked to ${daemon.lockCode}`, 'm'));
+    expect(existsSync(join(dataDir, 'floe.sqlite'))).toBe(true);
+    // Once is enough: a data dir that holds a database is never overwritten.
+    const again = await floe(restore, '--backup', file, '--config', configFor('restored', dataDir));
+    expect(again.exit).toBe(1);
+    expect(again.stderr).toMatch(/^RESTORE_TARGET_NOT_EMPTY: /);
+    expect(leaseId).toMatch(/^L/);
+  });
+
+  it('refuses a file cut short, a missing file, a bad config and missing options, with their codes and exit codes', async () => {
+    const text = readFileSync(join(dir, 'site.backup'), 'utf8');
+    const cut = join(dir, 'cut.backup');
+    writeFileSync(cut, text.slice(0, text.lastIndexOf('{"end"')));
+    const cases: [string[], number, string][] = [
+      [['--backup', cut, '--config', configFor('c1', join(dir, 'c1'))], 1, 'BACKUP_TRUNCATED'],
+      [['--backup', join(dir, 'absent.backup'), '--config', configFor('c2', join(dir, 'c2'))], 1, 'BACKUP_UNREADABLE'],
+      [['--backup', cut, '--config', join(dir, 'absent.toml')], 1, 'CONFIG_INVALID'],
+      [['--backup', cut], 2, 'BAD_REQUEST'],
+    ];
+    for (const [args, exit, code] of cases) {
+      const r = await floe(restore, ...args);
+      expect(r.exit, args.join(' ')).toBe(exit);
+      expect(r.stderr, args.join(' ')).toMatch(new RegExp(`^${code}: \\S`));
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(existsSync(join(dir, 'c1', 'floe.sqlite'))).toBe(false);
+  });
+});

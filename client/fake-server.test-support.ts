@@ -20,6 +20,8 @@ export type ScriptAction =
 
 interface Session {
   readonly sessionId: string;
+  /** Resuming needs it, as on a real server. */
+  readonly secret: string;
   readonly clientId: string;
   readonly leases: Map<string, LeaseInfo>;
   socket: WebSocket | undefined;
@@ -198,13 +200,16 @@ export class FakeServer {
     const ok = (fields: Record<string, unknown>) => ({ id: frame.id, ok: true, ...fields });
     const fail = (code: string) => ({ id: frame.id, ok: false, error: { code, message: `fake ${code}` } });
     if (frame.type === 'hello') {
-      const wanted = typeof frame.sessionId === 'string' ? c.sessions.get(frame.sessionId) : undefined;
-      const s: Session = wanted ?? { sessionId: c.nextId('S'), clientId: String(frame.clientId), leases: new Map(), socket };
+      const asked = typeof frame.sessionId === 'string' ? c.sessions.get(frame.sessionId) : undefined;
+      // Only the holder of the session's secret resumes it; anyone else gets a new session.
+      const wanted = asked !== undefined && frame.sessionSecret === asked.secret && frame.clientId === asked.clientId ? asked : undefined;
+      const s: Session = wanted ?? { sessionId: c.nextId('S'), secret: c.nextId('secret-0123456789abcdef-'), clientId: String(frame.clientId), leases: new Map(), socket };
       s.socket = socket;
       c.sessions.set(s.sessionId, s);
       setSession(s);
       return ok({
         sessionId: s.sessionId,
+        ...(wanted === undefined ? { sessionSecret: s.secret } : {}),
         resumed: wanted !== undefined,
         heartbeatMs: c.heartbeatMs,
         leaseTtlMs: c.leaseTtlMs,

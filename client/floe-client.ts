@@ -60,6 +60,8 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
   #conn: Connection | undefined;
   #reconnecting = false;
   #sessionId: string | undefined;
+  /** The secret of #sessionId, told once by the hello that opened it; kept in memory only, never logged. */
+  #sessionSecret: string | undefined;
   #everConnected = false;
   #heartbeatMs: number | undefined;
   #leaseTtlMs: number | undefined;
@@ -76,8 +78,10 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
       servers: this.#servers,
       closed: () => this.#closed,
       sessionId: () => this.#sessionId,
+      sessionSecret: () => this.#sessionSecret,
       forgetSessionId: () => {
         this.#sessionId = undefined;
+        this.#sessionSecret = undefined;
       },
       connection: () => this.#conn,
       onSessionReady: (conn, hello) => this.#onSessionReady(conn, hello),
@@ -336,6 +340,8 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
     const revoked = settleSession({ everConnected: this.#everConnected, resumed, listed: hello.leases }, this.#leases, this.#calls);
     this.#everConnected = true;
     this.#conn = conn;
+    // A new session comes with its secret (resuming it needs it); a resumed one keeps the one it had.
+    if (!resumed || hello.sessionId !== this.#sessionId) this.#sessionSecret = hello.sessionSecret;
     this.#sessionId = hello.sessionId;
     this.#heartbeatMs = Math.min(Math.max(hello.heartbeatMs, HEARTBEAT_MS_MIN), HEARTBEAT_MS_MAX);
     this.#leaseTtlMs = hello.leaseTtlMs;

@@ -29,6 +29,8 @@ export const replyFrameSchema = z.union([
 /** Hello's answer. `resumed` may be absent (a new session). */
 export const helloReplySchema = z.object({
   sessionId: idText,
+  /** A new session's secret: the next hello that resumes it must send it. Absent from older servers and on a resume. */
+  sessionSecret: z.string().min(1).max(128).optional(),
   /** Absent (older servers): resumed exactly when the session id is the one asked for. */
   resumed: z.boolean().optional(),
   heartbeatMs: z.number().int().positive(),

@@ -22,6 +22,8 @@ export interface SessionDialerHost {
   closed(): boolean;
   /** The session to resume in hello; undefined for a new one. */
   sessionId(): string | undefined;
+  /** The secret of that session (undefined: the server gave none, so the hello may not resume it). */
+  sessionSecret(): string | undefined;
   /** The server no longer knows the session: the next hello opens a new one. */
   forgetSessionId(): void;
   /** The connection the session is open on; undefined while (re)connecting. */
@@ -151,6 +153,7 @@ export class SessionDialer {
           };
           const sendHello = () => {
             const sessionId = host.sessionId();
+            const sessionSecret = sessionId !== undefined ? host.sessionSecret() : undefined;
             const frameId = conn.send({
               type: 'hello',
               protocol: PROTOCOL_VERSION,
@@ -159,6 +162,7 @@ export class SessionDialer {
               host: options.host,
               app: options.app,
               ...(sessionId !== undefined ? { sessionId } : {}),
+              ...(sessionSecret !== undefined ? { sessionSecret } : {}),
             });
             clearTimeout(timer);
             timer = setTimeout(

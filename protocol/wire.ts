@@ -17,6 +17,9 @@ export const requestIdSchema = z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$
 /** A client's stable identity across reconnects (a UUID it keeps). */
 export const clientIdSchema = z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/);
 
+/** The secret that owns a session (base64url), told once, in the hello reply that opened it. */
+export const sessionSecretSchema = z.string().min(16).max(128).regex(/^[A-Za-z0-9_-]+$/);
+
 const shortText = z.string().min(1).max(128);
 const frameId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
@@ -31,6 +34,8 @@ export const helloRequestSchema = z
     app: shortText,
     /** Resume this session (after a reconnect or a failover) instead of opening a new one. */
     sessionId: z.string().min(1).max(64).optional(),
+    /** The secret the hello that opened `sessionId` answered: resuming needs it. */
+    sessionSecret: sessionSecretSchema.optional(),
   })
   .strict();
 
@@ -151,6 +156,8 @@ export interface LeaseInfo {
 
 export type HelloReply = {
   readonly sessionId: string;
+  /** A new session's secret (resuming it needs it); absent when the session was resumed. */
+  readonly sessionSecret?: string;
   readonly resumed: boolean;
   readonly heartbeatMs: number;
   readonly leaseTtlMs: number;

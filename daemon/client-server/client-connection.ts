@@ -18,6 +18,7 @@ import {
 import { ProposalError } from '../raft-driver/index.ts';
 import { LicenseRefusalError, type FloeNode } from '../node/index.ts';
 import type { ApplyResult, LeaseGrant, LeaseView } from '../pool/index.ts';
+import { newSessionSecret, sessionSecretMatches } from './session-secret.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 /** What a connection needs from its server. */
@@ -222,13 +223,16 @@ export class ClientConnection {
         // resumed:false while the old session still holds seats. Rejects UNAVAILABLE with no leader.
         await node.readBarrier();
         const existing = node.session(request.sessionId);
-        if (existing !== undefined && existing.clientId === request.clientId) {
+        // Only the holder of the session's secret resumes it. Anyone else (a wrong or missing
+        // secret, another clientId, a session that ended) gets a new session, the same answer.
+        if (existing !== undefined && existing.clientId === request.clientId && sessionSecretMatches(request.sessionSecret, existing.secretSha256)) {
           this.bindTo(request.sessionId);
           void node.heartbeat(request.sessionId); // a reconnect counts as a heartbeat
           return { sessionId: request.sessionId, resumed: true, ...common, leases: node.sessionLeases(request.sessionId).map(leaseInfo) };
         }
       }
       const sessionId = randomUUID();
+      const secret = newSessionSecret();
       const r = await node.propose({
         type: 'session-open',
         sessionId,
@@ -237,11 +241,12 @@ export class ClientConnection {
         host: request.host,
         app: request.app,
         sessionTtlMs: this.ctx.leaseTtlMs,
+        secretSha256: secret.sha256,
       });
       this.ok(r, () => ({}));
       if (this.ws.readyState !== this.ws.OPEN) return {};
       this.bindTo(sessionId);
-      return { sessionId, resumed: false, ...common, leases: [] };
+      return { sessionId, sessionSecret: secret.secret, resumed: false, ...common, leases: [] };
     } finally {
       this.helloPending = false;
     }

@@ -2,3 +2,4 @@
 export * from './client-connection.ts';
 export * from './client-server.ts';
 export * from './token-bucket.ts';
+export * from './session-secret.ts';

@@ -29,6 +29,7 @@ import {
   type PoolEvent,
   type PoolState,
   type PoolView,
+  type SessionOwner,
   type SessionView,
 } from '../pool/index.ts';
 import {
@@ -404,7 +405,7 @@ export class FloeNode {
   }
 
   /** The open session `sessionId`, or undefined. */
-  session(sessionId: string): { clientId: string; user: string; expiresAt: number } | undefined {
+  session(sessionId: string): SessionOwner | undefined {
     return findSession(this.pool, sessionId);
   }
 

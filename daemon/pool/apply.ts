@@ -294,8 +294,8 @@ function checkin(step: Step, c: CheckinCommand): PoolReply {
   if (first !== undefined) return first;
   const lease = state.leases.get(c.leaseId);
   let reply: PoolReply;
-  if (lease === undefined || lease.lingerSeq > 0) reply = fail('LEASE_NOT_FOUND');
-  else if (lease.clientId !== session.clientId) reply = fail('LEASE_NOT_OWNED');
+  // A lease of another session is answered as one that does not exist: no stranger learns which ids do.
+  if (lease === undefined || lease.lingerSeq > 0 || lease.sessionId !== session.id) reply = fail('LEASE_NOT_FOUND');
   else reply = { ok: true, type: 'checked-in', leaseId: lease.id, lingerUntilMs: checkinLease(step, lease) };
   rememberIn(state, requests, session.clientId, c.requestId, h, key, reply);
   return reply;
@@ -419,6 +419,7 @@ function sessionOpen(step: Step, c: SessionOpenCommand): PoolReply {
     user: c.user,
     host: c.host,
     app: c.app,
+    secretSha256: c.secretSha256 ?? '',
     openedAt: step.at,
     deadlineMs: step.at + c.sessionTtlMs,
     seq: state.nextSeq++,

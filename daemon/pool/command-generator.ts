@@ -116,7 +116,8 @@ export class CommandGenerator {
     if (r < 65) return { type: 'expire', at };
     if (r < 73) {
       const c = this.int(4);
-      return { type: 'session-open', at, sessionId, clientId: `c${c}`, user: `u${this.int(3)}`, host: `h${this.int(2)}`, app: 'app', sessionTtlMs: 5_000 + this.int(15_000) };
+      const secret = this.chance(0.5) ? { secretSha256: `hash${this.int(100)}` } : {};
+      return { type: 'session-open', at, sessionId, clientId: `c${c}`, user: `u${this.int(3)}`, host: `h${this.int(2)}`, app: 'app', sessionTtlMs: 5_000 + this.int(15_000), ...secret };
     }
     if (r < 76) return { type: 'session-close', at, sessionId };
     if (r < 79) {

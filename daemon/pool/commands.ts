@@ -58,6 +58,13 @@ export interface SessionOpenCommand extends CommandBase {
   readonly host: string;
   readonly app: string;
   readonly sessionTtlMs: number;
+  /**
+   * SHA-256 of the session's secret (base64url), which only the client that
+   * opened the session was told: resuming the session needs the secret. The
+   * log carries the hash only. Absent (entries written before): the session
+   * cannot be resumed.
+   */
+  readonly secretSha256?: string;
 }
 
 /**

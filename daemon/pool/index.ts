@@ -41,6 +41,7 @@ export {
   type LicenseView,
   type PoolView,
   type RetiredLicenseView,
+  type SessionOwner,
   type SessionView,
 } from './queries.ts';
 export type {

@@ -37,6 +37,8 @@ export interface Session {
   readonly user: string;
   readonly host: string;
   readonly app: string;
+  /** SHA-256 of the session secret, base64url; '' when none (such a session cannot be resumed). */
+  readonly secretSha256: string;
   readonly openedAt: number;
   /** `ms`: the session closes itself then unless renewed. */
   deadlineMs: number;

@@ -206,9 +206,19 @@ export function queuePosition(state: PoolState, sessionId: string, requestId: st
 }
 
 /** The open session `sessionId` (who it is and when it ends), or undefined. */
-export function findSession(state: PoolState, sessionId: string): { clientId: string; user: string; expiresAt: number } | undefined {
+export function findSession(state: PoolState, sessionId: string): SessionOwner | undefined {
   const s = state.sessions.get(sessionId);
-  return s === undefined ? undefined : { clientId: s.clientId, user: s.user, expiresAt: s.deadlineMs };
+  return s === undefined ? undefined : { clientId: s.clientId, user: s.user, expiresAt: s.deadlineMs, secretSha256: s.secretSha256 };
+}
+
+/** What a node checks before it resumes a session: who opened it, and the hash of its secret. */
+export interface SessionOwner {
+  readonly clientId: string;
+  readonly user: string;
+  /** `ms` since the epoch. */
+  readonly expiresAt: number;
+  /** SHA-256 of the session secret, base64url; '' when the session has none (it cannot be resumed). */
+  readonly secretSha256: string;
 }
 
 /** True when no lease (held or lingering) and no session exists: a new leader then needs no grace period. */

@@ -263,10 +263,10 @@ export class ReferenceModel {
         const key = JSON.stringify([c.type, c.leaseId]);
         const first = this.recall(s.clientId, c.requestId, key);
         if (first !== undefined) return first;
-        const l = this.leases.find((x) => x.id === c.leaseId);
+        // Only this session's own held leases: any other id, existing or not, is not found.
+        const l = this.leases.find((x) => x.id === c.leaseId && x.lingerSeq === 0 && x.sessionId === s.id);
         let reply: PoolReply;
-        if (l === undefined || l.lingerSeq > 0) reply = this.fail('LEASE_NOT_FOUND');
-        else if (l.clientId !== s.clientId) reply = this.fail('LEASE_NOT_OWNED');
+        if (l === undefined) reply = this.fail('LEASE_NOT_FOUND');
         else reply = { ok: true, type: 'checked-in', leaseId: l.id, lingerUntilMs: this.checkinLease(l) };
         this.remember(s.clientId, c.requestId, key, reply);
         return reply;

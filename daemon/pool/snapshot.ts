@@ -33,7 +33,8 @@ const LEASE_FIELDS = 8;
 const LEASE_ROW_BYTES = LEASE_FIELDS * 8;
 
 type PoolRow = [feature: string, version: string, model: LicenseModel, lingerMsMax: number, licenseIds: string[], users: string[]];
-type SessionRow = [id: string, clientId: string, user: string, host: string, app: string, openedAt: number, deadlineMs: number, seq: number];
+/** `secretSha256` is absent in snapshots written before sessions had secrets. */
+type SessionRow = [id: string, clientId: string, user: string, host: string, app: string, openedAt: number, deadlineMs: number, seq: number, secretSha256?: string];
 /** Format 1: leases of a live session name it by its row index; lingering ones after their session closed carry their identity. */
 type LeaseRow =
   | [seq: number, pool: number, count: number, checkedOutAt: number, fencingToken: number, deadlineMs: number, lingerSeq: number, session: number]
@@ -78,7 +79,7 @@ export function encodeSnapshot(state: PoolState): Uint8Array {
   const sessions: SessionRow[] = [];
   for (const s of state.sessions.values()) {
     sessionIndex.set(s, sessions.length);
-    sessions.push([s.id, s.clientId, s.user, s.host, s.app, s.openedAt, s.deadlineMs, s.seq]);
+    sessions.push([s.id, s.clientId, s.user, s.host, s.app, s.openedAt, s.deadlineMs, s.seq, s.secretSha256]);
   }
   const table = new Float64Array(state.leases.size * LEASE_FIELDS);
   const orphans: OrphanRow[] = [];
@@ -174,8 +175,8 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
     pools.push(pool);
   }
   const sessions: Session[] = [];
-  for (const [id, clientId, user, host, app, openedAt, deadlineMs, seq] of doc.sessions) {
-    const s: Session = { id, clientId, user, host, app, openedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: deadlineMs, leases: [], waiters: NO_WAITERS, requests: undefined };
+  for (const [id, clientId, user, host, app, openedAt, deadlineMs, seq, secretSha256] of doc.sessions) {
+    const s: Session = { id, clientId, user, host, app, secretSha256: secretSha256 ?? '', openedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: deadlineMs, leases: [], waiters: NO_WAITERS, requests: undefined };
     state.sessions.set(id, s);
     state.sessionDeadlines.push(s);
     sessions.push(s);

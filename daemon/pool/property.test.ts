@@ -90,7 +90,8 @@ describe('the state machine agrees with the reference model', () => {
       }),
       { numRuns: 100 },
     );
-  });
+    // ~12 s on a quiet machine; a shared one under load took over 30 s (the default limit).
+  }, 180_000);
 });
 
 describe('determinism', () => {

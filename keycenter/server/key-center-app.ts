@@ -19,6 +19,7 @@ import { memberApiRoutes } from './routes/member-api-routes.ts';
 import { vendorRoutes } from './routes/vendor-routes.ts';
 import type { KcEnv } from './server-env.ts';
 import { loadSession } from './session-cookie.ts';
+import { notFoundPage, pageErrorResponse, portalPages } from './portal/portal-pages.tsx';
 
 /** The base path of the JSON API. */
 export const API_BASE_PATH = '/api/v1';
@@ -74,7 +75,9 @@ export function createKeyCenterApp(kc: KeyCenter, options: KeyCenterAppOptions =
     )
     .route('/', activationRoutes())
     .route('/', vendorRoutes())
-    .route('/', memberApiRoutes());
+    .route('/', memberApiRoutes())
+    // Last: every other path under the API is a JSON 404 here, so none reaches the portal's pages.
+    .all('/*', (c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
   api.onError((error, c) => apiErrorResponse(error, c, options.log));
 
   const app = new OpenAPIHono<KcEnv>();
@@ -85,8 +88,9 @@ export function createKeyCenterApp(kc: KeyCenter, options: KeyCenterAppOptions =
   });
   app.use(loadSession);
   app.route(API_BASE_PATH, api);
-  app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
-  app.onError((error, c) => apiErrorResponse(error, c, options.log));
+  app.route('/', portalPages(kc));
+  app.notFound((c) => notFoundPage(c));
+  app.onError((error, c) => (c.req.path.startsWith(`${API_BASE_PATH}/`) ? apiErrorResponse(error, c, options.log) : pageErrorResponse(error, c, options.log)));
   app.openAPIRegistry.registerComponent('securitySchemes', 'staffToken', { type: 'http', scheme: 'bearer', description: 'a staff token (floe keycenter staff add)' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'sessionCookie', { type: 'apiKey', in: 'cookie', name: 'floe_kc_session' });
   openApiDocument = () =>

@@ -14,5 +14,7 @@ export interface KcEnv {
     session: SessionView | undefined;
     /** The staff member of a vendor route's bearer token. */
     staff: StaffRecord;
+    /** The portal's forms carry it (`_csrf`); every POST to a page must. */
+    csrfToken: string;
   };
 }

@@ -1,0 +1,26 @@
+// Reading a portal form: its text fields as strings (files and repeats
+// ignored), each bounded, so a hostile body costs nothing downstream.
+import type { Context } from 'hono';
+import type { KcEnv } from '../server-env.ts';
+
+/** Longest form field read, characters (a comment is at most 500). */
+const FIELD_CHARS_MAX = 2000;
+
+/** The form's text fields. */
+export async function formOf(c: Context<KcEnv>): Promise<Record<string, string>> {
+  const body = await c.req.parseBody();
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(body)) if (typeof value === 'string') out[name] = value.slice(0, FIELD_CHARS_MAX);
+  return out;
+}
+
+/** A whole number typed in a form, or undefined when blank or not one. */
+export function formInteger(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\s*\d{1,9}\s*$/.test(value)) return undefined;
+  return Number(value);
+}
+
+/** A local path to go back to after sign-in ("/codes"), never another site. */
+export function localPath(value: string | undefined): string | undefined {
+  return value !== undefined && /^\/(?![/\\])[\x21-\x7e]*$/.test(value) && value.length <= 200 ? value : undefined;
+}

@@ -3,10 +3,13 @@
 // vendor key center, node identities, one config file per node (with a
 // [cluster] section listing every node when there are several), a license
 // for feature "demo" locked to ALL the nodes' lock codes (one redundant
-// key), an admin token. Ports: clients P+1…, admin P+101…, peers P+201…. Then it
-// starts the nodes as separate processes (logs in DIR/<node>.log) and prints,
-// as the last line of stdout, a JSON summary with their URLs and pids. It
-// stays in the foreground and stops the nodes on Ctrl-C, unless --detach.
+// key, issued by the key center from the demo account's order), an admin
+// token. Ports: clients P+1…, admin P+101…, the key center P+200, peers
+// P+201…. Then it starts the nodes and the key center's portal as separate
+// processes (logs in DIR/<node>.log and DIR/keycenter.log), prints the demo
+// member's sign-in on stderr, and as the last line of stdout a JSON summary
+// with their URLs and pids. It stays in the foreground and stops them all on
+// Ctrl-C, unless --detach.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { hashToken } from '../admin/index.ts';
 import { loadNodeIdentity } from '../daemon/identity/index.ts';
 import { hasVendorKey, initKeyCenter, KeyCenter } from '../keycenter/index.ts';
+import { DEMO_SITE_NUMBER, ensureDemoAccount, issueDemoKey, writeDemoKeyCenterConfig } from './demo-key-center.ts';
 import { encodeBase64url, verifyLicenseKey, parseVendorPublicKey } from '../protocol/index.ts';
 
 const USAGE = 'usage: floe demo --dir DIR [--nodes 1|3|5] [--seats N] [--base-port P] [--init-only] [--detach]';
@@ -80,7 +84,10 @@ export async function run(argv: string[]): Promise<number> {
   const kcDir = join(dir, 'keycenter');
   mkdirSync(kcDir, { recursive: true });
   if (!hasVendorKey(kcDir)) initKeyCenter(kcDir);
+  const keyCenterUrl = `http://127.0.0.1:${basePort + 200}`;
+  writeDemoKeyCenterConfig(kcDir, keyCenterUrl);
   const kc = await KeyCenter.open(kcDir);
+  let demoSignIn: { email: string; password: string };
   let nodes: DemoNode[];
   let adminToken: string;
   let licenseSeats = seats;
@@ -95,20 +102,24 @@ export async function run(argv: string[]): Promise<number> {
     if (!existsSync(tokenPath)) writeFileSync(tokenPath, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
     adminToken = readFileSync(tokenPath, 'utf8').trim();
 
+    // The demo account in the key center, with a member who can sign in to its portal.
+    demoSignIn = await ensureDemoAccount(kc, dir);
+
     // The demo license, reused while it is valid for these nodes.
     const licensePath = join(dir, 'demo.license');
     const vendorKey = parseVendorPublicKey(kc.publicKeyText)!;
     let reuse = false;
     if (existsSync(licensePath)) {
       const verdict = verifyLicenseKey(readFileSync(licensePath, 'utf8'), { vendorKeys: [vendorKey], nowMs: Date.now() });
-      if (verdict.ok && lockCodes.every((l) => verdict.license.lockCodes.includes(l))) {
+      // Reused when it fits these nodes and is the demo account's key in force (a 0.1 demo's key is not).
+      const inForce = verdict.ok && (await kc.listKeys({ siteNumber: DEMO_SITE_NUMBER })).some((k) => k.licenseId === verdict.license.licenseId && k.status === 'active');
+      if (verdict.ok && inForce && lockCodes.every((l) => verdict.license.lockCodes.includes(l))) {
         reuse = true;
         licenseSeats = verdict.license.seats;
       }
     }
     if (!reuse) {
-      const [entitlement] = await kc.entitle({ product: FEATURE, version: '1', model: 'concurrent', seats, orderNumber: 'DEMO' });
-      const key = await kc.activate({ authCode: entitlement!.authCode, lockCodes, hostDescription: `floe demo in ${dir}` });
+      const key = await issueDemoKey(kc, { product: FEATURE, seats, lockCodes, hostDescription: `floe demo in ${dir}` });
       writeFileSync(licensePath, `${key.keyText}\n`);
     }
 
@@ -152,7 +163,8 @@ export async function run(argv: string[]): Promise<number> {
     await kc.close();
   }
 
-  const summary = () => ({ nodes, adminToken, feature: FEATURE, seats: licenseSeats });
+  let keyCenter: { url: string; pid: number } | undefined;
+  const summary = () => ({ nodes, adminToken, feature: FEATURE, seats: licenseSeats, ...(keyCenter === undefined ? {} : { keyCenterUrl: keyCenter.url, keyCenterPid: keyCenter.pid }) });
   if (values['init-only']) {
     process.stdout.write(`${JSON.stringify(summary())}\n`);
     return 0;
@@ -185,7 +197,17 @@ export async function run(argv: string[]): Promise<number> {
       children.push(child);
       n.pid = child.pid!;
     }
+    const logFd = openSync(join(dir, 'keycenter.log'), 'a');
+    const kcChild = spawn(process.execPath, [bin, 'keycenter', 'serve', '--dir', kcDir, '--listen', `127.0.0.1:${basePort + 200}`], {
+      cwd: dir,
+      stdio: ['ignore', logFd, logFd],
+      detached: true,
+    });
+    closeSync(logFd);
+    children.push(kcChild);
+    keyCenter = { url: keyCenterUrl, pid: kcChild.pid! };
     for (const n of nodes) await waitHealthy(n, children[nodes.indexOf(n)]!);
+    await waitAnswers(`${keyCenterUrl}/api/v1/health`, 'the key center', kcChild);
     await waitInForce(nodes, adminToken, children);
   } catch (error) {
     await stopAll();
@@ -194,7 +216,8 @@ export async function run(argv: string[]): Promise<number> {
   process.stderr.write(
     `demo running: ${nodes.map((n) => `${n.id} ${n.clientUrl} (admin ${n.adminUrl})`).join(', ')}\n` +
       `try: floe status --admin ${nodes[0]!.adminUrl} --token ${adminToken}\n` +
-      (values.detach ? `stop with: kill ${nodes.map((n) => n.pid).join(' ')}\n` : 'Ctrl-C stops the nodes\n'),
+      `key center portal: ${keyCenterUrl}/  (sign in as ${demoSignIn.email}, password ${demoSignIn.password}; it is in ${join(dir, 'keycenter-demo-password')})\n` +
+      (values.detach ? `stop with: kill ${children.map((c) => c.pid).join(' ')}\n` : 'Ctrl-C stops the nodes and the key center\n'),
   );
   process.stdout.write(`${JSON.stringify(summary())}\n`);
   if (values.detach) {
@@ -213,7 +236,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const c of children) {
       c.once('exit', (code, signal) => {
         if (stopping) return;
-        process.stderr.write(`node pid ${c.pid} exited (${signal ?? code}); stopping the demo\n`);
+        process.stderr.write(`${c === children.at(-1) ? 'key center' : 'node'} pid ${c.pid} exited (${signal ?? code}); stopping the demo\n`);
         stopping = true;
         void stopAll().then(() => resolveExit(1));
       });
@@ -242,17 +265,22 @@ async function waitInForce(nodes: readonly DemoNode[], token: string, children: 
   throw new Error(`the demo license was not in force within ${NODE_START_MS_MAX} ms (last answer: ${last})`);
 }
 
-async function waitHealthy(node: DemoNode, child: ChildProcess): Promise<void> {
+function waitHealthy(node: DemoNode, child: ChildProcess): Promise<void> {
+  return waitAnswers(`${node.adminUrl}/api/v1/health`, `node ${node.id}`, child);
+}
+
+/** Waits until `url` answers 2xx, while `child` (`what`) runs. */
+async function waitAnswers(url: string, what: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + NODE_START_MS_MAX;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`node ${node.id} exited with code ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
     try {
-      const res = await fetch(`${node.adminUrl}/api/v1/health`);
+      const res = await fetch(url);
       if (res.ok) return;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`node ${node.id} did not answer ${node.adminUrl}/api/v1/health within ${NODE_START_MS_MAX} ms`);
+  throw new Error(`${what} did not answer ${url} within ${NODE_START_MS_MAX} ms`);
 }

@@ -172,6 +172,23 @@ export async function setPasswordWithToken(ctx: KeyCenterContext, input: { token
   });
 }
 
+/**
+ * Sets the password of the user with `email` directly (a demo's member, support
+ * tooling); signs them out everywhere. Audited. NOT_FOUND for an unknown e-mail.
+ * Members set theirs through one-time links; no password is ever mailed.
+ */
+export async function setMemberPassword(ctx: KeyCenterContext, email: string, password: string, actor: string): Promise<void> {
+  const passwordHash = await hashPassword(checkNewPassword(password));
+  const nowMs = ctx.clock();
+  await ctx.store.transaction(async (q) => {
+    const user = await q.userByEmail(email.trim().toLowerCase());
+    if (user === undefined) throw new KeyCenterError('NOT_FOUND', `there is no user ${email}`, 'email');
+    await q.setPasswordHash(user.userId, passwordHash, nowMs);
+    await q.deleteSessionsOf(user.userId);
+    await recordAudit(q, nowMs, actor, 'set-password', { target: user.email });
+  });
+}
+
 /** Mails a one-time reset link when the e-mail is known; answers the same either way (RATE_LIMITED aside). */
 export async function requestPasswordReset(ctx: KeyCenterContext, input: { email?: string | undefined; address: string }): Promise<void> {
   const email = emailAddress(input.email);

@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { removeTempDirs, tempDir } from './cli-harness.ts';
+import { DEMO_PASSWORD_FILE } from './demo-key-center.ts';
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'floe.js');
+const started: number[] = [];
+
+afterEach(async () => {
+  for (const pid of started.splice(0)) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      continue;
+    }
+    await vi.waitFor(
+      () => {
+        try {
+          process.kill(pid, 0);
+        } catch {
+          return;
+        }
+        throw new Error(`pid ${pid} still runs`);
+      },
+      { timeout: 15_000, interval: 100 },
+    );
+  }
+  removeTempDirs();
+});
+
+/** Runs `floe demo … --detach`; answers its JSON summary. */
+function demo(dir: string, basePort: number): Promise<{ keyCenterUrl?: string; keyCenterPid?: number; nodes: { pid: number }[]; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'demo', '--dir', dir, '--nodes', '1', '--base-port', String(basePort), '--detach'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`floe demo exited ${code}: ${stderr}`));
+      resolve({ ...(JSON.parse(stdout.trim().split('\n').at(-1)!) as { nodes: { pid: number }[] }), stderr });
+    });
+  });
+}
+
+/** The cookies a response sets, as one `cookie` header with `jar`'s. */
+function withCookies(jar: Map<string, string>, res: Response): string {
+  for (const line of res.headers.getSetCookie()) {
+    const [pair] = line.split(';');
+    const eq = pair!.indexOf('=');
+    jar.set(pair!.slice(0, eq), pair!.slice(eq + 1));
+  }
+  return [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+}
+
+describe('floe demo', () => {
+  it('also serves a key center whose demo member signs in and sees the demo order and its key', async () => {
+    const dir = tempDir();
+    const basePort = 20_000 + Math.floor(Math.random() * 30_000);
+    const summary = await demo(dir, basePort);
+    started.push(...summary.nodes.map((n) => n.pid), summary.keyCenterPid!);
+    expect(summary.keyCenterUrl).toBe(`http://127.0.0.1:${basePort + 200}`);
+    const password = readFileSync(join(dir, DEMO_PASSWORD_FILE), 'utf8').trim();
+    expect(summary.stderr).toContain(`sign in as demo@example.com, password ${password}`);
+
+    const url = summary.keyCenterUrl!;
+    const jar = new Map<string, string>();
+    const form = await fetch(`${url}/sign-in`);
+    const formHtml = await form.text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(formHtml)?.[1];
+    if (csrf === undefined) throw new Error(`no form: ${form.status} ${formHtml.slice(0, 500)}`);
+    const signIn = await fetch(`${url}/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: withCookies(jar, form) },
+      body: new URLSearchParams({ email: 'demo@example.com', password, _csrf: csrf }).toString(),
+    });
+    expect([signIn.status, signIn.headers.get('location')]).toEqual([303, '/codes']);
+    const cookie = withCookies(jar, signIn);
+    const codes = await (await fetch(`${url}/codes`, { headers: { cookie } })).text();
+    expect(codes).toContain('Demo Customer Inc.');
+    expect(codes).toMatch(/Order <a href="\/orders\/ORD-[^"]+">DEMO<\/a>/);
+    const hosts = await (await fetch(`${url}/hosts`, { headers: { cookie } })).text();
+    expect(hosts).toContain(`floe demo in ${dir}`);
+    const api = (await (await fetch(`${url}/api/v1/hosts`, { headers: { cookie } })).json()) as { keys: { licenseId: string; keyText: string; status: string }[] }[];
+    const key = api[0]?.keys.find((k) => k.status === 'active');
+    expect(key?.keyText).toBe(readFileSync(join(dir, 'demo.license'), 'utf8').trim());
+    expect(hosts).toContain(key!.licenseId);
+    // Processes starting on a shared machine: a bound, not a goal (about 15 s when it is quiet).
+  }, 90_000);
+});

@@ -47,6 +47,8 @@ describe('activation', () => {
     const audit = await kc.ctx.store.read((q) => q.audit({ limit: 10 }));
     expect(audit.find((a) => a.action === 'raise-activations')).toMatchObject({ actor: 'vendor:ann', target: e!.authCode, detail: { from: 1, to: 2 } });
     expect(await codeOf(() => raiseActivations(kc.ctx, 'NOPE', 1, 'x'))).toBe('UNKNOWN_AUTH_CODE');
+    const [users] = await kc.entitle({ ...stats, model: 'authorized-user' });
+    expect(await codeOf(() => raiseActivations(kc.ctx, users!.authCode, 1, 'x'))).toBe('BAD_REQUEST');
   });
 });
 

@@ -159,6 +159,7 @@ export async function raiseActivations(ctx: KeyCenterContext, authCode: string, 
   return atomically(ctx.store, async (q) => {
     const e = await q.entitlement(authCode);
     if (e === undefined) throw new KeyCenterError('UNKNOWN_AUTH_CODE', `authorization code ${authCode} was not issued by this key center`);
+    if (e.model !== 'concurrent') throw bad(`code ${authCode} is an authorized-user code: its named users, not its activations, are the limit`, 'authCode');
     const activationsMax = e.activationsMax + by;
     await q.setActivationsMax(authCode, activationsMax);
     await recordAudit(q, nowMs, actor, 'raise-activations', { siteNumber: e.siteNumber, target: authCode }, { from: e.activationsMax, to: activationsMax });

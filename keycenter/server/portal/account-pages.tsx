@@ -9,8 +9,7 @@ import { changePassword, PASSWORD_CHARS_MIN } from '../../member-auth.ts';
 import { addMember, decideJoinRequest, membersOf, pendingJoinRequests, removeMember } from '../../members.ts';
 import type { KcEnv } from '../server-env.ts';
 import { requireScope, requireSession } from '../session-cookie.ts';
-import { fieldErrorsOf } from './auth-pages.tsx';
-import { formOf } from './form.ts';
+import { fieldErrorsOf, formOf } from './form.ts';
 import { day } from './format.ts';
 import { Banner, Csrf, Field, renderPage, type FieldErrors, type PageResponse } from './page.tsx';
 

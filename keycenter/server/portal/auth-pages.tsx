@@ -9,7 +9,7 @@ import { countHit } from '../../rate-limiter.ts';
 import type { UserTokenPurpose } from '../../store/key-center-store.ts';
 import type { KcEnv } from '../server-env.ts';
 import { clearSessionCookie, requireSession, setSessionCookie } from '../session-cookie.ts';
-import { formOf, localPath } from './form.ts';
+import { fieldErrorsOf, formOf, localPath } from './form.ts';
 import { Banner, Csrf, Field, renderAuthPage, renderPage, type FieldErrors, type PageResponse } from './page.tsx';
 
 /** Messages a redirect may ask the sign-in page to show (?done=…). */
@@ -88,12 +88,6 @@ function joinPage(c: Context<KcEnv>, form: Record<string, string>, errors: Field
   return session === undefined
     ? renderAuthPage(c, { title: 'Ask to join an account', lede, status }, <>{body}<div class="auth-links"><a href="/sign-in">Back to sign-in</a></div></>)
     : renderPage(c, { title: 'Be added to another account', nav: 'join', lede, status }, <div class="card"><div class="card-body">{body}</div></div>);
-}
-
-/** A KeyCenterError about a field, as the form's errors; anything else is rethrown. */
-export function fieldErrorsOf(error: unknown, fallbackField: string): FieldErrors {
-  if (!(error instanceof KeyCenterError) || error.code === 'CSRF_TOKEN_INVALID' || error.code === 'NOT_FOUND') throw error;
-  return { [error.field ?? fallbackField]: error.message };
 }
 
 /** The signed-out pages and the account chooser. */

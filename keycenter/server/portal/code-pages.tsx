@@ -10,8 +10,7 @@ import type { Entitlement } from '../../entitlement.ts';
 import { lastDayEndMs } from '../../order-input.ts';
 import type { KcEnv } from '../server-env.ts';
 import { requireScope } from '../session-cookie.ts';
-import { fieldErrorsOf } from './auth-pages.tsx';
-import { formInteger, formOf } from './form.ts';
+import { fieldErrorsOf, formInteger, formOf } from './form.ts';
 import { day, lastDay, modelName, productName, seats, term } from './format.ts';
 import { Banner, Csrf, Field, renderPage, type FieldErrors, type PageResponse } from './page.tsx';
 

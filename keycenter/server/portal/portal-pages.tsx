@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { KeyCenter } from '../../key-center.ts';
 import { KeyCenterError } from '../../key-center-error.ts';
 import { statusOfCode } from '../api-errors.ts';
@@ -26,7 +27,7 @@ const ASSETS: Record<string, { type: string; body: string }> = {
 const ASSET_MAX_AGE_S = 3600;
 
 /** A page that says what went wrong, in the frame the visitor is in. */
-function errorPage(c: Context<KcEnv>, status: 400 | 403 | 404 | 409 | 410 | 422 | 429 | 500 | 503, title: string, message: string): PageResponse {
+function errorPage(c: Context<KcEnv>, status: ContentfulStatusCode, title: string, message: string): PageResponse {
   const body = (
     <>
       <p>{message}</p>
@@ -64,8 +65,7 @@ export function pageErrorResponse(error: Error, c: Context<KcEnv>, log?: (line: 
       if (error.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.retryAfterSeconds));
       return errorPage(c, 429, 'Too many attempts', error.message);
     default: {
-      const status = statusOfCode(error.code);
-      return errorPage(c, status === 401 ? 403 : (status as 400 | 403 | 409 | 410 | 422 | 500 | 503), 'That did not work', `${error.code}: ${error.message}`);
+      return errorPage(c, statusOfCode(error.code), 'That did not work', `${error.code}: ${error.message}`);
     }
   }
 }

@@ -7,6 +7,7 @@ import { KeyCenter } from '../keycenter/index.ts';
 import { startKeyCenterServer } from '../keycenter/server/key-center-server.ts';
 import type { CommandIo } from './command-io.ts';
 import { parse, required, text } from './keycenter-args.ts';
+import { untilSignal } from './until-signal.ts';
 
 /** Where the key center listens unless told. */
 export const DEFAULT_LISTEN = '127.0.0.1:7600';
@@ -26,21 +27,8 @@ export async function serve(argv: string[], io: CommandIo): Promise<number> {
   log(`key center ${dir} serving the portal at ${running.url}/ and its API at ${running.url}/api/v1; mail: ${running.mail.describe()}`);
   io.stdout(`${JSON.stringify({ url: running.url, pid: process.pid })}\n`);
   const server = running;
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      log(`${signal}: stopping`);
-      server
-        .close()
-        .then(() => kc.close())
-        .then(
-          () => resolve(0),
-          (error: unknown) => {
-            log(`stopping failed: ${(error as Error).message}`);
-            resolve(1);
-          },
-        );
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  return untilSignal(async () => {
+    await server.close();
+    await kc.close();
+  }, log);
 }

@@ -6,6 +6,7 @@ import process from 'node:process';
 import { parseArgs } from 'node:util';
 import { createAdminApp } from '../admin/index.ts';
 import { ConfigError, loadConfigFile, startDaemon } from '../daemon/index.ts';
+import { untilSignal } from './until-signal.ts';
 
 const USAGE = 'usage: floe serve --config FILE';
 
@@ -47,18 +48,5 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   const running = daemon;
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      log(`${signal}: stopping`);
-      running.close().then(
-        () => resolve(0),
-        (error: unknown) => {
-          log(`stopping failed: ${(error as Error).message}`);
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  return untilSignal(() => running.close(), log);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { verifyLicenseKey } from '../protocol/index.ts';
 import { atomically, RULE_ATTEMPTS_MAX } from './atomically.ts';
+import { seatsLeft } from './entitlement.ts';
 import { chainOf } from './issued-key.ts';
 import { codeOf, DAY_MS, lock, queuedMail, T0, testKeyCenter } from './key-center.test-support.ts';
 import { StoreConflictError } from './store/key-center-store.ts';
@@ -41,7 +42,9 @@ describe('activation', () => {
     const [e] = await kc.entitle(stats);
     await kc.activate({ authCode: e!.authCode, lockCodes: [lock(1)] });
     const { raiseActivations } = await import('./entitlement.ts');
+    expect(seatsLeft((await kc.listEntitlements())[0]!)).toBe(0);
     expect((await raiseActivations(kc.ctx, e!.authCode, 1, 'vendor:ann')).activationsMax).toBe(2);
+    expect(seatsLeft((await kc.listEntitlements())[0]!)).toBe(10);
     expect((await kc.activate({ authCode: e!.authCode, lockCodes: [lock(2)] })).seats).toBe(10);
     expect(await codeOf(() => kc.activate({ authCode: e!.authCode, lockCodes: [lock(3)] }))).toBe('ALREADY_ACTIVATED');
     const audit = await kc.ctx.store.read((q) => q.audit({ limit: 10 }));

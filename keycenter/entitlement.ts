@@ -112,6 +112,16 @@ export function checkLine(spec: LineSpec, nowMs: number, field = ''): CheckedLin
   };
 }
 
+/**
+ * Seats (named users) of a code still to activate: a concurrent code's seats
+ * while it has activations left (one, unless support raised it), an
+ * authorized-user code's users not yet in a key.
+ */
+export function seatsLeft(e: Entitlement): number {
+  if (e.model === 'concurrent') return e.seatsActivated < e.seats * e.activationsMax ? e.seats : 0;
+  return e.seats - e.seatsActivated;
+}
+
 /** Seats each code has issued in keys (its activations' seats; rehosts take none). */
 export function seatsActivatedByCode(keys: readonly LicenseKeyRecord[]): Map<string, number> {
   const issued = new Map<string, number>();

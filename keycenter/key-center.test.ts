@@ -1,65 +1,40 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { deriveLockCode, parseVendorPublicKey, verifyLicenseKey } from '../protocol/index.ts';
+import { describe, expect, it } from 'vitest';
+import { verifyLicenseKey } from '../protocol/index.ts';
 import { AUTH_CODE_CHARS, parseAuthCode } from './auth-code.ts';
 import { KeyCenter, initKeyCenter, readVendorPublicKey, STORE_FILE_NAME } from './key-center.ts';
-import { KeyCenterError } from './key-center-error.ts';
+import type { KeyCenterError } from './key-center-error.ts';
+import { codeOf, DAY_MS, lock, T0, testKeyCenter } from './key-center.test-support.ts';
 import { VENDOR_SECRET_FILE_NAME } from './vendor-key.ts';
 
-const machine = { machineId: 'm', macs: [], hostname: 'h' };
-const lock = (n: number): string => deriveLockCode(machine, new Uint8Array(32).fill(n));
-const t0 = Date.UTC(2026, 0, 15);
-const DAY_MS = 86_400_000;
-
-const dirs: string[] = [];
-const open: KeyCenter[] = [];
-afterEach(async () => {
-  for (const kc of open.splice(0)) await kc.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-async function newKeyCenter(clock = { nowMs: t0 }): Promise<{ kc: KeyCenter; dir: string; vendorKey: Uint8Array }> {
-  const dir = join(mkdtempSync(join(os.tmpdir(), 'floe-kc-')), 'kc');
-  dirs.push(dir);
-  const pub = initKeyCenter(dir);
-  const kc = await KeyCenter.open(dir, { clock: () => clock.nowMs });
-  open.push(kc);
-  return { kc, dir, vendorKey: parseVendorPublicKey(pub)! };
-}
-
-async function codeOf(fn: () => unknown): Promise<string> {
-  try {
-    await fn();
-    return 'OK';
-  } catch (error) {
-    if (error instanceof KeyCenterError) return error.code;
-    throw error;
-  }
-}
+const t0 = T0;
 
 const stats = { product: 'stats', version: '29', model: 'concurrent', seats: 10 } as const;
 
 describe('key center', () => {
   it('init writes an owner-only vendor key and refuses to run twice on one directory', async () => {
-    const { dir } = await newKeyCenter();
+    const { dir } = await testKeyCenter();
     expect(statSync(join(dir, VENDOR_SECRET_FILE_NAME)).mode & 0o777).toBe(0o600);
     const before = readFileSync(join(dir, VENDOR_SECRET_FILE_NAME), 'utf8');
-    expect(await codeOf(() => initKeyCenter(dir))).toBe('ALREADY_INITIALIZED');
+    expect(await codeOf(async () => initKeyCenter(dir))).toBe('ALREADY_INITIALIZED');
     expect(readFileSync(join(dir, VENDOR_SECRET_FILE_NAME), 'utf8')).toBe(before);
     expect(readVendorPublicKey(dir)).toMatch(/^ed25519:/);
   });
 
   it('open answers NOT_INITIALIZED for a directory without a key center', async () => {
     const dir = mkdtempSync(join(os.tmpdir(), 'floe-kc-'));
-    dirs.push(dir);
-    expect(await codeOf(() => KeyCenter.open(dir))).toBe('NOT_INITIALIZED');
-    expect(await codeOf(() => readVendorPublicKey(join(dir, 'nothing')))).toBe('NOT_INITIALIZED');
+    try {
+      expect(await codeOf(() => KeyCenter.open(dir))).toBe('NOT_INITIALIZED');
+      expect(await codeOf(async () => readVendorPublicKey(join(dir, 'nothing')))).toBe('NOT_INITIALIZED');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('entitle gives an authorization code in the friendly format with a check character', async () => {
-    const { kc } = await newKeyCenter();
+    const { kc } = await testKeyCenter();
     const [e] = await kc.entitle({ ...stats, orderNumber: 'PO-7' });
     expect(e?.authCode.replaceAll('-', '')).toHaveLength(AUTH_CODE_CHARS);
     expect(parseAuthCode(e?.authCode)).toEqual({ ok: true, code: e?.authCode });
@@ -67,7 +42,7 @@ describe('key center', () => {
   });
 
   it('a concurrent code activates once into a key that verifies on the locked node', async () => {
-    const { kc, vendorKey } = await newKeyCenter();
+    const { kc, vendorKey } = await testKeyCenter();
     const [e] = await kc.entitle(stats);
     const key = await kc.activate({ authCode: e!.authCode, lockCodes: [lock(1)], hostDescription: 'license server, Minneapolis' });
     const verdict = verifyLicenseKey(key.keyText, { vendorKeys: [vendorKey], nowMs: t0, lockCode: lock(1) });
@@ -76,7 +51,7 @@ describe('key center', () => {
   });
 
   it('a second activation of a concurrent code answers ALREADY_ACTIVATED and names the key already issued', async () => {
-    const { kc } = await newKeyCenter();
+    const { kc } = await testKeyCenter();
     const [e] = await kc.entitle(stats);
     const first = await kc.activate({ authCode: e!.authCode, lockCodes: [lock(1)] });
     try {
@@ -90,7 +65,7 @@ describe('key center', () => {
   });
 
   it('a redundant activation takes exactly three distinct lock codes, and the key checks out on each', async () => {
-    const { kc, vendorKey } = await newKeyCenter();
+    const { kc, vendorKey } = await testKeyCenter();
     const [e] = await kc.entitle(stats);
     expect(await codeOf(() => kc.activate({ authCode: e!.authCode, lockCodes: [lock(1), lock(2)] }))).toBe('LOCK_CODE_COUNT');
     expect(await codeOf(() => kc.activate({ authCode: e!.authCode, lockCodes: [lock(1), lock(2), lock(3), lock(4)] }))).toBe('LOCK_CODE_COUNT');
@@ -105,13 +80,13 @@ describe('key center', () => {
   });
 
   it('five lock codes are allowed', async () => {
-    const { kc } = await newKeyCenter();
+    const { kc } = await testKeyCenter();
     const [e] = await kc.entitle(stats);
     expect((await kc.activate({ authCode: e!.authCode, lockCodes: [1, 2, 3, 4, 5].map(lock) })).lockCodes).toHaveLength(5);
   });
 
   it('a mistyped authorization code or lock code is refused as a typo, and writes nothing', async () => {
-    const { kc } = await newKeyCenter();
+    const { kc } = await testKeyCenter();
     const [e] = await kc.entitle(stats);
     const code = e!.authCode;
     const swapped = code.slice(0, 1) + code.slice(2, 3) + code.slice(1, 2) + code.slice(3);
@@ -125,14 +100,14 @@ describe('key center', () => {
   });
 
   it('a well-formed code this key center never issued answers UNKNOWN_AUTH_CODE', async () => {
-    const a = await newKeyCenter();
-    const b = await newKeyCenter();
+    const a = await testKeyCenter();
+    const b = await testKeyCenter();
     const [e] = await a.kc.entitle(stats);
     expect(await codeOf(() => b.kc.activate({ authCode: e!.authCode, lockCodes: [lock(1)] }))).toBe('UNKNOWN_AUTH_CODE');
   });
 
   it('a bundle yields one code per component, each key granting its component as a pool', async () => {
-    const { kc, vendorKey } = await newKeyCenter();
+    const { kc, vendorKey } = await testKeyCenter();
     const codes = await kc.entitle({ ...stats, product: 'stats-premium', components: ['stats-base', 'stats-regression', 'amos'] });
     expect(codes.map((c) => c.component)).toEqual(['stats-base', 'stats-regression', 'amos']);
     expect(new Set(codes.map((c) => c.authCode)).size).toBe(3);
@@ -143,8 +118,7 @@ describe('key center', () => {
   });
 
   it('a temporary code carries its end date into the key, and cannot be activated after it', async () => {
-    const clock = { nowMs: t0 };
-    const { kc, vendorKey } = await newKeyCenter(clock);
+    const { kc, vendorKey, clock } = await testKeyCenter();
     const [byDays] = await kc.entitle({ ...stats, days: 30 });
     expect(byDays?.expiresAt).toBe(t0 + 30 * DAY_MS);
     const [byDate] = await kc.entitle({ ...stats, expiresAt: t0 + 10 * DAY_MS });
@@ -161,7 +135,7 @@ describe('key center', () => {
   });
 
   it('a code with a start date yields a key that is NOT_YET_VALID until then', async () => {
-    const { kc, vendorKey } = await newKeyCenter();
+    const { kc, vendorKey } = await testKeyCenter();
     const [e] = await kc.entitle({ ...stats, startsAt: t0 + 5 * DAY_MS, days: 365 });
     const key = await kc.activate({ authCode: e!.authCode, lockCodes: [lock(1)] });
     const early = verifyLicenseKey(key.keyText, { vendorKeys: [vendorKey], nowMs: t0 });
@@ -170,14 +144,14 @@ describe('key center', () => {
   });
 
   it('a fresh key is valid on a server whose clock runs a few hours behind', async () => {
-    const { kc, vendorKey } = await newKeyCenter();
+    const { kc, vendorKey } = await testKeyCenter();
     const [e] = await kc.entitle(stats);
     const key = await kc.activate({ authCode: e!.authCode, lockCodes: [lock(1)] });
     expect(verifyLicenseKey(key.keyText, { vendorKeys: [vendorKey], nowMs: t0 - 3 * 3600_000 }).ok).toBe(true);
   });
 
   it('an authorized-user code states its named users and may be split over activations until all are issued', async () => {
-    const { kc, vendorKey } = await newKeyCenter();
+    const { kc, vendorKey } = await testKeyCenter();
     const [e] = await kc.entitle({ ...stats, model: 'authorized-user', seats: 25, hostsPerUserMax: 2 });
     const site1 = await kc.activate({ authCode: e!.authCode, lockCodes: [lock(1)], seats: 15 });
     expect(await codeOf(() => kc.activate({ authCode: e!.authCode, lockCodes: [lock(2)], seats: 11 }))).toBe('BAD_REQUEST');
@@ -190,7 +164,7 @@ describe('key center', () => {
   });
 
   it('keysByHost() groups issued keys by host (their set of lock codes), described hosts first', async () => {
-    const { kc } = await newKeyCenter();
+    const { kc } = await testKeyCenter();
     const codes = await kc.entitle({ ...stats, components: ['a', 'b', 'c', 'd', 'e'] });
     await kc.activate({ authCode: codes[0]!.authCode, lockCodes: [lock(1)], hostDescription: 'Minneapolis' });
     await kc.activate({ authCode: codes[1]!.authCode, lockCodes: [lock(2)] });
@@ -207,7 +181,7 @@ describe('key center', () => {
   });
 
   it('entitle refuses bad product, version, model and seats with BAD_REQUEST and writes nothing', async () => {
-    const { kc } = await newKeyCenter();
+    const { kc } = await testKeyCenter();
     for (const bad of [
       { ...stats, product: '' },
       { ...stats, product: 'a b' },
@@ -223,7 +197,7 @@ describe('key center', () => {
   });
 
   it('the store file is created by init and the migrations are applied', async () => {
-    const { dir, kc } = await newKeyCenter();
+    const { dir, kc } = await testKeyCenter();
     expect(statSync(join(dir, STORE_FILE_NAME)).isFile()).toBe(true);
     expect(await kc.listKeys()).toEqual([]);
   });

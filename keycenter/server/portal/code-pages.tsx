@@ -6,7 +6,7 @@
 import { Hono, type Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import { generateCodes, lineSummaries, lineSummary, type LineSummary } from '../../code-generation.ts';
-import type { Entitlement } from '../../entitlement.ts';
+import { seatsLeft, type Entitlement } from '../../entitlement.ts';
 import { lastDayEndMs } from '../../order-input.ts';
 import type { KcEnv } from '../server-env.ts';
 import { requireScope } from '../session-cookie.ts';
@@ -33,7 +33,7 @@ const CodeRows = ({ codes }: { codes: readonly Entitlement[] }) => (
     </thead>
     <tbody>
       {codes.map((e) => {
-        const left = e.model === 'concurrent' ? (e.seatsActivated > 0 ? 0 : e.seats) : e.seats - e.seatsActivated;
+        const left = seatsLeft(e);
         return (
           <tr>
             <td class="mono nowrap">{e.authCode}</td>

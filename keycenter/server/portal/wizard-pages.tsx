@@ -9,7 +9,7 @@ import { Hono, type Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import { checkLockCodes, HOST_DESCRIPTION_CHARS_MAX } from '../../activation.ts';
 import { codeOf } from '../../code-generation.ts';
-import type { Entitlement } from '../../entitlement.ts';
+import { seatsLeft, type Entitlement } from '../../entitlement.ts';
 import { optionalText } from '../../input-checks.ts';
 import type { IssuedKey } from '../../issued-key.ts';
 import type { AccountScope } from '../../key-center-context.ts';
@@ -46,11 +46,6 @@ function choiceOf(form: Record<string, string>): Choice {
     seats: form['seats'] ?? '',
     comment: form['comment'] ?? '',
   };
-}
-
-/** Seats of the code still to issue. */
-function seatsLeft(e: Entitlement): number {
-  return e.model === 'concurrent' ? (e.seatsActivated > 0 ? 0 : e.seats) : e.seats - e.seatsActivated;
 }
 
 /** Active keys of the account on hosts this code's seats could be added to (same product, version, model, term). */

@@ -48,6 +48,33 @@ const result = (n: number) => ({ reply: { ok: true, n } }) as unknown as ApplyRe
 const command = { type: 'expire' } as UnstampedCommand;
 
 describe('Forwarder', () => {
+  it('drops app payloads from a peer that are null, not JSON, or not [tag, command] pairs, and proposes nothing from them', () => {
+    let deliver: ((from: string, payloads: Uint8Array[]) => void) | undefined;
+    const proposed: unknown[] = [];
+    const logged: string[] = [];
+    const leader = new Forwarder(
+      {
+        nodeId: 'n1',
+        leaderId: () => 'n1',
+        isLeader: () => true,
+        proposeLocal: async () => result(0),
+        proposeTagged: async (c, tag) => {
+          proposed.push([tag, c]);
+        },
+        log: (line) => logged.push(line),
+      },
+      { sendApp: () => true, onApp: (h) => ((deliver = h), () => undefined) },
+      { forwardTimeoutMs: 1000, pendingForwardsMax: 10 },
+    );
+    closers.push(() => leader.close());
+    const bad = ['null', '[]', '"fwd"', '{"k":"fwd","m":[null]}', '{"k":"fwd","m":[["a\\nb",{"type":"expire"}]]}', '{"k":"fwd","m":[["t1",{"type":"no-such"}]]}', '{"k":"fwd","m":[["t1",{"type":"expire","at":1}]]}', '{"k":"nack","t":[1]}', 'not json'];
+    expect(() => deliver?.('n2', bad.map((text) => new TextEncoder().encode(text)))).not.toThrow();
+    expect(proposed).toEqual([]);
+    expect(logged).toHaveLength(bad.length);
+    deliver?.('n2', [new TextEncoder().encode('{"k":"fwd","m":[["n2.x.1",{"type":"expire"}]]}')]);
+    expect(proposed).toEqual([['n2.x.1', { type: 'expire' }]]);
+  });
+
   it('sends a follower proposal to the leader, which proposes it with its tag; the origin resolves on applying that tag', async () => {
     const { n2, proposed } = pair({ leaderOf: () => 'n1' });
     const answer = n2.forward(command);

@@ -12,6 +12,7 @@ import type { ApplyResult } from '../pool/index.ts';
 import { ProposalError } from '../raft-driver/index.ts';
 import type { NodeId } from '../raft/types.ts';
 import type { UnstampedCommand } from './command-codec.ts';
+import { decodeForwarderPayload, type ForwarderPayload } from './forwarder-payload.ts';
 
 /** The peer transport's app channel, as the forwarder uses it. */
 export interface AppChannel {
@@ -54,12 +55,7 @@ interface PendingForward {
   reject(error: ProposalError): void;
 }
 
-type AppPayload =
-  | { readonly k: 'fwd'; readonly m: readonly (readonly [string, UnstampedCommand])[] }
-  | { readonly k: 'nack'; readonly t: readonly string[]; readonly leader: NodeId; readonly why: string };
-
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** Forwards this node's proposals to the leader and proposes the forwards it receives when it leads. */
 export class Forwarder {
@@ -175,7 +171,7 @@ export class Forwarder {
     // Not sent (no connection to the leader now): the sweep retries until the deadline.
   }
 
-  private send(peer: NodeId, payload: AppPayload): boolean {
+  private send(peer: NodeId, payload: ForwarderPayload): boolean {
     return this.channel.sendApp(peer, encoder.encode(JSON.stringify(payload)));
   }
 
@@ -203,16 +199,14 @@ export class Forwarder {
 
   private onPayloads(peerId: NodeId, payloads: Uint8Array[]): void {
     for (const bytes of payloads) {
-      let payload: AppPayload;
-      try {
-        payload = JSON.parse(decoder.decode(bytes)) as AppPayload;
-      } catch {
-        this.host.log(`forwarder: dropped an unreadable app payload from ${peerId}`);
+      const decoded = decodeForwarderPayload(bytes);
+      if (!decoded.ok) {
+        this.host.log(`forwarder: dropped an app payload from ${peerId}: ${decoded.message}`);
         continue;
       }
-      if (payload.k === 'fwd' && Array.isArray(payload.m)) this.onForwards(peerId, payload.m);
-      else if (payload.k === 'nack' && Array.isArray(payload.t)) this.onNack(payload.t, payload.leader);
-      else this.host.log(`forwarder: dropped an app payload of unknown kind from ${peerId}`);
+      const payload = decoded.payload;
+      if (payload.k === 'fwd') this.onForwards(peerId, payload.m);
+      else this.onNack(payload.t, payload.leader);
     }
   }
 
@@ -223,7 +217,6 @@ export class Forwarder {
       return;
     }
     for (const [tag, command] of forwards) {
-      if (typeof tag !== 'string' || typeof command !== 'object' || command === null) continue;
       this.host.proposeTagged(command, tag).catch((error: unknown) => {
         this.nack(peerId, [tag], error instanceof ProposalError ? error.code : 'DROPPED');
       });

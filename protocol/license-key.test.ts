@@ -135,6 +135,12 @@ describe('license keys', () => {
     expect(codeOf(signRaw(JSON.stringify({ ...payload(), v: 2 })))).toBe('UNSUPPORTED_VERSION');
   });
 
+  it('verify() answers UNSUPPORTED_VERSION for a signed payload whose version is a 5,000-level nested array, never a stack overflow', () => {
+    const nested = `${'['.repeat(5000)}1${']'.repeat(5000)}`;
+    const key = signRaw(`{"v":${nested},"vendorKeyId":"${vendorKeyIdOf(vendor.publicKey)}"}`);
+    expect(codeOf(key)).toBe('UNSUPPORTED_VERSION');
+  });
+
   it('verify() answers MALFORMED for a signed payload the schema refuses (two lock codes)', () => {
     expect(codeOf(signRaw(JSON.stringify({ ...payload(), lockCodes: [lockA, lockB] })))).toBe('MALFORMED');
   });

@@ -164,7 +164,9 @@ export function verifyLicenseKey(keyText: unknown, options: VerifyLicenseKeyOpti
   // Authentic from here on: the vendor signed exactly these bytes.
   const version = (untrusted as Record<string, unknown>)['v'];
   if (version !== LICENSE_FORMAT_VERSION) {
-    return refuse('UNSUPPORTED_VERSION', `the license content has format version ${String(version)}; this Floe reads ${LICENSE_FORMAT_VERSION}`);
+    // Only a number or a short text is worth quoting: String() of a deeply nested array overflows the stack.
+    const stated = typeof version === 'number' || (typeof version === 'string' && version.length <= 16) ? String(version) : `(${typeof version})`;
+    return refuse('UNSUPPORTED_VERSION', `the license content has format version ${stated}; this Floe reads ${LICENSE_FORMAT_VERSION}`);
   }
   const parsed = licensePayloadSchema.safeParse(untrusted);
   if (!parsed.success) {

@@ -145,24 +145,58 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** Validates `input` (defaults filled in); throws ConfigError naming each bad field. */
-export function parseConfig(input: unknown, baseDir = process.cwd()): FloeConfig {
-  const parsed = floeConfigSchema.safeParse(input);
+/** A config checked without throwing: the config, or CONFIG_INVALID with a sentence naming each bad field. */
+export type ConfigParse = { readonly ok: true; readonly config: FloeConfig } | { readonly ok: false; readonly code: 'CONFIG_INVALID'; readonly message: string };
+
+/** Validates `input` (defaults filled in); never throws, whatever `input` holds. */
+export function checkConfig(input: unknown, baseDir = process.cwd()): ConfigParse {
+  let parsed: ReturnType<typeof floeConfigSchema.safeParse>;
+  try {
+    parsed = floeConfigSchema.safeParse(input);
+  } catch (error) {
+    // zod never throws on data it can walk; a value it cannot (a cycle, a getter that throws) is still just invalid.
+    return { ok: false, code: 'CONFIG_INVALID', message: `CONFIG_INVALID: unreadable configuration: ${(error as Error).message}` };
+  }
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`);
-    throw new ConfigError(`CONFIG_INVALID: ${lines.join('; ')}`);
+    const lines = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(top)'}: ${i.message}`);
+    return { ok: false, code: 'CONFIG_INVALID', message: `CONFIG_INVALID: ${lines.join('; ')}` };
   }
   const c = parsed.data;
   return {
-    ...c,
-    // Clients learn every member's URL for failover; the peers list has them.
-    clientUrls: c.clientUrls.length > 0 ? c.clientUrls : c.cluster.peers.map((p) => p.clientUrl),
-    dataDir: resolve(baseDir, c.dataDir),
-    licenseFiles: c.licenseFiles.map((f) => resolve(baseDir, f)),
+    ok: true,
+    config: {
+      ...c,
+      // Clients learn every member's URL for failover; the peers list has them.
+      clientUrls: c.clientUrls.length > 0 ? c.clientUrls : c.cluster.peers.map((p) => p.clientUrl),
+      dataDir: resolve(baseDir, c.dataDir),
+      licenseFiles: c.licenseFiles.map((f) => resolve(baseDir, f)),
+    },
   };
 }
 
-/** Reads and validates a TOML config file; relative paths in it are relative to the file. */
+/** Validates `input` (defaults filled in); throws ConfigError naming each bad field. */
+export function parseConfig(input: unknown, baseDir = process.cwd()): FloeConfig {
+  const checked = checkConfig(input, baseDir);
+  if (!checked.ok) throw new ConfigError(checked.message);
+  return checked.config;
+}
+
+/**
+ * Parses and validates the text of a TOML config file; `source` names it in
+ * messages and relative paths in it are relative to `baseDir`. Never throws,
+ * whatever the text holds.
+ */
+export function checkConfigText(text: string, baseDir: string, source = 'the config'): ConfigParse {
+  let doc: unknown;
+  try {
+    doc = parseToml(text);
+  } catch (error) {
+    return { ok: false, code: 'CONFIG_INVALID', message: `CONFIG_INVALID: ${source} is not valid TOML: ${(error as Error).message}` };
+  }
+  return checkConfig(doc, baseDir);
+}
+
+/** Reads and validates a TOML config file; relative paths in it are relative to the file. Throws ConfigError. */
 export function loadConfigFile(path: string): FloeConfig {
   let text: string;
   try {
@@ -170,13 +204,9 @@ export function loadConfigFile(path: string): FloeConfig {
   } catch (error) {
     throw new ConfigError(`CONFIG_INVALID: cannot read ${path}: ${(error as Error).message}`);
   }
-  let doc: unknown;
-  try {
-    doc = parseToml(text);
-  } catch (error) {
-    throw new ConfigError(`CONFIG_INVALID: ${path} is not valid TOML: ${(error as Error).message}`);
-  }
-  return parseConfig(doc, dirname(resolve(path)));
+  const checked = checkConfigText(text, dirname(resolve(path)), path);
+  if (!checked.ok) throw new ConfigError(checked.message);
+  return checked.config;
 }
 
 /** Splits "HOST:PORT" into its parts. */

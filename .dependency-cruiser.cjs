@@ -61,9 +61,10 @@ module.exports = {
     },
     {
       name: 'production-code-never-imports-tests',
+      comment: 'Tests, their support files (*.test-support.ts) and the fuzz targets (test/fuzz/) stay out of what ships.',
       severity: 'error',
-      from: { path: '^(protocol|daemon|admin|client|keycenter|cli)/', pathNot: '\\.test\\.ts$' },
-      to: { path: '(^test/|\\.test\\.ts$|^bench/)' },
+      from: { path: '^(protocol|daemon|admin|client|keycenter|cli)/', pathNot: '\\.test(-support)?\\.ts$' },
+      to: { path: '(^test/|\\.test\\.ts$|\\.test-support\\.ts$|^bench/)' },
     },
   ],
   options: {

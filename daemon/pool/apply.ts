@@ -2,7 +2,7 @@
 // and the licensing rule of each command (the license commands' in
 // license-rules.ts). Everything else in this folder is the indexes those
 // rules keep in step (seats.ts, capacity.ts).
-import { applyLicenseTransitions, refreshCapacity, revokeUserLeases } from './capacity.ts';
+import { applyLicenseTransitions, licenseWindowLeft, refreshCapacity, revokeUserLeases } from './capacity.ts';
 import type {
   CheckinCommand,
   CheckoutCancelCommand,
@@ -55,7 +55,8 @@ export const FORCE_REASON_CHARS_MAX = 200;
  * they happened). `index`: the entry's Raft log index, greater than the
  * previous one applied; it becomes the fencing token of any lease granted by
  * this command. A refused command changes nothing, except that time moves to
- * its `at` and keys whose notBefore or expiresAt it crosses take effect.
+ * its `at`, the date to its `dateMs`, and keys whose notBefore or expiresAt
+ * the date crosses (either way) take effect.
  */
 export function apply(state: PoolState, command: PoolCommand, index: number): ApplyResult {
   if (!(index > state.appliedIndex)) {
@@ -64,13 +65,15 @@ export function apply(state: PoolState, command: PoolCommand, index: number): Ap
   state.appliedIndex = index;
   // Time never moves backwards, whatever a new leader's clock says.
   if (command.at > state.nowMs) state.nowMs = command.at;
+  // The date follows the leader's wall clock (within its tolerance of `at`), back as well as forth.
+  state.dateMs = command.dateMs ?? state.nowMs;
   // One Step for every command: apply never runs inside another apply.
   const step = STEP;
   step.state = state;
   step.at = state.nowMs;
   step.index = index;
   step.events = NO_EVENTS;
-  if (step.at >= state.licenseTransitionAtMs) applyLicenseTransitions(step);
+  if (licenseWindowLeft(state)) applyLicenseTransitions(step);
   const reply = dispatch(step, command);
   const events = step.events;
   step.events = NO_EVENTS;

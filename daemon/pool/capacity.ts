@@ -1,15 +1,17 @@
-// How many seats each pool has: the sum of the keys in force (notBefore ≤ now
-// < expiresAt), recomputed when a key is installed or removed and whenever
-// time crosses a key's notBefore or expiresAt. When capacity shrinks, the
-// newest leases beyond it are revoked; when it grows, the queue is served.
+// How many seats each pool has: the sum of the keys in force (notBefore ≤
+// date < expiresAt), recomputed when a key is installed or removed and
+// whenever the date crosses a key's notBefore or expiresAt, either way (the
+// date is the leader's wall clock: a clock set back and corrected brings a
+// key back). When capacity shrinks, the newest leases beyond it are revoked;
+// when it grows, the queue is served.
 import type { LicensePayload } from '../../protocol/license-payload.ts';
 import type { Lease, Pool, PoolState, Waiter } from './pool-state.ts';
 import { emit, leaveQueue, revokeLease, serveQueue, usage, type Step } from './seats.ts';
 import type { RevokeReason } from './results.ts';
 
-/** True when `p`'s seats count at `nowMs`. */
-export function licenseInForce(p: LicensePayload, nowMs: number): boolean {
-  return p.notBefore <= nowMs && (p.expiresAt === undefined || nowMs < p.expiresAt);
+/** True when `p`'s seats count at the date `dateMs`. */
+export function licenseInForce(p: LicensePayload, dateMs: number): boolean {
+  return p.notBefore <= dateMs && (p.expiresAt === undefined || dateMs < p.expiresAt);
 }
 
 /** Sets the pool's seatsTotal, seatsCeiling, lingerMs and hostsPerUserMax from its keys; changes nothing else. */
@@ -22,8 +24,8 @@ export function computeCapacity(state: PoolState, pool: Pool): void {
     const l = state.licenses.get(id);
     if (l === undefined) continue;
     const p = l.payload;
-    if (p.expiresAt === undefined || state.nowMs < p.expiresAt) ceiling += p.seats;
-    if (!licenseInForce(p, state.nowMs)) continue;
+    if (p.expiresAt === undefined || state.dateMs < p.expiresAt) ceiling += p.seats;
+    if (!licenseInForce(p, state.dateMs)) continue;
     total += l.payload.seats;
     if (l.payload.lingerSeconds > lingerSeconds) lingerSeconds = l.payload.lingerSeconds;
     if (l.payload.hostsPerUserMax > hosts) hosts = l.payload.hostsPerUserMax;
@@ -93,20 +95,34 @@ export function poolLeases(state: PoolState, pool: Pool): Lease[] {
   return out;
 }
 
-/** `ms`: the next notBefore or expiresAt of an installed key after nowMs; Infinity when none. */
-export function nextLicenseTransition(state: PoolState): number {
-  let t = Number.POSITIVE_INFINITY;
-  const now = state.nowMs;
+/**
+ * Sets the window of dates around dateMs in which no key's notBefore or
+ * expiresAt lies (licenseWindowStartMs, licenseTransitionAtMs): call after
+ * the keys or the date changed.
+ */
+export function setLicenseWindow(state: PoolState): void {
+  let start = Number.NEGATIVE_INFINITY;
+  let end = Number.POSITIVE_INFINITY;
+  const date = state.dateMs;
   for (const l of state.licenses.values()) {
     const p = l.payload;
-    if (p.notBefore > now && p.notBefore < t) t = p.notBefore;
-    if (p.expiresAt !== undefined && p.expiresAt > now && p.expiresAt < t) t = p.expiresAt;
+    for (const t of p.expiresAt === undefined ? [p.notBefore] : [p.notBefore, p.expiresAt]) {
+      if (t > date) {
+        if (t < end) end = t;
+      } else if (t > start) start = t;
+    }
   }
-  return t;
+  state.licenseWindowStartMs = start;
+  state.licenseTransitionAtMs = end;
 }
 
-/** Time crossed a key's notBefore or expiresAt: every pool's capacity is refreshed. */
+/** True when the date left the window in which the keys in force stay the same. */
+export function licenseWindowLeft(state: PoolState): boolean {
+  return state.dateMs >= state.licenseTransitionAtMs || state.dateMs < state.licenseWindowStartMs;
+}
+
+/** The date crossed a key's notBefore or expiresAt (either way): every pool's capacity is refreshed. */
 export function applyLicenseTransitions(step: Step): void {
   for (const pool of step.state.pools.values()) refreshCapacity(step, pool, 'license-expired');
-  step.state.licenseTransitionAtMs = nextLicenseTransition(step.state);
+  setLicenseWindow(step.state);
 }

@@ -74,13 +74,22 @@ export class CommandGenerator {
     return ids.length > 0 && this.chance(0.9) ? this.pick(ids) : `L${this.int(100_000)}`;
   }
 
+  /** `ms`: how far the leader's date runs from `at` now (a clock excursion); 0 most of the time. */
+  private dateOffsetMs = 0;
+
   next(): PoolCommand {
-    const c = this.draw();
+    const c = this.dated(this.draw());
     if (c.type === 'checkout' || c.type === 'checkin') {
       this.sent.push(c);
       if (this.sent.length > 8) this.sent.shift();
     }
     return c;
+  }
+
+  /** `c` with a date when the leader's clock is off: excursions come and go, and the date moves back when they end. */
+  private dated(c: PoolCommand): PoolCommand {
+    if (this.chance(0.03)) this.dateOffsetMs = this.chance(0.5) ? 0 : this.int(40_000) - 20_000;
+    return this.dateOffsetMs === 0 ? c : { ...c, dateMs: c.at + this.dateOffsetMs };
   }
 
   private draw(): PoolCommand {

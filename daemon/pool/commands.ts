@@ -7,11 +7,20 @@ import type { LicensePayload } from '../../protocol/license-payload.ts';
 
 /**
  * Fields every command carries.
- * `at`: the leader's time in ms since the Unix epoch. The state machine never
- * moves backwards: an `at` below the last applied one is treated as that one.
+ * `at`: cluster time in ms since the Unix epoch, stamped by the leader: it
+ * advances with the leader's monotonic clock, so deadlines measure elapsed
+ * time. The state machine never moves backwards: an `at` below the last
+ * applied one is treated as that one.
  */
 export interface CommandBase {
   readonly at: number;
+  /**
+   * `ms` since the epoch: the date license notBefore and expiresAt are judged
+   * at (the leader's wall clock, held within a tolerance of `at`). Unlike
+   * `at` it may move back (a corrected clock), and the licenses are judged
+   * again. Absent: `at` (the leader writes it only when they differ by a second or more).
+   */
+  readonly dateMs?: number;
 }
 
 /**

@@ -5,7 +5,7 @@
 // never counts the old and the new seats together; a removed one is not
 // brought back by a license file (LICENSE_REMOVED), only by an admin's import.
 import { licenseFeatures } from '../../protocol/license-payload.ts';
-import { nextLicenseTransition, refreshCapacity } from './capacity.ts';
+import { refreshCapacity, setLicenseWindow } from './capacity.ts';
 import type { LicenseInstallCommand, LicenseRemoveCommand } from './commands.ts';
 import { POOL_ERROR_CODES, type PoolErrorCode } from './error-codes.ts';
 import { poolKey, type License, type Pool, type PoolState, type Waiter } from './pool-state.ts';
@@ -37,7 +37,7 @@ export function licenseInstall(step: Step, c: LicenseInstallCommand): PoolReply 
   }
   const old = p.supersedes === undefined ? undefined : state.licenses.get(p.supersedes);
   if (state.licenses.size - (old === undefined ? 0 : 1) >= state.limits.licensesMax) return fail('LICENSES_LIMIT_REACHED');
-  if (p.expiresAt !== undefined && p.expiresAt <= step.at) return fail('LICENSE_EXPIRED');
+  if (p.expiresAt !== undefined && p.expiresAt <= step.state.dateMs) return fail('LICENSE_EXPIRED');
   const versionParts = parseVersion(p.version);
   if (versionParts === null) throw new Error(`pool: license ${p.licenseId} has version ${p.version}`);
   const features = [...new Set(licenseFeatures(p))];
@@ -71,7 +71,7 @@ export function licenseInstall(step: Step, c: LicenseInstallCommand): PoolReply 
     refreshCapacity(step, pool, 'license-removed');
   }
   if (old !== undefined) for (const key of old.poolKeys) if (!keys.includes(key)) refreshOrDrop(step, key);
-  state.licenseTransitionAtMs = nextLicenseTransition(state);
+  setLicenseWindow(state);
   return {
     ok: true,
     type: 'license-installed',
@@ -90,7 +90,7 @@ export function licenseRemove(step: Step, c: LicenseRemoveCommand): PoolReply {
   detach(state, license);
   state.retiredLicenses.set(c.licenseId, { reason: 'removed', by: '', at: step.at });
   for (const key of license.poolKeys) refreshOrDrop(step, key);
-  state.licenseTransitionAtMs = nextLicenseTransition(state);
+  setLicenseWindow(state);
   return { ok: true, type: 'license-removed', licenseId: c.licenseId };
 }
 

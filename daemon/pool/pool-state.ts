@@ -215,8 +215,16 @@ export interface PoolState {
   readonly leaseDeadlines: DeadlineHeap<Lease>;
   readonly waiterDeadlines: DeadlineHeap<Waiter>;
   readonly sessionDeadlines: DeadlineHeap<Session>;
-  /** `ms`: the next notBefore or expiresAt of an installed key after nowMs; Infinity when none. */
+  /** `ms` since the epoch: the date of the last applied command (its dateMs, else its time); licenses are in force by it. May move back. */
+  dateMs: number;
+  /** `ms`: the next notBefore or expiresAt of an installed key after dateMs; Infinity when none. */
   licenseTransitionAtMs: number;
+  /**
+   * `ms`: the latest notBefore or expiresAt of an installed key at or before
+   * dateMs; -Infinity when none. Invariant: which keys are in force changes
+   * only when dateMs leaves [licenseWindowStartMs, licenseTransitionAtMs).
+   */
+  licenseWindowStartMs: number;
   /** Results of each client's latest requests, in order of each client's first remembered request. */
   readonly remembered: Map<string, ClientRequests>;
 }
@@ -237,7 +245,9 @@ export function createPoolState(limits: Partial<PoolLimits> = {}): PoolState {
     leaseDeadlines: new DeadlineHeap(),
     waiterDeadlines: new DeadlineHeap(),
     sessionDeadlines: new DeadlineHeap(),
+    dateMs: 0,
     licenseTransitionAtMs: Number.POSITIVE_INFINITY,
+    licenseWindowStartMs: Number.NEGATIVE_INFINITY,
     remembered: new Map(),
   };
 }

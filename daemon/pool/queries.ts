@@ -132,7 +132,7 @@ function leaseView(l: Lease): LeaseView {
 /** Every installed license, in install order. */
 export function listLicenses(state: PoolState): LicenseView[] {
   const out: LicenseView[] = [];
-  const now = state.nowMs;
+  const now = state.dateMs;
   for (const l of state.licenses.values()) {
     const p = l.payload;
     const status = now < p.notBefore ? 'pending' : p.expiresAt !== undefined && now >= p.expiresAt ? 'expired' : 'active';
@@ -183,13 +183,14 @@ export function listSessions(state: PoolState): SessionView[] {
 }
 
 /**
- * `ms` since the epoch of the earliest pending deadline: a lease expiry, a
- * linger end, a queue wait's end, a session expiry or a key's notBefore or
- * expiresAt. Infinity when nothing is pending. The reaper proposes `expire`
- * with `at` ≥ this.
+ * `ms` of cluster time (`at`) of the earliest pending deadline: a lease
+ * expiry, a linger end, a queue wait's end, a session expiry, or the instant
+ * the date reaches a key's notBefore or expiresAt (that far ahead of nowMs
+ * as it is of dateMs). Infinity when nothing is pending. The reaper proposes
+ * `expire` with `at` ≥ this.
  */
 export function nextDeadlineMs(state: PoolState): number {
-  let t = state.licenseTransitionAtMs;
+  let t = state.licenseTransitionAtMs === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : state.nowMs + (state.licenseTransitionAtMs - state.dateMs);
   const l = state.leaseDeadlines.peek();
   if (l !== undefined && l.deadlineMs < t) t = l.deadlineMs;
   const w = state.waiterDeadlines.peek();

@@ -18,6 +18,8 @@ interface RWaiter { requestId: string; key: string; sessionId: string; pool: str
 export class ReferenceModel {
   readonly limits: PoolLimits;
   now = 0;
+  /** The date licenses are judged at: the command's dateMs, else `now`; it may move back. */
+  date = 0;
   seq = 1;
   licenses: { p: LicensePayload; keys: string[] }[] = [];
   /** Removed and superseded licenses, in retirement order. */
@@ -37,12 +39,15 @@ export class ReferenceModel {
   }
 
   apply(c: PoolCommand, index: number): ApplyResult {
-    const prev = this.now;
+    const prev = this.date;
     this.now = Math.max(this.now, c.at);
     this.at = this.now;
+    this.date = c.dateMs ?? this.now;
     this.index = index;
     this.events = [];
-    const crossed = this.licenses.some(({ p }) => (p.notBefore > prev && p.notBefore <= this.at) || (p.expiresAt !== undefined && p.expiresAt > prev && p.expiresAt <= this.at));
+    // A key's notBefore or expiresAt between the previous date and this one, whichever way the date moved.
+    const [lo, hi] = this.date >= prev ? [prev, this.date] : [this.date, prev];
+    const crossed = this.date !== prev && this.licenses.some(({ p }) => [p.notBefore, p.expiresAt].some((t) => t !== undefined && t > lo && t <= hi));
     if (crossed) for (const pool of [...this.pools]) this.refresh(pool, 'license-expired');
     const reply = this.dispatch(c);
     return { reply, events: this.events };
@@ -50,7 +55,7 @@ export class ReferenceModel {
 
   // ---- derived facts ----
   private inForce(p: LicensePayload): boolean {
-    return p.notBefore <= this.now && (p.expiresAt === undefined || this.now < p.expiresAt);
+    return p.notBefore <= this.date && (p.expiresAt === undefined || this.date < p.expiresAt);
   }
   private keysOf(pool: RPool): LicensePayload[] {
     return pool.licenseIds.map((id) => this.licenses.find((l) => l.p.licenseId === id)?.p).filter((p): p is LicensePayload => p !== undefined && this.inForce(p));
@@ -61,7 +66,7 @@ export class ReferenceModel {
   /** Seats of the pool's keys not yet ended: the most a checkout could ever get. */
   seatsCeiling(pool: RPool): number {
     return this.licenses
-      .filter(({ p }) => pool.licenseIds.includes(p.licenseId) && (p.expiresAt === undefined || this.now < p.expiresAt))
+      .filter(({ p }) => pool.licenseIds.includes(p.licenseId) && (p.expiresAt === undefined || this.date < p.expiresAt))
       .reduce((n, { p }) => n + p.seats, 0);
   }
   private lingerMs(pool: RPool): number {
@@ -388,7 +393,7 @@ export class ReferenceModel {
         }
         const old = this.licenses.find((l) => l.p.licenseId === p.supersedes);
         if (this.licenses.length - (old === undefined ? 0 : 1) >= this.limits.licensesMax) return this.fail('LICENSES_LIMIT_REACHED');
-        if (p.expiresAt !== undefined && p.expiresAt <= this.at) return this.fail('LICENSE_EXPIRED');
+        if (p.expiresAt !== undefined && p.expiresAt <= this.date) return this.fail('LICENSE_EXPIRED');
         const features = [...new Set(licenseFeatures(p))];
         const keys = features.map((f) => `${f}@${p.version}`);
         const oldOnly = (x: RPool): boolean => old !== undefined && x.licenseIds.every((id) => id === old.p.licenseId);

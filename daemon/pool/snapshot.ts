@@ -14,7 +14,7 @@
 // before stay readable.
 import type { LicenseModel, LicensePayload } from '../../protocol/license-payload.ts';
 import { createPool } from './license-rules.ts';
-import { computeCapacity, nextLicenseTransition } from './capacity.ts';
+import { computeCapacity, setLicenseWindow } from './capacity.ts';
 import type { PoolLimits } from './limits.ts';
 import { addWaiter, createPoolState, NO_WAITERS, type Lease, type Pool, type PoolState, type RetiredLicense, type Session, type Waiter } from './pool-state.ts';
 import type { PoolReply } from './results.ts';
@@ -49,6 +49,8 @@ interface SnapshotDoc {
   limits: PoolLimits;
   appliedIndex: number;
   nowMs: number;
+  /** Absent when it equals nowMs (and in snapshots written before dates could differ from cluster time). */
+  dateMs?: number;
   nextSeq: number;
   licenses: [payload: LicensePayload, installedAt: number, poolKeys: readonly string[]][];
   /** Retired licenses in retirement order; absent in snapshots of earlier versions (none retired). */
@@ -112,6 +114,7 @@ export function encodeSnapshot(state: PoolState): Uint8Array {
     limits: state.limits,
     appliedIndex: state.appliedIndex,
     nowMs: state.nowMs,
+    ...(state.dateMs !== state.nowMs ? { dateMs: state.dateMs } : {}),
     nextSeq: state.nextSeq,
     licenses: [...state.licenses.values()].map((l) => [l.payload, l.installedAt, l.poolKeys]),
     retired: [...state.retiredLicenses].map(([id, r]) => [id, r.reason, r.by, r.at]),
@@ -158,6 +161,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
   const state = createPoolState(doc.limits);
   state.appliedIndex = doc.appliedIndex;
   state.nowMs = doc.nowMs;
+  state.dateMs = doc.dateMs ?? doc.nowMs;
   state.nextSeq = doc.nextSeq;
   for (const [payload, installedAt, poolKeys] of doc.licenses) {
     state.licenses.set(payload.licenseId, { payload, installedAt, poolKeys });
@@ -260,6 +264,6 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
     for (const [id, reply, key] of entries) writeRequest(c, id, requestHash(id), key ?? '', reply, state.limits.requestsPerClientRememberedMax);
     state.remembered.set(clientId, c);
   }
-  state.licenseTransitionAtMs = nextLicenseTransition(state);
+  setLicenseWindow(state);
   return state;
 }

@@ -124,6 +124,14 @@ describe('admin API', () => {
     ]);
   });
 
+  it("GET /cluster shows this node's clocks: cluster time, the wall clock, how far apart, and its own skew 0", async () => {
+    const { status, body } = await call('GET', '/cluster');
+    expect(status).toBe(200);
+    expect(body.clock).toMatchObject({ clusterTimeMs: expect.any(Number), wallMs: expect.any(Number), stepCount: 0, lastStepMs: 0 });
+    expect(Math.abs(body.clock.wallAheadMs)).toBeLessThan(60_000);
+    expect(body.nodes).toMatchObject([{ id: 'n1', clockSkewMs: 0 }]);
+  });
+
   it('removes a license; an unknown route is 404 NOT_FOUND', async () => {
     expect(await call('DELETE', '/licenses/LIC-A')).toEqual({ status: 200, body: { licenseId: 'LIC-A' } });
     expect(await call('DELETE', '/licenses/LIC-A')).toMatchObject({ status: 404, body: { error: { code: 'LICENSE_NOT_FOUND' } } });

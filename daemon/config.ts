@@ -54,6 +54,19 @@ const raftSchema = z
   .strict()
   .prefault({});
 
+/** The `[clock]` table: how cluster time (deadlines) and dates (license validity) follow the wall clock. */
+const clockSchema = z
+  .object({
+    /** `%`: cluster time may run this much faster or slower than the monotonic clock while it converges on the wall clock. */
+    slewPercent: z.number().min(0.1).max(50).default(5),
+    /** `ms`: license dates follow the wall clock at most this far from cluster time (what a clock excursion can change). */
+    dateToleranceMs: ms(0, 30 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
+    /** `ms`: a jump of the wall clock against the monotonic clock larger than this is logged as a clock step. */
+    stepWarnMs: ms(10, 3600 * 1000).default(1000),
+  })
+  .strict()
+  .prefault({});
+
 /** One member of the cluster as every node's config lists it. */
 const peerSchema = z
   .object({
@@ -117,6 +130,7 @@ export const floeConfigSchema = z
     limits: limitsSchema,
     raft: raftSchema,
     cluster: clusterSchema,
+    clock: clockSchema,
   })
   .strict()
   .refine((c) => c.cluster.peers.length === 0 || c.cluster.peers.some((p) => p.id === c.nodeId), {

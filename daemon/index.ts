@@ -61,6 +61,7 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
             snapshotMembers: () => peers.addedMembers(),
             onSnapshotMembers: (members, confState) => peers.adoptSnapshotMembers(members, confState),
             peerLockCodes: () => peers.transport.peerLockCodes(),
+            peerClockSkews: () => peers.transport.peerClockSkews(),
           }
         : {}),
     });

@@ -15,6 +15,16 @@ export const memberViewSchema = z.object({
   appliedIndex: z.number().int().nullable(),
   matchIndex: z.number().int().optional().openapi({ description: 'leader only: the highest index known replicated on the member' }),
   recentActive: z.boolean().optional().openapi({ description: 'leader only: heard from within the last election timeout' }),
+  clockSkewMs: z.number().int().optional().openapi({ description: "ms: the member's wall clock minus the answering node's (0 for itself), measured on the peer pings; absent until measured" }),
+});
+
+/** The answering node's clocks. */
+export const clockStatusSchema = z.object({
+  clusterTimeMs: z.number().int().openapi({ description: 'ms since the epoch: cluster time, which lease deadlines run on (never jumps)' }),
+  wallMs: z.number().int().openapi({ description: "ms since the epoch: this node's wall clock" }),
+  wallAheadMs: z.number().int().openapi({ description: 'ms: wall clock minus cluster time, which cluster time is still slewing to absorb' }),
+  stepCount: z.number().int().openapi({ description: 'wall-clock steps seen since the node started (each is logged as a warning)' }),
+  lastStepMs: z.number().int().openapi({ description: 'ms: the last step (+ forward, - back); 0 when none' }),
 });
 
 /** GET /cluster. */
@@ -24,6 +34,7 @@ export const clusterViewSchema = z
     term: z.number().int(),
     reportedBy: z.object({ id: z.string(), role: z.string() }),
     nodes: z.array(memberViewSchema),
+    clock: clockStatusSchema,
     engine: z.literal('core'),
   })
   .openapi('Cluster');

@@ -13,6 +13,8 @@ export interface MemberView {
   readonly matchIndex?: number;
   /** Leader only: heard from within the last election timeout. */
   readonly recentActive?: boolean;
+  /** `ms`: the member's wall clock minus the answering node's (0 for itself), from the peer pings; absent until measured. */
+  readonly clockSkewMs?: number;
 }
 
 /** The cluster as this node sees it. */
@@ -24,8 +26,8 @@ export interface ClusterView {
   readonly nodes: readonly MemberView[];
 }
 
-/** Builds the view from the Raft status and this node's applied index. */
-export function clusterView(selfId: NodeId, status: RaftStatus, appliedIndex: number): ClusterView {
+/** Builds the view from the Raft status and this node's applied index; `clockSkewMs`: each member's clock skew where measured. */
+export function clusterView(selfId: NodeId, status: RaftStatus, appliedIndex: number, clockSkewMs: ReadonlyMap<NodeId, number> = new Map()): ClusterView {
   const members = [...status.confState.voters, ...status.confState.learners];
   if (!members.includes(selfId)) members.push(selfId);
   const nodes = members.map((id): MemberView => {
@@ -42,5 +44,9 @@ export function clusterView(selfId: NodeId, status: RaftStatus, appliedIndex: nu
       recentActive: progress.recentActive,
     };
   });
-  return { leaderId: status.leaderId, term: status.term, reportedBy: { id: selfId, role: status.role }, nodes };
+  const withSkews = nodes.map((view) => {
+    const skew = view.id === selfId ? 0 : clockSkewMs.get(view.id);
+    return skew === undefined ? view : { ...view, clockSkewMs: Math.round(skew) };
+  });
+  return { leaderId: status.leaderId, term: status.term, reportedBy: { id: selfId, role: status.role }, nodes: withSkews };
 }

@@ -8,6 +8,7 @@
 // and resolves them when it applies their entries; reads that must be
 // current wait on a ReadIndex barrier (readBarrier()).
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { FloeConfig } from '../config.ts';
 import {
   apply as applyCommand,
@@ -51,6 +52,7 @@ import { RenewBatcher, type HeartbeatOutcome } from './renew-batcher.ts';
 import type { LicenseCheck } from './license-check.ts';
 import { NodeLicenses, type ImportResult } from './node-licenses.ts';
 import { LeaseReaper } from './lease-reaper.ts';
+import { NodeClock, type ClockStatus } from './node-clock.ts';
 
 /** What captureState() answers: the replicated state at one applied index. */
 export interface CapturedState {
@@ -103,14 +105,18 @@ export interface FloeNodeOptions {
   readonly transport?: PeerTransport;
   /** The transport's app channel: present in a cluster, where followers forward proposals to the leader. */
   readonly appChannel?: AppChannel;
+  /** Each connected peer's wall clock minus ours (`skewMs`), from the peer transport's pings (GET /cluster shows them). */
+  readonly peerClockSkews?: () => ReadonlyMap<string, { readonly skewMs: number }>;
   /** The members added at run time, with their addresses, for the snapshots this node takes. */
   readonly snapshotMembers?: () => readonly SnapshotMember[];
   /** Hears the members (and the conf state) of a snapshot installed from the leader. */
   readonly onSnapshotMembers?: (members: readonly SnapshotMember[], confState: ConfState) => void;
   /** Hears each applied membership change (the daemon updates the transport's peers). */
   readonly onConfChange?: (change: ConfChange, confState: ConfState) => void;
-  /** `ms` since the epoch; injectable for tests. */
+  /** `ms` since the epoch: the wall clock (Date.now); injectable for tests. */
   readonly clock?: () => number;
+  /** `ms` of a monotonic clock (performance.now): deadlines measure elapsed time by it; injectable for tests. */
+  readonly monotonicClock?: () => number;
   /** Operational log lines (stderr in `floe serve`). */
   readonly log?: (line: string) => void;
 }
@@ -121,7 +127,6 @@ const COMMITTED_BYTES_PER_READY_MAX = 8 * 1024 * 1024;
 const COMPACTION_MARGIN_ENTRIES_MAX = 5000;
 /** `ms` between usage-row flushes (each one transaction; rows of entries a snapshot covers are flushed with it). */
 const USAGE_FLUSH_MS = 500;
-
 /** A running node. Create with FloeNode.open(); stop with close(). */
 export class FloeNode {
   readonly config: FloeConfig;
@@ -130,11 +135,12 @@ export class FloeNode {
   private readonly storage: SqliteRaftStorage;
   private readonly usage: UsageLog;
   private readonly driver: RaftDriver<ApplyResult>;
+  /** `ms` since the epoch: the wall clock, for dates (a backup's takenAt); deadlines run on `times`. */
   private readonly clock: () => number;
   private readonly log: (line: string) => void;
   private pool: PoolState;
-  /** `ms`: the last `at` stamped; the next is never below it. */
-  private lastAtMs = 0;
+  /** Cluster time: the `at` and date this node stamps as leader, continued from the leader's as follower. */
+  private readonly times: NodeClock;
   private readonly listeners = new Set<(event: ClientEvent) => void>();
   private readonly leaderListeners = new Set<(state: SoftState) => void>();
   /** Events of applied entries, delivered after the proposers' replies (setImmediate). */
@@ -152,6 +158,7 @@ export class FloeNode {
   private readonly licensing: NodeLicenses;
   private readonly onSnapshotMembers: FloeNodeOptions['onSnapshotMembers'];
   private readonly snapshotMembers: FloeNodeOptions['snapshotMembers'];
+  private readonly peerClockSkews: FloeNodeOptions['peerClockSkews'];
 
   private constructor(
     options: FloeNodeOptions,
@@ -160,6 +167,7 @@ export class FloeNode {
     this.clustered = parts.clustered;
     this.onSnapshotMembers = options.onSnapshotMembers;
     this.snapshotMembers = options.snapshotMembers;
+    this.peerClockSkews = options.peerClockSkews;
     this.licensing = new NodeLicenses({
       vendorPublicKeys: options.config.vendorPublicKeys,
       lockCode: options.lockCode,
@@ -168,7 +176,7 @@ export class FloeNode {
       propose: (command) => this.propose(command),
       readBarrier: () => this.readBarrier(),
       leaderId: () => this.driver.leaderId,
-      clock: () => this.clock(),
+      clock: () => this.times.date(),
       log: (line) => this.log(line),
     });
     this.renewals = new RenewBatcher({
@@ -178,12 +186,24 @@ export class FloeNode {
       propose: (command) => this.propose(command),
     });
     this.config = options.config;
-    this.clock = options.clock ?? Date.now;
     this.log = options.log ?? (() => {});
+    this.clock = options.clock ?? Date.now;
+    const monotonicClock = options.monotonicClock ?? (() => performance.now());
+    this.times = new NodeClock({
+      options: options.config.clock,
+      wallClock: this.clock,
+      monotonicClock,
+      poolNowMs: () => this.pool.nowMs,
+      // A leader has the licenses judged at the new date at once, not at the next command.
+      onStep: () => {
+        if (this.driver.isLeader) this.propose({ type: 'expire' }).catch((error: unknown) => this.log(`clock step: expire: ${(error as Error).message}`));
+      },
+      log: (line) => this.log(line),
+    });
     this.reaper = new LeaseReaper({
       isLeader: () => this.driver.isLeader,
       nextDeadlineMs: () => nextDeadlineMs(this.pool),
-      clock: this.clock,
+      clock: () => this.times.now(),
       expire: () => this.propose({ type: 'expire' }),
       log: this.log,
     });
@@ -232,7 +252,7 @@ export class FloeNode {
               proposeLocal: (command) => this.proposeHere(command),
               proposeTagged: (command, tag) => {
                 if (!this.driver.isLeader) return Promise.reject(new ProposalError('NOT_LEADER', 'not the leader', this.driver.leaderId));
-                const stamped = { ...command, at: this.stampAt() } as PoolCommand;
+                const stamped = { ...command, ...this.times.stamp() } as PoolCommand;
                 return this.driver.propose(encodeTaggedCommand(tag, stamped), stamped);
               },
               log: this.log,
@@ -308,8 +328,7 @@ export class FloeNode {
     if (!this.driver.isLeader) {
       return Promise.reject(new ProposalError('NOT_LEADER', 'this node does not lead the cluster', this.driver.leaderId));
     }
-    const at = this.stampAt();
-    const stamped = { ...command, at } as PoolCommand;
+    const stamped = { ...command, ...this.times.stamp() } as PoolCommand;
     // Our own entries apply from the object we encoded: no JSON parse on the hot path.
     return this.driver.propose(encodeCommand(stamped), stamped);
   }
@@ -367,9 +386,19 @@ export class FloeNode {
     return this.licensing.refusal(feature);
   }
 
-  /** What this node knows of the cluster: leader, term, and each member's indexes (a leader knows its followers' match). */
-  clusterStatus(): ClusterView {
-    return clusterView(this.config.nodeId, this.driver.status(), this.driver.applied);
+  /**
+   * What this node knows of the cluster: leader, term, each member's indexes
+   * (a leader knows its followers' match) and clock skew, and this node's clocks.
+   */
+  clusterStatus(): ClusterView & { readonly clock: ClockStatus } {
+    const skews = new Map<string, number>();
+    for (const [id, s] of this.peerClockSkews?.() ?? []) skews.set(id, s.skewMs);
+    return { ...clusterView(this.config.nodeId, this.driver.status(), this.driver.applied, skews), clock: this.clockStatus() };
+  }
+
+  /** This node's clocks: cluster time, the wall clock, how far apart, and the steps seen. */
+  clockStatus(): ClockStatus {
+    return this.times.status();
   }
 
   /** Leader only: adds `nodeId` as a voter (it must start with `join = true`); resolves once applied. */
@@ -531,6 +560,7 @@ export class FloeNode {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.times.close();
     this.reaper.close();
     if (this.usageTimer !== undefined) clearTimeout(this.usageTimer);
     this.forwarder?.close();
@@ -546,12 +576,6 @@ export class FloeNode {
 
   // ---- internals --------------------------------------------------------
 
-  private stampAt(): number {
-    const at = Math.max(this.clock(), this.lastAtMs, this.pool.nowMs);
-    this.lastAtMs = at;
-    return at;
-  }
-
   /**
    * Applies one command of a committed entry. The pool numbers it by its log
    * position (grants take it as their fencing token); usage rows carry the
@@ -562,6 +586,8 @@ export class FloeNode {
     let tag: string | undefined;
     if (command === undefined) ({ command, tag } = decodeEntryData(data));
     const result = applyCommand(this.pool, command, at.position);
+    // A follower continues cluster time from the leader's: a new leader starts from the last applied `at`.
+    if (!this.driver.isLeader && this.driver.leaderId !== '') this.times.follow();
     if (command.type === 'license-install' || command.type === 'license-remove') this.licensing.refresh(this.pool);
     if (tag !== undefined) this.forwarder?.applied(tag, result);
     for (const event of result.events) {
@@ -653,3 +679,4 @@ export class FloeNode {
     this.reaper.schedule();
   }
 }
+

@@ -8,6 +8,7 @@
 // requestId) memory makes a duplicate harmless) and fails with UNAVAILABLE
 // after forwardTimeoutMs. Forwards of one event-loop turn share one frame.
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { ApplyResult } from '../pool/index.ts';
 import { ProposalError } from '../raft-driver/index.ts';
 import type { NodeId } from '../raft/types.ts';
@@ -48,6 +49,7 @@ const SWEEP_MS = 50;
 interface PendingForward {
   readonly tag: string;
   readonly command: UnstampedCommand;
+  /** `ms` of the monotonic clock (a wall-clock step neither fails nor prolongs a forward). */
   readonly deadlineMs: number;
   /** The leader it was last sent to ('' when not sent, or nacked). */
   sentTo: NodeId;
@@ -95,7 +97,7 @@ export class Forwarder {
     }
     return new Promise<ApplyResult>((resolve, reject) => {
       const tag = `${this.tagPrefix}${(++this.seq).toString(36)}`;
-      this.pending.set(tag, { tag, command, deadlineMs: Date.now() + this.options.forwardTimeoutMs, sentTo: '', resolve, reject });
+      this.pending.set(tag, { tag, command, deadlineMs: performance.now() + this.options.forwardTimeoutMs, sentTo: '', resolve, reject });
       this.scheduleFlush();
     });
   }
@@ -177,7 +179,7 @@ export class Forwarder {
 
   private sweep(): void {
     if (this.pending.size === 0) return;
-    const nowMs = Date.now();
+    const nowMs = performance.now();
     let unsent = false;
     for (const p of this.pending.values()) {
       if (p.deadlineMs > nowMs) {

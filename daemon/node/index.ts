@@ -7,3 +7,4 @@ export * from './forwarder.ts';
 export * from './license-locks.ts';
 export * from './renew-batcher.ts';
 export * from './committed-pool.ts';
+export type { ClockStatus } from './node-clock.ts';

@@ -12,9 +12,9 @@ const REAPER_SLEEP_MS_MAX = 3_600_000;
 export interface LeaseReaperHost {
   /** True when this node leads (only a leader reaps). */
   readonly isLeader: () => boolean;
-  /** `ms` since the epoch: the pool's earliest deadline, or +Infinity when none. */
+  /** `ms` of cluster time: the pool's earliest deadline, or +Infinity when none. */
   readonly nextDeadlineMs: () => number;
-  /** `ms` since the epoch. */
+  /** `ms`: cluster time now (cluster-clock.ts), which deadlines are measured in; it runs with the monotonic clock. */
   readonly clock: () => number;
   /** Proposes one `expire` command; settles once it is applied or failed. */
   readonly expire: () => Promise<unknown>;
@@ -25,7 +25,7 @@ export interface LeaseReaperHost {
 export class LeaseReaper {
   private readonly host: LeaseReaperHost;
   private timer: NodeJS.Timeout | undefined;
-  /** `ms` since the epoch the timer is set for; NaN forces a new timer. */
+  /** `ms` of cluster time the timer is set for; NaN forces a new timer. */
   private deadlineMs = Number.POSITIVE_INFINITY;
   private expireInFlight = false;
   private closed = false;

@@ -13,6 +13,7 @@ export {
   type DecodeResult,
 } from './message-codec.ts';
 export { APP_FRAME_TAG, decodeAppFrame, encodeAppFrame } from './app-frame.ts';
+export type { ClockSkew } from './clock-probe.ts';
 export { FaultInjector, ANY_NODE, FAULT_DELAY_MS_MAX, type FaultStats } from './fault-injector.ts';
 export type { Ed25519PrivateKey, Ed25519PublicKey, PeerIdentity } from './peer-auth.ts';
 export {

@@ -9,6 +9,7 @@ import { WebSocket, type RawData } from 'ws';
 import type { Message, NodeId } from '../raft/types.ts';
 import { closeSocket } from './close-socket.ts';
 import { APP_PAYLOADS_PER_FRAME_MAX, appFrameBytes, encodeAppFrame } from './app-frame.ts';
+import { ClockSkewSamples, decodeProbeReply, encodeProbe } from './clock-probe.ts';
 import { encodeFrame, frameBytesBound, messageBytesBound, messageLimitViolation } from './message-codec.ts';
 import {
   HANDSHAKE_BYTES_MAX,
@@ -43,6 +44,8 @@ export interface PeerLinkContext {
   readonly limits: TransportLimits;
   readonly logger: TransportLogger;
   readonly random: () => number;
+  /** `ms` since the epoch: this node's wall clock, to measure the peer's against. */
+  readonly wallClock: () => number;
   /** CA certificate(s), PEM, for wss:// peers. */
   readonly tlsCa?: string | readonly string[];
   /** Counts and logs a refusal. */
@@ -86,6 +89,8 @@ type LinkState =
 /** The outbound connection to one peer and the queue of messages for it. */
 export class PeerLink {
   readonly queue: SendQueue;
+  /** The peer's wall clock against ours, from the pings of the open connection. */
+  readonly clockSkew = new ClockSkewSamples();
   readonly counters: LinkCounters = {
     sentMessages: 0,
     sentFrames: 0,
@@ -231,7 +236,7 @@ export class PeerLink {
       ws.terminate();
       return;
     }
-    ws.ping();
+    ws.ping(encodeProbe(nowMs));
   }
 
   /** Closes the link for good; resolves when its socket is gone. Queued messages are dropped. */
@@ -271,8 +276,10 @@ export class PeerLink {
     this.state = { kind: 'awaiting-challenge', ws, timer };
     this.lastHeardMs = performance.now();
     ws.on('message', (data, isBinary) => this.onMessage(ws, data, isBinary));
-    ws.on('pong', () => {
+    ws.on('pong', (data) => {
       this.lastHeardMs = performance.now();
+      const reply = decodeProbeReply(data);
+      if (reply !== undefined) this.clockSkew.record(reply, this.lastHeardMs, this.ctx.wallClock());
     });
     ws.on('error', (error: Error & { code?: string }) => {
       // 'close' follows. Retries of a down peer fail routinely: warn for the first failure of a streak only.
@@ -346,6 +353,7 @@ export class PeerLink {
     clearTimeout(state.timer);
     this.ctx.lockCodeStated(this.peer.id, welcome.lockCode);
     this.state = { kind: 'open', ws };
+    this.clockSkew.clear();
     this.failures = 0;
     this.counters.connects += 1;
     this.ctx.logger.info('peer connected', { peerId: this.peer.id, connects: this.counters.connects });

@@ -408,6 +408,16 @@ describe('PeerTransport', () => {
     expect([...c.node('n1').transport.peerLockCodes().keys()]).toEqual(['n2']);
   });
 
+  it("measures each peer's wall clock against its own on the pings: a peer 5 s ahead shows +5,000 ms, give or take half a round trip", async () => {
+    const c = await cluster(['n1', 'n2'], { wallClock: (id) => (id === 'n2' ? () => Date.now() + 5000 : undefined) });
+    await c.connected();
+    await waitFor(() => c.node('n1').transport.peerClockSkews().has('n2') && c.node('n2').transport.peerClockSkews().has('n1'), 5000, 'clock samples');
+    const ahead = c.node('n1').transport.peerClockSkews().get('n2')!;
+    const behind = c.node('n2').transport.peerClockSkews().get('n1')!;
+    expect(Math.abs(ahead.skewMs - 5000)).toBeLessThanOrEqual(ahead.rttMs / 2 + 5);
+    expect(Math.abs(behind.skewMs + 5000)).toBeLessThanOrEqual(behind.rttMs / 2 + 5);
+  });
+
   it('updatePeers() drops a removed peer and dials an added one', async () => {
     const c = await cluster(['n1', 'n2', 'n3']);
     await c.connected();

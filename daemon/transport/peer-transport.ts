@@ -13,6 +13,7 @@ import type { Message, NodeId } from '../raft/types.ts';
 import { closeSocket } from './close-socket.ts';
 import type { FaultInjector } from './fault-injector.ts';
 import { APP_FRAME_TAG, decodeAppFrame } from './app-frame.ts';
+import { answerProbe, type ClockSkew } from './clock-probe.ts';
 import { decodeFrame } from './message-codec.ts';
 import {
   HANDSHAKE_BYTES_MAX,
@@ -76,6 +77,8 @@ export interface PeerTransportOptions {
   readonly faults?: FaultInjector;
   /** Uniform float in [0, 1) for backoff jitter; default Math.random. */
   readonly random?: () => number;
+  /** `ms` since the epoch: the wall clock peers' clocks are measured against (and told in ping replies); default Date.now. */
+  readonly wallClock?: () => number;
   /** CA certificate(s), PEM, trusted when dialing wss:// peers (default: Node's bundled CAs). */
   readonly tlsCa?: string | readonly string[];
 }
@@ -166,6 +169,7 @@ export class PeerTransport {
       limits: this.limits,
       logger: this.logger,
       random: options.random ?? Math.random,
+      wallClock: options.wallClock ?? Date.now,
       ...(options.tlsCa === undefined ? {} : { tlsCa: options.tlsCa }),
       refused: (reason, fields) => this.countRefusal(reason, fields),
       snapshotStatus: (peerId, ok) => {
@@ -175,7 +179,8 @@ export class PeerTransport {
         for (const handler of this.unreachableHandlers) handler(peerId);
       },
     };
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.frameBytesMax, perMessageDeflate: false, clientTracking: false });
+    // autoPong off: the pong to a dialer's clock probe carries our wall clock (clock-probe.ts).
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.frameBytesMax, perMessageDeflate: false, clientTracking: false, autoPong: false });
     if (options.listen instanceof NetServer) {
       this.server = options.listen;
       this.ownsServer = false;
@@ -361,6 +366,19 @@ export class PeerTransport {
     for (const conn of this.inbound) inbound.add(conn.peerId);
     const result = new Map<NodeId, PeerLockCode>();
     for (const [id, link] of this.links) result.set(id, { lockCode: this.peerLockCodeById.get(id), connected: link.connected || inbound.has(id) });
+    return result;
+  }
+
+  /**
+   * Each connected peer's wall clock against ours (positive: it is ahead),
+   * measured on the link's pings; peers not measured yet are absent.
+   */
+  peerClockSkews(): Map<NodeId, ClockSkew> {
+    const result = new Map<NodeId, ClockSkew>();
+    for (const [id, link] of this.links) {
+      const skew = link.connected ? link.clockSkew.estimate() : undefined;
+      if (skew !== undefined) result.set(id, skew);
+    }
     return result;
   }
 
@@ -556,8 +574,9 @@ export class PeerTransport {
       if (conn.peerId === undefined) this.onHandshake(conn, data, isBinary);
       else this.onFrame(conn, conn.peerId, data, isBinary);
     });
-    ws.on('ping', () => {
+    ws.on('ping', (data) => {
       conn.lastHeardMs = performance.now();
+      if (ws.readyState === ws.OPEN) ws.pong(answerProbe(data, this.linkContext.wallClock()));
     });
     ws.on('error', (error: Error & { code?: string }) => {
       const reason: RefusalReason = error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'FRAME_TOO_LARGE' : 'WEBSOCKET_PROTOCOL_ERROR';

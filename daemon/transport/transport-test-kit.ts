@@ -48,6 +48,8 @@ export interface TestNode {
 export interface TestClusterOptions {
   readonly limits?: Partial<TransportLimits>;
   readonly faults?: FaultInjector;
+  /** Each node's wall clock (default Date.now), e.g. one running ahead. */
+  readonly wallClock?: (id: NodeId) => (() => number) | undefined;
 }
 
 /** Real transports on 127.0.0.1, all connected to each other. Call stop() in a finally/afterEach. */
@@ -89,6 +91,7 @@ export class TestCluster {
       logger: node.logger,
       ...(this.options.limits === undefined ? {} : { limits: this.options.limits }),
       ...(this.options.faults === undefined ? {} : { faults: this.options.faults }),
+      ...(this.options.wallClock?.(node.id) === undefined ? {} : { wallClock: this.options.wallClock(node.id) as () => number }),
     });
     node.transport.onMessages((messages) => node.inbox.push(...messages));
     node.transport.onUnreachable((peerId) => node.unreachable.push(peerId));

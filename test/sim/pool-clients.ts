@@ -21,6 +21,7 @@
 //    records (its end was announced);
 //  - at the end, every lease the clients hold is held in the pool, and every
 //    lease held in the pool is held by the client that owns it.
+import { ClusterClock, type ClockReading } from '../../daemon/node/cluster-clock.ts';
 import type { ApplyResult, LeaseGrant, PoolCommand, PoolReply } from '../../daemon/pool/index.ts';
 import { nextDeadlineMs } from '../../daemon/pool/index.ts';
 import { NONE, type Entry, type NodeId } from '../../daemon/raft/index.ts';
@@ -133,8 +134,10 @@ export class PoolClients implements SimClients {
   private readonly heartbeatUs: number;
   private readonly graceMs: number;
   private readonly skewMsByNode = new Map<NodeId, number>();
-  /** Per node incarnation, the last `at` it stamped. */
-  private readonly lastStamp = new Map<NodeId, { inc: number; at: number }>();
+  /** A wall-clock excursion of one node, drawn per seed (or none): its wall clock is off by stepMs from startUs to endUs. */
+  private readonly excursion: { readonly nodeId: NodeId; readonly startUs: number; readonly endUs: number; readonly stepMs: number } | undefined;
+  /** Per node incarnation, its cluster clock (the production ClusterClock: a restart starts a fresh one). */
+  private readonly clocks = new Map<NodeId, { inc: number; clock: ClusterClock }>();
   /** Highest index of which the clients have seen the events (the first application of every entry up to it). */
   private frontier = 0;
   private ackedIndexMax = 0;
@@ -183,6 +186,13 @@ export class PoolClients implements SimClients {
     for (let i = 1; i <= count; i++) this.list.push(newClient(`c${i}`, false, `u${i}`, `h${rng.range(1, 3)}`));
     for (const c of this.list) this.byId.set(c.id, c);
     this.reaperIndex = this.list.length;
+    const clockRng = rng.fork('clock-excursion');
+    this.excursion = clockRng.chance(0.4)
+      ? (() => {
+          const startUs = clockRng.range(100_000, 2_000_000);
+          return { nodeId: clockRng.pick(nodeIds), startUs, endUs: startUs + clockRng.range(200_000, 1_500_000), stepMs: clockRng.pick([60_000, -60_000, 3 * 86_400_000, -3 * 86_400_000]) };
+        })()
+      : undefined;
     this.stats = {
       seats,
       grants: 0,
@@ -202,7 +212,9 @@ export class PoolClients implements SimClients {
   }
 
   describe(): string {
-    return `${this.list.length - 1} clients, ${this.license.seats} seats of ${FEATURE} v${this.license.version}, linger ${this.license.lingerSeconds} s, lease ttl ${this.leaseTtlMs} ms, heartbeat ${this.heartbeatUs / 1000} ms, grace ${this.graceMs} ms, clock skews ${JSON.stringify(Object.fromEntries(this.skewMsByNode))} ms`;
+    const x = this.excursion;
+    const excursion = x === undefined ? 'none' : `${x.nodeId} ${x.stepMs > 0 ? '+' : ''}${x.stepMs} ms from ${x.startUs / 1000} to ${x.endUs / 1000} ms`;
+    return `${this.list.length - 1} clients, ${this.license.seats} seats of ${FEATURE} v${this.license.version}, linger ${this.license.lingerSeconds} s, lease ttl ${this.leaseTtlMs} ms, heartbeat ${this.heartbeatUs / 1000} ms, grace ${this.graceMs} ms, clock skews ${JSON.stringify(Object.fromEntries(this.skewMsByNode))} ms, wall-clock excursion ${excursion}`;
   }
 
   start(): void {
@@ -231,26 +243,35 @@ export class PoolClients implements SimClients {
 
   // ---- time -------------------------------------------------------------------
 
-  /** `node`'s wall clock, ms since the epoch: virtual time plus the node's skew. */
-  private clockMs(node: SimNode): number {
-    return EPOCH_MS + Math.floor(this.host.nowUs / 1000) + (this.skewMsByNode.get(node.id) ?? 0);
+  /** `node`'s clocks: monotonic (virtual time) and wall (virtual time plus the node's skew and any excursion), ms. */
+  private reading(node: SimNode): ClockReading {
+    const x = this.excursion;
+    const stepMs = x !== undefined && x.nodeId === node.id && this.host.nowUs >= x.startUs && this.host.nowUs < x.endUs ? x.stepMs : 0;
+    return { monoMs: this.host.nowUs / 1000, wallMs: EPOCH_MS + Math.floor(this.host.nowUs / 1000) + (this.skewMsByNode.get(node.id) ?? 0) + stepMs };
   }
 
-  /** The `at` `node` would stamp now: its clock, never behind what it stamped or applied before. */
+  /** `node`'s cluster clock in its current incarnation (a restarted node starts a fresh one, as a process does). */
+  private clockOf(node: SimNode): ClusterClock {
+    const c = this.clocks.get(node.id);
+    if (c !== undefined && c.inc === node.incarnation) return c.clock;
+    const clock = new ClusterClock({ slewRatio: 0.05, dateToleranceMs: 86_400_000 });
+    this.clocks.set(node.id, { inc: node.incarnation, clock });
+    return clock;
+  }
+
+  private poolNowMs(node: SimNode): number {
+    return node.app instanceof PoolApp ? node.app.state.nowMs : 0;
+  }
+
+  /** Cluster time at `node` now: what it would stamp (never behind what it stamped or applied before). */
   private stampPreview(node: SimNode): number {
-    let at = this.clockMs(node);
-    const last = this.lastStamp.get(node.id);
-    if (last !== undefined && last.inc === node.incarnation && last.at > at) at = last.at;
-    const app = node.app;
-    if (app instanceof PoolApp && app.state.nowMs > at) at = app.state.nowMs;
-    return at;
+    return this.clockOf(node).peek(this.reading(node), this.poolNowMs(node));
   }
 
   private propose(node: SimNode, requestId: string, body: Body): { ok: boolean; leaderId: NodeId } {
-    const at = this.stampPreview(node);
-    const result = node.propose(requestId, new TextEncoder().encode(JSON.stringify({ ...body, at })));
+    const stamp = this.clockOf(node).stamp(this.reading(node), this.poolNowMs(node));
+    const result = node.propose(requestId, new TextEncoder().encode(JSON.stringify({ ...body, ...stamp })));
     this.host.touch(node);
-    if (result.ok) this.lastStamp.set(node.id, { inc: node.incarnation, at });
     return result;
   }
 
@@ -483,7 +504,12 @@ export class PoolClients implements SimClients {
 
   // ---- what the cluster applies -------------------------------------------------
 
-  entryApplied(_node: SimNode, e: Entry, result: unknown): void {
+  entryApplied(node: SimNode, e: Entry, result: unknown): void {
+    // A follower of a known leader continues cluster time from what it applied (as floe-node does).
+    if (node.up) {
+      const st = node.status();
+      if (st.role !== 'leader' && st.leaderId !== NONE) this.clockOf(node).follow(this.poolNowMs(node), this.host.nowUs / 1000);
+    }
     if (e.index <= this.frontier) return;
     // Log positions of batched entries are not contiguous; the first node to
     // apply a position applied every earlier one (checked by apply-order).

@@ -14,6 +14,12 @@ import { encodeBase64url } from '../../protocol/index.ts';
 import { ADMIN_TOKEN, makeLicenseKey, tempDir, VENDOR_PUBLIC_KEY } from '../daemon/helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+/**
+ * `ms` a `floe serve` may take to print its ready line. Most of a start is
+ * tsx compiling the sources; with three nodes starting at once beside other
+ * test files on two loaded cores that took over 20 s (load average ~20).
+ */
+const START_MS_MAX = 60_000;
 
 /** Ports the OS says are free now (bound to port 0, then released). */
 export async function freePorts(count: number): Promise<number[]> {
@@ -113,7 +119,7 @@ export class ClusterSite {
     child.stderr!.on('data', (d) => (node.stderr += String(d)));
     const lines = createInterface({ input: child.stdout! });
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${id} did not start: ${node.stderr.slice(-2000)}`)), 20_000);
+      const t = setTimeout(() => reject(new Error(`${id} did not start: ${node.stderr.slice(-2000)}`)), START_MS_MAX);
       lines.on('line', (line) => {
         if (!line.startsWith('{')) return;
         clearTimeout(t);

@@ -117,5 +117,5 @@ describe('a three-node cluster of floe serve processes', () => {
     const cluster = (await s.admin(newLeader, '/cluster'))!.body as { leaderId: string; nodes: { id: string; matchIndex?: number }[] };
     expect(cluster.leaderId).toBe(newLeader);
     expect(cluster.nodes.map((n) => n.id).sort()).toEqual(['n1', 'n2', 'n3']);
-  }, 90_000);
+  }, 150_000);
 });

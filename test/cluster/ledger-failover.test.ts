@@ -165,5 +165,5 @@ describe('seats churned through a SIGKILLed leader, judged from the clients’ r
         `30 checkouts in ${churnRampMs} ms before the kill, every client served again ${everyClientBackMs} ms after it; ` +
         `leader ${leader} SIGKILLed at applied index ${appliedBeforeKill}, ${newLeader} took over; restarted ${leader} caught up to ${nodeApplied} by snapshot\n`,
     );
-  }, 60_000);
+  }, 120_000);
 });

@@ -21,6 +21,7 @@ import {
   type Ed25519PublicKey,
 } from './peer-auth.ts';
 import { SendQueue } from './send-queue.ts';
+import { createUpgradeToken, UPGRADE_TOKEN_HEADER } from './upgrade-token.ts';
 import { REFUSAL_CLOSE_CODES, type RefusalReason, type TransportLimits, type TransportLogger } from './transport-config.ts';
 
 /** One other member of the cluster, as the config lists it. */
@@ -270,6 +271,8 @@ export class PeerLink {
       // frame). Masking protects HTTP intermediaries from frames crafted by browser scripts;
       // these are server-to-server links carrying frames from authenticated peers.
       generateMask: (mask) => mask.fill(0),
+      // Vouches for us before the handshake: the listener keeps pre-auth slots for its members (upgrade-token.ts).
+      headers: { [UPGRADE_TOKEN_HEADER]: createUpgradeToken(this.ctx.nodeId, this.peer.id, this.ctx.wallClock(), this.ctx.sign) },
       ...(this.ctx.tlsCa === undefined ? {} : { ca: typeof this.ctx.tlsCa === 'string' ? this.ctx.tlsCa : [...this.ctx.tlsCa] }),
     });
     const timer = setTimeout(() => this.refuse(ws, 'HANDSHAKE_TIMEOUT', {}), limits.handshakeTimeoutMs);

@@ -14,6 +14,7 @@ import { closeSocket } from './close-socket.ts';
 import type { FaultInjector } from './fault-injector.ts';
 import { APP_FRAME_TAG, decodeAppFrame } from './app-frame.ts';
 import { answerProbe, type ClockSkew } from './clock-probe.ts';
+import { UPGRADE_TOKEN_HEADER, verifyUpgradeToken } from './upgrade-token.ts';
 import { decodeFrame } from './message-codec.ts';
 import {
   HANDSHAKE_BYTES_MAX,
@@ -83,12 +84,22 @@ export interface PeerTransportOptions {
   readonly tlsCa?: string | readonly string[];
 }
 
+/** `ms`: a TCP connection to our own server that has not sent its upgrade request by then is closed. */
+const UPGRADE_REQUEST_TIMEOUT_MS = 5000;
+/** `ms` between the http server's checks of that deadline. */
+const UPGRADE_REQUEST_CHECK_MS = 1000;
+
 /** Bytes an inbound socket may deliver before it authenticates: a hello, its framing, a ping or two. */
 const PRE_AUTH_BYTES_MAX = 4 * HANDSHAKE_BYTES_MAX;
 
 interface InboundConnection {
   readonly ws: WebSocket;
+  /** "ip:port", for logs. */
   readonly remoteAddress: string;
+  /** The source IP, which strangers' pre-auth slots are counted by. */
+  readonly remoteIp: string;
+  /** The member whose upgrade token it carried (its own pre-auth slots), or undefined for a stranger. */
+  readonly vouchedFor: NodeId | undefined;
   readonly listenerNonce: Uint8Array;
   readonly handshakeTimer: NodeJS.Timeout;
   /** Set once the dialer proved its identity. */
@@ -186,7 +197,9 @@ export class PeerTransport {
       this.ownsServer = false;
       this.listenAt = undefined;
     } else {
-      this.server = createServer((_request, response) => {
+      // A stranger's silent TCP connections would otherwise hold a socket for the http default of 60 s.
+      const timeouts = { headersTimeout: UPGRADE_REQUEST_TIMEOUT_MS, requestTimeout: UPGRADE_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: UPGRADE_REQUEST_CHECK_MS };
+      this.server = createServer(timeouts, (_request, response) => {
         response.writeHead(426, { 'content-type': 'text/plain' }).end('peer transport: WebSocket upgrade required\n');
       });
       this.ownsServer = true;
@@ -529,13 +542,36 @@ export class PeerTransport {
       if (this.ownsServer) this.refuseUpgrade(socket, 404, 'PATH_UNKNOWN', request);
       return;
     }
-    const pending = [...this.inbound].filter((conn) => conn.peerId === undefined).length;
-    if (pending >= this.limits.pendingConnectionsMax) {
-      this.refuseUpgrade(socket, 503, 'PENDING_CONNECTIONS_FULL', request);
-      return;
+    // Members first: a connection vouched for by a member's signed token has slots of its own;
+    // strangers share pendingConnectionsMax, at most pendingConnectionsPerAddressMax per address.
+    const vouchedFor = verifyUpgradeToken(request.headers[UPGRADE_TOKEN_HEADER], this.nodeId, this.linkContext.wallClock(), (id) => this.peerKeys.get(id));
+    const remoteIp = request.socket.remoteAddress ?? '?';
+    if (vouchedFor !== undefined) {
+      const mine = [...this.inbound].filter((conn) => conn.peerId === undefined && conn.vouchedFor === vouchedFor);
+      // A newer one is the member retrying (or a replay of its token): it takes the oldest one's place.
+      for (let i = 0; i <= mine.length - this.limits.pendingConnectionsPerMemberMax; i++) this.dropPending(mine[i] as InboundConnection);
+    } else {
+      let pending = 0;
+      let fromAddress = 0;
+      for (const conn of this.inbound) {
+        if (conn.peerId !== undefined || conn.vouchedFor !== undefined) continue;
+        pending += 1;
+        if (conn.remoteIp === remoteIp) fromAddress += 1;
+      }
+      if (pending >= this.limits.pendingConnectionsMax) return this.refuseUpgrade(socket, 503, 'PENDING_CONNECTIONS_FULL', request);
+      if (fromAddress >= this.limits.pendingConnectionsPerAddressMax) return this.refuseUpgrade(socket, 503, 'PENDING_ADDRESS_FULL', request);
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.onInbound(ws, request, socket));
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.onInbound(ws, request, socket, remoteIp, vouchedFor));
   };
+
+  /** Drops a connection still in its handshake at once (no close handshake: it has proved nothing). */
+  private dropPending(conn: InboundConnection): void {
+    clearTimeout(conn.handshakeTimer);
+    conn.stopCountingBytes();
+    conn.ws.removeAllListeners('message');
+    this.inbound.delete(conn);
+    conn.ws.terminate();
+  }
 
   private refuseUpgrade(socket: Socket, status: number, reason: RefusalReason, request: IncomingMessage): void {
     this.countRefusal(reason, { direction: 'inbound', remoteAddress: request.socket.remoteAddress, path: request.url });
@@ -543,16 +579,20 @@ export class PeerTransport {
     socket.destroySoon();
   }
 
-  private onInbound(ws: WebSocket, request: IncomingMessage, socket: Socket): void {
+  private onInbound(ws: WebSocket, request: IncomingMessage, socket: Socket, remoteIp: string, vouchedFor: NodeId | undefined): void {
     if (this.state !== 'started') {
       ws.terminate();
       return;
     }
+    // A stranger gets a short deadline; a member's vouched connection the dialer's own.
+    const deadlineMs = vouchedFor === undefined ? this.limits.preAuthTimeoutMs : this.limits.handshakeTimeoutMs;
     const conn: InboundConnection = {
       ws,
       remoteAddress: `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`,
+      remoteIp,
+      vouchedFor,
       listenerNonce: createNonce(),
-      handshakeTimer: setTimeout(() => this.refuseInbound(conn, 'HANDSHAKE_TIMEOUT', {}), this.limits.handshakeTimeoutMs),
+      handshakeTimer: setTimeout(() => this.refuseInbound(conn, 'HANDSHAKE_TIMEOUT', { vouchedFor }), deadlineMs),
       peerId: undefined,
       lastHeardMs: performance.now(),
       preAuthBytes: 0,

@@ -20,10 +20,16 @@ export interface TransportLimits extends CodecLimits {
   readonly pingIntervalMs: number;
   /** A connection that heard nothing (not even a pong) for this long is dead: closed, peer reported unreachable. ms. */
   readonly peerDeadAfterMs: number;
-  /** A handshake not finished after this long is refused, ms. */
+  /** A handshake not finished after this long is refused, ms (a dialer's, and a member's vouched inbound connection). */
   readonly handshakeTimeoutMs: number;
-  /** Inbound connections still in their handshake, at most; more are refused at upgrade. */
+  /** A stranger's inbound connection (no valid upgrade token) not authenticated after this long is refused, ms. */
+  readonly preAuthTimeoutMs: number;
+  /** Strangers' inbound connections still in their handshake, at most; more are refused at upgrade. */
   readonly pendingConnectionsMax: number;
+  /** Strangers' inbound connections still in their handshake from one source address, at most; more are refused at upgrade. */
+  readonly pendingConnectionsPerAddressMax: number;
+  /** Inbound connections vouched for by one member (upgrade-token.ts) still in their handshake; a newer one replaces the oldest. */
+  readonly pendingConnectionsPerMemberMax: number;
   /** A socket being closed gets this long to finish the close handshake before it is destroyed, ms. */
   readonly closeGraceMs: number;
   /** Refusals of one reason are logged at most once per this many ms (all are counted). */
@@ -41,7 +47,10 @@ export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
   pingIntervalMs: 250,
   peerDeadAfterMs: 1000,
   handshakeTimeoutMs: 2000,
+  preAuthTimeoutMs: 1000,
   pendingConnectionsMax: 64,
+  pendingConnectionsPerAddressMax: 8,
+  pendingConnectionsPerMemberMax: 2,
   closeGraceMs: 250,
   refusalLogIntervalMs: 1000,
 };
@@ -91,8 +100,10 @@ export const REFUSAL_CLOSE_CODES = {
   FRAME_UNEXPECTED: 4400,
   /** A WebSocket-level protocol violation reported by ws. */
   WEBSOCKET_PROTOCOL_ERROR: 1002,
-  /** Too many inbound connections were still handshaking. */
+  /** Too many strangers' inbound connections were still handshaking. */
   PENDING_CONNECTIONS_FULL: 1013,
+  /** Too many strangers' inbound connections from this source address were still handshaking. */
+  PENDING_ADDRESS_FULL: 1013,
   /** An upgrade request for another path on our own server. */
   PATH_UNKNOWN: 4404,
 } as const;

@@ -1,5 +1,6 @@
 // Fuzz target: the peer handshake's JSON text frames (peer-auth.ts), as any
-// stranger who reaches the peer port may send them before authenticating.
+// stranger who reaches the peer port may send them before authenticating,
+// and the upgrade token a dialer vouches with (upgrade-token.ts).
 // Each of the three messages is fuzzed where it is expected: hostile JSON,
 // random bytes as text, and a valid message with one field changed. What
 // decodes must be exactly the expected message, and the listener's next
@@ -15,6 +16,7 @@ import {
   toPublicKeyObject,
   verifySignature,
 } from '../../../daemon/transport/peer-auth.ts';
+import { createUpgradeToken, verifyUpgradeToken } from '../../../daemon/transport/upgrade-token.ts';
 import type { FuzzTarget } from '../fuzz-target.ts';
 import { hostileJsonText, randomText, withOneFieldMutated } from '../hostile-values.ts';
 
@@ -43,13 +45,25 @@ const handshakeInput = fc.constantFrom(...KINDS).chain((kind) =>
 /** A public key no handshake signature matches. */
 const someKey = toPublicKeyObject(new Uint8Array(32).fill(1));
 
+const VALID_TOKEN = createUpgradeToken('n2', 'n1', 1_750_000_000_000, () => signature);
+const [tokenClaim, tokenSignature] = VALID_TOKEN.split('.') as [string, string];
+/** An upgrade token header: hostile text, a claim with one field changed (and any signature), random bytes. */
+const upgradeToken: fc.Arbitrary<string> = fc.oneof(
+  hostileJsonText,
+  randomText,
+  withOneFieldMutated(JSON.parse(Buffer.from(tokenClaim, 'base64url').toString('utf8')) as object).map((json) => `${Buffer.from(json).toString('base64url')}.${tokenSignature}`),
+  fc.constant(VALID_TOKEN),
+);
+
 /** The handshake: decodeHandshake() answers the expected message or nothing, and what follows never throws. */
 export const peerHandshakeTarget: FuzzTarget = {
   name: 'peer-handshake',
-  claim: 'a handshake frame of any content decodes to exactly the expected message or is refused, and never throws',
+  claim: 'a handshake frame or upgrade token of any content decodes to exactly the expected message or is refused, and never throws',
   runsInTest: 400,
   open: async () => ({
-    property: fc.property(handshakeInput, ({ kind, text }) => {
+    property: fc.property(handshakeInput, upgradeToken, ({ kind, text }, token) => {
+      // No key signs with a made-up signature: a token never vouches, whatever it says.
+      if (verifyUpgradeToken(token, 'n1', 1_750_000_000_000, () => someKey) !== undefined) throw new Error('a made-up token vouched');
       const decoded = decodeHandshake(text, kind);
       if (decoded === undefined) return;
       if (decoded.type !== kind) throw new Error(`expected ${kind}, decoded ${String(decoded.type)}`);

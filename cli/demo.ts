@@ -12,13 +12,14 @@
 // Ctrl-C, unless --detach.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { hashToken } from '../admin/index.ts';
 import { loadNodeIdentity } from '../daemon/identity/index.ts';
+import { ensurePrivateDir, makeTreePrivate, PRIVATE_FILE_MODE, writePrivateFile } from '../daemon/private-files.ts';
 import { hasVendorKey, initKeyCenter, KeyCenter } from '../keycenter/index.ts';
 import { DEMO_SITE_NUMBER, ensureDemoAccount, issueDemoKey, writeDemoKeyCenterConfig } from './demo-key-center.ts';
 import { encodeBase64url, verifyLicenseKey, parseVendorPublicKey } from '../protocol/index.ts';
@@ -77,12 +78,13 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(seats) || seats < 1 || seats > 1_000_000) return fail('BAD_REQUEST', '--seats is a whole number from 1', 2);
   if (!Number.isInteger(basePort) || basePort < 1 || basePort + 200 + nodeCount > 65_535) return fail('BAD_REQUEST', '--base-port is a port number', 2);
 
+  // Everything under DIR is private (0600 files, 0700 directories), whatever the umask.
   const dir = resolve(values.dir);
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDir(dir);
 
   // Vendor key center.
   const kcDir = join(dir, 'keycenter');
-  mkdirSync(kcDir, { recursive: true });
+  ensurePrivateDir(kcDir);
   if (!hasVendorKey(kcDir)) initKeyCenter(kcDir);
   const keyCenterUrl = `http://127.0.0.1:${basePort + 200}`;
   writeDemoKeyCenterConfig(kcDir, keyCenterUrl);
@@ -120,7 +122,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (!reuse) {
       const key = await issueDemoKey(kc, { product: FEATURE, seats, lockCodes, hostDescription: `floe demo in ${dir}` });
-      writeFileSync(licensePath, `${key.keyText}\n`);
+      writePrivateFile(licensePath, `${key.keyText}\n`);
     }
 
     // One config file per node; a cluster lists every member (same list everywhere).
@@ -142,7 +144,7 @@ export async function run(argv: string[]): Promise<number> {
       const clientPort = basePort + 1 + i;
       const adminPort = basePort + 101 + i;
       const config = join(dir, `${id}.toml`);
-      writeFileSync(
+      writePrivateFile(
         config,
         [
           `# floe demo node ${id}; every option is described in docs/config.md`,
@@ -162,6 +164,8 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await kc.close();
   }
+  // The key center's own files (its store, its public key), and anything an older version left, were written with the umask's modes.
+  makeTreePrivate(dir);
 
   let keyCenter: { url: string; pid: number } | undefined;
   const summary = () => ({ nodes, adminToken, feature: FEATURE, seats: licenseSeats, ...(keyCenter === undefined ? {} : { keyCenterUrl: keyCenter.url, keyCenterPid: keyCenter.pid }) });
@@ -187,7 +191,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   try {
     for (const n of nodes) {
-      const logFd = openSync(join(dir, `${n.id}.log`), 'a');
+      const logFd = openSync(join(dir, `${n.id}.log`), 'a', PRIVATE_FILE_MODE);
       const child = spawn(process.execPath, [bin, 'serve', '--config', n.config], {
         cwd: dir,
         stdio: ['ignore', logFd, logFd],
@@ -197,7 +201,7 @@ export async function run(argv: string[]): Promise<number> {
       children.push(child);
       n.pid = child.pid!;
     }
-    const logFd = openSync(join(dir, 'keycenter.log'), 'a');
+    const logFd = openSync(join(dir, 'keycenter.log'), 'a', PRIVATE_FILE_MODE);
     const kcChild = spawn(process.execPath, [bin, 'keycenter', 'serve', '--dir', kcDir, '--listen', `127.0.0.1:${basePort + 200}`], {
       cwd: dir,
       stdio: ['ignore', logFd, logFd],

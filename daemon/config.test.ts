@@ -36,6 +36,12 @@ describe('config', () => {
     }
   });
 
+  it('the systemd unit in deploy/ keeps the data dir private: UMask=0077 and StateDirectoryMode=0700', () => {
+    const unit = readFileSync(join(import.meta.dirname, '..', 'deploy', 'floe.service'), 'utf8');
+    expect(unit).toMatch(/^UMask=0077$/m);
+    expect(unit).toMatch(/^StateDirectoryMode=0700$/m);
+  });
+
   it('the three-server site in deploy/cluster/ is valid: same peers everywhere, each node listed', () => {
     const peers = ['n1', 'n2', 'n3'].map((id) => {
       const c = loadConfigFile(join(import.meta.dirname, '..', 'deploy', 'cluster', `${id}.toml`));

@@ -2,7 +2,7 @@
 // makes the node's lock code its own (two nodes on one machine, two codes),
 // and will authenticate the node to its cluster peers. Created once, on first
 // use, readable by its owner only; never overwritten.
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
 import {
@@ -12,6 +12,7 @@ import {
   type MachineIdentifiers,
 } from '../../protocol/index.ts';
 import { readMachineIdentifiers, type MachineIdentifierSource } from './machine-identifiers.ts';
+import { ensurePrivateDir } from '../private-files.ts';
 
 /** The file, inside the data directory, that holds the identity key pair. */
 export const IDENTITY_FILE_NAME = 'node-identity.json';
@@ -97,7 +98,7 @@ function readIdentityFile(path: string): Uint8Array | undefined {
 /** Writes a new identity; if another process won the race, answers its seed instead. */
 function createIdentityFile(dataDir: string, path: string): Uint8Array {
   try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    ensurePrivateDir(dataDir);
   } catch (error) {
     throw new NodeIdentityError('DATA_DIR_UNUSABLE', `cannot create data directory ${dataDir}: ${errorText(error)}`);
   }

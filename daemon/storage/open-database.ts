@@ -9,12 +9,13 @@
 //   acknowledged before that fdatasync returns, so an acknowledged command is
 //   as durable as under FULL; meanwhile the event loop keeps reading and
 //   proposing, so the next group commit fills while the disk syncs.
-import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { ensurePrivateDir, ensurePrivateFile, makePrivateIfPresent } from '../private-files.ts';
 import * as schema from './schema.ts';
 
 /** The migrations drizzle-kit generated from schema.ts. */
@@ -44,11 +45,21 @@ export class StorageIoError extends Error {
   override readonly name = 'StorageIoError';
 }
 
-/** Opens `path` (":memory:" for tests), sets durability pragmas and migrates. */
+/**
+ * Opens `path` (":memory:" for tests), sets durability pragmas and migrates.
+ * The database and its directory are private (0600, 0700) whatever the umask:
+ * SQLite creates the -wal and -shm files with the database file's mode.
+ */
 export function openDatabase(path: string, syncMode: SyncMode = 'full'): FloeDatabase {
   let sqlite: Database.Database;
   try {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') {
+      ensurePrivateDir(dirname(path));
+      ensurePrivateFile(path);
+      // Left by an older version with the umask's mode.
+      makePrivateIfPresent(`${path}-wal`);
+      makePrivateIfPresent(`${path}-shm`);
+    }
     sqlite = new Database(path);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma(syncMode === 'full' || path === ':memory:' ? 'synchronous = FULL' : 'synchronous = NORMAL');

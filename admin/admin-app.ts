@@ -34,6 +34,7 @@ import { AdminError, errorBody, errorResponse } from './errors.ts';
 import { clusterRoutes } from './routes/cluster-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { licenseRoutes } from './routes/license-routes.ts';
+import { lockCodeRoutes } from './routes/lock-code-routes.ts';
 import { poolRoutes } from './routes/pool-routes.ts';
 import { usageRoutes } from './routes/usage-routes.ts';
 import { usersRoutes } from './routes/users-routes.ts';
@@ -97,6 +98,7 @@ export function createAdminApp(node: FloeNode, options: AdminAppOptions) {
     )
     .route('/', clusterRoutes(deps))
     .route('/', licenseRoutes(deps))
+    .route('/', lockCodeRoutes(deps))
     .route('/', poolRoutes(deps))
     .route('/', usageRoutes(deps))
     .route('/', usersRoutes(deps))

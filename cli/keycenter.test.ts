@@ -109,7 +109,7 @@ describe('floe keycenter', () => {
       ['Chicago', ['b']],
       ['Minneapolis', ['a', 'c']],
     ]);
-    expect((await floe(keycenter, 'list', '--dir', kc, '--by-host')).stdout).toMatch(/^Chicago \[[0-9A-Z-]{29}\]: 1 key, 1 active\n/);
+    expect((await floe(keycenter, 'list', '--dir', kc, '--by-host')).stdout).toMatch(/^Chicago \[[0-9A-Z-]{35}\]: 1 key, 1 active\n/);
   });
 
   it('rehost prints a key for the new lock codes that supersedes the old one; list shows the chain', async () => {

@@ -4,69 +4,28 @@
 // Local: it reads the key, this node's identity and, when DIR holds the
 // node's database, the licenses the cluster retired (read-only): a key an
 // installed one superseded is refused as SUPERSEDED, as the node would.
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
-  LICENSE_KEY_CHARS_MAX,
   licenseFeatures,
-  parseVendorPublicKey,
   verifyLicenseKey,
   type LicensePayload,
 } from '../protocol/index.ts';
 import { DEFAULT_DATA_DIR, NodeIdentityError, loadNodeIdentity } from '../daemon/identity/index.ts';
 import { CommittedPoolError, readCommittedPool, supersededRefusal } from '../daemon/node/index.ts';
 import { retiredLicense, type PoolState } from '../daemon/pool/index.ts';
+import { CliError } from './cli-error.ts';
 import type { CommandIo } from './command-io.ts';
+import { keyTextFrom, vendorKeyFrom } from './key-input.ts';
 
 /** The usage of `floe license check`. */
 export const CHECK_USAGE =
   'usage: floe license check (--key KEY | --key-file FILE) --vendor-key PUB [--vendor-key PUB2 ...]\n' +
   '                          [--data-dir DIR] [--at YYYY-MM-DD|ISO-TIME] [--json]';
 
-/** Largest vendor-key file read, bytes. */
-const VENDOR_KEY_FILE_BYTES_MAX = 4096;
-
-class Refusal extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
-
-function vendorKeyFrom(text: string): Uint8Array {
-  const direct = parseVendorPublicKey(text);
-  if (direct !== undefined) return direct;
-  // Not key text: perhaps the path of a file holding it (vendor-key.pub).
-  if (existsSync(text) && statSync(text).isFile() && statSync(text).size <= VENDOR_KEY_FILE_BYTES_MAX) {
-    const fromFile = parseVendorPublicKey(readFileSync(text, 'utf8'));
-    if (fromFile !== undefined) return fromFile;
-  }
-  throw new Refusal('BAD_REQUEST', `--vendor-key "${text.slice(0, 80)}" is neither a vendor public key (ed25519:…) nor a file holding one`, 2);
-}
-
-function keyTextFrom(key: string | undefined, keyFile: string | undefined): string {
-  if ((key === undefined) === (keyFile === undefined)) throw new Refusal('BAD_REQUEST', 'give the key with --key or --key-file (one of them)', 2);
-  if (key !== undefined) return key;
-  const path = keyFile!;
-  try {
-    // Read no more than a key can hold (4 bytes per character at most in UTF-8).
-    if (statSync(path).size > LICENSE_KEY_CHARS_MAX * 4) {
-      throw new Refusal('TOO_LARGE', `${path} has ${statSync(path).size} bytes; a license key has at most ${LICENSE_KEY_CHARS_MAX} characters`);
-    }
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    if (error instanceof Refusal) throw error;
-    throw new Refusal('BAD_REQUEST', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, 2);
-  }
-}
-
 function instantFrom(at: string | undefined): number {
   if (at === undefined) return Date.now();
   const ms = /^\d{4}-\d{2}-\d{2}$/.test(at) ? Date.parse(`${at}T00:00:00Z`) : Date.parse(at);
-  if (Number.isNaN(ms)) throw new Refusal('BAD_REQUEST', `--at "${at.slice(0, 40)}" is not a date (YYYY-MM-DD) or an ISO time`, 2);
+  if (Number.isNaN(ms)) throw new CliError('BAD_REQUEST', `--at "${at.slice(0, 40)}" is not a date (YYYY-MM-DD) or an ISO time`, 2);
   return ms;
 }
 
@@ -76,8 +35,9 @@ function describe(license: LicensePayload): string {
     `product     ${license.product} ${license.version}, pools: ${licenseFeatures(license).join(', ')}`,
     `model       ${license.model}, ${license.seats} ${license.model === 'concurrent' ? 'concurrent seats' : 'named users'}`,
     `valid       from ${new Date(license.notBefore).toISOString()} ${license.expiresAt === undefined ? '(perpetual)' : `until ${new Date(license.expiresAt).toISOString()}`}`,
-    `lock codes  ${license.lockCodes.join(', ')}`,
+    `lock codes  ${license.lockCodes.join(', ')}${license.lockMatch === 'exact' ? ' (exact match)' : ''}`,
   ];
+  if (license.supersedes !== undefined) lines.push(`supersedes  ${license.supersedes}`);
   if (license.hostDescription !== undefined) lines.push(`host        ${license.hostDescription}`);
   if (license.orderNumber !== undefined) lines.push(`order       ${license.orderNumber}`);
   return `${lines.join('\n')}\n`;
@@ -88,7 +48,7 @@ function committedPool(dataDir: string): PoolState | undefined {
   try {
     return readCommittedPool(dataDir);
   } catch (error) {
-    if (error instanceof CommittedPoolError) throw new Refusal(error.code, error.message);
+    if (error instanceof CommittedPoolError) throw new CliError(error.code, error.message);
     throw error;
   }
 }
@@ -98,7 +58,7 @@ export async function check(argv: string[], io: CommandIo): Promise<number> {
   try {
     return await checkKey(argv, io);
   } catch (error) {
-    if (error instanceof Refusal) {
+    if (error instanceof CliError) {
       io.stderr(`${error.code}: ${error.message}\n${error.exitCode === 2 ? `${CHECK_USAGE}\n` : ''}`);
       return error.exitCode;
     }
@@ -132,31 +92,34 @@ async function checkKey(argv: string[], io: CommandIo): Promise<number> {
       allowPositionals: false,
     }));
   } catch (error) {
-    throw new Refusal('BAD_REQUEST', error instanceof Error ? error.message : String(error), 2);
+    throw new CliError('BAD_REQUEST', error instanceof Error ? error.message : String(error), 2);
   }
   const json = values.json === true;
   try {
     const vendorKeyTexts = values['vendor-key'] ?? [];
-    if (vendorKeyTexts.length === 0) throw new Refusal('BAD_REQUEST', 'give the vendor public key with --vendor-key', 2);
+    if (vendorKeyTexts.length === 0) throw new CliError('BAD_REQUEST', 'give the vendor public key with --vendor-key', 2);
     const vendorKeys = vendorKeyTexts.map(vendorKeyFrom);
     const keyText = keyTextFrom(values.key, values['key-file']);
     const nowMs = instantFrom(values.at);
     const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
     let lockCode: string | undefined;
+    let statedLockCodes: string | undefined;
     let identityMissing: string | undefined;
     try {
-      lockCode = loadNodeIdentity(dataDir, { create: false }).lockCode;
+      const identity = loadNodeIdentity(dataDir, { create: false });
+      lockCode = identity.lockCode;
+      statedLockCodes = identity.statedLockCodes;
     } catch (error) {
       if (!(error instanceof NodeIdentityError)) throw error;
-      if (error.code !== 'IDENTITY_MISSING') throw new Refusal(error.code, error.message);
+      if (error.code !== 'IDENTITY_MISSING') throw new CliError(error.code, error.message);
       identityMissing = error.message;
     }
     // Without an identity no key can be locked to this node; still verify the
     // key so a bad key reports its own fault first.
-    const locked = verifyLicenseKey(keyText, { vendorKeys, nowMs, lockCode });
-    if (!locked.ok) throw new Refusal(locked.code, locked.message);
+    const locked = verifyLicenseKey(keyText, { vendorKeys, nowMs, lockCode: statedLockCodes });
+    if (!locked.ok) throw new CliError(locked.code, locked.message);
     if (lockCode === undefined) {
-      throw new Refusal(
+      throw new CliError(
         'LOCK_CODE_MISMATCH',
         `license ${locked.license.licenseId} is locked to ${locked.license.lockCodes.join(', ')}, but ${identityMissing ?? dataDir}`,
       );
@@ -165,7 +128,7 @@ async function checkKey(argv: string[], io: CommandIo): Promise<number> {
     const pool = committedPool(dataDir);
     const licenseId = locked.license.licenseId;
     const superseded = pool === undefined ? undefined : supersededRefusal(pool, licenseId);
-    if (superseded !== undefined) throw new Refusal(superseded.code, superseded.message);
+    if (superseded !== undefined) throw new CliError(superseded.code, superseded.message);
     const removed = pool === undefined ? undefined : retiredLicense(pool, licenseId);
     const removedNote =
       removed === undefined
@@ -179,7 +142,7 @@ async function checkKey(argv: string[], io: CommandIo): Promise<number> {
     }
     return 0;
   } catch (error) {
-    if (error instanceof Refusal && json) io.stdout(`${JSON.stringify({ ok: false, code: error.code, message: error.message })}\n`);
+    if (error instanceof CliError && json) io.stdout(`${JSON.stringify({ ok: false, code: error.code, message: error.message })}\n`);
     throw error;
   }
 }

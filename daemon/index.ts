@@ -45,7 +45,8 @@ export interface StartDaemonOptions {
 export async function startDaemon(config: FloeConfig, options: StartDaemonOptions = {}): Promise<Daemon> {
   const log = options.log ?? (() => {});
   const identity = loadNodeIdentity(config.dataDir);
-  const lockCode = options.lockCode ?? identity.lockCode;
+  // Both forms: keys of 0.1 name the legacy code, newer ones the tolerant code.
+  const lockCode = options.lockCode ?? identity.statedLockCodes;
   const peers = config.cluster.peers.length > 0 ? await startClusterTransport(config, identity, lockCode, log, options.faults) : undefined;
   let node: FloeNode;
   try {

@@ -96,11 +96,12 @@ export type FriendlyCodeParse =
 
 /**
  * Reads a code someone typed or pasted. `totalChars`: the number of symbols
- * (data and check) a code of this kind has. Answers the canonical grouped text,
- * or MALFORMED (not shaped like such a code) or TYPO (shaped right but the
- * check character disagrees: a character mistyped or two swapped). Never throws.
+ * (data and check) a code of this kind has, or the numbers when it comes in
+ * several lengths. Answers the canonical grouped text, or MALFORMED (not
+ * shaped like such a code) or TYPO (shaped right but the check character
+ * disagrees: a character mistyped or two swapped). Never throws.
  */
-export function parseFriendlyCode(input: unknown, totalChars: number, kind: string): FriendlyCodeParse {
+export function parseFriendlyCode(input: unknown, totalChars: number | readonly number[], kind: string): FriendlyCodeParse {
   if (typeof input !== 'string') return { ok: false, problem: 'MALFORMED', message: `the ${kind} is not text` };
   if (input.length > FRIENDLY_INPUT_CHARS_MAX) {
     return { ok: false, problem: 'MALFORMED', message: `the ${kind} is far too long (${input.length} characters)` };
@@ -117,11 +118,12 @@ export function parseFriendlyCode(input: unknown, totalChars: number, kind: stri
     }
     symbols += ch;
   }
-  if (symbols.length !== totalChars) {
+  const lengths: readonly number[] = typeof totalChars === 'number' ? [totalChars] : totalChars;
+  if (!lengths.includes(symbols.length)) {
     return {
       ok: false,
       problem: 'MALFORMED',
-      message: `the ${kind} has ${symbols.length} characters; a ${kind} has ${totalChars}`,
+      message: `the ${kind} has ${symbols.length} characters; a ${kind} has ${lengths.join(' or ')}`,
     };
   }
   const data = symbols.slice(0, -1);

@@ -5,5 +5,6 @@ export * from './friendly-code.ts';
 export * from './license-key.ts';
 export * from './license-payload.ts';
 export * from './lock-code.ts';
+export * from './lock-code-match.ts';
 export * from './wire.ts';
 export * from './parse-client-frame.ts';

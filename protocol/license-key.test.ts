@@ -12,7 +12,8 @@ import {
   type VerifyLicenseKeyOptions,
 } from './license-key.ts';
 import type { LicensePayload } from './license-payload.ts';
-import { deriveLockCode } from './lock-code.ts';
+import { deriveLegacyLockCode, deriveLockCode } from './lock-code.ts';
+import { formatNodeLockCodes } from './lock-code-match.ts';
 
 const vendor = nacl.sign.keyPair.fromSeed(new Uint8Array(32).fill(7));
 const otherVendor = nacl.sign.keyPair.fromSeed(new Uint8Array(32).fill(8));
@@ -85,6 +86,20 @@ describe('license keys', () => {
     for (const lockCode of [lockA, lockB, lockC]) expect(codeOf(key, { ...options, lockCode })).toBe('OK');
     const lockD = deriveLockCode(machine, new Uint8Array(32).fill(4));
     expect(codeOf(key, { ...options, lockCode: lockD })).toBe('LOCK_CODE_MISMATCH');
+  });
+
+  it('verify() takes a node\'s stated codes: a key still matches after one machine input changed, not under lockMatch "exact", and a 0.1 key matches its legacy code', () => {
+    const identity = new Uint8Array(32).fill(1);
+    const newNic = { ...machine, macs: ['aa:bb:cc:dd:ee:99'] };
+    const stated = formatNodeLockCodes({ lockCode: deriveLockCode(newNic, identity), legacyLockCode: deriveLegacyLockCode(newNic, identity) });
+    expect(codeOf(goodKey, { ...options, lockCode: stated })).toBe('OK');
+    const exact = signLicenseKey(payload({ lockMatch: 'exact' }), vendor.secretKey);
+    expect(codeOf(exact, { ...options, lockCode: stated })).toBe('LOCK_CODE_MISMATCH');
+    const before = formatNodeLockCodes({ lockCode: lockA, legacyLockCode: deriveLegacyLockCode(machine, identity) });
+    expect(codeOf(exact, { ...options, lockCode: before })).toBe('OK');
+    const legacyKey = signLicenseKey(payload({ lockCodes: [deriveLegacyLockCode(machine, identity)] }), vendor.secretKey);
+    expect(codeOf(legacyKey, { ...options, lockCode: before })).toBe('OK');
+    expect(codeOf(legacyKey, { ...options, lockCode: stated })).toBe('LOCK_CODE_MISMATCH');
   });
 
   it('verify() answers LOCK_CODE_MISMATCH for a key locked to another node, and names both codes', () => {

@@ -14,7 +14,7 @@ import nacl from 'tweetnacl';
 import { decodeBase64url, encodeBase64url } from './base64url.ts';
 import { bytesToCrockford } from './friendly-code.ts';
 import { LICENSE_FORMAT_VERSION, licensePayloadSchema, type LicensePayload } from './license-payload.ts';
-import { parseLockCode } from './lock-code.ts';
+import { matchesLockCodes, parseNodeLockCodes } from './lock-code-match.ts';
 
 /** First field of every key; its digit is the format version. */
 export const LICENSE_KEY_PREFIX = `FLOE${LICENSE_FORMAT_VERSION}`;
@@ -47,7 +47,12 @@ export interface VerifyLicenseKeyOptions {
   readonly vendorKeys: readonly Uint8Array[];
   /** The current time, ms since the Unix epoch. */
   readonly nowMs: number;
-  /** This node's lock code; when given, a key that does not name it is LOCK_CODE_MISMATCH. */
+  /**
+   * This node's lock codes as it presents them (formatNodeLockCodes), or one
+   * lock code; when given, a key none of whose codes match it
+   * (lock-code-match.ts: tolerant codes by identity and 2 of 3 machine
+   * inputs, others exactly) is LOCK_CODE_MISMATCH.
+   */
   readonly lockCode?: string | undefined;
 }
 
@@ -102,13 +107,16 @@ function isoDate(ms: number): string {
   return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
 }
 
-/**
- * Checks a license key text against trusted vendor keys, a time and
- * optionally this node's lock code. Answers the license, or one code with a
- * human sentence. Never throws on `keyText`, whatever it holds.
- */
-export function verifyLicenseKey(keyText: unknown, options: VerifyLicenseKeyOptions): LicenseKeyVerdict {
-  if (!Number.isFinite(options.nowMs)) throw new Error('assert: nowMs must be a finite number');
+/** A key text taken apart, before any signature check. */
+interface KeyParts {
+  readonly payloadBytes: Uint8Array;
+  readonly signature: Uint8Array;
+  /** The payload JSON, not yet trusted. */
+  readonly untrusted: unknown;
+}
+
+/** Takes a key text apart (format, base64url, JSON), or answers why it cannot. Never throws. */
+function splitKey(keyText: unknown): KeyParts | LicenseKeyVerdict {
   if (typeof keyText !== 'string') return refuse('MALFORMED', 'a license key is text');
   if (keyText.length > LICENSE_KEY_CHARS_MAX) {
     return refuse('TOO_LARGE', `the license key has ${keyText.length} characters; at most ${LICENSE_KEY_CHARS_MAX} are read`);
@@ -135,14 +143,52 @@ export function verifyLicenseKey(keyText: unknown, options: VerifyLicenseKeyOpti
   if (signature === undefined || signature.length !== nacl.sign.signatureLength) {
     return refuse('MALFORMED', 'the license key signature is damaged or truncated');
   }
-
-  // Peek at the untrusted JSON for the vendor key id only.
   let untrusted: unknown;
   try {
     untrusted = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payloadBytes));
   } catch {
     return refuse('MALFORMED', 'the license key content is not readable (damaged?)');
   }
+  return { payloadBytes, signature, untrusted };
+}
+
+/** The payload of an (authentic or not) key's JSON, checked by the schema, or why not. */
+function payloadOf(untrusted: unknown): LicenseKeyVerdict {
+  const version = typeof untrusted === 'object' && untrusted !== null ? (untrusted as Record<string, unknown>)['v'] : undefined;
+  if (version !== LICENSE_FORMAT_VERSION) {
+    // Only a number or a short text is worth quoting: String() of a deeply nested array overflows the stack.
+    const stated = typeof version === 'number' || (typeof version === 'string' && version.length <= 16) ? String(version) : `(${typeof version})`;
+    return refuse('UNSUPPORTED_VERSION', `the license content has format version ${stated}; this Floe reads ${LICENSE_FORMAT_VERSION}`);
+  }
+  const parsed = licensePayloadSchema.safeParse(untrusted);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return refuse('MALFORMED', `the license content is invalid: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim());
+  }
+  return { ok: true, license: parsed.data };
+}
+
+/**
+ * The content of a key text WITHOUT checking its signature: for diagnostics
+ * only (`floe lockcode --explain` shows which of its lock codes match this
+ * node). Never trust it: anyone can write such a text. Never throws.
+ */
+export function readLicenseKeyUnverified(keyText: unknown): LicenseKeyVerdict {
+  const split = splitKey(keyText);
+  return 'ok' in split ? split : payloadOf(split.untrusted);
+}
+
+/**
+ * Checks a license key text against trusted vendor keys, a time and
+ * optionally this node's lock code. Answers the license, or one code with a
+ * human sentence. Never throws on `keyText`, whatever it holds.
+ */
+export function verifyLicenseKey(keyText: unknown, options: VerifyLicenseKeyOptions): LicenseKeyVerdict {
+  if (!Number.isFinite(options.nowMs)) throw new Error('assert: nowMs must be a finite number');
+  const split = splitKey(keyText);
+  if ('ok' in split) return split;
+  const { payloadBytes, signature, untrusted } = split;
+  // Peek at the untrusted JSON for the vendor key id only.
   const keyId =
     typeof untrusted === 'object' && untrusted !== null && !Array.isArray(untrusted)
       ? (untrusted as Record<string, unknown>)['vendorKeyId']
@@ -162,18 +208,9 @@ export function verifyLicenseKey(keyText: unknown, options: VerifyLicenseKeyOpti
   }
 
   // Authentic from here on: the vendor signed exactly these bytes.
-  const version = (untrusted as Record<string, unknown>)['v'];
-  if (version !== LICENSE_FORMAT_VERSION) {
-    // Only a number or a short text is worth quoting: String() of a deeply nested array overflows the stack.
-    const stated = typeof version === 'number' || (typeof version === 'string' && version.length <= 16) ? String(version) : `(${typeof version})`;
-    return refuse('UNSUPPORTED_VERSION', `the license content has format version ${stated}; this Floe reads ${LICENSE_FORMAT_VERSION}`);
-  }
-  const parsed = licensePayloadSchema.safeParse(untrusted);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return refuse('MALFORMED', `the license content is invalid: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim());
-  }
-  const license = parsed.data;
+  const content = payloadOf(untrusted);
+  if (!content.ok) return content;
+  const license = content.license;
   if (options.nowMs < license.notBefore) {
     return refuse('NOT_YET_VALID', `license ${license.licenseId} is not valid before ${isoDate(license.notBefore)}`, license);
   }
@@ -181,12 +218,13 @@ export function verifyLicenseKey(keyText: unknown, options: VerifyLicenseKeyOpti
     return refuse('EXPIRED', `license ${license.licenseId} expired at ${isoDate(license.expiresAt)}`, license);
   }
   if (options.lockCode !== undefined) {
-    const node = parseLockCode(options.lockCode);
-    const nodeCode = node.ok ? node.code : options.lockCode;
-    if (!license.lockCodes.includes(nodeCode)) {
+    const node = parseNodeLockCodes(options.lockCode);
+    if (!matchesLockCodes(license.lockCodes, node, license.lockMatch)) {
+      const own = node.tolerant ?? node.exact ?? '';
       return refuse(
         'LOCK_CODE_MISMATCH',
-        `license ${license.licenseId} is locked to ${license.lockCodes.join(', ')}; this node's lock code is ${nodeCode.slice(0, 64)}`,
+        `license ${license.licenseId} is locked to ${license.lockCodes.join(', ')}; this node's lock code is ${own.slice(0, 64)} ` +
+          `(run "floe lockcode --explain --key-file KEY" to see which inputs differ)`,
         license,
       );
     }

@@ -56,6 +56,13 @@ export const licensePayloadSchema = z
     expiresAt: epochMs.optional(),
     /** Lock codes of the servers this key may run on: 1, 3 (redundant) or 5, distinct. */
     lockCodes: z.array(z.string().min(1).max(64)).min(1).max(LOCK_CODES_PER_KEY_MAX),
+    /**
+     * How the tolerant lock codes named here match a node: 'tolerant' (the
+     * default when absent) takes its identity and 2 of its 3 machine inputs
+     * (machine-id, MACs, hostname); 'exact' takes all three. Legacy (0.1)
+     * codes always match exactly. See lock-code-match.ts.
+     */
+    lockMatch: z.enum(['tolerant', 'exact']).optional(),
     /** `s`: how long a checked-in seat stays held for its last user (FlexNet's LINGER); 0 for none. */
     lingerSeconds: z.number().int().min(0).max(7 * 24 * 3600),
     /** Authorized-user model: on how many hosts at once one named user may hold a seat. */

@@ -1,5 +1,6 @@
 // License keys: import (verified here, then installed through the log), list,
-// remove. A refused key answers its code and changes nothing.
+// remove, and the licenses the cluster retired (superseded by a newer key, or
+// removed by an admin). A refused key answers its code and changes nothing.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AdminDeps } from '../admin-deps.ts';
 import type { AdminEnv } from '../admin-env.ts';
@@ -15,7 +16,21 @@ const LICENSE_KEY_CHARS_MAX = 20_000;
 export const licenseImportSchema = z.object({ key: z.string().min(1).max(LICENSE_KEY_CHARS_MAX).openapi({ example: 'FLOE1.eyJ2Ijo…' }) }).strict();
 
 /** What POST /licenses answers. */
-export const licenseImportedSchema = z.object({ licenseId: z.string(), features: z.array(z.string()) });
+export const licenseImportedSchema = z.object({
+  licenseId: z.string(),
+  features: z.array(z.string()),
+  supersededLicenseId: z.string().optional().openapi({ description: 'the installed license this key superseded, removed in the same step' }),
+});
+
+/** One retired license, as GET /licenses/retired lists it. */
+export const retiredLicenseSchema = z
+  .object({
+    licenseId: z.string(),
+    reason: z.enum(['superseded', 'removed']).openapi({ description: 'superseded: refused for good (SUPERSEDED); removed: an import adds it back, a license file does not' }),
+    supersededBy: z.string().optional(),
+    retiredAt: z.number().openapi({ description: 'ms since the epoch' }),
+  })
+  .openapi('RetiredLicense');
 
 /** One installed license, as GET /licenses lists it. */
 export const licenseSchema = z
@@ -30,6 +45,8 @@ export const licenseSchema = z
     notBefore: z.number().openapi({ description: 'ms since the epoch' }),
     expiresAt: z.number().nullable().openapi({ description: 'ms since the epoch; null: permanent' }),
     lockCodes: z.array(z.string()),
+    lockMatch: z.enum(['tolerant', 'exact']).openapi({ description: 'how its tolerant lock codes match a node (docs/lock-codes.md)' }),
+    supersedes: z.string().nullable().openapi({ description: 'the license this key superseded' }),
     hostDescription: z.string().nullable(),
     installedAt: z.number(),
   })
@@ -55,10 +72,20 @@ const listLicenses = createRoute({
   responses: { 200: jsonResponse(readSchema(z.array(licenseSchema)), 'the licenses'), ...errorResponses(400, 503) },
 });
 
+const listRetiredLicenses = createRoute({
+  method: 'get',
+  path: '/licenses/retired',
+  summary: 'Licenses superseded by a newer key or removed by an admin, in the order retired',
+  security: BEARER_SECURITY,
+  middleware: [readBarrier] as const,
+  request: { query: staleQuerySchema },
+  responses: { 200: jsonResponse(readSchema(z.array(retiredLicenseSchema)), 'the retired licenses'), ...errorResponses(400, 503) },
+});
+
 const removeLicense = createRoute({
   method: 'delete',
   path: '/licenses/{licenseId}',
-  summary: 'Remove a license; leases beyond the remaining seats are revoked',
+  summary: 'Remove a license; leases beyond the remaining seats are revoked; it stays removed whatever licenseFiles says (an import adds it back)',
   security: BEARER_SECURITY,
   middleware: [requireRole('admin')] as const,
   request: { params: z.object({ licenseId: z.string() }) },
@@ -71,7 +98,7 @@ export function licenseRoutes({ node }: AdminDeps) {
     .openapi(importLicense, async (c) => {
       const r = await node.importLicense(c.req.valid('json').key);
       if (!r.ok) throw new AdminError(statusOfCode(r.code), r.code, r.message);
-      return c.json({ licenseId: r.licenseId, features: r.features }, 201);
+      return c.json({ licenseId: r.licenseId, features: r.features, ...(r.supersededLicenseId === undefined ? {} : { supersededLicenseId: r.supersededLicenseId }) }, 201);
     })
     .openapi(listLicenses, (c) =>
       c.json(
@@ -88,6 +115,8 @@ export function licenseRoutes({ node }: AdminDeps) {
             notBefore: l.payload.notBefore,
             expiresAt: l.payload.expiresAt ?? null,
             lockCodes: [...l.payload.lockCodes],
+            lockMatch: l.payload.lockMatch ?? 'tolerant',
+            supersedes: l.payload.supersedes ?? null,
             hostDescription: l.payload.hostDescription ?? null,
             installedAt: l.installedAt,
           })),
@@ -95,6 +124,7 @@ export function licenseRoutes({ node }: AdminDeps) {
         200,
       ),
     )
+    .openapi(listRetiredLicenses, (c) => c.json(readAnswer(c, node.retiredLicenses().map((r) => ({ ...r }))), 200))
     .openapi(removeLicense, async (c) => {
       const { licenseId } = c.req.valid('param');
       const r = await node.propose({ type: 'license-remove', licenseId });

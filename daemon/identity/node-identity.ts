@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import nacl from 'tweetnacl';
 import {
   decodeBase64url,
+  deriveLegacyLockCode,
   deriveLockCode,
   encodeBase64url,
+  formatNodeLockCodes,
   type MachineIdentifiers,
 } from '../../protocol/index.ts';
 import { readMachineIdentifiers, type MachineIdentifierSource } from './machine-identifiers.ts';
@@ -41,8 +43,12 @@ export interface NodeIdentity {
   readonly dataDir: string;
   /** Ed25519 public key, 32 bytes. */
   readonly publicKey: Uint8Array;
-  /** This node's lock code on the machine `machine` describes. */
+  /** This node's lock code on the machine `machine` describes (tolerant form: what `floe lockcode` prints). */
   readonly lockCode: string;
+  /** Its lock code of the 0.1 form, which keys issued before 0.2 name. */
+  readonly legacyLockCode: string;
+  /** Both, as the node states them in its handshakes and checks keys against (formatNodeLockCodes). */
+  readonly statedLockCodes: string;
   /** The identifiers the lock code was computed from. */
   readonly machine: MachineIdentifiers;
   /** A detached Ed25519 signature (64 bytes) of `message` by this node. */
@@ -157,10 +163,14 @@ export function loadNodeIdentity(dataDir: string, options: LoadNodeIdentityOptio
   }
   const keyPair = nacl.sign.keyPair.fromSeed(seed);
   const machine = (options.machine ?? readMachineIdentifiers)();
+  const lockCode = deriveLockCode(machine, keyPair.publicKey);
+  const legacyLockCode = deriveLegacyLockCode(machine, keyPair.publicKey);
   return {
     dataDir,
     publicKey: keyPair.publicKey,
-    lockCode: deriveLockCode(machine, keyPair.publicKey),
+    lockCode,
+    legacyLockCode,
+    statedLockCodes: formatNodeLockCodes({ lockCode, legacyLockCode }),
     machine,
     sign: (message) => nacl.sign.detached(message, keyPair.secretKey),
   };

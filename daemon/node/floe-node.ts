@@ -21,6 +21,7 @@ import {
   listSessionLeases,
   listLicenses,
   listPools,
+  listRetiredLicenses,
   listSessions,
   nextDeadlineMs,
   type ApplyResult,
@@ -30,6 +31,7 @@ import {
   type PoolEvent,
   type PoolState,
   type PoolView,
+  type RetiredLicenseView,
   type SessionOwner,
   type SessionView,
 } from '../pool/index.ts';
@@ -47,7 +49,7 @@ import { clusterView, type ClusterView } from './cluster-view.ts';
 import { decodeNodeSnapshot, encodeNodeSnapshot, type SnapshotMember } from './node-snapshot.ts';
 import { decodeEntryData, encodeCommand, encodeTaggedCommand, type UnstampedCommand } from './command-codec.ts';
 import { Forwarder, type AppChannel } from './forwarder.ts';
-import type { LicenseRefusal, PeerLockState } from './license-locks.ts';
+import type { DuplicateLockCode, KeyLockState, LicenseRefusal, MemberLockCode, PeerLockState } from './license-locks.ts';
 import { RenewBatcher, type HeartbeatOutcome } from './renew-batcher.ts';
 import type { LicenseCheck } from './license-check.ts';
 import { NodeLicenses, type ImportResult } from './node-licenses.ts';
@@ -96,7 +98,7 @@ export interface NodeStatus {
 /** Options of FloeNode.open. */
 export interface FloeNodeOptions {
   readonly config: FloeConfig;
-  /** This node's lock code, checked against license keys; undefined skips the check (tests). */
+  /** This node's lock codes as it states them (an identity's statedLockCodes, or one code), checked against license keys; undefined skips the check (tests). */
   readonly lockCode: string | undefined;
   /** The peers' stated lock codes and whether each is connected now (the peer transport's peerLockCodes). */
   readonly peerLockCodes?: () => ReadonlyMap<string, PeerLockState>;
@@ -169,6 +171,7 @@ export class FloeNode {
     this.snapshotMembers = options.snapshotMembers;
     this.peerClockSkews = options.peerClockSkews;
     this.licensing = new NodeLicenses({
+      nodeId: options.config.nodeId,
       vendorPublicKeys: options.config.vendorPublicKeys,
       lockCode: options.lockCode,
       peerLockCodes: options.peerLockCodes,
@@ -384,6 +387,26 @@ export class FloeNode {
    */
   featureRefusal(feature: string): LicenseRefusal | undefined {
     return this.licensing.refusal(feature);
+  }
+
+  /** How each installed key fares on this node now: served here, or why not (license-locks.ts). */
+  licenseKeyStates(): KeyLockState[] {
+    return this.licensing.keyStates();
+  }
+
+  /** This node and every peer it knows, with the lock codes they state. */
+  memberLockCodes(): MemberLockCode[] {
+    return this.licensing.memberLockCodes();
+  }
+
+  /** Every license the cluster retired (superseded or removed), in the order retired. */
+  retiredLicenses(): RetiredLicenseView[] {
+    return listRetiredLicenses(this.pool);
+  }
+
+  /** Lock codes two or more members present now (this node and its connected peers): they count for no key. */
+  duplicateLockCodes(): readonly DuplicateLockCode[] {
+    return this.licensing.duplicateLockCodes();
   }
 
   /**

@@ -2,7 +2,7 @@
 // format, the dates and this node's lock code. Only a key that passes (or one
 // that is authentic but not yet valid: the pool holds it as pending) goes
 // into the log; a refused key says why with a stable code.
-import { parseVendorPublicKey, verifyLicenseKey, type LicensePayload } from '../../protocol/index.ts';
+import { matchesLockCodes, parseNodeLockCodes, parseVendorPublicKey, verifyLicenseKey, type LicensePayload } from '../../protocol/index.ts';
 import { retiredLicense, type PoolState } from '../pool/index.ts';
 
 /** The verdict on a key text, in the admin API's codes. */
@@ -32,7 +32,7 @@ export function checkLicenseKey(
   if (verdict.ok) return { ok: true, license: verdict.license };
   // Authentic but not in force yet: the pool keeps it pending until notBefore.
   if (verdict.code === 'NOT_YET_VALID' && verdict.license !== undefined) {
-    const lockOk = options.lockCode === undefined || verdict.license.lockCodes.includes(options.lockCode);
+    const lockOk = options.lockCode === undefined || matchesLockCodes(verdict.license.lockCodes, parseNodeLockCodes(options.lockCode), verdict.license.lockMatch);
     if (lockOk) return { ok: true, license: verdict.license };
   }
   const code = verdict.code === 'LOCK_CODE_MISMATCH' ? verdict.code : `LICENSE_${verdict.code}`;

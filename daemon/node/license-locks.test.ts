@@ -1,7 +1,9 @@
+import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
+import { deriveLegacyLockCode, deriveLockCode, formatNodeLockCodes } from '../../protocol/index.ts';
 import { apply, createPoolState, type PoolState } from '../pool/index.ts';
 import { key } from '../pool/test-harness.ts';
-import { LicenseLocks, lockQuorum, type PeerLockState } from './license-locks.ts';
+import { LicenseLocks, lockQuorum, type DuplicateLockCode, type PeerLockState } from './license-locks.ts';
 
 /** A pool with one key per entry: `lockCodes` and the product it licenses (default "cad"). */
 function poolWith(keys: { lockCodes: string[]; product?: string }[]): PoolState {
@@ -59,11 +61,37 @@ describe('LicenseLocks', () => {
     expect(locks.refusal('cad')).toBeUndefined();
   });
 
-  it('a connected peer counts only with a lock code the key names, and only once however many peers state it', () => {
-    const peers = peersView({ n2: up('X'), n3: { lockCode: undefined, connected: true }, n4: up('A') });
+  it('a connected peer counts only with a lock code the key names', () => {
+    const peers = peersView({ n2: up('X'), n3: { lockCode: undefined, connected: true } });
     const locks = new LicenseLocks('A', peers.view);
     locks.refresh(poolWith([{ lockCodes: ['A', 'B', 'C'] }]));
     expect(locks.refusal('cad')?.code).toBe('LICENSE_QUORUM_LOST');
+  });
+
+  it('two peers presenting one lock code count for no key, and are reported once as LOCK_CODE_DUPLICATE', () => {
+    const reports: DuplicateLockCode[][] = [];
+    const peers = peersView({ n2: up('B'), n3: up('B') });
+    const locks = new LicenseLocks('A', peers.view, { nodeId: 'n1', onDuplicates: (d) => reports.push([...d]) });
+    locks.refresh(poolWith([{ lockCodes: ['A', 'B', 'C'] }]));
+    expect(locks.refusal('cad')?.code).toBe('LICENSE_QUORUM_LOST');
+    expect(locks.refusal('cad')?.code).toBe('LICENSE_QUORUM_LOST');
+    expect(locks.duplicates()).toEqual([{ code: 'LOCK_CODE_DUPLICATE', lockCode: 'B', members: ['n2', 'n3'] }]);
+    expect(reports).toEqual([[{ code: 'LOCK_CODE_DUPLICATE', lockCode: 'B', members: ['n2', 'n3'] }]]);
+    // One of them gone: the other counts again.
+    peers.set('n3', down('B'));
+    expect(locks.refusal('cad')).toBeUndefined();
+    expect(locks.duplicates()).toEqual([]);
+  });
+
+  it('a peer presenting this node\'s own lock code makes this node serve no key, saying why', () => {
+    const peers = peersView({ n2: up('A'), n3: up('C') });
+    const locks = new LicenseLocks('A', peers.view, { nodeId: 'n1' });
+    locks.refresh(poolWith([{ lockCodes: ['A'] }, { lockCodes: ['A', 'B', 'C'], product: 'cam' }]));
+    const refusal = locks.refusal('cad');
+    expect(refusal?.code).toBe('LICENSE_NOT_FOR_THIS_SERVER');
+    expect(refusal?.message).toContain('also presented by n2');
+    expect(locks.refusal('cam')?.code).toBe('LICENSE_NOT_FOR_THIS_SERVER');
+    expect(locks.duplicates()).toMatchObject([{ members: ['n1', 'n2'] }]);
   });
 
   it('a node without peers serves a redundant key only if it names this node alone', () => {
@@ -92,6 +120,39 @@ describe('LicenseLocks', () => {
     expect(locks.refusal('cam')).toBeUndefined();
     expect(locks.refusal('viz')?.code).toBe('LICENSE_NOT_FOR_THIS_SERVER');
     expect(locks.refusal('unknown')).toBeUndefined();
+  });
+
+  it('gates a checkout with only the keys that pass here: a one-server key does not unlock a redundant key that lost its majority', () => {
+    const peers = peersView({ n2: down('B'), n3: down('C') });
+    const locks = new LicenseLocks('A', peers.view);
+    locks.refresh(poolWith([{ lockCodes: ['A'] }, { lockCodes: ['A', 'B', 'C'] }, { lockCodes: ['B'] }]));
+    expect(locks.gate('cad')).toEqual({ ok: true, licenseIds: ['K1'] });
+    expect(locks.keyStates().map((k) => [k.licenseId, k.served, k.refusal?.code])).toEqual([
+      ['K1', true, undefined],
+      ['K2', false, 'LICENSE_QUORUM_LOST'],
+      ['K3', false, 'LICENSE_NOT_FOR_THIS_SERVER'],
+    ]);
+    peers.set('n2', up('B'));
+    expect(locks.gate('cad')).toEqual({ ok: true, licenseIds: ['K1', 'K2'] });
+    expect(locks.gate('unknown')).toEqual({ ok: true, licenseIds: [] });
+  });
+
+  it('tolerant lock codes: a peer whose NIC was replaced still counts toward the majority; under lockMatch "exact" it does not', () => {
+    const keys = [1, 2, 3].map((i) => nacl.sign.keyPair.fromSeed(new Uint8Array(32).fill(i)).publicKey);
+    const machine = { machineId: 'm', macs: ['aa:bb:cc:dd:ee:01'], hostname: 'lic' };
+    const stated = (k: Uint8Array, m = machine) => formatNodeLockCodes({ lockCode: deriveLockCode(m, k), legacyLockCode: deriveLegacyLockCode(m, k) });
+    const issued = keys.map((k) => deriveLockCode(machine, k));
+    const newNic = { ...machine, macs: ['aa:bb:cc:dd:ee:99'] };
+    const peers = peersView({ n2: up(stated(keys[1]!, newNic)), n3: down(stated(keys[2]!)) });
+    const locks = new LicenseLocks(stated(keys[0]!), peers.view);
+    const pool = createPoolState();
+    apply(pool, { type: 'license-install', at: 1000, license: key({ licenseId: 'K1', lockCodes: issued }) }, 1);
+    locks.refresh(pool);
+    expect(locks.refusal('cad')).toBeUndefined();
+    apply(pool, { type: 'license-remove', at: 1000, licenseId: 'K1' }, 2);
+    apply(pool, { type: 'license-install', at: 1000, license: key({ licenseId: 'K2', lockCodes: issued, lockMatch: 'exact' }) }, 3);
+    locks.refresh(pool);
+    expect(locks.refusal('cad')?.code).toBe('LICENSE_QUORUM_LOST');
   });
 
   it('a node without a lock code (tests) serves everything', () => {

@@ -8,13 +8,23 @@ import { findSession, hasLicense, rememberedReply, requestKey, retiredLicense, t
 import { ProposalError } from '../raft-driver/index.ts';
 import type { UnstampedCommand } from './command-codec.ts';
 import { checkLicenseKey, parseVendorKeys, supersededRefusal, type LicenseCheck } from './license-check.ts';
-import { LicenseLocks, LicenseRefusalError, type LicenseRefusal, type PeerLockState } from './license-locks.ts';
+import {
+  LicenseLocks,
+  LicenseRefusalError,
+  type DuplicateLockCode,
+  type KeyLockState,
+  type LicenseRefusal,
+  type MemberLockCode,
+  type PeerLockState,
+} from './license-locks.ts';
 
 /** What NodeLicenses needs of its node. */
 export interface NodeLicensesHost {
+  /** This node's id (names it among the members presenting a duplicated lock code). */
+  readonly nodeId: string;
   /** Vendor public key texts ("ed25519:…"); an unreadable one throws at construction. */
   readonly vendorPublicKeys: readonly string[];
-  /** This node's lock code; undefined skips the check and serves everything (tests). */
+  /** This node's lock codes as it states them (formatNodeLockCodes, or one code); undefined skips the check and serves everything (tests). */
   readonly lockCode: string | undefined;
   /** The peers' stated lock codes and whether each is connected now. */
   readonly peerLockCodes: (() => ReadonlyMap<string, PeerLockState>) | undefined;
@@ -45,7 +55,14 @@ export class NodeLicenses {
 
   constructor(host: NodeLicensesHost) {
     this.host = host;
-    this.locks = new LicenseLocks(host.lockCode, host.peerLockCodes);
+    this.locks = new LicenseLocks(host.lockCode, host.peerLockCodes, {
+      nodeId: host.nodeId,
+      onDuplicates: (duplicates) => {
+        for (const d of duplicates) {
+          host.log(`${d.code}: members ${d.members.join(', ')} present one lock code (${d.lockCode}); none of them counts for any license key until one is replaced`);
+        }
+      },
+    });
     this.vendorKeys = parseVendorKeys(host.vendorPublicKeys);
   }
 
@@ -129,17 +146,33 @@ export class NodeLicenses {
   }
 
   /**
-   * A client's checkout: proposed when this node may serve the feature.
-   * When it may not, a retry of a request the pool has already answered
+   * A client's checkout: proposed when this node may serve the feature,
+   * limited to the seats of the keys that pass here (the command carries
+   * their ids: the pool grants it only within their seats). When it may not, a retry of a request the pool has already answered
    * still gets that first answer (from the applied state, nothing proposed);
    * any other checkout is rejected with LicenseRefusalError.
    */
   async proposeCheckout(command: Extract<UnstampedCommand, { type: 'checkout' }>): Promise<ApplyResult> {
-    const refusal = this.locks.refusal(command.feature);
-    if (refusal === undefined) return this.host.propose(command);
+    const gate = this.locks.gate(command.feature);
+    if (gate.ok) return this.host.propose(gate.licenseIds === undefined ? command : { ...command, licenseIds: gate.licenseIds });
     const first = await this.answeredReply(command.sessionId, command.requestId, requestKey(command));
     if (first !== undefined) return { reply: first, events: [] };
-    throw new LicenseRefusalError(refusal);
+    throw new LicenseRefusalError(gate.refusal);
+  }
+
+  /** How each installed key fares on this node now: served here, or why not (license-locks.ts). */
+  keyStates(): KeyLockState[] {
+    return this.locks.keyStates();
+  }
+
+  /** This node and every peer it knows, with their stated lock codes. */
+  memberLockCodes(): MemberLockCode[] {
+    return this.locks.members();
+  }
+
+  /** Lock codes that two or more members present now: those members count for no key. */
+  duplicateLockCodes(): readonly DuplicateLockCode[] {
+    return this.locks.duplicates();
   }
 
   /**

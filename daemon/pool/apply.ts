@@ -3,6 +3,7 @@
 // license-rules.ts). Everything else in this folder is the indexes those
 // rules keep in step (seats.ts, capacity.ts).
 import { applyLicenseTransitions, licenseWindowLeft, refreshCapacity, revokeUserLeases } from './capacity.ts';
+import { servableSeats } from './servable-seats.ts';
 import type {
   CheckinCommand,
   CheckoutCancelCommand,
@@ -217,7 +218,7 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session, key: str
           return { ok: true, type: 'granted', lease: leaseGrant(lease) };
         }
       }
-      if (pool.queue.length === 0 && pool.seatsTotal - pool.seatsInUse >= count) {
+      if (pool.queue.length === 0 && pool.seatsTotal - pool.seatsInUse >= count && withinServable(state, pool, c.licenseIds, count)) {
         if (pool.leaseCount >= leasesMax) return fail('LEASES_PER_POOL_LIMIT_REACHED');
         return { ok: true, type: 'granted', lease: leaseGrant(grantLease(step, pool, session, count, c.leaseTtlMs)) };
       }
@@ -236,6 +237,11 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session, key: str
       refusal ??= 'HOSTS_PER_USER_REACHED';
       continue;
     }
+    // A user not holding the seat yet takes one more of the keys that serve here.
+    if (hosts === undefined && !withinServable(state, pool, c.licenseIds, 1)) {
+      refusal ??= 'NO_SEATS';
+      continue;
+    }
     if (pool.leaseCount >= leasesMax) return fail('LEASES_PER_POOL_LIMIT_REACHED');
     return { ok: true, type: 'granted', lease: leaseGrant(grantLease(step, pool, session, count, c.leaseTtlMs)) };
   }
@@ -245,7 +251,9 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session, key: str
     }
     if (!c.wait) {
       const ahead = waiting > 0 ? ` and ${waiting} queued checkouts come first` : '';
-      return fail('NO_SEATS', `No seat of ${c.feature} for this checkout of ${count}: ${held} of ${total} seats are held${ahead}.`);
+      const served = c.licenseIds === undefined ? total : servedSeats(state, pools, asked, c.licenseIds);
+      const note = served < total ? `; this server serves ${served} of them (the keys that pass its lock codes)` : '';
+      return fail('NO_SEATS', `No seat of ${c.feature} for this checkout of ${count}: ${held} of ${total} seats are held${ahead}${note}.`);
     }
     const queuedMax = c.queuedPerSessionMax;
     if (queuedMax !== undefined && session.waiters.size >= queuedMax) {
@@ -256,6 +264,7 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session, key: str
     const w: Waiter = {
       requestId: c.requestId,
       requestKey: key,
+      licenseIds: c.licenseIds,
       session,
       pool: fitting,
       count,
@@ -273,6 +282,21 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session, key: str
   }
   if (refusal === undefined) return fail('VERSION_NOT_LICENSED');
   return fail(refusal);
+}
+
+/** The seats of the eligible concurrent pools among `pools` that the keys `licenseIds` give (for a refusal's message). */
+function servedSeats(state: PoolState, pools: readonly Pool[], asked: number[] | null, licenseIds: readonly string[]): number {
+  let served = 0;
+  for (const pool of pools) {
+    if (pool.model !== 'concurrent' || (asked !== null && compareVersions(pool.versionParts, asked) < 0)) continue;
+    served += servableSeats(state, pool, licenseIds);
+  }
+  return served;
+}
+
+/** True when `count` more seats of `pool` stay within the seats of the keys `licenseIds` names (servableSeats). */
+function withinServable(state: PoolState, pool: Pool, licenseIds: readonly string[] | undefined, count: number): boolean {
+  return licenseIds === undefined || servableSeats(state, pool, licenseIds) - pool.seatsInUse >= count;
 }
 
 function queued(w: Waiter): PoolReply {

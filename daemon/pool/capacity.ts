@@ -4,15 +4,10 @@
 // date is the leader's wall clock: a clock set back and corrected brings a
 // key back). When capacity shrinks, the newest leases beyond it are revoked;
 // when it grows, the queue is served.
-import type { LicensePayload } from '../../protocol/license-payload.ts';
 import type { Lease, Pool, PoolState, Waiter } from './pool-state.ts';
 import { emit, leaveQueue, revokeLease, serveQueue, usage, type Step } from './seats.ts';
+import { licenseInForce } from './servable-seats.ts';
 import type { RevokeReason } from './results.ts';
-
-/** True when `p`'s seats count at the date `dateMs`. */
-export function licenseInForce(p: LicensePayload, dateMs: number): boolean {
-  return p.notBefore <= dateMs && (p.expiresAt === undefined || dateMs < p.expiresAt);
-}
 
 /** Sets the pool's seatsTotal, seatsCeiling, lingerMs and hostsPerUserMax from its keys; changes nothing else. */
 export function computeCapacity(state: PoolState, pool: Pool): void {

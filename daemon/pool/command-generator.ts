@@ -114,6 +114,8 @@ export class CommandGenerator {
         count: this.chance(0.05) ? 0 : this.chance(0.05) ? 4 + this.int(6) : 1 + (this.chance(0.2) ? this.int(3) : 0),
         wait, leaseTtlMs: 1_000 + this.int(8_000), waitMs: this.int(6_000),
         ...(this.chance(0.5) ? { queuedPerSessionMax: this.int(3) } : {}),
+        // A node that serves only the keys passing its lock rule names them.
+        ...(this.chance(0.4) ? { licenseIds: Array.from({ length: this.int(3) }, () => `K${this.int(6)}`) } : {}),
       };
     }
     if (r < 45) return { type: 'checkin', at, sessionId, requestId, leaseId: this.leaseId() };

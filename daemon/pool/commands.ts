@@ -115,6 +115,16 @@ export interface CheckoutCommand extends CommandBase {
    * before it existed): only leasesPerSessionMax bounds them.
    */
   readonly queuedPerSessionMax?: number;
+  /**
+   * The keys whose seats may serve this checkout: those that pass their lock
+   * rule on the node that took it (its lock code, or a majority of the codes
+   * they name among the members it reaches). It is granted, now or from the
+   * queue, only while the pool's seats in use stay within those keys' seats
+   * (in force). Absent: every key of the pool (a node that checks no lock
+   * codes; commands logged before 0.2). A fact of the serving node, carried
+   * as data so that the pool stays pure and every replica agrees.
+   */
+  readonly licenseIds?: readonly string[];
 }
 
 /** Give back a lease. The seat stays held for the pool's linger time, if any. Idempotent by requestId. */

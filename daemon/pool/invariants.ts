@@ -3,6 +3,7 @@
 // every index agrees with the facts it indexes. O(state): not for the hot path.
 import type { DeadlineHeap, DeadlineItem } from './deadline-heap.ts';
 import { poolLeases } from './capacity.ts';
+import { headFits } from './seats.ts';
 import type { Lease, PoolState, Waiter } from './pool-state.ts';
 
 /** Every broken invariant of `state`, as sentences; empty when all hold. */
@@ -48,7 +49,7 @@ export function checkInvariants(state: PoolState): string[] {
       if (w.session.waiters.get(w.requestId) !== w) bad.push(`waiter ${w.requestId} is not in its session`);
       if (state.sessions.get(w.session.id) !== w.session) bad.push(`waiter ${w.requestId} belongs to a closed session`);
       if (w.count > pool.seatsCeiling) bad.push(`waiter ${w.requestId} asks ${w.count} seats, more than ${name} could ever have (${pool.seatsCeiling})`);
-      if (i === 0 && pool.seatsTotal - pool.seatsInUse >= w.count && pool.leaseCount < state.limits.leasesPerPoolMax) {
+      if (i === 0 && headFits(state, pool, w)) {
         bad.push(`${name} has free seats for the head of its queue`);
       }
     }

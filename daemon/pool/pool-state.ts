@@ -91,6 +91,8 @@ export interface Waiter {
   readonly requestId: string;
   /** `requestKey` of its checkout: a retry of the requestId must repeat it. */
   readonly requestKey: string;
+  /** Its checkout's `licenseIds`: granted only within those keys' seats; undefined: every key's. */
+  readonly licenseIds: readonly string[] | undefined;
   readonly session: Session;
   readonly pool: Pool;
   readonly count: number;

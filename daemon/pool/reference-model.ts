@@ -12,7 +12,7 @@ import { compareVersions, parseVersion } from './version.ts';
 interface RPool { key: string; feature: string; version: string; model: LicensePayload['model']; licenseIds: string[]; lingerMsMax: number; users: string[] }
 interface RSession { id: string; clientId: string; user: string; host: string; deadline: number }
 interface RLease { id: string; seq: number; pool: string; sessionId: string; clientId: string; user: string; host: string; count: number; fencing: number; deadline: number; lingerSeq: number }
-interface RWaiter { requestId: string; key: string; sessionId: string; pool: string; count: number; ttl: number; enqueuedAt: number; deadline: number }
+interface RWaiter { requestId: string; key: string; sessionId: string; pool: string; count: number; ttl: number; enqueuedAt: number; deadline: number; licenseIds: readonly string[] | undefined }
 
 /** The reference model's state: plain arrays in creation order. */
 export class ReferenceModel {
@@ -68,6 +68,10 @@ export class ReferenceModel {
     return this.licenses
       .filter(({ p }) => pool.licenseIds.includes(p.licenseId) && (p.expiresAt === undefined || this.date < p.expiresAt))
       .reduce((n, { p }) => n + p.seats, 0);
+  }
+  /** The seats of the keys a checkout may count on: those it names (all when it names none). */
+  private servable(pool: RPool, licenseIds: readonly string[] | undefined): number {
+    return this.keysOf(pool).filter((p) => licenseIds === undefined || licenseIds.includes(p.licenseId)).reduce((n, p) => n + p.seats, 0);
   }
   private lingerMs(pool: RPool): number {
     return Math.min(Math.max(0, ...this.keysOf(pool).map((p) => p.lingerSeconds)) * 1000, pool.lingerMsMax);
@@ -186,6 +190,7 @@ export class ReferenceModel {
     for (;;) {
       const head = this.queueOf(pool)[0];
       if (head === undefined || this.seatsTotal(pool) - this.seatsInUse(pool) < head.count || this.leasesOf(pool).length >= this.limits.leasesPerPoolMax) break;
+      if (this.servable(pool, head.licenseIds) - this.seatsInUse(pool) < head.count) break;
       n++;
       this.waiters = this.waiters.filter((w) => w !== head);
       const s = this.session(head.sessionId) as RSession;
@@ -534,7 +539,7 @@ export class ReferenceModel {
           this.serve(pool);
           return { ok: true, type: 'granted', lease: this.grant(l) };
         }
-        if (this.queueOf(pool).length === 0 && this.seatsTotal(pool) - this.seatsInUse(pool) >= count) {
+        if (this.queueOf(pool).length === 0 && this.seatsTotal(pool) - this.seatsInUse(pool) >= count && this.servable(pool, c.licenseIds) - this.seatsInUse(pool) >= count) {
           if (this.leasesOf(pool).length >= this.limits.leasesPerPoolMax) return this.fail('LEASES_PER_POOL_LIMIT_REACHED');
           return { ok: true, type: 'granted', lease: this.grant(this.newLease(pool, s, count, c.leaseTtlMs)) };
         }
@@ -553,6 +558,10 @@ export class ReferenceModel {
         refusal ??= 'HOSTS_PER_USER_REACHED';
         continue;
       }
+      if (hosts.size === 0 && this.servable(pool, c.licenseIds) - this.seatsInUse(pool) < 1) {
+        refusal ??= 'NO_SEATS';
+        continue;
+      }
       if (this.leasesOf(pool).length >= this.limits.leasesPerPoolMax) return this.fail('LEASES_PER_POOL_LIMIT_REACHED');
       return { ok: true, type: 'granted', lease: this.grant(this.newLease(pool, s, count, c.leaseTtlMs)) };
     }
@@ -567,14 +576,16 @@ export class ReferenceModel {
         const held = concurrent.reduce((n, p) => n + this.seatsInUse(p), 0);
         const total = concurrent.reduce((n, p) => n + this.seatsTotal(p), 0);
         const waiting = concurrent.reduce((n, p) => n + this.queueOf(p).length, 0);
-        return this.fail('NO_SEATS', `No seat of ${c.feature} for this checkout of ${count}: ${held} of ${total} seats are held${waiting > 0 ? ` and ${waiting} queued checkouts come first` : ''}.`);
+        const served = concurrent.reduce((n, p) => n + this.servable(p, c.licenseIds), 0);
+        const note = served < total ? `; this server serves ${served} of them (the keys that pass its lock codes)` : '';
+        return this.fail('NO_SEATS', `No seat of ${c.feature} for this checkout of ${count}: ${held} of ${total} seats are held${waiting > 0 ? ` and ${waiting} queued checkouts come first` : ''}${note}.`);
       }
       const mineQueued = this.waiters.filter((w) => w.sessionId === s.id).length;
       if (c.queuedPerSessionMax !== undefined && mineQueued >= c.queuedPerSessionMax) {
         return this.fail('QUEUED_PER_SESSION_LIMIT_REACHED', `This session already has ${mineQueued} checkouts queued, the most the server allows (queuedPerSessionMax ${c.queuedPerSessionMax}).`);
       }
       if (this.queueOf(fitting).length >= this.limits.queueLengthMax) return this.fail('QUEUE_FULL');
-      const w: RWaiter = { requestId: c.requestId, key, sessionId: s.id, pool: fitting.key, count, ttl: c.leaseTtlMs, enqueuedAt: this.at, deadline: this.at + c.waitMs };
+      const w: RWaiter = { requestId: c.requestId, key, sessionId: s.id, pool: fitting.key, count, ttl: c.leaseTtlMs, enqueuedAt: this.at, deadline: this.at + c.waitMs, licenseIds: c.licenseIds };
       this.waiterSeq.set(w, this.seq++);
       this.waiters.push(w);
       return this.queued(w);

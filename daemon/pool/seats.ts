@@ -1,6 +1,7 @@
 // The mechanics under every command: granting and releasing leases, linger,
 // the FIFO queue, revocation, remembered request results. Each keeps all the
 // indexes of pool-state.ts in step, so the commands in apply.ts read as rules.
+import { servableSeats } from './servable-seats.ts';
 import { removeHeldLease } from './lease-table.ts';
 import { deleteWaiter, type ClientRequests, type Lease, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
 import type { CheckinCommand, CheckoutCommand } from './commands.ts';
@@ -184,6 +185,17 @@ export function revokeLease(step: Step, lease: Lease, reason: RevokeReason, mess
   releaseLease(step.state, lease);
 }
 
+/**
+ * True when the queued checkout `w` (at the head of `pool`'s queue) can be
+ * granted now: its seats are free, the pool holds fewer leases than its
+ * maximum, and they stay within the seats of the keys that served its node
+ * (its licenseIds). Invariant: after every command, no queue's head fits.
+ */
+export function headFits(state: PoolState, pool: Pool, w: Waiter): boolean {
+  if (pool.seatsTotal - pool.seatsInUse < w.count || pool.leaseCount >= state.limits.leasesPerPoolMax) return false;
+  return w.licenseIds === undefined || servableSeats(state, pool, w.licenseIds) - pool.seatsInUse >= w.count;
+}
+
 /** Grants queued checkouts from the head while the head's seats are free; returns how many. */
 export function serveQueue(step: Step, pool: Pool): number {
   const queue = pool.queue;
@@ -192,7 +204,7 @@ export function serveQueue(step: Step, pool: Pool): number {
   let n = 0;
   while (n < queue.length) {
     const w = queue[n] as Waiter;
-    if (pool.seatsTotal - pool.seatsInUse < w.count || pool.leaseCount >= state.limits.leasesPerPoolMax) break;
+    if (!headFits(state, pool, w)) break;
     n++;
     deleteWaiter(w);
     state.waiterDeadlines.remove(w);

@@ -42,7 +42,7 @@ type LeaseRow =
 /** Format 2: the identity of a lease whose table row has session -1 (lingering after its session closed), in lease order. */
 type OrphanRow = [sessionId: string, clientId: string, user: string, host: string];
 /** `requestKey` is absent in snapshots written before requests were bound to their keys. */
-type WaiterRow = [pool: number, session: number, requestId: string, count: number, leaseTtlMs: number, enqueuedAt: number, deadlineMs: number, seq: number, requestKey?: string];
+type WaiterRow = [pool: number, session: number, requestId: string, count: number, leaseTtlMs: number, enqueuedAt: number, deadlineMs: number, seq: number, requestKey?: string, licenseIds?: string[]];
 
 interface SnapshotDoc {
   v: number;
@@ -104,7 +104,10 @@ export function encodeSnapshot(state: PoolState): Uint8Array {
   const waiters: WaiterRow[] = [];
   for (const p of state.pools.values()) {
     for (const w of p.queue) {
-      waiters.push([poolIndex.get(p) as number, sessionIndex.get(w.session) as number, w.requestId, w.count, w.leaseTtlMs, w.enqueuedAt, w.deadlineMs, w.seq, w.requestKey]);
+      const row: WaiterRow = [poolIndex.get(p) as number, sessionIndex.get(w.session) as number, w.requestId, w.count, w.leaseTtlMs, w.enqueuedAt, w.deadlineMs, w.seq, w.requestKey];
+      // A waiter limited to some keys' seats (licenseIds) says which; one without writes the row as before.
+      if (w.licenseIds !== undefined) row.push([...w.licenseIds]);
+      waiters.push(row);
     }
   }
   const remembered: SnapshotDoc['remembered'] = [];
@@ -249,10 +252,10 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
     else list.push(l);
   }
   const waiters: Waiter[] = [];
-  for (const [pi, si, requestId, count, leaseTtlMs, enqueuedAt, deadlineMs, seq, requestKey] of doc.waiters) {
+  for (const [pi, si, requestId, count, leaseTtlMs, enqueuedAt, deadlineMs, seq, requestKey, licenseIds] of doc.waiters) {
     const pool = pools[pi] as Pool;
     const session = sessions[si] as Session;
-    const w: Waiter = { requestId, requestKey: requestKey ?? '', session, pool, count, leaseTtlMs, enqueuedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: deadlineMs };
+    const w: Waiter = { requestId, requestKey: requestKey ?? '', licenseIds, session, pool, count, leaseTtlMs, enqueuedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: deadlineMs };
     pool.queue.push(w);
     state.waiterDeadlines.push(w);
     waiters.push(w);

@@ -32,7 +32,7 @@ export const HANDSHAKE_BYTES_MAX = 1024;
 const DOMAIN = 'floe/peer-auth/v2';
 /** The handshake version the challenge states; a dialer refuses any other. */
 export const HANDSHAKE_VERSION = 2;
-/** UTF-8 bytes of a stated lock code, at most (a lock code is 25 characters and its dashes). */
+/** UTF-8 bytes of a stated lock code, at most (a node states its two lock codes in 56 characters: formatNodeLockCodes). */
 export const LOCK_CODE_BYTES_MAX = 64;
 
 /**

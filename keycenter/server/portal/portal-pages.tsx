@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { KeyCenter } from '../../key-center.ts';
@@ -25,6 +26,12 @@ const ASSETS: Record<string, { type: string; body: string }> = {
 
 /** `s` browsers may cache the assets. */
 const ASSET_MAX_AGE_S = 3600;
+/**
+ * Bytes of a form body, at most: the largest form (the wizard's confirm step,
+ * with a 500-character comment) is under 2 KiB. A larger body is refused
+ * before it is read, so a hostile one costs no memory.
+ */
+export const PORTAL_FORM_BYTES_MAX = 64 * 1024;
 
 /** A page that says what went wrong, in the frame the visitor is in. */
 function errorPage(c: Context<KcEnv>, status: ContentfulStatusCode, title: string, message: string): PageResponse {
@@ -97,6 +104,12 @@ export function portalPages(kc: KeyCenter) {
         baseUri: ["'none'"],
       },
       referrerPolicy: 'same-origin',
+    }),
+  );
+  app.use(
+    bodyLimit({
+      maxSize: PORTAL_FORM_BYTES_MAX,
+      onError: (c) => errorPage(c, 413, 'This form is too large', `A form sends at most ${PORTAL_FORM_BYTES_MAX / 1024} KiB; nothing was changed.`),
     }),
   );
   app.use(csrfProtection(kc));

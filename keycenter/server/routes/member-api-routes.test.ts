@@ -50,6 +50,9 @@ describe('member API', () => {
     const b = await s.account('S-2', 'bob@example.com');
     const bKey = await s.kc.activate({ authCode: b.code.authCode, lockCodes: [lock(2)] }, { actor: 'api' });
     const asA = (path: string) => s.request(`/api/v1${path}`, { headers: { cookie: a.cookie } });
+    // Every read of a member that names something.
+    const named = [...new Set(s.app.routes.filter((r) => r.method === 'GET' && /^\/api\/v1\/(?!vendor\/).*\/:/.test(r.path)).map((r) => r.path.slice('/api/v1'.length)))];
+    expect(named.sort(), 'a new member route: add it here').toEqual(['/codes/:authCode', '/keys/:licenseId', '/orders/:orderId', '/orders/:orderId/keys']);
     for (const [theirs, nonexistent] of [
       [`/orders/${b.order.orderId}`, '/orders/ORD-00000-0000X'],
       [`/orders/${b.order.orderId}/keys`, '/orders/ORD-00000-0000X/keys'],

@@ -107,4 +107,48 @@ describe('vendor routes', () => {
       ['vendor:ann', 'resend-certificate'],
     ]);
   });
+
+  it('every vendor route answers its refusals with a code and a fitting status, and changes nothing', async () => {
+    const s = await testServer();
+    const a = await s.account('S-1', 'ada@example.com');
+    const [userCode] = await s.kc.entitle({ product: 'stats', version: '29', model: 'authorized-user', seats: 3 });
+    const key = await s.kc.activate({ authCode: a.code.authCode, lockCodes: [lock(1)] }, { actor: 'api' });
+    const typo = lock(2).replace(/^./, (ch) => (ch === 'X' ? 'Y' : 'X'));
+    const state = async () => JSON.stringify(await s.kc.ctx.store.read(async (q) => [await q.accounts(), await q.membersOf('S-1'), await q.entitlements({}), await q.keys({}), await q.mails(1000), await q.audit({ limit: 1000 })]));
+    const before = await state();
+    const cases: [string, string, unknown, number, string][] = [
+      ['POST', '/vendor/accounts', {}, 400, 'BAD_REQUEST'],
+      ['POST', '/vendor/accounts', { siteNumber: 'S-2', companyName: 'x', extra: 1 }, 400, 'BAD_REQUEST'],
+      ['POST', '/vendor/accounts', { siteNumber: 'S-1', companyName: 'Again' }, 409, 'ACCOUNT_EXISTS'],
+      ['GET', '/vendor/accounts/S%201', undefined, 400, 'BAD_REQUEST'],
+      ['POST', '/vendor/accounts/S-404/orders', anOrder, 404, 'NOT_FOUND'],
+      ['POST', '/vendor/accounts/S-1/orders', { ...anOrder, contacts: [] }, 400, 'BAD_REQUEST'],
+      ['POST', '/vendor/accounts/S-1/orders', { ...anOrder, customerOrderNumber: 'CO-S-1' }, 409, 'ORDER_EXISTS'],
+      ['POST', '/vendor/accounts/S-404/members', { email: 'bob@example.com', name: 'Bob' }, 404, 'NOT_FOUND'],
+      ['POST', '/vendor/accounts/S-1/members', { email: 'not an address', name: 'Bob' }, 400, 'BAD_REQUEST'],
+      ['POST', '/vendor/accounts/S-1/members', { email: 'bob@example.com', name: 'Bob', role: 'owner' }, 400, 'BAD_REQUEST'],
+      ['POST', '/vendor/accounts/S-1/members', { email: 'ada@example.com', name: 'Ada' }, 409, 'MEMBER_EXISTS'],
+      ['POST', '/vendor/orders/ORD-NOPE/certificate', undefined, 404, 'NOT_FOUND'],
+      ['POST', `/vendor/codes/${a.code.authCode}/raise`, { by: 0 }, 400, 'BAD_REQUEST'],
+      ['POST', `/vendor/codes/${a.code.authCode}/raise`, { by: 'one' }, 400, 'BAD_REQUEST'],
+      ['POST', `/vendor/codes/${userCode!.authCode}/raise`, {}, 400, 'BAD_REQUEST'],
+      ['POST', '/vendor/codes/NOPE/raise', {}, 404, 'UNKNOWN_AUTH_CODE'],
+      ['POST', `/vendor/licenses/${key.licenseId}/rehost`, { lockCodes: [lock(2), typo, lock(3)] }, 422, 'LOCK_CODE_TYPO'],
+      ['POST', `/vendor/licenses/${key.licenseId}/rehost`, { lockCodes: [lock(2), lock(3)] }, 400, 'LOCK_CODE_COUNT'],
+      ['POST', `/vendor/licenses/${key.licenseId}/rehost`, { lockCodes: [lock(2)], hostDescription: 'x'.repeat(201) }, 400, 'BAD_REQUEST'],
+      ['POST', '/vendor/licenses/LIC-NOPE/rehost', { lockCodes: [lock(2)] }, 404, 'LICENSE_NOT_FOUND'],
+      ['GET', '/vendor/keys?site=S%201', undefined, 400, 'BAD_REQUEST'],
+      ['GET', '/vendor/audit?limit=many', undefined, 400, 'BAD_REQUEST'],
+      ['GET', '/vendor/audit?limit=0', undefined, 400, 'BAD_REQUEST'],
+      ['DELETE', '/vendor/accounts/S-1', undefined, 404, 'NOT_FOUND'],
+    ];
+    for (const [method, path, json, status, code] of cases) {
+      const res = await s.request(`/api/v1${path}`, staff(s, { method, ...(json === undefined ? {} : { json }) }));
+      expect([res.status, await errorCodeOf(res)], `${method} ${path} ${JSON.stringify(json)}`).toEqual([status, code]);
+    }
+    const notJson = await s.request('/api/v1/vendor/accounts', { method: 'POST', headers: { authorization: `Bearer ${s.staffToken}`, 'content-type': 'application/json' }, body: '{"siteNumber":' });
+    expect([notJson.status, await errorCodeOf(notJson)]).toEqual([400, 'BAD_REQUEST']);
+    expect(await state()).toBe(before);
+    expect(await (await s.request('/api/v1/vendor/keys?site=S-404', staff(s))).json()).toEqual([]);
+  });
 });

@@ -21,7 +21,11 @@ export const CSRF_FIELD = '_csrf';
 export function csrfProtection(kc: KeyCenter) {
   let secret: Promise<string> | undefined;
   return createMiddleware<KcEnv>(async (c, next) => {
-    secret ??= kc.ctx.store.transaction((q) => q.settingOrInsert('csrf-secret', newSecretToken()));
+    // Kept once read; a failed read is not kept, or one store hiccup would fail every page until a restart.
+    secret ??= kc.ctx.store.transaction((q) => q.settingOrInsert('csrf-secret', newSecretToken())).catch((error: unknown) => {
+      secret = undefined;
+      throw error;
+    });
     let binding = c.var.session?.idSha256;
     if (binding === undefined) {
       binding = getCookie(c, ANON_COOKIE);

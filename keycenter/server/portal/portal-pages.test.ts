@@ -105,6 +105,21 @@ describe('every form of the portal', () => {
   });
 });
 
+describe('the portal after a store failure', () => {
+  it('a store that fails once while the CSRF secret is first read answers 500 then, and serves the next request', async () => {
+    const s = await testServer();
+    const store = s.kc.ctx.store;
+    const transaction = store.transaction.bind(store);
+    let failuresLeft = 1;
+    store.transaction = (fn) => (failuresLeft-- > 0 ? Promise.reject(new Error('SQLITE_BUSY: database is locked')) : transaction(fn));
+    const browser = new PortalBrowser(s.app);
+    expect((await browser.get('/sign-in')).status).toBe(500);
+    const again = await browser.get('/sign-in');
+    expect(again.status).toBe(200);
+    expect(csrfOf(again.html)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+});
+
 describe('rate limits of the signed-out forms', () => {
   it('lost-password links are limited per e-mail and per address: 429 with Retry-After, and no more mail until the window ends', async () => {
     const hour = 3_600_000;

@@ -7,6 +7,7 @@
 // shown, downloadable, and e-mailed to the member.
 import { Hono, type Context } from 'hono';
 import type { Child } from 'hono/jsx';
+import { TOLERANT_LOCK_CODE_CHARS } from '../../../protocol/index.ts';
 import { checkLockCodes, HOST_DESCRIPTION_CHARS_MAX } from '../../activation.ts';
 import { codeOf } from '../../code-generation.ts';
 import { seatsLeft, type Entitlement } from '../../entitlement.ts';
@@ -23,6 +24,8 @@ import { Banner, Csrf, Field, renderPage, type FieldErrors, type PageResponse } 
 
 /** Lock-code fields the form shows at most (three: a redundant license). */
 const LOCK_CODE_FIELDS = 3;
+/** What a lock code looks like (the current form; the parser also reads the older, shorter one). */
+const LOCK_CODE_PLACEHOLDER = Array.from({ length: TOLERANT_LOCK_CODE_CHARS / 5 }, () => 'XXXXX').join('-');
 
 /** What the member chose in step 1, as the forms carry it. */
 interface Choice {
@@ -100,7 +103,7 @@ function stepOne(c: Context<KcEnv>, e: Entitlement, hosts: readonly IssuedKey[],
         errors={errors}
         code
         lockCode
-        placeholder="XXXXX-XXXXX-XXXXX-XXXXX-XXXXX"
+        placeholder={LOCK_CODE_PLACEHOLDER}
         hint={i === 0 ? 'Run "floe lockcode" on the license server; its last line is the lock code. Case, spaces and dashes do not matter.' : undefined}
       />
     );

@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { verifyLicenseKey } from '../protocol/index.ts';
+import { deriveLegacyLockCode, deriveLockCode, formatNodeLockCodes, verifyLicenseKey } from '../protocol/index.ts';
 import { atomically, RULE_ATTEMPTS_MAX } from './atomically.ts';
 import { seatsLeft } from './entitlement.ts';
+import { CONFIG_FILE_NAME, DEFAULT_CONFIG, loadKeyCenterConfig } from './key-center-config.ts';
 import { chainOf } from './issued-key.ts';
 import { codeOf, DAY_MS, lock, queuedMail, T0, testKeyCenter } from './key-center.test-support.ts';
 import { StoreConflictError } from './store/key-center-store.ts';
@@ -162,5 +166,58 @@ describe('atomically', () => {
       }),
     ).rejects.toBeInstanceOf(StoreConflictError);
     expect(attempts).toBe(RULE_ATTEMPTS_MAX);
+  });
+});
+
+describe('activation on lock codes of either form (protocol/ reads and matches them)', () => {
+  const keyOf = (n: number) => new Uint8Array(32).fill(n);
+  const machine = { machineId: 'm', macs: ['aa:bb:cc:dd:ee:01'], hostname: 'lic-a' };
+  /** What node `n` states on `m` (its 0.2 and 0.1 codes), as a license server checks a key with. */
+  const stated = (n: number, m = machine) => formatNodeLockCodes({ lockCode: deriveLockCode(m, keyOf(n)), legacyLockCode: deriveLegacyLockCode(m, keyOf(n)) });
+  const renamed = { ...machine, hostname: 'lic-a-renamed' };
+  const check = (keyText: string, vendorKey: Uint8Array, lockCode: string) => {
+    const verdict = verifyLicenseKey(keyText, { vendorKeys: [vendorKey], nowMs: T0, lockCode });
+    return verdict.ok ? 'OK' : verdict.code;
+  };
+
+  it('a key activated on a 0.2 lock code still checks out after the server is renamed; one on a 0.1 code checks out as before', async () => {
+    const { kc, vendorKey } = await testKeyCenter();
+    const [tolerant, legacy] = await kc.entitle({ ...stats, components: ['a', 'b'] });
+    const key = await kc.activate({ authCode: tolerant!.authCode, lockCodes: [deriveLockCode(machine, keyOf(1)).toLowerCase()] });
+    expect(key.lockCodes).toEqual([deriveLockCode(machine, keyOf(1))]);
+    expect(check(key.keyText, vendorKey, stated(1, renamed))).toBe('OK');
+    expect(check(key.keyText, vendorKey, stated(2))).toBe('LOCK_CODE_MISMATCH');
+    const old = await kc.activate({ authCode: legacy!.authCode, lockCodes: [deriveLegacyLockCode(machine, keyOf(1))] });
+    expect(check(old.keyText, vendorKey, stated(1))).toBe('OK');
+    expect(check(old.keyText, vendorKey, stated(1, renamed))).toBe('LOCK_CODE_MISMATCH');
+  });
+
+  it('refuses two lock codes of one node (its identity, another hostname) as DUPLICATE_LOCK_CODE: one server must not count twice', async () => {
+    const { kc } = await testKeyCenter();
+    const [e] = await kc.entitle(stats);
+    const lockCodes = [deriveLockCode(machine, keyOf(1)), deriveLockCode(machine, keyOf(2)), deriveLockCode(renamed, keyOf(1))];
+    await expect(kc.activate({ authCode: e!.authCode, lockCodes })).rejects.toMatchObject({ code: 'DUPLICATE_LOCK_CODE', field: 'lockCodes.2', message: expect.stringContaining('name one server') });
+    expect(await kc.listKeys()).toHaveLength(0);
+  });
+
+  it('a key center set to lockMatch "exact" issues keys that a renamed server no longer matches', async () => {
+    const { kc, vendorKey } = await testKeyCenter({ config: { ...DEFAULT_CONFIG, lockMatch: 'exact' } });
+    const [e] = await kc.entitle(stats);
+    const key = await kc.activate({ authCode: e!.authCode, lockCodes: [deriveLockCode(machine, keyOf(1))] });
+    expect(check(key.keyText, vendorKey, stated(1))).toBe('OK');
+    expect(check(key.keyText, vendorKey, stated(1, renamed))).toBe('LOCK_CODE_MISMATCH');
+  });
+
+  it('reads lockMatch from keycenter.toml, and refuses a value it does not know as CONFIG_INVALID', () => {
+    const dir = mkdtempSync(join(os.tmpdir(), 'floe-kc-config-'));
+    try {
+      expect(loadKeyCenterConfig(dir).lockMatch).toBe('tolerant');
+      writeFileSync(join(dir, CONFIG_FILE_NAME), 'lockMatch = "exact"\n');
+      expect(loadKeyCenterConfig(dir).lockMatch).toBe('exact');
+      writeFileSync(join(dir, CONFIG_FILE_NAME), 'lockMatch = "loose"\n');
+      expect(() => loadKeyCenterConfig(dir)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('lockMatch') }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

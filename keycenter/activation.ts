@@ -14,6 +14,7 @@
 import {
   LICENSE_FORMAT_VERSION,
   parseLockCode,
+  sameLockIdentity,
   signLicenseKey,
   type LicensePayload,
 } from '../protocol/index.ts';
@@ -86,7 +87,12 @@ export function checkLockCode(input: unknown, field = 'lockCode'): string {
   return lock.code;
 }
 
-/** The canonical lock codes of an activation: 1, 3 or 5 distinct, each passing its check character. */
+/**
+ * The canonical lock codes of an activation: 1, 3 or 5, each passing its
+ * check character, naming as many different servers (protocol's
+ * sameLockIdentity: two 0.2 codes with one identity name one node, whatever
+ * its machine inputs, and would let one server count twice).
+ */
 export function checkLockCodes(inputs: readonly unknown[]): string[] {
   const count = inputs.length;
   if (count !== 1 && count !== 3 && count !== 5) {
@@ -95,8 +101,10 @@ export function checkLockCodes(inputs: readonly unknown[]): string[] {
   const lockCodes: string[] = [];
   inputs.forEach((input, i) => {
     const code = checkLockCode(input, `lockCodes.${i}`);
-    if (lockCodes.includes(code)) {
-      throw new KeyCenterError('DUPLICATE_LOCK_CODE', `lock code ${code} is given twice; a redundant license names ${count} different servers`, `lockCodes.${i}`);
+    const same = lockCodes.find((other) => sameLockIdentity(other, code));
+    if (same !== undefined) {
+      const what = same === code ? `lock code ${code} is given twice` : `lock codes ${same} and ${code} name one server (the same node identity)`;
+      throw new KeyCenterError('DUPLICATE_LOCK_CODE', `${what}; a redundant license names ${count} different servers`, `lockCodes.${i}`);
     }
     lockCodes.push(code);
   });
@@ -207,6 +215,8 @@ async function issueKey(q: StoreQueries, ctx: KeyCenterContext, nowMs: number, k
     notBefore: e.startsAt ?? Math.max(0, nowMs - CLOCK_SKEW_ALLOWANCE_MS),
     ...(e.expiresAt === null ? {} : { expiresAt: e.expiresAt }),
     lockCodes: [...k.lockCodes],
+    // Absent means tolerant: written only for the vendor's strict choice.
+    ...(ctx.config.lockMatch === 'exact' ? { lockMatch: 'exact' as const } : {}),
     lingerSeconds: e.lingerSeconds,
     hostsPerUserMax: e.hostsPerUserMax,
     ...(k.hostDescription === null ? {} : { hostDescription: k.hostDescription }),

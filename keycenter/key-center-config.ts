@@ -1,7 +1,8 @@
 // The key center's optional config file, KC/keycenter.toml: the address
 // customers reach the portal at (for the links in mails), the name shown to
-// them, and how mail leaves (an SMTP URL; without one, .eml files in
-// KC/outbox/). Every field has a default, so a fresh key center runs as is.
+// them, how mail leaves (an SMTP URL; without one, .eml files in KC/outbox/)
+// and how strictly the keys it issues match their servers' lock codes. Every
+// field has a default, so a fresh key center runs as is.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
@@ -23,6 +24,13 @@ const configSchema = z
     vendorName: z.string().min(1).max(80).default('Floe Key Center'),
     /** Cookies carry the Secure attribute (browsers keep such cookies for https:// and for http://localhost or 127.0.0.1 only). */
     secureCookies: z.boolean().default(true),
+    /**
+     * How the keys issued here match a server's 0.2 lock code: "tolerant" (its
+     * identity and 2 of its 3 machine inputs, so a NIC or hostname change
+     * needs no rehost) or "exact" (all three); written into each key's
+     * payload as `lockMatch` (docs/lock-codes.md).
+     */
+    lockMatch: z.enum(['tolerant', 'exact']).default('tolerant'),
     mail: z
       .object({
         /** smtp://user:password@host:587 or smtps://…; absent: .eml files in KC/outbox/. */

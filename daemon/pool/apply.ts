@@ -38,6 +38,7 @@ import {
   requestKey,
   revokeLease,
   sameRequest,
+  queueLetsPass,
   serveQueue,
   sessionRequests,
   usage,
@@ -218,7 +219,7 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session, key: str
           return { ok: true, type: 'granted', lease: leaseGrant(lease) };
         }
       }
-      if (pool.queue.length === 0 && pool.seatsTotal - pool.seatsInUse >= count && withinServable(state, pool, c.licenseIds, count)) {
+      if (pool.seatsTotal - pool.seatsInUse >= count && withinServable(state, pool, c.licenseIds, count) && queueLetsPass(state, pool)) {
         if (pool.leaseCount >= leasesMax) return fail('LEASES_PER_POOL_LIMIT_REACHED');
         return { ok: true, type: 'granted', lease: leaseGrant(grantLease(step, pool, session, count, c.leaseTtlMs)) };
       }

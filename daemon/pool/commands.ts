@@ -120,9 +120,11 @@ export interface CheckoutCommand extends CommandBase {
    * rule on the node that took it (its lock code, or a majority of the codes
    * they name among the members it reaches). It is granted, now or from the
    * queue, only while the pool's seats in use stay within those keys' seats
-   * (in force). Absent: every key of the pool (a node that checks no lock
-   * codes; commands logged before 0.2). A fact of the serving node, carried
-   * as data so that the pool stays pure and every replica agrees.
+   * (in force); queued, it is passed over (keeping its place) while they
+   * do not, so it never holds back the queue behind it. Absent: every key
+   * of the pool (a node that checks no lock codes; commands logged before
+   * 0.2). A fact of the serving node, carried as data so that the pool stays
+   * pure and every replica agrees.
    */
   readonly licenseIds?: readonly string[];
 }

@@ -3,7 +3,7 @@
 // every index agrees with the facts it indexes. O(state): not for the hot path.
 import type { DeadlineHeap, DeadlineItem } from './deadline-heap.ts';
 import { poolLeases } from './capacity.ts';
-import { headFits } from './seats.ts';
+import { waiterSeatsFree, waiterWithinItsKeys } from './seats.ts';
 import type { Lease, PoolState, Waiter } from './pool-state.ts';
 
 /** Every broken invariant of `state`, as sentences; empty when all hold. */
@@ -42,16 +42,17 @@ export function checkInvariants(state: PoolState): string[] {
     if (count !== pool.leaseCount) bad.push(`${name} counts ${pool.leaseCount} leases, holds ${count}`);
     const expected = pool.model === 'concurrent' ? inUse : users.size;
     if (pool.seatsInUse !== expected) bad.push(`${name} counts ${pool.seatsInUse} seats in use, its leases hold ${expected}`);
-    for (const [i, w] of pool.queue.entries()) {
+    // Served in order up to the first waiter whose seats are not free: none before it may be servable.
+    let servedUpTo = true;
+    for (const w of pool.queue) {
       if (queued.has(w)) bad.push(`waiter ${w.requestId} is queued twice`);
       queued.add(w);
       if (w.pool !== pool) bad.push(`waiter ${w.requestId} is in the queue of ${name} but names ${w.pool.key}`);
       if (w.session.waiters.get(w.requestId) !== w) bad.push(`waiter ${w.requestId} is not in its session`);
       if (state.sessions.get(w.session.id) !== w.session) bad.push(`waiter ${w.requestId} belongs to a closed session`);
       if (w.count > pool.seatsCeiling) bad.push(`waiter ${w.requestId} asks ${w.count} seats, more than ${name} could ever have (${pool.seatsCeiling})`);
-      if (i === 0 && headFits(state, pool, w)) {
-        bad.push(`${name} has free seats for the head of its queue`);
-      }
+      if (servedUpTo && !waiterSeatsFree(state, pool, w)) servedUpTo = false;
+      if (servedUpTo && waiterWithinItsKeys(state, pool, w)) bad.push(`${name} has free seats for waiter ${w.requestId} of its queue, and none before it holds it back`);
     }
   }
   for (const id of state.retiredLicenses.keys()) if (state.licenses.has(id)) bad.push(`license ${id} is both installed and retired`);

@@ -185,22 +185,40 @@ export class ReferenceModel {
       this.events.push({ kind: 'queue', clientId: s.clientId, sessionId: s.id, requestId: w.requestId, feature: pool.feature, version: pool.version, position: i + 1 });
     });
   }
-  private serve(pool: RPool): number {
+  /** The pool has `w`'s seats free (and room for a lease), whatever keys `w` names. */
+  private seatsFreeFor(pool: RPool, w: RWaiter): boolean {
+    return this.seatsTotal(pool) - this.seatsInUse(pool) >= w.count && this.leasesOf(pool).length < this.limits.leasesPerPoolMax;
+  }
+  /** `w`'s seats stay within the seats of the keys it names. */
+  private withinKeys(pool: RPool, w: RWaiter): boolean {
+    return this.servable(pool, w.licenseIds) - this.seatsInUse(pool) >= w.count;
+  }
+  /** In queue order while seats are free; a waiter its keys cannot serve yet is passed over and keeps its place. */
+  private serve(pool: RPool, movedFrom = Number.POSITIVE_INFINITY): number {
     let n = 0;
-    for (;;) {
-      const head = this.queueOf(pool)[0];
-      if (head === undefined || this.seatsTotal(pool) - this.seatsInUse(pool) < head.count || this.leasesOf(pool).length >= this.limits.leasesPerPoolMax) break;
-      if (this.servable(pool, head.licenseIds) - this.seatsInUse(pool) < head.count) break;
+    let first = -1;
+    for (let i = 0; ; ) {
+      const w = this.queueOf(pool)[i];
+      if (w === undefined || !this.seatsFreeFor(pool, w)) break;
+      if (!this.withinKeys(pool, w)) {
+        i++;
+        continue;
+      }
+      if (first < 0) first = i;
       n++;
-      this.waiters = this.waiters.filter((w) => w !== head);
-      const s = this.session(head.sessionId) as RSession;
-      const g = this.grant(this.newLease(pool, s, head.count, head.ttl));
-      this.events.push({ kind: 'granted', clientId: s.clientId, sessionId: s.id, requestId: head.requestId, lease: g });
-      this.usage('queue-wait', pool, s, head.count, '', this.at - head.enqueuedAt);
-      this.remember(s.clientId, head.requestId, head.key, { ok: true, type: 'granted', lease: g });
+      this.waiters = this.waiters.filter((x) => x !== w);
+      const s = this.session(w.sessionId) as RSession;
+      const g = this.grant(this.newLease(pool, s, w.count, w.ttl));
+      this.events.push({ kind: 'granted', clientId: s.clientId, sessionId: s.id, requestId: w.requestId, lease: g });
+      this.usage('queue-wait', pool, s, w.count, '', this.at - w.enqueuedAt);
+      this.remember(s.clientId, w.requestId, w.key, { ok: true, type: 'granted', lease: g });
     }
-    if (n > 0) this.announce(pool, 0);
+    if (n > 0) this.announce(pool, Math.min(first, movedFrom));
     return n;
+  }
+  /** No queued checkout would be served before a new one. */
+  private queueLetsPass(pool: RPool): boolean {
+    return this.queueOf(pool).every((w) => this.seatsFreeFor(pool, w) && !this.withinKeys(pool, w));
   }
   /** Takes `w` out of its queue and tells its client; returns its former position (0-based). */
   private unqueue(w: RWaiter, reason: DequeueReason): number {
@@ -216,7 +234,7 @@ export class ReferenceModel {
   private dequeue(w: RWaiter, reason: DequeueReason): void {
     const pool = this.poolOf(w.pool);
     const i = this.unqueue(w, reason);
-    if (i === 0 && this.serve(pool) > 0) return;
+    if (this.serve(pool, i) > 0) return;
     this.announce(pool, i);
   }
   /** `dequeue` without serving: the caller serves the queue. */
@@ -539,7 +557,7 @@ export class ReferenceModel {
           this.serve(pool);
           return { ok: true, type: 'granted', lease: this.grant(l) };
         }
-        if (this.queueOf(pool).length === 0 && this.seatsTotal(pool) - this.seatsInUse(pool) >= count && this.servable(pool, c.licenseIds) - this.seatsInUse(pool) >= count) {
+        if (this.seatsTotal(pool) - this.seatsInUse(pool) >= count && this.servable(pool, c.licenseIds) - this.seatsInUse(pool) >= count && this.queueLetsPass(pool)) {
           if (this.leasesOf(pool).length >= this.limits.leasesPerPoolMax) return this.fail('LEASES_PER_POOL_LIMIT_REACHED');
           return { ok: true, type: 'granted', lease: this.grant(this.newLease(pool, s, count, c.leaseTtlMs)) };
         }

@@ -185,26 +185,53 @@ export function revokeLease(step: Step, lease: Lease, reason: RevokeReason, mess
   releaseLease(step.state, lease);
 }
 
-/**
- * True when the queued checkout `w` (at the head of `pool`'s queue) can be
- * granted now: its seats are free, the pool holds fewer leases than its
- * maximum, and they stay within the seats of the keys that served its node
- * (its licenseIds). Invariant: after every command, no queue's head fits.
- */
-export function headFits(state: PoolState, pool: Pool, w: Waiter): boolean {
-  if (pool.seatsTotal - pool.seatsInUse < w.count || pool.leaseCount >= state.limits.leasesPerPoolMax) return false;
+/** True when `pool` has `w`'s seats free and room for one more lease, whatever keys `w` names. */
+export function waiterSeatsFree(state: PoolState, pool: Pool, w: Waiter): boolean {
+  return pool.seatsTotal - pool.seatsInUse >= w.count && pool.leaseCount < state.limits.leasesPerPoolMax;
+}
+
+/** True when `w`'s seats stay within the seats of the keys that passed on its serving node (its licenseIds). */
+export function waiterWithinItsKeys(state: PoolState, pool: Pool, w: Waiter): boolean {
   return w.licenseIds === undefined || servableSeats(state, pool, w.licenseIds) - pool.seatsInUse >= w.count;
 }
 
-/** Grants queued checkouts from the head while the head's seats are free; returns how many. */
-export function serveQueue(step: Step, pool: Pool): number {
+/**
+ * True when a new checkout may take free seats of `pool` at once: no queued
+ * checkout would be served before it. First come, first served, except that
+ * a waiter whose own keys cannot serve it yet (its node serves fewer keys
+ * than the pool has) keeps its place without holding back those behind it.
+ * Invariant: after every command, no waiter of a queue is served before the
+ * first one whose seats are not free (checkInvariants).
+ */
+export function queueLetsPass(state: PoolState, pool: Pool): boolean {
+  for (const w of pool.queue) if (!waiterSeatsFree(state, pool, w) || waiterWithinItsKeys(state, pool, w)) return false;
+  return true;
+}
+
+/**
+ * Grants queued checkouts in queue order while their seats are free, passing
+ * over (in place) those whose own keys cannot serve them yet; returns how
+ * many. `movedFrom`: the first position (0-based) whose waiter already moved
+ * up in this step (a dequeue), so that its position is announced too.
+ */
+export function serveQueue(step: Step, pool: Pool, movedFrom = Number.POSITIVE_INFINITY): number {
   const queue = pool.queue;
   if (queue.length === 0) return 0;
   const state = step.state;
   let n = 0;
-  while (n < queue.length) {
-    const w = queue[n] as Waiter;
-    if (!headFits(state, pool, w)) break;
+  let first = -1;
+  let passedOver = 0;
+  // Granted after a waiter was passed over; undefined while the granted ones are the queue's first n.
+  let servedLater: Set<Waiter> | undefined;
+  for (let i = 0; i < queue.length; i++) {
+    const w = queue[i] as Waiter;
+    if (!waiterSeatsFree(state, pool, w)) break;
+    if (!waiterWithinItsKeys(state, pool, w)) {
+      passedOver++;
+      continue;
+    }
+    if (first < 0) first = i;
+    if (passedOver > 0) (servedLater ??= new Set()).add(w);
     n++;
     deleteWaiter(w);
     state.waiterDeadlines.remove(w);
@@ -215,8 +242,17 @@ export function serveQueue(step: Step, pool: Pool): number {
     remember(state, w.session.clientId, w.requestId, w.requestKey, { ok: true, type: 'granted', lease: grant });
   }
   if (n === 0) return 0;
-  queue.splice(0, n);
-  announcePositions(step, pool, 0);
+  if (servedLater === undefined) queue.splice(0, n);
+  else {
+    const prefix = n - servedLater.size;
+    let write = 0;
+    for (let read = prefix; read < queue.length; read++) {
+      const w = queue[read] as Waiter;
+      if (!servedLater.has(w)) queue[write++] = w;
+    }
+    queue.length = write;
+  }
+  announcePositions(step, pool, Math.min(first, movedFrom));
   return n;
 }
 
@@ -240,8 +276,8 @@ function announcePositions(step: Step, pool: Pool, from: number): void {
 /** A queued checkout leaves its queue without a grant; the queue behind it moves up. */
 export function dequeue(step: Step, w: Waiter, reason: DequeueReason): void {
   const i = removeWaiter(step, w, reason);
-  // Without its head the queue may fit again; else those behind it move up.
-  if (i === 0 && serveQueue(step, w.pool) > 0) return;
+  // Without it the queue may move on (it was the head, or those before it were passed over); else those behind it move up.
+  if (serveQueue(step, w.pool, i) > 0) return;
   announcePositions(step, w.pool, i);
 }
 

@@ -50,6 +50,37 @@ describe('a checkout limited to the keys that pass on its serving node (licenseI
     expect(listPools(h.state)).toMatchObject([{ seatsInUse: 1, queued: 0 }]);
   });
 
+  it('does not hold back the queue behind it: a checkout its keys cannot serve yet keeps its place while others get the free seats', () => {
+    const h = twoKeys();
+    h.open('c');
+    h.open('d');
+    const held = [h.lease('b', { count: 10 }), h.lease('b')];
+    expect(h.checkout('a', { licenseIds: ['ONE'], wait: true })).toMatchObject({ type: 'queued', position: 1 });
+    expect(h.checkout('c', { licenseIds: ['ONE', 'TEN'], wait: true })).toMatchObject({ type: 'queued', position: 2 });
+    // One seat free, but 10 held are beyond ONE's seat: a waits, c (where both keys pass) is served.
+    h.checkin('b', held[1]!.leaseId);
+    expect(h.events('granted')).toMatchObject([{ clientId: 'c-c' }]);
+    expect(h.events('queue')).toEqual([]);
+    expect(listPools(h.state)).toMatchObject([{ seatsInUse: 11, queued: 1 }]);
+    // With only a waiter its keys hold back in the queue, a free seat goes to a new checkout at once.
+    h.checkin('b', held[0]!.leaseId);
+    expect(h.events('granted')).toEqual([]);
+    expect(code(h.checkout('d'))).toBe('granted');
+    expect(listPools(h.state)).toMatchObject([{ seatsInUse: 2, queued: 1 }]);
+  });
+
+  it('keeps the queue first come, first served otherwise: a waiter too big for the free seats still holds back those behind it', () => {
+    const h = twoKeys();
+    h.open('c');
+    const held = [h.lease('b', { count: 10 }), h.lease('b')];
+    expect(code(h.checkout('a', { count: 3, wait: true }))).toBe('queued');
+    expect(code(h.checkout('c', { wait: true }))).toBe('queued');
+    h.checkin('b', held[1]!.leaseId);
+    expect(h.events('granted')).toEqual([]);
+    expect(listPools(h.state)).toMatchObject([{ seatsInUse: 10, queued: 2 }]);
+    expect(code(h.checkout('c'))).toBe('NO_SEATS');
+  });
+
   it('reclaims its own lingering seat whatever keys it names: that seat is held already', () => {
     const h = new Harness();
     h.install({ licenseId: 'ONE', seats: 1, lingerSeconds: 60 });

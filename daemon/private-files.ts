@@ -4,7 +4,7 @@
 // and an existing file keeps the mode it had, so each helper here also sets
 // the mode explicitly: 0600 for files, 0700 for directories, whatever the
 // umask and whatever an older version left.
-import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Mode of every file Floe writes: read and write for its owner only. */
@@ -32,6 +32,20 @@ export function makePrivateIfPresent(path: string): boolean {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
+  }
+}
+
+/**
+ * Makes the file at `path` 0600 when its mode lets anyone but its owner in.
+ * Best effort: a reader that does not own the file (root running `floe
+ * lockcode`, say) cannot change its mode and leaves it as it is.
+ */
+export function tightenToPrivate(path: string): void {
+  if ((statSync(path).mode & 0o077) === 0) return;
+  try {
+    chmodSync(path, PRIVATE_FILE_MODE);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
   }
 }
 

@@ -14,7 +14,7 @@ import {
   type MachineIdentifiers,
 } from '../../protocol/index.ts';
 import { readMachineIdentifiers, type MachineIdentifierSource } from './machine-identifiers.ts';
-import { ensurePrivateDir } from '../private-files.ts';
+import { ensurePrivateDir, tightenToPrivate } from '../private-files.ts';
 
 /** The file, inside the data directory, that holds the identity key pair. */
 export const IDENTITY_FILE_NAME = 'node-identity.json';
@@ -80,6 +80,8 @@ function readIdentityFile(path: string): Uint8Array | undefined {
       throw new NodeIdentityError('IDENTITY_CORRUPT', `${path} is too large to be a node identity`);
     }
     text = readFileSync(path, 'utf8');
+    // A copy (cp, a restore from backup) may have left the secret key readable by others.
+    tightenToPrivate(path);
   } catch (error) {
     if (error instanceof NodeIdentityError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

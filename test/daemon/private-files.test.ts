@@ -3,12 +3,12 @@
 // that another user of the machine could read: every file 0600, every
 // directory 0700 (the SQLite database with its -wal and -shm, the node
 // identity, the admin token, the configs, the license, the key center).
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { run as demo } from '../../cli/demo.ts';
-import { loadConfigFile, startDaemon } from '../../daemon/index.ts';
+import { loadConfigFile, parseConfig, startDaemon } from '../../daemon/index.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -54,5 +54,21 @@ describe('finding 9: files are private', () => {
     expect(all.some((m) => m.startsWith('n1/floe.sqlite-shm '))).toBe(true);
     expect(all.some((m) => m.startsWith('n1/node-identity.json '))).toBe(true);
     expect(all.filter((m) => !/ (600|700)$/.test(m) || (m.includes('/ ') && !m.endsWith(' 700')))).toEqual([]);
+  });
+
+  it('a data dir an older version left open (0755, its database 0644) is private once a node has started on it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'floe-private-old-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const config = parseConfig({ dataDir: dir, clientListen: '127.0.0.1:0' });
+    const first = await startDaemon(config);
+    await first.node.propose({ type: 'session-open', sessionId: 's1', clientId: 'c1', user: 'u', host: 'h', app: 'a', sessionTtlMs: 60_000 });
+    await first.close();
+    // As an older Floe (or a copy made with cp) left them.
+    chmodSync(dir, 0o755);
+    for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isFile()) chmodSync(join(dir, entry.name), 0o644);
+    expect(modes(dir).filter((m) => / (644|755)$/.test(m)).length).toBeGreaterThan(1);
+    const second = await startDaemon(config);
+    cleanups.push(() => second.close());
+    expect(modes(dir).filter((m) => !/ (600|700)$/.test(m) || (m.includes('/ ') && !m.endsWith(' 700')))).toEqual([]);
   });
 });

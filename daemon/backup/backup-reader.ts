@@ -66,6 +66,18 @@ async function* lines(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
 }
 
 /**
+ * The BackupError of zlib's refusal to inflate a gzipped file (its errors
+ * carry a Z_… code): a stream that ends early was cut short, anything else
+ * is not gzip data. Undefined for any other error.
+ */
+function gunzipRefusal(error: unknown, path: string): BackupError | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('Z_')) return undefined;
+  if (code === 'Z_BUF_ERROR') return new BackupError('BACKUP_TRUNCATED', `${path} is gzipped but ends early: the backup was cut short; take it again`);
+  return new BackupError('BACKUP_MALFORMED', `${path} starts like a gzip file but does not inflate (${code}): not a Floe backup`);
+}
+
+/**
  * Reads and checks the backup at `path`; hands the usage rows to `onUsageRows`
  * in batches as they come (at most RESTORE_USAGE_ROWS_PER_BATCH), and
  * resolves once the trailer checked out. Rejects with a BackupError (or the
@@ -115,6 +127,8 @@ export async function readBackup(path: string, onUsageRows: (rows: UsageRow[]) =
       hash.update(raw);
       hash.update('\n');
     }
+  } catch (error) {
+    throw gunzipRefusal(error, path) ?? error;
   } finally {
     file.destroy();
     gunzip?.destroy();

@@ -5,7 +5,7 @@ import { createWriteStream, existsSync, readdirSync, readFileSync, writeFileSync
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
 import nacl from 'tweetnacl';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatVendorPublicKey, signLicenseKey, vendorKeyIdOf, type LicensePayload } from '../../protocol/index.ts';
@@ -172,7 +172,7 @@ describe('backup and restore', () => {
     expect((await openNode(restoredDir)).usageRows({ limit: 10_000 }).filter((r) => r.kind === 'denial')).toHaveLength(denials);
   });
 
-  it('a file cut short, edited or of another kind is refused and leaves no database behind', async () => {
+  it('a file cut short (plain or gzipped), edited or of another kind is refused and leaves no database behind', async () => {
     const node = await openNode(tempDir());
     await node.propose({ type: 'license-install', license: payload() });
     await hold(node, 3, 'x');
@@ -186,6 +186,12 @@ describe('backup and restore', () => {
       writeFileSync(p, content);
       return p;
     };
+    const variantBytes = (name: string, content: Uint8Array): string => {
+      const p = join(dir, name);
+      writeFileSync(p, content);
+      return p;
+    };
+    const gzipped = gzipSync(text);
     const cases: [string, string][] = [
       [variant('cut', lines.slice(0, -1).join('\n')), 'BACKUP_TRUNCATED'],
       [variant('cut-mid-line', text.slice(0, text.length - 30)), 'BACKUP_MALFORMED'],
@@ -197,6 +203,9 @@ describe('backup and restore', () => {
       [variant('future', `${lines[0]!.replace('"v":1', '"v":9')}\n`), 'BACKUP_UNSUPPORTED_VERSION'],
       [variant('bad-row', [lines[0], lines[1], '["u",1,2]', lines.at(-1)].join('\n')), 'BACKUP_MALFORMED'],
       [variant('pool-not-base64', [lines[0], '{"pool":"%%%"}', lines.at(-1)].join('\n')), 'BACKUP_MALFORMED'],
+      [variantBytes('gz-cut', gzipped.subarray(0, gzipped.length - 40)), 'BACKUP_TRUNCATED'],
+      [variantBytes('gz-magic-only', Buffer.from([0x1f, 0x8b])), 'BACKUP_TRUNCATED'],
+      [variantBytes('gz-garbage', Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from('not deflate data at all')])), 'BACKUP_MALFORMED'],
     ];
     for (const [path, code] of cases) {
       const target = join(tempDir(), 'data');

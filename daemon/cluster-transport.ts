@@ -54,6 +54,7 @@ export async function startClusterTransport(
   lockCode: string,
   log: (line: string) => void,
   faults?: FaultInjector,
+  wallClock?: () => number,
 ): Promise<ClusterTransport> {
   const directory = MemberDirectory.load(config.dataDir);
   const known = new Map<string, PeerConfig>();
@@ -88,6 +89,7 @@ export async function startClusterTransport(
     peers: [...known.values()],
     logger,
     ...(faults !== undefined ? { faults } : {}),
+    ...(wallClock !== undefined ? { wallClock } : {}),
   });
   const address = await transport.start();
   return {

@@ -39,6 +39,8 @@ export interface StartDaemonOptions {
   readonly lockCode?: string;
   /** Test-only network faults for the peer transport (partitions). */
   readonly faults?: import('./transport/index.ts').FaultInjector;
+  /** Test-only: `ms` since the epoch, the wall clock of the node and its peer transport (default Date.now). */
+  readonly wallClock?: () => number;
 }
 
 /** Starts a node from its config: identity, node, client server, admin server. */
@@ -47,13 +49,14 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
   const identity = loadNodeIdentity(config.dataDir);
   // Both forms: keys of 0.1 name the legacy code, newer ones the tolerant code.
   const lockCode = options.lockCode ?? identity.statedLockCodes;
-  const peers = config.cluster.peers.length > 0 ? await startClusterTransport(config, identity, lockCode, log, options.faults) : undefined;
+  const peers = config.cluster.peers.length > 0 ? await startClusterTransport(config, identity, lockCode, log, options.faults, options.wallClock) : undefined;
   let node: FloeNode;
   try {
     node = await FloeNode.open({
       config,
       lockCode,
       log,
+      ...(options.wallClock !== undefined ? { clock: options.wallClock } : {}),
       ...(peers !== undefined
         ? {
             transport: peers.transport,

@@ -34,6 +34,8 @@ export interface InProcessSiteOptions {
   readonly config?: Readonly<Record<string, unknown>>;
   /** Network faults shared by every node's peer transport (partitions). */
   readonly faults?: FaultInjector;
+  /** A wall clock (`ms` since the epoch) for some nodes, by id; the others use Date.now. */
+  readonly wallClocks?: Readonly<Record<string, () => number>>;
 }
 
 /** Daemons of one site, all in this process. */
@@ -102,6 +104,7 @@ export class InProcessSite {
     const daemon = await startDaemon(config, {
       log: debug ? (line) => console.log(`${id} ${line}`) : () => {},
       ...(this.options.faults !== undefined ? { faults: this.options.faults } : {}),
+      ...(this.options.wallClocks?.[id] !== undefined ? { wallClock: this.options.wallClocks[id] } : {}),
       adminApp: (node) => createAdminApp(node, { tokenSha256: config.adminTokenSha256, bodyBytesMax: config.limits.adminBodyBytesMax }),
     });
     this.daemons.set(id, daemon);

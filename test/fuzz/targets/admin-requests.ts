@@ -194,12 +194,16 @@ export const adminRequestsTarget: FuzzTarget = {
           const init: RequestInit = { method: r.method, headers };
           if (r.body !== null && r.method !== 'GET') init.body = r.body;
           const res = await app.request(`${r.path}${query === '' ? '' : `?${query}`}`, init);
+          // A success may be something else than JSON (GET /backup streams NDJSON, an event stream
+          // never ends): it is not read. An error always is JSON.
+          if (res.status < 400 && !(res.headers.get('content-type') ?? '').startsWith('application/json')) {
+            await res.body?.cancel();
+            return;
+          }
           const text = await res.text();
           if (res.status >= 500 && res.status !== 503) throw new Error(`answered ${res.status}: ${text.slice(0, 300)}`);
           // Pages and /metrics outside the JSON API answer what they like, short of a 500.
           if (!r.path.startsWith(`${API_BASE_PATH}/`)) return;
-          // A success may be something else than JSON (GET /backup streams NDJSON); an error never is.
-          if (res.status < 400 && !(res.headers.get('content-type') ?? '').startsWith('application/json')) return;
           let body: unknown;
           try {
             body = JSON.parse(text);

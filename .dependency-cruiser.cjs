@@ -27,6 +27,13 @@ module.exports = {
       },
     },
     {
+      name: 'admin-state-is-pure',
+      comment: 'daemon/admin-state/ (tokens, audit log) is a pure state machine like the pool, its sibling: it imports nothing but itself.',
+      severity: 'error',
+      from: { path: '^daemon/admin-state/', pathNot: '\\.test\\.ts$' },
+      to: { pathNot: '^daemon/admin-state/' },
+    },
+    {
       name: 'raft-is-pure',
       comment: 'daemon/raft/ is a pure consensus core: it imports nothing but itself (its tests may use test helpers).',
       severity: 'error',

@@ -17,7 +17,8 @@
 //    `readSchema(…)` so ?stale=true works; `optionalJsonBody` before an
 //    optional JSON body.
 // 3. The handler reads `c.req.valid('json' | 'query' | 'param')`, proposes
-//    through the node, and throws AdminError(status, CODE, message) for a
+//    through the node with `auditStamp(c)` (so the audit log names the
+//    token: node.propose(command, auditStamp(c))), and throws AdminError(status, CODE, message) for a
 //    refusal (statusOfCode(code) for the pool's codes); it returns
 //    `c.json(body, status)` with a status its route declares.
 // 4. Chain it in the group's factory (`new OpenAPIHono<AdminEnv>().openapi(…)`)
@@ -29,13 +30,15 @@ import { createMiddleware } from 'hono/factory';
 import type { FloeNode } from '../daemon/node/index.ts';
 import type { AdminDeps } from './admin-deps.ts';
 import type { AdminEnv } from './admin-env.ts';
-import { bearerAuth, configTokenVerifier, type VerifyToken } from './bearer-auth.ts';
+import { bearerAuth, nodeTokenVerifier, type VerifyToken } from './bearer-auth.ts';
 import { AdminError, errorBody, errorResponse } from './errors.ts';
+import { auditRoutes } from './routes/audit-routes.ts';
 import { clusterRoutes } from './routes/cluster-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { licenseRoutes } from './routes/license-routes.ts';
 import { lockCodeRoutes } from './routes/lock-code-routes.ts';
 import { poolRoutes } from './routes/pool-routes.ts';
+import { tokenRoutes } from './routes/token-routes.ts';
 import { usageRoutes } from './routes/usage-routes.ts';
 import { usersRoutes } from './routes/users-routes.ts';
 import { backupRoutes } from './routes/backup-routes.ts';
@@ -46,7 +49,9 @@ export interface AdminAppOptions {
   readonly tokenSha256: readonly string[];
   /** Bytes of a request body, at most. */
   readonly bodyBytesMax: number;
-  /** Who holds a token; default: the config's tokens only (configTokenVerifier). */
+  /** Operational log lines (what failed without failing a request). */
+  readonly log?: (line: string) => void;
+  /** Who holds a token; default: the config's tokens, then those created through the API (nodeTokenVerifier). */
   readonly verifyToken?: VerifyToken;
 }
 
@@ -77,8 +82,8 @@ function provideNode(node: FloeNode) {
 
 /** Builds the admin API over `node`; serve it with @hono/node-server or test it with app.request(). */
 export function createAdminApp(node: FloeNode, options: AdminAppOptions) {
-  const deps: AdminDeps = { node };
-  const verifyToken = options.verifyToken ?? configTokenVerifier(options.tokenSha256);
+  const deps: AdminDeps = { node, log: options.log ?? (() => {}) };
+  const verifyToken = options.verifyToken ?? nodeTokenVerifier(node, options.tokenSha256);
   // The root app's registry holds every route with its full path; it exists once the routes do.
   let openApiDocument = (): object => ({});
   // A route comes first: hc's types lose the routes of an app whose first call is use().
@@ -102,7 +107,9 @@ export function createAdminApp(node: FloeNode, options: AdminAppOptions) {
     .route('/', poolRoutes(deps))
     .route('/', usageRoutes(deps))
     .route('/', usersRoutes(deps))
-    .route('/', backupRoutes(deps));
+    .route('/', backupRoutes(deps))
+    .route('/', tokenRoutes(deps, options.tokenSha256.length))
+    .route('/', auditRoutes(deps));
 
   const app = new OpenAPIHono<AdminEnv>().route(API_BASE_PATH, api);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'an admin token' });

@@ -7,4 +7,6 @@ import type { FloeNode } from '../daemon/node/index.ts';
 export interface AdminDeps {
   /** The node whose read model the routes read and whose propose() they call. */
   readonly node: FloeNode;
+  /** Operational log lines (stderr in `floe serve`). */
+  readonly log: (line: string) => void;
 }

@@ -21,3 +21,8 @@ export interface AdminEnv {
     principal: Principal;
   };
 }
+
+/** The audit stamp of a change the caller asks for: node.propose(command, auditStamp(c)). */
+export function auditStamp(c: { var: { principal: Principal } }): { readonly actor: string } {
+  return { actor: c.var.principal.name };
+}

@@ -1,12 +1,14 @@
 // Bearer-token auth of the admin API, role-aware. Tokens are stored only as
-// SHA-256 digests; a presented token is hashed and looked up by a verifier
-// (configTokenVerifier: the config's digests, compared in constant time so
-// neither the tokens nor the position of a match leak through timing).
+// SHA-256 digests; a presented token is hashed and looked up by a verifier:
+// the config's digests (admin tokens, compared in constant time so neither
+// the tokens nor the position of a match leak through timing), then the
+// tokens created through the API (replicated, looked up by digest).
 // Hono's own bearerAuth answers 401 for a wrong token and its own body; ours
 // answers 403 FORBIDDEN in the API's error shape and hands the routes the
 // caller (c.var.principal), which requireRole() then checks per route.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
+import type { FloeNode } from '../daemon/node/index.ts';
 import type { AdminEnv, Principal } from './admin-env.ts';
 import { AdminError } from './errors.ts';
 
@@ -33,6 +35,22 @@ export function configTokenVerifier(tokenSha256: readonly string[]): VerifyToken
     // Every digest is compared, so the time does not say which one matched.
     for (let i = 0; i < digests.length; i++) if (timingSafeEqual(presented, digests[i]!) && found < 0) found = i;
     return found < 0 ? undefined : { name: `config-${found + 1}`, role: 'admin' };
+  };
+}
+
+/**
+ * The config's tokens, then the tokens created through the API (each use is
+ * noted for the token's last use, recorded through the log in batches).
+ */
+export function nodeTokenVerifier(node: FloeNode, tokenSha256: readonly string[]): VerifyToken {
+  const configTokens = configTokenVerifier(tokenSha256);
+  return (token) => {
+    const fromConfig = configTokens(token);
+    if (fromConfig !== undefined) return fromConfig;
+    const record = node.adminTokenBySha256(hashToken(token));
+    if (record === undefined) return undefined;
+    node.noteTokenUse(record.name);
+    return { name: record.name, role: record.role };
   };
 }
 

@@ -18,6 +18,7 @@ const commands: Record<string, Command> = {
   backup: { summary: 'an online, consistent backup of a live cluster into a file', load: () => import('./backup.ts') },
   restore: { summary: 'disaster recovery: a member of a new cluster from a backup file', load: () => import('./restore.ts') },
   usage: { summary: 'usage rows (checkouts, denials, forced check-ins, …) as a table, CSV or JSON', load: () => import('./usage.ts') },
+  token: { summary: 'admin tokens: create one with a role (printed once), list, revoke', load: () => import('./token.ts') },
 };
 
 function usage(): string {

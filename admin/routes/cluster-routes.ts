@@ -2,8 +2,9 @@
 // /cluster/members/:id). /cluster is not behind the read barrier: it answers
 // even on a node cut off from the majority, which is when it matters most.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { UnstampedAdminCommand } from '../../daemon/node/index.ts';
 import type { AdminDeps } from '../admin-deps.ts';
-import type { AdminEnv } from '../admin-env.ts';
+import { auditStamp, type AdminEnv } from '../admin-env.ts';
 import { BEARER_SECURITY, errorResponses, jsonRequestBody, jsonResponse } from '../api-schemas.ts';
 import { requireRole } from '../require-role.ts';
 
@@ -77,8 +78,24 @@ const removeMember = createRoute({
   responses: { 200: jsonResponse(clusterViewSchema, 'the cluster once the change is applied'), ...errorResponses(503) },
 });
 
+/**
+ * A conf change is not a command, so its audit entry is an audit-note that
+ * follows it once it applied. The change is done whatever becomes of the
+ * note (a new member may still be catching up, so the note can wait for a
+ * quorum): a note that fails is logged, and never fails the change's answer.
+ */
+function noteMembership({ node, log }: AdminDeps, note: Extract<UnstampedAdminCommand, { type: 'audit-note' }>, audit: { actor: string }): void {
+  node.proposeAdmin(note, audit).then(
+    (r) => {
+      if (!r.reply.ok) log(`audit note of ${note.action} ${note.target} refused: ${r.reply.code}`);
+    },
+    (error: unknown) => log(`audit note of ${note.action} ${note.target} not recorded: ${(error as Error).message}`),
+  );
+}
+
 /** The cluster routes. */
-export function clusterRoutes({ node }: AdminDeps) {
+export function clusterRoutes(deps: AdminDeps) {
+  const { node } = deps;
   const cluster = () => {
     const view = node.clusterStatus();
     return { ...view, nodes: [...view.nodes], engine: node.engine };
@@ -88,10 +105,13 @@ export function clusterRoutes({ node }: AdminDeps) {
     .openapi(addMember, async (c) => {
       const body = c.req.valid('json');
       await node.addMember(body.id, { peerUrl: body.peerUrl, publicKey: body.publicKey, ...(body.clientUrl !== undefined ? { clientUrl: body.clientUrl } : {}) });
+      noteMembership(deps, { type: 'audit-note', action: 'member-add', target: body.id, detail: body.peerUrl }, auditStamp(c));
       return c.json(cluster(), 201);
     })
     .openapi(removeMember, async (c) => {
-      await node.removeMember(c.req.valid('param').id);
+      const { id } = c.req.valid('param');
+      await node.removeMember(id);
+      noteMembership(deps, { type: 'audit-note', action: 'member-remove', target: id, detail: '' }, auditStamp(c));
       return c.json(cluster(), 200);
     });
 }

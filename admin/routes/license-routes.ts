@@ -3,7 +3,7 @@
 // removed by an admin). A refused key answers its code and changes nothing.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AdminDeps } from '../admin-deps.ts';
-import type { AdminEnv } from '../admin-env.ts';
+import { auditStamp, type AdminEnv } from '../admin-env.ts';
 import { BEARER_SECURITY, errorResponses, jsonRequestBody, jsonResponse } from '../api-schemas.ts';
 import { AdminError, statusOfCode } from '../errors.ts';
 import { readAnswer, readBarrier, readSchema, staleQuerySchema } from '../read-barrier.ts';
@@ -96,7 +96,7 @@ const removeLicense = createRoute({
 export function licenseRoutes({ node }: AdminDeps) {
   return new OpenAPIHono<AdminEnv>()
     .openapi(importLicense, async (c) => {
-      const r = await node.importLicense(c.req.valid('json').key);
+      const r = await node.importLicense(c.req.valid('json').key, auditStamp(c));
       if (!r.ok) throw new AdminError(statusOfCode(r.code), r.code, r.message);
       return c.json({ licenseId: r.licenseId, features: r.features, ...(r.supersededLicenseId === undefined ? {} : { supersededLicenseId: r.supersededLicenseId }) }, 201);
     })
@@ -127,7 +127,7 @@ export function licenseRoutes({ node }: AdminDeps) {
     .openapi(listRetiredLicenses, (c) => c.json(readAnswer(c, node.retiredLicenses().map((r) => ({ ...r }))), 200))
     .openapi(removeLicense, async (c) => {
       const { licenseId } = c.req.valid('param');
-      const r = await node.propose({ type: 'license-remove', licenseId });
+      const r = await node.propose({ type: 'license-remove', licenseId }, auditStamp(c));
       if (!r.reply.ok) throw new AdminError(statusOfCode(r.reply.code), r.reply.code, r.reply.message);
       return c.json({ licenseId }, 200);
     });

@@ -2,7 +2,7 @@
 // check-in through the log), sessions. Reads go through the read barrier.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AdminDeps } from '../admin-deps.ts';
-import type { AdminEnv } from '../admin-env.ts';
+import { auditStamp, type AdminEnv } from '../admin-env.ts';
 import { BEARER_SECURITY, errorResponses, jsonRequestBody, jsonResponse } from '../api-schemas.ts';
 import { AdminError, statusOfCode } from '../errors.ts';
 import { optionalJsonBody } from '../optional-json-body.ts';
@@ -116,7 +116,7 @@ export function poolRoutes({ node }: AdminDeps) {
     })
     .openapi(forceCheckin, async (c) => {
       const { leaseId } = c.req.valid('param');
-      const r = await node.propose({ type: 'force-checkin', leaseId, reason: c.req.valid('json').reason ?? '' });
+      const r = await node.propose({ type: 'force-checkin', leaseId, reason: c.req.valid('json').reason ?? '' }, auditStamp(c));
       if (!r.reply.ok) throw new AdminError(statusOfCode(r.reply.code), r.reply.code, r.reply.message);
       return c.json({ leaseId }, 200);
     })

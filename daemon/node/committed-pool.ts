@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { isAdminCommand } from '../admin-state/index.ts';
 import { apply, createPoolState, decodeSnapshot, type PoolState } from '../pool/index.ts';
 import { decodeBatch, PROPOSALS_PER_ENTRY_MAX } from '../raft-driver/index.ts';
 import { DATABASE_FILE_NAME } from '../storage/index.ts';
@@ -55,7 +56,11 @@ function replay(sqlite: Database.Database): PoolState {
     if (row.kind !== NORMAL_ENTRY_KIND || row.data.length === 0) continue;
     const proposals = decodeBatch(new Uint8Array(row.data));
     const base = row.idx * PROPOSALS_PER_ENTRY_MAX;
-    for (let i = 0; i < proposals.length; i++) apply(pool, decodeEntryData(proposals[i] as Uint8Array).command, base + i);
+    for (let i = 0; i < proposals.length; i++) {
+      const { command } = decodeEntryData(proposals[i] as Uint8Array);
+      // Tokens and audit notes belong to the admin state machine, not the pool.
+      if (!isAdminCommand(command)) apply(pool, command, base + i);
+    }
   }
   return pool;
 }

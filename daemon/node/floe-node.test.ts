@@ -93,6 +93,23 @@ describe('FloeNode restart', () => {
     const retry = await again.propose({ type: 'checkout', sessionId: 's1', requestId: 'req-snap-24', feature: 'demo', count: 1, wait: false, leaseTtlMs: 60_000, waitMs: 0 });
     expect(retry.reply.ok && retry.reply.type === 'granted' && retry.reply.lease.leaseId).toBe(leases[24]);
   });
+
+  it('keeps admin tokens and the audit log across a restart from a snapshot', async () => {
+    const dir = tempDir();
+    const node = await openNode(dir, undefined, 10);
+    await node.proposeAdmin({ type: 'token-create', name: 'ops', role: 'operator', tokenSha256: 'a'.repeat(64) }, { actor: 'config-1' });
+    await node.importLicense(licenseKey({ seats: 50 }), { actor: 'ops' });
+    await node.propose({ type: 'session-open', sessionId: 's1', clientId: 'client-1', user: 'u', host: 'h', app: 'a', sessionTtlMs: 60_000 });
+    for (let i = 0; i < 25; i++) {
+      await node.propose({ type: 'checkout', sessionId: 's1', requestId: `req-adm-${i}`, feature: 'demo', count: 1, wait: false, leaseTtlMs: 60_000, waitMs: 0 });
+    }
+    const audit = node.auditEntries({ limit: 10 });
+    expect(audit.map((e) => `${e.actor} ${e.action}`)).toEqual(['ops license-install', 'config-1 token-create']);
+    await node.close();
+    const again = await openNode(dir, undefined, 10);
+    expect(again.adminTokenBySha256('a'.repeat(64))).toMatchObject({ name: 'ops', role: 'operator', createdBy: 'config-1' });
+    expect(again.auditEntries({ limit: 10 })).toEqual(audit);
+  });
 });
 
 describe('FloeNode (local log)', () => {

@@ -1,7 +1,9 @@
 // One Floe node: storage, the replicated log (RaftDriver), the seat-pool
 // state and the event stream for client pushes, composed with heartbeat
 // batching (renew-batcher.ts), the lease reaper (lease-reaper.ts) and key
-// checks and the checkout gate (node-licenses.ts). Every change of pool state takes one path:
+// checks and the checkout gate (node-licenses.ts), and the admin state machine
+// (tokens, audit log: daemon/admin-state), a pure sibling of the pool applied
+// from the same log. Every change of pool or admin state takes one path:
 //   propose(command) → leader stamps `at` → log → durable commit (group
 //   commit: one transaction per Ready) → apply to the pool → result.
 // In a cluster a follower forwards proposals to the leader (forwarder.ts)
@@ -9,6 +11,22 @@
 // current wait on a ReadIndex barrier (readBarrier()).
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import {
+  applyAdminCommand,
+  createAdminState,
+  decodeAdminState,
+  encodeAdminState,
+  findTokenBySha256,
+  isAdminCommand,
+  listAudit,
+  listTokens,
+  recordAudit,
+  type AdminApplyResult,
+  type AdminState,
+  type AuditEntry,
+  type TokenRecord,
+  type TokenView,
+} from '../admin-state/index.ts';
 import type { FloeConfig } from '../config.ts';
 import {
   apply as applyCommand,
@@ -27,7 +45,6 @@ import {
   type ApplyResult,
   type LeaseView,
   type LicenseView,
-  type PoolCommand,
   type PoolEvent,
   type PoolState,
   type PoolView,
@@ -47,7 +64,16 @@ import type { ConfChange, ConfState, RaftNode, Snapshot, SoftState } from '../ra
 import { DATABASE_FILE_NAME, openDatabase, SqliteRaftStorage, UsageLog, type FloeDatabase, type UsageRow } from '../storage/index.ts';
 import { clusterView, type ClusterView } from './cluster-view.ts';
 import { decodeNodeSnapshot, encodeNodeSnapshot, type SnapshotMember } from './node-snapshot.ts';
-import { decodeEntryData, encodeCommand, encodeTaggedCommand, type UnstampedCommand } from './command-codec.ts';
+import {
+  decodeEntryData,
+  encodeCommand,
+  encodeTaggedCommand,
+  type LogCommand,
+  type UnstampedAdminCommand,
+  type UnstampedCommand,
+  type UnstampedLogCommand,
+} from './command-codec.ts';
+import { TokenUseBatcher } from './token-use-batcher.ts';
 import { Forwarder, type AppChannel } from './forwarder.ts';
 import type { DuplicateLockCode, KeyLockState, LicenseRefusal, MemberLockCode, PeerLockState } from './license-locks.ts';
 import { RenewBatcher, type HeartbeatOutcome } from './renew-batcher.ts';
@@ -82,6 +108,15 @@ export interface CapturedState {
 export type ClientEvent = Exclude<PoolEvent, { kind: 'usage' }>;
 
 export type { HeartbeatOutcome } from './renew-batcher.ts';
+
+/** What applying a log entry yields: the pool's result or the admin state's. */
+export type NodeResult = ApplyResult | AdminApplyResult;
+
+/** Who asked for a change, for the audit log. */
+export interface AuditStamp {
+  /** The admin token's name. */
+  readonly actor: string;
+}
 
 /** What GET /health and /cluster show of this node. */
 export interface NodeStatus {
@@ -136,13 +171,17 @@ export class FloeNode {
   private readonly database: FloeDatabase;
   private readonly storage: SqliteRaftStorage;
   private readonly usage: UsageLog;
-  private readonly driver: RaftDriver<ApplyResult>;
+  private readonly driver: RaftDriver<NodeResult>;
   /** `ms` since the epoch: the wall clock, for dates (a backup's takenAt); deadlines run on `times`. */
   private readonly clock: () => number;
   private readonly log: (line: string) => void;
   private pool: PoolState;
   /** Cluster time: the `at` and date this node stamps as leader, continued from the leader's as follower. */
   private readonly times: NodeClock;
+  /** Tokens and the audit log (replaced wholesale by a snapshot install, like the pool). */
+  private admin: AdminState;
+  /** Batches the admin API's token uses into token-use commands. */
+  private readonly tokenUses: TokenUseBatcher;
   private readonly listeners = new Set<(event: ClientEvent) => void>();
   private readonly leaderListeners = new Set<(state: SoftState) => void>();
   /** Events of applied entries, delivered after the proposers' replies (setImmediate). */
@@ -164,7 +203,7 @@ export class FloeNode {
 
   private constructor(
     options: FloeNodeOptions,
-    parts: { database: FloeDatabase; storage: SqliteRaftStorage; usage: UsageLog; pool: PoolState; raft: RaftNode; clustered: boolean },
+    parts: { database: FloeDatabase; storage: SqliteRaftStorage; usage: UsageLog; pool: PoolState; admin: AdminState; raft: RaftNode; clustered: boolean },
   ) {
     this.clustered = parts.clustered;
     this.onSnapshotMembers = options.onSnapshotMembers;
@@ -176,7 +215,7 @@ export class FloeNode {
       lockCode: options.lockCode,
       peerLockCodes: options.peerLockCodes,
       pool: () => this.pool,
-      propose: (command) => this.propose(command),
+      propose: (command, audit) => this.propose(command, audit),
       readBarrier: () => this.readBarrier(),
       leaderId: () => this.driver.leaderId,
       clock: () => this.times.date(),
@@ -214,7 +253,9 @@ export class FloeNode {
     this.storage = parts.storage;
     this.usage = parts.usage;
     this.pool = parts.pool;
-    this.driver = new RaftDriver<ApplyResult>({
+    this.admin = parts.admin;
+    this.tokenUses = new TokenUseBatcher({ propose: (command) => this.proposeAdmin(command), log: this.log });
+    this.driver = new RaftDriver<NodeResult>({
       node: parts.raft,
       storage: parts.storage,
       transport: options.transport ?? new NoopTransport(),
@@ -223,9 +264,9 @@ export class FloeNode {
       compactionMarginEntries: Math.min(COMPACTION_MARGIN_ENTRIES_MAX, Math.floor(options.config.raft.snapshotEntries / 2)),
       pendingProposalsMax: options.config.limits.pendingProposalsMax,
       application: {
-        apply: (data, at, local) => this.applyCommand(data, at, local as PoolCommand | undefined),
+        apply: (data, at, local) => this.applyCommand(data, at, local as LogCommand | undefined),
         restore: (snapshot) => this.restore(snapshot),
-        snapshotData: () => encodeNodeSnapshot(encodeSnapshot(this.pool), options.snapshotMembers?.() ?? []),
+        snapshotData: () => encodeNodeSnapshot(encodeSnapshot(this.pool), options.snapshotMembers?.() ?? [], encodeAdminState(this.admin)),
         // Usage rows go in their own batches (timer or a full buffer), off the path between commit and reply.
         persistWith: () => {
           if (this.usage.full) this.usage.flush();
@@ -255,7 +296,7 @@ export class FloeNode {
               proposeLocal: (command) => this.proposeHere(command),
               proposeTagged: (command, tag) => {
                 if (!this.driver.isLeader) return Promise.reject(new ProposalError('NOT_LEADER', 'not the leader', this.driver.leaderId));
-                const stamped = { ...command, ...this.times.stamp() } as PoolCommand;
+                const stamped = { ...command, ...this.times.stamp() } as LogCommand;
                 return this.driver.propose(encodeTaggedCommand(tag, stamped), stamped);
               },
               log: this.log,
@@ -282,7 +323,9 @@ export class FloeNode {
       const storage = new SqliteRaftStorage(database, { initialConfState: { voters, learners: [] } });
       const usage = new UsageLog(database);
       const snap = storage.snapshot();
-      const pool = snap.metadata.index > 0 ? decodeSnapshot(decodeNodeSnapshot(snap.data).pool) : createPoolState();
+      const parts = snap.metadata.index > 0 ? decodeNodeSnapshot(snap.data) : undefined;
+      const pool = parts !== undefined ? decodeSnapshot(parts.pool) : createPoolState();
+      const admin = decodeAdminState(parts?.admin);
       const applied = snap.metadata.index;
       // Floe's Raft core, also for a single node (its only voter): one code path for every deployment.
       const raft = createRaftNode({
@@ -299,7 +342,7 @@ export class FloeNode {
         checkQuorum: clustered,
         random: Math.random,
       });
-      const node = new FloeNode(options, { database, storage, usage, pool, raft, clustered });
+      const node = new FloeNode(options, { database, storage, usage, pool, admin, raft, clustered });
       node.driver.start();
       if (!clustered && voters.length === 1 && voters[0] === config.nodeId) {
         // The only voter elects itself at once; flush so the node leads when open() returns.
@@ -320,18 +363,28 @@ export class FloeNode {
    * Stamps `at` and proposes `command`; resolves with the pool's result once
    * it is durable and applied. Rejects with ProposalError (NOT_LEADER,
    * OVERLOADED, DROPPED, STOPPED) when it was not or may not have been applied.
+   * `audit`: the admin token that asked for it; the audit log records it.
    */
-  propose(command: UnstampedCommand): Promise<ApplyResult> {
+  propose(command: UnstampedCommand, audit?: AuditStamp): Promise<ApplyResult> {
+    return this.proposeLog(audit === undefined ? command : { ...command, actor: audit.actor }) as Promise<ApplyResult>;
+  }
+
+  /** Proposes an admin-state command (tokens, audit notes) as propose() does a pool command. */
+  proposeAdmin(command: UnstampedAdminCommand, audit?: AuditStamp): Promise<AdminApplyResult> {
+    return this.proposeLog(audit === undefined ? command : { ...command, actor: audit.actor }) as Promise<AdminApplyResult>;
+  }
+
+  private proposeLog(command: UnstampedLogCommand): Promise<NodeResult> {
     if (!this.driver.isLeader && this.forwarder !== undefined) return this.forwarder.forward(command);
     return this.proposeHere(command);
   }
 
   /** Proposes on this node, which must lead. */
-  private proposeHere(command: UnstampedCommand): Promise<ApplyResult> {
+  private proposeHere(command: UnstampedLogCommand): Promise<NodeResult> {
     if (!this.driver.isLeader) {
       return Promise.reject(new ProposalError('NOT_LEADER', 'this node does not lead the cluster', this.driver.leaderId));
     }
-    const stamped = { ...command, ...this.times.stamp() } as PoolCommand;
+    const stamped = { ...command, ...this.times.stamp() } as LogCommand;
     // Our own entries apply from the object we encoded: no JSON parse on the hot path.
     return this.driver.propose(encodeCommand(stamped), stamped);
   }
@@ -362,8 +415,8 @@ export class FloeNode {
   }
 
   /** Verifies `keyText`, then proposes its install; a refused key answers its code and changes nothing. */
-  importLicense(keyText: unknown): Promise<ImportResult> {
-    return this.licensing.import(keyText);
+  importLicense(keyText: unknown, audit?: AuditStamp): Promise<ImportResult> {
+    return this.licensing.import(keyText, audit);
   }
 
   /**
@@ -464,6 +517,26 @@ export class FloeNode {
   /** The held leases of a session, oldest first. */
   sessionLeases(sessionId: string): LeaseView[] {
     return listSessionLeases(this.pool, sessionId);
+  }
+
+  /** Every token created through the admin API, by name (never their digests). */
+  adminTokens(): TokenView[] {
+    return listTokens(this.admin);
+  }
+
+  /** The token whose SHA-256 digest is `tokenSha256` (hex), or undefined. */
+  adminTokenBySha256(tokenSha256: string): Readonly<TokenRecord> | undefined {
+    return findTokenBySha256(this.admin, tokenSha256);
+  }
+
+  /** Audit entries, newest first (at most `limit`; below `beforeSeq` for the next page). */
+  auditEntries(options: { readonly limit: number; readonly beforeSeq?: number }): AuditEntry[] {
+    return listAudit(this.admin, options);
+  }
+
+  /** The admin API saw token `name` used now: recorded through the log, batched (token-use-batcher.ts). */
+  noteTokenUse(name: string): void {
+    if (this.admin.tokens.has(name)) this.tokenUses.note(name, this.clock());
   }
 
   /** The pool state itself, read-only (tests and invariant checks). */
@@ -585,6 +658,7 @@ export class FloeNode {
     this.closed = true;
     this.times.close();
     this.reaper.close();
+    this.tokenUses.close();
     if (this.usageTimer !== undefined) clearTimeout(this.usageTimer);
     this.forwarder?.close();
     this.driver.stop();
@@ -604,11 +678,18 @@ export class FloeNode {
    * position (grants take it as their fencing token); usage rows carry the
    * entry's index, which a replay after a restart compares.
    */
-  private applyCommand(data: Uint8Array, at: LogPosition, local: PoolCommand | undefined): ApplyResult {
+  private applyCommand(data: Uint8Array, at: LogPosition, local: LogCommand | undefined): NodeResult {
     let command = local;
     let tag: string | undefined;
     if (command === undefined) ({ command, tag } = decodeEntryData(data));
+    if (isAdminCommand(command)) {
+      const adminResult = applyAdminCommand(this.admin, command);
+      recordAudit(this.admin, command, at.index, adminResult.reply);
+      if (tag !== undefined) this.forwarder?.applied(tag, adminResult);
+      return adminResult;
+    }
     const result = applyCommand(this.pool, command, at.position);
+    recordAudit(this.admin, command, at.index, result.reply);
     // A follower continues cluster time from the leader's: a new leader starts from the last applied `at`.
     if (!this.driver.isLeader && this.driver.leaderId !== '') this.times.follow();
     if (command.type === 'license-install' || command.type === 'license-remove') this.licensing.refresh(this.pool);
@@ -672,6 +753,7 @@ export class FloeNode {
     this.log(`installing the leader's snapshot at index ${snapshot.metadata.index} (term ${snapshot.metadata.term})`);
     const parts = snapshot.metadata.index > 0 ? decodeNodeSnapshot(snapshot.data) : undefined;
     this.pool = parts !== undefined ? decodeSnapshot(parts.pool) : createPoolState();
+    this.admin = decodeAdminState(parts?.admin);
     if (parts !== undefined && parts.members.length > 0) this.onSnapshotMembers?.(parts.members, snapshot.metadata.confState);
     this.licensing.refresh(this.pool);
     this.reaper.schedule();

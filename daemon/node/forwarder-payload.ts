@@ -5,22 +5,22 @@
 // is not exactly this shape is dropped here, so no malformed entry is ever
 // proposed (a tag with a newline would make the entry unreadable on apply).
 import type { NodeId } from '../raft/types.ts';
-import type { UnstampedCommand } from './command-codec.ts';
+import type { UnstampedLogCommand } from './command-codec.ts';
 
 /** A forwarder payload, as it travels (JSON text in an app frame). */
 export type ForwarderPayload =
-  | { readonly k: 'fwd'; readonly m: readonly (readonly [string, UnstampedCommand])[] }
+  | { readonly k: 'fwd'; readonly m: readonly (readonly [string, UnstampedLogCommand])[] }
   | { readonly k: 'nack'; readonly t: readonly string[]; readonly leader: NodeId; readonly why: string };
 
 /** Characters of a tag, at most (a node id, a dot, 8 base64url characters, a dot, a base-36 counter). */
 export const FORWARD_TAG_CHARS_MAX = 128;
 
 /**
- * The command types a follower may forward: every pool command (the leader
- * stamps `at`). A Record over the union, so a new command type that is not
+ * The command types a follower may forward: every pool and admin-state
+ * command (the leader stamps `at`). A Record over the union, so a new command type that is not
  * listed here fails the type check instead of being dropped in a cluster.
  */
-const FORWARDABLE: Readonly<Record<UnstampedCommand['type'], true>> = {
+const FORWARDABLE: Readonly<Record<UnstampedLogCommand['type'], true>> = {
   'license-install': true,
   'license-remove': true,
   'session-open': true,
@@ -34,6 +34,10 @@ const FORWARDABLE: Readonly<Record<UnstampedCommand['type'], true>> = {
   'users-assign': true,
   'pool-configure': true,
   grace: true,
+  'token-create': true,
+  'token-revoke': true,
+  'token-use': true,
+  'audit-note': true,
 };
 const FORWARDABLE_TYPES: ReadonlySet<string> = new Set(Object.keys(FORWARDABLE));
 
@@ -44,7 +48,7 @@ function isTag(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= FORWARD_TAG_CHARS_MAX && /^[\x21-\x7e]+$/.test(value);
 }
 
-function isForwardableCommand(value: unknown): value is UnstampedCommand {
+function isForwardableCommand(value: unknown): value is UnstampedLogCommand {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const type = (value as Record<string, unknown>)['type'];
   return typeof type === 'string' && FORWARDABLE_TYPES.has(type) && !Object.hasOwn(value, 'at');
@@ -68,7 +72,7 @@ export function decodeForwarderPayload(bytes: Uint8Array): { readonly ok: true; 
         return { ok: false, message: 'a forward that is not [tag, command]' };
       }
     }
-    return { ok: true, payload: { k: 'fwd', m: m as [string, UnstampedCommand][] } };
+    return { ok: true, payload: { k: 'fwd', m: m as [string, UnstampedLogCommand][] } };
   }
   if (v['k'] === 'nack') {
     const t = v['t'];

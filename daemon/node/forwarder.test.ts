@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApplyResult } from '../pool/index.ts';
 import { ProposalError } from '../raft-driver/index.ts';
-import type { UnstampedCommand } from './command-codec.ts';
+import type { UnstampedLogCommand as UnstampedCommand } from './command-codec.ts';
 import { decodeEntryData, encodeCommand, encodeTaggedCommand } from './command-codec.ts';
 import { Forwarder, type AppChannel, type ForwarderHost } from './forwarder.ts';
 

@@ -9,11 +9,15 @@
 // after forwardTimeoutMs. Forwards of one event-loop turn share one frame.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import type { AdminApplyResult } from '../admin-state/index.ts';
 import type { ApplyResult } from '../pool/index.ts';
 import { ProposalError } from '../raft-driver/index.ts';
 import type { NodeId } from '../raft/types.ts';
-import type { UnstampedCommand } from './command-codec.ts';
+import type { UnstampedLogCommand as UnstampedCommand } from './command-codec.ts';
 import { decodeForwarderPayload, type ForwarderPayload } from './forwarder-payload.ts';
+
+/** What applying a forwarded command yields on its origin: the pool's or the admin state's result. */
+type ForwardResult = ApplyResult | AdminApplyResult;
 
 /** The peer transport's app channel, as the forwarder uses it. */
 export interface AppChannel {
@@ -29,7 +33,7 @@ export interface ForwarderHost {
   leaderId(): NodeId;
   isLeader(): boolean;
   /** Leader: stamps and proposes `command` (its own); resolves with its result. */
-  proposeLocal(command: UnstampedCommand): Promise<ApplyResult>;
+  proposeLocal(command: UnstampedCommand): Promise<ForwardResult>;
   /** Leader: stamps and proposes a peer's forwarded command with its tag; rejects when it cannot. */
   proposeTagged(command: UnstampedCommand, tag: string): Promise<unknown>;
   log(line: string): void;
@@ -53,7 +57,7 @@ interface PendingForward {
   readonly deadlineMs: number;
   /** The leader it was last sent to ('' when not sent, or nacked). */
   sentTo: NodeId;
-  resolve(result: ApplyResult): void;
+  resolve(result: ForwardResult): void;
   reject(error: ProposalError): void;
 }
 
@@ -90,12 +94,12 @@ export class Forwarder {
   }
 
   /** Sends `command` to the leader; resolves with the result this node computes when it applies the entry. */
-  forward(command: UnstampedCommand): Promise<ApplyResult> {
+  forward(command: UnstampedCommand): Promise<ForwardResult> {
     if (this.closed) return Promise.reject(new ProposalError('STOPPED', 'the node is stopping'));
     if (this.pending.size >= this.options.pendingForwardsMax) {
       return Promise.reject(new ProposalError('OVERLOADED', `${this.pending.size} forwarded proposals are already waiting`));
     }
-    return new Promise<ApplyResult>((resolve, reject) => {
+    return new Promise<ForwardResult>((resolve, reject) => {
       const tag = `${this.tagPrefix}${(++this.seq).toString(36)}`;
       this.pending.set(tag, { tag, command, deadlineMs: performance.now() + this.options.forwardTimeoutMs, sentTo: '', resolve, reject });
       this.scheduleFlush();
@@ -103,7 +107,7 @@ export class Forwarder {
   }
 
   /** This node applied an entry carrying `tag`: resolves the pending forward it names, if ours. */
-  applied(tag: string, result: ApplyResult): void {
+  applied(tag: string, result: ForwardResult): void {
     const p = this.pending.get(tag);
     if (p === undefined) return;
     this.pending.delete(tag);

@@ -31,7 +31,7 @@ export interface NodeLicensesHost {
   /** The node's current pool state (replaced wholesale by a snapshot install). */
   readonly pool: () => PoolState;
   /** The node's propose(): forwards to the leader on a follower. */
-  readonly propose: (command: UnstampedCommand) => Promise<ApplyResult>;
+  readonly propose: (command: UnstampedCommand, audit?: { readonly actor: string }) => Promise<ApplyResult>;
   /** The node's readBarrier(): rejects with ProposalError when no leader confirms. */
   readonly readBarrier: () => Promise<void>;
   /** The leader's id as this node knows it; '' when none. */
@@ -87,11 +87,12 @@ export class NodeLicenses {
    * Verifies `keyText`, then proposes its install (an admin's import: a
    * license an admin removed comes back); a refused key answers its code and
    * changes nothing. `supersededLicenseId`: the installed key it replaced.
+   * `audit`: the admin token that asked (the audit log records it).
    */
-  async import(keyText: unknown): Promise<ImportResult> {
+  async import(keyText: unknown, audit?: { readonly actor: string }): Promise<ImportResult> {
     const check = this.check(keyText);
     if (!check.ok) return check;
-    const result = await this.host.propose({ type: 'license-install', license: check.license });
+    const result = await this.host.propose({ type: 'license-install', license: check.license }, audit);
     const reply = result.reply;
     if (!reply.ok) return { ok: false, code: reply.code, message: reply.message };
     if (reply.type !== 'license-installed') throw new Error(`assert: license-install answered ${reply.type}`);

@@ -13,9 +13,16 @@ describe('node snapshots', () => {
     expect(decodeSnapshot(parts.pool)).toEqual(createPoolState());
   });
 
+  it('carry the admin state (tokens, audit log) beside the members', () => {
+    const pool = encodeSnapshot(createPoolState());
+    const admin = { tokens: [], audit: [{ seq: 5 }] };
+    const parts = decodeNodeSnapshot(encodeNodeSnapshot(pool, [member], admin));
+    expect(parts).toEqual({ pool, members: [member], admin });
+  });
+
   it("read a snapshot written before members were carried (the pool's bytes alone) as having none", () => {
     const pool = encodeSnapshot(createPoolState());
-    expect(decodeNodeSnapshot(pool)).toEqual({ pool, members: [] });
+    expect(decodeNodeSnapshot(pool)).toEqual({ pool, members: [], admin: undefined });
   });
 
   it('drop a member entry that lacks its address or key, and refuse a damaged header', () => {

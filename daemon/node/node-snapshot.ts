@@ -1,5 +1,6 @@
-// What a node's Raft snapshot holds: the pool's snapshot bytes and the
-// addresses of the members added at run time. A member that was down while
+// What a node's Raft snapshot holds: the pool's snapshot bytes, the admin
+// state (tokens, audit log: a JSON value) and the addresses of the members
+// added at run time. A member that was down while
 // one was added, and catches up from a snapshot taken after the add, learns
 // from the conf state only the new member's id; with its peer URL and key
 // here it can dial it and accept it. Snapshots written before this format
@@ -21,9 +22,11 @@ const SNAPSHOT_MEMBERS_MAX = 256;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The snapshot data of `poolBytes` and `members`. */
-export function encodeNodeSnapshot(poolBytes: Uint8Array, members: readonly SnapshotMember[]): Uint8Array {
-  const header = encoder.encode(`${JSON.stringify(members.slice(0, SNAPSHOT_MEMBERS_MAX))}\n`);
+/** The snapshot data of `poolBytes`, `members` and the admin state's JSON value. */
+export function encodeNodeSnapshot(poolBytes: Uint8Array, members: readonly SnapshotMember[], admin?: unknown): Uint8Array {
+  // The header line: the members alone (as before the admin state), or both.
+  const head = admin === undefined ? members.slice(0, SNAPSHOT_MEMBERS_MAX) : { members: members.slice(0, SNAPSHOT_MEMBERS_MAX), admin };
+  const header = encoder.encode(`${JSON.stringify(head)}\n`);
   const out = new Uint8Array(MAGIC.length + header.length + poolBytes.length);
   out.set(MAGIC, 0);
   out.set(header, MAGIC.length);
@@ -31,16 +34,23 @@ export function encodeNodeSnapshot(poolBytes: Uint8Array, members: readonly Snap
   return out;
 }
 
-/** The pool's bytes and the members in `data` (a pool snapshot of an older node: no members). Throws on a damaged header. */
-export function decodeNodeSnapshot(data: Uint8Array): { pool: Uint8Array; members: SnapshotMember[] } {
-  if (data.length < MAGIC.length || MAGIC.some((b, i) => data[i] !== b)) return { pool: data, members: [] };
+/**
+ * The pool's bytes, the members and the admin state's JSON value (undefined
+ * when absent) in `data` (a pool snapshot of an older node: no members).
+ * Throws on a damaged header.
+ */
+export function decodeNodeSnapshot(data: Uint8Array): { pool: Uint8Array; members: SnapshotMember[]; admin: unknown } {
+  if (data.length < MAGIC.length || MAGIC.some((b, i) => data[i] !== b)) return { pool: data, members: [], admin: undefined };
   const end = data.indexOf(0x0a, MAGIC.length);
   if (end < 0) throw new Error('SNAPSHOT_CORRUPT: a node snapshot without its members line');
-  const parsed: unknown = JSON.parse(decoder.decode(data.subarray(MAGIC.length, end)));
+  const head: unknown = JSON.parse(decoder.decode(data.subarray(MAGIC.length, end)));
+  const withAdmin = typeof head === 'object' && head !== null && !Array.isArray(head);
+  const parsed: unknown = withAdmin ? (head as { members?: unknown }).members : head;
+  const admin: unknown = withAdmin ? (head as { admin?: unknown }).admin : undefined;
   if (!Array.isArray(parsed)) throw new Error('SNAPSHOT_CORRUPT: the members of a node snapshot are not a list');
   const members = parsed.filter(
     (m): m is SnapshotMember =>
       typeof m === 'object' && m !== null && typeof m.id === 'string' && typeof m.peerUrl === 'string' && typeof m.publicKey === 'string' && (m.clientUrl === undefined || typeof m.clientUrl === 'string'),
   );
-  return { pool: data.subarray(end + 1), members };
+  return { pool: data.subarray(end + 1), members, admin };
 }

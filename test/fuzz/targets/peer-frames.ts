@@ -6,7 +6,7 @@
 // nothing but a well-formed tag and command is proposed into the log.
 import fc from 'fast-check';
 import { Forwarder, type AppChannel } from '../../../daemon/node/forwarder.ts';
-import type { UnstampedCommand } from '../../../daemon/node/command-codec.ts';
+import type { UnstampedLogCommand } from '../../../daemon/node/command-codec.ts';
 import type { NodeId } from '../../../daemon/raft/types.ts';
 import { decodeAppFrame, encodeAppFrame } from '../../../daemon/transport/app-frame.ts';
 import { DEFAULT_CODEC_LIMITS, decodeFrame, encodeFrame } from '../../../daemon/transport/message-codec.ts';
@@ -59,7 +59,7 @@ const forwarderPayload: fc.Arbitrary<Uint8Array> = fc
 const DECODE_CODES = new Set(['FRAME_EMPTY', 'FRAME_TOO_LARGE', 'FRAME_VERSION_UNSUPPORTED', 'FRAME_TRUNCATED', 'FRAME_TRAILING_BYTES', 'MESSAGE_TYPE_UNKNOWN', 'FIELD_INVALID', 'MESSAGE_INCONSISTENT', 'LIMIT_EXCEEDED']);
 
 /** A leader's forwarder over a fake channel: what it proposes is recorded, nothing is sent. */
-function leaderForwarder(): { deliver(payloads: Uint8Array[]): void; proposed: [string, UnstampedCommand][]; close(): void } {
+function leaderForwarder(): { deliver(payloads: Uint8Array[]): void; proposed: [string, UnstampedLogCommand][]; close(): void } {
   let handler: ((peerId: NodeId, payloads: Uint8Array[]) => void) | undefined;
   const channel: AppChannel = {
     sendApp: () => true,
@@ -70,7 +70,7 @@ function leaderForwarder(): { deliver(payloads: Uint8Array[]): void; proposed: [
       };
     },
   };
-  const proposed: [string, UnstampedCommand][] = [];
+  const proposed: [string, UnstampedLogCommand][] = [];
   const forwarder = new Forwarder(
     {
       nodeId: 'n1',

@@ -42,6 +42,8 @@ import { tokenRoutes } from './routes/token-routes.ts';
 import { usageRoutes } from './routes/usage-routes.ts';
 import { usersRoutes } from './routes/users-routes.ts';
 import { backupRoutes } from './routes/backup-routes.ts';
+import { metricsRoutes } from './routes/metrics-routes.ts';
+import { createNodeMetrics } from './metrics/node-metrics.ts';
 
 /** Options of the admin app. */
 export interface AdminAppOptions {
@@ -49,6 +51,10 @@ export interface AdminAppOptions {
   readonly tokenSha256: readonly string[];
   /** Bytes of a request body, at most. */
   readonly bodyBytesMax: number;
+  /** GET /metrics also gives per-user series (config metricsPerUser); default false. */
+  readonly metricsPerUser?: boolean;
+  /** GET /metrics also gives prom-client's process and Node.js metrics; default true. */
+  readonly processMetrics?: boolean;
   /** Operational log lines (what failed without failing a request). */
   readonly log?: (line: string) => void;
   /** Who holds a token; default: the config's tokens, then those created through the API (nodeTokenVerifier). */
@@ -111,7 +117,10 @@ export function createAdminApp(node: FloeNode, options: AdminAppOptions) {
     .route('/', tokenRoutes(deps, options.tokenSha256.length))
     .route('/', auditRoutes(deps));
 
-  const app = new OpenAPIHono<AdminEnv>().route(API_BASE_PATH, api);
+  const metrics = createNodeMetrics(node, { perUser: options.metricsPerUser ?? false, processMetrics: options.processMetrics ?? true });
+  const app = new OpenAPIHono<AdminEnv>()
+    .route(API_BASE_PATH, api)
+    .route('/', metricsRoutes(metrics, bearerAuth({ verifyToken })));
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'an admin token' });
   openApiDocument = () => app.getOpenAPIDocument(OPENAPI_INFO);
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));

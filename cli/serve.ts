@@ -34,7 +34,7 @@ export async function run(argv: string[]): Promise<number> {
     const config = loadConfigFile(configPath);
     daemon = await startDaemon(config, {
       log,
-      adminApp: (node) => createAdminApp(node, { tokenSha256: config.adminTokenSha256, bodyBytesMax: config.limits.adminBodyBytesMax, log }),
+      adminApp: (node) => createAdminApp(node, { tokenSha256: config.adminTokenSha256, bodyBytesMax: config.limits.adminBodyBytesMax, metricsPerUser: config.metricsPerUser, log }),
     });
     process.stdout.write(
       `${JSON.stringify({ nodeId: config.nodeId, clientUrl: daemon.clientUrl, adminUrl: daemon.adminUrl, pid: process.pid })}\n`,

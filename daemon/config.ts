@@ -127,6 +127,8 @@ export const floeConfigSchema = z
     queueWaitMsMax: ms(0, 24 * 3600 * 1000).default(3_600_000),
     /** `ms`: a new leader extends every lease by this much (cluster failover). */
     leaderGraceMs: ms(0, 3600 * 1000).default(15_000),
+    /** GET /metrics also gives seats in use per user (floe_user_seats_in_use): one series per user and feature, so off unless asked. */
+    metricsPerUser: z.boolean().default(false),
     limits: limitsSchema,
     raft: raftSchema,
     cluster: clusterSchema,

@@ -1,3 +1,5 @@
+// (~730 lines: the node's one composition point, which several changes touch
+// at once; its parts already live beside it — split it when those settle.)
 // One Floe node: storage, the replicated log (RaftDriver), the seat-pool
 // state and the event stream for client pushes, composed with heartbeat
 // batching (renew-batcher.ts), the lease reaper (lease-reaper.ts) and key
@@ -74,6 +76,7 @@ import {
   type UnstampedLogCommand,
 } from './command-codec.ts';
 import { TokenUseBatcher } from './token-use-batcher.ts';
+import { NodeObservers } from './node-observers.ts';
 import { Forwarder, type AppChannel } from './forwarder.ts';
 import type { DuplicateLockCode, KeyLockState, LicenseRefusal, MemberLockCode, PeerLockState } from './license-locks.ts';
 import { RenewBatcher, type HeartbeatOutcome } from './renew-batcher.ts';
@@ -180,6 +183,10 @@ export class FloeNode {
   private readonly times: NodeClock;
   /** Tokens and the audit log (replaced wholesale by a snapshot install, like the pool). */
   private admin: AdminState;
+  /** Usage rows, checkout latencies and fsync times, for metrics and live events (read-only). */
+  readonly observers: NodeObservers;
+  /** Usage rows of applied entries not yet handed to observers (only while someone observes). */
+  private usageQueue: UsageRow[] = [];
   /** Batches the admin API's token uses into token-use commands. */
   private readonly tokenUses: TokenUseBatcher;
   private readonly listeners = new Set<(event: ClientEvent) => void>();
@@ -200,15 +207,26 @@ export class FloeNode {
   private readonly onSnapshotMembers: FloeNodeOptions['onSnapshotMembers'];
   private readonly snapshotMembers: FloeNodeOptions['snapshotMembers'];
   private readonly peerClockSkews: FloeNodeOptions['peerClockSkews'];
+  private readonly peerLockCodes: FloeNodeOptions['peerLockCodes'];
 
   private constructor(
     options: FloeNodeOptions,
-    parts: { database: FloeDatabase; storage: SqliteRaftStorage; usage: UsageLog; pool: PoolState; admin: AdminState; raft: RaftNode; clustered: boolean },
+    parts: {
+      database: FloeDatabase;
+      storage: SqliteRaftStorage;
+      usage: UsageLog;
+      pool: PoolState;
+      admin: AdminState;
+      raft: RaftNode;
+      clustered: boolean;
+      observers: NodeObservers;
+    },
   ) {
     this.clustered = parts.clustered;
     this.onSnapshotMembers = options.onSnapshotMembers;
     this.snapshotMembers = options.snapshotMembers;
     this.peerClockSkews = options.peerClockSkews;
+    this.peerLockCodes = options.peerLockCodes;
     this.licensing = new NodeLicenses({
       nodeId: options.config.nodeId,
       vendorPublicKeys: options.config.vendorPublicKeys,
@@ -242,6 +260,7 @@ export class FloeNode {
       },
       log: (line) => this.log(line),
     });
+    this.observers = parts.observers;
     this.reaper = new LeaseReaper({
       isLeader: () => this.driver.isLeader,
       nextDeadlineMs: () => nextDeadlineMs(this.pool),
@@ -314,7 +333,19 @@ export class FloeNode {
    */
   static async open(options: FloeNodeOptions): Promise<FloeNode> {
     const config = options.config;
-    const database = openDatabase(join(config.dataDir, DATABASE_FILE_NAME), config.raft.syncMode);
+    const opened = openDatabase(join(config.dataDir, DATABASE_FILE_NAME), config.raft.syncMode);
+    const observers = new NodeObservers(options.log ?? (() => {}));
+    // Each fdatasync of the log is timed for the observers (metrics).
+    const database: FloeDatabase = {
+      ...opened,
+      syncWal: (done) => {
+        const startMs = performance.now();
+        opened.syncWal((error) => {
+          if (observers.storageSync.active) observers.storageSync.emit(performance.now() - startMs);
+          done(error);
+        });
+      },
+    };
     try {
       const peers = config.cluster.peers;
       // The initial voters count only for an empty log: a stored one has its membership.
@@ -342,7 +373,7 @@ export class FloeNode {
         checkQuorum: clustered,
         random: Math.random,
       });
-      const node = new FloeNode(options, { database, storage, usage, pool, admin, raft, clustered });
+      const node = new FloeNode(options, { database, storage, usage, pool, admin, raft, clustered, observers });
       node.driver.start();
       if (!clustered && voters.length === 1 && voters[0] === config.nodeId) {
         // The only voter elects itself at once; flush so the node leads when open() returns.
@@ -397,7 +428,15 @@ export class FloeNode {
    * LicenseRefusalError. Also rejects as propose() does (ProposalError).
    */
   proposeCheckout(command: Extract<UnstampedCommand, { type: 'checkout' }>): Promise<ApplyResult> {
-    return this.licensing.proposeCheckout(command);
+    const answer = this.licensing.proposeCheckout(command);
+    if (!this.observers.checkoutLatency.active) return answer;
+    const startMs = performance.now();
+    const settle = (ok: boolean) => this.observers.checkoutLatency.emit({ ms: performance.now() - startMs, ok });
+    answer.then(
+      (r) => settle(r.reply.ok),
+      () => settle(false),
+    );
+    return answer;
   }
 
   /**
@@ -517,6 +556,11 @@ export class FloeNode {
   /** The held leases of a session, oldest first. */
   sessionLeases(sessionId: string): LeaseView[] {
     return listSessionLeases(this.pool, sessionId);
+  }
+
+  /** Each peer's stated lock code and whether it is connected now; empty on a single node. */
+  peers(): ReadonlyMap<string, PeerLockState> {
+    return this.peerLockCodes?.() ?? new Map();
   }
 
   /** Every token created through the admin API, by name (never their digests). */
@@ -697,7 +741,7 @@ export class FloeNode {
     for (const event of result.events) {
       if (event.kind === 'usage') {
         const u = event;
-        this.usage.record({
+        const row: UsageRow = {
           logIndex: at.index,
           at: u.at,
           kind: u.usage,
@@ -711,7 +755,9 @@ export class FloeNode {
           waitedMs: u.waitedMs,
           code: u.code,
           reason: u.reason,
-        });
+        };
+        this.usage.record(row);
+        if (this.observers.usage.active) this.usageQueue.push(row);
       } else {
         this.eventQueue.push(event);
       }
@@ -720,7 +766,7 @@ export class FloeNode {
   }
 
   private afterApply(): void {
-    if (this.eventQueue.length > 0 && !this.eventsScheduled) {
+    if ((this.eventQueue.length > 0 || this.usageQueue.length > 0) && !this.eventsScheduled) {
       this.eventsScheduled = true;
       setImmediate(() => this.deliverEvents());
     }
@@ -738,6 +784,9 @@ export class FloeNode {
     this.eventsScheduled = false;
     const events = this.eventQueue;
     this.eventQueue = [];
+    const rows = this.usageQueue;
+    this.usageQueue = [];
+    if (rows.length > 0) this.observers.usage.emit(rows);
     for (const event of events) {
       for (const listener of this.listeners) {
         try {

@@ -42,6 +42,8 @@ import { tokenRoutes } from './routes/token-routes.ts';
 import { usageRoutes } from './routes/usage-routes.ts';
 import { usersRoutes } from './routes/users-routes.ts';
 import { backupRoutes } from './routes/backup-routes.ts';
+import { eventRoutes } from './routes/event-routes.ts';
+import { EventHub } from './events/event-hub.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
 import { createNodeMetrics } from './metrics/node-metrics.ts';
 
@@ -89,6 +91,7 @@ function provideNode(node: FloeNode) {
 /** Builds the admin API over `node`; serve it with @hono/node-server or test it with app.request(). */
 export function createAdminApp(node: FloeNode, options: AdminAppOptions) {
   const deps: AdminDeps = { node, log: options.log ?? (() => {}) };
+  const events = new EventHub(node);
   const verifyToken = options.verifyToken ?? nodeTokenVerifier(node, options.tokenSha256);
   // The root app's registry holds every route with its full path; it exists once the routes do.
   let openApiDocument = (): object => ({});
@@ -115,7 +118,8 @@ export function createAdminApp(node: FloeNode, options: AdminAppOptions) {
     .route('/', usersRoutes(deps))
     .route('/', backupRoutes(deps))
     .route('/', tokenRoutes(deps, options.tokenSha256.length))
-    .route('/', auditRoutes(deps));
+    .route('/', auditRoutes(deps))
+    .route('/', eventRoutes(events));
 
   const metrics = createNodeMetrics(node, { perUser: options.metricsPerUser ?? false, processMetrics: options.processMetrics ?? true });
   const app = new OpenAPIHono<AdminEnv>()

@@ -8,7 +8,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { PoolView } from '../../daemon/pool/index.ts';
 import type { FloeNode } from '../../daemon/node/index.ts';
 import type { AdminDeps } from '../admin-deps.ts';
-import type { AdminEnv } from '../admin-env.ts';
+import { auditStamp, type AdminEnv } from '../admin-env.ts';
 import { BEARER_SECURITY, errorResponses, jsonRequestBody, jsonResponse } from '../api-schemas.ts';
 import { AdminError, statusOfCode } from '../errors.ts';
 import { readAnswer, readBarrier, readSchema, staleQuerySchema } from '../read-barrier.ts';
@@ -93,7 +93,7 @@ export function usersRoutes({ node }: AdminDeps) {
       const { feature } = c.req.valid('param');
       const body = c.req.valid('json');
       const pool = namedPool(node, feature, body.version);
-      const r = await node.propose({ type: 'users-assign', feature, version: pool.version, users: body.users });
+      const r = await node.propose({ type: 'users-assign', feature, version: pool.version, users: body.users }, auditStamp(c));
       if (!r.reply.ok) throw new AdminError(statusOfCode(r.reply.code), r.reply.code, r.reply.message);
       return c.json(answer(namedPool(node, feature, pool.version)), 200);
     })

@@ -43,6 +43,7 @@ import { usageRoutes } from './routes/usage-routes.ts';
 import { usersRoutes } from './routes/users-routes.ts';
 import { backupRoutes } from './routes/backup-routes.ts';
 import { eventRoutes } from './routes/event-routes.ts';
+import { reportRoutes } from './routes/report-routes.ts';
 import { EventHub } from './events/event-hub.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
 import { createNodeMetrics } from './metrics/node-metrics.ts';
@@ -119,7 +120,8 @@ export function createAdminApp(node: FloeNode, options: AdminAppOptions) {
     .route('/', backupRoutes(deps))
     .route('/', tokenRoutes(deps, options.tokenSha256.length))
     .route('/', auditRoutes(deps))
-    .route('/', eventRoutes(events));
+    .route('/', eventRoutes(events))
+    .route('/', reportRoutes(deps));
 
   const metrics = createNodeMetrics(node, { perUser: options.metricsPerUser ?? false, processMetrics: options.processMetrics ?? true });
   const app = new OpenAPIHono<AdminEnv>()

@@ -662,6 +662,12 @@ export class FloeNode {
     return this.usage.query(options);
   }
 
+  /** Usage rows with `fromMs ≤ at < toMs` (optionally of one feature), oldest first, read lazily (reports); consume at once. */
+  usageScan(options: { readonly fromMs: number; readonly toMs: number; readonly feature?: string }): IterableIterator<UsageRow> {
+    this.usage.flush();
+    return this.usage.scan(options);
+  }
+
   /** Subscribes to client events (grants, queue moves, dequeues, revocations); returns the unsubscribe. */
   onEvent(listener: (event: ClientEvent) => void): () => void {
     this.listeners.add(listener);

@@ -67,6 +67,8 @@ export class UsageLog {
   /** Hot path: raw better-sqlite3 multi-row inserts (drizzle's placeholder filling costs more per row than the insert). */
   private readonly insertOne: import('better-sqlite3').Statement;
   private readonly insertMany: import('better-sqlite3').Statement;
+  /** scan()'s two prepared statements (with and without a feature), by SQL. */
+  private readonly scans = new Map<string, import('better-sqlite3').Statement>();
   /** Prepared on the first page() (backups only). */
   private pageStatement: import('better-sqlite3').Statement | undefined;
 
@@ -144,6 +146,25 @@ export class UsageLog {
       return row as unknown as UsageRow;
     });
     return { rows, lastId };
+  }
+
+  /**
+   * Rows with `fromMs ≤ at < toMs` (optionally of one feature), oldest first
+   * (log order), read lazily: a report reads months of rows without holding
+   * them. Flush first for the rows of the latest entries. The iterator holds
+   * the database's read cursor: consume it at once.
+   */
+  scan(options: { readonly fromMs: number; readonly toMs: number; readonly feature?: string }): IterableIterator<UsageRow> {
+    const columns = USAGE_COLUMNS.map(([field, column]) => `${column} AS ${field}`).join(', ');
+    const byFeature = options.feature !== undefined;
+    const sql = `SELECT ${columns} FROM usage_events WHERE at >= ? AND at < ?${byFeature ? ' AND feature = ?' : ''} ORDER BY at, id`;
+    let statement = this.scans.get(sql);
+    if (statement === undefined) {
+      statement = this.database.sqlite.prepare(sql);
+      this.scans.set(sql, statement);
+    }
+    const params = byFeature ? [options.fromMs, options.toMs, options.feature] : [options.fromMs, options.toMs];
+    return statement.iterate(...params) as IterableIterator<UsageRow>;
   }
 
   /** Rows with `fromMs ≤ at < toMs` (optionally of one feature), newest first, at most `limit`. */

@@ -18,121 +18,37 @@
 //    optional JSON body.
 // 3. The handler reads `c.req.valid('json' | 'query' | 'param')`, proposes
 //    through the node with `auditStamp(c)` (so the audit log names the
-//    token: node.propose(command, auditStamp(c))), and throws AdminError(status, CODE, message) for a
-//    refusal (statusOfCode(code) for the pool's codes); it returns
-//    `c.json(body, status)` with a status its route declares.
+//    token: node.propose(command, auditStamp(c))), and throws
+//    AdminError(status, CODE, message) for a refusal (statusOfCode(code) for
+//    the pool's codes); it returns `c.json(body, status)` with a status its
+//    route declares.
 // 4. Chain it in the group's factory (`new OpenAPIHono<AdminEnv>().openapi(…)`)
-//    and mount a new group below with `.route('/', fooRoutes(deps))`.
+//    and mount a new group in api-app.ts with `.route('/', fooRoutes(deps))`.
+// 5. The console (admin/console/) shows it by calling the route in-process
+//    (c.var.api), never by reading the node itself.
 // admin-app.test.ts holds the shared behaviour; each group has its test.
-import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
-import { createMiddleware } from 'hono/factory';
 import type { FloeNode } from '../daemon/node/index.ts';
-import type { AdminDeps } from './admin-deps.ts';
-import type { AdminEnv } from './admin-env.ts';
-import { bearerAuth, nodeTokenVerifier, type VerifyToken } from './bearer-auth.ts';
-import { AdminError, errorBody, errorResponse } from './errors.ts';
-import { auditRoutes } from './routes/audit-routes.ts';
-import { clusterRoutes } from './routes/cluster-routes.ts';
-import { healthRoutes } from './routes/health-routes.ts';
-import { licenseRoutes } from './routes/license-routes.ts';
-import { lockCodeRoutes } from './routes/lock-code-routes.ts';
-import { poolRoutes } from './routes/pool-routes.ts';
-import { tokenRoutes } from './routes/token-routes.ts';
-import { usageRoutes } from './routes/usage-routes.ts';
-import { usersRoutes } from './routes/users-routes.ts';
-import { backupRoutes } from './routes/backup-routes.ts';
-import { eventRoutes } from './routes/event-routes.ts';
-import { reportRoutes } from './routes/report-routes.ts';
-import { EventHub } from './events/event-hub.ts';
-import { metricsRoutes } from './routes/metrics-routes.ts';
-import { createNodeMetrics } from './metrics/node-metrics.ts';
+import { createApiApp, type AdminAppOptions, type ApiApp } from './api-app.ts';
+import { nodeDigestVerifier, nodeTokenVerifier } from './bearer-auth.ts';
+import { consoleRoutes } from './console/console-routes.tsx';
+import { ConsoleSessions } from './console/console-sessions.ts';
 
-/** Options of the admin app. */
-export interface AdminAppOptions {
-  /** SHA-256 hex digests of the config's bearer tokens (admin tokens). */
-  readonly tokenSha256: readonly string[];
-  /** Bytes of a request body, at most. */
-  readonly bodyBytesMax: number;
-  /** GET /metrics also gives per-user series (config metricsPerUser); default false. */
-  readonly metricsPerUser?: boolean;
-  /** GET /metrics also gives prom-client's process and Node.js metrics; default true. */
-  readonly processMetrics?: boolean;
-  /** Operational log lines (what failed without failing a request). */
-  readonly log?: (line: string) => void;
-  /** Who holds a token; default: the config's tokens, then those created through the API (nodeTokenVerifier). */
-  readonly verifyToken?: VerifyToken;
-}
+export { API_BASE_PATH, type AdminAppOptions, type ApiApp } from './api-app.ts';
 
-/** The base path of the JSON API. */
-export const API_BASE_PATH = '/api/v1';
-
-/** The OpenAPI document's header. */
-const OPENAPI_INFO = {
-  openapi: '3.0.3',
-  info: { title: 'Floe admin API', version: '0.2', description: 'The admin API of one Floe node; every node serves the same.' },
-};
-
-/** A request that fails its route's schema: 400 BAD_REQUEST naming the first issue. */
-const badRequestHook: Hook<unknown, AdminEnv, string, unknown> = (result) => {
-  if (result.success) return;
-  const issue = result.error.issues[0];
-  const where = result.target === 'json' ? 'body' : result.target;
-  throw new AdminError(400, 'BAD_REQUEST', `invalid ${where}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim());
-};
-
-/** Middleware: hands every route the node (c.var.node), so route middleware can be module-level constants. */
-function provideNode(node: FloeNode) {
-  return createMiddleware<AdminEnv>(async (c, next) => {
-    c.set('node', node);
-    await next();
-  });
-}
-
-/** Builds the admin API over `node`; serve it with @hono/node-server or test it with app.request(). */
-export function createAdminApp(node: FloeNode, options: AdminAppOptions) {
-  const deps: AdminDeps = { node, log: options.log ?? (() => {}) };
-  const events = new EventHub(node);
+/**
+ * Builds the admin server over `node`: the JSON API under /api/v1, /metrics,
+ * and the web console at / (admin/console/, pages over the same API); serve
+ * it with @hono/node-server or test it with app.request().
+ */
+export function createAdminApp(node: FloeNode, options: AdminAppOptions): ApiApp {
   const verifyToken = options.verifyToken ?? nodeTokenVerifier(node, options.tokenSha256);
-  // The root app's registry holds every route with its full path; it exists once the routes do.
-  let openApiDocument = (): object => ({});
-  // A route comes first: hc's types lose the routes of an app whose first call is use().
-  const api = new OpenAPIHono<AdminEnv>({ defaultHook: badRequestHook })
-    .route('/', healthRoutes(deps))
-    // Public like /health: it describes the API, not the state (generated from every route's schemas).
-    .get('/openapi.json', (c) => c.json(openApiDocument()))
-    .use(provideNode(node))
-    .use(bearerAuth({ verifyToken }))
-    .use(
-      bodyLimit({
-        maxSize: options.bodyBytesMax,
-        onError: () => {
-          throw new AdminError(413, 'BAD_REQUEST', `the body is larger than ${options.bodyBytesMax} bytes`);
-        },
-      }),
-    )
-    .route('/', clusterRoutes(deps))
-    .route('/', licenseRoutes(deps))
-    .route('/', lockCodeRoutes(deps))
-    .route('/', poolRoutes(deps))
-    .route('/', usageRoutes(deps))
-    .route('/', usersRoutes(deps))
-    .route('/', backupRoutes(deps))
-    .route('/', tokenRoutes(deps, options.tokenSha256.length))
-    .route('/', auditRoutes(deps))
-    .route('/', eventRoutes(events))
-    .route('/', reportRoutes(deps));
-
-  const metrics = createNodeMetrics(node, { perUser: options.metricsPerUser ?? false, processMetrics: options.processMetrics ?? true });
-  const app = new OpenAPIHono<AdminEnv>()
-    .route(API_BASE_PATH, api)
-    .route('/', metricsRoutes(metrics, bearerAuth({ verifyToken })));
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'an admin token' });
-  openApiDocument = () => app.getOpenAPIDocument(OPENAPI_INFO);
-  app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
-  app.onError(errorResponse);
+  const sessions = new ConsoleSessions(nodeDigestVerifier(node, options.tokenSha256));
+  const app = createApiApp(node, options, verifyToken, sessions);
+  // The console's pages call the API in-process, through every middleware a browser's call meets.
+  const pages = consoleRoutes({ node, sessions, verifyToken, fetchApi: (request) => app.fetch(request) });
+  app.route('/', pages);
   return app;
 }
 
-/** The admin app's type, for the typed client: `hc<AdminApp>(adminUrl)`. */
-export type AdminApp = ReturnType<typeof createAdminApp>;
+/** The admin app's type for the typed client (the console's pages add no JSON routes). */
+export type AdminApp = ApiApp;

@@ -7,7 +7,7 @@
 // answers 403 FORBIDDEN in the API's error shape and hands the routes the
 // caller (c.var.principal), which requireRole() then checks per route.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { FloeNode } from '../daemon/node/index.ts';
 import type { AdminEnv, Principal } from './admin-env.ts';
 import { AdminError } from './errors.ts';
@@ -44,10 +44,24 @@ export function configTokenVerifier(tokenSha256: readonly string[]): VerifyToken
  */
 export function nodeTokenVerifier(node: FloeNode, tokenSha256: readonly string[]): VerifyToken {
   const configTokens = configTokenVerifier(tokenSha256);
-  return (token) => {
-    const fromConfig = configTokens(token);
-    if (fromConfig !== undefined) return fromConfig;
-    const record = node.adminTokenBySha256(hashToken(token));
+  const byDigest = nodeDigestVerifier(node, []);
+  return (token) => configTokens(token) ?? byDigest(hashToken(token));
+}
+
+/** Answers who holds the token whose SHA-256 is `tokenSha256` (hex), or undefined. */
+export type VerifyTokenDigest = (tokenSha256: string) => Principal | undefined;
+
+/**
+ * Who holds a token known by its digest (a console session remembers only
+ * that): a config token (admin, `config-N`) or one created through the API.
+ * The digest comes from this server's own session store, not from a caller,
+ * so a plain lookup is fine here.
+ */
+export function nodeDigestVerifier(node: FloeNode, tokenSha256: readonly string[]): VerifyTokenDigest {
+  return (digest) => {
+    const i = tokenSha256.indexOf(digest);
+    if (i >= 0) return { name: `config-${i + 1}`, role: 'admin' };
+    const record = node.adminTokenBySha256(digest);
     if (record === undefined) return undefined;
     node.noteTokenUse(record.name);
     return { name: record.name, role: record.role };
@@ -56,11 +70,24 @@ export function nodeTokenVerifier(node: FloeNode, tokenSha256: readonly string[]
 
 /**
  * Middleware: 401 UNAUTHORIZED without a bearer token, 403 FORBIDDEN with a
- * token `verifyToken` does not know; else sets c.var.principal.
+ * token `verifyToken` does not know; else sets c.var.principal. Without an
+ * Authorization header, `cookieAuth` may know the caller by the console's
+ * session cookie (and checks the CSRF token of a change).
  */
-export function bearerAuth(options: { readonly verifyToken: VerifyToken }): MiddlewareHandler<AdminEnv> {
+export function bearerAuth(options: {
+  readonly verifyToken: VerifyToken;
+  readonly cookieAuth?: (c: Context) => Principal | undefined;
+}): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
+    if (header === '' && options.cookieAuth !== undefined) {
+      const principal = options.cookieAuth(c);
+      if (principal !== undefined) {
+        c.set('principal', principal);
+        await next();
+        return;
+      }
+    }
     const match = header.length <= AUTHORIZATION_CHARS_MAX ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (match === null) {
       c.header('www-authenticate', 'Bearer realm="floe"');

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { referenceUsageReport } from './usage-report-reference.test-support.ts';
 import { computeUsageReport, type ReportUsageRow, type UsageReportLine, type UsageReportQuery } from './usage-report.ts';
+import { utilizationHistogram } from './utilization.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5, 22, 30);
@@ -92,6 +93,23 @@ describe('usage reports', () => {
         expect(rounded(computeUsageReport(rows, query))).toEqual(rounded(referenceUsageReport(rows, query)));
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it('the utilization histogram spreads exactly the report\'s seat-time over the levels, and its times add up to the period', () => {
+    fc.assert(
+      fc.property(fc.array(stepArb, { minLength: 8, maxLength: 80 }), fc.nat({ max: 6 }), fc.integer({ min: 0, max: 3 * HOUR }), (steps, dayOffset, asOfExtraMs) => {
+        const rows = buildLog(steps);
+        const fromMs = Date.UTC(2026, 0, 5) + dayOffset * 24 * HOUR;
+        const q = { fromMs, toMs: fromMs + 24 * HOUR, asOfMs: (rows.at(-1)?.at ?? T0) + asOfExtraMs, feature: 'cad' };
+        const levels = utilizationHistogram(rows, q);
+        const elapsedMs = Math.max(0, Math.min(q.toMs, Math.max(q.asOfMs, q.fromMs)) - q.fromMs);
+        expect(levels.reduce((s, l) => s + l.ms, 0)).toBe(elapsedMs);
+        const seatMs = levels.reduce((s, l) => s + l.seatsInUse * l.ms, 0);
+        const [line] = computeUsageReport(rows, { ...q, interval: 'day' });
+        expect(seatMs / 3_600_000).toBeCloseTo(line?.seatHours ?? 0, 9);
+      }),
+      { numRuns: 300 },
     );
   });
 

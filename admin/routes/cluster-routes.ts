@@ -17,6 +17,8 @@ export const memberViewSchema = z.object({
   matchIndex: z.number().int().optional().openapi({ description: 'leader only: the highest index known replicated on the member' }),
   recentActive: z.boolean().optional().openapi({ description: 'leader only: heard from within the last election timeout' }),
   clockSkewMs: z.number().int().optional().openapi({ description: "ms: the member's wall clock minus the answering node's (0 for itself), measured on the peer pings; absent until measured" }),
+  lockCode: z.string().nullable().optional().openapi({ description: "the member's lock code as it stated it to this node (its own for the answering node); null: unknown" }),
+  connected: z.boolean().optional().openapi({ description: 'other members: an authenticated peer connection to it is open now' }),
 });
 
 /** The answering node's clocks. */
@@ -98,7 +100,14 @@ export function clusterRoutes(deps: AdminDeps) {
   const { node } = deps;
   const cluster = () => {
     const view = node.clusterStatus();
-    return { ...view, nodes: [...view.nodes], engine: node.engine };
+    const peers = node.peers();
+    // Each member's lock code and connection, as the peer transport knows them.
+    const nodes = view.nodes.map((m) => {
+      if (m.id === view.reportedBy.id) return { ...m, lockCode: node.lockCode ?? null };
+      const peer = peers.get(m.id);
+      return peer === undefined ? m : { ...m, lockCode: peer.lockCode ?? null, connected: peer.connected };
+    });
+    return { ...view, nodes, engine: node.engine };
   };
   return new OpenAPIHono<AdminEnv>()
     .openapi(getCluster, (c) => c.json(cluster(), 200))

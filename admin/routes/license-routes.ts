@@ -49,6 +49,7 @@ export const licenseSchema = z
     supersedes: z.string().nullable().openapi({ description: 'the license this key superseded' }),
     hostDescription: z.string().nullable(),
     installedAt: z.number(),
+    orderNumber: z.string().nullable().openapi({ description: "the vendor's order number, when the key names one" }),
   })
   .openapi('License');
 
@@ -119,6 +120,7 @@ export function licenseRoutes({ node }: AdminDeps) {
             supersedes: l.payload.supersedes ?? null,
             hostDescription: l.payload.hostDescription ?? null,
             installedAt: l.installedAt,
+            orderNumber: l.payload.orderNumber ?? null,
           })),
         ),
         200,

@@ -11,6 +11,7 @@ import { readAnswer, readBarrier, readSchema, staleQuerySchema } from '../read-b
 import { reportCsv, round3 } from '../reports/report-csv.ts';
 import { reportInput } from '../reports/report-input.ts';
 import { computeUsageReport, ReportTooLargeError, type UsageReportQuery } from '../reports/usage-report.ts';
+import { utilizationHistogram } from '../reports/utilization.ts';
 
 /** Report lines one page holds by default, and at most. */
 const REPORT_PAGE_DEFAULT = 1000;
@@ -85,6 +86,40 @@ const getUsageReport = createRoute({
   },
 });
 
+/** GET /reports/utilization. */
+export const utilizationQuerySchema = staleQuerySchema.extend({
+  feature: z.string().min(1).max(64),
+  from: timeSchema.optional().openapi({ description: 'inclusive; default: `to` minus 7 days' }),
+  to: timeSchema.optional().openapi({ description: 'exclusive; default: now' }),
+});
+
+/** What GET /reports/utilization answers. */
+export const utilizationSchema = z
+  .object({
+    feature: z.string(),
+    from: z.string(),
+    to: z.string(),
+    asOf: z.string(),
+    levels: z.array(
+      z.object({
+        seatsInUse: z.number().int(),
+        hours: z.number(),
+        share: z.number().openapi({ description: 'of the period (its elapsed part, if still open): 0 to 1' }),
+      }),
+    ),
+  })
+  .openapi('Utilization');
+
+const getUtilization = createRoute({
+  method: 'get',
+  path: '/reports/utilization',
+  summary: "For how much of a period exactly N seats of a feature were in use, for each N (how many seats do we need?)",
+  security: BEARER_SECURITY,
+  middleware: [readBarrier] as const,
+  request: { query: utilizationQuerySchema },
+  responses: { 200: jsonResponse(readSchema(utilizationSchema), 'the share of time at each level'), ...errorResponses(400, 503) },
+});
+
 /** `ms` of a time parameter, or a 400. */
 function parseTime(name: string, text: string): number {
   const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
@@ -92,15 +127,38 @@ function parseTime(name: string, text: string): number {
   return ms;
 }
 
+/** The period of a report query, and the time its rows go up to (a lease without an end row is held until then). */
+function periodOf(node: AdminDeps['node'], q: { from?: string | undefined; to?: string | undefined }) {
+  const asOfMs = Math.max(Date.now(), node.poolState.nowMs);
+  const toMs = q.to !== undefined ? parseTime('to', q.to) : asOfMs;
+  const fromMs = q.from !== undefined ? parseTime('from', q.from) : toMs - REPORT_SPAN_DEFAULT_MS;
+  if (toMs <= fromMs) throw new AdminError(400, 'BAD_REQUEST', 'to must be after from');
+  return { asOfMs, toMs, fromMs };
+}
+
 /** The report routes. */
 export function reportRoutes({ node }: AdminDeps) {
-  return new OpenAPIHono<AdminEnv>().openapi(getUsageReport, (c) => {
+  const source = () => ({ scan: (range: { fromMs: number; toMs: number; feature?: string }) => node.usageScan(range), heldLeases: node.leases() });
+  return new OpenAPIHono<AdminEnv>()
+    .openapi(getUtilization, (c) => {
+      const q = c.req.valid('query');
+      const { asOfMs, toMs, fromMs } = periodOf(node, q);
+      const levels = utilizationHistogram(reportInput(source(), { fromMs, toMs, feature: q.feature }), { fromMs, toMs, asOfMs, feature: q.feature });
+      const elapsedMs = Math.max(1, Math.min(toMs, asOfMs) - fromMs);
+      return c.json(
+        readAnswer(c, {
+          feature: q.feature,
+          from: new Date(fromMs).toISOString(),
+          to: new Date(toMs).toISOString(),
+          asOf: new Date(asOfMs).toISOString(),
+          levels: levels.map((l) => ({ seatsInUse: l.seatsInUse, hours: round3(l.ms / 3_600_000), share: Math.round((l.ms / elapsedMs) * 1e6) / 1e6 })),
+        }),
+        200,
+      );
+    })
+    .openapi(getUsageReport, (c) => {
     const q = c.req.valid('query');
-    // Rows up to now; a lease without an end row is held until then.
-    const asOfMs = Math.max(Date.now(), node.poolState.nowMs);
-    const toMs = q.to !== undefined ? parseTime('to', q.to) : asOfMs;
-    const fromMs = q.from !== undefined ? parseTime('from', q.from) : toMs - REPORT_SPAN_DEFAULT_MS;
-    if (toMs <= fromMs) throw new AdminError(400, 'BAD_REQUEST', 'to must be after from');
+    const { asOfMs, toMs, fromMs } = periodOf(node, q);
     const query: UsageReportQuery = {
       fromMs,
       toMs,
@@ -111,8 +169,7 @@ export function reportRoutes({ node }: AdminDeps) {
     };
     let all;
     try {
-      const source = { scan: (range: { fromMs: number; toMs: number; feature?: string }) => node.usageScan(range), heldLeases: node.leases() };
-      all = computeUsageReport(reportInput(source, query), query);
+      all = computeUsageReport(reportInput(source(), query), query);
     } catch (error) {
       if (error instanceof ReportTooLargeError) throw new AdminError(422, error.code, error.message);
       throw error;

@@ -208,6 +208,8 @@ export class FloeNode {
   private readonly snapshotMembers: FloeNodeOptions['snapshotMembers'];
   private readonly peerClockSkews: FloeNodeOptions['peerClockSkews'];
   private readonly peerLockCodes: FloeNodeOptions['peerLockCodes'];
+  /** This node's lock code (undefined: not checked, tests). */
+  readonly lockCode: string | undefined;
 
   private constructor(
     options: FloeNodeOptions,
@@ -227,6 +229,7 @@ export class FloeNode {
     this.snapshotMembers = options.snapshotMembers;
     this.peerClockSkews = options.peerClockSkews;
     this.peerLockCodes = options.peerLockCodes;
+    this.lockCode = options.lockCode;
     this.licensing = new NodeLicenses({
       nodeId: options.config.nodeId,
       vendorPublicKeys: options.config.vendorPublicKeys,

@@ -1,0 +1,61 @@
+// Pools: seats in use, total, queued and lingering per feature and version,
+// updated live from GET /api/v1/events (the island in console.js rewrites
+// the table on each `pools` event: no polling), with the latest events.
+import type { Context } from 'hono';
+import { Page } from '../console-page.tsx';
+import type { ConsoleDeps, ConsoleEnv } from '../console-env.ts';
+import { pageOf } from '../console-context.ts';
+
+/** GET /pools */
+export async function poolsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
+  const { api, principal, csrf, reads } = pageOf(c, deps);
+  const pools = await reads.read((q) => api.pools.$get({ query: q }));
+  const leases = await reads.read((q) => api.leases.$get({ query: q }));
+  const lingering = (feature: string, version: string) => leases.filter((l) => l.lingering && l.feature === feature && l.version === version).reduce((s, l) => s + l.count, 0);
+  return c.html(
+    <Page title="Pools" nav="pools" principal={principal} csrf={csrf} freshness={reads.freshness()}>
+      <p class="muted" data-live-status aria-live="polite">
+        Live: connecting…
+      </p>
+      <table data-live-pools>
+        <thead>
+          <tr>
+            <th scope="col">Feature</th>
+            <th scope="col">Version</th>
+            <th scope="col">Model</th>
+            <th scope="col">In use</th>
+            <th scope="col">Total</th>
+            <th scope="col">Use</th>
+            <th scope="col">Queued</th>
+            <th scope="col">Lingering</th>
+          </tr>
+        </thead>
+        <tbody>
+          {pools.map((p) => (
+            <tr data-pool={`${p.feature}@${p.version}`}>
+              <td>{p.feature}</td>
+              <td>{p.version}</td>
+              <td>{p.model}</td>
+              <td data-field="seatsInUse">{p.seatsInUse}</td>
+              <td data-field="seatsTotal">{p.seatsTotal}</td>
+              <td>
+                <meter min={0} max={Math.max(1, p.seatsTotal)} value={p.seatsInUse} high={Math.max(1, p.seatsTotal) * 0.95} optimum={0} aria-label={`${p.feature} ${p.version} seats in use`}></meter>
+              </td>
+              <td data-field="queued">{p.queued}</td>
+              <td data-field="lingering">{lingering(p.feature, p.version)}</td>
+            </tr>
+          ))}
+          {pools.length === 0 && (
+            <tr>
+              <td colspan={8} class="muted">
+                No pool yet: import a license.
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+      <h2>Latest events</h2>
+      <ol class="events" data-live-events aria-live="polite"></ol>
+    </Page>,
+  );
+}

@@ -47,7 +47,7 @@ export const API_BASE_PATH = '/api/v1';
 
 /** The OpenAPI document's header. */
 const OPENAPI_INFO = {
-  openapi: '3.0.3',
+  openapi: '3.1.0',
   info: { title: 'Floe admin API', version: '0.2', description: 'The admin API of one Floe node; every node serves the same.' },
 };
 
@@ -106,7 +106,7 @@ export function createApiApp(node: FloeNode, options: AdminAppOptions, verifyTok
     .route(API_BASE_PATH, api)
     .route('/', metricsRoutes(metrics, auth));
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'an admin token' });
-  openApiDocument = () => app.getOpenAPIDocument(OPENAPI_INFO);
+  openApiDocument = () => app.getOpenAPI31Document(OPENAPI_INFO);
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
   app.onError(errorResponse);
   return app;

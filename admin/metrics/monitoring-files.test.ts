@@ -39,7 +39,7 @@ describe('the monitoring files', () => {
   it('alerts.yml has the alerts a site needs, each with an expression over metrics that exist, a duration and a severity', () => {
     const rules = alerts.split(/\n\s+- alert: /).slice(1);
     const names = rules.map((r) => r.split('\n')[0]!.trim());
-    expect(names).toEqual(['FloeLicenseExpiringSoon', 'FloePoolNearlyFull', 'FloeDenialBurst', 'FloeNodeDown', 'FloeQuorumLost', 'FloeMemberLagging']);
+    expect(names).toEqual(['FloeLicenseExpiringSoon', 'FloePoolNearlyFull', 'FloeDenialBurst', 'FloeNodeDown', 'FloeQuorumLost', 'FloeMemberLagging', 'FloeClockSkew']);
     for (const rule of rules) {
       const expr = /\n\s+expr: (.+)\n/.exec(rule)?.[1] ?? '';
       expect(expr, rule).not.toBe('');

@@ -47,6 +47,8 @@ describe('GET /metrics', () => {
       floe_seats_in_use: 'gauge',
       floe_seats_queued: 'gauge',
       floe_seats_lingering: 'gauge',
+      floe_seats_reserved: 'gauge',
+      floe_seats_borrowed: 'gauge',
       floe_sessions: 'gauge',
       floe_license_expiry_timestamp_seconds: 'gauge',
       floe_checkouts_total: 'counter',
@@ -63,12 +65,17 @@ describe('GET /metrics', () => {
       floe_cluster_members: 'gauge',
       floe_peer_up: 'gauge',
       floe_member_lag_entries: 'gauge',
+      floe_member_clock_skew_seconds: 'gauge',
     });
     expect(text).toMatch(/^# TYPE nodejs_eventloop_lag_seconds gauge$/m);
     expect(text).toMatch(/^# TYPE process_cpu_seconds_total counter$/m);
     expect(sample(text, 'floe_license_expiry_timestamp_seconds', { license_id: 'LIC-A' })).toBe(Date.UTC(2099, 0, 1) / 1000);
     expect(sample(text, 'floe_raft_role', { role: 'leader' })).toBe(1);
     expect(sample(text, 'floe_raft_has_leader')).toBe(1);
+    // No seat policy here: nothing reserved or borrowed; a node's skew to itself is 0.
+    expect(sample(text, 'floe_seats_reserved', cad)).toBe(0);
+    expect(sample(text, 'floe_seats_borrowed', cad)).toBe(0);
+    expect(sample(text, 'floe_member_clock_skew_seconds', { member: 'n1' })).toBe(0);
     expect(text).not.toContain('floe_user_seats_in_use');
   });
 

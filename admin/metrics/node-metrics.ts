@@ -33,6 +33,11 @@ const FSYNC_SECONDS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.
 /** Raft roles a node can be in, each a floe_raft_role series (1 for the current one). */
 const RAFT_ROLES = ['leader', 'follower', 'candidate', 'pre-candidate', 'learner'];
 
+/** The seat policy's figures of a pool view, where the pool gives them (issue 16's policy adds them). */
+function policyFigures(pool: object): { readonly seatsReservedIdle?: number; readonly seatsBorrowed?: number } {
+  return pool as { readonly seatsReservedIdle?: number; readonly seatsBorrowed?: number };
+}
+
 /** A node's metrics registry; close() stops listening to the node. */
 export interface NodeMetrics {
   readonly registry: Registry;
@@ -86,6 +91,27 @@ export function createNodeMetrics(node: FloeNode, options: NodeMetricsOptions): 
       this.reset();
       for (const p of pools()) this.set({ feature: p.feature, version: p.version }, 0);
       for (const l of node.leases()) if (l.lingering) this.inc({ feature: l.feature, version: l.version }, l.count);
+    },
+  });
+  // The seat policy's figures (issue 16): pools without a policy report 0.
+  new Gauge({
+    name: 'floe_seats_reserved',
+    help: "Seats not in use but held back for the seat policy's reservations (apart from floe_seats_in_use).",
+    labelNames: poolLabels,
+    registers,
+    collect() {
+      this.reset();
+      for (const p of pools()) this.set({ feature: p.feature, version: p.version }, policyFigures(p).seatsReservedIdle ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'floe_seats_borrowed',
+    help: 'Seats taken offline by borrowing clients (counted in floe_seats_in_use too).',
+    labelNames: poolLabels,
+    registers,
+    collect() {
+      this.reset();
+      for (const p of pools()) this.set({ feature: p.feature, version: p.version }, policyFigures(p).seatsBorrowed ?? 0);
     },
   });
   if (options.perUser) {
@@ -228,6 +254,17 @@ export function createNodeMetrics(node: FloeNode, options: NodeMetricsOptions): 
         if (m.id === view.reportedBy.id) this.set({ member: m.id }, 0);
         else if (m.matchIndex !== undefined) this.set({ member: m.id }, Math.max(0, commit - m.matchIndex));
       }
+    },
+  });
+
+  new Gauge({
+    name: 'floe_member_clock_skew_seconds',
+    help: "Per member this node has a peer connection to: its wall clock minus this node's, measured on the peer pings (0 for itself).",
+    labelNames: ['member'],
+    registers,
+    collect() {
+      this.reset();
+      for (const m of node.clusterStatus().nodes) if (m.clockSkewMs !== undefined) this.set({ member: m.id }, m.clockSkewMs / 1000);
     },
   });
 

@@ -35,9 +35,10 @@ function livePools(table) {
         return;
       }
       let changed = false;
-      for (const field of ['seatsInUse', 'seatsTotal', 'queued']) {
+      // Reserved and borrowed have cells only where the pools report them (seat policy).
+      for (const field of ['seatsInUse', 'seatsTotal', 'queued', 'seatsReservedIdle', 'seatsBorrowed']) {
         const cell = row.querySelector(`[data-field="${field}"]`);
-        if (cell && cell.textContent !== String(p[field])) {
+        if (cell && p[field] !== undefined && cell.textContent !== String(p[field])) {
           cell.textContent = String(p[field]);
           changed = true;
         }

@@ -97,6 +97,7 @@ export async function leasesPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
               <td>
                 {when(l.expiresAt)}
                 {l.lingering ? ' (lingering)' : ''}
+                {(l as { readonly borrowed?: boolean }).borrowed === true ? ' (borrowed: offline until then)' : ''}
               </td>
               {canFree && (
                 <td>

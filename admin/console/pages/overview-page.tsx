@@ -1,4 +1,4 @@
-// Overview: the members (role, health, lag, lock-code match), the quorum,
+// Overview: the members (role, health, lag, lock-code match, clock skew), the quorum,
 // the licenses with days to expiry, and the alerts that fire now — the same
 // conditions as deploy/prometheus/alerts.yml, read from the same API.
 import type { Context } from 'hono';
@@ -11,8 +11,17 @@ import { pageOf } from '../console-context.ts';
 const LAG_ENTRIES_ALERT = 1000;
 /** Share of a pool's seats in use from which it is nearly full (alerts.yml FloePoolNearlyFull). */
 const NEARLY_FULL_SHARE = 0.95;
+/** `ms` of clock skew from which a member's clock deserves a look (docs/config.md [clock]; alerts.yml FloeClockSkew). */
+const CLOCK_SKEW_ALERT_MS = 1000;
 /** Days before a license ends from which it alerts (alerts.yml FloeLicenseExpiringSoon). */
 const EXPIRY_ALERT_DAYS = 14;
+
+/** A skew as people read it: "+1.2 s", "-3 ms". */
+function skewText(skewMs: number): string {
+  const sign = skewMs > 0 ? '+' : skewMs < 0 ? '−' : '±';
+  const abs = Math.abs(skewMs);
+  return abs >= 1000 ? `${sign}${(abs / 1000).toFixed(1)} s` : `${sign}${abs} ms`;
+}
 
 /** GET / */
 export async function overviewPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
@@ -34,6 +43,7 @@ export async function overviewPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
     if (n.id === cluster.reportedBy.id) continue;
     if (n.connected === false) alerts.push(`Member ${n.id} is not connected to ${cluster.reportedBy.id}.`);
     if (isLeaderView && n.matchIndex !== undefined && commit - n.matchIndex > LAG_ENTRIES_ALERT) alerts.push(`Member ${n.id} is ${commit - n.matchIndex} entries behind.`);
+    if (n.clockSkewMs !== undefined && Math.abs(n.clockSkewMs) > CLOCK_SKEW_ALERT_MS) alerts.push(`Member ${n.id}'s clock differs from ${cluster.reportedBy.id}'s by ${skewText(n.clockSkewMs)}: check its NTP.`);
   }
   for (const p of pools) {
     if (p.seatsTotal > 0 && p.seatsInUse / p.seatsTotal >= NEARLY_FULL_SHARE) alerts.push(`${p.feature} ${p.version}: ${p.seatsInUse} of ${p.seatsTotal} seats in use.`);
@@ -95,7 +105,13 @@ export async function overviewPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
                   <td>{lag === null ? '—' : lag}</td>
                   <td class="mono">{n.lockCode ?? '—'}</td>
                   <td>{match === null ? '—' : <span class={`badge ${match ? 'good' : 'bad'}`}>{match ? 'matches' : 'in no key'}</span>}</td>
-                  <td title="not measured by this version">—</td>
+                  <td>
+                    {n.clockSkewMs === undefined ? (
+                      <span class="muted" title="not measured yet (measured on the peer connection's pings)">—</span>
+                    ) : (
+                      <span class={Math.abs(n.clockSkewMs) > CLOCK_SKEW_ALERT_MS ? 'badge bad' : ''}>{skewText(n.clockSkewMs)}</span>
+                    )}
+                  </td>
                 </tr>
               );
             })}

@@ -1,6 +1,8 @@
-// Pools: seats in use, total, queued and lingering per feature and version,
-// updated live from GET /api/v1/events (the island in console.js rewrites
-// the table on each `pools` event: no polling), with the latest events.
+// Pools: seats in use, total, queued and lingering per feature and version
+// (and reserved and borrowed where the pools report them: the seat policy of
+// issue 16), updated live from GET /api/v1/events (the island in console.js
+// rewrites the table on each `pools` event: no polling), with the latest
+// events.
 import type { Context } from 'hono';
 import { Page } from '../console-page.tsx';
 import type { ConsoleDeps, ConsoleEnv } from '../console-env.ts';
@@ -11,6 +13,10 @@ export async function poolsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
   const { api, principal, csrf, reads } = pageOf(c, deps);
   const pools = await reads.read((q) => api.pools.$get({ query: q }));
   const leases = await reads.read((q) => api.leases.$get({ query: q }));
+  const figures = pools.map((p) => p as { readonly seatsReservedIdle?: number; readonly seatsBorrowed?: number });
+  const showReserved = figures.some((p) => p.seatsReservedIdle !== undefined);
+  const showBorrowed = figures.some((p) => p.seatsBorrowed !== undefined);
+  const columns = 8 + (showReserved ? 1 : 0) + (showBorrowed ? 1 : 0);
   const lingering = (feature: string, version: string) => leases.filter((l) => l.lingering && l.feature === feature && l.version === version).reduce((s, l) => s + l.count, 0);
   return c.html(
     <Page title="Pools" nav="pools" principal={principal} csrf={csrf} freshness={reads.freshness()}>
@@ -28,10 +34,20 @@ export async function poolsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
             <th scope="col">Use</th>
             <th scope="col">Queued</th>
             <th scope="col">Lingering</th>
+            {showReserved && (
+              <th scope="col" title="idle seats the seat policy holds back for reservations">
+                Reserved
+              </th>
+            )}
+            {showBorrowed && (
+              <th scope="col" title="seats taken offline (counted in use too)">
+                Borrowed
+              </th>
+            )}
           </tr>
         </thead>
         <tbody>
-          {pools.map((p) => (
+          {pools.map((p, i) => (
             <tr data-pool={`${p.feature}@${p.version}`}>
               <td>{p.feature}</td>
               <td>{p.version}</td>
@@ -43,11 +59,13 @@ export async function poolsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
               </td>
               <td data-field="queued">{p.queued}</td>
               <td data-field="lingering">{lingering(p.feature, p.version)}</td>
+              {showReserved && <td data-field="seatsReservedIdle">{figures[i]!.seatsReservedIdle ?? 0}</td>}
+              {showBorrowed && <td data-field="seatsBorrowed">{figures[i]!.seatsBorrowed ?? 0}</td>}
             </tr>
           ))}
           {pools.length === 0 && (
             <tr>
-              <td colspan={8} class="muted">
+              <td colspan={columns} class="muted">
                 No pool yet: import a license.
               </td>
             </tr>

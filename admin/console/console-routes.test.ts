@@ -55,6 +55,12 @@ describe('the console', () => {
     const usage = await page(cookie, '/usage?feature=cad&range=day');
     expect(usage.html).toContain('id="usage-data"');
     expect(usage.html).toContain('data-usage-chart');
+    // Every hour of the last day is on the chart (idle ones at 0), the current one with erin's seat.
+    const chart = JSON.parse(/<script type="application\/json" id="usage-data">(.*?)<\/script>/s.exec(usage.html)?.[1] ?? '{}') as { x: number[]; peak: number[]; xRange: number[] };
+    expect(chart.x.length).toBeGreaterThanOrEqual(24);
+    expect(chart.x.length).toBeLessThanOrEqual(25);
+    expect(chart.peak.at(-1)).toBe(1);
+    expect(chart.xRange[1]! - chart.xRange[0]!).toBe(86_400);
     expect((await page(cookie, '/reports')).html).toContain('Download CSV');
     expect((await page(cookie, '/audit')).html).toContain('token-create');
     expect((await page(cookie, '/api-reference')).html).toContain('data-api-reference');

@@ -95,7 +95,7 @@ function usageCharts() {
       {
         width,
         height: 320,
-        scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(max, d.seatsTotal, 1)] } },
+        scales: { x: { time: true, range: () => d.xRange }, y: { range: (u, min, max) => [0, Math.max(max, d.seatsTotal, 1)] } },
         series: [
           {},
           { label: 'peak in use', stroke: '#2457c5', width: 2, paths: uPlot.paths.stepped({ align: 1 }) },

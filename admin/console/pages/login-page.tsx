@@ -14,8 +14,10 @@ export const LoginPage: FC<{ next: string; error?: string }> = ({ next, error })
           </span>{' '}
           Floe console
         </h1>
-        <p class="muted">Sign in with an admin token of this cluster (`floe token create`, or the demo's admin-token file).</p>
-        <form method="post" action="/login">
+        <p class="muted">
+          Sign in with an admin token of this cluster (<code>floe token create</code>, or the demo's admin-token file).
+        </p>
+        <form method="post" action="/login" class="stacked">
           <input type="hidden" name="next" value={next} />
           <label for="token">Admin token</label>
           <input id="token" name="token" type="password" autocomplete="current-password" required aria-invalid={error !== undefined ? 'true' : undefined} aria-describedby={error !== undefined ? 'token-error' : undefined} />

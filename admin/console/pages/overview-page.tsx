@@ -73,7 +73,7 @@ export async function overviewPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
             quorum {up.length >= quorum && cluster.leaderId !== '' ? 'held' : 'lost'}: {up.length} of {voters.length} up, {quorum} needed
           </span>
         </h2>
-        {!isLeaderView && <p class="muted">This node is a {cluster.reportedBy.role}: it knows its own indexes; the leader ({cluster.leaderId || 'none'}) knows every member's lag.</p>}
+        {!isLeaderView && <p class="muted">This node is a {cluster.reportedBy.role}: its lag is the entries it has not applied yet; the leader ({cluster.leaderId || 'none'}) knows every member's lag (open its console for them).</p>}
         <table>
           <thead>
             <tr>
@@ -90,7 +90,7 @@ export async function overviewPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
             {cluster.nodes.map((n) => {
               const self = n.id === cluster.reportedBy.id;
               const healthy = self || n.connected === true || n.recentActive === true;
-              const lag = self ? (isLeaderView ? 0 : null) : n.matchIndex !== undefined ? Math.max(0, commit - n.matchIndex) : null;
+              const lag = self ? (isLeaderView ? 0 : n.commitIndex !== null && n.appliedIndex !== null ? Math.max(0, n.commitIndex - n.appliedIndex) : null) : n.matchIndex !== undefined ? Math.max(0, commit - n.matchIndex) : null;
               const match = n.lockCode === undefined || n.lockCode === null ? null : keyLockCodes.has(n.lockCode);
               return (
                 <tr>

@@ -4,6 +4,7 @@
 // histogram — the share of time N seats were in use. Both come from the
 // report routes (GET /reports/usage, /reports/utilization).
 import type { Context } from 'hono';
+import { reportIntervals } from '../../reports/usage-report.ts';
 import { IslandData, Page } from '../console-page.tsx';
 import type { ConsoleDeps, ConsoleEnv } from '../console-env.ts';
 import { pageOf } from '../console-context.ts';
@@ -48,14 +49,19 @@ export async function usagePage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
   const report = typeof answered === 'string' ? undefined : answered;
   const utilization = feature === '' ? undefined : await reads.read((q) => api.reports.utilization.$get({ query: { ...q, ...period, feature } }));
   const seatsTotal = pools.filter((p) => p.feature === feature).reduce((s, p) => s + p.seatsTotal, 0);
+  // The report lists the intervals with activity; the chart has every one of the period (up to now), idle ones at 0.
+  const lineAt = new Map((report?.lines ?? []).map((l) => [Date.parse(l.start), l]));
+  const intervals = reportIntervals({ fromMs, toMs: Math.max(fromMs + 1, Math.min(toMs, nowMs)), interval });
   const chart = {
     feature,
     interval,
     seatsTotal,
-    x: (report?.lines ?? []).map((l) => Date.parse(l.start) / 1000),
-    peak: (report?.lines ?? []).map((l) => l.peakInUse),
-    average: (report?.lines ?? []).map((l) => l.averageInUse),
-    denials: (report?.lines ?? []).map((l) => l.denials),
+    /** `s` since the epoch: the x axis' span, the whole period asked for. */
+    xRange: [fromMs / 1000, toMs / 1000],
+    x: intervals.map((i) => i.startMs / 1000),
+    peak: intervals.map((i) => lineAt.get(i.startMs)?.peakInUse ?? 0),
+    average: intervals.map((i) => lineAt.get(i.startMs)?.averageInUse ?? 0),
+    denials: intervals.map((i) => lineAt.get(i.startMs)?.denials ?? 0),
     levels: (utilization?.levels ?? []).map((l) => l.seatsInUse),
     shares: (utilization?.levels ?? []).map((l) => Math.round(l.share * 1000) / 10),
   };

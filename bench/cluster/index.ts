@@ -12,6 +12,10 @@
 //   first successful checkout sent after the kill (through a survivor),
 //   restart the node and wait until it caught up. Goal: median ≤ 500 ms,
 //   max ≤ 1.5 s.
+// - viewers: what the web console's live updates cost: at 100 clients, runs
+//   alternate without and with 10 console viewers (--viewers N) on the
+//   leader's GET /api/v1/events; the leader's CPU per request, with/without.
+//   Goal: ≤ 5 % extra.
 // - sessions: 10,000 raw-protocol sessions on one node, heartbeating at the
 //   interval the server tells in hello; server RSS per session (goal ≤ 10 KiB)
 //   and checkout p50/p99 of a 10-client probe idle vs while they heartbeat
@@ -21,6 +25,7 @@
 // (FLOE_CLUSTER_BENCH_ROLE=load, driven over IPC), so no load
 // generator shares an event loop with a server or with another generator.
 // Options: --only LIST, --seconds S (per throughput run, default 4),
+// --viewers N (10) and --viewer-rounds N (3) for the viewers sub-bench,
 // --clients 10,100,1000, --steady-seconds S (60), --trials N (20),
 // --sessions N (10,000), --via all|leader|followers (throughput: where the
 // clients connect; default all). FLOE_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"
@@ -37,6 +42,7 @@ import { benchFailover } from './bench-failover.ts';
 import { benchSessions } from './bench-sessions.ts';
 import { benchSteady } from './bench-steady.ts';
 import { benchThroughput } from './bench-throughput.ts';
+import { benchViewers } from './bench-viewers.ts';
 import { write, type Context } from './context.ts';
 import { LoadWorkerHandle } from './load-worker-handle.ts';
 
@@ -48,6 +54,7 @@ const SUB_BENCHES = {
   steady: benchSteady,
   failover: benchFailover,
   sessions: benchSessions,
+  viewers: benchViewers,
 } as const satisfies Record<string, (ctx: Context) => Promise<void>>;
 type SubBench = keyof typeof SUB_BENCHES;
 

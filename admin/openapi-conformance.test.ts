@@ -116,6 +116,8 @@ describe('the OpenAPI document', () => {
     await check('GET', '/metrics', '/metrics');
     await check('DELETE', '/api/v1/licenses/{licenseId}', '/api/v1/licenses/LIC-A');
     await check('DELETE', '/api/v1/licenses/{licenseId}', '/api/v1/licenses/LIC-A');
+    await check('GET', '/api/v1/licenses/retired', '/api/v1/licenses/retired');
+    await check('GET', '/api/v1/lock-codes', '/api/v1/lock-codes');
     await check('DELETE', '/api/v1/cluster/members/{id}', '/api/v1/cluster/members/n1');
   });
 

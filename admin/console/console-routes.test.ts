@@ -97,6 +97,22 @@ describe('the console', () => {
     expect(await refused.json()).toMatchObject({ error: { code: 'FORBIDDEN' } });
   });
 
+  it('shows a form it cannot read as 400 FORM_INVALID, signed in or not, and changes nothing', async () => {
+    const broken = { 'content-type': 'multipart/form-data; boundary=x' };
+    const login = await f.app.request('/login', { method: 'POST', headers: broken });
+    expect(login.status).toBe(400);
+    expect(await login.text()).toContain('<h1>FORM_INVALID</h1>');
+    const cookie = await signIn(ADMIN_TOKEN);
+    const licenses = f.node.licenses().length;
+    for (const path of ['/logout', '/licenses', '/leases/free-user']) {
+      const res = await f.app.request(path, { method: 'POST', headers: { ...broken, cookie }, body: '--x\r\nnot a part' });
+      expect(res.status, path).toBe(400);
+      expect(await res.text()).toContain('<h1>FORM_INVALID</h1>');
+    }
+    expect(f.node.licenses()).toHaveLength(licenses);
+    expect((await page(cookie, '/')).status).toBe(200);
+  });
+
   it('ends a session when its token is revoked, and on sign-out', async () => {
     const cookie = await signIn(viewerToken);
     expect((await page(cookie, '/pools')).status).toBe(200);

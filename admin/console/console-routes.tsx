@@ -27,6 +27,7 @@ import { auditPage } from './pages/audit-page.tsx';
 import { freeLeaseConfirm, freeLeaseSubmit, freeUserConfirm, freeUserSubmit, leasesPage } from './pages/leases-pages.tsx';
 import { importLicenseSubmit, licensesPage, removeLicenseConfirm, removeLicenseSubmit } from './pages/license-pages.tsx';
 import { LoginPage } from './pages/login-page.tsx';
+import { readForm } from './read-form.ts';
 import { overviewPage } from './pages/overview-page.tsx';
 import { poolsPage } from './pages/pools-page.tsx';
 import { reportsPage } from './pages/reports-page.tsx';
@@ -85,7 +86,7 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
   app.get('/login', (c) => c.html(<LoginPage next={safeNext(c.req.query('next'))} />));
 
   app.post('/login', async (c) => {
-    const body = await c.req.parseBody();
+    const body = await readForm(c);
     const token = typeof body['token'] === 'string' ? body['token'].trim() : '';
     const next = safeNext(typeof body['next'] === 'string' ? body['next'] : undefined);
     // Sign-in needs no CSRF token of its own: SameSite=Strict keeps the cookie it sets from riding
@@ -103,7 +104,7 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const id = getCookie(c, SESSION_COOKIE);
     const found = deps.sessions.of(c);
     if (found !== undefined) {
-      const body = await c.req.parseBody();
+      const body = await readForm(c);
       if (typeof body[CSRF_FIELD] !== 'string' || !csrfMatches(found.session, body[CSRF_FIELD])) throw new AdminError(403, 'CSRF_TOKEN_INVALID', 'reload the page and sign out again');
     }
     if (id !== undefined) deps.sessions.remove(id);

@@ -199,6 +199,8 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session, key: str
   let total = 0;
   let waiting = 0;
   let refusal: PoolErrorCode | undefined;
+  /** The words of `refusal` for the application's user, when the table's line is not enough. */
+  let refusalText: string | undefined;
   const leasesMax = state.limits.leasesPerPoolMax;
   for (const pool of pools) {
     if (asked !== null && compareVersions(pool.versionParts, asked) < 0) continue;
@@ -226,7 +228,10 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session, key: str
       continue;
     }
     if (!pool.users.has(session.user)) {
-      refusal ??= 'NOT_AUTHORIZED_USER';
+      if (refusal === undefined) {
+        refusal = 'NOT_AUTHORIZED_USER';
+        refusalText = notNamedText(session.user, c.feature);
+      }
       continue;
     }
     if (count !== 1) {
@@ -235,7 +240,10 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session, key: str
     }
     const hosts = pool.userHosts.get(session.user);
     if (hosts !== undefined && !hosts.has(session.host) && hosts.size >= pool.hostsPerUserMax) {
-      refusal ??= 'HOSTS_PER_USER_REACHED';
+      if (refusal === undefined) {
+        refusal = 'HOSTS_PER_USER_REACHED';
+        refusalText = hostsReachedText(session.user, c.feature, pool.hostsPerUserMax);
+      }
       continue;
     }
     // A user not holding the seat yet takes one more of the keys that serve here.
@@ -282,7 +290,17 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session, key: str
     return queued(w);
   }
   if (refusal === undefined) return fail('VERSION_NOT_LICENSED');
-  return fail(refusal);
+  return fail(refusal, refusalText);
+}
+
+/** NOT_AUTHORIZED_USER in words the refused user can act on: who, and who fixes it how. */
+function notNamedText(user: string, feature: string): string {
+  return `${user} is not a named user of ${feature}: an authorized-user license serves only the users an admin names (floe users set --feature ${feature} USER…, or PUT /api/v1/pools/${feature}/users).`;
+}
+
+/** HOSTS_PER_USER_REACHED in words the user can act on. */
+function hostsReachedText(user: string, feature: string, hostsMax: number): string {
+  return `${user} already holds the seat of ${feature} on ${hostsMax} other host${hostsMax === 1 ? '' : 's'}, the most the license allows; check it in there first.`;
 }
 
 /** The seats of the eligible concurrent pools among `pools` that the keys `licenseIds` give (for a refusal's message). */

@@ -546,6 +546,7 @@ export class ReferenceModel {
       .filter((p) => asked === null || compareVersions(parseVersion(p.version) as number[], asked) >= 0)
       .sort((a, b) => compareVersions(parseVersion(a.version) as number[], parseVersion(b.version) as number[]) || (a.version < b.version ? -1 : 1));
     let refusal: PoolErrorCode | undefined;
+    let refusalText: string | undefined;
     for (const pool of eligible) {
       if (pool.model === 'concurrent') {
         const old = this.leases
@@ -564,7 +565,10 @@ export class ReferenceModel {
         continue;
       }
       if (!pool.users.includes(s.user)) {
-        refusal ??= 'NOT_AUTHORIZED_USER';
+        if (refusal === undefined) {
+          refusal = 'NOT_AUTHORIZED_USER';
+          refusalText = `${s.user} is not a named user of ${c.feature}: an authorized-user license serves only the users an admin names (floe users set --feature ${c.feature} USER…, or PUT /api/v1/pools/${c.feature}/users).`;
+        }
         continue;
       }
       if (count !== 1) {
@@ -573,7 +577,11 @@ export class ReferenceModel {
       }
       const hosts = new Set(this.leasesOf(pool).filter((l) => l.user === s.user).map((l) => l.host));
       if (hosts.size > 0 && !hosts.has(s.host) && hosts.size >= this.hostsMax(pool)) {
-        refusal ??= 'HOSTS_PER_USER_REACHED';
+        if (refusal === undefined) {
+          refusal = 'HOSTS_PER_USER_REACHED';
+          const n = this.hostsMax(pool);
+          refusalText = `${s.user} already holds the seat of ${c.feature} on ${n} other host${n === 1 ? '' : 's'}, the most the license allows; check it in there first.`;
+        }
         continue;
       }
       if (hosts.size === 0 && this.servable(pool, c.licenseIds) - this.seatsInUse(pool) < 1) {
@@ -608,6 +616,6 @@ export class ReferenceModel {
       this.waiters.push(w);
       return this.queued(w);
     }
-    return this.fail(refusal ?? 'VERSION_NOT_LICENSED');
+    return this.fail(refusal ?? 'VERSION_NOT_LICENSED', refusalText);
   }
 }

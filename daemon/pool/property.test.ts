@@ -116,5 +116,6 @@ describe('determinism', () => {
       }),
       { numRuns: 50 },
     );
-  });
+    // 4–16 s alone; past the default 30 s in a full suite at load 25.
+  }, 120_000);
 });

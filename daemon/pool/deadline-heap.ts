@@ -11,6 +11,11 @@
 // Ties on `deadlineMs` break on `seq` (unique per item), so the order in which
 // live items come out is a function of the items alone, never of the heap's
 // history: a heap rebuilt from a snapshot behaves exactly like the original.
+// Preconditions (an item is in at most one heap; push only what is in none;
+// remove and update only what is in it; deadlines are numbers) are asserted:
+// breaking one used to miscount `size` or file an entry that no count knew of.
+
+import { assert } from './assert.ts';
 
 /** What the heap orders. `heapStamp` and `heapKeyMs` are owned by the heap. */
 export interface DeadlineItem {
@@ -65,12 +70,14 @@ export class DeadlineHeap<T extends DeadlineItem> {
 
   /** Adds `item`, which must be in no heap. */
   push(item: T): void {
-    this.live++;
+    assert(item.heapStamp === 0, 'deadline heap push of an item already in a heap');
     this.file(item);
+    this.live++;
   }
 
   /** Removes `item`, which must be in this heap. */
   remove(item: T): void {
+    assert(item.heapStamp !== 0 && this.live > 0, 'deadline heap remove of an item in no heap');
     item.heapStamp = 0;
     this.live--;
     if (this.live === 0) this.clear();
@@ -78,6 +85,7 @@ export class DeadlineHeap<T extends DeadlineItem> {
 
   /** Restores order after `item.deadlineMs` changed. */
   update(item: T): void {
+    assert(item.heapStamp !== 0, 'deadline heap update of an item in no heap');
     // Later: the entry stays, and is refiled when it reaches the top.
     if (item.deadlineMs < item.heapKeyMs) this.file(item);
   }
@@ -110,6 +118,8 @@ export class DeadlineHeap<T extends DeadlineItem> {
 
   /** Files a new entry for `item` under its current deadline; any older entry of it turns stale. */
   private file(item: T): void {
+    // NaN compares false both ways and would sink anywhere in the order.
+    assert(!Number.isNaN(item.deadlineMs), 'deadline heap item whose deadline is NaN');
     if (this.n >= COMPACT_ENTRIES_MIN && this.n >= 2 * this.live) this.compact();
     if (this.n === this.keys.length) this.grow();
     const stamp = ++this.lastStamp;

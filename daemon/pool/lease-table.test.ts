@@ -66,4 +66,35 @@ describe('lease indexes', () => {
     removeHeldLease(list, list[0] as L);
     expect(list).toEqual([]);
   });
+
+  it('deleting a lease that is not in the table throws an assert instead of probing forever', () => {
+    const table = new LeaseTable<L>();
+    const held = lease(1);
+    table.add(held);
+    expect(() => table.delete(lease(2))).toThrow(/^assert: /);
+    // Flagged as in a table, but another table's: still refused, nothing changed.
+    const elsewhere = lease(3);
+    new LeaseTable<L>().add(elsewhere);
+    expect(() => table.delete(elsewhere)).toThrow(/^assert: /);
+    expect(table.size).toBe(1);
+    expect(table.get('L1')).toBe(held);
+  });
+
+  it('adding a lease twice, or a second lease with the same seq, throws an assert', () => {
+    const table = new LeaseTable<L>();
+    const first = lease(7);
+    table.add(first);
+    expect(() => table.add(first)).toThrow(/^assert: /);
+    expect(() => table.add(lease(7))).toThrow(/^assert: /);
+    expect(() => table.add(lease(0))).toThrow(/^assert: /);
+    expect(table.size).toBe(1);
+    expect(table.toArray()).toEqual([first]);
+  });
+
+  it('taking a lease out of a session that does not hold it throws an assert', () => {
+    const list = [lease(1), lease(2)];
+    expect(() => removeHeldLease(list, lease(3))).toThrow(/^assert: /);
+    expect(() => removeHeldLease([], lease(1))).toThrow(/^assert: /);
+    expect(list.map((l) => l.seq)).toEqual([1, 2]);
+  });
 });

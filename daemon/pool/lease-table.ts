@@ -11,6 +11,11 @@
 // They replace a Map<string, Lease> and a Set<Lease> per session, whose
 // inserts and deletes of fresh entries were a quarter of the pool bench and
 // whose churn (tombstones, rehashing into new tables) fed the GC.
+// Preconditions are asserted: deleting a lease that is not in the table (or
+// from a session that does not hold it) used to probe forever; adding one
+// twice, or with a seq that is no lease number, silently corrupted the table.
+
+import { assert } from './assert.ts';
 
 /** What the indexes need of a lease (pool-state.ts's Lease). */
 export interface IndexedLease {
@@ -76,6 +81,8 @@ export class LeaseTable<Lease extends IndexedLease> {
 
   /** Adds `lease` (whose id must be `L${lease.seq}` and not in the table) after every other in iteration order. */
   add(lease: Lease): void {
+    assert(!lease.inTable, 'lease table add of a lease already in a table');
+    assert(Number.isSafeInteger(lease.seq) && lease.seq >= 1, 'lease table add of a lease whose seq is no lease number');
     if (2 * (this.count + 1) > this.keys.length) this.resize(this.keys.length * 2);
     this.insert(lease);
     this.count++;
@@ -89,8 +96,14 @@ export class LeaseTable<Lease extends IndexedLease> {
     const keys = this.keys;
     const vals = this.vals;
     const mask = keys.length - 1;
+    assert(lease.inTable, 'lease table delete of a lease in no table');
     let i = this.home(lease.seq);
-    while (keys[i] !== lease.seq) i = (i + 1) & mask;
+    for (let k = keys[i] as number; k !== lease.seq; k = keys[i] as number) {
+      // Load ≤ 1/2, so a probe always reaches an empty slot when the seq is absent.
+      assert(k !== 0, 'lease table delete of a lease not in this table');
+      i = (i + 1) & mask;
+    }
+    assert(vals[i] === lease, 'lease table delete of a lease whose seq another lease holds');
     // Backward-shift deletion: no tombstones, so lookups stay short under churn.
     for (let j = (i + 1) & mask; keys[j] !== 0; j = (j + 1) & mask) {
       const h = this.home(keys[j] as number);
@@ -135,7 +148,11 @@ export class LeaseTable<Lease extends IndexedLease> {
     const keys = this.keys;
     const mask = keys.length - 1;
     let i = this.home(lease.seq);
-    while (keys[i] !== 0) i = (i + 1) & mask;
+    // The seq, if present, lies on the probe path before the first empty slot.
+    for (let k = keys[i] as number; k !== 0; k = keys[i] as number) {
+      assert(k !== lease.seq, 'lease table add of a seq it already holds');
+      i = (i + 1) & mask;
+    }
     keys[i] = lease.seq;
     this.vals[i] = lease;
   }
@@ -168,7 +185,8 @@ export class LeaseTable<Lease extends IndexedLease> {
 export function removeHeldLease<Lease>(held: Lease[], lease: Lease): void {
   const last = held.length - 1;
   let i = last;
-  while (held[i] !== lease) i--;
+  while (i >= 0 && held[i] !== lease) i--;
+  assert(i >= 0, 'removeHeldLease of a lease its session does not hold');
   for (; i < last; i++) held[i] = held[i + 1] as Lease;
   held.pop();
 }

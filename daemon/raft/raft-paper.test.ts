@@ -19,6 +19,7 @@ import {
   voteResp,
   type TestNode,
 } from './test-network.ts';
+import { seededRandom } from '../../test/seeded-random.test-support.ts';
 
 const THREE = { voters: ['n1', 'n2', 'n3'], learners: [] };
 const FIVE = { voters: ['n1', 'n2', 'n3', 'n4', 'n5'], learners: [] };
@@ -137,7 +138,7 @@ describe('Raft paper §5.2: leader election', () => {
   it('election timeouts are randomized within [T, 2T) (§5.2)', () => {
     const seen = new Set<number>();
     for (let seed = 0; seed < 60; seed++) {
-      const t = makeNode('n1', THREE, { random: mulberry(seed) });
+      const t = makeNode('n1', THREE, { random: seededRandom(seed) });
       let ticks = 0;
       while (t.node.status().role === 'follower') {
         t.node.tick();
@@ -154,8 +155,8 @@ describe('Raft paper §5.2: leader election', () => {
     let together = 0;
     const rounds = 200;
     for (let seed = 0; seed < rounds; seed++) {
-      const a = makeNode('n1', THREE, { random: mulberry(seed * 2 + 1) });
-      const b = makeNode('n2', THREE, { random: mulberry(seed * 2 + 2) });
+      const a = makeNode('n1', THREE, { random: seededRandom(seed * 2 + 1) });
+      const b = makeNode('n2', THREE, { random: seededRandom(seed * 2 + 2) });
       for (let i = 0; i < 20; i++) {
         a.node.tick();
         b.node.tick();
@@ -438,14 +439,3 @@ describe('Raft paper §8: client interaction', () => {
     }
   });
 });
-
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { apply, createPoolState, type PoolCommand, type PoolState } from '../../daemon/pool/index.ts';
 import { DATABASE_FILE_NAME, openDatabase, type UsageRow } from '../../daemon/storage/index.ts';
 import type { LicensePayload } from '../../protocol/license-payload.ts';
+import { seededRandom } from '../seeded-random.test-support.ts';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -35,18 +36,6 @@ export interface SampleUsageOptions {
   readonly days: number;
   /** PRNG seed: the same seed gives the same history. */
   readonly seed: number;
-}
-
-/** mulberry32: a small deterministic PRNG (the history must be the same on every run). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A key payload for the pool (signatures are the node's business, not the pool's). */
@@ -111,7 +100,7 @@ function planUses(options: SampleUsageOptions, random: () => number): Use[] {
  * index 0), oldest first.
  */
 export function sampleUsageRows(options: SampleUsageOptions): UsageRow[] {
-  const random = prng(options.seed);
+  const random = seededRandom(options.seed);
   const state: PoolState = createPoolState();
   const rows: UsageRow[] = [];
   let index = 0;

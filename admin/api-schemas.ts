@@ -21,6 +21,9 @@ const ERROR_DESCRIPTIONS = {
   413: 'BAD_REQUEST: the body is larger than limits.adminBodyBytesMax',
   415: 'BAD_REQUEST: the body is not application/json',
   422: 'refused by a rule (a license key the verifier refuses, other pool refusals)',
+  410: "gone: the key center's ENTITLEMENT_EXPIRED, passed through by an activation",
+  429: "RATE_LIMITED: the key center's limit, passed through by an activation",
+  502: 'the vendor key center could not be reached (KEY_CENTER_UNREACHABLE) or answered something that does not verify (KEY_CENTER_ANSWER_INVALID)',
   503: 'UNAVAILABLE: no leader could be reached or confirmed in time; retry',
 } as const;
 

@@ -118,6 +118,10 @@ describe('the OpenAPI document', () => {
     await check('DELETE', '/api/v1/licenses/{licenseId}', '/api/v1/licenses/LIC-A');
     await check('GET', '/api/v1/licenses/retired', '/api/v1/licenses/retired');
     await check('GET', '/api/v1/lock-codes', '/api/v1/lock-codes');
+    await check('POST', '/api/v1/licenses/activate', '/api/v1/licenses/activate', { body: { authCode: 'C9XKP-X9CS0-WH5B3-KZWCP' } });
+    // Port 9 (discard) on loopback: nothing listens, so the key center is unreachable.
+    await check('POST', '/api/v1/licenses/activate', '/api/v1/licenses/activate', { body: { authCode: 'C9XKP-X9CS0-WH5B3-KZWCP', keyCenterUrl: 'http://127.0.0.1:9/' } });
+    await check('POST', '/api/v1/licenses/activate', '/api/v1/licenses/activate', { body: { authCode: '' } });
     await check('DELETE', '/api/v1/cluster/members/{id}', '/api/v1/cluster/members/n1');
   });
 

@@ -153,6 +153,7 @@ export async function run(argv: string[]): Promise<number> {
           `clientListen = "127.0.0.1:${clientPort}"`,
           `adminListen = "127.0.0.1:${adminPort}"`,
           `vendorPublicKeys = [${tomlString(kc.publicKeyText)}]`,
+          `keyCenterUrl = ${tomlString(keyCenterUrl)}`,
           `licenseFiles = ["demo.license"]`,
           `adminTokenSha256 = [${tomlString(hashToken(adminToken))}]`,
           ...peerLines.map((line) => (line.startsWith('peerListen') ? `peerListen = "127.0.0.1:${basePort + 201 + i}"` : line)),

@@ -15,6 +15,7 @@ import { licenseExpiries, type LicenseAnswer } from './status-report.ts';
 /** The usage of the admin subcommands of `floe license`. */
 export const LICENSE_ADMIN_USAGE = [
   `usage: floe license import (--key KEY | --key-file FILE|-) ${ADMIN_USAGE} [--json]`,
+  `       floe license activate --code CODE [--key-center URL] [--host-description TEXT] ${ADMIN_USAGE} [--json]`,
   `       floe license list ${ADMIN_USAGE} [--json]`,
   `       floe license remove LICENSE_ID ${ADMIN_USAGE} [--json]`,
 ].join('\n');
@@ -45,6 +46,31 @@ export function importLicense(argv: string[], io: CommandIo): Promise<number> {
     if (key === '') throw new CliError('MALFORMED', 'the license key is empty');
     const r = await call(adminClient(connection).licenses.$post({ json: { key } }));
     return { lines: [`imported ${r.licenseId}: pools ${r.features.join(', ')}`], value: r.licenseId, json: r };
+  });
+}
+
+/**
+ * `floe license activate`: the cluster asks the key center for a key locked
+ * to every member's lock code and installs it (POST /licenses/activate);
+ * prints the license id as its last line.
+ */
+export function activateLicense(argv: string[], io: CommandIo): Promise<number> {
+  return runCommand(argv, io, LICENSE_ADMIN_USAGE, async () => {
+    const { values } = parseOptions(argv, { ...ADMIN_OPTIONS, code: { type: 'string' }, 'key-center': { type: 'string' }, 'host-description': { type: 'string' } });
+    if (values.code === undefined || values.code.trim() === '') throw usageError('give the authorization code with --code');
+    const json = {
+      authCode: values.code.trim(),
+      ...(values['key-center'] === undefined ? {} : { keyCenterUrl: values['key-center'] }),
+      ...(values['host-description'] === undefined ? {} : { hostDescription: values['host-description'] }),
+    };
+    // The cluster waits for the key center (keyCenterTimeoutMs, 10 s by default) before it answers.
+    const r = await call(adminClient(adminConnection(values), 30_000).licenses.activate.$post({ json }));
+    const superseded = r.supersededLicenseId === undefined ? [] : [`superseded ${r.supersededLicenseId} (its seats are not counted twice)`];
+    return {
+      lines: [`activated from ${r.keyCenterUrl} for ${r.lockCodes.length} lock code${r.lockCodes.length === 1 ? '' : 's'}: ${r.lockCodes.join(', ')}`, ...superseded, `installed ${r.licenseId}: pools ${r.features.join(', ')}`],
+      value: r.licenseId,
+      json: r,
+    };
   });
 }
 

@@ -111,6 +111,10 @@ export const floeConfigSchema = z
     clientUrls: z.array(z.string().url()).max(16).default([]),
     /** Trusted vendor public keys ("ed25519:…"), as `floe keycenter pubkey` prints them. */
     vendorPublicKeys: z.array(z.string().min(1).max(200)).max(64).default([]),
+    /** The vendor's key center (e.g. "https://keys.vendor.example/"), asked by POST /licenses/activate (`floe license activate`). */
+    keyCenterUrl: z.string().url().regex(/^https?:\/\//, 'an http:// or https:// URL').optional(),
+    /** `ms` the key center has to answer an activation; then KEY_CENTER_UNREACHABLE. */
+    keyCenterTimeoutMs: ms(100, 120_000).default(10_000),
     /** License key files (relative to the config file) installed at start when not yet installed. */
     licenseFiles: z.array(z.string().min(1)).max(1000).default([]),
     /** SHA-256 hex digests of the admin bearer tokens (`floe demo` writes one); never the tokens themselves. */

@@ -6,6 +6,7 @@ import type { AdminDeps } from '../admin-deps.ts';
 import { auditStamp, type AdminEnv } from '../admin-env.ts';
 import { BEARER_SECURITY, errorResponses, jsonRequestBody, jsonResponse } from '../api-schemas.ts';
 import { AdminError, statusOfCode } from '../errors.ts';
+import { activateFromKeyCenter } from '../key-center-activation.ts';
 import { readAnswer, readBarrier, readSchema, staleQuerySchema } from '../read-barrier.ts';
 import { requireRole } from '../require-role.ts';
 
@@ -93,6 +94,37 @@ const removeLicense = createRoute({
   responses: { 200: jsonResponse(z.object({ licenseId: z.string() }), 'removed'), ...errorResponses(404, 503) },
 });
 
+/** POST /licenses/activate. */
+export const licenseActivateSchema = z
+  .object({
+    authCode: z.string().min(1).max(64).openapi({ example: 'C9XKP-X9CS0-WH5B3-KZWCP' }),
+    keyCenterUrl: z.string().url().regex(/^https?:\/\//).optional().openapi({ description: "the key center to ask; default: the config's keyCenterUrl" }),
+    hostDescription: z.string().max(200).optional().openapi({ example: 'License servers, Minneapolis data center' }),
+  })
+  .strict();
+
+/** What POST /licenses/activate answers. */
+export const licenseActivatedSchema = z.object({
+  licenseId: z.string(),
+  features: z.array(z.string()),
+  lockCodes: z.array(z.string()).openapi({ description: "every member's lock code, which the key names" }),
+  keyCenterUrl: z.string(),
+  supersededLicenseId: z.string().optional().openapi({ description: 'the installed license this key superseded (a renewal or a rehost), removed in the same step' }),
+});
+
+const activateLicense = createRoute({
+  method: 'post',
+  path: '/licenses/activate',
+  summary: "Activate an authorization code at the vendor's key center for every member's lock code, and install the key",
+  description:
+    'Errors: KEY_CENTER_URL_MISSING, CLUSTER_INCOMPLETE (naming the members), LOCK_CODE_DUPLICATE, KEY_CENTER_UNREACHABLE (with the URL and cause), ' +
+    "the key center's refusal passed through (ALREADY_ACTIVATED, AUTH_CODE_TYPO, UNKNOWN_AUTH_CODE, SEATS_EXHAUSTED, …), KEY_CENTER_ANSWER_INVALID. Nothing is installed on any of them.",
+  security: BEARER_SECURITY,
+  middleware: [requireRole('admin')] as const,
+  request: { body: jsonRequestBody(licenseActivateSchema) },
+  responses: { 201: jsonResponse(licenseActivatedSchema, 'installed'), ...errorResponses(400, 404, 409, 410, 413, 415, 422, 429, 502, 503) },
+});
+
 /** The license routes. */
 export function licenseRoutes({ node }: AdminDeps) {
   return new OpenAPIHono<AdminEnv>()
@@ -100,6 +132,10 @@ export function licenseRoutes({ node }: AdminDeps) {
       const r = await node.importLicense(c.req.valid('json').key, auditStamp(c));
       if (!r.ok) throw new AdminError(statusOfCode(r.code), r.code, r.message);
       return c.json({ licenseId: r.licenseId, features: r.features, ...(r.supersededLicenseId === undefined ? {} : { supersededLicenseId: r.supersededLicenseId }) }, 201);
+    })
+    .openapi(activateLicense, async (c) => {
+      const activated = await activateFromKeyCenter(node, c.req.valid('json'), { timeoutMs: node.config.keyCenterTimeoutMs, audit: auditStamp(c) });
+      return c.json(activated, 201);
     })
     .openapi(listLicenses, (c) =>
       c.json(

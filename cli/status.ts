@@ -1,9 +1,10 @@
 // `floe status [--admin URL] [token options] [--json]`: a node's health, the
-// members' states (up, behind by N, down), the licenses and their days to
-// expiry, the pools and the leases, read through the admin API. The reads go
-// through the leader (linearizable); on a node that hears no leader they fall
-// back to the node's own state (?stale=true) and the report says so, instead
-// of failing: that node is exactly the one a sysadmin wants to look at.
+// members' states (caught-up, behind by N, down, rejoining), the licenses and
+// their days to expiry, the pools and the leases, read through the admin
+// API. The reads go through the leader (linearizable); on a node that hears
+// no leader they fall back to the node's own state (?stale=true) and the
+// report says so, instead of failing: that node is exactly the one a
+// sysadmin wants to look at.
 import { ADMIN_OPTIONS, ADMIN_USAGE, adminConnection, type AdminConnection } from './admin-connection.ts';
 import { adminClient, call, fresh } from './admin-client.ts';
 import { CliError } from './cli-error.ts';
@@ -19,7 +20,13 @@ const REQUEST_MS_MAX = 5000;
 async function readAll(connection: AdminConnection, stale: boolean): Promise<Pick<StatusAnswers, 'licenses' | 'pools' | 'leases' | 'stale'>> {
   const api = adminClient(connection, REQUEST_MS_MAX);
   const query = stale ? { stale: 'true' as const } : {};
-  const [licenses, pools, leases] = await Promise.all([call(api.licenses.$get({ query })), call(api.pools.$get({ query })), call(api.leases.$get({ query }))]);
+  // No retry here: without a leader, status shows the node's own state instead (see run()).
+  const once = { retryMs: 0 };
+  const [licenses, pools, leases] = await Promise.all([
+    call(() => api.licenses.$get({ query }), once),
+    call(() => api.pools.$get({ query }), once),
+    call(() => api.leases.$get({ query }), once),
+  ]);
   const envelope = 'stale' in licenses ? licenses : undefined;
   return {
     licenses: fresh<LicenseAnswer[]>(licenses),
@@ -35,7 +42,7 @@ export function run(argv: string[], io: CommandIo = processIo): Promise<number> 
     const { values } = parseOptions(argv, ADMIN_OPTIONS);
     const connection = adminConnection(values);
     const api = adminClient(connection, REQUEST_MS_MAX);
-    const [health, cluster]: [HealthAnswer, ClusterAnswer] = await Promise.all([call(api.health.$get()), call(api.cluster.$get())]);
+    const [health, cluster]: [HealthAnswer, ClusterAnswer] = await Promise.all([call(() => api.health.$get()), call(() => api.cluster.$get())]);
     let reads;
     if (health.leaderId === '') reads = await readAll(connection, true);
     else {

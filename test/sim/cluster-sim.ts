@@ -981,13 +981,16 @@ function describeMessage(m: Message): string {
     case 'pre-vote-resp':
       return `${head}${m.reject ? ' REJECT' : ' grant'}`;
     case 'heartbeat':
-      return `${head} c${m.commit}${m.context ? ` ctx ${m.context}` : ''}`;
+      return `${head} c${m.commit}/t${m.commitTerm}${m.context ? ` ctx ${m.context}` : ''}`;
     case 'heartbeat-resp':
       return `${head}${m.context ? ` ctx ${m.context}` : ''}`;
     case 'snap':
       return `${head} @${m.snapshot.metadata.index}/t${m.snapshot.metadata.term} voters [${m.snapshot.metadata.confState.voters.join(',')}]`;
     case 'timeout-now':
       return head;
+    case 'rejoin':
+    case 'rejoin-resp':
+      return `${head} i${m.index}/t${m.logTerm}`;
     case 'read-index':
       return `${head} ctx ${m.context}`;
     case 'read-index-resp':

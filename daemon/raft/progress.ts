@@ -36,9 +36,9 @@ export class Progress {
   /** Heard from within the current election timeout (check-quorum); reset by the leader each timeout. */
   recentActive = false;
   /**
-   * Heard from (an answer, or a rejoining follower's claim, which does not
-   * make it recentActive) within the current election timeout, and within the
-   * previous one: together, "heard from lately" without blinking at each timeout.
+   * Heard from (an answer, or a rejoining follower's claim) within the
+   * current election timeout, and within the previous one: together, "heard
+   * from lately" without blinking at each timeout.
    */
   heard = false;
   heardBefore = false;

@@ -197,6 +197,32 @@ describe('rejoining through the leader', () => {
     expect(net.get('n2').node.status().commit).toBe(net.get('n2').node.status().lastIndex);
   });
 
+  it('a leader with one member dead and a new one rejoining stays leader until it confirmed the new one, then commits again (check-quorum)', () => {
+    // Three members, n3 dies; n4 joins with an empty log, so it rejoins: four voters, three needed.
+    const net = new TestNetwork(['n1', 'n2', 'n3', 'n4'], { checkQuorum: true });
+    net.isolate('n4');
+    net.campaign('n1');
+    for (let i = 0; i < 3; i++) net.propose('n1', `e${i}`);
+    net.isolate('n3');
+    const wiped = new MemoryStorage({ voters: ['n1', 'n2', 'n3', 'n4'], learners: [] });
+    wiped.setHardState({ term: 0, vote: '', commit: 0, rejoining: true });
+    const n4 = net.restart('n4', wiped);
+    net.heal();
+    net.isolate('n3');
+    // n4 is slow to catch up (a large snapshot under load): for five election timeouts it only claims.
+    net.dropIf = (m) => (m.type === 'app' || m.type === 'snap') && m.to === 'n4';
+    net.tickSome(['n1', 'n2', 'n4'], 50);
+    expect(net.delivered.some((m) => m.type === 'rejoin' && m.from === 'n4')).toBe(true);
+    expect(net.get('n1').node.status()).toMatchObject({ role: 'leader', term: 1 });
+    expect(n4.node.status().rejoining).toBe(true);
+    net.dropIf = () => false;
+    net.tickSome(['n1', 'n2', 'n4'], 2);
+    expect(n4.node.status().rejoining).toBe(false);
+    net.propose('n1', 'after');
+    expect(texts(n4.applied).at(-1)).toBe('after');
+    expect(texts(net.get('n2').applied).at(-1)).toBe('after');
+  });
+
   it('a rejoined follower counts as having voted for its confirming leader in that term, and votes again in later ones', () => {
     const net = clusterWithEntries(2);
     const n3 = net.restart('n3', new MemoryStorage(THREE));

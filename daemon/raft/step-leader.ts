@@ -197,12 +197,20 @@ function forgetRegressedMatch(r: LeaderContext, to: NodeId, pr: Progress, reject
  * A follower whose storage lost acknowledged entries rejoins: instead of
  * acknowledgements and heartbeat answers it sends claims of what it holds
  * (its last entry, or the last one an append just matched). A claim is never
- * counted toward a commit, a read or the leader's quorum: having lost its
- * term, the follower may be following a leader of a term older than one it
- * acted in, and an entry it stores now must not be taken as stored by a
- * member that voted or acknowledged in a later term. Replication goes on from
- * the claim (a match above it is forgotten: it came from acknowledgements the
- * follower's storage no longer backs).
+ * counted toward a commit or a read: having lost its term, the follower may
+ * be following a leader of a term older than one it acted in, and an entry
+ * it stores now must not be taken as stored by a member that voted or
+ * acknowledged in a later term. Replication goes on from the claim (a match
+ * above it is forgotten: it came from acknowledgements the follower's
+ * storage no longer backs).
+ *
+ * A claim does keep this leader from stepping down (check-quorum: the
+ * follower is recently active). Only a leader can confirm the follower, and
+ * while it is not confirmed it votes for no one: a leader that stepped down
+ * for want of its answers could leave no majority able to elect a successor
+ * (four members, one dead, the new one rejoining: the other two are not three
+ * votes), and the follower would never be confirmed. Staying leader is safe,
+ * since nothing commits or is read on the strength of a claim.
  *
  * The follower may vote and count again once its claim is in our log and at
  * or past an entry of this term that enough voters OTHER than it hold to meet
@@ -217,6 +225,7 @@ function handleRejoin(r: LeaderContext, m: Extract<Message, { type: 'rejoin' }>)
   const pr = r.tracker.progress.get(m.from);
   if (pr === undefined) return;
   pr.rejoining = true;
+  pr.recentActive = true;
   pr.heard = true;
   pr.paused = false;
   const held = r.log.term(m.index) === m.logTerm;
@@ -304,7 +313,6 @@ export function maybeSendAppend(r: LeaderContext, to: NodeId, sendIfEmpty: boole
 }
 
 function maybeSendSnapshot(r: LeaderContext, to: NodeId, pr: Progress): boolean {
-  // A rejoining follower sends claims, which do not make it recently active (check-quorum).
   if (!pr.recentActive && !pr.rejoining) {
     r.debug(`not sending a snapshot to ${to}: not recently active`);
     return false;

@@ -108,7 +108,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       const sentAt = performance.now();
       await new Promise<void>((resolve) => {
         answered = resolve;
-        n1.send([{ type: 'heartbeat', from: 'n1', to: 'n2', term: 7, commit: i, context: '' }]);
+        n1.send([{ type: 'heartbeat', from: 'n1', to: 'n2', term: 7, commit: i, commitTerm: 7, context: '' }]);
       });
       rttsUs.push((performance.now() - sentAt) * 1000);
     }

@@ -19,6 +19,14 @@ export const memberViewSchema = z.object({
   clockSkewMs: z.number().int().optional().openapi({ description: "ms: the member's wall clock minus the answering node's (0 for itself), measured on the peer pings; absent until measured" }),
   lockCode: z.string().nullable().optional().openapi({ description: "the member's lock code as it stated it to this node (its own for the answering node); null: unknown" }),
   connected: z.boolean().optional().openapi({ description: 'other members: an authenticated peer connection to it is open now' }),
+  state: z
+    .enum(['caught-up', 'behind', 'down', 'rejoining'])
+    .nullable()
+    .openapi({
+      description:
+        'caught-up: holds (leader\'s view) or applied (own view) everything committed; behind: by lagEntries; down: the leader heard nothing for one to two election timeouts; rejoining: its storage lost acknowledged entries, it catches up and neither votes nor counts until the leader confirms it; null: this node cannot know',
+    }),
+  lagEntries: z.number().int().nullable().openapi({ description: 'entries it lacks of the commit index; null when unknown' }),
 });
 
 /** The answering node's clocks. */

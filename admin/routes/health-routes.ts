@@ -16,6 +16,7 @@ export const healthSchema = z
     readyCount: z.number().int().openapi({ description: 'Raft Readys handled since start' }),
     transactionCount: z.number().int().openapi({ description: 'storage transactions written since start' }),
     syncCount: z.number().int().openapi({ description: 'fdatasyncs of the log since start' }),
+    rejoining: z.boolean().openapi({ description: "this node's storage lost acknowledged entries: it catches up and does not vote until the leader confirms it" }),
   })
   .openapi('Health');
 
@@ -41,6 +42,7 @@ export function healthRoutes({ node }: AdminDeps) {
         readyCount: node.readyCount,
         transactionCount: node.transactionCount,
         syncCount: node.syncCount,
+        rejoining: s.rejoining,
       },
       200,
     );

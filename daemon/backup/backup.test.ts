@@ -15,6 +15,7 @@ import { BackupError } from './backup-format.ts';
 import { readBackup } from './backup-reader.ts';
 import { BACKUP_USAGE_ROWS_PER_PAGE, openBackupStream } from './backup-stream.ts';
 import { restoreBackup } from './restore-backup.ts';
+import { DATABASE_FILE_NAME, openDatabase, readStorageLineage, storedStorageId, writeStorageLineage } from '../storage/index.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -212,6 +213,21 @@ describe('backup and restore', () => {
       expect(await codeOf(restoreBackup(parseConfig({ dataDir: target }), path)), path).toBe(code);
       expect(existsSync(target) ? readdirSync(target) : [], path).toEqual([]);
     }
+  });
+
+  it('records the restored database as the one its data directory runs, over a storage-lineage.json kept from the lost one', async () => {
+    const node = await openNode(tempDir());
+    await node.propose({ type: 'license-install', license: payload() });
+    const file = join(tempDir(), 'floe.backup');
+    await writeBackup(node, file);
+    const restoredDir = tempDir();
+    writeStorageLineage(restoredDir, 'f'.repeat(32));
+    await restoreBackup(parseConfig({ dataDir: restoredDir }), file);
+    const database = openDatabase(join(restoredDir, DATABASE_FILE_NAME));
+    const stored = storedStorageId(database);
+    database.close();
+    expect(stored).toMatch(/^[0-9a-f]{32}$/);
+    expect(readStorageLineage(restoredDir)).toBe(stored);
   });
 
   it('refuses a data directory that already holds a database, and a config that joins', async () => {

@@ -19,7 +19,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSy
 import { join } from 'node:path';
 import type { FloeConfig } from '../config.ts';
 import { encodeNodeSnapshot } from '../node/node-snapshot.ts';
-import { DATABASE_FILE_NAME, MEMBER_DIRECTORY_FILE_NAME, openDatabase, SqliteRaftStorage, UsageLog } from '../storage/index.ts';
+import { DATABASE_FILE_NAME, MEMBER_DIRECTORY_FILE_NAME, openDatabase, SqliteRaftStorage, UsageLog, writeStorageLineage } from '../storage/index.ts';
 import { BackupError, type BackupHeader } from './backup-format.ts';
 import { readBackup } from './backup-reader.ts';
 
@@ -67,8 +67,10 @@ export async function restoreBackup(config: FloeConfig, backupPath: string): Pro
   removeDatabaseFiles(tmpPath);
   const database = openDatabase(tmpPath, 'full');
   let result: RestoreResult;
+  let storageId: string;
   try {
     const storage = new SqliteRaftStorage(database, { initialConfState: { voters, learners: [] } });
+    storageId = storage.storageId;
     const usage = new UsageLog(database);
     const contents = await readBackup(backupPath, (rows) => {
       for (const row of rows) usage.record(row);
@@ -94,5 +96,9 @@ export async function restoreBackup(config: FloeConfig, backupPath: string): Pro
   database.close();
   renameSync(tmpPath, dbPath);
   fsyncDir(dataDir);
+  // The data directory runs the restored database from now on: at start the node trusts it
+  // (an older storage-lineage.json kept from the lost one would make it rejoin a cluster that,
+  // every member restored alike, has nobody left to confirm it).
+  writeStorageLineage(dataDir, storageId);
   return result;
 }

@@ -1,7 +1,23 @@
 // What GET /api/v1/cluster shows: the leader, the term, and each member's
-// indexes as this node knows them. The leader knows its followers' match
-// indexes from Raft progress; a follower knows only its own and says so.
+// indexes and state as this node knows them. The leader knows its
+// followers' match indexes from Raft progress, whether it heard from them
+// lately, and which of them said they are rejoining (their storage lost
+// entries they had acknowledged); a follower knows only itself and says so.
 import type { NodeId, RaftStatus } from '../raft/types.ts';
+
+/**
+ * A member's state as this node sees it:
+ * - `caught-up`: holds everything committed (leader's view: its match
+ *   reached the commit index; a node's own view: it applied all it knows
+ *   committed);
+ * - `behind`: holds or applied less, by `lagEntries`;
+ * - `down`: the leader heard nothing from it for one to two election timeouts;
+ * - `rejoining`: its storage lost entries it had acknowledged (wiped, or an
+ *   older copy put back); it catches up and does not vote until the leader
+ *   confirms it holds the log;
+ * - null: this node cannot know (a follower's view of another member).
+ */
+export type MemberState = 'caught-up' | 'behind' | 'down' | 'rejoining';
 
 /** One member as seen from this node; null where this node cannot know. */
 export interface MemberView {
@@ -9,12 +25,16 @@ export interface MemberView {
   readonly role: string;
   readonly commitIndex: number | null;
   readonly appliedIndex: number | null;
-  /** Leader only: the highest index known replicated on the member. */
+  /** Leader only: the highest index known replicated on the member (never above what it holds, as far as the leader knows). */
   readonly matchIndex?: number;
-  /** Leader only: heard from within the last election timeout. */
+  /** Leader only: heard from within the current election timeout. */
   readonly recentActive?: boolean;
   /** `ms`: the member's wall clock minus the answering node's (0 for itself), from the peer pings; absent until measured. */
   readonly clockSkewMs?: number;
+  /** See MemberState; null when this node cannot know. */
+  readonly state: MemberState | null;
+  /** Entries the member lacks of the commit index (leader's view: commit − match; own view: commit − applied); null when unknown. */
+  readonly lagEntries: number | null;
 }
 
 /** The cluster as this node sees it. */
@@ -31,10 +51,16 @@ export function clusterView(selfId: NodeId, status: RaftStatus, appliedIndex: nu
   const members = [...status.confState.voters, ...status.confState.learners];
   if (!members.includes(selfId)) members.push(selfId);
   const nodes = members.map((id): MemberView => {
-    if (id === selfId) return { id, role: status.role, commitIndex: status.commit, appliedIndex };
+    if (id === selfId) {
+      const lagEntries = Math.max(0, status.commit - appliedIndex);
+      const state: MemberState = status.rejoining ? 'rejoining' : lagEntries === 0 ? 'caught-up' : 'behind';
+      return { id, role: status.role, commitIndex: status.commit, appliedIndex, state, lagEntries };
+    }
     const role = id === status.leaderId ? 'leader' : status.confState.learners.includes(id) ? 'learner' : 'follower';
     const progress = status.role === 'leader' ? status.progress.get(id) : undefined;
-    if (progress === undefined) return { id, role, commitIndex: null, appliedIndex: null };
+    if (progress === undefined) return { id, role, commitIndex: null, appliedIndex: null, state: null, lagEntries: null };
+    const lagEntries = Math.max(0, status.commit - progress.match);
+    const state: MemberState = !progress.reachable ? 'down' : progress.rejoining ? 'rejoining' : lagEntries === 0 ? 'caught-up' : 'behind';
     return {
       id,
       role,
@@ -42,6 +68,8 @@ export function clusterView(selfId: NodeId, status: RaftStatus, appliedIndex: nu
       appliedIndex: null,
       matchIndex: progress.match,
       recentActive: progress.recentActive,
+      state,
+      lagEntries,
     };
   });
   const withSkews = nodes.map((view) => {

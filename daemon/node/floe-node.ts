@@ -63,7 +63,17 @@ import {
 } from '../raft-driver/index.ts';
 import { createRaftNode } from '../raft/index.ts';
 import type { ConfChange, ConfState, RaftNode, Snapshot, SoftState } from '../raft/types.ts';
-import { DATABASE_FILE_NAME, openDatabase, SqliteRaftStorage, UsageLog, type FloeDatabase, type UsageRow } from '../storage/index.ts';
+import {
+  DATABASE_FILE_NAME,
+  openDatabase,
+  readStorageLineage,
+  SqliteRaftStorage,
+  storedStorageId,
+  UsageLog,
+  writeStorageLineage,
+  type FloeDatabase,
+  type UsageRow,
+} from '../storage/index.ts';
 import { clusterView, type ClusterView } from './cluster-view.ts';
 import { decodeNodeSnapshot, encodeNodeSnapshot, type SnapshotMember } from './node-snapshot.ts';
 import {
@@ -129,6 +139,10 @@ export interface NodeStatus {
   readonly term: number;
   readonly commitIndex: number;
   readonly appliedIndex: number;
+  /** Index of the last entry in this node's log (on its disk or about to be). */
+  readonly lastIndex: number;
+  /** This node's storage lost entries it had acknowledged and the leader has not yet confirmed it holds the log: it does not vote. */
+  readonly rejoining: boolean;
   /** Which log is under the node: always Floe's Raft core (the field stays for the admin API's shape). */
   readonly engine: 'core';
 }
@@ -298,6 +312,12 @@ export class FloeNode {
       },
       onSoftState: (state) => this.onSoftState(state),
       onSnapshot: (index, tookMs) => this.log(`snapshot at index ${index} took ${tookMs.toFixed(1)} ms`),
+      onRejoining: (rejoining) =>
+        this.log(
+          rejoining
+            ? `storage: this node's log lost entries it had acknowledged (the leader's commit index is beyond it: a wiped database or an older copy put back); rejoining: it catches up and does not vote until the leader confirms it holds the log`
+            : `storage: the leader confirmed this node holds the log; rejoined, it votes again`,
+        ),
       ...(options.onConfChange !== undefined ? { onConfChange: options.onConfChange } : {}),
       onFatal: (error) => {
         // A disk or programmer error under the log: crash loudly rather than limp on.
@@ -336,8 +356,10 @@ export class FloeNode {
    */
   static async open(options: FloeNodeOptions): Promise<FloeNode> {
     const config = options.config;
+    const log = options.log ?? (() => {});
+    const lineage = readStorageLineage(config.dataDir);
     const opened = openDatabase(join(config.dataDir, DATABASE_FILE_NAME), config.raft.syncMode);
-    const observers = new NodeObservers(options.log ?? (() => {}));
+    const observers = new NodeObservers(log);
     // Each fdatasync of the log is timed for the observers (metrics).
     const database: FloeDatabase = {
       ...opened,
@@ -351,10 +373,32 @@ export class FloeNode {
     };
     try {
       const peers = config.cluster.peers;
+      const storedId = storedStorageId(database);
+      // The database this data directory last ran with is gone (deleted, the disk replaced) or
+      // another one stands in its place: this member lost entries it acknowledged to the cluster.
+      const lost = lineage !== undefined && storedId !== lineage;
+      const clustered = peers.length > 0 || (options.voters?.length ?? 0) > 1;
+      // A member that lost its log, or joins with an empty one, takes its membership from the
+      // leader (never from the config file: it may be stale) and votes only once confirmed.
+      const rejoin = clustered && (lost || (config.cluster.join && storedId === undefined));
       // The initial voters count only for an empty log: a stored one has its membership.
-      const voters = [...(options.voters ?? (peers.length > 0 ? (config.cluster.join ? [] : peers.map((p) => p.id)) : [config.nodeId]))];
-      const clustered = peers.length > 0 || voters.length > 1;
+      const voters = rejoin
+        ? []
+        : [...(options.voters ?? (peers.length > 0 ? (config.cluster.join ? [] : peers.map((p) => p.id)) : [config.nodeId]))];
       const storage = new SqliteRaftStorage(database, { initialConfState: { voters, learners: [] } });
+      if (lost) {
+        log(
+          clustered
+            ? `storage: the database this node last ran with (storage id ${lineage}) is gone; rejoining the cluster as a member that lost its log: no vote until the leader confirms it holds the log again`
+            : `storage: the database this node last ran with (storage id ${lineage}) is gone; a single server has no cluster to rejoin: starting from this database`,
+        );
+      }
+      if (rejoin && storage.initialState().hardState.rejoining !== true) {
+        storage.setHardState({ ...storage.initialState().hardState, rejoining: true });
+        // On disk before the lineage file moves on and before any message leaves.
+        await new Promise<void>((resolve, reject) => database.syncWal((error) => (error === null ? resolve() : reject(error))));
+      }
+      if (lineage !== storage.storageId) writeStorageLineage(config.dataDir, storage.storageId);
       const usage = new UsageLog(database);
       const snap = storage.snapshot();
       const parts = snap.metadata.index > 0 ? decodeNodeSnapshot(snap.data) : undefined;
@@ -601,6 +645,8 @@ export class FloeNode {
       term: s.term,
       commitIndex: s.commit,
       appliedIndex: this.driver.applied,
+      lastIndex: s.lastIndex,
+      rejoining: s.rejoining,
       engine: this.engine,
     };
   }

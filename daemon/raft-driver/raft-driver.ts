@@ -84,6 +84,12 @@ export interface RaftDriverOptions<R> {
   readonly onFatal?: (error: unknown) => void;
   /** Hears each snapshot taken: its index and how long the event loop was held (`ms`), for the log. */
   readonly onSnapshot?: (index: number, tookMs: number) => void;
+  /**
+   * Hears this node start (true) or finish (false) rejoining, once written:
+   * its storage lost entries it had acknowledged, and it does not vote until
+   * the leader confirms it holds the log (HardState.rejoining).
+   */
+  readonly onRejoining?: (rejoining: boolean) => void;
   /** Hears each membership change once applied (the transport's peers list follows it). */
   readonly onConfChange?: (change: ConfChange, confState: ConfState) => void;
   /** Where callbacks and timers run (default: Node's event loop, nodeScheduler). */
@@ -153,6 +159,8 @@ export class RaftDriver<R> {
   /** Index of the last log entry known on disk (synced). Committed entries up to it may be applied while a later Ready syncs. */
   private durableIndex = 0;
   private persistedVote = '';
+  /** HardState.rejoining last written: a change of it is written at once, like term and vote. */
+  private persistedRejoining: true | undefined = undefined;
 
   constructor(options: RaftDriverOptions<R>) {
     this.options = options;
@@ -173,6 +181,7 @@ export class RaftDriver<R> {
     const initial = this.storage.initialState().hardState;
     this.persistedTerm = initial.term;
     this.persistedVote = initial.vote;
+    this.persistedRejoining = initial.rejoining;
     this.durableIndex = this.storage.lastIndex();
     this.confState = snap.metadata.confState;
     this.appliedIndex = snap.metadata.index;
@@ -352,7 +361,11 @@ export class RaftDriver<R> {
     const rd = this.node.ready();
     this.readyCount++;
     // 1. Persist: one transaction, so one fsync. A change of the commit index alone waits for the next one.
-    const commitOnly = rd.hardState !== undefined && rd.hardState.term === this.persistedTerm && rd.hardState.vote === this.persistedVote;
+    const commitOnly =
+      rd.hardState !== undefined &&
+      rd.hardState.term === this.persistedTerm &&
+      rd.hardState.vote === this.persistedVote &&
+      rd.hardState.rejoining === this.persistedRejoining;
     if (rd.snapshot !== undefined || rd.entries.length > 0 || (rd.hardState !== undefined && !commitOnly)) {
       const hardState = rd.hardState ?? this.unwrittenHardState;
       this.unwrittenHardState = undefined;
@@ -376,6 +389,8 @@ export class RaftDriver<R> {
     if (rd.hardState !== undefined) {
       this.persistedTerm = rd.hardState.term;
       this.persistedVote = rd.hardState.vote;
+      if (rd.hardState.rejoining !== this.persistedRejoining) this.options.onRejoining?.(rd.hardState.rejoining === true);
+      this.persistedRejoining = rd.hardState.rejoining;
     }
     const firstEntry = rd.entries[0];
     // Entries replaced from firstEntry on are not durable until this Ready's sync.

@@ -13,6 +13,12 @@
 // - Reads: readIndex(context) is answered by a ReadState once leadership is
 //   confirmed; it is dropped without an answer when there is no leader or
 //   leadership changes, so the driver times out and retries.
+// - Storage that went backwards: a driver that finds at start that the
+//   storage lost what this member acknowledged (its database gone, another
+//   in its place) writes HardState.rejoining before creating the node; the
+//   core then neither votes nor counts until the leader confirms it. The
+//   core finds a rewound log by itself (a leader's commit beyond it) and
+//   sets the flag in a Ready's hard state, like term and vote: persist it.
 export * from './types.ts';
 export { createRaftNode } from './raft.ts';
 export { MemoryStorage, entryBytes, ENTRY_OVERHEAD_BYTES } from './memory-storage.ts';

@@ -155,6 +155,18 @@ export class MemoryStorage implements WritableStorage {
     this.entriesHeld = kept;
   }
 
+  /**
+   * An independent copy of everything held: what `cp -a` of a data directory
+   * would give (the simulator puts such copies back as its "older copy" fault).
+   */
+  clone(): MemoryStorage {
+    const copy = new MemoryStorage(this.latestSnapshot.metadata.confState);
+    copy.hardState = this.hardState;
+    copy.latestSnapshot = this.latestSnapshot;
+    copy.entriesHeld = [...this.entriesHeld];
+    return copy;
+  }
+
   private base(): number {
     return this.entriesHeld[0]!.index;
   }

@@ -79,13 +79,18 @@ export class ProgressTracker {
     if (!this.progress.has(id)) {
       const pr = this.newProgress(lastIndex);
       pr.recentActive = true;
+      pr.heard = true;
       this.progress.set(id, pr);
     }
   }
 
-  /** The highest index a majority of voters have matched. */
+  /**
+   * The highest index a majority of voters have acknowledged. What a
+   * rejoining member (its storage lost acknowledged entries) claims to hold
+   * does not count until the leader confirms it: see step-leader.ts handleRejoin.
+   */
   committedIndex(): number {
-    return majorityIndex(this.voters, (id) => this.progress.get(id)?.match ?? 0);
+    return majorityIndex(this.voters, (id) => this.progress.get(id)?.ackedMatch ?? 0);
   }
 
   /** Records `id`'s vote (the first one counts) and returns the election's outcome so far. */

@@ -12,6 +12,22 @@ export type ProgressState = 'probe' | 'replicate' | 'snapshot';
 export class Progress {
   /** Highest index known to match the leader's log. Invariant: match < next. */
   match = 0;
+  /**
+   * Highest index the follower acknowledged to this leader in this term: it
+   * vouched to hold it on its disk. Unlike match, it survives forgetMatch()
+   * (a dropped connection, a possibly stale rejection): heartbeats tell the
+   * follower the commit index up to it, so a follower whose storage lost
+   * what it vouched for learns it (raft-core.ts handleHeartbeat). Lowered only
+   * by the follower's own claim of what it holds (a 'rejoin').
+   */
+  vouched = 0;
+  /**
+   * Highest index the follower acknowledged (app-resp) to this leader in this
+   * term, or held when the leader confirmed its rejoin: what commits count
+   * (ProgressTracker.committedIndex). A rejoining follower's claims raise
+   * match (replication goes on) but not this. Invariant: ackedMatch <= match.
+   */
+  ackedMatch = 0;
   /** Index of the next entry to send. */
   next: number;
   state: ProgressState = 'probe';
@@ -19,6 +35,18 @@ export class Progress {
   pendingSnapshot = 0;
   /** Heard from within the current election timeout (check-quorum); reset by the leader each timeout. */
   recentActive = false;
+  /**
+   * Heard from (an answer, or a rejoining follower's claim) within the
+   * current election timeout, and within the previous one: together, "heard
+   * from lately" without blinking at each timeout.
+   */
+  heard = false;
+  heardBefore = false;
+  /**
+   * The follower said its storage lost entries it had acknowledged ('rejoin')
+   * and this leader has not confirmed since that it holds the log.
+   */
+  rejoining = false;
   /**
    * Probe: an append was sent and not answered; send no more until a reply or
    * heartbeat response. Replicate: inflights were full at the last send.
@@ -64,6 +92,30 @@ export class Progress {
     this.next = snapshotIndex + 1;
   }
 
+  /**
+   * The follower's log no longer holds what it acknowledged (its storage went
+   * backwards, or a stale rejection says so): forget the match, which only
+   * acknowledgements may raise again, and probe from `next`.
+   */
+  forgetMatch(next: number): void {
+    this.resetState('probe');
+    this.match = 0;
+    this.ackedMatch = 0;
+    this.next = Math.max(1, next);
+  }
+
+  /**
+   * The follower says its log ends at `index` (`held`: matching ours there):
+   * match and vouched come down to what it holds, and probing restarts after it.
+   */
+  lowerTo(index: number, held: boolean): void {
+    this.resetState('probe');
+    this.match = held ? index : 0;
+    this.vouched = Math.min(this.vouched, this.match);
+    this.ackedMatch = Math.min(this.ackedMatch, this.match);
+    this.next = index + 1;
+  }
+
   /** Accounts for an append message of `entryCount` entries and `bytes` bytes just sent. */
   sentEntries(entryCount: number, bytes: number): void {
     if (this.state === 'replicate') {
@@ -77,8 +129,13 @@ export class Progress {
     }
   }
 
-  /** The follower acknowledged up to `index`; false when that is old news. */
-  maybeUpdate(index: number): boolean {
+  /**
+   * The follower acknowledged (or, `counted` false, a rejoining follower
+   * claimed to hold) up to `index`; false when that is old news.
+   */
+  maybeUpdate(index: number, counted = true): boolean {
+    if (index > this.vouched) this.vouched = index;
+    if (counted && index > this.ackedMatch) this.ackedMatch = index;
     if (index <= this.match) return false;
     this.match = index;
     this.next = Math.max(this.next, index + 1);
@@ -109,6 +166,13 @@ export class Progress {
 
   /** The public, read-only view. */
   status(): ProgressStatus {
-    return { match: this.match, next: this.next, state: this.state, recentActive: this.recentActive };
+    return {
+      match: this.match,
+      next: this.next,
+      state: this.state,
+      recentActive: this.recentActive,
+      reachable: this.heard || this.heardBefore,
+      rejoining: this.rejoining,
+    };
   }
 }

@@ -40,6 +40,20 @@ export class Raft implements LeaderContext {
   term = 0;
   /** Invariant: once set in a term, changes only with the term. */
   vote: NodeId = NONE;
+  /**
+   * This node's storage lost entries it had acknowledged (HardState.rejoining):
+   * it neither votes nor campaigns. Invariant: set only by the driver at start
+   * or by a leader's commit beyond our log (handleHeartbeat); cleared only by
+   * a 'rejoin-resp' from the leader of our term.
+   */
+  rejoining = false;
+  /**
+   * The leader owed a claim of what our log holds (set while rejoining, by
+   * appends and heartbeats), or NONE. The claim is made when the Ready is
+   * taken (flushRejoinClaim), so it names the log as that Ready persists it:
+   * an entry claimed is on our disk before the claim leaves.
+   */
+  rejoinClaimTo: NodeId = NONE;
   role: Role = 'follower';
   leaderId: NodeId = NONE;
   readonly log: RaftLog;
@@ -74,6 +88,8 @@ export class Raft implements LeaderContext {
   readonly config: RaftConfig;
   /** Bytes of in-flight appends per follower, at most; 0: no limit. */
   readonly inflightBytesMax: number;
+  /** The guard against storage that went backwards is on (RaftConfig.rejoinGuard). */
+  readonly rejoinGuard: boolean;
 
   constructor(config: RaftConfig) {
     assert(config.id !== NONE, 'raft config needs an id');
@@ -83,6 +99,7 @@ export class Raft implements LeaderContext {
     this.config = config;
     this.id = config.id;
     this.inflightBytesMax = config.inflightBytesMax ?? 0;
+    this.rejoinGuard = config.rejoinGuard ?? true;
     this.log = new RaftLog(config.storage);
     this.tracker = new ProgressTracker({
       inflightMessagesMax: config.inflightMessagesMax,
@@ -92,6 +109,7 @@ export class Raft implements LeaderContext {
     this.tracker.restore(confState, this.log.lastIndex());
     this.term = hardState.term;
     this.vote = hardState.vote;
+    this.rejoining = this.rejoinGuard && hardState.rejoining === true;
     this.log.commitTo(hardState.commit);
     const applied = Math.max(config.applied, this.log.firstIndex() - 1);
     assert(applied <= this.log.committed, `applied ${config.applied} is past commit ${this.log.committed}`);
@@ -125,9 +143,9 @@ export class Raft implements LeaderContext {
     this.messages.push(m as Message);
   }
 
-  /** True when this node may campaign: it is a voter. */
+  /** True when this node may campaign: it is a voter whose storage is trusted. */
   promotable(): boolean {
-    return this.tracker.isVoter(this.id);
+    return this.tracker.isVoter(this.id) && !this.rejoining;
   }
 
   // ---- role transitions -------------------------------------------------
@@ -148,8 +166,13 @@ export class Raft implements LeaderContext {
     for (const [id, pr] of this.tracker.progress) {
       pr.becomeProbe();
       pr.match = id === this.id ? last : 0;
+      pr.vouched = pr.match;
+      pr.ackedMatch = pr.match;
       pr.next = last + 1;
       pr.recentActive = id === this.id;
+      pr.heard = id === this.id;
+      pr.heardBefore = false;
+      pr.rejoining = false;
     }
     this.pendingConfIndex = 0;
     this.uncommittedBytes = 0;
@@ -240,6 +263,10 @@ export class Raft implements LeaderContext {
         }
         for (const [id, pr] of this.tracker.progress) pr.recentActive = id === this.id;
       }
+      for (const [id, pr] of this.tracker.progress) {
+        pr.heardBefore = pr.heard;
+        pr.heard = id === this.id;
+      }
       if (this.leadTransferee !== NONE) {
         this.debug(`aborted transfer to ${this.leadTransferee}: it took an election timeout`);
         this.leadTransferee = NONE;
@@ -257,7 +284,7 @@ export class Raft implements LeaderContext {
   hup(transfer: boolean): void {
     if (this.role === 'leader') return;
     if (!this.promotable()) {
-      this.debug('will not campaign: not a voter');
+      this.debug(this.rejoining ? 'will not campaign: rejoining (storage lost acknowledged entries)' : 'will not campaign: not a voter');
       return;
     }
     if (this.hasUnappliedConfChanges()) {
@@ -357,6 +384,12 @@ export class Raft implements LeaderContext {
 
   private stepVoteRequest(m: Extract<Message, { type: 'vote' | 'pre-vote' }>): void {
     const respType = m.type === 'vote' ? 'vote-resp' : 'pre-vote-resp';
+    if (this.rejoining) {
+      // Our storage lost votes and acknowledgements we gave: a vote now could contradict them.
+      this.debug(`rejected ${m.type} from ${m.from}: rejoining`);
+      this.send({ type: respType, to: m.from, reject: true });
+      return;
+    }
     const canVote =
       this.vote === m.from ||
       (this.vote === NONE && this.leaderId === NONE) ||
@@ -407,6 +440,9 @@ export class Raft implements LeaderContext {
       case 'read-index-resp':
       case 'vote':
       case 'pre-vote':
+      case 'rejoin':
+      case 'rejoin-resp':
+        // A candidate is neither a leader nor rejoining (a rejoining node does not campaign).
         this.debug(`ignored ${m.type} from ${m.from}`);
         return;
       default:
@@ -452,6 +488,10 @@ export class Raft implements LeaderContext {
         }
         this.send({ type: 'transfer-leader', to: this.leaderId, target: m.target });
         return;
+      case 'rejoin-resp':
+        this.handleRejoinResponse(m);
+        return;
+      case 'rejoin':
       case 'app-resp':
       case 'heartbeat-resp':
       case 'vote-resp':
@@ -476,12 +516,12 @@ export class Raft implements LeaderContext {
       return;
     }
     if (m.index < this.log.committed) {
-      this.send({ type: 'app-resp', to: m.from, index: this.log.committed, reject: false, rejectHint: 0, logTerm: 0 });
+      this.acknowledge(m.from, this.log.committed);
       return;
     }
     const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
     if (lastNew !== undefined) {
-      this.send({ type: 'app-resp', to: m.from, index: lastNew, reject: false, rejectHint: 0, logTerm: 0 });
+      this.acknowledge(m.from, lastNew);
       return;
     }
     // Reject with a hint: the last index whose term is ≤ the leader's probe term,
@@ -492,17 +532,69 @@ export class Raft implements LeaderContext {
   }
 
   private handleHeartbeat(m: Extract<Message, { type: 'heartbeat' }>): void {
-    this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-    this.send({ type: 'heartbeat-resp', to: m.from, context: m.context });
+    if (!this.rejoinGuard) {
+      this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
+    } else if (m.commit > this.log.committed) {
+      if (this.log.matchTerm(m.commit, m.commitTerm)) {
+        this.log.commitTo(m.commit);
+      } else if (!this.rejoining) {
+        // A leader sends a follower a commit index only up to what the
+        // follower acknowledged to it in this term, and an acknowledged entry
+        // is on our disk before the acknowledgement leaves, and stays there
+        // while this leader leads. No entry there, or another one (the
+        // uncommitted tail of an older copy), means our storage lost entries
+        // we acknowledged: wiped, or an older copy put back (etcd panics
+        // here). Our votes and acknowledgements of the past are lost with
+        // them: stop voting until the leader confirms our log. Committing on
+        // the strength of the heartbeat would commit entries we may not hold.
+        this.debug(`storage lost acknowledged entries: the leader commits ${m.commit}/t${m.commitTerm}, our log ${this.log.term(m.commit) === undefined ? `ends at ${this.log.lastIndex()}` : `has term ${this.log.term(m.commit)} there`}; rejoining`);
+        this.rejoining = true;
+      }
+    }
+    // A rejoining node's answer must not confirm anyone's leadership (its term may be behind one it lost).
+    if (this.rejoining) this.rejoinClaimTo = m.from;
+    else this.send({ type: 'heartbeat-resp', to: m.from, context: m.context });
+  }
+
+  /**
+   * Tells the leader we hold its log up to `index`: an acknowledgement, or,
+   * while rejoining, a claim of our log, which the leader does not count
+   * (see step-leader.ts handleRejoin).
+   */
+  private acknowledge(leaderId: NodeId, index: number): void {
+    if (this.rejoining) this.rejoinClaimTo = leaderId;
+    else this.send({ type: 'app-resp', to: leaderId, index, reject: false, rejectHint: 0, logTerm: 0 });
+  }
+
+  /** Makes the claim owed (if any): our last entry, as the Ready being taken persists it. */
+  flushRejoinClaim(): void {
+    const to = this.rejoinClaimTo;
+    this.rejoinClaimTo = NONE;
+    if (to === NONE || !this.rejoining) return;
+    this.send({ type: 'rejoin', to, index: this.log.lastIndex(), logTerm: this.log.lastTerm() });
+  }
+
+  /** The leader of our term confirms that we hold its log: vote again, in later terms. */
+  private handleRejoinResponse(m: Extract<Message, { type: 'rejoin-resp' }>): void {
+    // The entry it confirms must still be ours: the answer may be to a claim made before another loss.
+    if (!this.rejoining || m.from !== this.leaderId || !this.log.matchTerm(m.index, m.logTerm)) {
+      this.debug(`ignored rejoin-resp from ${m.from} for ${m.index}/t${m.logTerm}`);
+      return;
+    }
+    this.rejoining = false;
+    // Whatever we voted in this term before our storage lost it, its leader is this one:
+    // recording the vote for it forbids a second vote in this term.
+    if (this.vote === NONE) this.vote = m.from;
+    this.debug(`rejoined: ${m.from} confirmed our log`);
   }
 
   private handleSnapshot(m: Extract<Message, { type: 'snap' }>): void {
     const { index, term } = m.snapshot.metadata;
     if (this.restore(m.snapshot)) {
       this.debug(`restored snapshot at ${index} (term ${term})`);
-      this.send({ type: 'app-resp', to: m.from, index: this.log.lastIndex(), reject: false, rejectHint: 0, logTerm: 0 });
+      this.acknowledge(m.from, this.log.lastIndex());
     } else {
-      this.send({ type: 'app-resp', to: m.from, index: this.log.committed, reject: false, rejectHint: 0, logTerm: 0 });
+      this.acknowledge(m.from, this.log.committed);
     }
   }
 

@@ -39,7 +39,7 @@ describe('Ready', () => {
     const t = makeNode('n1', THREE);
     t.node.step(appMsg('n2', 'n1', 1, 0, 0, [entry(1, 1, 'a')]));
     processReady(t);
-    t.node.step({ type: 'heartbeat', from: 'n2', to: 'n1', term: 1, commit: 1, context: '' });
+    t.node.step({ type: 'heartbeat', from: 'n2', to: 'n1', term: 1, commit: 1, commitTerm: 1, context: '' });
     const rd = t.node.ready();
     expect(rd.hardState?.commit).toBe(1);
     expect(rd.entries).toEqual([]);

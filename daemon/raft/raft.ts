@@ -87,7 +87,7 @@ class RawNode implements RaftNode {
     const r = this.raft;
     if (this.handedOut !== undefined) return false;
     if (r.appendsPending && r.role === 'leader') return true;
-    if (r.messages.length > 0 || r.readStates.length > 0) return true;
+    if (r.messages.length > 0 || r.readStates.length > 0 || r.rejoinClaimTo !== '') return true;
     if (r.log.unstable.entryCount() > 0 || r.log.unstable.snapshot !== undefined) return true;
     if (r.log.hasNextCommittedEntries()) return true;
     return !sameSoftState(this.softState(), this.prevSoftState) || !sameHardState(this.hardState(), this.prevHardState);
@@ -98,6 +98,7 @@ class RawNode implements RaftNode {
     const r = this.raft;
     if (r.appendsPending && r.role === 'leader') bcastAppend(r);
     r.appendsPending = false;
+    r.flushRejoinClaim();
 
     const entries = r.log.unstable.entriesView();
     const snapshot = r.log.unstable.snapshot;
@@ -116,7 +117,8 @@ class RawNode implements RaftNode {
       entries.length > 0 ||
       snapshot !== undefined ||
       hardState.term !== this.prevHardState.term ||
-      hardState.vote !== this.prevHardState.vote;
+      hardState.vote !== this.prevHardState.vote ||
+      hardState.rejoining !== this.prevHardState.rejoining;
     this.prevSoftState = softState;
     this.prevHardState = hardState;
 
@@ -165,6 +167,7 @@ class RawNode implements RaftNode {
       confState: r.tracker.confState(),
       progress,
       leadTransferee: r.leadTransferee,
+      rejoining: r.rejoining,
     };
   }
 
@@ -181,7 +184,9 @@ class RawNode implements RaftNode {
   }
 
   private hardState(): HardState {
-    return { term: this.raft.term, vote: this.raft.vote, commit: this.raft.log.committed };
+    const r = this.raft;
+    if (r.rejoining) return { term: r.term, vote: r.vote, commit: r.log.committed, rejoining: true };
+    return { term: r.term, vote: r.vote, commit: r.log.committed };
   }
 }
 
@@ -190,7 +195,7 @@ function sameSoftState(a: SoftState, b: SoftState): boolean {
 }
 
 function sameHardState(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit && a.rejoining === b.rejoining;
 }
 
 /** Creates a Raft node from its config and the state in config.storage. */

@@ -53,6 +53,7 @@ export interface LeaderContext {
   readonly tracker: ProgressTracker;
   readonly readOnly: ReadOnly;
   readonly config: RaftConfig;
+  readonly rejoinGuard: boolean;
   leadTransferee: NodeId;
   pendingConfIndex: number;
   uncommittedBytes: number;
@@ -80,6 +81,10 @@ export function stepLeader(r: LeaderContext, m: Message): void {
     case 'transfer-leader':
       transferLeadership(r, m.target);
       return;
+    case 'rejoin':
+      handleRejoin(r, m);
+      return;
+    case 'rejoin-resp':
     case 'app':
     case 'heartbeat':
     case 'snap':
@@ -101,6 +106,7 @@ function handleAppendResponse(r: LeaderContext, m: Extract<Message, { type: 'app
   const pr = r.tracker.progress.get(m.from);
   if (pr === undefined) return;
   pr.recentActive = true;
+  pr.heard = true;
   if (m.reject) {
     if (m.index === 0) {
       // Every log matches at index 0, so this follower is asking for the snapshot
@@ -109,6 +115,10 @@ function handleAppendResponse(r: LeaderContext, m: Extract<Message, { type: 'app
         pr.becomeProbe();
         maybeSendSnapshot(r, m.from, pr);
       }
+      return;
+    }
+    if (r.rejoinGuard && m.rejectHint < pr.match && pr.state !== 'snapshot') {
+      forgetRegressedMatch(r, m.from, pr, m.rejectHint);
       return;
     }
     // Fast back-off: skip every entry of the follower's conflicting term at once.
@@ -120,12 +130,22 @@ function handleAppendResponse(r: LeaderContext, m: Extract<Message, { type: 'app
     }
     return;
   }
+  pr.rejoining = false; // it acknowledges: it is not (or no longer) rejoining
+  acknowledged(r, m.from, pr, m.index, true);
+}
+
+/**
+ * `from` holds our log up to `index`: streams on from there and commits what
+ * a majority now holds. `counted` false: a rejoining follower's claim, which
+ * counts toward no commit (Progress.ackedMatch).
+ */
+function acknowledged(r: LeaderContext, from: NodeId, pr: Progress, index: number, counted: boolean): void {
   const wasPaused = pr.isPaused();
-  if (!pr.maybeUpdate(m.index)) {
-    if (pr.state === 'snapshot' && m.index >= pr.pendingSnapshot) {
+  if (!pr.maybeUpdate(index, counted)) {
+    if (pr.state === 'snapshot' && index >= pr.pendingSnapshot) {
       // The follower took (or already had) the snapshot without moving its match: resume.
       pr.becomeProbe();
-      maybeSendAppend(r, m.from, true);
+      maybeSendAppend(r, from, true);
     }
     return;
   }
@@ -136,27 +156,119 @@ function handleAppendResponse(r: LeaderContext, m: Extract<Message, { type: 'app
     pr.becomeProbe();
     pr.becomeReplicate();
   } else if (pr.state === 'replicate') {
-    pr.inflights.freeLE(m.index);
+    pr.inflights.freeLE(index);
   }
   if (maybeCommit(r)) {
     releasePendingReadIndexRequests(r);
     r.appendsPending = true; // followers learn the new commit index in the next Ready
   } else if (wasPaused) {
-    maybeSendAppend(r, m.from, true);
+    maybeSendAppend(r, from, true);
   }
-  while (maybeSendAppend(r, m.from, false)) {
+  while (maybeSendAppend(r, from, false)) {
     // Fill the follower's window.
   }
-  if (m.from === r.leadTransferee && pr.match === r.log.lastIndex()) {
-    r.debug(`transferee ${m.from} caught up: sending timeout-now`);
-    r.send({ type: 'timeout-now', to: m.from });
+  if (from === r.leadTransferee && pr.match === r.log.lastIndex()) {
+    r.debug(`transferee ${from} caught up: sending timeout-now`);
+    r.send({ type: 'timeout-now', to: from });
   }
+}
+
+/**
+ * A rejection whose hint (where the follower's log may still match ours) lies
+ * below the follower's match: the follower no longer holds what it
+ * acknowledged in this term. Either its storage went backwards (wiped, or an
+ * older copy put back), or the rejection is stale (sent before the
+ * acknowledgements, delivered after them). The match is forgotten either way,
+ * so this leader never counts or reports entries the follower may not hold,
+ * and probing starts again after the hint. The follower is told the commit
+ * index it vouched for: if its log ends before it, its storage did lose
+ * acknowledged entries and it rejoins (handleHeartbeat); if the rejection was
+ * only stale, it holds that commit and nothing changes but a re-probe.
+ */
+function forgetRegressedMatch(r: LeaderContext, to: NodeId, pr: Progress, rejectHint: number): void {
+  const vouched = Math.min(pr.vouched, r.log.committed);
+  r.debug(`${to} rejected below its match ${pr.match} (hint ${rejectHint}): forgetting the match`);
+  pr.forgetMatch(rejectHint + 1);
+  if (vouched > rejectHint) sendHeartbeat(r, to, vouched, '');
+  maybeSendAppend(r, to, true);
+}
+
+/**
+ * A follower whose storage lost acknowledged entries rejoins: instead of
+ * acknowledgements and heartbeat answers it sends claims of what it holds
+ * (its last entry, or the last one an append just matched). A claim is never
+ * counted toward a commit or a read: having lost its term, the follower may
+ * be following a leader of a term older than one it acted in, and an entry
+ * it stores now must not be taken as stored by a member that voted or
+ * acknowledged in a later term. Replication goes on from the claim (a match
+ * above it is forgotten: it came from acknowledgements the follower's
+ * storage no longer backs).
+ *
+ * A claim does keep this leader from stepping down (check-quorum: the
+ * follower is recently active). Only a leader can confirm the follower, and
+ * while it is not confirmed it votes for no one: a leader that stepped down
+ * for want of its answers could leave no majority able to elect a successor
+ * (four members, one dead, the new one rejoining: the other two are not three
+ * votes), and the follower would never be confirmed. Staying leader is safe,
+ * since nothing commits or is read on the strength of a claim.
+ *
+ * The follower may vote and count again once its claim is in our log and at
+ * or past an entry of this term that enough voters OTHER than it hold to meet
+ * every majority it was part of (othersQuorumIndex). They show the cluster
+ * moved on to this term without the follower (so no vote or acknowledgement
+ * the follower lost was given in a later term: a member that gave one would
+ * have refused this term's entries), and this leader, elected without the
+ * follower, holds every entry the follower's lost acknowledgements helped
+ * commit; the follower now holds them too.
+ */
+function handleRejoin(r: LeaderContext, m: Extract<Message, { type: 'rejoin' }>): void {
+  const pr = r.tracker.progress.get(m.from);
+  if (pr === undefined) return;
+  pr.rejoining = true;
+  pr.recentActive = true;
+  pr.heard = true;
+  pr.paused = false;
+  const held = r.log.term(m.index) === m.logTerm;
+  if (pr.match > m.index || pr.vouched > m.index || (pr.match === m.index && !held)) {
+    r.debug(`${m.from} rejoins holding up to ${m.index}/t${m.logTerm}, below its match ${pr.match}: lowering the match`);
+    pr.lowerTo(Math.min(m.index, r.log.lastIndex()), held);
+  }
+  if (held) acknowledged(r, m.from, pr, m.index, false);
+  if (pr.match < r.log.lastIndex() || pr.state === 'probe') maybeSendAppend(r, m.from, true);
+  const others = othersQuorumIndex(r, m.from);
+  if (!held || others === 0 || r.log.term(others) !== r.term || m.index < others) return;
+  pr.rejoining = false;
+  r.debug(`${m.from} holds our log up to ${m.index}: rejoin confirmed`);
+  r.send({ type: 'rejoin-resp', to: m.from, index: m.index, logTerm: m.logTerm });
+  // What it holds counts from now on.
+  pr.ackedMatch = Math.max(pr.ackedMatch, m.index);
+  if (maybeCommit(r)) {
+    releasePendingReadIndexRequests(r);
+    r.appendsPending = true;
+  }
+}
+
+/**
+ * The highest index held by enough voters other than `from` that every
+ * majority `from` was part of (of the voters and `from`: n members) meets
+ * one of them: ⌈n/2⌉ of the others. (Two of the three others in a
+ * four-voter cluster; both others in a three-voter one.)
+ */
+function othersQuorumIndex(r: LeaderContext, from: NodeId): number {
+  const others = r.tracker.voters.filter((id) => id !== from);
+  const n = others.length + 1;
+  const needed = Math.ceil(n / 2);
+  if (others.length < needed) return 0;
+  const matches = others.map((id) => r.tracker.progress.get(id)?.match ?? 0).sort((a, b) => b - a);
+  return matches[needed - 1]!;
 }
 
 function handleHeartbeatResponse(r: LeaderContext, m: Extract<Message, { type: 'heartbeat-resp' }>): void {
   const pr = r.tracker.progress.get(m.from);
   if (pr === undefined) return;
   pr.recentActive = true;
+  pr.heard = true;
+  pr.rejoining = false; // it answers: it is not (or no longer) rejoining
   // Lets one append through even when inflights are full, in case they were all lost.
   pr.paused = false;
   if (pr.match < r.log.lastIndex() || pr.state === 'probe') maybeSendAppend(r, m.from, true);
@@ -201,7 +313,7 @@ export function maybeSendAppend(r: LeaderContext, to: NodeId, sendIfEmpty: boole
 }
 
 function maybeSendSnapshot(r: LeaderContext, to: NodeId, pr: Progress): boolean {
-  if (!pr.recentActive) {
+  if (!pr.recentActive && !pr.rejoining) {
     r.debug(`not sending a snapshot to ${to}: not recently active`);
     return false;
   }
@@ -241,9 +353,19 @@ export function bcastHeartbeat(r: LeaderContext, context: string): void {
   for (const id of r.tracker.members()) {
     if (id === r.id) continue;
     const pr = r.tracker.progress.get(id)!;
-    // Never tell a follower to commit past what it is known to hold.
-    r.send({ type: 'heartbeat', to: id, commit: Math.min(pr.match, r.log.committed), context });
+    // Never tell a follower to commit past what it vouched to hold: one whose log ends before it,
+    // or holds another entry there, learns from this that its storage lost acknowledged entries
+    // (raft-core.ts handleHeartbeat).
+    const vouched = r.rejoinGuard ? pr.vouched : pr.match;
+    sendHeartbeat(r, id, Math.min(vouched, r.log.committed), context);
   }
+}
+
+/** Sends `to` a heartbeat committing up to `commit`, with the term of our entry there (none when it is compacted). */
+function sendHeartbeat(r: LeaderContext, to: NodeId, commit: number, context: string): void {
+  const commitTerm = r.log.term(commit);
+  if (commitTerm === undefined) r.send({ type: 'heartbeat', to, commit: 0, commitTerm: 0, context });
+  else r.send({ type: 'heartbeat', to, commit, commitTerm, context });
 }
 
 /** Appends `data` as a normal entry, unless leadership or limits forbid it. */
@@ -350,18 +472,28 @@ export function transferLeadership(r: LeaderContext, target: NodeId): void {
     r.leadTransferee = NONE;
   }
   if (target === r.id) return;
+  const pr = r.tracker.progress.get(target)!;
+  if (pr.rejoining) {
+    r.debug(`ignored transfer to ${target}: it is rejoining and will not campaign`);
+    return;
+  }
   r.electionElapsed = 0;
   r.leadTransferee = target;
-  const pr = r.tracker.progress.get(target)!;
   if (pr.match === r.log.lastIndex()) r.send({ type: 'timeout-now', to: target });
   else maybeSendAppend(r, target, true);
 }
 
-/** The transport could not reach `id`: stop streaming to it and probe instead. */
+/**
+ * The transport could not reach `id`: stop streaming to it and probe instead.
+ * With the guard, its match is forgotten too (what it vouched for is kept):
+ * whatever holds its disk when it comes back, this leader neither counts nor
+ * reports entries it has not heard it hold since.
+ */
 export function reportUnreachable(r: LeaderContext, id: NodeId): void {
   const pr = r.tracker.progress.get(id);
-  if (r.role !== 'leader' || pr === undefined) return;
-  if (pr.state === 'replicate') pr.becomeProbe();
+  if (r.role !== 'leader' || pr === undefined || id === r.id) return;
+  if (r.rejoinGuard && pr.state !== 'snapshot') pr.forgetMatch(pr.match + 1);
+  else if (pr.state === 'replicate') pr.becomeProbe();
 }
 
 /** A snapshot sent to `id` landed (ok) or failed: probe again either way, after a reply or heartbeat. */

@@ -129,6 +129,19 @@ export class TestNetwork {
     return t;
   }
 
+  /**
+   * Restarts `id` as a new process over `storage` (its own disk, an older copy
+   * of it, or a wiped one): what it did not persist is gone, and so is every
+   * message it had not yet received.
+   */
+  restart(id: NodeId, storage: MemoryStorage, overrides: Partial<RaftConfig> = {}): TestNode {
+    this.get(id); // asserts that `id` exists
+    const applied = storage.snapshot().metadata.index;
+    const t: TestNode = { id, node: createRaftNode(testConfig(id, storage, { applied, ...overrides })), storage, applied: [], readStates: [] };
+    this.nodes.set(id, t);
+    return t;
+  }
+
   /** Drops messages between `a` and `b`, both ways. */
   cutLink(a: NodeId, b: NodeId): void {
     this.cut.add(`${a}→${b}`);
@@ -240,9 +253,9 @@ export function voteResp(from: NodeId, to: NodeId, term: number, reject = false,
   return { type, from, to, term, reject };
 }
 
-/** A heartbeat, for tests. */
-export function heartbeatMsg(from: NodeId, to: NodeId, term: number, commit = 0, context = ''): Message {
-  return { type: 'heartbeat', from, to, term, commit, context };
+/** A heartbeat, for tests; `commitTerm` (the term of the leader's entry at `commit`) defaults to `term`, or 0 with no commit. */
+export function heartbeatMsg(from: NodeId, to: NodeId, term: number, commit = 0, context = '', commitTerm = commit === 0 ? 0 : term): Message {
+  return { type: 'heartbeat', from, to, term, commit, commitTerm, context };
 }
 
 /** Makes `t` leader by campaigning and granting it every other voter's vote (pre-vote off). */

@@ -33,6 +33,16 @@ export interface HardState {
   readonly vote: NodeId;
   /** Highest index known committed. Invariant: never goes back. */
   readonly commit: number;
+  /**
+   * Present (true) while this member's storage is known to have lost entries
+   * it had acknowledged: a wiped database, or an older copy put back. Such a
+   * member neither votes nor campaigns (its lost votes and acknowledgements
+   * must not be contradicted) until the leader of its term confirms that it
+   * holds the leader's log (a 'rejoin-resp'). Set by the driver at start
+   * (storage found lost) or by the core (a leader's commit beyond its log).
+   * Absent: the storage is trusted, as Raft assumes.
+   */
+  readonly rejoining?: true;
 }
 
 /** Membership: who votes, who only receives the log. */
@@ -107,8 +117,14 @@ export type Message =
       readonly transfer: boolean;
     })
   | (MessageBase & { readonly type: 'vote-resp' | 'pre-vote-resp'; readonly reject: boolean })
-  /** Leader → follower. `context` carries a ReadIndex round, or '' for none. */
-  | (MessageBase & { readonly type: 'heartbeat'; readonly commit: number; readonly context: string })
+  /**
+   * Leader → follower. `context` carries a ReadIndex round, or '' for none.
+   * (commit, commitTerm): the commit index, at most what the follower
+   * acknowledged in this term, and the term of the leader's entry there; a
+   * follower commits it only when its own entry there has that term (one
+   * whose storage went backwards may hold another entry, or none). 0, 0: none.
+   */
+  | (MessageBase & { readonly type: 'heartbeat'; readonly commit: number; readonly commitTerm: number; readonly context: string })
   | (MessageBase & { readonly type: 'heartbeat-resp'; readonly context: string })
   /** Leader → follower behind compaction. */
   | (MessageBase & { readonly type: 'snap'; readonly snapshot: Snapshot })
@@ -118,7 +134,21 @@ export type Message =
   | (MessageBase & { readonly type: 'read-index'; readonly context: string })
   | (MessageBase & { readonly type: 'read-index-resp'; readonly context: string; readonly index: number })
   /** Follower → leader: please transfer leadership to `from`'s chosen target. */
-  | (MessageBase & { readonly type: 'transfer-leader'; readonly target: NodeId });
+  | (MessageBase & { readonly type: 'transfer-leader'; readonly target: NodeId })
+  /**
+   * Rejoining follower → leader, with each heartbeat answer: my storage lost
+   * entries I had acknowledged; I neither vote nor campaign until you confirm
+   * that I hold your log. (index, logTerm): my last entry, on my disk now (a
+   * fresh claim: acknowledgements sent before the loss may still be in flight).
+   */
+  | (MessageBase & { readonly type: 'rejoin'; readonly index: number; readonly logTerm: number })
+  /**
+   * Leader → rejoining follower: your entry (index, logTerm) is in my log, and
+   * a majority of the voters other than you hold my log up to an entry of my
+   * term at or before it. If you still hold it, vote again, in later terms
+   * (you count as having voted for me in this one).
+   */
+  | (MessageBase & { readonly type: 'rejoin-resp'; readonly index: number; readonly logTerm: number });
 
 export type MessageType = Message['type'];
 
@@ -234,6 +264,14 @@ export interface RaftConfig {
   readonly checkQuorum: boolean;
   /** Injected randomness: a uniform float in [0, 1). Seeded in tests. */
   readonly random: () => number;
+  /**
+   * The guard against storage that went backwards (default true): a member
+   * that learns its storage lost acknowledged entries stops voting until the
+   * leader confirms it, and a leader forgets a match its follower no longer
+   * holds. false restores the unguarded behaviour, for the simulator's
+   * demonstration of what the guard prevents; never set it in production.
+   */
+  readonly rejoinGuard?: boolean;
   /** Optional debug log; must not throw. */
   readonly log?: (line: string) => void;
 }
@@ -252,6 +290,14 @@ export interface ProgressStatus {
   readonly next: number;
   readonly state: 'probe' | 'replicate' | 'snapshot';
   readonly recentActive: boolean;
+  /**
+   * Heard from (answers or rejoin claims) within the current or the previous
+   * election timeout: unlike recentActive (reset at each timeout, false until
+   * the next answer), it does not blink, so a member that is not reachable is down.
+   */
+  readonly reachable: boolean;
+  /** The member said its storage lost acknowledged entries, and this leader has not yet confirmed it holds the log. */
+  readonly rejoining: boolean;
 }
 
 export interface RaftStatus {
@@ -267,6 +313,8 @@ export interface RaftStatus {
   /** Leader only: every member's progress. */
   readonly progress: ReadonlyMap<NodeId, ProgressStatus>;
   readonly leadTransferee: NodeId;
+  /** This node's storage lost acknowledged entries and the leader has not yet confirmed it holds the log (HardState.rejoining). */
+  readonly rejoining: boolean;
 }
 
 /** The node the driver holds. Single-threaded; no method does I/O. */

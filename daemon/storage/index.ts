@@ -1,7 +1,9 @@
 // daemon/storage: a node's SQLite database (drizzle-orm over better-sqlite3):
 // the Raft log, hard state and snapshots, and the usage-events table; and the
-// members learned from the log (member-directory.ts, a file beside it).
+// members learned from the log (member-directory.ts, a file beside it); which
+// database the data directory last ran with (storage-lineage.ts).
 export * from './open-database.ts';
 export * from './sqlite-raft-storage.ts';
 export * from './usage-log.ts';
 export * from './member-directory.ts';
+export * from './storage-lineage.ts';

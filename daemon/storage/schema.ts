@@ -24,6 +24,15 @@ export const raftState = sqliteTable('raft_state', {
   commitIndex: integer('commit_index').notNull(),
   baseIndex: integer('base_index').notNull(),
   baseTerm: integer('base_term').notNull(),
+  /** 1 while HardState.rejoining: this member's storage lost acknowledged entries; it does not vote until the leader confirms it. */
+  rejoining: integer('rejoining').notNull().default(0),
+  /**
+   * Random id of this database, made when it is created (hex, 32 characters;
+   * '' in a database of a version before it, filled in at open). A database
+   * put in place of another has another id: storage-lineage.ts compares it
+   * with the id the data directory last ran with.
+   */
+  storageId: text('storage_id').notNull().default(''),
 });
 
 /** One row (id = 1): the latest snapshot of the seat pools and its Raft metadata. */

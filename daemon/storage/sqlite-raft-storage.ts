@@ -4,6 +4,7 @@
 // goes to SQLite first-to-last inside the caller's transaction: the driver
 // wraps one whole Ready in atomically(), so one Ready costs one fsync.
 // Passes test/contract/storage-contract.ts (run from test/daemon/).
+import { randomBytes } from 'node:crypto';
 import { eq, gte, lte, sql } from 'drizzle-orm';
 import {
   StorageError,
@@ -34,6 +35,11 @@ function copyConfState(c: ConfState): ConfState {
   return { voters: [...c.voters], learners: [...c.learners] };
 }
 
+/** A new database's id: 16 random bytes in hex. */
+function newStorageId(): string {
+  return randomBytes(16).toString('hex');
+}
+
 /** Options of SqliteRaftStorage. */
 export interface SqliteRaftStorageOptions {
   /** Membership of a brand-new log (recorded as a snapshot at index 0); ignored when the database has one. */
@@ -53,6 +59,10 @@ export class SqliteRaftStorage implements WritableStorage {
   /** Hot path: raw better-sqlite3 inserts of ENTRIES_PER_INSERT rows and of one row (drizzle's placeholder filling costs more per row than the insert). */
   private readonly insertMany: import('better-sqlite3').Statement;
   private readonly insertOne: import('better-sqlite3').Statement;
+  /** This database's id (schema.ts raftState.storageId): made when the database is created, never changed. */
+  private storageIdValue = '';
+  /** True when this open created the database (no Raft state was stored). */
+  private createdValue = false;
 
   constructor(
     private readonly database: FloeDatabase,
@@ -72,6 +82,7 @@ export class SqliteRaftStorage implements WritableStorage {
           commitIndex: sql`${p('commit')}`,
           baseIndex: sql`${p('baseIndex')}`,
           baseTerm: sql`${p('baseTerm')}`,
+          rejoining: sql`${p('rejoining')}`,
         })
         .where(eq(raftState.id, 1))
         .prepare(),
@@ -113,6 +124,16 @@ export class SqliteRaftStorage implements WritableStorage {
   atomically<T>(fn: () => T): T {
     if (this.database.sqlite.inTransaction) return fn();
     return this.database.sqlite.transaction(fn)();
+  }
+
+  /** This database's id, made when it was created (a database put in place of another has another). */
+  get storageId(): string {
+    return this.storageIdValue;
+  }
+
+  /** True when this open created the database: nothing of a log, hard state or snapshot was stored. */
+  get created(): boolean {
+    return this.createdValue;
   }
 
   initialState(): { hardState: HardState; confState: ConfState } {
@@ -185,7 +206,9 @@ export class SqliteRaftStorage implements WritableStorage {
   }
 
   setHardState(hardState: HardState): void {
-    this.hardState = { term: hardState.term, vote: hardState.vote, commit: hardState.commit };
+    this.hardState = hardState.rejoining === true
+      ? { term: hardState.term, vote: hardState.vote, commit: hardState.commit, rejoining: true }
+      : { term: hardState.term, vote: hardState.vote, commit: hardState.commit };
     this.writeState();
   }
 
@@ -239,6 +262,7 @@ export class SqliteRaftStorage implements WritableStorage {
       commit: this.hardState.commit,
       baseIndex: this.baseIndex,
       baseTerm: this.baseTerm,
+      rejoining: this.hardState.rejoining === true ? 1 : 0,
     });
   }
 
@@ -256,11 +280,24 @@ export class SqliteRaftStorage implements WritableStorage {
     const { db } = this.database;
     const state = db.select().from(raftState).where(eq(raftState.id, 1)).get();
     if (state === undefined) {
-      db.insert(raftState).values({ id: 1, term: 0, vote: '', commitIndex: 0, baseIndex: 0, baseTerm: 0 }).run();
-      this.writeSnapshot(this.latestSnapshot);
+      this.createdValue = true;
+      this.storageIdValue = newStorageId();
+      this.atomically(() => {
+        db.insert(raftState).values({ id: 1, term: 0, vote: '', commitIndex: 0, baseIndex: 0, baseTerm: 0, rejoining: 0, storageId: this.storageIdValue }).run();
+        this.writeSnapshot(this.latestSnapshot);
+      });
       return;
     }
-    this.hardState = { term: state.term, vote: state.vote, commit: state.commitIndex };
+    this.storageIdValue = state.storageId;
+    if (this.storageIdValue === '') {
+      // A database of a version before storage ids: it gets its id now.
+      this.storageIdValue = newStorageId();
+      db.update(raftState).set({ storageId: this.storageIdValue }).where(eq(raftState.id, 1)).run();
+    }
+    this.hardState =
+      state.rejoining === 1
+        ? { term: state.term, vote: state.vote, commit: state.commitIndex, rejoining: true }
+        : { term: state.term, vote: state.vote, commit: state.commitIndex };
     this.baseIndex = state.baseIndex;
     this.baseTerm = state.baseTerm;
     const snap = db.select().from(raftSnapshot).where(eq(raftSnapshot.id, 1)).get();

@@ -17,13 +17,14 @@
 //   app-resp        uint index · bool reject · uint rejectHint · uint logTerm
 //   vote, pre-vote  uint index · uint logTerm · bool transfer
 //   vote-resp, pre-vote-resp   bool reject
-//   heartbeat       uint commit · str context
+//   heartbeat       uint commit · uint commitTerm · str context
 //   heartbeat-resp  str context
 //   snap            uint index · uint term · uint voterCount · str* · uint learnerCount · str* · bytes data
 //   timeout-now     (nothing)
 //   read-index      str context
 //   read-index-resp str context · uint index
 //   transfer-leader str target
+//   rejoin, rejoin-resp   uint index · uint logTerm
 import type { Entry, EntryType, Message, MessageType, NodeId } from '../raft/types.ts';
 
 /** The only frame version this code reads and writes. */
@@ -85,6 +86,8 @@ const TYPE_CODES: Readonly<Record<MessageType, number>> = {
   'read-index': 11,
   'read-index-resp': 12,
   'transfer-leader': 13,
+  rejoin: 14,
+  'rejoin-resp': 15,
 };
 const TYPES_BY_CODE: readonly (MessageType | undefined)[] = (() => {
   const byCode: (MessageType | undefined)[] = [];
@@ -124,6 +127,8 @@ export function messageBytesBound(message: Message): number {
     case 'vote-resp':
     case 'pre-vote-resp':
     case 'timeout-now':
+    case 'rejoin':
+    case 'rejoin-resp':
       return bytes;
     default:
       return unreachable(message);
@@ -161,6 +166,8 @@ export function messageLimitViolation(message: Message, limits: CodecLimits): st
     case 'vote-resp':
     case 'pre-vote-resp':
     case 'timeout-now':
+    case 'rejoin':
+    case 'rejoin-resp':
       return undefined;
     default:
       return unreachable(message);
@@ -239,6 +246,7 @@ function writeMessage(w: Writer, m: Message): void {
       return;
     case 'heartbeat':
       w.uint(m.commit);
+      w.uint(m.commitTerm);
       w.str(m.context);
       return;
     case 'heartbeat-resp':
@@ -257,6 +265,11 @@ function writeMessage(w: Writer, m: Message): void {
       return;
     }
     case 'timeout-now':
+      return;
+    case 'rejoin':
+    case 'rejoin-resp':
+      w.uint(m.index);
+      w.uint(m.logTerm);
       return;
     case 'read-index-resp':
       w.str(m.context);
@@ -429,7 +442,7 @@ function readMessage(r: Reader): Message {
     case 'pre-vote-resp':
       return { type, from, to, term, reject: r.bool() };
     case 'heartbeat':
-      return { type, from, to, term, commit: r.uint(), context: r.context() };
+      return { type, from, to, term, commit: r.uint(), commitTerm: r.uint(), context: r.context() };
     case 'heartbeat-resp':
     case 'read-index':
       return { type, from, to, term, context: r.context() };
@@ -446,6 +459,9 @@ function readMessage(r: Reader): Message {
     }
     case 'timeout-now':
       return { type, from, to, term };
+    case 'rejoin':
+    case 'rejoin-resp':
+      return { type, from, to, term, index: r.uint(), logTerm: r.uint() };
     case 'read-index-resp':
       return { type, from, to, term, context: r.context(), index: r.uint() };
     case 'transfer-leader':

@@ -362,7 +362,7 @@ describe('PeerTransport', () => {
     const c = await cluster(['n1', 'n2'], { limits: { frameBytesMax: 10_000, contextBytesMax: 8 } });
     await c.connected();
     const n1 = c.node('n1');
-    n1.transport.send([appendMessage('n1', 'n2', 1, 1, 20_000), { type: 'heartbeat', from: 'n1', to: 'n2', term: 1, commit: 1, context: 'much too long' }, heartbeat('n1', 'n2', 2)]);
+    n1.transport.send([appendMessage('n1', 'n2', 1, 1, 20_000), { type: 'heartbeat', from: 'n1', to: 'n2', term: 1, commit: 1, commitTerm: 0, context: 'much too long' }, heartbeat('n1', 'n2', 2)]);
     await waitFor(() => c.node('n2').inbox.length === 1);
     expect(c.node('n2').inbox).toEqual([heartbeat('n1', 'n2', 2)]);
     expect(n1.transport.stats().peers['n2']?.dropped.oversized).toBe(2);

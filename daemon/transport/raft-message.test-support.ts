@@ -34,7 +34,7 @@ export const raftMessage: fc.Arbitrary<Message> = fc
       fc.record({ index: uint, reject: fc.boolean(), rejectHint: uint, logTerm: uint }).map((b) => ({ ...base, type: 'app-resp' as const, ...b })),
       fc.record({ type: fc.constantFrom('vote' as const, 'pre-vote' as const), index: uint, logTerm: uint, transfer: fc.boolean() }).map((b) => ({ ...base, ...b })),
       fc.record({ type: fc.constantFrom('vote-resp' as const, 'pre-vote-resp' as const), reject: fc.boolean() }).map((b) => ({ ...base, ...b })),
-      fc.record({ commit: uint, context }).map((b) => ({ ...base, type: 'heartbeat' as const, ...b })),
+      fc.record({ commit: uint, commitTerm: uint, context }).map((b) => ({ ...base, type: 'heartbeat' as const, ...b })),
       fc.record({ type: fc.constantFrom('heartbeat-resp' as const, 'read-index' as const), context }).map((b) => ({ ...base, ...b })),
       fc
         .record({ index: uint, term: uint, voters: fc.array(nodeId, { maxLength: 5 }), learners: fc.array(nodeId, { maxLength: 3 }), data: bytes })
@@ -44,6 +44,7 @@ export const raftMessage: fc.Arbitrary<Message> = fc
           snapshot: { metadata: { index: s.index, term: s.term, confState: { voters: s.voters, learners: s.learners } }, data: s.data },
         })),
       fc.constant({ ...base, type: 'timeout-now' as const }),
+      fc.record({ type: fc.constantFrom('rejoin' as const, 'rejoin-resp' as const), index: uint, logTerm: uint }).map((b) => ({ ...base, ...b })),
       fc.record({ context, index: uint }).map((b) => ({ ...base, type: 'read-index-resp' as const, ...b })),
       fc.record({ target: fc.oneof(nodeId, fc.constant('')) }).map((b) => ({ ...base, type: 'transfer-leader' as const, ...b })),
     ),

@@ -126,7 +126,7 @@ export async function waitFor(condition: () => boolean, timeoutMs = 5000, what =
 
 /** A heartbeat from `from` to `to`, tagged through its commit index. */
 export function heartbeat(from: NodeId, to: NodeId, commit: number): Message {
-  return { type: 'heartbeat', from, to, term: 1, commit, context: '' };
+  return { type: 'heartbeat', from, to, term: 1, commit, commitTerm: 0, context: '' };
 }
 
 /** An append message carrying `entries` entries of `dataBytes` bytes each. */

@@ -111,6 +111,13 @@ export class InProcessSite {
     return daemon;
   }
 
+  /** Changes the config node `id` starts with from now on (an operator editing its file). */
+  editConfig(id: string, edit: (config: FloeConfig) => FloeConfig): void {
+    const config = this.configs.get(id);
+    if (config === undefined) throw new Error(`${id} never started`);
+    this.configs.set(id, edit(config));
+  }
+
   /** Stops node `id` (if running). */
   async stop(id: string): Promise<void> {
     await this.daemons.get(id)?.close();

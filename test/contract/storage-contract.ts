@@ -92,6 +92,14 @@ export function storageContract(name: string, make: () => WritableStorage): void
       expect(s.initialState().hardState).toEqual({ term: 3, vote: 'n2', commit: 2 });
     });
 
+    it('a rejoining hard state reads back as rejoining, and a cleared one without the flag', () => {
+      const s = make();
+      s.setHardState({ term: 4, vote: '', commit: 0, rejoining: true });
+      expect(s.initialState().hardState).toEqual({ term: 4, vote: '', commit: 0, rejoining: true });
+      s.setHardState({ term: 4, vote: 'n1', commit: 0 });
+      expect(s.initialState().hardState).toEqual({ term: 4, vote: 'n1', commit: 0 });
+    });
+
     it('compact(i) discards entries before i and keeps the term of i as the base', () => {
       const s = make();
       s.append([...range(1, 4, 1), ...range(4, 8, 2)]);

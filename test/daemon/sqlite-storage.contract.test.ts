@@ -36,6 +36,22 @@ describe('SqliteRaftStorage on disk', () => {
     expect(again.snapshot().metadata.index).toBe(4);
   });
 
+  it('a database gets a storage id when it is created, keeps it across reopens, and a rejoining hard state survives', () => {
+    const path = join(dir, 'c.sqlite');
+    const db = openDatabase(path);
+    const s = new SqliteRaftStorage(db);
+    expect(s.created).toBe(true);
+    expect(s.storageId).toMatch(/^[0-9a-f]{32}$/);
+    s.setHardState({ term: 3, vote: '', commit: 0, rejoining: true });
+    db.close();
+    const again = new SqliteRaftStorage(openDatabase(path));
+    expect(again.created).toBe(false);
+    expect(again.storageId).toBe(s.storageId);
+    expect(again.initialState().hardState).toEqual({ term: 3, vote: '', commit: 0, rejoining: true });
+    const other = new SqliteRaftStorage(openDatabase(join(dir, 'd.sqlite')));
+    expect(other.storageId).not.toBe(s.storageId);
+  });
+
   it('a fresh database records the initial membership', () => {
     const path = join(dir, 'b.sqlite');
     const db = openDatabase(path);

@@ -16,6 +16,8 @@ import { PoolClients, type PoolStats } from './pool-clients.ts';
 import { Prng, hashString } from './prng.ts';
 import { ELECTION_TIMEOUT_US, TICK_US, drawLivenessScenario, drawScenario, type FaultAction, type Scenario } from './scenario.ts';
 import { SimApplyGap, SimNode, type SimNodeHooks } from './sim-node.ts';
+import { copyStorage } from './sim-disk.ts';
+import { MemoryStorage } from '../../daemon/raft/memory-storage.ts';
 import { HashChain, decodeText, type StateMachineFactory } from './state-machine.ts';
 
 /** How to run one seed. */
@@ -54,6 +56,22 @@ export interface SimOptions {
    * 'real' runs only through runSimAsync.
    */
   readonly driver?: 'sim' | 'real';
+  /**
+   * Storage faults (default 'none'): 'wipe' — a node's disk is wiped while it
+   * is down, its identity kept (it boots knowing it lost its log, as
+   * daemon/storage/storage-lineage.ts makes a node know); 'rewind' — a copy of
+   * a node's disk is taken, and at a later fault the node goes down and the
+   * copy is put back (nothing local tells it); 'both'. One storage fault at a
+   * time: the next waits until the last victim holds again what the cluster
+   * had committed when it was hit.
+   */
+  readonly diskFaults?: 'none' | 'wipe' | 'rewind' | 'both';
+  /**
+   * RaftConfig.rejoinGuard of every node (default true). false shows what the
+   * guard prevents: the core as it was, and a wiped node rebuilt from its
+   * config file (its initial membership, a voter at once).
+   */
+  readonly rejoinGuard?: boolean;
 }
 
 /** What one run found and measured. */
@@ -81,6 +99,19 @@ export interface SimResult {
   readonly pool?: PoolStats;
   /** Real-driver mode: what the driver did. */
   readonly driver?: DriverStats;
+  /** Storage faults injected: disks wiped, copies taken, copies put back. */
+  readonly disk?: DiskFaultStats;
+}
+
+/** What the storage faults did in one run (`diskFaults`). */
+export interface DiskFaultStats {
+  wipes: number;
+  copiesTaken: number;
+  copiesPutBack: number;
+  /** Incarnations that started rejoining (told by a leader's commit beyond their log, or at boot after a wipe). */
+  rejoinsStarted: number;
+  /** Rejoins the leader confirmed. */
+  rejoinsConfirmed: number;
 }
 
 /** What the real drivers did in one run (`driver: 'real'`). */
@@ -182,6 +213,17 @@ class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
   /** Log position → proposal data, as first applied anywhere. */
   private readonly appliedAtPosition = new Map<number, string>();
   private readonly driverStats: DriverStats = { proposalsResolved: 0, batchedEntries: 0, batchedProposals: 0, transactionsLost: 0, ackedChecked: 0 };
+  // Storage faults.
+  /** Fault weights: the scenario's, plus the storage faults' when enabled. */
+  private readonly faultWeights: Readonly<Record<FaultAction, number>>;
+  private readonly rejoinGuard: boolean;
+  /** Copies of disks taken by 'disk-rewind', to put back at the next one. */
+  private readonly diskCopies = new Map<NodeId, MemoryStorage>();
+  /** The last storage fault's victim, until it holds again what was committed when it was hit. */
+  private diskFaultVictim: { readonly node: SimNode; readonly committedAtFault: number; readonly rewound: boolean } | undefined;
+  private readonly diskStats: DiskFaultStats = { wipes: 0, copiesTaken: 0, copiesPutBack: 0, rejoinsStarted: 0, rejoinsConfirmed: 0 };
+  /** Nodes whose removal is committed and whose shutdown is scheduled. */
+  private readonly shuttingDown = new Set<SimNode>();
 
   constructor(options: SimOptions) {
     this.options = options;
@@ -196,6 +238,16 @@ class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
     const joinersEmpty = options.joiners === 'random' || options.joiners === undefined ? rngScenario.chance(0.5) : options.joiners === 'empty';
     this.joinersEmpty = joinersEmpty;
     this.scenario = liveness ? drawLivenessScenario(rngScenario, slots) : drawScenario(rngScenario, slots, membership);
+    this.rejoinGuard = options.rejoinGuard ?? true;
+    const diskFaults = liveness ? 'none' : (options.diskFaults ?? 'none');
+    // Their own stream, forked from a root of its own so that no other stream moves:
+    // a seed draws every other fault, message and client as it does without them.
+    const rngDisk = new Prng(options.seed).fork('disk-faults');
+    this.faultWeights = {
+      ...this.scenario.faultWeights,
+      'disk-wipe': diskFaults === 'wipe' || diskFaults === 'both' ? rngDisk.range(1, 3) : 0,
+      'disk-rewind': diskFaults === 'rewind' || diskFaults === 'both' ? rngDisk.range(2, 4) : 0,
+    };
     this.tracing = options.trace !== undefined || options.hashTrace === true;
     const ids: NodeId[] = [];
     for (let i = 1; i <= slots; i++) ids.push(`n${i}`);
@@ -220,6 +272,7 @@ class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
         newApp,
         seed: options.seed,
         tickIntervalUs: this.scenario.tickIntervalsUs[i]!,
+        rejoinGuard: this.rejoinGuard,
       };
       const node = this.realDriver ? new DriverSimNode({ ...nodeOptions, host: this, loopDelayUs }) : new SimNode(nodeOptions);
       this.nodes.push(node);
@@ -288,7 +341,10 @@ class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
     const s = this.scenario;
     if (this.poolClients !== undefined) this.trace(`pool app: ${this.poolClients.describe()}`);
     this.trace(
-      `seed ${this.options.seed} nodes ${this.options.nodes} mode ${this.options.mode ?? 'chaos'} raft ${JSON.stringify(s.raft)} links ${JSON.stringify(this.network.links)} disk≤${s.diskDelayMaxUs}µs clients ${s.clients} membership ${s.membership}${s.membership ? ` joiners ${this.joinersEmpty ? 'empty' : 'initial'}` : ''} faults ${JSON.stringify(s.faultWeights)}`,
+      `seed ${this.options.seed} nodes ${this.options.nodes} mode ${this.options.mode ?? 'chaos'} raft ${JSON.stringify(s.raft)} links ${JSON.stringify(this.network.links)} disk≤${s.diskDelayMaxUs}µs clients ${s.clients} membership ${s.membership}${s.membership ? ` joiners ${this.joinersEmpty ? 'empty' : 'initial'}` : ''} faults ${JSON.stringify(s.faultWeights)}` +
+        (this.faultWeights['disk-wipe'] + this.faultWeights['disk-rewind'] > 0
+          ? ` storage faults wipe ${this.faultWeights['disk-wipe']} rewind ${this.faultWeights['disk-rewind']}${this.rejoinGuard ? '' : ' WITHOUT the rejoin guard'}`
+          : ''),
     );
     for (let i = 0; i < this.options.nodes; i++) this.startNode(this.nodes[i]!);
     this.clients.start();
@@ -325,6 +381,7 @@ class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
       traceHash: this.finalHash(),
       ...(this.poolClients !== undefined ? { pool: this.poolClients.stats } : {}),
       ...(this.realDriver ? { driver: this.driverStats } : {}),
+      ...(this.faultWeights['disk-wipe'] + this.faultWeights['disk-rewind'] > 0 ? { disk: this.diskStats } : {}),
     };
     return result;
   }
@@ -397,6 +454,7 @@ class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
         this.startNode(ev.node);
         return;
       case 'shutdown':
+        this.shuttingDown.delete(ev.node);
         if (ev.node.removed) return;
         this.trace(`${ev.node.id} SHUTDOWN (removed from the cluster)`);
         if (ev.node.up) ev.node.crash();
@@ -495,6 +553,11 @@ class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
       node.role = role;
     }
     node.campaignForced = false;
+    if (rd.hardState !== undefined && (rd.hardState.rejoining === true) !== (node.disk.initialState().hardState.rejoining === true)) {
+      if (rd.hardState.rejoining === true) this.diskStats.rejoinsStarted++;
+      else this.diskStats.rejoinsConfirmed++;
+      this.trace(`${node.id} ${rd.hardState.rejoining === true ? 'REJOINING: a leader\'s commit lies beyond its log' : 'REJOINED: the leader confirmed its log'}`);
+    }
     if (this.tracing) {
       const hs = rd.hardState;
       const parts: string[] = [];
@@ -579,9 +642,12 @@ class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
       if (d.snapshot().metadata.index >= a.index) return true;
       return a.index >= d.firstIndex() && a.index <= d.lastIndex() && d.term(a.index) === a.term;
     });
-    // Every quorum of the voters must meet a holder: holders > voters − majority.
+    // Every quorum of the voters must meet a holder: holders > voters − majority. A voter whose
+    // storage was lost after its acknowledgement (the storage faults) votes in no quorum until the
+    // leader confirms it holds the log again (rejoining): it stands in for a holder meanwhile.
     const needed = voters.length - (Math.floor(voters.length / 2) + 1) + 1;
-    if (holders.length < needed) {
+    const lost = voters.filter((id) => !holders.includes(id) && this.lostStorage(id));
+    if (holders.length + lost.length < needed) {
       throw new SimViolation(
         'ack-before-durable',
         `${node.id} answered proposal ${p.requestId} (entry ${a.index} term ${a.term}) while only [${holders.join(',')}] of voters [${voters.join(',')}] hold it on disk for good: a quorum without it could elect a leader that never had it`,
@@ -630,8 +696,12 @@ class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
   }
 
   private injectFault(): void {
+    // A node put back from an older copy is caught by the leader it acknowledged to since the
+    // copy; if that leader were lost too, nothing the others hold could reveal what it lost (see
+    // injectDiskFault). The rest of the cluster is left alone until it holds what it lost.
+    if (this.diskFaultVictim?.rewound === true && !this.diskFaultHealed()) return;
     const rng = this.rngFaults;
-    const weights = this.scenario.faultWeights;
+    const weights = this.faultWeights;
     const actions = Object.keys(weights) as FaultAction[];
     let total = 0;
     for (const a of actions) total += weights[a];
@@ -724,11 +794,120 @@ class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
         return;
       }
       case 'conf-change':
+        // A member that lost its storage counts as failed until it rejoins: no membership change meanwhile.
+        if (!this.diskFaultHealed()) return;
         this.proposeConfChange(leader);
+        return;
+      case 'disk-wipe':
+      case 'disk-rewind':
+        this.injectDiskFault(action);
         return;
       default:
         return unreachable(action);
     }
+  }
+
+  /**
+   * A storage fault on one node, one at a time (two lost disks in a
+   * three-node cluster are beyond what any protocol can survive).
+   * 'disk-wipe': the node goes down if up; its disk is replaced by an empty
+   * one. With the guard it boots knowing it lost its log (its identity
+   * outlived its database: storage-lineage.ts), with no membership of its own
+   * and rejoining; without it, it boots as a rebuild from its config file
+   * would: its initial membership, trusted. 'disk-rewind': the first time on a
+   * node, a copy of its disk is taken; the next time, the node goes down and
+   * the copy is put back.
+   */
+  private injectDiskFault(action: 'disk-wipe' | 'disk-rewind'): void {
+    const rng = this.rngFaults;
+    if (!this.diskFaultHealed()) return;
+    this.diskFaultVictim = undefined;
+    // Nor while a membership change is under way: a removed member gone and one that lost its
+    // storage are two failures, and no majority may be left to finish the change.
+    if (!this.membershipSettled()) return;
+    const candidates = this.nodes.filter((n) => !n.removed && n.incarnation > 0);
+    if (candidates.length === 0) return;
+    if (action === 'disk-rewind') {
+      const withCopy = candidates.filter((n) => this.diskCopies.has(n.id));
+      if (withCopy.length === 0 || rng.chance(0.3)) {
+        const n = rng.pick(candidates);
+        this.diskCopies.set(n.id, copyStorage(n.durableDisk));
+        this.diskStats.copiesTaken++;
+        this.trace(`${n.id} DISK COPY taken (${describeDisk(n)})`);
+        return;
+      }
+      const n = rng.pick(withCopy);
+      // The copy goes back into an otherwise healthy cluster (the issue's scenario: an operator
+      // restores one member while the others run): a leader every member follows, every other
+      // member up, the network whole. Else the leader that holds the evidence could be lost with it.
+      const l = this.followedLeader();
+      const othersUp = this.nodes.every((m) => m === n || m.removed || m.incarnation === 0 || m.up);
+      if (l === undefined || l === n || !othersUp) return;
+      this.network.heal();
+      const copy = this.diskCopies.get(n.id)!;
+      this.diskCopies.delete(n.id);
+      this.takeDown(n);
+      this.diskFaultVictim = { node: n, committedAtFault: this.invariants.committedIndexMax, rewound: true };
+      n.replaceDisk(copy);
+      this.diskStats.copiesPutBack++;
+      this.trace(`${n.id} DISK REWOUND: an older copy put back (${describeDisk(n)})`);
+      return;
+    }
+    const n = rng.pick(candidates);
+    this.diskCopies.delete(n.id);
+    this.takeDown(n);
+    this.diskFaultVictim = { node: n, committedAtFault: this.invariants.committedIndexMax, rewound: false };
+    let disk: MemoryStorage;
+    if (this.rejoinGuard) {
+      disk = new MemoryStorage({ voters: [], learners: [] });
+      disk.setHardState({ term: 0, vote: '', commit: 0, rejoining: true });
+    } else {
+      disk = new MemoryStorage(n.initialConf);
+    }
+    n.replaceDisk(disk);
+    this.diskStats.wipes++;
+    this.trace(`${n.id} DISK WIPED, identity kept (${describeDisk(n)})`);
+  }
+
+  /** True when `id` lost its storage and has not rejoined since: rejoining on its disk, or the storage fault's unhealed victim. */
+  private lostStorage(id: NodeId): boolean {
+    const n = this.byId.get(id);
+    if (n === undefined) return false;
+    if (n.durableDisk.initialState().hardState.rejoining === true) return true;
+    return this.diskFaultVictim?.node === n && !this.diskFaultHealed();
+  }
+
+  /** True when no membership change is under way: no removal awaiting its shutdown, no conf change in any up member's log beyond what it applied, one membership everywhere up. */
+  private membershipSettled(): boolean {
+    if (this.shuttingDown.size > 0) return false;
+    let conf: string | undefined;
+    for (const n of this.nodes) {
+      if (!n.up || n.removed) continue;
+      const c = JSON.stringify([[...n.confState.voters].sort(), [...n.confState.learners].sort()]);
+      if (conf !== undefined && c !== conf) return false;
+      conf = c;
+      const lo = Math.max(n.appliedIndex + 1, n.disk.firstIndex());
+      const hi = n.disk.lastIndex() + 1;
+      if (lo < hi && n.disk.entries(lo, hi, Number.MAX_SAFE_INTEGER).some((e) => e.type === 'conf-change')) return false;
+    }
+    return true;
+  }
+
+  /** True when the last storage fault's victim (if any) holds again what was committed when it was hit, or was removed. */
+  private diskFaultHealed(): boolean {
+    const victim = this.diskFaultVictim;
+    if (victim === undefined) return true;
+    const n = victim.node;
+    return n.removed || (n.up && !n.status().rejoining && n.appliedIndex >= victim.committedAtFault);
+  }
+
+  /** Crashes `n` if it is up (its restart is scheduled as after any crash); a node already down restarts as scheduled. */
+  private takeDown(n: SimNode): void {
+    if (!n.up) return;
+    n.crash();
+    this.crashes++;
+    this.trace(`${n.id} CRASH (for a storage fault)`);
+    this.afterCrash(n);
   }
 
   private proposeConfChange(leader: SimNode | undefined): void {
@@ -768,7 +947,10 @@ class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
     this.trace(`committed conf change @${e.index}: ${text}`);
     if (change.type !== 'remove-node') return;
     const n = this.byId.get(change.nodeId);
-    if (n !== undefined) this.queue.after(this.rngMisc.range(0, 300_000), { type: 'shutdown', node: n });
+    if (n !== undefined) {
+      this.shuttingDown.add(n);
+      this.queue.after(this.rngMisc.range(0, 300_000), { type: 'shutdown', node: n });
+    }
   }
 
   // ---- heal phase and liveness ------------------------------------------------
@@ -981,13 +1163,16 @@ function describeMessage(m: Message): string {
     case 'pre-vote-resp':
       return `${head}${m.reject ? ' REJECT' : ' grant'}`;
     case 'heartbeat':
-      return `${head} c${m.commit}${m.context ? ` ctx ${m.context}` : ''}`;
+      return `${head} c${m.commit}/t${m.commitTerm}${m.context ? ` ctx ${m.context}` : ''}`;
     case 'heartbeat-resp':
       return `${head}${m.context ? ` ctx ${m.context}` : ''}`;
     case 'snap':
       return `${head} @${m.snapshot.metadata.index}/t${m.snapshot.metadata.term} voters [${m.snapshot.metadata.confState.voters.join(',')}]`;
     case 'timeout-now':
       return head;
+    case 'rejoin':
+    case 'rejoin-resp':
+      return `${head} i${m.index}/t${m.logTerm}`;
     case 'read-index':
       return `${head} ctx ${m.context}`;
     case 'read-index-resp':

@@ -37,6 +37,7 @@ import {
 import { SimViolation } from './invariants.ts';
 import { Prng } from './prng.ts';
 import { SimDisk } from './sim-disk.ts';
+import type { MemoryStorage } from '../../daemon/raft/memory-storage.ts';
 import { SimApplyGap, SimNode, type SimNodeConfig, type SimNodeHooks } from './sim-node.ts';
 import { decodeText, type StateMachineFactory } from './state-machine.ts';
 
@@ -143,6 +144,7 @@ export class DriverSimNode extends SimNode {
     seed: number;
     tickIntervalUs: number;
     loopDelayUs: number;
+    rejoinGuard?: boolean;
   }) {
     const disk = new SimDisk(options.initialConf);
     super({ ...options, disk });
@@ -163,6 +165,11 @@ export class DriverSimNode extends SimNode {
 
   override get durableDisk(): Storage {
     return this.simDisk.durable;
+  }
+
+  override replaceDisk(storage: MemoryStorage): void {
+    if (this.raft !== null) throw new Error(`${this.id}: a disk is replaced only while the node is down`);
+    this.simDisk.replaceWith(storage);
   }
 
   override get clusterDriven(): boolean {

@@ -254,6 +254,10 @@ export class Invariants {
         );
       }
     }
+    if (m.type === 'rejoin' && m.index > 0 && m.index > disk.lastIndex()) {
+      // A claim of what a rejoining node holds must be true of what a crash would leave.
+      throw new SimViolation('durability', `${node.id} claims to hold up to ${m.index} (rejoin) while its disk ends at ${disk.lastIndex()}`);
+    }
     if (m.type === 'app-resp' && !m.reject && m.index > 0) {
       if (m.index > disk.lastIndex()) {
         throw new SimViolation('durability', `${node.id} acknowledges entries up to ${m.index} to ${m.to} while its disk ends at ${disk.lastIndex()}${node.disk !== disk ? ` (${node.disk.lastIndex()} before its sync)` : ''}`);

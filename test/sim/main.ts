@@ -10,11 +10,15 @@
 //       runs every node through daemon/raft-driver's RaftDriver (the production
 //       I/O loop) on a virtual event loop and an asynchronously syncing disk,
 //       instead of the simulator's own driver (driver-node.ts).
+//   npm run sim -- --disk-faults wipe|rewind|both [--no-guard] [...]
+//       adds storage faults: a node's disk wiped (identity kept), an older
+//       copy of a node's disk put back; --no-guard runs without the rejoin
+//       guard (RaftConfig.rejoinGuard false), to show what it prevents.
 //   npm run sim -- --liveness N [--nodes 3|5]
 //       N calm runs, each crashing its leader once: time to a new leader,
 //       p50/p99 in election timeouts.
 import { performance } from 'node:perf_hooks';
-import { runSimAsync, type DriverStats, type SimResult } from './cluster-sim.ts';
+import { runSimAsync, type DiskFaultStats, type DriverStats, type SimOptions, type SimResult } from './cluster-sim.ts';
 import type { PoolStats } from './pool-clients.ts';
 import { ELECTION_TIMEOUT_US } from './scenario.ts';
 
@@ -28,6 +32,21 @@ interface Args {
   joiners: 'empty' | 'initial' | 'random';
   app: 'hash' | 'pool' | 'mix';
   driver: 'sim' | 'real';
+  diskFaults: NonNullable<SimOptions['diskFaults']>;
+  guard: boolean;
+}
+
+/** The options of `args` every run of a seed shares. */
+function runOptions(args: Args, seed: number): SimOptions {
+  return {
+    seed,
+    nodes: args.nodes,
+    joiners: args.joiners,
+    app: appOf(args, seed),
+    driver: args.driver,
+    ...(args.diskFaults !== 'none' ? { diskFaults: args.diskFaults } : {}),
+    ...(!args.guard ? { rejoinGuard: false } : {}),
+  };
 }
 
 /** The application seed `seed` runs under `--app`. */
@@ -40,7 +59,7 @@ function appOf(args: Args, seed: number): 'hash' | 'pool' {
 const TRACE_TAIL_LINES = 60;
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { seeds: 0, start: 1, nodes: 3, liveness: 0, trace: false, failFast: false, joiners: 'random', app: 'hash', driver: 'sim' };
+  const args: Args = { seeds: 0, start: 1, nodes: 3, liveness: 0, trace: false, failFast: false, joiners: 'random', app: 'hash', driver: 'sim', diskFaults: 'none', guard: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): number => {
@@ -53,6 +72,12 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === '--liveness') args.liveness = value();
     else if (a === '--trace') args.trace = true;
     else if (a === '--fail-fast') args.failFast = true;
+    else if (a === '--no-guard') args.guard = false;
+    else if (a === '--disk-faults') {
+      const f = argv[++i];
+      if (f !== 'none' && f !== 'wipe' && f !== 'rewind' && f !== 'both') usage('--disk-faults takes none, wipe, rewind or both');
+      args.diskFaults = f;
+    }
     else if (a === '--app') {
       const p = argv[++i];
       if (p !== 'hash' && p !== 'pool' && p !== 'mix') usage('--app takes hash, pool or mix');
@@ -77,7 +102,7 @@ function parseArgs(argv: readonly string[]): Args {
 
 function usage(problem: string): never {
   process.stderr.write(
-    `sim: ${problem}\nusage: npm run sim -- --seeds N [--start S] [--nodes 3|5] [--app hash|pool|mix] [--driver sim|real] [--fail-fast] [--joiners empty|initial|random]\n       SEED=s npm run sim [-- --app pool] [--driver real] [--trace]\n       npm run sim -- --liveness N [--nodes 3|5]\n`,
+    `sim: ${problem}\nusage: npm run sim -- --seeds N [--start S] [--nodes 3|5] [--app hash|pool|mix] [--driver sim|real] [--fail-fast] [--joiners empty|initial|random] [--disk-faults none|wipe|rewind|both] [--no-guard]\n       SEED=s npm run sim [-- --app pool] [--driver real] [--trace]\n       npm run sim -- --liveness N [--nodes 3|5]\n`,
   );
   process.exit(2);
 }
@@ -100,16 +125,12 @@ async function main(): Promise<void> {
 async function replay(seed: number, args: Args): Promise<boolean> {
   const started = performance.now();
   const result = await runSimAsync({
-    driver: args.driver,
-    seed,
-    nodes: args.nodes,
-    joiners: args.joiners,
-    app: appOf(args, seed),
+    ...runOptions(args, seed),
     ...(args.trace ? { trace: (line: string) => process.stdout.write(`${line}\n`) } : {}),
   });
   const wallMs = Math.round(performance.now() - started);
   if (result.violation !== undefined) await reportViolation(result, args, !args.trace);
-  process.stdout.write(`${JSON.stringify({ seed, nodes: args.nodes, app: appOf(args, seed), driver: args.driver, violations: result.violation === undefined ? 0 : 1, ...summary(result), wallMs })}\n`);
+  process.stdout.write(`${JSON.stringify({ seed, nodes: args.nodes, app: appOf(args, seed), driver: args.driver, ...diskArgs(args), violations: result.violation === undefined ? 0 : 1, ...summary(result), wallMs })}\n`);
   return result.violation === undefined;
 }
 
@@ -131,11 +152,13 @@ async function runSeeds(count: number, args: Args): Promise<boolean> {
     sessionsOpened: 0, sessionsLost: 0, expires: 0, graces: 0, retries: 0, snapshotsCompared: 0,
   };
   const driver: DriverStats = { proposalsResolved: 0, batchedEntries: 0, batchedProposals: 0, transactionsLost: 0, ackedChecked: 0 };
+  const disk: DiskFaultStats = { wipes: 0, copiesTaken: 0, copiesPutBack: 0, rejoinsStarted: 0, rejoinsConfirmed: 0 };
   const failedSeeds: number[] = [];
   const leaderAfterHealMs: number[] = [];
   for (let seed = args.start; seed < args.start + count; seed++) {
-    const result = await runSimAsync({ seed, nodes: args.nodes, joiners: args.joiners, app: appOf(args, seed), driver: args.driver });
+    const result = await runSimAsync(runOptions(args, seed));
     seedsRun++;
+    if (result.disk !== undefined) for (const k of Object.keys(disk) as (keyof DiskFaultStats)[]) disk[k] += result.disk[k];
     if (result.driver !== undefined) for (const k of Object.keys(driver) as (keyof DriverStats)[]) driver[k] += result.driver[k];
     if (result.pool !== undefined) {
       poolSeeds++;
@@ -169,6 +192,7 @@ async function runSeeds(count: number, args: Args): Promise<boolean> {
     nodes: args.nodes,
     app: args.app,
     driver: args.driver,
+    ...diskArgs(args),
     startSeed: args.start,
     virtualSeconds: Math.round(virtualUs / 1e4) / 100,
     events,
@@ -182,6 +206,7 @@ async function runSeeds(count: number, args: Args): Promise<boolean> {
     leaderAfterHealP99Ms: percentile(leaderAfterHealMs, 0.99),
     ...(poolSeeds > 0 ? { poolSeeds, pool: { ...pool, seats: undefined } } : {}),
     ...(args.driver === 'real' ? { realDriver: driver } : {}),
+    ...(args.diskFaults !== 'none' ? { disk } : {}),
     wallMs,
     eventsPerSec: Math.round(events / (wallMs / 1000)),
   };
@@ -235,12 +260,8 @@ async function reportViolation(result: SimResult, args: Args, withTail: boolean,
   const lines: string[] = [];
   if (withTail) {
     await runSimAsync({
-      driver: args.driver,
-      seed: result.seed,
-      nodes: args.nodes,
+      ...runOptions(args, result.seed),
       mode,
-      joiners: args.joiners,
-      app: appOf(args, result.seed),
       trace: (line) => {
         lines.push(line);
         if (lines.length > TRACE_TAIL_LINES * 2) lines.splice(0, lines.length - TRACE_TAIL_LINES);
@@ -248,7 +269,7 @@ async function reportViolation(result: SimResult, args: Args, withTail: boolean,
     });
   }
   const tail = lines.slice(-TRACE_TAIL_LINES);
-  const replayCmd = `SEED=${result.seed} npm run sim --${args.nodes === 5 ? ' --nodes 5' : ''}${args.joiners !== 'random' ? ` --joiners ${args.joiners}` : ''}${appOf(args, result.seed) === 'pool' ? ' --app pool' : ''}${args.driver === 'real' ? ' --driver real' : ''} --trace${mode === 'liveness' ? '   (liveness mode: rerun with --liveness 1 --start ' + result.seed + ')' : ''}`;
+  const replayCmd = `SEED=${result.seed} npm run sim --${args.nodes === 5 ? ' --nodes 5' : ''}${args.joiners !== 'random' ? ` --joiners ${args.joiners}` : ''}${appOf(args, result.seed) === 'pool' ? ' --app pool' : ''}${args.driver === 'real' ? ' --driver real' : ''}${args.diskFaults !== 'none' ? ` --disk-faults ${args.diskFaults}` : ''}${args.guard ? '' : ' --no-guard'} --trace${mode === 'liveness' ? '   (liveness mode: rerun with --liveness 1 --start ' + result.seed + ')' : ''}`;
   process.stderr.write(
     `\nVIOLATION seed ${result.seed} (${args.nodes} nodes) at ${(v.atUs / 1000).toFixed(3)} ms, event #${v.event}\n  ${v.message}\n  replay: ${replayCmd}\n` +
       (tail.length > 0 ? `  last ${tail.length} events:\n${tail.map((l) => `    ${l}`).join('\n')}\n` : ''),
@@ -271,7 +292,13 @@ function summary(r: SimResult): Record<string, unknown> {
     traceHash: r.traceHash,
     ...(r.pool !== undefined ? { pool: r.pool } : {}),
     ...(r.driver !== undefined ? { realDriver: r.driver } : {}),
+    ...(r.disk !== undefined ? { disk: r.disk } : {}),
   };
+}
+
+/** The storage-fault arguments, for the JSON lines (absent when off). */
+function diskArgs(args: Args): Record<string, unknown> {
+  return args.diskFaults === 'none' ? {} : { diskFaults: args.diskFaults, guard: args.guard };
 }
 
 function percentile(sorted: readonly number[], q: number): number {

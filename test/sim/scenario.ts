@@ -47,7 +47,11 @@ export type FaultAction =
   | 'transfer'
   | 'campaign'
   | 'campaign-storm'
-  | 'conf-change';
+  | 'conf-change'
+  /** A node's disk is wiped while it is down, its identity kept (`--disk-faults`). */
+  | 'disk-wipe'
+  /** A copy of a node's disk is taken; at the next such fault the node goes down and the copy is put back (`--disk-faults`). */
+  | 'disk-rewind';
 
 /** Draws a chaos scenario for `nodeSlots` node slots (voters plus spares). */
 export function drawScenario(rng: Prng, nodeSlots: number, membership: boolean): Scenario {
@@ -100,6 +104,9 @@ function swarmWeights(rng: Prng, membership: boolean): Record<FaultAction, numbe
     campaign: w(1),
     'campaign-storm': w(1),
     'conf-change': membership ? rng.range(1, 6) : 0,
+    // Storage faults are drawn by the run when enabled (cluster-sim.ts), from a stream of their own.
+    'disk-wipe': 0,
+    'disk-rewind': 0,
   };
   if (Object.values(weights).every((x) => x === 0)) weights.crash = 1;
   return weights;
@@ -124,6 +131,8 @@ export function drawLivenessScenario(rng: Prng, nodeSlots: number): Scenario {
       campaign: 0,
       'campaign-storm': 0,
       'conf-change': 0,
+      'disk-wipe': 0,
+      'disk-rewind': 0,
     },
   };
 }

@@ -33,7 +33,7 @@ export interface SimDiskHost {
 export class SimDisk implements DurableStorage {
   private live: MemoryStorage;
   /** What survives a crash for sure. */
-  readonly durable: MemoryStorage;
+  durable: MemoryStorage;
   /** Committed transactions not yet covered by a completed sync, oldest first. */
   private unsynced: Op[][] = [];
   /** Operations of the open transaction; undefined when none is open. */
@@ -138,6 +138,18 @@ export class SimDisk implements DurableStorage {
   /** Unsynced transactions now. */
   get unsyncedCount(): number {
     return this.unsynced.length;
+  }
+
+  /**
+   * The disk is replaced while the node is down (the simulator's storage
+   * faults): it now holds exactly `storage`, all of it durable.
+   */
+  replaceWith(storage: MemoryStorage): void {
+    this.unsynced = [];
+    this.open = undefined;
+    this.depth = 0;
+    this.durable = storage;
+    this.live = copyStorage(storage);
   }
 
   /**

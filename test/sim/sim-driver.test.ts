@@ -13,6 +13,7 @@ const SEEDS_3_NODES = 40;
 const SEEDS_5_NODES = 15;
 const POOL_SEEDS_3_NODES = 30;
 const POOL_SEEDS_5_NODES = 10;
+const DISK_FAULT_SEEDS = 30;
 const CI_TIMEOUT_MS = 120_000;
 
 async function failures(nodes: 3 | 5, first: number, count: number, app: 'hash' | 'pool'): Promise<string[]> {
@@ -43,6 +44,15 @@ describe('deterministic simulation through the production RaftDriver', () => {
 
   it(`finds no violation in ${POOL_SEEDS_5_NODES} seeds of a 5-node cluster replicating the seat pool`, async () => {
     expect(await failures(5, 1, POOL_SEEDS_5_NODES, 'pool')).toEqual([]);
+  }, CI_TIMEOUT_MS);
+
+  it(`finds no violation in ${DISK_FAULT_SEEDS} seeds with storage faults (a disk wiped, an older copy put back)`, async () => {
+    const found: string[] = [];
+    for (let seed = 1; seed <= DISK_FAULT_SEEDS; seed++) {
+      const r = await runSimAsync({ seed, nodes: 3, driver: 'real', diskFaults: 'both' });
+      if (r.violation !== undefined) found.push(`seed ${seed}: ${r.violation.message.split('\n')[0]} — replay: SEED=${seed} npm run sim -- --driver real --disk-faults both --trace`);
+    }
+    expect(found).toEqual([]);
   }, CI_TIMEOUT_MS);
 
   it('exercises what the driver does: batched entries, answered proposals checked durable, syncs lost to crashes', async () => {

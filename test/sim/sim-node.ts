@@ -67,8 +67,10 @@ interface PendingProposal {
 /** A simulated server. */
 export class SimNode {
   readonly id: NodeId;
-  /** The storage the node writes Readys to (here stable: it survives crashes). */
-  readonly disk: WritableStorage;
+  /** The storage the node writes Readys to (here stable: it survives crashes; a storage fault replaces it). */
+  disk: WritableStorage;
+  /** The membership its data directory was first made with (what a rebuild from its config file would make again). */
+  readonly initialConf: ConfState;
   /** The running core; null while crashed or removed. */
   raft: RaftNode | null = null;
   /** Bumped on every start; events carry it so a crash voids the old incarnation's timers. */
@@ -101,6 +103,8 @@ export class SimNode {
   protected readonly hooks: SimNodeHooks;
   protected readonly newApp: StateMachineFactory;
   protected readonly seed: number;
+  /** RaftConfig.rejoinGuard of every incarnation (false: the simulator's demonstration without the guard). */
+  protected readonly rejoinGuard: boolean;
   private readonly pendingProposals = new Map<number, PendingProposal>();
   private readonly pendingReads = new Map<string, true>();
   private readonly readsAwaitingApply: { context: string; index: number }[] = [];
@@ -117,9 +121,13 @@ export class SimNode {
     tickIntervalUs: number;
     /** The node's storage (default: a MemoryStorage that survives crashes whole). */
     disk?: WritableStorage;
+    /** RaftConfig.rejoinGuard (default true). */
+    rejoinGuard?: boolean;
   }) {
     this.id = options.id;
     this.disk = options.disk ?? new MemoryStorage(options.initialConf);
+    this.initialConf = options.initialConf;
+    this.rejoinGuard = options.rejoinGuard ?? true;
     this.confState = options.initialConf;
     this.config = options.config;
     this.hooks = options.hooks;
@@ -136,6 +144,12 @@ export class SimNode {
   /** What a crash leaves of the disk: everything written, here. */
   get durableDisk(): Storage {
     return this.disk;
+  }
+
+  /** Puts `storage` in place of the disk of this node, which must be down (a storage fault). */
+  replaceDisk(storage: MemoryStorage): void {
+    if (this.raft !== null) throw new Error(`${this.id}: a disk is replaced only while the node is down`);
+    this.disk = storage;
   }
 
   /** True when this node's Readys are driven by the cluster's 'tick' and 'ready' events (this driver), false for the real RaftDriver. */
@@ -211,6 +225,7 @@ export class SimNode {
       preVote: c.preVote,
       checkQuorum: c.checkQuorum,
       random: () => rng.float(),
+      rejoinGuard: this.rejoinGuard,
     });
     return { core, config: c, rng };
   }

@@ -13,6 +13,8 @@ const SEEDS_3_NODES = 400;
 const SEEDS_5_NODES = 100;
 const POOL_SEEDS_3_NODES = 150;
 const POOL_SEEDS_5_NODES = 50;
+/** Seeds of a 3-node cluster with storage faults (`--disk-faults both`). */
+const DISK_FAULT_SEEDS = 200;
 /** Generous: about 20–40 s on one core of the CI machine. */
 const CI_TIMEOUT_MS = 240_000;
 
@@ -45,6 +47,27 @@ describe('deterministic simulation', () => {
   it(`finds no violation in ${POOL_SEEDS_5_NODES} seeds of a 5-node cluster replicating the seat pool under faults`, () => {
     expect(failures(5, 1, POOL_SEEDS_5_NODES, 'pool')).toEqual([]);
   }, CI_TIMEOUT_MS);
+
+  it(`finds no violation in ${DISK_FAULT_SEEDS} seeds with storage faults (a disk wiped, an older copy put back): the rejoin guard holds`, () => {
+    const found: string[] = [];
+    let wipes = 0;
+    let putBack = 0;
+    for (let seed = 1; seed <= DISK_FAULT_SEEDS; seed++) {
+      const r = runSim({ seed, nodes: 3, diskFaults: 'both' });
+      wipes += r.disk!.wipes;
+      putBack += r.disk!.copiesPutBack;
+      if (r.violation !== undefined) found.push(`seed ${seed}: ${r.violation.message.split('\n')[0]} — replay: SEED=${seed} npm run sim -- --disk-faults both --trace`);
+    }
+    expect(found).toEqual([]);
+    expect(wipes).toBeGreaterThan(DISK_FAULT_SEEDS / 2);
+    expect(putBack).toBeGreaterThan(DISK_FAULT_SEEDS / 10);
+  }, CI_TIMEOUT_MS);
+
+  it('without the rejoin guard, a wiped node votes in a leader that lacks a committed entry, which overwrites it (seed 3)', () => {
+    const r = runSim({ seed: 3, nodes: 3, diskFaults: 'both', rejoinGuard: false });
+    expect(r.violation?.kind).toBe('committed-entry-changed');
+    expect(runSim({ seed: 3, nodes: 3, diskFaults: 'both' }).violation).toBeUndefined();
+  });
 
   it('drives real pool traffic: grants, queued grants, checkins, expiries, graces and snapshot comparisons', () => {
     const r = runSim({ seed: 2, nodes: 3, app: 'pool' });

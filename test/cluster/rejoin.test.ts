@@ -1,0 +1,177 @@
+// Storage that went backwards, with real daemons in this process (issue 12,
+// findings B1 and B6): a member whose data directory is put back from an
+// older copy, or whose database is deleted with its identity kept, catches
+// up and rejoins; the leader never reports it holding more than it holds;
+// and a member rebuilt with a stale config file follows the cluster's
+// membership, not the file's.
+import { cpSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Daemon } from '../../daemon/index.ts';
+import { makeLicenseKey } from '../daemon/helpers.ts';
+import { InProcessSite } from './in-process-site.ts';
+import { until } from './site-tools.ts';
+
+const sites: InProcessSite[] = [];
+afterAll(async () => {
+  await Promise.all(sites.map((s) => s.close()));
+});
+
+/** `ms` a rejoining member is given to catch up (it needs a second on a quiet machine). */
+const CATCH_UP_MS_MAX = 30_000;
+/** Readys per second a caught-up idle member may run; finding B1's spinning member ran ~5,000. */
+const IDLE_READYS_PER_SECOND_MAX = 500;
+
+async function site(ids: string[], dirPrefix: string, config: Record<string, unknown> = {}): Promise<InProcessSite> {
+  const s = await InProcessSite.create({ ids, dirPrefix, debugEnv: 'DEBUG_REJOIN', config: { leaseTtlMs: 30_000, ...config } });
+  sites.push(s);
+  return s;
+}
+
+/** Starts nodes 0..2 with each other as peers and installs a license on their lock codes. */
+async function threeNodes(s: InProcessSite): Promise<void> {
+  const peers = [s.peer(0), s.peer(1), s.peer(2)];
+  for (const i of [0, 1, 2]) await s.start(i, peers);
+  await until('a leader', 20_000, () => s.leader());
+  const key = makeLicenseKey(s.identities.slice(0, 3).map((x) => x.lockCode), { seats: 500, licenseId: 'LIC-REJOIN' });
+  expect((await s.admin('POST', '/licenses', { key })).status).toBe(201);
+}
+
+let requests = 0;
+/** Opens a session through the leader and takes `count` seats: each one a commit. */
+async function checkouts(s: InProcessSite, count: number): Promise<void> {
+  const wire = await s.wire(s.leader()!.node.config.nodeId);
+  expect((await wire.hello(`rejoin-${requests}`)).ok).toBe(true);
+  for (let i = 0; i < count; i++) {
+    const reply = await wire.checkout(`rejoin-request-${requests++}`);
+    expect(reply['ok'], JSON.stringify(reply)).toBe(true);
+  }
+  await wire.close();
+}
+
+function follower(s: InProcessSite): string {
+  return s.ids.slice(0, 3).find((id) => s.daemons.has(id) && !s.daemons.get(id)!.node.isLeader)!;
+}
+
+/**
+ * Waits until `d` has applied what the leader committed and the leader sees it
+ * caught up; on every poll, the leader's match for it is at most what it
+ * holds (its last index only grows meanwhile, so reading the leader first
+ * makes the comparison fair).
+ */
+async function rejoinsWithoutOverstatement(s: InProcessSite, d: Daemon): Promise<void> {
+  const id = d.node.config.nodeId;
+  await until(`${id} to catch up and rejoin`, CATCH_UP_MS_MAX, () => {
+    const leader = s.leader();
+    if (leader === undefined || leader === d) return undefined;
+    const view = leader.node.clusterStatus().nodes.find((n) => n.id === id)!;
+    const held = d.node.status().lastIndex;
+    expect(view.matchIndex ?? 0, `the leader's match for ${id}`).toBeLessThanOrEqual(held);
+    const caughtUp = d.node.status().appliedIndex >= leader.node.status().commitIndex && view.state === 'caught-up' && !d.node.status().rejoining;
+    return caughtUp ? true : undefined;
+  });
+}
+
+/** Readys `d` runs in one second, idle. */
+async function idleReadys(d: Daemon): Promise<number> {
+  const before = d.node.readyCount;
+  await new Promise((r) => setTimeout(r, 1000));
+  return d.node.readyCount - before;
+}
+
+describe('a member whose storage went backwards', () => {
+  it('put back from an older copy of its data directory, it catches up and rejoins, and the leader never reports it holding more than it does (B1)', async () => {
+    const s = await site(['n1', 'n2', 'n3'], 'floe-rejoin-copy-');
+    await threeNodes(s);
+    const id = follower(s);
+    const i = s.ids.indexOf(id);
+    const dataDir = join(s.dir, id);
+    const copy = join(s.dir, `${id}-copy`);
+    await s.stop(id);
+    cpSync(dataDir, copy, { recursive: true });
+    await s.start(i);
+    // The cluster moves on, with the member, then the copy goes back.
+    await checkouts(s, 40);
+    await until(`${id} to apply the checkouts`, 20_000, () => (s.daemon(id).node.status().appliedIndex >= s.leader()!.node.status().commitIndex ? true : undefined));
+    await s.stop(id);
+    rmSync(dataDir, { recursive: true, force: true });
+    cpSync(copy, dataDir, { recursive: true });
+    const back = await s.start(i);
+    await rejoinsWithoutOverstatement(s, back);
+    expect(back.node.leases().length).toBe(40);
+    expect(await idleReadys(back)).toBeLessThan(IDLE_READYS_PER_SECOND_MAX);
+  }, 90_000);
+
+  it('with its database deleted and its identity kept, it catches up and rejoins (B1)', async () => {
+    const s = await site(['n1', 'n2', 'n3'], 'floe-rejoin-wipe-');
+    await threeNodes(s);
+    await checkouts(s, 20);
+    const id = follower(s);
+    await until(`${id} to apply the checkouts`, 20_000, () => (s.daemon(id).node.status().appliedIndex >= s.leader()!.node.status().commitIndex ? true : undefined));
+    await s.stop(id);
+    for (const f of ['floe.sqlite', 'floe.sqlite-wal', 'floe.sqlite-shm']) rmSync(join(s.dir, id, f), { force: true });
+    const back = await s.start(s.ids.indexOf(id));
+    // It knows at once that it lost its log: it will not vote until the leader confirms it.
+    expect(back.node.status().rejoining || back.node.status().appliedIndex > 0).toBe(true);
+    await rejoinsWithoutOverstatement(s, back);
+    expect(back.node.leases().length).toBe(20);
+    await checkouts(s, 5);
+    await until(`${id} to apply more`, 20_000, () => (back.node.leases().length === 25 ? true : undefined));
+    expect(await idleReadys(back)).toBeLessThan(IDLE_READYS_PER_SECOND_MAX);
+  }, 90_000);
+
+  it('rebuilt by the documented procedure (identity kept, the rest deleted, join = true), it rejoins, and votes again once confirmed', async () => {
+    const s = await site(['n1', 'n2', 'n3'], 'floe-rejoin-procedure-');
+    await threeNodes(s);
+    await checkouts(s, 20);
+    const id = follower(s);
+    await until(`${id} to apply the checkouts`, 20_000, () => (s.daemon(id).node.status().appliedIndex >= s.leader()!.node.status().commitIndex ? true : undefined));
+    await s.stop(id);
+    for (const f of readdirSync(join(s.dir, id))) if (f !== 'node-identity.json') rmSync(join(s.dir, id, f), { recursive: true, force: true });
+    s.editConfig(id, (c) => ({ ...c, cluster: { ...c.cluster, join: true } }));
+    const back = await s.start(s.ids.indexOf(id));
+    expect(back.node.status().rejoining).toBe(true);
+    await rejoinsWithoutOverstatement(s, back);
+    expect(back.node.leases().length).toBe(20);
+    // It votes again: with the leader gone, it and the third server elect one and commit.
+    await s.stop(s.leader()!.node.config.nodeId);
+    await until('a new leader', 20_000, () => s.leader());
+    await until('a checkout through the new leader', 20_000, async () => {
+      try {
+        await checkouts(s, 1);
+        return true;
+      } catch {
+        return undefined;
+      }
+    });
+  }, 90_000);
+
+  it('rebuilt with its original config file after the membership changed, it follows the cluster\'s membership, never the file\'s (B6)', async () => {
+    const s = await site(['n1', 'n2', 'n3', 'n4'], 'floe-rejoin-b6-', { raft: { snapshotEntries: 20 } });
+    await threeNodes(s);
+    // n3 dies and n4 takes its place; the log moves far past both changes.
+    await s.stop('n3');
+    await until('a leader among n1, n2', 20_000, () => s.leader());
+    await s.start(3, [s.peer(0), s.peer(1), s.peer(2), s.peer(3)], true);
+    const p4 = s.peer(3);
+    expect((await s.admin('POST', '/cluster/members', { id: 'n4', peerUrl: p4.peerUrl, clientUrl: p4.clientUrl, publicKey: p4.publicKey })).status).toBe(201);
+    expect((await s.admin('DELETE', '/cluster/members/n3')).status).toBe(200);
+    await checkouts(s, 60);
+    // n2's database is lost; it is rebuilt with the file it always had (peers n1, n2, n3).
+    await until('n2 to apply the checkouts', 20_000, () => (s.daemon('n2').node.status().appliedIndex >= s.leader()!.node.status().commitIndex ? true : undefined));
+    await s.stop('n2');
+    for (const f of ['floe.sqlite', 'floe.sqlite-wal', 'floe.sqlite-shm']) rmSync(join(s.dir, 'n2', f), { force: true });
+    const n2 = await s.start(1);
+    const members = () => n2.node.clusterStatus().nodes.map((n) => n.id).sort();
+    await until('n2 to follow the cluster', CATCH_UP_MS_MAX, () => {
+      expect(members(), 'n2 never takes n3 from its file for a member').not.toContain('n3');
+      const leader = s.leader();
+      if (leader === undefined || leader === n2) return undefined;
+      const ok = n2.node.status().appliedIndex >= leader.node.status().commitIndex && !n2.node.status().rejoining;
+      return ok ? true : undefined;
+    });
+    expect(members()).toEqual(['n1', 'n2', 'n4']);
+    expect(n2.node.leases().length).toBe(60);
+    await until('n2 to dial n4', 20_000, () => (n2.peers!.transport.stats().peers['n4']?.connected === true ? true : undefined));
+  }, 120_000);
+});

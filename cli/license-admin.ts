@@ -87,7 +87,7 @@ export function activateLicense(argv: string[], io: CommandIo): Promise<number> 
       ...(values['host-description'] === undefined ? {} : { hostDescription: values['host-description'] }),
     };
     // The cluster waits for the key center (keyCenterTimeoutMs, 10 s by default) before it answers.
-    const r = await call(adminClient(adminConnection(values), 30_000).licenses.activate.$post({ json }));
+    const r = await call(() => adminClient(adminConnection(values), 30_000).licenses.activate.$post({ json }));
     const superseded = r.supersededLicenseId === undefined ? [] : [`superseded ${r.supersededLicenseId} (its seats are not counted twice)`];
     return {
       lines: [`activated from ${r.keyCenterUrl} for ${r.lockCodes.length} lock code${r.lockCodes.length === 1 ? '' : 's'}: ${r.lockCodes.join(', ')}`, ...superseded, `installed ${r.licenseId}: pools ${r.features.join(', ')}`],

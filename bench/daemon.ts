@@ -213,6 +213,10 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         '[limits]',
         'requestsPerSecondPerConnection = 1000000',
         'requestBurstPerConnection = 1000000',
+        // Every bench client comes from 127.0.0.1: the per-address budget would be the bench's limit.
+        'requestsPerSecondPerAddress = 10000000',
+        'requestBurstPerAddress = 10000000',
+        'connectionsPerAddressMax = 19000',
         '',
       ].join('\n'),
     );

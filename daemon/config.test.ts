@@ -12,7 +12,7 @@ describe('config', () => {
       const c = loadConfigFile(join(dir, 'n1.toml'));
       expect(c).toMatchObject({ nodeId: 'n7', dataDir: join(dir, 'data'), licenseFiles: [join(dir, 'a.license')], leaseTtlMs: 30_000, heartbeatMs: 10_000 });
       expect(c.raft).toMatchObject({ snapshotEntries: 100, tickMs: 25, syncMode: 'async' });
-      expect(c.limits.connectionsMax).toBe(20_000);
+      expect(c.limits.connectionsMax).toBe(16_000);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -15,12 +15,26 @@ const ms = (min: number, max: number) => z.number().int().min(min).max(max);
 /** The `[limits]` table: maxima of the client-facing server. */
 const limitsSchema = z
   .object({
-    /** Open client connections per node. */
-    connectionsMax: z.number().int().min(1).max(1_000_000).default(20_000),
+    /** Open client connections per node; kept below the process's open-files limit (a warning says when). */
+    connectionsMax: z.number().int().min(1).max(1_000_000).default(16_000),
+    /** Open client connections one remote address may hold (a host, or every host behind one NAT). */
+    connectionsPerAddressMax: z.number().int().min(1).max(1_000_000).default(1_000),
+    /** `ms` a new client connection has to say hello before it is closed (1008 HELLO_TIMEOUT). */
+    helloTimeoutMs: ms(100, 600_000).default(10_000),
+    /** `ms` without a single frame after which a client connection is closed (1000 IDLE_TIMEOUT); above heartbeatMs. */
+    idleTimeoutMs: ms(1_000, 24 * 3600 * 1000).default(60_000),
     /** Requests per second one connection may send on average (token-bucket rate). */
     requestsPerSecondPerConnection: z.number().int().min(1).max(1_000_000).default(200),
     /** Requests one connection may send in a burst (token-bucket capacity). */
     requestBurstPerConnection: z.number().int().min(1).max(1_000_000).default(400),
+    /** Requests per second all connections of one remote address may send together, on average. */
+    requestsPerSecondPerAddress: z.number().int().min(1).max(10_000_000).default(1_000),
+    /** Requests all connections of one remote address may send together in a burst. */
+    requestBurstPerAddress: z.number().int().min(1).max(10_000_000).default(2_000),
+    /** Frames over the rate one connection may send (each answered RATE_LIMITED, forgiven at a quarter of the rate) before it is closed (1008). */
+    overLimitFramesPerConnectionMax: z.number().int().min(1).max(1_000_000).default(100),
+    /** Bytes of replies and pushes one client may leave unread before it is disconnected (a slow reader). */
+    unreadReplyBytesPerConnectionMax: z.number().int().min(64 * 1024).max(1024 * 1024 * 1024).default(512 * 1024),
     /** Checkouts one client session may have queued at once; one more answers QUEUED_PER_SESSION_LIMIT_REACHED. */
     queuedPerSessionMax: z.number().int().min(0).max(1000).default(16),
     /** Proposals waiting for the log at once; beyond it requests answer UNAVAILABLE. */
@@ -144,6 +158,7 @@ export const floeConfigSchema = z
     path: ['cluster', 'peers'],
   })
   .refine((c) => c.heartbeatMs < c.leaseTtlMs, { message: 'heartbeatMs must be below leaseTtlMs', path: ['heartbeatMs'] })
+  .refine((c) => c.heartbeatMs < c.limits.idleTimeoutMs, { message: 'limits.idleTimeoutMs must be above heartbeatMs', path: ['limits', 'idleTimeoutMs'] })
   .refine((c) => c.queueWaitMsDefault <= c.queueWaitMsMax, { message: 'queueWaitMsDefault must not be above queueWaitMsMax', path: ['queueWaitMsDefault'] })
   .refine((c) => c.raft.heartbeatTicks < c.raft.electionTicks, {
     message: 'raft.heartbeatTicks must be below raft.electionTicks',

@@ -89,8 +89,15 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
       queueWaitMsMax: config.queueWaitMsMax,
       queuedPerSessionMax: config.limits.queuedPerSessionMax,
       connectionsMax: config.limits.connectionsMax,
+      connectionsPerAddressMax: config.limits.connectionsPerAddressMax,
+      helloTimeoutMs: config.limits.helloTimeoutMs,
+      idleTimeoutMs: config.limits.idleTimeoutMs,
       requestsPerSecondPerConnection: config.limits.requestsPerSecondPerConnection,
       requestBurstPerConnection: config.limits.requestBurstPerConnection,
+      requestsPerSecondPerAddress: config.limits.requestsPerSecondPerAddress,
+      requestBurstPerAddress: config.limits.requestBurstPerAddress,
+      overLimitFramesPerConnectionMax: config.limits.overLimitFramesPerConnectionMax,
+      unreadReplyBytesPerConnectionMax: config.limits.unreadReplyBytesPerConnectionMax,
       // Follows the membership: members added at run time are told to clients, removed ones no longer.
       clientUrls: () =>
         advertisedClientUrls({

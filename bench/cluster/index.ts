@@ -68,7 +68,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const startedAt = performance.now();
   const site = await ClusterSite.create({
     seats: SEATS,
-    extraToml: ['[limits]', 'requestsPerSecondPerConnection = 1000000', 'requestBurstPerConnection = 1000000'],
+    // A capacity bench, not a flood: every client comes from 127.0.0.1 and sends as fast as it is answered (bench flood keeps the defaults).
+    extraToml: ['[limits]', 'requestsPerSecondPerConnection = 1000000', 'requestBurstPerConnection = 1000000', 'connectionsMax = 19000', 'connectionsPerAddressMax = 19000', 'requestsPerSecondPerAddress = 10000000', 'requestBurstPerAddress = 10000000'],
   });
   const unguard = guardSite(site, { signals: true });
   const worker = LoadWorkerHandle.start();

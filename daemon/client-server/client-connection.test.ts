@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { FloeNode } from '../node/index.ts';
-import { ClientServer } from './client-server.ts';
+import { ClientServer, type ClientServerOptions } from './client-server.ts';
 
 const servers: ClientServer[] = [];
 afterEach(async () => {
@@ -18,7 +18,7 @@ function buggyNode(): FloeNode {
   } as unknown as FloeNode;
 }
 
-async function start(node: FloeNode, log: string[]): Promise<ClientServer> {
+async function start(node: FloeNode, log: string[], over: Partial<ClientServerOptions> = {}): Promise<ClientServer> {
   const server = await ClientServer.start({
     node,
     host: '127.0.0.1',
@@ -29,8 +29,16 @@ async function start(node: FloeNode, log: string[]): Promise<ClientServer> {
     queueWaitMsMax: 3_600_000,
     queuedPerSessionMax: 16,
     connectionsMax: 100,
+    connectionsPerAddressMax: 100,
+    helloTimeoutMs: 10_000,
+    idleTimeoutMs: 60_000,
     requestsPerSecondPerConnection: 100,
     requestBurstPerConnection: 100,
+    requestsPerSecondPerAddress: 1_000_000,
+    requestBurstPerAddress: 1_000_000,
+    overLimitFramesPerConnectionMax: 100,
+    unreadReplyBytesPerConnectionMax: 512 * 1024,
+    ...over,
     clientUrls: () => [],
     log: (line) => log.push(line),
   });
@@ -70,4 +78,37 @@ describe('finding 1 (issue 11): a handler that throws anyway closes only its con
     other.ws.close();
     await other.closed;
   });
+});
+
+/** A node that opens every session and answers status with 8 KB (so a few thousand unread replies fill every buffer). */
+function plainNode(): FloeNode {
+  return {
+    onEvent: () => () => {},
+    propose: async () => ({ reply: { ok: true, type: 'session-opened', sessionId: 's' }, events: [] }),
+    status: () => ({ nodeId: 'n'.repeat(8 * 1024), role: 'leader', leaderId: 'n1' }),
+    sessionLeases: () => [],
+  } as unknown as FloeNode;
+}
+
+describe('finding 4 (issue 11): a slow reader cannot grow the server’s memory', () => {
+  it('a client that never reads its replies is cut off once they pass its unread budget; the rate limit is not what closed it', async () => {
+    const log: string[] = [];
+    const server = await start(plainNode(), log, {
+      requestsPerSecondPerConnection: 1_000_000,
+      requestBurstPerConnection: 1_000_000,
+      unreadReplyBytesPerConnectionMax: 64 * 1024,
+    });
+    const slow = await open(server.url);
+    slow.ws.send(JSON.stringify({ id: 1, type: 'hello', protocol: 1, clientId: 'client-slow-1', user: 'u', host: 'h', app: 'a' }));
+    await expect.poll(() => slow.replies.length).toBe(1);
+    const socket = (slow.ws as unknown as { _socket: { pause(): void; destroyed: boolean } })._socket;
+    socket.pause();
+    // 8 KB status replies until the kernel's socket buffers are full and the server's own pass 64 KiB.
+    for (let i = 0; server.connectionCount > 0 && i < 200; i++) {
+      for (let k = 0; k < 50 && !socket.destroyed; k++) slow.ws.send(`{"id":${i * 50 + k + 2},"type":"status"}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect({ open: server.connectionCount, closes: server.closes }).toEqual({ open: 0, closes: { SLOW_READER: 1 } });
+    slow.ws.terminate();
+  }, 60_000);
 });

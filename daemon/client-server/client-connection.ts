@@ -1,10 +1,15 @@
-// One client's WebSocket: validates each frame (zod), enforces hello-first
-// and the rate limit, turns requests into pool commands on the node, and
-// answers each with its `id`. Every refusal is an error code of
-// protocol/wire.ts; a refused frame changes nothing.
+// One client's WebSocket: rates each frame before reading it (a frame over
+// the rate limit is answered RATE_LIMITED unparsed, and a connection that
+// keeps exceeding it is closed, 1008), queues the admitted ones for the
+// server's FrameScheduler (a bounded batch per event-loop turn), validates
+// each (parse-client-frame.ts), enforces hello-first, turns requests into
+// pool commands on the node, and answers each with its `id`. Every refusal
+// is an error code of protocol/wire.ts; a refused frame changes nothing.
+// Its deadlines (hello, idle) are checked by the server's sweep.
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import {
+  leadingFrameId,
   parseClientFrame,
   PROTOCOL_VERSION,
   type CheckinRequest,
@@ -18,6 +23,8 @@ import {
 import { ProposalError } from '../raft-driver/index.ts';
 import { LicenseRefusalError, type FloeNode } from '../node/index.ts';
 import type { ApplyResult, LeaseGrant, LeaseView } from '../pool/index.ts';
+import type { AddressSlot } from './address-slots.ts';
+import type { FrameScheduler, FrameWork } from './frame-scheduler.ts';
 import { newSessionSecret, sessionSecretMatches } from './session-secret.ts';
 import { TokenBucket } from './token-bucket.ts';
 
@@ -36,6 +43,16 @@ export interface ConnectionContext {
   readonly queuedPerSessionMax: number;
   readonly requestsPerSecond: number;
   readonly requestBurst: number;
+  /** Frames over the rate limit a connection may send (answered RATE_LIMITED) before it is closed with 1008; forgiven at a quarter of the rate. */
+  readonly overLimitFramesMax: number;
+  /** Bytes of replies and pushes the client has not read yet, at most; a slower reader is disconnected. */
+  readonly unreadReplyBytesMax: number;
+  /** Runs admitted frames, a bounded batch per event-loop turn. */
+  readonly scheduler: FrameScheduler;
+  /** `ms` of a monotonic clock (performance.now), for deadlines. */
+  now(): number;
+  /** The server closed a connection from `address`, for `reason` (RATE_LIMITED, SLOW_READER, HELLO_TIMEOUT, IDLE_TIMEOUT, INTERNAL, SESSION_MOVED). */
+  closed(reason: string, address: string): void;
   /** Client URLs of every node, told in hello. */
   servers(): readonly string[];
   /** Operational log (errors that are the server's fault). */
@@ -51,8 +68,18 @@ export const CLOSE_INTERNAL_ERROR = 1011;
 /** Bytes of a frame quoted in the log when its handler failed. */
 const LOGGED_FRAME_BYTES_MAX = 64;
 
-/** Bytes queued on a socket beyond which the client is too slow and is dropped. */
-export const SOCKET_BUFFERED_BYTES_MAX = 4 * 1024 * 1024;
+/** WebSocket close code of a policy violation (RFC 6455): flooding, no hello in time. */
+export const CLOSE_POLICY_VIOLATION = 1008;
+
+/** `ms` a connection closed by the server may take to finish the closing handshake before it is cut. */
+const CLOSE_HANDSHAKE_MS = 1_000;
+
+
+/** An admitted frame waiting for the scheduler. */
+interface InboxFrame {
+  readonly data: Buffer;
+  readonly isBinary: boolean;
+}
 
 class RequestError extends Error {
   constructor(
@@ -75,18 +102,39 @@ function leaseInfo(l: LeaseGrant | LeaseView): LeaseInfo {
 }
 
 /** One client connection. */
-export class ClientConnection {
+export class ClientConnection implements FrameWork {
   private sessionId: string | undefined;
   private helloPending = false;
   private readonly bucket: TokenBucket;
+  /** Frames over the rate limit this connection may still send before it is closed. */
+  private readonly overLimit: TokenBucket;
+  /**
+   * Admitted frames not yet handled, oldest first; at most requestBurst (a
+   * frame beyond is over the limit). The socket is never paused: a client's
+   * offered rate is what the limit judges, so a flooder is found out and
+   * closed instead of being read at the server's pace.
+   */
+  private inbox: InboxFrame[] = [];
+  /** Set once the server decided to close: later frames are dropped unread. */
+  private closing = false;
+  /** `ms` (ctx.now()) of the connection's start, and of its latest frame. */
+  private readonly openedAtMs: number;
+  private lastFrameAtMs: number;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly ctx: ConnectionContext,
+    /** Its remote address's slot: the request budget all its connections share. */
+    private readonly slot: AddressSlot,
   ) {
     this.bucket = new TokenBucket(ctx.requestsPerSecond, ctx.requestBurst);
+    this.overLimit = new TokenBucket(Math.max(1, ctx.requestsPerSecond / 4), ctx.overLimitFramesMax);
+    this.openedAtMs = ctx.now();
+    this.lastFrameAtMs = this.openedAtMs;
     ws.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
     ws.on('close', () => {
+      this.closing = true;
+      this.inbox = [];
       if (this.sessionId !== undefined) ctx.unbindSession(this.sessionId, this);
     });
     ws.on('error', () => {
@@ -104,18 +152,52 @@ export class ClientConnection {
     this.send(frame);
   }
 
-  /** Closes the socket with a WebSocket close code and a reason naming an error code. */
+  /**
+   * Closes the socket with a WebSocket close code and a reason naming an
+   * error code; frames still waiting are dropped, and a client that does not
+   * answer the close within CLOSE_HANDSHAKE_MS is cut off.
+   */
   close(code: number, reason: string): void {
-    this.ws.close(code, reason);
+    if (this.closing) return;
+    this.closing = true;
+    this.ctx.closed(reason.split(':')[0] as string, this.slot.address);
+    this.inbox = [];
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
+    setTimeout(() => this.ws.terminate(), CLOSE_HANDSHAKE_MS).unref();
   }
 
+  /**
+   * Closes the connection when a deadline passed at `nowMs` (ctx.now()):
+   * no hello within `helloTimeoutMs` of opening (1008 HELLO_TIMEOUT), or no
+   * frame at all for `idleTimeoutMs` (1000 IDLE_TIMEOUT). True when closed.
+   */
+  checkDeadlines(nowMs: number, helloTimeoutMs: number, idleTimeoutMs: number): boolean {
+    if (this.closing) return false;
+    if (this.sessionId === undefined && nowMs - this.openedAtMs >= helloTimeoutMs) {
+      this.close(CLOSE_POLICY_VIOLATION, 'HELLO_TIMEOUT');
+      return true;
+    }
+    if (nowMs - this.lastFrameAtMs >= idleTimeoutMs) {
+      this.close(1000, 'IDLE_TIMEOUT');
+      return true;
+    }
+    return false;
+  }
+
+  /** Sends `frame` unless the client's unread bytes would pass unreadReplyBytesMax: a reader that slow is disconnected. */
   private send(frame: object): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > SOCKET_BUFFERED_BYTES_MAX) {
+    const text = JSON.stringify(frame);
+    // `text.length` is a lower bound of its UTF-8 bytes: cheap, and close enough for a budget.
+    if (this.ws.bufferedAmount + text.length > this.ctx.unreadReplyBytesMax) {
+      // No close frame: it would wait behind everything unread. The socket is cut.
+      this.closing = true;
+      this.ctx.closed('SLOW_READER', this.slot.address);
+      this.inbox = [];
       this.ws.terminate();
       return;
     }
-    this.ws.send(JSON.stringify(frame));
+    this.ws.send(text);
   }
 
   private replyError(id: number, code: WireErrorCode, message: string): void {
@@ -123,25 +205,51 @@ export class ClientConnection {
   }
 
   /**
-   * Every frame of the socket: whatever it holds, this returns. A handler
-   * that throws anyway (a server bug) closes this one connection with 1011
-   * and logs the frame's first bytes; the process and the other connections
-   * carry on.
+   * Every frame of the socket, as it arrives: rated before anything reads
+   * it. Within the rate it joins the inbox for the scheduler; over it, it is
+   * answered RATE_LIMITED (to the id it begins with, if any) unparsed, and
+   * once overLimitFramesMax such frames outrun their forgiveness the
+   * connection is closed (1008 RATE_LIMITED). Whatever it holds, this returns.
    */
   private onFrame(data: Buffer, isBinary: boolean): void {
     try {
-      this.handleFrame(data, isBinary);
+      if (this.closing) return;
+      this.lastFrameAtMs = this.ctx.now();
+      // Its own budget, then its address's (shared by every connection from there).
+      if (this.inbox.length >= this.ctx.requestBurst || !this.bucket.take() || !this.slot.requests.take()) {
+        if (!this.overLimit.take()) {
+          this.close(CLOSE_POLICY_VIOLATION, 'RATE_LIMITED');
+          return;
+        }
+        this.replyError(leadingFrameId(data), 'RATE_LIMITED', `more than ${this.ctx.requestsPerSecond} requests per second; nothing was done`);
+        return;
+      }
+      this.inbox.push({ data, isBinary });
+      this.ctx.scheduler.add(this);
     } catch (error) {
       this.failConnection(error, data);
     }
   }
 
+  /**
+   * Handles the oldest admitted frame (the FrameScheduler calls it, a
+   * bounded batch per turn); true when more wait. A handler that throws
+   * anyway (a server bug) closes this one connection with 1011 and logs the
+   * frame's first bytes; the process and the other connections carry on.
+   */
+  runOne(): boolean {
+    const frame = this.inbox.shift();
+    if (frame === undefined || this.closing) return false;
+    try {
+      this.handleFrame(frame.data, frame.isBinary);
+    } catch (error) {
+      this.failConnection(error, frame.data);
+    }
+    return this.inbox.length > 0 && !this.closing;
+  }
+
   private handleFrame(data: Buffer, isBinary: boolean): void {
     const parsed = parseClientFrame(data, isBinary);
-    if (!this.bucket.take()) {
-      this.replyError(parsed.ok ? parsed.request.id : parsed.id, 'RATE_LIMITED', `more than ${this.ctx.requestsPerSecond} requests per second`);
-      return;
-    }
     if (!parsed.ok) return this.replyError(parsed.id, parsed.code, parsed.message);
     const request = parsed.request;
     this.handle(request)
@@ -168,7 +276,7 @@ export class ClientConnection {
       `INTERNAL: a client frame handler failed; closing that connection (1011). Frame starts ${head}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
     );
     try {
-      if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(CLOSE_INTERNAL_ERROR, 'INTERNAL');
+      this.close(CLOSE_INTERNAL_ERROR, 'INTERNAL');
     } catch {
       this.ws.terminate();
     }

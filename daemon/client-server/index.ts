@@ -3,3 +3,5 @@ export * from './client-connection.ts';
 export * from './client-server.ts';
 export * from './token-bucket.ts';
 export * from './session-secret.ts';
+export * from './frame-scheduler.ts';
+export * from './open-files-limit.ts';

@@ -1,7 +1,8 @@
-// A token bucket: the per-connection rate limit of the client protocol.
+// A token bucket: the rate limits of the client protocol (per connection,
+// per remote address, and the over-limit allowance before a close).
 // `ratePerSecond` tokens accrue per second up to `capacity`; each request takes one.
 
-/** Rate limiter of one connection. */
+/** One rate limiter. */
 export class TokenBucket {
   private tokens: number;
   private lastMs: number;
@@ -19,13 +20,23 @@ export class TokenBucket {
 
   /** Takes one token; false when none is left (the request is refused). */
   take(): boolean {
+    this.refill();
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** True when the bucket holds its whole capacity again (nothing taken lately). */
+  get full(): boolean {
+    this.refill();
+    return this.tokens >= this.capacity;
+  }
+
+  private refill(): void {
     const now = this.clock();
     if (now > this.lastMs) {
       this.tokens = Math.min(this.capacity, this.tokens + ((now - this.lastMs) * this.ratePerSecond) / 1000);
       this.lastMs = now;
     }
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
   }
 }

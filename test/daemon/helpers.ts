@@ -138,8 +138,9 @@ export class WireClient {
     }));
   }
 
-  static async connect(url: string): Promise<WireClient> {
-    const ws = new WebSocket(url);
+  /** `localAddress`: the source address (any of 127/8 on loopback), so a test can play several hosts. */
+  static async connect(url: string, localAddress?: string): Promise<WireClient> {
+    const ws = new WebSocket(url, localAddress !== undefined ? { localAddress } : {});
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
@@ -156,7 +157,7 @@ export class WireClient {
         clearTimeout(t);
         resolve(f);
       });
-      this.ws.send(JSON.stringify({ ...frame, id }));
+      this.ws.send(JSON.stringify({ id, ...frame }));
     });
   }
 

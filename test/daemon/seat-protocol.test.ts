@@ -168,13 +168,14 @@ describe('the seat protocol on a real daemon', () => {
     expect(await c.checkin('req-bad-4', 'no-such-lease')).toMatchObject({ ok: false, error: { code: 'LEASE_NOT_FOUND' } });
     c.sendRaw('{not json');
     c.sendRaw(Buffer.from([1, 2, 3]));
-    await sleep(100);
-    expect(c.orphanReplies.map((f) => f.error.code)).toEqual(['BAD_REQUEST', 'BAD_REQUEST']);
+    await expect.poll(() => c.orphanReplies.map((f) => f.error.code), { timeout: 5_000 }).toEqual(['BAD_REQUEST', 'BAD_REQUEST']);
     // one frame past the limit closes the socket with 1009
     c.sendRaw(JSON.stringify({ id: 99, type: 'status', pad: 'x'.repeat(FRAME_BYTES_MAX) }));
     expect(await c.whenClosed()).toBe(1009);
+    // This test's pool only: earlier tests' short leases may expire meanwhile.
+    const poolOf = (pools: any[]) => pools.find((p) => p.feature === feature);
     const after = (await daemon.admin('GET', '/pools')).body;
-    expect(after).toEqual(before);
+    expect(poolOf(after)).toEqual(poolOf(before));
   });
 
   it('the admin API refuses a missing token (401) and a wrong one (403), changing nothing', async () => {
@@ -190,11 +191,13 @@ describe('the seat protocol on a real daemon', () => {
     expect(await daemon.admin('GET', '/health', undefined, null)).toMatchObject({ status: 200, body: { status: 'ok', role: 'leader' } });
   });
 
-  it('a connection that sends faster than its rate limit gets RATE_LIMITED', async () => {
+  it('a connection that sends faster than its rate limit gets RATE_LIMITED, to each request’s id', async () => {
     const { c } = await client('client-rate-1');
-    const replies = await Promise.all(Array.from({ length: 600 }, () => c.request({ type: 'status' })));
+    // The burst (400) plus a few: those over it are answered, unread, RATE_LIMITED (a handful more would close it: untrusted-client-port).
+    const replies = await Promise.all(Array.from({ length: 450 }, () => c.request({ type: 'status' })));
     const limited = replies.filter((r) => r.ok === false && r.error.code === 'RATE_LIMITED').length;
     expect(limited).toBeGreaterThan(0);
     expect(replies.filter((r) => r.ok).length).toBeGreaterThanOrEqual(400);
+    expect(c.closeCode).toBeUndefined();
   });
 });

@@ -164,6 +164,8 @@ export class ClientServer {
       path: CLIENT_WS_PATH,
       maxPayload: FRAME_BYTES_MAX,
       perMessageDeflate: false,
+      // Text that is not UTF-8 is the parser's to refuse (BAD_REQUEST, the socket stays), not ws's (close 1007).
+      skipUTF8Validation: true,
       // An address cooling down after a policy close is refused before any WebSocket work.
       verifyClient: (info, done) => {
         const coolingMs = this.penalties.coolingMs(info.req.socket.remoteAddress ?? '');

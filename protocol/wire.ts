@@ -1,6 +1,8 @@
 // The client protocol: JSON text frames over one WebSocket per client.
 // One source of truth for both sides: the daemon validates every incoming
-// frame with these schemas, the SDK builds its frames from the same types.
+// frame with these schemas and builds its replies and pushes to the server
+// frame schemas below; the SDK builds its requests from the same types and
+// reads the server's frames with those schemas (client/server-frames.ts).
 // docs/protocol.md describes every message, field and error code.
 import { z } from 'zod';
 import { featureNameSchema, productVersionSchema } from './license-payload.ts';
@@ -137,48 +139,92 @@ export const wireErrorCodes = [
 
 export type WireErrorCode = (typeof wireErrorCodes)[number] | (string & {});
 
-export interface WireError {
-  readonly code: WireErrorCode;
-  readonly message: string;
-}
+// ---- Server frames: replies (with the request's `id`) and pushes (with a
+// `type`, no `id`). The server builds them to these types; the SDK reads
+// them with these schemas (client/server-frames.ts derives the lenient
+// reading: fields CONTRACT.md's examples leave out may be absent). Bounds on
+// lengths and counts guard the SDK against a hostile server.
+
+const idText = z.string().min(1).max(64);
+/** Instants: `ms` since the Unix epoch on the leader's clock. */
+const epochMs = z.number().finite().nonnegative();
+
+/** An error as replies and pushes carry it. */
+export const wireErrorSchema = z.object({ code: z.string().min(1).max(64), message: z.string().max(1024) });
+export type WireError = Readonly<z.infer<typeof wireErrorSchema>>;
 
 /** A lease as the client sees it. */
-export interface LeaseInfo {
-  readonly leaseId: string;
-  readonly feature: string;
-  readonly version: string;
-  readonly count: number;
-  /** ms since the Unix epoch (leader's clock) after which the seat is lost without a heartbeat. */
-  readonly expiresAt: number;
+export const leaseInfoSchema = z.object({
+  leaseId: idText,
+  feature: z.string().max(64),
+  version: z.string().max(32),
+  count: z.number().int().min(1),
+  /** `ms` since the Unix epoch (leader's clock) after which the seat is lost without a heartbeat. */
+  expiresAt: epochMs,
   /** Strictly increasing per grant (the log index): lets a resource guard reject a stale holder. */
-  readonly fencingToken: number;
-}
+  fencingToken: z.number().int().nonnegative(),
+});
+export type LeaseInfo = Readonly<z.infer<typeof leaseInfoSchema>>;
 
-export type HelloReply = {
-  readonly sessionId: string;
-  /** A new session's secret (resuming it needs it); absent when the session was resumed. */
-  readonly sessionSecret?: string;
-  readonly resumed: boolean;
-  readonly heartbeatMs: number;
-  readonly leaseTtlMs: number;
+/** A reply frame: `id` echoes the request's; `ok` tells success (with the request's fields) from failure. */
+export const serverReplySchema = z.union([
+  z.looseObject({ id: z.number().int().nonnegative(), ok: z.literal(true) }),
+  z.object({ id: z.number().int().nonnegative(), ok: z.literal(false), error: wireErrorSchema }),
+]);
+export type ServerReply = z.infer<typeof serverReplySchema>;
+
+/** Hello's answer. */
+export const helloReplySchema = z.object({
+  sessionId: idText,
+  /** A new session's secret: resuming it needs it. Absent when the session was resumed. */
+  sessionSecret: z.string().min(1).max(128).optional(),
+  resumed: z.boolean(),
+  heartbeatMs: z.number().int().positive(),
+  leaseTtlMs: z.number().int().positive(),
   /** Client URLs of every node of the cluster, for failover. */
-  readonly servers: readonly string[];
-  /** Leases the resumed session still holds. */
-  readonly leases: readonly LeaseInfo[];
-};
+  servers: z.array(z.string().min(1).max(2048)).max(64).readonly(),
+  /** Leases the resumed session still holds (none for a new one). */
+  leases: z.array(leaseInfoSchema).max(100_000).readonly(),
+});
+export type HelloReply = Readonly<z.infer<typeof helloReplySchema>>;
 
-export type CheckoutReply =
-  | ({ readonly queued: false } & LeaseInfo)
-  | { readonly queued: true; readonly requestId: string; readonly position: number };
+/** Checkout's answer: a grant, or a place in the queue. */
+export const checkoutReplySchema = z.union([
+  z.object({ queued: z.literal(true), requestId: requestIdSchema, position: z.number().int().min(0) }),
+  leaseInfoSchema.extend({ queued: z.literal(false) }),
+]);
+export type CheckoutReply = Readonly<z.infer<typeof checkoutReplySchema>>;
 
-/** A reply frame: `id` echoes the request's. */
-export type ServerReply =
-  | ({ readonly id: number; readonly ok: true } & Record<string, unknown>)
-  | { readonly id: number; readonly ok: false; readonly error: WireError };
+/** Heartbeat's answer: the session's leases' new deadline. */
+export const heartbeatReplySchema = z.object({ expiresAt: epochMs });
+export type HeartbeatReply = Readonly<z.infer<typeof heartbeatReplySchema>>;
 
-/** Frames the server sends unasked (no `id`). */
-export type ServerPush =
-  | ({ readonly type: 'granted'; readonly requestId: string } & LeaseInfo)
-  | { readonly type: 'queue'; readonly requestId: string; readonly feature: string; readonly position: number }
-  | { readonly type: 'queue-timeout'; readonly requestId: string; readonly feature: string; readonly error: WireError }
-  | { readonly type: 'revoked'; readonly leaseId: string; readonly feature: string; readonly reason: string; readonly code: string };
+/** Status's answer (informational). */
+export const statusReplySchema = z.object({
+  sessionId: idText,
+  leases: z.array(leaseInfoSchema).max(100_000).readonly(),
+  nodeId: z.string().max(64),
+  role: z.string().max(32),
+  leaderId: z.string().max(64),
+});
+export type StatusReply = Readonly<z.infer<typeof statusReplySchema>>;
+
+/** Frames the server sends unasked (no `id`). A client ignores `type`s it does not know. */
+export const serverPushSchema = z.discriminatedUnion('type', [
+  leaseInfoSchema.extend({ type: z.literal('granted'), requestId: requestIdSchema }),
+  z.object({ type: z.literal('queue'), requestId: requestIdSchema, feature: z.string().max(64), position: z.number().int().min(0) }),
+  z.object({ type: z.literal('queue-timeout'), requestId: requestIdSchema, feature: z.string().max(64), error: wireErrorSchema }),
+  z.object({
+    type: z.literal('revoked'),
+    leaseId: idText,
+    feature: z.string().max(64),
+    /** Human sentence. */
+    reason: z.string().max(1024),
+    /** UPPER_CASE form of the pool's revoke reason (LEASE_EXPIRED, FORCE_CHECKIN, …). */
+    code: z.string().max(64),
+  }),
+]);
+export type ServerPush = z.infer<typeof serverPushSchema>;
+
+/** The push types of this protocol version. */
+export const serverPushTypes: ReadonlySet<ServerPush['type']> = new Set(['granted', 'queue', 'queue-timeout', 'revoked']);

@@ -16,8 +16,12 @@ import {
   type CheckoutRequest,
   type ClientRequest,
   type HelloRequest,
+  type CheckoutReply,
+  type HeartbeatReply,
+  type HelloReply,
   type LeaseInfo,
   type ServerPush,
+  type StatusReply,
   type WireErrorCode,
 } from '../../protocol/index.ts';
 import { ProposalError } from '../raft-driver/index.ts';
@@ -298,7 +302,7 @@ export class ClientConnection implements FrameWork {
       case 'heartbeat': {
         const o = await this.ctx.node.heartbeat(sessionId);
         if (!o.ok) throw new RequestError(o.code, o.message);
-        return { expiresAt: o.expiresAt };
+        return { expiresAt: o.expiresAt } satisfies HeartbeatReply;
       }
       case 'status': {
         const node = this.ctx.node.status();
@@ -308,7 +312,7 @@ export class ClientConnection implements FrameWork {
           nodeId: node.nodeId,
           role: node.role,
           leaderId: node.leaderId,
-        };
+        } satisfies StatusReply;
       }
       default: {
         const never: never = request;
@@ -336,7 +340,7 @@ export class ClientConnection implements FrameWork {
         if (existing !== undefined && existing.clientId === request.clientId && sessionSecretMatches(request.sessionSecret, existing.secretSha256)) {
           this.bindTo(request.sessionId);
           void node.heartbeat(request.sessionId); // a reconnect counts as a heartbeat
-          return { sessionId: request.sessionId, resumed: true, ...common, leases: node.sessionLeases(request.sessionId).map(leaseInfo) };
+          return { sessionId: request.sessionId, resumed: true, ...common, leases: node.sessionLeases(request.sessionId).map(leaseInfo) } satisfies HelloReply;
         }
       }
       const sessionId = randomUUID();
@@ -354,7 +358,7 @@ export class ClientConnection implements FrameWork {
       this.ok(r, () => ({}));
       if (this.ws.readyState !== this.ws.OPEN) return {};
       this.bindTo(sessionId);
-      return { sessionId, sessionSecret: secret.secret, resumed: false, ...common, leases: [] };
+      return { sessionId, sessionSecret: secret.secret, resumed: false, ...common, leases: [] } satisfies HelloReply;
     } finally {
       this.helloPending = false;
     }
@@ -382,8 +386,8 @@ export class ClientConnection implements FrameWork {
       queuedPerSessionMax: this.ctx.queuedPerSessionMax,
     });
     return this.ok(r, (reply) => {
-      if (reply.type === 'granted') return { queued: false, ...leaseInfo(reply.lease) };
-      if (reply.type === 'queued') return { queued: true, requestId: request.requestId, position: reply.position };
+      if (reply.type === 'granted') return { queued: false, ...leaseInfo(reply.lease) } satisfies CheckoutReply;
+      if (reply.type === 'queued') return { queued: true, requestId: request.requestId, position: reply.position } satisfies CheckoutReply;
       throw new Error(`assert: checkout answered ${reply.type}`);
     });
   }

@@ -14,8 +14,19 @@ import { FloeNode, type ClientEvent } from './floe-node.ts';
 
 const vendor = nacl.sign.keyPair.fromSeed(new Uint8Array(32).fill(31));
 const DAY_MS = 86_400_000;
+/** `ms`: the dead client's lease and session TTL (short: the tests wait it out). */
 const LEASE_TTL_MS = 1500;
-const HEARTBEAT_MS = 250;
+/**
+ * `ms`: the live clients' lease and session TTL. Long enough that a loaded
+ * machine stalling the heartbeats for seconds does not lapse them, and still
+ * far below every step here (a clock that jumped with the step would revoke
+ * them all at once).
+ */
+const LIVE_LEASE_TTL_MS = 8000;
+/** `ms` between two heartbeats of one live client: a quarter of its TTL, as clients do (spread over the clients, not all at once). */
+const HEARTBEAT_MS = LIVE_LEASE_TTL_MS / 4;
+/** `ms` the tests let the clients heartbeat before they step the clock. */
+const SETTLE_MS = 500;
 const LIVE_CLIENTS = 20;
 
 function licenseKey(overrides: Partial<LicensePayload> = {}): string {
@@ -55,7 +66,7 @@ async function site(license: string) {
   const config = parseConfig({
     dataDir: dir,
     vendorPublicKeys: [formatVendorPublicKey(vendor.publicKey)],
-    leaseTtlMs: LEASE_TTL_MS,
+    leaseTtlMs: LIVE_LEASE_TTL_MS, // what each heartbeat renews to
     heartbeatMs: HEARTBEAT_MS,
     renewBatchMs: 20,
   });
@@ -69,15 +80,19 @@ async function site(license: string) {
   const leaseOf = new Map<string, string>();
   for (let i = 0; i <= LIVE_CLIENTS; i++) {
     const sessionId = i === LIVE_CLIENTS ? 'dead' : `live-${i}`;
-    await node.propose({ type: 'session-open', sessionId, clientId: `c-${sessionId}`, user: `u${i}`, host: `h${i}`, app: 'app', sessionTtlMs: LEASE_TTL_MS });
-    const r = await node.propose({ type: 'checkout', sessionId, requestId: `r-${sessionId}`, feature: 'cad', count: 1, wait: false, leaseTtlMs: LEASE_TTL_MS, waitMs: 0 });
+    const ttlMs = sessionId === 'dead' ? LEASE_TTL_MS : LIVE_LEASE_TTL_MS;
+    await node.propose({ type: 'session-open', sessionId, clientId: `c-${sessionId}`, user: `u${i}`, host: `h${i}`, app: 'app', sessionTtlMs: ttlMs });
+    const r = await node.propose({ type: 'checkout', sessionId, requestId: `r-${sessionId}`, feature: 'cad', count: 1, wait: false, leaseTtlMs: ttlMs, waitMs: 0 });
     if (!r.reply.ok || r.reply.type !== 'granted') throw new Error(`checkout ${sessionId}: ${JSON.stringify(r.reply)}`);
     leaseOf.set(sessionId, r.reply.lease.leaseId);
   }
   const live = [...leaseOf.keys()].filter((s) => s !== 'dead');
+  // One client at a time, round robin (each every HEARTBEAT_MS), as real clients heartbeat: not all in one renew command,
+  // so a clock that jumped with the step would expire the leases not yet renewed since.
+  let next = 0;
   const heartbeats = setInterval(() => {
-    for (const s of live) node.heartbeat(s).catch(() => {});
-  }, HEARTBEAT_MS);
+    node.heartbeat(live[next++ % live.length] as string).catch(() => {});
+  }, HEARTBEAT_MS / LIVE_CLIENTS);
   cleanups.push(() => clearInterval(heartbeats));
   const held = () => new Set(node.leases().map((l) => l.leaseId));
   return {
@@ -98,7 +113,7 @@ const DEAD_SEAT_WAIT = { timeout: 6 * LEASE_TTL_MS, interval: 50 };
 describe('finding 3: time that cannot jump', () => {
   it('a +60 s step of the leader wall clock revokes no heartbeating lease, frees the dead client seat after its TTL, and is logged', async () => {
     const s = await site(licenseKey());
-    await sleep(HEARTBEAT_MS * 2);
+    await sleep(SETTLE_MS);
     s.wall.offsetMs = 60_000;
     await vi.waitFor(() => expect(s.deadHeld()).toBe(false), DEAD_SEAT_WAIT);
     await sleep(LEASE_TTL_MS * 1.5);
@@ -109,7 +124,7 @@ describe('finding 3: time that cannot jump', () => {
 
   it('a -60 s step of the leader wall clock revokes no heartbeating lease and still frees the dead client seat after its TTL', async () => {
     const s = await site(licenseKey());
-    await sleep(HEARTBEAT_MS * 2);
+    await sleep(SETTLE_MS);
     s.wall.offsetMs = -60_000;
     await vi.waitFor(() => expect(s.deadHeld()).toBe(false), DEAD_SEAT_WAIT);
     await sleep(LEASE_TTL_MS * 1.5);
@@ -120,9 +135,9 @@ describe('finding 3: time that cannot jump', () => {
 
   it('a +3 days step then a correction leaves the license ending in 2 days in force, no heartbeating lease revoked, and the dead seat freed after its TTL', async () => {
     const s = await site(licenseKey({ expiresAt: Date.now() + 2 * DAY_MS }));
-    await sleep(HEARTBEAT_MS * 2);
+    await sleep(SETTLE_MS);
     s.wall.offsetMs = 3 * DAY_MS;
-    await sleep(HEARTBEAT_MS * 3);
+    await sleep(SETTLE_MS);
     s.wall.offsetMs = 0;
     await vi.waitFor(() => expect(s.deadHeld()).toBe(false), DEAD_SEAT_WAIT);
     await sleep(LEASE_TTL_MS);

@@ -13,6 +13,7 @@ const benches: Record<string, Bench> = {
   daemon: () => import('./daemon.ts'),
   transport: () => import('./transport.ts'),
   cluster: () => import('./cluster/index.ts'),
+  flood: () => import('./flood.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -4,6 +4,7 @@
 // an event loop with a server or with another generator.
 import WebSocket from 'ws';
 import { percentile, round, sleep } from '../figures.ts';
+import { flood, type FloodOptions } from './flooder.ts';
 
 /** Environment variable that makes this file a load worker. */
 export const ROLE_ENV = 'FLOE_CLUSTER_BENCH_ROLE';
@@ -45,8 +46,9 @@ class RawClient {
     });
     ws.on('error', () => {});
   }
-  static async connect(url: string): Promise<RawClient> {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
+  /** `localAddress`: the source address (any of 127/8 on loopback), so a bench can play several hosts. */
+  static async connect(url: string, localAddress?: string): Promise<RawClient> {
+    const ws = new WebSocket(url, { perMessageDeflate: false, ...(localAddress !== undefined ? { localAddress } : {}) });
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`connect ${url} timed out`)), 10_000);
       ws.once('open', () => {
@@ -65,7 +67,7 @@ class RawClient {
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
-      this.ws.send(JSON.stringify({ ...frame, id }));
+      this.ws.send(JSON.stringify({ id, ...frame }));
     });
   }
   terminate(): void {
@@ -73,15 +75,19 @@ class RawClient {
   }
 }
 
-/** Opens `count` clients round-robin over `urls`, saying hello on each when `hello` (ids prefixed `prefix`). */
-async function openClients(urls: string[], count: number, prefix: string, hello: boolean): Promise<{ clients: RawClient[]; heartbeatMs: number }> {
+/**
+ * Opens `count` clients round-robin over `urls` (client i from
+ * `localAddresses[i % length]` when given: hosts of their own, as far as the
+ * server can tell), saying hello on each when `hello` (ids prefixed `prefix`).
+ */
+async function openClients(urls: string[], count: number, prefix: string, hello: boolean, localAddresses: readonly string[] = []): Promise<{ clients: RawClient[]; heartbeatMs: number }> {
   const clients: RawClient[] = new Array(count);
   let heartbeatMs = 0;
   let next = 0;
   const lanes = Array.from({ length: Math.min(HELLO_CONCURRENCY, count) }, async () => {
     while (next < count) {
       const i = next++;
-      const c = await RawClient.connect(urls[i % urls.length]!);
+      const c = await RawClient.connect(urls[i % urls.length]!, localAddresses[i % Math.max(1, localAddresses.length)]);
       clients[i] = c;
       if (!hello) continue;
       for (let attempt = 0; ; attempt++) {
@@ -99,8 +105,13 @@ async function openClients(urls: string[], count: number, prefix: string, hello:
   return { clients, heartbeatMs };
 }
 
-/** Closed loops (one request in flight per client) of checkout+checkin (or two echoes), measured after a warm-up. */
-async function driveCheckouts(clients: RawClient[], prefix: string, durationMs: number, warmupMs: number, heartbeatMs: number): Promise<RunFigures> {
+/**
+ * Closed loops (one request in flight per client) of checkout+checkin (or
+ * two echoes), measured after a warm-up. `paceMs`: each client starts a
+ * checkout at most this often (0: as fast as answered), as a well-behaved
+ * client stays within its rate limit.
+ */
+async function driveCheckouts(clients: RawClient[], prefix: string, durationMs: number, warmupMs: number, heartbeatMs: number, paceMs = 0): Promise<RunFigures> {
   let measuring = false;
   let stop = false;
   const latencies: number[] = [];
@@ -115,13 +126,17 @@ async function driveCheckouts(clients: RawClient[], prefix: string, durationMs: 
     // Sessions end leaseTtlMs after their last renewal: a run longer than that (steady: 60 s) heartbeats
     // like a real client, every heartbeatMs (outside the measured requests). 0: no session (echo).
     let nextBeatMs = performance.now() + heartbeatMs * (0.5 + Math.random() / 2);
+    /** `ms` (performance.now) the latest checkout started. */
+    let iterationAt = 0;
     for (let seq = 0; !stop; seq++) {
       if (heartbeatMs > 0 && performance.now() >= nextBeatMs) {
         nextBeatMs = performance.now() + heartbeatMs;
         const hb = await c.request({ type: 'heartbeat' });
         if (measuring && hb['ok'] !== true) note(hb);
       }
+      if (paceMs > 0) await sleep(Math.max(0, iterationAt + paceMs - performance.now()));
       const t0 = performance.now();
+      iterationAt = t0;
       const co = await c.request({ type: 'checkout', requestId: `${prefix}-co-${i}-${seq}`, feature: 'demo' });
       const t1 = performance.now();
       let t2 = t1;
@@ -160,7 +175,8 @@ async function driveCheckouts(clients: RawClient[], prefix: string, durationMs: 
 
 /** Commands of the load worker. */
 export type WorkerCommand =
-  | { cmd: 'throughput'; urls: string[]; clients: number; durationMs: number; warmupMs: number; hello: boolean; prefix: string }
+  | { cmd: 'throughput'; urls: string[]; clients: number; durationMs: number; warmupMs: number; hello: boolean; prefix: string; localAddresses?: string[]; paceMs?: number }
+  | ({ cmd: 'flood' } & FloodOptions)
   | { cmd: 'sessions-open'; url: string; count: number; prefix: string }
   | { cmd: 'sessions-stats' }
   | { cmd: 'sessions-close' };
@@ -175,9 +191,9 @@ function runLoadWorker(): void {
   const handle = async (c: WorkerCommand): Promise<unknown> => {
     switch (c.cmd) {
       case 'throughput': {
-        const { clients, heartbeatMs } = await openClients(c.urls, c.clients, c.prefix, c.hello);
+        const { clients, heartbeatMs } = await openClients(c.urls, c.clients, c.prefix, c.hello, c.localAddresses);
         try {
-          return await driveCheckouts(clients, c.prefix, c.durationMs, c.warmupMs, heartbeatMs);
+          return await driveCheckouts(clients, c.prefix, c.durationMs, c.warmupMs, heartbeatMs, c.paceMs);
         } finally {
           for (const x of clients) x.terminate();
         }
@@ -207,6 +223,8 @@ function runLoadWorker(): void {
         });
         return { openMs: Math.round(openMs), heartbeatMs: every };
       }
+      case 'flood':
+        return flood(c);
       case 'sessions-stats':
         return { heartbeats, heartbeatErrors, heartbeatErrorSamples, open: sessions.filter((s) => !s.closed).length };
       case 'sessions-close':

@@ -32,6 +32,8 @@ const bystanderAddress = (i: number) => `127.0.0.${11 + i}`;
 const BYSTANDER_PACE_MS = 20;
 /** `ms` the flood runs before the bystanders' measured window opens (and after it closes). */
 const FLOOD_MARGIN_MS = 500;
+/** `ms` the three nodes may take to agree on a leader at start (a busy machine is slow to start them). */
+const LEADER_WAIT_MS = 60_000;
 /** `ms` between two samples of the leader's RSS. */
 const RSS_SAMPLE_MS = 100;
 
@@ -54,7 +56,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     // The workers start once the nodes are up: five processes starting at once on a busy machine outlast the harness's start limit.
     const bystanderWorker = (calm = LoadWorkerHandle.start());
     const attackerWorker = (attacker = LoadWorkerHandle.start());
-    const leader = await site.leader();
+    const leader = await site.leader(LEADER_WAIT_MS);
     await until('the site license in force', 15_000, async () => {
       const r = await site.admin(leader, '/pools');
       return r?.status === 200 && (r.body as { feature: string }[]).some((p) => p.feature === 'demo') ? true : undefined;

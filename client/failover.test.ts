@@ -61,7 +61,8 @@ describe('FloeClient failover', () => {
     expect(retry?.requestId).toBe(first?.requestId);
     expect(lease.requestId).toBe(first?.requestId);
     expect(b.cluster.seatsInUse('demo')).toBe(1);
-    expect(client.leases()).toEqual([lease]);
+    // The one lease (a heartbeat on a slow machine may have moved its expiresAt since).
+    expect(client.leases()).toEqual([{ ...lease, expiresAt: expect.any(Number) }]);
   });
 
   it('retries a checkout answered UNAVAILABLE on another server', async () => {

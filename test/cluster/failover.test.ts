@@ -7,17 +7,27 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { connect, type FloeClient, type Lease } from '../../client/index.ts';
 import { ClusterSite } from './cluster-harness.ts';
 
-/** `ms` the whole churn may run at most (a bound, not a target: it stops once the log moved 400 entries). */
-const CHURN_MS_MAX = 90_000;
+/** `ms` the whole churn may run at most (a bound, not a target: it stops once the log moved ENTRIES_AFTER_KILL entries). */
+const CHURN_MS_MAX = 120_000;
 /**
  * Bounded waits, generous for a loaded machine (a quiet one is done in a
  * fraction): `ms` for the license (and a leader in /cluster at the end), for
- * the first checkout after the kill, for the 400 entries the churn appends
+ * the first checkout after the kill, for the entries the churn appends
  * after it, and for the restarted node to converge.
  */
 const LICENSE_WAIT = { timeout: 30_000, interval: 50 };
 const FIRST_CHECKOUT_WAIT = { timeout: 30_000, interval: 50 };
-const ENTRIES_WAIT = { timeout: 60_000, interval: 100 };
+const ENTRIES_WAIT = { timeout: 100_000, interval: 100 };
+/** Entries a node takes a snapshot after; its log keeps half as many before it. */
+const SNAPSHOT_ENTRIES = 100;
+/**
+ * Entries the churn appends after the kill: enough that the new leader's
+ * log starts after the killed node's last entry (a snapshot at most
+ * 2 × SNAPSHOT_ENTRIES after the kill, less its margin of SNAPSHOT_ENTRIES / 2),
+ * so the killed node must catch up by snapshot. At load 30 the churn
+ * appends about 5 entries/s.
+ */
+const ENTRIES_AFTER_KILL = 250;
 const CONVERGE_WAIT = { timeout: 45_000, interval: 100 };
 const CLIENTS = 6;
 
@@ -33,7 +43,7 @@ describe('a three-node cluster of floe serve processes', () => {
   it('keeps serving through a SIGKILLed leader with every acknowledged seat, and the restarted node catches up by snapshot', async () => {
     const s = await ClusterSite.create({
       seats: 40,
-      raftToml: ['snapshotEntries = 200'],
+      raftToml: [`snapshotEntries = ${SNAPSHOT_ENTRIES}`],
       extraToml: ['leaseTtlMs = 8000', 'heartbeatMs = 1000', 'renewBatchMs = 50', 'leaderGraceMs = 5000'],
     });
     site = s;
@@ -95,7 +105,7 @@ describe('a three-node cluster of floe serve processes', () => {
     const appliedAtKill = ((await s.admin(newLeader, '/health'))?.body as { appliedIndex: number }).appliedIndex;
     await vi.waitFor(async () => {
       const h = await s.admin(newLeader, '/health');
-      expect((h?.body as { appliedIndex?: number } | undefined)?.appliedIndex ?? 0, '400 entries after the kill').toBeGreaterThan(appliedAtKill + 400);
+      expect((h?.body as { appliedIndex?: number } | undefined)?.appliedIndex ?? 0, `${ENTRIES_AFTER_KILL} entries after the kill`).toBeGreaterThan(appliedAtKill + ENTRIES_AFTER_KILL);
     }, ENTRIES_WAIT);
     churning = false;
     await Promise.all(loops);

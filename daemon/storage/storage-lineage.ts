@@ -14,6 +14,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
+import { makePrivateIfPresent } from '../private-files.ts';
 import type { FloeDatabase } from './open-database.ts';
 import { raftState } from './schema.ts';
 
@@ -36,6 +37,8 @@ export function readStorageLineage(dataDir: string): string | undefined {
   try {
     if (statSync(path).size > STORAGE_LINEAGE_BYTES_MAX) throw new Error(`${path} is larger than ${STORAGE_LINEAGE_BYTES_MAX} bytes`);
     text = readFileSync(path, 'utf8');
+    // A file an earlier build or a copy left readable by others is made private, as the database is.
+    makePrivateIfPresent(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;

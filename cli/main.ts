@@ -12,6 +12,7 @@ const commands: Record<string, Command> = {
   serve: { summary: 'run one node: floe serve --config FILE', load: () => import('./serve.ts') },
   demo: { summary: 'create and start a local demo (key center, license, nodes)', load: () => import('./demo.ts') },
   cluster: { summary: 'membership: add a member, remove one, show the cluster (replacing a server)', load: () => import('./cluster.ts') },
+  health: { summary: 'does this node serve? (--wait: until it does; the unit file\'s readiness probe)', load: () => import('./health.ts') },
   status: { summary: 'members (up, behind, down), license expiry, pools and leases via the admin API', load: () => import('./status.ts') },
   lease: { summary: 'list the leases held, free a stuck one', load: () => import('./lease.ts') },
   users: { summary: 'name the users of an authorized-user pool, list them', load: () => import('./users.ts') },

@@ -56,14 +56,45 @@ export async function refusalOf(res: AnyResponse): Promise<CliError> {
   return new CliError('UNAVAILABLE', `the admin API answered HTTP ${res.status} without an error code (is ${new URL(res.url).origin} a Floe admin URL?)`);
 }
 
-/** Awaits a typed call and answers its 2xx JSON body; throws CliError otherwise. */
-export async function call<R extends AnyResponse>(request: Promise<R>): Promise<OkBody<R>> {
-  const res = await request;
-  if (!res.ok) throw await refusalOf(res);
+/** `ms` a call keeps sending again while the cluster answers 503 UNAVAILABLE (an election, a leader change), at most. */
+export const UNAVAILABLE_RETRY_MS_MAX = 10_000;
+/** `ms` before the first retry; it doubles up to UNAVAILABLE_RETRY_DELAY_MS_MAX. */
+const UNAVAILABLE_RETRY_DELAY_MS_FIRST = 100;
+const UNAVAILABLE_RETRY_DELAY_MS_MAX = 1000;
+
+/**
+ * Sends a typed call and answers its 2xx JSON body; throws CliError
+ * otherwise. While the node answers 503 UNAVAILABLE (no leader for a moment:
+ * an election, a leader change), the call is sent again for up to
+ * `retryMs` (default UNAVAILABLE_RETRY_MS_MAX); a refusal after that carries
+ * `afterRetry`. A node that cannot be reached is not retried.
+ */
+export async function call<R extends AnyResponse>(send: () => Promise<R>, options: { retryMs?: number } = {}): Promise<OkBody<R>> {
+  const res = await accepted(send, options);
   try {
     return (await res.json()) as OkBody<R>;
   } catch (error) {
     throw new CliError('UNAVAILABLE', `the admin API sent an unreadable answer: ${(error as Error).message}`);
+  }
+}
+
+/** call() without reading the body: the 2xx response itself (a streamed body: floe backup). */
+export async function accepted<R extends AnyResponse>(send: () => Promise<R>, options: { retryMs?: number } = {}): Promise<R> {
+  const giveUpAt = Date.now() + (options.retryMs ?? UNAVAILABLE_RETRY_MS_MAX);
+  let delayMs = UNAVAILABLE_RETRY_DELAY_MS_FIRST;
+  let retried = false;
+  for (;;) {
+    const res = await send();
+    if (res.ok) return res;
+    const refusal = await refusalOf(res);
+    if (res.status === 503 && refusal.code === 'UNAVAILABLE' && Date.now() + delayMs < giveUpAt) {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      delayMs = Math.min(delayMs * 2, UNAVAILABLE_RETRY_DELAY_MS_MAX);
+      retried = true;
+      continue;
+    }
+    refusal.afterRetry = retried;
+    throw refusal;
   }
 }
 

@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { BackupError, readBackup } from '../daemon/backup/index.ts';
 import { ADMIN_OPTIONS, ADMIN_USAGE, adminConnection } from './admin-connection.ts';
-import { adminClient, refusalOf } from './admin-client.ts';
+import { accepted, adminClient } from './admin-client.ts';
 import { CliError, usageError } from './cli-error.ts';
 import { processIo, type CommandIo } from './command-io.ts';
 import { parseOptions, runCommand } from './run-command.ts';
@@ -45,8 +45,7 @@ export function run(argv: string[], io: CommandIo = processIo): Promise<number> 
     const out = resolve(values.out);
     const connection = adminConnection(values);
     const partial = join(dirname(out), `.${basename(out)}.partial`);
-    const res = await adminClient(connection, BACKUP_START_MS_MAX).backup.$get();
-    if (!res.ok) throw await refusalOf(res);
+    const res = await accepted(() => adminClient(connection, BACKUP_START_MS_MAX).backup.$get());
     if (res.body === null) throw new CliError('UNAVAILABLE', 'the admin API answered the backup with no body');
     try {
       const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);

@@ -29,6 +29,12 @@ export function exitCodeOf(code: string): number {
 export class CliError extends Error {
   override readonly name = 'CliError';
   readonly exitCode: number;
+  /**
+   * The refusal came after the request was sent again (the cluster answered
+   * UNAVAILABLE first): a first attempt may have been applied, so "already
+   * exists" or "not found" may mean it was.
+   */
+  afterRetry = false;
   constructor(
     readonly code: string,
     message: string,

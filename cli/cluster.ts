@@ -33,24 +33,16 @@ function member(action: 'add' | 'remove' | 'status') {
       const api = adminClient(adminConnection(values), REQUEST_MS_MAX);
       let result: unknown;
       if (action === 'add') {
-        if (values.id === undefined || values['peer-url'] === undefined || values['public-key'] === undefined) {
-          throw usageError('add needs --id, --peer-url and --public-key');
-        }
-        result = await call(
-          api.cluster.members.$post({
-            json: {
-              id: values.id,
-              peerUrl: values['peer-url'],
-              publicKey: values['public-key'],
-              ...(values['client-url'] !== undefined ? { clientUrl: values['client-url'] } : {}),
-            },
-          }),
-        );
+        const { id, 'peer-url': peerUrl, 'public-key': publicKey, 'client-url': clientUrl } = values;
+        if (id === undefined || peerUrl === undefined || publicKey === undefined) throw usageError('add needs --id, --peer-url and --public-key');
+        const json = { id, peerUrl, publicKey, ...(clientUrl !== undefined ? { clientUrl } : {}) };
+        result = await call(() => api.cluster.members.$post({ json }));
       } else if (action === 'remove') {
-        if (values.id === undefined) throw usageError('remove needs --id');
-        result = await call(api.cluster.members[':id'].$delete({ param: { id: values.id } }));
+        const id = values.id;
+        if (id === undefined) throw usageError('remove needs --id');
+        result = await call(() => api.cluster.members[':id'].$delete({ param: { id } }));
       } else {
-        result = await call(api.cluster.$get());
+        result = await call(() => api.cluster.$get());
       }
       return { value: JSON.stringify(result), json: result };
     });

@@ -3,7 +3,7 @@
 // usage rows record a force-checkin with it).
 import { ADMIN_OPTIONS, ADMIN_USAGE, adminConnection } from './admin-connection.ts';
 import { adminClient, call, fresh } from './admin-client.ts';
-import { usageError } from './cli-error.ts';
+import { CliError, usageError } from './cli-error.ts';
 import { processIo, type CommandIo } from './command-io.ts';
 import { dispatch, parseOptions, runCommand } from './run-command.ts';
 import type { LeaseAnswer } from './status-report.ts';
@@ -29,7 +29,7 @@ function list(argv: string[], io: CommandIo): Promise<number> {
   return runCommand(argv, io, USAGE, async () => {
     const { values } = parseOptions(argv, { ...ADMIN_OPTIONS, feature: { type: 'string' } });
     const leases: LeaseRow[] = fresh(
-      await call(adminClient(adminConnection(values)).leases.$get({ query: values.feature === undefined ? {} : { feature: values.feature } })),
+      await call(() => adminClient(adminConnection(values)).leases.$get({ query: values.feature === undefined ? {} : { feature: values.feature } })),
     );
     const lines = leases.map(
       (l) =>
@@ -47,7 +47,11 @@ function free(argv: string[], io: CommandIo): Promise<number> {
     const reason = values.reason ?? '';
     if (reason.length > REASON_CHARS_MAX) throw usageError(`--reason has ${reason.length} characters; at most ${REASON_CHARS_MAX}`);
     const leaseId = positionals[0]!;
-    const r = await call(adminClient(adminConnection(values)).leases[':leaseId'].$delete({ param: { leaseId }, json: { reason } }));
+    const r = await call(() => adminClient(adminConnection(values)).leases[':leaseId'].$delete({ param: { leaseId }, json: { reason } })).catch((error: unknown) => {
+      // Sent again during a leader change: the first attempt went through.
+      if (error instanceof CliError && error.afterRetry && error.code === 'LEASE_NOT_FOUND') return { leaseId };
+      throw error;
+    });
     return { lines: [`freed ${r.leaseId}${reason === '' ? '' : ` (${reason})`}`], value: r.leaseId, json: r };
   });
 }

@@ -4,7 +4,7 @@
 // talks to (signature, dates, that node's lock code) before the cluster
 // installs it, and prints the license id as its last line.
 import { readFileSync, statSync } from 'node:fs';
-import { LICENSE_KEY_CHARS_MAX } from '../protocol/index.ts';
+import { LICENSE_KEY_CHARS_MAX, licenseFeatures, type LicensePayload } from '../protocol/index.ts';
 import { ADMIN_OPTIONS, ADMIN_USAGE, adminConnection } from './admin-connection.ts';
 import { adminClient, call, fresh } from './admin-client.ts';
 import { CliError, usageError } from './cli-error.ts';
@@ -35,6 +35,21 @@ function keyFromFile(path: string): string {
   }
 }
 
+/**
+ * The license id and pools a key names, read without checking it: only for
+ * a key the cluster already verified and installed (a first attempt that
+ * went through while the cluster changed leaders).
+ */
+function namesOfKey(key: string): { licenseId: string; features: string[] } | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(key.split('.')[1] ?? '', 'base64url').toString('utf8')) as Partial<LicensePayload>;
+    if (typeof payload.licenseId !== 'string' || typeof payload.product !== 'string' || !Array.isArray(payload.components)) return undefined;
+    return { licenseId: payload.licenseId, features: licenseFeatures(payload as LicensePayload) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** `floe license import`. */
 export function importLicense(argv: string[], io: CommandIo): Promise<number> {
   return runCommand(argv, io, LICENSE_ADMIN_USAGE, async () => {
@@ -43,7 +58,15 @@ export function importLicense(argv: string[], io: CommandIo): Promise<number> {
     const connection = adminConnection(values);
     const key = (values.key ?? keyFromFile(values['key-file']!)).trim();
     if (key === '') throw new CliError('MALFORMED', 'the license key is empty');
-    const r = await call(adminClient(connection).licenses.$post({ json: { key } }));
+    let r: { licenseId: string; features: string[] };
+    try {
+      r = await call(() => adminClient(connection).licenses.$post({ json: { key } }));
+    } catch (error) {
+      // Sent again during a leader change: the first attempt went through.
+      const named = error instanceof CliError && error.afterRetry && error.code === 'LICENSE_EXISTS' ? namesOfKey(key) : undefined;
+      if (named === undefined) throw error;
+      r = named;
+    }
     return { lines: [`imported ${r.licenseId}: pools ${r.features.join(', ')}`], value: r.licenseId, json: r };
   });
 }
@@ -52,7 +75,7 @@ export function importLicense(argv: string[], io: CommandIo): Promise<number> {
 export function listLicenses(argv: string[], io: CommandIo): Promise<number> {
   return runCommand(argv, io, LICENSE_ADMIN_USAGE, async () => {
     const { values } = parseOptions(argv, ADMIN_OPTIONS);
-    const licenses: LicenseAnswer[] = fresh(await call(adminClient(adminConnection(values)).licenses.$get({ query: {} })));
+    const licenses: LicenseAnswer[] = fresh(await call(() => adminClient(adminConnection(values)).licenses.$get({ query: {} })));
     const expiries = licenseExpiries(licenses, Date.now());
     const lines = licenses.map((l, i) => {
       const days = expiries[i]!.daysLeft;
@@ -71,7 +94,11 @@ export function removeLicense(argv: string[], io: CommandIo): Promise<number> {
     const { values, positionals } = parseOptions(argv, ADMIN_OPTIONS, true);
     if (positionals.length !== 1) throw usageError('give exactly one LICENSE_ID');
     const licenseId = positionals[0]!;
-    const r = await call(adminClient(adminConnection(values)).licenses[':licenseId'].$delete({ param: { licenseId } }));
+    const r = await call(() => adminClient(adminConnection(values)).licenses[':licenseId'].$delete({ param: { licenseId } })).catch((error: unknown) => {
+      // Sent again during a leader change: the first attempt went through.
+      if (error instanceof CliError && error.afterRetry && error.code === 'LICENSE_NOT_FOUND') return { licenseId };
+      throw error;
+    });
     return { lines: [`removed ${r.licenseId}`], value: r.licenseId, json: r };
   });
 }

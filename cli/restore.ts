@@ -56,10 +56,16 @@ export function run(argv: string[], io: CommandIo = processIo): Promise<number> 
       ...licenses.map((l) => `  ${l.licenseId} (${l.product} ${l.version}, ${l.seats} seats): ${l.forThisServer ? 'its key names this server' : 'its key does NOT name this server: rehost it'}`),
       `next: restore every other member of ${result.voters.join(', ')} from the same file, then start them all (floe serve).`,
     ];
+    const sameMembers = [...result.voters].sort().join() === [...h.membership.voters].sort().join();
     const warnings = foreign.map(
       (l) =>
         `LICENSE_NOT_FOR_THIS_SERVER: ${l.licenseId} is locked to ${l.lockCodes.join(', ')}; until the vendor rehosts it for the new servers' lock codes and you import the new key, held seats stay held but new checkouts of ${l.product} are refused`,
     );
+    if (!sameMembers) {
+      warnings.push(
+        `MEMBERS_CHANGED: ${values.config} lists ${result.voters.join(', ')}; the backed-up cluster had ${h.membership.voters.join(', ')}. Right for new servers; otherwise bring the config up to date first. Every member must be restored with the same peers list`,
+      );
+    }
     return {
       lines,
       warnings,

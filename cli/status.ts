@@ -19,7 +19,13 @@ const REQUEST_MS_MAX = 5000;
 async function readAll(connection: AdminConnection, stale: boolean): Promise<Pick<StatusAnswers, 'licenses' | 'pools' | 'leases' | 'stale'>> {
   const api = adminClient(connection, REQUEST_MS_MAX);
   const query = stale ? { stale: 'true' as const } : {};
-  const [licenses, pools, leases] = await Promise.all([call(api.licenses.$get({ query })), call(api.pools.$get({ query })), call(api.leases.$get({ query }))]);
+  // No retry here: without a leader, status shows the node's own state instead (see run()).
+  const once = { retryMs: 0 };
+  const [licenses, pools, leases] = await Promise.all([
+    call(() => api.licenses.$get({ query }), once),
+    call(() => api.pools.$get({ query }), once),
+    call(() => api.leases.$get({ query }), once),
+  ]);
   const envelope = 'stale' in licenses ? licenses : undefined;
   return {
     licenses: fresh<LicenseAnswer[]>(licenses),
@@ -35,7 +41,7 @@ export function run(argv: string[], io: CommandIo = processIo): Promise<number> 
     const { values } = parseOptions(argv, ADMIN_OPTIONS);
     const connection = adminConnection(values);
     const api = adminClient(connection, REQUEST_MS_MAX);
-    const [health, cluster]: [HealthAnswer, ClusterAnswer] = await Promise.all([call(api.health.$get()), call(api.cluster.$get())]);
+    const [health, cluster]: [HealthAnswer, ClusterAnswer] = await Promise.all([call(() => api.health.$get()), call(() => api.cluster.$get())]);
     let reads;
     if (health.leaderId === '') reads = await readAll(connection, true);
     else {

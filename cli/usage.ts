@@ -90,7 +90,7 @@ export function run(argv: string[], io: CommandIo = processIo): Promise<number> 
       ...(fromMs !== undefined ? { fromMs: String(fromMs) } : {}),
       ...(toMs !== undefined ? { toMs: String(toMs) } : {}),
     };
-    const newestFirst: UsageRowAnswer[] = fresh(await call(adminClient(adminConnection(values)).usage.$get({ query })));
+    const newestFirst: UsageRowAnswer[] = fresh(await call(() => adminClient(adminConnection(values)).usage.$get({ query })));
     const rows = [...newestFirst].reverse();
     const warnings = rows.length >= limit ? [`only the newest ${limit} rows of the period are shown; narrow --from/--to${limit < USAGE_ROWS_MAX ? ' or raise --limit' : ''}`] : [];
     const lines = rows.map(describe);

@@ -30,13 +30,14 @@ function describe(n: NamedUsers): string[] {
 function set(argv: string[], io: CommandIo): Promise<number> {
   return runCommand(argv, io, USAGE, async () => {
     const { values, positionals } = parseOptions(argv, { ...OPTIONS, none: { type: 'boolean' } }, true);
-    if (values.feature === undefined) throw usageError('--feature is required');
+    const feature = values.feature;
+    if (feature === undefined) throw usageError('--feature is required');
     // An empty list unnames everybody: say so explicitly rather than by forgetting the names.
     if (positionals.length === 0 && values.none !== true) throw usageError('name at least one USER (or --none to unname everybody)');
     if (positionals.length > 0 && values.none === true) throw usageError('--none takes no USER');
-    const r = await call(
+    const r = await call(() =>
       adminClient(adminConnection(values)).pools[':feature'].users.$put({
-        param: { feature: values.feature },
+        param: { feature },
         json: { users: positionals, ...(values.version !== undefined ? { version: values.version } : {}) },
       }),
     );
@@ -47,11 +48,12 @@ function set(argv: string[], io: CommandIo): Promise<number> {
 function list(argv: string[], io: CommandIo): Promise<number> {
   return runCommand(argv, io, USAGE, async () => {
     const { values } = parseOptions(argv, OPTIONS);
-    if (values.feature === undefined) throw usageError('--feature is required');
+    const feature = values.feature;
+    if (feature === undefined) throw usageError('--feature is required');
     const r: NamedUsers = fresh(
-      await call(
+      await call(() =>
         adminClient(adminConnection(values)).pools[':feature'].users.$get({
-          param: { feature: values.feature },
+          param: { feature },
           query: values.version !== undefined ? { version: values.version } : {},
         }),
       ),

@@ -19,24 +19,31 @@ const leaderView = {
 describe('floe status report', () => {
   it('shows a member the leader has not heard from as DOWN with its lag, and a lagging one as behind by N', () => {
     expect(memberStates(leaderView)).toEqual([
-      { id: 'n1', role: 'leader', state: 'up', lagEntries: 0 },
-      { id: 'n2', role: 'follower', state: 'up', lagEntries: 0 },
+      { id: 'n1', role: 'leader', state: 'caught-up', lagEntries: 0 },
+      { id: 'n2', role: 'follower', state: 'caught-up', lagEntries: 0 },
       { id: 'n3', role: 'follower', state: 'down', lagEntries: 500 },
       { id: 'n4', role: 'follower', state: 'behind', lagEntries: 20 },
     ]);
     const { lines } = statusReport(answers(), NOW);
+    expect(lines).toContain('  n2       follower   caught up');
     expect(lines).toContain('  n3       follower   DOWN: not heard from lately; behind by 500 entries');
     expect(lines).toContain('  n4       follower   behind by 20 entries');
   });
 
-  it('prefers a member state the server computed itself', () => {
-    const view = { ...leaderView, nodes: leaderView.nodes.map((n) => (n.id === 'n3' ? { ...n, health: 'rejoining' } : n)) };
-    expect(memberStates(view)[2]).toEqual({ id: 'n3', role: 'follower', state: 'rejoining', lagEntries: 500 });
+  it("takes GET /cluster's own member states where the node sends them, rejoining included", () => {
+    const states: Record<string, [string | null, number | null]> = { n1: ['caught-up', 0], n2: ['caught-up', 0], n3: ['rejoining', 300], n4: [null, null] };
+    const view = { ...leaderView, nodes: leaderView.nodes.map((n) => ({ ...n, state: states[n.id]![0], lagEntries: states[n.id]![1] })) };
+    expect(memberStates(view).slice(2)).toEqual([
+      { id: 'n3', role: 'follower', state: 'rejoining', lagEntries: 300 },
+      { id: 'n4', role: 'follower', state: 'unknown', lagEntries: null },
+    ]);
+    const { lines } = statusReport(answers({ cluster: view }), NOW);
+    expect(lines).toContain('  n3       follower   REJOINING: its storage lost entries; it catches up and does not vote yet; behind by 300 entries');
   });
 
   it('a follower says it cannot see the others instead of showing "match 0"', () => {
     const view = { leaderId: 'n1', term: 4, reportedBy: { id: 'n2', role: 'follower' }, nodes: [{ id: 'n1', role: 'leader', commitIndex: null, appliedIndex: null }, { id: 'n2', role: 'follower', commitIndex: 900, appliedIndex: 899 }] };
-    expect(memberStates(view).map((m) => m.state)).toEqual(['unknown', 'up']);
+    expect(memberStates(view).map((m) => m.state)).toEqual(['unknown', 'behind']);
     expect(statusReport(answers({ cluster: view }), NOW).lines.join('\n')).toContain('n1       leader     state unknown here (ask the leader)');
   });
 

@@ -1,5 +1,7 @@
 // What `floe status` shows, computed from the admin API's answers: each
-// member's state as the answering node sees it (up / behind by N / down),
+// member's state as the answering node sees it (caught-up / behind by N /
+// down / rejoining: GET /cluster's own `state` where the node sends one,
+// else computed here from the leader's match indexes),
 // each license's days to expiry, the pools and leases, and whether the
 // figures are current (a leader confirmed them) or this node's own, possibly
 // stale, state (no leader reachable: the node says so instead of failing).
@@ -26,8 +28,10 @@ export interface MemberAnswer {
   readonly appliedIndex: number | null;
   readonly matchIndex?: number | undefined;
   readonly recentActive?: boolean | undefined;
-  /** A member state the server computed itself, when it does: preferred over ours. */
-  readonly health?: string | undefined;
+  /** The member's state as the node computed it (caught-up, behind, down, rejoining; null: it cannot know); preferred over ours. */
+  readonly state?: string | null | undefined;
+  /** Entries the member lacks of the commit index, as the node computed it; null when unknown. */
+  readonly lagEntries?: number | null | undefined;
 }
 
 /** GET /cluster. */
@@ -89,7 +93,7 @@ export interface StatusAnswers {
 export interface MemberState {
   readonly id: string;
   readonly role: string;
-  /** 'up', 'behind', 'down', 'unknown' (a follower cannot see the others), or the server's own word. */
+  /** 'caught-up', 'behind', 'down', 'rejoining', or 'unknown' (a follower cannot see the others). */
   readonly state: string;
   /** Entries the member lacks of the leader's commit index; null when unknown. */
   readonly lagEntries: number | null;
@@ -108,11 +112,15 @@ export function memberStates(cluster: ClusterAnswer): MemberState[] {
   const self = cluster.nodes.find((n) => n.id === cluster.reportedBy?.id);
   const leaderCommit = cluster.reportedBy?.role === 'leader' ? (self?.commitIndex ?? null) : null;
   return cluster.nodes.map((m): MemberState => {
-    if (m.id === cluster.reportedBy?.id) return { id: m.id, role: m.role, state: m.health ?? 'up', lagEntries: leaderCommit === null ? null : 0 };
-    if (m.matchIndex === undefined || leaderCommit === null) return { id: m.id, role: m.role, state: m.health ?? 'unknown', lagEntries: null };
+    // A node that computes the states itself (GET /cluster's `state`) knows more (rejoining): take its word.
+    if (m.state !== undefined) return { id: m.id, role: m.role, state: m.state ?? 'unknown', lagEntries: m.lagEntries ?? null };
+    if (m.id === cluster.reportedBy?.id) {
+      const lag = m.commitIndex !== null && m.appliedIndex !== null ? Math.max(0, m.commitIndex - m.appliedIndex) : null;
+      return { id: m.id, role: m.role, state: lag === null || lag === 0 ? 'caught-up' : 'behind', lagEntries: lag };
+    }
+    if (m.matchIndex === undefined || leaderCommit === null) return { id: m.id, role: m.role, state: 'unknown', lagEntries: null };
     const lag = Math.max(0, leaderCommit - m.matchIndex);
-    const state = m.health ?? (m.recentActive === false ? 'down' : lag > 0 ? 'behind' : 'up');
-    return { id: m.id, role: m.role, state, lagEntries: lag };
+    return { id: m.id, role: m.role, state: m.recentActive === false ? 'down' : lag > 0 ? 'behind' : 'caught-up', lagEntries: lag };
   });
 }
 
@@ -133,11 +141,21 @@ function expiryText(e: LicenseExpiry, nowMs: number): string {
 }
 
 function memberText(m: MemberState): string {
-  if (m.state === 'unknown') return 'state unknown here (ask the leader)';
-  if (m.state === 'down') return `DOWN: not heard from lately${m.lagEntries !== null && m.lagEntries > 0 ? `; behind by ${m.lagEntries} entries` : ''}`;
-  if (m.state === 'behind') return `behind by ${m.lagEntries ?? '?'} entries`;
-  if (m.state === 'up') return m.lagEntries === null ? 'up' : 'up, caught up';
-  return `${m.state}${m.lagEntries !== null && m.lagEntries > 0 ? `, behind by ${m.lagEntries} entries` : ''}`;
+  const lag = m.lagEntries !== null && m.lagEntries > 0 ? `behind by ${m.lagEntries} entries` : '';
+  switch (m.state) {
+    case 'unknown':
+      return 'state unknown here (ask the leader)';
+    case 'caught-up':
+      return 'caught up';
+    case 'behind':
+      return `behind by ${m.lagEntries ?? '?'} entries`;
+    case 'down':
+      return `DOWN: not heard from lately${lag === '' ? '' : `; ${lag}`}`;
+    case 'rejoining':
+      return `REJOINING: its storage lost entries; it catches up and does not vote yet${lag === '' ? '' : `; ${lag}`}`;
+    default:
+      return `${m.state}${lag === '' ? '' : `, ${lag}`}`;
+  }
 }
 
 /** The human report and the --json document. */

@@ -1,9 +1,10 @@
 // `floe status [--admin URL] [token options] [--json]`: a node's health, the
-// members' states (up, behind by N, down), the licenses and their days to
-// expiry, the pools and the leases, read through the admin API. The reads go
-// through the leader (linearizable); on a node that hears no leader they fall
-// back to the node's own state (?stale=true) and the report says so, instead
-// of failing: that node is exactly the one a sysadmin wants to look at.
+// members' states (caught-up, behind by N, down, rejoining), the licenses and
+// their days to expiry, the pools and the leases, read through the admin
+// API. The reads go through the leader (linearizable); on a node that hears
+// no leader they fall back to the node's own state (?stale=true) and the
+// report says so, instead of failing: that node is exactly the one a
+// sysadmin wants to look at.
 import { ADMIN_OPTIONS, ADMIN_USAGE, adminConnection, type AdminConnection } from './admin-connection.ts';
 import { adminClient, call, fresh } from './admin-client.ts';
 import { CliError } from './cli-error.ts';

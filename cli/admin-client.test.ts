@@ -2,31 +2,14 @@
 // 503 UNAVAILABLE for a moment is asked again (bounded), and a refusal that
 // only says the first attempt went through ("exists", "not found") after
 // such a retry counts as done. Against a scripted fake admin API.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeLicenseKey } from '../test/daemon/helpers.ts';
 import { floe } from './cli-harness.ts';
 import { run as lease } from './lease.ts';
 import { run as license } from './license.ts';
+import { scriptedAdminApi as scripted, stopScriptedAdminApis } from './scripted-admin-api.test-support.ts';
 
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
-});
-
-/** An admin API that answers each request with the next scripted [status, body]; answers the URL and the requests seen. */
-async function scripted(answers: [number, unknown][]): Promise<{ url: string; seen: string[] }> {
-  const seen: string[] = [];
-  const server = createServer((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
-    const [status, body] = answers.shift() ?? [500, { error: { code: 'INTERNAL', message: 'script ended' } }];
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
-}
+afterEach(stopScriptedAdminApis);
 
 const unavailable: [number, unknown] = [503, { error: { code: 'UNAVAILABLE', message: 'NOT_LEADER: leadership was lost (leader: n2); retry' } }];
 const key = makeLicenseKey(['LOCK'], { licenseId: 'LIC-RETRY', product: 'cad' });

@@ -3,12 +3,19 @@
 // Replacing a dead server (docs/operations.md): start the new machine with
 // `join = true`, `floe cluster add` it, then `floe cluster remove` the dead
 // one, then import the vendor's new key for the new set of lock codes.
-// Each prints the cluster view as JSON (its last line of stdout).
+// Each prints the members' states and, as its last line of stdout, the
+// cluster view as JSON.
+//
+// Only the leader changes the membership, and a follower cannot forward the
+// change: asked through a follower that knows the leader, add and remove
+// fail at once naming it, instead of sending the change again for the
+// UNAVAILABLE retry window (which is for "no leader yet").
 import { ADMIN_OPTIONS, ADMIN_USAGE, adminConnection } from './admin-connection.ts';
 import { adminClient, call } from './admin-client.ts';
-import { usageError } from './cli-error.ts';
+import { CliError, usageError } from './cli-error.ts';
 import { processIo, type CommandIo } from './command-io.ts';
 import { dispatch, parseOptions, runCommand } from './run-command.ts';
+import { memberLines, type ClusterAnswer } from './status-report.ts';
 
 const USAGE = [
   `usage: floe cluster add ${ADMIN_USAGE} --id ID --peer-url ws://HOST:PORT/raft --public-key KEY [--client-url ws://HOST:PORT/ws]`,
@@ -30,21 +37,31 @@ function member(action: 'add' | 'remove' | 'status') {
   return (argv: string[], io: CommandIo) =>
     runCommand(argv, io, USAGE, async () => {
       const { values } = parseOptions(argv, MEMBER_OPTIONS);
-      const api = adminClient(adminConnection(values), REQUEST_MS_MAX);
-      let result: unknown;
-      if (action === 'add') {
+      const connection = adminConnection(values);
+      const api = adminClient(connection, REQUEST_MS_MAX);
+      let result: ClusterAnswer;
+      if (action === 'status') result = await call(() => api.cluster.$get());
+      else {
         const { id, 'peer-url': peerUrl, 'public-key': publicKey, 'client-url': clientUrl } = values;
-        if (id === undefined || peerUrl === undefined || publicKey === undefined) throw usageError('add needs --id, --peer-url and --public-key');
-        const json = { id, peerUrl, publicKey, ...(clientUrl !== undefined ? { clientUrl } : {}) };
-        result = await call(() => api.cluster.members.$post({ json }));
-      } else if (action === 'remove') {
-        const id = values.id;
-        if (id === undefined) throw usageError('remove needs --id');
-        result = await call(() => api.cluster.members[':id'].$delete({ param: { id } }));
-      } else {
-        result = await call(() => api.cluster.$get());
+        if (id === undefined) throw usageError(`${action} needs --id`);
+        if (action === 'add' && (peerUrl === undefined || publicKey === undefined)) throw usageError('add needs --id, --peer-url and --public-key');
+        const health = await call(() => api.health.$get());
+        if (health.role !== 'leader' && health.leaderId !== '' && health.leaderId !== health.nodeId) {
+          throw new CliError(
+            'UNAVAILABLE',
+            `${health.nodeId} at ${connection.baseUrl} is a ${health.role}; only the leader changes the membership, and ${health.leaderId} leads (leader: ${health.leaderId}): run this against ${health.leaderId}'s admin URL`,
+          );
+        }
+        if (action === 'add') {
+          const json = { id, peerUrl: peerUrl!, publicKey: publicKey!, ...(clientUrl !== undefined ? { clientUrl } : {}) };
+          result = await call(() => api.cluster.members.$post({ json }));
+        } else {
+          result = await call(() => api.cluster.members[':id'].$delete({ param: { id } }));
+        }
       }
-      return { value: JSON.stringify(result), json: result };
+      const by = result.reportedBy;
+      const heading = by?.role === 'leader' ? `members (as the leader ${by.id} sees them):` : `members (as ${by?.id ?? 'this node'}, not the leader, sees them; leader ${result.leaderId === '' ? 'none' : result.leaderId}):`;
+      return { lines: [heading, ...memberLines(result)], value: JSON.stringify(result), json: result };
     });
 }
 

@@ -158,6 +158,11 @@ function memberText(m: MemberState): string {
   }
 }
 
+/** One line per member, as `floe status` and `floe cluster` show them: id, role, state. */
+export function memberLines(cluster: ClusterAnswer): string[] {
+  return memberStates(cluster).map((m) => `  ${m.id.padEnd(8)} ${m.role.padEnd(10)} ${memberText(m)}`);
+}
+
 /** The human report and the --json document. */
 export function statusReport(a: StatusAnswers, nowMs: number): { lines: string[]; json: unknown } {
   const members = memberStates(a.cluster);
@@ -176,7 +181,7 @@ export function statusReport(a: StatusAnswers, nowMs: number): { lines: string[]
   if (members.length > 1) {
     const by = a.cluster.reportedBy;
     lines.push('', by?.role === 'leader' ? `members (as the leader ${by.id} sees them):` : `members (as ${by?.id ?? h.nodeId}, not the leader, sees them):`);
-    for (const m of members) lines.push(`  ${m.id.padEnd(8)} ${m.role.padEnd(10)} ${memberText(m)}`);
+    lines.push(...memberLines(a.cluster));
   }
   lines.push('', 'licenses:');
   if (a.licenses.length === 0) lines.push('  (none: import one with floe license import --key-file FILE)');

@@ -86,6 +86,17 @@ describe('floe restore', () => {
     expect(leaseId).toMatch(/^L/);
   });
 
+  it('warns MEMBERS_CHANGED when the config lists other members than the backup (a config not brought up to date after a replacement)', async () => {
+    const peer = (id: string, port: number) => `{ id = "${id}", peerUrl = "ws://127.0.0.1:${port}/raft", clientUrl = "ws://127.0.0.1:${port - 200}/ws", publicKey = "${id.repeat(43).slice(0, 43)}" }`;
+    const cluster = `\n[cluster]\npeerListen = "127.0.0.1:0"\npeers = [${peer('n1', 7601)}, ${peer('n2', 7602)}, ${peer('n3', 7603)}]\n`;
+    const r = await floe(restore, '--backup', join(dir, 'site.backup'), '--config', configFor('three', join(dir, 'three'), cluster));
+    expect(r.exit, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^WARNING: MEMBERS_CHANGED: \S+three\.toml lists n1, n2, n3; the backed-up cluster had n1\. /m);
+    expect(r.stdout).toContain('members of the new cluster: n1, n2, n3');
+    const same = await floe(restore, '--backup', join(dir, 'site.backup'), '--config', configFor('one', join(dir, 'one')));
+    expect(same.stderr).not.toContain('MEMBERS_CHANGED');
+  });
+
   it('refuses a file cut short, a missing file, a bad config and missing options, with their codes and exit codes', async () => {
     const text = readFileSync(join(dir, 'site.backup'), 'utf8');
     const cut = join(dir, 'cut.backup');

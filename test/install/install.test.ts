@@ -77,7 +77,7 @@ describe.runIf(existsSync(SYSTEMD_SYSUSERS))('the system user (systemd-sysusers)
 });
 
 describe('npm pack and npm install -g', () => {
-  it('the packed tarball holds the sources and no tests, installs with npm install -g, and floe --help runs', async () => {
+  it('the packed tarball holds the sources and no tests, installs with npm install -g, and floe --help and floe lockcode run', async () => {
     const dir = tempDir();
     const pack = await exec('npm', ['pack', '--pack-destination', dir, '--json', '--ignore-scripts']);
     expect(pack.code, pack.stderr).toBe(0);
@@ -102,6 +102,10 @@ describe('npm pack and npm install -g', () => {
       expect(help.code, help.stderr).toBe(0);
       expect(help.stdout).toMatch(/^usage: floe <command>/);
       expect(help.stdout).toMatch(/^ {2}backup /m);
+      // A command that loads the sources beyond the entry point, from the installed copy.
+      const lockcode = await exec(floe, ['lockcode', '--data-dir', join(dir, 'node'), '--json'], { cwd: dir });
+      expect(lockcode.code, lockcode.stderr).toBe(0);
+      expect(JSON.parse(lockcode.stdout)).toMatchObject({ lockCode: expect.stringMatching(/^[0-9A-Z]{5}(-[0-9A-Z]{5})+$/) });
     } finally {
       await registry.close();
     }

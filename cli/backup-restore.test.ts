@@ -2,6 +2,7 @@
 // against a real node on loopback): the file, the value for scripts, the
 // refusals and their exit codes. The whole disaster recovery with real
 // processes is test/cluster/backup-restore.test.ts.
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +66,68 @@ describe('floe backup', () => {
     expect(forbidden.exit).toBe(4);
     expect(readFileSync(out, 'utf8')).toBe('the previous backup\n');
     expect((await floe(backup, ...auth)).exit).toBe(2);
+  });
+});
+
+describe('floe backup --verify', () => {
+  it('checks a backup file without any server: what it holds, how old it is, and its path as the last line', async () => {
+    for (const name of ['site.backup', 'site.backup.gz']) {
+      const file = join(dir, name);
+      const r = await floe(backup, '--verify', file);
+      expect(r.exit, r.stderr).toBe(0);
+      expect(r.last).toBe(file);
+      expect(r.stdout).toMatch(new RegExp(`^${file.replace(/[.]/g, '\\.')} checks out: the cluster's state at index \\d+ \\(term \\d+\\), taken by n1 at \\S+, \\d+ min ago:$`, 'm'));
+      expect(r.stdout).toMatch(/1 licenses, 1 pools, 1 sessions, 1 leases, \d+ usage rows; members n1/);
+      expect(r.stdout).toContain(`LIC-DEMO (demo 1, 5 seats), locked to ${daemon.lockCode}`);
+    }
+    const j = await floe(backup, '--verify', join(dir, 'site.backup'), '--max-age-hours', '24', '--json');
+    expect(j.exit, j.stderr).toBe(0);
+    expect(JSON.parse(j.last)).toMatchObject({ ok: true, counts: { licenses: 1, leases: 1 }, licenses: [{ licenseId: 'LIC-DEMO' }] });
+    expect(JSON.parse(j.last).ageMs).toBeLessThan(3_600_000);
+  });
+
+  it('refuses an edited, cut short or missing file, and one older than --max-age-hours, with their codes (exit 1)', async () => {
+    const text = readFileSync(join(dir, 'site.backup'), 'utf8');
+    const variant = (name: string, content: string): string => {
+      const path = join(dir, name);
+      writeFileSync(path, content);
+      return path;
+    };
+    const cases: [string[], string][] = [
+      [['--verify', variant('v-cut.backup', text.slice(0, text.lastIndexOf('{"end"')))], 'BACKUP_TRUNCATED'],
+      [['--verify', variant('v-edited.backup', text.replace('"seats":5', '"seats":50'))], 'BACKUP_CHECKSUM_MISMATCH'],
+      [['--verify', join(dir, 'absent.backup')], 'BACKUP_UNREADABLE'],
+      [['--verify', join(dir, 'site.backup'), '--max-age-hours', '0.000001'], 'BACKUP_TOO_OLD'],
+    ];
+    for (const [args, code] of cases) {
+      const r = await floe(backup, ...args);
+      expect(r.exit, args.join(' ')).toBe(1);
+      expect(r.stderr, args.join(' ')).toMatch(new RegExp(`^${code}: \\S`));
+      expect(r.stdout, args.join(' ')).not.toContain('checks out:');
+    }
+  });
+
+  it('refuses a file whose checksum holds but whose pool snapshot does not decode, as a restore would (BACKUP_MALFORMED)', async () => {
+    const lines = readFileSync(join(dir, 'site.backup'), 'utf8').trimEnd().split('\n');
+    const poolBytes = Buffer.from((JSON.parse(lines[1]!) as { pool: string }).pool, 'base64').length;
+    const body = [lines[0]!, JSON.stringify({ pool: Buffer.alloc(poolBytes, 0xff).toString('base64') }), ...lines.slice(2, -1)];
+    const trailer = JSON.parse(lines.at(-1)!) as { usageRows: number };
+    const sha256 = createHash('sha256').update(body.map((l) => `${l}\n`).join('')).digest('hex');
+    const forged = join(dir, 'v-forged.backup');
+    writeFileSync(forged, `${body.join('\n')}\n${JSON.stringify({ end: true, usageRows: trailer.usageRows, sha256 })}\n`);
+    const r = await floe(backup, '--verify', forged);
+    expect(r.stderr).toMatch(/^BACKUP_MALFORMED: .*the pool snapshot .* does not decode/);
+    expect(r.exit).toBe(1);
+  });
+
+  it('wants either --out or --verify, and --max-age-hours only with --verify (exit 2, nothing read)', async () => {
+    const file = join(dir, 'site.backup');
+    for (const args of [['--verify', file, '--out', join(dir, 'x.backup')], ['--out', join(dir, 'x.backup'), '--max-age-hours', '1', ...auth], ['--verify', file, '--max-age-hours', 'soon'], ['--verify', file, '--max-age-hours', '0']]) {
+      const r = await floe(backup, ...args);
+      expect(r.exit, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/^BAD_REQUEST: /);
+    }
+    expect(existsSync(join(dir, 'x.backup'))).toBe(false);
   });
 });
 

@@ -4,7 +4,8 @@
 // cluster. The file is written beside FILE, read back and checked (its
 // trailer's SHA-256), synced, and only then renamed onto FILE: an existing
 // FILE is replaced only by a complete backup. FILE ending in .gz is gzipped.
-// Prints FILE as its last line.
+// Prints FILE as its last line. `--verify FILE` checks a backup file
+// offline instead (backup-verify.ts).
 import { createWriteStream, fsyncSync, openSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -13,11 +14,13 @@ import { createGzip } from 'node:zlib';
 import { BackupError, readBackup } from '../daemon/backup/index.ts';
 import { ADMIN_OPTIONS, ADMIN_USAGE, adminConnection } from './admin-connection.ts';
 import { accepted, adminClient } from './admin-client.ts';
+import { backupSummaryLines, parseMaxAgeHours, verifyBackupFile } from './backup-verify.ts';
 import { CliError, usageError } from './cli-error.ts';
 import { processIo, type CommandIo } from './command-io.ts';
 import { parseOptions, runCommand } from './run-command.ts';
 
-const USAGE = `usage: floe backup --out FILE[.gz] ${ADMIN_USAGE} [--json]`;
+const USAGE = `usage: floe backup --out FILE[.gz] ${ADMIN_USAGE} [--json]
+       floe backup --verify FILE[.gz] [--max-age-hours H] [--json]`;
 /** `ms` to wait for the backup to start (the node's read barrier through the leader). */
 const BACKUP_START_MS_MAX = 30_000;
 
@@ -40,7 +43,13 @@ function sizeText(bytes: number): string {
 /** Runs `floe backup`; answers the exit code. */
 export function run(argv: string[], io: CommandIo = processIo): Promise<number> {
   return runCommand(argv, io, USAGE, async () => {
-    const { values } = parseOptions(argv, { ...ADMIN_OPTIONS, out: { type: 'string' } });
+    const { values } = parseOptions(argv, { ...ADMIN_OPTIONS, out: { type: 'string' }, verify: { type: 'string' }, 'max-age-hours': { type: 'string' } });
+    if (values.verify !== undefined) {
+      if (values.out !== undefined) throw usageError('--verify FILE checks a file; --out FILE takes a backup: one or the other');
+      if (values.verify === '') throw usageError('--verify wants a FILE');
+      return verifyBackupFile(resolve(values.verify), parseMaxAgeHours(values['max-age-hours']), Date.now());
+    }
+    if (values['max-age-hours'] !== undefined) throw usageError('--max-age-hours goes with --verify FILE');
     if (values.out === undefined || values.out === '') throw usageError('--out FILE is required');
     const out = resolve(values.out);
     const connection = adminConnection(values);
@@ -71,7 +80,7 @@ export function run(argv: string[], io: CommandIo = processIo): Promise<number> 
       return {
         lines: [
           `backup of the cluster's state at index ${h.appliedIndex} (term ${h.term}), taken by ${h.takenBy} at ${new Date(h.takenAt).toISOString()}:`,
-          `  ${c.licenses} licenses, ${c.pools} pools, ${c.sessions} sessions, ${c.leases} leases, ${contents.usageRows} usage rows; members ${h.membership.voters.join(', ')}`,
+          ...backupSummaryLines(contents),
           `  ${sizeText(bytes)} written; restore it with floe restore --backup ${out} --config FILE (docs/operations.md)`,
         ],
         value: out,

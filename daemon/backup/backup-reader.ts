@@ -1,12 +1,14 @@
 // Reads a backup file (backup-format.ts), plain or gzip-compressed (the
 // magic bytes decide), checking every line as it streams by: the header,
 // the pool snapshot, each usage row, and at the end the trailer's row count
-// and SHA-256 of everything before it. A file cut short, edited or of
-// another format fails with a BackupError code; the caller writes nothing
-// it cannot undo before readBackup() resolves.
+// and SHA-256 of everything before it; the pool snapshot must decode and
+// keep the pool's invariants, as a restore needs. A file cut short, edited
+// or of another format fails with a BackupError code; the caller writes
+// nothing it cannot undo before readBackup() resolves.
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
+import { checkInvariants, decodeSnapshot } from '../pool/index.ts';
 import type { UsageRow } from '../storage/index.ts';
 import {
   BACKUP_FORMAT,
@@ -65,6 +67,17 @@ async function* lines(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   if (pendingBytes > 0) yield Buffer.concat(pending);
 }
 
+/** Refuses a pool snapshot that does not decode or breaks the pool's invariants (a restore could not start from it). */
+function checkPoolSnapshot(pool: Uint8Array, path: string): void {
+  let problems: string[];
+  try {
+    problems = checkInvariants(decodeSnapshot(pool));
+  } catch (error) {
+    throw new BackupError('BACKUP_MALFORMED', `the pool snapshot in ${path} does not decode: ${(error as Error).message}`);
+  }
+  if (problems.length > 0) throw new BackupError('BACKUP_MALFORMED', `the pool snapshot in ${path} breaks the pool's invariants: ${problems.slice(0, 3).join('; ')}`);
+}
+
 /**
  * The BackupError of zlib's refusal to inflate a gzipped file (its errors
  * carry a Z_… code): a stream that ends early was cut short, anything else
@@ -121,6 +134,7 @@ export async function readBackup(path: string, onUsageRows: (rows: UsageRow[]) =
         const trailer = parseLine(backupTrailerSchema, parseJson(line, lineNumber), 'a usage row or the trailer', lineNumber);
         if (trailer.usageRows !== usageRows) throw new BackupError('BACKUP_CHECKSUM_MISMATCH', `the trailer counts ${trailer.usageRows} usage rows; the file holds ${usageRows}`);
         if (trailer.sha256 !== hash.digest('hex')) throw new BackupError('BACKUP_CHECKSUM_MISMATCH', `${path} was changed after it was written: its SHA-256 is not the trailer's`);
+        checkPoolSnapshot(pool, path);
         if (batch.length > 0) onUsageRows(batch);
         return { header, pool, usageRows };
       }

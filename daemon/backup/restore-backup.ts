@@ -19,7 +19,6 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSy
 import { join } from 'node:path';
 import type { FloeConfig } from '../config.ts';
 import { encodeNodeSnapshot } from '../node/node-snapshot.ts';
-import { checkInvariants, decodeSnapshot } from '../pool/index.ts';
 import { DATABASE_FILE_NAME, MEMBER_DIRECTORY_FILE_NAME, openDatabase, SqliteRaftStorage, UsageLog, writeStorageLineage } from '../storage/index.ts';
 import { BackupError, type BackupHeader } from './backup-format.ts';
 import { readBackup } from './backup-reader.ts';
@@ -78,13 +77,6 @@ export async function restoreBackup(config: FloeConfig, backupPath: string): Pro
       usage.flush();
     });
     const { header, pool } = contents;
-    let problems: string[];
-    try {
-      problems = checkInvariants(decodeSnapshot(pool));
-    } catch (error) {
-      throw new BackupError('BACKUP_MALFORMED', `the pool snapshot in ${backupPath} does not decode: ${(error as Error).message}`);
-    }
-    if (problems.length > 0) throw new BackupError('BACKUP_MALFORMED', `the pool snapshot in ${backupPath} breaks the pool's invariants: ${problems.slice(0, 3).join('; ')}`);
     storage.atomically(() => {
       storage.applySnapshot({
         metadata: { index: header.appliedIndex, term: header.term, confState: { voters, learners: [] } },

@@ -24,7 +24,10 @@ function create(argv: string[], io: CommandIo): Promise<number> {
     const { values } = parseOptions(argv, { ...ADMIN_OPTIONS, role: { type: 'string' }, name: { type: 'string' } });
     if (values.role === undefined || !isRole(values.role)) throw usageError('--role must be viewer, operator or admin');
     if (values.name === undefined) throw usageError('--name is required');
-    const r = await call(adminClient(adminConnection(values)).tokens.$post({ json: { role: values.role, name: values.name } }));
+    // Not sent again on UNAVAILABLE: the token is shown once, and a second attempt after a first that went through would only say it exists.
+    const json = { role: values.role, name: values.name };
+    const client = adminClient(adminConnection(values));
+    const r = await call(() => client.tokens.$post({ json }), { retryMs: 0 });
     return {
       lines: [`token "${r.name}" (${r.role}) created; it is shown only now:`],
       value: r.token,
@@ -36,7 +39,8 @@ function create(argv: string[], io: CommandIo): Promise<number> {
 function list(argv: string[], io: CommandIo): Promise<number> {
   return runCommand(argv, io, USAGE, async () => {
     const { values } = parseOptions(argv, ADMIN_OPTIONS);
-    const tokens = fresh(await call(adminClient(adminConnection(values)).tokens.$get({ query: {} })));
+    const client = adminClient(adminConnection(values));
+    const tokens = fresh(await call(() => client.tokens.$get({ query: {} })));
     const lines = tokens.map(
       (t) => `${t.name.padEnd(24)} ${t.role.padEnd(9)} ${t.source.padEnd(7)} created ${when(t.createdAt)}${t.createdBy === '' ? '' : ` by ${t.createdBy}`}  last used ${when(t.lastUsedAt)}`,
     );
@@ -48,7 +52,8 @@ function revoke(argv: string[], io: CommandIo): Promise<number> {
   return runCommand(argv, io, USAGE, async () => {
     const { values, positionals } = parseOptions(argv, ADMIN_OPTIONS, true);
     if (positionals.length !== 1) throw usageError('give exactly one token NAME (floe token list shows them)');
-    const r = await call(adminClient(adminConnection(values)).tokens[':name'].$delete({ param: { name: positionals[0]! } }));
+    const client = adminClient(adminConnection(values));
+    const r = await call(() => client.tokens[':name'].$delete({ param: { name: positionals[0]! } }));
     return { lines: [`revoked ${r.name}`], value: r.name, json: r };
   });
 }

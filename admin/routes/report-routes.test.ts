@@ -44,6 +44,13 @@ describe('GET /reports/usage', () => {
     expect(lines.at(-1)).toMatch(/^\d{4}-\d{2}-\d{2}T00:00:00\.000Z,\S+,cad,2,[\d.]+,[\d.]+,2,1,0,0$/);
   });
 
+  it('names a CSV page after the lines it holds when the report has more than one page', async () => {
+    const res = await f.app.request('/api/v1/reports/usage?format=csv&from=2020-01-01&interval=day&by=user&limit=1&cursor=1', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="floe-usage-2020-01-01-\d{4}-\d{2}-\d{2}-lines-2-2\.csv"$/);
+    expect((await res.text()).trimEnd().split('\r\n')).toHaveLength(2);
+  });
+
   it('refuses a bad time (400) and a report of too many intervals (422 REPORT_TOO_LARGE)', async () => {
     expect(await f.call('GET', '/reports/usage?from=yesterday')).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
     expect(await f.call('GET', '/reports/usage?from=2000-01-01&interval=hour')).toMatchObject({ status: 422, body: { error: { code: 'REPORT_TOO_LARGE' } } });

@@ -15,7 +15,7 @@ import { utilizationHistogram } from '../reports/utilization.ts';
 
 /** Report lines one page holds by default, and at most. */
 const REPORT_PAGE_DEFAULT = 1000;
-const REPORT_PAGE_MAX = 10_000;
+export const REPORT_PAGE_MAX = 10_000;
 /** `ms` a report covers when `from` is not given. */
 const REPORT_SPAN_DEFAULT_MS = 7 * 86_400_000;
 
@@ -179,7 +179,9 @@ export function reportRoutes({ node }: AdminDeps) {
     const page = all.slice(offset, offset + limit);
     const nextCursor = offset + limit < all.length ? offset + limit : null;
     if (q.format === 'csv') {
-      const name = `floe-usage-${new Date(fromMs).toISOString().slice(0, 10)}-${new Date(toMs).toISOString().slice(0, 10)}.csv`;
+      // A later page's file says which lines it holds, so the parts of one report do not share a name.
+      const part = offset === 0 && nextCursor === null ? '' : `-lines-${offset + 1}-${offset + page.length}`;
+      const name = `floe-usage-${new Date(fromMs).toISOString().slice(0, 10)}-${new Date(toMs).toISOString().slice(0, 10)}${part}.csv`;
       const headers: Record<string, string> = { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}"` };
       if (nextCursor !== null) headers['x-floe-next-cursor'] = String(nextCursor);
       return c.body(reportCsv(page, q.by), 200, headers) as never;

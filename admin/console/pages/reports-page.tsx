@@ -1,10 +1,13 @@
 // Reports: choose a period, interval and breakdown; download the usage
 // report as CSV or JSON (links straight to GET /api/v1/reports/usage, which
-// the browser's session authorizes), with the first lines shown.
+// the browser's session authorizes; a report beyond one request's lines as
+// several files), with the first lines shown.
 import type { Context } from 'hono';
 import { Page } from '../console-page.tsx';
 import type { ConsoleDeps, ConsoleEnv } from '../console-env.ts';
 import { pageOf } from '../console-context.ts';
+import { reportDownloads } from '../report-downloads.ts';
+import { REPORT_PAGE_MAX } from '../../routes/report-routes.ts';
 
 /** Lines previewed on the page. */
 const PREVIEW_LINES = 50;
@@ -29,7 +32,8 @@ export async function reportsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
   const query = { from: params.from, to: toExclusive, interval: params.interval, ...(params.feature !== '' ? { feature: params.feature } : {}), ...(params.by !== '' ? { by: params.by as 'user' } : {}) };
   const answered = await reads.read((q) => api.reports.usage.$get({ query: { ...q, ...query, limit: String(PREVIEW_LINES) } }));
   const report = typeof answered === 'string' ? undefined : answered;
-  const download = (format: 'csv' | 'json') => `/api/v1/reports/usage?${new URLSearchParams({ ...query, format, limit: '10000' }).toString()}`;
+  const total = report?.total ?? 0;
+  const downloads = (['csv', 'json'] as const).flatMap((format) => reportDownloads(query, format, total, REPORT_PAGE_MAX));
   return c.html(
     <Page title="Reports" nav="reports" principal={principal} csrf={csrf} freshness={reads.freshness()}>
       <form method="get" action="/reports" class="filters">
@@ -76,13 +80,14 @@ export async function reportsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
         <button type="submit">Show</button>
       </form>
       <p class="actions">
-        <a class="button" href={download('csv')} download>
-          Download CSV
-        </a>
-        <a class="button" href={download('json')} download>
-          Download JSON
-        </a>
-        <span class="muted">{report?.total ?? 0} lines; true denials only; times in UTC.</span>
+        {downloads.map((d) => (
+          <a class="button" href={d.href} download>
+            {d.label}
+          </a>
+        ))}
+        <span class="muted">
+          {total} lines{total > REPORT_PAGE_MAX ? ` (${REPORT_PAGE_MAX.toLocaleString('en-US')} a file)` : ''}; true denials only; times in UTC.
+        </span>
       </p>
       <table>
         <thead>

@@ -22,24 +22,28 @@ async function openViewers(adminUrl: string, count: number): Promise<{ bytes: ()
       const res = await fetch(`${adminUrl}/api/v1/events`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: controller.signal });
       if (res.status !== 200 || res.body === null) throw new Error(`GET /api/v1/events answered ${res.status}`);
       const reader = res.body.getReader();
-      return (async () => {
-        try {
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) return;
-            bytes += value.byteLength;
+      // Wrapped in an object: an async function returning the reading loop's promise would adopt
+      // it, and opening the viewers would wait for streams that never end.
+      return {
+        reading: (async () => {
+          try {
+            for (;;) {
+              const { done, value } = await reader.read();
+              if (done) return;
+              bytes += value.byteLength;
+            }
+          } catch {
+            // Aborted at close().
           }
-        } catch {
-          // Aborted at close().
-        }
-      })();
+        })(),
+      };
     }),
   );
   return {
     bytes: () => bytes,
     close: async () => {
       controller.abort();
-      await Promise.all(readers);
+      await Promise.all(readers.map((r) => r.reading));
     },
   };
 }

@@ -31,6 +31,7 @@ let follower: SiteNode;
 let browser: Browser;
 const clients: FloeClient[] = [];
 
+// Starting three floe serve processes may take the harness's 60 s each under load, and Chromium after.
 beforeAll(async () => {
   site = await ClusterSite.create({ seats: 5, extraToml: ['leaseTtlMs = 30000', 'heartbeatMs = 2000'] });
   await Promise.all(site.nodes.map((n) => site.start(n.id)));
@@ -43,7 +44,7 @@ beforeAll(async () => {
     await new Promise((r) => setTimeout(r, 50));
   }
   browser = await launchChromium();
-}, 60_000);
+}, 150_000);
 
 afterAll(async () => {
   for (const c of clients) await c.close().catch(() => {});

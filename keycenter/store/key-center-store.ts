@@ -1,8 +1,8 @@
 // What the key center's rules need from a database, and nothing of how one
 // dialect provides it. The service layer (keycenter/*.ts) holds every rule and
 // talks only to this interface; store/sqlite-store.ts implements it over
-// better-sqlite3, and a PostgreSQL store can implement it over `pg` without
-// touching a rule. store/store-contract.test-support.ts is the suite every
+// better-sqlite3, store/postgres-store.ts over node-postgres (for several
+// instances sharing one database), neither touching a rule. store/store-contract.test-support.ts is the suite every
 // implementation must pass.
 //
 // Atomicity: a rule that reads then writes runs inside transaction(). Every

@@ -14,7 +14,7 @@ interface Shape {
   readonly indexes: string[];
 }
 
-function shapeOf(config: { columns: { name: string; notNull: boolean; primary: boolean; isUnique: boolean }[]; primaryKeys: { columns: { name: string }[] }[]; indexes: { config: { name: string; unique: boolean; columns: unknown[] } }[] }): Shape {
+function shapeOf(config: { columns: { name: string; notNull: boolean; primary: boolean; isUnique: boolean }[]; primaryKeys: { columns: { name: string }[] }[]; indexes: { config: { name?: string | undefined; unique: boolean; columns: unknown[] } }[] }): Shape {
   return {
     columns: config.columns
       .filter((c) => c.name !== 'rowid')
@@ -22,7 +22,7 @@ function shapeOf(config: { columns: { name: string; notNull: boolean; primary: b
       .sort(),
     primaryKey: [...config.columns.filter((c) => c.primary).map((c) => c.name), ...config.primaryKeys.flatMap((k) => k.columns.map((c) => c.name))].sort(),
     indexes: config.indexes
-      .map((i) => `${i.config.name}${i.config.unique ? ' unique' : ''}(${i.config.columns.map((c) => (c as { name: string }).name).join(',')})`)
+      .map((i) => `${i.config.name ?? '?'}${i.config.unique ? ' unique' : ''}(${i.config.columns.map((c) => (c as { name: string }).name).join(',')})`)
       .sort(),
   };
 }

@@ -10,6 +10,9 @@
 // an isolation level that lets two writers read the same state, the second
 // insert fails with StoreConflictError and the service retries the whole rule
 // (atomically(), keycenter/atomically.ts), which then answers the right code.
+// Where many writers contend for one row (activations of one code, codes of
+// one order line), the rule first takes that row's lock (lockEntitlement,
+// lockLine), so they queue instead of retrying.
 import type { LicenseModel } from '../../protocol/index.ts';
 
 export type MemberRole = 'admin' | 'member';
@@ -267,6 +270,10 @@ export interface StoreQueries {
   /** Oldest first. */
   entitlements(filter: OwnedFilter): Promise<EntitlementRecord[]>;
   setActivationsMax(authCode: string, activationsMax: number): Promise<void>;
+  /** Holds the code until this transaction ends: another transaction's lockEntitlement of it waits, then reads what this one wrote. */
+  lockEntitlement(authCode: string): Promise<void>;
+  /** Holds the order line until this transaction ends (as lockEntitlement). */
+  lockLine(lineId: string): Promise<void>;
 
   /** StoreConflictError when the code's activation number or the superseded key is taken. */
   insertKey(key: LicenseKeyRecord): Promise<void>;

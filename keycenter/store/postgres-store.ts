@@ -8,6 +8,8 @@
 //   StoreConflictError and makes atomically() run the rule again — it then
 //   sees the other writer's row and answers ALREADY_ACTIVATED,
 //   SEATS_EXHAUSTED, ALREADY_SUPERSEDED or the same key;
+// - where many writers contend for one code or order line, the rule first
+//   locks its row (SELECT … FOR UPDATE), so they queue rather than retry;
 // - one-time changes (a token used, a join request decided, a mail claimed)
 //   are single conditional UPDATEs: the second writer waits for the row lock,
 //   re-checks the condition against the committed row and changes nothing;
@@ -337,6 +339,14 @@ class PostgresQueries implements StoreQueries {
 
   async setActivationsMax(authCode: string, activationsMax: number): Promise<void> {
     await this.db.update(t.entitlements).set({ activationsMax }).where(eq(t.entitlements.authCode, authCode));
+  }
+
+  async lockEntitlement(authCode: string): Promise<void> {
+    await this.db.select({ authCode: t.entitlements.authCode }).from(t.entitlements).where(eq(t.entitlements.authCode, authCode)).for('update');
+  }
+
+  async lockLine(lineId: string): Promise<void> {
+    await this.db.select({ lineId: t.orderLines.lineId }).from(t.orderLines).where(eq(t.orderLines.lineId, lineId)).for('update');
   }
 
   async insertKey(key: LicenseKeyRecord): Promise<void> {

@@ -16,7 +16,7 @@ import { startKeyCenterProcess, type KeyCenterProcess } from './key-center-proce
 /** Concurrent codes, each fired at both instances at once. */
 const RACES = 200;
 /** Codes raced at a time (two requests each). */
-const RACES_IN_FLIGHT = 10;
+const RACES_IN_FLIGHT = 20;
 /** Authorized-user codes, each covering USERS_PER_CODE named users, asked for one user at a time by ASKS_PER_CODE requests. */
 const USER_CODES = 10;
 const USERS_PER_CODE = 5;
@@ -46,10 +46,10 @@ describe.skipIf(postgresSkipReason !== undefined)('two key centers over one Post
     initKeyCenter(dir, { withSqliteStore: false });
     const kc = await KeyCenter.open(dir, { databaseUrl });
     try {
-      concurrentCodes = [];
-      for (let i = 0; i < RACES; i++) concurrentCodes.push((await kc.entitle({ product: 'stats', version: '29', model: 'concurrent', seats: 5 }))[0]!.authCode);
-      userCodes = [];
-      for (let i = 0; i < USER_CODES; i++) userCodes.push((await kc.entitle({ product: 'stats', version: '29', model: 'authorized-user', seats: USERS_PER_CODE }))[0]!.authCode);
+      const codes = async (count: number, model: 'concurrent' | 'authorized-user', seats: number) =>
+        (await Promise.all(Array.from({ length: count }, () => kc.entitle({ product: 'stats', version: '29', model, seats })))).map((e) => e[0]!.authCode);
+      concurrentCodes = await codes(RACES, 'concurrent', 5);
+      userCodes = await codes(USER_CODES, 'authorized-user', USERS_PER_CODE);
     } finally {
       await kc.close();
     }

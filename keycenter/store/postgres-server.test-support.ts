@@ -24,6 +24,8 @@ const STOP_WAIT_MS = 15_000;
 /** Ports tried when the one picked was taken meanwhile. */
 const START_ATTEMPTS_MAX = 3;
 const NOBODY_ID = 65534;
+/** Tries of CREATE DATABASE … TEMPLATE while the template's connections close. */
+const CREATE_DATABASE_ATTEMPTS_MAX = 20;
 
 export interface PostgresServer {
   /** postgres://postgres@127.0.0.1:PORT/postgres */
@@ -154,7 +156,17 @@ export async function startPostgres(): Promise<PostgresServer> {
       return {
         url: urlOf('postgres'),
         urlOf,
-        createDatabase: (name, from) => admin(`CREATE DATABASE "${name}"${from === undefined ? '' : ` TEMPLATE "${from}"`}`),
+        createDatabase: async (name, from) => {
+          for (let attempt = 1; ; attempt++) {
+            try {
+              return await admin(`CREATE DATABASE "${name}"${from === undefined ? '' : ` TEMPLATE "${from}"`}`);
+            } catch (error) {
+              // 55006: the template's last connection is still closing on the server (a pool just ended).
+              if ((error as { code?: string }).code !== '55006' || attempt >= CREATE_DATABASE_ATTEMPTS_MAX) throw error;
+              await new Promise((r) => setTimeout(r, 500));
+            }
+          }
+        },
         stop: async () => {
           // SIGQUIT: immediate shutdown; the cluster is thrown away anyway.
           child.kill('SIGQUIT');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveLockCode } from '../../protocol/index.ts';
-import { KeyCenter, initKeyCenter } from '../../keycenter/index.ts';
+import { addOrder, createAccount, KeyCenter, initKeyCenter, setMemberPassword, signIn, signOut } from '../../keycenter/index.ts';
 import { postgresSkipReason, usePostgres } from '../../keycenter/store/postgres-store.test-support.ts';
 import { startKeyCenterProcess, type KeyCenterProcess } from './key-center-process.test-support.ts';
 
@@ -127,4 +127,21 @@ describe.skipIf(postgresSkipReason !== undefined)('two key centers over one Post
       await kc.close();
     }
   }, 120_000);
+
+  it('a member signed in through one instance is signed in on the other, and signed out of both at once', async () => {
+    const [a, b] = instances as [KeyCenterProcess, KeyCenterProcess];
+    const kc = await KeyCenter.open(join(root, 'kc'), { databaseUrl });
+    try {
+      await createAccount(kc.ctx, { siteNumber: '2000-0001', companyName: 'Shared Sessions Inc.' }, 'cli');
+      await addOrder(kc.ctx, '2000-0001', { customerOrderNumber: 'CO-1', contacts: [{ email: 'ann@example.com', name: 'Ann', role: 'primary' }], lines: [{ product: 'stats', version: '29', model: 'concurrent', quantity: 1 }] }, 'cli');
+      await setMemberPassword(kc.ctx, 'ann@example.com', 'correct horse battery', 'cli');
+      const { sessionId, session } = await signIn(kc.ctx, { email: 'ann@example.com', password: 'correct horse battery', address: 'test' });
+      const me = (instance: KeyCenterProcess) => fetch(`${instance.url}/api/v1/me`, { headers: { cookie: `floe_kc_session=${sessionId}` } });
+      expect([(await me(a)).status, (await me(b)).status]).toEqual([200, 200]);
+      await signOut(kc.ctx, session.idSha256);
+      expect([(await me(a)).status, (await me(b)).status]).toEqual([401, 401]);
+    } finally {
+      await kc.close();
+    }
+  }, 60_000);
 });

@@ -14,6 +14,7 @@ const benches: Record<string, Bench> = {
   transport: () => import('./transport.ts'),
   cluster: () => import('./cluster/index.ts'),
   flood: () => import('./flood.ts'),
+  keycenter: () => import('./keycenter.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -13,10 +13,10 @@ export class UsageError extends Error {}
 export type Values = Record<string, string | boolean | string[] | undefined>;
 export type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
 
-/** Parses `argv` with `--dir` and `options`; UsageError on anything unknown. */
+/** Parses `argv` with `--dir`, `--database` and `options`; UsageError on anything unknown. */
 export function parse(argv: string[], options: OptionSpec): Values {
   try {
-    return parseArgs({ args: argv, options: { dir: { type: 'string' }, ...options }, strict: true, allowPositionals: false }).values as Values;
+    return parseArgs({ args: argv, options: { dir: { type: 'string' }, database: { type: 'string' }, ...options }, strict: true, allowPositionals: false }).values as Values;
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
@@ -64,9 +64,16 @@ export function isoDay(ms: number | null): string {
   return iso.slice(11, 16) === '00:00' ? iso.slice(0, 10) : `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
-/** Opens the key center of --dir, runs `fn`, closes it. */
+/** The --database URL, checked: postgres://… or absent (the store is then the config's, else SQLite in --dir). */
+export function databaseUrl(values: Values): string | undefined {
+  const url = text(values, 'database');
+  if (url !== undefined && !/^postgres(ql)?:\/\//i.test(url)) throw new UsageError('--database takes a postgres:// URL; without it the store is SQLite in --dir');
+  return url;
+}
+
+/** Opens the key center of --dir (its store on --database when given), runs `fn`, closes it. */
 export async function withKeyCenter<T>(values: Values, fn: (kc: KeyCenter) => Promise<T>): Promise<T> {
-  const kc = await KeyCenter.open(required(values, 'dir'));
+  const kc = await KeyCenter.open(required(values, 'dir'), { databaseUrl: databaseUrl(values) });
   try {
     return await fn(kc);
   } finally {

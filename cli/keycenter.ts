@@ -11,10 +11,10 @@ import {
   type Entitlement,
   type IssuedKey,
 } from '../keycenter/index.ts';
-import { day, integer, isoDay, list as listOption, parse, required, text, UsageError, withKeyCenter } from './keycenter-args.ts';
+import { databaseUrl, day, integer, isoDay, list as listOption, parse, required, text, UsageError, withKeyCenter } from './keycenter-args.ts';
 import { processIo, type CommandIo } from './command-io.ts';
 
-const USAGE = `usage:
+const USAGE = `usage (every command also takes --database postgres://…: the store on PostgreSQL, else SQLite in KC):
   floe keycenter init --dir KC
   floe keycenter pubkey --dir KC
   floe keycenter entitle --dir KC --product P --version V --model concurrent|authorized-user --seats N
@@ -63,7 +63,10 @@ function printKey(io: CommandIo, key: IssuedKey, json: boolean): void {
 async function init(argv: string[], io: CommandIo): Promise<number> {
   const values = parse(argv, {});
   const dir = required(values, 'dir');
-  const publicKey = initKeyCenter(dir);
+  const database = databaseUrl(values);
+  const publicKey = initKeyCenter(dir, { withSqliteStore: database === undefined });
+  // A PostgreSQL store is migrated by opening it.
+  if (database !== undefined) await withKeyCenter(values, async () => undefined);
   io.stdout(`Key center created in ${dir}. Keep ${dir}/vendor-key.json secret and backed up: it signs every key.\nVendor public key (configure customers' servers with it):\n${publicKey}\n`);
   return 0;
 }

@@ -259,6 +259,8 @@ export async function activate(ctx: KeyCenterContext, request: ActivateRequest, 
   const comment = optionalText(request.comment, 'comment', ACTIVATION_COMMENT_CHARS_MAX, 'comment');
   const nowMs = ctx.clock();
   return atomically(ctx.store, async (q) => {
+    // Activations of one code queue here (on PostgreSQL) instead of racing to the unique constraint.
+    await q.lockEntitlement(authCode);
     const e = await entitlementFor(q, authCode, options.scope);
     refuseExpired(e, nowMs);
     const earlier = await q.keys({ authCode });
@@ -308,6 +310,7 @@ export async function addSeatsToHost(ctx: KeyCenterContext, request: AddSeatsReq
   const comment = optionalText(request.comment, 'comment', ACTIVATION_COMMENT_CHARS_MAX, 'comment');
   const nowMs = ctx.clock();
   return atomically(ctx.store, async (q) => {
+    await q.lockEntitlement(authCode);
     const e = await entitlementFor(q, authCode, options.scope);
     refuseExpired(e, nowMs);
     const old = await keyInForce(q, request.licenseId, options.scope);

@@ -114,6 +114,8 @@ export async function generateCodes(ctx: KeyCenterContext, scope: AccountScope, 
   const comment = optionalText(request.comment, 'comment', CODE_COMMENT_CHARS_MAX, 'comment');
   const split = request.split ?? 'one-code';
   return atomically(ctx.store, async (q) => {
+    // Codes of one line queue here (on PostgreSQL) instead of racing to the unique allocation number.
+    await q.lockLine(request.lineId);
     const line = await q.line(request.lineId);
     if (line === undefined || line.siteNumber !== scope.siteNumber) throw new KeyCenterError('NOT_FOUND', `there is no product line ${request.lineId} in this account`, 'lineId');
     if (line.expiresAt !== null && line.expiresAt <= nowMs) {

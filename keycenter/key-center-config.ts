@@ -1,8 +1,9 @@
 // The key center's optional config file, KC/keycenter.toml: the address
 // customers reach the portal at (for the links in mails), the name shown to
-// them, how mail leaves (an SMTP URL; without one, .eml files in KC/outbox/)
-// and how strictly the keys it issues match their servers' lock codes. Every
-// field has a default, so a fresh key center runs as is.
+// them, where the store is (a PostgreSQL URL; without one, SQLite in KC), how
+// mail leaves (an SMTP URL; without one, .eml files in KC/outbox/) and how
+// strictly the keys it issues match their servers' lock codes. Every field
+// has a default, so a fresh key center runs as is.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
@@ -31,6 +32,12 @@ const configSchema = z
      * payload as `lockMatch` (docs/lock-codes.md).
      */
     lockMatch: z.enum(['tolerant', 'exact']).default('tolerant'),
+    /** postgres://user@host:5432/db — the store on PostgreSQL, shared by every instance; absent: SQLite in KC. The password may come from PGPASSWORD instead. */
+    database: z
+      .string()
+      .max(2000)
+      .regex(/^postgres(ql)?:\/\//i, 'a database URL starts with postgres://')
+      .optional(),
     mail: z
       .object({
         /** smtp://user:password@host:587 or smtps://…; absent: .eml files in KC/outbox/. */

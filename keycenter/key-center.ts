@@ -1,5 +1,7 @@
 // The vendor's key center: a directory holding the vendor key pair, the
-// optional config file and (by default) the SQLite store. KeyCenter.open()
+// optional config file and (by default) the SQLite store; with a database URL
+// (--database or `database` in the config) the store is PostgreSQL instead,
+// which several instances share. KeyCenter.open()
 // builds the context every rule works with; the CLI, the portal and the JSON
 // API all go through the same rule functions (activation.ts, accounts.ts,
 // code-generation.ts, members.ts, member-auth.ts), so each rule exists once.
@@ -15,6 +17,7 @@ import type { AccountScope, Actor, KeyCenterContext } from './key-center-context
 import { KeyCenterError } from './key-center-error.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limits.ts';
 import type { KeyCenterStore, OwnedFilter } from './store/key-center-store.ts';
+import { isPostgresUrl, openPostgresStore, redactedDatabaseUrl } from './store/postgres-store.ts';
 import { openSqliteStore } from './store/sqlite-store.ts';
 import { createVendorKeyPair, hasVendorKey, loadVendorKeyPair } from './vendor-key.ts';
 
@@ -27,8 +30,10 @@ export const STORE_FILE_NAME = 'keycenter.db';
 export interface KeyCenterOptions {
   /** The time, ms since the Unix epoch (default Date.now). */
   readonly clock?: (() => number) | undefined;
-  /** The store (default: SQLite in the directory). */
+  /** The store (default: the database URL's, else SQLite in the directory). */
   readonly store?: KeyCenterStore | undefined;
+  /** postgres://… : the store is on that PostgreSQL database (default: the config's `database`, else SQLite in the directory). */
+  readonly databaseUrl?: string | undefined;
   /** The config (default: DIR/keycenter.toml, or the defaults). */
   readonly config?: KeyCenterConfig | undefined;
   /** Tighter or looser limits (tests). */
@@ -41,10 +46,12 @@ function wrapStoreError(error: unknown, what: string): never {
 }
 
 /**
- * Creates a key center in `dir`: a vendor key pair and an empty issuing store.
- * Refuses (ALREADY_INITIALIZED) where one exists. Answers the public key text.
+ * Creates a key center in `dir`: a vendor key pair and an empty issuing store
+ * (SQLite in `dir`; with `withSqliteStore: false` none, for a key center whose
+ * store is PostgreSQL: KeyCenter.open() migrates it). Refuses
+ * (ALREADY_INITIALIZED) where one exists. Answers the public key text.
  */
-export function initKeyCenter(dir: string): string {
+export function initKeyCenter(dir: string, options: { readonly withSqliteStore?: boolean } = {}): string {
   if (hasVendorKey(dir)) {
     throw new KeyCenterError('ALREADY_INITIALIZED', `${dir} already holds a vendor key; it is never replaced`);
   }
@@ -52,7 +59,7 @@ export function initKeyCenter(dir: string): string {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // Closing right away: the store's migrations ran; the connection is not needed.
-    void openSqliteStore(join(dir, STORE_FILE_NAME), true).close();
+    if (options.withSqliteStore !== false) void openSqliteStore(join(dir, STORE_FILE_NAME), true).close();
     keyPair = createVendorKeyPair(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
@@ -80,6 +87,8 @@ export class KeyCenter {
     /** The key-center directory. */
     readonly dir: string,
     publicKey: Uint8Array,
+    /** Where the store is, for logs ("SQLite KC/keycenter.db", "PostgreSQL postgres://kc:***@db/keys"). */
+    readonly storeDescription: string,
   ) {
     this.publicKeyText = formatVendorPublicKey(publicKey);
     this.vendorKeyId = vendorKeyIdOf(publicKey);
@@ -89,12 +98,16 @@ export class KeyCenter {
   static async open(dir: string, options: KeyCenterOptions = {}): Promise<KeyCenter> {
     const keyPair = loadVendorKeyPair(dir);
     const config = options.config ?? loadKeyCenterConfig(dir);
+    const databaseUrl = options.databaseUrl ?? config.database;
+    if (databaseUrl !== undefined && !isPostgresUrl(databaseUrl)) {
+      throw new KeyCenterError('CONFIG_INVALID', 'a database URL starts with postgres:// (without one the store is SQLite in the key-center directory)', 'database');
+    }
     let store = options.store;
     if (store === undefined) {
       try {
-        store = openSqliteStore(join(dir, STORE_FILE_NAME), false);
+        store = databaseUrl === undefined ? openSqliteStore(join(dir, STORE_FILE_NAME), false) : await openPostgresStore(databaseUrl);
       } catch (error) {
-        wrapStoreError(error, `cannot open the issuing store in ${dir}`);
+        wrapStoreError(error, databaseUrl === undefined ? `cannot open the issuing store in ${dir}` : `cannot open the issuing store at ${redactedDatabaseUrl(databaseUrl)}`);
       }
     }
     const ctx: KeyCenterContext = {
@@ -104,7 +117,7 @@ export class KeyCenter {
       config,
       rateLimits: { ...DEFAULT_RATE_LIMITS, ...options.rateLimits },
     };
-    return new KeyCenter(ctx, dir, keyPair.publicKey);
+    return new KeyCenter(ctx, dir, keyPair.publicKey, databaseUrl === undefined ? `SQLite ${join(dir, STORE_FILE_NAME)}` : `PostgreSQL ${redactedDatabaseUrl(databaseUrl)}`);
   }
 
   close(): Promise<void> {

@@ -3,7 +3,8 @@
 // portal instances must share (sessions, one-time tokens, rate-limit counters,
 // the mail outbox, the audit trail). Declared with drizzle-orm;
 // `npm run db:generate:keycenter` writes the migrations into
-// keycenter/migrations/, applied when the store opens.
+// keycenter/migrations/, applied when the store opens. schema-pg.ts declares
+// the same store for PostgreSQL (schema-dialects.test.ts keeps them in step).
 //
 // Every read-then-write rule of the key center is backed by a constraint here,
 // so that a second writer racing the first fails instead of slipping through:

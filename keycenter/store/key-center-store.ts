@@ -1,8 +1,8 @@
 // What the key center's rules need from a database, and nothing of how one
 // dialect provides it. The service layer (keycenter/*.ts) holds every rule and
 // talks only to this interface; store/sqlite-store.ts implements it over
-// better-sqlite3, and a PostgreSQL store can implement it over `pg` without
-// touching a rule. store/store-contract.test-support.ts is the suite every
+// better-sqlite3, store/postgres-store.ts over node-postgres (for several
+// instances sharing one database), neither touching a rule. store/store-contract.test-support.ts is the suite every
 // implementation must pass.
 //
 // Atomicity: a rule that reads then writes runs inside transaction(). Every
@@ -10,6 +10,9 @@
 // an isolation level that lets two writers read the same state, the second
 // insert fails with StoreConflictError and the service retries the whole rule
 // (atomically(), keycenter/atomically.ts), which then answers the right code.
+// Where many writers contend for one row (activations of one code, codes of
+// one order line), the rule first takes that row's lock (lockEntitlement,
+// lockLine), so they queue instead of retrying.
 import type { LicenseModel } from '../../protocol/index.ts';
 
 export type MemberRole = 'admin' | 'member';
@@ -267,6 +270,10 @@ export interface StoreQueries {
   /** Oldest first. */
   entitlements(filter: OwnedFilter): Promise<EntitlementRecord[]>;
   setActivationsMax(authCode: string, activationsMax: number): Promise<void>;
+  /** Holds the code until this transaction ends: another transaction's lockEntitlement of it waits, then reads what this one wrote. */
+  lockEntitlement(authCode: string): Promise<void>;
+  /** Holds the order line until this transaction ends (as lockEntitlement). */
+  lockLine(lineId: string): Promise<void>;
 
   /** StoreConflictError when the code's activation number or the superseded key is taken. */
   insertKey(key: LicenseKeyRecord): Promise<void>;

@@ -324,6 +324,14 @@ class SqliteQueries implements StoreQueries {
     this.db.update(t.entitlements).set({ activationsMax }).where(eq(t.entitlements.authCode, authCode)).run();
   }
 
+  async lockEntitlement(_authCode: string): Promise<void> {
+    // Nothing to do: a write transaction (BEGIN IMMEDIATE) already runs alone.
+  }
+
+  async lockLine(_lineId: string): Promise<void> {
+    // As lockEntitlement.
+  }
+
   async insertKey(key: LicenseKeyRecord): Promise<void> {
     try {
       this.db

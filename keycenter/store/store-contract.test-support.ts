@@ -240,6 +240,32 @@ export function storeContract(dialect: string, open: OpenStore): void {
       expect((await store.read((q) => q.entitlement('C1')))?.activationsMax).toBe(3);
     });
 
+    it("a code's lock makes a second writer wait, then read what the first wrote", async () => {
+      const store = await fresh();
+      await store.transaction(async (q) => {
+        await q.insertEntitlements([code('C1')]);
+        await q.insertOrder(order(1), [line(1, 'ORD-1')]);
+      });
+      let locked!: () => void;
+      const firstLocked = new Promise<void>((r) => (locked = r));
+      const first = store.transaction(async (q) => {
+        await q.lockEntitlement('C1');
+        await q.lockLine('LN-1');
+        locked();
+        // Time for the second writer to reach its lock before this one writes.
+        await new Promise((r) => setTimeout(r, 100));
+        await q.insertKey(key('K1', 'C1'));
+      });
+      await firstLocked;
+      const second = store.transaction(async (q) => {
+        await q.lockEntitlement('C1');
+        await q.lockLine('LN-1');
+        return (await q.keys({ authCode: 'C1' })).map((k) => k.licenseId);
+      });
+      await first;
+      expect(await second).toEqual(['K1']);
+    });
+
     it('a one-time token is used once, and not after it expires', async () => {
       const store = await fresh();
       await store.transaction(async (q) => {

@@ -8,7 +8,8 @@ import type { Hono } from 'hono';
 import { advertisedClientUrls } from './advertised-client-urls.ts';
 import { ClientServer } from './client-server/index.ts';
 import { splitHostPort, type FloeConfig } from './config.ts';
-import { isLoopbackHost, loadTlsMaterial, TlsFilesError, type TlsCertificateStatus, type TlsMaterial } from './tls/index.ts';
+import { isLoopbackHost } from './tls/loopback-host.ts';
+import { loadTlsMaterial, TlsFilesError, type TlsCertificateStatus, type TlsMaterial } from './tls/tls-material.ts';
 import { loadNodeIdentity } from './identity/index.ts';
 import { FloeNode } from './node/index.ts';
 import { startClusterTransport, type ClusterTransport } from './cluster-transport.ts';
@@ -17,7 +18,7 @@ export * from './config.ts';
 export { ClientServer, CLIENT_WS_PATH } from './client-server/index.ts';
 export { FloeNode, type ClientEvent, type NodeStatus, type ClusterView } from './node/index.ts';
 export { FaultInjector } from './transport/index.ts';
-export { TlsFilesError, type TlsCertificateStatus } from './tls/index.ts';
+export { TlsFilesError, type TlsCertificateStatus } from './tls/tls-material.ts';
 
 /** A running daemon. */
 export interface Daemon {

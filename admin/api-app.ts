@@ -104,7 +104,11 @@ export function createApiApp(node: FloeNode, options: AdminAppOptions, verifyTok
     .route('/', eventRoutes(events))
     .route('/', reportRoutes(deps));
 
-  const metrics = createNodeMetrics(node, { perUser: options.metricsPerUser ?? false, processMetrics: options.processMetrics ?? true });
+  const metrics = createNodeMetrics(node, {
+    perUser: options.metricsPerUser ?? false,
+    processMetrics: options.processMetrics ?? true,
+    ...(options.tlsStatus !== undefined ? { tlsStatus: options.tlsStatus } : {}),
+  });
   const app = new OpenAPIHono<AdminEnv>()
     .route(API_BASE_PATH, api)
     .route('/', metricsRoutes(metrics, auth));

@@ -17,17 +17,23 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** GET over https trusting only `ca`; resolves with status and JSON body. */
-function httpsJson(url: string, ca: string, token?: string): Promise<{ status: number; body: any }> {
+/** GET over https trusting only `ca`; resolves with status and body text. */
+function httpsText(url: string, ca: string, token?: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(url, { ca, headers: token !== undefined ? { authorization: `Bearer ${token}` } : {} }, (res) => {
       let text = '';
       res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text === '' ? undefined : JSON.parse(text) }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
     });
     req.on('error', reject);
     req.end();
   });
+}
+
+/** GET over https trusting only `ca`; resolves with status and JSON body. */
+async function httpsJson(url: string, ca: string, token?: string): Promise<{ status: number; body: any }> {
+  const r = await httpsText(url, ca, token);
+  return { status: r.status, body: r.text === '' ? undefined : JSON.parse(r.text) };
 }
 
 /** The serial number of the certificate a TLS server at `url` shows now. */
@@ -74,6 +80,10 @@ describe('TLS listeners', () => {
     expect(health.body.tls.daysLeft).toBeGreaterThan(390);
     const pools = await httpsJson(`${daemon.adminUrl}/api/v1/pools`, site.ca.certPem, ADMIN_TOKEN);
     expect(pools.body).toMatchObject([{ feature: 'demo', seatsInUse: 1 }]);
+    const metrics = await httpsText(`${daemon.adminUrl}/metrics`, site.ca.certPem, ADMIN_TOKEN);
+    const notAfterS = Date.parse(health.body.tls.notAfter) / 1000;
+    expect(metrics.text).toContain(`floe_tls_certificate_expiry_timestamp_seconds{certificate="node"} ${notAfterS}`);
+    expect(metrics.text).toMatch(/floe_tls_certificate_expiry_timestamp_seconds\{certificate="ca"\} \d+/);
   });
 
   it('a client that does not trust the site CA is refused, and the error says the certificate was not trusted', async () => {

@@ -1,6 +1,7 @@
 // What the admin route groups work over, handed to each group's factory so a
 // new dependency (the token store, the event hub) is one field, not a new
 // parameter in every group.
+import type { TlsCertificateStatus } from '../daemon/index.ts';
 import type { FloeNode } from '../daemon/node/index.ts';
 
 /** The admin routes' dependencies. */
@@ -9,4 +10,6 @@ export interface AdminDeps {
   readonly node: FloeNode;
   /** Operational log lines (stderr in `floe serve`). */
   readonly log: (line: string) => void;
+  /** This node's TLS certificate as last loaded; absent or undefined: plain http. */
+  readonly tlsStatus?: () => TlsCertificateStatus | undefined;
 }

@@ -5,6 +5,7 @@ import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import type { FloeNode } from '../daemon/node/index.ts';
+import type { TlsCertificateStatus } from '../daemon/index.ts';
 import type { AdminDeps } from './admin-deps.ts';
 import type { AdminEnv } from './admin-env.ts';
 import { bearerAuth, type VerifyToken } from './bearer-auth.ts';
@@ -38,6 +39,8 @@ export interface AdminAppOptions {
   readonly processMetrics?: boolean;
   /** Operational log lines (what failed without failing a request). */
   readonly log?: (line: string) => void;
+  /** This node's TLS certificate as last loaded (GET /health and /metrics show its expiry); absent or undefined: plain http. */
+  readonly tlsStatus?: () => TlsCertificateStatus | undefined;
   /** Who holds a token; default: the config's tokens, then those created through the API (nodeTokenVerifier). */
   readonly verifyToken?: VerifyToken;
 }
@@ -69,7 +72,7 @@ function provideNode(node: FloeNode) {
 
 /** The JSON API and /metrics, typed for hc. */
 export function createApiApp(node: FloeNode, options: AdminAppOptions, verifyToken: VerifyToken, sessions: ConsoleSessions) {
-  const deps: AdminDeps = { node, log: options.log ?? (() => {}) };
+  const deps: AdminDeps = { node, log: options.log ?? (() => {}), ...(options.tlsStatus !== undefined ? { tlsStatus: options.tlsStatus } : {}) };
   const events = new EventHub(node);
   const auth = bearerAuth({ verifyToken, cookieAuth: sessions.cookieAuth });
   // The root app's registry holds every route with its full path; it exists once the routes do.
@@ -101,7 +104,11 @@ export function createApiApp(node: FloeNode, options: AdminAppOptions, verifyTok
     .route('/', eventRoutes(events))
     .route('/', reportRoutes(deps));
 
-  const metrics = createNodeMetrics(node, { perUser: options.metricsPerUser ?? false, processMetrics: options.processMetrics ?? true });
+  const metrics = createNodeMetrics(node, {
+    perUser: options.metricsPerUser ?? false,
+    processMetrics: options.processMetrics ?? true,
+    ...(options.tlsStatus !== undefined ? { tlsStatus: options.tlsStatus } : {}),
+  });
   const app = new OpenAPIHono<AdminEnv>()
     .route(API_BASE_PATH, api)
     .route('/', metricsRoutes(metrics, auth));

@@ -1,4 +1,4 @@
-// `floe demo --dir DIR [--nodes 1|3|5] [--seats N] [--base-port P] [--init-only] [--detach]`:
+// `floe demo --dir DIR [--nodes 1|3|5] [--seats N] [--base-port P] [--init-only] [--detach] [--tls]`:
 // everything a first look needs, created once under DIR and reused after: a
 // vendor key center, node identities, one config file per node (with a
 // [cluster] section listing every node when there are several), a license
@@ -9,10 +9,14 @@
 // processes (logs in DIR/<node>.log and DIR/keycenter.log), prints the demo
 // member's sign-in on stderr, and as the last line of stdout a JSON summary
 // with their URLs and pids. It stays in the foreground and stops them all on
-// Ctrl-C, unless --detach.
+// Ctrl-C, unless --detach. With --tls: a site CA and a certificate per node
+// under DIR/tls, every node on wss:// and https:// with mutual TLS between
+// peers, and `caFile` in the JSON.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { dirname, join, resolve } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
@@ -23,8 +27,9 @@ import { ensurePrivateDir, makeTreePrivate, PRIVATE_FILE_MODE, writePrivateFile 
 import { hasVendorKey, initKeyCenter, KeyCenter } from '../keycenter/index.ts';
 import { DEMO_SITE_NUMBER, ensureDemoAccount, issueDemoKey, writeDemoKeyCenterConfig } from './demo-key-center.ts';
 import { encodeBase64url, verifyLicenseKey, parseVendorPublicKey } from '../protocol/index.ts';
+import { run as runTls } from './tls.ts';
 
-const USAGE = 'usage: floe demo --dir DIR [--nodes 1|3|5] [--seats N] [--base-port P] [--init-only] [--detach]';
+const USAGE = 'usage: floe demo --dir DIR [--nodes 1|3|5] [--seats N] [--base-port P] [--init-only] [--detach] [--tls]';
 const FEATURE = 'demo';
 /** `ms` to wait for a started node to answer /health. */
 const NODE_START_MS_MAX = 30_000;
@@ -59,6 +64,7 @@ export async function run(argv: string[]): Promise<number> {
         'base-port': { type: 'string', default: '7400' },
         'init-only': { type: 'boolean', default: false },
         detach: { type: 'boolean', default: false },
+        tls: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -93,6 +99,11 @@ export async function run(argv: string[]): Promise<number> {
   let nodes: DemoNode[];
   let adminToken: string;
   let licenseSeats = seats;
+  const tls = values.tls === true;
+  const tlsDir = join(dir, 'tls');
+  const caFile = join(tlsDir, 'ca.crt');
+  const ws = tls ? 'wss' : 'ws';
+  const http = tls ? 'https' : 'http';
   try {
     // Node identities and lock codes.
     const ids = Array.from({ length: nodeCount }, (_, i) => `n${i + 1}`);
@@ -125,6 +136,17 @@ export async function run(argv: string[]): Promise<number> {
       writePrivateFile(licensePath, `${key.keyText}\n`);
     }
 
+    // --tls: a site CA and one certificate per node (localhost, 127.0.0.1), made once and reused.
+    if (tls) {
+      const quiet = { stdout: () => {}, stderr: () => {} };
+      if (!existsSync(join(tlsDir, 'ca.key')) && (await runTls(['init', '--dir', tlsDir, '--name', 'Floe demo site CA'], quiet)) !== 0) throw new Error('floe tls init failed');
+      for (const id of ids) {
+        if (existsSync(join(tlsDir, `${id}.crt`)) && existsSync(join(tlsDir, `${id}.key`))) continue;
+        if ((await runTls(['issue', '--dir', tlsDir, '--node', id, '--dns', 'localhost', '--ip', '127.0.0.1'], quiet)) !== 0) throw new Error(`floe tls issue --node ${id} failed`);
+      }
+    }
+    const tlsLines = (id: string) => (tls ? ['', '[tls]', `certFile = ${tomlString(`tls/${id}.crt`)}`, `keyFile = ${tomlString(`tls/${id}.key`)}`, 'caFile = "tls/ca.crt"'] : []);
+
     // One config file per node; a cluster lists every member (same list everywhere).
     const peerLines =
       nodeCount === 1
@@ -136,7 +158,7 @@ export async function run(argv: string[]): Promise<number> {
             'peers = [',
             ...ids.map(
               (id, i) =>
-                `  { id = ${tomlString(id)}, peerUrl = "ws://127.0.0.1:${basePort + 201 + i}/raft", clientUrl = "ws://127.0.0.1:${basePort + 1 + i}/ws", publicKey = ${tomlString(encodeBase64url(identities[i]!.publicKey))} },`,
+                `  { id = ${tomlString(id)}, peerUrl = "${ws}://127.0.0.1:${basePort + 201 + i}/raft", clientUrl = "${ws}://127.0.0.1:${basePort + 1 + i}/ws", publicKey = ${tomlString(encodeBase64url(identities[i]!.publicKey))} },`,
             ),
             ']',
           ];
@@ -156,11 +178,12 @@ export async function run(argv: string[]): Promise<number> {
           `keyCenterUrl = ${tomlString(keyCenterUrl)}`,
           `licenseFiles = ["demo.license"]`,
           `adminTokenSha256 = [${tomlString(hashToken(adminToken))}]`,
+          ...tlsLines(id),
           ...peerLines.map((line) => (line.startsWith('peerListen') ? `peerListen = "127.0.0.1:${basePort + 201 + i}"` : line)),
           '',
         ].join('\n'),
       );
-      return { id, config, clientUrl: `ws://127.0.0.1:${clientPort}/ws`, adminUrl: `http://127.0.0.1:${adminPort}` };
+      return { id, config, clientUrl: `${ws}://127.0.0.1:${clientPort}/ws`, adminUrl: `${http}://127.0.0.1:${adminPort}` };
     });
   } finally {
     await kc.close();
@@ -169,7 +192,8 @@ export async function run(argv: string[]): Promise<number> {
   makeTreePrivate(dir);
 
   let keyCenter: { url: string; pid: number } | undefined;
-  const summary = () => ({ nodes, adminToken, feature: FEATURE, seats: licenseSeats, ...(keyCenter === undefined ? {} : { keyCenterUrl: keyCenter.url, keyCenterPid: keyCenter.pid }) });
+  const ca = tls ? readFileSync(caFile, 'utf8') : undefined;
+  const summary = () => ({ nodes, adminToken, feature: FEATURE, seats: licenseSeats, ...(tls ? { caFile } : {}), ...(keyCenter === undefined ? {} : { keyCenterUrl: keyCenter.url, keyCenterPid: keyCenter.pid }) });
   if (values['init-only']) {
     process.stdout.write(`${JSON.stringify(summary())}\n`);
     return 0;
@@ -211,16 +235,16 @@ export async function run(argv: string[]): Promise<number> {
     closeSync(logFd);
     children.push(kcChild);
     keyCenter = { url: keyCenterUrl, pid: kcChild.pid! };
-    for (const n of nodes) await waitHealthy(n, children[nodes.indexOf(n)]!);
+    for (const n of nodes) await waitHealthy(n, children[nodes.indexOf(n)]!, ca);
     await waitAnswers(`${keyCenterUrl}/api/v1/health`, 'the key center', kcChild);
-    await waitInForce(nodes, adminToken, children);
+    await waitInForce(nodes, adminToken, children, ca);
   } catch (error) {
     await stopAll();
     return fail('UNAVAILABLE', `${(error as Error).message} (see ${join(dir, '*.log')})`);
   }
   process.stderr.write(
     `demo running: ${nodes.map((n) => `${n.id} ${n.clientUrl} (admin ${n.adminUrl})`).join(', ')}\n` +
-      `try: floe status --admin ${nodes[0]!.adminUrl} --token ${adminToken}\n` +
+      `try: ${tls ? `NODE_EXTRA_CA_CERTS=${caFile} ` : ''}floe status --admin ${nodes[0]!.adminUrl} --token ${adminToken}\n` +
       `key center portal: ${keyCenterUrl}/  (sign in as ${demoSignIn.email}, password ${demoSignIn.password}; it is in ${join(dir, 'keycenter-demo-password')})\n` +
       (values.detach ? `stop with: kill ${children.map((c) => c.pid).join(' ')}\n` : 'Ctrl-C stops the nodes and the key center\n'),
   );
@@ -250,7 +274,7 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** Waits until a leader is elected and the demo license is in force (its pool readable through the leader). */
-async function waitInForce(nodes: readonly DemoNode[], token: string, children: readonly ChildProcess[]): Promise<void> {
+async function waitInForce(nodes: readonly DemoNode[], token: string, children: readonly ChildProcess[], ca: string | undefined): Promise<void> {
   const deadline = Date.now() + NODE_START_MS_MAX;
   let last = '';
   while (Date.now() < deadline) {
@@ -258,8 +282,8 @@ async function waitInForce(nodes: readonly DemoNode[], token: string, children: 
     if (dead !== undefined) throw new Error(`node pid ${dead.pid} exited with code ${dead.exitCode}`);
     try {
       // A linearizable read: answers only once a leader confirms it, and shows what every node will serve.
-      const res = await fetch(`${nodes[0]!.adminUrl}/api/v1/pools`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(3000) });
-      const body = (await res.json()) as unknown;
+      const res = await getJson(`${nodes[0]!.adminUrl}/api/v1/pools`, ca, token);
+      const body = res.body;
       if (res.ok && Array.isArray(body) && body.some((p: { feature?: unknown }) => p.feature === FEATURE)) return;
       last = JSON.stringify(body).slice(0, 200);
     } catch (error) {
@@ -270,18 +294,52 @@ async function waitInForce(nodes: readonly DemoNode[], token: string, children: 
   throw new Error(`the demo license was not in force within ${NODE_START_MS_MAX} ms (last answer: ${last})`);
 }
 
-function waitHealthy(node: DemoNode, child: ChildProcess): Promise<void> {
-  return waitAnswers(`${node.adminUrl}/api/v1/health`, `node ${node.id}`, child);
+function waitHealthy(node: DemoNode, child: ChildProcess, ca: string | undefined): Promise<void> {
+  return waitAnswers(`${node.adminUrl}/api/v1/health`, `node ${node.id}`, child, ca);
+}
+
+/** `ms` one status request of the demo may take. */
+const REQUEST_MS_MAX = 3000;
+/** Bytes of an answer read, at most. */
+const ANSWER_BYTES_MAX = 1024 * 1024;
+
+/** GET `url` (http or https, trusting only `ca` when given); its status and JSON body (undefined when not JSON). */
+function getJson(url: string, ca: string | undefined, token?: string): Promise<{ ok: boolean; body: unknown }> {
+  return new Promise((resolveAnswer, reject) => {
+    const headers = token !== undefined ? { authorization: `Bearer ${token}` } : {};
+    const onResponse = (res: import('node:http').IncomingMessage) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+        if (text.length > ANSWER_BYTES_MAX) res.destroy(new Error('answer too large'));
+      });
+      res.on('error', reject);
+      res.on('end', () => {
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        const status = res.statusCode ?? 0;
+        resolveAnswer({ ok: status >= 200 && status < 300, body });
+      });
+    };
+    const req = url.startsWith('https:') ? httpsRequest(url, { headers, timeout: REQUEST_MS_MAX, ...(ca !== undefined ? { ca } : {}) }, onResponse) : httpRequest(url, { headers, timeout: REQUEST_MS_MAX }, onResponse);
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_MS_MAX} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** Waits until `url` answers 2xx, while `child` (`what`) runs. */
-async function waitAnswers(url: string, what: string, child: ChildProcess): Promise<void> {
+async function waitAnswers(url: string, what: string, child: ChildProcess, ca?: string): Promise<void> {
   const deadline = Date.now() + NODE_START_MS_MAX;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
     try {
-      const res = await fetch(url);
-      if (res.ok) return;
+      if ((await getJson(url, ca)).ok) return;
     } catch {
       // not listening yet
     }

@@ -34,7 +34,7 @@ export async function run(argv: string[]): Promise<number> {
     const config = loadConfigFile(configPath);
     daemon = await startDaemon(config, {
       log,
-      adminApp: (node) => createAdminApp(node, { tokenSha256: config.adminTokenSha256, bodyBytesMax: config.limits.adminBodyBytesMax, metricsPerUser: config.metricsPerUser, log }),
+      adminApp: (node, d) => createAdminApp(node, { tokenSha256: config.adminTokenSha256, bodyBytesMax: config.limits.adminBodyBytesMax, metricsPerUser: config.metricsPerUser, log, tlsStatus: d.tlsStatus }),
     });
     process.stdout.write(
       `${JSON.stringify({ nodeId: config.nodeId, clientUrl: daemon.clientUrl, adminUrl: daemon.adminUrl, pid: process.pid })}\n`,
@@ -48,5 +48,19 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   const running = daemon;
-  return untilSignal(() => running.close(), log);
+  // SIGHUP: re-read the [tls] files (a renewed certificate); open sessions keep their connections.
+  const reload = () => {
+    try {
+      running.reloadTls();
+    } catch (error) {
+      const e = error as { code?: unknown; message?: string };
+      log(`tls: reload refused, still serving the previous certificate: ${typeof e.code === 'string' ? `${e.code}: ` : ''}${e.message ?? String(error)}`);
+    }
+  };
+  process.on('SIGHUP', reload);
+  try {
+    return await untilSignal(() => running.close(), log);
+  } finally {
+    process.off('SIGHUP', reload);
+  }
 }

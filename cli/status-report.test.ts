@@ -63,6 +63,13 @@ describe('floe status report', () => {
     expect(lines[1]).toMatch(/^ {2}NO LEADER: /);
     expect(json).toMatchObject({ leader: null, stale: true, staleAppliedIndex: 870 });
   });
+
+  it('shows when the node\'s TLS certificate ends, and asks for a renewal three weeks before', () => {
+    const h = answers().health;
+    const soon = statusReport(answers({ health: { ...h, tls: { notAfter: '2030-01-10T00:00:00.000Z', daysLeft: 9.5, subject: 'CN=n1', caNotAfter: '2035-01-01T00:00:00.000Z' } } }), NOW).lines.join('\n');
+    expect(soon).toContain('tls: certificate CN=n1 ends 2030-01-10 (in 9 days), its CA 2035-01-01 — RENEW IT');
+    expect(statusReport(answers(), NOW).lines.join('\n')).toContain('tls: none (plain http and ws on this node)');
+  });
 });
 
 function answers(over: Partial<StatusAnswers> = {}): StatusAnswers {

@@ -18,6 +18,8 @@ export interface HealthAnswer {
   readonly leaderId: string;
   readonly term: number;
   readonly appliedIndex: number;
+  /** The node's TLS certificate, when it serves TLS. */
+  readonly tls?: { readonly notAfter: string; readonly daysLeft: number; readonly subject: string; readonly caNotAfter?: string | undefined } | undefined;
 }
 
 /** One member of GET /cluster (raft-rejoin may add fields; they are kept in --json). */
@@ -178,6 +180,11 @@ export function statusReport(a: StatusAnswers, nowMs: number): { lines: string[]
       `  The figures below are this node's own state at applied index ${a.stale.appliedIndex} and may be stale (${a.stale.lagEntries} entries known to be missing).`,
     );
   }
+  if (h.tls !== undefined) {
+    const days = Math.floor(h.tls.daysLeft);
+    const ends = `${h.tls.notAfter.slice(0, 10)} (${days < 0 ? `EXPIRED ${-days} days ago` : `in ${days} day${days === 1 ? '' : 's'}`})`;
+    lines.push(`  tls: certificate ${h.tls.subject} ends ${ends}${h.tls.caNotAfter !== undefined ? `, its CA ${h.tls.caNotAfter.slice(0, 10)}` : ''}${days < 21 ? ' — RENEW IT (floe tls issue; systemctl reload floe)' : ''}`);
+  } else lines.push('  tls: none (plain http and ws on this node)');
   if (members.length > 1) {
     const by = a.cluster.reportedBy;
     lines.push('', by?.role === 'leader' ? `members (as the leader ${by.id} sees them):` : `members (as ${by?.id ?? h.nodeId}, not the leader, sees them):`);

@@ -1,5 +1,6 @@
 // What an application tells connect(), with the SDK's defaults and limits.
 // Every queue and retry of the SDK has a named maximum here (TIGER_STYLE).
+import { readFileSync, statSync } from 'node:fs';
 import { clientIdSchema } from '../protocol/wire.ts';
 import { FloeError } from './floe-error.ts';
 
@@ -47,6 +48,15 @@ export interface ConnectOptions {
   readonly closeTimeoutMs?: number;
   /** A number in [0, 1); for jitter. Default Math.random (tests inject their own). */
   readonly random?: () => number;
+  /**
+   * PEM CA certificate(s) a `wss://` server's certificate must chain to (the
+   * site CA of `floe tls init`, or the site's own). Given (or `caFile`),
+   * only these are trusted: the site CA is pinned. Absent: Node's CA store
+   * (plus NODE_EXTRA_CA_CERTS; `node --use-openssl-ca` for the system's).
+   */
+  readonly ca?: string | readonly string[];
+  /** A PEM file of such CA certificate(s), read once by connect(). */
+  readonly caFile?: string;
 }
 
 /** ConnectOptions with every default filled in. */
@@ -66,6 +76,29 @@ export interface ResolvedOptions {
   readonly serversMax: number;
   readonly closeTimeoutMs: number;
   readonly random: () => number;
+  /** PEM CA certificates trusted for wss:// (pinned); undefined: Node's store. */
+  readonly ca: readonly string[] | undefined;
+}
+
+/** Bytes of a caFile read, at most. */
+const CA_FILE_BYTES_MAX = 1024 * 1024;
+
+function trustedCas(options: ConnectOptions): readonly string[] | undefined {
+  const cas: string[] = [];
+  if (options.ca !== undefined) cas.push(...(typeof options.ca === 'string' ? [options.ca] : options.ca));
+  if (options.caFile !== undefined) {
+    let text: string;
+    try {
+      if (statSync(options.caFile).size > CA_FILE_BYTES_MAX) throw new Error(`over ${CA_FILE_BYTES_MAX} bytes`);
+      text = readFileSync(options.caFile, 'utf8');
+    } catch (err) {
+      throw new FloeError('BAD_REQUEST', `caFile ${options.caFile} cannot be read: ${(err as Error).message}`);
+    }
+    cas.push(text);
+  }
+  if (options.ca === undefined && options.caFile === undefined) return undefined;
+  if (cas.length === 0 || cas.some((pem) => typeof pem !== 'string' || !pem.includes('-----BEGIN CERTIFICATE-----'))) throw new FloeError('BAD_REQUEST', 'ca and caFile must hold PEM certificates');
+  return cas;
 }
 
 /** `ms` bounds the SDK applies to the server's `heartbeatMs`, whatever it says. */
@@ -109,5 +142,6 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
     serversMax,
     closeTimeoutMs: positiveInt('closeTimeoutMs', options.closeTimeoutMs, 5_000, 600_000),
     random: options.random ?? Math.random,
+    ca: trustedCas(options),
   };
 }

@@ -48,13 +48,15 @@ export class Connection {
 
   /**
    * Opens a socket to `url`; rejects with UNAVAILABLE when it cannot within
-   * `connectTimeoutMs` (`ms`).
+   * `connectTimeoutMs` (`ms`). `ca`: PEM CA certificates trusted for wss://
+   * (only these); undefined: Node's store. A server whose certificate does
+   * not verify is refused like an unreachable one (UNAVAILABLE, its reason in `cause`).
    */
-  static open(url: string, connectTimeoutMs: number, handlers: ConnectionHandlers): Promise<Connection> {
+  static open(url: string, connectTimeoutMs: number, handlers: ConnectionHandlers, ca?: readonly string[]): Promise<Connection> {
     return new Promise((resolve, reject) => {
       let socket: WebSocket;
       try {
-        socket = new WebSocket(url, { maxPayload: FRAME_BYTES_RECEIVED_MAX, handshakeTimeout: connectTimeoutMs });
+        socket = new WebSocket(url, { maxPayload: FRAME_BYTES_RECEIVED_MAX, handshakeTimeout: connectTimeoutMs, minVersion: 'TLSv1.2', ...(ca !== undefined ? { ca: [...ca] } : {}) });
       } catch (err) {
         reject(new FloeError('UNAVAILABLE', `cannot connect to ${url}`, { cause: err }));
         return;
@@ -66,7 +68,8 @@ export class Connection {
         clearTimeout(timer);
         socket.removeAllListeners('open');
         socket.terminate();
-        reject(new FloeError('UNAVAILABLE', `cannot connect to ${url}`, { cause: err }));
+        // The reason matters to whoever reads it: a refused port, or a certificate this client does not trust.
+        reject(new FloeError('UNAVAILABLE', `cannot connect to ${url}: ${(err as Error).message}`, { cause: err }));
       };
       socket.once('error', fail);
       socket.once('close', (code) => fail(new Error(`closed with ${code} while opening`)));

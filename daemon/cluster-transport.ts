@@ -13,7 +13,7 @@ import { splitHostPort } from './config.ts';
 import type { NodeIdentity } from './identity/index.ts';
 import { MemberDirectory, type DirectoryMember } from './storage/index.ts';
 import type { ConfChange, ConfState } from './raft/types.ts';
-import { PeerTransport, type FaultInjector, type PeerConfig, type TransportLogger } from './transport/index.ts';
+import { PeerTransport, type FaultInjector, type PeerConfig, type PeerTls, type TransportLogger } from './transport/index.ts';
 
 /** The running transport and the hook the node calls on each applied membership change. */
 export interface ClusterTransport {
@@ -55,6 +55,7 @@ export async function startClusterTransport(
   log: (line: string) => void,
   faults?: FaultInjector,
   wallClock?: () => number,
+  tls?: PeerTls,
 ): Promise<ClusterTransport> {
   const directory = MemberDirectory.load(config.dataDir);
   const known = new Map<string, PeerConfig>();
@@ -90,6 +91,7 @@ export async function startClusterTransport(
     logger,
     ...(faults !== undefined ? { faults } : {}),
     ...(wallClock !== undefined ? { wallClock } : {}),
+    ...(tls !== undefined ? { tls } : {}),
   });
   const address = await transport.start();
   return {

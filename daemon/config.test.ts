@@ -58,4 +58,20 @@ describe('config', () => {
     expect(() => parseConfig({ nodeId: 'n1', cluster: { peers: [peer('n1'), peer('n1')] } })).toThrow(/twice/);
     expect(() => parseConfig({ nodeId: 'n1', cluster: { peers: [{ ...peer('n1'), publicKey: 'short' }] } })).toThrow(/publicKey/);
   });
+  it('refuses a non-loopback bind without TLS, saying how to fix it, unless insecure = true', () => {
+    expect(() => parseConfig({ clientListen: '0.0.0.0:7401' })).toThrow(/CONFIG_INVALID: clientListen: 0\.0\.0\.0:7401 is not a loopback address.*tls\.certFile.*insecure = true/);
+    expect(() => parseConfig({ adminListen: '10.0.0.1:7501' })).toThrow(/adminListen: 10\.0\.0\.1:7501 is not a loopback address/);
+    expect(parseConfig({ clientListen: '0.0.0.0:7401', insecure: true }).insecure).toBe(true);
+    expect(parseConfig({ clientListen: '0.0.0.0:7401', tls: { certFile: 'n1.crt', keyFile: 'n1.key' } }, '/etc/floe').tls).toEqual({ certFile: '/etc/floe/n1.crt', keyFile: '/etc/floe/n1.key' });
+    expect(parseConfig({ clientListen: '127.0.0.2:7401', adminListen: 'localhost:7501' }).insecure).toBe(false);
+  });
+
+  it('refuses a TLS cluster without a CA or with a plain ws:// peer URL', () => {
+    const peer = (id: string, scheme: string) => ({ id, peerUrl: `${scheme}://127.0.0.1:1/raft`, clientUrl: 'wss://127.0.0.1:2/ws', publicKey: 'A'.repeat(43) });
+    const tls = { certFile: 'n1.crt', keyFile: 'n1.key', caFile: 'ca.crt' };
+    expect(() => parseConfig({ tls: { certFile: 'n1.crt', keyFile: 'n1.key' }, cluster: { peers: [peer('n1', 'wss')] } })).toThrow(/tls\.caFile: a cluster over TLS needs tls\.caFile/);
+    expect(() => parseConfig({ tls, cluster: { peers: [peer('n1', 'wss'), peer('n2', 'ws')] } })).toThrow(/cluster\.peers\.1\.peerUrl: ws:\/\/127\.0\.0\.1:1\/raft must be wss:\/\//);
+    expect(() => parseConfig({ tls: { certFile: 'n1.crt' } })).toThrow(/tls\.certFile and tls\.keyFile go together/);
+    expect(parseConfig({ tls, cluster: { peers: [peer('n1', 'wss'), peer('n2', 'wss')] } }).cluster.peers).toHaveLength(2);
+  });
 });

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
+import { isLoopbackHost } from './tls/loopback-host.ts';
 
 const hostPort = z
   .string()
@@ -110,6 +111,23 @@ const clusterSchema = z
   .strict()
   .prefault({});
 
+/**
+ * The `[tls]` table: this node's certificate for every listener (client
+ * wss://, admin https://, peers wss:// with mutual authentication). Absent:
+ * plain ws:// and http://, allowed on loopback binds only (or `insecure`).
+ */
+const tlsSchema = z
+  .object({
+    /** PEM: this node's certificate (optionally followed by its chain), e.g. from `floe tls issue`; relative to the config file. */
+    certFile: z.string().min(1).optional(),
+    /** PEM: its private key. */
+    keyFile: z.string().min(1).optional(),
+    /** PEM: the CA that signs the members' certificates (`floe tls init`'s ca.crt, or the site's own PKI); required in a cluster. */
+    caFile: z.string().min(1).optional(),
+  })
+  .strict()
+  .prefault({});
+
 /** A node's whole configuration, as parsed (units in the names). */
 export const floeConfigSchema = z
   .object({
@@ -147,6 +165,9 @@ export const floeConfigSchema = z
     leaderGraceMs: ms(0, 3600 * 1000).default(15_000),
     /** GET /metrics also gives seats in use per user (floe_user_seats_in_use): one series per user and feature, so off unless asked. */
     metricsPerUser: z.boolean().default(false),
+    /** Serve plain ws:// and http:// on a non-loopback bind (logged loudly at start); never needed with [tls]. */
+    insecure: z.boolean().default(false),
+    tls: tlsSchema,
     limits: limitsSchema,
     raft: raftSchema,
     cluster: clusterSchema,
@@ -167,6 +188,35 @@ export const floeConfigSchema = z
   .refine((c) => c.raft.heartbeatTicks < c.raft.electionTicks, {
     message: 'raft.heartbeatTicks must be below raft.electionTicks',
     path: ['raft', 'heartbeatTicks'],
+  })
+  .refine((c) => (c.tls.certFile === undefined) === (c.tls.keyFile === undefined), { message: 'tls.certFile and tls.keyFile go together', path: ['tls'] })
+  .refine((c) => c.tls.certFile !== undefined || c.tls.caFile === undefined, { message: 'tls.caFile needs tls.certFile and tls.keyFile', path: ['tls', 'caFile'] })
+  .refine((c) => c.tls.certFile === undefined || c.cluster.peers.length === 0 || c.tls.caFile !== undefined, {
+    message: 'a cluster over TLS needs tls.caFile: the CA that signs the members\' certificates (mutual TLS)',
+    path: ['tls', 'caFile'],
+  })
+  .superRefine((c, ctx) => {
+    if (c.tls.certFile === undefined) return;
+    c.cluster.peers.forEach((p, i) => {
+      if (!p.peerUrl.startsWith('wss://')) ctx.addIssue({ code: 'custom', message: `${p.peerUrl} must be wss:// when [tls] is set`, path: ['cluster', 'peers', i, 'peerUrl'] });
+    });
+  })
+  .superRefine((c, ctx) => {
+    if (c.tls.certFile !== undefined || c.insecure) return;
+    const binds: [string, string][] = [
+      ['clientListen', c.clientListen],
+      ['adminListen', c.adminListen],
+      ...(c.cluster.peers.length > 0 ? ([['cluster.peerListen', c.cluster.peerListen]] as [string, string][]) : []),
+    ];
+    for (const [field, listen] of binds) {
+      const { host } = splitHostPort(listen);
+      if (isLoopbackHost(host)) continue;
+      ctx.addIssue({
+        code: 'custom',
+        message: `${listen} is not a loopback address, and without [tls] sessions, admin tokens and Raft traffic would cross the network in clear: set tls.certFile and tls.keyFile (floe tls issue), bind 127.0.0.1, or write insecure = true`,
+        path: field.split('.'),
+      });
+    }
   });
 
 /** A validated configuration; paths are absolute once loaded from a file. */
@@ -205,6 +255,11 @@ export function checkConfig(input: unknown, baseDir = process.cwd()): ConfigPars
       clientUrls: c.clientUrls.length > 0 ? c.clientUrls : c.cluster.peers.map((p) => p.clientUrl),
       dataDir: resolve(baseDir, c.dataDir),
       licenseFiles: c.licenseFiles.map((f) => resolve(baseDir, f)),
+      tls: {
+        ...(c.tls.certFile !== undefined ? { certFile: resolve(baseDir, c.tls.certFile) } : {}),
+        ...(c.tls.keyFile !== undefined ? { keyFile: resolve(baseDir, c.tls.keyFile) } : {}),
+        ...(c.tls.caFile !== undefined ? { caFile: resolve(baseDir, c.tls.caFile) } : {}),
+      },
     },
   };
 }

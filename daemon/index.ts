@@ -1,12 +1,15 @@
 // daemon/: one Floe node as a process runs it — the FloeNode (storage, log,
 // pools), the client WebSocket server and the admin HTTP API.
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { advertisedClientUrls } from './advertised-client-urls.ts';
 import { ClientServer } from './client-server/index.ts';
 import { splitHostPort, type FloeConfig } from './config.ts';
+import { isLoopbackHost } from './tls/loopback-host.ts';
+import { loadTlsMaterial, TlsFilesError, type TlsCertificateStatus, type TlsMaterial } from './tls/tls-material.ts';
 import { loadNodeIdentity } from './identity/index.ts';
 import { FloeNode } from './node/index.ts';
 import { startClusterTransport, type ClusterTransport } from './cluster-transport.ts';
@@ -15,6 +18,7 @@ export * from './config.ts';
 export { ClientServer, CLIENT_WS_PATH } from './client-server/index.ts';
 export { FloeNode, type ClientEvent, type NodeStatus, type ClusterView } from './node/index.ts';
 export { FaultInjector } from './transport/index.ts';
+export { TlsFilesError, type TlsCertificateStatus } from './tls/tls-material.ts';
 
 /** A running daemon. */
 export interface Daemon {
@@ -26,14 +30,26 @@ export interface Daemon {
   readonly adminUrl: string;
   /** The peer transport (a cluster), else undefined. */
   readonly peers: ClusterTransport | undefined;
+  /** This node's certificate as last loaded; undefined without [tls]. */
+  tlsStatus(): TlsCertificateStatus | undefined;
+  /**
+   * Reads the [tls] files again and gives every listener (and the peer
+   * dialer) the new certificate, key and CA for new connections; open
+   * sessions and peer links stay. A bad file changes nothing: throws
+   * TlsFilesError. No-op without [tls].
+   */
+  reloadTls(): TlsCertificateStatus | undefined;
   /** Stops accepting, closes connections, stops the log and closes the database. */
   close(): Promise<void>;
 }
 
 /** Options of startDaemon. */
 export interface StartDaemonOptions {
-  /** Builds the admin app (admin/ sits above daemon/, so the caller passes it in). */
-  readonly adminApp?: (node: FloeNode) => Pick<Hono, 'fetch'>;
+  /**
+   * Builds the admin app (admin/ sits above daemon/, so the caller passes it
+   * in); `tlsStatus` answers this node's certificate as last loaded.
+   */
+  readonly adminApp?: (node: FloeNode, daemon: { tlsStatus(): TlsCertificateStatus | undefined }) => Pick<Hono, 'fetch'>;
   readonly log?: (line: string) => void;
   /** Override of the node's lock code (tests); default: from the node identity in dataDir. */
   readonly lockCode?: string;
@@ -46,10 +62,13 @@ export interface StartDaemonOptions {
 /** Starts a node from its config: identity, node, client server, admin server. */
 export async function startDaemon(config: FloeConfig, options: StartDaemonOptions = {}): Promise<Daemon> {
   const log = options.log ?? (() => {});
+  let tls = loadTls(config);
+  warnIfInsecure(config, log);
   const identity = loadNodeIdentity(config.dataDir);
   // Both forms: keys of 0.1 name the legacy code, newer ones the tolerant code.
   const lockCode = options.lockCode ?? identity.statedLockCodes;
-  const peers = config.cluster.peers.length > 0 ? await startClusterTransport(config, identity, lockCode, log, options.faults, options.wallClock) : undefined;
+  const peers =
+    config.cluster.peers.length > 0 ? await startClusterTransport(config, identity, lockCode, log, options.faults, options.wallClock, peerTlsOf(tls)) : undefined;
   let node: FloeNode;
   try {
     node = await FloeNode.open({
@@ -99,6 +118,7 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
       overLimitFramesPerConnectionMax: config.limits.overLimitFramesPerConnectionMax,
       unreadReplyBytesPerConnectionMax: config.limits.unreadReplyBytesPerConnectionMax,
       // Follows the membership: members added at run time are told to clients, removed ones no longer.
+      ...(tls !== undefined ? { tls: { cert: tls.cert, key: tls.key } } : {}),
       clientUrls: () =>
         advertisedClientUrls({
           configured: config.clientUrls,
@@ -111,14 +131,20 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
     });
     let adminUrl = '';
     if (options.adminApp !== undefined) {
-      const app = options.adminApp(node);
+      const app = options.adminApp(node, { tlsStatus: () => tls?.status });
       const a = splitHostPort(config.adminListen);
+      const t = tls;
       admin = await new Promise<Server>((resolve, reject) => {
-        const s = serve({ fetch: app.fetch, port: a.port, hostname: a.host }, () => resolve(s as Server)) as Server;
+        const s = (
+          t === undefined
+            ? serve({ fetch: app.fetch, port: a.port, hostname: a.host }, () => resolve(s as Server))
+            : serve({ fetch: app.fetch, port: a.port, hostname: a.host, createServer: createHttpsServer, serverOptions: { cert: t.cert, key: t.key, minVersion: 'TLSv1.2' } }, () => resolve(s as Server))
+        ) as Server;
         s.once('error', reject);
       });
       const address = admin.address() as AddressInfo;
-      adminUrl = `http://${address.address}:${address.port}`;
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      adminUrl = `${tls === undefined ? 'http' : 'https'}://${host}:${address.port}`;
     }
     const cs = clientServer;
     const adminServer = admin;
@@ -133,6 +159,18 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
       clientUrl: cs.url,
       adminUrl,
       peers,
+      tlsStatus: () => tls?.status,
+      reloadTls: () => {
+        if (tls === undefined) return undefined;
+        const next = loadTls(config) as TlsMaterial;
+        cs.setTls({ cert: next.cert, key: next.key });
+        if (adminServer !== undefined) (adminServer as unknown as HttpsServer).setSecureContext({ cert: next.cert, key: next.key, minVersion: 'TLSv1.2' });
+        const peerTls = peerTlsOf(next);
+        if (peers !== undefined && peerTls !== undefined) peers.transport.setTls(peerTls);
+        tls = next;
+        log(`tls: reloaded ${next.status.certFile} (${next.status.subject}, valid until ${next.status.notAfter}); open connections keep theirs`);
+        return next.status;
+      },
       close: () => {
         closing ??= (async () => {
           await cs.close();
@@ -155,4 +193,33 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
     await peers?.transport.stop();
     throw error;
   }
+}
+
+/** Loads the [tls] files (undefined without [tls]); a file that cannot serve stops the start (or the reload) with a sentence. */
+function loadTls(config: FloeConfig): TlsMaterial | undefined {
+  const { certFile, keyFile, caFile } = config.tls;
+  if (certFile === undefined || keyFile === undefined) return undefined;
+  const material = loadTlsMaterial({ certFile, keyFile, caFile });
+  if (config.cluster.peers.length > 0 && !material.status.nodeIds.includes(config.nodeId)) {
+    const named = material.status.nodeIds.length > 0 ? `names node ${material.status.nodeIds.join(', ')}` : 'names no node id (urn:floe:node:ID)';
+    throw new TlsFilesError(`${certFile} ${named}, not ${config.nodeId}: the other members would refuse it (issue one with floe tls issue --node ${config.nodeId})`);
+  }
+  return material;
+}
+
+/** The peer transport's mutual TLS from loaded files; undefined without [tls] or a CA. */
+function peerTlsOf(tls: TlsMaterial | undefined): import('./transport/index.ts').PeerTls | undefined {
+  return tls === undefined || tls.ca === undefined ? undefined : { cert: tls.cert, key: tls.key, ca: tls.ca };
+}
+
+/** Says loudly, at start, that `insecure = true` sends everything in clear over a non-loopback bind. */
+function warnIfInsecure(config: FloeConfig, log: (line: string) => void): void {
+  if (config.tls.certFile !== undefined || !config.insecure) return;
+  const binds = [config.clientListen, config.adminListen, ...(config.cluster.peers.length > 0 ? [config.cluster.peerListen] : [])].filter((l) => !isLoopbackHost(splitHostPort(l).host));
+  if (binds.length === 0) return;
+  log(
+    `WARNING INSECURE: insecure = true and no [tls]: ${binds.join(', ')} serve(s) plain ws:// / http:// beyond this machine. ` +
+      'Client sessions, admin bearer tokens and Raft traffic cross the network in clear: anyone on the path can read them and inject peer messages. ' +
+      'Configure [tls] (floe tls init / floe tls issue, docs/security.md).',
+  );
 }

@@ -20,7 +20,8 @@ let f: AdminFixture;
 let exposed: Set<string>;
 beforeAll(async () => {
   f = await openAdminFixture();
-  const app = createAdminApp(f.node, { tokenSha256: [hashToken(ADMIN_TOKEN)], bodyBytesMax: 1024, metricsPerUser: true });
+  const tlsStatus = () => ({ certFile: 'n1.crt', subject: 'CN=n1', issuer: 'CN=ca', notAfter: '2027-01-01T00:00:00.000Z', notAfterMs: Date.parse('2027-01-01'), nodeIds: ['n1'], loadedAtMs: 0 });
+  const app = createAdminApp(f.node, { tokenSha256: [hashToken(ADMIN_TOKEN)], bodyBytesMax: 1024, metricsPerUser: true, tlsStatus });
   const text = await (await app.request('/metrics', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
   exposed = new Set();
   for (const m of text.matchAll(/^# TYPE (\w+) (\w+)$/gm)) {
@@ -39,7 +40,7 @@ describe('the monitoring files', () => {
   it('alerts.yml has the alerts a site needs, each with an expression over metrics that exist, a duration and a severity', () => {
     const rules = alerts.split(/\n\s+- alert: /).slice(1);
     const names = rules.map((r) => r.split('\n')[0]!.trim());
-    expect(names).toEqual(['FloeLicenseExpiringSoon', 'FloePoolNearlyFull', 'FloeDenialBurst', 'FloeNodeDown', 'FloeQuorumLost', 'FloeMemberLagging', 'FloeClockSkew']);
+    expect(names).toEqual(['FloeLicenseExpiringSoon', 'FloePoolNearlyFull', 'FloeDenialBurst', 'FloeNodeDown', 'FloeQuorumLost', 'FloeMemberLagging', 'FloeClockSkew', 'FloeCertificateExpiringSoon']);
     for (const rule of rules) {
       const expr = /\n\s+expr: (.+)\n/.exec(rule)?.[1] ?? '';
       expect(expr, rule).not.toBe('');

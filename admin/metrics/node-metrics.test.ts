@@ -66,6 +66,7 @@ describe('GET /metrics', () => {
       floe_peer_up: 'gauge',
       floe_member_lag_entries: 'gauge',
       floe_member_clock_skew_seconds: 'gauge',
+      floe_tls_certificate_expiry_timestamp_seconds: 'gauge',
     });
     expect(text).toMatch(/^# TYPE nodejs_eventloop_lag_seconds gauge$/m);
     expect(text).toMatch(/^# TYPE process_cpu_seconds_total counter$/m);

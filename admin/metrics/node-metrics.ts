@@ -9,6 +9,7 @@
 // Names and types are stable (docs/metrics.md); a new metric is added, never
 // renamed.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { TlsCertificateStatus } from '../../daemon/index.ts';
 import type { FloeNode } from '../../daemon/node/index.ts';
 
 /** Options of the metrics. */
@@ -17,6 +18,8 @@ export interface NodeMetricsOptions {
   readonly perUser: boolean;
   /** Also give prom-client's process and Node.js metrics (process_cpu_seconds_total, nodejs_eventloop_lag_seconds, …). */
   readonly processMetrics: boolean;
+  /** This node's TLS certificate as last loaded (floe_tls_certificate_expiry_timestamp_seconds); absent or undefined: plain http. */
+  readonly tlsStatus?: () => TlsCertificateStatus | undefined;
 }
 
 /** How a lease ended, by usage kind: the `reason` label of floe_checkins_total. */
@@ -265,6 +268,20 @@ export function createNodeMetrics(node: FloeNode, options: NodeMetricsOptions): 
     collect() {
       this.reset();
       for (const m of node.clusterStatus().nodes) if (m.clockSkewMs !== undefined) this.set({ member: m.id }, m.clockSkewMs / 1000);
+    },
+  });
+
+  new Gauge({
+    name: 'floe_tls_certificate_expiry_timestamp_seconds',
+    help: 'When the TLS certificate this node serves ends (certificate="node") and the earliest CA certificate of tls.caFile (certificate="ca"), seconds since the epoch; as last loaded (start or SIGHUP). No series without [tls].',
+    labelNames: ['certificate'],
+    registers,
+    collect() {
+      this.reset();
+      const t = options.tlsStatus?.();
+      if (t === undefined) return;
+      this.set({ certificate: 'node' }, t.notAfterMs / 1000);
+      if (t.caNotAfterMs !== undefined) this.set({ certificate: 'ca' }, t.caNotAfterMs / 1000);
     },
   });
 

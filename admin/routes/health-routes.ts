@@ -4,6 +4,8 @@ import type { AdminDeps } from '../admin-deps.ts';
 import type { AdminEnv } from '../admin-env.ts';
 import { jsonResponse } from '../api-schemas.ts';
 
+const DAY_MS = 24 * 3600 * 1000;
+
 /** GET /health. */
 export const healthSchema = z
   .object({
@@ -17,6 +19,18 @@ export const healthSchema = z
     transactionCount: z.number().int().openapi({ description: 'storage transactions written since start' }),
     syncCount: z.number().int().openapi({ description: 'fdatasyncs of the log since start' }),
     rejoining: z.boolean().openapi({ description: "this node's storage lost acknowledged entries: it catches up and does not vote until the leader confirms it" }),
+    tls: z
+      .object({
+        subject: z.string(),
+        issuer: z.string(),
+        nodeIds: z.array(z.string()),
+        notAfter: z.string().openapi({ description: 'ISO 8601: when this node\'s certificate ends' }),
+        daysLeft: z.number().openapi({ description: 'days until then (negative: expired)' }),
+        caNotAfter: z.string().optional().openapi({ description: 'ISO 8601: when the earliest CA certificate of tls.caFile ends' }),
+        loadedAt: z.string().openapi({ description: 'ISO 8601: when the files were loaded (start, or the latest SIGHUP reload)' }),
+      })
+      .optional()
+      .openapi({ description: 'absent when the node serves plain http' }),
   })
   .openapi('Health');
 
@@ -28,9 +42,10 @@ const getHealth = createRoute({
 });
 
 /** The health route (mounted before the bearer check). */
-export function healthRoutes({ node }: AdminDeps) {
+export function healthRoutes({ node, tlsStatus }: AdminDeps) {
   return new OpenAPIHono<AdminEnv>().openapi(getHealth, (c) => {
     const s = node.status();
+    const t = tlsStatus?.();
     return c.json(
       {
         status: 'ok' as const,
@@ -43,6 +58,19 @@ export function healthRoutes({ node }: AdminDeps) {
         transactionCount: node.transactionCount,
         syncCount: node.syncCount,
         rejoining: s.rejoining,
+        ...(t !== undefined
+          ? {
+              tls: {
+                subject: t.subject,
+                issuer: t.issuer,
+                nodeIds: [...t.nodeIds],
+                notAfter: t.notAfter,
+                daysLeft: Math.floor(((t.notAfterMs - Date.now()) / DAY_MS) * 10) / 10,
+                ...(t.caNotAfterMs !== undefined ? { caNotAfter: new Date(t.caNotAfterMs).toISOString() } : {}),
+                loadedAt: new Date(t.loadedAtMs).toISOString(),
+              },
+            }
+          : {}),
       },
       200,
     );

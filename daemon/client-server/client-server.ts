@@ -6,7 +6,8 @@
 // per remote address, a hello deadline and an idle timeout (one sweep over
 // every connection), and one FrameScheduler so client frames are handled a
 // bounded batch per event-loop turn.
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { FRAME_BYTES_MAX, type ServerPush } from '../../protocol/index.ts';
@@ -55,6 +56,8 @@ export interface ClientServerOptions {
   readonly openFilesLimit?: number | undefined;
   /** Client URLs of every member now, asked at each hello (told to clients for failover); empty: this server's own URL. */
   readonly clientUrls: () => readonly string[];
+  /** PEM certificate and key: serve wss:// (TLS 1.2 at least) instead of ws://. */
+  readonly tls?: { readonly cert: string; readonly key: string };
   readonly log?: (line: string) => void;
 }
 
@@ -124,7 +127,7 @@ export function pushOf(event: ClientEvent): ServerPush | undefined {
 
 /** A running client server. */
 export class ClientServer {
-  private readonly http: HttpServer;
+  private readonly http: HttpServer | HttpsServer;
   private readonly wss: WebSocketServer;
   private readonly bySession = new Map<string, ClientConnection>();
   private readonly connections = new Set<ClientConnection>();
@@ -155,10 +158,11 @@ export class ClientServer {
       requestsPerSecond: options.requestsPerSecondPerAddress,
       requestBurst: options.requestBurstPerAddress,
     });
-    this.http = createServer((req, res) => {
+    const notWebSocket = (_req: IncomingMessage, res: ServerResponse) => {
       res.writeHead(426, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'BAD_REQUEST', message: `connect a WebSocket to ${CLIENT_WS_PATH}` } }));
-    });
+    };
+    this.http = options.tls === undefined ? createServer(notWebSocket) : createHttpsServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' }, notWebSocket);
     this.wss = new WebSocketServer({
       server: this.http,
       path: CLIENT_WS_PATH,
@@ -249,13 +253,19 @@ export class ClientServer {
     });
     const address = server.http.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    server.boundUrl = `ws://${host}:${address.port}${CLIENT_WS_PATH}`;
+    server.boundUrl = `${options.tls === undefined ? 'ws' : 'wss'}://${host}:${address.port}${CLIENT_WS_PATH}`;
     return server;
   }
 
   /** `ws://host:port/ws` as bound (the real port when 0 was asked). */
   get url(): string {
     return this.boundUrl;
+  }
+
+  /** New TLS connections use this certificate and key; open sessions keep theirs (a reload drops nobody). */
+  setTls(tls: { readonly cert: string; readonly key: string }): void {
+    if (!('setSecureContext' in this.http)) throw new Error('assert: setTls() on a plain ws:// client server');
+    this.http.setSecureContext({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' });
   }
 
   /** Open client connections. */

@@ -1,5 +1,6 @@
 // Floe's peer transport: Raft messages between servers over authenticated
 // WebSockets, its binary codec, and test-only fault injection.
+export { PEER_TLS_VERSION_MIN, type PeerTls } from './peer-tls.ts';
 export { PeerTransport, type PeerConfig, type PeerLockCode, type PeerStats, type PeerTransportOptions, type TransportStats } from './peer-transport.ts';
 export {
   DEFAULT_CODEC_LIMITS,

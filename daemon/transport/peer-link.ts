@@ -20,6 +20,7 @@ import {
   verifySignature,
   type Ed25519PublicKey,
 } from './peer-auth.ts';
+import { expectPeerNodeId, PEER_TLS_VERSION_MIN, type PeerTls } from './peer-tls.ts';
 import { SendQueue } from './send-queue.ts';
 import { createUpgradeToken, UPGRADE_TOKEN_HEADER } from './upgrade-token.ts';
 import { REFUSAL_CLOSE_CODES, type RefusalReason, type TransportLimits, type TransportLogger } from './transport-config.ts';
@@ -49,6 +50,8 @@ export interface PeerLinkContext {
   readonly wallClock: () => number;
   /** CA certificate(s), PEM, for wss:// peers. */
   readonly tlsCa?: string | readonly string[];
+  /** Mutual TLS now (read at each dial, so a reload applies to the next connection); undefined: none. */
+  peerTls(): PeerTls | undefined;
   /** Counts and logs a refusal. */
   refused(reason: RefusalReason, fields: Readonly<Record<string, unknown>>): void;
   /** The peer could not be reached (dial failed, connection lost or dead). */
@@ -261,6 +264,14 @@ export class PeerLink {
     this.appQueueBytes = 0;
   }
 
+  /** Our certificate, the site CA only, and the listener's certificate must name the peer's node id. */
+  private mutualTlsOptions(): Record<string, unknown> {
+    const tls = this.ctx.peerTls();
+    if (tls === undefined) return {};
+    const refused = (names: readonly string[]) => this.ctx.refused('AUTH_CERT_NODE_MISMATCH', { direction: 'outbound', peerId: this.peer.id, url: this.peer.url, certificateNames: names });
+    return { cert: tls.cert, key: tls.key, ca: tls.ca, minVersion: PEER_TLS_VERSION_MIN, checkServerIdentity: expectPeerNodeId(this.peer.id, refused) };
+  }
+
   private dial(): void {
     const { limits } = this.ctx;
     const ws = new WebSocket(this.peer.url, {
@@ -274,6 +285,7 @@ export class PeerLink {
       // Vouches for us before the handshake: the listener keeps pre-auth slots for its members (upgrade-token.ts).
       headers: { [UPGRADE_TOKEN_HEADER]: createUpgradeToken(this.ctx.nodeId, this.peer.id, this.ctx.wallClock(), this.ctx.sign) },
       ...(this.ctx.tlsCa === undefined ? {} : { ca: typeof this.ctx.tlsCa === 'string' ? this.ctx.tlsCa : [...this.ctx.tlsCa] }),
+      ...this.mutualTlsOptions(),
     });
     const timer = setTimeout(() => this.refuse(ws, 'HANDSHAKE_TIMEOUT', {}), limits.handshakeTimeoutMs);
     this.state = { kind: 'awaiting-challenge', ws, timer };

@@ -5,6 +5,7 @@
 // peer-auth.ts before a single Raft frame is accepted, and everything a peer
 // sends is validated (message-codec.ts) before it reaches the Raft core.
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { KeyObject } from 'node:crypto';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -30,6 +31,7 @@ import {
   verifySignature,
   type PeerIdentity,
 } from './peer-auth.ts';
+import { PEER_TLS_VERSION_MIN, inboundCertificateNodeIds, type PeerTls } from './peer-tls.ts';
 import { PeerLink, rawBytes, rawText, type PeerConfig, type PeerLinkContext } from './peer-link.ts';
 import {
   CLOSE_CODES,
@@ -82,6 +84,13 @@ export interface PeerTransportOptions {
   readonly wallClock?: () => number;
   /** CA certificate(s), PEM, trusted when dialing wss:// peers (default: Node's bundled CAs). */
   readonly tlsCa?: string | readonly string[];
+  /**
+   * Mutual TLS (peer-tls.ts): listen on wss:// asking every dialer for a
+   * certificate of `ca`, dial with our certificate, and accept a member only
+   * when its certificate names the node id its handshake proves. Every
+   * peer URL must then be wss://.
+   */
+  readonly tls?: PeerTls;
 }
 
 /** `ms`: a TCP connection to our own server that has not sent its upgrade request by then is closed. */
@@ -104,6 +113,8 @@ interface InboundConnection {
   readonly handshakeTimer: NodeJS.Timeout;
   /** Set once the dialer proved its identity. */
   peerId: NodeId | undefined;
+  /** Mutual TLS: the node ids its certificate names (the handshake must prove one of them); undefined on plain ws://. */
+  readonly certNodeIds: readonly string[] | undefined;
   /** Bytes the socket delivered before authentication. Invariant: <= PRE_AUTH_BYTES_MAX, or the socket is destroyed. */
   preAuthBytes: number;
   /** Stops counting preAuthBytes (on authentication or close). */
@@ -155,6 +166,8 @@ export class PeerTransport {
   private readonly ownsServer: boolean;
   private readonly listenAt: { readonly host: string; readonly port: number } | undefined;
   private state: 'new' | 'started' | 'stopped' = 'new';
+  /** Mutual TLS now; replaced by setTls(). */
+  private tls: PeerTls | undefined;
   private flushScheduled: NodeJS.Immediate | undefined;
   /** The latest updatePeers() in progress; the next one waits for it. */
   private peersUpdate: Promise<void> = Promise.resolve();
@@ -182,6 +195,7 @@ export class PeerTransport {
       random: options.random ?? Math.random,
       wallClock: options.wallClock ?? Date.now,
       ...(options.tlsCa === undefined ? {} : { tlsCa: options.tlsCa }),
+      peerTls: () => this.tls,
       refused: (reason, fields) => this.countRefusal(reason, fields),
       snapshotStatus: (peerId, ok) => {
         for (const handler of this.snapshotHandlers) handler(peerId, ok);
@@ -199,13 +213,34 @@ export class PeerTransport {
     } else {
       // A stranger's silent TCP connections would otherwise hold a socket for the http default of 60 s.
       const timeouts = { headersTimeout: UPGRADE_REQUEST_TIMEOUT_MS, requestTimeout: UPGRADE_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: UPGRADE_REQUEST_CHECK_MS };
-      this.server = createServer(timeouts, (_request, response) => {
+      const upgradeRequired = (_request: IncomingMessage, response: import('node:http').ServerResponse) => {
         response.writeHead(426, { 'content-type': 'text/plain' }).end('peer transport: WebSocket upgrade required\n');
-      });
+      };
+      if (options.tls === undefined) this.server = createServer(timeouts, upgradeRequired);
+      else {
+        const t = options.tls;
+        const server = createHttpsServer({ ...timeouts, cert: t.cert, key: t.key, ca: t.ca, requestCert: true, rejectUnauthorized: true, minVersion: PEER_TLS_VERSION_MIN }, upgradeRequired);
+        // No certificate, one of another CA, an expired one: refused before any byte of HTTP.
+        server.on('tlsClientError', (error: Error & { code?: string }, socket: Socket) => {
+          this.countRefusal('TLS_HANDSHAKE_FAILED', { direction: 'inbound', remoteAddress: socket.remoteAddress, error: error.message, code: error.code });
+        });
+        this.server = server;
+      }
       this.ownsServer = true;
       this.listenAt = options.listen;
     }
+    this.tls = options.tls;
     this.installPeers(this.validatePeers(options.peers));
+  }
+
+  /**
+   * Replaces the certificate, key and CA of mutual TLS (a reload): new
+   * connections, in and out, use them; authenticated ones stay open.
+   */
+  setTls(tls: PeerTls): void {
+    if (this.tls === undefined) throw new Error('assert: setTls() on a transport started without mutual TLS');
+    this.tls = tls;
+    if (this.ownsServer) (this.server as HttpsServer).setSecureContext({ cert: tls.cert, key: tls.key, ca: tls.ca, minVersion: PEER_TLS_VERSION_MIN });
   }
 
   /** Starts listening and dialing; resolves with the bound address (the real port when 0 was asked). */
@@ -476,6 +511,7 @@ export class PeerTransport {
       if (peer.id.length === 0 || Buffer.byteLength(peer.id, 'utf8') > this.limits.nodeIdBytesMax) throw new Error(`peers: bad node id "${peer.id}"`);
       const url = new URL(peer.url);
       if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error(`peers: "${peer.id}" url must be ws:// or wss://, got ${peer.url}`);
+      if (this.tls !== undefined && url.protocol !== 'wss:') throw new Error(`peers: "${peer.id}" url must be wss:// under mutual TLS, got ${peer.url}`);
       others.set(peer.id, { peer, key });
     }
     return others;
@@ -561,7 +597,11 @@ export class PeerTransport {
       if (pending >= this.limits.pendingConnectionsMax) return this.refuseUpgrade(socket, 503, 'PENDING_CONNECTIONS_FULL', request);
       if (fromAddress >= this.limits.pendingConnectionsPerAddressMax) return this.refuseUpgrade(socket, 503, 'PENDING_ADDRESS_FULL', request);
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.onInbound(ws, request, socket, remoteIp, vouchedFor));
+    const certNodeIds = this.tls === undefined ? undefined : inboundCertificateNodeIds(request.socket);
+    if (this.tls !== undefined && (certNodeIds === undefined || !certNodeIds.some((id) => this.peerKeys.has(id)))) {
+      return this.refuseUpgrade(socket, 403, 'AUTH_CERT_NODE_MISMATCH', request, { certificateNames: certNodeIds ?? '(plain connection)' });
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.onInbound(ws, request, socket, remoteIp, vouchedFor, certNodeIds));
   };
 
   /** Drops a connection still in its handshake at once (no close handshake: it has proved nothing). */
@@ -573,13 +613,13 @@ export class PeerTransport {
     conn.ws.terminate();
   }
 
-  private refuseUpgrade(socket: Socket, status: number, reason: RefusalReason, request: IncomingMessage): void {
-    this.countRefusal(reason, { direction: 'inbound', remoteAddress: request.socket.remoteAddress, path: request.url });
+  private refuseUpgrade(socket: Socket, status: number, reason: RefusalReason, request: IncomingMessage, fields: Readonly<Record<string, unknown>> = {}): void {
+    this.countRefusal(reason, { direction: 'inbound', remoteAddress: request.socket.remoteAddress, path: request.url, ...fields });
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     socket.destroySoon();
   }
 
-  private onInbound(ws: WebSocket, request: IncomingMessage, socket: Socket, remoteIp: string, vouchedFor: NodeId | undefined): void {
+  private onInbound(ws: WebSocket, request: IncomingMessage, socket: Socket, remoteIp: string, vouchedFor: NodeId | undefined, certNodeIds: readonly string[] | undefined): void {
     if (this.state !== 'started') {
       ws.terminate();
       return;
@@ -594,6 +634,7 @@ export class PeerTransport {
       listenerNonce: createNonce(),
       handshakeTimer: setTimeout(() => this.refuseInbound(conn, 'HANDSHAKE_TIMEOUT', { vouchedFor }), deadlineMs),
       peerId: undefined,
+      certNodeIds,
       lastHeardMs: performance.now(),
       preAuthBytes: 0,
       stopCountingBytes: () => socket.off('data', countBytes),
@@ -640,6 +681,7 @@ export class PeerTransport {
     if (key === undefined) return this.refuseInbound(conn, 'AUTH_UNKNOWN_NODE', fields);
     const transcript = handshakeTranscript('dialer', hello.nodeId, this.nodeId, conn.listenerNonce, hello.nonce, hello.lockCode);
     if (!verifySignature(key, transcript, hello.signature)) return this.refuseInbound(conn, 'AUTH_SIGNATURE_INVALID', fields);
+    if (conn.certNodeIds !== undefined && !conn.certNodeIds.includes(hello.nodeId)) return this.refuseInbound(conn, 'AUTH_CERT_NODE_MISMATCH', { ...fields, certificateNames: conn.certNodeIds });
     this.recordLockCode(hello.nodeId, hello.lockCode);
     clearTimeout(conn.handshakeTimer);
     conn.stopCountingBytes();

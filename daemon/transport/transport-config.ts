@@ -106,6 +106,10 @@ export const REFUSAL_CLOSE_CODES = {
   PENDING_ADDRESS_FULL: 1013,
   /** An upgrade request for another path on our own server. */
   PATH_UNKNOWN: 4404,
+  /** Mutual TLS: the certificate names no member's node id, or not the node id the handshake proved (peer-tls.ts). */
+  AUTH_CERT_NODE_MISMATCH: 4401,
+  /** Mutual TLS: the TLS handshake failed (no certificate, one of another CA, expired, not TLS at all); no WebSocket was opened. */
+  TLS_HANDSHAKE_FAILED: 1015,
 } as const;
 
 export type RefusalReason = keyof typeof REFUSAL_CLOSE_CODES;

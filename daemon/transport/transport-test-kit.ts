@@ -4,6 +4,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Message, NodeId } from '../raft/types.ts';
 import type { FaultInjector } from './fault-injector.ts';
+import type { PeerTls } from './peer-tls.ts';
 import { PeerTransport, type PeerConfig } from './peer-transport.ts';
 import type { TransportLimits, TransportLogger } from './transport-config.ts';
 
@@ -50,6 +51,8 @@ export interface TestClusterOptions {
   readonly faults?: FaultInjector;
   /** Each node's wall clock (default Date.now), e.g. one running ahead. */
   readonly wallClock?: (id: NodeId) => (() => number) | undefined;
+  /** Each node's mutual TLS (peer URLs are then wss://). */
+  readonly tls?: (id: NodeId) => PeerTls | undefined;
 }
 
 /** Real transports on 127.0.0.1, all connected to each other. Call stop() in a finally/afterEach. */
@@ -71,7 +74,8 @@ export class TestCluster {
 
   /** The peers list every node shares. */
   peers(): PeerConfig[] {
-    return [...this.nodes.values()].map((node) => ({ id: node.id, url: `ws://127.0.0.1:${node.port}/raft`, publicKey: node.keys.publicKey }));
+    const scheme = this.options.tls === undefined ? 'ws' : 'wss';
+    return [...this.nodes.values()].map((node) => ({ id: node.id, url: `${scheme}://127.0.0.1:${node.port}/raft`, publicKey: node.keys.publicKey }));
   }
 
   node(id: NodeId): TestNode {
@@ -92,6 +96,7 @@ export class TestCluster {
       ...(this.options.limits === undefined ? {} : { limits: this.options.limits }),
       ...(this.options.faults === undefined ? {} : { faults: this.options.faults }),
       ...(this.options.wallClock?.(node.id) === undefined ? {} : { wallClock: this.options.wallClock(node.id) as () => number }),
+      ...(this.options.tls?.(node.id) === undefined ? {} : { tls: this.options.tls(node.id) as PeerTls }),
     });
     node.transport.onMessages((messages) => node.inbox.push(...messages));
     node.transport.onUnreachable((peerId) => node.unreachable.push(peerId));

@@ -69,7 +69,7 @@ export async function startTestDaemon(overrides: FloeConfigInput = {}, dataDir =
     ...overrides,
   });
   const daemon = await startDaemon(config, {
-    adminApp: (node) => createAdminApp(node, { tokenSha256: config.adminTokenSha256, bodyBytesMax: config.limits.adminBodyBytesMax }),
+    adminApp: (node, d) => createAdminApp(node, { tokenSha256: config.adminTokenSha256, bodyBytesMax: config.limits.adminBodyBytesMax, tlsStatus: d.tlsStatus }),
   });
   const admin = async (method: string, path: string, body?: unknown, token: string | null = ADMIN_TOKEN) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };

@@ -21,9 +21,10 @@ const VALID_CONFIG = {
   heartbeatMs: 10_000,
   limits: { connectionsMax: 1000, adminBodyBytesMax: 65_536 },
   raft: { tickMs: 25, electionTicks: 8, heartbeatTicks: 2, syncMode: 'async' },
+  tls: { certFile: '/etc/floe/tls/n1.crt', keyFile: '/etc/floe/tls/n1.key', caFile: '/etc/floe/tls/ca.crt' },
   cluster: {
     peerListen: '10.0.0.1:7601',
-    peers: ['n1', 'n2', 'n3'].map((id, i) => ({ id, peerUrl: `ws://10.0.0.${i + 1}:7601/raft`, clientUrl: `ws://10.0.0.${i + 1}:7401/ws`, publicKey: KEY })),
+    peers: ['n1', 'n2', 'n3'].map((id, i) => ({ id, peerUrl: `wss://10.0.0.${i + 1}:7601/raft`, clientUrl: `wss://10.0.0.${i + 1}:7401/ws`, publicKey: KEY })),
   },
 };
 

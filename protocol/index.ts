@@ -8,3 +8,8 @@ export * from './lock-code.ts';
 export * from './lock-code-match.ts';
 export * from './wire.ts';
 export * from './parse-client-frame.ts';
+export * from './ip-pattern.ts';
+export * from './options-file.ts';
+export * from './parse-policy.ts';
+export * from './policy.ts';
+export * from './policy-toml.ts';

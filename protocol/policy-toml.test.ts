@@ -112,6 +112,13 @@ describe("Floe's TOML policy format", () => {
     expect(errors('[[rules]]\nfeature = "cad"\ninclude = "group:eng"\n')[0]).toMatchObject({ line: 1, code: 'POLICY_UNDEFINED_GROUP' });
   });
 
+  it('an unknown key spelled with regular-expression characters is an error on its own line', () => {
+    expect(errors('case_sensitive = false\n"[" = 1\n')).toEqual([
+      { line: 2, column: 1, code: 'POLICY_SYNTAX', message: 'unknown key "[" (case_sensitive, groups, host_groups, rules, settings)' },
+    ]);
+    expect(errors("'a.(b' = 1\n")[0]).toMatchObject({ line: 1, code: 'POLICY_SYNTAX' });
+  });
+
   it('never throws, whatever it is given', () => {
     for (const input of [undefined, 7, '[[[', '= =', 'rules = 5', 'rules = [1, 2]', 'groups = [1]', 'settings = {}', '[groups]\na = [1]', 'x'.repeat(300 * 1024)]) {
       expect(() => parsePolicyToml(input)).not.toThrow();

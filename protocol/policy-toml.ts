@@ -44,6 +44,11 @@ const SETTING_KEYS: Record<string, { field: keyof FeatureSettings; min: number; 
   borrow_share_percent_max: { field: 'borrowSharePercentMax', min: 0, max: 100 },
 };
 
+/** `text` with every character a regular expression gives a meaning escaped. */
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
 /** Lines of the `[[name]]` headers in `text`, in order. */
 function headerLines(lines: readonly string[], name: string): number[] {
   const re = new RegExp(`^\\s*\\[\\[\\s*${name}\\s*\\]\\]`);
@@ -79,7 +84,9 @@ export function parsePolicyToml(text: unknown): PolicyParse {
   }
   const lines = body.split(/\r\n|\n|\r/);
   const keyLine = (key: string): number => {
-    const re = new RegExp(`^\\s*${key}\\s*=`);
+    // The key as TOML may spell it: bare, "quoted" or 'literal' (a key is any text, so it is escaped).
+    const k = escapeRegExp(key);
+    const re = new RegExp(`^\\s*(?:${k}|"${k}"|'${k}')\\s*=`);
     const i = lines.findIndex((l) => re.test(l));
     return i < 0 ? 0 : i + 1;
   };

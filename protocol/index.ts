@@ -13,3 +13,4 @@ export * from './options-file.ts';
 export * from './parse-policy.ts';
 export * from './policy.ts';
 export * from './policy-toml.ts';
+export * from './borrow-token.ts';

@@ -83,6 +83,8 @@ export class ClientConnection {
   constructor(
     private readonly ws: WebSocket,
     private readonly ctx: ConnectionContext,
+    /** The peer's IP address as the socket saw it ('' when unknown), told to the pool at session-open. */
+    private readonly remoteAddress = '',
   ) {
     this.bucket = new TokenBucket(ctx.requestsPerSecond, ctx.requestBurst);
     ws.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
@@ -192,6 +194,16 @@ export class ClientConnection {
         if (!o.ok) throw new RequestError(o.code, o.message);
         return { expiresAt: o.expiresAt };
       }
+      case 'borrow': {
+        const o = await this.ctx.node.borrow(sessionId, request);
+        if (!o.ok) throw new RequestError(o.code, o.message);
+        return { ...o.reply };
+      }
+      case 'return': {
+        const o = await this.ctx.node.returnBorrowed(sessionId, request.requestId, request.token);
+        if (!o.ok) throw new RequestError(o.code, o.message);
+        return { leaseId: o.leaseId };
+      }
       case 'status': {
         const node = this.ctx.node.status();
         return {
@@ -240,6 +252,8 @@ export class ClientConnection {
         user: request.user,
         host: request.host,
         app: request.app,
+        // For policy rules by IP range (docs/policy.md): the address this socket came from.
+        ...(this.remoteAddress !== '' ? { ip: this.remoteAddress } : {}),
         sessionTtlMs: this.ctx.leaseTtlMs,
         secretSha256: secret.sha256,
       });

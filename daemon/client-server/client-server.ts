@@ -132,12 +132,12 @@ export class ClientServer {
         if (this.bySession.get(sessionId) === connection) this.bySession.delete(sessionId);
       },
     };
-    this.wss.on('connection', (ws) => {
+    this.wss.on('connection', (ws, req) => {
       if (this.connections.size >= options.connectionsMax) {
         ws.close(CLOSE_TRY_AGAIN_LATER, 'LIMIT_REACHED');
         return;
       }
-      const c = new ClientConnection(ws, ctx);
+      const c = new ClientConnection(ws, ctx, req.socket.remoteAddress ?? '');
       this.connections.add(c);
       ws.on('close', () => this.connections.delete(c));
     });

@@ -522,6 +522,8 @@ function sessionOpen(step: Step, c: SessionOpenCommand): PoolReply {
     waiters: NO_WAITERS,
     requests: undefined,
     policyCache: undefined,
+    policyLastPool: undefined,
+    policyLastRules: undefined,
     policyEpoch: 0,
   };
   state.sessions.set(s.id, s);

@@ -7,7 +7,7 @@
 // docs/policy.md ("Settings").
 import type { BorrowCommand, BorrowKeySetCommand, ReturnCommand } from './commands.ts';
 import { accountLease, maxBroken, servable, sessionRules } from './policy-seats.ts';
-import { NO_DRAWS, NO_KEYS, type Lease, type Pool, type Session } from './pool-state.ts';
+import { NO_DRAWS, NO_COUNTERS, type Lease, type Pool, type Session } from './pool-state.ts';
 import { fail, maxRefusal, scanAhead } from './refusal.ts';
 import type { PoolError, PoolReply } from './results.ts';
 import { emit, holdSeats, leaseGrant, recallIn, releaseLease, rememberIn, requestHash, requestIdReused, sessionRequests, serveQueue, usage, type Step } from './seats.ts';
@@ -172,7 +172,7 @@ function grantBorrow(step: Step, pool: Pool, session: Session, c: BorrowCommand,
     heapKeyMs: deadlineMs,
     lingerSeq: 0,
     inTable: false,
-    policyKeys: NO_KEYS,
+    policyCounters: NO_COUNTERS,
     draws: NO_DRAWS,
     borrow: { fingerprint: c.fingerprint, revoked: false },
   };

@@ -5,7 +5,7 @@ import type { DeadlineHeap, DeadlineItem } from './deadline-heap.ts';
 import { poolLeases } from './capacity.ts';
 import { waiterWithinItsKeys } from './seats.ts';
 import type { Lease, PoolState, Waiter } from './pool-state.ts';
-import { holdUp, newQueueScan, passedOver, rulesFor, servable } from './policy-seats.ts';
+import { holdUp, newQueueScan, passedOverByKeys, rulesFor, servable } from './policy-seats.ts';
 
 /** Every broken invariant of `state`, as sentences; empty when all hold. */
 export function checkInvariants(state: PoolState): string[] {
@@ -64,7 +64,7 @@ export function checkInvariants(state: PoolState): string[] {
       const prev = pool.queue[i - 1];
       if (prev !== undefined && prev.priority < w.priority) bad.push(`${name} queues waiter ${w.requestId} (priority ${w.priority}) behind a lower priority`);
       const rules = pool.rules === undefined ? undefined : rulesFor(state, pool.rules, w.session.user, w.session.host, w.session.app, w.session.ip);
-      if (passedOver(pool, rules, w.count)) continue;
+      if (passedOverByKeys(pool, rules, w.count)) continue;
       if (pool.leaseCount >= state.limits.leasesPerPoolMax || !servable(pool, rules, w.count, scan)) {
         holdUp(scan, rules);
         continue;
@@ -101,14 +101,21 @@ function policyCountsBad(state: PoolState, pool: PoolState['pools'] extends Map<
   const held = new Map<string, number>();
   const drawn = pool.reserveHeld.map(() => 0);
   for (const l of poolLeases(state, pool)) {
-    for (const k of l.policyKeys) held.set(k, (held.get(k) ?? 0) + l.count);
+    for (const c of l.policyCounters) {
+      held.set(c.key, (held.get(c.key) ?? 0) + l.count);
+      if (pool.policyHeld.get(c.key) !== c) bad.push(`lease ${l.id} counts on a counter of ${c.key} that is not ${name}'s`);
+    }
     for (let j = 0; j < l.draws.length; j += 2) drawn[l.draws[j] as number] = (drawn[l.draws[j] as number] ?? 0) + (l.draws[j + 1] as number);
     if (pool.rules !== undefined && pool.model === 'concurrent') {
       const keys = rulesFor(state, pool.rules, l.user, l.host, l.app, l.ip).keys;
-      if (keys.join('\t') !== l.policyKeys.join('\t')) bad.push(`lease ${l.id} counts on max keys ${JSON.stringify(l.policyKeys)}, its holder on ${JSON.stringify(keys)}`);
+      const mine = l.policyCounters.map((c) => c.key);
+      if (keys.join('\t') !== mine.join('\t')) bad.push(`lease ${l.id} counts on max keys ${JSON.stringify(mine)}, its holder on ${JSON.stringify(keys)}`);
     }
   }
-  if (held.size !== pool.policyHeld.size || [...held].some(([k, n]) => pool.policyHeld.get(k) !== n)) bad.push(`${name} max counts ${JSON.stringify([...pool.policyHeld])} disagree with its leases ${JSON.stringify([...held])}`);
+  const counted = [...pool.policyHeld.values()].filter((c) => c.held !== 0);
+  if (held.size !== counted.length || counted.some((c) => held.get(c.key) !== c.held)) {
+    bad.push(`${name} max counts ${JSON.stringify(counted)} disagree with its leases ${JSON.stringify([...held])}`);
+  }
   let idle = 0;
   pool.reserveHeld.forEach((n, i) => {
     const r = pool.rules?.reserves[i]?.rule;

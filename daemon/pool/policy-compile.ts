@@ -279,6 +279,17 @@ export function maxBindings(rules: PoolRules, id: PolicyIdentity): MaxBinding[] 
   return out;
 }
 
+/** The seats one max-rule key counts in one pool (Pool.policyHeld); a lease holds references to those it counts on. */
+export interface PolicyCounter {
+  readonly key: string;
+  held: number;
+}
+
+/** IdentityRules with the pool's counter of each max binding (`counters[i]` counts `maxes[i]`). */
+export interface PoolIdentityRules extends IdentityRules {
+  readonly counters: readonly PolicyCounter[];
+}
+
 /** What the rules of one pool make of one identity (cached per session until the policy changes). */
 export interface IdentityRules {
   /** Why the identity may not use the pool (a sentence naming the rule), or undefined. */

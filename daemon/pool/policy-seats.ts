@@ -5,13 +5,15 @@
 // session may take, and which queued checkout may be served. The rules
 // themselves are in docs/policy.md; apply.ts and seats.ts call these.
 import type { Lease, Pool, PoolState, Session, Waiter } from './pool-state.ts';
-import { NO_DRAWS, NO_KEYS } from './pool-state.ts';
+import { NO_COUNTERS, NO_DRAWS } from './pool-state.ts';
 import {
   identityRules,
   policyIdentity,
   poolRules,
   type IdentityRules,
   type MaxBinding,
+  type PolicyCounter,
+  type PoolIdentityRules,
   type PoolRules,
 } from './policy-compile.ts';
 
@@ -21,21 +23,44 @@ export function whoText(user: string, host: string): string {
 }
 
 /** What the pool's rules make of `session` (undefined when no rule applies to the pool). */
-export function sessionRules(state: PoolState, session: Session, pool: Pool): IdentityRules | undefined {
+export function sessionRules(state: PoolState, session: Session, pool: Pool): PoolIdentityRules | undefined {
   const rules = pool.rules;
   if (rules === undefined) return undefined;
+  if (session.policyEpoch === state.policyEpoch) {
+    if (session.policyLastPool === pool) return session.policyLastRules;
+  } else {
+    session.policyCache = undefined;
+    session.policyLastPool = undefined;
+    session.policyEpoch = state.policyEpoch;
+  }
   let cache = session.policyCache;
-  if (cache === undefined || session.policyEpoch !== state.policyEpoch) {
+  if (cache === undefined) {
     cache = new Map();
     session.policyCache = cache;
-    session.policyEpoch = state.policyEpoch;
   }
   let r = cache.get(pool);
   if (r === undefined) {
-    r = rulesFor(state, rules, session.user, session.host, session.app, session.ip);
+    r = withCounters(pool, rulesFor(state, rules, session.user, session.host, session.app, session.ip));
     cache.set(pool, r);
   }
+  session.policyLastPool = pool;
+  session.policyLastRules = r;
   return r;
+}
+
+/** The counter of `key` in `pool`, created at 0 the first time it is asked for. */
+function counterOf(pool: Pool, key: string): PolicyCounter {
+  let c = pool.policyHeld.get(key);
+  if (c === undefined) {
+    c = { key, held: 0 };
+    pool.policyHeld.set(key, c);
+  }
+  return c;
+}
+
+/** `ir` with the pool's counter of each of its max bindings. */
+export function withCounters(pool: Pool, ir: IdentityRules): PoolIdentityRules {
+  return { ...ir, counters: ir.keys.length === 0 ? NO_COUNTERS : ir.keys.map((k) => counterOf(pool, k)) };
 }
 
 /** What `rules` make of an identity (no cache). */
@@ -85,26 +110,36 @@ export function freeFor(pool: Pool, ir: IdentityRules | undefined): number {
 }
 
 /** The first max limit that `count` more seats would break (less `released`'s, a lease given up for them), or undefined. */
-export function maxBroken(pool: Pool, ir: IdentityRules, count: number, released: Lease | undefined): MaxBinding | undefined {
-  for (const m of ir.maxes) {
-    let held = pool.policyHeld.get(m.key) ?? 0;
-    if (released !== undefined && released.policyKeys.includes(m.key)) held -= released.count;
-    if (held + count > m.limit) return m;
+export function maxBroken(pool: Pool, ir: PoolIdentityRules, count: number, released: Lease | undefined): MaxBinding | undefined {
+  const maxes = ir.maxes;
+  for (let i = 0; i < maxes.length; i++) {
+    const counter = ir.counters[i] as PolicyCounter;
+    let held = counter.held;
+    if (released !== undefined && released.policyCounters.includes(counter)) held -= released.count;
+    if (held + count > (maxes[i] as MaxBinding).limit) return maxes[i];
   }
   return undefined;
 }
 
+/** passedOver for rules without counters (the invariant check): the counts looked up by key, nothing created. */
+export function passedOverByKeys(pool: Pool, ir: IdentityRules | undefined, count: number): boolean {
+  if (ir === undefined) return false;
+  if (ir.excluded !== undefined) return true;
+  return ir.maxes.some((m) => (pool.policyHeld.get(m.key)?.held ?? 0) + count > m.limit);
+}
+
 /** True when the policy passes over `ir` for `count` seats (excluded, or a max limit reached): it neither gets seats nor holds up others. */
-export function passedOver(pool: Pool, ir: IdentityRules | undefined, count: number): boolean {
+export function passedOver(pool: Pool, ir: PoolIdentityRules | undefined, count: number): boolean {
   return ir !== undefined && (ir.excluded !== undefined || maxBroken(pool, ir, count, undefined) !== undefined);
 }
 
 /** Counts `lease` (just granted to an identity with rules `ir`) on the max rules and draws its seats on reservations (not those in `blocked`). */
-export function accountLease(pool: Pool, lease: Lease, ir: IdentityRules | undefined, blocked: ReadonlySet<number> | undefined): void {
+export function accountLease(pool: Pool, lease: Lease, ir: PoolIdentityRules | undefined, blocked: ReadonlySet<number> | undefined): void {
   if (ir === undefined || pool.model !== 'concurrent') return;
-  if (ir.keys.length > 0) {
-    lease.policyKeys = ir.keys;
-    for (const k of ir.keys) pool.policyHeld.set(k, (pool.policyHeld.get(k) ?? 0) + lease.count);
+  const counters = ir.counters;
+  if (counters.length > 0) {
+    lease.policyCounters = counters;
+    for (let i = 0; i < counters.length; i++) (counters[i] as PolicyCounter).held += lease.count;
   }
   if (ir.reserves.length === 0 || pool.reservedIdle === 0) return;
   let left = lease.count;
@@ -125,14 +160,10 @@ export function accountLease(pool: Pool, lease: Lease, ir: IdentityRules | undef
 
 /** Undoes accountLease for a lease leaving the pool. */
 export function unaccountLease(pool: Pool, lease: Lease): void {
-  const keys = lease.policyKeys;
-  if (keys.length > 0) {
-    for (const k of keys) {
-      const n = (pool.policyHeld.get(k) ?? 0) - lease.count;
-      if (n > 0) pool.policyHeld.set(k, n);
-      else pool.policyHeld.delete(k);
-    }
-    lease.policyKeys = NO_KEYS;
+  const counters = lease.policyCounters;
+  if (counters.length > 0) {
+    for (let i = 0; i < counters.length; i++) (counters[i] as PolicyCounter).held -= lease.count;
+    lease.policyCounters = NO_COUNTERS;
   }
   const draws = lease.draws;
   if (draws.length > 0) {
@@ -155,11 +186,11 @@ export function unaccountLease(pool: Pool, lease: Lease): void {
 export function recomputePolicyAccounting(state: PoolState, draws?: ReadonlyMap<Lease, readonly number[]>): void {
   for (const pool of state.pools.values()) refreshPoolRules(state, pool);
   for (const lease of state.leases.values()) {
-    lease.policyKeys = NO_KEYS;
+    lease.policyCounters = NO_COUNTERS;
     lease.draws = NO_DRAWS;
     const pool = lease.pool;
     if (pool.rules === undefined || pool.model !== 'concurrent') continue;
-    const ir = rulesFor(state, pool.rules, lease.user, lease.host, lease.app, lease.ip);
+    const ir = withCounters(pool, rulesFor(state, pool.rules, lease.user, lease.host, lease.app, lease.ip));
     const kept = draws?.get(lease);
     if (draws === undefined) {
       accountLease(pool, lease, ir, undefined);
@@ -185,6 +216,9 @@ export interface QueueScan {
   /** The reservations those waiters may draw on: nobody behind them draws on these. */
   readonly blockedReserves: Set<number>;
 }
+
+/** The scan of an empty queue: nobody ahead; shared, never written (a checkout of an idle pool allocates none). */
+export const CLEAR_SCAN: QueueScan = Object.freeze({ blocked: false, blockedReserves: new Set<number>() }) as QueueScan;
 
 /** A fresh scan from the head of a queue. */
 export function newQueueScan(): QueueScan {

@@ -6,7 +6,7 @@ import type { LicenseModel, LicensePayload } from '../../protocol/license-payloa
 import { DeadlineHeap } from './deadline-heap.ts';
 import { LeaseTable } from './lease-table.ts';
 import { POOL_LIMITS_DEFAULT, type PoolLimits } from './limits.ts';
-import type { CompiledPolicy, IdentityRules, PoolRules } from './policy-compile.ts';
+import type { CompiledPolicy, PolicyCounter, PoolIdentityRules, PoolRules } from './policy-compile.ts';
 import type { PoolReply } from './results.ts';
 
 /** An installed license key. */
@@ -67,8 +67,11 @@ export interface Session {
    * while policyEpoch === PoolState.policyEpoch. Not state: snapshots neither
    * write nor read it.
    */
-  policyCache: Map<Pool, IdentityRules> | undefined;
+  policyCache: Map<Pool, PoolIdentityRules> | undefined;
   policyEpoch: number;
+  /** The last pool asked of the cache and its answer (most sessions use one pool): saves the Map lookup. */
+  policyLastPool: Pool | undefined;
+  policyLastRules: PoolIdentityRules | undefined;
 }
 
 /** A lease: seats held by a session, or lingering after its checkin. */
@@ -97,8 +100,8 @@ export interface Lease {
   lingerSeq: number;
   /** True while in PoolState.leases; owned by LeaseTable. */
   inTable: boolean;
-  /** Keys of Pool.policyHeld its seats count on (max rules); NO_KEYS when none. */
-  policyKeys: readonly string[];
+  /** The counters of Pool.policyHeld its seats count on (max rules); NO_COUNTERS when none. */
+  policyCounters: readonly PolicyCounter[];
   /** Seats it draws on reservations: pairs of (index in PoolRules.reserves, seats); NO_DRAWS when none. */
   draws: readonly number[];
   /** Set when the seat is borrowed (taken offline): then it has no session and needs no renewal until its deadline. */
@@ -119,8 +122,8 @@ export interface BorrowKey {
   readonly secretKey: string;
 }
 
-/** The policy keys of a lease that counts on no max rule; never written. */
-export const NO_KEYS: readonly string[] = Object.freeze([]);
+/** The policy counters of a lease that counts on no max rule; never written. */
+export const NO_COUNTERS: readonly PolicyCounter[] = Object.freeze([]);
 /** The draws of a lease on no reservation; never written. */
 export const NO_DRAWS: readonly number[] = Object.freeze([]);
 
@@ -188,8 +191,8 @@ export interface Pool {
   readonly userHosts: Map<string, Map<string, number>>;
   /** The policy's rules for this pool; undefined when none apply (every policy check is then skipped). */
   rules: PoolRules | undefined;
-  /** Seats counted per max-rule key (see maxBindings); only non-zero counts are kept. */
-  readonly policyHeld: Map<string, number>;
+  /** The seats counted per max-rule key (see maxBindings), created as sessions first need them. */
+  readonly policyHeld: Map<string, PolicyCounter>;
   /** Seats drawn on each reservation of `rules.reserves`. Invariant: reserveHeld[i] ≤ its count. */
   reserveHeld: number[];
   /** Σ over reservations of (count − reserveHeld): seats held back for their holders. */

@@ -378,7 +378,7 @@ export function explainCheckout(state: PoolState, q: ExplainQuery): CheckoutExpl
     const rule = reserves[lease.draws[j] as number];
     if (rule !== undefined) rules.push(rule.text);
   }
-  for (const k of lease.policyKeys) {
+  for (const k of lease.policyCounters.map((c) => c.key)) {
     const m = lease.pool.rules?.maxes.find((x) => k === `m${x.index}` || k.startsWith(`m${x.index}\n`));
     if (m !== undefined && !rules.includes(m.text)) rules.push(m.text);
   }

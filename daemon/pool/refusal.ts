@@ -2,7 +2,7 @@
 // that name a rule, shared by the commands that refuse (apply.ts, borrow.ts,
 // policy-set.ts) so each refusal reads the same wherever it is made.
 import { POOL_ERROR_CODES, type PoolErrorCode } from './error-codes.ts';
-import { holdUp, newQueueScan, passedOver, queueSlot, servable, sessionRules, type QueueScan } from './policy-seats.ts';
+import { CLEAR_SCAN, holdUp, newQueueScan, passedOver, queueSlot, servable, sessionRules, type QueueScan } from './policy-seats.ts';
 import { servableSeats } from './servable-seats.ts';
 import type { Pool, PoolState, Session, Waiter } from './pool-state.ts';
 import type { PoolError } from './results.ts';
@@ -24,9 +24,9 @@ export function maxRefusal(ruleText: string, session: Session): PoolError {
 
 /** The queue scan a new checkout of `priority` sees: the waiters it would join behind. */
 export function scanAhead(state: PoolState, pool: Pool, priority: number): QueueScan {
-  const scan = newQueueScan();
   const queue = pool.queue;
-  if (queue.length === 0) return scan;
+  if (queue.length === 0) return CLEAR_SCAN;
+  const scan = newQueueScan();
   const slot = queueSlot(queue, priority);
   for (let i = 0; i < slot; i++) {
     const w = queue[i] as Waiter;

@@ -3,9 +3,9 @@
 // indexes of pool-state.ts in step, so the commands in apply.ts read as rules.
 import { servableSeats } from './servable-seats.ts';
 import { removeHeldLease } from './lease-table.ts';
-import type { IdentityRules } from './policy-compile.ts';
+import type { PoolIdentityRules } from './policy-compile.ts';
 import { accountLease, boundTtlMs, holdUp, newQueueScan, passedOver, servable, sessionRules, unaccountLease } from './policy-seats.ts';
-import { deleteWaiter, NO_DRAWS, NO_KEYS, type ClientRequests, type Lease, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
+import { deleteWaiter, NO_DRAWS, NO_COUNTERS, type ClientRequests, type Lease, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
 import type { CheckinCommand, CheckoutCommand } from './commands.ts';
 import type { DequeueReason, LeaseGrant, PoolError, PoolEvent, PoolReply, RevokeReason } from './results.ts';
 
@@ -55,7 +55,7 @@ export function grantLease(
   session: Session,
   count: number,
   leaseTtlMs: number,
-  ir: IdentityRules | undefined = undefined,
+  ir: PoolIdentityRules | undefined = undefined,
   blocked: ReadonlySet<number> | undefined = undefined,
 ): Lease {
   const state = step.state;
@@ -82,7 +82,7 @@ export function grantLease(
     heapKeyMs: step.at + ttlMs,
     lingerSeq: 0,
     inTable: false,
-    policyKeys: NO_KEYS,
+    policyCounters: NO_COUNTERS,
     draws: NO_DRAWS,
     borrow: undefined,
   };
@@ -124,7 +124,7 @@ export function releaseLease(state: PoolState, lease: Lease): void {
   const pool = lease.pool;
   state.leases.delete(lease);
   pool.leaseCount--;
-  if (lease.policyKeys.length > 0 || lease.draws.length > 0) unaccountLease(pool, lease);
+  if (lease.policyCounters.length > 0 || lease.draws.length > 0) unaccountLease(pool, lease);
   state.leaseDeadlines.remove(lease);
   if (lease.lingerSeq === 0) {
     if (lease.session !== undefined) removeHeldLease(lease.session.leases, lease);

@@ -19,7 +19,7 @@ import { computeCapacity, setLicenseWindow } from './capacity.ts';
 import type { PoolLimits } from './limits.ts';
 import { compilePolicy } from './policy-compile.ts';
 import { recomputePolicyAccounting } from './policy-seats.ts';
-import { addWaiter, createPoolState, NO_DRAWS, NO_KEYS, NO_WAITERS, type Borrow, type Lease, type Pool, type PoolState, type RetiredLicense, type Session, type Waiter } from './pool-state.ts';
+import { addWaiter, createPoolState, NO_DRAWS, NO_COUNTERS, NO_WAITERS, type Borrow, type Lease, type Pool, type PoolState, type RetiredLicense, type Session, type Waiter } from './pool-state.ts';
 import type { PoolReply } from './results.ts';
 import { emptyClientRequests, holdSeats, lingerKey, orderedRequests, requestHash, writeRequest } from './seats.ts';
 import { parseVersion } from './version.ts';
@@ -223,7 +223,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
   for (const [id, clientId, user, host, app, openedAt, deadlineMs, seq, secretSha256, ip] of doc.sessions) {
     const s: Session = {
       id, clientId, user, host, app, secretSha256: secretSha256 ?? '', ip: ip ?? '', openedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: deadlineMs,
-      leases: [], waiters: NO_WAITERS, requests: undefined, policyCache: undefined, policyEpoch: 0,
+      leases: [], waiters: NO_WAITERS, requests: undefined, policyCache: undefined, policyEpoch: 0, policyLastPool: undefined, policyLastRules: undefined,
     };
     state.sessions.set(id, s);
     state.sessionDeadlines.push(s);
@@ -270,7 +270,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
         heapKeyMs: table.getFloat64(at + 40, true),
         lingerSeq,
         inTable: false,
-        policyKeys: NO_KEYS,
+        policyCounters: NO_COUNTERS,
         draws: NO_DRAWS,
         borrow: borrowBySeq.get(seq),
       });
@@ -290,7 +290,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
       const session = lingerSeq > 0 ? undefined : state.sessions.get(sessionId);
       add({
         id: `L${seq}`, seq, pool, sessionId, session, clientId, user, host, app, ip: '', count, checkedOutAt, fencingToken, deadlineMs,
-        heapStamp: 0, heapKeyMs: deadlineMs, lingerSeq, inTable: false, policyKeys: NO_KEYS, draws: NO_DRAWS, borrow: undefined,
+        heapStamp: 0, heapKeyMs: deadlineMs, lingerSeq, inTable: false, policyCounters: NO_COUNTERS, draws: NO_DRAWS, borrow: undefined,
       });
     }
   }

@@ -3,10 +3,12 @@
 // lists what it would refuse and changes nothing; set prints the version last.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startTestDaemon, tempDir, WireClient, type TestDaemon } from '../test/daemon/helpers.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ADMIN_TOKEN, makeLicenseKey, startTestDaemon, tempDir, WireClient, type TestDaemon } from '../test/daemon/helpers.ts';
 import { floe } from './cli-harness.ts';
+import { run as lease } from './lease.ts';
 import { run as policy } from './policy.ts';
+import { run as status } from './status.ts';
 
 let daemon: TestDaemon;
 let dir: string;
@@ -66,4 +68,42 @@ describe('floe policy', () => {
     expect(r.exit).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`short-ttl\\.opt:1:1: POLICY_INVALID a lease ttl of at most 1 s`));
   });
+});
+
+describe('floe lease and floe status with a policy and a borrow', () => {
+  it("show a borrowed seat and a reserved idle seat apart from the others, and freeing an offline borrower's seat says when it comes back", async () => {
+    // Sessions of this daemon end 2 s after their client goes away, so the borrower is soon offline.
+    const d = await startTestDaemon();
+    try {
+      const r = await d.admin('POST', '/licenses', { key: makeLicenseKey([d.lockCode], { seats: 3, licenseId: 'LIC-CAD', product: 'cad', borrowAllowed: true }) });
+      expect(r.status).toBe(201);
+      const file = join(dir, 'cad.opt');
+      writeFileSync(file, 'RESERVE 1 cad USER alice\n');
+      const tokenFile = join(dir, 'admin-token');
+      const dAuth = ['--admin', d.adminUrl, '--token-file', tokenFile];
+      expect(await floe(policy, 'set', file, ...dAuth)).toMatchObject({ exit: 0, last: '1' });
+      const w = await WireClient.connect(d.clientUrl);
+      await w.hello('cli-borrower-0001', { user: 'dave', host: 'laptop' });
+      const b = await w.request({ type: 'borrow', requestId: 'cli-borrow-1', feature: 'cad', hours: 2, fingerprint: 'dave-laptop' });
+      expect(b).toMatchObject({ ok: true, feature: 'cad' });
+      await w.close();
+
+      const listed = await floe(lease, 'list', '--feature', 'cad', ...dAuth);
+      expect(listed.stdout).toMatch(new RegExp(`^${b.leaseId} +cad@1 +1  dave@laptop +since \\S+  borrowed until \\S+$`, 'm'));
+      const shown = await floe(status, ...dAuth);
+      expect(shown.stdout).toMatch(/cad@1 +concurrent +1\/3 in use \(1 borrowed\), 1 reserved idle, 0 queued/);
+      expect(shown.stdout).toContain(`dave@laptop  borrowed until ${new Date(b.expiresAt).toISOString()}`);
+
+      await vi.waitFor(async () => expect((await d.admin('GET', '/sessions')).body).toEqual([]), { timeout: 20_000, interval: 200 });
+      const freed = await floe(lease, 'free', b.leaseId, ...dAuth);
+      expect(freed.exit).toBe(0);
+      expect(freed.last).toBe(b.leaseId);
+      expect(freed.stdout).toContain(
+        `revoked ${b.leaseId}: The seat is borrowed by a client that is offline: it keeps a valid token until ${new Date(b.expiresAt).toISOString()}. The seat comes back then, or as soon as that client connects to any server.`,
+      );
+      expect((await floe(lease, 'list', '--feature', 'cad', ...dAuth)).stdout).toMatch(/dave@laptop +since \S+  borrowed, revoked: held until /);
+    } finally {
+      await d.destroy();
+    }
+  }, 60_000);
 });

@@ -118,13 +118,18 @@ describe('the OpenAPI document', () => {
     await check('DELETE', '/api/v1/licenses/{licenseId}', '/api/v1/licenses/LIC-A');
     await check('GET', '/api/v1/licenses/retired', '/api/v1/licenses/retired');
     await check('GET', '/api/v1/lock-codes', '/api/v1/lock-codes');
+    await check('PUT', '/api/v1/policy', '/api/v1/policy?dryRun=true', { body: { format: 'flexlm-options', text: 'RESERVE 1 sim USER ann' } });
+    await check('PUT', '/api/v1/policy', '/api/v1/policy', { body: { format: 'flexlm-options', text: 'RESERVE 1 sim USER ann' } });
+    await check('PUT', '/api/v1/policy', '/api/v1/policy', { body: { format: 'flexlm-options', text: 'RESERVE x' } });
+    await check('GET', '/api/v1/policy', '/api/v1/policy');
+    await check('GET', '/api/v1/policy/explain', '/api/v1/policy/explain?feature=sim&user=bob&host=h');
     await check('DELETE', '/api/v1/cluster/members/{id}', '/api/v1/cluster/members/n1');
   });
 
   it('its schemas, as this test reads them, refuse a body that breaks them', () => {
     const pools = doc.paths['/api/v1/pools']!['get']!.responses['200']!.content!['application/json']!.schema;
     const schema = z.fromJSONSchema(resolveRefs(pools) as never);
-    expect(schema.safeParse([{ feature: 'cad', version: '2', model: 'concurrent', seatsTotal: 3, seatsInUse: 0, queued: 0, lingerMs: 0, users: [] }]).success).toBe(true);
+    expect(schema.safeParse([{ feature: 'cad', version: '2', model: 'concurrent', seatsTotal: 3, seatsInUse: 0, seatsReservedIdle: 0, seatsBorrowed: 0, queued: 0, lingerMs: 0, users: [] }]).success).toBe(true);
     expect(schema.safeParse([{ feature: 'cad', version: '2', model: 'concurrent', seatsTotal: '3', seatsInUse: 0, queued: 0, lingerMs: 0, users: [] }]).success).toBe(false);
     expect(schema.safeParse([{ feature: 'cad' }]).success).toBe(false);
   });

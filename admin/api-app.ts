@@ -16,6 +16,7 @@ import { clusterRoutes } from './routes/cluster-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { licenseRoutes } from './routes/license-routes.ts';
 import { lockCodeRoutes } from './routes/lock-code-routes.ts';
+import { policyRoutes } from './routes/policy-routes.ts';
 import { poolRoutes } from './routes/pool-routes.ts';
 import { tokenRoutes } from './routes/token-routes.ts';
 import { usageRoutes } from './routes/usage-routes.ts';
@@ -102,7 +103,8 @@ export function createApiApp(node: FloeNode, options: AdminAppOptions, verifyTok
     .route('/', tokenRoutes(deps, options.tokenSha256.length))
     .route('/', auditRoutes(deps))
     .route('/', eventRoutes(events))
-    .route('/', reportRoutes(deps));
+    .route('/', reportRoutes(deps))
+    .route('/', policyRoutes(deps));
 
   const metrics = createNodeMetrics(node, {
     perUser: options.metricsPerUser ?? false,

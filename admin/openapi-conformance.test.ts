@@ -122,13 +122,18 @@ describe('the OpenAPI document', () => {
     // Port 9 (discard) on loopback: nothing listens, so the key center is unreachable.
     await check('POST', '/api/v1/licenses/activate', '/api/v1/licenses/activate', { body: { authCode: 'C9XKP-X9CS0-WH5B3-KZWCP', keyCenterUrl: 'http://127.0.0.1:9/' } });
     await check('POST', '/api/v1/licenses/activate', '/api/v1/licenses/activate', { body: { authCode: '' } });
+    await check('PUT', '/api/v1/policy', '/api/v1/policy?dryRun=true', { body: { format: 'flexlm-options', text: 'RESERVE 1 sim USER ann' } });
+    await check('PUT', '/api/v1/policy', '/api/v1/policy', { body: { format: 'flexlm-options', text: 'RESERVE 1 sim USER ann' } });
+    await check('PUT', '/api/v1/policy', '/api/v1/policy', { body: { format: 'flexlm-options', text: 'RESERVE x' } });
+    await check('GET', '/api/v1/policy', '/api/v1/policy');
+    await check('GET', '/api/v1/policy/explain', '/api/v1/policy/explain?feature=sim&user=bob&host=h');
     await check('DELETE', '/api/v1/cluster/members/{id}', '/api/v1/cluster/members/n1');
   });
 
   it('its schemas, as this test reads them, refuse a body that breaks them', () => {
     const pools = doc.paths['/api/v1/pools']!['get']!.responses['200']!.content!['application/json']!.schema;
     const schema = z.fromJSONSchema(resolveRefs(pools) as never);
-    expect(schema.safeParse([{ feature: 'cad', version: '2', model: 'concurrent', seatsTotal: 3, seatsInUse: 0, queued: 0, lingerMs: 0, users: [] }]).success).toBe(true);
+    expect(schema.safeParse([{ feature: 'cad', version: '2', model: 'concurrent', seatsTotal: 3, seatsInUse: 0, seatsReservedIdle: 0, seatsBorrowed: 0, queued: 0, lingerMs: 0, users: [] }]).success).toBe(true);
     expect(schema.safeParse([{ feature: 'cad', version: '2', model: 'concurrent', seatsTotal: '3', seatsInUse: 0, queued: 0, lingerMs: 0, users: [] }]).success).toBe(false);
     expect(schema.safeParse([{ feature: 'cad' }]).success).toBe(false);
   });

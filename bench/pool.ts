@@ -7,9 +7,14 @@
 // requests, the lease, the indexes). So the bench also times dependent reads
 // in a buffer that fits the cache and one that does not: together with the
 // mix at 100 leases, they say how much of a figure is this host's memory.
+// Then the same mix under a 50-rule seat policy (policyOf: include lists,
+// max limits per user, host, group and app, a reservation, priority, ttl
+// bounds, and rules for 40 other features), measured in turns with the plain
+// mix in this one run: the figure is their ratio.
 import process from 'node:process';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import type { LicensePayload } from '../protocol/license-payload.ts';
+import type { Policy, PolicyRule } from '../protocol/policy.ts';
 import { apply, checkInvariants, createPoolState, decodeSnapshot, encodeSnapshot, type PoolState } from '../daemon/pool/index.ts';
 
 const T0 = 1_700_000_000_000;
@@ -25,14 +30,58 @@ function license(seats: number): LicensePayload {
   };
 }
 
-/** A state with `leases` live leases over `sessions`-or-more sessions; returns it, the next index and the lease ids. */
-function populate(leases: number, sessionsMin = SESSIONS): { state: PoolState; index: number; ids: string[] } {
+/**
+ * A 50-rule policy as a site might write it: 10 rules and a settings entry
+ * for the benched feature (every session on its include lists, limits that
+ * bind no one at this load, a 5-seat reservation for ops), and 40 rules for
+ * other features, which a checkout of this one never reads.
+ */
+function policyOf(sessions: number): Policy {
+  const users = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `u${from + i}`);
+  const half = Math.floor(sessions / 2);
+  const rules: PolicyRule[] = [
+    { kind: 'include', scope: 'use', feature: 'bench', line: 1, who: { type: 'group', name: 'eng' } },
+    { kind: 'include', scope: 'use', feature: 'bench', line: 2, who: { type: 'group', name: 'ops' } },
+    { kind: 'exclude', scope: 'use', feature: 'bench', line: 3, who: { type: 'group', name: 'interns' } },
+    { kind: 'exclude', scope: 'use', feature: 'bench', line: 4, who: { type: 'ip', name: '192.168.99.0/24' } },
+    { kind: 'max', count: 100, feature: 'bench', line: 5, each: 'user' },
+    { kind: 'max', count: 100, feature: 'bench', line: 6, each: 'host' },
+    { kind: 'max', count: sessions * 100, feature: 'bench', line: 7, who: { type: 'group', name: 'eng' } },
+    { kind: 'max', count: sessions * 100, feature: 'bench', line: 8, who: { type: 'app', name: 'bench' } },
+    { kind: 'reserve', count: 5, feature: 'bench', line: 9, who: { type: 'group', name: 'ops' } },
+    { kind: 'priority', level: 3, feature: 'bench', line: 10, who: { type: 'group', name: 'ops' } },
+  ];
+  for (let i = 0; i < 40; i++) {
+    const feature = `other${i % 20}`;
+    const line = 11 + i;
+    const k = i % 4;
+    if (k === 0) rules.push({ kind: 'reserve', count: 2, feature, line, who: { type: 'user', name: `u${i}` } });
+    else if (k === 1) rules.push({ kind: 'max', count: 3, feature, line, each: 'user' });
+    else if (k === 2) rules.push({ kind: 'exclude', scope: 'use', feature, line, who: { type: 'host-group', name: 'lab' } });
+    else rules.push({ kind: 'include', scope: 'use', feature, line, who: { type: 'group', name: 'eng' } });
+  }
+  return {
+    caseSensitive: false,
+    groups: [
+      ['eng', users(0, half)],
+      ['ops', users(half, sessions)],
+      ['interns', ['intern1', 'intern2', 'intern3']],
+    ],
+    hostGroups: [['lab', ['lab-1', 'lab-2', '10.99.0.0/16']]],
+    rules,
+    features: [{ feature: 'bench', line: 51, leaseTtlSecondsMin: 30, leaseTtlSecondsMax: 3_600 }],
+  };
+}
+
+/** A state with `leases` live leases over `sessions`-or-more sessions (under `policy` when given); returns it, the next index and the lease ids. */
+function populate(leases: number, sessionsMin = SESSIONS, policy?: Policy): { state: PoolState; index: number; ids: string[] } {
   const state = createPoolState();
   let index = 0;
   apply(state, { type: 'license-install', at: T0, license: license(leases * 2) }, ++index);
   const sessions = Math.max(sessionsMin, Math.ceil(leases / 100));
+  if (policy !== undefined) apply(state, { type: 'policy-set', at: T0, policy, format: 'floe', text: '', revokeViolating: false }, ++index);
   for (let s = 0; s < sessions; s++) {
-    apply(state, { type: 'session-open', at: T0, sessionId: `s${s}`, clientId: `c${s}`, user: `u${s}`, host: `h${s}`, app: 'bench', sessionTtlMs: 3_600_000 }, ++index);
+    apply(state, { type: 'session-open', at: T0, sessionId: `s${s}`, clientId: `c${s}`, user: `u${s}`, host: `h${s}`, app: 'bench', ip: `10.${s % 250}.${s >> 8}.7`, sessionTtlMs: 3_600_000 }, ++index);
   }
   const ids: string[] = [];
   for (let i = 0; i < leases; i++) {
@@ -48,8 +97,8 @@ function populate(leases: number, sessionsMin = SESSIONS): { state: PoolState; i
  * per second of this process's CPU time (the host is shared) and of wall time;
  * and the share of wall time spent in GC pauses.
  */
-async function mix(commands: number, live = LIVE, sessions = SESSIONS): Promise<{ cpu: number; wall: number; gcShare: number }> {
-  const { state, ids } = populate(live, sessions);
+async function mix(commands: number, live = LIVE, sessions = SESSIONS, policy?: Policy): Promise<{ cpu: number; wall: number; gcShare: number }> {
+  const { state, ids } = populate(live, sessions, policy);
   // The holder's session of each live lease, as the daemon knows it from the connection.
   const owners = ids.map((id) => state.leases.get(id)?.sessionId ?? 's0');
   let index = state.appliedIndex;
@@ -201,6 +250,19 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     scaling[String(live)] = Math.round(cpu);
     process.stdout.write(`pool: the mix at ${live.toLocaleString('en')} live leases (${sessions} sessions): ${Math.round(cpu).toLocaleString('en')} commands per CPU-second (best of 2)\n`);
   }
+  // The mix under a 50-rule policy, in turns with the plain mix (same process, same load): their ratio.
+  const policy = policyOf(SESSIONS);
+  let plainBest = 0;
+  let policyBest = 0;
+  const turnCommands = Math.min(commands, 1_500_000);
+  for (let i = 0; i < 3; i++) {
+    plainBest = Math.max(plainBest, (await mix(turnCommands)).cpu);
+    policyBest = Math.max(policyBest, (await mix(turnCommands, LIVE, SESSIONS, policy)).cpu);
+  }
+  const policyRatio = policyBest / plainBest;
+  process.stdout.write(
+    `pool: the mix under a 50-rule seat policy: ${Math.round(policyBest).toLocaleString('en')} commands per CPU-second, ${(policyRatio * 100).toFixed(1)}% of the plain mix's ${Math.round(plainBest).toLocaleString('en')} in the same turns (best of 3 each)\n`,
+  );
   const readNsInCache = dependentReadNs(1);
   const readNsOutOfCache = dependentReadNs(32);
   process.stdout.write(
@@ -222,6 +284,10 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     baselineMapOpsPerSec: Math.round(baseline),
     commandCostInMapOps: Number((baseline / best).toFixed(2)),
     liveLeases: LIVE,
+    policyRules: policy.rules.length,
+    policyCommandsPerSec: Math.round(policyBest),
+    plainCommandsPerSecSameTurns: Math.round(plainBest),
+    policyRatioToPlain: Number(policyRatio.toFixed(3)),
     commandsPerSecAt100Leases: scaling['100'],
     commandsPerSecAt1000Leases: scaling['1000'],
     dependentReadNs1MiB: Number(readNsInCache.toFixed(1)),

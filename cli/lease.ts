@@ -6,7 +6,7 @@ import { adminClient, call, fresh } from './admin-client.ts';
 import { CliError, usageError } from './cli-error.ts';
 import { processIo, type CommandIo } from './command-io.ts';
 import { dispatch, parseOptions, runCommand } from './run-command.ts';
-import type { LeaseAnswer } from './status-report.ts';
+import { leaseHoldText, type LeaseAnswer } from './status-report.ts';
 
 const USAGE = [
   `usage: floe lease list [--feature F] ${ADMIN_USAGE} [--json]`,
@@ -33,7 +33,7 @@ function list(argv: string[], io: CommandIo): Promise<number> {
     );
     const lines = leases.map(
       (l) =>
-        `${l.leaseId.padEnd(12)} ${`${l.feature}@${l.version}`.padEnd(20)} ${String(l.count).padStart(3)}  ${`${l.user}@${l.host}`.padEnd(32)} since ${new Date(l.checkedOutAt).toISOString()}  ${l.lingering ? 'lingering until' : 'until'} ${new Date(l.expiresAt).toISOString()}`,
+        `${l.leaseId.padEnd(12)} ${`${l.feature}@${l.version}`.padEnd(20)} ${String(l.count).padStart(3)}  ${`${l.user}@${l.host}`.padEnd(32)} since ${new Date(l.checkedOutAt).toISOString()}  ${leaseHoldText(l)} ${new Date(l.expiresAt).toISOString()}`,
     );
     if (lines.length === 0) lines.push(values.feature === undefined ? '(no lease held)' : `(no lease of ${values.feature} held)`);
     return { lines, json: leases };
@@ -49,10 +49,12 @@ function free(argv: string[], io: CommandIo): Promise<number> {
     const leaseId = positionals[0]!;
     const r = await call(() => adminClient(adminConnection(values)).leases[':leaseId'].$delete({ param: { leaseId }, json: { reason } })).catch((error: unknown) => {
       // Sent again during a leader change: the first attempt went through.
-      if (error instanceof CliError && error.afterRetry && error.code === 'LEASE_NOT_FOUND') return { leaseId };
+      if (error instanceof CliError && error.afterRetry && error.code === 'LEASE_NOT_FOUND') return { leaseId } as { leaseId: string; seatFree?: boolean; message?: string };
       throw error;
     });
-    return { lines: [`freed ${r.leaseId}${reason === '' ? '' : ` (${reason})`}`], value: r.leaseId, json: r };
+    // A borrowed seat of an offline client is revoked but not yet back: say so, and when it will be.
+    const line = r.seatFree === false ? `revoked ${r.leaseId}: ${r.message}` : `freed ${r.leaseId}${reason === '' ? '' : ` (${reason})`}`;
+    return { lines: [line], value: r.leaseId, json: r };
   });
 }
 

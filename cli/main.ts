@@ -18,6 +18,7 @@ const commands: Record<string, Command> = {
   users: { summary: 'name the users of an authorized-user pool, list them', load: () => import('./users.ts') },
   backup: { summary: 'an online, consistent backup of a live cluster into a file', load: () => import('./backup.ts') },
   restore: { summary: 'disaster recovery: a member of a new cluster from a backup file', load: () => import('./restore.ts') },
+  policy: { summary: 'the seat policy: get it, set one from a TOML or FlexNet options file, check a file offline', load: () => import('./policy.ts') },
   tls: { summary: 'certificates: init a site CA, issue a node certificate (TLS on every port)', load: () => import('./tls.ts') },
   usage: { summary: 'usage rows (checkouts, denials, forced check-ins, …) as a table, CSV or JSON', load: () => import('./usage.ts') },
   token: { summary: 'admin tokens: create one with a role (printed once), list, revoke', load: () => import('./token.ts') },

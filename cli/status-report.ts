@@ -65,6 +65,10 @@ export interface PoolAnswer {
   readonly model: string;
   readonly seatsTotal: number;
   readonly seatsInUse: number;
+  /** Seats reserved by the seat policy that nobody uses (not in seatsInUse; absent from older servers). */
+  readonly seatsReservedIdle?: number;
+  /** Seats taken offline (counted in seatsInUse; absent from older servers). */
+  readonly seatsBorrowed?: number;
   readonly queued: number;
   readonly users?: readonly string[];
 }
@@ -78,6 +82,24 @@ export interface LeaseAnswer {
   readonly host: string;
   readonly expiresAt: number;
   readonly lingering?: boolean;
+  /** Taken offline until expiresAt (no heartbeat needed). */
+  readonly borrowed?: boolean;
+  /** Borrowed and revoked while its client was offline: the seat comes back at expiresAt or when that client connects. */
+  readonly borrowRevoked?: boolean;
+}
+
+/** How a lease is held, as the lease lines say it before its end date. */
+export function leaseHoldText(l: LeaseAnswer): string {
+  if (l.borrowRevoked === true) return 'borrowed, revoked: held until';
+  if (l.borrowed === true) return 'borrowed until';
+  return l.lingering === true ? 'lingering until' : 'until';
+}
+
+/** The figures of a pool line: seats in use (borrowed ones among them), reserved idle seats, the queue. */
+export function poolFiguresText(p: PoolAnswer): string {
+  const borrowed = p.seatsBorrowed ?? 0;
+  const idle = p.seatsReservedIdle ?? 0;
+  return `${p.seatsInUse}/${p.seatsTotal} in use${borrowed > 0 ? ` (${borrowed} borrowed)` : ''}${idle > 0 ? `, ${idle} reserved idle` : ''}, ${p.queued} queued`;
 }
 
 /** Everything `floe status` read. */
@@ -199,11 +221,11 @@ export function statusReport(a: StatusAnswers, nowMs: number): { lines: string[]
   if (a.pools.length === 0) lines.push('  (none)');
   for (const p of a.pools) {
     const users = p.model === 'authorized-user' ? `, ${p.users?.length ?? 0} named user${p.users?.length === 1 ? '' : 's'}` : '';
-    lines.push(`  ${`${p.feature}@${p.version}`.padEnd(24)} ${p.model.padEnd(16)} ${p.seatsInUse}/${p.seatsTotal} in use, ${p.queued} queued${users}`);
+    lines.push(`  ${`${p.feature}@${p.version}`.padEnd(24)} ${p.model.padEnd(16)} ${poolFiguresText(p)}${users}`);
   }
   lines.push('', `leases: ${a.leases.length}`);
   for (const l of a.leases.slice(0, STATUS_LEASES_SHOWN_MAX)) {
-    lines.push(`  ${l.leaseId.padEnd(12)} ${l.feature.padEnd(16)} ${l.user}@${l.host}${l.lingering === true ? ' (lingering)' : ''}  until ${new Date(l.expiresAt).toISOString()}`);
+    lines.push(`  ${l.leaseId.padEnd(12)} ${l.feature.padEnd(16)} ${l.user}@${l.host}  ${leaseHoldText(l)} ${new Date(l.expiresAt).toISOString()}`);
   }
   if (a.leases.length > STATUS_LEASES_SHOWN_MAX) lines.push(`  … ${a.leases.length - STATUS_LEASES_SHOWN_MAX} more (floe lease list, or --json)`);
   const json = {

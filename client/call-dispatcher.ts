@@ -97,7 +97,9 @@ export class CallDispatcher {
         ? { type: 'checkout', requestId: call.requestId, ...call.body }
         : call.kind === 'checkin'
           ? { type: 'checkin', requestId: call.requestId, leaseId: call.leaseId }
-          : { type: 'cancel', requestId: call.target.requestId };
+          : call.kind === 'request'
+            ? { ...call.body, requestId: call.requestId }
+            : { type: 'cancel', requestId: call.target.requestId };
     call.frameId = conn.send(body);
     host.calls.trackFrame(call.frameId, call);
   }
@@ -111,7 +113,7 @@ export class CallDispatcher {
         call.settled = true;
         call.reject(error);
       }
-    } else if (call.kind === 'checkin') {
+    } else if (call.kind === 'checkin' || call.kind === 'request') {
       call.reject(error);
     } else if (error.code !== 'CLOSED') {
       calls.remove(call.target);
@@ -183,6 +185,10 @@ export class CallDispatcher {
         calls.remove(call);
         calls.remove(call.target);
         return;
+      case 'request':
+        calls.remove(call);
+        call.resolve(frame);
+        return;
       default:
         assertNever(call);
     }
@@ -221,6 +227,8 @@ export class CallDispatcher {
       else this.fail(call, floeError);
     } else if (call.kind === 'checkin') {
       host.leases.delete(call.leaseId);
+      this.fail(call, floeError);
+    } else if (call.kind === 'request') {
       this.fail(call, floeError);
     } else if (error.code === 'QUEUED_REQUEST_NOT_FOUND') {
       // Granted (or timed out) before the cancel: ask the checkout's first answer again; a grant is then checked in.

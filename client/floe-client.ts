@@ -12,14 +12,16 @@
 // and settleSession (what a resumed or lost session means for the leases).
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { checkoutRequestSchema } from '../protocol/wire.ts';
+import { borrowRequestSchema, checkoutRequestSchema } from '../protocol/wire.ts';
+import type { BorrowedSeat } from './borrowed-seat.ts';
+import { machineFingerprint } from './machine-fingerprint.ts';
 import { CallDispatcher } from './call-dispatcher.ts';
 import type { FloeClientEvents, Lease } from './client-events.ts';
 import { HEARTBEAT_MS_MAX, HEARTBEAT_MS_MIN, resolveOptions, type ConnectOptions, type ResolvedOptions } from './client-options.ts';
 import type { Connection } from './connection.ts';
 import { FloeError, toFloeError } from './floe-error.ts';
 import { Heartbeat } from './heartbeat.ts';
-import { PendingCalls, type CheckoutCall, type StatusWaiter } from './pending-calls.ts';
+import { PendingCalls, type CheckoutCall, type RequestCall, type StatusWaiter } from './pending-calls.ts';
 import { ServerList } from './server-list.ts';
 import type { HelloReplyFrame } from './server-frames.ts';
 import { SessionDialer } from './session-dialer.ts';
@@ -37,6 +39,16 @@ export interface CheckoutOptions {
   readonly waitMs?: number;
   /** Aborting it rejects the call with ABORTED and withdraws the checkout from the server. */
   readonly signal?: AbortSignal;
+}
+
+/** Options of one `borrow()`. */
+export interface BorrowOptions {
+  /** `h` the seat is taken offline for (fractions allowed), within what the key and the seat policy allow. */
+  readonly hours: number;
+  /** Lowest acceptable version, as for checkout. */
+  readonly version?: string;
+  /** The machine the borrow is bound to; default machineFingerprint(). */
+  readonly fingerprint?: string;
 }
 
 /** Options of `close()`. */
@@ -261,6 +273,71 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
       return Promise.reject(new FloeError('PENDING_LIMIT_REACHED', `${this.#options.pendingRequestsMax} calls are already pending`));
     }
     return this.#dispatcher.startCheckin(leaseId, false).promise;
+  }
+
+  /**
+   * Borrows one seat of `feature` for `options.hours`: the seat is this
+   * application's until `expiresAt` with no heartbeat and no network. Resolves
+   * with a BorrowedSeat to store (its token is signed by the cluster and
+   * bound to this machine; checkBorrowedSeat() verifies it offline at the
+   * next start). Survives reconnects and failovers like a checkout (the same
+   * requestId gets the first answer). Rejects with a FloeError:
+   * BORROW_NOT_ALLOWED, BORROW_TOO_LONG, BORROW_LIMIT_REACHED, NO_SEATS,
+   * POLICY_EXCLUDED, POLICY_MAX, UNKNOWN_FEATURE, … from the server;
+   * BAD_REQUEST, CLOSED, PENDING_LIMIT_REACHED, RETRIES_EXHAUSTED from the SDK.
+   */
+  async borrow(feature: string, options: BorrowOptions): Promise<BorrowedSeat> {
+    const fingerprint = options.fingerprint ?? machineFingerprint();
+    const parsed = borrowRequestSchema.safeParse({
+      id: 0,
+      type: 'borrow',
+      requestId: randomUUID(),
+      feature,
+      hours: options.hours,
+      fingerprint,
+      ...(options.version !== undefined ? { version: options.version } : {}),
+    });
+    if (!parsed.success) throw new FloeError('BAD_REQUEST', `invalid borrow: ${parsed.error.message}`);
+    const { id: _id, requestId: _requestId, ...body } = parsed.data;
+    const r = await this.#request(body);
+    const str = (k: string): string => (typeof r[k] === 'string' ? (r[k] as string) : '');
+    const num = (k: string): number => (typeof r[k] === 'number' ? (r[k] as number) : 0);
+    if (str('token') === '' || str('leaseId') === '') throw new FloeError('PROTOCOL_ERROR', 'malformed borrow reply');
+    return {
+      leaseId: str('leaseId'),
+      feature: str('feature') || feature,
+      version: str('version'),
+      count: num('count') || 1,
+      borrowedAt: num('borrowedAt'),
+      expiresAt: num('expiresAt'),
+      fingerprint,
+      token: str('token'),
+      publicKey: str('publicKey'),
+    };
+  }
+
+  /**
+   * Gives a borrowed seat back before its end (from any server; the token
+   * proves the borrow, and it must be this client's). Delete the stored
+   * token once this resolves: the seat is back in the pool. Rejects with
+   * LEASE_NOT_FOUND (already ended or returned, or not this client's),
+   * BORROW_TOKEN_SIGNATURE_INVALID, … as a FloeError.
+   */
+  async returnBorrowed(seat: Pick<BorrowedSeat, 'token'> | string): Promise<void> {
+    const token = typeof seat === 'string' ? seat : seat.token;
+    await this.#request({ type: 'return', token });
+  }
+
+  /** Sends an idempotent request, re-sent with the same requestId until it has a final answer. */
+  #request(body: RequestCall['body']): Promise<Readonly<Record<string, unknown>>> {
+    if (this.#closed || this.#closing !== undefined) return Promise.reject(new FloeError('CLOSED', 'the client is closed'));
+    if (this.#calls.userCallCount() >= this.#options.pendingRequestsMax) {
+      return Promise.reject(new FloeError('PENDING_LIMIT_REACHED', `${this.#options.pendingRequestsMax} calls are already pending`));
+    }
+    return new Promise((resolve, reject) => {
+      const call: RequestCall = { kind: 'request', callId: this.#calls.nextCallId(), frameId: undefined, sends: 0, retryTimer: undefined, requestId: randomUUID(), body, resolve, reject };
+      this.#dispatcher.start(call);
+    });
   }
 
   /**

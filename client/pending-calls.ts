@@ -68,8 +68,21 @@ export interface CancelCall extends CallBase {
   readonly target: CheckoutCall;
 }
 
+/**
+ * Any other idempotent request (borrow, return): re-sent with the same
+ * requestId until it has a final answer, which resolves it as it came.
+ */
+export interface RequestCall extends CallBase {
+  readonly kind: 'request';
+  readonly requestId: string;
+  /** The request's fields but `id` and `requestId` (with its `type`). */
+  readonly body: { readonly type: 'borrow' | 'return' } & Readonly<Record<string, unknown>>;
+  resolve(reply: Readonly<Record<string, unknown>>): void;
+  reject(error: FloeError): void;
+}
+
 /** A request re-sent with the same requestId until it has a final answer. */
-export type Call = CheckoutCall | CheckinCall | CancelCall;
+export type Call = CheckoutCall | CheckinCall | CancelCall | RequestCall;
 
 /** The sends of `call` that count against requestSendsMax: all but a checkout's moves to another server for its license. */
 export function sendsCounted(call: Call): number {
@@ -124,10 +137,10 @@ export class PendingCalls {
     return this.#calls.values();
   }
 
-  /** Calls a caller waits for (what pendingRequestsMax bounds): not abandoned checkouts, not the SDK's own checkins, no cancels. */
+  /** Calls a caller waits for (what pendingRequestsMax bounds): not abandoned checkouts, not the SDK's own checkins, no cancels; borrows and returns. */
   userCallCount(): number {
     let n = 0;
-    for (const call of this.#calls.values()) if ((call.kind === 'checkout' && !call.abandoned) || (call.kind === 'checkin' && !call.internal)) n += 1;
+    for (const call of this.#calls.values()) if ((call.kind === 'checkout' && !call.abandoned) || (call.kind === 'checkin' && !call.internal) || call.kind === 'request') n += 1;
     return n;
   }
 

@@ -48,6 +48,9 @@ function forgetLostSession(leases: Map<string, Lease>, calls: PendingCalls): Rev
     } else if (call.kind === 'checkin') {
       calls.remove(call);
       call.resolve();
+    } else if (call.kind === 'request') {
+      // A borrow or a return outlives its session: the pool remembers its answer
+      // by client, so the same requestId in the new session gets the first one.
     } else {
       calls.remove(call);
     }

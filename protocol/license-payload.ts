@@ -10,6 +10,12 @@ export const LICENSE_FORMAT_VERSION = 1;
 /** Most lock codes one key may name: 1 (single server), 3 (redundant) or 5. */
 export const LOCK_CODES_PER_KEY_MAX = 5;
 
+/** `h`: the longest borrow a key may allow (a year and a day). */
+export const BORROW_HOURS_MAX = 24 * 366;
+
+/** `h`: a key's longest borrow when it allows borrowing and names no limit (FlexNet's default). */
+export const BORROW_HOURS_DEFAULT = 168;
+
 /** A feature (pool) or product name: what a client asks for in a checkout. */
 export const featureNameSchema = z
   .string()
@@ -78,6 +84,14 @@ export const licensePayloadSchema = z
      * the two never add their seats up.
      */
     supersedes: z.string().min(1).max(64).optional(),
+    /**
+     * Borrowing (commuter use): a client may take a seat of this key offline
+     * for up to borrowHoursMax hours (docs/client.md, borrow). Absent or
+     * false: its seats cannot be borrowed.
+     */
+    borrowAllowed: z.boolean().optional(),
+    /** `h`: the longest borrow when allowed; absent: BORROW_HOURS_DEFAULT. */
+    borrowHoursMax: z.number().int().min(1).max(BORROW_HOURS_MAX).optional(),
   })
   .strict()
   .refine((p) => [1, 3, 5].includes(p.lockCodes.length), {

@@ -5,7 +5,8 @@
 // reads the server's frames with those schemas (client/server-frames.ts).
 // docs/protocol.md describes every message, field and error code.
 import { z } from 'zod';
-import { featureNameSchema, productVersionSchema } from './license-payload.ts';
+import { BORROW_TOKEN_CHARS_MAX } from './borrow-token.ts';
+import { BORROW_HOURS_MAX, featureNameSchema, productVersionSchema } from './license-payload.ts';
 
 /** The protocol version a client states in `hello`. */
 export const PROTOCOL_VERSION = 1;
@@ -71,6 +72,33 @@ export const cancelRequestSchema = z
   .object({ id: frameId, type: z.literal('cancel'), requestId: requestIdSchema })
   .strict();
 
+/**
+ * Takes one seat offline for `hours` (fractions allowed): the reply carries a
+ * borrow token signed with the cluster's key and bound to `fingerprint`.
+ */
+export const borrowRequestSchema = z
+  .object({
+    id: frameId,
+    type: z.literal('borrow'),
+    requestId: requestIdSchema,
+    feature: featureNameSchema,
+    version: productVersionSchema.optional(),
+    hours: z.number().positive().max(BORROW_HOURS_MAX),
+    /** This machine's fingerprint (the SDK's machineFingerprint()). */
+    fingerprint: z.string().min(1).max(128),
+  })
+  .strict();
+
+/** Gives a borrowed seat back early, from any node: the token proves the borrow. */
+export const returnRequestSchema = z
+  .object({
+    id: frameId,
+    type: z.literal('return'),
+    requestId: requestIdSchema,
+    token: z.string().min(1).max(BORROW_TOKEN_CHARS_MAX),
+  })
+  .strict();
+
 export const heartbeatRequestSchema = z.object({ id: frameId, type: z.literal('heartbeat') }).strict();
 
 export const statusRequestSchema = z.object({ id: frameId, type: z.literal('status') }).strict();
@@ -83,6 +111,8 @@ export const clientRequestSchema = z.discriminatedUnion('type', [
   cancelRequestSchema,
   heartbeatRequestSchema,
   statusRequestSchema,
+  borrowRequestSchema,
+  returnRequestSchema,
 ]);
 
 /** Each request's schema by its `type`. */
@@ -93,6 +123,8 @@ const requestSchemas = {
   cancel: cancelRequestSchema,
   heartbeat: heartbeatRequestSchema,
   status: statusRequestSchema,
+  borrow: borrowRequestSchema,
+  return: returnRequestSchema,
 } as const satisfies Record<z.infer<typeof clientRequestSchema>['type'], z.ZodType>;
 
 /** The `type` of every request a client may send. */
@@ -109,6 +141,8 @@ export type CheckinRequest = z.infer<typeof checkinRequestSchema>;
 export type CancelRequest = z.infer<typeof cancelRequestSchema>;
 export type HeartbeatRequest = z.infer<typeof heartbeatRequestSchema>;
 export type StatusRequest = z.infer<typeof statusRequestSchema>;
+export type BorrowRequest = z.infer<typeof borrowRequestSchema>;
+export type ReturnRequest = z.infer<typeof returnRequestSchema>;
 export type ClientRequest = z.infer<typeof clientRequestSchema>;
 /** A request as the SDK writes it (defaults may be omitted). */
 export type ClientRequestInput = z.input<typeof clientRequestSchema>;
@@ -134,6 +168,15 @@ export const wireErrorCodes = [
   'LIMIT_REACHED',
   'LICENSE_NOT_FOR_THIS_SERVER',
   'LICENSE_QUORUM_LOST',
+  'POLICY_EXCLUDED',
+  'POLICY_MAX',
+  'BORROW_NOT_ALLOWED',
+  'BORROW_TOO_LONG',
+  'BORROW_LIMIT_REACHED',
+  'LEASE_BORROWED',
+  'LEASE_NOT_BORROWED',
+  'BORROW_TOKEN_MALFORMED',
+  'BORROW_TOKEN_SIGNATURE_INVALID',
   'INTERNAL',
 ] as const;
 
@@ -194,6 +237,16 @@ export const checkoutReplySchema = z.union([
   leaseInfoSchema.extend({ queued: z.literal(false) }),
 ]);
 export type CheckoutReply = Readonly<z.infer<typeof checkoutReplySchema>>;
+
+/** The answer to a borrow: the lease and the token to keep (with the key that verifies it). */
+export type BorrowReply = LeaseInfo & {
+  /** `ms` since the epoch the borrow began. */
+  readonly borrowedAt: number;
+  /** The borrow token (borrow-token.ts): keep it; verifyBorrowToken checks it offline. */
+  readonly token: string;
+  /** The cluster's borrow public key (base64url) that signed it. */
+  readonly publicKey: string;
+};
 
 /** Heartbeat's answer: the session's leases' new deadline. */
 export const heartbeatReplySchema = z.object({ expiresAt: epochMs });

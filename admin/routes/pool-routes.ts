@@ -19,7 +19,9 @@ export const poolSchema = z
     version: z.string(),
     model: z.string(),
     seatsTotal: z.number().int(),
-    seatsInUse: z.number().int(),
+    seatsInUse: z.number().int().openapi({ description: 'seats held: in use, lingering or borrowed' }),
+    seatsReservedIdle: z.number().int().openapi({ description: 'seats not in use but held back for reservations of the seat policy (apart from seatsInUse)' }),
+    seatsBorrowed: z.number().int().openapi({ description: 'seats taken offline (counted in seatsInUse too)' }),
     queued: z.number().int(),
     lingerMs: z.number().int(),
     users: z.array(z.string()).openapi({ description: 'authorized-user pools: the named users' }),
@@ -40,6 +42,8 @@ export const leaseSchema = z
     checkedOutAt: z.number(),
     expiresAt: z.number(),
     lingering: z.boolean(),
+    borrowed: z.boolean().openapi({ description: 'taken offline until expiresAt (no heartbeat needed)' }),
+    borrowRevoked: z.boolean().openapi({ description: 'borrowed and revoked while its client was offline: the seat comes back at expiresAt or when the client next connects' }),
   })
   .openapi('Lease');
 
@@ -87,11 +91,22 @@ const listLeases = createRoute({
 const forceCheckin = createRoute({
   method: 'delete',
   path: '/leases/{leaseId}',
-  summary: 'Force a check-in: the seat is freed at once and its holder gets a revoked push',
+  summary: 'Force a check-in: the seat is freed at once and its holder gets a revoked push (a borrowed seat of an offline client: when its borrow ends or the client next connects)',
   security: BEARER_SECURITY,
   middleware: [requireRole('operator'), optionalJsonBody] as const,
   request: { params: z.object({ leaseId: z.string() }), body: jsonRequestBody(forceCheckinSchema, false) },
-  responses: { 200: jsonResponse(z.object({ leaseId: z.string() }), 'freed'), ...errorResponses(400, 404, 413, 415, 503) },
+  responses: {
+    200: jsonResponse(
+      z.object({
+        leaseId: z.string(),
+        seatFree: z.boolean().openapi({ description: 'false: a borrowed seat whose client is offline, not back yet' }),
+        seatFreeBy: z.number().optional().openapi({ description: 'when seatFree is false: the borrow end (ms since the epoch); earlier if the client connects first' }),
+        message: z.string(),
+      }),
+      'freed, or (a borrowed seat of an offline client) revoked',
+    ),
+    ...errorResponses(400, 404, 413, 415, 503),
+  },
 });
 
 const listSessions = createRoute({
@@ -118,7 +133,19 @@ export function poolRoutes({ node }: AdminDeps) {
       const { leaseId } = c.req.valid('param');
       const r = await node.propose({ type: 'force-checkin', leaseId, reason: c.req.valid('json').reason ?? '' }, auditStamp(c));
       if (!r.reply.ok) throw new AdminError(statusOfCode(r.reply.code), r.reply.code, r.reply.message);
-      return c.json({ leaseId }, 200);
+      const until = r.reply.type === 'force-checked-in' ? r.reply.borrowedUntilMs : undefined;
+      if (until !== undefined) {
+        return c.json(
+          {
+            leaseId,
+            seatFree: false,
+            seatFreeBy: until,
+            message: `The seat is borrowed by a client that is offline: it keeps a valid token until ${new Date(until).toISOString()}. The seat comes back then, or as soon as that client connects to any server.`,
+          },
+          200,
+        );
+      }
+      return c.json({ leaseId, seatFree: true, message: 'The seat is free.' }, 200);
     })
     .openapi(listSessions, (c) => c.json(readAnswer(c, node.sessions()), 200));
 }

@@ -130,6 +130,8 @@ export class ClientConnection implements FrameWork {
     private readonly ctx: ConnectionContext,
     /** Its remote address's slot: the request budget all its connections share. */
     private readonly slot: AddressSlot,
+    /** The peer's IP address as the socket saw it ('' when unknown), told to the pool at session-open. */
+    private readonly remoteAddress = '',
   ) {
     this.bucket = new TokenBucket(ctx.requestsPerSecond, ctx.requestBurst);
     this.overLimit = new TokenBucket(Math.max(1, ctx.requestsPerSecond / 4), ctx.overLimitFramesMax);
@@ -304,6 +306,16 @@ export class ClientConnection implements FrameWork {
         if (!o.ok) throw new RequestError(o.code, o.message);
         return { expiresAt: o.expiresAt } satisfies HeartbeatReply;
       }
+      case 'borrow': {
+        const o = await this.ctx.node.borrow(sessionId, request);
+        if (!o.ok) throw new RequestError(o.code, o.message);
+        return { ...o.reply };
+      }
+      case 'return': {
+        const o = await this.ctx.node.returnBorrowed(sessionId, request.requestId, request.token);
+        if (!o.ok) throw new RequestError(o.code, o.message);
+        return { leaseId: o.leaseId };
+      }
       case 'status': {
         const node = this.ctx.node.status();
         return {
@@ -352,6 +364,8 @@ export class ClientConnection implements FrameWork {
         user: request.user,
         host: request.host,
         app: request.app,
+        // For policy rules by IP range (docs/policy.md): the address this socket came from.
+        ...(this.remoteAddress !== '' ? { ip: this.remoteAddress } : {}),
         sessionTtlMs: this.ctx.leaseTtlMs,
         secretSha256: secret.sha256,
       });

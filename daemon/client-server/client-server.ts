@@ -101,6 +101,8 @@ export function pushOf(event: ClientEvent): ServerPush | undefined {
           return ended('UNKNOWN_FEATURE', 'the license of this pool was removed');
         case 'seats-reduced':
           return ended('COUNT_EXCEEDS_SEATS', `the licenses of ${event.feature} ${event.version} now hold fewer seats than this checkout asks: it could never be granted`);
+        case 'policy-excluded':
+          return ended('POLICY_EXCLUDED', `a new seat policy excludes this client from ${event.feature}: the queued checkout was withdrawn`);
         case 'cancelled':
         case 'session-closed':
           return undefined; // the client asked for it
@@ -224,7 +226,7 @@ export class ClientServer {
         ws.close(CLOSE_TRY_AGAIN_LATER, 'LIMIT_REACHED: connections per address');
         return;
       }
-      const c = new ClientConnection(ws, ctx, slot);
+      const c = new ClientConnection(ws, ctx, slot, address);
       this.connections.add(c);
       ws.on('close', () => {
         this.connections.delete(c);

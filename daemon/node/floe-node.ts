@@ -94,6 +94,11 @@ import type { LicenseCheck } from './license-check.ts';
 import { NodeLicenses, type ImportResult } from './node-licenses.ts';
 import { LeaseReaper } from './lease-reaper.ts';
 import { NodeClock, type ClockStatus } from './node-clock.ts';
+import { LicenseRefusalError } from './license-locks.ts';
+import { BorrowTokens, type TokenCheck } from './borrow-tokens.ts';
+import { NodePolicy, type PolicySetInput, type PolicySetOutcome } from './node-policy.ts';
+import type { BorrowReply } from '../../protocol/index.ts';
+import type { CheckoutExplanation, ExplainQuery, PolicyView } from '../pool/index.ts';
 
 /** What captureState() answers: the replicated state at one applied index. */
 export interface CapturedState {
@@ -218,6 +223,10 @@ export class FloeNode {
   readonly clustered: boolean;
   /** Key checks, key installs and the checkout gate under the keys' lock codes. */
   private readonly licensing: NodeLicenses;
+  /** The seat policy: parse, check, dry run, propose (node-policy.ts). */
+  private readonly policies: NodePolicy;
+  /** The cluster's borrow key: create, sign, verify (borrow-tokens.ts). */
+  private readonly borrowTokens: BorrowTokens;
   private readonly onSnapshotMembers: FloeNodeOptions['onSnapshotMembers'];
   private readonly snapshotMembers: FloeNodeOptions['snapshotMembers'];
   private readonly peerClockSkews: FloeNodeOptions['peerClockSkews'];
@@ -244,6 +253,13 @@ export class FloeNode {
     this.peerClockSkews = options.peerClockSkews;
     this.peerLockCodes = options.peerLockCodes;
     this.lockCode = options.lockCode;
+    this.policies = new NodePolicy({
+      pool: () => this.pool,
+      propose: (command) => this.propose(command),
+      readBarrier: () => this.readBarrier(),
+      heartbeatMs: options.config.heartbeatMs,
+    });
+    this.borrowTokens = new BorrowTokens({ pool: () => this.pool, propose: (command) => this.propose(command) });
     this.licensing = new NodeLicenses({
       nodeId: options.config.nodeId,
       vendorPublicKeys: options.config.vendorPublicKeys,
@@ -573,6 +589,74 @@ export class FloeNode {
     return this.driver.proposeConfChange({ type: 'remove-node', nodeId });
   }
 
+  /**
+   * Takes a seat of `request.feature` offline for `request.hours` for the
+   * client of `sessionId`: through the same license gate as a checkout, the
+   * pool's borrow rules, then a token signed with the cluster's borrow key
+   * (created first when the cluster has none). Refusals come back as
+   * `{ok: false}`; rejects as propose() does, or with LicenseRefusalError.
+   */
+  async borrow(
+    sessionId: string,
+    request: { requestId: string; feature: string; version?: string | undefined; hours: number; fingerprint: string },
+  ): Promise<{ ok: true; reply: BorrowReply } | { ok: false; code: string; message: string }> {
+    const refusal = this.licensing.refusal(request.feature);
+    if (refusal !== undefined) throw new LicenseRefusalError(refusal);
+    await this.borrowTokens.ensureKey();
+    const r = await this.propose({
+      type: 'borrow',
+      sessionId,
+      requestId: request.requestId,
+      feature: request.feature,
+      ...(request.version !== undefined ? { version: request.version } : {}),
+      durationMs: Math.max(1, Math.round(request.hours * 3_600_000)),
+      fingerprint: request.fingerprint,
+    });
+    const reply = r.reply;
+    if (!reply.ok) return { ok: false, code: reply.code, message: reply.message };
+    if (reply.type !== 'borrowed') throw new Error(`assert: a borrow answered ${reply.type}`);
+    const { token, publicKey } = this.borrowTokens.sign(reply);
+    return { ok: true, reply: { ...reply.lease, borrowedAt: reply.borrowedAt, token, publicKey } };
+  }
+
+  /**
+   * Gives back the borrowed seat `token` names, for the client of
+   * `sessionId` (any node: the token is checked against the cluster's key).
+   */
+  async returnBorrowed(sessionId: string, requestId: string, token: string): Promise<{ ok: true; leaseId: string } | { ok: false; code: string; message: string }> {
+    const check: TokenCheck = this.borrowTokens.verify(token);
+    if (!check.ok) return check;
+    const r = await this.propose({ type: 'return', sessionId, requestId, leaseId: check.payload.leaseId });
+    const reply = r.reply;
+    if (!reply.ok) return { ok: false, code: reply.code, message: reply.message };
+    return { ok: true, leaseId: check.payload.leaseId };
+  }
+
+  /** Checks a borrow token's format and signature by the cluster's key (admin and tests). */
+  verifyBorrowToken(token: string): TokenCheck {
+    return this.borrowTokens.verify(token);
+  }
+
+  /** The cluster's borrow public key (base64url), or undefined before a leader set one. */
+  get borrowPublicKey(): string | undefined {
+    return this.borrowTokens.publicKey;
+  }
+
+  /** Parses and checks a policy text; answers a dry run or proposes it (docs/policy.md). */
+  setPolicy(input: PolicySetInput): Promise<PolicySetOutcome> {
+    return this.policies.set(input);
+  }
+
+  /** The policy in force, as this node has applied it (callers wanting it current pass a read barrier first). */
+  policy(): PolicyView {
+    return this.policies.view();
+  }
+
+  /** What a checkout would get now and the rules that decide (after a read barrier). */
+  explain(q: ExplainQuery): Promise<CheckoutExplanation> {
+    return this.policies.explain(q);
+  }
+
   // ---- read model -------------------------------------------------------
 
   /** Every pool. */
@@ -882,6 +966,8 @@ export class FloeNode {
         await this.propose({ type: 'grace', graceMs: this.config.leaderGraceMs });
       }
       await this.licensing.installFiles(this.config.licenseFiles);
+      // Any node may sign a borrow token: the cluster has one key, in the log.
+      await this.borrowTokens.ensureKey();
     } catch (error) {
       this.log(`taking office: ${(error as Error).message}`);
     }

@@ -38,6 +38,10 @@ const FORWARDABLE: Readonly<Record<UnstampedLogCommand['type'], true>> = {
   'token-revoke': true,
   'token-use': true,
   'audit-note': true,
+  'policy-set': true,
+  borrow: true,
+  return: true,
+  'borrow-key-set': true,
 };
 const FORWARDABLE_TYPES: ReadonlySet<string> = new Set(Object.keys(FORWARDABLE));
 

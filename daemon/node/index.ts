@@ -8,3 +8,5 @@ export * from './license-locks.ts';
 export * from './renew-batcher.ts';
 export * from './committed-pool.ts';
 export type { ClockStatus } from './node-clock.ts';
+export * from './borrow-tokens.ts';
+export * from './node-policy.ts';

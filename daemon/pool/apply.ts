@@ -17,11 +17,16 @@ import type {
   SessionOpenCommand,
   UsersAssignCommand,
 } from './commands.ts';
-import { POOL_ERROR_CODES, type PoolErrorCode } from './error-codes.ts';
 import { licenseInstall, licenseRemove } from './license-rules.ts';
+import type { IdentityRules } from './policy-compile.ts';
+import { boundTtlMs, maxBroken, ownIdle, queueSlot, servable, sessionRules } from './policy-seats.ts';
+import { borrow, borrowKeySet, endBorrow, freeRevokedBorrows, returnBorrowed, revokeBorrow } from './borrow.ts';
+import { policySet } from './policy-set.ts';
+import { durationValid, fail, maxRefusal, scanAhead } from './refusal.ts';
 import { addWaiter, createPoolState, NO_WAITERS, poolKey, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
 import type { ApplyResult, PoolError, PoolReply } from './results.ts';
 import {
+  announcePositions,
   checkinLease,
   dequeue,
   emit,
@@ -113,20 +118,19 @@ function dispatch(step: Step, c: PoolCommand): PoolReply {
       return poolConfigure(step, c);
     case 'grace':
       return grace(step, c);
+    case 'policy-set':
+      return policySet(step, c);
+    case 'borrow':
+      return borrow(step, c);
+    case 'return':
+      return returnBorrowed(step, c);
+    case 'borrow-key-set':
+      return borrowKeySet(step, c);
     default: {
       const never: never = c;
       throw new Error(`pool: unknown command ${JSON.stringify(never)}`);
     }
   }
-}
-
-function fail(code: PoolErrorCode, message: string = POOL_ERROR_CODES[code]): PoolError {
-  return { ok: false, code, message };
-}
-
-/** A duration is an integer of ms in [min, durationMsMax]. */
-function durationValid(state: PoolState, ms: number, min: number): boolean {
-  return Number.isInteger(ms) && ms >= min && ms <= state.limits.durationMsMax;
 }
 
 function checkout(step: Step, c: CheckoutCommand): PoolReply {
@@ -165,13 +169,17 @@ function checkout(step: Step, c: CheckoutCommand): PoolReply {
 
 /**
  * Pools of the feature whose version is at least the one asked for are tried
- * in ascending version; the first that can serve does: a lingering seat of the
- * same user and host is reclaimed, else free seats are taken (a concurrent
- * pool with waiters serves them first). Failing all, with a concurrent pool
- * among them: COUNT_EXCEEDS_SEATS when none could ever hold `count` seats
- * (never queued); else NO_SEATS, or with `wait` the queue of the lowest one
- * that could (within the session's queuedPerSessionMax). Otherwise the first
- * authorized-user refusal.
+ * in ascending version; the first that can serve does. Under the seat policy
+ * (docs/policy.md) a pool first refuses a session it excludes or whose max
+ * limit the checkout would break. Then a lingering seat of the same user and
+ * host is reclaimed, else free seats are taken — free for this session: less
+ * those reserved, idle, for others, and behind queued checkouts only seats
+ * none of them waits for (without rules: a pool with waiters serves them
+ * first). Failing all, with a concurrent pool the policy did not refuse:
+ * COUNT_EXCEEDS_SEATS when none could ever hold `count` seats (never
+ * queued); else NO_SEATS, or with `wait` the queue of the lowest one that
+ * could (at its priority's place, within the session's queuedPerSessionMax).
+ * Otherwise the first refusal.
  */
 function checkoutRule(step: Step, c: CheckoutCommand, session: Session, key: string): PoolReply {
   const state = step.state;
@@ -192,63 +200,97 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session, key: str
   if (asked === null && c.version !== undefined) return fail('VERSION_NOT_LICENSED');
   /** The lowest eligible concurrent pool that could ever grant `count` seats: where the checkout queues. */
   let fitting: Pool | undefined;
-  /** Of the eligible concurrent pools: the largest seatsCeiling, and seats held, licensed and queued (for a true refusal). */
+  let fittingRules: IdentityRules | undefined;
+  /** Of the eligible concurrent pools the policy did not refuse: the largest seatsCeiling, seats held, licensed, queued, and reserved for others (for a true refusal). */
   let concurrentPools = 0;
   let ceilingMax = 0;
   let held = 0;
   let total = 0;
   let waiting = 0;
-  let refusal: PoolErrorCode | undefined;
-  /** The words of `refusal` for the application's user, when the table's line is not enough. */
-  let refusalText: string | undefined;
+  /** Of `total`: the seats of the keys that pass on the serving node (c.licenseIds), when it names them. */
+  let served = 0;
+  let reservedForOthers = 0;
+  let reservedBy: string[] | undefined;
+  let refusal: PoolError | undefined;
   const leasesMax = state.limits.leasesPerPoolMax;
   for (const pool of pools) {
     if (asked !== null && compareVersions(pool.versionParts, asked) < 0) continue;
+    const ir = pool.rules === undefined ? undefined : sessionRules(state, session, pool);
+    if (ir?.excluded !== undefined) {
+      refusal ??= fail('POLICY_EXCLUDED', ir.excluded);
+      continue;
+    }
     if (pool.model === 'concurrent') {
-      concurrentPools++;
-      if (pool.seatsCeiling > ceilingMax) ceilingMax = pool.seatsCeiling;
-      if (fitting === undefined && pool.seatsCeiling >= count) fitting = pool;
-      held += pool.seatsInUse;
-      total += pool.seatsTotal;
-      waiting += pool.queue.length;
       if (pool.lingering.size > 0) {
         const list = pool.lingering.get(lingerKey(session.user, session.host));
         const old = list?.find((l) => l.count >= count);
         if (old !== undefined) {
+          const broken = ir === undefined ? undefined : maxBroken(pool, ir, count, old);
+          if (broken !== undefined) {
+            refusal ??= maxRefusal(broken.rule.text, session);
+            continue;
+          }
           releaseLease(state, old);
-          const lease = grantLease(step, pool, session, count, c.leaseTtlMs);
+          const lease = grantLease(step, pool, session, count, c.leaseTtlMs, ir);
           serveQueue(step, pool);
           return { ok: true, type: 'granted', lease: leaseGrant(lease) };
         }
       }
-      if (pool.seatsTotal - pool.seatsInUse >= count && withinServable(state, pool, c.licenseIds, count) && queueLetsPass(state, pool)) {
+      if (ir !== undefined) {
+        const broken = maxBroken(pool, ir, count, undefined);
+        if (broken !== undefined) {
+          refusal ??= maxRefusal(broken.rule.text, session);
+          continue;
+        }
+      }
+      concurrentPools++;
+      if (pool.seatsCeiling > ceilingMax) ceilingMax = pool.seatsCeiling;
+      if (fitting === undefined && pool.seatsCeiling >= count) {
+        fitting = pool;
+        fittingRules = ir;
+      }
+      held += pool.seatsInUse;
+      total += pool.seatsTotal;
+      waiting += pool.queue.length;
+      if (c.licenseIds !== undefined) served += servableSeats(state, pool, c.licenseIds);
+      if (ir === undefined) {
+        if (pool.seatsTotal - pool.seatsInUse >= count && withinServable(state, pool, c.licenseIds, count) && queueLetsPass(state, pool)) {
+          if (pool.leaseCount >= leasesMax) return fail('LEASES_PER_POOL_LIMIT_REACHED');
+          return { ok: true, type: 'granted', lease: leaseGrant(grantLease(step, pool, session, count, c.leaseTtlMs)) };
+        }
+        continue;
+      }
+      const scan = scanAhead(state, pool, ir.priority);
+      if (servable(pool, ir, count, scan) && withinServable(state, pool, c.licenseIds, count)) {
         if (pool.leaseCount >= leasesMax) return fail('LEASES_PER_POOL_LIMIT_REACHED');
-        return { ok: true, type: 'granted', lease: leaseGrant(grantLease(step, pool, session, count, c.leaseTtlMs)) };
+        const lease = grantLease(step, pool, session, count, c.leaseTtlMs, ir, scan.blocked ? scan.blockedReserves : undefined);
+        return { ok: true, type: 'granted', lease: leaseGrant(lease) };
+      }
+      if (pool.reservedIdle > 0) {
+        reservedForOthers += pool.reservedIdle - ownIdle(pool, ir, undefined);
+        const mine = new Set(ir.reserves);
+        (pool.rules?.reserves ?? []).forEach((r, i) => {
+          if (!mine.has(i) && (pool.reserveHeld[i] ?? 0) < (r.rule.kind === 'reserve' ? r.rule.count : 0)) (reservedBy ??= []).push(r.text);
+        });
       }
       continue;
     }
     if (!pool.users.has(session.user)) {
-      if (refusal === undefined) {
-        refusal = 'NOT_AUTHORIZED_USER';
-        refusalText = notNamedText(session.user, c.feature);
-      }
+      refusal ??= fail('NOT_AUTHORIZED_USER', notNamedText(session.user, c.feature));
       continue;
     }
     if (count !== 1) {
-      refusal ??= 'COUNT_INVALID';
+      refusal ??= fail('COUNT_INVALID');
       continue;
     }
     const hosts = pool.userHosts.get(session.user);
     if (hosts !== undefined && !hosts.has(session.host) && hosts.size >= pool.hostsPerUserMax) {
-      if (refusal === undefined) {
-        refusal = 'HOSTS_PER_USER_REACHED';
-        refusalText = hostsReachedText(session.user, c.feature, pool.hostsPerUserMax);
-      }
+      refusal ??= fail('HOSTS_PER_USER_REACHED', hostsReachedText(session.user, c.feature, pool.hostsPerUserMax));
       continue;
     }
     // A user not holding the seat yet takes one more of the keys that serve here.
     if (hosts === undefined && !withinServable(state, pool, c.licenseIds, 1)) {
-      refusal ??= 'NO_SEATS';
+      refusal ??= fail('NO_SEATS');
       continue;
     }
     if (pool.leaseCount >= leasesMax) return fail('LEASES_PER_POOL_LIMIT_REACHED');
@@ -259,10 +301,10 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session, key: str
       return fail('COUNT_EXCEEDS_SEATS', `${c.feature}: this checkout asks ${count} of ${ceilingMax} seats; no pool of it has more, so it could never be granted.`);
     }
     if (!c.wait) {
+      const reserved = reservedForOthers > 0 ? ` and ${reservedForOthers} more are reserved for others (${[...new Set(reservedBy)].join('; ')})` : '';
       const ahead = waiting > 0 ? ` and ${waiting} queued checkouts come first` : '';
-      const served = c.licenseIds === undefined ? total : servedSeats(state, pools, asked, c.licenseIds);
-      const note = served < total ? `; this server serves ${served} of them (the keys that pass its lock codes)` : '';
-      return fail('NO_SEATS', `No seat of ${c.feature} for this checkout of ${count}: ${held} of ${total} seats are held${ahead}${note}.`);
+      const note = c.licenseIds !== undefined && served < total ? `; this server serves ${served} of them (the keys that pass its lock codes)` : '';
+      return fail('NO_SEATS', `No seat of ${c.feature} for this checkout of ${count}: ${held} of ${total} seats are held${reserved}${ahead}${note}.`);
     }
     const queuedMax = c.queuedPerSessionMax;
     if (queuedMax !== undefined && session.waiters.size >= queuedMax) {
@@ -278,19 +320,22 @@ function checkoutRule(step: Step, c: CheckoutCommand, session: Session, key: str
       pool: fitting,
       count,
       leaseTtlMs: c.leaseTtlMs,
+      priority: fittingRules?.priority ?? 0,
       enqueuedAt: step.at,
       deadlineMs: step.at + c.waitMs,
       seq,
       heapStamp: 0,
       heapKeyMs: step.at + c.waitMs,
     };
-    fitting.queue.push(w);
+    const slot = queueSlot(fitting.queue, w.priority);
+    if (slot === fitting.queue.length) fitting.queue.push(w);
+    else fitting.queue.splice(slot, 0, w);
     addWaiter(w);
     state.waiterDeadlines.push(w);
+    if (slot < fitting.queue.length - 1) announcePositions(step, fitting, slot + 1);
     return queued(w);
   }
-  if (refusal === undefined) return fail('VERSION_NOT_LICENSED');
-  return fail(refusal, refusalText);
+  return refusal ?? fail('VERSION_NOT_LICENSED');
 }
 
 /** NOT_AUTHORIZED_USER in words the refused user can act on: who, and who fixes it how. */
@@ -301,16 +346,6 @@ function notNamedText(user: string, feature: string): string {
 /** HOSTS_PER_USER_REACHED in words the user can act on. */
 function hostsReachedText(user: string, feature: string, hostsMax: number): string {
   return `${user} already holds the seat of ${feature} on ${hostsMax} other host${hostsMax === 1 ? '' : 's'}, the most the license allows; check it in there first.`;
-}
-
-/** The seats of the eligible concurrent pools among `pools` that the keys `licenseIds` give (for a refusal's message). */
-function servedSeats(state: PoolState, pools: readonly Pool[], asked: number[] | null, licenseIds: readonly string[]): number {
-  let served = 0;
-  for (const pool of pools) {
-    if (pool.model !== 'concurrent' || (asked !== null && compareVersions(pool.versionParts, asked) < 0)) continue;
-    served += servableSeats(state, pool, licenseIds);
-  }
-  return served;
 }
 
 /** True when `count` more seats of `pool` stay within the seats of the keys `licenseIds` names (servableSeats). */
@@ -342,6 +377,7 @@ function checkin(step: Step, c: CheckinCommand): PoolReply {
   let reply: PoolReply;
   // A lease of another session is answered as one that does not exist: no stranger learns which ids do.
   if (lease === undefined || lease.lingerSeq > 0 || lease.sessionId !== session.id) reply = fail('LEASE_NOT_FOUND');
+  else if (lease.borrow !== undefined) reply = fail('LEASE_BORROWED');
   else reply = { ok: true, type: 'checked-in', leaseId: lease.id, lingerUntilMs: checkinLease(step, lease) };
   rememberIn(state, requests, session.clientId, c.requestId, h, key, reply);
   return reply;
@@ -366,19 +402,21 @@ function renew(step: Step, c: RenewCommand): PoolReply {
   let unknownSessionIds = NO_IDS as string[];
   for (const id of c.leaseIds) {
     const lease = state.leases.get(id);
-    if (lease === undefined || lease.lingerSeq > 0) {
+    if (lease === undefined || lease.lingerSeq > 0 || lease.borrow !== undefined) {
       if (unknownLeaseIds === NO_IDS) unknownLeaseIds = [];
       unknownLeaseIds.push(id);
       continue;
     }
     leaseCount++;
-    if (lease.deadlineMs < until) {
-      lease.deadlineMs = until;
+    const leaseUntil = lease.pool.rules === undefined ? until : step.at + boundTtlMs(lease.pool, c.leaseTtlMs);
+    if (lease.deadlineMs < leaseUntil) {
+      lease.deadlineMs = leaseUntil;
       state.leaseDeadlines.update(lease);
     }
     const s = lease.session;
-    if (s !== undefined && s.deadlineMs < until) {
-      s.deadlineMs = until;
+    const sessionUntil = leaseUntil > until ? leaseUntil : until;
+    if (s !== undefined && s.deadlineMs < sessionUntil) {
+      s.deadlineMs = sessionUntil;
       state.sessionDeadlines.update(s);
     }
   }
@@ -389,16 +427,20 @@ function renew(step: Step, c: RenewCommand): PoolReply {
       unknownSessionIds.push(id);
       continue;
     }
-    if (s.deadlineMs < until) {
-      s.deadlineMs = until;
-      state.sessionDeadlines.update(s);
-    }
+    let sessionUntil = until;
     for (const lease of s.leases) {
       leaseCount++;
-      if (lease.deadlineMs < until) {
-        lease.deadlineMs = until;
+      const leaseUntil = lease.pool.rules === undefined ? until : step.at + boundTtlMs(lease.pool, c.leaseTtlMs);
+      if (leaseUntil > sessionUntil) sessionUntil = leaseUntil;
+      if (lease.deadlineMs < leaseUntil) {
+        lease.deadlineMs = leaseUntil;
         state.leaseDeadlines.update(lease);
       }
+    }
+    // The session lives at least as long as its leases (a policy may lengthen their ttl).
+    if (s.deadlineMs < sessionUntil) {
+      s.deadlineMs = sessionUntil;
+      state.sessionDeadlines.update(s);
     }
   }
   return { ok: true, type: 'renewed', leaseCount, expiresAt: until, unknownLeaseIds, unknownSessionIds };
@@ -444,6 +486,10 @@ function expire(step: Step): PoolReply {
     if (l.lingerSeq > 0) {
       lingerCount++;
       releaseLease(state, l);
+    } else if (l.borrow !== undefined) {
+      // A borrowed seat's time is up: it ends as planned, nobody is told.
+      leaseCount++;
+      endBorrow(step, l);
     } else {
       leaseCount++;
       revokeLease(step, l, 'lease-expired', 'The lease expired: it was not renewed in time.');
@@ -466,6 +512,7 @@ function sessionOpen(step: Step, c: SessionOpenCommand): PoolReply {
     host: c.host,
     app: c.app,
     secretSha256: c.secretSha256 ?? '',
+    ip: c.ip ?? '',
     openedAt: step.at,
     deadlineMs: step.at + c.sessionTtlMs,
     seq: state.nextSeq++,
@@ -474,9 +521,14 @@ function sessionOpen(step: Step, c: SessionOpenCommand): PoolReply {
     leases: [],
     waiters: NO_WAITERS,
     requests: undefined,
+    policyCache: undefined,
+    policyLastPool: undefined,
+    policyLastRules: undefined,
+    policyEpoch: 0,
   };
   state.sessions.set(s.id, s);
   state.sessionDeadlines.push(s);
+  freeRevokedBorrows(step, s);
   return { ok: true, type: 'session-opened', sessionId: s.id };
 }
 
@@ -513,7 +565,11 @@ function forceCheckin(step: Step, c: ForceCheckinCommand): PoolReply {
   const lease = step.state.leases.get(c.leaseId);
   if (lease === undefined) return fail('LEASE_NOT_FOUND');
   const reason = c.reason.slice(0, FORCE_REASON_CHARS_MAX);
-  revokeLease(step, lease, 'force-checkin', `An administrator checked the seat in: ${reason}`, reason);
+  const revoke = () => revokeLease(step, lease, 'force-checkin', `An administrator checked the seat in: ${reason}`, reason);
+  if (lease.borrow !== undefined) {
+    const untilMs = revokeBorrow(step, lease, revoke);
+    if (untilMs !== undefined) return { ok: true, type: 'force-checked-in', leaseId: lease.id, borrowedUntilMs: untilMs };
+  } else revoke();
   serveQueue(step, lease.pool);
   return { ok: true, type: 'force-checked-in', leaseId: lease.id };
 }
@@ -551,7 +607,8 @@ function grace(step: Step, c: GraceCommand): PoolReply {
   const state = step.state;
   if (!durationValid(state, c.graceMs, 0)) return fail('DURATION_INVALID');
   const until = step.at + c.graceMs;
-  for (const l of state.leases.values()) if (l.lingerSeq === 0 && l.deadlineMs < until) l.deadlineMs = until;
+  // A borrowed seat ends when its token does, whoever leads.
+  for (const l of state.leases.values()) if (l.lingerSeq === 0 && l.borrow === undefined && l.deadlineMs < until) l.deadlineMs = until;
   for (const s of state.sessions.values()) if (s.deadlineMs < until) s.deadlineMs = until;
   for (const pool of state.pools.values()) for (const w of pool.queue) if (w.deadlineMs < until) w.deadlineMs = until;
   // Deadlines only moved later: the heaps refile them lazily.

@@ -4,6 +4,7 @@
 // date is the leader's wall clock: a clock set back and corrected brings a
 // key back). When capacity shrinks, the newest leases beyond it are revoked;
 // when it grows, the queue is served.
+import { BORROW_HOURS_DEFAULT } from '../../protocol/license-payload.ts';
 import type { Lease, Pool, PoolState, Waiter } from './pool-state.ts';
 import { emit, leaveQueue, revokeLease, serveQueue, usage, type Step } from './seats.ts';
 import { licenseInForce } from './servable-seats.ts';
@@ -15,6 +16,7 @@ export function computeCapacity(state: PoolState, pool: Pool): void {
   let ceiling = 0;
   let lingerSeconds = 0;
   let hosts = 1;
+  let borrowHours = 0;
   for (const id of pool.licenseIds) {
     const l = state.licenses.get(id);
     if (l === undefined) continue;
@@ -24,11 +26,19 @@ export function computeCapacity(state: PoolState, pool: Pool): void {
     total += l.payload.seats;
     if (l.payload.lingerSeconds > lingerSeconds) lingerSeconds = l.payload.lingerSeconds;
     if (l.payload.hostsPerUserMax > hosts) hosts = l.payload.hostsPerUserMax;
+    if (l.payload.borrowAllowed === true) {
+      const h = l.payload.borrowHoursMax ?? BORROW_HOURS_DEFAULT;
+      if (h > borrowHours) borrowHours = h;
+    }
   }
+  pool.borrowMsMax = borrowHours * 3_600_000;
   pool.seatsTotal = total;
   pool.seatsCeiling = ceiling;
-  const lingerMs = lingerSeconds * 1000;
-  pool.lingerMs = lingerMs < pool.lingerMsMax ? lingerMs : pool.lingerMsMax;
+  let lingerMs = lingerSeconds * 1000;
+  if (lingerMs > pool.lingerMsMax) lingerMs = pool.lingerMsMax;
+  // The policy's cap: never beyond the keys' linger (docs/policy.md).
+  const policyMax = pool.rules?.settings.lingerMsMax ?? Number.POSITIVE_INFINITY;
+  pool.lingerMs = lingerMs < policyMax ? lingerMs : policyMax;
   pool.hostsPerUserMax = hosts;
 }
 
@@ -63,9 +73,14 @@ export function refreshCapacity(step: Step, pool: Pool, reason: RevokeReason): v
       const l = leases[i] as Lease;
       if (l.lingerSeq > 0) revokeLease(step, l, reason, message);
     }
+    // Then held ones, newest first; borrowed seats last: their offline clients keep their tokens until the borrow ends.
     for (let i = leases.length - 1; i >= 0 && pool.seatsInUse > pool.seatsTotal; i--) {
       const l = leases[i] as Lease;
-      if (l.lingerSeq === 0) revokeLease(step, l, reason, message);
+      if (l.lingerSeq === 0 && l.borrow === undefined) revokeLease(step, l, reason, message);
+    }
+    for (let i = leases.length - 1; i >= 0 && pool.seatsInUse > pool.seatsTotal; i--) {
+      const l = leases[i] as Lease;
+      if (l.borrow !== undefined) revokeLease(step, l, reason, message);
     }
   }
   // A pool losing its last key is removed next, and its waiters with it ('pool-removed').

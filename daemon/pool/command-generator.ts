@@ -3,6 +3,7 @@
 // hosts), so that collisions, retries, queues, linger and capacity changes are
 // frequent. For the property tests and the simulator; never for production.
 import type { LicensePayload } from '../../protocol/license-payload.ts';
+import type { FeatureSettings, Policy, PolicyRule, Who } from '../../protocol/policy.ts';
 import type { PoolCommand } from './commands.ts';
 
 /** A seeded PRNG (mulberry32): `next()` in [0, 1). */
@@ -64,9 +65,63 @@ export class CommandGenerator {
       hostsPerUserMax: 1 + this.int(2),
       // A rehost, a renewal or added seats: a key that names the one it replaces.
       ...(supersedes === licenseId ? {} : { supersedes }),
+      ...(this.chance(0.5) ? { borrowAllowed: true, ...(this.chance(0.5) ? { borrowHoursMax: 1 + this.int(2) } : {}) } : {}),
     };
     if (this.chance(0.3)) return { ...p, expiresAt: notBefore + 1_000 + this.int(20_000) };
     return p;
+  }
+
+  /** A principal of the small universe, names in either case. */
+  private who(groups: readonly string[], hostGroups: readonly string[]): Who {
+    const k = this.int(groups.length > 0 ? 7 : 5);
+    const cased = (n: string) => (this.chance(0.3) ? n.toUpperCase() : n);
+    if (k === 0) return { type: 'user', name: cased(`u${this.int(3)}`) };
+    if (k === 1) return { type: 'host', name: cased(`h${this.int(2)}`) };
+    if (k === 2) return { type: 'app', name: cased(this.pick(['app', 'viewer'])) };
+    if (k === 3) return { type: 'ip', name: this.pick(['10.0.0.0/24', '10.0.*.*', '192.168.1.5', '::1']) };
+    if (k === 4 && hostGroups.length > 0) return { type: 'host-group', name: cased(this.pick(hostGroups)) };
+    if (k === 4) return { type: 'user', name: `u${this.int(3)}` };
+    return { type: 'group', name: cased(this.pick(groups)) };
+  }
+
+  /** A random policy over the small universe: groups, a few rules of every kind, some settings. */
+  policy(): Policy {
+    const users = ['u0', 'u1', 'u2'];
+    const groups: [string, string[]][] = [];
+    for (let g = 0; g < this.int(3); g++) groups.push([`g${g}`, users.filter(() => this.chance(0.5))]);
+    const hostGroups: [string, string[]][] = this.chance(0.4) ? [['lab', ['h0', ...(this.chance(0.5) ? ['10.0.1.0/24'] : [])]]] : [];
+    const rules: PolicyRule[] = [];
+    const n = this.int(8);
+    for (let i = 0; i < n; i++) {
+      const feature = this.pick(['cad', 'cam', 'cad', '*']);
+      const version = feature !== '*' && this.chance(0.25) ? { version: this.pick(['1', '2']) } : {};
+      const who = this.who(groups.map(([g]) => g), hostGroups.map(([g]) => g));
+      const line = i + 1;
+      const k = this.int(10);
+      if (k < 2) rules.push({ kind: this.chance(0.6) ? 'exclude' : 'include', scope: this.chance(0.8) ? 'use' : 'borrow', feature, ...version, line, who });
+      else if (k < 5 && feature !== '*') rules.push({ kind: 'reserve', count: 1 + this.int(2), feature, ...version, line, who });
+      else if (k < 8) {
+        // A max naming one user beside a max per user is the precedence case worth hitting often.
+        const named: Who = this.chance(0.5) ? { type: 'user', name: `u${this.int(3)}` } : who;
+        const each = this.chance(0.4) ? { each: this.pick(['user', 'host', 'group'] as const) } : { who: named };
+        rules.push({ kind: 'max', count: this.int(3), feature, ...version, line, ...each });
+      } else rules.push({ kind: 'priority', level: 1 + this.int(3), feature, ...version, line, who });
+    }
+    const features: FeatureSettings[] = [];
+    if (this.chance(0.4)) {
+      const feature = this.pick(['cad', 'cam', '*']);
+      features.push({
+        feature,
+        line: n + 1,
+        ...(this.chance(0.5) ? { leaseTtlSecondsMax: 1 + this.int(5) } : {}),
+        ...(this.chance(0.3) ? { leaseTtlSecondsMin: 1 + this.int(8) } : {}),
+        ...(this.chance(0.5) ? { lingerSecondsMax: this.int(2) } : {}),
+        ...(this.chance(0.3) ? { borrowHoursMax: this.int(2) } : {}),
+        ...(this.chance(0.3) ? { borrowLowWater: this.int(3) } : {}),
+        ...(this.chance(0.3) ? { borrowSharePercentMax: this.pick([0, 34, 50, 100]) } : {}),
+      });
+    }
+    return { caseSensitive: this.chance(0.2), groups, hostGroups, rules, features };
   }
 
   private leaseId(): string {
@@ -99,7 +154,7 @@ export class CommandGenerator {
     if (this.sent.length > 0 && this.chance(0.08)) return { ...this.pick(this.sent), at };
     const sessionId = `S${this.int(6)}`;
     const requestId = `q${this.int(40)}`;
-    const r = this.int(100);
+    const r = this.int(110);
     if (r < 30) {
       const wait = this.chance(0.5);
       if (wait) {
@@ -128,7 +183,8 @@ export class CommandGenerator {
     if (r < 73) {
       const c = this.int(4);
       const secret = this.chance(0.5) ? { secretSha256: `hash${this.int(100)}` } : {};
-      return { type: 'session-open', at, sessionId, clientId: `c${c}`, user: `u${this.int(3)}`, host: `h${this.int(2)}`, app: 'app', sessionTtlMs: 5_000 + this.int(15_000), ...secret };
+      const ip = this.pick(['', '10.0.0.7', '10.0.1.9', '192.168.1.5', '::ffff:10.0.0.8']);
+      return { type: 'session-open', at, sessionId, clientId: `c${c}`, user: `u${this.int(3)}`, host: `h${this.int(2)}`, app: this.pick(['app', 'app', 'Viewer']), ...(ip === '' ? {} : { ip }), sessionTtlMs: 5_000 + this.int(15_000), ...secret };
     }
     if (r < 76) return { type: 'session-close', at, sessionId };
     if (r < 79) {
@@ -144,6 +200,25 @@ export class CommandGenerator {
     }
     if (r < 96) return { type: 'pool-configure', at, feature: this.pick(['cad', 'cam']), version: this.pick(['1', '2']), lingerMsMax: this.int(4_000) };
     if (r < 97) return { type: 'grace', at, graceMs: this.int(5_000) };
-    return { type: 'expire', at: at + this.int(10_000) };
+    if (r < 100) return { type: 'expire', at: at + this.int(10_000) };
+    if (r < 105) {
+      const version = this.chance(0.5) ? {} : { version: this.pick(['1', '2']) };
+      const durationMs = this.chance(0.8) ? 1_000 + this.int(20_000) : 3_600_000 + this.int(4_000_000);
+      return { type: 'borrow', at, sessionId, requestId, feature: this.pick(['cad', 'cam', 'nope']), ...version, durationMs, fingerprint: this.chance(0.03) ? '' : `fp${this.int(3)}` };
+    }
+    if (r < 108) return { type: 'return', at, sessionId, requestId, leaseId: this.leaseId() };
+    if (r < 109) {
+      const k = this.int(3);
+      return { type: 'borrow-key-set', at, publicKey: `${'P'.repeat(42)}${k}`, secretKey: this.chance(0.1) ? 'short' : `${'S'.repeat(42)}${k}` };
+    }
+    return {
+      type: 'policy-set',
+      at,
+      policy: this.policy(),
+      format: 'floe',
+      text: '',
+      ...(this.chance(0.2) ? { expectedVersion: this.int(3) } : {}),
+      revokeViolating: this.chance(0.3),
+    };
   }
 }

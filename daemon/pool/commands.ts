@@ -4,6 +4,7 @@
 // the leader; every deadline (lease expiry, queue timeout, linger) is computed
 // from it and from durations carried in the command, never from node config.
 import type { LicensePayload } from '../../protocol/license-payload.ts';
+import type { Policy, PolicyFormat } from '../../protocol/policy.ts';
 
 /**
  * Fields every command carries.
@@ -66,6 +67,8 @@ export interface SessionOpenCommand extends CommandBase {
   readonly user: string;
   readonly host: string;
   readonly app: string;
+  /** The client's IP address as the node saw it, for policy rules by IP range; absent or '' when unknown. */
+  readonly ip?: string;
   readonly sessionTtlMs: number;
   /**
    * SHA-256 of the session's secret (base64url), which only the client that
@@ -210,6 +213,62 @@ export interface GraceCommand extends CommandBase {
   readonly graceMs: number;
 }
 
+/**
+ * Put a seat policy in force (docs/policy.md), replacing the one before; its
+ * version is the previous one's + 1. Existing leases keep their seats unless
+ * `revokeViolating`: then those the new rules refuse (an exclusion, a max
+ * limit: the newest beyond it) are revoked. Queued checkouts the new rules
+ * exclude leave their queues. `policy` was parsed and checked by the node
+ * from `text` (kept for GET /policy).
+ */
+export interface PolicySetCommand extends CommandBase {
+  readonly type: 'policy-set';
+  readonly policy: Policy;
+  readonly format: PolicyFormat;
+  readonly text: string;
+  /** Refused with POLICY_VERSION_CONFLICT unless the policy in force has this version (0: none yet). */
+  readonly expectedVersion?: number;
+  readonly revokeViolating: boolean;
+}
+
+/**
+ * Take one seat of `feature` offline (borrow it) for `durationMs`: a lease
+ * with no session that needs no renewal and ends at `at + durationMs`
+ * (usage 'borrow', then 'return' or 'borrow-end'). Only where a key in force
+ * allows borrowing, within its hours, the policy's limits and the free seats
+ * (a borrow never queues). A retry with the same (clientId, requestId)
+ * returns the first answer.
+ */
+export interface BorrowCommand extends CommandBase {
+  readonly type: 'borrow';
+  readonly sessionId: string;
+  readonly requestId: string;
+  readonly feature: string;
+  readonly version?: string;
+  readonly durationMs: number;
+  /** The borrowing machine's fingerprint (1–128 characters). */
+  readonly fingerprint: string;
+}
+
+/** Give a borrowed seat back before its end, from any session of the client that borrowed it. Idempotent by requestId. */
+export interface ReturnCommand extends CommandBase {
+  readonly type: 'return';
+  readonly sessionId: string;
+  readonly requestId: string;
+  readonly leaseId: string;
+}
+
+/**
+ * The cluster's borrow-token key (Ed25519, base64url): the first one set
+ * stays; a later set changes nothing and answers the key in force. A leader
+ * proposes one when the pool has none.
+ */
+export interface BorrowKeySetCommand extends CommandBase {
+  readonly type: 'borrow-key-set';
+  readonly publicKey: string;
+  readonly secretKey: string;
+}
+
 /** Every command of the seat-pool state machine, a union on `type`. */
 export type PoolCommand =
   | LicenseInstallCommand
@@ -224,7 +283,11 @@ export type PoolCommand =
   | ForceCheckinCommand
   | UsersAssignCommand
   | PoolConfigureCommand
-  | GraceCommand;
+  | GraceCommand
+  | PolicySetCommand
+  | BorrowCommand
+  | ReturnCommand
+  | BorrowKeySetCommand;
 
 /** The `type` of every command. */
 export type PoolCommandType = PoolCommand['type'];

@@ -34,6 +34,16 @@ export const POOL_ERROR_CODES = {
   COUNT_INVALID: 'The seat count must be an integer from 1 (exactly 1 in an authorized-user pool).',
   DURATION_INVALID: 'A duration (ttl, wait, grace, linger) must be a non-negative integer of ms within its limit.',
   BATCH_LIMIT_REACHED: 'The renew batch names more ids than allowed.',
+  POLICY_EXCLUDED: 'The seat policy does not let this user, host, address or application use the feature (the message names the rule).',
+  POLICY_MAX: 'The seat policy limits how many seats this user, host or group may hold, and the limit is reached (the message names the rule).',
+  BORROW_NOT_ALLOWED: 'No key in force of this pool allows borrowing (or the pool is authorized-user).',
+  BORROW_TOO_LONG: 'The borrow is longer than the key or the seat policy allows.',
+  BORROW_LIMIT_REACHED: 'As many seats are borrowed as the seat policy allows (borrow low-water mark or share).',
+  LEASE_NOT_BORROWED: 'The lease is not a borrowed one: check it in instead.',
+  LEASE_BORROWED: 'The lease is borrowed: give it back with return, not checkin.',
+  BORROW_KEY_INVALID: 'A borrow-token key is a 32-byte public key and a 32-byte seed, base64url.',
+  FINGERPRINT_INVALID: 'A machine fingerprint is 1 to 128 characters.',
+  POLICY_VERSION_CONFLICT: 'The policy in force is not the version the change was based on; read it again.',
 } as const;
 
 /** An UPPER_CASE error code of the pool. */

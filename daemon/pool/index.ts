@@ -2,6 +2,9 @@
 // licensing rule lives here; time comes in each command's `at`.
 export { apply } from './apply.ts';
 export type {
+  BorrowCommand,
+  BorrowKeySetCommand,
+  ReturnCommand,
   CheckinCommand,
   CheckoutCancelCommand,
   CheckoutCommand,
@@ -14,6 +17,7 @@ export type {
   PoolCommand,
   PoolCommandType,
   PoolConfigureCommand,
+  PolicySetCommand,
   RenewCommand,
   SessionCloseCommand,
   SessionOpenCommand,
@@ -24,7 +28,12 @@ export { checkInvariants } from './invariants.ts';
 export { POOL_LIMITS_DEFAULT, type PoolLimits } from './limits.ts';
 export { createPoolState, type PoolState } from './pool-state.ts';
 export {
+  borrowKey,
+  explainCheckout,
   findSession,
+  policyDryRun,
+  policyView,
+  reservedIdleSeats,
   hasLicense,
   isIdle,
   listLeases,
@@ -37,7 +46,11 @@ export {
   retiredLicense,
   queuePosition,
   rememberedReply,
+  type CheckoutExplanation,
+  type ExplainQuery,
   type LeaseView,
+  type PolicyView,
+  type PolicyViolationView,
   type LicenseView,
   type PoolView,
   type RetiredLicenseView,

@@ -3,13 +3,15 @@
 // every index agrees with the facts it indexes. O(state): not for the hot path.
 import type { DeadlineHeap, DeadlineItem } from './deadline-heap.ts';
 import { poolLeases } from './capacity.ts';
-import { waiterSeatsFree, waiterWithinItsKeys } from './seats.ts';
+import { waiterWithinItsKeys } from './seats.ts';
 import type { Lease, PoolState, Waiter } from './pool-state.ts';
+import { holdUp, newQueueScan, passedOverByKeys, rulesFor, servable } from './policy-seats.ts';
 
 /** Every broken invariant of `state`, as sentences; empty when all hold. */
 export function checkInvariants(state: PoolState): string[] {
   const bad: string[] = [];
   const seen = new Set<Lease>();
+  let revokedBorrows = 0;
   let leasesInPools = 0;
   const queued = new Set<Waiter>();
   for (const pool of state.pools.values()) {
@@ -20,6 +22,7 @@ export function checkInvariants(state: PoolState): string[] {
     if (pool.queue.length > state.limits.queueLengthMax) bad.push(`${name} queue is longer than its maximum`);
     if (pool.users.size > pool.seatsTotal) bad.push(`${name} names ${pool.users.size} users for ${pool.seatsTotal} seats`);
     let inUse = 0;
+    let borrowed = 0;
     const users = new Set<string>();
     let count = 0;
     for (const l of poolLeases(state, pool)) {
@@ -32,7 +35,11 @@ export function checkInvariants(state: PoolState): string[] {
       inUse += l.count;
       users.add(l.user);
       if (pool.model === 'authorized-user' && !pool.users.has(l.user)) bad.push(`lease ${l.id} is held by ${l.user}, not a named user`);
-      if (l.lingerSeq === 0) {
+      if (l.borrow !== undefined) {
+        borrowed += l.count;
+        if (l.borrow.revoked) revokedBorrows++;
+        if (l.session !== undefined || l.lingerSeq !== 0 || pool.model !== 'concurrent') bad.push(`borrowed lease ${l.id} has a session, lingers or is in an authorized-user pool`);
+      } else if (l.lingerSeq === 0) {
         const s = state.sessions.get(l.sessionId);
         if (s === undefined || s !== l.session || !s.leases.includes(l)) bad.push(`held lease ${l.id} is not in its session`);
       } else if (!(pool.lingering.get(`${l.user}\n${l.host}`) ?? []).includes(l)) {
@@ -40,23 +47,35 @@ export function checkInvariants(state: PoolState): string[] {
       }
     }
     if (count !== pool.leaseCount) bad.push(`${name} counts ${pool.leaseCount} leases, holds ${count}`);
+    if (borrowed !== pool.seatsBorrowed) bad.push(`${name} counts ${pool.seatsBorrowed} seats borrowed, its leases ${borrowed}`);
     const expected = pool.model === 'concurrent' ? inUse : users.size;
     if (pool.seatsInUse !== expected) bad.push(`${name} counts ${pool.seatsInUse} seats in use, its leases hold ${expected}`);
-    // Served in order up to the first waiter whose seats are not free: none before it may be servable.
-    let servedUpTo = true;
-    for (const w of pool.queue) {
+    // The queue as serveQueue would scan it: no waiter it would serve may be left waiting. One
+    // whose seats are not free (for it) holds up those behind it; one the policy or its own keys
+    // pass over keeps its place and holds up no one.
+    const scan = newQueueScan();
+    for (const [i, w] of pool.queue.entries()) {
       if (queued.has(w)) bad.push(`waiter ${w.requestId} is queued twice`);
       queued.add(w);
       if (w.pool !== pool) bad.push(`waiter ${w.requestId} is in the queue of ${name} but names ${w.pool.key}`);
       if (w.session.waiters.get(w.requestId) !== w) bad.push(`waiter ${w.requestId} is not in its session`);
       if (state.sessions.get(w.session.id) !== w.session) bad.push(`waiter ${w.requestId} belongs to a closed session`);
       if (w.count > pool.seatsCeiling) bad.push(`waiter ${w.requestId} asks ${w.count} seats, more than ${name} could ever have (${pool.seatsCeiling})`);
-      if (servedUpTo && !waiterSeatsFree(state, pool, w)) servedUpTo = false;
-      if (servedUpTo && waiterWithinItsKeys(state, pool, w)) bad.push(`${name} has free seats for waiter ${w.requestId} of its queue, and none before it holds it back`);
+      const prev = pool.queue[i - 1];
+      if (prev !== undefined && prev.priority < w.priority) bad.push(`${name} queues waiter ${w.requestId} (priority ${w.priority}) behind a lower priority`);
+      const rules = pool.rules === undefined ? undefined : rulesFor(state, pool.rules, w.session.user, w.session.host, w.session.app, w.session.ip);
+      if (passedOverByKeys(pool, rules, w.count)) continue;
+      if (pool.leaseCount >= state.limits.leasesPerPoolMax || !servable(pool, rules, w.count, scan)) {
+        holdUp(scan, rules);
+        continue;
+      }
+      if (waiterWithinItsKeys(state, pool, w)) bad.push(`${name} has free seats for waiter ${w.requestId} at position ${i + 1}, and none before it holds it back`);
     }
+    bad.push(...policyCountsBad(state, pool));
   }
   for (const id of state.retiredLicenses.keys()) if (state.licenses.has(id)) bad.push(`license ${id} is both installed and retired`);
   if (state.retiredLicenses.size > state.limits.licensesRetiredMax) bad.push('more retired licenses than the maximum');
+  if (revokedBorrows !== state.revokedBorrows) bad.push(`${state.revokedBorrows} revoked borrows counted, ${revokedBorrows} held`);
   if (leasesInPools !== state.leases.size) bad.push(`${state.leases.size} leases, ${leasesInPools} in pools`);
   if (state.sessions.size > state.limits.sessionsMax) bad.push('more sessions than the maximum');
   let sessionWaiters = 0;
@@ -72,6 +91,40 @@ export function checkInvariants(state: PoolState): string[] {
     if (c.requestIds.length > state.limits.requestsPerClientRememberedMax) bad.push('a client has more remembered requests than the maximum');
   }
   if (state.remembered.size > state.limits.clientsRememberedMax) bad.push('more remembered clients than the maximum');
+  return bad;
+}
+
+/** The pool's policy counts agree with its leases: max counts with their keys, reservation draws with their sums. */
+function policyCountsBad(state: PoolState, pool: PoolState['pools'] extends Map<string, infer P> ? P : never): string[] {
+  const bad: string[] = [];
+  const name = pool.key;
+  const held = new Map<string, number>();
+  const drawn = pool.reserveHeld.map(() => 0);
+  for (const l of poolLeases(state, pool)) {
+    for (const c of l.policyCounters) {
+      held.set(c.key, (held.get(c.key) ?? 0) + l.count);
+      if (pool.policyHeld.get(c.key) !== c) bad.push(`lease ${l.id} counts on a counter of ${c.key} that is not ${name}'s`);
+    }
+    for (let j = 0; j < l.draws.length; j += 2) drawn[l.draws[j] as number] = (drawn[l.draws[j] as number] ?? 0) + (l.draws[j + 1] as number);
+    if (pool.rules !== undefined && pool.model === 'concurrent') {
+      const keys = rulesFor(state, pool.rules, l.user, l.host, l.app, l.ip).keys;
+      const mine = l.policyCounters.map((c) => c.key);
+      if (keys.join('\t') !== mine.join('\t')) bad.push(`lease ${l.id} counts on max keys ${JSON.stringify(mine)}, its holder on ${JSON.stringify(keys)}`);
+    }
+  }
+  const counted = [...pool.policyHeld.values()].filter((c) => c.held !== 0);
+  if (held.size !== counted.length || counted.some((c) => held.get(c.key) !== c.held)) {
+    bad.push(`${name} max counts ${JSON.stringify(counted)} disagree with its leases ${JSON.stringify([...held])}`);
+  }
+  let idle = 0;
+  pool.reserveHeld.forEach((n, i) => {
+    const r = pool.rules?.reserves[i]?.rule;
+    const count = r?.kind === 'reserve' ? r.count : 0;
+    if (n !== drawn[i]) bad.push(`${name} reservation ${i} counts ${n} seats drawn, its leases ${drawn[i]}`);
+    if (n > count || n < 0) bad.push(`${name} reservation ${i} has ${n} of ${count} seats drawn`);
+    idle += count - n;
+  });
+  if (idle !== pool.reservedIdle) bad.push(`${name} counts ${pool.reservedIdle} idle reserved seats, its reservations ${idle}`);
   return bad;
 }
 

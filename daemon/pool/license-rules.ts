@@ -12,6 +12,7 @@ import { poolKey, type License, type Pool, type PoolState, type Waiter } from '.
 import type { PoolError, PoolReply } from './results.ts';
 import { dequeue, type Step } from './seats.ts';
 import { compareVersions, parseVersion } from './version.ts';
+import { refreshPoolRules } from './policy-seats.ts';
 
 function fail(code: PoolErrorCode, message: string = POOL_ERROR_CODES[code]): PoolError {
   return { ok: false, code, message };
@@ -143,7 +144,16 @@ export function createPool(
     queue: [],
     users: new Set(),
     userHosts: new Map(),
+    rules: undefined,
+    policyHeld: new Map(),
+    reserveHeld: [],
+    reservedIdle: 0,
+    leaseTtlMsMin: 0,
+    leaseTtlMsMax: Number.POSITIVE_INFINITY,
+    borrowMsMax: 0,
+    seatsBorrowed: 0,
   };
+  refreshPoolRules(state, pool);
   state.pools.set(pool.key, pool);
   const list = state.poolsByFeature.get(feature);
   if (list === undefined) state.poolsByFeature.set(feature, [pool]);

@@ -34,6 +34,8 @@ export interface PoolLimits {
   readonly renewIdsMax: number;
   /** `ms`: longest lease ttl, queue wait, session ttl or grace. */
   readonly durationMsMax: number;
+  /** `ms`: longest borrow, whatever a key allows. */
+  readonly borrowMsMax: number;
 }
 
 /** Defaults sized for a site of tens of thousands of seats. */
@@ -49,4 +51,5 @@ export const POOL_LIMITS_DEFAULT: PoolLimits = {
   clientsRememberedMax: 250_000,
   renewIdsMax: 100_000,
   durationMsMax: 7 * 24 * 3600 * 1000,
+  borrowMsMax: 366 * 24 * 3600 * 1000,
 };

@@ -6,6 +6,7 @@ import type { LicenseModel, LicensePayload } from '../../protocol/license-payloa
 import { DeadlineHeap } from './deadline-heap.ts';
 import { LeaseTable } from './lease-table.ts';
 import { POOL_LIMITS_DEFAULT, type PoolLimits } from './limits.ts';
+import type { CompiledPolicy, PolicyCounter, PoolIdentityRules, PoolRules } from './policy-compile.ts';
 import type { PoolReply } from './results.ts';
 
 /** An installed license key. */
@@ -39,6 +40,8 @@ export interface Session {
   readonly app: string;
   /** SHA-256 of the session secret, base64url; '' when none (such a session cannot be resumed). */
   readonly secretSha256: string;
+  /** The client's IP address as the server saw it ('' when unknown). */
+  readonly ip: string;
   readonly openedAt: number;
   /** `ms`: the session closes itself then unless renewed. */
   deadlineMs: number;
@@ -59,6 +62,16 @@ export interface Session {
    * checkout and checkin. Not state: snapshots neither write nor read it.
    */
   requests: ClientRequests | undefined;
+  /**
+   * Cache of what the policy's rules make of this session, per pool; valid
+   * while policyEpoch === PoolState.policyEpoch. Not state: snapshots neither
+   * write nor read it.
+   */
+  policyCache: Map<Pool, PoolIdentityRules> | undefined;
+  policyEpoch: number;
+  /** The last pool asked of the cache and its answer (most sessions use one pool): saves the Map lookup. */
+  policyLastPool: Pool | undefined;
+  policyLastRules: PoolIdentityRules | undefined;
 }
 
 /** A lease: seats held by a session, or lingering after its checkin. */
@@ -73,6 +86,9 @@ export interface Lease {
   readonly clientId: string;
   readonly user: string;
   readonly host: string;
+  /** The holding session's app and IP address, for policy rules that name them. */
+  readonly app: string;
+  readonly ip: string;
   readonly count: number;
   readonly checkedOutAt: number;
   readonly fencingToken: number;
@@ -84,7 +100,32 @@ export interface Lease {
   lingerSeq: number;
   /** True while in PoolState.leases; owned by LeaseTable. */
   inTable: boolean;
+  /** The counters of Pool.policyHeld its seats count on (max rules); NO_COUNTERS when none. */
+  policyCounters: readonly PolicyCounter[];
+  /** Seats it draws on reservations: pairs of (index in PoolRules.reserves, seats); NO_DRAWS when none. */
+  draws: readonly number[];
+  /** Set when the seat is borrowed (taken offline): then it has no session and needs no renewal until its deadline. */
+  readonly borrow: Borrow | undefined;
 }
+
+/** What a borrowed lease carries beside a lease's fields. */
+export interface Borrow {
+  /** The borrowing machine's fingerprint, as its client stated it (the borrow token is bound to it). */
+  readonly fingerprint: string;
+  /** An admin (or a policy change) revoked it while its client was offline: the seat comes back when the borrow ends or the client opens a session. */
+  revoked: boolean;
+}
+
+/** The cluster's borrow-token signing key (Ed25519, base64url), created by the first leader that needs it. */
+export interface BorrowKey {
+  readonly publicKey: string;
+  readonly secretKey: string;
+}
+
+/** The policy counters of a lease that counts on no max rule; never written. */
+export const NO_COUNTERS: readonly PolicyCounter[] = Object.freeze([]);
+/** The draws of a lease on no reservation; never written. */
+export const NO_DRAWS: readonly number[] = Object.freeze([]);
 
 /** A queued checkout. */
 export interface Waiter {
@@ -97,6 +138,8 @@ export interface Waiter {
   readonly pool: Pool;
   readonly count: number;
   readonly leaseTtlMs: number;
+  /** Queue priority level (0 without priority rules); the queue is ordered by it, then FIFO. */
+  readonly priority: number;
   readonly enqueuedAt: number;
   /** `ms`: the wait ends then unless granted. */
   deadlineMs: number;
@@ -146,6 +189,21 @@ export interface Pool {
   readonly users: Set<string>;
   /** Authorized-user: per named user holding seats, leases per host. */
   readonly userHosts: Map<string, Map<string, number>>;
+  /** The policy's rules for this pool; undefined when none apply (every policy check is then skipped). */
+  rules: PoolRules | undefined;
+  /** The seats counted per max-rule key (see maxBindings), created as sessions first need them. */
+  readonly policyHeld: Map<string, PolicyCounter>;
+  /** Seats drawn on each reservation of `rules.reserves`. Invariant: reserveHeld[i] ≤ its count. */
+  reserveHeld: number[];
+  /** Σ over reservations of (count − reserveHeld): seats held back for their holders. */
+  reservedIdle: number;
+  /** `ms`: bounds of the ttl of its leases, from the policy (0 and Infinity without one). */
+  leaseTtlMsMin: number;
+  leaseTtlMsMax: number;
+  /** `ms`: longest borrow its keys in force allow; 0 when none allows borrowing. */
+  borrowMsMax: number;
+  /** Seats of its leases that are borrowed (counted in seatsInUse too). */
+  seatsBorrowed: number;
 }
 
 /**
@@ -229,6 +287,14 @@ export interface PoolState {
   licenseWindowStartMs: number;
   /** Results of each client's latest requests, in order of each client's first remembered request. */
   readonly remembered: Map<string, ClientRequests>;
+  /** The seat policy in force; undefined until the first policy-set. */
+  policy: CompiledPolicy | undefined;
+  /** +1 on every policy-set: invalidates the sessions' policy caches. Not in snapshots. */
+  policyEpoch: number;
+  /** The key borrow tokens are signed with; undefined until a leader sets it (borrow-key-set). */
+  borrowKey: BorrowKey | undefined;
+  /** Borrowed leases revoked while their clients were offline (their seats still held). */
+  revokedBorrows: number;
 }
 
 /** A fresh, empty state. `limits` override POOL_LIMITS_DEFAULT; every replica must use the same. */
@@ -251,6 +317,10 @@ export function createPoolState(limits: Partial<PoolLimits> = {}): PoolState {
     licenseTransitionAtMs: Number.POSITIVE_INFINITY,
     licenseWindowStartMs: Number.NEGATIVE_INFINITY,
     remembered: new Map(),
+    policy: undefined,
+    policyEpoch: 1,
+    borrowKey: undefined,
+    revokedBorrows: 0,
   };
 }
 

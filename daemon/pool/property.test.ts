@@ -90,7 +90,7 @@ describe('the state machine agrees with the reference model', () => {
       }),
       { numRuns: 100 },
     );
-    // ~12 s on a quiet machine; a shared one under load took over 30 s (the default limit).
+    // ~12 s on a quiet machine before seat policies, ~20 s with them (the reference model's brute force); a loaded one took over 30 s.
   }, 180_000);
 });
 

@@ -1,9 +1,14 @@
 // Read-model queries for the admin API and the daemon's reaper: pure functions
 // over the state, never changing it. Lists come in a stable order.
 import type { LicenseModel, LicensePayload } from '../../protocol/license-payload.ts';
-import type { Lease, PoolState } from './pool-state.ts';
+import type { Policy, PolicyFormat } from '../../protocol/policy.ts';
+import { apply } from './apply.ts';
+import { compilePolicy } from './policy-compile.ts';
+import { policyViolations } from './policy-violations.ts';
+import type { Lease, Pool, PoolState } from './pool-state.ts';
 import type { PoolReply } from './results.ts';
 import { recall } from './seats.ts';
+import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
 
 /** One pool, as GET /pools shows it. */
 export interface PoolView {
@@ -12,6 +17,10 @@ export interface PoolView {
   readonly model: LicenseModel;
   readonly seatsTotal: number;
   readonly seatsInUse: number;
+  /** Seats not in use but held back for reservations of the seat policy (not counted in seatsInUse). */
+  readonly seatsReservedIdle: number;
+  /** Seats borrowed (taken offline): counted in seatsInUse too. */
+  readonly seatsBorrowed: number;
   readonly queued: number;
   /** `ms`: linger of a checked-in seat. */
   readonly lingerMs: number;
@@ -35,6 +44,10 @@ export interface LeaseView {
   readonly expiresAt: number;
   /** Checked in, held for its last user until expiresAt. */
   readonly lingering: boolean;
+  /** Borrowed: taken offline until expiresAt, needing no renewal. */
+  readonly borrowed: boolean;
+  /** Borrowed and revoked while its client was offline: the seat comes back at expiresAt or when the client next opens a session. */
+  readonly borrowRevoked: boolean;
   readonly fencingToken: number;
 }
 
@@ -84,6 +97,8 @@ export function listPools(state: PoolState): PoolView[] {
         model: p.model,
         seatsTotal: p.seatsTotal,
         seatsInUse: p.seatsInUse,
+        seatsReservedIdle: reservedIdleSeats(p),
+        seatsBorrowed: p.seatsBorrowed,
         queued: p.queue.length,
         lingerMs: p.lingerMs,
         users: [...p.users],
@@ -91,6 +106,13 @@ export function listPools(state: PoolState): PoolView[] {
     }
   }
   return out;
+}
+
+/** Seats of `pool` not in use and held back for reservations: at most its free seats. */
+export function reservedIdleSeats(pool: Pool): number {
+  const free = pool.seatsTotal - pool.seatsInUse;
+  if (pool.reservedIdle <= 0 || free <= 0) return 0;
+  return pool.reservedIdle < free ? pool.reservedIdle : free;
 }
 
 /** Every lease (held and lingering), oldest grant first; only `feature`'s when given. */
@@ -125,6 +147,8 @@ function leaseView(l: Lease): LeaseView {
     checkedOutAt: l.checkedOutAt,
     expiresAt: l.deadlineMs,
     lingering: l.lingerSeq > 0,
+    borrowed: l.borrow !== undefined,
+    borrowRevoked: l.borrow?.revoked === true,
     fencingToken: l.fencingToken,
   };
 }
@@ -243,4 +267,126 @@ export function hasLicense(state: PoolState, licenseId: string): boolean {
  */
 export function rememberedReply(state: PoolState, clientId: string, requestId: string, key: string): PoolReply | undefined {
   return recall(state, clientId, requestId, key);
+}
+
+/** The policy in force, as GET /policy shows it. */
+export interface PolicyView {
+  /** 0 before any policy was set. */
+  readonly version: number;
+  readonly format: PolicyFormat;
+  /** The source text it was set from ('' before any). */
+  readonly text: string;
+  readonly policy: Policy;
+  /** `ms` since the epoch it was set (0 before any). */
+  readonly setAt: number;
+}
+
+/** The policy in force (version 0, empty, before any was set). */
+export function policyView(state: PoolState): PolicyView {
+  const p = state.policy;
+  if (p === undefined) return { version: 0, format: 'floe', text: '', policy: { caseSensitive: false, groups: [], hostGroups: [], rules: [], features: [] }, setAt: 0 };
+  return { version: p.version, format: p.format, text: p.text, policy: p.source, setAt: p.setAt };
+}
+
+/** A lease a policy would refuse. */
+export interface PolicyViolationView {
+  readonly leaseId: string;
+  readonly feature: string;
+  readonly version: string;
+  readonly user: string;
+  readonly host: string;
+  readonly lingering: boolean;
+  readonly code: 'POLICY_EXCLUDED' | 'POLICY_MAX';
+  /** Names the rule. */
+  readonly message: string;
+}
+
+/** The current leases `policy` would refuse if it were set now (a dry run: nothing changes). */
+export function policyDryRun(state: PoolState, policy: Policy, format: PolicyFormat, text: string): PolicyViolationView[] {
+  const compiled = compilePolicy(policy, (state.policy?.version ?? 0) + 1, format, text, state.nowMs);
+  return policyViolations(state, compiled).map((v) => ({
+    leaseId: v.lease.id,
+    feature: v.lease.pool.feature,
+    version: v.lease.pool.version,
+    user: v.lease.user,
+    host: v.lease.host,
+    lingering: v.lease.lingerSeq > 0,
+    code: v.code,
+    message: v.message,
+  }));
+}
+
+/** Who asks, for explainCheckout. */
+export interface ExplainQuery {
+  readonly feature: string;
+  readonly version?: string;
+  readonly user: string;
+  readonly host: string;
+  readonly app: string;
+  /** '' when unknown. */
+  readonly ip: string;
+  readonly count: number;
+}
+
+/** What a checkout would get now, and the rules that decide it. */
+export interface CheckoutExplanation {
+  readonly decision: 'granted' | 'queued' | 'refused';
+  /** The refusal's code ('' when granted or queued). */
+  readonly code: string;
+  readonly message: string;
+  /** The deciding rules: the one a refusal names; the reservations a grant draws on and the max limits it counts on. */
+  readonly rules: readonly string[];
+  /** Version of the pool that would serve it or queue it ('' when refused). */
+  readonly version: string;
+  /** Place in the queue, had it asked to wait (0 when not queued). */
+  readonly queuePosition: number;
+  readonly policyVersion: number;
+}
+
+const EXPLAIN_ID = 'explain-0000-probe';
+
+/**
+ * What a checkout of `q` would get now (with wait: queued instead of
+ * NO_SEATS), decided by the pool's own rules on a copy of the state:
+ * O(state), for an admin's question, never on a client's path.
+ */
+export function explainCheckout(state: PoolState, q: ExplainQuery): CheckoutExplanation {
+  const copy = decodeSnapshot(encodeSnapshot(state));
+  let index = copy.appliedIndex;
+  const at = copy.nowMs;
+  const policyVersion = state.policy?.version ?? 0;
+  const opened = apply(copy, { type: 'session-open', at, sessionId: EXPLAIN_ID, clientId: EXPLAIN_ID, user: q.user, host: q.host, app: q.app, ip: q.ip, sessionTtlMs: 1 }, ++index).reply;
+  if (!opened.ok) return { decision: 'refused', code: opened.code, message: opened.message, rules: [], version: '', queuePosition: 0, policyVersion };
+  const r = apply(
+    copy,
+    { type: 'checkout', at, sessionId: EXPLAIN_ID, requestId: EXPLAIN_ID, feature: q.feature, ...(q.version !== undefined ? { version: q.version } : {}), count: q.count, wait: true, leaseTtlMs: 1, waitMs: 0 },
+    ++index,
+  ).reply;
+  if (!r.ok) {
+    const quoted = /Policy rule "([^"]+)"/.exec(r.message);
+    const listedRules = /include list that decides who may use it: (.*)\.$/.exec(r.message);
+    return { decision: 'refused', code: r.code, message: r.message, rules: quoted !== null ? [quoted[1] as string] : listedRules !== null ? (listedRules[1] as string).split('; ') : [], version: '', queuePosition: 0, policyVersion };
+  }
+  if (r.type === 'queued') {
+    return { decision: 'queued', code: '', message: `No seat of ${q.feature} is free for ${q.user} on ${q.host} now: a waiting checkout would be number ${r.position} in the queue of version ${r.version}.`, rules: [], version: r.version, queuePosition: r.position, policyVersion };
+  }
+  if (r.type !== 'granted') throw new Error(`assert: a checkout answered ${r.type}`);
+  const lease = copy.leases.get(r.lease.leaseId) as Lease;
+  const rules: string[] = [];
+  const reserves = lease.pool.rules?.reserves ?? [];
+  for (let j = 0; j < lease.draws.length; j += 2) {
+    const rule = reserves[lease.draws[j] as number];
+    if (rule !== undefined) rules.push(rule.text);
+  }
+  for (const k of lease.policyCounters.map((c) => c.key)) {
+    const m = lease.pool.rules?.maxes.find((x) => k === `m${x.index}` || k.startsWith(`m${x.index}\n`));
+    if (m !== undefined && !rules.includes(m.text)) rules.push(m.text);
+  }
+  const drawn = rules.length > 0 && lease.draws.length > 0 ? ' (from seats reserved for it)' : '';
+  return { decision: 'granted', code: '', message: `${q.user} on ${q.host} would get ${q.count} seat(s) of ${q.feature} ${r.lease.version}${drawn}.`, rules, version: r.lease.version, queuePosition: 0, policyVersion };
+}
+
+/** The cluster's borrow-token key, once a leader set it (the node signs and verifies tokens with it). */
+export function borrowKey(state: PoolState): { publicKey: string; secretKey: string } | undefined {
+  return state.borrowKey;
 }

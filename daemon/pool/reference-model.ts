@@ -2,17 +2,23 @@
 // plain arrays, linear scans, everything derived on demand, no indexes to
 // keep in step. The property test applies the same random commands to it and
 // to `apply` and compares every reply and event. Not exported from index.ts.
+import { ipMatches, looksLikeIp, parseIpAddress, parseIpPattern } from '../../protocol/ip-pattern.ts';
 import { licenseFeatures, type LicensePayload } from '../../protocol/license-payload.ts';
-import type { CheckoutCommand, PoolCommand } from './commands.ts';
+import { describeRule, type FeatureSettings, type Policy, type PolicyFormat, type PolicyRule } from '../../protocol/policy.ts';
+import type { CheckoutCommand, PolicySetCommand, PoolCommand } from './commands.ts';
 import { POOL_ERROR_CODES, type PoolErrorCode } from './error-codes.ts';
 import { POOL_LIMITS_DEFAULT, type PoolLimits } from './limits.ts';
 import type { ApplyResult, DequeueReason, LeaseGrant, PoolEvent, PoolReply, RevokeReason, UsageKind } from './results.ts';
 import { compareVersions, parseVersion } from './version.ts';
 
 interface RPool { key: string; feature: string; version: string; model: LicensePayload['model']; licenseIds: string[]; lingerMsMax: number; users: string[] }
-interface RSession { id: string; clientId: string; user: string; host: string; deadline: number }
-interface RLease { id: string; seq: number; pool: string; sessionId: string; clientId: string; user: string; host: string; count: number; fencing: number; deadline: number; lingerSeq: number }
-interface RWaiter { requestId: string; key: string; sessionId: string; pool: string; count: number; ttl: number; enqueuedAt: number; deadline: number; licenseIds: readonly string[] | undefined }
+interface RSession { id: string; clientId: string; user: string; host: string; app: string; ip: string; deadline: number }
+interface RLease { id: string; seq: number; pool: string; sessionId: string; clientId: string; user: string; host: string; app: string; ip: string; count: number; fencing: number; deadline: number; lingerSeq: number; draws: [rule: number, seats: number][]; borrow?: { fingerprint: string; revoked: boolean } }
+interface RWaiter { requestId: string; key: string; sessionId: string; pool: string; count: number; ttl: number; priority: number; enqueuedAt: number; deadline: number; licenseIds: readonly string[] | undefined }
+/** Whom a rule is asked about. */
+interface RWho { user: string; host: string; app: string; ip: string }
+/** A max limit as it binds someone: the leases it counts and its limit. */
+interface RBinding { limit: number; text: string; counts: (l: RLease) => boolean }
 
 /** The reference model's state: plain arrays in creation order. */
 export class ReferenceModel {
@@ -30,6 +36,8 @@ export class ReferenceModel {
   /** All queues in one array: a pool's queue is its waiters in array order. */
   waiters: RWaiter[] = [];
   remembered: { clientId: string; entries: { id: string; key: string; reply: PoolReply }[] }[] = [];
+  policy: { source: Policy; version: number; format: PolicyFormat; text: string } | undefined;
+  borrowKey: { publicKey: string; secretKey: string } | undefined;
   private at = 0;
   private index = 0;
   private events: PoolEvent[] = [];
@@ -70,11 +78,11 @@ export class ReferenceModel {
       .reduce((n, { p }) => n + p.seats, 0);
   }
   /** The seats of the keys a checkout may count on: those it names (all when it names none). */
-  private servable(pool: RPool, licenseIds: readonly string[] | undefined): number {
+  private keySeats(pool: RPool, licenseIds: readonly string[] | undefined): number {
     return this.keysOf(pool).filter((p) => licenseIds === undefined || licenseIds.includes(p.licenseId)).reduce((n, p) => n + p.seats, 0);
   }
   private lingerMs(pool: RPool): number {
-    return Math.min(Math.max(0, ...this.keysOf(pool).map((p) => p.lingerSeconds)) * 1000, pool.lingerMsMax);
+    return Math.min(Math.max(0, ...this.keysOf(pool).map((p) => p.lingerSeconds)) * 1000, pool.lingerMsMax, this.setting(pool, 'lingerSecondsMax', Infinity) * 1000);
   }
   private hostsMax(pool: RPool): number {
     return Math.max(1, ...this.keysOf(pool).map((p) => p.hostsPerUserMax));
@@ -143,9 +151,13 @@ export class ReferenceModel {
   }
 
   // ---- seats ----
-  private newLease(pool: RPool, s: RSession, count: number, ttl: number): RLease {
+  private newLease(pool: RPool, s: RSession, count: number, ttl: number, blocked: Set<number> = new Set()): RLease {
     const seq = this.seq++;
-    const l: RLease = { id: `L${seq}`, seq, pool: pool.key, sessionId: s.id, clientId: s.clientId, user: s.user, host: s.host, count, fencing: this.index, deadline: this.at + ttl, lingerSeq: 0 };
+    const l: RLease = {
+      id: `L${seq}`, seq, pool: pool.key, sessionId: s.id, clientId: s.clientId, user: s.user, host: s.host, app: s.app, ip: s.ip,
+      count, fencing: this.index, deadline: this.at + this.ttl(pool, ttl), lingerSeq: 0, draws: [],
+    };
+    if (pool.model === 'concurrent') l.draws = this.drawsFor(pool, s, count, blocked);
     this.leases.push(l);
     // The session lives at least as long as the lease (as renew moves both).
     s.deadline = Math.max(s.deadline, l.deadline);
@@ -185,41 +197,187 @@ export class ReferenceModel {
       this.events.push({ kind: 'queue', clientId: s.clientId, sessionId: s.id, requestId: w.requestId, feature: pool.feature, version: pool.version, position: i + 1 });
     });
   }
-  /** The pool has `w`'s seats free (and room for a lease), whatever keys `w` names. */
-  private seatsFreeFor(pool: RPool, w: RWaiter): boolean {
-    return this.seatsTotal(pool) - this.seatsInUse(pool) >= w.count && this.leasesOf(pool).length < this.limits.leasesPerPoolMax;
-  }
   /** `w`'s seats stay within the seats of the keys it names. */
   private withinKeys(pool: RPool, w: RWaiter): boolean {
-    return this.servable(pool, w.licenseIds) - this.seatsInUse(pool) >= w.count;
+    return this.keySeats(pool, w.licenseIds) - this.seatsInUse(pool) >= w.count;
   }
-  /** In queue order while seats are free; a waiter its keys cannot serve yet is passed over and keeps its place. */
+  /**
+   * Serves the queue in order: a waiter the policy passes over, or whose
+   * seats are free for it but its own keys cannot serve it yet, keeps its
+   * place; one whose seats are not free holds up those behind it, who then
+   * take only their own idle reserved seats that it may not draw on.
+   */
   private serve(pool: RPool, movedFrom = Number.POSITIVE_INFINITY): number {
-    let n = 0;
+    const queue = this.queueOf(pool);
+    let blocked = false;
+    const held = new Set<number>();
     let first = -1;
-    for (let i = 0; ; ) {
-      const w = this.queueOf(pool)[i];
-      if (w === undefined || !this.seatsFreeFor(pool, w)) break;
-      if (!this.withinKeys(pool, w)) {
-        i++;
-        continue;
+    let n = 0;
+    queue.forEach((w, i) => {
+      if (this.leasesOf(pool).length >= this.limits.leasesPerPoolMax) return;
+      const s = this.session(w.sessionId) as RSession;
+      if (this.passedOver(pool, s, w.count)) return;
+      if (!this.servable(pool, s, w.count, blocked, held)) {
+        blocked = true;
+        for (const r of this.reservesOf(pool)) if (this.matches(r.rule, s)) held.add(r.index);
+        return;
       }
+      if (!this.withinKeys(pool, w)) return;
       if (first < 0) first = i;
       n++;
       this.waiters = this.waiters.filter((x) => x !== w);
-      const s = this.session(w.sessionId) as RSession;
-      const g = this.grant(this.newLease(pool, s, w.count, w.ttl));
+      const g = this.grant(this.newLease(pool, s, w.count, w.ttl, blocked ? held : new Set()));
       this.events.push({ kind: 'granted', clientId: s.clientId, sessionId: s.id, requestId: w.requestId, lease: g });
       this.usage('queue-wait', pool, s, w.count, '', this.at - w.enqueuedAt);
       this.remember(s.clientId, w.requestId, w.key, { ok: true, type: 'granted', lease: g });
-    }
+    });
     if (n > 0) this.announce(pool, Math.min(first, movedFrom));
     return n;
   }
-  /** No queued checkout would be served before a new one. */
-  private queueLetsPass(pool: RPool): boolean {
-    return this.queueOf(pool).every((w) => this.seatsFreeFor(pool, w) && !this.withinKeys(pool, w));
+
+  // ---- the seat policy (docs/policy.md), by brute force ----
+  private fold(name: string): string {
+    return this.policy?.source.caseSensitive === true ? name : name.toLowerCase();
   }
+  private rulesOf(pool: RPool): { rule: PolicyRule; index: number }[] {
+    if (this.policy === undefined) return [];
+    return this.policy.source.rules
+      .map((rule, index) => ({ rule, index }))
+      .filter(({ rule }) => (rule.feature === '*' || rule.feature === pool.feature) && (rule.version === undefined || rule.version === pool.version));
+  }
+  private reservesOf(pool: RPool): { rule: PolicyRule & { kind: 'reserve' }; index: number }[] {
+    if (pool.model !== 'concurrent') return [];
+    return this.rulesOf(pool).filter((r): r is { rule: PolicyRule & { kind: 'reserve' }; index: number } => r.rule.kind === 'reserve');
+  }
+  /** Folded names of the groups `user` is in, in the order the policy first defines them. */
+  private groupsOf(user: string): string[] {
+    const out: string[] = [];
+    for (const [name, members] of this.policy?.source.groups ?? []) {
+      if (members.some((m) => this.fold(m) === this.fold(user)) && !out.includes(this.fold(name))) out.push(this.fold(name));
+    }
+    return out;
+  }
+  private matches(rule: PolicyRule, who: RWho): boolean {
+    const w = rule.kind === 'max' ? rule.who : rule.who;
+    if (w === undefined) return true;
+    const address = parseIpAddress(who.ip);
+    switch (w.type) {
+      case 'user':
+        return this.fold(w.name) === this.fold(who.user);
+      case 'host':
+        return this.fold(w.name) === this.fold(who.host);
+      case 'app':
+        return this.fold(w.name) === this.fold(who.app);
+      case 'group':
+        return this.groupsOf(who.user).includes(this.fold(w.name));
+      case 'host-group':
+        return (this.policy?.source.hostGroups ?? []).some(
+          ([n, members]) =>
+            this.fold(n) === this.fold(w.name) &&
+            members.some((m) => {
+              const pattern = looksLikeIp(m) ? parseIpPattern(m) : undefined;
+              if (pattern !== undefined) return address !== undefined && ipMatches(pattern, address);
+              return this.fold(m) === this.fold(who.host);
+            }),
+        );
+      case 'ip': {
+        const pattern = parseIpPattern(w.name);
+        return pattern !== undefined && address !== undefined && ipMatches(pattern, address);
+      }
+    }
+  }
+  private listRefusal(pool: RPool, who: RWho, include: 'include', scope: 'use' | 'borrow', what: string): string | undefined {
+    const rules = this.rulesOf(pool);
+    const name = `${who.user} on ${who.host}`;
+    const ex = rules.find(({ rule }) => rule.kind === 'exclude' && rule.scope === scope && this.matches(rule, who));
+    if (ex !== undefined) return `Policy rule "${describeRule(ex.rule)}" refuses ${name}.`;
+    const inc = rules.filter(({ rule }) => rule.kind === include && rule.scope === scope);
+    if (inc.length > 0 && !inc.some(({ rule }) => this.matches(rule, who))) {
+      const shown = inc.slice(0, 3).map(({ rule }) => describeRule(rule));
+      return `${name} is not on the include list that decides who may ${what}: ${inc.length > 3 ? `${shown.join('; ')}; and ${inc.length - 3} more` : shown.join('; ')}.`;
+    }
+    return undefined;
+  }
+  /** Why the policy refuses `who` the pool, or undefined. */
+  private excluded(pool: RPool, who: RWho): string | undefined {
+    return this.listRefusal(pool, who, 'include', 'use', 'use it');
+  }
+  /** The max limits binding `who` in `pool`, in rule order. */
+  private bindings(pool: RPool, who: RWho): RBinding[] {
+    if (pool.model !== 'concurrent') return [];
+    const maxes = this.rulesOf(pool).filter(({ rule }) => rule.kind === 'max');
+    const named = (type: string, name: string) => maxes.some(({ rule }) => rule.kind === 'max' && rule.who?.type === type && this.fold(rule.who.name) === name);
+    const out: RBinding[] = [];
+    for (const { rule } of maxes) {
+      if (rule.kind !== 'max') continue;
+      const text = describeRule(rule);
+      if (rule.who !== undefined) {
+        if (this.matches(rule, who)) out.push({ limit: rule.count, text, counts: (l) => this.matches(rule, l) });
+      } else if (rule.each === 'user') {
+        if (!named('user', this.fold(who.user))) out.push({ limit: rule.count, text, counts: (l) => this.fold(l.user) === this.fold(who.user) });
+      } else if (rule.each === 'host') {
+        if (!named('host', this.fold(who.host))) out.push({ limit: rule.count, text, counts: (l) => this.fold(l.host) === this.fold(who.host) });
+      } else {
+        for (const g of this.groupsOf(who.user)) if (!named('group', g)) out.push({ limit: rule.count, text, counts: (l) => this.groupsOf(l.user).includes(g) });
+      }
+    }
+    return out;
+  }
+  /** The first max limit `count` more seats of `who` would break (not counting `except`), or undefined. */
+  private maxBroken(pool: RPool, who: RWho, count: number, except?: RLease): RBinding | undefined {
+    return this.bindings(pool, who).find((b) => this.leasesOf(pool).filter((l) => l !== except && b.counts(l)).reduce((n, l) => n + l.count, 0) + count > b.limit);
+  }
+  private passedOver(pool: RPool, who: RWho, count: number): boolean {
+    return this.excluded(pool, who) !== undefined || this.maxBroken(pool, who, count) !== undefined;
+  }
+  private idle(pool: RPool, r: { rule: PolicyRule & { kind: 'reserve' }; index: number }): number {
+    return r.rule.count - this.leasesOf(pool).reduce((n, l) => n + l.draws.filter(([i]) => i === r.index).reduce((m, [, k]) => m + k, 0), 0);
+  }
+  private ownIdle(pool: RPool, who: RWho, held: ReadonlySet<number>): number {
+    return this.reservesOf(pool).filter((r) => this.matches(r.rule, who) && !held.has(r.index)).reduce((n, r) => n + this.idle(pool, r), 0);
+  }
+  /** Seats free for `who`: free ones less those reserved, idle, for others. */
+  private freeFor(pool: RPool, who: RWho): number {
+    const others = this.reservesOf(pool).filter((r) => !this.matches(r.rule, who)).reduce((n, r) => n + this.idle(pool, r), 0);
+    return this.seatsTotal(pool) - this.seatsInUse(pool) - others;
+  }
+  private servable(pool: RPool, who: RWho, count: number, blocked: boolean, held: ReadonlySet<number>): boolean {
+    return this.freeFor(pool, who) >= count && (!blocked || this.ownIdle(pool, who, held) >= count);
+  }
+  /** A new lease's draws on the reservations of its holder, in rule order, skipping `held`. */
+  private drawsFor(pool: RPool, who: RWho, count: number, held: ReadonlySet<number>): [number, number][] {
+    const out: [number, number][] = [];
+    let left = count;
+    for (const r of this.reservesOf(pool)) {
+      if (left === 0) break;
+      if (held.has(r.index) || !this.matches(r.rule, who)) continue;
+      const k = Math.min(left, this.idle(pool, r));
+      if (k <= 0) continue;
+      out.push([r.index, k]);
+      left -= k;
+    }
+    return out;
+  }
+  private priority(pool: RPool, who: RWho): number {
+    if (pool.model !== 'concurrent') return 0;
+    return Math.max(0, ...this.rulesOf(pool).map(({ rule }) => (rule.kind === 'priority' && this.matches(rule, who) ? rule.level : 0)));
+  }
+  /** The most specific settings entry covering `pool` that sets `field` (feature and version, feature, "*"; first in the document among equals). */
+  private setting(pool: RPool, field: keyof FeatureSettings, otherwise: number): number {
+    const rank = (f: FeatureSettings) => (f.feature === '*' ? 0 : f.version === undefined ? 1 : 2);
+    const covering = (this.policy?.source.features ?? []).filter(
+      (f) => (f.feature === '*' || f.feature === pool.feature) && (f.version === undefined || f.version === pool.version) && typeof f[field] === 'number',
+    );
+    const best = Math.max(-1, ...covering.map(rank));
+    const f = covering.find((x) => rank(x) === best);
+    return f === undefined ? otherwise : (f[field] as number);
+  }
+  private ttl(pool: RPool, ttl: number): number {
+    const min = this.setting(pool, 'leaseTtlSecondsMin', 0) * 1000;
+    const max = this.setting(pool, 'leaseTtlSecondsMax', Infinity) * 1000;
+    return ttl < min ? min : ttl > max ? max : ttl;
+  }
+
   /** Takes `w` out of its queue and tells its client; returns its former position (0-based). */
   private unqueue(w: RWaiter, reason: DequeueReason): number {
     const pool = this.poolOf(w.pool);
@@ -255,7 +413,8 @@ export class ReferenceModel {
     while (this.seatsInUse(pool) > total) {
       const ls = this.leasesOf(pool);
       const lingering = ls.filter((l) => l.lingerSeq > 0);
-      const victim = (lingering.length > 0 ? lingering : ls).reduce((a, b) => (b.seq > a.seq ? b : a));
+      const held = ls.filter((l) => l.lingerSeq === 0 && l.borrow === undefined);
+      const victim = (lingering.length > 0 ? lingering : held.length > 0 ? held : ls).reduce((a, b) => (b.seq > a.seq ? b : a));
       this.revoke(victim, reason, message);
     }
     // A pool losing its last key is removed next, and its waiters with it ('pool-removed').
@@ -295,6 +454,7 @@ export class ReferenceModel {
         const l = this.leases.find((x) => x.id === c.leaseId && x.lingerSeq === 0 && x.sessionId === s.id);
         let reply: PoolReply;
         if (l === undefined) reply = this.fail('LEASE_NOT_FOUND');
+        else if (l.borrow !== undefined) reply = this.fail('LEASE_BORROWED');
         else reply = { ok: true, type: 'checked-in', leaseId: l.id, lingerUntilMs: this.checkinLease(l) };
         this.remember(s.clientId, c.requestId, key, reply);
         return reply;
@@ -314,15 +474,16 @@ export class ReferenceModel {
         const unknownLeaseIds: string[] = [];
         const unknownSessionIds: string[] = [];
         for (const id of c.leaseIds) {
-          const l = this.leases.find((x) => x.id === id && x.lingerSeq === 0);
+          const l = this.leases.find((x) => x.id === id && x.lingerSeq === 0 && x.borrow === undefined);
           if (l === undefined) {
             unknownLeaseIds.push(id);
             continue;
           }
           leaseCount++;
-          l.deadline = Math.max(l.deadline, until);
+          const leaseUntil = this.at + this.ttl(this.poolOf(l.pool), c.leaseTtlMs);
+          l.deadline = Math.max(l.deadline, leaseUntil);
           const s = this.session(l.sessionId) as RSession;
-          s.deadline = Math.max(s.deadline, until);
+          s.deadline = Math.max(s.deadline, until, leaseUntil);
         }
         for (const id of c.sessionIds) {
           const s = this.session(id);
@@ -332,9 +493,11 @@ export class ReferenceModel {
           }
           s.deadline = Math.max(s.deadline, until);
           for (const l of this.leases) {
-            if (l.sessionId === id && l.lingerSeq === 0) {
+            if (l.sessionId === id && l.lingerSeq === 0 && l.borrow === undefined) {
               leaseCount++;
-              l.deadline = Math.max(l.deadline, until);
+              const leaseUntil = this.at + this.ttl(this.poolOf(l.pool), c.leaseTtlMs);
+              l.deadline = Math.max(l.deadline, leaseUntil);
+              s.deadline = Math.max(s.deadline, leaseUntil);
             }
           }
         }
@@ -370,6 +533,10 @@ export class ReferenceModel {
           if (l.lingerSeq > 0) {
             lingerCount++;
             this.drop(l);
+          } else if (l.borrow !== undefined) {
+            leaseCount++;
+            this.usage('borrow-end', pool, l, l.count, l.id);
+            this.drop(l);
           } else {
             leaseCount++;
             this.revoke(l, 'lease-expired', 'The lease expired: it was not renewed in time.');
@@ -387,9 +554,20 @@ export class ReferenceModel {
         if (this.session(c.sessionId) !== undefined) return this.fail('SESSION_EXISTS');
         if (this.sessions.length >= this.limits.sessionsMax) return this.fail('SESSIONS_LIMIT_REACHED');
         if (!this.duration(c.sessionTtlMs, 1)) return this.fail('DURATION_INVALID');
-        const s: RSession = { id: c.sessionId, clientId: c.clientId, user: c.user, host: c.host, deadline: this.at + c.sessionTtlMs };
+        const s: RSession = { id: c.sessionId, clientId: c.clientId, user: c.user, host: c.host, app: c.app, ip: c.ip ?? '', deadline: this.at + c.sessionTtlMs };
         this.sessionSeq.set(s, this.seq++);
         this.sessions.push(s);
+        // Borrowed seats revoked while this client was offline come back now.
+        for (const l of this.leases.filter((x) => x.borrow?.revoked === true && x.clientId === s.clientId)) {
+          const pool = this.poolOf(l.pool);
+          this.usage('revoke', pool, l, l.count, l.id, 0, 'borrow-revoked');
+          this.events.push({
+            kind: 'revoked', leaseId: l.id, clientId: l.clientId, sessionId: s.id, feature: pool.feature, version: pool.version, reason: 'borrow-revoked',
+            message: 'An administrator revoked this borrowed seat while this client was offline; the seat is back in the pool and the borrow token is void.',
+          });
+          this.drop(l);
+          this.serve(pool);
+        }
         return { ok: true, type: 'session-opened', sessionId: s.id };
       }
       case 'session-close': {
@@ -402,6 +580,10 @@ export class ReferenceModel {
         if (l === undefined) return this.fail('LEASE_NOT_FOUND');
         const pool = this.poolOf(l.pool);
         const reason = c.reason.slice(0, 200);
+        if (l.borrow !== undefined && !this.borrowerOnline(l)) {
+          l.borrow.revoked = true;
+          return { ok: true, type: 'force-checked-in', leaseId: l.id, borrowedUntilMs: l.deadline };
+        }
         this.revoke(l, 'force-checkin', `An administrator checked the seat in: ${reason}`, reason);
         this.serve(pool);
         return { ok: true, type: 'force-checked-in', leaseId: l.id };
@@ -497,10 +679,53 @@ export class ReferenceModel {
       case 'grace': {
         if (!this.duration(c.graceMs, 0)) return this.fail('DURATION_INVALID');
         const until = this.at + c.graceMs;
-        for (const l of this.leases) if (l.lingerSeq === 0) l.deadline = Math.max(l.deadline, until);
+        for (const l of this.leases) if (l.lingerSeq === 0 && l.borrow === undefined) l.deadline = Math.max(l.deadline, until);
         for (const s of this.sessions) s.deadline = Math.max(s.deadline, until);
         for (const w of this.waiters) w.deadline = Math.max(w.deadline, until);
         return { ok: true, type: 'grace', untilMs: until };
+      }
+      case 'policy-set':
+        return this.policySet(c);
+      case 'borrow': {
+        const s = this.session(c.sessionId);
+        if (s === undefined) return this.fail('SESSION_NOT_FOUND');
+        const key = JSON.stringify([c.type, c.feature, c.version ?? null, c.durationMs, c.fingerprint]);
+        const first = this.recall(s.clientId, c.requestId, key);
+        if (first !== undefined) return first;
+        const waiting = this.waiters.find((w) => w.sessionId === s.id && w.requestId === c.requestId);
+        if (waiting !== undefined) return this.reused(c.requestId, waiting.key);
+        const reply = this.borrow(c, s);
+        if (!reply.ok) {
+          this.events.push({ kind: 'usage', usage: 'denial', at: this.at, feature: c.feature, version: c.version ?? '', user: s.user, host: s.host, clientId: s.clientId, count: 1, leaseId: '', waitedMs: 0, code: reply.code, reason: 'borrow' });
+        }
+        this.remember(s.clientId, c.requestId, key, reply);
+        return reply;
+      }
+      case 'return': {
+        const s = this.session(c.sessionId);
+        if (s === undefined) return this.fail('SESSION_NOT_FOUND');
+        const key = JSON.stringify([c.type, c.leaseId]);
+        const first = this.recall(s.clientId, c.requestId, key);
+        if (first !== undefined) return first;
+        const l = this.leases.find((x) => x.id === c.leaseId);
+        let reply: PoolReply;
+        if (l === undefined || l.clientId !== s.clientId) reply = this.fail('LEASE_NOT_FOUND');
+        else if (l.borrow === undefined) reply = this.fail('LEASE_NOT_BORROWED');
+        else {
+          const pool = this.poolOf(l.pool);
+          this.usage('return', pool, l, l.count, l.id);
+          this.drop(l);
+          this.serve(pool);
+          reply = { ok: true, type: 'returned', leaseId: l.id };
+        }
+        this.remember(s.clientId, c.requestId, key, reply);
+        return reply;
+      }
+      case 'borrow-key-set': {
+        if (this.borrowKey !== undefined) return { ok: true, type: 'borrow-key-set', publicKey: this.borrowKey.publicKey, changed: false };
+        if (!/^[A-Za-z0-9_-]{43}$/.test(c.publicKey) || !/^[A-Za-z0-9_-]{43}$/.test(c.secretKey)) return this.fail('BORROW_KEY_INVALID');
+        this.borrowKey = { publicKey: c.publicKey, secretKey: c.secretKey };
+        return { ok: true, type: 'borrow-key-set', publicKey: c.publicKey, changed: true };
       }
     }
   }
@@ -515,6 +740,130 @@ export class ReferenceModel {
     for (let q = this.queueOf(pool); q.length > 0; q = this.queueOf(pool)) this.dequeue(q[q.length - 1] as RWaiter, 'pool-removed');
     this.pools = this.pools.filter((x) => x !== pool);
   }
+  /** The session that borrowed `l` is still open: its client is online. */
+  private borrowerOnline(l: RLease): boolean {
+    return this.sessions.some((s) => s.id === l.sessionId && s.clientId === l.clientId);
+  }
+  /** `ms`: the longest borrow the pool's keys in force allow (0: none allows). */
+  private borrowMs(pool: RPool): number {
+    return Math.max(0, ...this.keysOf(pool).filter((p) => p.borrowAllowed === true).map((p) => (p.borrowHoursMax ?? 168) * 3_600_000));
+  }
+  private borrow(c: Extract<PoolCommand, { type: 'borrow' }>, s: RSession): PoolReply {
+    if (!Number.isInteger(c.durationMs) || c.durationMs < 1 || c.durationMs > this.limits.borrowMsMax) return this.fail('DURATION_INVALID');
+    if (c.fingerprint.length === 0 || c.fingerprint.length > 128) return this.fail('FINGERPRINT_INVALID');
+    const all = this.pools.filter((p) => p.feature === c.feature);
+    if (all.length === 0) return this.fail('UNKNOWN_FEATURE');
+    const asked = c.version === undefined ? null : parseVersion(c.version);
+    if (asked === null && c.version !== undefined) return this.fail('VERSION_NOT_LICENSED');
+    const eligible = all
+      .filter((p) => asked === null || compareVersions(parseVersion(p.version) as number[], asked) >= 0)
+      .sort((a, b) => compareVersions(parseVersion(a.version) as number[], parseVersion(b.version) as number[]) || (a.version < b.version ? -1 : 1));
+    const hours = (ms: number) => (Number.isInteger(ms / 3_600_000) ? `${ms / 3_600_000}` : (ms / 3_600_000).toFixed(2));
+    let refusal: PoolReply | undefined;
+    for (const pool of eligible) {
+      const name = `${pool.feature} ${pool.version}`;
+      if (pool.model !== 'concurrent') {
+        refusal ??= this.fail('BORROW_NOT_ALLOWED', `${name} is an authorized-user pool: its seats are not borrowed.`);
+        continue;
+      }
+      const why = this.excluded(pool, s) ?? this.listRefusal(pool, s, 'include', 'borrow', 'borrow it');
+      if (why !== undefined) {
+        refusal ??= this.fail('POLICY_EXCLUDED', why);
+        continue;
+      }
+      const keyMs = this.borrowMs(pool);
+      if (keyMs === 0) {
+        refusal ??= this.fail('BORROW_NOT_ALLOWED', `No key of ${name} in force allows borrowing.`);
+        continue;
+      }
+      const policyMs = this.setting(pool, 'borrowHoursMax', Infinity) * 3_600_000;
+      const longest = Math.min(policyMs, keyMs);
+      if (c.durationMs > longest) {
+        refusal ??= this.fail('BORROW_TOO_LONG', `A seat of ${name} may be borrowed for at most ${hours(longest)} hours (${policyMs < keyMs ? 'the seat policy' : 'its key'}); ${hours(c.durationMs)} were asked.`);
+        continue;
+      }
+      const b = this.maxBroken(pool, s, 1);
+      if (b !== undefined) {
+        refusal ??= this.fail('POLICY_MAX', `Policy rule "${b.text}" is reached for ${s.user} on ${s.host}.`);
+        continue;
+      }
+      const total = this.seatsTotal(pool);
+      const lowWater = this.setting(pool, 'borrowLowWater', 0);
+      const share = this.setting(pool, 'borrowSharePercentMax', 100);
+      const borrowed = this.leasesOf(pool).filter((l) => l.borrow !== undefined).reduce((n, l) => n + l.count, 0);
+      if (borrowed + 1 > Math.min(total - lowWater, Math.floor((total * share) / 100))) {
+        refusal ??= this.fail('BORROW_LIMIT_REACHED', `${borrowed} of the ${total} seats of ${name} are borrowed, the most the seat policy allows (borrow_low_water ${lowWater}, borrow_share_percent_max ${share}).`);
+        continue;
+      }
+      const slot = this.slot(pool, this.priority(pool, s));
+      let blocked = false;
+      const held = new Set<number>();
+      for (const w of this.queueOf(pool).slice(0, slot)) {
+        const ws = this.session(w.sessionId) as RSession;
+        if (this.passedOver(pool, ws, w.count)) continue;
+        if (this.leasesOf(pool).length < this.limits.leasesPerPoolMax && this.servable(pool, ws, w.count, blocked, held) && !this.withinKeys(pool, w)) continue;
+        blocked = true;
+        for (const r of this.reservesOf(pool)) if (this.matches(r.rule, ws)) held.add(r.index);
+      }
+      if (!this.servable(pool, s, 1, blocked, held)) {
+        refusal ??= this.fail('NO_SEATS', `Every seat of ${c.feature} that could be borrowed is held, reserved for others or waited for.`);
+        continue;
+      }
+      if (this.leasesOf(pool).length >= this.limits.leasesPerPoolMax) return this.fail('LEASES_PER_POOL_LIMIT_REACHED');
+      const seq = this.seq++;
+      const l: RLease = {
+        id: `L${seq}`, seq, pool: pool.key, sessionId: s.id, clientId: s.clientId, user: s.user, host: s.host, app: s.app, ip: s.ip,
+        count: 1, fencing: this.index, deadline: this.at + c.durationMs, lingerSeq: 0, draws: [], borrow: { fingerprint: c.fingerprint, revoked: false },
+      };
+      l.draws = this.drawsFor(pool, s, 1, blocked ? held : new Set());
+      this.leases.push(l);
+      this.usage('borrow', pool, l, 1, l.id);
+      return { ok: true, type: 'borrowed', lease: this.grant(l), borrowedAt: this.at, clientId: s.clientId, user: s.user, host: s.host, fingerprint: c.fingerprint };
+    }
+    return refusal ?? this.fail('VERSION_NOT_LICENSED');
+  }
+
+  private policySet(c: PolicySetCommand): PoolReply {
+    const before = this.policy?.version ?? 0;
+    if (c.expectedVersion !== undefined && c.expectedVersion !== before) {
+      return this.fail('POLICY_VERSION_CONFLICT', `The policy in force is version ${before}, not ${c.expectedVersion}: read it again.`);
+    }
+    // Which leases the new rules refuse, counting each pool's leases in grant order.
+    const old = this.policy;
+    this.policy = { source: c.policy, version: before + 1, format: c.format, text: c.text };
+    const violating: RLease[] = [];
+    for (const l of [...this.leases].sort((a, b) => a.seq - b.seq)) {
+      const pool = this.poolOf(l.pool);
+      if (this.excluded(pool, l) !== undefined) {
+        violating.push(l);
+        continue;
+      }
+      const earlier = this.leases.filter((x) => x.pool === l.pool && x.seq < l.seq && !violating.includes(x));
+      if (this.bindings(pool, l).some((b) => earlier.filter((x) => b.counts(x)).reduce((n, x) => n + x.count, 0) + l.count > b.limit)) violating.push(l);
+    }
+    void old;
+    // Reservations drawn afresh, in grant order.
+    for (const l of this.leases) l.draws = [];
+    for (const l of [...this.leases].sort((a, b) => a.seq - b.seq)) {
+      const pool = this.poolOf(l.pool);
+      if (pool.model === 'concurrent') l.draws = this.drawsFor(pool, l, l.count, new Set());
+    }
+    let dequeued = 0;
+    for (const pool of [...this.pools]) {
+      for (const w of this.queueOf(pool)) {
+        if (this.excluded(pool, this.session(w.sessionId) as RSession) === undefined) continue;
+        this.leave(w, 'policy-excluded');
+        dequeued++;
+      }
+    }
+    const revoke = c.revokeViolating ? violating : [];
+    for (const l of revoke) {
+      if (l.borrow !== undefined && !this.borrowerOnline(l)) l.borrow.revoked = true;
+      else this.revoke(l, 'policy', `The seat policy (version ${before + 1}) no longer allows this seat.`);
+    }
+    for (const pool of [...this.pools]) this.serve(pool);
+    return { ok: true, type: 'policy-set', version: before + 1, revokedLeaseIds: revoke.map((l) => l.id), dequeuedCount: dequeued };
+  }
 
   private readonly sessionSeq = new Map<RSession, number>();
   private readonly waiterSeq = new Map<RWaiter, number>();
@@ -524,7 +873,7 @@ export class ReferenceModel {
     return this.endSession(s);
   }
   private endSession(s: RSession): number {
-    const held = this.leases.filter((l) => l.sessionId === s.id && l.lingerSeq === 0);
+    const held = this.leases.filter((l) => l.sessionId === s.id && l.lingerSeq === 0 && l.borrow === undefined);
     for (const l of held) this.checkinLease(l);
     this.sessions = this.sessions.filter((x) => x !== s);
     return held.length;
@@ -536,7 +885,7 @@ export class ReferenceModel {
     if (!this.duration(c.leaseTtlMs, 1) || (c.wait && !this.duration(c.waitMs, 0))) return this.fail('DURATION_INVALID');
     const existing = this.waiters.find((w) => w.sessionId === s.id && w.requestId === c.requestId);
     if (existing !== undefined) return this.queued(existing);
-    const mine = this.leases.filter((l) => l.sessionId === s.id && l.lingerSeq === 0).length + this.waiters.filter((w) => w.sessionId === s.id).length;
+    const mine = this.leases.filter((l) => l.sessionId === s.id && l.lingerSeq === 0 && l.borrow === undefined).length + this.waiters.filter((w) => w.sessionId === s.id).length;
     if (mine >= this.limits.leasesPerSessionMax) return this.fail('LEASES_PER_SESSION_LIMIT_REACHED');
     const all = this.pools.filter((p) => p.feature === c.feature);
     if (all.length === 0) return this.fail('UNKNOWN_FEATURE');
@@ -545,77 +894,121 @@ export class ReferenceModel {
     const eligible = all
       .filter((p) => asked === null || compareVersions(parseVersion(p.version) as number[], asked) >= 0)
       .sort((a, b) => compareVersions(parseVersion(a.version) as number[], parseVersion(b.version) as number[]) || (a.version < b.version ? -1 : 1));
-    let refusal: PoolErrorCode | undefined;
-    let refusalText: string | undefined;
+    let refusal: PoolReply | undefined;
+    /** The concurrent pools the policy did not refuse, in version order. */
+    const counted: RPool[] = [];
     for (const pool of eligible) {
+      const why = this.excluded(pool, s);
+      if (why !== undefined) {
+        refusal ??= this.fail('POLICY_EXCLUDED', why);
+        continue;
+      }
       if (pool.model === 'concurrent') {
         const old = this.leases
           .filter((l) => l.pool === pool.key && l.lingerSeq > 0 && l.user === s.user && l.host === s.host && l.count >= count)
           .sort((a, b) => a.lingerSeq - b.lingerSeq)[0];
         if (old !== undefined) {
+          const b = this.maxBroken(pool, s, count, old);
+          if (b !== undefined) {
+            refusal ??= this.fail('POLICY_MAX', `Policy rule "${b.text}" is reached for ${s.user} on ${s.host}.`);
+            continue;
+          }
           this.drop(old);
           const l = this.newLease(pool, s, count, c.leaseTtlMs);
           this.serve(pool);
           return { ok: true, type: 'granted', lease: this.grant(l) };
         }
-        if (this.seatsTotal(pool) - this.seatsInUse(pool) >= count && this.servable(pool, c.licenseIds) - this.seatsInUse(pool) >= count && this.queueLetsPass(pool)) {
+        const b = this.maxBroken(pool, s, count);
+        if (b !== undefined) {
+          refusal ??= this.fail('POLICY_MAX', `Policy rule "${b.text}" is reached for ${s.user} on ${s.host}.`);
+          continue;
+        }
+        counted.push(pool);
+        // Behind the waiters its priority puts it after.
+        const queue = this.queueOf(pool);
+        const slot = this.slot(pool, this.priority(pool, s));
+        let blocked = false;
+        const held = new Set<number>();
+        for (const w of queue.slice(0, slot)) {
+          const ws = this.session(w.sessionId) as RSession;
+          if (this.passedOver(pool, ws, w.count)) continue;
+          // Its seats are free for it but its own keys cannot serve it yet: it holds up no one.
+          if (this.leasesOf(pool).length < this.limits.leasesPerPoolMax && this.servable(pool, ws, w.count, blocked, held) && !this.withinKeys(pool, w)) continue;
+          blocked = true;
+          for (const r of this.reservesOf(pool)) if (this.matches(r.rule, ws)) held.add(r.index);
+        }
+        if (this.servable(pool, s, count, blocked, held) && this.keySeats(pool, c.licenseIds) - this.seatsInUse(pool) >= count) {
           if (this.leasesOf(pool).length >= this.limits.leasesPerPoolMax) return this.fail('LEASES_PER_POOL_LIMIT_REACHED');
-          return { ok: true, type: 'granted', lease: this.grant(this.newLease(pool, s, count, c.leaseTtlMs)) };
+          return { ok: true, type: 'granted', lease: this.grant(this.newLease(pool, s, count, c.leaseTtlMs, blocked ? held : new Set())) };
         }
         continue;
       }
       if (!pool.users.includes(s.user)) {
-        if (refusal === undefined) {
-          refusal = 'NOT_AUTHORIZED_USER';
-          refusalText = `${s.user} is not a named user of ${c.feature}: an authorized-user license serves only the users an admin names (floe users set --feature ${c.feature} USER…, or PUT /api/v1/pools/${c.feature}/users).`;
-        }
+        refusal ??= this.fail('NOT_AUTHORIZED_USER', `${s.user} is not a named user of ${c.feature}: an authorized-user license serves only the users an admin names (floe users set --feature ${c.feature} USER…, or PUT /api/v1/pools/${c.feature}/users).`);
         continue;
       }
       if (count !== 1) {
-        refusal ??= 'COUNT_INVALID';
+        refusal ??= this.fail('COUNT_INVALID');
         continue;
       }
       const hosts = new Set(this.leasesOf(pool).filter((l) => l.user === s.user).map((l) => l.host));
       if (hosts.size > 0 && !hosts.has(s.host) && hosts.size >= this.hostsMax(pool)) {
         if (refusal === undefined) {
-          refusal = 'HOSTS_PER_USER_REACHED';
           const n = this.hostsMax(pool);
-          refusalText = `${s.user} already holds the seat of ${c.feature} on ${n} other host${n === 1 ? '' : 's'}, the most the license allows; check it in there first.`;
+          refusal = this.fail('HOSTS_PER_USER_REACHED', `${s.user} already holds the seat of ${c.feature} on ${n} other host${n === 1 ? '' : 's'}, the most the license allows; check it in there first.`);
         }
         continue;
       }
-      if (hosts.size === 0 && this.servable(pool, c.licenseIds) - this.seatsInUse(pool) < 1) {
-        refusal ??= 'NO_SEATS';
+      if (hosts.size === 0 && this.keySeats(pool, c.licenseIds) - this.seatsInUse(pool) < 1) {
+        refusal ??= this.fail('NO_SEATS');
         continue;
       }
       if (this.leasesOf(pool).length >= this.limits.leasesPerPoolMax) return this.fail('LEASES_PER_POOL_LIMIT_REACHED');
       return { ok: true, type: 'granted', lease: this.grant(this.newLease(pool, s, count, c.leaseTtlMs)) };
     }
-    const concurrent = eligible.filter((p) => p.model === 'concurrent');
-    if (concurrent.length > 0) {
-      const fitting = concurrent.find((p) => this.seatsCeiling(p) >= count);
+    if (counted.length > 0) {
+      const fitting = counted.find((p) => this.seatsCeiling(p) >= count);
       if (fitting === undefined) {
-        const most = Math.max(...concurrent.map((p) => this.seatsCeiling(p)));
+        const most = Math.max(...counted.map((p) => this.seatsCeiling(p)));
         return this.fail('COUNT_EXCEEDS_SEATS', `${c.feature}: this checkout asks ${count} of ${most} seats; no pool of it has more, so it could never be granted.`);
       }
       if (!c.wait) {
-        const held = concurrent.reduce((n, p) => n + this.seatsInUse(p), 0);
-        const total = concurrent.reduce((n, p) => n + this.seatsTotal(p), 0);
-        const waiting = concurrent.reduce((n, p) => n + this.queueOf(p).length, 0);
-        const served = concurrent.reduce((n, p) => n + this.servable(p, c.licenseIds), 0);
+        const held = counted.reduce((n, p) => n + this.seatsInUse(p), 0);
+        const total = counted.reduce((n, p) => n + this.seatsTotal(p), 0);
+        const waiting = counted.reduce((n, p) => n + this.queueOf(p).length, 0);
+        const others = counted.flatMap((p) => this.reservesOf(p).filter((r) => !this.matches(r.rule, s)).map((r) => ({ r, idle: this.idle(p, r) })));
+        const n = others.reduce((k, o) => k + o.idle, 0);
+        const by = [...new Set(others.filter((o) => o.idle > 0).map((o) => describeRule(o.r.rule)))];
+        const reserved = n > 0 ? ` and ${n} more are reserved for others (${by.join('; ')})` : '';
+        const served = counted.reduce((n, p) => n + this.keySeats(p, c.licenseIds), 0);
         const note = served < total ? `; this server serves ${served} of them (the keys that pass its lock codes)` : '';
-        return this.fail('NO_SEATS', `No seat of ${c.feature} for this checkout of ${count}: ${held} of ${total} seats are held${waiting > 0 ? ` and ${waiting} queued checkouts come first` : ''}${note}.`);
+        return this.fail('NO_SEATS', `No seat of ${c.feature} for this checkout of ${count}: ${held} of ${total} seats are held${reserved}${waiting > 0 ? ` and ${waiting} queued checkouts come first` : ''}${note}.`);
       }
       const mineQueued = this.waiters.filter((w) => w.sessionId === s.id).length;
       if (c.queuedPerSessionMax !== undefined && mineQueued >= c.queuedPerSessionMax) {
         return this.fail('QUEUED_PER_SESSION_LIMIT_REACHED', `This session already has ${mineQueued} checkouts queued, the most the server allows (queuedPerSessionMax ${c.queuedPerSessionMax}).`);
       }
       if (this.queueOf(fitting).length >= this.limits.queueLengthMax) return this.fail('QUEUE_FULL');
-      const w: RWaiter = { requestId: c.requestId, key, sessionId: s.id, pool: fitting.key, count, ttl: c.leaseTtlMs, enqueuedAt: this.at, deadline: this.at + c.waitMs, licenseIds: c.licenseIds };
+      const concurrent = fitting;
+      const priority = this.priority(concurrent, s);
+      const w: RWaiter = { requestId: c.requestId, key, sessionId: s.id, pool: concurrent.key, count, ttl: c.leaseTtlMs, priority, enqueuedAt: this.at, deadline: this.at + c.waitMs, licenseIds: c.licenseIds };
       this.waiterSeq.set(w, this.seq++);
-      this.waiters.push(w);
+      const queue = this.queueOf(concurrent);
+      const slot = this.slot(concurrent, priority);
+      const before = queue[slot];
+      if (before === undefined) this.waiters.push(w);
+      else this.waiters.splice(this.waiters.indexOf(before), 0, w);
+      if (slot < queue.length) this.announce(concurrent, slot + 1);
       return this.queued(w);
     }
-    return this.fail(refusal ?? 'VERSION_NOT_LICENSED', refusalText);
+    return refusal ?? this.fail('VERSION_NOT_LICENSED');
+  }
+
+  /** Where a waiter of `priority` joins the pool's queue: behind every waiter of at least its priority. */
+  private slot(pool: RPool, priority: number): number {
+    const queue = this.queueOf(pool);
+    let i = queue.length;
+    while (i > 0 && (queue[i - 1] as RWaiter).priority < priority) i--;
+    return i;
   }
 }

@@ -67,10 +67,42 @@ export type PoolOk =
   | { readonly ok: true; readonly type: 'license-removed'; readonly licenseId: string }
   | { readonly ok: true; readonly type: 'session-opened'; readonly sessionId: string }
   | { readonly ok: true; readonly type: 'session-closed'; readonly sessionId: string; readonly leaseCount: number }
-  | { readonly ok: true; readonly type: 'force-checked-in'; readonly leaseId: string }
+  | {
+      readonly ok: true;
+      readonly type: 'force-checked-in';
+      readonly leaseId: string;
+      /**
+       * For a borrowed lease whose client is offline: its seat is not back
+       * yet; it comes back at this time (`ms` since the epoch, the borrow's
+       * end) or when the client next opens a session, whichever comes first.
+       */
+      readonly borrowedUntilMs?: number;
+    }
   | { readonly ok: true; readonly type: 'users-assigned'; readonly feature: string; readonly version: string; readonly userCount: number }
   | { readonly ok: true; readonly type: 'pool-configured'; readonly feature: string; readonly version: string }
-  | { readonly ok: true; readonly type: 'grace'; readonly untilMs: number };
+  | { readonly ok: true; readonly type: 'grace'; readonly untilMs: number }
+  | {
+      readonly ok: true;
+      readonly type: 'borrowed';
+      readonly lease: LeaseGrant;
+      /** `ms` since the epoch the borrow began. */
+      readonly borrowedAt: number;
+      readonly clientId: string;
+      readonly user: string;
+      readonly host: string;
+      readonly fingerprint: string;
+    }
+  | { readonly ok: true; readonly type: 'returned'; readonly leaseId: string }
+  | { readonly ok: true; readonly type: 'borrow-key-set'; readonly publicKey: string; readonly changed: boolean }
+  | {
+      readonly ok: true;
+      readonly type: 'policy-set';
+      readonly version: number;
+      /** Leases revoked because the new rules refuse them (only when asked). */
+      readonly revokedLeaseIds: readonly string[];
+      /** Queued checkouts that left their queues because the new rules exclude them. */
+      readonly dequeuedCount: number;
+    };
 
 /** The direct answer to a command's proposer. */
 export type PoolReply = PoolOk | PoolError;
@@ -81,10 +113,12 @@ export type RevokeReason =
   | 'force-checkin'
   | 'license-removed'
   | 'license-expired'
-  | 'user-unassigned';
+  | 'user-unassigned'
+  | 'policy'
+  | 'borrow-revoked';
 
-/** Why a queued checkout left its queue without a grant; `seats-reduced`: its pool's keys now hold fewer seats than it asks. */
-export type DequeueReason = 'wait-timeout' | 'session-closed' | 'cancelled' | 'pool-removed' | 'seats-reduced';
+/** Why a queued checkout left its queue without a grant; `seats-reduced`: its pool's keys now hold fewer seats than it asks; `policy-excluded`: a new seat policy excludes it. */
+export type DequeueReason = 'wait-timeout' | 'session-closed' | 'cancelled' | 'pool-removed' | 'seats-reduced' | 'policy-excluded';
 
 /**
  * Usage kinds for the reports table. A held lease starts with `checkout` and
@@ -94,6 +128,10 @@ export type DequeueReason = 'wait-timeout' | 'session-closed' | 'cancelled' | 'p
  * the RevokeReason: license-removed, license-expired, user-unassigned).
  * `user-added` / `user-removed`: the named users of an authorized-user pool
  * changed (`reason` '' when an admin set them, else why the user lost the seat).
+ * A borrowed seat starts with `borrow` and ends with one of `return` (given
+ * back early), `borrow-end` (its time was up) or `revoke` (reason
+ * license-removed, license-expired, policy, or borrow-revoked: revoked while
+ * offline and freed when its client came back) or `force-checkin`.
  */
 export type UsageKind =
   | 'checkout'
@@ -104,7 +142,10 @@ export type UsageKind =
   | 'force-checkin'
   | 'revoke'
   | 'user-added'
-  | 'user-removed';
+  | 'user-removed'
+  | 'borrow'
+  | 'return'
+  | 'borrow-end';
 
 /** Something other clients (or the reports table) must hear about; a union on `kind`. */
 export type PoolEvent =

@@ -3,7 +3,9 @@
 // indexes of pool-state.ts in step, so the commands in apply.ts read as rules.
 import { servableSeats } from './servable-seats.ts';
 import { removeHeldLease } from './lease-table.ts';
-import { deleteWaiter, type ClientRequests, type Lease, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
+import type { PoolIdentityRules } from './policy-compile.ts';
+import { accountLease, boundTtlMs, holdUp, newQueueScan, passedOver, servable, sessionRules, unaccountLease } from './policy-seats.ts';
+import { deleteWaiter, NO_DRAWS, NO_COUNTERS, type ClientRequests, type Lease, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
 import type { CheckinCommand, CheckoutCommand } from './commands.ts';
 import type { DequeueReason, LeaseGrant, PoolError, PoolEvent, PoolReply, RevokeReason } from './results.ts';
 
@@ -42,10 +44,23 @@ export function leaseGrant(lease: Lease): LeaseGrant {
   };
 }
 
-/** Grants `count` seats of `pool` to `session`; the caller checked they are free. */
-export function grantLease(step: Step, pool: Pool, session: Session, count: number, leaseTtlMs: number): Lease {
+/**
+ * Grants `count` seats of `pool` to `session`; the caller checked they are
+ * free. `ir`: what the pool's rules make of the session (undefined without
+ * rules); its seats draw on its reservations, except those in `blocked`.
+ */
+export function grantLease(
+  step: Step,
+  pool: Pool,
+  session: Session,
+  count: number,
+  leaseTtlMs: number,
+  ir: PoolIdentityRules | undefined = undefined,
+  blocked: ReadonlySet<number> | undefined = undefined,
+): Lease {
   const state = step.state;
   const seq = state.nextSeq++;
+  const ttlMs = pool.rules === undefined ? leaseTtlMs : boundTtlMs(pool, leaseTtlMs);
   const lease: Lease = {
     id: `L${seq}`,
     seq,
@@ -55,16 +70,21 @@ export function grantLease(step: Step, pool: Pool, session: Session, count: numb
     clientId: session.clientId,
     user: session.user,
     host: session.host,
+    app: session.app,
+    ip: session.ip,
     count,
     checkedOutAt: step.at,
     fencingToken: step.index,
-    deadlineMs: step.at + leaseTtlMs,
+    deadlineMs: step.at + ttlMs,
     heapStamp: 0,
     // The deadline (the heap sets it): a field that starts as a small integer and
     // then holds doubles changes its representation, deprecating the object's map.
-    heapKeyMs: step.at + leaseTtlMs,
+    heapKeyMs: step.at + ttlMs,
     lingerSeq: 0,
     inTable: false,
+    policyCounters: NO_COUNTERS,
+    draws: NO_DRAWS,
+    borrow: undefined,
   };
   state.leases.add(lease);
   pool.leaseCount++;
@@ -78,6 +98,7 @@ export function grantLease(step: Step, pool: Pool, session: Session, count: numb
     state.sessionDeadlines.update(session);
   }
   holdSeats(pool, lease);
+  if (pool.rules !== undefined) accountLease(pool, lease, ir, blocked);
   emit(step, usage(step, 'checkout', lease.pool, lease.user, lease.host, lease.clientId, count, lease.id));
   return lease;
 }
@@ -86,6 +107,7 @@ export function grantLease(step: Step, pool: Pool, session: Session, count: numb
 export function holdSeats(pool: Pool, lease: Lease): void {
   if (pool.model === 'concurrent') {
     pool.seatsInUse += lease.count;
+    if (lease.borrow !== undefined) pool.seatsBorrowed += lease.count;
     return;
   }
   let hosts = pool.userHosts.get(lease.user);
@@ -102,6 +124,7 @@ export function releaseLease(state: PoolState, lease: Lease): void {
   const pool = lease.pool;
   state.leases.delete(lease);
   pool.leaseCount--;
+  if (lease.policyCounters.length > 0 || lease.draws.length > 0) unaccountLease(pool, lease);
   state.leaseDeadlines.remove(lease);
   if (lease.lingerSeq === 0) {
     if (lease.session !== undefined) removeHeldLease(lease.session.leases, lease);
@@ -116,6 +139,10 @@ export function releaseLease(state: PoolState, lease: Lease): void {
   }
   if (pool.model === 'concurrent') {
     pool.seatsInUse -= lease.count;
+    if (lease.borrow !== undefined) {
+      pool.seatsBorrowed -= lease.count;
+      if (lease.borrow.revoked) state.revokedBorrows--;
+    }
     return;
   }
   const hosts = pool.userHosts.get(lease.user);
@@ -213,10 +240,16 @@ export function queueLetsPass(state: PoolState, pool: Pool): boolean {
  * over (in place) those whose own keys cannot serve them yet; returns how
  * many. `movedFrom`: the first position (0-based) whose waiter already moved
  * up in this step (a dequeue), so that its position is announced too.
+ * Under policy rules (servePolicyQueue): a waiter the policy passes over
+ * (excluded, or at a max limit) or whose own keys cannot serve it yet keeps
+ * its place and holds up nobody; one whose seats are not free for it holds
+ * up those behind it, who may then take only seats reserved for them that
+ * it may not draw on (see policy-seats.ts).
  */
 export function serveQueue(step: Step, pool: Pool, movedFrom = Number.POSITIVE_INFINITY): number {
   const queue = pool.queue;
   if (queue.length === 0) return 0;
+  if (pool.rules !== undefined) return servePolicyQueue(step, pool, movedFrom);
   const state = step.state;
   let n = 0;
   let first = -1;
@@ -256,8 +289,41 @@ export function serveQueue(step: Step, pool: Pool, movedFrom = Number.POSITIVE_I
   return n;
 }
 
+function servePolicyQueue(step: Step, pool: Pool, movedFrom: number): number {
+  const state = step.state;
+  const queue = pool.queue;
+  const scan = newQueueScan();
+  const served: Waiter[] = [];
+  for (const w of queue) {
+    if (pool.leaseCount >= state.limits.leasesPerPoolMax) break;
+    const ir = sessionRules(state, w.session, pool);
+    if (passedOver(pool, ir, w.count)) continue;
+    if (!servable(pool, ir, w.count, scan)) {
+      holdUp(scan, ir);
+      continue;
+    }
+    if (!waiterWithinItsKeys(state, pool, w)) continue;
+    served.push(w);
+    deleteWaiter(w);
+    state.waiterDeadlines.remove(w);
+    const lease = grantLease(step, pool, w.session, w.count, w.leaseTtlMs, ir, scan.blocked ? scan.blockedReserves : undefined);
+    const grant = leaseGrant(lease);
+    emit(step, { kind: 'granted', clientId: w.session.clientId, sessionId: w.session.id, requestId: w.requestId, lease: grant });
+    emit(step, queueWaitUsage(step, w));
+    remember(state, w.session.clientId, w.requestId, w.requestKey, { ok: true, type: 'granted', lease: grant });
+  }
+  if (served.length === 0) return 0;
+  const first = queue.indexOf(served[0] as Waiter);
+  const gone = new Set(served);
+  let k = 0;
+  for (const w of queue) if (!gone.has(w)) queue[k++] = w;
+  queue.length = k;
+  announcePositions(step, pool, Math.min(first, movedFrom));
+  return served.length;
+}
+
 /** Queue events for every waiter from position `from` (0-based) on: their positions changed. */
-function announcePositions(step: Step, pool: Pool, from: number): void {
+export function announcePositions(step: Step, pool: Pool, from: number): void {
   const queue = pool.queue;
   for (let i = from; i < queue.length; i++) {
     const w = queue[i] as Waiter;
@@ -333,7 +399,7 @@ function queueWaitUsage(step: Step, w: Waiter): PoolEvent {
 /** A usage row of a lease or of a named user (`reason`: see UsageKind). */
 export function usage(
   step: Step,
-  kind: 'checkout' | 'checkin' | 'expiry' | 'force-checkin' | 'revoke' | 'user-added' | 'user-removed',
+  kind: 'checkout' | 'checkin' | 'expiry' | 'force-checkin' | 'revoke' | 'user-added' | 'user-removed' | 'borrow' | 'return' | 'borrow-end',
   pool: Pool,
   user: string,
   host: string,

@@ -102,3 +102,25 @@ describe('a checkout limited to the keys that pass on its serving node (licenseI
     expect(code(h.checkout('b', { licenseIds: ['ONE', 'TWO'] }))).toBe('granted');
   });
 });
+
+describe('a checkout limited to its keys under a seat policy', () => {
+  it('is refused beyond its keys\' seats though the policy reserves nothing against it, and says how many this server serves', () => {
+    const h = twoKeys();
+    h.policy('MAX 5 cad USER a', 'flexlm-options');
+    expect(code(h.checkout('a', { licenseIds: ['ONE'] }))).toBe('granted');
+    const refused = h.checkout('a', { licenseIds: ['ONE'] });
+    expect(refused).toMatchObject({ ok: false, code: 'NO_SEATS' });
+    expect(refused.ok ? '' : refused.message).toContain('this server serves 1 of them');
+    expect(code(h.checkout('b', { licenseIds: ['ONE', 'TEN'] }))).toBe('granted');
+  });
+
+  it('queued, waits until the seats in use fall within its keys\' seats, then is granted', () => {
+    const h = twoKeys();
+    h.policy('MAX 5 cad USER a', 'flexlm-options');
+    const held = h.lease('b');
+    expect(code(h.checkout('a', { licenseIds: ['ONE'], wait: true }))).toBe('queued');
+    expect(listPools(h.state)).toMatchObject([{ seatsInUse: 1, queued: 1 }]);
+    h.checkin('b', held.leaseId);
+    expect(h.events('granted')).toMatchObject([{ clientId: 'c-a' }]);
+  });
+});

@@ -18,7 +18,8 @@ const COMMANDS: PoolCommand[] = [
       seats: 3, components: [], issuedAt: 0, notBefore: 0, lockCodes: ['X'], lingerSeconds: 60, hostsPerUserMax: 1,
     },
   },
-  { type: 'session-open', at: AT, sessionId: 'a', clientId: 'ca', user: 'ua', host: 'ha', app: 'x', sessionTtlMs: 60_000 },
+  // Format 1 did not record the app of a lease lingering after its session closed (it restores as ''): session a has none.
+  { type: 'session-open', at: AT, sessionId: 'a', clientId: 'ca', user: 'ua', host: 'ha', app: '', sessionTtlMs: 60_000 },
   { type: 'session-open', at: AT, sessionId: 'b', clientId: 'cb', user: 'ub', host: 'hb', app: 'x', sessionTtlMs: 60_000 },
   { type: 'checkout', at: AT, sessionId: 'a', requestId: 'r1', feature: 'cad', count: 1, wait: false, leaseTtlMs: 30_000, waitMs: 0 },
   { type: 'checkout', at: AT, sessionId: 'b', requestId: 'r2', feature: 'cad', count: 2, wait: false, leaseTtlMs: 30_000, waitMs: 0 },

@@ -13,10 +13,13 @@
 // Format 1 (the whole state as JSON) is still decoded, so snapshots taken
 // before stay readable.
 import type { LicenseModel, LicensePayload } from '../../protocol/license-payload.ts';
+import type { Policy, PolicyFormat } from '../../protocol/policy.ts';
 import { createPool } from './license-rules.ts';
 import { computeCapacity, setLicenseWindow } from './capacity.ts';
 import type { PoolLimits } from './limits.ts';
-import { addWaiter, createPoolState, NO_WAITERS, type Lease, type Pool, type PoolState, type RetiredLicense, type Session, type Waiter } from './pool-state.ts';
+import { compilePolicy } from './policy-compile.ts';
+import { recomputePolicyAccounting } from './policy-seats.ts';
+import { addWaiter, createPoolState, NO_DRAWS, NO_COUNTERS, NO_WAITERS, type Borrow, type Lease, type Pool, type PoolState, type RetiredLicense, type Session, type Waiter } from './pool-state.ts';
 import type { PoolReply } from './results.ts';
 import { emptyClientRequests, holdSeats, lingerKey, orderedRequests, requestHash, writeRequest } from './seats.ts';
 import { parseVersion } from './version.ts';
@@ -33,16 +36,22 @@ const LEASE_FIELDS = 8;
 const LEASE_ROW_BYTES = LEASE_FIELDS * 8;
 
 type PoolRow = [feature: string, version: string, model: LicenseModel, lingerMsMax: number, licenseIds: string[], users: string[]];
-/** `secretSha256` is absent in snapshots written before sessions had secrets. */
-type SessionRow = [id: string, clientId: string, user: string, host: string, app: string, openedAt: number, deadlineMs: number, seq: number, secretSha256?: string];
+/** `secretSha256` is absent in snapshots written before sessions had secrets, `ip` in those written before seat policies. */
+type SessionRow = [id: string, clientId: string, user: string, host: string, app: string, openedAt: number, deadlineMs: number, seq: number, secretSha256?: string, ip?: string];
 /** Format 1: leases of a live session name it by its row index; lingering ones after their session closed carry their identity. */
 type LeaseRow =
   | [seq: number, pool: number, count: number, checkedOutAt: number, fencingToken: number, deadlineMs: number, lingerSeq: number, session: number]
   | [seq: number, pool: number, count: number, checkedOutAt: number, fencingToken: number, deadlineMs: number, lingerSeq: number, sessionId: string, clientId: string, user: string, host: string];
 /** Format 2: the identity of a lease whose table row has session -1 (lingering after its session closed), in lease order. */
-type OrphanRow = [sessionId: string, clientId: string, user: string, host: string];
-/** `requestKey` is absent in snapshots written before requests were bound to their keys. */
-type WaiterRow = [pool: number, session: number, requestId: string, count: number, leaseTtlMs: number, enqueuedAt: number, deadlineMs: number, seq: number, requestKey?: string, licenseIds?: string[]];
+type OrphanRow = [sessionId: string, clientId: string, user: string, host: string, app?: string, ip?: string];
+/**
+ * `requestKey` is absent in snapshots written before requests were bound to
+ * their keys; `licenseIds` when the waiter counts on every key (null when a
+ * priority follows); `priority` in those written before policies, or when 0.
+ */
+type WaiterRow = [pool: number, session: number, requestId: string, count: number, leaseTtlMs: number, enqueuedAt: number, deadlineMs: number, seq: number, requestKey?: string, licenseIds?: string[] | null, priority?: number];
+/** The policy in force: its value, version, source format and text, and when it was set. */
+type PolicyRow = [policy: Policy, version: number, format: PolicyFormat, text: string, setAt: number];
 
 interface SnapshotDoc {
   v: number;
@@ -67,6 +76,14 @@ interface SnapshotDoc {
   waiters: WaiterRow[];
   /** `requestKey` is absent in snapshots written before requests were bound to their keys. */
   remembered: [clientId: string, entries: [requestId: string, reply: PoolReply, requestKey?: string][]][];
+  /** Absent when no policy was ever set. */
+  policy?: PolicyRow;
+  /** Borrowed leases: [lease seq, machine fingerprint, 1 when revoked while offline]. */
+  borrows?: [seq: number, fingerprint: string, revoked: number][];
+  /** The cluster's borrow-token key, once set. */
+  borrowKey?: [publicKey: string, secretKey: string];
+  /** Reservation draws of the leases that have some: [lease seq, (reserve index, seats) pairs]. They depend on the order of past grants, so they are kept, not recomputed. */
+  draws?: [seq: number, draws: readonly number[]][];
 }
 
 /** Encodes `state` deterministically: replicas that applied the same commands give equal bytes. */
@@ -81,17 +98,22 @@ export function encodeSnapshot(state: PoolState): Uint8Array {
   const sessions: SessionRow[] = [];
   for (const s of state.sessions.values()) {
     sessionIndex.set(s, sessions.length);
-    sessions.push([s.id, s.clientId, s.user, s.host, s.app, s.openedAt, s.deadlineMs, s.seq, s.secretSha256]);
+    sessions.push([s.id, s.clientId, s.user, s.host, s.app, s.openedAt, s.deadlineMs, s.seq, s.secretSha256, s.ip]);
   }
   const table = new Float64Array(state.leases.size * LEASE_FIELDS);
   const orphans: OrphanRow[] = [];
+  const draws: [number, readonly number[]][] = [];
+  const borrows: [number, string, number][] = [];
   let o = 0;
   for (const l of state.leases.toArray()) {
     // A lingering lease whose session is still open names it by row when the identity matches.
-    const s = l.session ?? state.sessions.get(l.sessionId);
+    // A borrowed one never does: it belongs to no session.
+    const s = l.borrow !== undefined ? undefined : (l.session ?? state.sessions.get(l.sessionId));
     let si = -1;
-    if (s !== undefined && s.clientId === l.clientId && s.user === l.user && s.host === l.host) si = sessionIndex.get(s) as number;
-    else orphans.push([l.sessionId, l.clientId, l.user, l.host]);
+    if (l.borrow !== undefined) borrows.push([l.seq, l.borrow.fingerprint, l.borrow.revoked ? 1 : 0]);
+    if (s !== undefined && s.clientId === l.clientId && s.user === l.user && s.host === l.host && s.app === l.app && s.ip === l.ip) si = sessionIndex.get(s) as number;
+    else orphans.push([l.sessionId, l.clientId, l.user, l.host, l.app, l.ip]);
+    if (l.draws.length > 0) draws.push([l.seq, l.draws]);
     table[o++] = l.seq;
     table[o++] = poolIndex.get(l.pool) as number;
     table[o++] = l.count;
@@ -105,8 +127,9 @@ export function encodeSnapshot(state: PoolState): Uint8Array {
   for (const p of state.pools.values()) {
     for (const w of p.queue) {
       const row: WaiterRow = [poolIndex.get(p) as number, sessionIndex.get(w.session) as number, w.requestId, w.count, w.leaseTtlMs, w.enqueuedAt, w.deadlineMs, w.seq, w.requestKey];
-      // A waiter limited to some keys' seats (licenseIds) says which; one without writes the row as before.
-      if (w.licenseIds !== undefined) row.push([...w.licenseIds]);
+      // A waiter limited to some keys' seats (licenseIds) says which, one of a priority says it; others write the row as before.
+      if (w.licenseIds !== undefined || w.priority !== 0) row.push(w.licenseIds === undefined ? null : [...w.licenseIds]);
+      if (w.priority !== 0) row.push(w.priority);
       waiters.push(row);
     }
   }
@@ -128,6 +151,11 @@ export function encodeSnapshot(state: PoolState): Uint8Array {
     waiters,
     remembered,
   };
+  const p = state.policy;
+  if (p !== undefined) doc.policy = [p.source, p.version, p.format, p.text, p.setAt];
+  if (draws.length > 0) doc.draws = draws;
+  if (borrows.length > 0) doc.borrows = borrows;
+  if (state.borrowKey !== undefined) doc.borrowKey = [state.borrowKey.publicKey, state.borrowKey.secretKey];
   const json = new TextEncoder().encode(JSON.stringify(doc));
   // The table starts 8-byte aligned; the padding bytes are zero.
   const tableAt = Math.ceil((HEADER_BYTES + json.length) / 8) * 8;
@@ -170,6 +198,16 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
     state.licenses.set(payload.licenseId, { payload, installedAt, poolKeys });
   }
   for (const [id, reason, by, at] of doc.retired ?? []) state.retiredLicenses.set(id, { reason, by, at });
+  if (doc.borrowKey !== undefined) state.borrowKey = { publicKey: doc.borrowKey[0], secretKey: doc.borrowKey[1] };
+  const borrowBySeq = new Map<number, Borrow>();
+  for (const [seq, fingerprint, revoked] of doc.borrows ?? []) {
+    borrowBySeq.set(seq, { fingerprint, revoked: revoked === 1 });
+    if (revoked === 1) state.revokedBorrows++;
+  }
+  if (doc.policy !== undefined) {
+    const [policy, version, format, text, setAt] = doc.policy;
+    state.policy = compilePolicy(policy, version, format, text, setAt);
+  }
   const pools: Pool[] = [];
   for (const [feature, version, model, lingerMsMax, licenseIds, users] of doc.pools) {
     const parts = parseVersion(version);
@@ -182,8 +220,11 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
     pools.push(pool);
   }
   const sessions: Session[] = [];
-  for (const [id, clientId, user, host, app, openedAt, deadlineMs, seq, secretSha256] of doc.sessions) {
-    const s: Session = { id, clientId, user, host, app, secretSha256: secretSha256 ?? '', openedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: deadlineMs, leases: [], waiters: NO_WAITERS, requests: undefined };
+  for (const [id, clientId, user, host, app, openedAt, deadlineMs, seq, secretSha256, ip] of doc.sessions) {
+    const s: Session = {
+      id, clientId, user, host, app, secretSha256: secretSha256 ?? '', ip: ip ?? '', openedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: deadlineMs,
+      leases: [], waiters: NO_WAITERS, requests: undefined, policyCache: undefined, policyEpoch: 0, policyLastPool: undefined, policyLastRules: undefined,
+    };
     state.sessions.set(id, s);
     state.sessionDeadlines.push(s);
     sessions.push(s);
@@ -219,6 +260,8 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
         clientId: s?.clientId ?? (identity as OrphanRow)[1],
         user: s?.user ?? (identity as OrphanRow)[2],
         host: s?.host ?? (identity as OrphanRow)[3],
+        app: s?.app ?? (identity as OrphanRow)[4] ?? '',
+        ip: s?.ip ?? (identity as OrphanRow)[5] ?? '',
         count: table.getFloat64(at + 16, true),
         checkedOutAt: table.getFloat64(at + 24, true),
         fencingToken: table.getFloat64(at + 32, true),
@@ -227,6 +270,9 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
         heapKeyMs: table.getFloat64(at + 40, true),
         lingerSeq,
         inTable: false,
+        policyCounters: NO_COUNTERS,
+        draws: NO_DRAWS,
+        borrow: borrowBySeq.get(seq),
       });
     }
   } else {
@@ -234,14 +280,18 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
       const [seq, pi, count, checkedOutAt, fencingToken, deadlineMs, lingerSeq] = row;
       const pool = pools[pi] as Pool;
       let sessionId: string, clientId: string, user: string, host: string;
+      let app = '';
       if (row.length === 8) {
         const s = sessions[row[7]] as Session;
-        ({ id: sessionId, clientId, user, host } = s);
+        ({ id: sessionId, clientId, user, host, app } = s);
       } else {
         [, , , , , , , sessionId, clientId, user, host] = row;
       }
       const session = lingerSeq > 0 ? undefined : state.sessions.get(sessionId);
-      add({ id: `L${seq}`, seq, pool, sessionId, session, clientId, user, host, count, checkedOutAt, fencingToken, deadlineMs, heapStamp: 0, heapKeyMs: deadlineMs, lingerSeq, inTable: false });
+      add({
+        id: `L${seq}`, seq, pool, sessionId, session, clientId, user, host, app, ip: '', count, checkedOutAt, fencingToken, deadlineMs,
+        heapStamp: 0, heapKeyMs: deadlineMs, lingerSeq, inTable: false, policyCounters: NO_COUNTERS, draws: NO_DRAWS, borrow: undefined,
+      });
     }
   }
   lingering.sort((a, b) => a.lingerSeq - b.lingerSeq);
@@ -252,10 +302,10 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
     else list.push(l);
   }
   const waiters: Waiter[] = [];
-  for (const [pi, si, requestId, count, leaseTtlMs, enqueuedAt, deadlineMs, seq, requestKey, licenseIds] of doc.waiters) {
+  for (const [pi, si, requestId, count, leaseTtlMs, enqueuedAt, deadlineMs, seq, requestKey, licenseIds, priority] of doc.waiters) {
     const pool = pools[pi] as Pool;
     const session = sessions[si] as Session;
-    const w: Waiter = { requestId, requestKey: requestKey ?? '', licenseIds, session, pool, count, leaseTtlMs, enqueuedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: deadlineMs };
+    const w: Waiter = { requestId, requestKey: requestKey ?? '', licenseIds: licenseIds ?? undefined, session, pool, count, leaseTtlMs, priority: priority ?? 0, enqueuedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: deadlineMs };
     pool.queue.push(w);
     state.waiterDeadlines.push(w);
     waiters.push(w);
@@ -266,6 +316,15 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
     const c = emptyClientRequests(clientId);
     for (const [id, reply, key] of entries) writeRequest(c, id, requestHash(id), key ?? '', reply, state.limits.requestsPerClientRememberedMax);
     state.remembered.set(clientId, c);
+  }
+  if (state.policy !== undefined) {
+    const drawsByLease = new Map<Lease, readonly number[]>();
+    for (const [seq, d] of doc.draws ?? []) {
+      const lease = state.leases.get(`L${seq}`);
+      if (lease === undefined) throw new Error(`pool snapshot: draws of a missing lease L${seq}`);
+      drawsByLease.set(lease, d);
+    }
+    recomputePolicyAccounting(state, drawsByLease);
   }
   setLicenseWindow(state);
   return state;

@@ -3,6 +3,8 @@
 // invariant and that the state survives a snapshot round trip byte for byte.
 // Not a test file itself, so it imports no test framework and stays pure.
 import type { LicensePayload } from '../../protocol/license-payload.ts';
+import { parsePolicy } from '../../protocol/parse-policy.ts';
+import type { PolicyFormat } from '../../protocol/policy.ts';
 import { apply } from './apply.ts';
 import type { CheckoutCommand, PoolCommand } from './commands.ts';
 import { checkInvariants } from './invariants.ts';
@@ -75,8 +77,8 @@ export class Harness {
   install(over: Partial<LicensePayload> = {}): PoolReply {
     return this.run({ type: 'license-install', at: this.at, license: key(over) });
   }
-  open(sessionId: string, user = sessionId, host = `${sessionId}-host`, clientId = `c-${sessionId}`): void {
-    const r = this.run({ type: 'session-open', at: this.at, sessionId, clientId, user, host, app: 'app', sessionTtlMs: 60_000 });
+  open(sessionId: string, user = sessionId, host = `${sessionId}-host`, clientId = `c-${sessionId}`, app = 'app', ip = ''): void {
+    const r = this.run({ type: 'session-open', at: this.at, sessionId, clientId, user, host, app, ...(ip === '' ? {} : { ip }), sessionTtlMs: 60_000 });
     if (!r.ok) throw new Error(`session-open ${sessionId}: ${r.code}`);
   }
   checkout(sessionId: string, over: Partial<CheckoutCommand> = {}): PoolReply {
@@ -100,6 +102,12 @@ export class Harness {
   }
   checkin(sessionId: string, leaseId: string, requestId = `r${++this.rid}`): PoolReply {
     return this.run({ type: 'checkin', at: this.at, sessionId, requestId, leaseId });
+  }
+  /** Parses `text` (throwing on errors) and sets it as the policy. */
+  policy(text: string, format: PolicyFormat = 'floe', over: { revokeViolating?: boolean; expectedVersion?: number } = {}): PoolReply {
+    const parsed = parsePolicy(format, text);
+    if (!parsed.ok) throw new Error(`policy does not parse: ${JSON.stringify(parsed.errors)}`);
+    return this.run({ type: 'policy-set', at: this.at, policy: parsed.policy, format, text, revokeViolating: over.revokeViolating ?? false, ...(over.expectedVersion !== undefined ? { expectedVersion: over.expectedVersion } : {}) });
   }
   expire(): PoolReply {
     return this.run({ type: 'expire', at: this.at });

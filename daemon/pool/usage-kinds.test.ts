@@ -84,12 +84,13 @@ describe('usage kinds', () => {
     const state = createPoolState({ durationMsMax: 60_000 });
     const started = new Set<string>();
     const ended = new Map<string, string>();
-    const ending = new Set(['checkin', 'expiry', 'force-checkin', 'revoke']);
+    const starting = new Set(['checkout', 'borrow']);
+    const ending = new Set(['checkin', 'expiry', 'force-checkin', 'revoke', 'return', 'borrow-end']);
     const gen = new CommandGenerator(12, () => listLeases(state).filter((l) => !l.lingering).map((l) => l.leaseId));
     for (let i = 1; i <= 200_000; i++) {
       for (const e of apply(state, gen.next(), i).events) {
         if (e.kind !== 'usage') continue;
-        if (e.usage === 'checkout') started.add(e.leaseId);
+        if (starting.has(e.usage)) started.add(e.leaseId);
         if (!ending.has(e.usage)) continue;
         expect(started.has(e.leaseId), `${e.usage} of ${e.leaseId}, never granted`).toBe(true);
         expect(ended.get(e.leaseId), `${e.leaseId} ended twice`).toBeUndefined();

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { hashToken } from '../../admin/index.ts';
 import { loadNodeIdentity } from '../../daemon/identity/index.ts';
-import { encodeBase64url } from '../../protocol/index.ts';
+import { encodeBase64url, type LicensePayload } from '../../protocol/index.ts';
 import { ADMIN_TOKEN, makeLicenseKey, tempDir, VENDOR_PUBLIC_KEY } from '../daemon/helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -50,6 +50,8 @@ export interface SiteNode {
 export interface SiteOptions {
   readonly nodes?: number;
   readonly seats?: number;
+  /** Fields of the site license beyond its seats (e.g. borrowAllowed). */
+  readonly license?: Partial<LicensePayload>;
   /** Extra top-level TOML lines of every config (e.g. leaseTtlMs). */
   readonly extraToml?: readonly string[];
   /** Lines of the [raft] table. */
@@ -70,7 +72,7 @@ export class ClusterSite {
     const ids = Array.from({ length: count }, (_, i) => `n${i + 1}`);
     const identities = ids.map((id) => loadNodeIdentity(join(dir, id)));
     const lockCodes = identities.map((i) => i.lockCode);
-    writeFileSync(join(dir, 'site.license'), `${makeLicenseKey(lockCodes, { seats: options.seats ?? 50, licenseId: 'LIC-SITE' })}\n`);
+    writeFileSync(join(dir, 'site.license'), `${makeLicenseKey(lockCodes, { ...options.license, seats: options.seats ?? 50, licenseId: 'LIC-SITE' })}\n`);
     const url = (i: number) => ({ client: `ws://127.0.0.1:${ports[i]}/ws`, admin: `http://127.0.0.1:${ports[count + i]}`, peer: `ws://127.0.0.1:${ports[2 * count + i]}/raft` });
     const peers = ids.map((id, i) => `  { id = "${id}", peerUrl = "${url(i).peer}", clientUrl = "${url(i).client}", publicKey = "${encodeBase64url(identities[i]!.publicKey)}" },`);
     const nodes = ids.map((id, i): SiteNode => {

@@ -8,6 +8,7 @@ import { configFilesTarget } from './targets/config-files.ts';
 import { licenseKeysTarget } from './targets/license-keys.ts';
 import { peerFramesTarget } from './targets/peer-frames.ts';
 import { peerHandshakeTarget } from './targets/peer-handshake.ts';
+import { policyTextsTarget } from './targets/policy-texts.ts';
 
 /** The targets `npm test` and `npm run fuzz` run. */
-export const FUZZ_TARGETS: readonly FuzzTarget[] = [clientFramesTarget, adminRequestsTarget, peerHandshakeTarget, peerFramesTarget, licenseKeysTarget, configFilesTarget, backupFilesTarget];
+export const FUZZ_TARGETS: readonly FuzzTarget[] = [clientFramesTarget, adminRequestsTarget, peerHandshakeTarget, peerFramesTarget, licenseKeysTarget, configFilesTarget, backupFilesTarget, policyTextsTarget];

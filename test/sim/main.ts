@@ -150,6 +150,7 @@ async function runSeeds(count: number, args: Args): Promise<boolean> {
   const pool: PoolStats = {
     seats: 0, grants: 0, grantsFromQueue: 0, queued: 0, denials: 0, checkins: 0, revoked: 0, endedWithSession: 0,
     sessionsOpened: 0, sessionsLost: 0, expires: 0, graces: 0, retries: 0, snapshotsCompared: 0,
+    borrows: 0, returns: 0, borrowEnds: 0, borrowDenials: 0, policies: 0, policyRefusals: 0,
   };
   const driver: DriverStats = { proposalsResolved: 0, batchedEntries: 0, batchedProposals: 0, transactionsLost: 0, ackedChecked: 0 };
   const disk: DiskFaultStats = { wipes: 0, copiesTaken: 0, copiesPutBack: 0, rejoinsStarted: 0, rejoinsConfirmed: 0 };

@@ -26,6 +26,7 @@ import type { ApplyResult, LeaseGrant, PoolCommand, PoolReply } from '../../daem
 import { nextDeadlineMs } from '../../daemon/pool/index.ts';
 import { NONE, type Entry, type NodeId } from '../../daemon/raft/index.ts';
 import type { LicensePayload } from '../../protocol/license-payload.ts';
+import type { Policy, PolicyRule } from '../../protocol/policy.ts';
 import type { ClientsHost, SimClients } from './clients.ts';
 import { SimViolation } from './invariants.ts';
 import { PoolApp, type PoolSnapshotRegistry } from './pool-app.ts';
@@ -65,6 +66,14 @@ export interface PoolStats {
   graces: number;
   retries: number;
   snapshotsCompared: number;
+  /** Seats borrowed (acknowledged), returned early, ended at their time; borrows refused. */
+  borrows: number;
+  returns: number;
+  borrowEnds: number;
+  borrowDenials: number;
+  /** Policies set, and checkouts and borrows the policy refused (POLICY_EXCLUDED, POLICY_MAX). */
+  policies: number;
+  policyRefusals: number;
 }
 
 type Body = Record<string, unknown> & { readonly type: PoolCommand['type'] };
@@ -88,6 +97,8 @@ interface ReadOp {
 
 interface HeldLease {
   readonly count: number;
+  /** Borrowed: no session holds it (it outlives session losses) and it is given back with return. */
+  readonly borrowed: boolean;
   readonly sessionId: string;
   /** Log index of the command that granted it. */
   readonly fencingToken: number;
@@ -153,6 +164,14 @@ export class PoolClients implements SimClients {
   private readonly reaperPending = new Map<NodeId, { requestId: string; inc: number; sinceUs: number }>();
   /** Per node, `${incarnation}/${term}` of the leadership it proposed grace for. */
   private readonly graceFor = new Map<NodeId, string>();
+  /** The policy traffic's own stream, so its draws do not shift the fault draws of the seed. */
+  private readonly policyRng: Prng;
+  /** The policies the admin sets, in order; the second one `policyChangeUs` after the start. */
+  private readonly policies: Policy[];
+  private policiesSet = 0;
+  private readonly policyChangeUs: number;
+  /** A borrow-key-set proposal in flight (one leader duty at a time). */
+  private borrowKeyPending: { requestId: string; sinceUs: number } | undefined;
 
   constructor(host: ClientsHost, rng: Prng, nodeIds: readonly NodeId[], readRate: number, registry: PoolSnapshotRegistry, positionsPerEntry = 1) {
     this.positionsPerEntry = positionsPerEntry;
@@ -176,6 +195,8 @@ export class PoolClients implements SimClients {
       lockCodes: ['LC-1', 'LC-2', 'LC-3'],
       lingerSeconds: rng.chance(0.3) ? 1 : 0,
       hostsPerUserMax: 1,
+      borrowAllowed: true,
+      borrowHoursMax: 1,
     };
     this.leaseTtlMs = rng.range(300, 1_200);
     this.heartbeatUs = Math.round((this.leaseTtlMs * 1000) / rng.range(3, 5));
@@ -208,7 +229,39 @@ export class PoolClients implements SimClients {
       graces: 0,
       retries: 0,
       snapshotsCompared: 0,
+      borrows: 0,
+      returns: 0,
+      borrowEnds: 0,
+      borrowDenials: 0,
+      policies: 0,
+      policyRefusals: 0,
     };
+    this.policyRng = rng.fork('policy');
+    this.policies = [this.randomPolicy(count), this.randomPolicy(count)];
+    this.policyChangeUs = this.policyRng.range(200_000, 1_500_000);
+  }
+
+  /** A small seat policy over the run's users: reservations, max limits, an exclusion, priority, borrow and ttl settings. */
+  private randomPolicy(users: number): Policy {
+    const r = this.policyRng;
+    const user = () => `u${r.range(1, users)}`;
+    const rules: PolicyRule[] = [];
+    let line = 0;
+    if (r.chance(0.6)) rules.push({ kind: 'reserve', count: r.range(1, 2), feature: FEATURE, line: ++line, who: { type: 'user', name: user() } });
+    if (r.chance(0.4)) rules.push({ kind: 'reserve', count: 1, feature: FEATURE, line: ++line, who: { type: 'group', name: 'team' } });
+    if (r.chance(0.5)) rules.push({ kind: 'max', count: r.range(1, 3), feature: FEATURE, line: ++line, each: 'user' });
+    if (r.chance(0.3)) rules.push({ kind: 'max', count: r.range(2, 4), feature: FEATURE, line: ++line, who: { type: 'user', name: user() } });
+    if (r.chance(0.25)) rules.push({ kind: 'exclude', scope: r.chance(0.5) ? 'use' : 'borrow', feature: FEATURE, line: ++line, who: { type: 'user', name: user() } });
+    if (r.chance(0.4)) rules.push({ kind: 'priority', level: r.range(1, 5), feature: '*', line: ++line, who: { type: 'group', name: 'team' } });
+    const settings = {
+      feature: FEATURE,
+      line: ++line,
+      ...(r.chance(0.4) ? { borrowLowWater: r.range(0, 2) } : {}),
+      ...(r.chance(0.3) ? { borrowSharePercentMax: r.pick([34, 50, 100]) } : {}),
+      ...(r.chance(0.3) ? { leaseTtlSecondsMin: 1 } : {}),
+    };
+    const team = [user(), user()];
+    return { caseSensitive: false, groups: [['team', [...new Set(team)]]], hostGroups: [], rules, features: [settings] };
   }
 
   describe(): string {
@@ -298,8 +351,13 @@ export class PoolClients implements SimClients {
     const write = (body: Body): WriteOp => ({ kind: 'write', seq: ++c.seq, body, attempt: 0, startUs: now });
     if (this.stopped) return null;
     if (c.admin) {
-      if (c.installed) return null;
-      return write({ type: 'license-install', license: this.license });
+      if (!c.installed) return write({ type: 'license-install', license: this.license });
+      if (this.policiesSet >= this.policies.length) return null;
+      if (this.policiesSet > 0 && now < this.policyChangeUs) {
+        this.wakeAfter(0, c, this.policyChangeUs - now);
+        return null;
+      }
+      return write({ type: 'policy-set', policy: this.policies[this.policiesSet]!, format: 'floe', text: '', revokeViolating: false });
     }
     if (c.session === null) {
       return write({
@@ -319,11 +377,22 @@ export class PoolClients implements SimClients {
     if (this.rng.chance(this.readRate)) {
       return { kind: 'read', n: ++c.reads, attempt: 0, startUs: now, ackedIndexAtStart: this.ackedIndexMax };
     }
-    if (c.held.size > 0 && (c.held.size + c.waiting.size >= LEASES_PER_CLIENT_MAX || this.rng.chance(0.45))) {
-      const leaseId = this.rng.pick([...c.held.keys()]);
+    const borrowed = [...c.held.entries()].filter(([, h]) => h.borrowed).map(([id]) => id);
+    if (borrowed.length > 0 && (c.held.size + c.waiting.size >= LEASES_PER_CLIENT_MAX || this.policyRng.chance(0.25))) {
+      const leaseId = this.policyRng.pick(borrowed);
+      // The seat stops counting when its return is sent, as for a checkin.
+      c.held.delete(leaseId);
+      return write({ type: 'return', sessionId: c.session, requestId: `r${c.seq + 1}`, leaseId });
+    }
+    const checkedOut = [...c.held.entries()].filter(([, h]) => !h.borrowed).map(([id]) => id);
+    if (checkedOut.length > 0 && (c.held.size + c.waiting.size >= LEASES_PER_CLIENT_MAX || this.rng.chance(0.45))) {
+      const leaseId = this.rng.pick(checkedOut);
       // The seat stops counting when its checkin is sent.
       c.held.delete(leaseId);
       return write({ type: 'checkin', sessionId: c.session, requestId: `r${c.seq + 1}`, leaseId });
+    }
+    if (c.held.size + c.waiting.size < LEASES_PER_CLIENT_MAX && this.policyRng.chance(0.1)) {
+      return write({ type: 'borrow', sessionId: c.session, requestId: `r${c.seq + 1}`, feature: FEATURE, durationMs: this.policyRng.range(200, 2_500), fingerprint: `fp-${c.id}` });
     }
     if (c.waiting.size >= LEASES_PER_CLIENT_MAX) return write({ type: 'renew', leaseIds: [], sessionIds: [c.session], leaseTtlMs: this.leaseTtlMs });
     const seq = c.seq + 1;
@@ -410,6 +479,27 @@ export class PoolClients implements SimClients {
         if (!reply.ok && reply.code !== 'LICENSE_EXISTS') throw new Error(`PoolClients: license install refused: ${reply.code}`);
         c.installed = true;
         return;
+      case 'policy-set':
+        if (!reply.ok) throw new Error(`PoolClients: policy-set refused: ${reply.code}`);
+        this.policiesSet++;
+        this.stats.policies++;
+        return;
+      case 'borrow': {
+        const requestId = body['requestId'] as string;
+        if (sessionGone) this.sessionLost(c, body['sessionId'] as string, index);
+        else if (!reply.ok) {
+          this.stats.borrowDenials++;
+          if (reply.code === 'POLICY_EXCLUDED' || reply.code === 'POLICY_MAX') this.stats.policyRefusals++;
+        } else if (reply.type === 'borrowed') {
+          this.stats.borrows++;
+          this.hold(c, reply.lease, requestId, body['sessionId'] as string, 'answer', true);
+        }
+        return;
+      }
+      case 'return':
+        if (sessionGone) this.sessionLost(c, body['sessionId'] as string, index);
+        else if (reply.ok) this.stats.returns++;
+        return;
       case 'session-open':
         if (reply.ok || reply.code === 'SESSION_EXISTS') {
           c.session = body['sessionId'] as string;
@@ -420,7 +510,10 @@ export class PoolClients implements SimClients {
       case 'checkout': {
         const requestId = body['requestId'] as string;
         if (sessionGone) this.sessionLost(c, body['sessionId'] as string, index);
-        else if (!reply.ok) this.stats.denials++;
+        else if (!reply.ok) {
+          this.stats.denials++;
+          if (reply.code === 'POLICY_EXCLUDED' || reply.code === 'POLICY_MAX') this.stats.policyRefusals++;
+        }
         else if (reply.type === 'granted') this.hold(c, reply.lease, requestId, body['sessionId'] as string, 'answer');
         else if (reply.type === 'queued') {
           this.stats.queued++;
@@ -443,9 +536,9 @@ export class PoolClients implements SimClients {
   }
 
   /** The client counts the seats of `lease` as its own from now (unless its end was already seen). */
-  private hold(c: PoolClient, lease: LeaseGrant, requestId: string, sessionId: string, how: 'answer' | 'event'): void {
+  private hold(c: PoolClient, lease: LeaseGrant, requestId: string, sessionId: string, how: 'answer' | 'event', borrowed = false): void {
     if (this.ended.has(lease.leaseId) || c.held.has(lease.leaseId)) return;
-    c.held.set(lease.leaseId, { count: lease.count, sessionId, fencingToken: lease.fencingToken, requestId });
+    c.held.set(lease.leaseId, { count: lease.count, borrowed, sessionId, fencingToken: lease.fencingToken, requestId });
     this.stats.grants++;
     if (how === 'event') this.stats.grantsFromQueue++;
     let total = 0;
@@ -464,7 +557,8 @@ export class PoolClients implements SimClients {
     c.session = null;
     this.stats.sessionsLost++;
     for (const [requestId, sid] of c.waiting) if (sid === sessionId) c.waiting.delete(requestId);
-    const left = [...c.held.entries()].filter(([, h]) => h.sessionId === sessionId);
+    // A borrowed seat belongs to no session: it outlives this one.
+    const left = [...c.held.entries()].filter(([, h]) => h.sessionId === sessionId && !h.borrowed);
     if (left.length > 0) {
       throw new SimViolation(
         'client-seats',
@@ -522,9 +616,9 @@ export class PoolClients implements SimClients {
     const cmd = JSON.parse(decodeText(e.data)) as PoolCommand;
     if (cmd.type === 'expire') this.stats.expires++;
     else if (cmd.type === 'grace') this.stats.graces++;
-    else if (cmd.type === 'checkout') {
+    else if (cmd.type === 'checkout' || cmd.type === 'borrow') {
       const clientId = cmd.sessionId.slice(0, cmd.sessionId.indexOf('-'));
-      if (r.reply.ok && r.reply.type === 'granted') this.oneLeasePerRequest(clientId, cmd.requestId, r.reply.lease.leaseId, e.index);
+      if (r.reply.ok && (r.reply.type === 'granted' || r.reply.type === 'borrowed')) this.oneLeasePerRequest(clientId, cmd.requestId, r.reply.lease.leaseId, e.index);
     }
     for (const ev of r.events) {
       switch (ev.kind) {
@@ -555,6 +649,16 @@ export class PoolClients implements SimClients {
           break;
         }
         case 'usage': {
+          if ((ev.usage === 'borrow-end' || ev.usage === 'return') && ev.leaseId !== '') {
+            if (!this.ended.has(ev.leaseId)) this.ended.set(ev.leaseId, ev.usage);
+            // A borrowed seat's time is up: its client stops counting it (a returned one was dropped when sent).
+            const c = this.byId.get(ev.clientId);
+            if (c?.held.delete(ev.leaseId) === true) {
+              this.stats.borrowEnds++;
+              this.host.trace(`${c.id} hears: borrowed ${ev.leaseId} ended`);
+            }
+            break;
+          }
           if (ev.usage !== 'checkin' || ev.leaseId === '') break;
           if (!this.ended.has(ev.leaseId)) this.ended.set(ev.leaseId, 'checked-in');
           // Checked in by the pool, not by the client: its session ended.
@@ -629,9 +733,17 @@ export class PoolClients implements SimClients {
         }
         continue;
       }
+      const app = n.app as PoolApp;
+      // A leader gives the cluster its borrow-token key when it has none (floe-node's takeOffice does).
+      const keyPending = this.borrowKeyPending;
+      if (app.state.borrowKey === undefined && (keyPending === undefined || this.host.nowUs - keyPending.sinceUs >= REAPER_RETRY_US)) {
+        const requestId = `leader:${n.id}:${++this.reaperSeq}`;
+        if (this.propose(n, requestId, { type: 'borrow-key-set', publicKey: `${'P'.repeat(40)}${n.id.padStart(3, '0')}`, secretKey: `${'S'.repeat(40)}${n.id.padStart(3, '0')}` }).ok) {
+          this.borrowKeyPending = { requestId, sinceUs: this.host.nowUs };
+        }
+      }
       const pending = this.reaperPending.get(n.id);
       if (pending !== undefined && pending.inc === n.incarnation && this.host.nowUs - pending.sinceUs < REAPER_RETRY_US) continue;
-      const app = n.app as PoolApp;
       if (nextDeadlineMs(app.state) > this.stampPreview(n)) continue;
       const requestId = `leader:${n.id}:${++this.reaperSeq}`;
       if (this.propose(n, requestId, { type: 'expire' }).ok) {
@@ -642,6 +754,7 @@ export class PoolClients implements SimClients {
   }
 
   private leaderProposalSettled(requestId: string): void {
+    if (this.borrowKeyPending?.requestId === requestId) this.borrowKeyPending = undefined;
     const nodeId = requestId.split(':')[1]!;
     if (this.reaperPending.get(nodeId)?.requestId === requestId) this.reaperPending.delete(nodeId);
   }

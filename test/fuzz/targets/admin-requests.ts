@@ -87,6 +87,9 @@ const KNOWN: Readonly<Record<string, Omit<Route, 'method' | 'path'>>> = {
   'GET /leases': { query: ['feature', 'stale'] },
   'GET /sessions': { query: ['stale'] },
   'GET /usage': { query: ['feature', 'fromMs', 'toMs', 'limit'] },
+  'GET /policy': { query: ['stale'] },
+  'PUT /policy': { body: { format: 'flexlm-options', text: 'GROUP eng alice bob\nRESERVE 1 cad USER alice\nMAX 2 cad GROUP eng', revokeViolating: false }, query: ['dryRun'] },
+  'GET /policy/explain': { query: ['feature', 'user', 'host', 'app', 'ip', 'version', 'count', 'stale'] },
 };
 
 /** Routes that call out of the machine (online activation): a fuzzed URL must not reach the network. */

@@ -20,7 +20,8 @@ describe('floe health', () => {
     expect(r).toMatchObject({ exit: 0, stderr: '' });
     expect(r.last).toMatch(/^n1: leader, leader n1, term \d+, applied index \d+$/);
     const config = join(tempDir('floe-cli-health-'), 'floe.toml');
-    writeFileSync(config, `nodeId = "n1"\nadminListen = "0.0.0.0:${new URL(daemon.adminUrl).port}"\n`);
+    // A node binding 0.0.0.0 without [tls] must say insecure = true to start (docs/security.md).
+    writeFileSync(config, `nodeId = "n1"\ninsecure = true\nadminListen = "0.0.0.0:${new URL(daemon.adminUrl).port}"\n`);
     expect(JSON.parse((await floe(health, '--config', config, '--json')).last)).toMatchObject({ status: 'ok', nodeId: 'n1', role: 'leader' });
   });
 

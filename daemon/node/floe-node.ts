@@ -600,8 +600,9 @@ export class FloeNode {
     sessionId: string,
     request: { requestId: string; feature: string; version?: string | undefined; hours: number; fingerprint: string },
   ): Promise<{ ok: true; reply: BorrowReply } | { ok: false; code: string; message: string }> {
-    const refusal = this.licensing.refusal(request.feature);
-    if (refusal !== undefined) throw new LicenseRefusalError(refusal);
+    // Lent only within the seats of the keys that pass here, as a checkout (node-licenses.ts).
+    const gate = this.licensing.gate(request.feature);
+    if (!gate.ok) throw new LicenseRefusalError(gate.refusal);
     await this.borrowTokens.ensureKey();
     const r = await this.propose({
       type: 'borrow',
@@ -611,6 +612,7 @@ export class FloeNode {
       ...(request.version !== undefined ? { version: request.version } : {}),
       durationMs: Math.max(1, Math.round(request.hours * 3_600_000)),
       fingerprint: request.fingerprint,
+      ...(gate.licenseIds !== undefined ? { licenseIds: gate.licenseIds } : {}),
     });
     const reply = r.reply;
     if (!reply.ok) return { ok: false, code: reply.code, message: reply.message };

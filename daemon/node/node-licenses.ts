@@ -14,6 +14,7 @@ import {
   type DuplicateLockCode,
   type KeyLockState,
   type LicenseRefusal,
+  type LockGate,
   type MemberLockCode,
   type PeerLockState,
 } from './license-locks.ts';
@@ -139,6 +140,11 @@ export class NodeLicenses {
       if (!r.reply.ok) this.host.log(`license file ${file}: ${r.reply.code}: ${r.reply.message}`);
       else this.host.log(`license ${check.license.licenseId} installed from ${file}`);
     }
+  }
+
+  /** Whether this node may serve `feature` now, and with which keys' seats (license-locks.ts). */
+  gate(feature: string): LockGate {
+    return this.locks.gate(feature);
   }
 
   /** Why this node may not serve checkouts of `feature`, or undefined when it may (license-locks.ts). */

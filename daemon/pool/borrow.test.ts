@@ -192,3 +192,20 @@ describe('borrowing', () => {
     expect(h.state.borrowKey).toEqual(k1);
   });
 });
+
+describe('borrowing on a node that serves some of the keys', () => {
+  it('lends a seat only within the seats of the keys that pass there, as a checkout, and says how many it serves', () => {
+    const h = new Harness();
+    h.install({ licenseId: 'ONE', seats: 1, borrowAllowed: true, borrowHoursMax: 72 });
+    h.install({ licenseId: 'TEN', seats: 10, borrowAllowed: true, borrowHoursMax: 72 });
+    h.open('a');
+    h.open('b');
+    borrowed(h, 'a', { licenseIds: ['ONE'] });
+    const refused = borrow(h, 'a', { licenseIds: ['ONE'] });
+    expect(refused).toMatchObject({ ok: false, code: 'NO_SEATS' });
+    expect(refused.ok ? '' : refused.message).toContain('it serves 1 of them');
+    expect(code(borrow(h, 'b', { licenseIds: ['ONE', 'TEN'] }))).toBe('borrowed');
+    expect(code(borrow(h, 'b'))).toBe('borrowed');
+    expect(listPools(h.state)[0]).toMatchObject({ seatsTotal: 11, seatsInUse: 3, seatsBorrowed: 3 });
+  });
+});

@@ -11,6 +11,7 @@ import { NO_DRAWS, NO_COUNTERS, type Lease, type Pool, type Session } from './po
 import { fail, maxRefusal, scanAhead } from './refusal.ts';
 import type { PoolError, PoolReply } from './results.ts';
 import { emit, holdSeats, leaseGrant, recallIn, releaseLease, rememberIn, requestHash, requestIdReused, sessionRequests, serveQueue, usage, type Step } from './seats.ts';
+import { servableSeats } from './servable-seats.ts';
 import { compareVersions, parseVersion } from './version.ts';
 
 /** Characters of a machine fingerprint, at most. */
@@ -68,7 +69,8 @@ export function borrow(step: Step, c: BorrowCommand): PoolReply {
  * authorized-user pool; the policy's exclusions (use, then borrow lists);
  * no key allowing borrowing; a borrow longer than the key's or the policy's
  * hours; a max limit; the borrow low-water mark and share; no seat free for
- * this session (a borrow never queues). Failing all: the first refusal.
+ * this session, or none within the keys that pass on its serving node
+ * (licenseIds; a borrow never queues). Failing all: the first refusal.
  */
 function borrowRule(step: Step, c: BorrowCommand, session: Session): PoolReply {
   const state = step.state;
@@ -122,6 +124,13 @@ function borrowRule(step: Step, c: BorrowCommand, session: Session): PoolReply {
     if (!servable(pool, ir, 1, scan)) {
       refusal ??= fail('NO_SEATS', `Every seat of ${c.feature} that could be borrowed is held, reserved for others or waited for.`);
       continue;
+    }
+    if (c.licenseIds !== undefined) {
+      const served = servableSeats(state, pool, c.licenseIds);
+      if (served - pool.seatsInUse < 1) {
+        refusal ??= fail('NO_SEATS', `Every seat of ${c.feature} this server serves is held: ${pool.seatsInUse} of ${pool.seatsTotal} seats are held and it serves ${served} of them (the keys that pass its lock codes).`);
+        continue;
+      }
     }
     if (pool.leaseCount >= state.limits.leasesPerPoolMax) return fail('LEASES_PER_POOL_LIMIT_REACHED');
     const lease = grantBorrow(step, pool, session, c, scan.blocked ? scan.blockedReserves : undefined);

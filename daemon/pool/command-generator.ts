@@ -204,7 +204,10 @@ export class CommandGenerator {
     if (r < 105) {
       const version = this.chance(0.5) ? {} : { version: this.pick(['1', '2']) };
       const durationMs = this.chance(0.8) ? 1_000 + this.int(20_000) : 3_600_000 + this.int(4_000_000);
-      return { type: 'borrow', at, sessionId, requestId, feature: this.pick(['cad', 'cam', 'nope']), ...version, durationMs, fingerprint: this.chance(0.03) ? '' : `fp${this.int(3)}` };
+      return { type: 'borrow', at, sessionId, requestId, feature: this.pick(['cad', 'cam', 'nope']), ...version, durationMs, fingerprint: this.chance(0.03) ? '' : `fp${this.int(3)}`,
+        // A node that serves only the keys passing its lock rule names them, as for a checkout.
+        ...(this.chance(0.4) ? { licenseIds: Array.from({ length: this.int(3) }, () => `K${this.int(6)}`) } : {}),
+      };
     }
     if (r < 108) return { type: 'return', at, sessionId, requestId, leaseId: this.leaseId() };
     if (r < 109) {

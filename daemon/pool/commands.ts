@@ -248,6 +248,12 @@ export interface BorrowCommand extends CommandBase {
   readonly durationMs: number;
   /** The borrowing machine's fingerprint (1–128 characters). */
   readonly fingerprint: string;
+  /**
+   * The keys that pass their lock rule on the node that took it, as a
+   * checkout's licenseIds: the seat is lent only while the seats in use stay
+   * within those keys' seats. Absent: every key of the pool.
+   */
+  readonly licenseIds?: readonly string[];
 }
 
 /** Give a borrowed seat back before its end, from any session of the client that borrowed it. Idempotent by requestId. */

@@ -809,6 +809,11 @@ export class ReferenceModel {
         refusal ??= this.fail('NO_SEATS', `Every seat of ${c.feature} that could be borrowed is held, reserved for others or waited for.`);
         continue;
       }
+      const served = this.keySeats(pool, c.licenseIds);
+      if (c.licenseIds !== undefined && served - this.seatsInUse(pool) < 1) {
+        refusal ??= this.fail('NO_SEATS', `Every seat of ${c.feature} this server serves is held: ${this.seatsInUse(pool)} of ${this.seatsTotal(pool)} seats are held and it serves ${served} of them (the keys that pass its lock codes).`);
+        continue;
+      }
       if (this.leasesOf(pool).length >= this.limits.leasesPerPoolMax) return this.fail('LEASES_PER_POOL_LIMIT_REACHED');
       const seq = this.seq++;
       const l: RLease = {

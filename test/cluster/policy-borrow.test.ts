@@ -100,6 +100,18 @@ describe('seat policy and borrowing on three floe serve processes', () => {
     }
     await alice.checkin(reserved);
 
+    // A borrow through a follower gets a token any node honours, and goes back early through the leader.
+    const erin = await client('erin', followers[0]!);
+    const lent = await erin.borrow('demo', { hours: 1, fingerprint: 'erin-laptop' });
+    expect(checkBorrowedSeat(lent, { fingerprint: 'erin-laptop' })).toMatchObject({ ok: true, payload: { leaseId: lent.leaseId, user: 'erin' } });
+    for (const n of s.nodes) {
+      await until(`${n.id} to count erin's borrowed seat`, SETTLE_MS_MAX, async () => ((await demoPool(n.id))?.seatsBorrowed === 1 ? true : undefined));
+    }
+    await erin.close();
+    const erinAtLeader = await client('erin', leader, erin.clientId);
+    await erinAtLeader.returnBorrowed(lent);
+    await until('the leader to see erin\'s seat back', SETTLE_MS_MAX, async () => ((await demoPool(leader))?.seatsBorrowed === 0 ? true : undefined));
+
     // dave borrows through the leader, goes offline, and the leader is SIGKILLed.
     const daveId = 'dave-laptop-0001';
     const dave = await client('dave', leader, daveId);

@@ -35,6 +35,7 @@ import {
   leaveQueue,
   lingerKey,
   NO_EVENTS,
+  denial,
   recallIn,
   releaseLease,
   rememberIn,
@@ -146,21 +147,7 @@ function checkout(step: Step, c: CheckoutCommand): PoolReply {
   if (waiting !== undefined && !sameRequest(waiting.requestKey, key)) return requestIdReused(c.requestId, waiting.requestKey);
   const reply = checkoutRule(step, c, session, key);
   if (!reply.ok) {
-    emit(step, {
-      kind: 'usage',
-      usage: 'denial',
-      at: step.at,
-      feature: c.feature,
-      version: c.version ?? '',
-      user: session.user,
-      host: session.host,
-      clientId: session.clientId,
-      count: c.count,
-      leaseId: '',
-      waitedMs: 0,
-      code: reply.code,
-      reason: '',
-    });
+    emit(step, denial(step, c.feature, c.version ?? '', session, c.count, reply.code));
   }
   // The checkout may have served the queue and so remembered other requests of this client: same ring, still valid.
   rememberIn(step.state, requests, session.clientId, c.requestId, h, key, reply);

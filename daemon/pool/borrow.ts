@@ -10,7 +10,7 @@ import { accountLease, maxBroken, servable, sessionRules } from './policy-seats.
 import { NO_DRAWS, NO_COUNTERS, type Lease, type Pool, type Session } from './pool-state.ts';
 import { fail, maxRefusal, scanAhead } from './refusal.ts';
 import type { PoolError, PoolReply } from './results.ts';
-import { emit, holdSeats, leaseGrant, recallIn, releaseLease, rememberIn, requestHash, requestIdReused, sessionRequests, serveQueue, usage, type Step } from './seats.ts';
+import { denial, emit, holdSeats, leaseGrant, recallIn, releaseLease, rememberIn, requestHash, requestIdReused, sessionRequests, serveQueue, usage, type Step } from './seats.ts';
 import { servableSeats } from './servable-seats.ts';
 import { compareVersions, parseVersion } from './version.ts';
 
@@ -43,21 +43,7 @@ export function borrow(step: Step, c: BorrowCommand): PoolReply {
   if (waiting !== undefined) return requestIdReused(c.requestId, waiting.requestKey);
   const reply = borrowRule(step, c, session);
   if (!reply.ok) {
-    emit(step, {
-      kind: 'usage',
-      usage: 'denial',
-      at: step.at,
-      feature: c.feature,
-      version: c.version ?? '',
-      user: session.user,
-      host: session.host,
-      clientId: session.clientId,
-      count: 1,
-      leaseId: '',
-      waitedMs: 0,
-      code: reply.code,
-      reason: 'borrow',
-    });
+    emit(step, denial(step, c.feature, c.version ?? '', session, 1, reply.code, 'borrow'));
   }
   rememberIn(state, requests, session.clientId, c.requestId, h, key, reply);
   return reply;

@@ -396,6 +396,15 @@ function queueWaitUsage(step: Step, w: Waiter): PoolEvent {
   };
 }
 
+/**
+ * The usage event of a refused checkout or borrow: the request's feature and
+ * version (its pool may not exist), the session's user, host and client,
+ * `count` seats asked, the refusal's `code`; `reason` tells a borrow apart.
+ */
+export function denial(step: Step, feature: string, version: string, session: Session, count: number, code: string, reason = ''): PoolEvent {
+  return { kind: 'usage', usage: 'denial', at: step.at, feature, version, user: session.user, host: session.host, clientId: session.clientId, count, leaseId: '', waitedMs: 0, code, reason };
+}
+
 /** A usage row of a lease or of a named user (`reason`: see UsageKind). */
 export function usage(
   step: Step,

@@ -12,7 +12,7 @@
 // installs it; once installed, the same code answers ALREADY_ACTIVATED.
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { FloeNode } from '../daemon/node/index.ts';
-import { activationAnswerSchema, parseLockCode } from '../protocol/index.ts';
+import { activationAnswerSchema, readNamedLockCode } from '../protocol/index.ts';
 import { AdminError, statusOfCode } from './errors.ts';
 
 /** Bytes of a key center's answer read at most (a key is a few hundred characters). */
@@ -60,7 +60,7 @@ export async function activateFromKeyCenter(node: FloeNode, ask: ActivationAsk, 
     if (check.code === 'SUPERSEDED') throw new AdminError(statusOfCode(check.code), check.code, check.message);
     throw invalid(url, `the key it answered does not verify here (${check.code}: ${check.message})`);
   }
-  const named = check.license.lockCodes.map((c) => canonical(c));
+  const named = check.license.lockCodes.map((c) => readNamedLockCode(c).code);
   if (named.length !== lockCodes.length || !lockCodes.every((c) => named.includes(c))) {
     throw invalid(url, `the key names lock codes ${check.license.lockCodes.join(', ')}, not this cluster's ${lockCodes.join(', ')}`);
   }
@@ -95,13 +95,7 @@ function clusterLockCodes(node: FloeNode): string[] {
     const d = duplicates[0]!;
     throw new AdminError(409, 'LOCK_CODE_DUPLICATE', `members ${d.members.join(', ')} present one lock code (${d.lockCode}); replace one before activating`);
   }
-  return members.map((m) => canonical(m.lockCode!));
-}
-
-/** A lock code in its canonical grouped form (the text itself when it does not parse). */
-function canonical(code: string): string {
-  const parsed = parseLockCode(code);
-  return parsed.ok ? parsed.code : code;
+  return members.map((m) => readNamedLockCode(m.lockCode!).code);
 }
 
 /** POSTs `body` to `url`; KEY_CENTER_UNREACHABLE when it does not answer within `timeoutMs`. */

@@ -16,8 +16,8 @@
 // bounded in time; every process is stopped at the end.
 import { loadavg } from 'node:os';
 import { round, rssBytesOf, sleep } from './figures.ts';
-import { ClusterSite } from '../test/cluster/cluster-harness.ts';
-import { guardSite, liveIds, until } from '../test/cluster/site-tools.ts';
+import { ClusterSite } from '../test/cluster/cluster-harness.test-support.ts';
+import { guardSite, liveIds, until } from '../test/cluster/site-tools.test-support.ts';
 import { argNumber, WARMUP_MS, write } from './cluster/context.ts';
 import type { FloodFigures } from './cluster/flooder.ts';
 import { LeaderWatch } from './cluster/leader-watch.ts';

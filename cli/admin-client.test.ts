@@ -3,8 +3,8 @@
 // only says the first attempt went through ("exists", "not found") after
 // such a retry counts as done. Against a scripted fake admin API.
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeLicenseKey } from '../test/daemon/helpers.ts';
-import { floe } from './cli-harness.ts';
+import { makeLicenseKey } from '../test/daemon/test-daemon.test-support.ts';
+import { floe } from './cli-harness.test-support.ts';
 import { run as lease } from './lease.ts';
 import { run as license } from './license.ts';
 import { scriptedAdminApi as scripted, stopScriptedAdminApis } from './scripted-admin-api.test-support.ts';

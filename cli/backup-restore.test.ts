@@ -7,9 +7,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBackup } from '../daemon/backup/index.ts';
-import { ADMIN_TOKEN, makeLicenseKey, startTestDaemon, tempDir, VENDOR_PUBLIC_KEY, WireClient, type TestDaemon } from '../test/daemon/helpers.ts';
+import { ADMIN_TOKEN, makeLicenseKey, startTestDaemon, tempDir, VENDOR_PUBLIC_KEY, WireClient, type TestDaemon } from '../test/daemon/test-daemon.test-support.ts';
 import { run as backup } from './backup.ts';
-import { floe } from './cli-harness.ts';
+import { floe } from './cli-harness.test-support.ts';
 import { run as restore } from './restore.ts';
 
 let daemon: TestDaemon;

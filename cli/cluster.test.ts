@@ -1,7 +1,7 @@
 // floe cluster add|remove|status against a scripted admin API: which
 // requests each sends, what it prints, its exit codes.
 import { afterEach, describe, expect, it } from 'vitest';
-import { floe } from './cli-harness.ts';
+import { floe } from './cli-harness.test-support.ts';
 import { run as cluster } from './cluster.ts';
 import { scriptedAdminApi, stopScriptedAdminApis } from './scripted-admin-api.test-support.ts';
 

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { removeTempDirs, tempDir } from './cli-harness.ts';
+import { removeTempDirs, tempDir } from './cli-harness.test-support.ts';
 import { DEMO_PASSWORD_FILE } from './demo-key-center.ts';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'floe.js');

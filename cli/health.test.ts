@@ -2,8 +2,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestDaemon, tempDir, type TestDaemon } from '../test/daemon/helpers.ts';
-import { floe } from './cli-harness.ts';
+import { startTestDaemon, tempDir, type TestDaemon } from '../test/daemon/test-daemon.test-support.ts';
+import { floe } from './cli-harness.test-support.ts';
 import { run as health } from './health.ts';
 
 let daemon: TestDaemon;

@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { postgresSkipReason, usePostgres } from '../keycenter/store/postgres-store.test-support.ts';
-import { floe, removeTempDirs, tempDir } from './cli-harness.ts';
+import { floe, removeTempDirs, tempDir } from './cli-harness.test-support.ts';
 import { run as keycenter } from './keycenter.ts';
 import { run as lockcode } from './lockcode.ts';
 

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { entitle, floe, removeTempDirs, site, tempDir } from './cli-harness.ts';
+import { entitle, floe, removeTempDirs, site, tempDir } from './cli-harness.test-support.ts';
 import { run as keycenter } from './keycenter.ts';
 import { run as license } from './license.ts';
 

@@ -3,11 +3,11 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import process from 'node:process';
-import { makeLicenseKey, VENDOR_PUBLIC_KEY } from '../test/daemon/helpers.ts';
+import { makeLicenseKey, VENDOR_PUBLIC_KEY } from '../test/daemon/test-daemon.test-support.ts';
 import { parseConfig } from '../daemon/config.ts';
 import { loadNodeIdentity } from '../daemon/identity/index.ts';
 import { FloeNode } from '../daemon/node/index.ts';
-import { entitle, floe, removeTempDirs, site, tempDir } from './cli-harness.ts';
+import { entitle, floe, removeTempDirs, site, tempDir } from './cli-harness.test-support.ts';
 import { run as keycenter } from './keycenter.ts';
 import { run as license } from './license.ts';
 

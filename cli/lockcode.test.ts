@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadNodeIdentity } from '../daemon/identity/index.ts';
 import { deriveLockCode, type LicensePayload, type MachineIdentifiers } from '../protocol/index.ts';
-import { makeLicenseKey, VENDOR_PUBLIC_KEY } from '../test/daemon/helpers.ts';
-import { floe, removeTempDirs, tempDir } from './cli-harness.ts';
+import { makeLicenseKey, VENDOR_PUBLIC_KEY } from '../test/daemon/test-daemon.test-support.ts';
+import { floe, removeTempDirs, tempDir } from './cli-harness.test-support.ts';
 import { run as lockcode } from './lockcode.ts';
 
 afterEach(removeTempDirs);

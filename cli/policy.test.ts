@@ -4,8 +4,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ADMIN_TOKEN, makeLicenseKey, startTestDaemon, tempDir, WireClient, type TestDaemon } from '../test/daemon/helpers.ts';
-import { floe } from './cli-harness.ts';
+import { ADMIN_TOKEN, makeLicenseKey, startTestDaemon, tempDir, WireClient, type TestDaemon } from '../test/daemon/test-daemon.test-support.ts';
+import { floe } from './cli-harness.test-support.ts';
 import { run as lease } from './lease.ts';
 import { run as policy } from './policy.ts';
 import { run as status } from './status.ts';

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../daemon/config.ts';
 import { certificateNodeIds } from '../daemon/tls/certificate-node-ids.ts';
 import { loadTlsMaterial } from '../daemon/tls/tls-material.ts';
-import { removeTempDirs, tempDir } from './cli-harness.ts';
+import { removeTempDirs, tempDir } from './cli-harness.test-support.ts';
 import { run } from './tls.ts';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'floe.js');

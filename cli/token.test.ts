@@ -1,7 +1,7 @@
 // `floe token` against a real node on loopback: the token printed once, then usable with its role.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startTestDaemon, type TestDaemon } from '../test/daemon/helpers.ts';
-import { floe } from './cli-harness.ts';
+import { ADMIN_TOKEN, startTestDaemon, type TestDaemon } from '../test/daemon/test-daemon.test-support.ts';
+import { floe } from './cli-harness.test-support.ts';
 import { run as lease } from './lease.ts';
 import { run as token } from './token.ts';
 

@@ -2,7 +2,7 @@
 // latency at each client level through the cluster, with node CPU, log and
 // storage figures, against a bare ws echo server driven by the same worker.
 import { cpuMsOf, round } from '../figures.ts';
-import { healthOf } from '../../test/cluster/site-tools.ts';
+import { healthOf } from '../../test/cluster/site-tools.test-support.ts';
 import { argNumber, WARMUP_MS, write, type Context } from './context.ts';
 import { startEcho } from './echo-server.ts';
 import type { RunFigures } from './load-worker.ts';

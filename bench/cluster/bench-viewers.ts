@@ -5,7 +5,7 @@
 // the one whose event hub then serves them — and compares the leader's CPU
 // per request within this one run (medians of --viewer-rounds pairs,
 // default 3). Goal (issue 15): ≤ 5 % extra.
-import { ADMIN_TOKEN } from '../../test/daemon/helpers.ts';
+import { ADMIN_TOKEN } from '../../test/daemon/test-daemon.test-support.ts';
 import { cpuMsOf, median, round } from '../figures.ts';
 import { argNumber, WARMUP_MS, write, type Context } from './context.ts';
 import type { RunFigures } from './load-worker.ts';

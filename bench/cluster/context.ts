@@ -1,7 +1,7 @@
 // What every sub-bench of the cluster bench is handed (the site, a load
 // worker, the figures being collected, the command line) and the helpers
 // they share to read options and print lines.
-import type { ClusterSite } from '../../test/cluster/cluster-harness.ts';
+import type { ClusterSite } from '../../test/cluster/cluster-harness.test-support.ts';
 import type { LoadWorkerHandle } from './load-worker-handle.ts';
 
 /** `ms` of warm-up before each measured throughput run. */

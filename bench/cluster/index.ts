@@ -36,8 +36,8 @@
 // file (bench-*.ts), the load worker its own (load-worker.ts).
 import { loadavg } from 'node:os';
 import { round, sleep } from '../figures.ts';
-import { ClusterSite } from '../../test/cluster/cluster-harness.ts';
-import { guardSite, isLive, liveIds, until } from '../../test/cluster/site-tools.ts';
+import { ClusterSite } from '../../test/cluster/cluster-harness.test-support.ts';
+import { guardSite, isLive, liveIds, until } from '../../test/cluster/site-tools.test-support.ts';
 import { benchFailover } from './bench-failover.ts';
 import { benchSessions } from './bench-sessions.ts';
 import { benchSteady } from './bench-steady.ts';

@@ -2,8 +2,8 @@
 // polled every LEADER_POLL_MS, and every distinct (term, leader) seen is
 // kept, so a bench can print how many times the leader changed (goal 0).
 import { sleep } from '../figures.ts';
-import type { ClusterSite } from '../../test/cluster/cluster-harness.ts';
-import { healthOf } from '../../test/cluster/site-tools.ts';
+import type { ClusterSite } from '../../test/cluster/cluster-harness.test-support.ts';
+import { healthOf } from '../../test/cluster/site-tools.test-support.ts';
 
 /** `ms` between two polls of every node's /health. */
 export const LEADER_POLL_MS = 250;

@@ -2,7 +2,7 @@ import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
 import { deriveLegacyLockCode, deriveLockCode, formatNodeLockCodes } from '../../protocol/index.ts';
 import { apply, createPoolState, type PoolState } from '../pool/index.ts';
-import { key } from '../pool/test-harness.ts';
+import { key } from '../pool/harness.test-support.ts';
 import { LicenseLocks, lockQuorum, type DuplicateLockCode, type PeerLockState } from './license-locks.ts';
 
 /** A pool with one key per entry: `lockCodes` and the product it licenses (default "cad"). */

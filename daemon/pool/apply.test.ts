@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { listLeases, listPools, nextDeadlineMs, queuePosition } from './queries.ts';
 import { encodeSnapshot } from './snapshot.ts';
 import type { PoolReply } from './results.ts';
-import { code, Harness, T0 } from './test-harness.ts';
+import { code, Harness, T0 } from './harness.test-support.ts';
 
 describe('licenses', () => {
   it('checkout() answers UNKNOWN_FEATURE when no key grants the feature', () => {

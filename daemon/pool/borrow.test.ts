@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { BorrowCommand } from './commands.ts';
 import { listLeases, listPools } from './queries.ts';
 import type { PoolReply } from './results.ts';
-import { code, Harness } from './test-harness.ts';
+import { code, Harness } from './harness.test-support.ts';
 
 const HOUR = 3_600_000;
 

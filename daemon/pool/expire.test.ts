@@ -3,7 +3,7 @@
 // itself, a lingering seat freed, a new leader's grace period.
 import { describe, expect, it } from 'vitest';
 import { listLeases, listSessions, nextDeadlineMs } from './queries.ts';
-import { code, Harness, T0 } from './test-harness.ts';
+import { code, Harness, T0 } from './harness.test-support.ts';
 
 describe('expire', () => {
   it('a waiter times out at the end of its wait', () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { apply } from './apply.ts';
 import { listLicenses, listPools, nextDeadlineMs } from './queries.ts';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
-import { code, Harness, key, T0 } from './test-harness.ts';
+import { code, Harness, key, T0 } from './harness.test-support.ts';
 
 const HOUR_MS = 3_600_000;
 

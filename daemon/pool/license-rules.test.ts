@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { listLeases, listLicenses, listPools, listRetiredLicenses } from './queries.ts';
-import { code, Harness, key } from './test-harness.ts';
+import { code, Harness, key } from './harness.test-support.ts';
 
 describe('a key that supersedes another (rehost, renewal, added seats)', () => {
   it('replaces the installed key in one step: the pool never counts both, and every held lease stays', () => {

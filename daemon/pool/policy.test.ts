@@ -3,7 +3,7 @@
 // after every command).
 import { describe, expect, it } from 'vitest';
 import { explainCheckout, listPools, policyDryRun, policyView } from './queries.ts';
-import { code, Harness } from './test-harness.ts';
+import { code, Harness } from './harness.test-support.ts';
 import { parsePolicy } from '../../protocol/parse-policy.ts';
 
 /** A harness with `seats` seats of cad 29 and sessions of the given users (session id = user name). */

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { apply } from './apply.ts';
-import { CommandGenerator } from './command-generator.ts';
+import { CommandGenerator } from './command-generator.test-support.ts';
 import type { PoolCommand } from './commands.ts';
 import { checkInvariants } from './invariants.ts';
 import type { PoolLimits } from './limits.ts';
 import { createPoolState, type PoolState } from './pool-state.ts';
 import { listLeases, listPools } from './queries.ts';
-import { ReferenceModel } from './reference-model.ts';
+import { ReferenceModel } from './reference-model.test-support.ts';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
 
 /** Small limits, so that every limit is hit often. */

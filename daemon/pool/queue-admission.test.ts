@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { listPools } from './queries.ts';
-import { code, Harness, T0 } from './test-harness.ts';
+import { code, Harness, T0 } from './harness.test-support.ts';
 
 describe('finding 2 (issue 11): queues that cannot be filled are refused', () => {
   it('a waiting checkout of more seats than the pool has is refused at once with the truth, never queued, and blocks nobody', () => {

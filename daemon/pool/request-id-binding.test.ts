@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { listLeases } from './queries.ts';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
-import { code, Harness } from './test-harness.ts';
+import { code, Harness } from './harness.test-support.ts';
 
 describe('finding 8 (issue 11): requests are bound to their requestId', () => {
   it('a checkin that reuses a checkout’s requestId answers REQUEST_ID_REUSED and frees nothing', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { listPools } from './queries.ts';
-import { code, Harness } from './test-harness.ts';
+import { code, Harness } from './harness.test-support.ts';
 
 /** A pool of cad with a 1-seat key ONE and a 10-seat key TEN. */
 function twoKeys(): Harness {

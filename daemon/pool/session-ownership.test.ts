@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findSession, listLeases } from './queries.ts';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
-import { Harness } from './test-harness.ts';
+import { Harness } from './harness.test-support.ts';
 
 describe('finding 7 (issue 11): a lease answers only to its own session', () => {
   it('a stranger’s checkin of a lease gets the same answer as a checkin of an id that does not exist, and frees nothing', () => {

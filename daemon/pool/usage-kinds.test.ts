@@ -3,11 +3,11 @@
 // from a holder's own check-in, and see who was named when.
 import { describe, expect, it } from 'vitest';
 import { apply } from './apply.ts';
-import { CommandGenerator } from './command-generator.ts';
+import { CommandGenerator } from './command-generator.test-support.ts';
 import { createPoolState } from './pool-state.ts';
 import { listLeases } from './queries.ts';
 import type { PoolEvent } from './results.ts';
-import { Harness } from './test-harness.ts';
+import { Harness } from './harness.test-support.ts';
 
 type Usage = Extract<PoolEvent, { kind: 'usage' }>;
 

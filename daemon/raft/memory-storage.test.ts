@@ -1,5 +1,5 @@
 // MemoryStorage's own behaviour; the shared storage contract runs against it
-// in test/contract/memory-storage.contract.test.ts.
+// in memory-storage.contract.test.ts.
 import { describe, expect, it } from 'vitest';
 import { MemoryStorage } from './memory-storage.ts';
 

@@ -1,5 +1,5 @@
 // An in-memory WritableStorage: the reference implementation of the storage
-// contract (test/contract/storage-contract.ts), used by unit tests and the
+// contract (storage-contract.test-support.ts), used by unit tests and the
 // deterministic simulator. A crash in the simulator loses what a MemoryStorage
 // has not been told to write; it never loses what it has.
 import { assert } from './assert.ts';

@@ -2,7 +2,7 @@
 // cycle over a lossless network.
 import { describe, expect, it } from 'vitest';
 import { createRaftNode } from './raft.ts';
-import { TestNetwork, testConfig, texts } from './test-network.ts';
+import { TestNetwork, testConfig, texts } from './test-network.test-support.ts';
 
 describe('raft node', () => {
   it('a three-node cluster elects one leader after an election timeout', () => {

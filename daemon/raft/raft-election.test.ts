@@ -1,7 +1,7 @@
 // Pre-vote and check-quorum: a node cut off from the cluster must not disrupt
 // it when it returns, and a leader cut off from a majority must step down.
 import { describe, expect, it } from 'vitest';
-import { TestNetwork, drain, makeNode, voteMsg } from './test-network.ts';
+import { TestNetwork, drain, makeNode, voteMsg } from './test-network.test-support.ts';
 
 const THREE = { voters: ['n1', 'n2', 'n3'], learners: [] };
 

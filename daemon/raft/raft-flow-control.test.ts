@@ -12,7 +12,7 @@ import {
   logTerms,
   makeNode,
   processReady,
-} from './test-network.ts';
+} from './test-network.test-support.ts';
 import type { Message } from './types.ts';
 
 const THREE = { voters: ['n1', 'n2', 'n3'], learners: [] };

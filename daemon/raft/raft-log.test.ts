@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStorage } from './memory-storage.ts';
 import { RaftLog } from './raft-log.ts';
-import { entriesWithTerms, entry } from './test-network.ts';
+import { entriesWithTerms, entry } from './test-network.test-support.ts';
 import { UnstableLog } from './unstable-log.ts';
 
 function logWith(stableTerms: number[], unstableTerms: number[] = []): RaftLog {

@@ -3,7 +3,7 @@
 // joining with an empty storage (simulator finding F1).
 import { describe, expect, it } from 'vitest';
 import { createRaftNode } from './raft.ts';
-import { TestNetwork, testConfig, texts } from './test-network.ts';
+import { TestNetwork, testConfig, texts } from './test-network.test-support.ts';
 import type { ConfChange } from './types.ts';
 
 function change(net: TestNetwork, leader: string, c: ConfChange): void {

@@ -18,7 +18,7 @@ import {
   voteMsg,
   voteResp,
   type TestNode,
-} from './test-network.ts';
+} from './test-network.test-support.ts';
 import { seededRandom } from '../../test/seeded-random.test-support.ts';
 
 const THREE = { voters: ['n1', 'n2', 'n3'], learners: [] };

@@ -2,7 +2,7 @@
 // leader or forwarded from a follower; a new leader waits for its first
 // commit before answering.
 import { describe, expect, it } from 'vitest';
-import { TestNetwork } from './test-network.ts';
+import { TestNetwork } from './test-network.test-support.ts';
 
 describe('read index', () => {
   it('a leader answers a read with its commit index once a majority acknowledges the heartbeat round', () => {

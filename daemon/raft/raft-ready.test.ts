@@ -2,7 +2,7 @@
 // messages that depend on it, entries stay unstable until advance(), a Ready
 // never changes after it is handed out, and runs are deterministic.
 import { describe, expect, it } from 'vitest';
-import { TestNetwork, appMsg, drain, electLeader, entry, makeNode, processReady, seededRandom, voteMsg } from './test-network.ts';
+import { TestNetwork, appMsg, drain, electLeader, entry, makeNode, processReady, seededRandom, voteMsg } from './test-network.test-support.ts';
 
 const THREE = { voters: ['n1', 'n2', 'n3'], learners: [] };
 

@@ -19,7 +19,7 @@ import {
   makeNode,
   texts,
   voteMsg,
-} from './test-network.ts';
+} from './test-network.test-support.ts';
 import type { Message } from './types.ts';
 
 const THREE = { voters: ['n1', 'n2', 'n3'], learners: [] };

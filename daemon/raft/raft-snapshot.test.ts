@@ -2,7 +2,7 @@
 // InstallSnapshot; a received snapshot stays unstable until advance(); the
 // leader pauses a follower while a snapshot is in flight.
 import { describe, expect, it } from 'vitest';
-import { TestNetwork, appResp, drain, electLeader, entriesWithTerms, makeNode, processReady, testConfig, texts } from './test-network.ts';
+import { TestNetwork, appResp, drain, electLeader, entriesWithTerms, makeNode, processReady, testConfig, texts } from './test-network.test-support.ts';
 import { createRaftNode } from './raft.ts';
 import type { Message, Snapshot } from './types.ts';
 

@@ -12,7 +12,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { TestNetwork, texts } from './test-network.ts';
+import { TestNetwork, texts } from './test-network.test-support.ts';
 import type { ConfChange } from './types.ts';
 
 const dir = fileURLToPath(new URL('./testdata/', import.meta.url));

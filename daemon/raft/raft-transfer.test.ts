@@ -2,7 +2,7 @@
 // campaign at once, refuses proposals meanwhile, and gives up after an
 // election timeout.
 import { describe, expect, it } from 'vitest';
-import { TestNetwork } from './test-network.ts';
+import { TestNetwork } from './test-network.test-support.ts';
 
 describe('leadership transfer', () => {
   it('a leader hands leadership to an up-to-date follower, which wins the next term', () => {

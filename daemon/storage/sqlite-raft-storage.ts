@@ -3,7 +3,7 @@
 // entries often; the log held is bounded by snapshot compaction). Every write
 // goes to SQLite first-to-last inside the caller's transaction: the driver
 // wraps one whole Ready in atomically(), so one Ready costs one fsync.
-// Passes test/contract/storage-contract.ts (run from test/daemon/).
+// Passes daemon/raft/storage-contract.test-support.ts (run from test/daemon/).
 import { randomBytes } from 'node:crypto';
 import { eq, gte, lte, sql } from 'drizzle-orm';
 import {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FaultInjector } from './fault-injector.ts';
-import { TestCluster, heartbeat, waitFor } from './transport-test-kit.ts';
+import { TestCluster, heartbeat, waitFor } from './transport-kit.test-support.ts';
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -109,7 +109,7 @@ describe('FaultInjector', () => {
   });
 
   it('stop() leaves no sockets or timers behind: the process exits on its own', async () => {
-    const fixture = fileURLToPath(new URL('./no-handles.fixture.ts', import.meta.url));
+    const fixture = fileURLToPath(new URL('./no-handles.test-support.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', fixture], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -12,7 +12,7 @@ import {
   toPublicKeyObject,
   verifySignature,
 } from './peer-auth.ts';
-import { testKeyPair } from './transport-test-kit.ts';
+import { testKeyPair } from './transport-kit.test-support.ts';
 
 describe('peer authentication', () => {
   it('verifies a signature made by a tweetnacl key pair (the form daemon/identity holds)', () => {

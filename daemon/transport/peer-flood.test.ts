@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { heartbeat, TestCluster, waitFor } from './transport-test-kit.ts';
+import { heartbeat, TestCluster, waitFor } from './transport-kit.test-support.ts';
 
 const stops: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSiteCa, issueNodeCertificate, type PemPair } from '../tls/site-pki.ts';
 import type { PeerTls } from './peer-tls.ts';
-import { TestCluster, heartbeat, waitFor } from './transport-test-kit.ts';
+import { TestCluster, heartbeat, waitFor } from './transport-kit.test-support.ts';
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {

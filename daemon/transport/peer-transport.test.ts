@@ -7,7 +7,7 @@ import type { Message } from '../raft/types.ts';
 import { encodeFrame } from './message-codec.ts';
 import { createNonce, decodeHandshake, encodeHandshake, handshakeTranscript, toPrivateKeyObject } from './peer-auth.ts';
 import { PeerTransport } from './peer-transport.ts';
-import { RecordingLogger, TestCluster, appendMessage, heartbeat, testKeyPair, testLockCode, waitFor, type TestKeyPair } from './transport-test-kit.ts';
+import { RecordingLogger, TestCluster, appendMessage, heartbeat, testKeyPair, testLockCode, waitFor, type TestKeyPair } from './transport-kit.test-support.ts';
 import { sign } from 'node:crypto';
 
 const stops: (() => Promise<void>)[] = [];

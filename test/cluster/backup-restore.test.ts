@@ -11,12 +11,12 @@ import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect, type ConnectedEvent, type FloeClient, type Lease, type RevokedEvent } from '../../client/index.ts';
-import { floe as inProcess } from '../../cli/cli-harness.ts';
+import { floe as inProcess } from '../../cli/cli-harness.test-support.ts';
 import { run as lease } from '../../cli/lease.ts';
 import { run as license } from '../../cli/license.ts';
-import { ADMIN_TOKEN } from '../daemon/helpers.ts';
-import { ClusterSite } from './cluster-harness.ts';
-import { guardSite, until } from './site-tools.ts';
+import { ADMIN_TOKEN } from '../daemon/test-daemon.test-support.ts';
+import { ClusterSite } from './cluster-harness.test-support.ts';
+import { guardSite, until } from './site-tools.test-support.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /** `ms`: the new leader's grace and the lease TTL of the site; the check waits past both. */

@@ -4,8 +4,8 @@
 // (clockSkewMs, measured on the peer links' pings), so an operator sees
 // which server's clock is off, and by how much, from any node.
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { ADMIN_TOKEN } from '../daemon/helpers.ts';
-import { InProcessSite } from './in-process-site.ts';
+import { ADMIN_TOKEN } from '../daemon/test-daemon.test-support.ts';
+import { InProcessSite } from './in-process-site.test-support.ts';
 
 /** `ms` n2's wall clock runs ahead of the others. */
 const AHEAD_MS = 5000;

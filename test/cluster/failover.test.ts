@@ -5,7 +5,7 @@
 // point, catches up by the leader's snapshot.
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { connect, type FloeClient, type Lease } from '../../client/index.ts';
-import { ClusterSite } from './cluster-harness.ts';
+import { ClusterSite } from './cluster-harness.test-support.ts';
 
 /** `ms` the whole churn may run at most (a bound, not a target: it stops once the log moved ENTRIES_AFTER_KILL entries). */
 const CHURN_MS_MAX = 120_000;

@@ -5,9 +5,9 @@
 // one of the servers the key names is up, so n1 answers LICENSE_QUORUM_LOST;
 // it serves again once n2 is back.
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeLicenseKey } from '../daemon/helpers.ts';
-import { InProcessSite } from './in-process-site.ts';
-import { until } from './site-tools.ts';
+import { makeLicenseKey } from '../daemon/test-daemon.test-support.ts';
+import { InProcessSite } from './in-process-site.test-support.ts';
+import { until } from './site-tools.test-support.ts';
 
 const sites: InProcessSite[] = [];
 afterAll(async () => {

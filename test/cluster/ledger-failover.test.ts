@@ -3,16 +3,16 @@
 // checkin; each waits in the pool's FIFO queue when no seat is free — a
 // client retrying on NO_SEATS would only starve behind the queue) on three `floe serve`
 // processes while some seats stay held throughout; the leader is SIGKILLed
-// mid-run. From the clients' records (seat-ledger.ts): at no instant more
+// mid-run. From the clients' records (seat-ledger.test-support.ts): at no instant more
 // seats held than licensed; every acknowledged checkout is either checked in
 // or still listed by GET /leases; every client carries on after the kill;
 // the killed node restarts behind the leader's compaction point and catches
 // up by snapshot to the same leases.
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect, isFloeError, type FloeClient, type Lease } from '../../client/index.ts';
-import { ClusterSite } from './cluster-harness.ts';
-import { SeatLedger } from './seat-ledger.ts';
-import { caughtUp, guardSite, healthOf, until } from './site-tools.ts';
+import { ClusterSite } from './cluster-harness.test-support.ts';
+import { SeatLedger } from './seat-ledger.test-support.ts';
+import { caughtUp, guardSite, healthOf, until } from './site-tools.test-support.ts';
 
 /** Seats of the site's license. */
 const SEATS = 5;

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect, type ConnectedEvent, type FloeClient } from '../../client/index.ts';
 import { loadNodeIdentity } from '../../daemon/identity/index.ts';
-import { makeLicenseKey } from '../daemon/helpers.ts';
-import { InProcessSite } from './in-process-site.ts';
-import { until } from './site-tools.ts';
+import { makeLicenseKey } from '../daemon/test-daemon.test-support.ts';
+import { InProcessSite } from './in-process-site.test-support.ts';
+import { until } from './site-tools.test-support.ts';
 
 const sites: InProcessSite[] = [];
 const clients: FloeClient[] = [];

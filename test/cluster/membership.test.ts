@@ -5,9 +5,9 @@
 // serving throughout, and the `servers` every hello tells clients follows
 // the membership (n4 listed once added, n3 no longer once removed).
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeLicenseKey } from '../daemon/helpers.ts';
-import { InProcessSite } from './in-process-site.ts';
-import { untilTrue } from './site-tools.ts';
+import { makeLicenseKey } from '../daemon/test-daemon.test-support.ts';
+import { InProcessSite } from './in-process-site.test-support.ts';
+import { untilTrue } from './site-tools.test-support.ts';
 
 const sites: InProcessSite[] = [];
 afterAll(async () => {

@@ -1,6 +1,6 @@
 // Partitions with the fault-injecting peer transport, three daemons in one
 // process, SDK clients churning seats on every node throughout (judged from
-// their own records, seat-ledger.ts) — the cases partition.test.ts does not
+// their own records, seat-ledger.test-support.ts) — the cases partition.test.ts does not
 // cover:
 // - a one-way cut: the leader still reaches its followers but hears nothing
 //   back; check-quorum makes it step down, the followers (who kept hearing
@@ -16,10 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type FloeClient, type Lease } from '../../client/index.ts';
 import { FaultInjector, type Daemon } from '../../daemon/index.ts';
 import { checkInvariants, encodeSnapshot } from '../../daemon/pool/index.ts';
-import { makeLicenseKey, type WireClient } from '../daemon/helpers.ts';
-import { InProcessSite } from './in-process-site.ts';
-import { SeatLedger } from './seat-ledger.ts';
-import { until } from './site-tools.ts';
+import { makeLicenseKey, type WireClient } from '../daemon/test-daemon.test-support.ts';
+import { InProcessSite } from './in-process-site.test-support.ts';
+import { SeatLedger } from './seat-ledger.test-support.ts';
+import { until } from './site-tools.test-support.ts';
 
 const SEATS = 4;
 /** SDK clients churning, two starting on each node. */

@@ -9,14 +9,14 @@ import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { floe } from '../../cli/cli-harness.ts';
+import { floe } from '../../cli/cli-harness.test-support.ts';
 import { run as license } from '../../cli/license.ts';
 import { initKeyCenter, KeyCenter } from '../../keycenter/key-center.ts';
 import { startKeyCenterServer } from '../../keycenter/server/key-center-server.ts';
 import { parseLockCode } from '../../protocol/index.ts';
-import { ADMIN_TOKEN } from '../daemon/helpers.ts';
-import { InProcessSite } from './in-process-site.ts';
-import { until } from './site-tools.ts';
+import { ADMIN_TOKEN } from '../daemon/test-daemon.test-support.ts';
+import { InProcessSite } from './in-process-site.test-support.ts';
+import { until } from './site-tools.test-support.ts';
 
 const KEY_CENTER_TIMEOUT_MS = 1000;
 

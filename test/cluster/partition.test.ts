@@ -4,9 +4,9 @@
 // healing every node converges on the same pools.
 import { afterAll, describe, expect, it } from 'vitest';
 import { FaultInjector, type Daemon } from '../../daemon/index.ts';
-import { ADMIN_TOKEN, makeLicenseKey } from '../daemon/helpers.ts';
-import { InProcessSite } from './in-process-site.ts';
-import { untilTrue } from './site-tools.ts';
+import { ADMIN_TOKEN, makeLicenseKey } from '../daemon/test-daemon.test-support.ts';
+import { InProcessSite } from './in-process-site.test-support.ts';
+import { untilTrue } from './site-tools.test-support.ts';
 
 const sites: InProcessSite[] = [];
 afterAll(async () => {

@@ -6,9 +6,9 @@
 // machine only, and is given back early through another server.
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkBorrowedSeat, connect, isFloeError, type FloeClient } from '../../client/index.ts';
-import { ADMIN_TOKEN } from '../daemon/helpers.ts';
-import { ClusterSite } from './cluster-harness.ts';
-import { guardSite, until } from './site-tools.ts';
+import { ADMIN_TOKEN } from '../daemon/test-daemon.test-support.ts';
+import { ClusterSite } from './cluster-harness.test-support.ts';
+import { guardSite, until } from './site-tools.test-support.ts';
 
 /** `ms` a condition spanning the cluster may take to hold (a bound, not a target: the machine may be loaded). */
 const SETTLE_MS_MAX = 20_000;

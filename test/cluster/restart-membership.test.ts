@@ -5,9 +5,9 @@
 // membership wins: GET /cluster shows n1, n2, n4, and n1 with n4 alone (n2
 // stopped too) still commit, which they can only do if they reach each other.
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeLicenseKey } from '../daemon/helpers.ts';
-import { InProcessSite } from './in-process-site.ts';
-import { until } from './site-tools.ts';
+import { makeLicenseKey } from '../daemon/test-daemon.test-support.ts';
+import { InProcessSite } from './in-process-site.test-support.ts';
+import { until } from './site-tools.test-support.ts';
 
 const sites: InProcessSite[] = [];
 afterAll(async () => {

@@ -10,8 +10,8 @@ import { parseConfig, startDaemon, type Daemon } from '../../daemon/index.ts';
 import { loadNodeIdentity } from '../../daemon/identity/index.ts';
 import { writeTestSiteTls } from '../../daemon/tls/site-pki.test-support.ts';
 import { encodeBase64url } from '../../protocol/index.ts';
-import { ADMIN_TOKEN, VENDOR_PUBLIC_KEY, makeLicenseKey, tempDir } from '../daemon/helpers.ts';
-import { freePorts } from './cluster-harness.ts';
+import { ADMIN_TOKEN, VENDOR_PUBLIC_KEY, makeLicenseKey, tempDir } from '../daemon/test-daemon.test-support.ts';
+import { freePorts } from './cluster-harness.test-support.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -7,8 +7,8 @@ import { cpus, loadavg } from 'node:os';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type FloeClient, type RevokedEvent } from '../../client/index.ts';
-import { ClusterSite, type SiteNode } from '../cluster/cluster-harness.ts';
-import { ADMIN_TOKEN } from '../daemon/helpers.ts';
+import { ClusterSite, type SiteNode } from '../cluster/cluster-harness.test-support.ts';
+import { ADMIN_TOKEN } from '../daemon/test-daemon.test-support.ts';
 import { hasChromium, launchChromium } from '../portal/chromium.test-support.ts';
 
 /** The page's document, inside page.evaluate() (this project's types have no DOM). */

@@ -10,8 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { connect, type FloeClient } from '../../client/index.ts';
-import { ClusterSite } from '../cluster/cluster-harness.ts';
-import { ADMIN_TOKEN, makeLicenseKey } from '../daemon/helpers.ts';
+import { ClusterSite } from '../cluster/cluster-harness.test-support.ts';
+import { ADMIN_TOKEN, makeLicenseKey } from '../daemon/test-daemon.test-support.ts';
 import { launchChromium } from '../portal/chromium.test-support.ts';
 import { sampleUsageRows, writeSampleUsage } from './sample-usage.test-support.ts';
 

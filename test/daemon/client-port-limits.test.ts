@@ -5,7 +5,7 @@
 // flood on a three-node cluster; these tests check each rule.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientServer } from '../../daemon/index.ts';
-import { startTestDaemon, WireClient, type TestDaemon } from './helpers.ts';
+import { startTestDaemon, WireClient, type TestDaemon } from './test-daemon.test-support.ts';
 
 let daemon: TestDaemon;
 const clients: WireClient[] = [];

@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../admin/index.ts';
 import { loadNodeIdentity } from '../../daemon/identity/index.ts';
-import { ADMIN_TOKEN, makeLicenseKey, tempDir, VENDOR_PUBLIC_KEY, WireClient } from './helpers.ts';
+import { ADMIN_TOKEN, makeLicenseKey, tempDir, VENDOR_PUBLIC_KEY, WireClient } from './test-daemon.test-support.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const children = new Set<ChildProcess>();

@@ -9,7 +9,7 @@ import { connect, isFloeError, type FloeClient } from '../../client/index.ts';
 import { loadNodeIdentity } from '../../daemon/identity/index.ts';
 import { testKeyCenter } from '../../keycenter/key-center.test-support.ts';
 import { formatVendorPublicKey } from '../../protocol/index.ts';
-import { startTestDaemon, tempDir, type TestDaemon } from './helpers.ts';
+import { startTestDaemon, tempDir, type TestDaemon } from './test-daemon.test-support.ts';
 
 const clients: FloeClient[] = [];
 let daemon: TestDaemon | undefined;

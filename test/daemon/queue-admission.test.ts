@@ -4,7 +4,7 @@
 // checkout no pool could ever grant is now refused at once, the wait is
 // capped, and so are a session's queue places.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestDaemon, WireClient, type TestDaemon } from './helpers.ts';
+import { startTestDaemon, WireClient, type TestDaemon } from './test-daemon.test-support.ts';
 
 let daemon: TestDaemon;
 const clients: WireClient[] = [];

@@ -2,7 +2,7 @@
 // A different request under a remembered requestId is refused with
 // REQUEST_ID_REUSED and changes nothing; a faithful retry gets the first answer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestDaemon, WireClient, type TestDaemon } from './helpers.ts';
+import { startTestDaemon, WireClient, type TestDaemon } from './test-daemon.test-support.ts';
 
 let daemon: TestDaemon;
 let c: WireClient;

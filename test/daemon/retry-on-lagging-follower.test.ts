@@ -7,9 +7,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { FaultInjector, type Daemon } from '../../daemon/index.ts';
 import { LicenseRefusalError } from '../../daemon/node/index.ts';
-import { InProcessSite } from '../cluster/in-process-site.ts';
-import { untilTrue } from '../cluster/site-tools.ts';
-import { makeLicenseKey } from './helpers.ts';
+import { InProcessSite } from '../cluster/in-process-site.test-support.ts';
+import { untilTrue } from '../cluster/site-tools.test-support.ts';
+import { makeLicenseKey } from './test-daemon.test-support.ts';
 
 const sites: InProcessSite[] = [];
 afterAll(async () => {

@@ -2,7 +2,7 @@
 // protocol as a client application sees it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FRAME_BYTES_MAX } from '../../protocol/index.ts';
-import { sleep, startTestDaemon, WireClient, type TestDaemon } from './helpers.ts';
+import { sleep, startTestDaemon, WireClient, type TestDaemon } from './test-daemon.test-support.ts';
 
 let daemon: TestDaemon;
 const clients: WireClient[] = [];
@@ -18,7 +18,7 @@ async function client(clientId: string, extra: Record<string, unknown> = {}): Pr
 async function freshFeature(seats: number): Promise<string> {
   const id = `LIC-${Math.random().toString(36).slice(2, 10)}`;
   const feature = `f${id.slice(4)}`;
-  const { makeLicenseKey } = await import('./helpers.ts');
+  const { makeLicenseKey } = await import('./test-daemon.test-support.ts');
   const r = await daemon.admin('POST', '/licenses', { key: makeLicenseKey([daemon.lockCode], { seats, licenseId: id, product: feature }) });
   expect(r.status).toBe(201);
   return feature;
@@ -182,7 +182,7 @@ describe('the seat protocol on a real daemon', () => {
     // The features: seat counts of earlier tests' pools may move meanwhile (their 2 s leases expire).
     const features = async () => (await daemon.admin('GET', '/pools')).body.map((p: any) => p.feature).sort();
     const before = await features();
-    const { makeLicenseKey } = await import('./helpers.ts');
+    const { makeLicenseKey } = await import('./test-daemon.test-support.ts');
     const key = makeLicenseKey([daemon.lockCode], { seats: 5, licenseId: 'LIC-NOAUTH', product: 'noauth' });
     expect(await daemon.admin('POST', '/licenses', { key }, null)).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHORIZED' } } });
     expect(await daemon.admin('POST', '/licenses', { key }, 'not-the-token')).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });

@@ -12,7 +12,7 @@ import {
   serverReplySchema,
   statusReplySchema,
 } from '../../protocol/index.ts';
-import { makeLicenseKey, startTestDaemon, WireClient, type TestDaemon } from './helpers.ts';
+import { makeLicenseKey, startTestDaemon, WireClient, type TestDaemon } from './test-daemon.test-support.ts';
 
 let daemon: TestDaemon;
 const clients: WireClient[] = [];

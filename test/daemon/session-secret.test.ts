@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestDaemon, WireClient, type TestDaemon } from './helpers.ts';
+import { startTestDaemon, WireClient, type TestDaemon } from './test-daemon.test-support.ts';
 
 let daemon: TestDaemon;
 const clients: WireClient[] = [];

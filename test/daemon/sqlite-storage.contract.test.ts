@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase, SqliteRaftStorage } from '../../daemon/storage/index.ts';
-import { storageContract } from '../contract/storage-contract.ts';
+import { storageContract } from '../../daemon/raft/storage-contract.test-support.ts';
 
 storageContract('SqliteRaftStorage', () => new SqliteRaftStorage(openDatabase(':memory:')));
 

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connect, type FloeClient } from '../../client/index.ts';
 import { writeTestSiteTls } from '../../daemon/tls/site-pki.test-support.ts';
 import { run as runServe } from '../../cli/serve.ts';
-import { ADMIN_TOKEN, makeLicenseKey, startTestDaemon, tempDir, type TestDaemon } from './helpers.ts';
+import { ADMIN_TOKEN, makeLicenseKey, startTestDaemon, tempDir, type TestDaemon } from './test-daemon.test-support.ts';
 import { loadNodeIdentity } from '../../daemon/identity/index.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];

@@ -4,7 +4,7 @@
 // that connection and every other connection carry on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FRAME_BYTES_MAX } from '../../protocol/index.ts';
-import { startTestDaemon, WireClient, type TestDaemon } from './helpers.ts';
+import { startTestDaemon, WireClient, type TestDaemon } from './test-daemon.test-support.ts';
 
 let daemon: TestDaemon;
 const clients: WireClient[] = [];

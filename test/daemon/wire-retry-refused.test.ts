@@ -1,7 +1,7 @@
 // Over the wire: a checkout retried with the same requestId gets its first
 // answer even when the license check would now refuse the feature.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { makeLicenseKey, startTestDaemon, WireClient, type TestDaemon } from './helpers.ts';
+import { makeLicenseKey, startTestDaemon, WireClient, type TestDaemon } from './test-daemon.test-support.ts';
 
 let daemon: TestDaemon;
 beforeAll(async () => {

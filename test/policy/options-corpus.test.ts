@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseOptionsFile } from '../../protocol/options-file.ts';
-import { code, Harness } from '../../daemon/pool/test-harness.ts';
+import { code, Harness } from '../../daemon/pool/harness.test-support.ts';
 import { listPools } from '../../daemon/pool/queries.ts';
 
 const CORPUS = join(import.meta.dirname, 'corpus');

@@ -9,7 +9,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { floe } from '../../cli/cli-harness.ts';
+import { floe } from '../../cli/cli-harness.test-support.ts';
 import { run as keycenterCli } from '../../cli/keycenter.ts';
 import { run as license } from '../../cli/license.ts';
 import { run as lockcode } from '../../cli/lockcode.ts';

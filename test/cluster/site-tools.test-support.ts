@@ -1,9 +1,10 @@
-// What the churn tests and bench/cluster/ add on top of cluster-harness.ts's
-// ClusterSite: a guard that SIGKILLs a site's `floe serve` children when this
-// process exits (a crashed test or an interrupted bench must never leave
-// servers behind), bounded polling, and the admin reads the checks use
-// (applied indexes, the leader's term, catch-up of a restarted node).
-import { ClusterSite, type SiteNode } from './cluster-harness.ts';
+// What the churn tests and bench/cluster/ add on top of ClusterSite
+// (cluster-harness.test-support.ts): a guard that SIGKILLs a site's `floe
+// serve` children when this process exits (a crashed test or an interrupted
+// bench must never leave servers behind), bounded polling, and the admin
+// reads the checks use (applied indexes, the leader's term, catch-up of a
+// restarted node).
+import { ClusterSite, type SiteNode } from './cluster-harness.test-support.ts';
 
 /** `ms` between two polls of a condition. */
 export const POLL_INTERVAL_MS = 25;

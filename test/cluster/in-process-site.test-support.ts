@@ -3,7 +3,7 @@
 // peer entry per node as configs list it (its client URL is where the node
 // really serves clients, so SDK clients can be given the list), start/stop
 // by index, the leader's admin API, and cleanup of every daemon, wire client
-// and the data dir. (The multi-process ClusterSite in cluster-harness.ts is
+// and the data dir. (The multi-process ClusterSite in cluster-harness.test-support.ts is
 // for SIGKILL tests.)
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,8 +11,8 @@ import { createAdminApp, hashToken } from '../../admin/index.ts';
 import { parseConfig, startDaemon, type Daemon, type FaultInjector, type FloeConfig } from '../../daemon/index.ts';
 import { loadNodeIdentity, type NodeIdentity } from '../../daemon/identity/index.ts';
 import { encodeBase64url } from '../../protocol/index.ts';
-import { ADMIN_TOKEN, tempDir, VENDOR_PUBLIC_KEY, WireClient } from '../daemon/helpers.ts';
-import { freePorts } from './cluster-harness.ts';
+import { ADMIN_TOKEN, tempDir, VENDOR_PUBLIC_KEY, WireClient } from '../daemon/test-daemon.test-support.ts';
+import { freePorts } from './cluster-harness.test-support.ts';
 
 /** A node as the peers list of a config names it. */
 export interface SitePeer {

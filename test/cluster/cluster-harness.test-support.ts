@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { hashToken } from '../../admin/index.ts';
 import { loadNodeIdentity } from '../../daemon/identity/index.ts';
 import { encodeBase64url, type LicensePayload } from '../../protocol/index.ts';
-import { ADMIN_TOKEN, makeLicenseKey, tempDir, VENDOR_PUBLIC_KEY } from '../daemon/helpers.ts';
+import { ADMIN_TOKEN, makeLicenseKey, tempDir, VENDOR_PUBLIC_KEY } from '../daemon/test-daemon.test-support.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /**

@@ -1,4 +1,4 @@
-// Helpers for the transport's own tests, its no-handles fixture and its
+// Helpers for the transport's own tests, its no-handles child process and its
 // benchmark: key pairs, a recording logger, and a small cluster of real
 // transports on 127.0.0.1 with ports picked by the OS.
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';

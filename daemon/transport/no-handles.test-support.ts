@@ -1,11 +1,11 @@
-// Run as a child process by fault-injector-and-lifecycle.test.ts: exercises a
+// Run as a child process by fault-injector.test.ts: exercises a
 // three-node transport cluster (traffic, a refusal, a restart, pending fault
 // delays), stops everything, and must then exit on its own. If any socket or
 // timer were left behind, the unref'd watchdog below would fire and fail.
 import process from 'node:process';
 import { WebSocket } from 'ws';
 import { FaultInjector } from './fault-injector.ts';
-import { TestCluster, heartbeat, waitFor } from './transport-test-kit.ts';
+import { TestCluster, heartbeat, waitFor } from './transport-kit.test-support.ts';
 
 const faults = new FaultInjector();
 const cluster = await TestCluster.start(['n1', 'n2', 'n3'], { faults });

@@ -2,7 +2,7 @@
 // daemon's SQLite storage) must do for the Raft core to stay correct. Call
 // storageContract() from a *.test.ts beside an implementation.
 import { describe, expect, it } from 'vitest';
-import { StorageError, type Entry, type WritableStorage } from '../../daemon/raft/types.ts';
+import { StorageError, type Entry, type WritableStorage } from './types.ts';
 
 function entry(index: number, term: number, text = ''): Entry {
   return { index, term, type: 'normal', data: new TextEncoder().encode(text) };

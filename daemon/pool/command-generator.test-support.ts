@@ -1,22 +1,11 @@
 // A seeded generator of random pool commands over a small universe (two
 // features, two versions, a handful of keys, sessions, clients, users and
 // hosts), so that collisions, retries, queues, linger and capacity changes are
-// frequent. For the property tests and the simulator; never for production.
+// frequent. For the pool's property tests; never for production.
 import type { LicensePayload } from '../../protocol/license-payload.ts';
+import { seededRandom } from '../../test/seeded-random.test-support.ts';
 import type { FeatureSettings, Policy, PolicyRule, Who } from '../../protocol/policy.ts';
 import type { PoolCommand } from './commands.ts';
-
-/** A seeded PRNG (mulberry32): `next()` in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Generates commands; `leaseIds()` supplies ids of live leases to aim checkin, renew and force at. */
 export class CommandGenerator {

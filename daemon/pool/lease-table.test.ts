@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../test/seeded-random.test-support.ts';
 import { LeaseTable, parseLeaseSeq, removeHeldLease, type IndexedLease } from './lease-table.ts';
 
 interface L extends IndexedLease {
@@ -19,11 +20,8 @@ describe('lease indexes', () => {
   it('the lease table finds, forgets and lists leases in grant order exactly as a Map would, under heavy churn', () => {
     const table = new LeaseTable<L>();
     const map = new Map<string, L>();
-    let seed = 7;
-    const rand = (n: number): number => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return (seed >>> 8) % n;
-    };
+    const random = seededRandom(7);
+    const rand = (n: number): number => Math.floor(random() * n);
     let next = 1;
     const live: L[] = [];
     for (let step = 0; step < 20_000; step++) {

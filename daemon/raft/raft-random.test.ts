@@ -5,7 +5,8 @@
 // committed) an index holds the same entry there.
 import { describe, expect, it } from 'vitest';
 import { createRaftNode } from './raft.ts';
-import { makeNode, processReady, seededRandom, testConfig, type TestNode } from './test-network.test-support.ts';
+import { seededRandom } from '../../test/seeded-random.test-support.ts';
+import { makeNode, processReady, testConfig, type TestNode } from './test-network.test-support.ts';
 import type { Message } from './types.ts';
 
 const IDS = ['n1', 'n2', 'n3', 'n4', 'n5'];

@@ -2,6 +2,7 @@
 // nodes over MemoryStorage with a seeded PRNG, a driver that performs each
 // Ready in the required order, and a network that delivers every message
 // until the cluster is quiet, with drops and partitions.
+import { seededRandom } from '../../test/seeded-random.test-support.ts';
 import { assert } from './assert.ts';
 import { MemoryStorage } from './memory-storage.ts';
 import { createRaftNode } from './raft.ts';
@@ -15,18 +16,6 @@ import {
   type RaftNode,
   type Ready,
 } from './types.ts';
-
-/** A small, fast, seeded PRNG (mulberry32): uniform floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Test defaults: electionTicks 10, heartbeatTicks 1, generous limits, no pre-vote or check-quorum. */
 export function testConfig(id: NodeId, storage: MemoryStorage, overrides: Partial<RaftConfig> = {}): RaftConfig {

@@ -1,20 +1,33 @@
 // The live events of GET /api/v1/events (server-sent events), shared by
 // every subscriber of one node. Sources: the usage rows of applied entries
 // (checkouts, lease ends, denials), the pool's queue pushes and leadership
-// changes. Events are batched: at most every EVENTS_FLUSH_MS the hub
-// serializes what happened once (one chunk of SSE messages, plus a `pools`
-// snapshot when seats moved) and writes the same bytes to every subscriber,
-// so ten console viewers cost little more than one. A subscriber still busy
-// with the previous chunk skips this one and gets a `gap` event and a fresh
-// `pools` snapshot when it is free again. With no subscriber the hub
-// listens to nothing.
-import type { FloeNode } from '../../daemon/node/index.ts';
+// changes.
+//
+// What it costs a node is bounded whatever the request rate (issue 15: ten
+// console viewers at 100 clients cost ≤ 5 % extra CPU):
+// - Events are batched: at most every EVENTS_FLUSH_MS the hub serialises
+//   what happened once (one chunk of SSE messages) and writes the same bytes
+//   to every subscriber, so ten viewers cost little more than one.
+// - Pool changes are coalesced per pool: a flush carries one `pools` message
+//   with the latest figures of the pools that changed since the previous one
+//   (all of them for a new subscriber, after a gap or a leadership change),
+//   however many checkouts moved them; the last state is always sent.
+// - Individual events are for a person watching: at most
+//   EVENTS_PER_FLUSH_MAX per flush, the rest only counted (a `dropped`
+//   event) and never serialised. The complete record is the usage log
+//   (GET /usage, the reports).
+// A subscriber still busy with the previous chunk skips this one and gets a
+// `gap` event and a full `pools` message when it is free again. With no
+// subscriber the hub listens to nothing.
+import type { ClientEvent, NodeStatus } from '../../daemon/node/index.ts';
+import type { PoolView } from '../../daemon/pool/index.ts';
 import type { UsageRow } from '../../daemon/storage/index.ts';
+import { ChangedPools } from './changed-pools.ts';
 
-/** `ms` between two flushes, at most: a checkout shows in a console well within a second. */
-export const EVENTS_FLUSH_MS = 200;
+/** `ms` between two flushes, at least, and from a change to its flush, at most: a checkout shows in a console well within a second. */
+export const EVENTS_FLUSH_MS = 250;
 /** Individual events in one flush, at most; beyond it they are counted in a `dropped` event (pools still update). */
-export const EVENTS_PER_FLUSH_MAX = 500;
+export const EVENTS_PER_FLUSH_MAX = 50;
 /** Subscribers of one node at once; beyond it GET /events answers 503. */
 export const EVENT_SUBSCRIBERS_MAX = 100;
 /** `ms` between keep-alive comments on an idle stream (proxies close silent connections). */
@@ -22,6 +35,18 @@ export const EVENTS_KEEPALIVE_MS = 15_000;
 
 /** How a lease end's usage kind reads in a `checkin` event. */
 const END_REASON_OF_KIND: Readonly<Record<string, string>> = { checkin: 'normal', expiry: 'expiry', 'force-checkin': 'forced' };
+
+/** The event a usage row of each kind is shown as; rows of other kinds are not shown. */
+const EVENT_OF_KIND: Readonly<Record<string, string>> = { checkout: 'checkout', denial: 'denial', revoke: 'checkin', checkin: 'checkin', expiry: 'checkin', 'force-checkin': 'checkin', 'queue-wait': 'queue' };
+
+/** What the hub reads of a node (a FloeNode; a stand-in in tests). */
+export interface EventHubNode {
+  readonly observers: { readonly usage: { add(listener: (rows: readonly UsageRow[]) => void): () => void } };
+  onEvent(listener: (event: ClientEvent) => void): () => void;
+  onLeadership(listener: (state: { readonly leaderId: string; readonly role: string }) => void): () => void;
+  status(): Pick<NodeStatus, 'nodeId' | 'role' | 'leaderId' | 'term' | 'commitIndex' | 'appliedIndex'>;
+  pools(): readonly PoolView[];
+}
 
 /** One subscriber: where its bytes go. */
 export interface EventSink {
@@ -32,28 +57,39 @@ export interface EventSink {
 interface Subscriber {
   readonly sink: EventSink;
   busy: boolean;
-  /** A chunk was skipped while busy: send `gap` and a fresh `pools` next. */
+  /** A chunk was skipped while busy: send `gap` and a full `pools` next. */
   missed: boolean;
+  /** It was sent a full `pools` between flushes: the next flush's changes are counted from an older state, so it gets the full list again. */
+  fullNext: boolean;
 }
 
 const encoder = new TextEncoder();
 
-/** One SSE message: `event`, JSON `data`, optional `id`. */
+/** One SSE message: `event`, JSON `data` (already serialised), optional `id`. */
+function messageOfJson(event: string, json: string, id?: number): string {
+  return `event: ${event}\n${id !== undefined ? `id: ${id}\n` : ''}data: ${json}\n\n`;
+}
+
+/** One SSE message: `event`, `data` serialised as JSON, optional `id`. */
 function message(event: string, data: unknown, id?: number): string {
-  return `event: ${event}\n${id !== undefined ? `id: ${id}\n` : ''}data: ${JSON.stringify(data)}\n\n`;
+  return messageOfJson(event, JSON.stringify(data), id);
 }
 
 /** The live events of one node. */
 export class EventHub {
   private readonly subscribers = new Set<Subscriber>();
+  /** Serialised messages of this flush; at most EVENTS_PER_FLUSH_MAX, plus leadership changes. */
   private pending: string[] = [];
-  private dropped = 0;
-  private poolsChanged = false;
+  /** Events not sent in this flush, by event name. */
+  private dropped = new Map<string, number>();
+  /** Something happened that may have moved a pool's figures since the last flush. */
+  private poolsDirty = false;
+  private readonly changedPools = new ChangedPools();
   private flushTimer: NodeJS.Timeout | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private detach: (() => void)[] = [];
 
-  constructor(private readonly node: FloeNode) {}
+  constructor(private readonly node: EventHubNode) {}
 
   /** Subscribers now. */
   get subscriberCount(): number {
@@ -61,15 +97,15 @@ export class EventHub {
   }
 
   /**
-   * Adds a subscriber: it gets a `pools` snapshot at once, then every flush.
+   * Adds a subscriber: it gets a full `pools` message at once, then every flush.
    * Answers the unsubscribe, or undefined when EVENT_SUBSCRIBERS_MAX are connected.
    */
   subscribe(sink: EventSink): (() => void) | undefined {
     if (this.subscribers.size >= EVENT_SUBSCRIBERS_MAX) return undefined;
     if (this.subscribers.size === 0) this.attach();
-    const sub: Subscriber = { sink, busy: false, missed: false };
+    const sub: Subscriber = { sink, busy: false, missed: false, fullNext: true };
     this.subscribers.add(sub);
-    this.send(sub, encoder.encode(this.poolsMessage()));
+    this.send(sub, encoder.encode(this.fullPoolsMessage()));
     return () => {
       if (!this.subscribers.delete(sub)) return;
       if (this.subscribers.size === 0) this.stop();
@@ -87,12 +123,18 @@ export class EventHub {
     this.detach = [
       node.observers.usage.add((rows) => this.onUsage(rows)),
       node.onEvent((event) => {
-        if (event.kind === 'queue') this.push('queue', { feature: event.feature, version: event.version, requestId: event.requestId, position: event.position });
-        else if (event.kind === 'dequeued') this.push('queue', { feature: event.feature, version: event.version, requestId: event.requestId, position: null, reason: event.reason });
+        // A queue move changes a pool's `queued`.
+        if (event.kind === 'queue') this.push('queue', () => ({ feature: event.feature, version: event.version, requestId: event.requestId, position: event.position }));
+        else if (event.kind === 'dequeued') this.push('queue', () => ({ feature: event.feature, version: event.version, requestId: event.requestId, position: null, reason: event.reason }));
+        else return;
+        this.poolsDirty = true;
       }),
       node.onLeadership((state) => {
-        this.push('leader', { leaderId: state.leaderId, role: state.role, nodeId: node.config.nodeId, term: node.status().term });
-        this.poolsChanged = true;
+        // Rare and what a person must see: never dropped; every viewer gets the whole list with the new role.
+        this.pending.push(message('leader', { leaderId: state.leaderId, role: state.role, nodeId: node.status().nodeId, term: node.status().term }));
+        this.changedPools.forceFull();
+        this.poolsDirty = true;
+        this.schedule();
       }),
     ];
     this.keepaliveTimer = setInterval(() => this.broadcast(encoder.encode(': keep-alive\n\n'), false), EVENTS_KEEPALIVE_MS);
@@ -106,47 +148,83 @@ export class EventHub {
     this.keepaliveTimer = undefined;
     this.flushTimer = undefined;
     this.pending = [];
-    this.dropped = 0;
-    this.poolsChanged = false;
+    this.dropped.clear();
+    this.poolsDirty = false;
+    this.changedPools.forceFull();
   }
 
+  /** The hot path at a busy site: a row beyond this flush's EVENTS_PER_FLUSH_MAX costs a count, nothing is built for it. */
   private onUsage(rows: readonly UsageRow[]): void {
+    let shown = false;
     for (const r of rows) {
-      const who = { at: r.at, feature: r.feature, version: r.version, user: r.user, host: r.host };
-      if (r.kind === 'checkout') this.push('checkout', { ...who, count: r.count, leaseId: r.leaseId }, r.logIndex);
-      else if (r.kind === 'denial') this.push('denial', { ...who, code: r.code }, r.logIndex);
-      else if (r.kind === 'revoke' || END_REASON_OF_KIND[r.kind] !== undefined) {
-        const reason = r.kind === 'revoke' ? r.reason || 'revoked' : END_REASON_OF_KIND[r.kind]!;
-        this.push('checkin', { ...who, count: r.count, leaseId: r.leaseId, reason, detail: r.kind === 'force-checkin' ? r.reason : '' }, r.logIndex);
-      } else if (r.kind === 'queue-wait') this.push('queue', { feature: r.feature, version: r.version, user: r.user, host: r.host, position: null, waitedMs: r.waitedMs }, r.logIndex);
-      else continue;
-      this.poolsChanged = true;
+      const event = EVENT_OF_KIND[r.kind];
+      if (event === undefined) continue;
+      shown = true;
+      this.poolsDirty = true;
+      if (this.pending.length >= EVENTS_PER_FLUSH_MAX) this.dropped.set(event, (this.dropped.get(event) ?? 0) + 1);
+      else this.pending.push(message(event, usageEventData(r), r.logIndex));
     }
+    if (shown) this.schedule();
   }
 
-  private push(event: string, data: unknown, id?: number): void {
-    if (this.pending.length >= EVENTS_PER_FLUSH_MAX) this.dropped++;
-    else this.pending.push(message(event, data, id));
-    if (this.flushTimer === undefined) {
-      this.flushTimer = setTimeout(() => this.flush(), EVENTS_FLUSH_MS);
-      this.flushTimer.unref();
-    }
+  /** Queues event `event` for this flush; `data` is built and serialised only when it will be sent. */
+  private push(event: string, data: () => unknown): void {
+    if (this.pending.length >= EVENTS_PER_FLUSH_MAX) this.dropped.set(event, (this.dropped.get(event) ?? 0) + 1);
+    else this.pending.push(message(event, data()));
+    this.schedule();
   }
 
-  private poolsMessage(): string {
+  private schedule(): void {
+    if (this.flushTimer !== undefined) return;
+    this.flushTimer = setTimeout(() => this.flush(), EVENTS_FLUSH_MS);
+    this.flushTimer.unref();
+  }
+
+  /** A `pools` message of `pools` (serialised PoolViews) with this node's status. */
+  private poolsMessage(pools: readonly string[], full: boolean): string {
     const s = this.node.status();
-    return message('pools', { nodeId: s.nodeId, role: s.role, leaderId: s.leaderId, appliedIndex: s.appliedIndex, lagEntries: s.commitIndex - s.appliedIndex, pools: this.node.pools() });
+    const head = JSON.stringify({ nodeId: s.nodeId, role: s.role, leaderId: s.leaderId, appliedIndex: s.appliedIndex, lagEntries: s.commitIndex - s.appliedIndex, full });
+    return messageOfJson('pools', `${head.slice(0, -1)},"pools":[${pools.join(',')}]}`);
+  }
+
+  /** A `pools` message of every pool now, for one subscriber between flushes (it gets the full list again at the next flush). */
+  private fullPoolsMessage(): string {
+    return this.poolsMessage(
+      this.node.pools().map((p) => JSON.stringify(p)),
+      true,
+    );
   }
 
   private flush(): void {
     this.flushTimer = undefined;
-    let text = this.pending.join('');
-    if (this.dropped > 0) text += message('dropped', { count: this.dropped, reason: `more than ${EVENTS_PER_FLUSH_MAX} events in ${EVENTS_FLUSH_MS} ms` });
-    if (this.poolsChanged) text += this.poolsMessage();
+    let events = this.pending.join('');
+    if (this.dropped.size > 0) {
+      let count = 0;
+      for (const n of this.dropped.values()) count += n;
+      events += message('dropped', { count, byEvent: Object.fromEntries(this.dropped), reason: `more than ${EVENTS_PER_FLUSH_MAX} events in ${EVENTS_FLUSH_MS} ms; the pools are current` });
+    }
+    let shared = events;
+    let whole: string | undefined;
+    if (this.poolsDirty) {
+      const take = this.changedPools.take(this.node.pools());
+      if (take.full || take.pools.length > 0) shared += this.poolsMessage(take.pools, take.full);
+      whole = take.full ? shared : events + this.poolsMessage(take.all, true);
+    }
     this.pending = [];
-    this.dropped = 0;
-    this.poolsChanged = false;
-    if (text !== '') this.broadcast(encoder.encode(text));
+    this.dropped.clear();
+    this.poolsDirty = false;
+    let sharedChunk: Uint8Array | undefined;
+    let wholeChunk: Uint8Array | undefined;
+    for (const sub of this.subscribers) {
+      if (sub.busy) {
+        if (shared !== '') sub.missed = true;
+      } else if (sub.fullNext && whole !== undefined) {
+        sub.fullNext = false;
+        this.send(sub, (wholeChunk ??= encoder.encode(whole)));
+      } else if (shared !== '') {
+        this.send(sub, (sharedChunk ??= encoder.encode(shared)));
+      }
+    }
   }
 
   /** Writes `chunk` to every subscriber not busy; `counts`: a busy one has missed something (a keep-alive is not). */
@@ -164,10 +242,21 @@ export class EventHub {
         sub.busy = false;
         if (sub.missed && this.subscribers.has(sub)) {
           sub.missed = false;
-          this.send(sub, encoder.encode(message('gap', { reason: 'this connection fell behind; some events were skipped' }) + this.poolsMessage()));
+          sub.fullNext = true;
+          this.send(sub, encoder.encode(message('gap', { reason: 'this connection fell behind; some events were skipped' }) + this.fullPoolsMessage()));
         }
       },
       () => this.subscribers.delete(sub),
     );
   }
+}
+
+/** The `data` of the event a usage row is shown as (its kind is in EVENT_OF_KIND). */
+function usageEventData(r: UsageRow): unknown {
+  if (r.kind === 'queue-wait') return { feature: r.feature, version: r.version, user: r.user, host: r.host, position: null, waitedMs: r.waitedMs };
+  const who = { at: r.at, feature: r.feature, version: r.version, user: r.user, host: r.host };
+  if (r.kind === 'checkout') return { ...who, count: r.count, leaseId: r.leaseId };
+  if (r.kind === 'denial') return { ...who, code: r.code };
+  const reason = r.kind === 'revoke' ? r.reason || 'revoked' : END_REASON_OF_KIND[r.kind]!;
+  return { ...who, count: r.count, leaseId: r.leaseId, reason, detail: r.kind === 'force-checkin' ? r.reason : '' };
 }

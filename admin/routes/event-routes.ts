@@ -7,17 +7,18 @@ import { streamSSE } from 'hono/streaming';
 import type { AdminEnv } from '../admin-env.ts';
 import { BEARER_SECURITY, errorResponses } from '../api-schemas.ts';
 import { AdminError } from '../errors.ts';
-import { EVENT_SUBSCRIBERS_MAX, EVENTS_FLUSH_MS, type EventHub } from '../events/event-hub.ts';
+import { EVENT_SUBSCRIBERS_MAX, EVENTS_FLUSH_MS, EVENTS_PER_FLUSH_MAX, type EventHub } from '../events/event-hub.ts';
 
 const EVENTS_DESCRIPTION = [
-  `Server-sent events, batched every ${EVENTS_FLUSH_MS} ms at most. Each message's \`event\` is one of:`,
+  `Server-sent events, batched: at most one batch every ${EVENTS_FLUSH_MS} ms, sent within ${EVENTS_FLUSH_MS} ms of what it reports. Each message's \`event\` is one of:`,
   '`checkout` {at, feature, version, user, host, count, leaseId} (id: the log index);',
   '`checkin` {…, reason: normal|expiry|forced|license-removed|license-expired|user-unassigned, detail: the admin\'s reason when forced};',
   '`denial` {at, feature, version, user, host, code};',
   '`queue` {feature, version, requestId, position} (position null once it left: reason, or waitedMs);',
   '`leader` {leaderId, role, nodeId, term};',
-  '`pools` {nodeId, role, leaderId, appliedIndex, lagEntries, pools: [Pool]} at once and after seats moved;',
-  '`gap` (this connection fell behind: events were skipped; a pools snapshot follows); `dropped` {count}.',
+  '`pools` {nodeId, role, leaderId, appliedIndex, lagEntries, full, pools: [Pool]}: at once and after a gap or a leadership change every pool (full: true: a pool not listed is gone);',
+  'after seats moved, once per batch, the latest figures of only the pools that changed (full: false);',
+  `\`gap\` (this connection fell behind: events were skipped; a full pools message follows); \`dropped\` {count, byEvent} (more than ${EVENTS_PER_FLUSH_MAX} events in one batch: the rest are counted, not sent; the usage log has them all).`,
 ].join(' ');
 
 const getEvents = createRoute({

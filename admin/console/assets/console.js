@@ -3,6 +3,8 @@
 // pages without one:
 // - [data-live-pools]: the pools table follows GET /api/v1/events (server-
 //   sent events; the browser's EventSource reconnects by itself), no polling;
+//   each `pools` event carries the pools that changed (every pool when
+//   `full`), and a busy site's events beyond a few a second are counted;
 // - [data-usage-chart], [data-utilization-chart]: uPlot charts of the report
 //   embedded in the page (#usage-data);
 // - [data-api-reference]: Swagger UI over /api/v1/openapi.json, sending the
@@ -26,6 +28,12 @@ function livePools(table) {
       status.textContent = `Live: node ${data.nodeId} (${data.role}), applied index ${data.appliedIndex}${lag}.`;
     }
     const body = table.tBodies[0];
+    // A full list (at once, after a gap or a leadership change) names every pool: a row it lacks is a pool removed.
+    if (data.full) {
+      const listed = new Set(data.pools.map((p) => `${p.feature}@${p.version}`));
+      for (const row of body.querySelectorAll('tr[data-pool]')) if (!listed.has(row.getAttribute('data-pool'))) row.remove();
+    }
+    // Otherwise it carries only the pools whose figures changed.
     for (const p of data.pools) {
       const key = `${p.feature}@${p.version}`;
       let row = body.querySelector(`tr[data-pool="${CSS.escape(key)}"]`);
@@ -79,6 +87,11 @@ function livePools(table) {
   source.addEventListener('leader', (e) => {
     const d = JSON.parse(e.data);
     show(`leader is now ${d.leaderId || 'unknown'} (term ${d.term})`);
+  });
+  source.addEventListener('dropped', (e) => {
+    const d = JSON.parse(e.data);
+    const kinds = Object.entries(d.byEvent ?? {}).map(([event, n]) => `${n} ${event}`).join(', ');
+    show(`${d.count} more events not listed here${kinds ? ` (${kinds})` : ''}; the table is current`);
   });
   source.addEventListener('gap', () => show('some events were skipped (this page fell behind); the table is current'));
 }

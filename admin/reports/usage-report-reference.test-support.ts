@@ -1,7 +1,9 @@
 // The usage report computed the slow, obvious way, to check
 // computeUsageReport against (usage-report.property.test.ts): every lease as
 // a [start, end) span, every interval and group examined separately, the
-// level recomputed from all leases at each moment that matters.
+// level recomputed from all leases at each moment that matters; then the
+// lines kept: every interval up to asOf (or up to the last with activity)
+// of every group with activity somewhere and of every feature asked for.
 import { DENIAL_SATISFIED_WITHIN_MS, reportIntervals, type ReportUsageRow, type UsageReportLine, type UsageReportQuery } from './usage-report.ts';
 
 const END_KINDS = ['checkin', 'expiry', 'force-checkin', 'revoke'];
@@ -22,9 +24,12 @@ export function referenceUsageReport(rows: readonly ReportUsageRow[], q: UsageRe
     });
   const groups = new Map<string, { feature: string; key: string }>();
   for (const { r } of mine) groups.set(`${r.feature}\u0000${keyOf(r)}`, { feature: r.feature, key: keyOf(r) });
+  const asked = q.by === undefined ? (q.features ?? []).filter((f) => q.feature === undefined || f === q.feature) : [];
+  for (const feature of asked) groups.set(`${feature}\u0000`, { feature, key: '' });
   const endMs = Math.min(q.toMs, Math.max(q.asOfMs, q.fromMs));
   const lines: UsageReportLine[] = [];
-  for (const iv of reportIntervals(q)) {
+  const intervals = reportIntervals(q);
+  for (const iv of intervals) {
     for (const g of [...groups.values()].sort((a, b) => (a.feature + '\u0000' + a.key < b.feature + '\u0000' + b.key ? -1 : 1))) {
       const own = leases.filter((l) => l.feature === g.feature && l.key === g.key);
       /** Seats held just after position p. */
@@ -61,7 +66,6 @@ export function referenceUsageReport(rows: readonly ReportUsageRow[], q: UsageRe
           if (!satisfied) denials++;
         }
       }
-      if (seatMs === 0 && peak === 0 && checkouts === 0 && denials === 0 && queueWaits === 0) continue;
       const elapsedMs = Math.min(iv.endMs, endMs) - iv.startMs;
       lines.push({
         startMs: iv.startMs,
@@ -78,5 +82,8 @@ export function referenceUsageReport(rows: readonly ReportUsageRow[], q: UsageRe
       });
     }
   }
-  return lines;
+  const active = (l: UsageReportLine) => l.seatHours !== 0 || l.peakInUse !== 0 || l.checkouts !== 0 || l.denials !== 0 || l.queueWaits !== 0;
+  const kept = (l: UsageReportLine) => asked.includes(l.feature) || lines.some((m) => m.feature === l.feature && m.key === l.key && active(m));
+  const lastMs = Math.max(...intervals.filter((iv) => iv.startMs < endMs || lines.some((l) => l.startMs === iv.startMs && kept(l) && active(l))).map((iv) => iv.startMs));
+  return lines.filter((l) => kept(l) && l.startMs <= lastMs);
 }

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { referenceUsageReport } from './usage-report-reference.test-support.ts';
-import { computeUsageReport, type ReportUsageRow, type UsageReportLine, type UsageReportQuery } from './usage-report.ts';
+import { computeUsageReport, REPORT_LINES_MAX, type ReportUsageRow, type UsageReportLine, type UsageReportQuery } from './usage-report.ts';
 import { utilizationHistogram } from './utilization.ts';
 
 const HOUR = 3_600_000;
@@ -69,6 +69,8 @@ const queryArb = fc.record({
   feature: fc.option(fc.constantFrom('cad', 'sim'), { nil: undefined }),
   by: fc.option(fc.constantFrom('user' as const, 'host' as const, 'app' as const), { nil: undefined }),
   asOfExtraMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3 * HOUR })),
+  /** The pools installed: zero lines for them too ('plot' never has a row). */
+  features: fc.option(fc.subarray(['cad', 'plot', 'sim']), { nil: undefined }),
 });
 
 /** Lines with floats rounded, so sums taken in another order compare equal. */
@@ -89,6 +91,7 @@ describe('usage reports', () => {
           asOfMs: lastAt + q.asOfExtraMs,
           ...(q.feature !== undefined ? { feature: q.feature } : {}),
           ...(q.by !== undefined ? { by: q.by } : {}),
+          ...(q.features !== undefined ? { features: q.features } : {}),
         };
         expect(rounded(computeUsageReport(rows, query))).toEqual(rounded(referenceUsageReport(rows, query)));
       }),
@@ -139,6 +142,33 @@ describe('usage reports', () => {
       [3, 1.5],
       [1, 0.5],
     ]);
+  });
+
+  it('gives every hour from `from` to asOf a line, zeros where nothing happened, also for a pool never used', () => {
+    const row = (logIndex: number, at: number, kind: string, leaseId: string) => ({ logIndex, at, kind, feature: 'cad', user: 'ann', host: 'h', clientId: 'c1', count: 1, leaseId, waitedMs: 0 });
+    const ten = Date.UTC(2026, 0, 6, 10);
+    // One seat from 11:15 to 11:45; the report runs 10:00–16:00, the rows up to 13:30.
+    const rows = [row(1, ten + 75 * 60_000, 'checkout', 'A'), row(2, ten + 105 * 60_000, 'checkin', 'A')];
+    const lines = computeUsageReport(rows, { fromMs: ten, toMs: ten + 6 * HOUR, interval: 'hour', asOfMs: ten + 3.5 * HOUR, features: ['cad', 'plot'] });
+    expect(lines.map((l) => [new Date(l.startMs).toISOString().slice(11, 16), l.feature, l.peakInUse, l.seatHours, l.checkouts])).toEqual([
+      ['10:00', 'cad', 0, 0, 0],
+      ['10:00', 'plot', 0, 0, 0],
+      ['11:00', 'cad', 1, 0.5, 1],
+      ['11:00', 'plot', 0, 0, 0],
+      ['12:00', 'cad', 0, 0, 0],
+      ['12:00', 'plot', 0, 0, 0],
+      ['13:00', 'cad', 0, 0, 0],
+      ['13:00', 'plot', 0, 0, 0],
+    ]);
+  });
+
+  it(`refuses a report of more than ${REPORT_LINES_MAX.toLocaleString('en-US')} lines with REPORT_TOO_LARGE`, () => {
+    const day = Date.UTC(2026, 0, 1);
+    const features = Array.from({ length: 20 }, (_, i) => `f${i}`);
+    const query = { fromMs: day, toMs: day + 365 * 24 * HOUR, interval: 'hour' as const, asOfMs: day + 365 * 24 * HOUR, features };
+    expect(() => computeUsageReport([], query)).toThrow(expect.objectContaining({ code: 'REPORT_TOO_LARGE', message: expect.stringMatching(/175200 lines/) }));
+    // The same year per day is 7,300 lines.
+    expect(computeUsageReport([], { ...query, interval: 'day' })).toHaveLength(365 * 20);
   });
 
   it('counts a denial satisfied exactly five minutes later as satisfied', () => {

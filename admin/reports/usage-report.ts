@@ -23,6 +23,11 @@
 //   out after it within DENIAL_SATISFIED_WITHIN_MS (it got its seat by
 //   retrying, waiting or from another version's pool).
 // - checkouts and queueWaits count rows; queueWaitMsAvg averages their waits.
+// - Lines: one per interval for each feature (or feature and user, host or
+//   app) with anything in the report, and for each of `features`, zeros in
+//   the intervals where nothing happened, so a chart has every interval.
+//   Intervals run from fromMs to toMs but not past asOfMs: what has not
+//   happened yet is not a zero. At most REPORT_LINES_MAX lines.
 
 /** The fields of a usage row a report reads. */
 export interface ReportUsageRow {
@@ -54,6 +59,8 @@ export interface UsageReportQuery {
   readonly by?: 'user' | 'host' | 'app';
   /** `ms`: how far the rows go (the replicated time of the last applied command); leases without an end row are held until then. */
   readonly asOfMs: number;
+  /** Features reported even where their rows show nothing (the pools installed now), a line per interval each; ignored with `by`. */
+  readonly features?: readonly string[];
 }
 
 /** One line of a report. */
@@ -80,6 +87,8 @@ export const DENIAL_SATISFIED_WITHIN_MS = 5 * 60_000;
 export const REPORT_INTERVALS_MAX = 366 * 24;
 /** Report cells (intervals × groups with activity), at most. */
 export const REPORT_CELLS_MAX = 1_000_000;
+/** Lines of one report (intervals × features, or × users, hosts or apps), at most: a year of hours for eleven features, or a thousand users' days for three months. */
+export const REPORT_LINES_MAX = 100_000;
 
 /** Kinds of the rows that end a lease. */
 const END_KINDS: ReadonlySet<string> = new Set(['checkin', 'expiry', 'force-checkin', 'revoke']);
@@ -92,11 +101,15 @@ export class ReportTooLargeError extends Error {
   override readonly name = 'ReportTooLargeError';
 }
 
-/** The interval boundaries of `query`: aligned to the hour or the UTC day, clipped to [fromMs, toMs). */
-export function reportIntervals(query: Pick<UsageReportQuery, 'fromMs' | 'toMs' | 'interval'>): { startMs: number; endMs: number }[] {
+/**
+ * The interval boundaries of `query`: aligned to the hour or the UTC day, clipped to [fromMs, toMs);
+ * with `untilMs`, only those starting at or before it (a period reaching into the future ends now).
+ */
+export function reportIntervals(query: Pick<UsageReportQuery, 'fromMs' | 'toMs' | 'interval'> & { readonly untilMs?: number }): { startMs: number; endMs: number }[] {
   const step = INTERVAL_MS[query.interval];
   const first = Math.floor(query.fromMs / step) * step;
-  const count = Math.max(0, Math.ceil((query.toMs - first) / step));
+  let count = Math.max(0, Math.ceil((query.toMs - first) / step));
+  if (query.untilMs !== undefined) count = Math.min(count, Math.max(0, Math.floor((query.untilMs - first) / step) + 1));
   if (count > REPORT_INTERVALS_MAX) throw new ReportTooLargeError(`${count} intervals of an ${query.interval}; at most ${REPORT_INTERVALS_MAX}: narrow from/to or use a longer interval`);
   const out: { startMs: number; endMs: number }[] = [];
   for (let i = 0; i < count; i++) out.push({ startMs: Math.max(query.fromMs, first + i * step), endMs: Math.min(query.toMs, first + (i + 1) * step) });
@@ -134,10 +147,11 @@ interface PendingDenial {
  * start, later ones which denials were satisfied). Throws ReportTooLargeError.
  */
 export function computeUsageReport(rows: Iterable<ReportUsageRow>, query: UsageReportQuery): UsageReportLine[] {
-  const intervals = reportIntervals(query);
   const step = INTERVAL_MS[query.interval];
   const first = Math.floor(query.fromMs / step) * step;
   const endMs = Math.min(query.toMs, Math.max(query.asOfMs, query.fromMs));
+  // Nothing happens after asOf: the intervals after it are neither counted nor reported.
+  const intervals = reportIntervals({ ...query, untilMs: endMs });
   const groups = new Map<string, Group>();
   const leases = new Map<string, { group: Group; count: number }>();
   const pendingByClient = new Map<string, PendingDenial[]>();
@@ -251,14 +265,24 @@ export function computeUsageReport(rows: Iterable<ReportUsageRow>, query: UsageR
   settleDenials(Infinity);
   for (const g of groups.values()) advance(g, Infinity);
 
+  // Zero-fill: every group with anything in the report (a cell), and each feature asked for, over
+  // every interval up to asOf (and up to the last with activity: a checkout at asOf exactly).
+  if (query.by === undefined) for (const feature of query.features ?? []) if (query.feature === undefined || feature === query.feature) groupOf(feature, '');
+  const ordered = [...groups.values()].filter((g) => g.cells.size > 0 || (query.by === undefined && query.features?.includes(g.feature) === true));
+  ordered.sort((a, b) => (a.feature < b.feature ? -1 : a.feature > b.feature ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  let intervalCount = 0;
+  while (intervalCount < intervals.length && intervals[intervalCount]!.startMs < endMs) intervalCount++;
+  for (const g of ordered) for (const i of g.cells.keys()) intervalCount = Math.max(intervalCount, i + 1);
+  if (intervalCount * ordered.length > REPORT_LINES_MAX) {
+    throw new ReportTooLargeError(`${intervalCount * ordered.length} lines (${intervalCount} intervals × ${ordered.length} ${query.by ?? 'feature'}s); at most ${REPORT_LINES_MAX}: narrow from/to, use a longer interval, or name a feature`);
+  }
   const lines: UsageReportLine[] = [];
-  const ordered = [...groups.values()].sort((a, b) => (a.feature < b.feature ? -1 : a.feature > b.feature ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  for (let i = 0; i < intervals.length; i++) {
+  const zero: Cell = { peak: 0, seatMs: 0, checkouts: 0, denials: 0, queueWaits: 0, queueWaitMsTotal: 0 };
+  for (let i = 0; i < intervalCount; i++) {
     const iv = intervals[i]!;
     const elapsedMs = Math.min(iv.endMs, endMs) - iv.startMs;
     for (const g of ordered) {
-      const c = g.cells.get(i);
-      if (c === undefined) continue;
+      const c = g.cells.get(i) ?? zero;
       lines.push({
         startMs: iv.startMs,
         endMs: iv.endMs,

@@ -1,5 +1,7 @@
 // GET /reports/usage: usage reports per interval and feature (and user, host
-// or app), as JSON or CSV, paginated. The numbers come from
+// or app), as JSON or CSV, paginated; a line for every interval, zeros where
+// nothing happened, for the features of the pools installed and any with
+// usage in the period. The numbers come from
 // admin/reports/usage-report.ts, a pure function of the replicated usage
 // rows, so a closed interval reads the same on every node.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
@@ -10,7 +12,7 @@ import { AdminError } from '../errors.ts';
 import { readAnswer, readBarrier, readSchema, staleQuerySchema } from '../read-barrier.ts';
 import { reportCsv, round3 } from '../reports/report-csv.ts';
 import { reportInput } from '../reports/report-input.ts';
-import { computeUsageReport, ReportTooLargeError, type UsageReportQuery } from '../reports/usage-report.ts';
+import { computeUsageReport, REPORT_INTERVALS_MAX, REPORT_LINES_MAX, ReportTooLargeError, type UsageReportQuery } from '../reports/usage-report.ts';
 import { utilizationHistogram } from '../reports/utilization.ts';
 
 /** Report lines one page holds by default, and at most. */
@@ -74,6 +76,7 @@ const getUsageReport = createRoute({
   method: 'get',
   path: '/reports/usage',
   summary: 'Usage per interval and feature: peak and average in use, seat-hours, checkouts, true denials, queue waits',
+  description: `A line for every interval from \`from\` up to \`to\` (or up to now, for a period not over yet) and every feature installed or used in it (with \`by\`: every user, host or app with usage in it), zeros where nothing happened. A report of more than ${REPORT_LINES_MAX.toLocaleString('en-US')} lines or ${REPORT_INTERVALS_MAX.toLocaleString('en-US')} intervals is refused with 422 REPORT_TOO_LARGE: narrow the period, use days, or name a feature.`,
   security: BEARER_SECURITY,
   middleware: [readBarrier] as const,
   request: { query: usageReportQuerySchema },
@@ -164,6 +167,8 @@ export function reportRoutes({ node }: AdminDeps) {
       toMs,
       interval: q.interval,
       asOfMs,
+      // A pool without usage in the period still has its lines (of zeros).
+      features: [...new Set(node.pools().map((p) => p.feature))],
       ...(q.feature !== undefined && q.feature !== '' ? { feature: q.feature } : {}),
       ...(q.by !== undefined ? { by: q.by } : {}),
     };

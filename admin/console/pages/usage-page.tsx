@@ -4,7 +4,6 @@
 // histogram — the share of time N seats were in use. Both come from the
 // report routes (GET /reports/usage, /reports/utilization).
 import type { Context } from 'hono';
-import { reportIntervals } from '../../reports/usage-report.ts';
 import { IslandData, Page } from '../console-page.tsx';
 import type { ConsoleDeps, ConsoleEnv } from '../console-env.ts';
 import { pageOf } from '../console-context.ts';
@@ -49,23 +48,22 @@ export async function usagePage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
   const report = typeof answered === 'string' ? undefined : answered;
   const utilization = feature === '' ? undefined : await reads.read((q) => api.reports.utilization.$get({ query: { ...q, ...period, feature } }));
   const seatsTotal = pools.filter((p) => p.feature === feature).reduce((s, p) => s + p.seatsTotal, 0);
-  // The report lists the intervals with activity; the chart has every one of the period (up to now), idle ones at 0.
-  const lineAt = new Map((report?.lines ?? []).map((l) => [Date.parse(l.start), l]));
-  const intervals = reportIntervals({ fromMs, toMs: Math.max(fromMs + 1, Math.min(toMs, nowMs)), interval });
+  // The report has a line for every interval of the period up to now, zeros where the feature was idle.
+  const lines = report?.lines ?? [];
   const chart = {
     feature,
     interval,
     seatsTotal,
     /** `s` since the epoch: the x axis' span, the whole period asked for. */
     xRange: [fromMs / 1000, toMs / 1000],
-    x: intervals.map((i) => i.startMs / 1000),
-    peak: intervals.map((i) => lineAt.get(i.startMs)?.peakInUse ?? 0),
-    average: intervals.map((i) => lineAt.get(i.startMs)?.averageInUse ?? 0),
-    denials: intervals.map((i) => lineAt.get(i.startMs)?.denials ?? 0),
+    x: lines.map((l) => Date.parse(l.start) / 1000),
+    peak: lines.map((l) => l.peakInUse),
+    average: lines.map((l) => l.averageInUse),
+    denials: lines.map((l) => l.denials),
     levels: (utilization?.levels ?? []).map((l) => l.seatsInUse),
     shares: (utilization?.levels ?? []).map((l) => Math.round(l.share * 1000) / 10),
   };
-  const sum = (k: 'checkouts' | 'denials') => (report?.lines ?? []).reduce((s, l) => s + l[k], 0);
+  const sum = (k: 'checkouts' | 'denials') => lines.reduce((s, l) => s + l[k], 0);
   return c.html(
     <Page title="Usage history" nav="usage" principal={principal} csrf={csrf} freshness={reads.freshness()} scripts={['/assets/uplot.css', '/assets/uplot.js']}>
       <form method="get" action="/usage" class="filters">

@@ -3,24 +3,68 @@
 // this), so a renamed route, a changed query or answer is a type error here
 // rather than a 404 at a customer's site. call() turns every failure into a
 // CliError with a stable code: the API's `{"error":{"code","message"}}`, or
-// UNAVAILABLE when no answer came (refused connection, timeout, not JSON).
+// UNAVAILABLE when no answer came (refused connection, timeout, not JSON),
+// TLS_CERT_UNTRUSTED (and the fix) when an https:// node's certificate does
+// not verify.
 import { hc } from 'hono/client';
 import type { AdminApp } from '../admin/index.ts';
 import type { AdminConnection } from './admin-connection.ts';
+import { fetchTrustingCa } from './ca-fetch.ts';
 import { CliError } from './cli-error.ts';
+
+/** OpenSSL's codes for a certificate chain that does not lead to a trusted CA. */
+const UNTRUSTED_CHAIN_CODES: ReadonlySet<string> = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+/**
+ * The CliError for a TLS verification failure `cause` on `connection`,
+ * naming the fix; undefined when `cause` is no such failure.
+ */
+export function certificateRefusal(connection: AdminConnection, cause: { code?: unknown; message?: unknown } | undefined): CliError | undefined {
+  const code = typeof cause?.code === 'string' ? cause.code : '';
+  const why = typeof cause?.message === 'string' ? cause.message : code;
+  const at = `the admin API at ${connection.baseUrl}`;
+  if (UNTRUSTED_CHAIN_CODES.has(code)) {
+    const fix =
+      connection.caFile === undefined
+        ? 'give the site CA with --ca FILE or FLOE_CA=FILE (ca.crt of floe tls init, e.g. --ca /etc/floe/tls/ca.crt)'
+        : `its certificate is not signed by the CA in ${connection.caFile}: give the CA that issued the node certificates`;
+    return new CliError('TLS_CERT_UNTRUSTED', `${at} presented a certificate this command does not trust (${why}): ${fix}`);
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new CliError('TLS_CERT_UNTRUSTED', `${at}: ${why}; use a host name or address the node's certificate names, or issue it one (floe tls issue --dns NAME --ip ADDRESS)`);
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return new CliError('TLS_CERT_UNTRUSTED', `${at}: ${why}; renew the node's certificate (floe tls issue) and reload it (systemctl reload floe)`);
+  }
+  return undefined;
+}
 
 /** `ms` an admin call waits for its answer's headers unless told otherwise. */
 export const ADMIN_REQUEST_MS_DEFAULT = 10_000;
 
 /** The typed client of /api/v1 on `connection`; each call waits `timeoutMs` for its answer's headers. */
 export function adminClient(connection: AdminConnection, timeoutMs = ADMIN_REQUEST_MS_DEFAULT) {
+  const baseFetch = connection.ca === undefined ? fetch : fetchTrustingCa(connection.ca);
   const timedFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
-      return await fetch(input, { ...init, signal: controller.signal });
+      return await baseFetch(input, { ...init, signal: controller.signal });
     } catch (error) {
-      const why = controller.signal.aborted ? `no answer within ${timeoutMs} ms` : ((error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message);
+      const cause = (error as { cause?: { code?: unknown; message?: string } }).cause;
+      if (!controller.signal.aborted) {
+        const refusal = certificateRefusal(connection, cause);
+        if (refusal !== undefined) throw refusal;
+      }
+      const why = controller.signal.aborted ? `no answer within ${timeoutMs} ms` : (cause?.message ?? (error as Error).message);
       throw new CliError('UNAVAILABLE', `cannot reach the admin API at ${connection.baseUrl}: ${why}`);
     } finally {
       // The headers arrived (or never will): a streamed body (floe backup) may take its time.

@@ -244,7 +244,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   process.stderr.write(
     `demo running: ${nodes.map((n) => `${n.id} ${n.clientUrl} (admin ${n.adminUrl})`).join(', ')}\n` +
-      `try: ${tls ? `NODE_EXTRA_CA_CERTS=${caFile} ` : ''}floe status --admin ${nodes[0]!.adminUrl} --token ${adminToken}\n` +
+      `try: floe status --admin ${nodes[0]!.adminUrl} --token ${adminToken}${tls ? ` --ca ${caFile}` : ''}\n` +
       `key center portal: ${keyCenterUrl}/  (sign in as ${demoSignIn.email}, password ${demoSignIn.password}; it is in ${join(dir, 'keycenter-demo-password')})\n` +
       (values.detach ? `stop with: kill ${children.map((c) => c.pid).join(' ')}\n` : 'Ctrl-C stops the nodes and the key center\n'),
   );

@@ -98,6 +98,19 @@ describe('TLS listeners', () => {
     await expect(fetch(`${daemon.adminUrl}/api/v1/health`)).rejects.toThrow();
   });
 
+  it('a client given another site\'s CA is refused: ca pins the site CA, whatever else the machine trusts', async () => {
+    const { daemon, dir } = await tlsNode();
+    const otherDir = join(dir, 'other-site');
+    mkdirSync(otherDir);
+    const other = await writeTestSiteTls(otherDir, ['n1']);
+    const error = await client(daemon, { caFile: other.caFile }).then(
+      () => undefined,
+      (e: unknown) => e as Error & { code?: string; cause?: unknown },
+    );
+    expect(error?.code).toBe('SERVERS_UNREACHABLE');
+    expect((error?.cause as Error | undefined)?.message).toMatch(/^UNAVAILABLE: cannot connect to wss:\/\/127\.0\.0\.1:\d+\/ws: .*certificate/);
+  });
+
   it('reloading a renewed certificate drops no session, and new connections get the new certificate', async () => {
     const { daemon, site } = await tlsNode();
     const c = await client(daemon, { ca: site.ca.certPem });

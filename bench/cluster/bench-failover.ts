@@ -13,19 +13,19 @@ export async function benchFailover(ctx: Context): Promise<void> {
   /** `ms` between two probe checkouts of one client (three clients, staggered: one every ~10 ms). */
   const probeEveryMs = 30;
   const clients: FloeClient[] = [];
-  write(`failover: ${trials} trials of SIGKILL the leader under light SDK load (3 clients, a checkout every ~10 ms) → first successful checkout sent after the kill; then restart it and wait until it caught up`);
+  write(`failover${ctx.ca !== undefined ? ' over TLS' : ''}: ${trials} trials of SIGKILL the leader under light SDK load (3 clients, a checkout every ~10 ms) → first successful checkout sent after the kill; then restart it and wait until it caught up`);
   const failoverMs: number[] = [];
   const electionMs: number[] = [];
   try {
     for (let i = 0; i < 3; i++) {
       const servers = [...urls.slice(i), ...urls.slice(0, i)];
-      clients.push(await connect({ servers, user: `f${i}`, host: `fh${i}`, app: 'bench-failover', pendingRequestsMax: 200, requestSendsMax: 50, reconnectAttemptsMax: 100 }));
+      clients.push(await connect({ servers, user: `f${i}`, host: `fh${i}`, app: 'bench-failover', pendingRequestsMax: 200, requestSendsMax: 50, reconnectAttemptsMax: 100, ...(ctx.ca !== undefined ? { ca: ctx.ca } : {}) }));
     }
     /** SDK connection events (performance.now(), what), for the slow trials' diagnosis. */
     const sdkEvents: [number, string][] = [];
     clients.forEach((c, i) => {
-      c.on('connected', (e) => sdkEvents.push([performance.now(), `c${i} connected to ${e.server.replace(/^ws:\/\/127\.0\.0\.1:/, ':')} (resumed ${e.resumed})`]));
-      c.on('disconnected', (e) => sdkEvents.push([performance.now(), `c${i} disconnected from ${e.server.replace(/^ws:\/\/127\.0\.0\.1:/, ':')} (${e.code} ${e.reason})`]));
+      c.on('connected', (e) => sdkEvents.push([performance.now(), `c${i} connected to ${e.server.replace(/^wss?:\/\/127\.0\.0\.1:/, ':')} (resumed ${e.resumed})`]));
+      c.on('disconnected', (e) => sdkEvents.push([performance.now(), `c${i} disconnected from ${e.server.replace(/^wss?:\/\/127\.0\.0\.1:/, ':')} (${e.code} ${e.reason})`]));
     });
     let probing = true;
     /** performance.now() of successful checkouts: [sentAt, answeredAt]. */

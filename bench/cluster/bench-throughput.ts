@@ -7,20 +7,29 @@ import { argNumber, WARMUP_MS, write, type Context } from './context.ts';
 import { startEcho } from './echo-server.ts';
 import type { RunFigures } from './load-worker.ts';
 
+/** The client levels of `--clients 10,100,1000` (the default). */
+export function clientLevels(args: string[]): number[] {
+  const clientsArg = args.indexOf('--clients');
+  return clientsArg >= 0 ? String(args[clientsArg + 1]).split(',').map(Number).filter((x) => x >= 1 && x <= 2000) : [10, 100, 1000];
+}
+
 export async function benchThroughput(ctx: Context): Promise<void> {
   const { site, worker, out, args } = ctx;
   const durationMs = argNumber(args, '--seconds', 4, 1, 60) * 1000;
-  const clientsArg = args.indexOf('--clients');
-  const levels = clientsArg >= 0 ? String(args[clientsArg + 1]).split(',').map(Number).filter((x) => x >= 1 && x <= 2000) : [10, 100, 1000];
+  const levels = clientLevels(args);
   // --via all (default) | leader | followers: which nodes the clients connect to (to tell forwarding costs apart).
   const viaArg = args.indexOf('--via');
   const via = viaArg >= 0 ? String(args[viaArg + 1]) : 'all';
   const leaderAtStart = await site.leader();
   const urls = site.nodes.filter((n) => via === 'all' || (via === 'leader') === (n.id === leaderAtStart)).map((n) => n.clientUrl);
   out['via'] = via;
-  const echo = await startEcho();
+  const echo = ctx.baseline === false ? undefined : await startEcho();
+  const tls = ctx.ca !== undefined ? { ca: ctx.ca } : {};
   try {
-    write(`throughput: durable checkout+checkin through ${via === 'all' ? 'three nodes' : `the ${via} only`} (clients spread evenly), ${durationMs} ms per run after ${WARMUP_MS} ms warm-up; baseline: a bare ws echo server (${echo.url}) driven by the same worker`);
+    write(
+      `throughput${ctx.ca !== undefined ? ' over TLS' : ''}: durable checkout+checkin through ${via === 'all' ? 'three nodes' : `the ${via} only`} (clients spread evenly), ${durationMs} ms per run after ${WARMUP_MS} ms warm-up` +
+        (echo !== undefined ? `; baseline: a bare ws echo server (${echo.url}) driven by the same worker` : ''),
+    );
     for (const n of levels) {
       const pids = site.nodes.map((x) => x.child?.pid);
       const cpu0 = pids.map(cpuMsOf);
@@ -29,7 +38,7 @@ export async function benchThroughput(ctx: Context): Promise<void> {
       const before = await healthOf(site, leader);
       const applied0 = before?.appliedIndex ?? 0;
       const t0 = performance.now();
-      const f = await worker.call<RunFigures>({ cmd: 'throughput', urls, clients: n, durationMs, warmupMs: WARMUP_MS, hello: true, prefix: ctx.prefix() });
+      const f = await worker.call<RunFigures>({ cmd: 'throughput', urls, clients: n, durationMs, warmupMs: WARMUP_MS, hello: true, prefix: ctx.prefix(), ...tls });
       const wallMs = performance.now() - t0;
       const after = await healthOf(site, leader);
       const storage1 = await Promise.all(site.nodes.map((x) => healthOf(site, x.id)));
@@ -41,21 +50,21 @@ export async function benchThroughput(ctx: Context): Promise<void> {
       const cpu = cpuMs.map((ms) => Math.round((ms / wallMs) * 100));
       // Node CPU over the whole call (connect, hello, warm-up included) per request at the measured rate: an estimate.
       const cpuUsPerRequest = Math.round((cpuMs.reduce((a, b) => a + b, 0) * 1000) / Math.max(1, (f.requestsPerSec * wallMs) / 1000));
-      const e = await worker.call<RunFigures>({ cmd: 'throughput', urls: [echo.url], clients: n, durationMs, warmupMs: WARMUP_MS, hello: false, prefix: ctx.prefix() });
+      const e = echo === undefined ? undefined : await worker.call<RunFigures>({ cmd: 'throughput', urls: [echo.url], clients: n, durationMs, warmupMs: WARMUP_MS, hello: false, prefix: ctx.prefix() });
       const entriesPerSec = Math.round(((applied1 - applied0) * 1000) / wallMs);
       // Batching on the leader: Readys (one transaction and at most one fsync each) per second, entries per Ready, requests per entry.
       const readys = (after?.readyCount ?? 0) - (before?.readyCount ?? 0);
       const readysPerSec = Math.round((readys * 1000) / wallMs);
       const entriesPerReady = round((applied1 - applied0) / Math.max(1, readys), 2);
       const requestsPerEntry = round(f.requestsPerSec / Math.max(1, entriesPerSec), 2);
-      const ratio = round(f.requestsPerSec / Math.max(1, e.requestsPerSec));
+      const ratio = e === undefined ? undefined : round(f.requestsPerSec / Math.max(1, e.requestsPerSec));
       write(
         `  ${String(n).padStart(4)} clients: cluster ${f.requestsPerSec.toLocaleString('en-US').padStart(7)} requests/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, errors ${f.errors}; ` +
           `log ${entriesPerSec.toLocaleString('en-US')} entries/s (leader ${leader}, term changes ${termChanges}); node CPU ${site.nodes.map((x, i) => `${x.id} ${cpu[i]}%`).join(', ')}, ${cpuUsPerRequest} µs/request in all`,
       );
       write(`               leader batching: ${readysPerSec.toLocaleString('en-US')} Readys/s, ${entriesPerReady} entries per Ready, ${requestsPerEntry} requests per entry`);
       write(`               storage per node: ${site.nodes.map((x, i) => `${x.id} ${perSec(i, 'transactionCount')} transactions/s, ${perSec(i, 'syncCount')} fsyncs/s`).join('; ')}`);
-      write(`               echo    ${e.requestsPerSec.toLocaleString('en-US').padStart(7)} echoes/s,   p50 ${e.p50Ms} ms, p99 ${e.p99Ms} ms; ratio cluster/echo ${ratio}`);
+      if (e !== undefined) write(`               echo    ${e.requestsPerSec.toLocaleString('en-US').padStart(7)} echoes/s,   p50 ${e.p50Ms} ms, p99 ${e.p99Ms} ms; ratio cluster/echo ${ratio}`);
       if (f.errorSamples.length > 0) write(`               first errors: ${f.errorSamples.join(' | ')}`);
       out[`requestsPerSec_${n}`] = f.requestsPerSec;
       out[`p50Ms_${n}`] = f.p50Ms;
@@ -69,14 +78,16 @@ export async function benchThroughput(ctx: Context): Promise<void> {
       out[`requestsPerEntry_${n}`] = requestsPerEntry;
       out[`transactionsPerSec_${n}`] = site.nodes.map((_, i) => perSec(i, 'transactionCount'));
       out[`fsyncsPerSec_${n}`] = site.nodes.map((_, i) => perSec(i, 'syncCount'));
-      out[`echoRequestsPerSec_${n}`] = e.requestsPerSec;
-      out[`echoP50Ms_${n}`] = e.p50Ms;
-      out[`echoP99Ms_${n}`] = e.p99Ms;
-      out[`ratioToEcho_${n}`] = ratio;
+      if (e !== undefined) {
+        out[`echoRequestsPerSec_${n}`] = e.requestsPerSec;
+        out[`echoP50Ms_${n}`] = e.p50Ms;
+        out[`echoP99Ms_${n}`] = e.p99Ms;
+        out[`ratioToEcho_${n}`] = ratio;
+      }
       if (n === 100) out['opsPerSec'] = f.requestsPerSec;
     }
     if (out['opsPerSec'] !== undefined) write(`  opsPerSec at 100 clients: ${Number(out['opsPerSec']).toLocaleString('en-US')} (goal ≥ 20,000)`);
   } finally {
-    echo.child.kill('SIGKILL');
+    echo?.child.kill('SIGKILL');
   }
 }

@@ -13,6 +13,10 @@ export interface Context {
   readonly worker: LoadWorkerHandle;
   readonly out: Record<string, unknown>;
   readonly args: string[];
+  /** PEM of the site CA when the site speaks TLS (`--tls`): clients trust it alone. */
+  readonly ca?: string;
+  /** False: throughput skips its echo baseline (the TLS pass of `--tls`, whose baseline is the plain run). */
+  readonly baseline?: boolean;
   /** Distinct prefix per run (client ids, request ids). */
   prefix(): string;
 }

@@ -20,6 +20,16 @@
 //   interval the server tells in hello; server RSS per session (goal ≤ 10 KiB)
 //   and checkout p50/p99 of a 10-client probe idle vs while they heartbeat
 //   (goal: p99 within 2×).
+// - --tls: a second site beside the first whose every listener speaks TLS
+//   (site CA and node certificates as `floe tls init|issue` make them;
+//   mutual TLS between peers; clients trust the site CA alone). Throughput
+//   runs alternate plain and TLS at each client level, --rounds R times
+//   (default 3; each side's median), so the shared machine's load falls on
+//   both alike; failover runs its trials on each site;
+//   the TLS figures are named `tls` + the plain name (`tlsRequestsPerSec_100`,
+//   `tlsFailoverMs`), with `tlsRatioToPlain_N` (requests/s, goal ≥ 0.8 at
+//   100 clients) and `tlsCpuRatioToPlain_N` (node CPU per request).
+//   Other sub-benches run on the plain site only.
 //
 // The load comes from child processes running load-worker.ts
 // (FLOE_CLUSTER_BENCH_ROLE=load, driven over IPC), so no load
@@ -28,22 +38,23 @@
 // --viewers N (10) and --viewer-rounds N (3) for the viewers sub-bench,
 // --clients 10,100,1000, --steady-seconds S (60), --trials N (20),
 // --sessions N (10,000), --via all|leader|followers (throughput: where the
-// clients connect; default all). FLOE_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"
+// clients connect; default all), --tls (above). FLOE_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"
 // profiles the three nodes (stopped with SIGTERM so the profiles are written).
 // Every loop is bounded in count and time; every process is stopped at the end.
 //
 // This entry file runs the site and dispatches; each sub-bench has its own
 // file (bench-*.ts), the load worker its own (load-worker.ts).
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { round, sleep } from '../figures.ts';
+import { median, round, sleep } from '../figures.ts';
 import { ClusterSite } from '../../test/cluster/cluster-harness.test-support.ts';
 import { guardSite, isLive, liveIds, until } from '../../test/cluster/site-tools.test-support.ts';
 import { benchFailover } from './bench-failover.ts';
 import { benchSessions } from './bench-sessions.ts';
 import { benchSteady } from './bench-steady.ts';
-import { benchThroughput } from './bench-throughput.ts';
+import { benchThroughput, clientLevels } from './bench-throughput.ts';
 import { benchViewers } from './bench-viewers.ts';
-import { write, type Context } from './context.ts';
+import { argNumber, write, type Context } from './context.ts';
 import { LoadWorkerHandle } from './load-worker-handle.ts';
 
 /** Seats of the bench license: every client may hold one, plus the failover probes'. */
@@ -57,52 +68,122 @@ const SUB_BENCHES = {
   viewers: benchViewers,
 } as const satisfies Record<string, (ctx: Context) => Promise<void>>;
 type SubBench = keyof typeof SUB_BENCHES;
+/** The sub-benches `--tls` also runs over TLS. */
+const TLS_SUB_BENCHES: readonly SubBench[] = ['throughput', 'failover'];
+/** Config lines of both sites: a capacity bench, not a flood (every client comes from 127.0.0.1 and sends as fast as it is answered; bench flood keeps the defaults). */
+const CAPACITY_TOML = ['[limits]', 'requestsPerSecondPerConnection = 1000000', 'requestBurstPerConnection = 1000000', 'connectionsMax = 19000', 'connectionsPerAddressMax = 19000', 'requestsPerSecondPerAddress = 10000000', 'requestBurstPerAddress = 10000000'];
+
+/** `args` with `--clients N` alone (one level of the throughput sub-bench). */
+function withClients(args: string[], n: number): string[] {
+  const i = args.indexOf('--clients');
+  const rest = i >= 0 ? [...args.slice(0, i), ...args.slice(i + 2)] : args;
+  return [...rest, '--clients', String(n)];
+}
+
+/** `requestsPerSec_100` → `tlsRequestsPerSec_100`. */
+const tlsName = (name: string) => `tls${name[0]!.toUpperCase()}${name.slice(1)}`;
+
+/** Starts every node of `site` and waits until its license is in force; answers the leader's id. */
+async function startSite(site: ClusterSite, nodeArgs: readonly string[]): Promise<string> {
+  await Promise.all(site.nodes.map((n) => site.start(n.id, nodeArgs)));
+  const leader = await site.leader();
+  await until('the site license in force', 15_000, async () => {
+    const r = await site.admin(leader, '/pools');
+    return r?.status === 200 && (r.body as { feature: string }[]).some((p) => p.feature === 'demo') ? true : undefined;
+  });
+  return leader;
+}
+
+/** Stops `site`'s nodes: SIGTERM first, bounded, when they write profiles; then SIGKILL and the directory. */
+async function stopSite(site: ClusterSite, profiling: boolean): Promise<void> {
+  if (profiling) {
+    await Promise.all(
+      site.nodes.filter(isLive).map(async (n) => {
+        const exited = new Promise((r) => n.child!.once('exit', r));
+        n.child!.kill('SIGTERM');
+        await Promise.race([exited, sleep(10_000)]);
+      }),
+    );
+  }
+  await site.stop();
+}
 
 /** Runs the cluster benchmark; answers its figures. */
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const onlyArg = args.indexOf('--only');
+  const tls = args.includes('--tls');
   const all = Object.keys(SUB_BENCHES) as SubBench[];
   const only = onlyArg >= 0 ? String(args[onlyArg + 1]).split(',').filter((x): x is SubBench => all.includes(x as SubBench)) : all;
   if (only.length === 0) throw new Error(`--only takes a list of ${all.join(', ')}`);
-  const out: Record<string, unknown> = { only };
+  const out: Record<string, unknown> = { only, tls };
   const startedAt = performance.now();
-  const site = await ClusterSite.create({
-    seats: SEATS,
-    // A capacity bench, not a flood: every client comes from 127.0.0.1 and sends as fast as it is answered (bench flood keeps the defaults).
-    extraToml: ['[limits]', 'requestsPerSecondPerConnection = 1000000', 'requestBurstPerConnection = 1000000', 'connectionsMax = 19000', 'connectionsPerAddressMax = 19000', 'requestsPerSecondPerAddress = 10000000', 'requestBurstPerAddress = 10000000'],
-  });
-  const unguard = guardSite(site, { signals: true });
+  const site = await ClusterSite.create({ seats: SEATS, extraToml: CAPACITY_TOML });
+  const tlsSite = tls ? await ClusterSite.create({ seats: SEATS, extraToml: CAPACITY_TOML, tls: true }) : undefined;
+  const sites = tlsSite === undefined ? [site] : [site, tlsSite];
+  const unguards = sites.map((s) => guardSite(s, { signals: true }));
   const worker = LoadWorkerHandle.start();
   let runs = 0;
-  // FLOE_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): Node options of the three nodes (first start only).
+  // FLOE_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): Node options of the nodes (first start only).
   const nodeArgs = (process.env['FLOE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
   try {
-    await Promise.all(site.nodes.map((n) => site.start(n.id, nodeArgs)));
-    const leader = await site.leader();
-    await until('the site license in force', 15_000, async () => {
-      const r = await site.admin(leader, '/pools');
-      return r?.status === 200 && (r.body as { feature: string }[]).some((p) => p.feature === 'demo') ? true : undefined;
-    });
+    const leader = await startSite(site, nodeArgs);
     write(`cluster: three floe serve processes (${site.nodes.map((n) => n.clientUrl).join(', ')}), leader ${leader}; ${SEATS} seats of "demo"; load from separate worker processes; load average ${loadavg()[0]!.toFixed(2)}`);
     const ctx: Context = { site, worker, out, args, prefix: () => `b${process.pid}r${++runs}` };
-    for (const name of only) await SUB_BENCHES[name](ctx);
+    if (tlsSite === undefined) {
+      for (const name of only) await SUB_BENCHES[name](ctx);
+    } else {
+      const tlsLeader = await startSite(tlsSite, nodeArgs);
+      write(`cluster over TLS: three more floe serve processes (${tlsSite.nodes.map((n) => n.clientUrl).join(', ')}), leader ${tlsLeader}; mutual TLS between peers, clients trust the site CA (${tlsSite.caFile}) alone`);
+      const tlsOut: Record<string, unknown> = {};
+      const tlsCtx: Context = { ...ctx, site: tlsSite, out: tlsOut, ca: readFileSync(tlsSite.caFile!, 'utf8'), baseline: false };
+      for (const name of only) {
+        if (!TLS_SUB_BENCHES.includes(name)) {
+          await SUB_BENCHES[name](ctx);
+        } else if (name === 'throughput') {
+          // Plain and TLS alternate at each level, `--rounds` times, which goes first alternating too: the
+          // shared machine's load falls on both alike. The figures are each side's median over the rounds.
+          const rounds = argNumber(args, '--rounds', 3, 1, 20);
+          for (const n of clientLevels(args)) {
+            const rates: [plain: number[], tls: number[]] = [[], []];
+            /** Node CPU per request (µs, all three nodes): what TLS costs, less sensitive to a loaded machine's fsyncs than requests/s. */
+            const cpuUs: [plain: number[], tls: number[]] = [[], []];
+            for (let r = 0; r < rounds; r++) {
+              const pair = [{ ...ctx, args: withClients(args, n) }, { ...tlsCtx, args: withClients(args, n) }];
+              for (const c of r % 2 === 0 ? pair : pair.reverse()) await benchThroughput(c);
+              rates[0].push(Number(out[`requestsPerSec_${n}`]));
+              rates[1].push(Number(tlsOut[`requestsPerSec_${n}`]));
+              cpuUs[0].push(Number(out[`nodeCpuUsPerRequest_${n}`]));
+              cpuUs[1].push(Number(tlsOut[`nodeCpuUsPerRequest_${n}`]));
+            }
+            const [plainCpuUs, tlsCpuUs] = cpuUs.map((x) => Math.round(median(x))) as [number, number];
+            out[`nodeCpuUsPerRequest_${n}`] = plainCpuUs;
+            tlsOut[`nodeCpuUsPerRequest_${n}`] = tlsCpuUs;
+            out[`tlsCpuRatioToPlain_${n}`] = round(tlsCpuUs / Math.max(1, plainCpuUs));
+            const [plain, overTls] = rates.map((x) => Math.round(median(x))) as [number, number];
+            const ratio = round(overTls / Math.max(1, plain));
+            out[`requestsPerSec_${n}`] = plain;
+            tlsOut[`requestsPerSec_${n}`] = overTls;
+            if (n === 100) [out['opsPerSec'], tlsOut['opsPerSec']] = [plain, overTls];
+            out[`tlsRatioToPlain_${n}`] = ratio;
+            out[`tlsRatioToPlainAll_${n}`] = rates[1].map((t, i) => round(t / Math.max(1, rates[0][i]!)));
+            write(`  ${n} clients, median of ${rounds} alternating rounds: TLS ${overTls.toLocaleString('en-US')}, plain ${plain.toLocaleString('en-US')} requests/s, TLS/plain ${ratio}${n === 100 ? ' (goal ≥ 0.8)' : ''}; node CPU per request TLS ${tlsCpuUs} µs, plain ${plainCpuUs} µs; load average ${loadavg()[0]!.toFixed(2)}`);
+          }
+        } else {
+          await SUB_BENCHES[name](ctx);
+          await SUB_BENCHES[name](tlsCtx);
+        }
+      }
+      for (const [name, value] of Object.entries(tlsOut)) if (name !== 'via') out[tlsName(name)] = value;
+      if (out['failoverMs'] !== undefined && out['tlsFailoverMs'] !== undefined) write(`  failover median: TLS ${String(out['tlsFailoverMs'])} ms, plain ${String(out['failoverMs'])} ms`);
+    }
     out['loadAverage1m'] = round(loadavg()[0]!, 2);
     out['benchSeconds'] = Math.round((performance.now() - startedAt) / 1000);
     return out;
   } finally {
-    if (nodeArgs.length > 0) {
-      // Profiles are written on a clean exit: SIGTERM first, bounded.
-      await Promise.all(
-        site.nodes.filter(isLive).map(async (n) => {
-          const exited = new Promise((r) => n.child!.once('exit', r));
-          n.child!.kill('SIGTERM');
-          await Promise.race([exited, sleep(10_000)]);
-        }),
-      );
-    }
     await worker.stop();
-    await site.stop();
-    unguard();
-    if (liveIds(site).length > 0) throw new Error(`nodes still running: ${liveIds(site).join(', ')}`);
+    for (const s of sites) await stopSite(s, nodeArgs.length > 0);
+    for (const unguard of unguards) unguard();
+    const left = sites.flatMap(liveIds);
+    if (left.length > 0) throw new Error(`nodes still running: ${left.join(', ')}`);
   }
 }

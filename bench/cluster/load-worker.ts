@@ -46,9 +46,12 @@ class RawClient {
     });
     ws.on('error', () => {});
   }
-  /** `localAddress`: the source address (any of 127/8 on loopback), so a bench can play several hosts. */
-  static async connect(url: string, localAddress?: string): Promise<RawClient> {
-    const ws = new WebSocket(url, { perMessageDeflate: false, ...(localAddress !== undefined ? { localAddress } : {}) });
+  /**
+   * `localAddress`: the source address (any of 127/8 on loopback), so a bench can play several hosts.
+   * `ca`: PEM of the CA a wss:// server's certificate must chain to (the site CA), as the SDK's `ca`.
+   */
+  static async connect(url: string, localAddress?: string, ca?: string): Promise<RawClient> {
+    const ws = new WebSocket(url, { perMessageDeflate: false, ...(localAddress !== undefined ? { localAddress } : {}), ...(ca !== undefined ? { ca } : {}) });
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`connect ${url} timed out`)), 10_000);
       ws.once('open', () => {
@@ -80,14 +83,14 @@ class RawClient {
  * `localAddresses[i % length]` when given: hosts of their own, as far as the
  * server can tell), saying hello on each when `hello` (ids prefixed `prefix`).
  */
-async function openClients(urls: string[], count: number, prefix: string, hello: boolean, localAddresses: readonly string[] = []): Promise<{ clients: RawClient[]; heartbeatMs: number }> {
+async function openClients(urls: string[], count: number, prefix: string, hello: boolean, localAddresses: readonly string[] = [], ca?: string): Promise<{ clients: RawClient[]; heartbeatMs: number }> {
   const clients: RawClient[] = new Array(count);
   let heartbeatMs = 0;
   let next = 0;
   const lanes = Array.from({ length: Math.min(HELLO_CONCURRENCY, count) }, async () => {
     while (next < count) {
       const i = next++;
-      const c = await RawClient.connect(urls[i % urls.length]!, localAddresses[i % Math.max(1, localAddresses.length)]);
+      const c = await RawClient.connect(urls[i % urls.length]!, localAddresses[i % Math.max(1, localAddresses.length)], ca);
       clients[i] = c;
       if (!hello) continue;
       for (let attempt = 0; ; attempt++) {
@@ -175,7 +178,7 @@ async function driveCheckouts(clients: RawClient[], prefix: string, durationMs: 
 
 /** Commands of the load worker. */
 export type WorkerCommand =
-  | { cmd: 'throughput'; urls: string[]; clients: number; durationMs: number; warmupMs: number; hello: boolean; prefix: string; localAddresses?: string[]; paceMs?: number }
+  | { cmd: 'throughput'; urls: string[]; clients: number; durationMs: number; warmupMs: number; hello: boolean; prefix: string; localAddresses?: string[]; paceMs?: number; ca?: string }
   | ({ cmd: 'flood' } & FloodOptions)
   | { cmd: 'sessions-open'; url: string; count: number; prefix: string }
   | { cmd: 'sessions-stats' }
@@ -191,7 +194,7 @@ function runLoadWorker(): void {
   const handle = async (c: WorkerCommand): Promise<unknown> => {
     switch (c.cmd) {
       case 'throughput': {
-        const { clients, heartbeatMs } = await openClients(c.urls, c.clients, c.prefix, c.hello, c.localAddresses);
+        const { clients, heartbeatMs } = await openClients(c.urls, c.clients, c.prefix, c.hello, c.localAddresses, c.ca);
         try {
           return await driveCheckouts(clients, c.prefix, c.durationMs, c.warmupMs, heartbeatMs, c.paceMs);
         } finally {

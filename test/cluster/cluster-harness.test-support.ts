@@ -2,15 +2,19 @@
 // (identities, a redundant license locked to all three lock codes, configs
 // listing each other, free ports), `floe serve` child processes that are
 // killed when the test ends, and admin API reads. Colleagues' churn tests and
-// bench/cluster/ may reuse it.
+// bench/cluster/ may reuse it. With `tls: true` every listener speaks TLS
+// (wss://, https://, mutual TLS between peers) with a site CA and node
+// certificates made as `floe tls init|issue` makes them.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { hashToken } from '../../admin/index.ts';
 import { loadNodeIdentity } from '../../daemon/identity/index.ts';
 import { encodeBase64url, type LicensePayload } from '../../protocol/index.ts';
+import { fetchTrustingCa } from '../../cli/ca-fetch.ts';
+import { writeTestSiteTls } from '../../daemon/tls/site-pki.test-support.ts';
 import { ADMIN_TOKEN, makeLicenseKey, tempDir, VENDOR_PUBLIC_KEY } from '../daemon/test-daemon.test-support.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -56,14 +60,22 @@ export interface SiteOptions {
   readonly extraToml?: readonly string[];
   /** Lines of the [raft] table. */
   readonly raftToml?: readonly string[];
+  /** TLS on every listener: a site CA (`caFile`), a certificate per node, wss:// and https:// URLs. */
+  readonly tls?: boolean;
 }
 
 /** A three-node site under a temp dir; stop() kills every process and removes the dir. */
 export class ClusterSite {
+  /** The admin reads' fetch: the global one, or one that trusts the site CA. */
+  private readonly fetch: typeof fetch;
   private constructor(
     readonly dir: string,
     readonly nodes: SiteNode[],
-  ) {}
+    /** The site CA's PEM file when the site speaks TLS (clients pin it). */
+    readonly caFile?: string,
+  ) {
+    this.fetch = caFile === undefined ? fetch : fetchTrustingCa(readFileSync(caFile, 'utf8'));
+  }
 
   static async create(options: SiteOptions = {}): Promise<ClusterSite> {
     const count = options.nodes ?? 3;
@@ -73,7 +85,9 @@ export class ClusterSite {
     const identities = ids.map((id) => loadNodeIdentity(join(dir, id)));
     const lockCodes = identities.map((i) => i.lockCode);
     writeFileSync(join(dir, 'site.license'), `${makeLicenseKey(lockCodes, { ...options.license, seats: options.seats ?? 50, licenseId: 'LIC-SITE' })}\n`);
-    const url = (i: number) => ({ client: `ws://127.0.0.1:${ports[i]}/ws`, admin: `http://127.0.0.1:${ports[count + i]}`, peer: `ws://127.0.0.1:${ports[2 * count + i]}/raft` });
+    const tls = options.tls === true ? await writeTestSiteTls(dir, ids) : undefined;
+    const s = tls === undefined ? '' : 's';
+    const url = (i: number) => ({ client: `ws${s}://127.0.0.1:${ports[i]}/ws`, admin: `http${s}://127.0.0.1:${ports[count + i]}`, peer: `ws${s}://127.0.0.1:${ports[2 * count + i]}/raft` });
     const peers = ids.map((id, i) => `  { id = "${id}", peerUrl = "${url(i).peer}", clientUrl = "${url(i).client}", publicKey = "${encodeBase64url(identities[i]!.publicKey)}" },`);
     const nodes = ids.map((id, i): SiteNode => {
       const config = join(dir, `${id}.toml`);
@@ -88,6 +102,7 @@ export class ClusterSite {
           'licenseFiles = ["site.license"]',
           `adminTokenSha256 = ["${hashToken(ADMIN_TOKEN)}"]`,
           ...(options.extraToml ?? []),
+          ...(tls === undefined ? [] : ['[tls]', `certFile = "${tls.nodes[id]!.certFile}"`, `keyFile = "${tls.nodes[id]!.keyFile}"`, `caFile = "${tls.caFile}"`]),
           '[raft]',
           ...(options.raftToml ?? []),
           '[cluster]',
@@ -100,7 +115,7 @@ export class ClusterSite {
       );
       return { id, config, clientUrl: url(i).client, adminUrl: url(i).admin, lockCode: lockCodes[i]!, child: undefined, stderr: '' };
     });
-    return new ClusterSite(dir, nodes);
+    return new ClusterSite(dir, nodes, tls?.caFile);
   }
 
   node(id: string): SiteNode {
@@ -147,7 +162,7 @@ export class ClusterSite {
   /** GET an admin path of `id` (null when it does not answer). */
   async admin(id: string, path: string): Promise<{ status: number; body: any } | null> {
     try {
-      const res = await fetch(`${this.node(id).adminUrl}/api/v1${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(3000) });
+      const res = await this.fetch(`${this.node(id).adminUrl}/api/v1${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(3000) });
       return { status: res.status, body: await res.json() };
     } catch {
       return null;

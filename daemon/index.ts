@@ -76,6 +76,11 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
       lockCode,
       log,
       ...(options.wallClock !== undefined ? { clock: options.wallClock } : {}),
+      certificateEnds: () => {
+        const ends = new Map(peers?.transport.peerCertificateEnds() ?? []);
+        if (tls !== undefined) ends.set(config.nodeId, tls.status.notAfterMs);
+        return ends;
+      },
       ...(peers !== undefined
         ? {
             transport: peers.transport,

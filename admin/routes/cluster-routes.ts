@@ -17,6 +17,7 @@ export const memberViewSchema = z.object({
   matchIndex: z.number().int().optional().openapi({ description: 'leader only: the highest index known replicated on the member' }),
   recentActive: z.boolean().optional().openapi({ description: 'leader only: heard from within the last election timeout' }),
   clockSkewMs: z.number().int().optional().openapi({ description: "ms: the member's wall clock minus the answering node's (0 for itself), measured on the peer pings; absent until measured" }),
+  tlsNotAfter: z.string().optional().openapi({ description: "ISO 8601: when the member's TLS certificate ends (the answering node's as loaded, another's as it last showed it on a peer link); absent without TLS or before it was seen" }),
   lockCode: z.string().nullable().optional().openapi({ description: "the member's lock code as it stated it to this node (its own for the answering node); null: unknown" }),
   connected: z.boolean().optional().openapi({ description: 'other members: an authenticated peer connection to it is open now' }),
   state: z

@@ -31,6 +31,8 @@ export interface MemberView {
   readonly recentActive?: boolean;
   /** `ms`: the member's wall clock minus the answering node's (0 for itself), from the peer pings; absent until measured. */
   readonly clockSkewMs?: number;
+  /** ISO 8601: when the member's TLS certificate ends (this node's as loaded, another's as it last showed it on a peer link); absent without TLS or not seen yet. */
+  readonly tlsNotAfter?: string;
   /** See MemberState; null when this node cannot know. */
   readonly state: MemberState | null;
   /** Entries the member lacks of the commit index (leader's view: commit − match; own view: commit − applied); null when unknown. */
@@ -46,8 +48,18 @@ export interface ClusterView {
   readonly nodes: readonly MemberView[];
 }
 
-/** Builds the view from the Raft status and this node's applied index; `clockSkewMs`: each member's clock skew where measured. */
-export function clusterView(selfId: NodeId, status: RaftStatus, appliedIndex: number, clockSkewMs: ReadonlyMap<NodeId, number> = new Map()): ClusterView {
+/**
+ * Builds the view from the Raft status and this node's applied index;
+ * `clockSkewMs`: each member's clock skew where measured; `certificateEndsMs`:
+ * when each member's TLS certificate ends (ms since the epoch) where known.
+ */
+export function clusterView(
+  selfId: NodeId,
+  status: RaftStatus,
+  appliedIndex: number,
+  clockSkewMs: ReadonlyMap<NodeId, number> = new Map(),
+  certificateEndsMs: ReadonlyMap<NodeId, number> = new Map(),
+): ClusterView {
   const members = [...status.confState.voters, ...status.confState.learners];
   if (!members.includes(selfId)) members.push(selfId);
   const nodes = members.map((id): MemberView => {
@@ -74,7 +86,12 @@ export function clusterView(selfId: NodeId, status: RaftStatus, appliedIndex: nu
   });
   const withSkews = nodes.map((view) => {
     const skew = view.id === selfId ? 0 : clockSkewMs.get(view.id);
-    return skew === undefined ? view : { ...view, clockSkewMs: Math.round(skew) };
+    const endsMs = certificateEndsMs.get(view.id);
+    return {
+      ...view,
+      ...(skew !== undefined ? { clockSkewMs: Math.round(skew) } : {}),
+      ...(endsMs !== undefined ? { tlsNotAfter: new Date(endsMs).toISOString() } : {}),
+    };
   });
   return { leaderId: status.leaderId, term: status.term, reportedBy: { id: selfId, role: status.role }, nodes: withSkews };
 }

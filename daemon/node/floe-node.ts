@@ -166,6 +166,8 @@ export interface FloeNodeOptions {
   readonly appChannel?: AppChannel;
   /** Each connected peer's wall clock minus ours (`skewMs`), from the peer transport's pings (GET /cluster shows them). */
   readonly peerClockSkews?: () => ReadonlyMap<string, { readonly skewMs: number }>;
+  /** `ms` since the epoch: when each member's TLS certificate ends (this node's as loaded, the others' as shown on the peer links); GET /cluster shows them. */
+  readonly certificateEnds?: () => ReadonlyMap<string, number>;
   /** The members added at run time, with their addresses, for the snapshots this node takes. */
   readonly snapshotMembers?: () => readonly SnapshotMember[];
   /** Hears the members (and the conf state) of a snapshot installed from the leader. */
@@ -230,6 +232,7 @@ export class FloeNode {
   private readonly onSnapshotMembers: FloeNodeOptions['onSnapshotMembers'];
   private readonly snapshotMembers: FloeNodeOptions['snapshotMembers'];
   private readonly peerClockSkews: FloeNodeOptions['peerClockSkews'];
+  private readonly certificateEnds: FloeNodeOptions['certificateEnds'];
   private readonly peerLockCodes: FloeNodeOptions['peerLockCodes'];
   /** This node's lock code (undefined: not checked, tests). */
   readonly lockCode: string | undefined;
@@ -251,6 +254,7 @@ export class FloeNode {
     this.onSnapshotMembers = options.onSnapshotMembers;
     this.snapshotMembers = options.snapshotMembers;
     this.peerClockSkews = options.peerClockSkews;
+    this.certificateEnds = options.certificateEnds;
     this.peerLockCodes = options.peerLockCodes;
     this.lockCode = options.lockCode;
     this.policies = new NodePolicy({
@@ -566,12 +570,12 @@ export class FloeNode {
 
   /**
    * What this node knows of the cluster: leader, term, each member's indexes
-   * (a leader knows its followers' match) and clock skew, and this node's clocks.
+   * (a leader knows its followers' match), clock skew and TLS certificate end, and this node's clocks.
    */
   clusterStatus(): ClusterView & { readonly clock: ClockStatus } {
     const skews = new Map<string, number>();
     for (const [id, s] of this.peerClockSkews?.() ?? []) skews.set(id, s.skewMs);
-    return { ...clusterView(this.config.nodeId, this.driver.status(), this.driver.applied, skews), clock: this.clockStatus() };
+    return { ...clusterView(this.config.nodeId, this.driver.status(), this.driver.applied, skews, this.certificateEnds?.()), clock: this.clockStatus() };
   }
 
   /** This node's clocks: cluster time, the wall clock, how far apart, and the steps seen. */

@@ -5,6 +5,7 @@
 // buffer is full. Inbound connections are handled by PeerTransport.
 import type { KeyObject } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import type { PeerCertificate } from 'node:tls';
 import { WebSocket, type RawData } from 'ws';
 import type { Message, NodeId } from '../raft/types.ts';
 import { closeSocket } from './close-socket.ts';
@@ -20,7 +21,7 @@ import {
   verifySignature,
   type Ed25519PublicKey,
 } from './peer-auth.ts';
-import { expectPeerNodeId, PEER_TLS_VERSION_MIN, type PeerTls } from './peer-tls.ts';
+import { certificateNotAfterMs, expectPeerNodeId, PEER_TLS_VERSION_MIN, type PeerTls } from './peer-tls.ts';
 import { SendQueue } from './send-queue.ts';
 import { createUpgradeToken, UPGRADE_TOKEN_HEADER } from './upgrade-token.ts';
 import { REFUSAL_CLOSE_CODES, type RefusalReason, type TransportLimits, type TransportLogger } from './transport-config.ts';
@@ -54,6 +55,8 @@ export interface PeerLinkContext {
   peerTls(): PeerTls | undefined;
   /** Counts and logs a refusal. */
   refused(reason: RefusalReason, fields: Readonly<Record<string, unknown>>): void;
+  /** The peer's listener showed a certificate that names it, ending at `notAfterMs` (ms since the epoch). */
+  certificateSeen?(peerId: NodeId, notAfterMs: number): void;
   /** The peer could not be reached (dial failed, connection lost or dead). */
   unreachable(peerId: NodeId): void;
   /** A snapshot message for the peer was written to its socket (ok) or dropped (not ok). */
@@ -269,7 +272,14 @@ export class PeerLink {
     const tls = this.ctx.peerTls();
     if (tls === undefined) return {};
     const refused = (names: readonly string[]) => this.ctx.refused('AUTH_CERT_NODE_MISMATCH', { direction: 'outbound', peerId: this.peer.id, url: this.peer.url, certificateNames: names });
-    return { cert: tls.cert, key: tls.key, ca: tls.ca, minVersion: PEER_TLS_VERSION_MIN, checkServerIdentity: expectPeerNodeId(this.peer.id, refused) };
+    const expected = expectPeerNodeId(this.peer.id, refused);
+    const checkServerIdentity = (host: string, cert: PeerCertificate) => {
+      const error = expected(host, cert);
+      const notAfterMs = certificateNotAfterMs(cert);
+      if (error === undefined && notAfterMs !== undefined) this.ctx.certificateSeen?.(this.peer.id, notAfterMs);
+      return error;
+    };
+    return { cert: tls.cert, key: tls.key, ca: tls.ca, minVersion: PEER_TLS_VERSION_MIN, checkServerIdentity };
   }
 
   private dial(): void {

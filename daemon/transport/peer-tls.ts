@@ -27,6 +27,19 @@ export function inboundCertificateNodeIds(socket: unknown): string[] | undefined
   return certificateNodeIds(cert?.subjectaltname);
 }
 
+/** `ms` since the epoch: when `cert` ends (its valid_to); undefined when absent or unreadable. */
+export function certificateNotAfterMs(cert: Partial<PeerCertificate> | null | undefined): number | undefined {
+  const ms = typeof cert?.valid_to === 'string' ? Date.parse(cert.valid_to) : NaN;
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** `ms` since the epoch: when the certificate of an inbound TLS socket ends; undefined on a plain socket. */
+export function inboundCertificateNotAfterMs(socket: unknown): number | undefined {
+  const tls = socket as Partial<TLSSocket>;
+  if (typeof tls.getPeerCertificate !== 'function' || tls.encrypted !== true) return undefined;
+  return certificateNotAfterMs(tls.getPeerCertificate(false) as Partial<PeerCertificate> | null);
+}
+
 /**
  * checkServerIdentity for dialing `peerId`: the listener's certificate must
  * name that node id (it already chained to the site CA). Host names are not

@@ -31,7 +31,7 @@ import {
   verifySignature,
   type PeerIdentity,
 } from './peer-auth.ts';
-import { PEER_TLS_VERSION_MIN, inboundCertificateNodeIds, type PeerTls } from './peer-tls.ts';
+import { PEER_TLS_VERSION_MIN, inboundCertificateNodeIds, inboundCertificateNotAfterMs, type PeerTls } from './peer-tls.ts';
 import { PeerLink, rawBytes, rawText, type PeerConfig, type PeerLinkContext } from './peer-link.ts';
 import {
   CLOSE_CODES,
@@ -148,6 +148,8 @@ export class PeerTransport {
   private readonly linkContext: PeerLinkContext;
   private readonly links = new Map<NodeId, PeerLink>();
   private readonly peerKeys = new Map<NodeId, KeyObject>();
+  /** `ms` since the epoch: when each member's TLS certificate ends, as last shown on a link (either direction). */
+  private readonly peerCertificateEndsMs = new Map<NodeId, number>();
   /** The lock code each peer stated in its latest authenticated handshake (either direction); "" is not kept. */
   private readonly peerLockCodeById = new Map<NodeId, string>();
   private readonly received = new Map<NodeId, ReceiveCounters>();
@@ -197,6 +199,9 @@ export class PeerTransport {
       ...(options.tlsCa === undefined ? {} : { tlsCa: options.tlsCa }),
       peerTls: () => this.tls,
       refused: (reason, fields) => this.countRefusal(reason, fields),
+      certificateSeen: (peerId, notAfterMs) => {
+        if (this.links.has(peerId)) this.peerCertificateEndsMs.set(peerId, notAfterMs);
+      },
       snapshotStatus: (peerId, ok) => {
         for (const handler of this.snapshotHandlers) handler(peerId, ok);
       },
@@ -430,6 +435,14 @@ export class PeerTransport {
     return result;
   }
 
+  /**
+   * `ms` since the epoch: when each member's TLS certificate ends, as it last
+   * showed it on a link in either direction; members not seen over TLS are absent.
+   */
+  peerCertificateEnds(): Map<NodeId, number> {
+    return new Map(this.peerCertificateEndsMs);
+  }
+
   /** Per-peer figures and refusal counts. */
   stats(): TransportStats {
     const peers: Record<NodeId, PeerStats> = {};
@@ -531,6 +544,7 @@ export class PeerTransport {
     const link = this.links.get(id);
     this.links.delete(id);
     this.peerKeys.delete(id);
+    this.peerCertificateEndsMs.delete(id);
     this.peerLockCodeById.delete(id);
     this.received.delete(id);
     const closes = [...this.inbound].filter((conn) => conn.peerId === id).map((conn) => this.closeInbound(conn, CLOSE_CODES.PEER_REMOVED, 'PEER_REMOVED'));
@@ -601,6 +615,8 @@ export class PeerTransport {
     if (this.tls !== undefined && (certNodeIds === undefined || !certNodeIds.some((id) => this.peerKeys.has(id)))) {
       return this.refuseUpgrade(socket, 403, 'AUTH_CERT_NODE_MISMATCH', request, { certificateNames: certNodeIds ?? '(plain connection)' });
     }
+    const notAfterMs = this.tls === undefined ? undefined : inboundCertificateNotAfterMs(request.socket);
+    if (notAfterMs !== undefined) for (const id of certNodeIds ?? []) if (this.links.has(id)) this.peerCertificateEndsMs.set(id, notAfterMs);
     this.wss.handleUpgrade(request, socket, head, (ws) => this.onInbound(ws, request, socket, remoteIp, vouchedFor, certNodeIds));
   };
 

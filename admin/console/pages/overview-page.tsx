@@ -1,4 +1,5 @@
-// Overview: the members (role, health, lag, lock-code match, clock skew), the quorum,
+// Overview: the members (role, health, lag, lock-code match, clock skew, TLS
+// certificate end), the quorum,
 // the licenses with days to expiry, and the alerts that fire now — the same
 // conditions as deploy/prometheus/alerts.yml, read from the same API.
 import type { Context } from 'hono';
@@ -15,6 +16,8 @@ const NEARLY_FULL_SHARE = 0.95;
 const CLOCK_SKEW_ALERT_MS = 1000;
 /** Days before a license ends from which it alerts (alerts.yml FloeLicenseExpiringSoon). */
 const EXPIRY_ALERT_DAYS = 14;
+/** Days before a member's TLS certificate ends from which it alerts (alerts.yml FloeCertificateExpiringSoon). */
+const CERTIFICATE_ALERT_DAYS = 21;
 
 /** A skew as people read it: "+1.2 s", "-3 ms". */
 function skewText(skewMs: number): string {
@@ -45,6 +48,14 @@ export async function overviewPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
     if (isLeaderView && n.matchIndex !== undefined && commit - n.matchIndex > LAG_ENTRIES_ALERT) alerts.push(`Member ${n.id} is ${commit - n.matchIndex} entries behind.`);
     if (n.clockSkewMs !== undefined && Math.abs(n.clockSkewMs) > CLOCK_SKEW_ALERT_MS) alerts.push(`Member ${n.id}'s clock differs from ${cluster.reportedBy.id}'s by ${skewText(n.clockSkewMs)}: check its NTP.`);
   }
+  for (const n of cluster.nodes) {
+    if (n.tlsNotAfter === undefined) continue;
+    const days = daysUntil(Date.parse(n.tlsNotAfter), nowMs);
+    if (days < 0) alerts.push(`Member ${n.id}'s TLS certificate has ended: its peers and clients refuse it. Issue a new one (floe tls issue) and reload it (systemctl reload floe).`);
+    else if (days < CERTIFICATE_ALERT_DAYS) alerts.push(`Member ${n.id}'s TLS certificate ends in ${days} days: issue a new one (floe tls issue) and reload it (systemctl reload floe).`);
+  }
+  /** A column for certificates once any member is known to have one (a plain loopback site has none). */
+  const showCertificates = cluster.nodes.some((n) => n.tlsNotAfter !== undefined);
   for (const p of pools) {
     if (p.seatsTotal > 0 && p.seatsInUse / p.seatsTotal >= NEARLY_FULL_SHARE) alerts.push(`${p.feature} ${p.version}: ${p.seatsInUse} of ${p.seatsTotal} seats in use.`);
   }
@@ -84,6 +95,7 @@ export async function overviewPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
               <th scope="col">Lock code</th>
               <th scope="col">In the keys</th>
               <th scope="col">Clock skew</th>
+              {showCertificates && <th scope="col">TLS certificate ends</th>}
             </tr>
           </thead>
           <tbody>
@@ -92,6 +104,7 @@ export async function overviewPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
               const healthy = self || n.connected === true || n.recentActive === true;
               const lag = self ? (isLeaderView ? 0 : n.commitIndex !== null && n.appliedIndex !== null ? Math.max(0, n.commitIndex - n.appliedIndex) : null) : n.matchIndex !== undefined ? Math.max(0, commit - n.matchIndex) : null;
               const match = n.lockCode === undefined || n.lockCode === null ? null : keyLockCodes.has(n.lockCode);
+              const certificateDays = n.tlsNotAfter === undefined ? null : daysUntil(Date.parse(n.tlsNotAfter), nowMs);
               return (
                 <tr>
                   <td>
@@ -112,6 +125,14 @@ export async function overviewPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
                       <span class={Math.abs(n.clockSkewMs) > CLOCK_SKEW_ALERT_MS ? 'badge bad' : ''}>{skewText(n.clockSkewMs)}</span>
                     )}
                   </td>
+                  {showCertificates &&
+                    (n.tlsNotAfter === undefined || certificateDays === null ? (
+                      <td class="muted" title="not seen yet (read from the member's certificate on the peer link)">—</td>
+                    ) : (
+                      <td class={expiryClass(certificateDays)} data-days-left={certificateDays}>
+                        {when(Date.parse(n.tlsNotAfter))} ({certificateDays < 0 ? `ended ${-certificateDays} days ago` : `${certificateDays} days left`})
+                      </td>
+                    ))}
                 </tr>
               );
             })}

@@ -17,7 +17,8 @@
 import { loadavg } from 'node:os';
 import { round, rssBytesOf, sleep } from './figures.ts';
 import { ClusterSite } from '../test/cluster/cluster-harness.test-support.ts';
-import { guardSite, liveIds, until } from '../test/cluster/site-tools.test-support.ts';
+import { guardSite, liveIds } from '../test/cluster/site-tools.test-support.ts';
+import { until } from './until.ts';
 import { argNumber, WARMUP_MS, write } from './cluster/context.ts';
 import type { FloodFigures } from './cluster/flooder.ts';
 import { LeaderWatch } from './cluster/leader-watch.ts';

@@ -1,7 +1,7 @@
 // Failover, resume and idempotent retry, against two fake nodes that share
 // one fake cluster state (sessions, seats, remembered results).
-import { afterEach, describe, expect, it } from 'vitest';
-import { FakeCluster, FakeServer, until } from './fake-server.test-support.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FakeCluster, FakeServer, WAIT } from './fake-server.test-support.ts';
 import { connectTestClient } from './test-client.test-support.ts';
 import { FloeClient, FloeError, type ClosedEvent, type ConnectedEvent, type ConnectOptions, type DisconnectedEvent, type RevokedEvent } from './index.ts';
 
@@ -46,7 +46,7 @@ describe('FloeClient failover', () => {
     expect(b.frames('hello')[0]).toMatchObject({ sessionId, clientId: client.clientId });
     expect(client.server).toBe(b.url);
     expect(client.leases().map((l) => l.leaseId)).toEqual([lease.leaseId]);
-    await until(() => b.frames('heartbeat').length > 0);
+    await vi.waitFor(() => expect(b.frames('heartbeat').length > 0).toBe(true), WAIT);
     await client.checkin(lease);
     expect(b.cluster.seatsInUse('demo')).toBe(0);
   });
@@ -176,7 +176,7 @@ describe('FloeClient failover', () => {
     // Hold B's hello back so the grant is pushed while the waiter has no socket.
     b.script = (f) => (f.type === 'hello' ? { kind: 'delay', delayMs: 150 } : undefined);
     await a.stop();
-    await until(() => b.frames('hello').length === 2);
+    await vi.waitFor(() => expect(b.frames('hello').length === 2).toBe(true), WAIT);
     await holder.checkin(held);
     const lease = await pending;
     const retries = b.frames('checkout').filter((f) => f.requestId === lease.requestId);
@@ -287,7 +287,7 @@ describe('FloeClient failover', () => {
     a.script = (f) => (f.type === 'checkout' ? { kind: 'ignore' } : undefined);
     const client = await open([a.url], { reconnectAttemptsMax: 3 });
     const pending = client.checkout('demo').catch((e: unknown) => e);
-    await until(() => a.frames('checkout').length === 1);
+    await vi.waitFor(() => expect(a.frames('checkout').length === 1).toBe(true), WAIT);
     const closed = new Promise<ClosedEvent>((resolve) => client.once('closed', resolve));
     await a.stop();
     expect((await closed).error?.code).toBe('SERVERS_UNREACHABLE');

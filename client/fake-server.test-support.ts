@@ -273,11 +273,9 @@ export class FakeServer {
   }
 }
 
-/** Resolves when `predicate` holds, polling every 5 ms; rejects after `timeoutMs`. */
-export async function until(predicate: () => boolean, timeoutMs = 2_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/**
+ * The `vi.waitFor` options of the SDK tests: poll every 5 ms (`interval`),
+ * give up after 2,000 ms (`timeout`). The fake server answers at once, so
+ * waits are short; the bound keeps a broken test from hanging.
+ */
+export const WAIT = { timeout: 2_000, interval: 5 } as const;

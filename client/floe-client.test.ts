@@ -1,7 +1,7 @@
 // The SDK against a scripted fake server: sessions, checkouts, typed errors,
 // heartbeats, queueing, revocation and close(). Failover has its own file.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FakeCluster, FakeServer, until } from './fake-server.test-support.ts';
+import { FakeCluster, FakeServer, WAIT } from './fake-server.test-support.ts';
 import { connectTestClient } from './test-client.test-support.ts';
 import { connect, FloeClient, FloeError, type ConnectOptions, type QueueEvent, type RevokedEvent } from './index.ts';
 
@@ -106,7 +106,7 @@ describe('FloeClient', () => {
     const server = await startServer(cluster);
     const client = await open([server.url]);
     const lease = await client.checkout('demo');
-    await until(() => (client.leases()[0]?.expiresAt ?? 0) > lease.expiresAt);
+    await vi.waitFor(() => expect((client.leases()[0]?.expiresAt ?? 0) > lease.expiresAt).toBe(true), WAIT);
   });
 
   it('a queued checkout emits queue events and resolves on the granted push', async () => {
@@ -120,7 +120,7 @@ describe('FloeClient', () => {
     const granted: string[] = [];
     waiter.on('granted', (lease) => granted.push(lease.leaseId));
     const pending = waiter.checkout('demo', { wait: true, waitMs: 5_000 });
-    await until(() => queueEvents.length === 1);
+    await vi.waitFor(() => expect(queueEvents.length === 1).toBe(true), WAIT);
     expect(queueEvents[0]).toMatchObject({ feature: 'demo', position: 1 });
 
     await holder.checkin(held);
@@ -136,9 +136,9 @@ describe('FloeClient', () => {
     const waiter = await open([server.url]);
     await holder.checkout('demo');
     const pending = waiter.checkout('demo', { wait: true });
-    await until(() => server.frames('checkout').length === 2);
+    await vi.waitFor(() => expect(server.frames('checkout').length === 2).toBe(true), WAIT);
     const { requestId } = server.frames('checkout')[1]!;
-    await until(() => server.cluster.queues.get('demo')?.length === 1);
+    await vi.waitFor(() => expect(server.cluster.queues.get('demo')?.length === 1).toBe(true), WAIT);
     server.pushAll({ type: 'queue-timeout', requestId, feature: 'demo', error: { code: 'QUEUE_TIMEOUT', message: 'waited 5000 ms' } });
     expect((await rejection(pending)).code).toBe('QUEUE_TIMEOUT');
   });
@@ -154,9 +154,9 @@ describe('FloeClient', () => {
     await queued;
     abort.abort();
     expect((await rejection(pending)).code).toBe('ABORTED');
-    await until(() => server.frames('cancel').length === 1);
+    await vi.waitFor(() => expect(server.frames('cancel').length === 1).toBe(true), WAIT);
     expect(server.frames('cancel')[0]!.requestId).toBe(server.frames('checkout')[1]!.requestId);
-    await until(() => server.cluster.queues.get('demo')?.length === 0);
+    await vi.waitFor(() => expect(server.cluster.queues.get('demo')?.length === 0).toBe(true), WAIT);
   });
 
   it('a grant that arrives after its checkout was aborted is checked in again', async () => {
@@ -165,13 +165,13 @@ describe('FloeClient', () => {
     server.script = (f) => (f.type === 'checkout' ? { kind: 'delay', delayMs: 50 } : undefined);
     const abort = new AbortController();
     const pending = client.checkout('demo', { signal: abort.signal });
-    await until(() => server.frames('checkout').length === 1);
+    await vi.waitFor(() => expect(server.frames('checkout').length === 1).toBe(true), WAIT);
     abort.abort();
     expect((await rejection(pending)).code).toBe('ABORTED');
-    await until(() => server.frames('checkin').length === 1);
-    await until(() => server.cluster.seatsInUse('demo') === 0);
+    await vi.waitFor(() => expect(server.frames('checkin').length === 1).toBe(true), WAIT);
+    await vi.waitFor(() => expect(server.cluster.seatsInUse('demo') === 0).toBe(true), WAIT);
     // The client lists the seat until the checkin's reply, a turn after the server frees it.
-    await until(() => client.leases().length === 0);
+    await vi.waitFor(() => expect(client.leases().length === 0).toBe(true), WAIT);
     expect(client.leases()).toEqual([]);
   });
 
@@ -212,7 +212,7 @@ describe('FloeClient', () => {
     const client = await open([server.url]);
     const holder = await client.checkout('demo');
     const queued = rejection(client.checkout('demo', { wait: true, waitMs: 60_000 }));
-    await until(() => server.frames('heartbeat').length >= 2);
+    await vi.waitFor(() => expect(server.frames('heartbeat').length >= 2).toBe(true), WAIT);
     const events: string[] = [];
     client.on('disconnected', () => events.push('disconnected'));
     client.on('closed', () => events.push('closed'));
@@ -221,7 +221,7 @@ describe('FloeClient', () => {
     expect((await queued).code).toBe('CLOSED');
     expect(events).toEqual(['disconnected', 'closed']);
     expect(client.connected).toBe(false);
-    await until(() => server.socketCount === 0);
+    await vi.waitFor(() => expect(server.socketCount === 0).toBe(true), WAIT);
     const beats = server.frames('heartbeat').length;
     await new Promise((r) => setTimeout(r, 50));
     expect(server.frames('heartbeat').length).toBe(beats);
@@ -261,6 +261,6 @@ describe('FloeClient', () => {
     server.script = (f) => (f.type === 'hello' ? { kind: 'error', code: 'UNSUPPORTED_PROTOCOL' } : undefined);
     const err = await rejection(connect({ servers: [server.url], user: 'a', host: 'h', app: 'x' }));
     expect(err.code).toBe('UNSUPPORTED_PROTOCOL');
-    await until(() => server.socketCount === 0);
+    await vi.waitFor(() => expect(server.socketCount === 0).toBe(true), WAIT);
   });
 });

@@ -3,7 +3,8 @@
 // and wait until it caught up. Repeated for a number of trials.
 import { connect, type FloeClient } from '../../client/index.ts';
 import { median, sleep } from '../figures.ts';
-import { caughtUp, healthOf, until } from '../../test/cluster/site-tools.test-support.ts';
+import { healthOf } from '../../test/cluster/site-tools.test-support.ts';
+import { caughtUp, until } from '../until.ts';
 import { argNumber, write, type Context } from './context.ts';
 
 export async function benchFailover(ctx: Context): Promise<void> {

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FaultInjector } from './fault-injector.ts';
-import { TestCluster, heartbeat, waitFor } from './transport-kit.test-support.ts';
+import { TestCluster, heartbeat, WAIT } from './transport-kit.test-support.ts';
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -40,13 +40,13 @@ describe('FaultInjector', () => {
     const c = await cluster(['n1', 'n2', 'n3'], faults);
     faults.isolate('n1');
     sendAll(c, 1);
-    await waitFor(() => links(c, 1).length === 2);
+    await vi.waitFor(() => expect(links(c, 1).length === 2).toBe(true), WAIT);
     await pause(100);
     expect(links(c, 1)).toEqual(['n2>n3', 'n3>n2']);
     expect(c.node('n1').transport.stats().peers['n2']?.dropped.faults).toBe(1);
     faults.rejoin('n1');
     sendAll(c, 2);
-    await waitFor(() => links(c, 2).length === 6, 5000, 'healed traffic');
+    await vi.waitFor(() => expect(links(c, 2).length === 6, 'healed traffic').toBe(true), { ...WAIT, timeout: 5000 });
   });
 
   it('a symmetric partition cuts both directions between the sides, and heal() restores them', async () => {
@@ -54,12 +54,12 @@ describe('FaultInjector', () => {
     const c = await cluster(['n1', 'n2', 'n3'], faults);
     faults.partition(['n1'], ['n2']);
     sendAll(c, 1);
-    await waitFor(() => links(c, 1).length === 4);
+    await vi.waitFor(() => expect(links(c, 1).length === 4).toBe(true), WAIT);
     await pause(100);
     expect(links(c, 1)).toEqual(['n1>n3', 'n2>n3', 'n3>n1', 'n3>n2']);
     faults.heal();
     sendAll(c, 2);
-    await waitFor(() => links(c, 2).length === 6, 5000, 'healed traffic');
+    await vi.waitFor(() => expect(links(c, 2).length === 6, 'healed traffic').toBe(true), { ...WAIT, timeout: 5000 });
   });
 
   it('an asymmetric partition drops one direction only', async () => {
@@ -67,12 +67,12 @@ describe('FaultInjector', () => {
     const c = await cluster(['n1', 'n2'], faults);
     faults.dropLink('n1', 'n2');
     sendAll(c, 1);
-    await waitFor(() => links(c, 1).length === 1);
+    await vi.waitFor(() => expect(links(c, 1).length === 1).toBe(true), WAIT);
     await pause(100);
     expect(links(c, 1)).toEqual(['n2>n1']);
     faults.restoreLink('n1', 'n2');
     sendAll(c, 2);
-    await waitFor(() => links(c, 2).length === 2);
+    await vi.waitFor(() => expect(links(c, 2).length === 2).toBe(true), WAIT);
   });
 
   it('the receiver alone enforces a cut when only its injector has the rule', async () => {
@@ -85,10 +85,10 @@ describe('FaultInjector', () => {
     const peers = [...c.peers(), ...withFaults.peers()];
     await c.node('n1').transport.updatePeers(peers);
     await withFaults.node('n2').transport.updatePeers(peers);
-    await waitFor(() => c.node('n1').transport.stats().peers['n2']?.connected === true);
+    await vi.waitFor(() => expect(c.node('n1').transport.stats().peers['n2']?.connected === true).toBe(true), WAIT);
     receiverFaults.dropLink('n1', 'n2');
     c.node('n1').transport.send([heartbeat('n1', 'n2', 1)]);
-    await waitFor(() => withFaults.node('n2').transport.stats().peers['n1']?.dropped.faults === 1);
+    await vi.waitFor(() => expect(withFaults.node('n2').transport.stats().peers['n1']?.dropped.faults === 1).toBe(true), WAIT);
     expect(withFaults.node('n2').inbox).toEqual([]);
     expect(receiverFaults.stats().droppedMessages).toBe(1);
   });
@@ -99,9 +99,9 @@ describe('FaultInjector', () => {
     faults.setDelay('n1', 'n2', 200);
     const sentAt = Date.now();
     sendAll(c, 1);
-    await waitFor(() => links(c, 1).includes('n2>n1'));
+    await vi.waitFor(() => expect(links(c, 1).includes('n2>n1')).toBe(true), WAIT);
     expect(links(c, 1)).toEqual(['n2>n1']);
-    await waitFor(() => links(c, 1).length === 2);
+    await vi.waitFor(() => expect(links(c, 1).length === 2).toBe(true), WAIT);
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(190);
     faults.setDelay('n1', 'n2', 0);
     expect(faults.delayMs('n1', 'n2')).toBe(0);

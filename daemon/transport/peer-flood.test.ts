@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
-import { heartbeat, TestCluster, waitFor } from './transport-kit.test-support.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { heartbeat, TestCluster, WAIT } from './transport-kit.test-support.ts';
 
 const stops: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -66,13 +66,13 @@ describe('finding 6: the peer port serves its members first', () => {
     const attack = flood(n1.port, 100);
     stops.push(() => attack.stop());
     // Let the flood fill whatever pre-auth slots n1 has.
-    await waitFor(() => attack.opened() >= 100, 5000, 'the flood');
+    await vi.waitFor(() => expect(attack.opened() >= 100, 'the flood').toBe(true), { ...WAIT, timeout: 5000 });
     await new Promise((resolve) => setTimeout(resolve, 500));
     await c.startNode(n2, n2.port);
     // n2 dials n1 on its own link: the direction a flood of n1's port would block.
-    await waitFor(() => n2.transport.stats().peers['n1']?.connected === true, 8000, "n2's link to the flooded n1");
+    await vi.waitFor(() => expect(n2.transport.stats().peers['n1']?.connected === true, "n2's link to the flooded n1").toBe(true), { ...WAIT, timeout: 8000 });
     n2.transport.send([heartbeat('n2', 'n1', 5)]);
-    await waitFor(() => n1.inbox.some((m) => m.type === 'heartbeat' && m.from === 'n2' && m.commit === 5), 3000, "n2's message at n1");
+    await vi.waitFor(() => expect(n1.inbox.some((m) => m.type === 'heartbeat' && m.from === 'n2' && m.commit === 5), "n2's message at n1").toBe(true), { ...WAIT, timeout: 3000 });
     expect(n1.transport.stats().refused).toMatchObject({ PENDING_ADDRESS_FULL: expect.any(Number) });
   }, 30_000);
 });

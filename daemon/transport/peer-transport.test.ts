@@ -1,13 +1,13 @@
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Message } from '../raft/types.ts';
 import { encodeFrame } from './message-codec.ts';
 import { createNonce, decodeHandshake, encodeHandshake, handshakeTranscript, toPrivateKeyObject } from './peer-auth.ts';
 import { PeerTransport } from './peer-transport.ts';
-import { RecordingLogger, TestCluster, appendMessage, heartbeat, testKeyPair, testLockCode, waitFor, type TestKeyPair } from './transport-kit.test-support.ts';
+import { RecordingLogger, TestCluster, appendMessage, heartbeat, testKeyPair, testLockCode, type TestKeyPair, WAIT } from './transport-kit.test-support.ts';
 import { sign } from 'node:crypto';
 
 const stops: (() => Promise<void>)[] = [];
@@ -29,7 +29,7 @@ async function rawClient(port: number): Promise<{ ws: WebSocket; texts: string[]
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   ws.on('error', () => {});
   await new Promise((resolve) => ws.once('open', resolve));
-  await waitFor(() => texts.length > 0, 2000, 'challenge');
+  await vi.waitFor(() => expect(texts.length > 0, 'challenge').toBe(true), { ...WAIT, timeout: 2000 });
   stops.push(async () => ws.terminate());
   return { ws, texts, closed };
 }
@@ -83,7 +83,7 @@ describe('PeerTransport', () => {
       }
       c.node(from).transport.send(batch);
     }
-    await waitFor(() => ['n1', 'n2', 'n3'].every((id) => c.node(id).inbox.length === 42), 5000, 'all messages');
+    await vi.waitFor(() => expect(['n1', 'n2', 'n3'].every((id) => c.node(id).inbox.length === 42), 'all messages').toBe(true), { ...WAIT, timeout: 5000 });
     const n1 = c.node('n1').inbox;
     expect(n1.filter((m) => m.from === 'n2').map((m) => (m.type === 'heartbeat' ? m.commit : m.type))).toEqual([...Array.from({ length: 20 }, (_, i) => i), 'app']);
     expect(n1.find((m) => m.type === 'app')).toEqual(appendMessage('n2', 'n1', 100, 10, 50));
@@ -99,7 +99,7 @@ describe('PeerTransport', () => {
     expect(c.node('n1').transport.sendApp('n2', enc('b'))).toBe(true);
     c.node('n1').transport.send([heartbeat('n1', 'n2', 1)]);
     expect(c.node('n1').transport.sendApp('n9', enc('x'))).toBe(false);
-    await waitFor(() => got.length > 0 && c.node('n2').inbox.length > 0);
+    await vi.waitFor(() => expect(got.length > 0 && c.node('n2').inbox.length > 0).toBe(true), WAIT);
     expect(got).toEqual([{ from: 'n1', payloads: ['a', 'b'] }]);
     expect(c.node('n1').transport.stats().peers['n2']?.sentAppPayloads).toBe(2);
   });
@@ -109,7 +109,7 @@ describe('PeerTransport', () => {
     await c.connected();
     const n1 = c.node('n1').transport;
     for (let i = 0; i < 100; i++) n1.send([heartbeat('n1', 'n2', i)]);
-    await waitFor(() => c.node('n2').inbox.length === 100);
+    await vi.waitFor(() => expect(c.node('n2').inbox.length === 100).toBe(true), WAIT);
     expect(n1.stats().peers['n2']).toMatchObject({ sentMessages: 100, sentFrames: 1 });
     expect(c.node('n2').transport.stats().peers['n1']).toMatchObject({ receivedMessages: 100, receivedFrames: 1 });
   });
@@ -129,14 +129,14 @@ describe('PeerTransport', () => {
     stops.push(() => imposter.stop());
     await imposter.start();
     imposter.send([heartbeat('n2', 'n1', 999)]);
-    await waitFor(() => (c.node('n1').transport.stats().refused.AUTH_SIGNATURE_INVALID ?? 0) >= 1);
+    await vi.waitFor(() => expect((c.node('n1').transport.stats().refused.AUTH_SIGNATURE_INVALID ?? 0) >= 1).toBe(true), WAIT);
     expect(c.node('n1').logger.refusals()).toContain('AUTH_SIGNATURE_INVALID');
     expect(imposter.stats().peers['n1']?.connected).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(c.node('n1').inbox).toEqual([]);
     // The real n2 is still connected and its messages still arrive.
     c.node('n2').transport.send([heartbeat('n2', 'n1', 1)]);
-    await waitFor(() => c.node('n1').inbox.length === 1);
+    await vi.waitFor(() => expect(c.node('n1').inbox.length === 1).toBe(true), WAIT);
     expect(c.node('n1').inbox).toEqual([heartbeat('n2', 'n1', 1)]);
   });
 
@@ -151,7 +151,7 @@ describe('PeerTransport', () => {
     });
     stops.push(() => stranger.stop());
     await stranger.start();
-    await waitFor(() => (c.node('n1').transport.stats().refused.AUTH_UNKNOWN_NODE ?? 0) >= 1);
+    await vi.waitFor(() => expect((c.node('n1').transport.stats().refused.AUTH_UNKNOWN_NODE ?? 0) >= 1).toBe(true), WAIT);
   });
 
   it('a dialer refuses a listener that cannot prove it is the peer configured for that url', async () => {
@@ -167,7 +167,7 @@ describe('PeerTransport', () => {
     });
     stops.push(() => n3.stop());
     await n3.start();
-    await waitFor(() => (n3.stats().refused.AUTH_PEER_ID_MISMATCH ?? 0) >= 1);
+    await vi.waitFor(() => expect((n3.stats().refused.AUTH_PEER_ID_MISMATCH ?? 0) >= 1).toBe(true), WAIT);
     // And a listener that says the right id but signs with another key than the one configured for it.
     const c2 = await cluster(['a', 'b']);
     await c2.connected();
@@ -177,7 +177,7 @@ describe('PeerTransport', () => {
     ]);
     const outboundRefusal = (): boolean =>
       c2.node('a').logger.lines.some((l) => l.fields['reason'] === 'AUTH_SIGNATURE_INVALID' && l.fields['direction'] === 'outbound');
-    await waitFor(outboundRefusal, 5000, 'a refusing b as listener');
+    await vi.waitFor(() => expect(outboundRefusal(), 'a refusing b as listener').toBe(true), WAIT);
     expect(c2.node('a').transport.stats().peers['b']?.connected).toBe(false);
   });
 
@@ -195,7 +195,7 @@ describe('PeerTransport', () => {
     const first = await rawClient(c.node('n1').port);
     const hello = helloFor(first.texts[0] ?? '', 'n2', keys);
     first.ws.send(hello);
-    await waitFor(() => first.texts.length === 2, 2000, 'welcome');
+    await vi.waitFor(() => expect(first.texts.length === 2, 'welcome').toBe(true), { ...WAIT, timeout: 2000 });
     expect(decodeHandshake(first.texts[1] ?? '', 'welcome')).toBeDefined();
     // The same hello on a new connection answers an old challenge.
     const second = await rawClient(c.node('n1').port);
@@ -212,7 +212,7 @@ describe('PeerTransport', () => {
     async function authenticated(): Promise<Awaited<ReturnType<typeof rawClient>>> {
       const client = await rawClient(port);
       client.ws.send(helloFor(client.texts[0] ?? '', 'n2', keys));
-      await waitFor(() => client.texts.length === 2, 2000, 'welcome');
+      await vi.waitFor(() => expect(client.texts.length === 2, 'welcome').toBe(true), { ...WAIT, timeout: 2000 });
       return client;
     }
     const garbage = await authenticated();
@@ -264,14 +264,14 @@ describe('PeerTransport', () => {
     await c.connected();
     const n2 = c.node('n2');
     await n2.transport.stop();
-    await waitFor(() => c.node('n1').unreachable.includes('n2'), 2000, 'n2 reported unreachable');
+    await vi.waitFor(() => expect(c.node('n1').unreachable.includes('n2'), 'n2 reported unreachable').toBe(true), { ...WAIT, timeout: 2000 });
     c.node('n1').transport.send([heartbeat('n1', 'n2', 1)]);
     await new Promise((resolve) => setTimeout(resolve, 150));
     await c.startNode(n2, n2.port);
-    await waitFor(() => n2.inbox.length >= 1, 5000, 'message after restart');
+    await vi.waitFor(() => expect(n2.inbox.length >= 1, 'message after restart').toBe(true), { ...WAIT, timeout: 5000 });
     expect(n2.inbox).toEqual([heartbeat('n1', 'n2', 1)]);
     c.node('n1').transport.send([heartbeat('n1', 'n2', 2)]);
-    await waitFor(() => n2.inbox.length === 2);
+    await vi.waitFor(() => expect(n2.inbox.length === 2).toBe(true), WAIT);
     expect(c.node('n1').transport.stats().peers['n2']).toMatchObject({ connected: true, reconnects: 1 });
   });
 
@@ -281,10 +281,10 @@ describe('PeerTransport', () => {
     await c.connected();
     const n2 = c.node('n2');
     await n2.transport.stop();
-    await waitFor(() => c.node('n1').unreachable.includes('n2'), 2000, 'n2 reported unreachable');
+    await vi.waitFor(() => expect(c.node('n1').unreachable.includes('n2'), 'n2 reported unreachable').toBe(true), { ...WAIT, timeout: 2000 });
     await c.startNode(n2, n2.port);
     c.node('n1').transport.send([heartbeat('n1', 'n2', 7)]);
-    await waitFor(() => n2.inbox.length >= 1, 3000, "n1's message to the restarted n2");
+    await vi.waitFor(() => expect(n2.inbox.length >= 1, "n1's message to the restarted n2").toBe(true), { ...WAIT, timeout: 3000 });
     expect(n2.inbox).toEqual([heartbeat('n1', 'n2', 7)]);
   });
 
@@ -313,9 +313,9 @@ describe('PeerTransport', () => {
     const port = (server.address() as AddressInfo).port;
     const n1 = c.node('n1');
     await n1.transport.updatePeers([...c.peers(), { id: 'n2', url: `ws://127.0.0.1:${port}/raft`, publicKey: keys.publicKey }]);
-    await waitFor(() => n1.transport.stats().peers['n2']?.connected === true, 2000, 'connected to the silent peer');
+    await vi.waitFor(() => expect(n1.transport.stats().peers['n2']?.connected === true, 'connected to the silent peer').toBe(true), { ...WAIT, timeout: 2000 });
     const connectedAt = Date.now();
-    await waitFor(() => n1.unreachable.includes('n2'), 3000, 'unreachable');
+    await vi.waitFor(() => expect(n1.unreachable.includes('n2'), 'unreachable').toBe(true), { ...WAIT, timeout: 3000 });
     // peerDeadAfterMs (1000) plus at most one pingIntervalMs (250), with slack for a loaded machine.
     expect(Date.now() - connectedAt).toBeLessThan(2000);
   });
@@ -325,12 +325,12 @@ describe('PeerTransport', () => {
     await c.connected();
     const n2 = c.node('n2');
     await n2.transport.stop();
-    await waitFor(() => c.node('n1').transport.stats().peers['n2']?.connected === false);
+    await vi.waitFor(() => expect(c.node('n1').transport.stats().peers['n2']?.connected === false).toBe(true), WAIT);
     c.node('n1').transport.send(Array.from({ length: 25 }, (_, i) => heartbeat('n1', 'n2', i)));
     await new Promise((resolve) => setImmediate(resolve));
     expect(c.node('n1').transport.stats().peers['n2']).toMatchObject({ queuedMessages: 10, droppedMessages: 15, dropped: { queueFull: 15 } });
     await c.startNode(n2, n2.port);
-    await waitFor(() => n2.inbox.length === 10, 5000, 'the newest ten');
+    await vi.waitFor(() => expect(n2.inbox.length === 10, 'the newest ten').toBe(true), { ...WAIT, timeout: 5000 });
     expect(n2.inbox.map((m) => (m.type === 'heartbeat' ? m.commit : -1))).toEqual([15, 16, 17, 18, 19, 20, 21, 22, 23, 24]);
   });
 
@@ -353,7 +353,7 @@ describe('PeerTransport', () => {
     n1.send(Array.from({ length: 40 }, (_, i) => appendMessage('n1', 'n2', i, 1, 500_000)));
     await new Promise((resolve) => setImmediate(resolve));
     expect(n1.stats().peers['n2']?.queuedMessages).toBeGreaterThan(0);
-    await waitFor(() => c.node('n2').inbox.length === 40, 30_000, 'all 40 messages');
+    await vi.waitFor(() => expect(c.node('n2').inbox.length === 40, 'all 40 messages').toBe(true), { ...WAIT, timeout: 30_000 });
     expect(n1.stats().peers['n2']).toMatchObject({ sentMessages: 40, sentFrames: 40, droppedMessages: 0 });
     expect(n1.stats().peers['n2']?.backpressureStalls).toBeGreaterThan(0);
   }, 60_000);
@@ -363,7 +363,7 @@ describe('PeerTransport', () => {
     await c.connected();
     const n1 = c.node('n1');
     n1.transport.send([appendMessage('n1', 'n2', 1, 1, 20_000), { type: 'heartbeat', from: 'n1', to: 'n2', term: 1, commit: 1, commitTerm: 0, context: 'much too long' }, heartbeat('n1', 'n2', 2)]);
-    await waitFor(() => c.node('n2').inbox.length === 1);
+    await vi.waitFor(() => expect(c.node('n2').inbox.length === 1).toBe(true), WAIT);
     expect(c.node('n2').inbox).toEqual([heartbeat('n1', 'n2', 2)]);
     expect(n1.transport.stats().peers['n2']?.dropped.oversized).toBe(2);
     expect(n1.logger.lines.filter((l) => l.level === 'warn' && l.event.startsWith('message dropped'))).toHaveLength(2);
@@ -384,18 +384,19 @@ describe('PeerTransport', () => {
       snapshot: { metadata: { index: 50, term: 3, confState: { voters: ['n1', 'n2'], learners: [] } }, data: new Uint8Array(bytes) },
     });
     c.node('n1').transport.send([snap(1000)]);
-    await waitFor(() => statuses.length === 1);
+    await vi.waitFor(() => expect(statuses.length === 1).toBe(true), WAIT);
     expect(statuses).toEqual([['n2', true]]);
-    expect(c.node('n2').inbox).toEqual([snap(1000)]);
+    // "Written" is reported when n1's socket took the frame, not when n2 read it.
+    await vi.waitFor(() => expect(c.node('n2').inbox).toEqual([snap(1000)]), WAIT);
     c.node('n1').transport.send([snap(200_000)]);
-    await waitFor(() => statuses.length === 2);
+    await vi.waitFor(() => expect(statuses.length === 2).toBe(true), WAIT);
     expect(statuses[1]).toEqual(['n2', false]);
   });
 
   it('each node learns the lock code its peers state in their signed handshakes, and whether they are connected now', async () => {
     const c = await cluster(['n1', 'n2', 'n3']);
     await c.connected();
-    await waitFor(() => [...c.node('n1').transport.peerLockCodes().values()].every((p) => p.lockCode !== undefined && p.connected));
+    await vi.waitFor(() => expect([...c.node('n1').transport.peerLockCodes().values()].every((p) => p.lockCode !== undefined && p.connected)).toBe(true), WAIT);
     expect(c.node('n1').transport.peerLockCodes()).toEqual(
       new Map([
         ['n2', { lockCode: testLockCode('n2'), connected: true }],
@@ -403,7 +404,7 @@ describe('PeerTransport', () => {
       ]),
     );
     await c.node('n3').transport.stop();
-    await waitFor(() => c.node('n1').transport.peerLockCodes().get('n3')?.connected === false, 5000, 'n3 seen down');
+    await vi.waitFor(() => expect(c.node('n1').transport.peerLockCodes().get('n3')?.connected === false, 'n3 seen down').toBe(true), { ...WAIT, timeout: 5000 });
     // What it stated stays known; a removed peer is forgotten.
     expect(c.node('n1').transport.peerLockCodes().get('n3')).toEqual({ lockCode: testLockCode('n3'), connected: false });
     await c.node('n1').transport.updatePeers(c.peers().filter((p) => p.id !== 'n3'));
@@ -413,7 +414,7 @@ describe('PeerTransport', () => {
   it("measures each peer's wall clock against its own on the pings: a peer 5 s ahead shows +5,000 ms, give or take half a round trip", async () => {
     const c = await cluster(['n1', 'n2'], { wallClock: (id) => (id === 'n2' ? () => Date.now() + 5000 : undefined) });
     await c.connected();
-    await waitFor(() => c.node('n1').transport.peerClockSkews().has('n2') && c.node('n2').transport.peerClockSkews().has('n1'), 5000, 'clock samples');
+    await vi.waitFor(() => expect(c.node('n1').transport.peerClockSkews().has('n2') && c.node('n2').transport.peerClockSkews().has('n1'), 'clock samples').toBe(true), { ...WAIT, timeout: 5000 });
     const ahead = c.node('n1').transport.peerClockSkews().get('n2')!;
     const behind = c.node('n2').transport.peerClockSkews().get('n1')!;
     expect(Math.abs(ahead.skewMs - 5000)).toBeLessThanOrEqual(ahead.rttMs / 2 + 5);
@@ -433,9 +434,9 @@ describe('PeerTransport', () => {
     // Overlapping updates apply in order.
     void n1.updatePeers(c.peers().filter((p) => p.id !== 'n2'));
     await n1.updatePeers(c.peers());
-    await waitFor(() => n1.stats().peers['n3']?.connected === true && n1.stats().peers['n2']?.connected === true);
+    await vi.waitFor(() => expect(n1.stats().peers['n3']?.connected === true && n1.stats().peers['n2']?.connected === true).toBe(true), WAIT);
     n1.send([heartbeat('n1', 'n3', 2)]);
-    await waitFor(() => c.node('n3').inbox.length === 1);
+    await vi.waitFor(() => expect(c.node('n3').inbox.length === 1).toBe(true), WAIT);
     expect(c.node('n3').inbox).toEqual([heartbeat('n1', 'n3', 2)]);
   });
 
@@ -455,7 +456,7 @@ describe('PeerTransport', () => {
     await n2.start();
     await c.node('n1').transport.updatePeers([...c.peers(), { id: 'n2', url: `ws://127.0.0.1:${n2.address().port}/raft`, publicKey: new Uint8Array(Buffer.from(rawPublic, 'base64url')) }]);
     n2.send([heartbeat('n2', 'n1', 5)]);
-    await waitFor(() => c.node('n1').inbox.length === 1);
+    await vi.waitFor(() => expect(c.node('n1').inbox.length === 1).toBe(true), WAIT);
     expect(() => new PeerTransport({ nodeId: 'x', listen: { host: '127.0.0.1', port: 0 }, identity: { privateKey: testKeyPair().privateKey, publicKey: keys.publicKey }, peers: [] })).toThrow(/does not match/);
   });
 
@@ -475,13 +476,13 @@ describe('PeerTransport', () => {
     const inbox: Message[] = [];
     n1.onMessages((messages) => inbox.push(...messages));
     n2.send([heartbeat('n2', 'n1', 3)]);
-    await waitFor(() => inbox.length === 1);
+    await vi.waitFor(() => expect(inbox.length === 1).toBe(true), WAIT);
     expect(inbox).toEqual([heartbeat('n2', 'n1', 3)]);
     // Without the CA, the certificate is refused and nothing connects.
     const untrusting = new PeerTransport({ nodeId: 'n2', listen: { host: '127.0.0.1', port: 0 }, identity: k2, peers, logger: new RecordingLogger() });
     stops.push(() => untrusting.stop());
     await untrusting.start();
-    await waitFor(() => (untrusting.stats().peers['n1']?.dialFailures ?? 0) >= 1);
+    await vi.waitFor(() => expect((untrusting.stats().peers['n1']?.dialFailures ?? 0) >= 1).toBe(true), WAIT);
     expect(untrusting.stats().peers['n1']?.connected).toBe(false);
   });
 

@@ -120,7 +120,18 @@ export function testLockCode(id: NodeId): string {
   return `LOCK-${id}`;
 }
 
-/** Resolves once `condition()` holds; rejects after `timeoutMs` (polls every 5 ms). */
+/**
+ * The `vi.waitFor` options of the transport tests: poll every 5 ms
+ * (`interval`), give up after 5,000 ms (`timeout`).
+ */
+export const WAIT = { timeout: 5_000, interval: 5 } as const;
+
+/**
+ * Resolves once `condition()` holds; rejects after `timeoutMs` (polls every
+ * 5 ms). Only for code that also runs outside vitest, where `vi.waitFor` is
+ * not available: `TestCluster.connected()` and the no-handles child process.
+ * Tests use `vi.waitFor(…, WAIT)`.
+ */
 export async function waitFor(condition: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {

@@ -9,14 +9,14 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { connect, type ConnectedEvent, type FloeClient, type Lease, type RevokedEvent } from '../../client/index.ts';
 import { floe as inProcess } from '../../cli/cli-harness.test-support.ts';
 import { run as lease } from '../../cli/lease.ts';
 import { run as license } from '../../cli/license.ts';
 import { ADMIN_TOKEN } from '../daemon/test-daemon.test-support.ts';
 import { ClusterSite } from './cluster-harness.test-support.ts';
-import { guardSite, until } from './site-tools.test-support.ts';
+import { guardSite } from './site-tools.test-support.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /** `ms`: the new leader's grace and the lease TTL of the site; the check waits past both. */
@@ -58,10 +58,10 @@ describe('disaster recovery', () => {
     unguard = guardSite(s);
     await Promise.all(s.nodes.map((n) => s.start(n.id)));
     const leader = await s.leader();
-    await until('the site license in force', 15_000, async () => {
+    await vi.waitFor(async () => {
       const r = await s.admin(leader, '/pools');
-      return r?.status === 200 && (r.body as { feature: string }[]).some((p) => p.feature === 'demo') ? true : undefined;
-    });
+      expect(r?.status === 200 && (r.body as { feature: string }[]).some((p) => p.feature === 'demo'), 'the site license in force').toBe(true);
+    }, { timeout: 15_000 });
     const tokenFile = join(s.dir, 'admin-token');
     writeFileSync(tokenFile, `${ADMIN_TOKEN}\n`, { mode: 0o600 });
 
@@ -124,7 +124,7 @@ describe('disaster recovery', () => {
     expect(await leaseList()).toEqual(held.map((l) => l.leaseId).sort());
 
     // The clients come back to the same sessions, with their seats.
-    await until('every client resumed its session', 30_000, () => (connected.every((events) => events.some((e) => e.resumed)) ? true : undefined));
+    await vi.waitFor(() => expect(connected.every((events) => events.some((e) => e.resumed)), 'every client resumed its session').toBe(true), { timeout: 30_000 });
     expect(clients.map((c) => c.sessionId)).toEqual(sessions);
     // Past the new leader's grace and a lease TTL, the seats are still held: the clients renew them.
     await new Promise((r) => setTimeout(r, Math.max(0, startedAt + LEADER_GRACE_MS + LEASE_TTL_MS + 1000 - Date.now())));

@@ -7,12 +7,16 @@
 // for SIGKILL tests.)
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect, vi } from 'vitest';
 import { createAdminApp, hashToken } from '../../admin/index.ts';
 import { parseConfig, startDaemon, type Daemon, type FaultInjector, type FloeConfig } from '../../daemon/index.ts';
 import { loadNodeIdentity, type NodeIdentity } from '../../daemon/identity/index.ts';
 import { encodeBase64url } from '../../protocol/index.ts';
 import { ADMIN_TOKEN, tempDir, VENDOR_PUBLIC_KEY, WireClient } from '../daemon/test-daemon.test-support.ts';
 import { freePorts } from './cluster-harness.test-support.ts';
+
+/** `ms` a membership change is asked again while the leader refuses it as not yet possible. */
+const MEMBERSHIP_RETRY_MS_MAX = 30_000;
 
 /** A node as the peers list of a config names it. */
 export interface SitePeer {
@@ -146,6 +150,26 @@ export class InProcessSite {
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     return { status: res.status, body: (await res.json()) as any };
+  }
+
+  /**
+   * A membership change (POST /cluster/members, DELETE /cluster/members/:id)
+   * through the leader, asked again while nothing was proposed: no leader
+   * yet, or a 503 naming CONF_CHANGE_PENDING or NOT_LEADER (a leader just
+   * elected refuses a change until it applied its predecessors' entries).
+   * Answers the first reply that is not such a refusal; bounded by
+   * `timeoutMs`.
+   */
+  async changeMembers(method: 'POST' | 'DELETE', path: string, body?: unknown, timeoutMs = MEMBERSHIP_RETRY_MS_MAX): Promise<{ status: number; body: any }> {
+    return vi.waitFor(
+      async () => {
+        const reply = await this.admin(method, path, body);
+        const refusal = reply.status === 503 ? /CONF_CHANGE_PENDING|NOT_LEADER/.exec(String(reply.body?.error?.message)) : null;
+        expect(refusal, `${method} ${path}: ${JSON.stringify(reply.body)}`).toBeNull();
+        return reply;
+      },
+      { timeout: timeoutMs, interval: 50 },
+    );
   }
 
   /** A wire client connected to node `id`, closed with the site. */

@@ -4,10 +4,10 @@
 // not name), and then n2 stops: n1 and n4 are still a Raft majority, but only
 // one of the servers the key names is up, so n1 answers LICENSE_QUORUM_LOST;
 // it serves again once n2 is back.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { makeLicenseKey } from '../daemon/test-daemon.test-support.ts';
 import { InProcessSite } from './in-process-site.test-support.ts';
-import { until } from './site-tools.test-support.ts';
+import { defined } from './site-tools.test-support.ts';
 
 const sites: InProcessSite[] = [];
 afterAll(async () => {
@@ -40,38 +40,37 @@ describe('a key is served only while a majority of the servers it names are up',
 
     const first = [peer(0), peer(1), peer(2)];
     for (const i of [0, 1, 2]) await start(i, first, false);
-    await until('a leader', 20_000, () => leaderOf());
+    await vi.waitFor(() => defined(leaderOf(), 'a leader'), { timeout: 20_000 });
     const key = makeLicenseKey(identities.slice(0, 3).map((x) => x.lockCode), { seats: 50, licenseId: 'LIC-ABC' });
     expect((await leaderOf()!.node.importLicense(key)).ok).toBe(true);
-    await until('every node to apply the key', 5000, () => ([...daemons.values()].every((d) => d.node.licenses().length === 1) ? true : undefined));
+    await vi.waitFor(() => expect([...daemons.values()].every((d) => d.node.licenses().length === 1), 'every node to apply the key').toBe(true), { timeout: 5000 });
     expect(await checkoutOn('n1')).toEqual({ ok: true, code: undefined });
 
     // n3 dies: n1 and n2 are two of the three servers the key names.
     await stop('n3');
-    await until('a leader among n1, n2', 20_000, () => leaderOf());
+    await vi.waitFor(() => defined(leaderOf(), 'a leader among n1, n2'), { timeout: 20_000 });
     expect(await checkoutOn('n1')).toEqual({ ok: true, code: undefined });
     expect(await checkoutOn('n2')).toEqual({ ok: true, code: undefined });
 
     // n3 is replaced by n4, whose lock code the key does not name.
     await start(3, [...first, peer(3)], true);
     const p4 = peer(3);
-    const added = await admin('POST', '/cluster/members', { id: 'n4', peerUrl: p4.peerUrl, clientUrl: p4.clientUrl, publicKey: p4.publicKey });
+    const added = await site.changeMembers('POST', '/cluster/members', { id: 'n4', peerUrl: p4.peerUrl, clientUrl: p4.clientUrl, publicKey: p4.publicKey });
     expect(added.status, JSON.stringify(added.body)).toBe(201);
-    expect((await admin('DELETE', '/cluster/members/n3')).status).toBe(200);
+    expect((await site.changeMembers('DELETE', '/cluster/members/n3')).status).toBe(200);
     // Every member applies the removal before n2 stops (a follower that has not still counts n3, and n1 + n4 are not 3 of 4).
     const commitIndex = leaderOf()!.node.status().commitIndex;
-    await until('every member to apply the changes and the key', 20_000, () =>
-      [...daemons.values()].every((d) => d.node.status().appliedIndex >= commitIndex && d.node.licenses().length === 1) ? true : undefined,
-    );
+    await vi.waitFor(() => expect([...daemons.values()].every((d) => d.node.status().appliedIndex >= commitIndex && d.node.licenses().length === 1), 'every member to apply the changes and the key').toBe(true), { timeout: 20_000 });
 
     // n2 stops: n1 + n4 are a majority of the members, but only n1 of the key's three servers is up.
     await stop('n2');
-    await until('a leader among n1, n4', 20_000, () => leaderOf());
-    const refused = await until('n1 to see n2 gone', 10_000, async () => {
+    await vi.waitFor(() => defined(leaderOf(), 'a leader among n1, n4'), { timeout: 20_000 });
+    const refused = await vi.waitFor(async () => {
       const r = await checkoutOn('n1');
       // UNAVAILABLE: the cluster is still settling after n2 left (a new leader); ask again.
-      return r.ok || r.code?.includes('UNAVAILABLE') ? undefined : r;
-    });
+      expect(r.ok || r.code?.includes('UNAVAILABLE'), `n1 to see n2 gone (${JSON.stringify(r)})`).toBe(false);
+      return r;
+    }, { timeout: 10_000 });
     expect(refused).toEqual({ ok: false, code: 'LICENSE_QUORUM_LOST' });
     expect(await checkoutOn('n4')).toEqual({ ok: false, code: 'LICENSE_NOT_FOR_THIS_SERVER' });
     // The cluster itself still commits: only the key is out of force.
@@ -79,7 +78,7 @@ describe('a key is served only while a majority of the servers it names are up',
 
     // n2 comes back: n1 and n2 are two of three again.
     await start(1, first, false);
-    await until('n1 to serve again', 20_000, async () => ((await checkoutOn('n1')).ok ? true : undefined));
+    await vi.waitFor(async () => expect((await checkoutOn('n1')).ok, 'n1 to serve again').toBe(true), { timeout: 20_000 });
     expect(await checkoutOn('n2')).toEqual({ ok: true, code: undefined });
   }, 120_000);
 });

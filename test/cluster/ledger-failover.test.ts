@@ -8,11 +8,11 @@
 // or still listed by GET /leases; every client carries on after the kill;
 // the killed node restarts behind the leader's compaction point and catches
 // up by snapshot to the same leases.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { connect, isFloeError, type FloeClient, type Lease } from '../../client/index.ts';
 import { ClusterSite } from './cluster-harness.test-support.ts';
 import { SeatLedger } from './seat-ledger.test-support.ts';
-import { caughtUp, guardSite, healthOf, until } from './site-tools.test-support.ts';
+import { defined, guardSite, healthOf } from './site-tools.test-support.ts';
 
 /** Seats of the site's license. */
 const SEATS = 5;
@@ -47,10 +47,10 @@ describe('seats churned through a SIGKILLed leader, judged from the clients’ r
     unguard = guardSite(s);
     await Promise.all(s.nodes.map((n) => s.start(n.id)));
     const leader = await s.leader();
-    await until('the site license in force', 10_000, async () => {
+    await vi.waitFor(async () => {
       const r = await s.admin(leader, '/pools');
-      return r?.status === 200 && (r.body as { feature: string }[]).some((p) => p.feature === 'demo') ? true : undefined;
-    });
+      expect(r?.status === 200 && (r.body as { feature: string }[]).some((p) => p.feature === 'demo'), 'the site license in force').toBe(true);
+    }, { timeout: 10_000 });
 
     const ledger = new SeatLedger();
     const revoked: string[] = [];
@@ -110,7 +110,7 @@ describe('seats churned through a SIGKILLed leader, judged from the clients’ r
     });
 
     const churnStartedAt = Date.now();
-    await until('churn under way', 10_000, () => (successes >= 30 ? true : undefined));
+    await vi.waitFor(() => expect(successes >= 30, 'churn under way').toBe(true), { timeout: 10_000 });
     const churnRampMs = Date.now() - churnStartedAt;
     const appliedBeforeKill = (await healthOf(s, leader))!.appliedIndex;
     killedAt = Date.now();
@@ -120,14 +120,12 @@ describe('seats churned through a SIGKILLed leader, judged from the clients’ r
 
     // Every client carries on through the survivors, and the log moves well past
     // the killed node's compaction point (snapshot every 20, margin 10).
-    await until(`a checkout by every client after the kill (so far ${successesAfterKill.join(', ')}; errors ${errors.slice(-3).join('; ')})`, 15_000, () =>
-      successesAfterKill.every((n) => n > 0) ? true : undefined,
-    );
+    await vi.waitFor(() => expect(successesAfterKill.every((n) => n > 0), `a checkout by every client after the kill (so far ${successesAfterKill.join(', ')}; errors ${errors.slice(-3).join('; ')})`).toBe(true), { timeout: 15_000 });
     const everyClientBackMs = Date.now() - killedAt;
-    await until('60 entries past the kill', 10_000, async () => {
+    await vi.waitFor(async () => {
       const h = await healthOf(s, newLeader);
-      return h !== null && h.appliedIndex > appliedBeforeKill + 3 * SNAPSHOT_ENTRIES ? true : undefined;
-    });
+      expect(h !== null && h.appliedIndex > appliedBeforeKill + 3 * SNAPSHOT_ENTRIES, '60 entries past the kill').toBe(true);
+    }, { timeout: 10_000 });
     churning = false;
     await Promise.all(loops);
 
@@ -155,8 +153,12 @@ describe('seats churned through a SIGKILLed leader, judged from the clients’ r
 
     // The killed node restarts, catches up by the leader's snapshot, and lists the same leases.
     await s.start(leader);
-    const { leaderApplied, nodeApplied } = await caughtUp(s, leader, newLeader, 15_000);
-    expect(nodeApplied).toBeGreaterThanOrEqual(leaderApplied);
+    const leaderApplied = (await vi.waitFor(async () => defined(await healthOf(s, newLeader), `${newLeader}'s health`), { timeout: 15_000 })).appliedIndex;
+    const nodeApplied = await vi.waitFor(async () => {
+      const applied = defined(await healthOf(s, leader), `${leader}'s health`).appliedIndex;
+      expect(applied, `${leader} to apply up to ${leaderApplied}`).toBeGreaterThanOrEqual(leaderApplied);
+      return applied;
+    }, { timeout: 15_000 });
     expect(s.node(leader).stderr).toMatch(/installing the leader's snapshot/);
     const restartedLeases = (await s.admin(leader, '/leases?stale=true'))!.body as { data: { leaseId: string }[] };
     expect(restartedLeases.data.map((l) => l.leaseId).sort()).toEqual(listed);

@@ -6,12 +6,12 @@
 // gets its seat: the SDK moves its session to the next server of its list
 // and re-sends the checkout there with the same requestId (docs/client.md).
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { connect, type ConnectedEvent, type FloeClient } from '../../client/index.ts';
 import { loadNodeIdentity } from '../../daemon/identity/index.ts';
 import { makeLicenseKey } from '../daemon/test-daemon.test-support.ts';
 import { InProcessSite } from './in-process-site.test-support.ts';
-import { until } from './site-tools.test-support.ts';
+import { defined } from './site-tools.test-support.ts';
 
 const sites: InProcessSite[] = [];
 const clients: FloeClient[] = [];
@@ -29,17 +29,13 @@ describe('a key for two of the three servers', () => {
     const peers = site.ids.map((_, i) => site.peer(i));
     for (const i of site.ids.keys()) await site.start(i, peers);
     const node = (id: string) => site.daemon(id).node;
-    await until('a leader', 20_000, () => site.leader());
+    await vi.waitFor(() => defined(site.leader(), 'a leader'), { timeout: 20_000 });
     const elsewhere = loadNodeIdentity(join(site.dir, 'not-a-member'));
     const key = makeLicenseKey([identities[0]!.lockCode, identities[1]!.lockCode, elsewhere.lockCode], { seats: 5, licenseId: 'LIC-TWO-OF-THREE' });
-    await until('the key to be imported through n1', 20_000, async () => ((await node('n1').importLicense(key)).ok ? true : undefined));
-    await until('n1 and n2 to serve the key, n3 to refuse it', 20_000, () =>
-      node('n1').featureRefusal('demo') === undefined &&
+    await vi.waitFor(async () => expect((await node('n1').importLicense(key)).ok, 'the key to be imported through n1').toBe(true), { timeout: 20_000 });
+    await vi.waitFor(() => expect(node('n1').featureRefusal('demo') === undefined &&
       node('n2').featureRefusal('demo') === undefined &&
-      node('n3').featureRefusal('demo')?.code === 'LICENSE_NOT_FOR_THIS_SERVER'
-        ? true
-        : undefined,
-    );
+      node('n3').featureRefusal('demo')?.code === 'LICENSE_NOT_FOR_THIS_SERVER', 'n1 and n2 to serve the key, n3 to refuse it').toBe(true), { timeout: 20_000 });
 
     const client = await connect({ servers: [clientUrl(2), clientUrl(0), clientUrl(1)], user: 'alice', host: 'ws-17', app: 'placement' });
     clients.push(client);
@@ -49,7 +45,7 @@ describe('a key for two of the three servers', () => {
     expect(lease.feature).toBe('demo');
     expect(await moved).toMatchObject({ server: clientUrl(0), resumed: true });
     expect(client.server).toBe(clientUrl(0));
-    await until('n1 to list the lease', 5000, () => (node('n1').leases().some((l) => l.leaseId === lease.leaseId) ? true : undefined));
+    await vi.waitFor(() => expect(node('n1').leases().some((l) => l.leaseId === lease.leaseId), 'n1 to list the lease').toBe(true), { timeout: 5000 });
     await client.checkin(lease);
   }, 60_000);
 });

@@ -4,10 +4,17 @@
 // replaces is removed (DELETE /cluster/members/:id); the cluster keeps
 // serving throughout, and the `servers` every hello tells clients follows
 // the membership (n4 listed once added, n3 no longer once removed).
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { makeLicenseKey } from '../daemon/test-daemon.test-support.ts';
 import { InProcessSite } from './in-process-site.test-support.ts';
-import { untilTrue } from './site-tools.test-support.ts';
+import { defined } from './site-tools.test-support.ts';
+
+/**
+ * `ms` a wait may take: a leader, a catch-up, an apply. Generous, because a
+ * loaded machine (two test workers beside other suites) can starve the four
+ * in-process nodes into a re-election; a quiet run takes about 10 s in all.
+ */
+const SETTLE_MS_MAX = 30_000;
 
 const sites: InProcessSite[] = [];
 afterAll(async () => {
@@ -25,20 +32,21 @@ describe('replacing a member', () => {
     const first = [peer(0), peer(1), peer(2)];
     for (const i of [0, 1, 2]) await start(i, first, false);
     const leaderOf = () => site.leader();
-    await untilTrue('a leader', 10_000, () => leaderOf() !== undefined);
+    /** The leader once there is one: read inside a wait, an election in progress is waited out, never a crash. */
+    const leader = () => vi.waitFor(() => defined(leaderOf(), 'a leader'), { timeout: SETTLE_MS_MAX });
     const key = makeLicenseKey(identities.slice(0, 3).map((x) => x.lockCode), { seats: 200, licenseId: 'LIC-MEMBERS' });
-    expect((await leaderOf()!.node.importLicense(key)).ok).toBe(true);
+    expect((await (await leader()).node.importLicense(key)).ok).toBe(true);
     const client = await site.wire('n1');
     expect((await client.hello('membership-client')).ok).toBe(true);
     for (let i = 0; i < 60; i++) expect((await client.checkout(`request-a${i}`)).ok).toBe(true);
 
     // n3 "dies"; n4 starts empty and joins.
     await site.stop('n3');
-    await untilTrue('a leader among the survivors', 10_000, () => leaderOf() !== undefined);
+    await vi.waitFor(() => defined(leaderOf(), 'a leader among the survivors'), { timeout: SETTLE_MS_MAX });
     await start(3, [...first, peer(3)], true);
     const admin = (method: string, path: string, body?: unknown) => site.admin(method, path, body);
     const p4 = peer(3);
-    const added = await admin('POST', '/cluster/members', { id: 'n4', peerUrl: p4.peerUrl, clientUrl: p4.clientUrl, publicKey: p4.publicKey });
+    const added = await site.changeMembers('POST', '/cluster/members', { id: 'n4', peerUrl: p4.peerUrl, clientUrl: p4.clientUrl, publicKey: p4.publicKey });
     expect(added.status, JSON.stringify(added.body)).toBe(201);
     const n4 = daemons.get('n4')!;
     let helloClients = 0;
@@ -52,21 +60,21 @@ describe('replacing a member', () => {
         await wire.close();
       }
     };
-    await untilTrue('n4 to catch up', 10_000, () => n4.node.status().appliedIndex >= leaderOf()!.node.status().commitIndex && n4.node.leases().length === 60);
-    const addedAt = leaderOf()!.node.status().commitIndex;
-    await untilTrue('every member to apply the add', 10_000, () => [...daemons.values()].every((d) => d.node.status().appliedIndex >= addedAt));
+    await vi.waitFor(() => expect(n4.node.status().appliedIndex >= defined(leaderOf(), 'a leader').node.status().commitIndex && n4.node.leases().length === 60, 'n4 to catch up').toBe(true), { timeout: SETTLE_MS_MAX });
+    const addedAt = (await leader()).node.status().commitIndex;
+    await vi.waitFor(() => expect([...daemons.values()].every((d) => d.node.status().appliedIndex >= addedAt), 'every member to apply the add').toBe(true), { timeout: SETTLE_MS_MAX });
     for (const id of ['n1', 'n2', 'n4']) expect(await helloServers(id)).toEqual([peer(0).clientUrl, peer(1).clientUrl, peer(2).clientUrl, p4.clientUrl]);
 
-    const removed = await admin('DELETE', '/cluster/members/n3');
+    const removed = await site.changeMembers('DELETE', '/cluster/members/n3');
     expect(removed.status, JSON.stringify(removed.body)).toBe(200);
     const members = (await admin('GET', '/cluster')).body.nodes.map((n: { id: string }) => n.id).sort();
     expect(members).toEqual(['n1', 'n2', 'n4']);
-    const commitIndex = leaderOf()!.node.status().commitIndex;
-    await untilTrue('every member to apply the removal', 10_000, () => [...daemons.values()].every((d) => d.node.status().appliedIndex >= commitIndex));
+    const commitIndex = (await leader()).node.status().commitIndex;
+    await vi.waitFor(() => expect([...daemons.values()].every((d) => d.node.status().appliedIndex >= commitIndex), 'every member to apply the removal').toBe(true), { timeout: SETTLE_MS_MAX });
     for (const id of ['n1', 'n2', 'n4']) expect(await helloServers(id)).toEqual([peer(0).clientUrl, peer(1).clientUrl, p4.clientUrl]);
     // Still serving, and n4 applies what follows.
     expect((await client.checkout('request-b1')).ok).toBe(true);
-    await untilTrue('n4 to apply the new lease', 5000, () => n4.node.leases().length === 61);
+    await vi.waitFor(() => expect(n4.node.leases().length === 61, 'n4 to apply the new lease').toBe(true), { timeout: SETTLE_MS_MAX });
 
     // The old key does not name n4's lock code: n4 refuses its feature until the vendor's new key is in.
     const onN4 = await site.wire('n4');
@@ -75,7 +83,7 @@ describe('replacing a member', () => {
     expect(refused['error']?.code).toBe('LICENSE_NOT_FOR_THIS_SERVER');
     const newKey = makeLicenseKey([0, 1, 3].map((i) => identities[i]!.lockCode), { seats: 200, licenseId: 'LIC-MEMBERS-2' });
     expect((await admin('POST', '/licenses', { key: newKey })).status).toBe(201);
-    await untilTrue('n4 to apply the new key', 5000, () => n4.node.licenses().length === 2);
+    await vi.waitFor(() => expect(n4.node.licenses().length === 2, 'n4 to apply the new key').toBe(true), { timeout: SETTLE_MS_MAX });
     expect((await onN4.checkout('request-c2')).ok).toBe(true);
-  }, 60_000);
+  }, 180_000);
 });

@@ -12,14 +12,14 @@
 // (byte-equal snapshots), and at no instant did the clients hold more seats
 // than licensed.
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect, type FloeClient, type Lease } from '../../client/index.ts';
 import { FaultInjector, type Daemon } from '../../daemon/index.ts';
 import { checkInvariants, encodeSnapshot } from '../../daemon/pool/index.ts';
 import { makeLicenseKey, type WireClient } from '../daemon/test-daemon.test-support.ts';
 import { InProcessSite } from './in-process-site.test-support.ts';
 import { SeatLedger } from './seat-ledger.test-support.ts';
-import { until } from './site-tools.test-support.ts';
+import { defined } from './site-tools.test-support.ts';
 
 const SEATS = 4;
 /** SDK clients churning, two starting on each node. */
@@ -46,18 +46,19 @@ const leaderOf = () => daemons.find((d) => d.node.isLeader);
 
 /** Resolves once every node has applied the same index and holds byte-equal pool state; answers that index. */
 async function converged(what: string): Promise<number> {
-  return until(`${what}: every node on the same applied index and state`, 10_000, () => {
+  return vi.waitFor(() => {
     const applied = daemons.map((d) => d.node.status().appliedIndex);
-    if (!applied.every((a) => a === applied[0])) return undefined;
+    expect(new Set(applied).size, `${what}: every node on the same applied index (${applied.join(', ')})`).toBe(1);
     const hashes = daemons.map((d) => createHash('sha256').update(encodeSnapshot(d.node.poolState)).digest('hex'));
-    return hashes.every((h) => h === hashes[0]) ? applied[0] : undefined;
-  });
+    expect(new Set(hashes).size, `${what}: every node with the same state`).toBe(1);
+    return applied[0]!;
+  }, { timeout: 10_000 });
 }
 
 /** Successful checkouts so far reach `n` more than now. */
 async function moreCheckouts(n: number, what: string): Promise<void> {
   const target = successes + n;
-  await until(`${n} more checkouts ${what}`, 10_000, () => (successes >= target ? true : undefined));
+  await vi.waitFor(() => expect(successes >= target, `${n} more checkouts ${what}`).toBe(true), { timeout: 10_000 });
 }
 
 beforeAll(async () => {
@@ -71,7 +72,7 @@ beforeAll(async () => {
   site = s;
   const peers = s.ids.map((_, i) => s.peer(i));
   for (const i of s.ids.keys()) daemons.push(await s.start(i, peers));
-  await until('a leader', 10_000, () => leaderOf());
+  await vi.waitFor(() => defined(leaderOf(), 'a leader'), { timeout: 10_000 });
   const imported = await leaderOf()!.node.importLicense(makeLicenseKey(s.identities.map((x) => x.lockCode), { seats: SEATS, licenseId: 'LIC-MINORITY' }));
   expect(imported.ok).toBe(true);
 
@@ -133,8 +134,8 @@ describe('partitions under churn, judged from the clients’ records', () => {
     const onOld = await wireOn(old, 'wire-on-old-leader');
     for (const f of daemons) if (f !== old) faults.dropLink(idOf(f), idOf(old));
 
-    await until('the deaf leader to step down (check-quorum)', 3000, () => (!old.node.isLeader ? true : undefined));
-    const successor = await until('a leader among the followers', 5000, () => daemons.find((d) => d !== old && d.node.isLeader));
+    await vi.waitFor(() => expect(!old.node.isLeader, 'the deaf leader to step down (check-quorum)').toBe(true), { timeout: 3000 });
+    const successor = await vi.waitFor(() => defined(daemons.find((d) => d !== old && d.node.isLeader), 'a leader among the followers'), { timeout: 5000 });
     expect(successor.node.status().term).toBeGreaterThan(oldTerm);
     const t0 = Date.now();
     const refused = await onOld.checkout('wire-request-deaf-1');
@@ -144,7 +145,7 @@ describe('partitions under churn, judged from the clients’ records', () => {
     await moreCheckouts(20, 'while the old leader is deaf');
 
     faults.heal();
-    await until('the old leader to follow the new one', 10_000, () => (old.node.status().leaderId === idOf(successor) ? true : undefined));
+    await vi.waitFor(() => expect(old.node.status().leaderId === idOf(successor), 'the old leader to follow the new one').toBe(true), { timeout: 10_000 });
     await moreCheckouts(10, 'after healing');
     await converged('after the one-way cut');
     // The old leader serves again: a real answer of the pool (a seat, or NO_SEATS while the churners hold them all).
@@ -160,7 +161,7 @@ describe('partitions under churn, judged from the clients’ records', () => {
     const onFollower = await wireOn(follower, 'wire-on-isolated-follower');
     faults.isolate(idOf(follower));
     // Past an election timeout (8 ticks of 25 ms, randomized up to twice): the follower has lost its leader.
-    await until('the isolated follower to lose its leader', 5000, () => (follower.node.status().leaderId !== idOf(leader) ? true : undefined));
+    await vi.waitFor(() => expect(follower.node.status().leaderId !== idOf(leader), 'the isolated follower to lose its leader').toBe(true), { timeout: 5000 });
     const t0 = Date.now();
     const refused = await onFollower.checkout('wire-request-isolated-1');
     expect(refused.ok, JSON.stringify(refused)).toBe(false);
@@ -170,7 +171,7 @@ describe('partitions under churn, judged from the clients’ records', () => {
     expect(leader.node.isLeader).toBe(true);
 
     faults.heal();
-    await until('the follower to rejoin', 10_000, () => (follower.node.status().leaderId === idOf(leader) ? true : undefined));
+    await vi.waitFor(() => expect(follower.node.status().leaderId === idOf(leader), 'the follower to rejoin').toBe(true), { timeout: 10_000 });
     await moreCheckouts(10, 'after healing');
     await converged('after the isolated follower rejoined');
     // Pre-vote: the rejoining follower's failed elections never raised the cluster's term.

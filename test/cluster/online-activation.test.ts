@@ -16,7 +16,7 @@ import { startKeyCenterServer } from '../../keycenter/server/key-center-server.t
 import { parseLockCode } from '../../protocol/index.ts';
 import { ADMIN_TOKEN } from '../daemon/test-daemon.test-support.ts';
 import { InProcessSite } from './in-process-site.test-support.ts';
-import { until } from './site-tools.test-support.ts';
+import { defined } from './site-tools.test-support.ts';
 
 const KEY_CENTER_TIMEOUT_MS = 1000;
 
@@ -38,7 +38,7 @@ function canonical(code: string): string {
 
 /** `floe license activate` against the leader's admin API. */
 async function activate(...argv: string[]) {
-  const leader = await until('a leader', 20_000, () => site.leader());
+  const leader = await vi.waitFor(() => defined(site.leader(), 'a leader'), { timeout: 20_000 });
   return floe(license, 'activate', '--admin', leader.adminUrl, '--token-file', tokenFile, ...argv);
 }
 
@@ -69,10 +69,8 @@ beforeAll(async () => {
   });
   const peers = site.ids.map((_, i) => site.peer(i));
   for (const i of site.ids.keys()) await site.start(i, peers);
-  await until('a leader', 20_000, () => site.leader());
-  await until('every member to know every lock code', 20_000, () =>
-    site.ids.every((id) => site.daemon(id).node.memberLockCodes().every((m) => m.connected && m.lockCode !== undefined)) ? true : undefined,
-  );
+  await vi.waitFor(() => defined(site.leader(), 'a leader'), { timeout: 20_000 });
+  await vi.waitFor(() => expect(site.ids.every((id) => site.daemon(id).node.memberLockCodes().every((m) => m.connected && m.lockCode !== undefined)), 'every member to know every lock code').toBe(true), { timeout: 20_000 });
 }, 60_000);
 
 afterAll(async () => {
@@ -163,12 +161,10 @@ describe('floe license activate', () => {
   });
 
   it('answers CLUSTER_INCOMPLETE naming a member that is down, and asks the key center nothing', async () => {
-    const leaderId = (await until('a leader', 20_000, () => site.leader())).node.config.nodeId;
+    const leaderId = (await vi.waitFor(() => defined(site.leader(), 'a leader'), { timeout: 20_000 })).node.config.nodeId;
     const down = site.ids.find((id) => id !== leaderId)!;
     await site.stop(down);
-    await until(`the leader to see ${down} gone`, 20_000, () =>
-      site.leader()?.node.memberLockCodes().some((m) => m.id === down && !m.connected) ? true : undefined,
-    );
+    await vi.waitFor(() => expect(site.leader()?.node.memberLockCodes().some((m) => m.id === down && !m.connected), `the leader to see ${down} gone`).toBe(true), { timeout: 20_000 });
     const [e] = await kc.entitle({ product: 'cad', version: '2', model: 'concurrent', seats: 2 });
     const r = await activate('--code', e!.authCode);
     expect([r.exit, r.stderr]).toEqual([1, expect.stringContaining('CLUSTER_INCOMPLETE')]);

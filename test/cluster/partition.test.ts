@@ -2,11 +2,10 @@
 // process: an isolated leader steps down (check-quorum), the minority side
 // answers UNAVAILABLE, the majority elects a leader and serves, and after
 // healing every node converges on the same pools.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { FaultInjector, type Daemon } from '../../daemon/index.ts';
 import { ADMIN_TOKEN, makeLicenseKey } from '../daemon/test-daemon.test-support.ts';
 import { InProcessSite } from './in-process-site.test-support.ts';
-import { untilTrue } from './site-tools.test-support.ts';
 
 const sites: InProcessSite[] = [];
 afterAll(async () => {
@@ -24,7 +23,7 @@ describe('a partitioned cluster', () => {
     const daemons: Daemon[] = [];
     for (const i of ids.keys()) daemons.push(await site.start(i, peers));
     const leaderOf = () => daemons.find((d) => d.node.isLeader);
-    await untilTrue('a leader', 10_000, () => leaderOf() !== undefined);
+    await vi.waitFor(() => expect(leaderOf() !== undefined, 'a leader').toBe(true), { timeout: 10_000 });
     const leader = leaderOf()!;
     expect((await leader.node.importLicense(key)).ok).toBe(true);
 
@@ -41,7 +40,7 @@ describe('a partitioned cluster', () => {
     // Isolate the leader: it steps down; its clients get UNAVAILABLE, promptly.
     const isolatedId = leader.node.config.nodeId;
     faults.isolate(isolatedId);
-    await untilTrue('the isolated leader to step down', 3000, () => !leader.node.isLeader);
+    await vi.waitFor(() => expect(!leader.node.isLeader, 'the isolated leader to step down').toBe(true), { timeout: 3000 });
     const t0 = Date.now();
     const refused = await onLeader.checkout('request-3');
     expect(refused.ok).toBe(false);
@@ -51,17 +50,17 @@ describe('a partitioned cluster', () => {
     expect(stale.status).toBe(503);
 
     // The majority elects a leader and serves.
-    await untilTrue('a leader on the majority side', 5000, () => daemons.some((d) => d !== leader && d.node.isLeader));
+    await vi.waitFor(() => expect(daemons.some((d) => d !== leader && d.node.isLeader), 'a leader on the majority side').toBe(true), { timeout: 5000 });
     expect((await onFollower.checkout('request-4')).ok).toBe(true);
 
     // Heal: the old leader rejoins as a follower and converges.
     faults.heal();
     const majorityLeader = daemons.find((d) => d.node.isLeader)!;
     expect(majorityLeader).not.toBe(leader);
-    await untilTrue('every node to apply the same log', 10_000, () => {
+    await vi.waitFor(() => {
       const applied = daemons.map((d) => d.node.status().appliedIndex);
-      return applied.every((a) => a === applied[0]) && leader.node.status().leaderId === majorityLeader.node.config.nodeId;
-    });
+      expect(applied.every((a) => a === applied[0]) && leader.node.status().leaderId === majorityLeader.node.config.nodeId, 'every node to apply the same log').toBe(true);
+    }, { timeout: 10_000 });
     const pools = daemons.map((d) => JSON.stringify(d.node.pools()));
     expect(new Set(pools).size).toBe(1);
     expect(daemons[0]!.node.leases().length).toBe(3);

@@ -4,11 +4,11 @@
 // seat borrowed before the leader is SIGKILLed is still counted by the new
 // leader and by the killed node once restarted, checks offline on its
 // machine only, and is given back early through another server.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { checkBorrowedSeat, connect, isFloeError, type FloeClient } from '../../client/index.ts';
 import { ADMIN_TOKEN } from '../daemon/test-daemon.test-support.ts';
 import { ClusterSite } from './cluster-harness.test-support.ts';
-import { guardSite, until } from './site-tools.test-support.ts';
+import { guardSite } from './site-tools.test-support.ts';
 
 /** `ms` a condition spanning the cluster may take to hold (a bound, not a target: the machine may be loaded). */
 const SETTLE_MS_MAX = 20_000;
@@ -54,7 +54,7 @@ describe('seat policy and borrowing on three floe serve processes', () => {
       return r?.status === 200 ? (r.body as { data: T }).data : undefined;
     };
     const demoPool = async (id: string) => (await local<PoolRow[]>(id, '/pools'))?.find((p) => p.feature === 'demo');
-    await until('the site license in force on every node', SETTLE_MS_MAX, async () => ((await Promise.all(s.nodes.map((n) => demoPool(n.id)))).every((p) => p !== undefined) ? true : undefined));
+    await vi.waitFor(async () => expect((await Promise.all(s.nodes.map((n) => demoPool(n.id)))).every((p) => p !== undefined), 'the site license in force on every node').toBe(true), { timeout: SETTLE_MS_MAX });
 
     const client = async (user: string, id: string, clientId?: string) => {
       const c = await connect({ servers: [s.node(id).clientUrl], user, host: `${user}-pc`, app: 'e2e', ...(clientId !== undefined ? { clientId } : {}) });
@@ -71,10 +71,10 @@ describe('seat policy and borrowing on three floe serve processes', () => {
       return { status: res.status, body: (await res.json()) as { version: number } };
     };
     const everyNodeHasVersion = (version: number) =>
-      until(`every node to apply policy ${version}`, SETTLE_MS_MAX, async () => {
+      vi.waitFor(async () => {
         const views = await Promise.all(s.nodes.map((n) => local<{ version: number }>(n.id, '/policy')));
-        return views.every((v) => v?.version === version) ? true : undefined;
-      });
+        expect(views.every((v) => v?.version === version), `every node to apply policy ${version}`).toBe(true);
+      }, { timeout: SETTLE_MS_MAX });
 
     // A reservation set through a follower holds the last seat against bob, on every node.
     expect(await setPolicy(followers[0]!, '\ufeff# seats\r\nRESERVE 1 demo USER alice\r\n')).toMatchObject({ status: 200, body: { version: 1 } });
@@ -105,12 +105,12 @@ describe('seat policy and borrowing on three floe serve processes', () => {
     const lent = await erin.borrow('demo', { hours: 1, fingerprint: 'erin-laptop' });
     expect(checkBorrowedSeat(lent, { fingerprint: 'erin-laptop' })).toMatchObject({ ok: true, payload: { leaseId: lent.leaseId, user: 'erin' } });
     for (const n of s.nodes) {
-      await until(`${n.id} to count erin's borrowed seat`, SETTLE_MS_MAX, async () => ((await demoPool(n.id))?.seatsBorrowed === 1 ? true : undefined));
+      await vi.waitFor(async () => expect((await demoPool(n.id))?.seatsBorrowed === 1, `${n.id} to count erin's borrowed seat`).toBe(true), { timeout: SETTLE_MS_MAX });
     }
     await erin.close();
     const erinAtLeader = await client('erin', leader, erin.clientId);
     await erinAtLeader.returnBorrowed(lent);
-    await until('the leader to see erin\'s seat back', SETTLE_MS_MAX, async () => ((await demoPool(leader))?.seatsBorrowed === 0 ? true : undefined));
+    await vi.waitFor(async () => expect((await demoPool(leader))?.seatsBorrowed === 0, 'the leader to see erin\'s seat back').toBe(true), { timeout: SETTLE_MS_MAX });
 
     // dave borrows through the leader, goes offline, and the leader is SIGKILLed.
     const daveId = 'dave-laptop-0001';
@@ -122,12 +122,12 @@ describe('seat policy and borrowing on three floe serve processes', () => {
     const next = await s.leader(SETTLE_MS_MAX);
     const borrowedOn = async (id: string) => {
       const leases = await local<{ leaseId: string; borrowed: boolean }[]>(id, '/leases');
-      return (await demoPool(id))?.seatsBorrowed === 1 && leases?.some((l) => l.leaseId === seat.leaseId && l.borrowed) === true ? true : undefined;
+      return (await demoPool(id))?.seatsBorrowed === 1 && leases?.some((l) => l.leaseId === seat.leaseId && l.borrowed) === true;
     };
-    await until('the new leader to count the borrowed seat', SETTLE_MS_MAX, () => borrowedOn(next));
+    await vi.waitFor(async () => expect(await borrowedOn(next), 'the new leader to count the borrowed seat').toBe(true), { timeout: SETTLE_MS_MAX });
     // The killed node, restarted from its own disk, counts it too.
     await s.start(leader);
-    await until('the restarted node to count the borrowed seat', SETTLE_MS_MAX, () => borrowedOn(leader));
+    await vi.waitFor(async () => expect(await borrowedOn(leader), 'the restarted node to count the borrowed seat').toBe(true), { timeout: SETTLE_MS_MAX });
     // Offline, the token still checks; on another machine it does not.
     expect(checkBorrowedSeat(seat, { fingerprint: 'dave-laptop' }).ok).toBe(true);
     expect(checkBorrowedSeat(seat, { fingerprint: 'someone-else' })).toMatchObject({ ok: false, code: 'BORROW_TOKEN_WRONG_MACHINE' });
@@ -137,7 +137,7 @@ describe('seat policy and borrowing on three floe serve processes', () => {
     const daveAgain = await client('dave', other, daveId);
     await daveAgain.returnBorrowed(seat);
     for (const n of s.nodes) {
-      await until(`${n.id} to see the seat back`, SETTLE_MS_MAX, async () => ((await demoPool(n.id))?.seatsBorrowed === 0 ? true : undefined));
+      await vi.waitFor(async () => expect((await demoPool(n.id))?.seatsBorrowed === 0, `${n.id} to see the seat back`).toBe(true), { timeout: SETTLE_MS_MAX });
     }
     expect(await outcome(daveAgain.returnBorrowed(seat))).toMatch(/^LEASE_NOT_FOUND/);
   }, 300_000);

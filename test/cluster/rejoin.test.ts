@@ -6,11 +6,11 @@
 // membership, not the file's.
 import { cpSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Daemon } from '../../daemon/index.ts';
 import { makeLicenseKey } from '../daemon/test-daemon.test-support.ts';
 import { InProcessSite } from './in-process-site.test-support.ts';
-import { until } from './site-tools.test-support.ts';
+import { defined } from './site-tools.test-support.ts';
 
 const sites: InProcessSite[] = [];
 afterAll(async () => {
@@ -32,7 +32,7 @@ async function site(ids: string[], dirPrefix: string, config: Record<string, unk
 async function threeNodes(s: InProcessSite): Promise<void> {
   const peers = [s.peer(0), s.peer(1), s.peer(2)];
   for (const i of [0, 1, 2]) await s.start(i, peers);
-  await until('a leader', 20_000, () => s.leader());
+  await vi.waitFor(() => defined(s.leader(), 'a leader'), { timeout: 20_000 });
   const key = makeLicenseKey(s.identities.slice(0, 3).map((x) => x.lockCode), { seats: 500, licenseId: 'LIC-REJOIN' });
   expect((await s.admin('POST', '/licenses', { key })).status).toBe(201);
 }
@@ -61,15 +61,19 @@ function follower(s: InProcessSite): string {
  */
 async function rejoinsWithoutOverstatement(s: InProcessSite, d: Daemon): Promise<void> {
   const id = d.node.config.nodeId;
-  await until(`${id} to catch up and rejoin`, CATCH_UP_MS_MAX, () => {
-    const leader = s.leader();
-    if (leader === undefined || leader === d) return undefined;
-    const view = leader.node.clusterStatus().nodes.find((n) => n.id === id)!;
+  // Every sample is checked, not only the last: a leader's match above what
+  // the node holds is a failure even if it is gone by the time the node catches up.
+  const overstated: string[] = [];
+  await vi.waitFor(() => {
+    const leader = defined(s.leader(), 'a leader');
+    expect(leader, 'a leader other than the rejoining node').not.toBe(d);
+    const view = defined(leader.node.clusterStatus().nodes.find((n) => n.id === id), `${id} in the leader's view`);
     const held = d.node.status().lastIndex;
-    expect(view.matchIndex ?? 0, `the leader's match for ${id}`).toBeLessThanOrEqual(held);
+    if ((view.matchIndex ?? 0) > held) overstated.push(`match ${view.matchIndex} > held ${held}`);
     const caughtUp = d.node.status().appliedIndex >= leader.node.status().commitIndex && view.state === 'caught-up' && !d.node.status().rejoining;
-    return caughtUp ? true : undefined;
-  });
+    expect(caughtUp, `${id} to catch up and rejoin`).toBe(true);
+  }, { timeout: CATCH_UP_MS_MAX });
+  expect(overstated, `the leader's match for ${id}`).toEqual([]);
 }
 
 /** Readys `d` runs in one second, idle. */
@@ -92,7 +96,7 @@ describe('a member whose storage went backwards', () => {
     await s.start(i);
     // The cluster moves on, with the member, then the copy goes back.
     await checkouts(s, 40);
-    await until(`${id} to apply the checkouts`, 20_000, () => (s.daemon(id).node.status().appliedIndex >= s.leader()!.node.status().commitIndex ? true : undefined));
+    await vi.waitFor(() => expect(s.daemon(id).node.status().appliedIndex >= defined(s.leader(), 'a leader').node.status().commitIndex, `${id} to apply the checkouts`).toBe(true), { timeout: 20_000 });
     await s.stop(id);
     rmSync(dataDir, { recursive: true, force: true });
     cpSync(copy, dataDir, { recursive: true });
@@ -107,7 +111,7 @@ describe('a member whose storage went backwards', () => {
     await threeNodes(s);
     await checkouts(s, 20);
     const id = follower(s);
-    await until(`${id} to apply the checkouts`, 20_000, () => (s.daemon(id).node.status().appliedIndex >= s.leader()!.node.status().commitIndex ? true : undefined));
+    await vi.waitFor(() => expect(s.daemon(id).node.status().appliedIndex >= defined(s.leader(), 'a leader').node.status().commitIndex, `${id} to apply the checkouts`).toBe(true), { timeout: 20_000 });
     await s.stop(id);
     for (const f of ['floe.sqlite', 'floe.sqlite-wal', 'floe.sqlite-shm']) rmSync(join(s.dir, id, f), { force: true });
     const back = await s.start(s.ids.indexOf(id));
@@ -116,7 +120,7 @@ describe('a member whose storage went backwards', () => {
     await rejoinsWithoutOverstatement(s, back);
     expect(back.node.leases().length).toBe(20);
     await checkouts(s, 5);
-    await until(`${id} to apply more`, 20_000, () => (back.node.leases().length === 25 ? true : undefined));
+    await vi.waitFor(() => expect(back.node.leases().length === 25, `${id} to apply more`).toBe(true), { timeout: 20_000 });
     expect(await idleReadys(back)).toBeLessThan(IDLE_READYS_PER_SECOND_MAX);
   }, 90_000);
 
@@ -125,7 +129,7 @@ describe('a member whose storage went backwards', () => {
     await threeNodes(s);
     await checkouts(s, 20);
     const id = follower(s);
-    await until(`${id} to apply the checkouts`, 20_000, () => (s.daemon(id).node.status().appliedIndex >= s.leader()!.node.status().commitIndex ? true : undefined));
+    await vi.waitFor(() => expect(s.daemon(id).node.status().appliedIndex >= defined(s.leader(), 'a leader').node.status().commitIndex, `${id} to apply the checkouts`).toBe(true), { timeout: 20_000 });
     await s.stop(id);
     for (const f of readdirSync(join(s.dir, id))) if (f !== 'node-identity.json') rmSync(join(s.dir, id, f), { recursive: true, force: true });
     s.editConfig(id, (c) => ({ ...c, cluster: { ...c.cluster, join: true } }));
@@ -135,15 +139,8 @@ describe('a member whose storage went backwards', () => {
     expect(back.node.leases().length).toBe(20);
     // It votes again: with the leader gone, it and the third server elect one and commit.
     await s.stop(s.leader()!.node.config.nodeId);
-    await until('a new leader', 20_000, () => s.leader());
-    await until('a checkout through the new leader', 20_000, async () => {
-      try {
-        await checkouts(s, 1);
-        return true;
-      } catch {
-        return undefined;
-      }
-    });
+    await vi.waitFor(() => defined(s.leader(), 'a new leader'), { timeout: 20_000 });
+    await vi.waitFor(() => checkouts(s, 1), { timeout: 20_000 });
   }, 90_000);
 
   it('rebuilt with its original config file after the membership changed, it follows the cluster\'s membership, never the file\'s (B6)', async () => {
@@ -151,27 +148,29 @@ describe('a member whose storage went backwards', () => {
     await threeNodes(s);
     // n3 dies and n4 takes its place; the log moves far past both changes.
     await s.stop('n3');
-    await until('a leader among n1, n2', 20_000, () => s.leader());
+    await vi.waitFor(() => defined(s.leader(), 'a leader among n1, n2'), { timeout: 20_000 });
     await s.start(3, [s.peer(0), s.peer(1), s.peer(2), s.peer(3)], true);
     const p4 = s.peer(3);
-    expect((await s.admin('POST', '/cluster/members', { id: 'n4', peerUrl: p4.peerUrl, clientUrl: p4.clientUrl, publicKey: p4.publicKey })).status).toBe(201);
-    expect((await s.admin('DELETE', '/cluster/members/n3')).status).toBe(200);
+    expect((await s.changeMembers('POST', '/cluster/members', { id: 'n4', peerUrl: p4.peerUrl, clientUrl: p4.clientUrl, publicKey: p4.publicKey })).status).toBe(201);
+    expect((await s.changeMembers('DELETE', '/cluster/members/n3')).status).toBe(200);
     await checkouts(s, 60);
     // n2's database is lost; it is rebuilt with the file it always had (peers n1, n2, n3).
-    await until('n2 to apply the checkouts', 20_000, () => (s.daemon('n2').node.status().appliedIndex >= s.leader()!.node.status().commitIndex ? true : undefined));
+    await vi.waitFor(() => expect(s.daemon('n2').node.status().appliedIndex >= defined(s.leader(), 'a leader').node.status().commitIndex, 'n2 to apply the checkouts').toBe(true), { timeout: 20_000 });
     await s.stop('n2');
     for (const f of ['floe.sqlite', 'floe.sqlite-wal', 'floe.sqlite-shm']) rmSync(join(s.dir, 'n2', f), { force: true });
     const n2 = await s.start(1);
     const members = () => n2.node.clusterStatus().nodes.map((n) => n.id).sort();
-    await until('n2 to follow the cluster', CATCH_UP_MS_MAX, () => {
-      expect(members(), 'n2 never takes n3 from its file for a member').not.toContain('n3');
-      const leader = s.leader();
-      if (leader === undefined || leader === n2) return undefined;
-      const ok = n2.node.status().appliedIndex >= leader.node.status().commitIndex && !n2.node.status().rejoining;
-      return ok ? true : undefined;
-    });
+    // Every sample is checked: n3 listed even once is a failure.
+    const withN3: string[][] = [];
+    await vi.waitFor(() => {
+      if (members().includes('n3')) withN3.push(members());
+      const leader = defined(s.leader(), 'a leader');
+      expect(leader, 'a leader other than n2').not.toBe(n2);
+      expect(n2.node.status().appliedIndex >= leader.node.status().commitIndex && !n2.node.status().rejoining, 'n2 to follow the cluster').toBe(true);
+    }, { timeout: CATCH_UP_MS_MAX });
+    expect(withN3, 'n2 never takes n3 from its file for a member').toEqual([]);
     expect(members()).toEqual(['n1', 'n2', 'n4']);
     expect(n2.node.leases().length).toBe(60);
-    await until('n2 to dial n4', 20_000, () => (n2.peers!.transport.stats().peers['n4']?.connected === true ? true : undefined));
+    await vi.waitFor(() => expect(n2.peers!.transport.stats().peers['n4']?.connected === true, 'n2 to dial n4').toBe(true), { timeout: 20_000 });
   }, 120_000);
 });

@@ -1,13 +1,10 @@
 // What the churn tests and bench/cluster/ add on top of ClusterSite
 // (cluster-harness.test-support.ts): a guard that SIGKILLs a site's `floe
 // serve` children when this process exits (a crashed test or an interrupted
-// bench must never leave servers behind), bounded polling, and the admin
-// reads the checks use (applied indexes, the leader's term, catch-up of a
-// restarted node).
+// bench must never leave servers behind), and the admin reads the checks use
+// (applied indexes, the leader's term). Tests wait with `vi.waitFor`; the
+// benches, which run outside vitest, poll with bench/until.ts.
 import { ClusterSite, type SiteNode } from './cluster-harness.test-support.ts';
-
-/** `ms` between two polls of a condition. */
-export const POLL_INTERVAL_MS = 25;
 
 /** Sites whose children the exit guard kills. */
 const guardedSites = new Set<ClusterSite>();
@@ -53,20 +50,13 @@ export function isLive(node: SiteNode): boolean {
   return node.child !== undefined && node.child.exitCode === null && node.child.signalCode === null;
 }
 
-/** Polls `probe` every POLL_INTERVAL_MS until it answers a value; throws after `timeoutMs`. */
-export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
-  }
-}
-
-/** Waits until `probe` holds, polling; throws after `timeoutMs`. */
-export async function untilTrue(what: string, timeoutMs: number, probe: () => boolean): Promise<void> {
-  await until(what, timeoutMs, () => (probe() ? true : undefined));
+/**
+ * `value`, or a throw naming `what` when it is undefined or null: the probe
+ * of a `vi.waitFor` that waits for something to exist (a leader, a reply).
+ */
+export function defined<T>(value: T | undefined | null, what: string): T {
+  if (value === undefined || value === null) throw new Error(`waiting for ${what}`);
+  return value;
 }
 
 /** What GET /health says about a node (null when it does not answer). */
@@ -88,20 +78,6 @@ export interface NodeHealth {
 export async function healthOf(site: ClusterSite, id: string): Promise<NodeHealth | null> {
   const r = await site.admin(id, '/health');
   return r?.status === 200 ? (r.body as NodeHealth) : null;
-}
-
-/**
- * Resolves once `id`'s applied index reached the index `leaderId` had
- * applied when the wait began (the restarted node caught up with everything
- * committed before it); answers both indexes.
- */
-export async function caughtUp(site: ClusterSite, id: string, leaderId: string, timeoutMs: number): Promise<{ leaderApplied: number; nodeApplied: number }> {
-  const leaderApplied = (await until(`${leaderId}'s health`, timeoutMs, async () => (await healthOf(site, leaderId)) ?? undefined)).appliedIndex;
-  const nodeApplied = await until(`${id} to apply up to ${leaderApplied}`, timeoutMs, async () => {
-    const h = await healthOf(site, id);
-    return h !== null && h.appliedIndex >= leaderApplied ? h.appliedIndex : undefined;
-  });
-  return { leaderApplied, nodeApplied };
 }
 
 /** The leader's view of the cluster (GET /cluster of the leader); null when it does not answer. */

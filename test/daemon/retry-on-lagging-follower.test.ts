@@ -4,11 +4,10 @@
 // from its lagging state, but wait for what was committed (a read barrier)
 // and answer the first grant. Three daemons in this process; the leader's
 // messages to the follower are delayed so the follower lags for certain.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { FaultInjector, type Daemon } from '../../daemon/index.ts';
 import { LicenseRefusalError } from '../../daemon/node/index.ts';
 import { InProcessSite } from '../cluster/in-process-site.test-support.ts';
-import { untilTrue } from '../cluster/site-tools.test-support.ts';
 import { makeLicenseKey } from './test-daemon.test-support.ts';
 
 const sites: InProcessSite[] = [];
@@ -34,7 +33,7 @@ describe('a retried checkout on a lagging follower that refuses the feature', ()
     const peers = site.ids.map((_, i) => site.peer(i));
     const daemons: Daemon[] = [];
     for (const i of site.ids.keys()) daemons.push(await site.start(i, peers));
-    await untilTrue('a leader', 20_000, () => daemons.some((d) => d.node.isLeader));
+    await vi.waitFor(() => expect(daemons.some((d) => d.node.isLeader), 'a leader').toBe(true), { timeout: 20_000 });
     const leader = daemons.find((d) => d.node.isLeader)!;
     const follower = daemons.find((d) => d !== leader)!;
     const leaderId = leader.node.config.nodeId;
@@ -67,7 +66,7 @@ describe('a retried checkout on a lagging follower that refuses the feature', ()
     await expect(follower.node.proposeCheckout({ ...checkout, requestId: 'req-lag-2' })).rejects.toBeInstanceOf(LicenseRefusalError);
     faults.heal();
     const commitIndex = leader.node.status().commitIndex;
-    await untilTrue('every node to apply the log', 10_000, () => daemons.every((d) => d.node.status().appliedIndex >= commitIndex));
+    await vi.waitFor(() => expect(daemons.every((d) => d.node.status().appliedIndex >= commitIndex), 'every node to apply the log').toBe(true), { timeout: 10_000 });
     for (const d of daemons) expect(d.node.leases().map((l) => l.leaseId)).toEqual([leaseId]);
   }, 60_000);
 });

@@ -10,7 +10,7 @@ import type { PoolCommand } from './commands.ts';
 /** Generates commands; `leaseIds()` supplies ids of live leases to aim checkin, renew and force at. */
 export class CommandGenerator {
   at = 1_000_000;
-  private readonly random: () => number;
+  private random: () => number;
   /** Recent waiting checkouts, for checkout-cancel to aim at. */
   private readonly waits: [sessionId: string, requestId: string][] = [];
   /** Recent checkouts and checkins, re-sent unchanged as retries (the same request) now and then. */
@@ -19,6 +19,15 @@ export class CommandGenerator {
     seed: number,
     private readonly leaseIds: () => readonly string[],
   ) {
+    this.random = seededRandom(seed);
+  }
+
+  /**
+   * Draws from `seed` from now on, keeping what the generator remembers
+   * (time, recent requests, waits). fc.modelRun gives each command its own
+   * seed, so dropping a command while shrinking leaves the others' draws.
+   */
+  reseed(seed: number): void {
     this.random = seededRandom(seed);
   }
 

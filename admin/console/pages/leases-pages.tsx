@@ -72,10 +72,10 @@ export async function leasesPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
               <SortLink by="app" label="App" />
             </th>
             <th scope="col">
-              <SortLink by="checkedOutAt" label="Since" />
+              <SortLink by="checkedOutAt" label="Since (UTC)" />
             </th>
-            <th scope="col">
-              <SortLink by="expiresAt" label="Until" />
+            <th scope="col" title="A held seat's client renews it by heartbeat: unless renewed, the seat goes back to the pool then. A lingering seat comes back then; a borrowed one is offline until then.">
+              <SortLink by="expiresAt" label="Expires unless renewed (UTC)" />
             </th>
             {canFree && <th scope="col"></th>}
           </tr>
@@ -126,7 +126,7 @@ export async function leasesPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
             <th scope="col">App</th>
             <th scope="col">Seats</th>
             <th scope="col">Queued</th>
-            <th scope="col">Opened</th>
+            <th scope="col">Opened (UTC)</th>
           </tr>
         </thead>
         <tbody>

@@ -36,20 +36,22 @@ import {
   lingerKey,
   NO_EVENTS,
   denial,
-  recallIn,
   releaseLease,
+  revokeLease,
+  queueLetsPass,
+  serveQueue,
+  usage,
+  type Step,
+} from './seats.ts';
+import {
+  recallIn,
   rememberIn,
   requestHash,
   requestIdReused,
   requestKey,
-  revokeLease,
   sameRequest,
-  queueLetsPass,
-  serveQueue,
   sessionRequests,
-  usage,
-  type Step,
-} from './seats.ts';
+} from './request-memory.ts';
 import { compareVersions, parseVersion } from './version.ts';
 
 const NO_IDS: readonly string[] = Object.freeze([]);

@@ -10,7 +10,8 @@ import { accountLease, maxBroken, servable, sessionRules } from './policy-seats.
 import { NO_DRAWS, NO_COUNTERS, type Lease, type Pool, type Session } from './pool-state.ts';
 import { fail, maxRefusal, scanAhead } from './refusal.ts';
 import type { PoolError, PoolReply } from './results.ts';
-import { denial, emit, holdSeats, leaseGrant, recallIn, releaseLease, rememberIn, requestHash, requestIdReused, sessionRequests, serveQueue, usage, type Step } from './seats.ts';
+import { denial, emit, holdSeats, leaseGrant, releaseLease, serveQueue, usage, type Step } from './seats.ts';
+import { recallIn, rememberIn, requestHash, requestIdReused, sessionRequests } from './request-memory.ts';
 import { servableSeats } from './servable-seats.ts';
 import { compareVersions, parseVersion } from './version.ts';
 

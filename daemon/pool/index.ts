@@ -68,5 +68,5 @@ export type {
   RevokeReason,
   UsageKind,
 } from './results.ts';
-export { requestKey } from './seats.ts';
+export { requestKey } from './request-memory.ts';
 export { decodeSnapshot, encodeSnapshot } from './snapshot.ts';

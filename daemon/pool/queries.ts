@@ -7,7 +7,7 @@ import { compilePolicy } from './policy-compile.ts';
 import { policyViolations } from './policy-violations.ts';
 import type { Lease, Pool, PoolState } from './pool-state.ts';
 import type { PoolReply } from './results.ts';
-import { recall } from './seats.ts';
+import { recall } from './request-memory.ts';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
 
 /** One pool, as GET /pools shows it. */

@@ -21,7 +21,8 @@ import { compilePolicy } from './policy-compile.ts';
 import { recomputePolicyAccounting } from './policy-seats.ts';
 import { addWaiter, createPoolState, NO_DRAWS, NO_COUNTERS, NO_WAITERS, type Borrow, type Lease, type Pool, type PoolState, type RetiredLicense, type Session, type Waiter } from './pool-state.ts';
 import type { PoolReply } from './results.ts';
-import { emptyClientRequests, holdSeats, lingerKey, orderedRequests, requestHash, writeRequest } from './seats.ts';
+import { holdSeats, lingerKey } from './seats.ts';
+import { emptyClientRequests, orderedRequests, requestHash, writeRequest } from './request-memory.ts';
 import { parseVersion } from './version.ts';
 
 /** Format version written by encodeSnapshot; decode reads it and format 1. */

@@ -63,8 +63,6 @@ const raftSchema = z
      * batching meanwhile); `full`: SQLite synchronous=FULL, fsync inside each commit.
      */
     syncMode: z.enum(['async', 'full']).default('async'),
-    /** Accepted for configs written before 0.2: Floe's Raft core is the only engine. */
-    engine: z.literal('core').optional(),
   })
   .strict()
   .prefault({});

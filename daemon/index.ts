@@ -154,7 +154,7 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
     const cs = clientServer;
     const adminServer = admin;
     log(
-      `node ${config.nodeId} (${node.engine} log) serving clients at ${cs.url}${adminUrl !== '' ? `, admin at ${adminUrl}` : ''}` +
+      `node ${config.nodeId} serving clients at ${cs.url}${adminUrl !== '' ? `, admin at ${adminUrl}` : ''}` +
         (peers !== undefined ? `, peers at ${config.cluster.peerListen}` : ''),
     );
     let closing: Promise<void> | undefined;

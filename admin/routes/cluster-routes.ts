@@ -47,7 +47,6 @@ export const clusterViewSchema = z
     reportedBy: z.object({ id: z.string(), role: z.string() }),
     nodes: z.array(memberViewSchema),
     clock: clockStatusSchema,
-    engine: z.literal('core'),
   })
   .openapi('Cluster');
 
@@ -116,7 +115,7 @@ export function clusterRoutes(deps: AdminDeps) {
       const peer = peers.get(m.id);
       return peer === undefined ? m : { ...m, lockCode: peer.lockCode ?? null, connected: peer.connected };
     });
-    return { ...view, nodes, engine: node.engine };
+    return { ...view, nodes };
   };
   return new OpenAPIHono<AdminEnv>()
     .openapi(getCluster, (c) => c.json(cluster(), 200))

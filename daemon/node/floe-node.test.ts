@@ -67,7 +67,6 @@ describe('FloeNode restart', () => {
   it('restores from the latest snapshot plus the log after it', async () => {
     const dir = tempDir();
     const node = await openNode(dir, undefined, 10);
-    expect(node.engine).toBe('core');
     await node.importLicense(licenseKey({ seats: 50 }));
     await node.propose({ type: 'session-open', sessionId: 's1', clientId: 'client-1', user: 'u', host: 'h', app: 'a', sessionTtlMs: 60_000 });
     for (let i = 0; i < 25; i++) {

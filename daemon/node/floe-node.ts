@@ -148,8 +148,6 @@ export interface NodeStatus {
   readonly lastIndex: number;
   /** This node's storage lost entries it had acknowledged and the leader has not yet confirmed it holds the log: it does not vote. */
   readonly rejoining: boolean;
-  /** Which log is under the node: always Floe's Raft core (the field stays for the admin API's shape). */
-  readonly engine: 'core';
 }
 
 /** Options of FloeNode.open. */
@@ -191,7 +189,6 @@ const USAGE_FLUSH_MS = 500;
 /** A running node. Create with FloeNode.open(); stop with close(). */
 export class FloeNode {
   readonly config: FloeConfig;
-  readonly engine = 'core' as const;
   private readonly database: FloeDatabase;
   private readonly storage: SqliteRaftStorage;
   private readonly usage: UsageLog;
@@ -737,7 +734,6 @@ export class FloeNode {
       appliedIndex: this.driver.applied,
       lastIndex: s.lastIndex,
       rejoining: s.rejoining,
-      engine: this.engine,
     };
   }
 

@@ -69,6 +69,7 @@ export function licenseInstall(step: Step, c: LicenseInstallCommand): PoolReply 
     }
     pool ??= createPool(state, f, p.version, versionParts, p.model);
     pool.licenseIds.push(p.licenseId);
+    // A reinstall with fewer seats shrinks the pool: its holders are told the old key was removed (there is no separate reason for a replacement).
     refreshCapacity(step, pool, 'license-removed');
   }
   if (old !== undefined) for (const key of old.poolKeys) if (!keys.includes(key)) refreshOrDrop(step, key);

@@ -42,7 +42,7 @@ export type PoolOk =
   | {
       readonly ok: true;
       readonly type: 'renewed';
-      /** Leases whose deadline moved. */
+      /** Leases renewed (named, or held by a named session), whether or not their deadline moved: a deadline never moves earlier. */
       readonly leaseCount: number;
       readonly expiresAt: number;
       readonly unknownLeaseIds: readonly string[];

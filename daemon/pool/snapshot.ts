@@ -10,8 +10,6 @@
 // encode and decode. At 100,000 leases (bench/pool.ts, medians) format 2
 // encodes in ~85 ms instead of ~150 and decodes in ~250 ms instead of ~330,
 // for 16% more bytes (8 doubles per lease against ~52 JSON characters).
-// Format 1 (the whole state as JSON) is still decoded, so snapshots taken
-// before stay readable.
 import type { LicenseModel, LicensePayload } from '../../protocol/license-payload.ts';
 import type { Policy, PolicyFormat } from '../../protocol/policy.ts';
 import { createPool } from './license-rules.ts';
@@ -25,10 +23,10 @@ import { holdSeats, lingerKey } from './seats.ts';
 import { emptyClientRequests, orderedRequests, requestHash, writeRequest } from './request-memory.ts';
 import { parseVersion } from './version.ts';
 
-/** Format version written by encodeSnapshot; decode reads it and format 1. */
+/** Format version written by encodeSnapshot, and the only one decode reads (0.1.0 is unreleased). */
 export const SNAPSHOT_FORMAT_VERSION = 2;
 
-/** First four bytes of a format-2 snapshot: NUL "FPS" (a format-1 snapshot, JSON, starts with "{"). */
+/** First four bytes of a snapshot: NUL "FPS". */
 const MAGIC = [0x00, 0x46, 0x50, 0x53] as const;
 /** Magic, u32 format version, u32 JSON byte length. */
 const HEADER_BYTES = 12;
@@ -39,11 +37,7 @@ const LEASE_ROW_BYTES = LEASE_FIELDS * 8;
 type PoolRow = [feature: string, version: string, model: LicenseModel, lingerMsMax: number, licenseIds: string[], users: string[]];
 /** `secretSha256` is absent in snapshots written before sessions had secrets, `ip` in those written before seat policies. */
 type SessionRow = [id: string, clientId: string, user: string, host: string, app: string, openedAt: number, deadlineMs: number, seq: number, secretSha256?: string, ip?: string];
-/** Format 1: leases of a live session name it by its row index; lingering ones after their session closed carry their identity. */
-type LeaseRow =
-  | [seq: number, pool: number, count: number, checkedOutAt: number, fencingToken: number, deadlineMs: number, lingerSeq: number, session: number]
-  | [seq: number, pool: number, count: number, checkedOutAt: number, fencingToken: number, deadlineMs: number, lingerSeq: number, sessionId: string, clientId: string, user: string, host: string];
-/** Format 2: the identity of a lease whose table row has session -1 (lingering after its session closed), in lease order. */
+/** The identity of a lease whose table row has session -1 (lingering after its session closed), in lease order. */
 type OrphanRow = [sessionId: string, clientId: string, user: string, host: string, app?: string, ip?: string];
 /**
  * `requestKey` is absent in snapshots written before requests were bound to
@@ -67,12 +61,9 @@ interface SnapshotDoc {
   retired?: [licenseId: string, reason: RetiredLicense['reason'], by: string, at: number][];
   pools: PoolRow[];
   sessions: SessionRow[];
-  /** Format 1 only. */
-  leases?: LeaseRow[];
-  /** Format 2 only: rows in the lease table. */
-  leaseCount?: number;
-  /** Format 2 only. */
-  orphans?: OrphanRow[];
+  /** Rows in the lease table. */
+  leaseCount: number;
+  orphans: OrphanRow[];
   /** Per pool, its queue from the head. */
   waiters: WaiterRow[];
   /** `requestKey` is absent in snapshots written before requests were bound to their keys. */
@@ -171,25 +162,18 @@ export function encodeSnapshot(state: PoolState): Uint8Array {
   return bytes;
 }
 
-/** Rebuilds a state from `encodeSnapshot` bytes (format 2, or format 1 of earlier versions); throws on a malformed or foreign snapshot. */
+/** Rebuilds a state from `encodeSnapshot` bytes; throws on a malformed or foreign snapshot. */
 export function decodeSnapshot(bytes: Uint8Array): PoolState {
-  let doc: SnapshotDoc;
-  let table: DataView | undefined;
-  if (MAGIC.every((b, i) => bytes[i] === b)) {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const jsonBytes = bytes.length >= HEADER_BYTES ? view.getUint32(8, true) : -1;
-    if (jsonBytes < 0 || HEADER_BYTES + jsonBytes > bytes.length) throw new Error('pool snapshot: truncated header');
-    doc = JSON.parse(new TextDecoder().decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + jsonBytes))) as SnapshotDoc;
-    if (view.getUint32(4, true) !== doc.v) throw new Error('pool snapshot: header and document disagree on the format');
-    const tableAt = Math.ceil((HEADER_BYTES + jsonBytes) / 8) * 8;
-    if (bytes.length !== tableAt + (doc.leaseCount ?? 0) * LEASE_ROW_BYTES) throw new Error('pool snapshot: lease table has the wrong length');
-    table = new DataView(bytes.buffer, bytes.byteOffset + tableAt, bytes.length - tableAt);
-  } else {
-    doc = JSON.parse(new TextDecoder().decode(bytes)) as SnapshotDoc;
-  }
-  if (doc.v !== (table === undefined ? 1 : SNAPSHOT_FORMAT_VERSION)) {
-    throw new Error(`pool snapshot: format ${String(doc.v)}, expected ${SNAPSHOT_FORMAT_VERSION} (or 1)`);
-  }
+  if (!MAGIC.every((b, i) => bytes[i] === b)) throw new Error('pool snapshot: not a Floe pool snapshot (no NUL "FPS" header)');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const jsonBytes = bytes.length >= HEADER_BYTES ? view.getUint32(8, true) : -1;
+  if (jsonBytes < 0 || HEADER_BYTES + jsonBytes > bytes.length) throw new Error('pool snapshot: truncated header');
+  const doc = JSON.parse(new TextDecoder().decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + jsonBytes))) as SnapshotDoc;
+  if (view.getUint32(4, true) !== doc.v) throw new Error('pool snapshot: header and document disagree on the format');
+  if (doc.v !== SNAPSHOT_FORMAT_VERSION) throw new Error(`pool snapshot: format ${String(doc.v)}, expected ${SNAPSHOT_FORMAT_VERSION}`);
+  const tableAt = Math.ceil((HEADER_BYTES + jsonBytes) / 8) * 8;
+  if (bytes.length !== tableAt + doc.leaseCount * LEASE_ROW_BYTES) throw new Error('pool snapshot: lease table has the wrong length');
+  const table = new DataView(bytes.buffer, bytes.byteOffset + tableAt, bytes.length - tableAt);
   const state = createPoolState(doc.limits);
   state.appliedIndex = doc.appliedIndex;
   state.nowMs = doc.nowMs;
@@ -239,61 +223,41 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
     if (lease.lingerSeq > 0) lingering.push(lease);
     else lease.session?.leases.push(lease);
   };
-  if (table !== undefined) {
-    const orphans = doc.orphans ?? [];
-    let orphan = 0;
-    const n = doc.leaseCount ?? 0;
-    for (let r = 0; r < n; r++) {
-      const at = r * LEASE_ROW_BYTES;
-      const seq = table.getFloat64(at, true);
-      const pool = pools[table.getFloat64(at + 8, true)];
-      const lingerSeq = table.getFloat64(at + 48, true);
-      const si = table.getFloat64(at + 56, true);
-      const s = si >= 0 ? sessions[si] : undefined;
-      const identity = s === undefined ? orphans[orphan++] : undefined;
-      if (pool === undefined || (s === undefined && identity === undefined)) throw new Error(`pool snapshot: lease row ${r} names a missing pool or session`);
-      add({
-        id: `L${seq}`,
-        seq,
-        pool,
-        sessionId: s?.id ?? (identity as OrphanRow)[0],
-        session: lingerSeq > 0 ? undefined : s,
-        clientId: s?.clientId ?? (identity as OrphanRow)[1],
-        user: s?.user ?? (identity as OrphanRow)[2],
-        host: s?.host ?? (identity as OrphanRow)[3],
-        app: s?.app ?? (identity as OrphanRow)[4] ?? '',
-        ip: s?.ip ?? (identity as OrphanRow)[5] ?? '',
-        count: table.getFloat64(at + 16, true),
-        checkedOutAt: table.getFloat64(at + 24, true),
-        fencingToken: table.getFloat64(at + 32, true),
-        deadlineMs: table.getFloat64(at + 40, true),
-        heapStamp: 0,
-        heapKeyMs: table.getFloat64(at + 40, true),
-        lingerSeq,
-        inTable: false,
-        policyCounters: NO_COUNTERS,
-        draws: NO_DRAWS,
-        borrow: borrowBySeq.get(seq),
-      });
-    }
-  } else {
-    for (const row of doc.leases ?? []) {
-      const [seq, pi, count, checkedOutAt, fencingToken, deadlineMs, lingerSeq] = row;
-      const pool = pools[pi] as Pool;
-      let sessionId: string, clientId: string, user: string, host: string;
-      let app = '';
-      if (row.length === 8) {
-        const s = sessions[row[7]] as Session;
-        ({ id: sessionId, clientId, user, host, app } = s);
-      } else {
-        [, , , , , , , sessionId, clientId, user, host] = row;
-      }
-      const session = lingerSeq > 0 ? undefined : state.sessions.get(sessionId);
-      add({
-        id: `L${seq}`, seq, pool, sessionId, session, clientId, user, host, app, ip: '', count, checkedOutAt, fencingToken, deadlineMs,
-        heapStamp: 0, heapKeyMs: deadlineMs, lingerSeq, inTable: false, policyCounters: NO_COUNTERS, draws: NO_DRAWS, borrow: undefined,
-      });
-    }
+  const orphans = doc.orphans;
+  let orphan = 0;
+  const n = doc.leaseCount;
+  for (let r = 0; r < n; r++) {
+    const at = r * LEASE_ROW_BYTES;
+    const seq = table.getFloat64(at, true);
+    const pool = pools[table.getFloat64(at + 8, true)];
+    const lingerSeq = table.getFloat64(at + 48, true);
+    const si = table.getFloat64(at + 56, true);
+    const s = si >= 0 ? sessions[si] : undefined;
+    const identity = s === undefined ? orphans[orphan++] : undefined;
+    if (pool === undefined || (s === undefined && identity === undefined)) throw new Error(`pool snapshot: lease row ${r} names a missing pool or session`);
+    add({
+      id: `L${seq}`,
+      seq,
+      pool,
+      sessionId: s?.id ?? (identity as OrphanRow)[0],
+      session: lingerSeq > 0 ? undefined : s,
+      clientId: s?.clientId ?? (identity as OrphanRow)[1],
+      user: s?.user ?? (identity as OrphanRow)[2],
+      host: s?.host ?? (identity as OrphanRow)[3],
+      app: s?.app ?? (identity as OrphanRow)[4] ?? '',
+      ip: s?.ip ?? (identity as OrphanRow)[5] ?? '',
+      count: table.getFloat64(at + 16, true),
+      checkedOutAt: table.getFloat64(at + 24, true),
+      fencingToken: table.getFloat64(at + 32, true),
+      deadlineMs: table.getFloat64(at + 40, true),
+      heapStamp: 0,
+      heapKeyMs: table.getFloat64(at + 40, true),
+      lingerSeq,
+      inTable: false,
+      policyCounters: NO_COUNTERS,
+      draws: NO_DRAWS,
+      borrow: borrowBySeq.get(seq),
+    });
   }
   lingering.sort((a, b) => a.lingerSeq - b.lingerSeq);
   for (const l of lingering) {

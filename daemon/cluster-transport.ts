@@ -11,7 +11,7 @@ import { decodeBase64url } from '../protocol/index.ts';
 import type { FloeConfig } from './config.ts';
 import { splitHostPort } from './config.ts';
 import type { NodeIdentity } from './identity/index.ts';
-import { MemberDirectory, type DirectoryMember } from './storage/index.ts';
+import { MemberDirectory, memberOfChange, type MemberRecord } from './storage/index.ts';
 import type { ConfChange, ConfState } from './raft/types.ts';
 import { PeerTransport, type FaultInjector, type PeerConfig, type PeerTls, type TransportLogger } from './transport/index.ts';
 
@@ -32,9 +32,9 @@ export interface ClusterTransport {
    * A snapshot from the leader named these members added at run time (with
    * their addresses) and this membership: record them and dial the members.
    */
-  adoptSnapshotMembers(members: readonly DirectoryMember[], confState: ConfState): void;
+  adoptSnapshotMembers(members: readonly MemberRecord[], confState: ConfState): void;
   /** The members applied conf changes added and none removed since (with the client URL the change carried). */
-  addedMembers(): readonly DirectoryMember[];
+  addedMembers(): readonly MemberRecord[];
 }
 
 /** A member's identity key from its config text (base64url of 32 bytes). */
@@ -98,16 +98,11 @@ export async function startClusterTransport(
     transport,
     address,
     onConfChange(change, confState) {
-      const extra = change as ConfChange & { peerUrl?: unknown; publicKey?: unknown; clientUrl?: unknown };
-      if (change.type !== 'remove-node' && typeof extra.peerUrl === 'string' && typeof extra.publicKey === 'string') {
+      const member = memberOfChange(change);
+      if (member !== undefined) {
         try {
-          known.set(change.nodeId, { id: change.nodeId, url: extra.peerUrl, publicKey: parsePeerPublicKey(extra.publicKey) });
-          directory.recordAdded({
-            id: change.nodeId,
-            peerUrl: extra.peerUrl,
-            publicKey: extra.publicKey,
-            ...(typeof extra.clientUrl === 'string' ? { clientUrl: extra.clientUrl } : {}),
-          });
+          known.set(member.id, { id: member.id, url: member.peerUrl, publicKey: parsePeerPublicKey(member.publicKey) });
+          directory.recordAdded(member);
         } catch (error) {
           log(`membership: ${change.nodeId}: ${(error as Error).message}`);
         }

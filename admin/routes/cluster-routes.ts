@@ -121,7 +121,7 @@ export function clusterRoutes(deps: AdminDeps) {
     .openapi(getCluster, (c) => c.json(cluster(), 200))
     .openapi(addMember, async (c) => {
       const body = c.req.valid('json');
-      await node.addMember(body.id, { peerUrl: body.peerUrl, publicKey: body.publicKey, ...(body.clientUrl !== undefined ? { clientUrl: body.clientUrl } : {}) });
+      await node.addMember({ id: body.id, peerUrl: body.peerUrl, publicKey: body.publicKey, ...(body.clientUrl !== undefined ? { clientUrl: body.clientUrl } : {}) });
       noteMembership(deps, { type: 'audit-note', action: 'member-add', target: body.id, detail: body.peerUrl }, auditStamp(c));
       return c.json(cluster(), 201);
     })

@@ -64,6 +64,7 @@ import {
 import { createRaftNode } from '../raft/index.ts';
 import type { ConfChange, ConfState, RaftNode, Snapshot, SoftState } from '../raft/types.ts';
 import {
+  addVoterChange,
   DATABASE_FILE_NAME,
   openDatabase,
   readStorageLineage,
@@ -72,10 +73,11 @@ import {
   UsageLog,
   writeStorageLineage,
   type FloeDatabase,
+  type MemberRecord,
   type UsageRow,
 } from '../storage/index.ts';
 import { clusterView, type ClusterView } from './cluster-view.ts';
-import { decodeNodeSnapshot, encodeNodeSnapshot, type SnapshotMember } from './node-snapshot.ts';
+import { decodeNodeSnapshot, encodeNodeSnapshot } from './node-snapshot.ts';
 import {
   decodeEntryData,
   encodeCommand,
@@ -111,9 +113,9 @@ export interface CapturedState {
   readonly term: number;
   readonly confState: ConfState;
   /** The members the config file lists. */
-  readonly configPeers: readonly SnapshotMember[];
+  readonly configPeers: readonly MemberRecord[];
   /** The members added at run time (their addresses came with the change). */
-  readonly addedMembers: readonly SnapshotMember[];
+  readonly addedMembers: readonly MemberRecord[];
   /** The pool snapshot (encodeSnapshot) at appliedIndex. */
   readonly pool: Uint8Array;
   readonly licenses: readonly LicenseView[];
@@ -167,9 +169,9 @@ export interface FloeNodeOptions {
   /** `ms` since the epoch: when each member's TLS certificate ends (this node's as loaded, the others' as shown on the peer links); GET /cluster shows them. */
   readonly certificateEnds?: () => ReadonlyMap<string, number>;
   /** The members added at run time, with their addresses, for the snapshots this node takes. */
-  readonly snapshotMembers?: () => readonly SnapshotMember[];
+  readonly snapshotMembers?: () => readonly MemberRecord[];
   /** Hears the members (and the conf state) of a snapshot installed from the leader. */
-  readonly onSnapshotMembers?: (members: readonly SnapshotMember[], confState: ConfState) => void;
+  readonly onSnapshotMembers?: (members: readonly MemberRecord[], confState: ConfState) => void;
   /** Hears each applied membership change (the daemon updates the transport's peers). */
   readonly onConfChange?: (change: ConfChange, confState: ConfState) => void;
   /** `ms` since the epoch: the wall clock (Date.now); injectable for tests. */
@@ -580,9 +582,9 @@ export class FloeNode {
     return this.times.status();
   }
 
-  /** Leader only: adds `nodeId` as a voter (it must start with `join = true`); resolves once applied. */
-  addMember(nodeId: string, peer: Record<string, string>): Promise<void> {
-    return this.driver.proposeConfChange({ type: 'add-voter', nodeId, ...peer } as ConfChange);
+  /** Leader only: adds `member` as a voter (it must start with `join = true`); resolves once applied. */
+  addMember(member: MemberRecord): Promise<void> {
+    return this.driver.proposeConfChange(addVoterChange(member));
   }
 
   /** Leader only: removes `nodeId` from the membership; resolves once applied. */

@@ -6,13 +6,7 @@
 // here it can dial it and accept it. Snapshots written before this format
 // (the pool's bytes alone) still read, with no members.
 
-/** A member added by a conf change, as its add carried it. */
-export interface SnapshotMember {
-  readonly id: string;
-  readonly peerUrl: string;
-  readonly publicKey: string;
-  readonly clientUrl?: string;
-}
+import { parseMemberRecord, type MemberRecord } from '../storage/member-record.ts';
 
 /** First bytes of a node snapshot; a pool snapshot starts otherwise. */
 const MAGIC = new TextEncoder().encode('FLOENODE1\n');
@@ -23,7 +17,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** The snapshot data of `poolBytes`, `members` and the admin state's JSON value. */
-export function encodeNodeSnapshot(poolBytes: Uint8Array, members: readonly SnapshotMember[], admin?: unknown): Uint8Array {
+export function encodeNodeSnapshot(poolBytes: Uint8Array, members: readonly MemberRecord[], admin?: unknown): Uint8Array {
   // The header line: the members alone (as before the admin state), or both.
   const head = admin === undefined ? members.slice(0, SNAPSHOT_MEMBERS_MAX) : { members: members.slice(0, SNAPSHOT_MEMBERS_MAX), admin };
   const header = encoder.encode(`${JSON.stringify(head)}\n`);
@@ -39,7 +33,7 @@ export function encodeNodeSnapshot(poolBytes: Uint8Array, members: readonly Snap
  * when absent) in `data` (a pool snapshot of an older node: no members).
  * Throws on a damaged header.
  */
-export function decodeNodeSnapshot(data: Uint8Array): { pool: Uint8Array; members: SnapshotMember[]; admin: unknown } {
+export function decodeNodeSnapshot(data: Uint8Array): { pool: Uint8Array; members: MemberRecord[]; admin: unknown } {
   if (data.length < MAGIC.length || MAGIC.some((b, i) => data[i] !== b)) return { pool: data, members: [], admin: undefined };
   const end = data.indexOf(0x0a, MAGIC.length);
   if (end < 0) throw new Error('SNAPSHOT_CORRUPT: a node snapshot without its members line');
@@ -48,9 +42,6 @@ export function decodeNodeSnapshot(data: Uint8Array): { pool: Uint8Array; member
   const parsed: unknown = withAdmin ? (head as { members?: unknown }).members : head;
   const admin: unknown = withAdmin ? (head as { admin?: unknown }).admin : undefined;
   if (!Array.isArray(parsed)) throw new Error('SNAPSHOT_CORRUPT: the members of a node snapshot are not a list');
-  const members = parsed.filter(
-    (m): m is SnapshotMember =>
-      typeof m === 'object' && m !== null && typeof m.id === 'string' && typeof m.peerUrl === 'string' && typeof m.publicKey === 'string' && (m.clientUrl === undefined || typeof m.clientUrl === 'string'),
-  );
+  const members = parsed.map(parseMemberRecord).filter((m) => m !== undefined);
   return { pool: data.subarray(end + 1), members, admin };
 }

@@ -54,11 +54,13 @@ export interface ConfState {
 /**
  * A single-server membership change (section 4.1 of Ongaro's thesis): one
  * node added or removed per change. Replacing a node is add, then remove.
+ * `context`: opaque to Raft, the application's record of the change
+ * (etcd's ConfChange.Context); Floe's is daemon/storage/member-record.ts.
  */
 export type ConfChange =
-  | { readonly type: 'add-voter'; readonly nodeId: NodeId }
-  | { readonly type: 'add-learner'; readonly nodeId: NodeId }
-  | { readonly type: 'remove-node'; readonly nodeId: NodeId };
+  | { readonly type: 'add-voter'; readonly nodeId: NodeId; readonly context?: string }
+  | { readonly type: 'add-learner'; readonly nodeId: NodeId; readonly context?: string }
+  | { readonly type: 'remove-node'; readonly nodeId: NodeId; readonly context?: string };
 
 export interface SnapshotMetadata {
   /** Index of the last entry the snapshot covers. */

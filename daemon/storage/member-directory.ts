@@ -12,6 +12,7 @@
 // change; membership changes are rare, one at a time.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseMemberRecord, type MemberRecord } from './member-record.ts';
 
 /** The file, inside the data directory. */
 export const MEMBER_DIRECTORY_FILE_NAME = 'cluster-members.json';
@@ -21,20 +22,10 @@ const MEMBER_DIRECTORY_BYTES_MAX = 256 * 1024;
 /** Removed ids remembered, at most (the oldest are forgotten first). */
 const REMOVED_IDS_MAX = 256;
 
-/** One member added by a conf change. */
-export interface DirectoryMember {
-  readonly id: string;
-  /** e.g. "ws://10.0.0.4:7601/raft" */
-  readonly peerUrl: string;
-  /** base64url of its 32-byte identity key, as in the config. */
-  readonly publicKey: string;
-  readonly clientUrl?: string;
-}
-
 interface DirectoryFile {
   format: 'floe-cluster-members';
   v: 1;
-  members: DirectoryMember[];
+  members: MemberRecord[];
   removed: string[];
 }
 
@@ -42,7 +33,7 @@ interface DirectoryFile {
 export class MemberDirectory {
   private constructor(
     private readonly path: string,
-    private members: Map<string, DirectoryMember>,
+    private members: Map<string, MemberRecord>,
     private removed: string[],
   ) {}
 
@@ -63,7 +54,7 @@ export class MemberDirectory {
   }
 
   /** The members added by applied conf changes and not removed since. */
-  addedMembers(): DirectoryMember[] {
+  addedMembers(): MemberRecord[] {
     return [...this.members.values()];
   }
 
@@ -73,7 +64,7 @@ export class MemberDirectory {
   }
 
   /** Records an applied add of `member`; writes the file only when something changed. */
-  recordAdded(member: DirectoryMember): void {
+  recordAdded(member: MemberRecord): void {
     const known = this.members.get(member.id);
     const same =
       known !== undefined && known.peerUrl === member.peerUrl && known.publicKey === member.publicKey && known.clientUrl === member.clientUrl;
@@ -121,12 +112,9 @@ function parseDirectory(text: string): DirectoryFile | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Partial<DirectoryFile>;
   if (v.format !== 'floe-cluster-members' || v.v !== 1 || !Array.isArray(v.members) || !Array.isArray(v.removed)) return undefined;
-  const isText = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length <= 2048;
-  for (const m of v.members as unknown[]) {
-    const member = m as Partial<DirectoryMember> | null;
-    if (member === null || typeof member !== 'object' || !isText(member.id) || !isText(member.peerUrl) || !isText(member.publicKey)) return undefined;
-    if (member.clientUrl !== undefined && !isText(member.clientUrl)) return undefined;
-  }
-  if (!(v.removed as unknown[]).every(isText)) return undefined;
-  return v as DirectoryFile;
+  const members = (v.members as unknown[]).map(parseMemberRecord);
+  if (members.some((m) => m === undefined)) return undefined;
+  const isId = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length <= 2048;
+  if (!(v.removed as unknown[]).every(isId)) return undefined;
+  return { format: v.format, v: v.v, members: members as MemberRecord[], removed: v.removed as string[] };
 }

@@ -2,7 +2,7 @@
 // links against the real Raft core — replicating the hash chain, and the real
 // seat pool of daemon/pool (`--app pool`) — a replay-determinism check of
 // both, and unit checks of the simulator's own machinery. A failure names its
-// seed; replay it with `SEED=<seed> npm run sim -- [--app pool] --trace`.
+// seed; replay it with `SEED=<seed> npm run sim -- --driver sim [--app pool] --trace`.
 import { describe, expect, it } from 'vitest';
 import { runSim } from './cluster-sim.ts';
 import { EventQueue } from './event-queue.ts';
@@ -24,7 +24,7 @@ function failures(nodes: 3 | 5, first: number, count: number, app: 'hash' | 'poo
     const r = runSim({ seed, nodes, app });
     if (r.violation !== undefined) {
       found.push(
-        `seed ${seed} (${nodes} nodes, ${app}): ${r.violation.message.split('\n')[0]} — replay: SEED=${seed} npm run sim --${nodes === 5 ? ' --nodes 5' : ''}${app === 'pool' ? ' --app pool' : ''} --trace`,
+        `seed ${seed} (${nodes} nodes, ${app}): ${r.violation.message.split('\n')[0]} — replay: SEED=${seed} npm run sim -- --driver sim${nodes === 5 ? ' --nodes 5' : ''}${app === 'pool' ? ' --app pool' : ''} --trace`,
       );
     }
   }
@@ -56,7 +56,7 @@ describe('deterministic simulation', () => {
       const r = runSim({ seed, nodes: 3, diskFaults: 'both' });
       wipes += r.disk!.wipes;
       putBack += r.disk!.copiesPutBack;
-      if (r.violation !== undefined) found.push(`seed ${seed}: ${r.violation.message.split('\n')[0]} — replay: SEED=${seed} npm run sim -- --disk-faults both --trace`);
+      if (r.violation !== undefined) found.push(`seed ${seed}: ${r.violation.message.split('\n')[0]} — replay: SEED=${seed} npm run sim -- --driver sim --disk-faults both --trace`);
     }
     expect(found).toEqual([]);
     expect(wipes).toBeGreaterThan(DISK_FAULT_SEEDS / 2);

@@ -2,6 +2,7 @@
 // the FIFO queue, revocation, usage events (request-memory.ts remembers the
 // replies). Each keeps all the indexes of pool-state.ts in step, so the
 // commands in apply.ts read as rules.
+import { assert } from './assert.ts';
 import { servableSeats } from './servable-seats.ts';
 import { removeHeldLease } from './lease-table.ts';
 import type { PoolIdentityRules } from './policy-compile.ts';
@@ -60,6 +61,8 @@ export function grantLease(
   blocked: ReadonlySet<number> | undefined = undefined,
 ): Lease {
   const state = step.state;
+  assert(Number.isSafeInteger(count) && count >= 1, 'grantLease of a count that is not a positive integer');
+  assert(state.sessions.get(session.id) === session, 'grantLease to a session that is not open');
   const seq = state.nextSeq++;
   const ttlMs = pool.rules === undefined ? leaseTtlMs : boundTtlMs(pool, leaseTtlMs);
   const lease: Lease = {
@@ -123,6 +126,7 @@ export function holdSeats(pool: Pool, lease: Lease): void {
 /** Removes `lease` from every index and frees its seats; does not serve the queue. */
 export function releaseLease(state: PoolState, lease: Lease): void {
   const pool = lease.pool;
+  assert(pool.leaseCount > 0, 'releaseLease of a lease whose pool holds none');
   state.leases.delete(lease);
   pool.leaseCount--;
   if (lease.policyCounters.length > 0 || lease.draws.length > 0) unaccountLease(pool, lease);
@@ -132,14 +136,14 @@ export function releaseLease(state: PoolState, lease: Lease): void {
   } else {
     const key = lingerKey(lease.user, lease.host);
     const list = pool.lingering.get(key);
-    if (list !== undefined) {
-      const i = list.indexOf(lease);
-      if (i >= 0) list.splice(i, 1);
-      if (list.length === 0) pool.lingering.delete(key);
-    }
+    const i = list === undefined ? -1 : list.indexOf(lease);
+    assert(list !== undefined && i >= 0, 'releaseLease of a lingering lease missing from its linger list');
+    list.splice(i, 1);
+    if (list.length === 0) pool.lingering.delete(key);
   }
   if (pool.model === 'concurrent') {
     pool.seatsInUse -= lease.count;
+    assert(pool.seatsInUse >= 0, 'releaseLease freed more seats than were in use');
     if (lease.borrow !== undefined) {
       pool.seatsBorrowed -= lease.count;
       if (lease.borrow.revoked) state.revokedBorrows--;
@@ -147,8 +151,8 @@ export function releaseLease(state: PoolState, lease: Lease): void {
     return;
   }
   const hosts = pool.userHosts.get(lease.user);
-  if (hosts === undefined) return;
-  const n = (hosts.get(lease.host) ?? 1) - 1;
+  assert(hosts !== undefined && (hosts.get(lease.host) ?? 0) > 0, 'releaseLease of an authorized-user lease its user and host do not hold');
+  const n = (hosts.get(lease.host) as number) - 1;
   if (n > 0) hosts.set(lease.host, n);
   else hosts.delete(lease.host);
   if (hosts.size === 0) {
@@ -169,6 +173,7 @@ export function lingerKey(user: string, host: string): string {
  */
 export function checkinLease(step: Step, lease: Lease): number {
   const pool = lease.pool;
+  assert(lease.lingerSeq === 0, 'checkinLease of a lease already checked in (lingering)');
   emit(step, usage(step, 'checkin', pool, lease.user, lease.host, lease.clientId, lease.count, lease.id));
   if (pool.model === 'concurrent' && pool.lingerMs > 0) {
     const state = step.state;

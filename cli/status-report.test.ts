@@ -70,6 +70,23 @@ describe('floe status report', () => {
     expect(soon).toContain('tls: certificate CN=n1 ends 2030-01-10 (in 9 days), its CA 2035-01-01 — RENEW IT');
     expect(statusReport(answers(), NOW).lines.join('\n')).toContain('tls: none (plain http and ws on this node)');
   });
+
+  it('shows when each member\'s TLS certificate ends, and asks to renew one that ends within three weeks', () => {
+    const cluster = {
+      ...leaderView,
+      nodes: [
+        { ...leaderView.nodes[0]!, tlsNotAfter: new Date(NOW + 400 * DAY).toISOString() },
+        { ...leaderView.nodes[1]!, tlsNotAfter: new Date(NOW + 10 * DAY + 3_600_000).toISOString() },
+        { ...leaderView.nodes[2]!, tlsNotAfter: new Date(NOW - 2 * DAY).toISOString() },
+        leaderView.nodes[3]!,
+      ],
+    };
+    const lines = statusReport(answers({ cluster }), NOW).lines;
+    expect(lines.find((l) => l.startsWith('  n1 '))).toMatch(/caught up; certificate ends 2026-02-05 \(in 400 days\)$/);
+    expect(lines.find((l) => l.startsWith('  n2 '))).toMatch(/; certificate ends 2025-01-11 \(in 10 days\) — RENEW IT \(floe tls issue; systemctl reload floe\)$/);
+    expect(lines.find((l) => l.startsWith('  n3 '))).toMatch(/; certificate ends 2024-12-30 \(EXPIRED 2 days ago\) — RENEW IT/);
+    expect(lines.find((l) => l.startsWith('  n4 '))).not.toMatch(/certificate/);
+  });
 });
 
 function answers(over: Partial<StatusAnswers> = {}): StatusAnswers {

@@ -34,6 +34,8 @@ export interface MemberAnswer {
   readonly state?: string | null | undefined;
   /** Entries the member lacks of the commit index, as the node computed it; null when unknown. */
   readonly lagEntries?: number | null | undefined;
+  /** ISO 8601: when the member's TLS certificate ends, as the node last saw it; absent without TLS. */
+  readonly tlsNotAfter?: string | undefined;
 }
 
 /** GET /cluster. */
@@ -182,9 +184,25 @@ function memberText(m: MemberState): string {
   }
 }
 
-/** One line per member, as `floe status` and `floe cluster` show them: id, role, state. */
-export function memberLines(cluster: ClusterAnswer): string[] {
-  return memberStates(cluster).map((m) => `  ${m.id.padEnd(8)} ${m.role.padEnd(10)} ${memberText(m)}`);
+/** Days before a TLS certificate ends from which `floe status` says to renew it (alerts.yml FloeCertificateExpiringSoon). */
+const CERTIFICATE_RENEW_DAYS = 21;
+
+/** "certificate ends 2027-01-05 (in 30 days)", with a call to renew it within CERTIFICATE_RENEW_DAYS. */
+function certificateText(notAfter: string, nowMs: number): string {
+  const days = Math.floor((Date.parse(notAfter) - nowMs) / DAY_MS);
+  const ends = `${notAfter.slice(0, 10)} (${days < 0 ? `EXPIRED ${-days} days ago` : `in ${days} day${days === 1 ? '' : 's'}`})`;
+  return `certificate ends ${ends}${days < CERTIFICATE_RENEW_DAYS ? ' — RENEW IT (floe tls issue; systemctl reload floe)' : ''}`;
+}
+
+/**
+ * One line per member, as `floe status` and `floe cluster` show them: id,
+ * role, state, and with TLS when its certificate ends (at `nowMs`).
+ */
+export function memberLines(cluster: ClusterAnswer, nowMs = Date.now()): string[] {
+  return memberStates(cluster).map((m) => {
+    const notAfter = cluster.nodes.find((n) => n.id === m.id)?.tlsNotAfter;
+    return `  ${m.id.padEnd(8)} ${m.role.padEnd(10)} ${memberText(m)}${notAfter === undefined ? '' : `; ${certificateText(notAfter, nowMs)}`}`;
+  });
 }
 
 /** The human report and the --json document. */
@@ -210,7 +228,7 @@ export function statusReport(a: StatusAnswers, nowMs: number): { lines: string[]
   if (members.length > 1) {
     const by = a.cluster.reportedBy;
     lines.push('', by?.role === 'leader' ? `members (as the leader ${by.id} sees them):` : `members (as ${by?.id ?? h.nodeId}, not the leader, sees them):`);
-    lines.push(...memberLines(a.cluster));
+    lines.push(...memberLines(a.cluster, nowMs));
   }
   lines.push('', 'licenses:');
   if (a.licenses.length === 0) lines.push('  (none: import one with floe license import --key-file FILE)');

@@ -12,6 +12,7 @@
 // installs it; once installed, the same code answers ALREADY_ACTIVATED.
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { FloeNode } from '../daemon/node/index.ts';
+import type { LicenseProvenance } from '../daemon/pool/index.ts';
 import { activationAnswerSchema, readNamedLockCode } from '../protocol/index.ts';
 import { AdminError, statusOfCode } from './errors.ts';
 
@@ -48,38 +49,72 @@ export async function activateFromKeyCenter(node: FloeNode, ask: ActivationAsk, 
   if (baseUrl === undefined) {
     throw new AdminError(400, 'KEY_CENTER_URL_MISSING', 'no key center URL: give keyCenterUrl in the request, or set keyCenterUrl in the config');
   }
-  const lockCodes = clusterLockCodes(node);
+  const lockCodes = clusterMembers(node).map((m) => m.lockCode);
   const url = new URL('api/v1/activations', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`).href;
   const body = { authCode: ask.authCode, lockCodes, ...(ask.hostDescription === undefined ? {} : { hostDescription: ask.hostDescription }) };
   const { status, json } = await postJson(url, body, options.timeoutMs);
   if (status !== 201) throw refusalOf(url, status, json);
   const answer = activationAnswerSchema.safeParse(json);
   if (!answer.success) throw invalid(url, 'the answer is not {"licenseId","key"}');
-  const check = node.checkLicense(answer.data.key);
+  return installActivatedKey(node, answer.data.key, lockCodes, {
+    provenance: { keyCenterUrl: baseUrl, via: 'online' },
+    audit: options.audit,
+    answerInvalid: (why) => invalid(url, why),
+  });
+}
+
+/** How installActivatedKey() installs and refuses. */
+export interface InstallActivatedOptions {
+  readonly provenance: LicenseProvenance;
+  readonly audit: { readonly actor: string };
+  /**
+   * Online: a key that does not verify or names other lock codes is the key
+   * center's fault (KEY_CENTER_ANSWER_INVALID). Absent (a key file): its own
+   * code is answered, LOCK_CODE_MISMATCH for other lock codes.
+   */
+  readonly answerInvalid?: (why: string) => AdminError;
+}
+
+/**
+ * Installs a key a key center issued for this cluster, checked as an
+ * activation's answer is: it verifies here (vendor signature, dates), names
+ * exactly `lockCodes` (every member's), and is not installed yet
+ * (ALREADY_ACTIVATED). The key center it came from is recorded with it.
+ */
+export async function installActivatedKey(node: FloeNode, key: string, lockCodes: readonly string[], options: InstallActivatedOptions): Promise<Activated> {
+  const check = node.checkLicense(key);
   if (!check.ok) {
-    if (check.code === 'SUPERSEDED') throw new AdminError(statusOfCode(check.code), check.code, check.message);
-    throw invalid(url, `the key it answered does not verify here (${check.code}: ${check.message})`);
+    if (check.code === 'SUPERSEDED' || options.answerInvalid === undefined) throw new AdminError(statusOfCode(check.code), check.code, check.message);
+    throw options.answerInvalid(`the key it answered does not verify here (${check.code}: ${check.message})`);
   }
   const named = check.license.lockCodes.map((c) => readNamedLockCode(c).code);
   if (named.length !== lockCodes.length || !lockCodes.every((c) => named.includes(c))) {
-    throw invalid(url, `the key names lock codes ${check.license.lockCodes.join(', ')}, not this cluster's ${lockCodes.join(', ')}`);
+    const why = `the key names lock codes ${check.license.lockCodes.join(', ')}, not this cluster's ${lockCodes.join(', ')}`;
+    throw options.answerInvalid?.(why) ?? new AdminError(409, 'LOCK_CODE_MISMATCH', `${why} (was a member replaced since the request was written? write a new request); nothing was installed`);
   }
   if (node.licenses().some((l) => l.licenseId === check.license.licenseId)) {
-    throw new AdminError(409, 'ALREADY_ACTIVATED', `code ${ask.authCode} is already activated on this cluster: license ${check.license.licenseId} is installed; nothing changed`);
+    throw new AdminError(409, 'ALREADY_ACTIVATED', `code ${check.license.authCode} is already activated on this cluster: license ${check.license.licenseId} is installed; nothing changed`);
   }
-  const installed = await node.importLicense(answer.data.key, options.audit);
+  const installed = await node.importLicense(key, options.audit, options.provenance);
   if (!installed.ok) throw new AdminError(statusOfCode(installed.code), installed.code, installed.message);
   return {
     licenseId: installed.licenseId,
     features: installed.features,
-    lockCodes,
-    keyCenterUrl: baseUrl,
+    lockCodes: [...lockCodes],
+    keyCenterUrl: options.provenance.keyCenterUrl,
     ...(installed.supersededLicenseId === undefined ? {} : { supersededLicenseId: installed.supersededLicenseId }),
   };
 }
 
-/** Every current member's lock code; CLUSTER_INCOMPLETE naming the members this node cannot vouch for. */
-function clusterLockCodes(node: FloeNode): string[] {
+/** One member of the cluster as an activation names it. */
+export interface ClusterMember {
+  readonly id: string;
+  /** Its lock code, canonical (tolerant form where it states one). */
+  readonly lockCode: string;
+}
+
+/** Every current member and its lock code; CLUSTER_INCOMPLETE naming the members this node cannot vouch for, LOCK_CODE_DUPLICATE. */
+export function clusterMembers(node: FloeNode): ClusterMember[] {
   const members = node.memberLockCodes();
   const missing = members.filter((m) => !m.connected || m.lockCode === undefined);
   if (missing.length > 0) {
@@ -95,7 +130,7 @@ function clusterLockCodes(node: FloeNode): string[] {
     const d = duplicates[0]!;
     throw new AdminError(409, 'LOCK_CODE_DUPLICATE', `members ${d.members.join(', ')} present one lock code (${d.lockCode}); replace one before activating`);
   }
-  return members.map((m) => readNamedLockCode(m.lockCode!).code);
+  return members.map((m) => ({ id: m.id, lockCode: readNamedLockCode(m.lockCode!).code }));
 }
 
 /** POSTs `body` to `url`; KEY_CENTER_UNREACHABLE when it does not answer within `timeoutMs`. */

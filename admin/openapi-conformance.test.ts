@@ -122,6 +122,13 @@ describe('the OpenAPI document', () => {
     // Port 9 (discard) on loopback: nothing listens, so the key center is unreachable.
     await check('POST', '/api/v1/licenses/activate', '/api/v1/licenses/activate', { body: { authCode: 'C9XKP-X9CS0-WH5B3-KZWCP', keyCenterUrl: 'http://127.0.0.1:9/' } });
     await check('POST', '/api/v1/licenses/activate', '/api/v1/licenses/activate', { body: { authCode: '' } });
+    await check('POST', '/api/v1/licenses/activation-request', '/api/v1/licenses/activation-request', { body: { authCode: 'C9XKP-X9CS0-WH5B3-KZWCP' } });
+    await check('POST', '/api/v1/licenses/activation-request', '/api/v1/licenses/activation-request', { body: { authCode: 'C9XKP-X9CS0-WH5B3-KZWCQ' } });
+    await check('POST', '/api/v1/licenses/activation-request', '/api/v1/licenses/activation-request', { body: { authCode: '', extra: 1 } });
+    await check('POST', '/api/v1/licenses/key-file', '/api/v1/licenses/key-file', {
+      body: { format: 'floe-license-key', licenseId: 'LIC-KF', key: licenseKey({ licenseId: 'LIC-KF' }), keyCenterUrl: 'https://keys.example.com' },
+    });
+    await check('POST', '/api/v1/licenses/key-file', '/api/v1/licenses/key-file', { body: { format: 'floe-license-key', key: 'x' } });
     await check('PUT', '/api/v1/policy', '/api/v1/policy?dryRun=true', { body: { format: 'flexlm-options', text: 'RESERVE 1 sim USER ann' } });
     await check('PUT', '/api/v1/policy', '/api/v1/policy', { body: { format: 'flexlm-options', text: 'RESERVE 1 sim USER ann' } });
     await check('PUT', '/api/v1/policy', '/api/v1/policy', { body: { format: 'flexlm-options', text: 'RESERVE x' } });

@@ -4,9 +4,9 @@
 // talks to (signature, dates, that node's lock code) before the cluster
 // installs it, and prints the license id as its last line.
 import { readFileSync, statSync } from 'node:fs';
-import { LICENSE_KEY_CHARS_MAX, licenseFeatures, type LicensePayload } from '../protocol/index.ts';
-import { ADMIN_OPTIONS, ADMIN_USAGE, adminConnection } from './admin-connection.ts';
-import { adminClient, call, fresh } from './admin-client.ts';
+import { LICENSE_KEY_CHARS_MAX, licenseFeatures, licenseKeyFileSchema, type LicensePayload } from '../protocol/index.ts';
+import { ADMIN_OPTIONS, ADMIN_USAGE, adminConnection, type AdminConnection } from './admin-connection.ts';
+import { adminClient, call, fresh, type OkBody } from './admin-client.ts';
 import { CliError, usageError } from './cli-error.ts';
 import type { CommandIo } from './command-io.ts';
 import { parseOptions, runCommand } from './run-command.ts';
@@ -16,6 +16,7 @@ import { licenseExpiries, type LicenseAnswer } from './status-report.ts';
 export const LICENSE_ADMIN_USAGE = [
   `usage: floe license import (--key KEY | --key-file FILE|-) ${ADMIN_USAGE} [--json]`,
   `       floe license activate --code CODE [--key-center URL] [--host-description TEXT] ${ADMIN_USAGE} [--json]`,
+  `       floe license request --code CODE [--host-description TEXT] --out FILE ${ADMIN_USAGE} [--json]`,
   `       floe license list ${ADMIN_USAGE} [--json]`,
   `       floe license remove LICENSE_ID ${ADMIN_USAGE} [--json]`,
 ].join('\n');
@@ -59,6 +60,7 @@ export function importLicense(argv: string[], io: CommandIo): Promise<number> {
     const connection = adminConnection(values);
     const key = (values.key ?? keyFromFile(values['key-file']!)).trim();
     if (key === '') throw new CliError('MALFORMED', 'the license key is empty');
+    if (key.startsWith('{')) return importKeyFile(connection, key);
     let r: { licenseId: string; features: string[] };
     try {
       r = await call(() => adminClient(connection).licenses.$post({ json: { key } }));
@@ -70,6 +72,41 @@ export function importLicense(argv: string[], io: CommandIo): Promise<number> {
     }
     return { lines: [`imported ${r.licenseId}: pools ${r.features.join(', ')}`], value: r.licenseId, json: r };
   });
+}
+
+/**
+ * Installs a key file (the key center's answer to an offline request) with
+ * the checks of online activation (POST /licenses/key-file): the key names
+ * exactly every member's lock code, and the key center is recorded.
+ */
+async function importKeyFile(connection: AdminConnection, text: string) {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new CliError('MALFORMED', 'the file starts like JSON but is not: give the key file the key center answered, or a license key');
+  }
+  const file = licenseKeyFileSchema.safeParse(json);
+  if (!file.success) {
+    const issue = file.error.issues[0];
+    throw new CliError('MALFORMED', `not a key file of a Floe key center: ${issue?.path.join('.') || 'the file'}: ${issue?.message ?? ''}`);
+  }
+  let r: OkBody<Awaited<ReturnType<ReturnType<typeof adminClient>['licenses']['key-file']['$post']>>>;
+  try {
+    r = await call(() => adminClient(connection).licenses['key-file'].$post({ json: file.data }));
+  } catch (error) {
+    // Sent again during a leader change: the first attempt went through.
+    if (!(error instanceof CliError && error.afterRetry && error.code === 'ALREADY_ACTIVATED')) throw error;
+    const named = namesOfKey(file.data.key);
+    if (named === undefined) throw error;
+    r = { ...named, lockCodes: [], keyCenterUrl: file.data.keyCenterUrl };
+  }
+  const superseded = r.supersededLicenseId === undefined ? [] : [`superseded ${r.supersededLicenseId} (its seats are not counted twice)`];
+  return {
+    lines: [`key file from ${r.keyCenterUrl} for ${r.lockCodes.length} lock code${r.lockCodes.length === 1 ? '' : 's'}: ${r.lockCodes.join(', ')}`, ...superseded, `imported ${r.licenseId}: pools ${r.features.join(', ')}`],
+    value: r.licenseId,
+    json: r,
+  };
 }
 
 /**
@@ -97,6 +134,14 @@ export function activateLicense(argv: string[], io: CommandIo): Promise<number> 
   });
 }
 
+/** Where a license came from, as `floe license list` shows it under the license: "code C  order O  from URL (offline)". */
+export function provenanceText(l: LicenseAnswer): string {
+  const order = l.orderNumber === null || l.orderNumber === undefined ? 'no order' : `order ${l.orderNumber}`;
+  const from =
+    l.keyCenterUrl === null || l.keyCenterUrl === undefined ? 'imported as a key' : `from ${l.keyCenterUrl}${l.activatedVia === null || l.activatedVia === undefined ? '' : ` (${l.activatedVia})`}`;
+  return `code ${l.authCode ?? '?'}  ${order}  ${from}`;
+}
+
 /** `floe license list`. */
 export function listLicenses(argv: string[], io: CommandIo): Promise<number> {
   return runCommand(argv, io, LICENSE_ADMIN_USAGE, async () => {
@@ -107,7 +152,8 @@ export function listLicenses(argv: string[], io: CommandIo): Promise<number> {
       const days = expiries[i]!.daysLeft;
       const expiry = l.expiresAt === null ? 'perpetual' : `${new Date(l.expiresAt).toISOString().slice(0, 10)} (${days! >= 0 ? `${days} days left` : 'expired'})`;
       const host = l.hostDescription !== null && l.hostDescription !== undefined ? `  "${l.hostDescription}"` : '';
-      return `${l.licenseId.padEnd(24)} ${l.status.padEnd(8)} ${`${l.product} ${l.version}`.padEnd(16)} ${l.model.padEnd(16)} ${String(l.seats).padStart(5)}  ${expiry}  ${l.lockCodes.length} lock code${l.lockCodes.length === 1 ? '' : 's'}${host}`;
+      const row = `${l.licenseId.padEnd(24)} ${l.status.padEnd(8)} ${`${l.product} ${l.version}`.padEnd(16)} ${l.model.padEnd(16)} ${String(l.seats).padStart(5)}  ${expiry}  ${l.lockCodes.length} lock code${l.lockCodes.length === 1 ? '' : 's'}${host}`;
+      return l.authCode === undefined ? row : `${row}\n${' '.repeat(25)}${provenanceText(l)}`;
     });
     if (lines.length === 0) lines.push('(no license installed)');
     return { lines, json: licenses.map((l, i) => ({ ...l, daysLeft: expiries[i]!.daysLeft })) };

@@ -58,6 +58,11 @@ export interface LicenseAnswer {
   readonly expiresAt: number | null;
   readonly lockCodes: readonly string[];
   readonly hostDescription?: string | null;
+  /** Provenance (absent from older servers): the code it was activated from, its order, the key center it came from. */
+  readonly authCode?: string;
+  readonly orderNumber?: string | null;
+  readonly keyCenterUrl?: string | null;
+  readonly activatedVia?: 'online' | 'offline' | null;
 }
 
 /** One row of GET /pools. */

@@ -74,6 +74,7 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
     node = await FloeNode.open({
       config,
       lockCode,
+      identity,
       log,
       ...(options.wallClock !== undefined ? { clock: options.wallClock } : {}),
       certificateEnds: () => {
@@ -89,6 +90,7 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
             snapshotMembers: () => peers.addedMembers(),
             onSnapshotMembers: (members, confState) => peers.adoptSnapshotMembers(members, confState),
             peerLockCodes: () => peers.transport.peerLockCodes(),
+            peerPublicKeys: () => peers.transport.peerPublicKeys(),
             peerClockSkews: () => peers.transport.peerClockSkews(),
           }
         : {}),

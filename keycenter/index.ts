@@ -17,6 +17,7 @@ export * from './members.ts';
 export * from './order-input.ts';
 export * from './rate-limiter.ts';
 export * from './rate-limits.ts';
+export * from './request-file-activation.ts';
 export * from './staff.ts';
 export * from './store/key-center-store.ts';
 export * from './vendor-key.ts';

@@ -35,7 +35,10 @@ export type KeyCenterErrorCode =
   | 'RATE_LIMITED'
   | 'CSRF_TOKEN_INVALID'
   | 'ACCOUNT_NOT_CHOSEN'
-  | 'CONFIG_INVALID';
+  | 'CONFIG_INVALID'
+  | 'REQUEST_MALFORMED'
+  | 'REQUEST_SIGNATURE_INVALID'
+  | 'REQUEST_LOCK_CODE_UNBOUND';
 
 /** A refused key-center request; nothing was written. */
 export class KeyCenterError extends Error {

@@ -1,5 +1,7 @@
 // protocol/: what every layer shares. One entry point; import from here.
 export * from './activation-api.ts';
+export * from './activation-request-file.ts';
+export * from './auth-code.ts';
 export * from './base64url.ts';
 export * from './friendly-code.ts';
 export * from './license-key.ts';

@@ -87,9 +87,20 @@ export function deriveLockCode(machine: MachineIdentifiers, identityPublicKey: U
   assertIdentityKey(identityPublicKey);
   const m = normalizeMachineIdentifiers(machine);
   const values: Readonly<Record<LockCodeInput, unknown>> = { 'machine-id': m.machineId ?? null, macs: m.macs, hostname: m.hostname };
-  let data = bytesToCrockford(digest(['floe-lock-code', 2, 'identity'], identityPublicKey), LOCK_IDENTITY_CHARS);
+  let data = lockIdentityOf(identityPublicKey);
   for (const input of LOCK_CODE_INPUTS) data += bytesToCrockford(digest(['floe-lock-code', 2, input, values[input]], identityPublicKey), INPUT_CHARS[input]);
   return formatFriendlyCode(data);
+}
+
+/**
+ * The identity part of every tolerant lock code of the node whose identity
+ * public key is `identityPublicKey` (32 bytes): its first 15 symbols, what
+ * lockCodeParts() answers as `identity`. Lets a key center check that a lock
+ * code belongs to the node key that signed a request.
+ */
+export function lockIdentityOf(identityPublicKey: Uint8Array): string {
+  assertIdentityKey(identityPublicKey);
+  return bytesToCrockford(digest(['floe-lock-code', 2, 'identity'], identityPublicKey), LOCK_IDENTITY_CHARS);
 }
 
 /**

@@ -51,7 +51,10 @@ describe('the console', () => {
     const leases = await page(cookie, '/leases');
     expect(leases.html).toContain('erin');
     expect(leases.html).toContain('>Free</a>');
-    expect((await page(cookie, '/licenses')).html).toContain('PO-4711');
+    const licenses = await page(cookie, '/licenses');
+    expect(licenses.html).toContain('order PO-4711');
+    // Where it came from: the authorization code its key names; a bare key names no key center.
+    expect(licenses.html).toContain('<div class="mono small">AUTH-A</div><div class="muted small">imported as a key</div>');
     const usage = await page(cookie, '/usage?feature=cad&range=day');
     expect(usage.html).toContain('id="usage-data"');
     expect(usage.html).toContain('data-usage-chart');

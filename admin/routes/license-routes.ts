@@ -6,7 +6,9 @@ import type { AdminDeps } from '../admin-deps.ts';
 import { auditStamp, type AdminEnv } from '../admin-env.ts';
 import { BEARER_SECURITY, errorResponses, jsonRequestBody, jsonResponse } from '../api-schemas.ts';
 import { AdminError, statusOfCode } from '../errors.ts';
-import { activateFromKeyCenter } from '../key-center-activation.ts';
+import { activationRequestFileSchema, licenseKeyFileSchema } from '../../protocol/index.ts';
+import { writeActivationRequest } from '../activation-request.ts';
+import { activateFromKeyCenter, clusterMembers, installActivatedKey } from '../key-center-activation.ts';
 import { readAnswer, readBarrier, readSchema, staleQuerySchema } from '../read-barrier.ts';
 import { requireRole } from '../require-role.ts';
 
@@ -51,6 +53,9 @@ export const licenseSchema = z
     hostDescription: z.string().nullable(),
     installedAt: z.number(),
     orderNumber: z.string().nullable().openapi({ description: "the vendor's order number, when the key names one" }),
+    authCode: z.string().openapi({ description: 'the authorization code the key was activated from' }),
+    keyCenterUrl: z.string().nullable().openapi({ description: 'the key center it came from (activate, or a key file); null: imported as a bare key or from a license file' }),
+    activatedVia: z.enum(['online', 'offline']).nullable().openapi({ description: 'online: floe license activate; offline: a key file answering a request file' }),
   })
   .openapi('License');
 
@@ -125,6 +130,40 @@ const activateLicense = createRoute({
   responses: { 201: jsonResponse(licenseActivatedSchema, 'installed'), ...errorResponses(400, 404, 409, 410, 413, 415, 422, 429, 502, 503) },
 });
 
+/** POST /licenses/activation-request. */
+export const activationRequestAskSchema = z
+  .object({
+    authCode: z.string().min(1).max(64).openapi({ example: 'C9XKP-X9CS0-WH5B3-KZWCP' }),
+    hostDescription: z.string().max(200).optional().openapi({ example: 'License servers, Minneapolis data center' }),
+  })
+  .strict();
+
+const writeRequest = createRoute({
+  method: 'post',
+  path: '/licenses/activation-request',
+  summary: 'Write a signed offline activation request: the code, every member\'s lock code and node key, for the key center\'s portal or API',
+  description:
+    'For a site with no route to the key center. Errors: AUTH_CODE_TYPO, AUTH_CODE_MALFORMED, CLUSTER_INCOMPLETE (naming the members), LOCK_CODE_DUPLICATE, ' +
+    'REQUEST_LOCK_CODE_UNBOUND. Changes nothing; the key file the key center answers is installed with POST /licenses/key-file.',
+  security: BEARER_SECURITY,
+  middleware: [requireRole('admin')] as const,
+  request: { body: jsonRequestBody(activationRequestAskSchema) },
+  responses: { 201: jsonResponse(activationRequestFileSchema, 'the request file, to save as is'), ...errorResponses(400, 409, 413, 415, 422, 503) },
+});
+
+const installKeyFile = createRoute({
+  method: 'post',
+  path: '/licenses/key-file',
+  summary: "Install the key file a key center answered an offline request with, checked like an online activation's answer",
+  description:
+    "The key must verify here (vendor signature, dates) and name exactly every member's lock code (else LOCK_CODE_MISMATCH); " +
+    'one already installed answers ALREADY_ACTIVATED. The key center it names is recorded with the license.',
+  security: BEARER_SECURITY,
+  middleware: [requireRole('admin')] as const,
+  request: { body: jsonRequestBody(licenseKeyFileSchema) },
+  responses: { 201: jsonResponse(licenseActivatedSchema, 'installed'), ...errorResponses(400, 409, 410, 413, 415, 422, 503) },
+});
+
 /** The license routes. */
 export function licenseRoutes({ node }: AdminDeps) {
   return new OpenAPIHono<AdminEnv>()
@@ -136,6 +175,13 @@ export function licenseRoutes({ node }: AdminDeps) {
     .openapi(activateLicense, async (c) => {
       const activated = await activateFromKeyCenter(node, c.req.valid('json'), { timeoutMs: node.config.keyCenterTimeoutMs, audit: auditStamp(c) });
       return c.json(activated, 201);
+    })
+    .openapi(writeRequest, (c) => c.json(writeActivationRequest(node, c.req.valid('json'), Date.now()), 201))
+    .openapi(installKeyFile, async (c) => {
+      const file = c.req.valid('json');
+      const lockCodes = clusterMembers(node).map((m) => m.lockCode);
+      const installed = await installActivatedKey(node, file.key.trim(), lockCodes, { provenance: { keyCenterUrl: file.keyCenterUrl, via: 'offline' }, audit: auditStamp(c) });
+      return c.json(installed, 201);
     })
     .openapi(listLicenses, (c) =>
       c.json(
@@ -157,6 +203,9 @@ export function licenseRoutes({ node }: AdminDeps) {
             hostDescription: l.payload.hostDescription ?? null,
             installedAt: l.installedAt,
             orderNumber: l.payload.orderNumber ?? null,
+            authCode: l.payload.authCode,
+            keyCenterUrl: l.provenance?.keyCenterUrl ?? null,
+            activatedVia: l.provenance?.via ?? null,
           })),
         ),
         200,

@@ -100,7 +100,7 @@ import { LicenseRefusalError } from './license-locks.ts';
 import { BorrowTokens, type TokenCheck } from './borrow-tokens.ts';
 import { NodePolicy, type PolicySetInput, type PolicySetOutcome } from './node-policy.ts';
 import type { BorrowReply } from '../../protocol/index.ts';
-import type { CheckoutExplanation, ExplainQuery, PolicyView } from '../pool/index.ts';
+import type { CheckoutExplanation, ExplainQuery, LicenseProvenance, PolicyView } from '../pool/index.ts';
 
 /** What captureState() answers: the replicated state at one applied index. */
 export interface CapturedState {
@@ -152,6 +152,14 @@ export interface NodeStatus {
   readonly rejoining: boolean;
 }
 
+/** A node's identity key as the node uses it: its public half and a signature by its private half. */
+export interface NodeSigner {
+  /** Ed25519 public key, 32 bytes. */
+  readonly publicKey: Uint8Array;
+  /** A detached Ed25519 signature (64 bytes) of `message`. */
+  sign(message: Uint8Array): Uint8Array;
+}
+
 /** Options of FloeNode.open. */
 export interface FloeNodeOptions {
   readonly config: FloeConfig;
@@ -159,6 +167,10 @@ export interface FloeNodeOptions {
   readonly lockCode: string | undefined;
   /** The peers' stated lock codes and whether each is connected now (the peer transport's peerLockCodes). */
   readonly peerLockCodes?: () => ReadonlyMap<string, PeerLockState>;
+  /** Each peer's identity public key, raw 32 bytes (the peer transport's peerPublicKeys). */
+  readonly peerPublicKeys?: () => ReadonlyMap<string, Uint8Array>;
+  /** This node's identity key (its data directory's): signs offline activation requests. Absent: they are refused (tests). */
+  readonly identity?: NodeSigner;
   /** Voters of a brand-new cluster; default: this node alone. */
   readonly voters?: readonly string[];
   readonly transport?: PeerTransport;
@@ -235,6 +247,9 @@ export class FloeNode {
   private readonly peerLockCodes: FloeNodeOptions['peerLockCodes'];
   /** This node's lock code (undefined: not checked, tests). */
   readonly lockCode: string | undefined;
+  /** This node's identity key; undefined in tests that run without one. */
+  readonly identity: NodeSigner | undefined;
+  private readonly peerPublicKeyMap: FloeNodeOptions['peerPublicKeys'];
 
   private constructor(
     options: FloeNodeOptions,
@@ -256,6 +271,8 @@ export class FloeNode {
     this.certificateEnds = options.certificateEnds;
     this.peerLockCodes = options.peerLockCodes;
     this.lockCode = options.lockCode;
+    this.identity = options.identity;
+    this.peerPublicKeyMap = options.peerPublicKeys;
     this.policies = new NodePolicy({
       pool: () => this.pool,
       propose: (command) => this.propose(command),
@@ -519,9 +536,9 @@ export class FloeNode {
     return this.licensing.check(keyText);
   }
 
-  /** Verifies `keyText`, then proposes its install; a refused key answers its code and changes nothing. */
-  importLicense(keyText: unknown, audit?: AuditStamp): Promise<ImportResult> {
-    return this.licensing.import(keyText, audit);
+  /** Verifies `keyText`, then proposes its install (with the key center it came from, when known); a refused key answers its code and changes nothing. */
+  importLicense(keyText: unknown, audit?: AuditStamp, provenance?: LicenseProvenance): Promise<ImportResult> {
+    return this.licensing.import(keyText, audit, provenance);
   }
 
   /**
@@ -692,6 +709,11 @@ export class FloeNode {
   /** The held leases of a session, oldest first. */
   sessionLeases(sessionId: string): LeaseView[] {
     return listSessionLeases(this.pool, sessionId);
+  }
+
+  /** Each peer's identity public key (raw 32 bytes); empty on a single node. */
+  peerPublicKeys(): ReadonlyMap<string, Uint8Array> {
+    return this.peerPublicKeyMap?.() ?? new Map();
   }
 
   /** Each peer's stated lock code and whether it is connected now; empty on a single node. */

@@ -4,7 +4,7 @@
 // lock codes (license-locks.ts). A refused checkout proposes nothing; a retry
 // of a request the pool already answered still gets that first answer.
 import { readFileSync } from 'node:fs';
-import { findSession, hasLicense, rememberedReply, requestKey, retiredLicense, type ApplyResult, type PoolReply, type PoolState } from '../pool/index.ts';
+import { findSession, hasLicense, rememberedReply, requestKey, retiredLicense, type ApplyResult, type LicenseProvenance, type PoolReply, type PoolState } from '../pool/index.ts';
 import { ProposalError } from '../raft-driver/index.ts';
 import type { UnstampedCommand } from './command-codec.ts';
 import { checkLicenseKey, parseVendorKeys, supersededRefusal, type LicenseCheck } from './license-check.ts';
@@ -88,12 +88,13 @@ export class NodeLicenses {
    * Verifies `keyText`, then proposes its install (an admin's import: a
    * license an admin removed comes back); a refused key answers its code and
    * changes nothing. `supersededLicenseId`: the installed key it replaced.
-   * `audit`: the admin token that asked (the audit log records it).
+   * `audit`: the admin token that asked (the audit log records it);
+   * `provenance`: the key center it came from, recorded with the license.
    */
-  async import(keyText: unknown, audit?: { readonly actor: string }): Promise<ImportResult> {
+  async import(keyText: unknown, audit?: { readonly actor: string }, provenance?: LicenseProvenance): Promise<ImportResult> {
     const check = this.check(keyText);
     if (!check.ok) return check;
-    const result = await this.host.propose({ type: 'license-install', license: check.license }, audit);
+    const result = await this.host.propose({ type: 'license-install', license: check.license, ...(provenance === undefined ? {} : { provenance }) }, audit);
     const reply = result.reply;
     if (!reply.ok) return { ok: false, code: reply.code, message: reply.message };
     if (reply.type !== 'license-installed') throw new Error(`assert: license-install answered ${reply.type}`);

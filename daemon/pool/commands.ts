@@ -5,6 +5,7 @@
 // from it and from durations carried in the command, never from node config.
 import type { LicensePayload } from '../../protocol/license-payload.ts';
 import type { Policy, PolicyFormat } from '../../protocol/policy.ts';
+import type { LicenseProvenance } from './pool-state.ts';
 
 /**
  * Fields every command carries.
@@ -37,6 +38,8 @@ export interface LicenseInstallCommand extends CommandBase {
   readonly license: LicensePayload;
   /** 'license-file': proposed from the config's licenseFiles; absent: an admin's import. */
   readonly from?: 'license-file';
+  /** The key center it came from (activation online or offline); recorded with the license. */
+  readonly provenance?: LicenseProvenance;
 }
 
 /**

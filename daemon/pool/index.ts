@@ -26,7 +26,7 @@ export type {
 export { POOL_ERROR_CODES, type PoolErrorCode } from './error-codes.ts';
 export { checkInvariants } from './invariants.ts';
 export { POOL_LIMITS_DEFAULT, type PoolLimits } from './limits.ts';
-export { createPoolState, type PoolState } from './pool-state.ts';
+export { createPoolState, type LicenseProvenance, type PoolState } from './pool-state.ts';
 export {
   borrowKey,
   explainCheckout,

@@ -58,7 +58,7 @@ export function licenseInstall(step: Step, c: LicenseInstallCommand): PoolReply 
   if (retires) state.retiredLicenses.set(p.supersedes as string, { reason: 'superseded', by: p.licenseId, at: step.at });
   if (retired !== undefined) state.retiredLicenses.delete(p.licenseId);
   const keys = features.map((f) => poolKey(f, p.version));
-  state.licenses.set(p.licenseId, { payload: p, installedAt: step.at, poolKeys: keys });
+  state.licenses.set(p.licenseId, { payload: p, installedAt: step.at, poolKeys: keys, ...(c.provenance === undefined ? {} : { provenance: c.provenance }) });
   for (const f of features) {
     let pool = state.pools.get(poolKey(f, p.version));
     if (pool !== undefined && pool.model !== p.model) {

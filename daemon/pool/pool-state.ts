@@ -9,6 +9,18 @@ import { POOL_LIMITS_DEFAULT, type PoolLimits } from './limits.ts';
 import type { CompiledPolicy, PolicyCounter, PoolIdentityRules, PoolRules } from './policy-compile.ts';
 import type { PoolReply } from './results.ts';
 
+/**
+ * Where an installed key came from when the cluster got it from a key center:
+ * by online activation, or offline as a key file answering a request file.
+ * The key's payload names its authorization code and order; the key center's
+ * address is not signed into it, so the install command carries it.
+ */
+export interface LicenseProvenance {
+  /** The key center's base URL, as the cluster or the person reached it. */
+  readonly keyCenterUrl: string;
+  readonly via: 'online' | 'offline';
+}
+
 /** An installed license key. */
 export interface License {
   readonly payload: LicensePayload;
@@ -16,6 +28,8 @@ export interface License {
   readonly installedAt: number;
   /** Keys of the pools it adds seats to. */
   readonly poolKeys: readonly string[];
+  /** Absent: imported as a bare key, or from a license file. */
+  readonly provenance?: LicenseProvenance;
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Policy, PolicyFormat } from '../../protocol/policy.ts';
 import { apply } from './apply.ts';
 import { compilePolicy } from './policy-compile.ts';
 import { policyViolations } from './policy-violations.ts';
-import type { Lease, Pool, PoolState } from './pool-state.ts';
+import type { Lease, LicenseProvenance, Pool, PoolState } from './pool-state.ts';
 import type { PoolReply } from './results.ts';
 import { recall } from './request-memory.ts';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
@@ -59,6 +59,8 @@ export interface LicenseView {
   /** 'pending' before notBefore, 'active', 'expired' after expiresAt. */
   readonly status: 'pending' | 'active' | 'expired';
   readonly features: readonly string[];
+  /** The key center it came from; absent for a bare key or a license file. */
+  readonly provenance?: LicenseProvenance;
 }
 
 /** One license removed by an admin or superseded by a newer key, as GET /licenses/retired shows it. */
@@ -166,6 +168,7 @@ export function listLicenses(state: PoolState): LicenseView[] {
       installedAt: l.installedAt,
       status,
       features: [...new Set(l.poolKeys.map((k) => state.pools.get(k)?.feature ?? k))],
+      ...(l.provenance === undefined ? {} : { provenance: l.provenance }),
     });
   }
   return out;

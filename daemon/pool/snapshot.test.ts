@@ -3,7 +3,7 @@ import { apply } from './apply.ts';
 import type { PoolCommand } from './commands.ts';
 import { checkInvariants } from './invariants.ts';
 import { createPoolState } from './pool-state.ts';
-import { listLeases, listSessions, nextDeadlineMs } from './queries.ts';
+import { listLeases, listLicenses, listSessions, nextDeadlineMs } from './queries.ts';
 import { decodeSnapshot, encodeSnapshot, SNAPSHOT_FORMAT_VERSION } from './snapshot.ts';
 
 const AT = 1_000_000;
@@ -39,6 +39,19 @@ describe('snapshot', () => {
     expect(encodeSnapshot(restored)).toEqual(bytes);
     const retry: PoolCommand = { type: 'checkout', at: AT + 3, sessionId: 'b', requestId: 'r2', feature: 'cad', count: 2, wait: false, leaseTtlMs: 30_000, waitMs: 0 };
     expect(apply(restored, retry, COMMANDS.length + 1)).toEqual(apply(state, retry, COMMANDS.length + 1));
+  });
+
+  it('keeps the key center a license came from, and a license without one stays without', () => {
+    const state = createPoolState();
+    const license = (COMMANDS[0] as Extract<PoolCommand, { type: 'license-install' }>).license;
+    apply(state, { type: 'license-install', at: AT, license, provenance: { keyCenterUrl: 'https://keys.example.com', via: 'offline' } }, 1);
+    apply(state, { type: 'license-install', at: AT, license: { ...license, licenseId: 'K2' } }, 2);
+    const restored = decodeSnapshot(encodeSnapshot(state));
+    expect(listLicenses(restored).map((l) => [l.licenseId, l.provenance])).toEqual([
+      ['K1', { keyCenterUrl: 'https://keys.example.com', via: 'offline' }],
+      ['K2', undefined],
+    ]);
+    expect(listLicenses(restored)).toEqual(listLicenses(state));
   });
 
   it('refuses bytes that are cut short or of an unknown format', () => {

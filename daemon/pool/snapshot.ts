@@ -17,7 +17,7 @@ import { computeCapacity, setLicenseWindow } from './capacity.ts';
 import type { PoolLimits } from './limits.ts';
 import { compilePolicy } from './policy-compile.ts';
 import { recomputePolicyAccounting } from './policy-seats.ts';
-import { addWaiter, createPoolState, NO_DRAWS, NO_COUNTERS, NO_WAITERS, type Borrow, type Lease, type Pool, type PoolState, type RetiredLicense, type Session, type Waiter } from './pool-state.ts';
+import { addWaiter, createPoolState, NO_DRAWS, NO_COUNTERS, NO_WAITERS, type Borrow, type Lease, type LicenseProvenance, type Pool, type PoolState, type RetiredLicense, type Session, type Waiter } from './pool-state.ts';
 import type { PoolReply } from './results.ts';
 import { holdSeats, lingerKey } from './seats.ts';
 import { emptyClientRequests, orderedRequests, requestHash, writeRequest } from './request-memory.ts';
@@ -56,7 +56,8 @@ interface SnapshotDoc {
   /** Absent when it equals nowMs (and in snapshots written before dates could differ from cluster time). */
   dateMs?: number;
   nextSeq: number;
-  licenses: [payload: LicensePayload, installedAt: number, poolKeys: readonly string[]][];
+  /** `provenance`: absent for a key that names none (and in snapshots written before it was kept). */
+  licenses: [payload: LicensePayload, installedAt: number, poolKeys: readonly string[], provenance?: LicenseProvenance][];
   /** Retired licenses in retirement order; absent in snapshots of earlier versions (none retired). */
   retired?: [licenseId: string, reason: RetiredLicense['reason'], by: string, at: number][];
   pools: PoolRow[];
@@ -134,7 +135,7 @@ export function encodeSnapshot(state: PoolState): Uint8Array {
     nowMs: state.nowMs,
     ...(state.dateMs !== state.nowMs ? { dateMs: state.dateMs } : {}),
     nextSeq: state.nextSeq,
-    licenses: [...state.licenses.values()].map((l) => [l.payload, l.installedAt, l.poolKeys]),
+    licenses: [...state.licenses.values()].map((l) => (l.provenance === undefined ? [l.payload, l.installedAt, l.poolKeys] : [l.payload, l.installedAt, l.poolKeys, l.provenance])),
     retired: [...state.retiredLicenses].map(([id, r]) => [id, r.reason, r.by, r.at]),
     pools,
     sessions,
@@ -179,8 +180,8 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
   state.nowMs = doc.nowMs;
   state.dateMs = doc.dateMs ?? doc.nowMs;
   state.nextSeq = doc.nextSeq;
-  for (const [payload, installedAt, poolKeys] of doc.licenses) {
-    state.licenses.set(payload.licenseId, { payload, installedAt, poolKeys });
+  for (const [payload, installedAt, poolKeys, provenance] of doc.licenses) {
+    state.licenses.set(payload.licenseId, { payload, installedAt, poolKeys, ...(provenance === undefined ? {} : { provenance }) });
   }
   for (const [id, reason, by, at] of doc.retired ?? []) state.retiredLicenses.set(id, { reason, by, at });
   if (doc.borrowKey !== undefined) state.borrowKey = { publicKey: doc.borrowKey[0], secretKey: doc.borrowKey[1] };

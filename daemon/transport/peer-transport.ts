@@ -422,6 +422,13 @@ export class PeerTransport {
     return result;
   }
 
+  /** Each peer's identity public key (raw 32 bytes), as its handshakes are checked against (offline activation requests name them). */
+  peerPublicKeys(): Map<NodeId, Uint8Array> {
+    const result = new Map<NodeId, Uint8Array>();
+    for (const [id, link] of this.links) result.set(id, rawPublicKey(toPublicKeyObject(link.peer.publicKey)));
+    return result;
+  }
+
   /**
    * Each connected peer's wall clock against ours (positive: it is ahead),
    * measured on the link's pings; peers not measured yet are absent.

@@ -1,7 +1,11 @@
-// Licenses: each key with its lock codes, dates and order; import a key by
-// pasting it or choosing its file; remove one after a confirmation. Errors
-// of an import show under the field with the verifier's code.
+// Licenses: each key with its lock codes, dates and where it came from (its
+// order, authorization code and key center); import a key by pasting it or
+// choosing its file — a bare key, or the key file a key center answered an
+// offline request with (installed with the checks of an activation); remove
+// one after a confirmation. Errors of an import show under the field with
+// the verifier's code.
 import type { Context } from 'hono';
+import { licenseKeyFileSchema } from '../../../protocol/index.ts';
 import { roleAllows } from '../../admin-role.ts';
 import { answer } from '../console-read.ts';
 import { Csrf, daysUntil, expiryClass, Page, when, type PageProps } from '../console-page.tsx';
@@ -29,7 +33,7 @@ async function render(c: Context<ConsoleEnv>, deps: ConsoleDeps, extra: { notice
             <th scope="col">Status</th>
             <th scope="col">From</th>
             <th scope="col">Ends</th>
-            <th scope="col">Order</th>
+            <th scope="col">Came from</th>
             <th scope="col">Lock codes</th>
             {canChange && <th scope="col"></th>}
           </tr>
@@ -49,7 +53,11 @@ async function render(c: Context<ConsoleEnv>, deps: ConsoleDeps, extra: { notice
                 <td>{l.status}</td>
                 <td>{when(l.notBefore)}</td>
                 <td class={expiryClass(days)}>{l.expiresAt === null ? 'permanent' : `${when(l.expiresAt)} (${days} days)`}</td>
-                <td>{l.orderNumber ?? '—'}</td>
+                <td>
+                  <div>{l.orderNumber === null ? 'no order' : `order ${l.orderNumber}`}</div>
+                  <div class="mono small">{l.authCode}</div>
+                  <div class="muted small">{l.keyCenterUrl === null ? 'imported as a key' : `${l.keyCenterUrl} (${l.activatedVia ?? 'activated'})`}</div>
+                </td>
                 <td class="mono small">
                   {l.lockCodes.map((code) => (
                     <div>{code}</div>
@@ -83,7 +91,7 @@ async function render(c: Context<ConsoleEnv>, deps: ConsoleDeps, extra: { notice
             {extra.pasted ?? ''}
           </textarea>
           <label for="keyFile">or its file</label>
-          <input id="keyFile" name="keyFile" type="file" accept=".lic,.license,.txt,text/plain" />
+          <input id="keyFile" name="keyFile" type="file" accept=".lic,.license,.txt,.json,text/plain,application/json" />
           {extra.error !== undefined && (
             <p id="key-error" class="field-error" role="alert">
               {extra.error}
@@ -113,6 +121,7 @@ export async function importLicenseSubmit(c: Context<ConsoleEnv>, deps: ConsoleD
     key = (await file.text()).trim();
   }
   if (key === '') return render(c, deps, { error: 'BAD_REQUEST: paste a license key or choose its file.', status: 400 });
+  if (key.startsWith('{')) return importKeyFile(c, deps, key);
   const res = await c.var.api.licenses.$post({ json: { key } });
   if (!res.ok) {
     const body = (await res.json()) as { error: { code: string; message: string } };
@@ -121,6 +130,25 @@ export async function importLicenseSubmit(c: Context<ConsoleEnv>, deps: ConsoleD
   }
   const ok = await res.json();
   return render(c, deps, { notice: `Imported ${ok.licenseId} (${ok.features.join(', ')}).` });
+}
+
+/** A key center's key file (the answer to an offline request): POST /licenses/key-file. */
+async function importKeyFile(c: Context<ConsoleEnv>, deps: ConsoleDeps, text: string) {
+  let file: ReturnType<typeof licenseKeyFileSchema.safeParse>;
+  try {
+    file = licenseKeyFileSchema.safeParse(JSON.parse(text));
+  } catch {
+    return render(c, deps, { error: 'BAD_REQUEST: this text starts like a key file but is not JSON.', status: 400 });
+  }
+  if (!file.success) return render(c, deps, { error: 'BAD_REQUEST: this is not a key file of a Floe key center, nor a license key.', status: 400 });
+  const res = await c.var.api.licenses['key-file'].$post({ json: file.data });
+  if (!res.ok) {
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    const status = res.status === 409 || res.status === 422 ? res.status : 400;
+    return render(c, deps, { error: `${body.error.code}: ${body.error.message}`, status });
+  }
+  const ok = await res.json();
+  return render(c, deps, { notice: `Imported ${ok.licenseId} (${ok.features.join(', ')}) from ${ok.keyCenterUrl}.` });
 }
 
 /** GET /licenses/:licenseId/remove: confirm. */

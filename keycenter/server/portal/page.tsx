@@ -11,7 +11,7 @@ import type { SessionView } from '../../member-auth.ts';
 import type { KcEnv } from '../server-env.ts';
 
 /** The menu entries; a page names the one it belongs to. */
-export type NavKey = 'codes' | 'hosts' | 'orders' | 'members' | 'join' | 'accounts' | 'profile';
+export type NavKey = 'codes' | 'hosts' | 'orders' | 'request-file' | 'members' | 'join' | 'accounts' | 'profile';
 
 /** What a page handler answers. */
 export type PageResponse = Response | Promise<Response>;
@@ -94,6 +94,9 @@ export function renderPage(c: Context<KcEnv>, page: AppPage, body: Child): PageR
               </NavLink>
               <NavLink href="/hosts" nav="hosts" me={page.nav}>
                 View codes by host
+              </NavLink>
+              <NavLink href="/activate/request-file" nav="request-file" me={page.nav}>
+                Upload a request file
               </NavLink>
               <NavLink href="/orders" nav="orders" me={page.nav}>
                 Order history

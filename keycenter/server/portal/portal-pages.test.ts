@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { signedRequestFile } from '../../../protocol/activation-request-file.test-support.ts';
 import { lock, mailedToken, queuedMail } from '../../key-center.test-support.ts';
 import { requestPasswordReset } from '../../member-auth.ts';
 import { addMember, requestToJoin } from '../../members.ts';
@@ -35,6 +36,7 @@ describe('every form of the portal', () => {
     const carol = await s.kc.ctx.store.read((q) => q.userByEmail('carol@example.com'));
     const userLine = a.order.lines[1]!.lineId;
 
+    const [offline] = await s.kc.entitle({ product: 'offline', version: '1', model: 'concurrent', seats: 1 });
     // Each form route with fields it accepts, in an order in which each succeeds; `anonymous`: sent signed out.
     const forms: Record<string, { path: string; fields: Record<string, string>; anonymous?: true }> = {
       '/sign-in': { path: '/sign-in', fields: { email: 'ada@example.com', password: PASSWORD }, anonymous: true },
@@ -52,6 +54,7 @@ describe('every form of the portal', () => {
       '/join': { path: '/join', fields: { name: 'Gus', email: 'gus@example.com', siteNumber: 'S-1', orderNumber: 'CO-S-1' }, anonymous: true },
       '/set-password/:token': { path: `/set-password/${carolToken}`, fields: { password: 'a long password', repeat: 'a long password' }, anonymous: true },
       '/reset-password/:token': { path: `/reset-password/${adaReset}`, fields: { password: 'a new password', repeat: 'a new password' }, anonymous: true },
+      '/activate/request-file': { path: '/activate/request-file', fields: { requestText: JSON.stringify(signedRequestFile(offline!.authCode)) }, anonymous: true },
     };
     const portalPosts = new Set(s.app.routes.filter((r) => r.method === 'POST' && !r.path.startsWith('/api/')).map((r) => r.path));
     expect([...portalPosts].sort(), 'a new form route: add it here').toEqual(Object.keys(forms).sort());

@@ -17,6 +17,7 @@ import { authPages } from './auth-pages.tsx';
 import { codePages } from './code-pages.tsx';
 import { keyPages } from './key-pages.tsx';
 import { renderAuthPage, renderPage, type PageResponse } from './page.tsx';
+import { requestFilePages } from './request-file-pages.tsx';
 import { wizardPages } from './wizard-pages.tsx';
 
 const ASSETS: Record<string, { type: string; body: string }> = {
@@ -116,6 +117,7 @@ export function portalPages(kc: KeyCenter) {
   app.route('/', authPages());
   app.route('/', codePages());
   app.route('/', wizardPages());
+  app.route('/', requestFilePages());
   app.route('/', keyPages());
   app.route('/', accountPages());
   return app;

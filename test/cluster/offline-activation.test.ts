@@ -19,7 +19,7 @@ import { deriveLockCode, LICENSE_KEY_FILE_FORMAT, parseLockCode } from '../../pr
 import { ADMIN_TOKEN } from '../daemon/test-daemon.test-support.ts';
 import { hasChromium, launchChromium } from '../portal/chromium.test-support.ts';
 import { InProcessSite } from './in-process-site.test-support.ts';
-import { until } from './site-tools.test-support.ts';
+import { defined } from './site-tools.test-support.ts';
 
 let root: string;
 let kc: KeyCenter;
@@ -35,7 +35,7 @@ function canonical(code: string): string {
 
 /** `floe license SUBCOMMAND` against the leader's admin API. */
 async function cli(subcommand: string, ...argv: string[]) {
-  const leader = await until('a leader', 20_000, () => site.leader());
+  const leader = await vi.waitFor(() => defined(site.leader(), 'a leader'), { timeout: 20_000 });
   return floe(license, subcommand, '--admin', leader.adminUrl, '--token-file', tokenFile, ...argv);
 }
 
@@ -61,10 +61,8 @@ beforeAll(async () => {
   site = await InProcessSite.create({ ids: ['n1', 'n2', 'n3'], dirPrefix: 'floe-offline-site-', debugEnv: 'DEBUG_OFFLINE', config: { vendorPublicKeys: [kc.publicKeyText] } });
   const peers = site.ids.map((_, i) => site.peer(i));
   for (const i of site.ids.keys()) await site.start(i, peers);
-  await until('a leader', 20_000, () => site.leader());
-  await until('every member to know every lock code', 20_000, () =>
-    site.ids.every((id) => site.daemon(id).node.memberLockCodes().every((m) => m.connected && m.lockCode !== undefined)) ? true : undefined,
-  );
+  await vi.waitFor(() => defined(site.leader(), 'a leader'), { timeout: 20_000 });
+  await vi.waitFor(() => expect(site.ids.every((id) => site.daemon(id).node.memberLockCodes().every((m) => m.connected && m.lockCode !== undefined)), 'every member to know every lock code').toBe(true), { timeout: 20_000 });
 }, 60_000);
 
 afterAll(async () => {

@@ -8,10 +8,12 @@
 //   same run, with the ratio. Goal: ≥ 20,000 requests/s at 100 clients.
 // - steady: 60 s of load at 100 clients; leader changes counted from every
 //   node's /health (term and leaderId) polled every 250 ms. Goal: zero.
-// - failover: 20 trials of light SDK load, SIGKILL the leader, time to the
-//   first successful checkout sent after the kill (through a survivor),
-//   restart the node and wait until it caught up. Goal: median ≤ 500 ms,
-//   max ≤ 1.5 s.
+// - failover: 20 trials (--trials) of light SDK load, SIGKILL the leader,
+//   time to the first successful checkout sent after the kill (through a
+//   survivor), restart the node and wait until it caught up; then 10 trials
+//   (--stop-trials) of SIGSTOP (a frozen leader: its sockets stay open) and
+//   SIGCONT. Goals (issue 18): SIGKILL median ≤ 100 ms, max ≤ 300 ms;
+//   SIGSTOP median ≤ 500 ms.
 // - viewers: what the web console's live updates cost: at 100 clients, runs
 //   alternate without and with 10 console viewers (--viewers N) on the
 //   leader's GET /api/v1/events; the leader's CPU per request, with/without.

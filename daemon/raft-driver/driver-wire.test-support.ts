@@ -18,10 +18,17 @@ export function heldSyncStorage(voters: readonly NodeId[], held: (() => void)[])
 /**
  * One in-memory wire: `transport(self)` delivers each message on a later
  * turn, drops those to or from a node in `down`, and records every message
- * sent in `sent`.
+ * sent in `sent`; `connectionLost(self, peer)` tells `self` its connection
+ * to `peer` closed, as a socket reset would.
  */
-export function memoryWire(): { transport: (self: NodeId) => PeerTransport; down: Set<NodeId>; sent: Message[] } {
+export function memoryWire(): {
+  transport: (self: NodeId) => PeerTransport;
+  down: Set<NodeId>;
+  sent: Message[];
+  connectionLost: (self: NodeId, peer: NodeId) => void;
+} {
   const wires = new Map<NodeId, (m: Message[]) => void>();
+  const lostHandlers = new Map<NodeId, (peer: NodeId) => void>();
   const down = new Set<NodeId>();
   const sent: Message[] = [];
   const transport = (self: NodeId): PeerTransport => ({
@@ -34,9 +41,13 @@ export function memoryWire(): { transport: (self: NodeId) => PeerTransport; down
       return () => wires.delete(self);
     },
     onUnreachable: () => () => {},
+    onConnectionLost: (h) => {
+      lostHandlers.set(self, h);
+      return () => lostHandlers.delete(self);
+    },
     stop: async () => {},
   });
-  return { transport, down, sent };
+  return { transport, down, sent, connectionLost: (self, peer) => lostHandlers.get(self)?.(peer) };
 }
 
 /** A driver that never ticks on its own, over `storage` and `transport`. */

@@ -11,6 +11,12 @@ export interface PeerTransport {
   onMessages(handler: (messages: Message[]) => void): () => void;
   /** Registers who hears of a peer that could not be reached; returns the unsubscribe. */
   onUnreachable(handler: (peerId: NodeId) => void): () => void;
+  /**
+   * Registers who hears that an open connection to or from a peer closed
+   * without this node closing it (the peer's process died, it stopped, or it
+   * fell silent); optional. Returns the unsubscribe.
+   */
+  onConnectionLost?(handler: (peerId: NodeId) => void): () => void;
   /** Registers who hears whether each sent 'snap' message went out (for raft.reportSnapshot); optional for transports that send none. */
   onSnapshotStatus?(handler: (peerId: NodeId, ok: boolean) => void): () => void;
   stop(): Promise<void>;

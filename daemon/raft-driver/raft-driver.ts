@@ -191,6 +191,12 @@ export class RaftDriver<R> {
       this.schedule();
     });
     this.transport.onUnreachable((peer) => this.node.reportUnreachable(peer));
+    // A leader whose sockets closed most likely died: a follower campaigns now, not after an election timeout.
+    this.transport.onConnectionLost?.((peer) => {
+      if (this.stopped) return;
+      this.node.reportConnectionLost(peer);
+      this.schedule();
+    });
     this.transport.onSnapshotStatus?.((peer, ok) => {
       if (this.stopped) return;
       this.node.reportSnapshot(peer, ok);

@@ -9,7 +9,8 @@
 //   rest come back as committed entries. Call applyConfChange() for every
 //   committed conf-change entry while applying it.
 // - Call reportSnapshot(id, ok) for every 'snap' message sent, and
-//   reportUnreachable(id) when the transport cannot reach a peer.
+//   reportUnreachable(id) when the transport cannot reach a peer, and
+//   reportConnectionLost(id) when an open connection to a peer closes.
 // - Reads: readIndex(context) is answered by a ReadState once leadership is
 //   confirmed; it is dropped without an answer when there is no leader or
 //   leadership changes, so the driver times out and retries.

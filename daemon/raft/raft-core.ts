@@ -33,6 +33,16 @@ import {
   type Snapshot,
 } from './types.ts';
 
+/**
+ * Ticks between the campaigns of two survivors of a leader whose connection
+ * closed: the voter ranked r-th by id (the lost leader left out) campaigns
+ * at the (1 + r·this)-th tick, so at a 25 ms tick the first survivor asks
+ * 0–25 ms after the close and the next one 50 ms later, by which time the
+ * first one's pre-vote (a loopback round trip) reached it and held it back.
+ * Two ticks, not one: on a loaded host a process's turn comes tens of ms late.
+ */
+export const LEADER_LOST_STAGGER_TICKS = 2;
+
 /** One node's Raft state. Internal to daemon/raft: the driver holds a RaftNode (raft.ts). */
 export class Raft implements LeaderContext {
   readonly id: NodeId;
@@ -250,6 +260,27 @@ export class Raft implements LeaderContext {
     }
   }
 
+  /**
+   * The transport's connection to `id` closed (the OS reset the socket: most
+   * often its process died). A follower of `id` forgets its leader, as etcd's
+   * ForgetLeader does: leaderless, it grants pre-votes at once (check-quorum's
+   * lease no longer holds it back), and it campaigns within a few ticks
+   * instead of a whole election timeout. The survivors, who all saw the same
+   * socket close, campaign one after the other by id (LEADER_LOST_STAGGER_TICKS)
+   * so they do not split the vote. A live leader keeps office: the followers
+   * that still hear it refuse the pre-vote (its lease), and its next append
+   * or heartbeat makes this node its follower again.
+   */
+  connectionLost(id: NodeId): void {
+    if (this.role !== 'follower' || id === NONE || this.leaderId !== id) return;
+    this.debug(`forgot leader ${id}: its connection closed`);
+    this.leaderId = NONE;
+    const survivors = this.tracker.voters.filter((v) => v !== id).sort();
+    const rank = Math.max(0, survivors.indexOf(this.id));
+    const ticksLeft = 1 + rank * LEADER_LOST_STAGGER_TICKS;
+    this.electionElapsed = Math.max(this.electionElapsed, this.randomizedElectionTicks - ticksLeft);
+  }
+
   private tickHeartbeat(): void {
     this.heartbeatElapsed++;
     this.electionElapsed++;
@@ -397,6 +428,9 @@ export class Raft implements LeaderContext {
     if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
       // For a pre-vote, answer in the term asked for so the pre-candidate counts it.
       this.send({ type: respType, to: m.from, reject: false }, m.term);
+      // A leaderless follower that backs another's pre-vote gives it time to win before it
+      // campaigns itself (two survivors of a lost leader would otherwise split the vote).
+      if (m.type === 'pre-vote' && this.role === 'follower' && this.leaderId === NONE) this.electionElapsed = 0;
       if (m.type === 'vote') {
         this.electionElapsed = 0;
         this.vote = m.from;

@@ -175,6 +175,10 @@ class RawNode implements RaftNode {
     reportUnreachable(this.raft, id);
   }
 
+  reportConnectionLost(id: NodeId): void {
+    this.raft.connectionLost(id);
+  }
+
   reportSnapshot(id: NodeId, ok: boolean): void {
     reportSnapshot(this.raft, id, ok);
   }

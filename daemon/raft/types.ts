@@ -345,6 +345,12 @@ export interface RaftNode {
   /** The transport could not reach `id`: back off to probing. */
   reportUnreachable(id: NodeId): void;
   /**
+   * The transport's open connection to `id` closed (a reset socket, not mere
+   * silence): a follower of `id` forgets it and campaigns within a few ticks
+   * (pre-vote first, so a live leader keeps office).
+   */
+  reportConnectionLost(id: NodeId): void;
+  /**
    * A snapshot sent to `id` was delivered (ok) or failed. The driver must call
    * it for every 'snap' message it sends: a leader sends that follower nothing
    * else until it hears back (or the follower acknowledges the snapshot).

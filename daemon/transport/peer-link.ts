@@ -59,6 +59,8 @@ export interface PeerLinkContext {
   certificateSeen?(peerId: NodeId, notAfterMs: number): void;
   /** The peer could not be reached (dial failed, connection lost or dead). */
   unreachable(peerId: NodeId): void;
+  /** An authenticated connection to the peer closed (reset, closed by it, or dead after silence). */
+  connectionLost(peerId: NodeId): void;
   /** A snapshot message for the peer was written to its socket (ok) or dropped (not ok). */
   snapshotStatus(peerId: NodeId, ok: boolean): void;
 }
@@ -322,6 +324,7 @@ export class PeerLink {
       else this.counters.dialFailures += 1;
       this.failures += 1;
       this.scheduleDial();
+      if (opened) this.ctx.connectionLost(this.peer.id);
       this.ctx.unreachable(this.peer.id);
     });
   }

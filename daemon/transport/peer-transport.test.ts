@@ -275,6 +275,18 @@ describe('PeerTransport', () => {
     expect(c.node('n1').transport.stats().peers['n2']).toMatchObject({ connected: true, reconnects: 1 });
   });
 
+  it("tells each survivor once a peer's connections close, and tells the peer that stopped nothing", async () => {
+    const c = await cluster(['n1', 'n2', 'n3']);
+    await c.connected();
+    const lost = new Map<string, string[]>(['n1', 'n2', 'n3'].map((id) => [id, []]));
+    for (const [id, peers] of lost) c.node(id).transport.onConnectionLost((peerId) => peers.push(peerId));
+    await c.node('n2').transport.stop();
+    await waitFor(() => lost.get('n1')!.includes('n2') && lost.get('n3')!.includes('n2'), 3000, 'n1 and n3 told n2 is gone');
+    expect(lost.get('n2')).toEqual([]);
+    expect(lost.get('n1')!.every((peerId) => peerId === 'n2')).toBe(true);
+    expect(lost.get('n3')!.every((peerId) => peerId === 'n2')).toBe(true);
+  });
+
   it('a peer that dials in after a restart is dialed back at once, not after the reconnect backoff', async () => {
     // A backoff far longer than the test waits: only the inbound connection can wake n1's link.
     const c = await cluster(['n1', 'n2'], { limits: { reconnectDelayMsMin: 20_000, reconnectDelayMsMax: 20_000 } });

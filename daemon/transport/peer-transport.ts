@@ -119,6 +119,8 @@ interface InboundConnection {
   preAuthBytes: number;
   /** Stops counting preAuthBytes (on authentication or close). */
   stopCountingBytes: () => void;
+  /** Set when this node closes it (refused, replaced, stopping): its close then tells nothing of the peer. */
+  closedByUs: boolean;
   lastHeardMs: number;
 }
 
@@ -159,6 +161,7 @@ export class PeerTransport {
   private readonly refusalLog = new Map<RefusalReason, { atMs: number; suppressed: number }>();
   private readonly messageHandlers = new Set<(messages: Message[]) => void>();
   private readonly unreachableHandlers = new Set<(peerId: NodeId) => void>();
+  private readonly connectionLostHandlers = new Set<(peerId: NodeId) => void>();
   private readonly snapshotHandlers = new Set<(peerId: NodeId, ok: boolean) => void>();
   private readonly appHandlers = new Set<(peerId: NodeId, payloads: Uint8Array[]) => void>();
   private readonly delayTimers = new Set<NodeJS.Timeout>();
@@ -208,6 +211,7 @@ export class PeerTransport {
       unreachable: (peerId) => {
         for (const handler of this.unreachableHandlers) handler(peerId);
       },
+      connectionLost: (peerId) => this.connectionLost(peerId),
     };
     // autoPong off: the pong to a dialer's clock probe carries our wall clock (clock-probe.ts).
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.frameBytesMax, perMessageDeflate: false, clientTracking: false, autoPong: false });
@@ -359,6 +363,24 @@ export class PeerTransport {
     return () => {
       this.unreachableHandlers.delete(handler);
     };
+  }
+
+  /**
+   * Registers a handler told when an authenticated connection to or from a
+   * peer closes without this node closing it: the peer's process died (the OS
+   * reset its sockets), it stopped, or it fell silent past peerDeadAfterMs
+   * (for raft.reportConnectionLost). Returns its unsubscribe function.
+   */
+  onConnectionLost(handler: (peerId: NodeId) => void): () => void {
+    this.connectionLostHandlers.add(handler);
+    return () => {
+      this.connectionLostHandlers.delete(handler);
+    };
+  }
+
+  private connectionLost(peerId: NodeId): void {
+    if (this.state === 'stopped') return;
+    for (const handler of this.connectionLostHandlers) handler(peerId);
   }
 
   /**
@@ -660,6 +682,7 @@ export class PeerTransport {
       certNodeIds,
       lastHeardMs: performance.now(),
       preAuthBytes: 0,
+      closedByUs: false,
       stopCountingBytes: () => socket.off('data', countBytes),
     };
     // ws buffers a whole message (up to frameBytesMax) before we see it; an unauthenticated
@@ -690,6 +713,7 @@ export class PeerTransport {
       clearTimeout(conn.handshakeTimer);
       conn.stopCountingBytes();
       this.inbound.delete(conn);
+      if (conn.peerId !== undefined && !conn.closedByUs) this.connectionLost(conn.peerId);
     });
     ws.send(encodeHandshake({ type: 'challenge', version: HANDSHAKE_VERSION, nodeId: this.nodeId, nonce: conn.listenerNonce }));
   }
@@ -766,6 +790,7 @@ export class PeerTransport {
   }
 
   private closeInbound(conn: InboundConnection, code: number, reason: string): Promise<void> {
+    conn.closedByUs = true;
     clearTimeout(conn.handshakeTimer);
     // Stop listening to it now: nothing it sends after this reaches the handler.
     conn.ws.removeAllListeners('message');

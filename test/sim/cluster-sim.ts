@@ -138,6 +138,8 @@ const CLIENTS_AFTER_HEAL_US = 300_000;
 const EVENTS_MAX = 2_000_000;
 /** Spare node slots for membership changes. */
 const SPARE_NODES = 2;
+/** `µs` from a process's crash to its peers seeing its sockets close (loopback RST). */
+const CONNECTION_CLOSE_DELAY_US = 200;
 
 type SimEvent =
   | { readonly type: 'tick'; readonly node: SimNode; readonly inc: number }
@@ -153,7 +155,8 @@ type SimEvent =
   | { readonly type: 'crash-leader' }
   | { readonly type: 'probe' }
   | { readonly type: 'deadline' }
-  | { readonly type: 'call'; readonly node: SimNode; readonly inc: number; readonly label: string; readonly fn: () => void };
+  | { readonly type: 'call'; readonly node: SimNode; readonly inc: number; readonly label: string; readonly fn: () => void }
+  | { readonly type: 'connection-lost'; readonly node: SimNode; readonly inc: number; readonly peer: NodeId };
 
 /** Runs one seed; never throws for a property violation (it is in the result). */
 export function runSim(options: SimOptions): SimResult {
@@ -196,6 +199,8 @@ class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
   private leaderAfterHealUs: number | undefined;
   private messagesSent = 0;
   private crashes = 0;
+  /** `µs` (queue time) of the latest delivery scheduled on each link "from→to". */
+  private readonly lastDeliveryUs = new Map<string, number>();
   private confChanges = 0;
   // Liveness mode.
   private crashedLeaderTerm = 0;
@@ -424,7 +429,10 @@ class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
         }
         this.trace(`deliver ${describeMessage(m)}`);
         if (m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap') {
-          if (m.term >= to.raft!.status().term) to.lastTimerResetTick = to.ticks;
+          if (m.term >= to.raft!.status().term) {
+            to.lastTimerResetTick = to.ticks;
+            to.leaderLost = false;
+          }
         } else if (m.type === 'timeout-now') {
           to.campaignForced = true;
         }
@@ -484,6 +492,15 @@ class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
         ev.fn();
         return;
       }
+      case 'connection-lost': {
+        const n = ev.node;
+        if (n.incarnation !== ev.inc || !n.up) return;
+        this.trace(`${n.id} reportConnectionLost(${ev.peer})`);
+        if (n.status().role === 'follower' && n.status().leaderId === ev.peer) n.leaderLost = true;
+        n.connectionLost(ev.peer);
+        this.touched.push(n);
+        return;
+      }
       default:
         return unreachable(ev);
     }
@@ -535,8 +552,23 @@ class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
   }
 
   private afterCrash(n: SimNode): void {
+    this.peersLoseConnection(n);
     if (this.options.mode === 'liveness') return;
     this.queue.after(this.rngFaults.range(20_000, this.scenario.restartDelayMaxUs), { type: 'restart', node: n });
+  }
+
+  /**
+   * A crashed process's sockets are reset by the OS: every peer still linked
+   * to it hears its connections close (the transport's onConnectionLost), a
+   * moment after the crash. No random draw, so the other streams are unmoved.
+   */
+  private peersLoseConnection(crashed: SimNode): void {
+    for (const m of this.nodes) {
+      if (m === crashed || !m.up || !this.network.connected(crashed.id, m.id)) continue;
+      // TCP delivers what was sent before the reset first.
+      const inFlightUs = (this.lastDeliveryUs.get(`${crashed.id}→${m.id}`) ?? 0) - this.queue.nowUs;
+      this.queue.after(Math.max(CONNECTION_CLOSE_DELAY_US, inFlightUs + 1), { type: 'connection-lost', node: m, inc: m.incarnation, peer: crashed.id });
+    }
   }
 
   // ---- hooks from the nodes -------------------------------------------------
@@ -547,7 +579,8 @@ class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
       const role = rd.softState.role;
       this.trace(`${node.id} is ${role} (leader ${rd.softState.leaderId || '-'})`);
       if (role === 'leader') this.invariants.leaderSeen(node.id, node.raft!.status().term);
-      if ((role === 'pre-candidate' || role === 'candidate') && wasRole === 'follower' && !node.campaignForced) {
+      // A follower whose leader's connection closed campaigns early on purpose (reportConnectionLost).
+      if ((role === 'pre-candidate' || role === 'candidate') && wasRole === 'follower' && !node.campaignForced && !node.leaderLost) {
         this.invariants.campaignStarted(node, this.scenario.raft.electionTicks);
       }
       node.role = role;
@@ -577,7 +610,10 @@ class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
   send(node: SimNode, m: Message): void {
     this.messagesSent++;
     this.invariants.beforeSend(node, m);
-    if (m.type === 'vote-resp' && !m.reject) node.lastTimerResetTick = node.ticks;
+    if (m.type === 'vote-resp' && !m.reject) {
+      node.lastTimerResetTick = node.ticks;
+      node.leaderLost = false;
+    }
     if (!this.network.connected(m.from, m.to)) {
       this.trace(`lost ${describeMessage(m)} (link cut)`);
       node.reportUnreachable(m.to);
@@ -591,6 +627,8 @@ class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
       return;
     }
     for (const d of delays) this.queue.after(d, { type: 'deliver', message: m, fromInc: node.incarnation });
+    const link = `${m.from}→${m.to}`;
+    this.lastDeliveryUs.set(link, Math.max(this.lastDeliveryUs.get(link) ?? 0, this.queue.nowUs + Math.max(...delays)));
   }
 
   applied(node: SimNode, e: Entry, digest: string, result: unknown): void {
@@ -1062,6 +1100,7 @@ class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
     l.crash();
     this.crashes++;
     this.trace(`${l.id} CRASH (the leader of term ${this.crashedLeaderTerm}; timing the next election)`);
+    this.afterCrash(l);
   }
 
   /** Undefined when converged, else why not. */

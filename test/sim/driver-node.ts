@@ -130,6 +130,7 @@ export class DriverSimNode extends SimNode {
   private persisting: { rd: Ready; oldLastIndex: number } | undefined;
   private onMessages: ((messages: Message[]) => void) | undefined;
   private onUnreachable: ((peer: NodeId) => void) | undefined;
+  private onConnectionLost: ((peer: NodeId) => void) | undefined;
   private onSnapshotStatus: ((peer: NodeId, ok: boolean) => void) | undefined;
   /** Proposals accepted and not yet settled, for the report. */
   proposalsOpen = 0;
@@ -195,6 +196,10 @@ export class DriverSimNode extends SimNode {
         this.onUnreachable = handler;
         return () => (this.onUnreachable = undefined);
       },
+      onConnectionLost: (handler) => {
+        this.onConnectionLost = handler;
+        return () => (this.onConnectionLost = undefined);
+      },
       onSnapshotStatus: (handler) => {
         this.onSnapshotStatus = handler;
         return () => (this.onSnapshotStatus = undefined);
@@ -256,6 +261,7 @@ export class DriverSimNode extends SimNode {
       },
       status: () => core.status(),
       reportUnreachable: (id) => core.reportUnreachable(id),
+      reportConnectionLost: (id) => core.reportConnectionLost(id),
       reportSnapshot: (id, ok) => core.reportSnapshot(id, ok),
     };
   }
@@ -281,6 +287,7 @@ export class DriverSimNode extends SimNode {
     this.persisting = undefined;
     this.onMessages = undefined;
     this.onUnreachable = undefined;
+    this.onConnectionLost = undefined;
     this.onSnapshotStatus = undefined;
     // The process is gone: its pending proposals reject (STOPPED) as a client's connection would drop.
     driver?.stop();
@@ -324,6 +331,10 @@ export class DriverSimNode extends SimNode {
     // A transport reports from its own callbacks, never from inside send().
     const handler = this.onUnreachable;
     if (handler !== undefined) this.host.callLater(this, 0, 'unreachable', () => this.onUnreachable?.(to));
+  }
+
+  override connectionLost(peer: NodeId): void {
+    this.onConnectionLost?.(peer);
   }
 
   override deliver(m: Message): void {

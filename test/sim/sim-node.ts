@@ -96,6 +96,8 @@ export class SimNode {
   lastTimerResetTick = 0;
   /** An election was forced on it (campaign(), timeout-now) since its last Ready. */
   campaignForced = false;
+  /** Its leader's connection closed (reportConnectionLost) since it last granted a vote or heard a leader: it may campaign early. */
+  leaderLost = false;
   /** Role as of its last Ready. */
   role: 'follower' | 'pre-candidate' | 'candidate' | 'leader' = 'follower';
 
@@ -209,6 +211,7 @@ export class SimNode {
     this.ticks = 0;
     this.lastTimerResetTick = 0;
     this.campaignForced = false;
+    this.leaderLost = false;
     this.role = 'follower';
     const rng = new Prng(`${this.seed}/${this.id}/${this.incarnation}`);
     const c = this.config;
@@ -262,6 +265,11 @@ export class SimNode {
   }
 
   /** The transport found `to` unreachable: reported after the current Ready, never inside it. */
+  /** The transport saw its open connection to `peer` close (the peer crashed). */
+  connectionLost(peer: NodeId): void {
+    this.running().reportConnectionLost(peer);
+  }
+
   reportUnreachable(to: NodeId): void {
     if (this.inReady) this.deferredUnreachable.add(to);
     else this.running().reportUnreachable(to);

@@ -1,7 +1,9 @@
-// `npm run bench -- cluster [--only throughput,steady,failover,sessions]`:
+// `npm run bench -- cluster [--only idle,throughput,steady,failover,sessions,viewers]`:
 // the cluster issue's figures on three `floe serve` processes on loopback
 // (test/cluster's ClusterSite: identities, a redundant license, configs).
 //
+// - idle: no clients; each node's CPU over --idle-seconds S (10) as a share
+//   of one core (idleCpuPercent: the mean of the three). Goal: ≤ 1 %.
 // - throughput: durable checkout+checkin requests/s and p50/p99 latency with
 //   10, 100 and 1,000 raw-protocol clients spread over the three nodes, and a
 //   bare ws echo server (its own process) driven by the same clients in the
@@ -53,6 +55,7 @@ import { ClusterSite } from '../../test/cluster/cluster-harness.test-support.ts'
 import { guardSite, isLive, liveIds } from '../../test/cluster/site-tools.test-support.ts';
 import { until } from '../until.ts';
 import { benchFailover } from './bench-failover.ts';
+import { benchIdle } from './bench-idle.ts';
 import { benchSessions } from './bench-sessions.ts';
 import { benchSteady } from './bench-steady.ts';
 import { benchThroughput, clientLevels } from './bench-throughput.ts';
@@ -64,6 +67,7 @@ import { LoadWorkerHandle } from './load-worker-handle.ts';
 const SEATS = 5000;
 
 const SUB_BENCHES = {
+  idle: benchIdle,
   throughput: benchThroughput,
   steady: benchSteady,
   failover: benchFailover,

@@ -89,6 +89,8 @@ export class Raft implements LeaderContext {
   heartbeatElapsed = 0;
   /** Election timeout of this term, drawn from [electionTicks, 2·electionTicks). */
   randomizedElectionTicks = 0;
+  /** Follower only: it forgot its leader when their connection closed (connectionLost) and has heard no leader since. */
+  leaderLost = false;
 
   /** Messages to send, in order, waiting for the next Ready. */
   messages: Message[] = [];
@@ -166,6 +168,7 @@ export class Raft implements LeaderContext {
       this.vote = NONE;
     }
     this.leaderId = NONE;
+    this.leaderLost = false;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     this.randomizedElectionTicks =
@@ -275,6 +278,7 @@ export class Raft implements LeaderContext {
     if (this.role !== 'follower' || id === NONE || this.leaderId !== id) return;
     this.debug(`forgot leader ${id}: its connection closed`);
     this.leaderId = NONE;
+    this.leaderLost = true;
     const survivors = this.tracker.voters.filter((v) => v !== id).sort();
     const rank = Math.max(0, survivors.indexOf(this.id));
     const ticksLeft = 1 + rank * LEADER_LOST_STAGGER_TICKS;
@@ -430,7 +434,7 @@ export class Raft implements LeaderContext {
       this.send({ type: respType, to: m.from, reject: false }, m.term);
       // A leaderless follower that backs another's pre-vote gives it time to win before it
       // campaigns itself (two survivors of a lost leader would otherwise split the vote).
-      if (m.type === 'pre-vote' && this.role === 'follower' && this.leaderId === NONE) this.electionElapsed = 0;
+      if (m.type === 'pre-vote' && this.role === 'follower' && this.leaderLost) this.electionElapsed = 0;
       if (m.type === 'vote') {
         this.electionElapsed = 0;
         this.vote = m.from;
@@ -489,16 +493,19 @@ export class Raft implements LeaderContext {
       case 'app':
         this.electionElapsed = 0;
         this.leaderId = m.from;
+        this.leaderLost = false;
         this.handleAppend(m);
         return;
       case 'heartbeat':
         this.electionElapsed = 0;
         this.leaderId = m.from;
+        this.leaderLost = false;
         this.handleHeartbeat(m);
         return;
       case 'snap':
         this.electionElapsed = 0;
         this.leaderId = m.from;
+        this.leaderLost = false;
         this.handleSnapshot(m);
         return;
       case 'timeout-now':

@@ -281,7 +281,7 @@ describe('PeerTransport', () => {
     const lost = new Map<string, string[]>(['n1', 'n2', 'n3'].map((id) => [id, []]));
     for (const [id, peers] of lost) c.node(id).transport.onConnectionLost((peerId) => peers.push(peerId));
     await c.node('n2').transport.stop();
-    await waitFor(() => lost.get('n1')!.includes('n2') && lost.get('n3')!.includes('n2'), 3000, 'n1 and n3 told n2 is gone');
+    await vi.waitFor(() => expect(lost.get('n1')!.includes('n2') && lost.get('n3')!.includes('n2'), 'n1 and n3 told n2 is gone').toBe(true), { ...WAIT, timeout: 3000 });
     expect(lost.get('n2')).toEqual([]);
     expect(lost.get('n1')!.every((peerId) => peerId === 'n2')).toBe(true);
     expect(lost.get('n3')!.every((peerId) => peerId === 'n2')).toBe(true);

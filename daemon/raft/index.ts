@@ -21,5 +21,5 @@
 //   core finds a rewound log by itself (a leader's commit beyond it) and
 //   sets the flag in a Ready's hard state, like term and vote: persist it.
 export * from './types.ts';
-export { createRaftNode } from './raft.ts';
+export { createRaftNode } from './raw-node.ts';
 export { MemoryStorage, entryBytes, ENTRY_OVERHEAD_BYTES } from './memory-storage.ts';

@@ -17,7 +17,7 @@ export class Progress {
    * vouched to hold it on its disk. Unlike match, it survives forgetMatch()
    * (a dropped connection, a possibly stale rejection): heartbeats tell the
    * follower the commit index up to it, so a follower whose storage lost
-   * what it vouched for learns it (raft-core.ts handleHeartbeat). Lowered only
+   * what it vouched for learns it (raft.ts handleHeartbeat). Lowered only
    * by the follower's own claim of what it holds (a 'rejoin').
    */
   vouched = 0;

@@ -1,7 +1,7 @@
 // Smoke tests of the whole node: elections and replication through the Ready
 // cycle over a lossless network.
 import { describe, expect, it } from 'vitest';
-import { createRaftNode } from './raft.ts';
+import { createRaftNode } from './raw-node.ts';
 import { TestNetwork, testConfig, texts } from './test-network.test-support.ts';
 
 describe('raft node', () => {

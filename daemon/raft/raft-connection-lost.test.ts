@@ -2,7 +2,7 @@
 // leader's process died) campaigns within a few ticks instead of an election
 // timeout, and a live leader keeps office when only one follower lost it.
 import { describe, expect, it } from 'vitest';
-import { LEADER_LOST_STAGGER_TICKS } from './raft-core.ts';
+import { LEADER_LOST_STAGGER_TICKS } from './raft.ts';
 import { TestNetwork } from './test-network.test-support.ts';
 
 const SAFE = { preVote: true, checkQuorum: true } as const;

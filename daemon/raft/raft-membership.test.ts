@@ -2,7 +2,7 @@
 // nodes, one change at a time, quorums over the current voters, and a node
 // joining with an empty storage (simulator finding F1).
 import { describe, expect, it } from 'vitest';
-import { createRaftNode } from './raft.ts';
+import { createRaftNode } from './raw-node.ts';
 import { TestNetwork, testConfig, texts } from './test-network.test-support.ts';
 import type { ConfChange } from './types.ts';
 

@@ -4,7 +4,7 @@
 // step: at most one leader per term, and every node that applied (or holds as
 // committed) an index holds the same entry there.
 import { describe, expect, it } from 'vitest';
-import { createRaftNode } from './raft.ts';
+import { createRaftNode } from './raw-node.ts';
 import { seededRandom } from '../../test/seeded-random.test-support.ts';
 import { makeNode, processReady, testConfig, type TestNode } from './test-network.test-support.ts';
 import type { Message } from './types.ts';

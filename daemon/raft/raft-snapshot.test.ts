@@ -3,7 +3,7 @@
 // leader pauses a follower while a snapshot is in flight.
 import { describe, expect, it } from 'vitest';
 import { TestNetwork, appResp, drain, electLeader, entriesWithTerms, makeNode, processReady, testConfig, texts } from './test-network.test-support.ts';
-import { createRaftNode } from './raft.ts';
+import { createRaftNode } from './raw-node.ts';
 import type { Message, Snapshot } from './types.ts';
 
 const THREE = { voters: ['n1', 'n2', 'n3'], learners: [] };

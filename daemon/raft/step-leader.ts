@@ -355,7 +355,7 @@ export function bcastHeartbeat(r: LeaderContext, context: string): void {
     const pr = r.tracker.progress.get(id)!;
     // Never tell a follower to commit past what it vouched to hold: one whose log ends before it,
     // or holds another entry there, learns from this that its storage lost acknowledged entries
-    // (raft-core.ts handleHeartbeat).
+    // (raft.ts handleHeartbeat).
     const vouched = r.rejoinGuard ? pr.vouched : pr.match;
     sendHeartbeat(r, id, Math.min(vouched, r.log.committed), context);
   }

@@ -5,7 +5,7 @@
 import { seededRandom } from '../../test/seeded-random.test-support.ts';
 import { assert } from './assert.ts';
 import { MemoryStorage } from './memory-storage.ts';
-import { createRaftNode } from './raft.ts';
+import { createRaftNode } from './raw-node.ts';
 import {
   decodeConfChange,
   type ConfState,

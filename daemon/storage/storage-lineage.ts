@@ -8,7 +8,7 @@
 // file sits beside the node identity and the database, so deleting only the
 // database (floe.sqlite*) is caught here; an older copy of the whole data
 // directory carries an older file too and is caught by the leader instead
-// (its commit index beyond the member's log, daemon/raft/raft-core.ts).
+// (its commit index beyond the member's log, daemon/raft/raft.ts).
 //
 // Replaced atomically (write, fsync, rename, fsync the directory).
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';

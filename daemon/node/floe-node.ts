@@ -1,5 +1,6 @@
-// (~730 lines: the node's one composition point, which several changes touch
-// at once; its parts already live beside it — split it when those settle.)
+// (~1,000 lines: the node's one composition point, which several changes
+// touch at once; its parts already live beside it. Next to move out: the
+// snapshot and restore path and the membership callbacks — issue 19.)
 // One Floe node: storage, the replicated log (RaftDriver), the seat-pool
 // state and the event stream for client pushes, composed with heartbeat
 // batching (renew-batcher.ts), the lease reaper (lease-reaper.ts) and key

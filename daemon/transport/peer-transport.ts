@@ -1,3 +1,6 @@
+// (~830 lines: listener, dialer, handshake and links share one peer table;
+// the test-only fault injection in the send path is to become a wrapper
+// around the transport interface — issue 19, not yet done.)
 // The peer transport: carries Raft messages between Floe servers over
 // WebSockets. Each node listens on its peer address and dials every other
 // peer for the messages it sends (PeerLink); inbound connections only

@@ -1,3 +1,5 @@
+// (~1,250 lines: one run's event loop, fault schedule, client model and
+// checks; to be split by concept — issue 19, not yet done.)
 // One seeded simulation run: 3 or 5 Raft nodes (plus spares for membership
 // changes) on a virtual clock, a hostile network, crashes, clients writing
 // and reading; then a heal phase that must end with one leader all members

@@ -25,17 +25,48 @@ const ROOT = join(import.meta.dirname, '..', '..');
  */
 const START_MS_MAX = 60_000;
 
-/** Ports the OS says are free now (bound to port 0, then released). */
+/** Lowest port `freePorts` hands out. */
+const SITE_PORT_LOW = 20_000;
+
+/**
+ * First port of the OS's ephemeral range (Linux: ip_local_port_range), from
+ * which it picks port-0 listeners and the source ports of outgoing
+ * connections; 32768 where it cannot be read.
+ */
+function ephemeralPortLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > SITE_PORT_LOW + 1000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/** True when 127.0.0.1:`port` can be bound now (it is released at once). */
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * `count` distinct ports free now, drawn at random BELOW the ephemeral range.
+ * A site's nodes are restarted on the same ports (their peers know the
+ * URLs); a port from the ephemeral range could meanwhile become another
+ * test's port-0 listener or a connection's source port, and the restart
+ * would fail with EADDRINUSE (seen in test/cluster/rejoin.test.ts).
+ */
 export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
-      const s = createServer();
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
+  const high = ephemeralPortLow() - 1;
+  const ports = new Set<number>();
+  for (let tries = 0; ports.size < count; tries++) {
+    if (tries > count * 100) throw new Error(`freePorts: no ${count} free ports in ${SITE_PORT_LOW}-${high}`);
+    const port = SITE_PORT_LOW + Math.floor(Math.random() * (high - SITE_PORT_LOW + 1));
+    if (!ports.has(port) && (await canBind(port))) ports.add(port);
+  }
+  return [...ports];
 }
 
 /** One member of a ClusterSite. */

@@ -3,14 +3,17 @@
 // A command belongs to the seat-pool state machine or to its sibling, the
 // admin state machine (tokens, audit log); either may carry the `actor` of
 // the admin token that asked for it.
-import type { AdminCommand, Audited } from '../admin-state/index.ts';
-import type { PoolCommand } from '../pool/index.ts';
+import type { AdminApplyResult, AdminCommand, Audited } from '../admin-state/index.ts';
+import type { ApplyResult, PoolCommand } from '../pool/index.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** A command of the replicated log: the pool's or the admin state's, perhaps audited. */
 export type LogCommand = (PoolCommand | AdminCommand) & Audited;
+
+/** What applying a log command yields: the pool's result or the admin state's. */
+export type NodeResult = ApplyResult | AdminApplyResult;
 
 /** A pool command before the leader stamps its time. */
 export type UnstampedCommand = PoolCommand extends infer C ? (C extends PoolCommand ? Omit<C, 'at'> : never) : never;

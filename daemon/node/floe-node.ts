@@ -1,24 +1,26 @@
-// (~1,000 lines: the node's one composition point, which several changes
-// touch at once; its parts already live beside it. Next to move out: the
-// snapshot and restore path and the membership callbacks — issue 19.)
+// (~700 lines: the composition root and the node's whole public face, some
+// fifty methods that mostly delegate in a line to the parts listed below.)
 // One Floe node: storage, the replicated log (RaftDriver), the seat-pool
-// state and the event stream for client pushes, composed with heartbeat
-// batching (renew-batcher.ts), the lease reaper (lease-reaper.ts) and key
-// checks and the checkout gate (node-licenses.ts), and the admin state machine
-// (tokens, audit log: daemon/admin-state), a pure sibling of the pool applied
-// from the same log. Every change of pool or admin state takes one path:
+// state and the admin state machine (tokens, audit log: daemon/admin-state,
+// a pure sibling of the pool applied from the same log). This class is the
+// composition root: it owns the state the log applies to and wires its
+// parts, each in its own file —
+//   open-node-storage.ts  what the disk holds at start, whether it rejoins
+//   node-proposals.ts     propose on the leader, forward from a follower
+//   applied-events.ts     usage rows and client events of applied entries
+//   node-leadership.ts    role changes and what a new leader does first
+//   node-licenses.ts      key checks, key installs, the checkout gate
+//   node-borrows.ts       borrowing and returning offline seats
+//   node-policy.ts        the seat policy
+//   renew-batcher.ts, lease-reaper.ts, token-use-batcher.ts, node-clock.ts
+//   node-status.ts, captured-state.ts, cluster-view.ts   what it reports
+// Every change of pool or admin state takes one path:
 //   propose(command) → leader stamps `at` → log → durable commit (group
 //   commit: one transaction per Ready) → apply to the pool → result.
-// In a cluster a follower forwards proposals to the leader (forwarder.ts)
-// and resolves them when it applies their entries; reads that must be
-// current wait on a ReadIndex barrier (readBarrier()).
-import { join } from 'node:path';
+// Reads that must be current wait on a ReadIndex barrier (readBarrier()).
 import { performance } from 'node:perf_hooks';
 import {
   applyAdminCommand,
-  createAdminState,
-  decodeAdminState,
-  encodeAdminState,
   findTokenBySha256,
   isAdminCommand,
   listAudit,
@@ -33,9 +35,6 @@ import {
 import type { FloeConfig } from '../config.ts';
 import {
   apply as applyCommand,
-  createPoolState,
-  decodeSnapshot,
-  encodeSnapshot,
   findSession,
   isIdle,
   listLeases,
@@ -48,90 +47,52 @@ import {
   type ApplyResult,
   type LeaseView,
   type LicenseView,
-  type PoolEvent,
   type PoolState,
   type PoolView,
   type RetiredLicenseView,
   type SessionOwner,
   type SessionView,
 } from '../pool/index.ts';
-import {
-  NoopTransport,
-  ProposalError,
-  RaftDriver,
-  type LogPosition,
-  type PeerTransport,
-} from '../raft-driver/index.ts';
+import { NoopTransport, RaftDriver, type LogPosition } from '../raft-driver/index.ts';
 import { createRaftNode } from '../raft/index.ts';
-import type { ConfChange, ConfState, RaftNode, Snapshot, SoftState } from '../raft/types.ts';
-import {
-  addVoterChange,
-  DATABASE_FILE_NAME,
-  openDatabase,
-  readStorageLineage,
-  SqliteRaftStorage,
-  storedStorageId,
-  UsageLog,
-  writeStorageLineage,
-  type FloeDatabase,
-  type MemberRecord,
-  type UsageRow,
-} from '../storage/index.ts';
+import type { RaftNode, Snapshot, SoftState } from '../raft/types.ts';
+import { addVoterChange, type FloeDatabase, type MemberRecord, type SqliteRaftStorage, type UsageLog, type UsageRow } from '../storage/index.ts';
 import { clusterView, type ClusterView } from './cluster-view.ts';
-import { decodeNodeSnapshot, encodeNodeSnapshot } from './node-snapshot.ts';
+import { encodeReplicatedState, replicatedState } from './node-snapshot.ts';
 import {
   decodeEntryData,
-  encodeCommand,
-  encodeTaggedCommand,
   type LogCommand,
+  type NodeResult,
   type UnstampedAdminCommand,
   type UnstampedCommand,
-  type UnstampedLogCommand,
 } from './command-codec.ts';
 import { TokenUseBatcher } from './token-use-batcher.ts';
 import { NodeObservers } from './node-observers.ts';
-import { Forwarder, type AppChannel } from './forwarder.ts';
 import type { DuplicateLockCode, KeyLockState, LicenseRefusal, MemberLockCode, PeerLockState } from './license-locks.ts';
 import { RenewBatcher, type HeartbeatOutcome } from './renew-batcher.ts';
 import type { LicenseCheck } from './license-check.ts';
 import { NodeLicenses, type ImportResult } from './node-licenses.ts';
 import { LeaseReaper } from './lease-reaper.ts';
 import { NodeClock, type ClockStatus } from './node-clock.ts';
-import { LicenseRefusalError } from './license-locks.ts';
-import { BorrowTokens, type TokenCheck } from './borrow-tokens.ts';
+import type { TokenCheck } from './borrow-tokens.ts';
 import { NodePolicy, type PolicySetInput, type PolicySetOutcome } from './node-policy.ts';
 import type { BorrowReply } from '../../protocol/index.ts';
 import type { CheckoutExplanation, ExplainQuery, LicenseProvenance, PolicyView } from '../pool/index.ts';
-
-/** What captureState() answers: the replicated state at one applied index. */
-export interface CapturedState {
-  /** `ms` since the epoch on this node's clock. */
-  readonly takenAt: number;
-  readonly nodeId: string;
-  readonly leaderId: string;
-  readonly appliedIndex: number;
-  /** The term of the entry at appliedIndex. */
-  readonly term: number;
-  readonly confState: ConfState;
-  /** The members the config file lists. */
-  readonly configPeers: readonly MemberRecord[];
-  /** The members added at run time (their addresses came with the change). */
-  readonly addedMembers: readonly MemberRecord[];
-  /** The pool snapshot (encodeSnapshot) at appliedIndex. */
-  readonly pool: Uint8Array;
-  readonly licenses: readonly LicenseView[];
-  readonly poolCount: number;
-  readonly sessionCount: number;
-  readonly leaseCount: number;
-}
-
-/** A pool event other than a usage row: what clients are pushed. */
-export type ClientEvent = Exclude<PoolEvent, { kind: 'usage' }>;
+import type { FloeNodeOptions, NodeSigner } from './floe-node-options.ts';
+import { openNodeStorage, rejoiningLine } from './open-node-storage.ts';
+import { NodeProposals } from './node-proposals.ts';
+import { AppliedEvents, type ClientEvent } from './applied-events.ts';
+import { NodeLeadership } from './node-leadership.ts';
+import { NodeBorrows, type BorrowRefusal, type BorrowRequest } from './node-borrows.ts';
+import { nodeStatus, type NodeStatus } from './node-status.ts';
+import { captureState, type CapturedState } from './captured-state.ts';
 
 export type { HeartbeatOutcome } from './renew-batcher.ts';
-
-/** What applying a log entry yields: the pool's result or the admin state's. */
-export type NodeResult = ApplyResult | AdminApplyResult;
+export type { FloeNodeOptions, NodeSigner } from './floe-node-options.ts';
+export type { ClientEvent } from './applied-events.ts';
+export type { NodeStatus } from './node-status.ts';
+export type { CapturedState } from './captured-state.ts';
+export type { NodeResult } from './command-codec.ts';
 
 /** Who asked for a change, for the audit log. */
 export interface AuditStamp {
@@ -139,68 +100,13 @@ export interface AuditStamp {
   readonly actor: string;
 }
 
-/** What GET /health and /cluster show of this node. */
-export interface NodeStatus {
-  readonly nodeId: string;
-  readonly role: string;
-  readonly leaderId: string;
-  readonly term: number;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  /** Index of the last entry in this node's log (on its disk or about to be). */
-  readonly lastIndex: number;
-  /** This node's storage lost entries it had acknowledged and the leader has not yet confirmed it holds the log: it does not vote. */
-  readonly rejoining: boolean;
-}
-
-/** A node's identity key as the node uses it: its public half and a signature by its private half. */
-export interface NodeSigner {
-  /** Ed25519 public key, 32 bytes. */
-  readonly publicKey: Uint8Array;
-  /** A detached Ed25519 signature (64 bytes) of `message`. */
-  sign(message: Uint8Array): Uint8Array;
-}
-
-/** Options of FloeNode.open. */
-export interface FloeNodeOptions {
-  readonly config: FloeConfig;
-  /** This node's lock codes as it states them (an identity's statedLockCodes, or one code), checked against license keys; undefined skips the check (tests). */
-  readonly lockCode: string | undefined;
-  /** The peers' stated lock codes and whether each is connected now (the peer transport's peerLockCodes). */
-  readonly peerLockCodes?: () => ReadonlyMap<string, PeerLockState>;
-  /** Each peer's identity public key, raw 32 bytes (the peer transport's peerPublicKeys). */
-  readonly peerPublicKeys?: () => ReadonlyMap<string, Uint8Array>;
-  /** This node's identity key (its data directory's): signs offline activation requests. Absent: they are refused (tests). */
-  readonly identity?: NodeSigner;
-  /** Voters of a brand-new cluster; default: this node alone. */
-  readonly voters?: readonly string[];
-  readonly transport?: PeerTransport;
-  /** The transport's app channel: present in a cluster, where followers forward proposals to the leader. */
-  readonly appChannel?: AppChannel;
-  /** Each connected peer's wall clock minus ours (`skewMs`), from the peer transport's pings (GET /cluster shows them). */
-  readonly peerClockSkews?: () => ReadonlyMap<string, { readonly skewMs: number }>;
-  /** `ms` since the epoch: when each member's TLS certificate ends (this node's as loaded, the others' as shown on the peer links); GET /cluster shows them. */
-  readonly certificateEnds?: () => ReadonlyMap<string, number>;
-  /** The members added at run time, with their addresses, for the snapshots this node takes. */
-  readonly snapshotMembers?: () => readonly MemberRecord[];
-  /** Hears the members (and the conf state) of a snapshot installed from the leader. */
-  readonly onSnapshotMembers?: (members: readonly MemberRecord[], confState: ConfState) => void;
-  /** Hears each applied membership change (the daemon updates the transport's peers). */
-  readonly onConfChange?: (change: ConfChange, confState: ConfState) => void;
-  /** `ms` since the epoch: the wall clock (Date.now); injectable for tests. */
-  readonly clock?: () => number;
-  /** `ms` of a monotonic clock (performance.now): deadlines measure elapsed time by it; injectable for tests. */
-  readonly monotonicClock?: () => number;
-  /** Operational log lines (stderr in `floe serve`). */
-  readonly log?: (line: string) => void;
-}
-
 /** Entries' data bytes per Ready handed to the application, at most. */
 const COMMITTED_BYTES_PER_READY_MAX = 8 * 1024 * 1024;
 /** Log entries kept behind a snapshot at most, for followers that lag a little (cluster). */
 const COMPACTION_MARGIN_ENTRIES_MAX = 5000;
-/** `ms` between usage-row flushes (each one transaction; rows of entries a snapshot covers are flushed with it). */
-const USAGE_FLUSH_MS = 500;
+/** `ms` a single node waits at open() for its own election (it is the only voter: at once). */
+const SINGLE_NODE_ELECTION_MS = 10_000;
+
 /** A running node. Create with FloeNode.open(); stop with close(). */
 export class FloeNode {
   readonly config: FloeConfig;
@@ -211,6 +117,7 @@ export class FloeNode {
   /** `ms` since the epoch: the wall clock, for dates (a backup's takenAt); deadlines run on `times`. */
   private readonly clock: () => number;
   private readonly log: (line: string) => void;
+  /** The seat pools (replaced wholesale by a snapshot install). */
   private pool: PoolState;
   /** Cluster time: the `at` and date this node stamps as leader, continued from the leader's as follower. */
   private readonly times: NodeClock;
@@ -218,39 +125,31 @@ export class FloeNode {
   private admin: AdminState;
   /** Usage rows, checkout latencies and fsync times, for metrics and live events (read-only). */
   readonly observers: NodeObservers;
-  /** Usage rows of applied entries not yet handed to observers (only while someone observes). */
-  private usageQueue: UsageRow[] = [];
+  /** Usage rows and client events of applied entries, on their way out. */
+  private readonly events: AppliedEvents;
   /** Batches the admin API's token uses into token-use commands. */
   private readonly tokenUses: TokenUseBatcher;
-  private readonly listeners = new Set<(event: ClientEvent) => void>();
-  private readonly leaderListeners = new Set<(state: SoftState) => void>();
-  /** Events of applied entries, delivered after the proposers' replies (setImmediate). */
-  private eventQueue: ClientEvent[] = [];
-  private eventsScheduled = false;
   private readonly renewals: RenewBatcher;
   private readonly reaper: LeaseReaper;
-  private usageTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** Set in a cluster: proposals of a follower go to the leader through it. */
-  private readonly forwarder: Forwarder | undefined;
+  /** Proposes on the leader, forwards from a follower. */
+  private readonly proposals: NodeProposals;
+  /** Role changes and what a new leader does first. */
+  private readonly leadership: NodeLeadership;
   /** True when other voters exist (or may: a cluster config); reads then need a barrier. */
   readonly clustered: boolean;
   /** Key checks, key installs and the checkout gate under the keys' lock codes. */
   private readonly licensing: NodeLicenses;
   /** The seat policy: parse, check, dry run, propose (node-policy.ts). */
   private readonly policies: NodePolicy;
-  /** The cluster's borrow key: create, sign, verify (borrow-tokens.ts). */
-  private readonly borrowTokens: BorrowTokens;
-  private readonly onSnapshotMembers: FloeNodeOptions['onSnapshotMembers'];
-  private readonly snapshotMembers: FloeNodeOptions['snapshotMembers'];
-  private readonly peerClockSkews: FloeNodeOptions['peerClockSkews'];
-  private readonly certificateEnds: FloeNodeOptions['certificateEnds'];
-  private readonly peerLockCodes: FloeNodeOptions['peerLockCodes'];
+  /** Borrows and returns; the cluster's borrow key (node-borrows.ts). */
+  private readonly borrows: NodeBorrows;
   /** This node's lock code (undefined: not checked, tests). */
   readonly lockCode: string | undefined;
   /** This node's identity key; undefined in tests that run without one. */
   readonly identity: NodeSigner | undefined;
-  private readonly peerPublicKeyMap: FloeNodeOptions['peerPublicKeys'];
+  /** The daemon's hooks into the peer transport and the membership (peers' keys, skews, members added at run time). */
+  private readonly options: FloeNodeOptions;
 
   private constructor(
     options: FloeNodeOptions,
@@ -266,21 +165,15 @@ export class FloeNode {
     },
   ) {
     this.clustered = parts.clustered;
-    this.onSnapshotMembers = options.onSnapshotMembers;
-    this.snapshotMembers = options.snapshotMembers;
-    this.peerClockSkews = options.peerClockSkews;
-    this.certificateEnds = options.certificateEnds;
-    this.peerLockCodes = options.peerLockCodes;
+    this.options = options;
     this.lockCode = options.lockCode;
     this.identity = options.identity;
-    this.peerPublicKeyMap = options.peerPublicKeys;
     this.policies = new NodePolicy({
       pool: () => this.pool,
       propose: (command) => this.propose(command),
       readBarrier: () => this.readBarrier(),
       heartbeatMs: options.config.heartbeatMs,
     });
-    this.borrowTokens = new BorrowTokens({ pool: () => this.pool, propose: (command) => this.propose(command) });
     this.licensing = new NodeLicenses({
       nodeId: options.config.nodeId,
       vendorPublicKeys: options.config.vendorPublicKeys,
@@ -292,6 +185,11 @@ export class FloeNode {
       leaderId: () => this.driver.leaderId,
       clock: () => this.times.date(),
       log: (line) => this.log(line),
+    });
+    this.borrows = new NodeBorrows({
+      pool: () => this.pool,
+      propose: (command) => this.propose(command),
+      gate: (feature) => this.licensing.gate(feature),
     });
     this.renewals = new RenewBatcher({
       renewBatchMs: options.config.renewBatchMs,
@@ -327,7 +225,19 @@ export class FloeNode {
     this.usage = parts.usage;
     this.pool = parts.pool;
     this.admin = parts.admin;
+    this.events = new AppliedEvents({ usage: parts.usage, observers: parts.observers, log: this.log });
     this.tokenUses = new TokenUseBatcher({ propose: (command) => this.proposeAdmin(command), log: this.log });
+    this.leadership = new NodeLeadership({
+      isLeader: () => this.driver.isLeader,
+      poolIdle: () => isIdle(this.pool),
+      leaderGraceMs: options.config.leaderGraceMs,
+      proposeGrace: (graceMs) => this.propose({ type: 'grace', graceMs }),
+      installLicenseFiles: () => this.licensing.installFiles(this.config.licenseFiles),
+      ensureBorrowKey: () => this.borrows.tokens.ensureKey(),
+      leaderChanged: () => this.proposals.leaderChanged(),
+      scheduleReaper: () => this.reaper.schedule(),
+      log: this.log,
+    });
     this.driver = new RaftDriver<NodeResult>({
       node: parts.raft,
       storage: parts.storage,
@@ -339,22 +249,20 @@ export class FloeNode {
       application: {
         apply: (data, at, local) => this.applyCommand(data, at, local as LogCommand | undefined),
         restore: (snapshot) => this.restore(snapshot),
-        snapshotData: () => encodeNodeSnapshot(encodeSnapshot(this.pool), options.snapshotMembers?.() ?? [], encodeAdminState(this.admin)),
+        snapshotData: () => encodeReplicatedState({ pool: this.pool, admin: this.admin, members: options.snapshotMembers?.() ?? [] }),
         // Usage rows go in their own batches (timer or a full buffer), off the path between commit and reply.
         persistWith: () => {
           if (this.usage.full) this.usage.flush();
         },
         beforeSnapshot: () => this.usage.flush(),
-        afterApply: () => this.afterApply(),
+        afterApply: () => {
+          this.events.afterApply();
+          this.reaper.schedule();
+        },
       },
-      onSoftState: (state) => this.onSoftState(state),
+      onSoftState: (state) => this.leadership.changed(state),
       onSnapshot: (index, tookMs) => this.log(`snapshot at index ${index} took ${tookMs.toFixed(1)} ms`),
-      onRejoining: (rejoining) =>
-        this.log(
-          rejoining
-            ? `storage: this node's log lost entries it had acknowledged (the leader's commit index is beyond it: a wiped database or an older copy put back); rejoining: it catches up and does not vote until the leader confirms it holds the log`
-            : `storage: the leader confirmed this node holds the log; rejoined, it votes again`,
-        ),
+      onRejoining: (rejoining) => this.log(rejoiningLine(rejoining)),
       ...(options.onConfChange !== undefined ? { onConfChange: options.onConfChange } : {}),
       onFatal: (error) => {
         // A disk or programmer error under the log: crash loudly rather than limp on.
@@ -364,25 +272,14 @@ export class FloeNode {
         });
       },
     });
-    this.forwarder =
-      options.appChannel === undefined
-        ? undefined
-        : new Forwarder(
-            {
-              nodeId: this.config.nodeId,
-              leaderId: () => this.driver.leaderId,
-              isLeader: () => this.driver.isLeader,
-              proposeLocal: (command) => this.proposeHere(command),
-              proposeTagged: (command, tag) => {
-                if (!this.driver.isLeader) return Promise.reject(new ProposalError('NOT_LEADER', 'not the leader', this.driver.leaderId));
-                const stamped = { ...command, ...this.times.stamp() } as LogCommand;
-                return this.driver.propose(encodeTaggedCommand(tag, stamped), stamped);
-              },
-              log: this.log,
-            },
-            options.appChannel,
-            { forwardTimeoutMs: this.config.cluster.forwardTimeoutMs, pendingForwardsMax: this.config.limits.pendingProposalsMax },
-          );
+    this.proposals = new NodeProposals({
+      nodeId: this.config.nodeId,
+      driver: this.driver,
+      stamp: () => this.times.stamp(),
+      appChannel: options.appChannel,
+      forwarding: { forwardTimeoutMs: this.config.cluster.forwardTimeoutMs, pendingForwardsMax: this.config.limits.pendingProposalsMax },
+      log: this.log,
+    });
     this.licensing.refresh(this.pool);
   }
 
@@ -394,61 +291,17 @@ export class FloeNode {
   static async open(options: FloeNodeOptions): Promise<FloeNode> {
     const config = options.config;
     const log = options.log ?? (() => {});
-    const lineage = readStorageLineage(config.dataDir);
-    const opened = openDatabase(join(config.dataDir, DATABASE_FILE_NAME), config.raft.syncMode);
     const observers = new NodeObservers(log);
-    // Each fdatasync of the log is timed for the observers (metrics).
-    const database: FloeDatabase = {
-      ...opened,
-      syncWal: (done) => {
-        const startMs = performance.now();
-        opened.syncWal((error) => {
-          if (observers.storageSync.active) observers.storageSync.emit(performance.now() - startMs);
-          done(error);
-        });
-      },
-    };
+    const opened = await openNodeStorage(config, options.voters, observers, log);
+    const { database, storage, clustered, voters } = opened;
     try {
-      const peers = config.cluster.peers;
-      const storedId = storedStorageId(database);
-      // The database this data directory last ran with is gone (deleted, the disk replaced) or
-      // another one stands in its place: this member lost entries it acknowledged to the cluster.
-      const lost = lineage !== undefined && storedId !== lineage;
-      const clustered = peers.length > 0 || (options.voters?.length ?? 0) > 1;
-      // A member that lost its log, or joins with an empty one, takes its membership from the
-      // leader (never from the config file: it may be stale) and votes only once confirmed.
-      const rejoin = clustered && (lost || (config.cluster.join && storedId === undefined));
-      // The initial voters count only for an empty log: a stored one has its membership.
-      const voters = rejoin
-        ? []
-        : [...(options.voters ?? (peers.length > 0 ? (config.cluster.join ? [] : peers.map((p) => p.id)) : [config.nodeId]))];
-      const storage = new SqliteRaftStorage(database, { initialConfState: { voters, learners: [] } });
-      if (lost) {
-        log(
-          clustered
-            ? `storage: the database this node last ran with (storage id ${lineage}) is gone; rejoining the cluster as a member that lost its log: no vote until the leader confirms it holds the log again`
-            : `storage: the database this node last ran with (storage id ${lineage}) is gone; a single server has no cluster to rejoin: starting from this database`,
-        );
-      }
-      if (rejoin && storage.initialState().hardState.rejoining !== true) {
-        storage.setHardState({ ...storage.initialState().hardState, rejoining: true });
-        // On disk before the lineage file moves on and before any message leaves.
-        await new Promise<void>((resolve, reject) => database.syncWal((error) => (error === null ? resolve() : reject(error))));
-      }
-      if (lineage !== storage.storageId) writeStorageLineage(config.dataDir, storage.storageId);
-      const usage = new UsageLog(database);
-      const snap = storage.snapshot();
-      const parts = snap.metadata.index > 0 ? decodeNodeSnapshot(snap.data) : undefined;
-      const pool = parts !== undefined ? decodeSnapshot(parts.pool) : createPoolState();
-      const admin = decodeAdminState(parts?.admin);
-      const applied = snap.metadata.index;
       // Floe's Raft core, also for a single node (its only voter): one code path for every deployment.
       const raft = createRaftNode({
         id: config.nodeId,
         storage,
         electionTicks: config.raft.electionTicks,
         heartbeatTicks: config.raft.heartbeatTicks,
-        applied,
+        applied: opened.applied,
         messageBytesMax: 1024 * 1024,
         inflightMessagesMax: 256,
         uncommittedBytesMax: 0,
@@ -457,13 +310,13 @@ export class FloeNode {
         checkQuorum: clustered,
         random: Math.random,
       });
-      const node = new FloeNode(options, { database, storage, usage, pool, admin, raft, clustered, observers });
+      const node = new FloeNode(options, { database, storage, usage: opened.usage, pool: opened.pool, admin: opened.admin, raft, clustered, observers });
       node.driver.start();
       if (!clustered && voters.length === 1 && voters[0] === config.nodeId) {
         // The only voter elects itself at once; flush so the node leads when open() returns.
         node.driver.campaign();
         node.driver.flush();
-        await node.whenLeader(10_000);
+        await node.whenLeader(SINGLE_NODE_ELECTION_MS);
       }
       return node;
     } catch (error) {
@@ -481,27 +334,12 @@ export class FloeNode {
    * `audit`: the admin token that asked for it; the audit log records it.
    */
   propose(command: UnstampedCommand, audit?: AuditStamp): Promise<ApplyResult> {
-    return this.proposeLog(audit === undefined ? command : { ...command, actor: audit.actor }) as Promise<ApplyResult>;
+    return this.proposals.propose(audit === undefined ? command : { ...command, actor: audit.actor }) as Promise<ApplyResult>;
   }
 
   /** Proposes an admin-state command (tokens, audit notes) as propose() does a pool command. */
   proposeAdmin(command: UnstampedAdminCommand, audit?: AuditStamp): Promise<AdminApplyResult> {
-    return this.proposeLog(audit === undefined ? command : { ...command, actor: audit.actor }) as Promise<AdminApplyResult>;
-  }
-
-  private proposeLog(command: UnstampedLogCommand): Promise<NodeResult> {
-    if (!this.driver.isLeader && this.forwarder !== undefined) return this.forwarder.forward(command);
-    return this.proposeHere(command);
-  }
-
-  /** Proposes on this node, which must lead. */
-  private proposeHere(command: UnstampedLogCommand): Promise<NodeResult> {
-    if (!this.driver.isLeader) {
-      return Promise.reject(new ProposalError('NOT_LEADER', 'this node does not lead the cluster', this.driver.leaderId));
-    }
-    const stamped = { ...command, ...this.times.stamp() } as LogCommand;
-    // Our own entries apply from the object we encoded: no JSON parse on the hot path.
-    return this.driver.propose(encodeCommand(stamped), stamped);
+    return this.proposals.propose(audit === undefined ? command : { ...command, actor: audit.actor }) as Promise<AdminApplyResult>;
   }
 
   /**
@@ -591,8 +429,8 @@ export class FloeNode {
    */
   clusterStatus(): ClusterView & { readonly clock: ClockStatus } {
     const skews = new Map<string, number>();
-    for (const [id, s] of this.peerClockSkews?.() ?? []) skews.set(id, s.skewMs);
-    return { ...clusterView(this.config.nodeId, this.driver.status(), this.driver.applied, skews, this.certificateEnds?.()), clock: this.clockStatus() };
+    for (const [id, s] of this.options.peerClockSkews?.() ?? []) skews.set(id, s.skewMs);
+    return { ...clusterView(this.config.nodeId, this.driver.status(), this.driver.applied, skews, this.options.certificateEnds?.()), clock: this.clockStatus() };
   }
 
   /** This node's clocks: cluster time, the wall clock, how far apart, and the steps seen. */
@@ -617,52 +455,26 @@ export class FloeNode {
    * (created first when the cluster has none). Refusals come back as
    * `{ok: false}`; rejects as propose() does, or with LicenseRefusalError.
    */
-  async borrow(
-    sessionId: string,
-    request: { requestId: string; feature: string; version?: string | undefined; hours: number; fingerprint: string },
-  ): Promise<{ ok: true; reply: BorrowReply } | { ok: false; code: string; message: string }> {
-    // Lent only within the seats of the keys that pass here, as a checkout (node-licenses.ts).
-    const gate = this.licensing.gate(request.feature);
-    if (!gate.ok) throw new LicenseRefusalError(gate.refusal);
-    await this.borrowTokens.ensureKey();
-    const r = await this.propose({
-      type: 'borrow',
-      sessionId,
-      requestId: request.requestId,
-      feature: request.feature,
-      ...(request.version !== undefined ? { version: request.version } : {}),
-      durationMs: Math.max(1, Math.round(request.hours * 3_600_000)),
-      fingerprint: request.fingerprint,
-      ...(gate.licenseIds !== undefined ? { licenseIds: gate.licenseIds } : {}),
-    });
-    const reply = r.reply;
-    if (!reply.ok) return { ok: false, code: reply.code, message: reply.message };
-    if (reply.type !== 'borrowed') throw new Error(`assert: a borrow answered ${reply.type}`);
-    const { token, publicKey } = this.borrowTokens.sign(reply);
-    return { ok: true, reply: { ...reply.lease, borrowedAt: reply.borrowedAt, token, publicKey } };
+  borrow(sessionId: string, request: BorrowRequest): Promise<{ ok: true; reply: BorrowReply } | BorrowRefusal> {
+    return this.borrows.borrow(sessionId, request);
   }
 
   /**
    * Gives back the borrowed seat `token` names, for the client of
    * `sessionId` (any node: the token is checked against the cluster's key).
    */
-  async returnBorrowed(sessionId: string, requestId: string, token: string): Promise<{ ok: true; leaseId: string } | { ok: false; code: string; message: string }> {
-    const check: TokenCheck = this.borrowTokens.verify(token);
-    if (!check.ok) return check;
-    const r = await this.propose({ type: 'return', sessionId, requestId, leaseId: check.payload.leaseId });
-    const reply = r.reply;
-    if (!reply.ok) return { ok: false, code: reply.code, message: reply.message };
-    return { ok: true, leaseId: check.payload.leaseId };
+  returnBorrowed(sessionId: string, requestId: string, token: string): Promise<{ ok: true; leaseId: string } | BorrowRefusal> {
+    return this.borrows.returnBorrowed(sessionId, requestId, token);
   }
 
   /** Checks a borrow token's format and signature by the cluster's key (admin and tests). */
   verifyBorrowToken(token: string): TokenCheck {
-    return this.borrowTokens.verify(token);
+    return this.borrows.tokens.verify(token);
   }
 
   /** The cluster's borrow public key (base64url), or undefined before a leader set one. */
   get borrowPublicKey(): string | undefined {
-    return this.borrowTokens.publicKey;
+    return this.borrows.tokens.publicKey;
   }
 
   /** Parses and checks a policy text; answers a dry run or proposes it (docs/policy.md). */
@@ -714,12 +526,12 @@ export class FloeNode {
 
   /** Each peer's identity public key (raw 32 bytes); empty on a single node. */
   peerPublicKeys(): ReadonlyMap<string, Uint8Array> {
-    return this.peerPublicKeyMap?.() ?? new Map();
+    return this.options.peerPublicKeys?.() ?? new Map();
   }
 
   /** Each peer's stated lock code and whether it is connected now; empty on a single node. */
   peers(): ReadonlyMap<string, PeerLockState> {
-    return this.peerLockCodes?.() ?? new Map();
+    return this.options.peerLockCodes?.() ?? new Map();
   }
 
   /** Every token created through the admin API, by name (never their digests). */
@@ -749,17 +561,7 @@ export class FloeNode {
 
   /** Role, term and indexes of this node. */
   status(): NodeStatus {
-    const s = this.driver.status();
-    return {
-      nodeId: this.config.nodeId,
-      role: s.role,
-      leaderId: s.leaderId,
-      term: s.term,
-      commitIndex: s.commit,
-      appliedIndex: this.driver.applied,
-      lastIndex: s.lastIndex,
-      rejoining: s.rejoining,
-    };
+    return nodeStatus(this.config.nodeId, this.driver.status(), this.driver.applied);
   }
 
   /** Readys (so transactions, so fsyncs at most) processed since start. */
@@ -786,29 +588,15 @@ export class FloeNode {
    */
   captureState(): CapturedState {
     this.usage.flush();
-    const s = this.driver.status();
-    const appliedIndex = this.driver.applied;
-    let term = s.term;
-    try {
-      term = this.storage.term(appliedIndex);
-    } catch {
-      // Compacted past it cannot happen (applied ≥ the log's base); keep the current term then.
-    }
-    return {
+    return captureState({
+      config: this.config,
       takenAt: this.clock(),
-      nodeId: this.config.nodeId,
-      leaderId: s.leaderId,
-      appliedIndex,
-      term,
-      confState: { voters: [...s.confState.voters], learners: [...s.confState.learners] },
-      configPeers: this.config.cluster.peers.map((p) => ({ id: p.id, peerUrl: p.peerUrl, clientUrl: p.clientUrl, publicKey: p.publicKey })),
-      addedMembers: [...(this.snapshotMembers?.() ?? [])],
-      pool: encodeSnapshot(this.pool),
-      licenses: listLicenses(this.pool),
-      poolCount: this.pool.pools.size,
-      sessionCount: this.pool.sessions.size,
-      leaseCount: this.pool.leases.size,
-    };
+      raft: this.driver.status(),
+      appliedIndex: this.driver.applied,
+      storage: this.storage,
+      pool: this.pool,
+      addedMembers: this.options.snapshotMembers?.() ?? [],
+    });
   }
 
   /** Usage rows up to `logIndexMax` after row id `afterId`, in written order (backups). */
@@ -830,31 +618,17 @@ export class FloeNode {
 
   /** Subscribes to client events (grants, queue moves, dequeues, revocations); returns the unsubscribe. */
   onEvent(listener: (event: ClientEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.events.onEvent(listener);
   }
 
   /** Subscribes to leadership changes. */
   onLeadership(listener: (state: SoftState) => void): () => void {
-    this.leaderListeners.add(listener);
-    return () => this.leaderListeners.delete(listener);
+    return this.leadership.onLeadership(listener);
   }
 
   /** Resolves once this node leads; rejects after `timeoutMs`. */
   whenLeader(timeoutMs: number): Promise<void> {
-    if (this.driver.isLeader) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        off();
-        reject(new ProposalError('NOT_LEADER', `no leadership within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const off = this.onLeadership((state) => {
-        if (state.role !== 'leader') return;
-        clearTimeout(timer);
-        off();
-        resolve();
-      });
-    });
+    return this.leadership.whenLeader(timeoutMs);
   }
 
   /** True when this node leads (and so may propose). */
@@ -869,8 +643,8 @@ export class FloeNode {
     this.times.close();
     this.reaper.close();
     this.tokenUses.close();
-    if (this.usageTimer !== undefined) clearTimeout(this.usageTimer);
-    this.forwarder?.close();
+    this.events.close();
+    this.proposals.close();
     this.driver.stop();
     await this.driver.whenIdle();
     this.renewals.close();
@@ -895,7 +669,7 @@ export class FloeNode {
     if (isAdminCommand(command)) {
       const adminResult = applyAdminCommand(this.admin, command);
       recordAudit(this.admin, command, at.index, adminResult.reply);
-      if (tag !== undefined) this.forwarder?.applied(tag, adminResult);
+      if (tag !== undefined) this.proposals.applied(tag, adminResult);
       return adminResult;
     }
     const result = applyCommand(this.pool, command, at.position);
@@ -903,102 +677,19 @@ export class FloeNode {
     // A follower continues cluster time from the leader's: a new leader starts from the last applied `at`.
     if (!this.driver.isLeader && this.driver.leaderId !== '') this.times.follow();
     if (command.type === 'license-install' || command.type === 'license-remove') this.licensing.refresh(this.pool);
-    if (tag !== undefined) this.forwarder?.applied(tag, result);
-    for (const event of result.events) {
-      if (event.kind === 'usage') {
-        const u = event;
-        const row: UsageRow = {
-          logIndex: at.index,
-          at: u.at,
-          kind: u.usage,
-          feature: u.feature,
-          version: u.version,
-          user: u.user,
-          host: u.host,
-          clientId: u.clientId,
-          count: u.count,
-          leaseId: u.leaseId,
-          waitedMs: u.waitedMs,
-          code: u.code,
-          reason: u.reason,
-        };
-        this.usage.record(row);
-        if (this.observers.usage.active) this.usageQueue.push(row);
-      } else {
-        this.eventQueue.push(event);
-      }
-    }
+    if (tag !== undefined) this.proposals.applied(tag, result);
+    this.events.record(result.events, at.index);
     return result;
   }
 
-  private afterApply(): void {
-    if ((this.eventQueue.length > 0 || this.usageQueue.length > 0) && !this.eventsScheduled) {
-      this.eventsScheduled = true;
-      setImmediate(() => this.deliverEvents());
-    }
-    if (this.usage.pendingCount > 0 && this.usageTimer === undefined) {
-      this.usageTimer = setTimeout(() => {
-        this.usageTimer = undefined;
-        if (!this.closed) this.usage.flush();
-      }, USAGE_FLUSH_MS);
-      this.usageTimer.unref();
-    }
-    this.reaper.schedule();
-  }
-
-  private deliverEvents(): void {
-    this.eventsScheduled = false;
-    const events = this.eventQueue;
-    this.eventQueue = [];
-    const rows = this.usageQueue;
-    this.usageQueue = [];
-    if (rows.length > 0) this.observers.usage.emit(rows);
-    for (const event of events) {
-      for (const listener of this.listeners) {
-        try {
-          listener(event);
-        } catch (error) {
-          this.log(`event listener failed: ${(error as Error).message}`);
-        }
-      }
-    }
-  }
-
+  /** Installs the leader's snapshot: the pool and admin state, the members added at run time. */
   private restore(snapshot: Snapshot): void {
     this.log(`installing the leader's snapshot at index ${snapshot.metadata.index} (term ${snapshot.metadata.term})`);
-    const parts = snapshot.metadata.index > 0 ? decodeNodeSnapshot(snapshot.data) : undefined;
-    this.pool = parts !== undefined ? decodeSnapshot(parts.pool) : createPoolState();
-    this.admin = decodeAdminState(parts?.admin);
-    if (parts !== undefined && parts.members.length > 0) this.onSnapshotMembers?.(parts.members, snapshot.metadata.confState);
+    const state = replicatedState(snapshot);
+    this.pool = state.pool;
+    this.admin = state.admin;
+    if (state.members.length > 0) this.options.onSnapshotMembers?.(state.members, snapshot.metadata.confState);
     this.licensing.refresh(this.pool);
     this.reaper.schedule();
   }
-
-  private onSoftState(state: SoftState): void {
-    this.log(`role ${state.role}, leader ${state.leaderId || '(none)'}`);
-    for (const l of this.leaderListeners) l(state);
-    this.forwarder?.leaderChanged();
-    if (state.role === 'leader') void this.takeOffice();
-    else this.reaper.schedule();
-  }
-
-  /**
-   * A new leader: extend every lease by the grace period (clients of a dead
-   * leader or a restarted node get time to reconnect), install the license
-   * files of the config, then reap.
-   */
-  private async takeOffice(): Promise<void> {
-    try {
-      if (!isIdle(this.pool)) {
-        await this.propose({ type: 'grace', graceMs: this.config.leaderGraceMs });
-      }
-      await this.licensing.installFiles(this.config.licenseFiles);
-      // Any node may sign a borrow token: the cluster has one key, in the log.
-      await this.borrowTokens.ensureKey();
-    } catch (error) {
-      this.log(`taking office: ${(error as Error).message}`);
-    }
-    this.reaper.schedule();
-  }
 }
-

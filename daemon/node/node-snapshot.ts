@@ -6,6 +6,9 @@
 // here it can dial it and accept it. Snapshots written before this format
 // (the pool's bytes alone) still read, with no members.
 
+import { createAdminState, decodeAdminState, encodeAdminState, type AdminState } from '../admin-state/index.ts';
+import { createPoolState, decodeSnapshot, encodeSnapshot, type PoolState } from '../pool/index.ts';
+import type { Snapshot } from '../raft/types.ts';
 import { parseMemberRecord, type MemberRecord } from '../storage/member-record.ts';
 
 /** First bytes of a node snapshot; a pool snapshot starts otherwise. */
@@ -44,4 +47,24 @@ export function decodeNodeSnapshot(data: Uint8Array): { pool: Uint8Array; member
   if (!Array.isArray(parsed)) throw new Error('SNAPSHOT_CORRUPT: the members of a node snapshot are not a list');
   const members = parsed.map(parseMemberRecord).filter((m) => m !== undefined);
   return { pool: data.subarray(end + 1), members, admin };
+}
+
+/** The replicated state a Raft snapshot holds, decoded. */
+export interface ReplicatedState {
+  readonly pool: PoolState;
+  readonly admin: AdminState;
+  /** The members added at run time, with their addresses. */
+  readonly members: readonly MemberRecord[];
+}
+
+/** The state of `snapshot`: empty pool and admin state for the empty snapshot (index 0). Throws on damaged data. */
+export function replicatedState(snapshot: Snapshot): ReplicatedState {
+  if (snapshot.metadata.index === 0) return { pool: createPoolState(), admin: createAdminState(), members: [] };
+  const parts = decodeNodeSnapshot(snapshot.data);
+  return { pool: decodeSnapshot(parts.pool), admin: decodeAdminState(parts.admin), members: parts.members };
+}
+
+/** The snapshot data of `state` (what replicatedState() reads back). */
+export function encodeReplicatedState(state: ReplicatedState): Uint8Array {
+  return encodeNodeSnapshot(encodeSnapshot(state.pool), state.members, encodeAdminState(state.admin));
 }

@@ -28,9 +28,11 @@ export interface CommandBase {
 /**
  * Install an already-verified license key: its seats join the pools of its
  * features at `version`. A key that `supersedes` another removes that one in
- * the same step (leases beyond the remaining capacity are revoked as on
- * license-remove) and retires it for good: installing it later answers
- * SUPERSEDED. A license an admin removed is installed again only by an
+ * the same step and retires it for good: installing it later answers
+ * SUPERSEDED. A pool of an older version that only the old key had is carried
+ * over into the new key's pool of the feature (a renewal: its leases, named
+ * users and queue move, see carry-over.ts); then leases beyond the remaining
+ * capacity are revoked as on license-remove. A license an admin removed is installed again only by an
  * explicit import, never `from` a license file (LICENSE_REMOVED).
  */
 export interface LicenseInstallCommand extends CommandBase {

@@ -51,17 +51,79 @@ describe('a key that supersedes another (rehost, renewal, added seats)', () => {
     expect(listLeases(h.state).map((l) => l.leaseId)).toEqual([l1.leaseId]);
   });
 
-  it('of another version drops the old pool: its leases are revoked and its waiters leave', () => {
+  it('of a newer version (a renewal) carries the old pool over: every lease, lingering seat and waiter moves, nobody is revoked', () => {
     const h = new Harness();
-    h.install({ licenseId: 'OLD', version: '29', seats: 1 });
+    h.install({ licenseId: 'OLD', version: '29', seats: 2, lingerSeconds: 60 });
     h.open('a');
     h.open('b');
+    h.open('c');
+    const held = h.lease('a', { version: '29' });
+    const lingering = h.lease('b', { version: '29' });
+    expect(code(h.checkin('b', lingering.leaseId))).toBe('checked-in');
+    expect(code(h.checkout('c', { wait: true }))).toBe('queued');
+    h.install({ licenseId: 'NEW', version: '30', seats: 2, supersedes: 'OLD' });
+    expect(h.events('revoked')).toEqual([]);
+    expect(h.events('dequeued')).toEqual([]);
+    expect(listPools(h.state)).toMatchObject([{ version: '30', seatsTotal: 2, seatsInUse: 2, queued: 1 }]);
+    expect(listLeases(h.state).map((l) => [l.leaseId, l.version, l.lingering])).toEqual([
+      [held.leaseId, '30', false],
+      [lingering.leaseId, '30', true],
+    ]);
+    // The seats count once: a client of the old version finds none free, and its lease checks in as before.
+    expect(code(h.checkout('a', { version: '29' }))).toBe('NO_SEATS');
+    expect(code(h.checkin('a', held.leaseId))).toBe('checked-in');
+    expect(h.events('granted')).toMatchObject([{ clientId: 'c-c', lease: { version: '30' } }]);
+  });
+
+  it('of a newer version with fewer seats carries the old pool over, then revokes the newest leases beyond them', () => {
+    const h = new Harness();
+    h.install({ licenseId: 'OLD', version: '29', seats: 3 });
+    h.open('a');
+    const [l1, l2, l3] = [h.lease('a'), h.lease('a'), h.lease('a')];
+    h.install({ licenseId: 'NEW', version: '30', seats: 2, supersedes: 'OLD' });
+    expect(h.events('revoked')).toMatchObject([{ leaseId: l3.leaseId, version: '30', reason: 'license-removed' }]);
+    expect(listLeases(h.state).map((l) => l.leaseId)).toEqual([l1.leaseId, l2.leaseId]);
+  });
+
+  it('of a newer version carries the named users of an authorized-user pool over with their seats', () => {
+    const h = new Harness();
+    h.install({ licenseId: 'OLD', version: '29', model: 'authorized-user', seats: 2 });
+    expect(code(h.run({ type: 'users-assign', at: h.at, feature: 'cad', version: '29', users: ['ann', 'bob'] }))).toBe('users-assigned');
+    h.open('ann');
+    const held = h.lease('ann');
+    h.install({ licenseId: 'NEW', version: '30', model: 'authorized-user', seats: 2, supersedes: 'OLD' });
+    expect(h.events('revoked')).toEqual([]);
+    expect(listPools(h.state)).toMatchObject([{ version: '30', seatsInUse: 1 }]);
+    expect(listLeases(h.state).map((l) => l.leaseId)).toEqual([held.leaseId]);
+    h.open('bob');
+    expect(code(h.checkout('bob', { version: '29' }))).toBe('granted');
+  });
+
+  it('of an older version, or over a pool that keeps another key, carries nothing over: leases beyond the seats left are revoked', () => {
+    const h = new Harness();
+    h.install({ licenseId: 'OLD', version: '30', seats: 1 });
+    h.open('a');
     const held = h.lease('a');
-    expect(code(h.checkout('b', { wait: true }))).toBe('queued');
-    h.install({ licenseId: 'NEW', version: '30', seats: 5, supersedes: 'OLD' });
-    expect(h.events('revoked')).toMatchObject([{ leaseId: held.leaseId, reason: 'license-removed' }]);
-    expect(h.events('dequeued')).toMatchObject([{ clientId: 'c-b', reason: 'pool-removed' }]);
-    expect(listPools(h.state)).toMatchObject([{ version: '30', seatsTotal: 5, seatsInUse: 0 }]);
+    h.install({ licenseId: 'NEW', version: '29', seats: 5, supersedes: 'OLD' });
+    expect(h.events('revoked')).toMatchObject([{ leaseId: held.leaseId, version: '30' }]);
+    h.install({ licenseId: 'OLD-B', version: '31', seats: 1 });
+    h.install({ licenseId: 'KEEP', version: '31', seats: 1 });
+    const [b1, b2] = [h.lease('a', { version: '31' }), h.lease('a', { version: '31' })];
+    h.install({ licenseId: 'NEW-B', version: '32', seats: 5, supersedes: 'OLD-B' });
+    expect(h.events('revoked')).toMatchObject([{ leaseId: b2.leaseId, version: '31' }]);
+    expect(listLeases(h.state).map((l) => l.leaseId)).toContain(b1.leaseId);
+  });
+
+  it('lets a queued checkout limited to the keys of its node count the key that superseded one of them', () => {
+    const h = new Harness();
+    h.install({ licenseId: 'OLD', seats: 1 });
+    h.open('a');
+    h.open('b');
+    const held = h.lease('a', { licenseIds: ['OLD'] });
+    expect(code(h.checkout('b', { wait: true, licenseIds: ['OLD'] }))).toBe('queued');
+    h.install({ licenseId: 'NEW', seats: 1, supersedes: 'OLD', lockCodes: ['Y'] });
+    expect(code(h.checkin('a', held.leaseId))).toBe('checked-in');
+    expect(h.events('granted')).toMatchObject([{ clientId: 'c-b' }]);
   });
 
   it('of the other licensing model replaces the old key\'s pool when it was the only key there', () => {

@@ -12,6 +12,7 @@ import { poolKey, type License, type Pool, type PoolState, type Waiter } from '.
 import type { PoolError, PoolReply } from './results.ts';
 import { dequeue, type Step } from './seats.ts';
 import { compareVersions, parseVersion } from './version.ts';
+import { carriesOver, carryOver } from './carry-over.ts';
 import { refreshPoolRules } from './policy-seats.ts';
 
 function fail(code: PoolErrorCode, message: string = POOL_ERROR_CODES[code]): PoolError {
@@ -21,9 +22,11 @@ function fail(code: PoolErrorCode, message: string = POOL_ERROR_CODES[code]): Po
 /**
  * Installs `c.license`. Checks everything first, so a refusal changes
  * nothing. With `supersedes`, the superseded key (when installed) leaves in
- * the same step: the new key's pools are refreshed first, then those only
- * the old key had (revoking leases beyond what remains, as license-remove
- * does), so a rehost onto a key with as many seats keeps every lease.
+ * the same step: a pool of an older version that only it had is carried over
+ * into the new key's pool of that feature (a renewal: carry-over.ts), the
+ * new key's pools are refreshed, then those only the old key had (revoking
+ * leases beyond what remains, as license-remove does), so a rehost or a
+ * renewal onto a key with as many seats keeps every lease.
  */
 export function licenseInstall(step: Step, c: LicenseInstallCommand): PoolReply {
   const state = step.state;
@@ -54,7 +57,10 @@ export function licenseInstall(step: Step, c: LicenseInstallCommand): PoolReply 
   if (retiredAfter > state.limits.licensesRetiredMax) return fail('RETIRED_LICENSES_LIMIT_REACHED');
 
   // Checked: from here on nothing is refused.
-  if (old !== undefined) detach(state, old);
+  if (old !== undefined) {
+    detach(state, old);
+    passKeyOn(state, old.payload.licenseId, p.licenseId);
+  }
   if (retires) state.retiredLicenses.set(p.supersedes as string, { reason: 'superseded', by: p.licenseId, at: step.at });
   if (retired !== undefined) state.retiredLicenses.delete(p.licenseId);
   const keys = features.map((f) => poolKey(f, p.version));
@@ -69,6 +75,13 @@ export function licenseInstall(step: Step, c: LicenseInstallCommand): PoolReply 
     }
     pool ??= createPool(state, f, p.version, versionParts, p.model);
     pool.licenseIds.push(p.licenseId);
+    // A renewal: the old key's pool of an older version moves in, leases, users and queue.
+    if (old !== undefined) {
+      for (const key of old.poolKeys) {
+        const from = state.pools.get(key);
+        if (from !== undefined && carriesOver(from, pool)) carryOver(step, from, pool);
+      }
+    }
     // A reinstall with fewer seats shrinks the pool: its holders are told the old key was removed (there is no separate reason for a replacement).
     refreshCapacity(step, pool, 'license-removed');
   }
@@ -94,6 +107,13 @@ export function licenseRemove(step: Step, c: LicenseRemoveCommand): PoolReply {
   for (const key of license.poolKeys) refreshOrDrop(step, key);
   setLicenseWindow(state);
   return { ok: true, type: 'license-removed', licenseId: c.licenseId };
+}
+
+/** Queued checkouts limited to the keys that passed on their node count `to` where they counted `from`, the key it supersedes. */
+function passKeyOn(state: PoolState, from: string, to: string): void {
+  for (const pool of state.pools.values()) {
+    for (const w of pool.queue) if (w.licenseIds?.includes(from) === true) w.licenseIds = w.licenseIds.map((id) => (id === from ? to : id));
+  }
 }
 
 /** True when `license` is the only key of `pool`. */

@@ -93,7 +93,8 @@ export interface Lease {
   readonly id: string;
   /** Grant order; larger is newer. */
   readonly seq: number;
-  readonly pool: Pool;
+  /** Changes only when a renewal key carries the lease over to its pool (carry-over.ts). */
+  pool: Pool;
   readonly sessionId: string;
   /** The holding session while held; undefined once lingering. */
   session: Session | undefined;
@@ -146,14 +147,18 @@ export interface Waiter {
   readonly requestId: string;
   /** `requestKey` of its checkout: a retry of the requestId must repeat it. */
   readonly requestKey: string;
-  /** Its checkout's `licenseIds`: granted only within those keys' seats; undefined: every key's. */
-  readonly licenseIds: readonly string[] | undefined;
+  /**
+   * Its checkout's `licenseIds`: granted only within those keys' seats;
+   * undefined: every key's. A key that supersedes one of them takes its place.
+   */
+  licenseIds: readonly string[] | undefined;
   readonly session: Session;
-  readonly pool: Pool;
+  /** Changes only when a renewal key carries the queue over to its pool (carry-over.ts). */
+  pool: Pool;
   readonly count: number;
   readonly leaseTtlMs: number;
   /** Queue priority level (0 without priority rules); the queue is ordered by it, then FIFO. */
-  readonly priority: number;
+  priority: number;
   readonly enqueuedAt: number;
   /** `ms`: the wait ends then unless granted. */
   deadlineMs: number;

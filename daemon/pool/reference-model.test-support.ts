@@ -612,6 +612,8 @@ export class ReferenceModel {
         if (old !== undefined) {
           this.licenses = this.licenses.filter((l) => l !== old);
           for (const pool of this.pools) pool.licenseIds = pool.licenseIds.filter((id) => id !== old.p.licenseId);
+          // Queued checkouts limited to their node's keys count the new key where they counted the old.
+          for (const w of this.waiters) if (w.licenseIds?.includes(old.p.licenseId) === true) w.licenseIds = w.licenseIds.map((id) => (id === old.p.licenseId ? p.licenseId : id));
         }
         if (retires) {
           const entry = { id: p.supersedes as string, reason: 'superseded' as const, by: p.licenseId, at: this.at };
@@ -632,6 +634,7 @@ export class ReferenceModel {
             this.pools.push(pool);
           }
           pool.licenseIds.push(p.licenseId);
+          if (old !== undefined) for (const k of old.keys) this.carryOver(k, pool);
           this.refresh(pool, 'license-removed');
         });
         if (old !== undefined) for (const key of old.keys) if (!keys.includes(key)) this.refreshOrDrop(key);
@@ -730,6 +733,38 @@ export class ReferenceModel {
     }
   }
 
+  /**
+   * A renewal: the pool `fromKey`, left without a key, of the same feature and
+   * model as `to` and an older version, moves into `to` — leases in grant
+   * order, users, waiters in queue order — as far as `to`'s limits allow.
+   */
+  private carryOver(fromKey: string, to: RPool): void {
+    const from = this.pools.find((x) => x.key === fromKey);
+    if (from === undefined || from === to || from.feature !== to.feature || from.model !== to.model || from.licenseIds.length > 0) return;
+    if (compareVersions(parseVersion(to.version) as number[], parseVersion(from.version) as number[]) <= 0) return;
+    for (const l of this.leasesOf(from)) {
+      if (this.leasesOf(to).length >= this.limits.leasesPerPoolMax) break;
+      l.draws = [];
+      if (to.model === 'concurrent') l.draws = this.drawsFor(to, l, l.count, new Set());
+      l.pool = to.key;
+    }
+    for (const u of from.users) {
+      if (to.users.includes(u)) continue;
+      to.users.push(u);
+      this.userUsage('user-added', to, u);
+    }
+    for (const w of this.queueOf(from)) {
+      const queue = this.queueOf(to);
+      if (queue.length >= this.limits.queueLengthMax) continue;
+      const s = this.session(w.sessionId) as RSession;
+      w.priority = this.priority(to, s);
+      const before = queue[this.slot(to, w.priority)];
+      this.waiters = this.waiters.filter((x) => x !== w);
+      w.pool = to.key;
+      if (before === undefined) this.waiters.push(w);
+      else this.waiters.splice(this.waiters.indexOf(before), 0, w);
+    }
+  }
   private refreshOrDrop(key: string): void {
     const pool = this.pools.find((x) => x.key === key);
     if (pool === undefined) return;

@@ -141,17 +141,20 @@ export function releaseLease(state: PoolState, lease: Lease): void {
     list.splice(i, 1);
     if (list.length === 0) pool.lingering.delete(key);
   }
+  if (lease.borrow?.revoked === true) state.revokedBorrows--;
+  unholdSeats(pool, lease);
+}
+
+/** Takes `lease` out of its pool's seat count: the inverse of holdSeats. */
+export function unholdSeats(pool: Pool, lease: Lease): void {
   if (pool.model === 'concurrent') {
     pool.seatsInUse -= lease.count;
-    assert(pool.seatsInUse >= 0, 'releaseLease freed more seats than were in use');
-    if (lease.borrow !== undefined) {
-      pool.seatsBorrowed -= lease.count;
-      if (lease.borrow.revoked) state.revokedBorrows--;
-    }
+    assert(pool.seatsInUse >= 0, 'unholdSeats freed more seats than were in use');
+    if (lease.borrow !== undefined) pool.seatsBorrowed -= lease.count;
     return;
   }
   const hosts = pool.userHosts.get(lease.user);
-  assert(hosts !== undefined && (hosts.get(lease.host) ?? 0) > 0, 'releaseLease of an authorized-user lease its user and host do not hold');
+  assert(hosts !== undefined && (hosts.get(lease.host) ?? 0) > 0, 'unholdSeats of an authorized-user lease its user and host do not hold');
   const n = (hosts.get(lease.host) as number) - 1;
   if (n > 0) hosts.set(lease.host, n);
   else hosts.delete(lease.host);

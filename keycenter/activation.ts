@@ -8,9 +8,10 @@
 //   activations until all N are issued;
 // - the same code on the same lock codes again answers the same key
 //   (idempotent: a server retrying after a lost answer gets what it missed);
-// - a key is superseded at most once: a rehost (same seats, new lock codes) or
+// - a key is superseded at most once: a rehost (same seats, new lock codes),
 //   seats added to an existing host (the new key carries the old key's seats
-//   plus the code's) names the key it replaces in its `supersedes` field.
+//   plus the code's) or a maintenance renewal activated where the renewed
+//   line's key is (renewal.ts) names the key it replaces in `supersedes`.
 import {
   LICENSE_FORMAT_VERSION,
   parseLockCode,
@@ -25,6 +26,8 @@ import { bad, integerIn, optionalText } from './input-checks.ts';
 import { describeKey, type IssuedKey } from './issued-key.ts';
 import type { AccountScope, Actor, KeyCenterContext } from './key-center-context.ts';
 import { KeyCenterError } from './key-center-error.ts';
+import { currentOf, sameLockCodes } from './key-chain.ts';
+import { renewalSupersedes } from './renewal.ts';
 import { enqueueMail } from './mail/mail-outbox.ts';
 import { keyIssuedMail } from './mail/mail-templates.ts';
 import type { EntitlementRecord, LicenseKeyRecord, StoreQueries } from './store/key-center-store.ts';
@@ -38,8 +41,6 @@ export const ACTIVATION_COMMENT_CHARS_MAX = 500;
  * runs a little behind the key center's must not find a fresh key "not yet valid".
  */
 export const CLOCK_SKEW_ALLOWANCE_MS = 24 * 3600 * 1000;
-/** Longest supersede chain followed, keys (a bound, never reached in practice). */
-export const SUPERSEDE_CHAIN_MAX = 10_000;
 
 /** An activation: a code and the lock codes of the server(s) it is for. */
 export interface ActivateRequest {
@@ -118,10 +119,6 @@ export function checkAuthCode(input: unknown): string {
   return code.code;
 }
 
-function sameLockCodes(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((code) => b.includes(code));
-}
-
 async function entitlementFor(q: StoreQueries, authCode: string, scope: AccountScope | undefined): Promise<EntitlementRecord> {
   const e = await q.entitlement(authCode);
   if (e === undefined) throw new KeyCenterError('UNKNOWN_AUTH_CODE', `authorization code ${authCode} was not issued by this key center`, 'authCode');
@@ -133,17 +130,6 @@ function refuseExpired(e: EntitlementRecord, nowMs: number): void {
   if (e.expiresAt !== null && e.expiresAt <= nowMs) {
     throw new KeyCenterError('ENTITLEMENT_EXPIRED', `authorization code ${e.authCode} is a temporary license that ended ${new Date(e.expiresAt).toISOString()}`, 'authCode');
   }
-}
-
-/** The key in force that `key` led to: itself, or the last key of the chain superseding it. */
-async function currentOf(q: StoreQueries, key: LicenseKeyRecord): Promise<LicenseKeyRecord> {
-  let k = key;
-  for (let i = 0; i < SUPERSEDE_CHAIN_MAX; i++) {
-    const next = await q.successorOf(k.licenseId);
-    if (next === undefined) return k;
-    k = next;
-  }
-  throw new Error(`assert: supersede chain from ${key.licenseId} longer than ${SUPERSEDE_CHAIN_MAX}`);
 }
 
 async function keyView(q: StoreQueries, key: LicenseKeyRecord, nowMs: number): Promise<IssuedKey> {
@@ -280,7 +266,9 @@ export async function activate(ctx: KeyCenterContext, request: ActivateRequest, 
       );
     }
     const { seats, activationNo } = await seatsToTake(q, e, earlier, request.seats);
-    return issueKey(q, ctx, nowMs, { entitlement: e, lockCodes, hostDescription, seats, seatsFromCode: seats, activationNo, supersedes: null, comment, action: 'activate' }, options);
+    // A maintenance renewal replaces the renewed line's key on these servers: its seats count once.
+    const supersedes = await renewalSupersedes(q, e, lockCodes, nowMs);
+    return issueKey(q, ctx, nowMs, { entitlement: e, lockCodes, hostDescription, seats, seatsFromCode: seats, activationNo, supersedes, comment, action: 'activate' }, options);
   });
 }
 

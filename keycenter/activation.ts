@@ -11,7 +11,9 @@
 // - a key is superseded at most once: a rehost (same seats, new lock codes),
 //   seats added to an existing host (the new key carries the old key's seats
 //   plus the code's) or a maintenance renewal activated where the renewed
-//   line's key is (renewal.ts) names the key it replaces in `supersedes`.
+//   line's key is (renewal.ts) names the key it replaces in `supersedes`;
+// - the same code on the lock codes of its servers after one was replaced (a
+//   majority unchanged) is a rehost by the customer (member-replacement.ts).
 import {
   LICENSE_FORMAT_VERSION,
   parseLockCode,
@@ -27,6 +29,7 @@ import { describeKey, type IssuedKey } from './issued-key.ts';
 import type { AccountScope, Actor, KeyCenterContext } from './key-center-context.ts';
 import { KeyCenterError } from './key-center-error.ts';
 import { currentOf, sameLockCodes } from './key-chain.ts';
+import { keyOfReplacedMember } from './member-replacement.ts';
 import { renewalSupersedes } from './renewal.ts';
 import { enqueueMail } from './mail/mail-outbox.ts';
 import { keyIssuedMail } from './mail/mail-templates.ts';
@@ -263,6 +266,17 @@ export async function activate(ctx: KeyCenterContext, request: ActivateRequest, 
         'ALREADY_ACTIVATED',
         `authorization code ${authCode} was activated on these lock codes as ${moved.licenseId}, since moved to other servers as ${current.licenseId}`,
         'authCode',
+      );
+    }
+    // A member of the servers replaced: the key in force there moves to the new lock codes (a rehost).
+    const replaced = await keyOfReplacedMember(q, e, earlier, lockCodes);
+    if (replaced !== null) {
+      return issueKey(
+        q,
+        ctx,
+        nowMs,
+        { entitlement: e, lockCodes, hostDescription: hostDescription ?? replaced.hostDescription, seats: replaced.seats, seatsFromCode: 0, activationNo: null, supersedes: replaced, comment, action: 'rehost' },
+        options,
       );
     }
     const { seats, activationNo } = await seatsToTake(q, e, earlier, request.seats);

@@ -18,7 +18,7 @@ const ERROR_DESCRIPTIONS = {
   401: 'UNAUTHORIZED: no valid staff token or session',
   403: 'FORBIDDEN',
   404: 'NOT_FOUND, UNKNOWN_AUTH_CODE, LICENSE_NOT_FOUND — also anything of an account the caller does not belong to',
-  409: 'conflicts with what exists: ALREADY_ACTIVATED, SEATS_EXHAUSTED, ALREADY_SUPERSEDED, HOST_NOT_COMPATIBLE, RENEWAL_NOT_STARTED, …_EXISTS, ACCOUNT_NOT_CHOSEN',
+  409: 'conflicts with what exists: ALREADY_ACTIVATED, SEATS_EXHAUSTED, ALREADY_SUPERSEDED, HOST_NOT_COMPATIBLE, RENEWAL_NOT_STARTED, REHOSTS_EXHAUSTED, …_EXISTS, ACCOUNT_NOT_CHOSEN',
   410: 'ENTITLEMENT_EXPIRED: a temporary code past its end',
   413: 'BAD_REQUEST: the body is too large',
   415: 'BAD_REQUEST: the body is not application/json',

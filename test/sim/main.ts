@@ -19,7 +19,9 @@
 //       N calm runs, each crashing its leader once: time to a new leader,
 //       p50/p99 in election timeouts.
 import { performance } from 'node:perf_hooks';
-import { runSimAsync, type DiskFaultStats, type DriverStats, type SimOptions, type SimResult } from './cluster-sim.ts';
+import { runSimAsync } from './cluster-sim.ts';
+import type { SimOptions } from './sim-options.ts';
+import type { DiskFaultStats, DriverStats, SimResult } from './sim-result.ts';
 import type { PoolStats } from './pool-clients.ts';
 import { ELECTION_TIMEOUT_US } from './scenario.ts';
 

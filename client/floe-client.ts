@@ -23,7 +23,7 @@ import { FloeError, toFloeError } from './floe-error.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { PendingCalls, type CheckoutCall, type RequestCall, type StatusWaiter } from './pending-calls.ts';
 import { ServerList } from './server-list.ts';
-import type { HelloReplyFrame } from './server-frames.ts';
+import { borrowReplySchema, type HelloReplyFrame } from './server-frames.ts';
 import { SessionDialer } from './session-dialer.ts';
 import { settleSession } from './settle-session.ts';
 
@@ -299,20 +299,19 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
     });
     if (!parsed.success) throw new FloeError('BAD_REQUEST', `invalid borrow: ${parsed.error.message}`);
     const { id: _id, requestId: _requestId, ...body } = parsed.data;
-    const r = await this.#request(body);
-    const str = (k: string): string => (typeof r[k] === 'string' ? (r[k] as string) : '');
-    const num = (k: string): number => (typeof r[k] === 'number' ? (r[k] as number) : 0);
-    if (str('token') === '' || str('leaseId') === '') throw new FloeError('PROTOCOL_ERROR', 'malformed borrow reply');
+    const reply = borrowReplySchema.safeParse(await this.#request(body));
+    if (!reply.success) throw new FloeError('PROTOCOL_ERROR', 'malformed borrow reply', { cause: reply.error });
+    const lent = reply.data;
     return {
-      leaseId: str('leaseId'),
-      feature: str('feature') || feature,
-      version: str('version'),
-      count: num('count') || 1,
-      borrowedAt: num('borrowedAt'),
-      expiresAt: num('expiresAt'),
+      leaseId: lent.leaseId,
+      feature: lent.feature || feature,
+      version: lent.version ?? '',
+      count: lent.count ?? 1,
+      borrowedAt: lent.borrowedAt,
+      expiresAt: lent.expiresAt,
       fingerprint,
-      token: str('token'),
-      publicKey: str('publicKey'),
+      token: lent.token,
+      publicKey: lent.publicKey,
     };
   }
 

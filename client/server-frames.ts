@@ -9,6 +9,7 @@
 // deep inside.
 import { z } from 'zod';
 import {
+  borrowReplySchema as wireBorrowReplySchema,
   checkoutReplySchema as wireCheckoutReplySchema,
   heartbeatReplySchema as wireHeartbeatReplySchema,
   helloReplySchema as wireHelloReplySchema,
@@ -40,6 +41,13 @@ export const checkoutReplySchema = z.union([
   leaseInfoSchema.extend({ queued: z.literal(false).optional() }),
 ]);
 
+/** Borrow's answer: the lease (as leaseInfoSchema reads it), when the borrow began, the token and the key that signed it. */
+export const borrowReplySchema = leaseInfoSchema.extend({
+  borrowedAt: wireBorrowReplySchema.shape.borrowedAt,
+  token: wireBorrowReplySchema.shape.token,
+  publicKey: wireBorrowReplySchema.shape.publicKey,
+});
+
 /** Heartbeat's answer; a server may tell the leases' new deadline. */
 export const heartbeatReplySchema = wireHeartbeatReplySchema.partial();
 
@@ -63,5 +71,6 @@ export const knownPushTypes: ReadonlySet<string> = serverPushTypes;
 export type ReplyFrame = z.infer<typeof replyFrameSchema>;
 export type HelloReplyFrame = z.infer<typeof helloReplySchema>;
 export type CheckoutReplyFrame = z.infer<typeof checkoutReplySchema>;
+export type BorrowReplyFrame = z.infer<typeof borrowReplySchema>;
 export type PushFrame = z.infer<typeof pushFrameSchema>;
 export type LeaseInfoFrame = z.infer<typeof leaseInfoSchema>;

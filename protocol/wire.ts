@@ -239,14 +239,19 @@ export const checkoutReplySchema = z.union([
 export type CheckoutReply = Readonly<z.infer<typeof checkoutReplySchema>>;
 
 /** The answer to a borrow: the lease and the token to keep (with the key that verifies it). */
-export type BorrowReply = LeaseInfo & {
+export const borrowReplySchema = leaseInfoSchema.extend({
   /** `ms` since the epoch the borrow began. */
-  readonly borrowedAt: number;
+  borrowedAt: epochMs,
   /** The borrow token (borrow-token.ts): keep it; verifyBorrowToken checks it offline. */
-  readonly token: string;
-  /** The cluster's borrow public key (base64url) that signed it. */
-  readonly publicKey: string;
-};
+  token: z.string().min(1).max(BORROW_TOKEN_CHARS_MAX),
+  /** The cluster's borrow public key (base64url of 32 bytes) that signed it. */
+  publicKey: z.string().min(1).max(128),
+});
+export type BorrowReply = Readonly<z.infer<typeof borrowReplySchema>>;
+
+/** The answer to a return: the lease whose seat is back in the pool. */
+export const returnReplySchema = z.object({ leaseId: idText });
+export type ReturnReply = Readonly<z.infer<typeof returnReplySchema>>;
 
 /** Heartbeat's answer: the session's leases' new deadline. */
 export const heartbeatReplySchema = z.object({ expiresAt: epochMs });

@@ -16,10 +16,12 @@ import {
   type CheckoutRequest,
   type ClientRequest,
   type HelloRequest,
+  type BorrowReply,
   type CheckoutReply,
   type HeartbeatReply,
   type HelloReply,
   type LeaseInfo,
+  type ReturnReply,
   type ServerPush,
   type StatusReply,
   type WireErrorCode,
@@ -309,12 +311,12 @@ export class ClientConnection implements FrameWork {
       case 'borrow': {
         const o = await this.ctx.node.borrow(sessionId, request);
         if (!o.ok) throw new RequestError(o.code, o.message);
-        return { ...o.reply };
+        return { ...o.reply } satisfies BorrowReply;
       }
       case 'return': {
         const o = await this.ctx.node.returnBorrowed(sessionId, request.requestId, request.token);
         if (!o.ok) throw new RequestError(o.code, o.message);
-        return { leaseId: o.leaseId };
+        return { leaseId: o.leaseId } satisfies ReturnReply;
       }
       case 'status': {
         const node = this.ctx.node.status();

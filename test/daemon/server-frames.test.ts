@@ -5,9 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import {
+  borrowReplySchema,
   checkoutReplySchema,
   heartbeatReplySchema,
   helloReplySchema,
+  returnReplySchema,
   serverPushSchema,
   serverReplySchema,
   statusReplySchema,
@@ -88,5 +90,20 @@ describe("a daemon's frames conform to protocol/wire.ts's server frame schemas",
     const resumed = await c2.hello('client-frames-c', { sessionId: helloC.sessionId, sessionSecret: helloC.sessionSecret });
     expect(resumed).toMatchObject({ ok: true, resumed: true, leases: [{ feature }] });
     expectReply(resumed, helloReplySchema);
+  });
+
+  it("a borrow's reply (the lease, its token and the key) and a return's (the lease id), with nothing undeclared", async () => {
+    const feature = 'fborrow';
+    const key = makeLicenseKey([daemon.lockCode], { seats: 1, licenseId: 'LIC-FRAMES-BORROW', product: feature, borrowAllowed: true, borrowHoursMax: 24 });
+    expect((await daemon.admin('POST', '/licenses', { key })).status).toBe(201);
+
+    const d = await connect();
+    expectReply(await d.hello('client-frames-d'), helloReplySchema);
+    const lent = await d.request({ type: 'borrow', requestId: 'req-frames-d1', feature, hours: 2, fingerprint: 'frames-laptop' });
+    expect(lent).toMatchObject({ ok: true, feature });
+    expectReply(lent, borrowReplySchema);
+    const back = await d.request({ type: 'return', requestId: 'req-frames-d2', token: lent.token });
+    expect(back).toMatchObject({ ok: true, leaseId: lent.leaseId });
+    expectReply(back, returnReplySchema);
   });
 });

@@ -90,10 +90,28 @@ export async function benchFailover(ctx: Context): Promise<void> {
           }
           return NaN;
         })();
+        const printDiagnosis = async (why: string, untilMs: number) => {
+          // What the survivors logged and what the SDK clients did until the first checkout (or the give-up).
+          write(`    ${why} (killed at ${killedAtWall.toISOString()}):`);
+          for (const id of survivors) {
+            const lines = site.node(id).stderr.slice(logOffsets.get(id)).split('\n').filter((l) => l !== '').slice(0, 12);
+            for (const l of lines) write(`      ${id}: ${l.slice(0, 200)}`);
+            const h = await healthOf(site, id);
+            write(`      ${id} /health: ${h === null ? 'no answer' : `${h.role} term ${h.term} leader ${h.leaderId} applied ${h.appliedIndex}`}`);
+          }
+          for (const [at, what] of sdkEvents) if (at >= killedAt && at <= killedAt + untilMs) write(`      +${Math.round(at - killedAt)} ms ${what}`);
+          clients.forEach((c, i) => write(`      c${i} on ${c.server ?? '(none)'}`));
+          write(`      checkouts since: ${failures - failuresAtKill} failed (${[...new Set(failureSamples)].join('; ')})`);
+        };
+        const failuresAtKill = failures;
         const firstMs = await until('a checkout sent after the kill to succeed', 10_000, () => {
           let best = Infinity;
           for (const [sentAt, answeredAt] of successes) if (sentAt >= killedAt) best = Math.min(best, answeredAt - killedAt);
           return Number.isFinite(best) ? best : undefined;
+        }).catch(async (error: unknown) => {
+          await printDiagnosis('no checkout succeeded', 10_000);
+          if (fault === 'SIGSTOP') site.node(leader).child!.kill('SIGCONT');
+          throw error;
         });
         failoverMs[fault].push(firstMs);
         const electedMs = await elected;
@@ -102,15 +120,7 @@ export async function benchFailover(ctx: Context): Promise<void> {
           const views = await Promise.all(survivors.map((id) => healthOf(site, id)));
           return views.find((v) => v !== null && v.role === 'leader' && v.term > oldTerm)?.nodeId;
         });
-        if (firstMs > 1000) {
-          // A slow trial: what the survivors logged and what the SDK clients did until the first checkout.
-          write(`    slow trial (killed at ${killedAtWall.toISOString()}):`);
-          for (const id of survivors) {
-            const lines = site.node(id).stderr.slice(logOffsets.get(id)).split('\n').filter((l) => l !== '').slice(0, 6);
-            for (const l of lines) write(`      ${id}: ${l.slice(0, 200)}`);
-          }
-          for (const [at, what] of sdkEvents) if (at >= killedAt && at <= killedAt + firstMs) write(`      +${Math.round(at - killedAt)} ms ${what}`);
-        }
+        if (firstMs > 1000) await printDiagnosis('slow trial', firstMs);
         sdkEvents.length = 0;
         const restartAt = performance.now();
         if (fault === 'SIGKILL') await site.start(leader);

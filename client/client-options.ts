@@ -28,6 +28,18 @@ export interface ConnectOptions {
   readonly connectTimeoutMs?: number;
   /** `ms` a request may go unanswered before the connection is presumed dead. Default 10,000. */
   readonly replyTimeoutMs?: number;
+  /**
+   * `ms` of silence from the server, while a request waits for its answer,
+   * after which the client pings it (a WebSocket ping, answered by any live
+   * server at once). Default 100.
+   */
+  readonly pingAfterMs?: number;
+  /**
+   * `ms` the server then has to answer anything before the client presumes
+   * it frozen or cut off (its socket open, nothing coming back: SIGSTOP, a
+   * paused VM) and fails over. Default 400.
+   */
+  readonly pongTimeoutMs?: number;
   /** Consecutive failed connection attempts before the client gives up and closes. Default 20. */
   readonly reconnectAttemptsMax?: number;
   /** `ms`: cap of the first retry delay (doubling each retry, full jitter). Default 100. */
@@ -68,6 +80,8 @@ export interface ResolvedOptions {
   readonly clientId: string;
   readonly connectTimeoutMs: number;
   readonly replyTimeoutMs: number;
+  readonly pingAfterMs: number;
+  readonly pongTimeoutMs: number;
   readonly reconnectAttemptsMax: number;
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
@@ -134,6 +148,8 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
     clientId,
     connectTimeoutMs: positiveInt('connectTimeoutMs', options.connectTimeoutMs, 5_000, 600_000),
     replyTimeoutMs: positiveInt('replyTimeoutMs', options.replyTimeoutMs, 10_000, 600_000),
+    pingAfterMs: positiveInt('pingAfterMs', options.pingAfterMs, 100, 600_000),
+    pongTimeoutMs: positiveInt('pongTimeoutMs', options.pongTimeoutMs, 400, 600_000),
     reconnectAttemptsMax: positiveInt('reconnectAttemptsMax', options.reconnectAttemptsMax, 20, 10_000),
     backoffBaseMs: positiveInt('backoffBaseMs', options.backoffBaseMs, 100, 600_000),
     backoffMaxMs: positiveInt('backoffMaxMs', options.backoffMaxMs, 5_000, 3_600_000),

@@ -88,6 +88,33 @@ describe('FloeClient failover', () => {
     expect(a.frames('checkout')[0]!.requestId).toBe(lease.requestId);
   });
 
+  it('fails over from a frozen server (socket open, nothing answered) long before replyTimeoutMs', async () => {
+    const [a, b] = await startCluster();
+    const client = await open([a.url, b.url], { replyTimeoutMs: 60_000, pingAfterMs: 50, pongTimeoutMs: 100 });
+    await client.checkout('demo').then((l) => client.checkin(l));
+    a.freeze();
+    const disconnected = new Promise<DisconnectedEvent>((resolve) => client.once('disconnected', resolve));
+    const startedMs = performance.now();
+    const lease = await client.checkout('demo');
+    // Without the ping, 60 s of replyTimeoutMs would be the only way out (the test times out first).
+    expect(performance.now() - startedMs).toBeLessThan(10_000);
+    expect(client.server).toBe(b.url);
+    expect(await disconnected).toMatchObject({ server: a.url, willReconnect: true, reason: expect.stringMatching(/no answer to a ping/) });
+    expect(b.frames('checkout').at(-1)!.requestId).toBe(lease.requestId);
+    expect(b.cluster.seatsInUse('demo')).toBe(1);
+    a.thaw();
+  });
+
+  it('keeps a slow server that answers its ping: a reply later than pongTimeoutMs is waited for', async () => {
+    const [a, b] = await startCluster();
+    a.script = (f) => (f.type === 'checkout' ? { kind: 'delay', delayMs: 400 } : undefined);
+    const client = await open([a.url, b.url], { pingAfterMs: 20, pongTimeoutMs: 50 });
+    const lease = await client.checkout('demo');
+    expect(client.server).toBe(a.url);
+    expect(b.frames('hello')).toHaveLength(0);
+    expect(lease.feature).toBe('demo');
+  });
+
   it.each(['RATE_LIMITED', 'INTERNAL'])('retries a request answered %s after a backoff with the same requestId', async (code) => {
     const [a] = await startCluster();
     let limited = false;

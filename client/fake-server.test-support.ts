@@ -134,6 +134,20 @@ export class FakeServer {
     for (const s of this.#sockets) s.terminate();
   }
 
+  /**
+   * Freezes every client socket as SIGSTOP freezes a server: the sockets stay
+   * open, but nothing is read, answered or ponged (ws reads pings off the
+   * paused stream too) until thaw().
+   */
+  freeze(): void {
+    for (const s of this.#sockets) s.pause();
+  }
+
+  /** Ends freeze(): what the sockets buffered meanwhile is read and answered. */
+  thaw(): void {
+    for (const s of this.#sockets) s.resume();
+  }
+
   /** Sends `frame` to every client of this node. */
   pushAll(frame: Record<string, unknown>): void {
     for (const s of this.#sockets) s.send(JSON.stringify(frame));

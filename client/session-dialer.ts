@@ -130,7 +130,7 @@ export class SessionDialer {
     const host = this.#host;
     const options = host.options;
     const box: { conn: Connection | undefined } = { conn: undefined };
-    const opening = Connection.open(url, options.connectTimeoutMs, this.#handlersFor(box), options.ca);
+    const opening = Connection.open(url, options.connectTimeoutMs, this.#handlersFor(box), options, options.ca);
     this.#opening.add(opening);
     void opening.finally(() => this.#opening.delete(opening)).catch(() => undefined);
     return opening.then(

@@ -110,6 +110,8 @@ function leaseInfo(l: LeaseGrant | LeaseView): LeaseInfo {
 /** One client connection. */
 export class ClientConnection implements FrameWork {
   private sessionId: string | undefined;
+  /** The clientId the hello that bound sessionId stated (set with it). */
+  private clientId: string | undefined;
   private helloPending = false;
   private readonly bucket: TokenBucket;
   /** Frames over the rate limit this connection may still send before it is closed. */
@@ -314,7 +316,8 @@ export class ClientConnection implements FrameWork {
         return { ...o.reply } satisfies BorrowReply;
       }
       case 'return': {
-        const o = await this.ctx.node.returnBorrowed(sessionId, request.requestId, request.token);
+        if (this.clientId === undefined) throw new Error('assert: a session bound without its clientId');
+        const o = await this.ctx.node.returnBorrowed(this.clientId, request.requestId, request.token);
         if (!o.ok) throw new RequestError(o.code, o.message);
         return { leaseId: o.leaseId } satisfies ReturnReply;
       }
@@ -352,7 +355,7 @@ export class ClientConnection implements FrameWork {
         // Only the holder of the session's secret resumes it. Anyone else (a wrong or missing
         // secret, another clientId, a session that ended) gets a new session, the same answer.
         if (existing !== undefined && existing.clientId === request.clientId && sessionSecretMatches(request.sessionSecret, existing.secretSha256)) {
-          this.bindTo(request.sessionId);
+          this.bindTo(request.sessionId, request.clientId);
           void node.heartbeat(request.sessionId); // a reconnect counts as a heartbeat
           return { sessionId: request.sessionId, resumed: true, ...common, leases: node.sessionLeases(request.sessionId).map(leaseInfo) } satisfies HelloReply;
         }
@@ -373,15 +376,16 @@ export class ClientConnection implements FrameWork {
       });
       this.ok(r, () => ({}));
       if (this.ws.readyState !== this.ws.OPEN) return {};
-      this.bindTo(sessionId);
+      this.bindTo(sessionId, request.clientId);
       return { sessionId, sessionSecret: secret.secret, resumed: false, ...common, leases: [] } satisfies HelloReply;
     } finally {
       this.helloPending = false;
     }
   }
 
-  private bindTo(sessionId: string): void {
+  private bindTo(sessionId: string, clientId: string): void {
     this.sessionId = sessionId;
+    this.clientId = clientId;
     this.ctx.bindSession(sessionId, this);
   }
 

@@ -460,11 +460,13 @@ export class FloeNode {
   }
 
   /**
-   * Gives back the borrowed seat `token` names, for the client of
-   * `sessionId` (any node: the token is checked against the cluster's key).
+   * Gives back the borrowed seat `token` names, for the client `clientId`
+   * (as its session's hello stated it; any node: the token is checked
+   * against the cluster's key). The seat is the client's, so the return
+   * applies even when that session ends before it does.
    */
-  returnBorrowed(sessionId: string, requestId: string, token: string): Promise<{ ok: true; leaseId: string } | BorrowRefusal> {
-    return this.borrows.returnBorrowed(sessionId, requestId, token);
+  returnBorrowed(clientId: string, requestId: string, token: string): Promise<{ ok: true; leaseId: string } | BorrowRefusal> {
+    return this.borrows.returnBorrowed(clientId, requestId, token);
   }
 
   /** Checks a borrow token's format and signature by the cluster's key (admin and tests). */

@@ -74,11 +74,11 @@ export class NodeBorrows {
     return { ok: true, reply: { ...reply.lease, borrowedAt: reply.borrowedAt, token, publicKey } };
   }
 
-  /** Gives back the borrowed seat `token` names, for the client of `sessionId`. */
-  async returnBorrowed(sessionId: string, requestId: string, token: string): Promise<{ ok: true; leaseId: string } | BorrowRefusal> {
+  /** Gives back the borrowed seat `token` names, for the client `clientId` (the seat is the client's: no session needed). */
+  async returnBorrowed(clientId: string, requestId: string, token: string): Promise<{ ok: true; leaseId: string } | BorrowRefusal> {
     const check: TokenCheck = this.tokens.verify(token);
     if (!check.ok) return check;
-    const r = await this.deps.propose({ type: 'return', sessionId, requestId, leaseId: check.payload.leaseId });
+    const r = await this.deps.propose({ type: 'return', clientId, requestId, leaseId: check.payload.leaseId });
     const reply = r.reply;
     if (!reply.ok) return { ok: false, code: reply.code, message: reply.message };
     return { ok: true, leaseId: check.payload.leaseId };

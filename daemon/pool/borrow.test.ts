@@ -118,10 +118,28 @@ describe('borrowing', () => {
     h.run({ type: 'session-close', at: h.at, sessionId: 'a' });
     expect(code(h.checkout('w', { wait: true }))).toBe('queued');
     h.open('a2', 'alice', 'laptop', 'client-a');
-    expect(h.run({ type: 'return', at: h.at, sessionId: 'a2', requestId: 'ret1', leaseId: id })).toEqual({ ok: true, type: 'returned', leaseId: id });
+    expect(h.run({ type: 'return', at: h.at, clientId: 'client-a', requestId: 'ret1', leaseId: id })).toEqual({ ok: true, type: 'returned', leaseId: id });
     expect(h.events('usage').map((e) => (e.kind === 'usage' ? e.usage : ''))).toEqual(['return', 'checkout', 'queue-wait']);
     expect(h.events('granted')).toHaveLength(1);
-    expect(h.run({ type: 'return', at: h.at, sessionId: 'a2', requestId: 'ret1', leaseId: id })).toEqual({ ok: true, type: 'returned', leaseId: id });
+    expect(h.run({ type: 'return', at: h.at, clientId: 'client-a', requestId: 'ret1', leaseId: id })).toEqual({ ok: true, type: 'returned', leaseId: id });
+  });
+
+  it('return gives the seat back when the session it came through ended before it applied: the seat is the client\'s, not a session\'s', () => {
+    const h = borrowSite(1);
+    h.open('a', 'alice', 'laptop', 'client-a');
+    const id = borrowed(h, 'a');
+    h.open('a2', 'alice', 'laptop', 'client-a');
+    // The return is sent through session a2, which expires before the entry applies.
+    h.at += 60_000;
+    h.expire();
+    expect(h.state.sessions.size).toBe(0);
+    expect(h.run({ type: 'return', at: h.at, clientId: 'client-a', requestId: 'ret1', leaseId: id })).toEqual({ ok: true, type: 'returned', leaseId: id });
+    expect(h.inUse()).toBe(0);
+    expect(h.events('usage').map((e) => (e.kind === 'usage' ? e.usage : ''))).toEqual(['return']);
+    // Its retry, through any later session, gets the first answer and changes nothing.
+    h.open('a3', 'alice', 'laptop', 'client-a');
+    expect(h.run({ type: 'return', at: h.at, clientId: 'client-a', requestId: 'ret1', leaseId: id })).toEqual({ ok: true, type: 'returned', leaseId: id });
+    expect(h.inUse()).toBe(0);
   });
 
   it("return answers another client's borrow as unknown, refuses a lease that is not borrowed; checkin refuses a borrowed one", () => {
@@ -130,8 +148,8 @@ describe('borrowing', () => {
     h.open('b');
     const id = borrowed(h, 'a');
     const held = h.lease('a');
-    expect(code(h.run({ type: 'return', at: h.at, sessionId: 'b', requestId: 'r-b', leaseId: id }))).toBe('LEASE_NOT_FOUND');
-    expect(code(h.run({ type: 'return', at: h.at, sessionId: 'a', requestId: 'r-a', leaseId: held.leaseId }))).toBe('LEASE_NOT_BORROWED');
+    expect(code(h.run({ type: 'return', at: h.at, clientId: 'c-b', requestId: 'r-b', leaseId: id }))).toBe('LEASE_NOT_FOUND');
+    expect(code(h.run({ type: 'return', at: h.at, clientId: 'c-a', requestId: 'r-a', leaseId: held.leaseId }))).toBe('LEASE_NOT_BORROWED');
     expect(code(h.checkin('a', id))).toBe('LEASE_BORROWED');
     expect(h.inUse()).toBe(2);
   });

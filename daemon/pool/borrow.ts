@@ -181,12 +181,10 @@ function grantBorrow(step: Step, pool: Pool, session: Session, c: BorrowCommand,
   return lease;
 }
 
-/** Applies a return (see ReturnCommand), remembered like a checkin. */
+/** Applies a return (see ReturnCommand), remembered like a checkin; needs no session. */
 export function returnBorrowed(step: Step, c: ReturnCommand): PoolReply {
   const state = step.state;
-  const session = state.sessions.get(c.sessionId);
-  if (session === undefined) return fail('SESSION_NOT_FOUND');
-  const requests = sessionRequests(state, session);
+  const requests = state.remembered.get(c.clientId);
   const h = requestHash(c.requestId);
   const key = borrowRequestKey(c);
   const first = recallIn(requests, c.requestId, h, key);
@@ -194,7 +192,7 @@ export function returnBorrowed(step: Step, c: ReturnCommand): PoolReply {
   const lease = state.leases.get(c.leaseId);
   let reply: PoolReply;
   // Another client's lease is answered as one that does not exist: nobody learns which ids do.
-  if (lease === undefined || lease.clientId !== session.clientId) reply = fail('LEASE_NOT_FOUND');
+  if (lease === undefined || lease.clientId !== c.clientId) reply = fail('LEASE_NOT_FOUND');
   else if (lease.borrow === undefined) reply = fail('LEASE_NOT_BORROWED');
   else {
     emit(step, usage(step, 'return', lease.pool, lease.user, lease.host, lease.clientId, lease.count, lease.id));
@@ -202,7 +200,7 @@ export function returnBorrowed(step: Step, c: ReturnCommand): PoolReply {
     serveQueue(step, lease.pool);
     reply = { ok: true, type: 'returned', leaseId: lease.id };
   }
-  rememberIn(state, requests, session.clientId, c.requestId, h, key, reply);
+  rememberIn(state, requests, c.clientId, c.requestId, h, key, reply);
   return reply;
 }
 

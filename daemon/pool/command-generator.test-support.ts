@@ -207,7 +207,7 @@ export class CommandGenerator {
         ...(this.chance(0.4) ? { licenseIds: Array.from({ length: this.int(3) }, () => `K${this.int(6)}`) } : {}),
       };
     }
-    if (r < 108) return { type: 'return', at, sessionId, requestId, leaseId: this.leaseId() };
+    if (r < 108) return { type: 'return', at, clientId: `c${this.int(4)}`, requestId, leaseId: this.leaseId() };
     if (r < 109) {
       const k = this.int(3);
       return { type: 'borrow-key-set', at, publicKey: `${'P'.repeat(42)}${k}`, secretKey: this.chance(0.1) ? 'short' : `${'S'.repeat(42)}${k}` };

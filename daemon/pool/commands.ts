@@ -261,10 +261,17 @@ export interface BorrowCommand extends CommandBase {
   readonly licenseIds?: readonly string[];
 }
 
-/** Give a borrowed seat back before its end, from any session of the client that borrowed it. Idempotent by requestId. */
+/**
+ * Give a borrowed seat back before its end. A borrowed seat belongs to the
+ * client that borrowed it, not to a session (borrowing is for offline use:
+ * the session that borrowed is long gone), so the return names the client,
+ * as the session it came through states it; it applies whether or not that
+ * session still lives when the entry does. Idempotent by (clientId, requestId).
+ */
 export interface ReturnCommand extends CommandBase {
   readonly type: 'return';
-  readonly sessionId: string;
+  /** The client returning it, as its hello stated it: only the client that borrowed the seat may return it. */
+  readonly clientId: string;
   readonly requestId: string;
   readonly leaseId: string;
 }

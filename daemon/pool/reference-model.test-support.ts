@@ -705,14 +705,13 @@ export class ReferenceModel {
         return reply;
       }
       case 'return': {
-        const s = this.session(c.sessionId);
-        if (s === undefined) return this.fail('SESSION_NOT_FOUND');
+        // The client's seat, not a session's: no session is needed.
         const key = JSON.stringify([c.type, c.leaseId]);
-        const first = this.recall(s.clientId, c.requestId, key);
+        const first = this.recall(c.clientId, c.requestId, key);
         if (first !== undefined) return first;
         const l = this.leases.find((x) => x.id === c.leaseId);
         let reply: PoolReply;
-        if (l === undefined || l.clientId !== s.clientId) reply = this.fail('LEASE_NOT_FOUND');
+        if (l === undefined || l.clientId !== c.clientId) reply = this.fail('LEASE_NOT_FOUND');
         else if (l.borrow === undefined) reply = this.fail('LEASE_NOT_BORROWED');
         else {
           const pool = this.poolOf(l.pool);
@@ -721,7 +720,7 @@ export class ReferenceModel {
           this.serve(pool);
           reply = { ok: true, type: 'returned', leaseId: l.id };
         }
-        this.remember(s.clientId, c.requestId, key, reply);
+        this.remember(c.clientId, c.requestId, key, reply);
         return reply;
       }
       case 'borrow-key-set': {

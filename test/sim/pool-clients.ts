@@ -382,7 +382,7 @@ export class PoolClients implements SimClients {
       const leaseId = this.policyRng.pick(borrowed);
       // The seat stops counting when its return is sent, as for a checkin.
       c.held.delete(leaseId);
-      return write({ type: 'return', sessionId: c.session, requestId: `r${c.seq + 1}`, leaseId });
+      return write({ type: 'return', clientId: c.id, requestId: `r${c.seq + 1}`, leaseId });
     }
     const checkedOut = [...c.held.entries()].filter(([, h]) => !h.borrowed).map(([id]) => id);
     if (checkedOut.length > 0 && (c.held.size + c.waiting.size >= LEASES_PER_CLIENT_MAX || this.rng.chance(0.45))) {
@@ -497,8 +497,8 @@ export class PoolClients implements SimClients {
         return;
       }
       case 'return':
-        if (sessionGone) this.sessionLost(c, body['sessionId'] as string, index);
-        else if (reply.ok) this.stats.returns++;
+        // A return needs no session (the seat is the client's): it is never SESSION_NOT_FOUND.
+        if (reply.ok) this.stats.returns++;
         return;
       case 'session-open':
         if (reply.ok || reply.code === 'SESSION_EXISTS') {

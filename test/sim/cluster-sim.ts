@@ -130,7 +130,7 @@ class ClusterSim implements SimNodeHooks, ClientsHost, DriverNodeHost {
     this.joinersEmpty = joinersEmpty;
     this.scenario = liveness ? drawLivenessScenario(rngScenario, slots) : drawScenario(rngScenario, slots, membership);
     this.rejoinGuard = options.rejoinGuard ?? true;
-    this.wire = new SimWire(this, options.connectionLost ?? options.mode === 'liveness');
+    this.wire = new SimWire(this, options.connectionLost ?? true);
     this.membership = new MembershipChanges(this, rngFaults, this.rngMisc, options.nodes);
     this.disk = new DiskFaults(this, rngFaults, this.rejoinGuard);
     this.faults = new FaultSchedule(this, rngFaults, this.scenario, { seed: options.seed, diskFaults: liveness ? 'none' : (options.diskFaults ?? 'none') });

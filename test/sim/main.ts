@@ -37,7 +37,7 @@ interface Args {
   driver: 'sim' | 'real';
   diskFaults: NonNullable<SimOptions['diskFaults']>;
   guard: boolean;
-  /** Chaos mode: a crashed node's peers hear its connections close (SimOptions.connectionLost). */
+  /** A crashed node's peers hear its connections close (SimOptions.connectionLost); --no-connection-lost turns it off. */
   connectionLost: boolean;
 }
 
@@ -51,7 +51,7 @@ function runOptions(args: Args, seed: number): SimOptions {
     driver: args.driver,
     ...(args.diskFaults !== 'none' ? { diskFaults: args.diskFaults } : {}),
     ...(!args.guard ? { rejoinGuard: false } : {}),
-    ...(args.connectionLost ? { connectionLost: true } : {}),
+    ...(args.connectionLost ? {} : { connectionLost: false }),
   };
 }
 
@@ -65,7 +65,7 @@ function appOf(args: Args, seed: number): 'hash' | 'pool' {
 const TRACE_TAIL_LINES = 60;
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { seeds: 0, start: 1, nodes: 3, liveness: 0, trace: false, failFast: false, joiners: 'random', app: 'hash', driver: 'real', diskFaults: 'none', guard: true, connectionLost: false };
+  const args: Args = { seeds: 0, start: 1, nodes: 3, liveness: 0, trace: false, failFast: false, joiners: 'random', app: 'hash', driver: 'real', diskFaults: 'none', guard: true, connectionLost: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): number => {
@@ -79,7 +79,8 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === '--trace') args.trace = true;
     else if (a === '--fail-fast') args.failFast = true;
     else if (a === '--no-guard') args.guard = false;
-    else if (a === '--connection-lost') args.connectionLost = true;
+    else if (a === '--connection-lost') args.connectionLost = true; // the default; kept so older replay commands run
+    else if (a === '--no-connection-lost') args.connectionLost = false;
     else if (a === '--disk-faults') {
       const f = argv[++i];
       if (f !== 'none' && f !== 'wipe' && f !== 'rewind' && f !== 'both') usage('--disk-faults takes none, wipe, rewind or both');
@@ -109,7 +110,7 @@ function parseArgs(argv: readonly string[]): Args {
 
 function usage(problem: string): never {
   process.stderr.write(
-    `sim: ${problem}\nusage: npm run sim -- --seeds N [--start S] [--nodes 3|5] [--app hash|pool|mix] [--driver sim|real] [--fail-fast] [--joiners empty|initial|random] [--disk-faults none|wipe|rewind|both] [--no-guard] [--connection-lost]\n       SEED=s npm run sim [-- --app pool] [--driver real] [--trace]\n       npm run sim -- --liveness N [--nodes 3|5]\n`,
+    `sim: ${problem}\nusage: npm run sim -- --seeds N [--start S] [--nodes 3|5] [--app hash|pool|mix] [--driver sim|real] [--fail-fast] [--joiners empty|initial|random] [--disk-faults none|wipe|rewind|both] [--no-guard] [--no-connection-lost]\n       SEED=s npm run sim [-- --app pool] [--driver real] [--trace]\n       npm run sim -- --liveness N [--nodes 3|5]\n`,
   );
   process.exit(2);
 }
@@ -277,7 +278,7 @@ async function reportViolation(result: SimResult, args: Args, withTail: boolean,
     });
   }
   const tail = lines.slice(-TRACE_TAIL_LINES);
-  const replayCmd = `SEED=${result.seed} npm run sim --${args.nodes === 5 ? ' --nodes 5' : ''}${args.joiners !== 'random' ? ` --joiners ${args.joiners}` : ''}${appOf(args, result.seed) === 'pool' ? ' --app pool' : ''}${args.driver === 'sim' ? ' --driver sim' : ''}${args.diskFaults !== 'none' ? ` --disk-faults ${args.diskFaults}` : ''}${args.guard ? '' : ' --no-guard'}${args.connectionLost ? ' --connection-lost' : ''} --trace${mode === 'liveness' ? '   (liveness mode: rerun with --liveness 1 --start ' + result.seed + ')' : ''}`;
+  const replayCmd = `SEED=${result.seed} npm run sim --${args.nodes === 5 ? ' --nodes 5' : ''}${args.joiners !== 'random' ? ` --joiners ${args.joiners}` : ''}${appOf(args, result.seed) === 'pool' ? ' --app pool' : ''}${args.driver === 'sim' ? ' --driver sim' : ''}${args.diskFaults !== 'none' ? ` --disk-faults ${args.diskFaults}` : ''}${args.guard ? '' : ' --no-guard'}${args.connectionLost ? '' : ' --no-connection-lost'} --trace${mode === 'liveness' ? '   (liveness mode: rerun with --liveness 1 --start ' + result.seed + ')' : ''}`;
   process.stderr.write(
     `\nVIOLATION seed ${result.seed} (${args.nodes} nodes) at ${(v.atUs / 1000).toFixed(3)} ms, event #${v.event}\n  ${v.message}\n  replay: ${replayCmd}\n` +
       (tail.length > 0 ? `  last ${tail.length} events:\n${tail.map((l) => `    ${l}`).join('\n')}\n` : ''),

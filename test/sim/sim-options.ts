@@ -58,11 +58,11 @@ export interface SimOptions {
   readonly rejoinGuard?: boolean;
   /**
    * A crashed node's peers hear its connections close (the transport's
-   * onConnectionLost): always in liveness mode; in chaos mode only when true
-   * (`--connection-lost`), so the default seeds replay as before. Default
-   * off in chaos mode because the moved trajectories of the pool app expose
-   * a borrow whose session expired and that can no longer be returned
-   * (seed 67; main shows the same at seed 390), which its owners fix first.
+   * onConnectionLost), as the production transport tells them. Default on;
+   * false (`--no-connection-lost`) replays the trajectories of before issue
+   * 18 (a crash then went unnoticed until the election timeout). It was off
+   * by default in chaos mode until the pool's return stopped needing a
+   * session (the moved trajectories had exposed that at seed 67).
    */
   readonly connectionLost?: boolean;
 }

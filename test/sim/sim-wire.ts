@@ -37,7 +37,7 @@ export class SimWire {
   /** `µs` (queue time) of the latest delivery scheduled on each link "from→to". */
   private readonly lastDeliveryUs = new Map<string, number>();
 
-  /** `connectionLost`: SimOptions.connectionLost, resolved for the mode. */
+  /** `connectionLost`: SimOptions.connectionLost, default on. */
   constructor(
     private readonly host: SimWireHost,
     private readonly connectionLost: boolean,

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ApplyResult } from '../pool/index.ts';
 import { ProposalError } from '../raft-driver/index.ts';
 import type { UnstampedLogCommand as UnstampedCommand } from './command-codec.ts';
@@ -41,9 +41,8 @@ function pair(options: { leaderOf: () => string; timeoutMs?: number }) {
 const closers: (() => void)[] = [];
 afterEach(() => closers.splice(0).forEach((c) => c()));
 
-const until = async (cond: () => boolean) => {
-  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
-};
+/** Waits (5 s at most) until `cond` holds; `what` names it in the failure. */
+const until = (what: string, cond: () => boolean) => vi.waitFor(() => expect(cond(), what).toBe(true), { timeout: 5_000, interval: 5 });
 const result = (n: number) => ({ reply: { ok: true, n } }) as unknown as ApplyResult;
 const command = { type: 'expire' } as UnstampedCommand;
 
@@ -78,7 +77,7 @@ describe('Forwarder', () => {
   it('sends a follower proposal to the leader, which proposes it with its tag; the origin resolves on applying that tag', async () => {
     const { n2, proposed } = pair({ leaderOf: () => 'n1' });
     const answer = n2.forward(command);
-    await until(() => proposed.length === 1);
+    await until('the leader to propose the forwarded command', () => proposed.length === 1);
     expect(proposed[0]!.command).toEqual(command);
     expect(proposed[0]!.tag.startsWith('n2.')).toBe(true);
     n2.applied('some-other-tag', result(0));
@@ -102,7 +101,7 @@ describe('Forwarder', () => {
     expect(proposed).toHaveLength(0); // n3 is unreachable
     leader = 'n1';
     n2.leaderChanged();
-    await until(() => proposed.length === 1);
+    await until('the leader to propose the forwarded command', () => proposed.length === 1);
     n2.applied(proposed[0]!.tag, result(1));
     await expect(answer).resolves.toEqual(result(1));
   });

@@ -16,6 +16,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
 import pg from 'pg';
+import { waitUntil } from '../../test/wait-until.test-support.ts';
 
 /** `ms` a fresh server is given to accept connections. */
 const START_WAIT_MS = 60_000;
@@ -100,20 +101,35 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function ready(url: string, child: ChildProcess, deadlineMs: number): Promise<boolean> {
-  while (Date.now() < deadlineMs) {
-    if (child.exitCode !== null || child.signalCode !== null) return false;
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
-    try {
-      await client.connect();
-      await client.end();
-      return true;
-    } catch {
-      await client.end().catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+/** `ms` between two tries to connect to a starting server. */
+const READY_POLL_MS = 100;
+
+/** True once the server at `url` takes a connection; false when `child` exits first or START_WAIT_MS pass. */
+async function ready(url: string, child: ChildProcess): Promise<boolean> {
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  try {
+    const outcome = await waitUntil(
+      `PostgreSQL to take a connection at ${url}`,
+      START_WAIT_MS,
+      async () => {
+        if (exited()) return 'exited';
+        const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+        try {
+          await client.connect();
+          await client.end();
+          return 'ready';
+        } catch {
+          await client.end().catch(() => undefined);
+          return undefined;
+        }
+      },
+      READY_POLL_MS,
+    );
+    return outcome === 'ready';
+  } catch {
+    // Not up within START_WAIT_MS: the caller kills it and tries another port.
+    return false;
   }
-  return false;
 }
 
 function stopped(child: ChildProcess): Promise<void> {
@@ -143,7 +159,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       log = (log + chunk.toString()).slice(-4000);
     });
     const urlOf = (name: string) => `postgres://postgres@127.0.0.1:${port}/${name}`;
-    if (await ready(urlOf('postgres'), child, Date.now() + START_WAIT_MS)) {
+    if (await ready(urlOf('postgres'), child)) {
       const admin = async (statement: string) => {
         const client = new pg.Client({ connectionString: urlOf('postgres') });
         await client.connect();

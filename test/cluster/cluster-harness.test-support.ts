@@ -16,6 +16,7 @@ import { encodeBase64url, type LicensePayload } from '../../protocol/index.ts';
 import { fetchTrustingCa } from '../../cli/ca-fetch.ts';
 import { writeTestSiteTls } from '../../daemon/tls/site-pki.test-support.ts';
 import { ADMIN_TOKEN, makeLicenseKey, tempDir, VENDOR_PUBLIC_KEY } from '../daemon/test-daemon.test-support.ts';
+import { waitUntil } from '../wait-until.test-support.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /**
@@ -24,6 +25,8 @@ const ROOT = join(import.meta.dirname, '..', '..');
  * test files on two loaded cores that took over 20 s (load average ~20).
  */
 const START_MS_MAX = 60_000;
+/** `ms` leader() waits for the live nodes to agree on a leader, unless told. */
+const LEADER_WAIT_MS_DEFAULT = 15_000;
 
 /** Lowest port `freePorts` hands out. */
 const SITE_PORT_LOW = 20_000;
@@ -200,18 +203,18 @@ export class ClusterSite {
     }
   }
 
-  /** Resolves with the leader's id once every live node agrees on one. */
-  async leader(timeoutMs = 15_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const live = this.nodes.filter((n) => n.child !== undefined && n.child.exitCode === null && n.child.signalCode === null);
-      const views = await Promise.all(live.map((n) => this.admin(n.id, '/health')));
-      const leaders = new Set(views.map((v) => (v?.body as { leaderId?: string } | undefined)?.leaderId ?? ''));
-      const [only] = [...leaders];
-      if (leaders.size === 1 && only !== undefined && only !== '' && live.some((n) => n.id === only)) return only;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error('no leader agreed on');
+  /** The leader every live node names now, or undefined while they disagree, name none, or it is not live (one look). */
+  async agreedLeader(): Promise<string | undefined> {
+    const live = this.nodes.filter((n) => n.child !== undefined && n.child.exitCode === null && n.child.signalCode === null);
+    const views = await Promise.all(live.map((n) => this.admin(n.id, '/health')));
+    const leaders = new Set(views.map((v) => (v?.body as { leaderId?: string } | undefined)?.leaderId ?? ''));
+    const [only] = [...leaders];
+    return leaders.size === 1 && only !== undefined && only !== '' && live.some((n) => n.id === only) ? only : undefined;
+  }
+
+  /** Resolves with the leader's id once every live node agrees on one; rejects after `timeoutMs`. */
+  leader(timeoutMs = LEADER_WAIT_MS_DEFAULT): Promise<string> {
+    return waitUntil('a leader every live node agrees on', timeoutMs, () => this.agreedLeader());
   }
 
   /** Kills every process and removes the directory. */

@@ -5,7 +5,7 @@
 // a viewer gets no free button and a 403 from the route.
 import { cpus, loadavg } from 'node:os';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect, type FloeClient, type RevokedEvent } from '../../client/index.ts';
 import { ClusterSite, type SiteNode } from '../cluster/cluster-harness.test-support.ts';
 import { ADMIN_TOKEN } from '../daemon/test-daemon.test-support.ts';
@@ -38,11 +38,13 @@ beforeAll(async () => {
   const leaderId = await site.leader();
   follower = site.nodes.find((n) => n.id !== leaderId)!;
   // The site license is installed by the leader as it takes office.
-  for (let i = 0; i < 200; i++) {
-    const pools = await site.admin(follower.id, '/pools');
-    if (pools?.status === 200 && (pools.body as { feature: string }[]).some((p) => p.feature === 'demo')) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await vi.waitFor(
+    async () => {
+      const pools = await site.admin(follower.id, '/pools');
+      expect(pools?.status === 200 && (pools.body as { feature: string }[]).some((p) => p.feature === 'demo'), `${follower.id} to list the demo pool`).toBe(true);
+    },
+    { timeout: 30_000, interval: 50 },
+  );
   browser = await launchChromium();
 }, 150_000);
 

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { hashToken } from '../../admin/index.ts';
 import { loadNodeIdentity } from '../../daemon/identity/index.ts';
 import { ADMIN_TOKEN, makeLicenseKey, tempDir, VENDOR_PUBLIC_KEY, WireClient } from './test-daemon.test-support.ts';
@@ -109,13 +109,13 @@ async function leasesOf(adminUrl: string): Promise<string[]> {
  * first answer again: the test must not check out before the license is in.
  */
 async function untilPool(adminUrl: string, feature: string): Promise<void> {
-  const deadline = Date.now() + LICENSE_INSTALL_MS_MAX;
-  for (;;) {
-    const pools = (await adminGet(adminUrl, '/pools')) as { feature: string }[];
-    if (pools.some((p) => p.feature === feature)) return;
-    if (Date.now() > deadline) throw new Error(`the license file was not installed within ${LICENSE_INSTALL_MS_MAX} ms`);
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
+  await vi.waitFor(
+    async () => {
+      const pools = (await adminGet(adminUrl, '/pools')) as { feature: string }[];
+      expect(pools.some((p) => p.feature === feature), `the pool of ${feature} (the license file installed) within ${LICENSE_INSTALL_MS_MAX} ms`).toBe(true);
+    },
+    { timeout: LICENSE_INSTALL_MS_MAX, interval: POLL_MS },
+  );
 }
 
 describe('floe serve under kill -9', () => {

@@ -1,8 +1,10 @@
+// (~700 lines: one struct whose fields every role's step changes, as etcd's
+// raft.go; the leader's steps already live in step-leader.ts.)
 // The consensus state machine of one node: term, vote, role, log and the
 // leader's view of its followers. It changes only through step() (a message
 // from a peer), tick() (a unit of logical time) and the leader's local
 // requests; everything it wants done comes out as messages and log changes
-// that the node in raft.ts packs into Readys. Leader-only behaviour is in
+// that RawNode (raw-node.ts) packs into Readys. Leader-only behaviour is in
 // step-leader.ts.
 import { assert, unreachable } from './assert.ts';
 import { ProgressTracker } from './progress-tracker.ts';

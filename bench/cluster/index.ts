@@ -42,7 +42,8 @@
 // --viewers N (10) and --viewer-rounds N (3) for the viewers sub-bench,
 // --clients 10,100,1000, --steady-seconds S (60), --trials N (20),
 // --sessions N (10,000), --via all|leader|followers (throughput: where the
-// clients connect; default all), --tls (above). FLOE_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"
+// clients connect; default all), --tls (above), --raft-toml 'LINE' (a line
+// of every node's [raft] table, repeatable: heartbeatTicks = 4). FLOE_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"
 // profiles the three nodes (stopped with SIGTERM so the profiles are written).
 // Every loop is bounded in count and time; every process is stopped at the end.
 //
@@ -124,8 +125,10 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   if (only.length === 0) throw new Error(`--only takes a list of ${all.join(', ')}`);
   const out: Record<string, unknown> = { only, tls };
   const startedAt = performance.now();
-  const site = await ClusterSite.create({ seats: SEATS, extraToml: CAPACITY_TOML });
-  const tlsSite = tls ? await ClusterSite.create({ seats: SEATS, extraToml: CAPACITY_TOML, tls: true }) : undefined;
+  // --raft-toml 'LINE' (repeatable): lines of every node's [raft] table, to compare timings (heartbeatTicks = 4).
+  const raftToml = args.flatMap((a, i) => (args[i - 1] === '--raft-toml' ? [a] : []));
+  const site = await ClusterSite.create({ seats: SEATS, extraToml: CAPACITY_TOML, raftToml });
+  const tlsSite = tls ? await ClusterSite.create({ seats: SEATS, extraToml: CAPACITY_TOML, raftToml, tls: true }) : undefined;
   const sites = tlsSite === undefined ? [site] : [site, tlsSite];
   const unguards = sites.map((s) => guardSite(s, { signals: true }));
   const worker = LoadWorkerHandle.start();

@@ -88,7 +88,7 @@ describe('admin API', () => {
   it('imports a verified key (201) and lists its pool; a refused key says why', async () => {
     expect(await call('POST', '/licenses', { key: key() })).toEqual({ status: 201, body: { licenseId: 'LIC-A', features: ['cad'] } });
     expect((await call('GET', '/pools')).body).toEqual([
-      { feature: 'cad', version: '2', model: 'concurrent', seatsTotal: 3, seatsInUse: 0, seatsReservedIdle: 0, seatsBorrowed: 0, queued: 0, lingerMs: 0, users: [] },
+      { feature: 'cad', version: '2', model: 'concurrent', seatsTotal: 3, seatsInUse: 0, seatsReservedIdle: 0, seatsBorrowed: 0, seatsLingering: 0, queued: 0, lingerMs: 0, users: [] },
     ]);
     expect(await call('POST', '/licenses', { key: key() })).toMatchObject({ status: 409, body: { error: { code: 'LICENSE_EXISTS' } } });
     const tampered = key({ licenseId: 'LIC-B' }).replace(/\.([A-Za-z0-9_-]{10})/, '.AAAAAAAAAA');

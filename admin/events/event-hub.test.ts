@@ -20,7 +20,7 @@ function standInNode() {
   const leadership = new Set<(state: Leadership) => void>();
   const events = new Set<(event: ClientEvent) => void>();
   let logIndex = 0;
-  const pool = (feature: string): PoolView => ({ feature, version: '1.0', model: 'concurrent', seatsTotal: 5000, seatsInUse: inUse.get(feature)!, seatsReservedIdle: 0, seatsBorrowed: 0, queued: 0, lingerMs: 0, users: [] });
+  const pool = (feature: string): PoolView => ({ feature, version: '1.0', model: 'concurrent', seatsTotal: 5000, seatsInUse: inUse.get(feature)!, seatsReservedIdle: 0, seatsBorrowed: 0, seatsLingering: 0, queued: 0, lingerMs: 0, users: [] });
   const node: EventHubNode = {
     observers: { usage: { add: (l) => (usage.add(l), () => usage.delete(l)) } },
     onEvent: (l) => (events.add(l), () => events.delete(l)),

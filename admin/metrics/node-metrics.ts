@@ -92,8 +92,7 @@ export function createNodeMetrics(node: FloeNode, options: NodeMetricsOptions): 
     registers,
     collect() {
       this.reset();
-      for (const p of pools()) this.set({ feature: p.feature, version: p.version }, 0);
-      for (const l of node.leases()) if (l.lingering) this.inc({ feature: l.feature, version: l.version }, l.count);
+      for (const p of pools()) this.set({ feature: p.feature, version: p.version }, p.seatsLingering);
     },
   });
   // The seat policy's figures (issue 16): pools without a policy report 0.

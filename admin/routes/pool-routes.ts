@@ -22,6 +22,7 @@ export const poolSchema = z
     seatsInUse: z.number().int().openapi({ description: 'seats held: in use, lingering or borrowed' }),
     seatsReservedIdle: z.number().int().openapi({ description: 'seats not in use but held back for reservations of the seat policy (apart from seatsInUse)' }),
     seatsBorrowed: z.number().int().openapi({ description: 'seats taken offline (counted in seatsInUse too)' }),
+    seatsLingering: z.number().int().openapi({ description: 'seats checked in and held for their last user until the linger ends (counted in seatsInUse too)' }),
     queued: z.number().int(),
     lingerMs: z.number().int(),
     users: z.array(z.string()).openapi({ description: 'authorized-user pools: the named users' }),

@@ -21,6 +21,8 @@ export interface PoolView {
   readonly seatsReservedIdle: number;
   /** Seats borrowed (taken offline): counted in seatsInUse too. */
   readonly seatsBorrowed: number;
+  /** Seats checked in and lingering for their last user: counted in seatsInUse too. */
+  readonly seatsLingering: number;
   readonly queued: number;
   /** `ms`: linger of a checked-in seat. */
   readonly lingerMs: number;
@@ -101,6 +103,7 @@ export function listPools(state: PoolState): PoolView[] {
         seatsInUse: p.seatsInUse,
         seatsReservedIdle: reservedIdleSeats(p),
         seatsBorrowed: p.seatsBorrowed,
+        seatsLingering: lingeringSeats(p),
         queued: p.queue.length,
         lingerMs: p.lingerMs,
         users: [...p.users],
@@ -108,6 +111,13 @@ export function listPools(state: PoolState): PoolView[] {
     }
   }
   return out;
+}
+
+/** Seats of `pool`'s lingering leases. O(lingering leases of the pool). */
+export function lingeringSeats(pool: Pool): number {
+  let seats = 0;
+  for (const list of pool.lingering.values()) for (const l of list) seats += l.count;
+  return seats;
 }
 
 /** Seats of `pool` not in use and held back for reservations: at most its free seats. */

@@ -33,7 +33,8 @@ const clients: FloeClient[] = [];
 
 // Starting three floe serve processes may take the harness's 60 s each under load, and Chromium after.
 beforeAll(async () => {
-  site = await ClusterSite.create({ seats: 5, extraToml: ['leaseTtlMs = 30000', 'heartbeatMs = 2000'] });
+  // A checked-in seat lingers 10 minutes for its last user: the pools page shows it as Lingering.
+  site = await ClusterSite.create({ seats: 5, license: { lingerSeconds: 600 }, extraToml: ['leaseTtlMs = 30000', 'heartbeatMs = 2000'] });
   await Promise.all(site.nodes.map((n) => site.start(n.id)));
   const leaderId = await site.leader();
   follower = site.nodes.find((n) => n.id !== leaderId)!;
@@ -100,6 +101,24 @@ describe.skipIf(!hasChromium())('the console in a browser, on a follower of a th
     expect(Math.max(...data.peak)).toBeGreaterThanOrEqual(1);
     await page.close();
   }, 90_000);
+
+  it('shows a checked-in seat as lingering live, still counted in use', async () => {
+    const page = await browser.newPage();
+    await signIn(page, ADMIN_TOKEN);
+    await expect.poll(() => page.locator('[data-live-status]').textContent(), { timeout: 10_000 }).toMatch(/^Live: node n\d/);
+    const cell = (field: string) => page.locator(`tr[data-pool^="demo@"] [data-field="${field}"]`);
+    const lingeringBefore = Number(await cell('seatsLingering').textContent());
+    const inUseBefore = Number(await cell('seatsInUse').textContent());
+
+    const carol = await client('carol');
+    const lease = await carol.checkout('demo');
+    await expect.poll(() => cell('seatsInUse').textContent(), { timeout: 10_000 }).toBe(String(inUseBefore + 1));
+    await carol.checkin(lease.leaseId);
+    await expect.poll(() => cell('seatsLingering').textContent(), { timeout: 10_000 }).toBe(String(lingeringBefore + 1));
+    expect(await cell('seatsInUse').textContent()).toBe(String(inUseBefore + 1));
+    expect(page.url()).toBe(`${follower.adminUrl}/pools`);
+    await page.close();
+  }, 60_000);
 
   it('shows a viewer no free button, and the route refuses the viewer 403', async () => {
     // Created through the follower: the token command is forwarded to the leader like any change.

@@ -44,7 +44,7 @@ function livePools(table) {
       }
       let changed = false;
       // Reserved and borrowed have cells only where the pools report them (seat policy).
-      for (const field of ['seatsInUse', 'seatsTotal', 'queued', 'seatsReservedIdle', 'seatsBorrowed']) {
+      for (const field of ['seatsInUse', 'seatsTotal', 'queued', 'seatsLingering', 'seatsReservedIdle', 'seatsBorrowed']) {
         const cell = row.querySelector(`[data-field="${field}"]`);
         if (cell && p[field] !== undefined && cell.textContent !== String(p[field])) {
           cell.textContent = String(p[field]);

@@ -12,12 +12,10 @@ import { pageOf } from '../console-context.ts';
 export async function poolsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
   const { api, principal, csrf, reads } = pageOf(c, deps);
   const pools = await reads.read((q) => api.pools.$get({ query: q }));
-  const leases = await reads.read((q) => api.leases.$get({ query: q }));
   const figures = pools.map((p) => p as { readonly seatsReservedIdle?: number; readonly seatsBorrowed?: number });
   const showReserved = figures.some((p) => p.seatsReservedIdle !== undefined);
   const showBorrowed = figures.some((p) => p.seatsBorrowed !== undefined);
   const columns = 8 + (showReserved ? 1 : 0) + (showBorrowed ? 1 : 0);
-  const lingering = (feature: string, version: string) => leases.filter((l) => l.lingering && l.feature === feature && l.version === version).reduce((s, l) => s + l.count, 0);
   return c.html(
     <Page title="Pools" nav="pools" principal={principal} csrf={csrf} freshness={reads.freshness()}>
       <p class="muted" data-live-status aria-live="polite">
@@ -33,7 +31,9 @@ export async function poolsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
             <th scope="col">Total</th>
             <th scope="col">Use</th>
             <th scope="col">Queued</th>
-            <th scope="col">Lingering</th>
+            <th scope="col" title="seats checked in and held for their last user until the linger ends (counted in use too)">
+              Lingering
+            </th>
             {showReserved && (
               <th scope="col" title="idle seats the seat policy holds back for reservations">
                 Reserved
@@ -58,7 +58,7 @@ export async function poolsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
                 <meter min={0} max={Math.max(1, p.seatsTotal)} value={p.seatsInUse} high={Math.max(1, p.seatsTotal) * 0.95} optimum={0} aria-label={`${p.feature} ${p.version} seats in use`}></meter>
               </td>
               <td data-field="queued">{p.queued}</td>
-              <td data-field="lingering">{lingering(p.feature, p.version)}</td>
+              <td data-field="seatsLingering">{p.seatsLingering}</td>
               {showReserved && <td data-field="seatsReservedIdle">{figures[i]!.seatsReservedIdle ?? 0}</td>}
               {showBorrowed && <td data-field="seatsBorrowed">{figures[i]!.seatsBorrowed ?? 0}</td>}
             </tr>

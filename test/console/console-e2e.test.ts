@@ -99,6 +99,11 @@ describe.skipIf(!hasChromium())('the console in a browser, on a follower of a th
     await page.locator('#usage-chart canvas').first().waitFor({ timeout: 10_000 });
     const data = JSON.parse((await page.locator('#usage-data').textContent()) ?? '{}') as { peak: number[] };
     expect(Math.max(...data.peak)).toBeGreaterThanOrEqual(1);
+    // The chart's dates are UTC and ISO like the reports', whatever the browser's locale.
+    const plot = page.locator('#usage-chart .u-over').first();
+    const box = (await plot.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await expect.poll(() => page.locator('#usage-chart .u-legend .u-series').first().locator('.u-value').textContent(), { timeout: 5_000 }).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
     await page.close();
   }, 90_000);
 

@@ -66,7 +66,7 @@ function livePools(table) {
   const show = (text) => {
     if (!list) return;
     const li = document.createElement('li');
-    li.textContent = `${new Date().toLocaleTimeString()} — ${text}`;
+    li.textContent = `${new Date().toISOString().slice(11, 19)} UTC — ${text}`;
     li.className = 'fresh';
     list.prepend(li);
     setTimeout(() => li.classList.remove('fresh'), 1500);
@@ -96,6 +96,25 @@ function livePools(table) {
   source.addEventListener('gap', () => show('some events were skipped (this page fell behind); the table is current'));
 }
 
+/** `seconds` since the epoch as the reports write it, in UTC: "2026-12-04" when `dayOnly`, else "2026-12-04 09:00". */
+function utcText(seconds, dayOnly) {
+  const iso = new Date(seconds * 1000).toISOString();
+  return dayOnly ? iso.slice(0, 10) : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+}
+
+/** uPlot's x-axis labels in UTC: dates for day ticks; else the time, with the date under the first tick of each day. */
+function utcTicks(u, splits, axis, space, incr) {
+  let lastDay = '';
+  return splits.map((v) => {
+    const text = utcText(v, false);
+    const day = text.slice(0, 10);
+    if (incr >= 86400) return day;
+    const firstOfDay = day !== lastDay;
+    lastDay = day;
+    return firstOfDay ? `${text.slice(11)}\n${day}` : text.slice(11);
+  });
+}
+
 function usageCharts() {
   const dataEl = document.getElementById('usage-data');
   if (!dataEl || typeof uPlot === 'undefined') return;
@@ -110,12 +129,13 @@ function usageCharts() {
         height: 320,
         scales: { x: { time: true, range: () => d.xRange }, y: { range: (u, min, max) => [0, Math.max(max, d.seatsTotal, 1)] } },
         series: [
-          {},
+          { label: 'UTC', value: (u, v) => (v == null ? '' : utcText(v, false)) },
           { label: 'peak in use', stroke: '#2457c5', width: 2, paths: uPlot.paths.stepped({ align: 1 }) },
           { label: 'average in use', stroke: '#1f7a4d', width: 2 },
           { label: 'denials', stroke: '#b42318', fill: 'rgba(180,35,24,0.35)', paths: bars, points: { show: false } },
         ],
-        axes: [{}, { label: 'seats' }],
+        // Dates as the reports write them (ISO 8601, UTC), not the browser's locale.
+        axes: [{ label: 'UTC', space: 70, size: 62, values: utcTicks }, { label: 'seats' }],
       },
       [d.x, d.peak, d.average, d.denials],
       usageEl,

@@ -7,7 +7,6 @@
 // certificates made as `floe tls init|issue` makes them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { hashToken } from '../../admin/index.ts';
@@ -17,6 +16,9 @@ import { fetchTrustingCa } from '../../cli/ca-fetch.ts';
 import { writeTestSiteTls } from '../../daemon/tls/site-pki.test-support.ts';
 import { ADMIN_TOKEN, makeLicenseKey, tempDir, VENDOR_PUBLIC_KEY } from '../daemon/test-daemon.test-support.ts';
 import { waitUntil } from '../wait-until.test-support.ts';
+import { freePorts } from './free-ports.test-support.ts';
+
+export { freePorts };
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /**
@@ -27,50 +29,6 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const START_MS_MAX = 60_000;
 /** `ms` leader() waits for the live nodes to agree on a leader, unless told. */
 const LEADER_WAIT_MS_DEFAULT = 15_000;
-
-/** Lowest port `freePorts` hands out. */
-const SITE_PORT_LOW = 20_000;
-
-/**
- * First port of the OS's ephemeral range (Linux: ip_local_port_range), from
- * which it picks port-0 listeners and the source ports of outgoing
- * connections; 32768 where it cannot be read.
- */
-function ephemeralPortLow(): number {
-  try {
-    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    return Number.isInteger(low) && low > SITE_PORT_LOW + 1000 ? low : 32_768;
-  } catch {
-    return 32_768;
-  }
-}
-
-/** True when 127.0.0.1:`port` can be bound now (it is released at once). */
-function canBind(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/**
- * `count` distinct ports free now, drawn at random BELOW the ephemeral range.
- * A site's nodes are restarted on the same ports (their peers know the
- * URLs); a port from the ephemeral range could meanwhile become another
- * test's port-0 listener or a connection's source port, and the restart
- * would fail with EADDRINUSE (seen in test/cluster/rejoin.test.ts).
- */
-export async function freePorts(count: number): Promise<number[]> {
-  const high = ephemeralPortLow() - 1;
-  const ports = new Set<number>();
-  for (let tries = 0; ports.size < count; tries++) {
-    if (tries > count * 100) throw new Error(`freePorts: no ${count} free ports in ${SITE_PORT_LOW}-${high}`);
-    const port = SITE_PORT_LOW + Math.floor(Math.random() * (high - SITE_PORT_LOW + 1));
-    if (!ports.has(port) && (await canBind(port))) ports.add(port);
-  }
-  return [...ports];
-}
 
 /** One member of a ClusterSite. */
 export interface SiteNode {

@@ -94,3 +94,34 @@ describe('floe demo', () => {
     // Processes starting on a shared machine: a bound, not a goal (about 15 s when it is quiet).
   }, 90_000);
 });
+
+describe('floe demo in the foreground', () => {
+  it('keeps serving when a node is killed (the failover the docs have you try), and stops on SIGTERM', async () => {
+    const dir = tempDir();
+    const basePort = 20_000 + Math.floor(Math.random() * 10_000);
+    const child = spawn(process.execPath, [BIN, 'demo', '--dir', dir, '--nodes', '3', '--base-port', String(basePort)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    started.push(child.pid!);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const summary = await vi.waitFor(
+      () => {
+        const last = stdout.trim().split('\n').at(-1);
+        if (last === undefined || !last.startsWith('{')) throw new Error(`no summary yet: ${stderr}`);
+        return JSON.parse(last) as { nodes: { pid: number; adminUrl: string }[]; keyCenterPid: number };
+      },
+      { timeout: 120_000, interval: 200 },
+    );
+    started.push(...summary.nodes.map((n) => n.pid), summary.keyCenterPid);
+    process.kill(summary.nodes[0]!.pid, 'SIGKILL');
+    await vi.waitFor(() => expect(stderr).toContain('2 of 3 nodes left, the others carry on'), { timeout: 10_000 });
+    expect(child.exitCode).toBeNull();
+    // The two others still serve the demo pool.
+    const health = await fetch(`${summary.nodes[1]!.adminUrl}/api/v1/health`);
+    expect(health.status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 150_000);
+});

@@ -262,10 +262,21 @@ export async function run(argv: string[]): Promise<number> {
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    // A node that dies is what the demo is for: the others carry on (docs/operations.md has you kill the
+    // leader). The demo stops when the key center dies, or when no node is left.
+    const nodeChildren = children.slice(0, -1);
     for (const c of children) {
       c.once('exit', (code, signal) => {
         if (stopping) return;
-        process.stderr.write(`${c === children.at(-1) ? 'key center' : 'node'} pid ${c.pid} exited (${signal ?? code}); stopping the demo\n`);
+        const isKeyCenter = c === children.at(-1);
+        const nodesLeft = nodeChildren.filter((n) => n.exitCode === null && n.signalCode === null).length;
+        if (!isKeyCenter && nodesLeft > 0) {
+          const quorum = nodesLeft * 2 > nodeChildren.length ? 'the others carry on' : 'no majority is left: checkouts wait until a node is back';
+          const config = nodes[nodeChildren.indexOf(c)]?.config;
+          process.stderr.write(`node pid ${c.pid} exited (${signal ?? code}); ${nodesLeft} of ${nodeChildren.length} nodes left, ${quorum}. Restart it with: floe serve --config ${config} (Ctrl-C stops the demo)\n`);
+          return;
+        }
+        process.stderr.write(`${isKeyCenter ? 'key center' : 'the last node,'} pid ${c.pid} exited (${signal ?? code}); stopping the demo\n`);
         stopping = true;
         void stopAll().then(() => resolveExit(1));
       });

@@ -3,6 +3,7 @@
 // even on a node cut off from the majority, which is when it matters most.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { UnstampedAdminCommand } from '../../daemon/node/index.ts';
+import { parseNodeLockCodes } from '../../protocol/index.ts';
 import type { AdminDeps } from '../admin-deps.ts';
 import { auditStamp, type AdminEnv } from '../admin-env.ts';
 import { BEARER_SECURITY, errorResponses, jsonRequestBody, jsonResponse } from '../api-schemas.ts';
@@ -18,7 +19,8 @@ export const memberViewSchema = z.object({
   recentActive: z.boolean().optional().openapi({ description: 'leader only: heard from within the last election timeout' }),
   clockSkewMs: z.number().int().optional().openapi({ description: "ms: the member's wall clock minus the answering node's (0 for itself), measured on the peer pings; absent until measured" }),
   tlsNotAfter: z.string().optional().openapi({ description: "ISO 8601: when the member's TLS certificate ends (the answering node's as loaded, another's as it last showed it on a peer link); absent without TLS or before it was seen" }),
-  lockCode: z.string().nullable().optional().openapi({ description: "the member's lock code as it stated it to this node (its own for the answering node); null: unknown" }),
+  lockCode: z.string().nullable().optional().openapi({ description: "the member's lock code as `floe lockcode` prints it there, as it stated it to this node (its own for the answering node); null: unknown" }),
+  legacyLockCode: z.string().optional().openapi({ description: "the member's legacy (0.1) lock code, which older keys name; absent when it states none" }),
   connected: z.boolean().optional().openapi({ description: 'other members: an authenticated peer connection to it is open now' }),
   state: z
     .enum(['caught-up', 'behind', 'down', 'rejoining'])
@@ -103,6 +105,18 @@ function noteMembership({ node, log }: AdminDeps, note: Extract<UnstampedAdminCo
   );
 }
 
+/**
+ * A member's lock codes as an admin compares them with `floe lockcode` and
+ * with keys: its tolerant code and its legacy one apart, where it states
+ * both in one handshake line (formatNodeLockCodes).
+ */
+function shownLockCodes(stated: string | undefined): { lockCode: string | null; legacyLockCode?: string } {
+  if (stated === undefined) return { lockCode: null };
+  const codes = parseNodeLockCodes(stated);
+  if (codes.tolerant === undefined) return { lockCode: codes.exact ?? stated };
+  return codes.exact === undefined ? { lockCode: codes.tolerant } : { lockCode: codes.tolerant, legacyLockCode: codes.exact };
+}
+
 /** The cluster routes. */
 export function clusterRoutes(deps: AdminDeps) {
   const { node } = deps;
@@ -111,9 +125,9 @@ export function clusterRoutes(deps: AdminDeps) {
     const peers = node.peers();
     // Each member's lock code and connection, as the peer transport knows them.
     const nodes = view.nodes.map((m) => {
-      if (m.id === view.reportedBy.id) return { ...m, lockCode: node.lockCode ?? null };
+      if (m.id === view.reportedBy.id) return { ...m, ...shownLockCodes(node.lockCode) };
       const peer = peers.get(m.id);
-      return peer === undefined ? m : { ...m, lockCode: peer.lockCode ?? null, connected: peer.connected };
+      return peer === undefined ? m : { ...m, ...shownLockCodes(peer.lockCode), connected: peer.connected };
     });
     return { ...view, nodes };
   };

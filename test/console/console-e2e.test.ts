@@ -107,6 +107,19 @@ describe.skipIf(!hasChromium())('the console in a browser, on a follower of a th
     await page.close();
   }, 90_000);
 
+  it('shows on the overview that every member is in the site key, with the lock code floe lockcode prints', async () => {
+    const cluster = await site.admin(follower.id, '/cluster');
+    const shown = (cluster!.body as { nodes: { id: string; lockCode: string | null }[] }).nodes.map((n) => [n.id, n.lockCode]);
+    expect(shown.sort()).toEqual(site.nodes.map((n) => [n.id, n.lockCode]).sort());
+    const page = await browser.newPage();
+    await signIn(page, ADMIN_TOKEN);
+    await page.goto(`${follower.adminUrl}/`);
+    for (const n of site.nodes) await expect.poll(() => page.getByRole('cell', { name: n.lockCode, exact: true }).count(), { timeout: 5_000 }).toBe(1);
+    expect(await page.getByText('matches', { exact: true }).count()).toBe(3);
+    expect(await page.getByText('in no key').count()).toBe(0);
+    await page.close();
+  }, 60_000);
+
   it('shows a checked-in seat as lingering live, still counted in use', async () => {
     const page = await browser.newPage();
     await signIn(page, ADMIN_TOKEN);

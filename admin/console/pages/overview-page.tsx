@@ -3,6 +3,7 @@
 // the licenses with days to expiry, and the alerts that fire now — the same
 // conditions as deploy/prometheus/alerts.yml, read from the same API.
 import type { Context } from 'hono';
+import { formatNodeLockCodes, matchesLockCodes, parseNodeLockCodes } from '../../../protocol/index.ts';
 import { answer } from '../console-read.ts';
 import { daysUntil, expiryClass, Page, when } from '../console-page.tsx';
 import type { ConsoleDeps, ConsoleEnv } from '../console-env.ts';
@@ -35,7 +36,12 @@ export async function overviewPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
   const nowMs = Date.now();
   const isLeaderView = cluster.reportedBy.role === 'leader';
   const commit = cluster.nodes.find((n) => n.id === cluster.reportedBy.id)?.commitIndex ?? 0;
-  const keyLockCodes = new Set(licenses.filter((l) => l.status !== 'expired').flatMap((l) => l.lockCodes));
+  const inForce = licenses.filter((l) => l.status !== 'expired');
+  /** True when a key in force names the member (the key check's own rule: tolerant codes match 2 of 3 inputs, legacy ones exactly). */
+  const inAKey = (lockCode: string, legacyLockCode: string | undefined) => {
+    const codes = parseNodeLockCodes(legacyLockCode === undefined ? lockCode : formatNodeLockCodes({ lockCode, legacyLockCode }));
+    return inForce.some((l) => matchesLockCodes(l.lockCodes, codes, l.lockMatch));
+  };
   const voters = cluster.nodes.filter((n) => n.role !== 'learner');
   const up = cluster.nodes.filter((n) => n.id === cluster.reportedBy.id || n.connected === true || n.recentActive === true);
   const quorum = Math.floor(voters.length / 2) + 1;
@@ -103,7 +109,7 @@ export async function overviewPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
               const self = n.id === cluster.reportedBy.id;
               const healthy = self || n.connected === true || n.recentActive === true;
               const lag = self ? (isLeaderView ? 0 : n.commitIndex !== null && n.appliedIndex !== null ? Math.max(0, n.commitIndex - n.appliedIndex) : null) : n.matchIndex !== undefined ? Math.max(0, commit - n.matchIndex) : null;
-              const match = n.lockCode === undefined || n.lockCode === null ? null : keyLockCodes.has(n.lockCode);
+              const match = n.lockCode === undefined || n.lockCode === null ? null : inAKey(n.lockCode, n.legacyLockCode);
               const certificateDays = n.tlsNotAfter === undefined ? null : daysUntil(Date.parse(n.tlsNotAfter), nowMs);
               return (
                 <tr>

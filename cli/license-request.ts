@@ -31,7 +31,7 @@ export function requestLicense(argv: string[], io: CommandIo): Promise<number> {
     return {
       lines: [
         `request for ${file.request.authCode} on ${members.length} lock code${members.length === 1 ? '' : 's'}: ${members.map((m) => `${m.nodeId} ${m.lockCode}`).join(', ')}`,
-        `signed by ${file.request.signedBy}; upload it to the key center's portal ("Activate from a request file") and install the key file it answers:`,
+        `signed by ${file.request.signedBy}; upload it to the key center's portal (menu: "Upload a request file") and install the key file it answers:`,
         `  floe license import --key-file LIC-….json --admin URL`,
       ],
       value: values.out,

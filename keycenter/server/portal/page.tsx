@@ -96,7 +96,7 @@ export function renderPage(c: Context<KcEnv>, page: AppPage, body: Child): PageR
                 View codes by host
               </NavLink>
               <NavLink href="/activate/request-file" nav="request-file" me={page.nav}>
-                Activate from a request file
+                Upload a request file
               </NavLink>
               <NavLink href="/orders" nav="orders" me={page.nav}>
                 Order history

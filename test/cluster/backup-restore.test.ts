@@ -16,7 +16,7 @@ import { run as lease } from '../../cli/lease.ts';
 import { run as license } from '../../cli/license.ts';
 import { ADMIN_TOKEN } from '../daemon/test-daemon.test-support.ts';
 import { ClusterSite } from './cluster-harness.test-support.ts';
-import { guardSite } from './site-tools.test-support.ts';
+import { guardSite, startInForce } from './site-tools.test-support.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /** `ms`: the new leader's grace and the lease TTL of the site; the check waits past both. */
@@ -56,12 +56,7 @@ describe('disaster recovery', () => {
     });
     site = s;
     unguard = guardSite(s);
-    await Promise.all(s.nodes.map((n) => s.start(n.id)));
-    const leader = await s.leader();
-    await vi.waitFor(async () => {
-      const r = await s.admin(leader, '/pools');
-      expect(r?.status === 200 && (r.body as { feature: string }[]).some((p) => p.feature === 'demo'), 'the site license in force').toBe(true);
-    }, { timeout: 15_000 });
+    const leader = await startInForce(s, 15_000);
     const tokenFile = join(s.dir, 'admin-token');
     writeFileSync(tokenFile, `${ADMIN_TOKEN}\n`, { mode: 0o600 });
 

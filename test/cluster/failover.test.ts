@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { connect, type FloeClient, type Lease } from '../../client/index.ts';
 import { ClusterSite } from './cluster-harness.test-support.ts';
+import { startInForce } from './site-tools.test-support.ts';
 
 /** `ms` the whole churn may run at most (a bound, not a target: it stops once the log moved ENTRIES_AFTER_KILL entries). */
 const CHURN_MS_MAX = 120_000;
@@ -15,7 +16,7 @@ const CHURN_MS_MAX = 120_000;
  * the first checkout after the kill, for the entries the churn appends
  * after it, and for the restarted node to converge.
  */
-const LICENSE_WAIT = { timeout: 30_000, interval: 50 };
+const LICENSE_WAIT_MS = 30_000;
 const FIRST_CHECKOUT_WAIT = { timeout: 30_000, interval: 50 };
 const ENTRIES_WAIT = { timeout: 100_000, interval: 100 };
 /** Entries a node takes a snapshot after; its log keeps half as many before it. */
@@ -47,12 +48,7 @@ describe('a three-node cluster of floe serve processes', () => {
       extraToml: ['leaseTtlMs = 8000', 'heartbeatMs = 1000', 'renewBatchMs = 50', 'leaderGraceMs = 5000'],
     });
     site = s;
-    await Promise.all(s.nodes.map((n) => s.start(n.id)));
-    const leader = await s.leader();
-    await vi.waitFor(async () => {
-      const r = await s.admin(leader, '/pools');
-      expect(r?.status === 200 && (r.body as { feature: string }[]).some((p) => p.feature === 'demo'), 'the site license in force').toBe(true);
-    }, LICENSE_WAIT);
+    const leader = await startInForce(s, LICENSE_WAIT_MS);
 
     // Clients start on different nodes (two on each); each knows every server.
     const urls = s.nodes.map((n) => n.clientUrl);
@@ -131,6 +127,6 @@ describe('a three-node cluster of floe serve processes', () => {
       const cluster = (await s.admin(newLeader, '/cluster'))?.body as { leaderId: string; nodes: { id: string; matchIndex?: number }[] } | undefined;
       expect(['n1', 'n2', 'n3']).toContain(cluster?.leaderId);
       expect(cluster?.nodes.map((n) => n.id).sort()).toEqual(['n1', 'n2', 'n3']);
-    }, LICENSE_WAIT);
+    }, { timeout: LICENSE_WAIT_MS, interval: 50 });
   }, 300_000);
 });

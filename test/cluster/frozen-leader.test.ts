@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { connect, type FloeClient } from '../../client/index.ts';
 import { ClusterSite } from './cluster-harness.test-support.ts';
-import { healthOf } from './site-tools.test-support.ts';
+import { healthOf, startInForce } from './site-tools.test-support.ts';
 
 /**
  * `ms` the client may wait for its reply before it presumes a server dead:
@@ -17,7 +17,7 @@ import { healthOf } from './site-tools.test-support.ts';
 const REPLY_TIMEOUT_MS = 120_000;
 /** `ms`: bounds, generous for a loaded machine (a quiet one needs well under a second for each). */
 const CHECKOUT_AFTER_FREEZE_MS_MAX = 20_000;
-const LICENSE_WAIT = { timeout: 30_000, interval: 50 };
+const LICENSE_WAIT_MS = 30_000;
 const CONVERGE_WAIT = { timeout: 20_000, interval: 100 };
 
 let site: ClusterSite | undefined;
@@ -43,12 +43,7 @@ describe('a three-node cluster whose leader freezes (SIGSTOP)', () => {
   it("serves a client that was connected to the frozen leader through the new leader, keeping its seat", { timeout: 120_000 }, async () => {
     const s = await ClusterSite.create({ seats: 10 });
     site = s;
-    await Promise.all(s.nodes.map((n) => s.start(n.id)));
-    const leader = await s.leader();
-    await vi.waitFor(async () => {
-      const r = await s.admin(leader, '/pools');
-      expect(r?.status === 200 && (r.body as { feature: string }[]).some((p) => p.feature === 'demo'), 'the site license in force').toBe(true);
-    }, LICENSE_WAIT);
+    const leader = await startInForce(s, LICENSE_WAIT_MS);
 
     // The client starts on the leader and knows the others.
     const leaderUrl = s.node(leader).clientUrl;

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { connect, isFloeError, type FloeClient, type Lease } from '../../client/index.ts';
 import { ClusterSite } from './cluster-harness.test-support.ts';
 import { SeatLedger } from './seat-ledger.test-support.ts';
-import { defined, guardSite, healthOf } from './site-tools.test-support.ts';
+import { defined, guardSite, healthOf, startInForce } from './site-tools.test-support.ts';
 
 /** Seats of the site's license. */
 const SEATS = 5;
@@ -45,12 +45,7 @@ describe('seats churned through a SIGKILLed leader, judged from the clients’ r
     });
     site = s;
     unguard = guardSite(s);
-    await Promise.all(s.nodes.map((n) => s.start(n.id)));
-    const leader = await s.leader();
-    await vi.waitFor(async () => {
-      const r = await s.admin(leader, '/pools');
-      expect(r?.status === 200 && (r.body as { feature: string }[]).some((p) => p.feature === 'demo'), 'the site license in force').toBe(true);
-    }, { timeout: 10_000 });
+    const leader = await startInForce(s, 10_000);
 
     const ledger = new SeatLedger();
     const revoked: string[] = [];

@@ -15,23 +15,17 @@ import { floe } from '../../cli/cli-harness.test-support.ts';
 import { run as license } from '../../cli/license.ts';
 import { initKeyCenter, KeyCenter } from '../../keycenter/key-center.ts';
 import { startKeyCenterServer } from '../../keycenter/server/key-center-server.ts';
-import { deriveLockCode, LICENSE_KEY_FILE_FORMAT, parseLockCode } from '../../protocol/index.ts';
+import { deriveLockCode, LICENSE_KEY_FILE_FORMAT } from '../../protocol/index.ts';
 import { ADMIN_TOKEN } from '../daemon/test-daemon.test-support.ts';
 import { hasChromium, launchChromium } from '../portal/chromium.test-support.ts';
 import { InProcessSite } from './in-process-site.test-support.ts';
-import { defined } from './site-tools.test-support.ts';
+import { canonicalLockCode, defined } from './site-tools.test-support.ts';
 
 let root: string;
 let kc: KeyCenter;
 let keyCenter: { url: string; close(): Promise<void> };
 let site: InProcessSite;
 let tokenFile: string;
-
-function canonical(code: string): string {
-  const parsed = parseLockCode(code);
-  if (!parsed.ok) throw new Error(`not a lock code: ${code}`);
-  return parsed.code;
-}
 
 /** `floe license SUBCOMMAND` against the leader's admin API. */
 async function cli(subcommand: string, ...argv: string[]) {
@@ -82,7 +76,7 @@ describe('offline activation: floe license request → key center → floe licen
     const text = readFileSync(requestFile, 'utf8');
     const file = JSON.parse(text);
     expect(file.request.authCode).toBe(e!.authCode);
-    expect(file.request.members.map((m: { lockCode: string }) => m.lockCode).sort()).toEqual(site.identities.map((i) => canonical(i.lockCode)).sort());
+    expect(file.request.members.map((m: { lockCode: string }) => m.lockCode).sort()).toEqual(site.identities.map((i) => canonicalLockCode(i.lockCode)).sort());
     // Nothing reached the key center yet.
     expect(await kc.listKeys()).toEqual([]);
 

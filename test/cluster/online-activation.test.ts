@@ -13,10 +13,9 @@ import { floe } from '../../cli/cli-harness.test-support.ts';
 import { run as license } from '../../cli/license.ts';
 import { initKeyCenter, KeyCenter } from '../../keycenter/key-center.ts';
 import { startKeyCenterServer } from '../../keycenter/server/key-center-server.ts';
-import { parseLockCode } from '../../protocol/index.ts';
 import { ADMIN_TOKEN } from '../daemon/test-daemon.test-support.ts';
 import { InProcessSite } from './in-process-site.test-support.ts';
-import { defined } from './site-tools.test-support.ts';
+import { canonicalLockCode, defined } from './site-tools.test-support.ts';
 
 const KEY_CENTER_TIMEOUT_MS = 1000;
 
@@ -29,12 +28,6 @@ let silent: Server;
 let silentUrl: string;
 let site: InProcessSite;
 let tokenFile: string;
-
-function canonical(code: string): string {
-  const parsed = parseLockCode(code);
-  if (!parsed.ok) throw new Error(`not a lock code: ${code}`);
-  return parsed.code;
-}
 
 /** `floe license activate` against the leader's admin API. */
 async function activate(...argv: string[]) {
@@ -93,7 +86,7 @@ describe('floe license activate', () => {
     const licenseId = r.last;
     const listed = (await site.admin('GET', '/licenses')).body;
     const lic = (listed.data ?? listed).find((l: { licenseId: string }) => l.licenseId === licenseId);
-    expect(lic.lockCodes.map(canonical).sort()).toEqual(site.identities.map((i) => canonical(i.lockCode)).sort());
+    expect(lic.lockCodes.map(canonicalLockCode).sort()).toEqual(site.identities.map((i) => canonicalLockCode(i.lockCode)).sort());
     expect(lic).toMatchObject({ seats: 5, hostDescription: 'License servers, test site' });
     await vi.waitFor(
       () => {

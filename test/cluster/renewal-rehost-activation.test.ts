@@ -15,10 +15,9 @@ import { addOrder, createAccount } from '../../keycenter/accounts.ts';
 import { generateCodes } from '../../keycenter/code-generation.ts';
 import { initKeyCenter, KeyCenter } from '../../keycenter/key-center.ts';
 import { startKeyCenterServer } from '../../keycenter/server/key-center-server.ts';
-import { parseLockCode } from '../../protocol/index.ts';
 import { ADMIN_TOKEN, type WireClient } from '../daemon/test-daemon.test-support.ts';
 import { InProcessSite } from './in-process-site.test-support.ts';
-import { defined } from './site-tools.test-support.ts';
+import { canonicalLockCode, defined } from './site-tools.test-support.ts';
 
 /** `ms` a wait may take (a leader, an apply, a catch-up) on a loaded machine. */
 const SETTLE_MS_MAX = 30_000;
@@ -29,12 +28,6 @@ let kc: KeyCenter;
 let keyCenter: { url: string; close(): Promise<void> };
 let site: InProcessSite;
 let tokenFile: string;
-
-function canonical(code: string): string {
-  const parsed = parseLockCode(code);
-  if (!parsed.ok) throw new Error(`not a lock code: ${code}`);
-  return parsed.code;
-}
 
 /** `floe license activate` against the leader's admin API. */
 async function activate(...argv: string[]) {
@@ -159,8 +152,8 @@ describe('replacing a member, then activating the same code', () => {
     expect(moved.stdout).toContain(`superseded ${old}`);
     const cad = (await get('/licenses')).filter((l) => l.product === 'cad');
     expect(cad.map((l) => [l.licenseId, l.supersedes, l.seats])).toEqual([[moved.last, old, 4]]);
-    const newThree = [0, 1, 3].map((i) => canonical(site.identities[i]!.lockCode)).sort();
-    expect(cad[0].lockCodes.map(canonical).sort()).toEqual(newThree);
+    const newThree = [0, 1, 3].map((i) => canonicalLockCode(site.identities[i]!.lockCode)).sort();
+    expect(cad[0].lockCodes.map(canonicalLockCode).sort()).toEqual(newThree);
     expect((await get('/pools')).filter((p) => p.feature === 'cad')).toMatchObject([{ seatsTotal: 4, seatsInUse: 1 }]);
     expect((await get('/leases?feature=cad')).map((l) => l.leaseId)).toEqual([held['leaseId']]);
     // n4 serves the feature now: its lock code is in the key.
@@ -174,7 +167,7 @@ describe('replacing a member, then activating the same code', () => {
       [old, 'superseded'],
       [moved.last, 'active'],
     ]);
-    expect(keys[1]!.lockCodes.map(canonical).sort()).toEqual(newThree);
+    expect(keys[1]!.lockCodes.map(canonicalLockCode).sort()).toEqual(newThree);
 
     // A retry (the answer was lost, or the command run twice) gets the same key, installed already: nothing changes.
     const again = await activate('--code', e!.authCode);

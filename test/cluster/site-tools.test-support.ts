@@ -4,6 +4,8 @@
 // bench must never leave servers behind), and the admin reads the checks use
 // (applied indexes, the leader's term). Tests wait with `vi.waitFor`; the
 // benches, which run outside vitest, poll with bench/until.ts.
+import { parseLockCode } from '../../protocol/index.ts';
+import { waitUntil } from '../wait-until.test-support.ts';
 import { ClusterSite, type SiteNode } from './cluster-harness.test-support.ts';
 
 /** Sites whose children the exit guard kills. */
@@ -91,3 +93,24 @@ export function liveIds(site: ClusterSite): string[] {
   return site.nodes.filter(isLive).map((n) => n.id);
 }
 
+
+/** `code` in its canonical form (as keys and `floe lockcode` write it); throws on text that is no lock code. */
+export function canonicalLockCode(code: string): string {
+  const parsed = parseLockCode(code);
+  if (!parsed.ok) throw new Error(`not a lock code: ${code}`);
+  return parsed.code;
+}
+
+/**
+ * Starts every node of `site` and waits (at most `timeoutMs`) until a leader
+ * serves the site license's `demo` pool; answers the leader's id.
+ */
+export async function startInForce(site: ClusterSite, timeoutMs = 30_000): Promise<string> {
+  await Promise.all(site.nodes.map((n) => site.start(n.id)));
+  const leader = await site.leader();
+  await waitUntil('the site license in force', timeoutMs, async () => {
+    const r = await site.admin(leader, '/pools');
+    return r?.status === 200 && (r.body as { feature: string }[]).some((p) => p.feature === 'demo') ? true : undefined;
+  });
+  return leader;
+}

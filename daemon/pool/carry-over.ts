@@ -11,7 +11,7 @@ import { poolLeases } from './capacity.ts';
 import { assert } from './assert.ts';
 import { accountLease, rulesFor, sessionRules, queueSlot, unaccountLease, withCounters } from './policy-seats.ts';
 import type { Lease, Pool, PoolState } from './pool-state.ts';
-import { emit, holdSeats, lingerKey, unholdSeats, usage, type Step } from './seats.ts';
+import { emit, holdSeats, lingerKey, removeLingering, unholdSeats, usage, type Step } from './seats.ts';
 import { compareVersions } from './version.ts';
 
 /**
@@ -68,10 +68,8 @@ function moveLease(state: PoolState, lease: Lease, from: Pool, to: Pool): void {
   unholdSeats(from, lease);
   from.leaseCount--;
   if (lease.lingerSeq > 0) {
+    removeLingering(from, lease);
     const key = lingerKey(lease.user, lease.host);
-    const list = from.lingering.get(key) as Lease[];
-    list.splice(list.indexOf(lease), 1);
-    if (list.length === 0) from.lingering.delete(key);
     const into = to.lingering.get(key);
     if (into === undefined) to.lingering.set(key, [lease]);
     else {

@@ -134,15 +134,20 @@ export function releaseLease(state: PoolState, lease: Lease): void {
   if (lease.lingerSeq === 0) {
     if (lease.session !== undefined) removeHeldLease(lease.session.leases, lease);
   } else {
-    const key = lingerKey(lease.user, lease.host);
-    const list = pool.lingering.get(key);
-    const i = list === undefined ? -1 : list.indexOf(lease);
-    assert(list !== undefined && i >= 0, 'releaseLease of a lingering lease missing from its linger list');
-    list.splice(i, 1);
-    if (list.length === 0) pool.lingering.delete(key);
+    removeLingering(pool, lease);
   }
   if (lease.borrow?.revoked === true) state.revokedBorrows--;
   unholdSeats(pool, lease);
+}
+
+/** Takes the lingering `lease` out of `pool`'s linger list (dropping the list once empty). */
+export function removeLingering(pool: Pool, lease: Lease): void {
+  const key = lingerKey(lease.user, lease.host);
+  const list = pool.lingering.get(key);
+  const i = list === undefined ? -1 : list.indexOf(lease);
+  assert(list !== undefined && i >= 0, 'a lingering lease missing from its linger list');
+  list.splice(i, 1);
+  if (list.length === 0) pool.lingering.delete(key);
 }
 
 /** Takes `lease` out of its pool's seat count: the inverse of holdSeats. */

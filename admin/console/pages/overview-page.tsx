@@ -3,7 +3,7 @@
 // the licenses with days to expiry, and the alerts that fire now — the same
 // conditions as deploy/prometheus/alerts.yml, read from the same API.
 import type { Context } from 'hono';
-import { formatNodeLockCodes, matchesLockCodes, parseNodeLockCodes } from '../../../protocol/index.ts';
+import { matchesLockCodes, parseNodeLockCodes } from '../../../protocol/index.ts';
 import { answer } from '../console-read.ts';
 import { daysUntil, expiryClass, Page, when } from '../console-page.tsx';
 import type { ConsoleDeps, ConsoleEnv } from '../console-env.ts';
@@ -38,10 +38,8 @@ export async function overviewPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
   const commit = cluster.nodes.find((n) => n.id === cluster.reportedBy.id)?.commitIndex ?? 0;
   const inForce = licenses.filter((l) => l.status !== 'expired');
   /** True when a key in force names the member (the key check's own rule: tolerant codes match 2 of 3 inputs, legacy ones exactly). */
-  const inAKey = (lockCode: string, legacyLockCode: string | undefined) => {
-    const codes = parseNodeLockCodes(legacyLockCode === undefined ? lockCode : formatNodeLockCodes({ lockCode, legacyLockCode }));
-    return inForce.some((l) => matchesLockCodes(l.lockCodes, codes, l.lockMatch));
-  };
+  const inAKey = (lockCode: string, legacyLockCode: string | undefined) =>
+    [lockCode, legacyLockCode].some((code) => code !== undefined && inForce.some((l) => matchesLockCodes(l.lockCodes, parseNodeLockCodes(code), l.lockMatch)));
   const voters = cluster.nodes.filter((n) => n.role !== 'learner');
   const up = cluster.nodes.filter((n) => n.id === cluster.reportedBy.id || n.connected === true || n.recentActive === true);
   const quorum = Math.floor(voters.length / 2) + 1;

@@ -13,11 +13,12 @@ import { splitHostPort } from './config.ts';
 import type { NodeIdentity } from './identity/index.ts';
 import { MemberDirectory, memberOfChange, type MemberRecord } from './storage/index.ts';
 import type { ConfChange, ConfState } from './raft/types.ts';
-import { PeerTransport, type FaultInjector, type PeerConfig, type PeerTls, type TransportLogger } from './transport/index.ts';
+import { FaultyTransport, PeerTransport, type FaultInjector, type PeerConfig, type PeerTls, type PeerTransportApi, type TransportLogger } from './transport/index.ts';
 
 /** The running transport and the hook the node calls on each applied membership change. */
 export interface ClusterTransport {
-  readonly transport: PeerTransport;
+  /** The peer transport; inside a FaultyTransport when startDaemon was given test faults. */
+  readonly transport: PeerTransportApi;
   /** `host:port` the transport listens on. */
   readonly address: { host: string; port: number };
   onConfChange(change: ConfChange, confState: ConfState): void;
@@ -82,17 +83,17 @@ export async function startClusterTransport(
     warn: (event, fields) => log(`peer transport: ${event} ${JSON.stringify(fields)}`),
   };
   const listen = splitHostPort(config.cluster.peerListen);
-  const transport = new PeerTransport({
+  const peerTransport = new PeerTransport({
     nodeId: config.nodeId,
     listen,
     identity,
     lockCode,
     peers: [...known.values()],
     logger,
-    ...(faults !== undefined ? { faults } : {}),
     ...(wallClock !== undefined ? { wallClock } : {}),
     ...(tls !== undefined ? { tls } : {}),
   });
+  const transport = faults === undefined ? peerTransport : new FaultyTransport(peerTransport, faults);
   const address = await transport.start();
   return {
     transport,

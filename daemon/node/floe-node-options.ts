@@ -4,7 +4,7 @@
 // membership callbacks). Apart from floe-node.ts so the node's inputs read
 // in one place; tests pass only the config and a lock code.
 import type { FloeConfig } from '../config.ts';
-import type { PeerTransport } from '../raft-driver/index.ts';
+import type { RaftTransport } from '../raft-driver/index.ts';
 import type { ConfChange, ConfState } from '../raft/types.ts';
 import type { MemberRecord } from '../storage/index.ts';
 import type { AppChannel } from './forwarder.ts';
@@ -31,7 +31,7 @@ export interface FloeNodeOptions {
   readonly identity?: NodeSigner;
   /** Voters of a brand-new cluster; default: this node alone. */
   readonly voters?: readonly string[];
-  readonly transport?: PeerTransport;
+  readonly transport?: RaftTransport;
   /** The transport's app channel: present in a cluster, where followers forward proposals to the leader. */
   readonly appChannel?: AppChannel;
   /** Each connected peer's wall clock minus ours (`skewMs`), from the peer transport's pings (GET /cluster shows them). */

@@ -4,7 +4,7 @@
 import { createRaftNode } from '../raft/index.ts';
 import type { Message, NodeId } from '../raft/types.ts';
 import { openDatabase, SqliteRaftStorage } from '../storage/index.ts';
-import type { PeerTransport } from './peer-transport.ts';
+import type { RaftTransport } from './raft-transport.ts';
 import { RaftDriver, type DurableStorage, type ReplicatedApplication } from './raft-driver.ts';
 
 /** An in-memory SQLite log of a cluster of `voters` whose syncs wait in `held` until the test calls them. */
@@ -22,7 +22,7 @@ export function heldSyncStorage(voters: readonly NodeId[], held: (() => void)[])
  * to `peer` closed, as a socket reset would.
  */
 export function memoryWire(): {
-  transport: (self: NodeId) => PeerTransport;
+  transport: (self: NodeId) => RaftTransport;
   down: Set<NodeId>;
   sent: Message[];
   connectionLost: (self: NodeId, peer: NodeId) => void;
@@ -31,7 +31,7 @@ export function memoryWire(): {
   const lostHandlers = new Map<NodeId, (peer: NodeId) => void>();
   const down = new Set<NodeId>();
   const sent: Message[] = [];
-  const transport = (self: NodeId): PeerTransport => ({
+  const transport = (self: NodeId): RaftTransport => ({
     send: (messages) => {
       sent.push(...messages);
       for (const m of messages) if (!down.has(m.to) && !down.has(self)) setImmediate(() => wires.get(m.to)?.([m]));
@@ -54,7 +54,7 @@ export function memoryWire(): {
 export function untickedDriver(
   id: NodeId,
   storage: DurableStorage,
-  transport: PeerTransport,
+  transport: RaftTransport,
   application: ReplicatedApplication<string>,
   options: { preVote: boolean; checkQuorum: boolean },
 ): RaftDriver<string> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openDatabase, SqliteRaftStorage } from '../storage/index.ts';
 import { createRaftNode } from '../raft/index.ts';
-import { NoopTransport } from './peer-transport.ts';
+import { NoopTransport } from './raft-transport.ts';
 import { PROPOSALS_PER_ENTRY_MAX, type LogPosition } from './proposal-batch.ts';
 import { ProposalError } from './proposal-error.ts';
 import { RaftDriver } from './raft-driver.ts';

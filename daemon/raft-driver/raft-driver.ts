@@ -1,7 +1,7 @@
 // The one place where a node's replicated log does I/O. It owns the
 // RaftNode, its tick timer and the ready loop, in etcd's order:
 //   persist (hard state + entries + snapshot, ONE SQLite transaction, one
-//   fsync) → send (PeerTransport) → apply committed entries → advance().
+//   fsync) → send (RaftTransport) → apply committed entries → advance().
 // Group commit falls out of the loop: proposals made in one event-loop turn
 // are packed into one log entry (proposal-batch.ts) and handed out in one
 // Ready, so they cost one log row, one transaction and one fsync together. With a storage that syncs
@@ -27,7 +27,7 @@ import {
   type WritableStorage,
 } from '../raft/types.ts';
 import { nodeScheduler, type DriverScheduler, type ScheduledTimer } from './driver-scheduler.ts';
-import type { PeerTransport } from './peer-transport.ts';
+import type { RaftTransport } from './raft-transport.ts';
 import { BATCH_BYTES_MAX, decodeBatch, encodeBatch, PROPOSALS_PER_ENTRY_MAX, type LogPosition } from './proposal-batch.ts';
 import { ProposalError, type ProposalErrorCode } from './proposal-error.ts';
 import { ReadIndexRounds } from './read-index-rounds.ts';
@@ -66,7 +66,7 @@ export interface ReplicatedApplication<R> {
 export interface RaftDriverOptions<R> {
   readonly node: RaftNode;
   readonly storage: DurableStorage;
-  readonly transport: PeerTransport;
+  readonly transport: RaftTransport;
   readonly application: ReplicatedApplication<R>;
   /** `ms` between Raft ticks. */
   readonly tickMs: number;
@@ -118,7 +118,7 @@ const CONF_CHANGE_LOCAL = Symbol('conf-change');
 export class RaftDriver<R> {
   private readonly node: RaftNode;
   private readonly storage: DurableStorage;
-  private readonly transport: PeerTransport;
+  private readonly transport: RaftTransport;
   private readonly app: ReplicatedApplication<R>;
   private readonly options: RaftDriverOptions<R>;
   /** Proposals of this node by log index, awaiting their apply. */

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Message } from '../raft/types.ts';
 import { FaultInjector } from './fault-injector.ts';
 import { TestCluster, heartbeat, WAIT } from './transport-kit.test-support.ts';
 
@@ -106,6 +107,46 @@ describe('FaultInjector', () => {
     faults.setDelay('n1', 'n2', 0);
     expect(faults.delayMs('n1', 'n2')).toBe(0);
     expect(() => faults.setDelay('n1', 'n2', -1)).toThrow();
+  });
+
+  it('a snapshot a fault drops is reported not sent, so Raft does not wait for it', async () => {
+    const faults = new FaultInjector();
+    const c = await cluster(['n1', 'n2'], faults);
+    const statuses: [string, boolean][] = [];
+    c.node('n1').transport.onSnapshotStatus((peerId, ok) => statuses.push([peerId, ok]));
+    faults.dropLink('n1', 'n2');
+    const snap: Message = {
+      type: 'snap',
+      from: 'n1',
+      to: 'n2',
+      term: 3,
+      snapshot: { metadata: { index: 50, term: 3, confState: { voters: ['n1', 'n2'], learners: [] } }, data: new Uint8Array(100) },
+    };
+    c.node('n1').transport.send([snap]);
+    expect(statuses).toEqual([['n2', false]]);
+    expect(c.node('n1').transport.stats().peers['n2']?.dropped.faults).toBe(1);
+  });
+
+  it('an app payload on a cut link is refused at once and counted', async () => {
+    const faults = new FaultInjector();
+    const c = await cluster(['n1', 'n2'], faults);
+    faults.isolate('n2');
+    expect(c.node('n1').transport.sendApp('n2', Uint8Array.of(1, 2, 3))).toBe(false);
+    expect(c.node('n1').transport.stats().peers['n2']?.droppedAppPayloads).toBe(1);
+    faults.rejoin('n2');
+    const received: number[][] = [];
+    c.node('n2').transport.onApp((_peerId, payloads) => received.push(...payloads.map((p) => [...p])));
+    expect(c.node('n1').transport.sendApp('n2', Uint8Array.of(4))).toBe(true);
+    await vi.waitFor(() => expect(received).toEqual([[4]]), WAIT);
+  });
+
+  it('a transport built without the decorator carries traffic whatever the injector says', async () => {
+    const faults = new FaultInjector();
+    faults.isolate('n1');
+    const c = await cluster(['n1', 'n2']);
+    sendAll(c, 1);
+    await vi.waitFor(() => expect(links(c, 1)).toEqual(['n1>n2', 'n2>n1']), WAIT);
+    expect(faults.stats().droppedMessages).toBe(0);
   });
 
   it('stop() leaves no sockets or timers behind: the process exits on its own', async () => {

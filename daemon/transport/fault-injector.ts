@@ -3,8 +3,9 @@
 // delay messages on others, so cluster tests can cut a leader off without
 // network namespaces or root.
 //
-// Off unless explicitly enabled: a PeerTransport consults a FaultInjector
-// only when one is passed in its options, and a new injector has no rules.
+// Off unless explicitly installed: a FaultyTransport (faulty-transport.ts)
+// wrapped around a PeerTransport consults it; the transport itself never
+// does, and a new injector has no rules.
 // One injector may be shared by every transport of an in-process cluster, or
 // each process may hold its own with the same rules: drops are checked by the
 // sender and again by the receiver (so either side alone enforces a cut),

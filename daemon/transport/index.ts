@@ -1,7 +1,7 @@
 // Floe's peer transport: Raft messages between servers over authenticated
 // WebSockets, its binary codec, and test-only fault injection.
 export { PEER_TLS_VERSION_MIN, type PeerTls } from './peer-tls.ts';
-export { PeerTransport, type PeerConfig, type PeerLockCode, type PeerStats, type PeerTransportOptions, type TransportStats } from './peer-transport.ts';
+export { PeerTransport, type PeerConfig, type PeerLockCode, type PeerStats, type PeerTransportApi, type PeerTransportOptions, type TransportStats } from './peer-transport.ts';
 export {
   DEFAULT_CODEC_LIMITS,
   FRAME_VERSION,
@@ -16,6 +16,7 @@ export {
 export { APP_FRAME_TAG, decodeAppFrame, encodeAppFrame } from './app-frame.ts';
 export type { ClockSkew } from './clock-probe.ts';
 export { FaultInjector, ANY_NODE, FAULT_DELAY_MS_MAX, type FaultStats } from './fault-injector.ts';
+export { FaultyTransport } from './faulty-transport.ts';
 export type { Ed25519PrivateKey, Ed25519PublicKey, PeerIdentity } from './peer-auth.ts';
 export {
   CLOSE_CODES,

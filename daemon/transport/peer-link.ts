@@ -72,11 +72,10 @@ export interface LinkCounters {
   sentBytes: number;
   droppedQueueFull: number;
   droppedOversized: number;
-  droppedFaults: number;
   backpressureStalls: number;
   connects: number;
   dialFailures: number;
-  /** App payloads written, and refused (not connected, queue full, fault). */
+  /** App payloads written, and refused (not connected, queue full). */
   sentAppPayloads: number;
   droppedAppPayloads: number;
 }
@@ -106,7 +105,6 @@ export class PeerLink {
     sentBytes: 0,
     droppedQueueFull: 0,
     droppedOversized: 0,
-    droppedFaults: 0,
     backpressureStalls: 0,
     connects: 0,
     dialFailures: 0,

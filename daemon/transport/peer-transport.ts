@@ -1,6 +1,5 @@
-// (~830 lines: listener, dialer, handshake and links share one peer table;
-// the test-only fault injection in the send path is to become a wrapper
-// around the transport interface — issue 19, not yet done.)
+// (~790 lines: the listener, the inbound handshake and the outbound links
+// share one peer table and one lifecycle; peer-link.ts holds the dialer.)
 // The peer transport: carries Raft messages between Floe servers over
 // WebSockets. Each node listens on its peer address and dials every other
 // peer for the messages it sends (PeerLink); inbound connections only
@@ -15,7 +14,6 @@ import { performance } from 'node:perf_hooks';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Message, NodeId } from '../raft/types.ts';
 import { closeSocket } from './close-socket.ts';
-import type { FaultInjector } from './fault-injector.ts';
 import { APP_FRAME_TAG, decodeAppFrame } from './app-frame.ts';
 import { answerProbe, type ClockSkew } from './clock-probe.ts';
 import { UPGRADE_TOKEN_HEADER, verifyUpgradeToken } from './upgrade-token.ts';
@@ -49,6 +47,12 @@ import type { PeerStats, TransportStats } from './transport-stats.ts';
 
 export type { PeerConfig } from './peer-link.ts';
 
+/**
+ * The public surface of PeerTransport as a structural type, so a decorator
+ * (FaultyTransport, tests only) can stand wherever the transport does.
+ */
+export type PeerTransportApi = { readonly [K in keyof PeerTransport]: PeerTransport[K] };
+
 /** What the transport knows of one peer's lock code. */
 export interface PeerLockCode {
   /** As the peer stated it in its latest signed handshake; undefined before one, or when it stated none. */
@@ -79,8 +83,6 @@ export interface PeerTransportOptions {
   readonly limits?: Partial<TransportLimits>;
   /** Where refusals and connection events are logged; default STDERR_LOGGER. */
   readonly logger?: TransportLogger;
-  /** Test-only network faults; absent (the default) means none are ever applied. */
-  readonly faults?: FaultInjector;
   /** Uniform float in [0, 1) for backoff jitter; default Math.random. */
   readonly random?: () => number;
   /** `ms` since the epoch: the wall clock peers' clocks are measured against (and told in ping replies); default Date.now. */
@@ -131,7 +133,6 @@ interface ReceiveCounters {
   messages: number;
   frames: number;
   bytes: number;
-  droppedFaults: number;
 }
 
 /**
@@ -140,14 +141,13 @@ interface ReceiveCounters {
  * Lifecycle: construct, `start()`, `send()` freely, `stop()`. Messages given
  * to send() in one event-loop turn leave as one frame per peer. Delivery is
  * best effort, as Raft expects: messages may be dropped (full queue, dead
- * peer, faults) but never corrupted, and never come from an unauthenticated
+ * peer) but never corrupted, and never come from an unauthenticated
  * or misaddressed sender.
  */
 export class PeerTransport {
   readonly nodeId: NodeId;
   private readonly limits: TransportLimits;
   private readonly logger: TransportLogger;
-  private readonly faults: FaultInjector | undefined;
   private readonly path: string;
   private readonly publicKey: Uint8Array;
   private readonly linkContext: PeerLinkContext;
@@ -167,7 +167,6 @@ export class PeerTransport {
   private readonly connectionLostHandlers = new Set<(peerId: NodeId) => void>();
   private readonly snapshotHandlers = new Set<(peerId: NodeId, ok: boolean) => void>();
   private readonly appHandlers = new Set<(peerId: NodeId, payloads: Uint8Array[]) => void>();
-  private readonly delayTimers = new Set<NodeJS.Timeout>();
   private readonly closing = new Set<Promise<void>>();
   private readonly wss: WebSocketServer;
   private readonly server: NetServer;
@@ -187,7 +186,6 @@ export class PeerTransport {
     this.nodeId = options.nodeId;
     this.limits = { ...DEFAULT_TRANSPORT_LIMITS, ...options.limits };
     this.logger = options.logger ?? STDERR_LOGGER;
-    this.faults = options.faults;
     this.path = options.path ?? '/raft';
     const sign = createSigner(options.identity);
     this.publicKey = rawPublicKey(toPublicKeyObject(options.identity.publicKey));
@@ -289,7 +287,6 @@ export class PeerTransport {
    */
   send(messages: readonly Message[]): void {
     if (this.state === 'stopped') return;
-    let delayed: Map<PeerLink, Message[]> | undefined;
     for (const message of messages) {
       if (message.from !== this.nodeId || message.to === this.nodeId) {
         throw new Error(`PeerTransport.send(): message ${message.type} from "${message.from}" to "${message.to}" on node "${this.nodeId}"`);
@@ -299,40 +296,21 @@ export class PeerTransport {
         this.droppedUnknownPeerMessages += 1;
         continue;
       }
-      if (this.faults !== undefined) {
-        if (this.faults.shouldDrop(this.nodeId, message.to)) {
-          link.counters.droppedFaults += 1;
-          link.dropped(message);
-          continue;
-        }
-        if (this.faults.delayMs(this.nodeId, message.to) > 0) {
-          delayed ??= new Map();
-          const held = delayed.get(link);
-          if (held === undefined) delayed.set(link, [message]);
-          else held.push(message);
-          continue;
-        }
-      }
       link.enqueue(message);
     }
-    if (delayed !== undefined) for (const [link, held] of delayed) this.delay(link, held);
     this.scheduleFlush();
   }
 
   /**
    * Queues an opaque app payload for `peerId` (one frame per peer per turn,
    * beside the Raft frames). Answers false, at once, when it cannot go:
-   * unknown peer, no authenticated connection now, a full frame, or a fault.
+   * unknown peer, no authenticated connection now, or a full frame.
    * Delivery is best effort even when true: the caller bounds its wait.
    */
   sendApp(peerId: NodeId, payload: Uint8Array): boolean {
     if (this.state !== 'started') return false;
     const link = this.links.get(peerId);
     if (link === undefined) return false;
-    if (this.faults?.shouldDrop(this.nodeId, peerId)) {
-      link.counters.droppedAppPayloads += 1;
-      return false;
-    }
     if (!link.enqueueApp(payload)) return false;
     this.scheduleFlush();
     return true;
@@ -389,7 +367,7 @@ export class PeerTransport {
   /**
    * Registers a handler told, for every snapshot message given to send(),
    * whether it was written to the peer's socket (true) or dropped (false:
-   * queue overflow, oversized, fault, peer removed, transport stopped), for
+   * queue overflow, oversized, peer removed, transport stopped), for
    * raft.reportSnapshot. Returns its unsubscribe function.
    */
   onSnapshotStatus(handler: (peerId: NodeId, ok: boolean) => void): () => void {
@@ -493,8 +471,9 @@ export class PeerTransport {
         receivedMessages: r.messages,
         receivedFrames: r.frames,
         receivedBytes: r.bytes,
-        droppedMessages: c.droppedQueueFull + c.droppedOversized + c.droppedFaults + r.droppedFaults,
-        dropped: { queueFull: c.droppedQueueFull, oversized: c.droppedOversized, faults: c.droppedFaults + r.droppedFaults },
+        droppedMessages: c.droppedQueueFull + c.droppedOversized,
+        // Faults are dropped by the FaultyTransport decorator (tests only), which adds its count here.
+        dropped: { queueFull: c.droppedQueueFull, oversized: c.droppedOversized, faults: 0 },
         backpressureStalls: c.backpressureStalls,
         sentAppPayloads: c.sentAppPayloads,
         droppedAppPayloads: c.droppedAppPayloads,
@@ -519,8 +498,6 @@ export class PeerTransport {
     if (this.flushScheduled !== undefined) clearImmediate(this.flushScheduled);
     this.flushScheduled = undefined;
     clearInterval(this.livenessTimer);
-    for (const timer of this.delayTimers) clearTimeout(timer);
-    this.delayTimers.clear();
     this.server.off('upgrade', this.onUpgrade);
     const closes: Promise<void>[] = [...this.links.values()].map((link) => link.stop(CLOSE_CODES.STOPPING, 'STOPPING'));
     for (const conn of this.inbound) closes.push(this.closeInbound(conn, CLOSE_CODES.STOPPING, 'STOPPING'));
@@ -582,18 +559,6 @@ export class PeerTransport {
     const closes = [...this.inbound].filter((conn) => conn.peerId === id).map((conn) => this.closeInbound(conn, CLOSE_CODES.PEER_REMOVED, 'PEER_REMOVED'));
     if (link !== undefined) closes.push(link.stop(CLOSE_CODES.PEER_REMOVED, 'PEER_REMOVED'));
     await Promise.all(closes);
-  }
-
-  /** Queues `messages` for `link` after the fault injector's delay for that link. */
-  private delay(link: PeerLink, messages: readonly Message[]): void {
-    const delayMs = (this.faults as FaultInjector).delayMs(this.nodeId, link.peer.id, 0);
-    const timer = setTimeout(() => {
-      this.delayTimers.delete(timer);
-      if (this.links.get(link.peer.id) !== link) return;
-      for (const message of messages) link.enqueue(message);
-      this.scheduleFlush();
-    }, delayMs);
-    this.delayTimers.add(timer);
   }
 
   private scheduleFlush(): void {
@@ -759,10 +724,6 @@ export class PeerTransport {
         return this.refuseInbound(conn, 'MESSAGE_ADDRESS_INVALID', { from: message.from, to: message.to });
       }
     }
-    if (this.faults?.shouldDrop(peerId, this.nodeId, decoded.messages.length)) {
-      counters.droppedFaults += decoded.messages.length;
-      return;
-    }
     counters.frames += 1;
     counters.messages += decoded.messages.length;
     counters.bytes += frame.length;
@@ -776,10 +737,6 @@ export class PeerTransport {
   private onAppFrame(conn: InboundConnection, peerId: NodeId, frame: Uint8Array, counters: ReceiveCounters): void {
     const decoded = decodeAppFrame(frame, this.limits.frameBytesMax);
     if (!decoded.ok) return this.refuseInbound(conn, 'FRAME_INVALID', { code: 'APP_FRAME_INVALID', message: decoded.message });
-    if (this.faults?.shouldDrop(peerId, this.nodeId, decoded.payloads.length)) {
-      counters.droppedFaults += decoded.payloads.length;
-      return;
-    }
     counters.frames += 1;
     counters.bytes += frame.length;
     for (const handler of this.appHandlers) handler(peerId, decoded.payloads);
@@ -825,7 +782,7 @@ export class PeerTransport {
   private receiveCounters(peerId: NodeId): ReceiveCounters {
     let counters = this.received.get(peerId);
     if (counters === undefined) {
-      counters = { messages: 0, frames: 0, bytes: 0, droppedFaults: 0 };
+      counters = { messages: 0, frames: 0, bytes: 0 };
       this.received.set(peerId, counters);
     }
     return counters;

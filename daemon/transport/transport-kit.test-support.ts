@@ -4,8 +4,9 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Message, NodeId } from '../raft/types.ts';
 import type { FaultInjector } from './fault-injector.ts';
+import { FaultyTransport } from './faulty-transport.ts';
 import type { PeerTls } from './peer-tls.ts';
-import { PeerTransport, type PeerConfig } from './peer-transport.ts';
+import { PeerTransport, type PeerConfig, type PeerTransportApi } from './peer-transport.ts';
 import type { TransportLimits, TransportLogger } from './transport-config.ts';
 
 export interface TestKeyPair {
@@ -42,7 +43,8 @@ export interface TestNode {
   readonly inbox: Message[];
   /** Peers it was told are unreachable, in order. */
   readonly unreachable: NodeId[];
-  transport: PeerTransport;
+  /** The node's transport; inside a FaultyTransport when the cluster has faults. */
+  transport: PeerTransportApi;
   port: number;
 }
 
@@ -86,7 +88,7 @@ export class TestCluster {
 
   /** Starts (or restarts, after stopNode) a node's transport on `port` with the cluster's peers. */
   async startNode(node: TestNode, port: number): Promise<void> {
-    node.transport = new PeerTransport({
+    const transport = new PeerTransport({
       nodeId: node.id,
       listen: { host: '127.0.0.1', port },
       identity: node.keys,
@@ -94,10 +96,10 @@ export class TestCluster {
       peers: node.port === 0 ? [] : this.peers(),
       logger: node.logger,
       ...(this.options.limits === undefined ? {} : { limits: this.options.limits }),
-      ...(this.options.faults === undefined ? {} : { faults: this.options.faults }),
       ...(this.options.wallClock?.(node.id) === undefined ? {} : { wallClock: this.options.wallClock(node.id) as () => number }),
       ...(this.options.tls?.(node.id) === undefined ? {} : { tls: this.options.tls(node.id) as PeerTls }),
     });
+    node.transport = this.options.faults === undefined ? transport : new FaultyTransport(transport, this.options.faults);
     node.transport.onMessages((messages) => node.inbox.push(...messages));
     node.transport.onUnreachable((peerId) => node.unreachable.push(peerId));
     node.port = (await node.transport.start()).port;

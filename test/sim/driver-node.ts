@@ -20,7 +20,7 @@
 //    synced part a crash keeps (`apply-before-durable`);
 //  - (in the cluster) a resolved proposal's entry is durable on enough voters
 //    that every quorum holds it (`ack-before-durable`).
-import { RaftDriver, ProposalError, type LogPosition, type PeerTransport } from '../../daemon/raft-driver/index.ts';
+import { RaftDriver, ProposalError, type LogPosition, type RaftTransport } from '../../daemon/raft-driver/index.ts';
 import {
   createRaftNode,
   type ConfChange,
@@ -184,7 +184,7 @@ export class DriverSimNode extends SimNode {
     this.proposalsOpen = 0;
     this.raft = this.observe(core);
     const inc = this.incarnation;
-    const transport: PeerTransport = {
+    const transport: RaftTransport = {
       send: (messages) => {
         for (const m of messages) this.hooks.send(this, m);
       },

@@ -1,10 +1,12 @@
 // How a node's Raft messages reach its peers, as the driver sees it. One node
 // needs none (NoopTransport); the cluster plugs in daemon/transport's ws
-// PeerTransport (Ed25519-authenticated), which has this shape structurally.
+// PeerTransport (Ed25519-authenticated), which has this shape structurally,
+// or that transport inside the tests' FaultyTransport decorator. Named after
+// what it carries so it does not clash with that class.
 import type { Message, NodeId } from '../raft/types.ts';
 
 /** Sends Raft messages to peers; received ones are handed to the `onMessages` handler. */
-export interface PeerTransport {
+export interface RaftTransport {
   /** Queues messages for their `to` peers; never throws on an unreachable peer (it reports it instead). */
   send(messages: readonly Message[]): void;
   /** Registers the receiver of messages from peers (the driver's step); returns the unsubscribe. */
@@ -23,7 +25,7 @@ export interface PeerTransport {
 }
 
 /** The transport of a one-node cluster: there is nobody to talk to. */
-export class NoopTransport implements PeerTransport {
+export class NoopTransport implements RaftTransport {
   send(messages: readonly Message[]): void {
     if (messages.length > 0) throw new Error(`assert: a one-node cluster sent ${messages.length} message(s) to ${messages[0]!.to}`);
   }

@@ -87,8 +87,16 @@ export class Connection {
    * `connectTimeoutMs` (`ms`). `ca`: PEM CA certificates trusted for wss://
    * (only these); undefined: Node's store. A server whose certificate does
    * not verify is refused like an unreachable one (UNAVAILABLE, its reason in `cause`).
+   * `abandon`: once aborted, an open still under way is given up (UNAVAILABLE).
    */
-  static open(url: string, connectTimeoutMs: number, handlers: ConnectionHandlers, liveness: ConnectionLiveness, ca?: readonly string[]): Promise<Connection> {
+  static open(
+    url: string,
+    connectTimeoutMs: number,
+    handlers: ConnectionHandlers,
+    liveness: ConnectionLiveness,
+    ca?: readonly string[],
+    abandon?: AbortSignal,
+  ): Promise<Connection> {
     return new Promise((resolve, reject) => {
       let socket: WebSocket;
       try {
@@ -100,8 +108,10 @@ export class Connection {
       // ws emits 'error' before 'close'; an unheard 'error' would crash the process.
       socket.on('error', () => {});
       const timer = setTimeout(() => fail(new Error(`no connection within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+      const onAbandon = () => fail(new Error('given up: another server answered first'));
       const fail = (err: unknown) => {
         clearTimeout(timer);
+        abandon?.removeEventListener('abort', onAbandon);
         socket.removeAllListeners('open');
         socket.terminate();
         // The reason matters to whoever reads it: a refused port, or a certificate this client does not trust.
@@ -109,8 +119,10 @@ export class Connection {
       };
       socket.once('error', fail);
       socket.once('close', (code) => fail(new Error(`closed with ${code} while opening`)));
+      abandon?.addEventListener('abort', onAbandon, { once: true });
       socket.once('open', () => {
         clearTimeout(timer);
+        abandon?.removeEventListener('abort', onAbandon);
         socket.removeListener('error', fail);
         socket.removeAllListeners('close');
         resolve(new Connection(url, socket, handlers, liveness));

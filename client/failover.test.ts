@@ -1,5 +1,6 @@
 // Failover, resume and idempotent retry, against two fake nodes that share
 // one fake cluster state (sessions, seats, remembered results).
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeCluster, FakeServer, WAIT } from './fake-server.test-support.ts';
 import { connectTestClient } from './test-client.test-support.ts';
@@ -7,8 +8,13 @@ import { FloeClient, FloeError, type ClosedEvent, type ConnectedEvent, type Conn
 
 const started: FakeServer[] = [];
 const clients: FloeClient[] = [];
+const hung: { server: Server; sockets: Socket[] }[] = [];
 
 afterEach(async () => {
+  for (const { server, sockets } of hung.splice(0)) {
+    sockets.forEach((s) => s.destroy());
+    await new Promise((resolve) => server.close(resolve));
+  }
   await Promise.all(clients.splice(0).map((c) => c.close()));
   await Promise.all(started.splice(0).map((s) => s.stop()));
 });
@@ -30,6 +36,27 @@ async function open(servers: readonly string[], options: Partial<ConnectOptions>
 
 function nextConnected(client: FloeClient): Promise<ConnectedEvent> {
   return new Promise((resolve) => client.once('connected', resolve));
+}
+
+/**
+ * A server whose process is frozen (SIGSTOP, a paused VM): its kernel still
+ * accepts TCP connections, but no WebSocket handshake is ever answered.
+ * `sockets` are the connections it accepted; `closedByClient` counts those the client gave up.
+ */
+async function startHungServer(): Promise<{ url: string; sockets: Socket[]; closedByClient(): number }> {
+  const sockets: Socket[] = [];
+  let closed = 0;
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => (closed += 1));
+    socket.resume(); // read (and drop) the handshake, so the client's FIN is seen
+  });
+  hung.push({ server, sockets });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return { url: `ws://127.0.0.1:${address.port}`, sockets, closedByClient: () => closed };
 }
 
 describe('FloeClient failover', () => {
@@ -129,6 +156,44 @@ describe('FloeClient failover', () => {
     expect(frames).toHaveLength(2);
     expect(frames[1]!.requestId).toBe(frames[0]!.requestId);
     expect(lease.requestId).toBe(frames[0]!.requestId);
+  });
+
+  it('opens its session on the next server while the first hangs in its opening handshake, and gives that one up', { timeout: 20_000 }, async () => {
+    const frozen = await startHungServer();
+    const [, b] = await startCluster();
+    // Waiting out connectTimeoutMs (60 s here) would outlast the test.
+    const client = await open([frozen.url, b.url], { connectTimeoutMs: 60_000 });
+    expect(client.server).toBe(b.url);
+    expect(frozen.sockets).toHaveLength(1);
+    await vi.waitFor(() => expect(frozen.closedByClient()).toBe(1), WAIT);
+    const lease = await client.checkout('demo');
+    expect(b.cluster.seatsInUse('demo')).toBe(1);
+    await client.checkin(lease);
+  });
+
+  it('reconnects past a frozen server to a live one when its server dies, keeping its session', { timeout: 20_000 }, async () => {
+    const frozen = await startHungServer();
+    const [a, b] = await startCluster();
+    const client = await open([a.url, frozen.url, b.url], { connectTimeoutMs: 60_000 });
+    const sessionId = client.sessionId;
+    const lease = await client.checkout('demo');
+    const reconnected = nextConnected(client);
+    await a.stop();
+    expect(await reconnected).toEqual({ server: b.url, sessionId, resumed: true });
+    expect(client.leases().map((l) => l.leaseId)).toEqual([lease.leaseId]);
+  });
+
+  it('closes at once while reconnecting with a socket still opening to a frozen server', { timeout: 20_000 }, async () => {
+    const frozen = await startHungServer();
+    const [a] = await startCluster();
+    const client = await open([a.url, frozen.url], { connectTimeoutMs: 60_000 });
+    const disconnected = new Promise((resolve) => client.once('disconnected', resolve));
+    await a.stop();
+    await disconnected;
+    await vi.waitFor(() => expect(frozen.sockets).toHaveLength(1), WAIT);
+    // close() waits for every socket it opened: the frozen one is given up, not waited out.
+    await client.close();
+    await vi.waitFor(() => expect(frozen.closedByClient()).toBe(1), WAIT);
   });
 
   it('fails over to a server it learnt from the hello reply', async () => {

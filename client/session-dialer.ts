@@ -3,6 +3,13 @@
 // and says hello, and gives up only when attempts run out or a hello is
 // refused for good. It owns the sockets that are opening or closing, so
 // closing the client can wait for every one of them.
+//
+// A server whose process is frozen (SIGSTOP, a paused VM) still has its
+// kernel accept TCP connections, so opening a socket to it hangs until
+// connectTimeoutMs. Like Happy Eyeballs (RFC 8305), a socket that has not
+// opened within OPEN_STAGGER_MS does not hold the client up: the next server
+// is dialed beside it, the first socket to open wins and the others are
+// given up. A server that refuses at once is still followed by a backoff.
 import { PROTOCOL_VERSION } from '../protocol/wire.ts';
 import { backoffDelayMs } from './backoff.ts';
 import type { ResolvedOptions } from './client-options.ts';
@@ -10,6 +17,12 @@ import { Connection, type ConnectionHandlers } from './connection.ts';
 import { FloeError, toFloeError } from './floe-error.ts';
 import type { ServerList } from './server-list.ts';
 import { helloReplySchema, type HelloReplyFrame, type PushFrame, type ReplyFrame } from './server-frames.ts';
+
+/**
+ * `ms` a socket may take to open before the next server is dialed beside it;
+ * RFC 8305 §5 recommends 250 ms. A loopback or LAN open takes well under 10 ms.
+ */
+export const OPEN_STAGGER_MS = 250;
 
 /** Hello answers after which retrying elsewhere cannot help. */
 const HELLO_FATAL_CODES: ReadonlySet<string> = new Set(['UNSUPPORTED_PROTOCOL', 'BAD_REQUEST', 'UNAUTHORIZED', 'NOT_AUTHORIZED_USER']);
@@ -56,6 +69,8 @@ export class SessionDialer {
   #lastError: unknown;
   #helloWaiter: HelloWaiter | undefined;
   #sleep: { timer: NodeJS.Timeout; resolve(): void } | undefined;
+  /** While sockets are being opened: dials at once (the client closing makes that give up). */
+  #wakeDialer: (() => void) | undefined;
   readonly #opening = new Set<Promise<unknown>>();
   readonly #closingSockets = new Set<Promise<void>>();
 
@@ -73,15 +88,12 @@ export class SessionDialer {
     const host = this.#host;
     const options = host.options;
     while (!host.closed()) {
-      if (this.#attempts >= options.reconnectAttemptsMax) {
-        throw new FloeError('SERVERS_UNREACHABLE', `no server answered in ${this.#attempts} attempts`, { cause: this.#lastError });
-      }
+      if (this.#attempts >= options.reconnectAttemptsMax) throw this.#unreachable();
       if (this.#attempts > 0) await this.#sleepMs(backoffDelayMs(this.#attempts - 1, options, options.random));
       if (host.closed()) break;
-      this.#attempts += 1;
-      const url = host.servers.current();
+      const opened = await this.#openFirst();
       try {
-        await this.#tryServer(url);
+        await this.#hello(opened.conn, opened.box);
         return;
       } catch (err) {
         const error = toFloeError(err);
@@ -93,6 +105,81 @@ export class SessionDialer {
     throw new FloeError('CLOSED', 'the client is closed');
   }
 
+  #unreachable(): FloeError {
+    return new FloeError('SERVERS_UNREACHABLE', `no server answered in ${this.#attempts} attempts`, { cause: this.#lastError });
+  }
+
+  /**
+   * Opens a socket to the current server; when that fails, to the next one
+   * after a backoff; and beside it when it has not opened within
+   * OPEN_STAGGER_MS. Every dial counts as an attempt. Resolves with the
+   * first socket that opens, its server made current, and gives up the
+   * others; rejects with SERVERS_UNREACHABLE when attempts run out and
+   * nothing is opening, CLOSED when the client closes.
+   */
+  #openFirst(): Promise<{ conn: Connection; box: { conn: Connection | undefined } }> {
+    const host = this.#host;
+    const options = host.options;
+    const rivals = new AbortController();
+    const dialing = new Set<string>();
+    let settled = false;
+    let nextDial: NodeJS.Timeout | undefined;
+    return new Promise((resolve, reject) => {
+      const finish = (outcome: { conn: Connection; box: { conn: Connection | undefined } } | FloeError) => {
+        settled = true;
+        clearTimeout(nextDial);
+        this.#wakeDialer = undefined;
+        rivals.abort();
+        if (outcome instanceof FloeError) reject(outcome);
+        else resolve(outcome);
+      };
+      const dialAfter = (delayMs: number) => {
+        clearTimeout(nextDial);
+        nextDial = setTimeout(dial, delayMs);
+      };
+      const dial = () => {
+        clearTimeout(nextDial);
+        if (settled) return;
+        if (host.closed()) return finish(new FloeError('CLOSED', 'the client is closed'));
+        if (this.#attempts >= options.reconnectAttemptsMax) {
+          if (dialing.size === 0) finish(this.#unreachable());
+          return;
+        }
+        // The first server from the current position that is not opening now.
+        const url = host.servers.nextUntried(undefined, dialing);
+        if (url === undefined) return; // every server is opening: the first to settle decides
+        this.#attempts += 1;
+        dialing.add(url);
+        const box: { conn: Connection | undefined } = { conn: undefined };
+        const opening = Connection.open(url, options.connectTimeoutMs, this.#handlersFor(box), options, options.ca, rivals.signal);
+        this.#opening.add(opening);
+        void opening.finally(() => this.#opening.delete(opening)).catch(() => undefined);
+        opening.then(
+          (conn) => {
+            dialing.delete(url);
+            if (settled) {
+              conn.detach();
+              this.trackClosing(conn.close(1000, 'another server answered first'));
+              return;
+            }
+            while (host.servers.current() !== url) host.servers.advance();
+            finish({ conn, box });
+          },
+          (err: unknown) => {
+            dialing.delete(url);
+            if (settled) return;
+            this.#lastError = err;
+            if (host.servers.current() === url) host.servers.advance();
+            dialAfter(backoffDelayMs(this.#attempts - 1, options, options.random));
+          },
+        );
+        dialAfter(OPEN_STAGGER_MS);
+      };
+      this.#wakeDialer = dial;
+      dial();
+    });
+  }
+
   /** The client is closing: ends the backoff wait and fails the hello in flight. */
   interrupt(): void {
     if (this.#sleep !== undefined) {
@@ -100,6 +187,7 @@ export class SessionDialer {
       this.#sleep.resolve();
       this.#sleep = undefined;
     }
+    this.#wakeDialer?.();
     this.#helloWaiter?.fail(new FloeError('CLOSED', 'the client is closed'));
   }
 
@@ -125,81 +213,75 @@ export class SessionDialer {
     });
   }
 
-  /** Opens a socket to `url` and says hello; resolves once the session is ready there. */
-  #tryServer(url: string): Promise<void> {
+  /** Says hello on `conn`, just opened; resolves once the session is ready there. */
+  #hello(conn: Connection, box: { conn: Connection | undefined }): Promise<void> {
     const host = this.#host;
     const options = host.options;
-    const box: { conn: Connection | undefined } = { conn: undefined };
-    const opening = Connection.open(url, options.connectTimeoutMs, this.#handlersFor(box), options, options.ca);
-    this.#opening.add(opening);
-    void opening.finally(() => this.#opening.delete(opening)).catch(() => undefined);
-    return opening.then(
-      (conn) =>
-        new Promise<void>((resolve, reject) => {
-          box.conn = conn;
-          if (host.closed()) {
-            conn.detach();
-            this.trackClosing(conn.close(1000, 'client closed'));
-            reject(new FloeError('CLOSED', 'the client is closed'));
-            return;
-          }
-          let timer: NodeJS.Timeout | undefined;
-          const fail = (error: FloeError) => {
+    const url = conn.url;
+    return new Promise<void>((resolve, reject) => {
+      box.conn = conn;
+      if (host.closed()) {
+        conn.detach();
+        this.trackClosing(conn.close(1000, 'client closed'));
+        reject(new FloeError('CLOSED', 'the client is closed'));
+        return;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const fail = (error: FloeError) => {
+        clearTimeout(timer);
+        if (this.#helloWaiter?.conn === conn) this.#helloWaiter = undefined;
+        conn.detach();
+        this.trackClosing(conn.close(1000, 'hello failed'));
+        reject(error);
+      };
+      const sendHello = () => {
+        const sessionId = host.sessionId();
+        const sessionSecret = sessionId !== undefined ? host.sessionSecret() : undefined;
+        const frameId = conn.send({
+          type: 'hello',
+          protocol: PROTOCOL_VERSION,
+          clientId: options.clientId,
+          user: options.user,
+          host: options.host,
+          app: options.app,
+          ...(sessionId !== undefined ? { sessionId } : {}),
+          ...(sessionSecret !== undefined ? { sessionSecret } : {}),
+        });
+        clearTimeout(timer);
+        timer = setTimeout(
+          () => fail(new FloeError('UNAVAILABLE', `${url} did not answer hello within ${options.replyTimeoutMs} ms`)),
+          options.replyTimeoutMs,
+        );
+        this.#helloWaiter = {
+          conn,
+          frameId,
+          fail,
+          // Runs synchronously inside the socket's message event, so pushes
+          // that follow the reply in the same chunk already see the session.
+          onReply: (frame) => {
             clearTimeout(timer);
-            if (this.#helloWaiter?.conn === conn) this.#helloWaiter = undefined;
-            conn.detach();
-            this.trackClosing(conn.close(1000, 'hello failed'));
-            reject(error);
-          };
-          const sendHello = () => {
-            const sessionId = host.sessionId();
-            const sessionSecret = sessionId !== undefined ? host.sessionSecret() : undefined;
-            const frameId = conn.send({
-              type: 'hello',
-              protocol: PROTOCOL_VERSION,
-              clientId: options.clientId,
-              user: options.user,
-              host: options.host,
-              app: options.app,
-              ...(sessionId !== undefined ? { sessionId } : {}),
-              ...(sessionSecret !== undefined ? { sessionSecret } : {}),
-            });
-            clearTimeout(timer);
-            timer = setTimeout(
-              () => fail(new FloeError('UNAVAILABLE', `${url} did not answer hello within ${options.replyTimeoutMs} ms`)),
-              options.replyTimeoutMs,
-            );
-            this.#helloWaiter = {
-              conn,
-              frameId,
-              fail,
-              // Runs synchronously inside the socket's message event, so pushes
-              // that follow the reply in the same chunk already see the session.
-              onReply: (frame) => {
-                clearTimeout(timer);
-                this.#helloWaiter = undefined;
-                if (!frame.ok) {
-                  if (frame.error.code === 'SESSION_NOT_FOUND' && host.sessionId() !== undefined) {
-                    host.forgetSessionId(); // gone for good: open a new one, below
-                    sendHello();
-                    return;
-                  }
-                  fail(new FloeError(frame.error.code, frame.error.message));
-                  return;
-                }
-                const hello = helloReplySchema.safeParse(frame);
-                if (!hello.success) {
-                  fail(new FloeError('PROTOCOL_ERROR', `${url} sent a malformed hello reply`, { cause: hello.error }));
-                  return;
-                }
-                host.onSessionReady(conn, hello.data);
-                resolve();
-              },
-            };
-          };
-          sendHello();
-        }),
-    );
+            this.#helloWaiter = undefined;
+            if (!frame.ok) {
+              if (frame.error.code === 'SESSION_NOT_FOUND' && host.sessionId() !== undefined) {
+                host.forgetSessionId(); // gone for good: open a new one, below
+                sendHello();
+                return;
+              }
+              fail(new FloeError(frame.error.code, frame.error.message));
+              return;
+            }
+            const hello = helloReplySchema.safeParse(frame);
+            if (!hello.success) {
+              fail(new FloeError('PROTOCOL_ERROR', `${url} sent a malformed hello reply`, { cause: hello.error }));
+              return;
+            }
+            host.onSessionReady(conn, hello.data);
+            resolve();
+          },
+        };
+      };
+      sendHello();
+    });
   }
 
   #handlersFor(box: { conn: Connection | undefined }): ConnectionHandlers {

@@ -2,15 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../raft/types.ts';
 import { raftMessage as message } from './raft-message.test-support.ts';
-import {
-  DEFAULT_CODEC_LIMITS,
-  FRAME_VERSION,
-  decodeFrame,
-  encodeFrame,
-  frameBytesBound,
-  messageBytesBound,
-  type CodecLimits,
-} from './message-codec.ts';
+import { DEFAULT_CODEC_LIMITS, type CodecLimits } from './codec-limits.ts';
+import { frameBytesBound, messageBytesBound } from './message-bounds.ts';
+import { FRAME_VERSION, decodeFrame, encodeFrame } from './message-codec.ts';
 
 const batch = fc.array(message, { minLength: 1, maxLength: 6 });
 

@@ -11,7 +11,8 @@ import type { Message, NodeId } from '../raft/types.ts';
 import { closeSocket } from './close-socket.ts';
 import { APP_PAYLOADS_PER_FRAME_MAX, appFrameBytes, encodeAppFrame } from './app-frame.ts';
 import { ClockSkewSamples, decodeProbeReply, encodeProbe } from './clock-probe.ts';
-import { encodeFrame, frameBytesBound, messageBytesBound, messageLimitViolation } from './message-codec.ts';
+import { frameBytesBound, messageBytesBound, messageLimitViolation } from './message-bounds.ts';
+import { encodeFrame } from './message-codec.ts';
 import {
   HANDSHAKE_BYTES_MAX,
   createNonce,

@@ -1,6 +1,6 @@
 // The peer transport's named limits, its logger, and the reasons it refuses a
 // connection (each with the WebSocket close code the other side sees).
-import { DEFAULT_CODEC_LIMITS, type CodecLimits } from './message-codec.ts';
+import { DEFAULT_CODEC_LIMITS, type CodecLimits } from './codec-limits.ts';
 
 /** Every bound the transport keeps; units last. */
 export interface TransportLimits extends CodecLimits {

@@ -24,10 +24,9 @@ function corrupt(what: string): never {
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-/** The admin state in a snapshot value; undefined (a snapshot without one) is the empty state. Throws SNAPSHOT_CORRUPT. */
+/** The admin state in a snapshot value (what encodeAdminState wrote). Throws SNAPSHOT_CORRUPT. */
 export function decodeAdminState(value: unknown): AdminState {
   const state = createAdminState();
-  if (value === undefined) return state;
   const v = value as { tokens?: unknown; audit?: unknown };
   if (typeof value !== 'object' || value === null || !Array.isArray(v.tokens) || !Array.isArray(v.audit)) corrupt('shape');
   if (v.tokens.length > TOKENS_MAX) corrupt('token count');

@@ -65,7 +65,7 @@ describe('the admin state machine', () => {
     recordAudit(s, { type: 'token-create', at: 1, actor: 'config-1', name: 'a', role: 'operator' } as never, 3, { ok: true });
     const back = decodeAdminState(JSON.parse(JSON.stringify(encodeAdminState(s))));
     expect(back).toEqual(s);
-    expect(decodeAdminState(undefined)).toEqual(createAdminState());
+    expect(() => decodeAdminState(undefined)).toThrow(/SNAPSHOT_CORRUPT/);
     expect(() => decodeAdminState({ tokens: [{ name: 'a' }], audit: [] })).toThrow(/SNAPSHOT_CORRUPT/);
     expect(() => decodeAdminState({ tokens: [], audit: [{ seq: 'x' }] })).toThrow(/SNAPSHOT_CORRUPT/);
   });

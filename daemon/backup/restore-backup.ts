@@ -17,6 +17,7 @@
 // database behind.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createAdminState, encodeAdminState } from '../admin-state/index.ts';
 import type { FloeConfig } from '../config.ts';
 import { encodeNodeSnapshot } from '../node/node-snapshot.ts';
 import { DATABASE_FILE_NAME, MEMBER_DIRECTORY_FILE_NAME, openDatabase, SqliteRaftStorage, UsageLog, writeStorageLineage } from '../storage/index.ts';
@@ -80,7 +81,8 @@ export async function restoreBackup(config: FloeConfig, backupPath: string): Pro
     storage.atomically(() => {
       storage.applySnapshot({
         metadata: { index: header.appliedIndex, term: header.term, confState: { voters, learners: [] } },
-        data: encodeNodeSnapshot(pool, []),
+        // A backup holds no admin state (tokens come from the config; the audit log starts again).
+        data: encodeNodeSnapshot(pool, [], encodeAdminState(createAdminState())),
       });
       storage.setHardState({ term: header.term, vote: '', commit: header.appliedIndex });
     });

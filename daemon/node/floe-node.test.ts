@@ -93,6 +93,28 @@ describe('FloeNode restart', () => {
     expect(retry.reply.ok && retry.reply.type === 'granted' && retry.reply.lease.leaseId).toBe(leases[24]);
   });
 
+  it('refuses to start from a snapshot an earlier build wrote with SNAPSHOT_FORMAT_UNSUPPORTED, leaving the data as it was', async () => {
+    const dir = tempDir();
+    const node = await openNode(dir, undefined, 10);
+    await node.importLicense(licenseKey({ seats: 50 }));
+    for (let i = 0; i < 15; i++) await node.propose({ type: 'session-open', sessionId: `s${i}`, clientId: `c${i}`, user: 'u', host: 'h', app: 'a', sessionTtlMs: 60_000 });
+    await node.close();
+    const { openDatabase, SqliteRaftStorage, DATABASE_FILE_NAME } = await import('../storage/index.ts');
+    const { encodeSnapshot, createPoolState } = await import('../pool/index.ts');
+    const db = openDatabase(join(dir, DATABASE_FILE_NAME));
+    const storage = new SqliteRaftStorage(db);
+    const { metadata } = storage.snapshot();
+    expect(metadata.index).toBeGreaterThan(0);
+    // What builds before 0.1.0 stored: the pool's bytes alone (at the same index, the log left as it is).
+    storage.createSnapshot(metadata.index, metadata.confState, encodeSnapshot(createPoolState()));
+    db.close();
+    await expect(openNode(dir, undefined, 10)).rejects.toThrow(/^SNAPSHOT_FORMAT_UNSUPPORTED: .*empty data directory/);
+    // Refused, not half-opened: the database is closed again and holds what it held.
+    const after = openDatabase(join(dir, DATABASE_FILE_NAME));
+    expect(new SqliteRaftStorage(after).snapshot().metadata).toEqual(metadata);
+    after.close();
+  });
+
   it('keeps admin tokens and the audit log across a restart from a snapshot', async () => {
     const dir = tempDir();
     const node = await openNode(dir, undefined, 10);

@@ -8,7 +8,7 @@ import type { IdentityRules } from './policy-compile.ts';
 import { maxBroken, ownIdle, queueSlot, servable, sessionRules } from './policy-seats.ts';
 import { addWaiter, type Pool, type PoolState, type Session, type Waiter } from './pool-state.ts';
 import { durationValid, fail, maxRefusal, scanAhead } from './refusal.ts';
-import { recallIn, rememberIn, requestHash, requestIdReused, requestKey, sameRequest, sessionRequests } from './request-memory.ts';
+import { recallIn, rememberIn, requestHash, requestIdReused, requestKey, sessionRequests } from './request-memory.ts';
 import type { PoolError, PoolReply } from './results.ts';
 import { servableSeats } from './servable-seats.ts';
 import { announcePositions, denial, emit, grantLease, leaseGrant, lingerKey, queueLetsPass, releaseLease, serveQueue, type Step } from './seats.ts';
@@ -28,7 +28,7 @@ export function checkout(step: Step, c: CheckoutCommand): PoolReply {
   if (first !== undefined) return first;
   // A queued checkout whose answer the ring forgot is still known by its queue place.
   const waiting = session.waiters.size === 0 ? undefined : session.waiters.get(c.requestId);
-  if (waiting !== undefined && !sameRequest(waiting.requestKey, key)) return requestIdReused(c.requestId, waiting.requestKey);
+  if (waiting !== undefined && waiting.requestKey !== key) return requestIdReused(c.requestId, waiting.requestKey);
   const reply = checkoutRule(step, c, session, key);
   if (!reply.ok) {
     emit(step, denial(step, c.feature, c.version ?? '', session, c.count, reply.code));

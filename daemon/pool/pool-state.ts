@@ -242,8 +242,7 @@ export interface ClientRequests {
   readonly requestHashes: number[];
   /**
    * `requestKey` of the request each slot answered: a retry must be the same
-   * request. '' for a slot decoded from a snapshot written before keys were
-   * kept (any request then matches it).
+   * request.
    */
   readonly requestKeys: string[];
   readonly replies: PoolReply[];

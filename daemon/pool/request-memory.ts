@@ -62,12 +62,7 @@ export function recallIn(c: ClientRequests | undefined, requestId: string, h: nu
   const i = slotOf(c, requestId, h);
   if (i < 0) return undefined;
   const first = c.requestKeys[i] as string;
-  return sameRequest(first, key) ? c.replies[i] : requestIdReused(requestId, first);
-}
-
-/** True when a request of `key` repeats the one remembered as `first` ('' : remembered before keys were kept, any request does). */
-export function sameRequest(first: string, key: string): boolean {
-  return first === key || first === '';
+  return first === key ? c.replies[i] : requestIdReused(requestId, first);
 }
 
 /**

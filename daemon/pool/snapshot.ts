@@ -35,16 +35,14 @@ const LEASE_FIELDS = 8;
 const LEASE_ROW_BYTES = LEASE_FIELDS * 8;
 
 type PoolRow = [feature: string, version: string, model: LicenseModel, lingerMsMax: number, licenseIds: string[], users: string[]];
-/** `secretSha256` is absent in snapshots written before sessions had secrets, `ip` in those written before seat policies. */
-type SessionRow = [id: string, clientId: string, user: string, host: string, app: string, openedAt: number, deadlineMs: number, seq: number, secretSha256?: string, ip?: string];
+type SessionRow = [id: string, clientId: string, user: string, host: string, app: string, openedAt: number, deadlineMs: number, seq: number, secretSha256: string, ip: string];
 /** The identity of a lease whose table row has session -1 (lingering after its session closed), in lease order. */
-type OrphanRow = [sessionId: string, clientId: string, user: string, host: string, app?: string, ip?: string];
+type OrphanRow = [sessionId: string, clientId: string, user: string, host: string, app: string, ip: string];
 /**
- * `requestKey` is absent in snapshots written before requests were bound to
- * their keys; `licenseIds` when the waiter counts on every key (null when a
- * priority follows); `priority` in those written before policies, or when 0.
+ * `licenseIds` is absent when the waiter counts on every key (null when a
+ * priority follows); `priority` when it is 0.
  */
-type WaiterRow = [pool: number, session: number, requestId: string, count: number, leaseTtlMs: number, enqueuedAt: number, deadlineMs: number, seq: number, requestKey?: string, licenseIds?: string[] | null, priority?: number];
+type WaiterRow = [pool: number, session: number, requestId: string, count: number, leaseTtlMs: number, enqueuedAt: number, deadlineMs: number, seq: number, requestKey: string, licenseIds?: string[] | null, priority?: number];
 /** The policy in force: its value, version, source format and text, and when it was set. */
 type PolicyRow = [policy: Policy, version: number, format: PolicyFormat, text: string, setAt: number];
 
@@ -53,13 +51,13 @@ interface SnapshotDoc {
   limits: PoolLimits;
   appliedIndex: number;
   nowMs: number;
-  /** Absent when it equals nowMs (and in snapshots written before dates could differ from cluster time). */
+  /** Absent when it equals nowMs. */
   dateMs?: number;
   nextSeq: number;
-  /** `provenance`: absent for a key that names none (and in snapshots written before it was kept). */
+  /** `provenance`: absent for a key that names none. */
   licenses: [payload: LicensePayload, installedAt: number, poolKeys: readonly string[], provenance?: LicenseProvenance][];
-  /** Retired licenses in retirement order; absent in snapshots of earlier versions (none retired). */
-  retired?: [licenseId: string, reason: RetiredLicense['reason'], by: string, at: number][];
+  /** Retired licenses in retirement order. */
+  retired: [licenseId: string, reason: RetiredLicense['reason'], by: string, at: number][];
   pools: PoolRow[];
   sessions: SessionRow[];
   /** Rows in the lease table. */
@@ -67,8 +65,7 @@ interface SnapshotDoc {
   orphans: OrphanRow[];
   /** Per pool, its queue from the head. */
   waiters: WaiterRow[];
-  /** `requestKey` is absent in snapshots written before requests were bound to their keys. */
-  remembered: [clientId: string, entries: [requestId: string, reply: PoolReply, requestKey?: string][]][];
+  remembered: [clientId: string, entries: [requestId: string, reply: PoolReply, requestKey: string][]][];
   /** Absent when no policy was ever set. */
   policy?: PolicyRow;
   /** Borrowed leases: [lease seq, machine fingerprint, 1 when revoked while offline]. */
@@ -183,7 +180,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
   for (const [payload, installedAt, poolKeys, provenance] of doc.licenses) {
     state.licenses.set(payload.licenseId, { payload, installedAt, poolKeys, ...(provenance === undefined ? {} : { provenance }) });
   }
-  for (const [id, reason, by, at] of doc.retired ?? []) state.retiredLicenses.set(id, { reason, by, at });
+  for (const [id, reason, by, at] of doc.retired) state.retiredLicenses.set(id, { reason, by, at });
   if (doc.borrowKey !== undefined) state.borrowKey = { publicKey: doc.borrowKey[0], secretKey: doc.borrowKey[1] };
   const borrowBySeq = new Map<number, Borrow>();
   for (const [seq, fingerprint, revoked] of doc.borrows ?? []) {
@@ -208,7 +205,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
   const sessions: Session[] = [];
   for (const [id, clientId, user, host, app, openedAt, deadlineMs, seq, secretSha256, ip] of doc.sessions) {
     const s: Session = {
-      id, clientId, user, host, app, secretSha256: secretSha256 ?? '', ip: ip ?? '', openedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: deadlineMs,
+      id, clientId, user, host, app, secretSha256, ip, openedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: deadlineMs,
       leases: [], waiters: NO_WAITERS, requests: undefined, policyCache: undefined, policyEpoch: 0, policyLastPool: undefined, policyLastRules: undefined,
     };
     state.sessions.set(id, s);
@@ -245,8 +242,8 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
       clientId: s?.clientId ?? (identity as OrphanRow)[1],
       user: s?.user ?? (identity as OrphanRow)[2],
       host: s?.host ?? (identity as OrphanRow)[3],
-      app: s?.app ?? (identity as OrphanRow)[4] ?? '',
-      ip: s?.ip ?? (identity as OrphanRow)[5] ?? '',
+      app: s?.app ?? (identity as OrphanRow)[4],
+      ip: s?.ip ?? (identity as OrphanRow)[5],
       count: table.getFloat64(at + 16, true),
       checkedOutAt: table.getFloat64(at + 24, true),
       fencingToken: table.getFloat64(at + 32, true),
@@ -271,7 +268,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
   for (const [pi, si, requestId, count, leaseTtlMs, enqueuedAt, deadlineMs, seq, requestKey, licenseIds, priority] of doc.waiters) {
     const pool = pools[pi] as Pool;
     const session = sessions[si] as Session;
-    const w: Waiter = { requestId, requestKey: requestKey ?? '', licenseIds: licenseIds ?? undefined, session, pool, count, leaseTtlMs, priority: priority ?? 0, enqueuedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: deadlineMs };
+    const w: Waiter = { requestId, requestKey, licenseIds: licenseIds ?? undefined, session, pool, count, leaseTtlMs, priority: priority ?? 0, enqueuedAt, deadlineMs, seq, heapStamp: 0, heapKeyMs: deadlineMs };
     pool.queue.push(w);
     state.waiterDeadlines.push(w);
     waiters.push(w);
@@ -280,7 +277,7 @@ export function decodeSnapshot(bytes: Uint8Array): PoolState {
   for (const w of waiters) addWaiter(w);
   for (const [clientId, entries] of doc.remembered) {
     const c = emptyClientRequests(clientId);
-    for (const [id, reply, key] of entries) writeRequest(c, id, requestHash(id), key ?? '', reply, state.limits.requestsPerClientRememberedMax);
+    for (const [id, reply, key] of entries) writeRequest(c, id, requestHash(id), key, reply, state.limits.requestsPerClientRememberedMax);
     state.remembered.set(clientId, c);
   }
   if (state.policy !== undefined) {

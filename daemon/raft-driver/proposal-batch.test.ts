@@ -10,7 +10,7 @@ describe('proposal batches', () => {
     expect(decodeBatch(encodeBatch(proposals)).map(text)).toEqual(proposals.map(text));
   });
 
-  it('leaves a single proposal as it is, so a log written before batching reads the same', () => {
+  it('leaves a single proposal as it is, unframed, and reads it back', () => {
     const one = enc('{"type":"expire","at":1}');
     expect(encodeBatch([one])).toBe(one);
     expect(decodeBatch(one)).toEqual([one]);

@@ -8,9 +8,9 @@
 //
 // Format of a batched entry: protocol/length-prefixed-list.ts tagged
 // BATCH_MARKER (u32 count, then per proposal a u32 length and the bytes). An entry whose first byte is not
-// BATCH_MARKER is a single proposal as it was given (the log written before
-// batching existed reads the same way); a single proposal that happens to
-// start with the marker is wrapped as a batch of one.
+// BATCH_MARKER is a single proposal as it was given (no framing for the
+// common lone proposal); a single proposal that happens to start with the
+// marker is wrapped as a batch of one.
 
 import { decodeList, encodeList } from '../../protocol/length-prefixed-list.ts';
 

@@ -16,23 +16,23 @@ export interface ScheduledTimer {
 export interface DriverScheduler {
   /** Runs `fn` after the current event-loop turn (setImmediate). */
   immediate(fn: () => void): void;
-  /** Runs `fn` every `ms` milliseconds until cancelled; must not keep the process alive. */
-  every(ms: number, fn: () => void): ScheduledTimer;
+  /** Runs `fn` once after `ms` milliseconds unless cancelled first; must not keep the process alive (the driver's tick deadline). */
+  wakeAfter(ms: number, fn: () => void): ScheduledTimer;
   /** Runs `fn` once after `ms` milliseconds unless cancelled first. */
   after(ms: number, fn: () => void): ScheduledTimer;
   /** A monotonic clock, `ms` (for durations only). */
   nowMs(): number;
 }
 
-/** Node's event loop: setImmediate, an unref'd setInterval, setTimeout, performance.now. */
+/** Node's event loop: setImmediate, setTimeout (unref'd for wakeAfter), performance.now. */
 export const nodeScheduler: DriverScheduler = {
   immediate: (fn) => {
     setImmediate(fn);
   },
-  every: (ms, fn) => {
-    const timer = setInterval(fn, ms);
+  wakeAfter: (ms, fn) => {
+    const timer = setTimeout(fn, ms);
     timer.unref();
-    return { cancel: () => clearInterval(timer) };
+    return { cancel: () => clearTimeout(timer) };
   },
   after: (ms, fn) => {
     const timer = setTimeout(fn, ms);

@@ -10,6 +10,12 @@
 // the next Ready, which is taken only after this one is advanced.
 // Read barriers (ReadIndex rounds) live in read-index-rounds.ts; every
 // callback and timer runs through a DriverScheduler (driver-scheduler.ts).
+// Ticks: the driver does not wake every tickMs. It keeps one timer for the
+// core's next deadline (ticksUntilDeadline: a leader's next heartbeat, a
+// follower's election timeout) and, whenever it wakes or anything reaches
+// the core, first counts in the ticks that elapsed since (countTicks), so
+// the core sees the same ticks as with a timer every tickMs, and an idle
+// follower that hears its leader wakes about once per election timeout.
 import {
   decodeConfChange,
   type ConfChange,
@@ -111,6 +117,9 @@ interface Pending<R> {
   readonly proposals: readonly Proposal<R>[];
 }
 
+/** Ticks: a deadline computed as start + k·tickMs in floating point counts k ticks, not k − 1. */
+const TICK_ROUNDING_SLACK = 1e-6;
+
 /** Marks a pending proposal as a membership change of this node's (resolved on apply, not rejected). */
 const CONF_CHANGE_LOCAL = Symbol('conf-change');
 
@@ -130,7 +139,13 @@ export class RaftDriver<R> {
   /** Proposals applied since the last snapshot (the snapshot trigger). */
   private appliedSinceSnapshot = 0;
   private readonly scheduler: DriverScheduler;
-  private tickTimer: ScheduledTimer | undefined;
+  /** The timer armed for the core's next tick deadline, and when it fires (`ms`, scheduler clock). */
+  private deadlineTimer: ScheduledTimer | undefined;
+  private deadlineAtMs = Number.POSITIVE_INFINITY;
+  /** Scheduler time (`ms`) up to which ticks are counted into the core. Invariant: never ahead of the clock by a tick. */
+  private ticksCountedToMs = 0;
+  /** The latest deadline the timer fired for (`ms`): a timer that fires a hair early still reaches its deadline. */
+  private deadlineReachedMs = Number.NEGATIVE_INFINITY;
   private scheduled = false;
   /** A Ready is persisted and waits for its async sync; no other Ready is taken until it is advanced. */
   private syncing = false;
@@ -187,6 +202,7 @@ export class RaftDriver<R> {
     this.appliedIndex = snap.metadata.index;
     this.transport.onMessages((messages: Message[]) => {
       if (this.stopped) return;
+      this.countTicks(true);
       for (const m of messages) this.node.step(m);
       this.schedule();
     });
@@ -194,6 +210,7 @@ export class RaftDriver<R> {
     // A leader whose sockets closed most likely died: a follower campaigns now, not after an election timeout.
     this.transport.onConnectionLost?.((peer) => {
       if (this.stopped) return;
+      this.countTicks(true);
       this.node.reportConnectionLost(peer);
       this.schedule();
     });
@@ -215,13 +232,51 @@ export class RaftDriver<R> {
     return this.reads.barrier(timeoutMs);
   }
 
-  /** Starts the tick timer. */
+  /** Starts the clock: ticks count from now, and the ready loop arms the first deadline. */
   start(): void {
-    this.tickTimer = this.scheduler.every(this.options.tickMs, () => {
-      this.node.tick();
+    this.ticksCountedToMs = this.scheduler.nowMs();
+    this.schedule();
+  }
+
+  /**
+   * Counts into the core the ticks elapsed since the last count. The ticks
+   * before the core's deadline only advance its counters, so counting them
+   * late changes nothing; the deadline tick (a heartbeat, a campaign) is
+   * made at most once per count, and a count that comes later than that (the
+   * event loop was held) drops the rest, as an interval timer skips the runs
+   * it missed. `beforeDeadline`: a message or report is about to reach the
+   * core; stop short of the deadline tick and leave it owed, so the ready
+   * loop after this turn makes it once the frames read this turn are stepped
+   * (a follower whose loop was held hears the heartbeats that waited in its
+   * socket before its election timeout can fire).
+   */
+  private countTicks(beforeDeadline: boolean): void {
+    const tickMs = this.options.tickMs;
+    const nowMs = Math.max(this.scheduler.nowMs(), this.deadlineReachedMs);
+    const elapsed = Math.floor((nowMs - this.ticksCountedToMs) / tickMs + TICK_ROUNDING_SLACK);
+    if (elapsed <= 0) return;
+    const allowed = this.node.ticksUntilDeadline() - (beforeDeadline ? 1 : 0);
+    const ticks = Math.min(elapsed, allowed);
+    for (let i = 0; i < ticks; i++) this.node.tick();
+    if (elapsed <= allowed) this.ticksCountedToMs += ticks * tickMs;
+    else this.ticksCountedToMs = beforeDeadline ? nowMs - tickMs : nowMs;
+  }
+
+  /** Arms the timer for the core's next deadline unless one is armed no later. */
+  private armDeadline(): void {
+    if (this.stopped) return;
+    const atMs = this.ticksCountedToMs + this.node.ticksUntilDeadline() * this.options.tickMs;
+    if (this.deadlineTimer !== undefined && this.deadlineAtMs <= atMs) return;
+    this.deadlineTimer?.cancel();
+    this.deadlineAtMs = atMs;
+    // At least 1 ms: a deadline that is due already never makes the timer spin.
+    this.deadlineTimer = this.scheduler.wakeAfter(Math.max(1, atMs - this.scheduler.nowMs()), () => {
+      this.deadlineTimer = undefined;
+      this.deadlineAtMs = Number.POSITIVE_INFINITY;
+      this.deadlineReachedMs = Math.max(this.deadlineReachedMs, atMs);
+      // The ticks are counted in the ready loop, after the frames of this turn: see countTicks.
       this.schedule();
     });
-    this.schedule();
   }
 
   /** Forces an election (a one-node cluster elects itself at once). */
@@ -321,7 +376,8 @@ export class RaftDriver<R> {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.tickTimer?.cancel();
+    this.deadlineTimer?.cancel();
+    this.deadlineTimer = undefined;
     this.failPending('STOPPED', 'the node is stopping');
   }
 
@@ -350,8 +406,10 @@ export class RaftDriver<R> {
   private runReadyLoop(): void {
     if (this.stopped) return;
     try {
+      this.countTicks(false);
       this.proposeQueued();
       while (!this.syncing && !this.stopped && this.node.hasReady()) this.handleReady();
+      this.armDeadline();
     } catch (error) {
       this.fail(error);
     }

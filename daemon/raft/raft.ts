@@ -257,6 +257,25 @@ export class Raft implements LeaderContext {
     else this.tickElection();
   }
 
+  /**
+   * Ticks until tick() next does more than count: a heartbeat or a
+   * check-quorum round on a leader, a campaign on a follower or candidate
+   * that may campaign. At least 1. The ticks before it only advance counters,
+   * so a driver may sleep until then and make up the ticks it slept through
+   * on waking, provided it makes them up before anything else reaches the
+   * core (a message, a proposal, a report), whose handling reads them.
+   */
+  ticksUntilDeadline(): number {
+    if (this.role === 'leader') {
+      const heartbeatTicksLeft = this.config.heartbeatTicks - this.heartbeatElapsed;
+      const quorumCheckTicksLeft = this.config.electionTicks - this.electionElapsed;
+      return Math.max(1, Math.min(heartbeatTicksLeft, quorumCheckTicksLeft));
+    }
+    // A node that may not campaign has no deadline of its own: it wakes once per timeout, harmlessly.
+    if (!this.promotable()) return this.randomizedElectionTicks;
+    return Math.max(1, this.randomizedElectionTicks - this.electionElapsed);
+  }
+
   private tickElection(): void {
     this.electionElapsed++;
     if (this.promotable() && this.electionElapsed >= this.randomizedElectionTicks) {

@@ -55,6 +55,10 @@ class RawNode implements RaftNode {
     this.raft.tick();
   }
 
+  ticksUntilDeadline(): number {
+    return this.raft.ticksUntilDeadline();
+  }
+
   step(message: Message): void {
     this.raft.step(message);
   }

@@ -323,6 +323,13 @@ export interface RaftStatus {
 export interface RaftNode {
   /** One logical clock tick (the driver calls it every tickMs). */
   tick(): void;
+  /**
+   * Ticks until tick() next does more than advance counters (a leader's
+   * heartbeat or check-quorum round, a follower's or candidate's campaign);
+   * at least 1. The driver may sleep until then, but must make up the ticks
+   * that elapsed before it steps a message or makes a report or proposal.
+   */
+  ticksUntilDeadline(): number;
   /** Feeds a message from a peer. Messages from stale terms or unknown senders are handled per the paper, never thrown on. */
   step(message: Message): void;
   /** Leader only: appends `data` as a normal entry. */

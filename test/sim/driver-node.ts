@@ -93,14 +93,11 @@ class VirtualLoop {
     this.host.callLater(this.node, this.loopDelayUs, 'immediate', fn);
   }
 
-  every(ms: number, fn: () => void): { cancel(): void } {
+  wakeAfter(ms: number, fn: () => void): { cancel(): void } {
     let live = true;
-    const fire = (): void => {
-      if (!live) return;
-      this.host.callLater(this.node, Math.round(ms * this.usPerMs), 'interval', fire);
-      fn();
-    };
-    this.host.callLater(this.node, Math.round(ms * this.usPerMs), 'interval', fire);
+    this.host.callLater(this.node, Math.round(ms * this.usPerMs), 'deadline', () => {
+      if (live) fn();
+    });
     return { cancel: () => void (live = false) };
   }
 
@@ -112,8 +109,9 @@ class VirtualLoop {
     return { cancel: () => void (live = false) };
   }
 
+  /** This node's own (drifting) clock, as its timers run on it. */
   nowMs(): number {
-    return this.host.nowUs / 1000;
+    return this.host.nowUs / this.usPerMs;
   }
 }
 
@@ -236,6 +234,7 @@ export class DriverSimNode extends SimNode {
         this.ticks++;
         core.tick();
       },
+      ticksUntilDeadline: () => core.ticksUntilDeadline(),
       step: (m) => core.step(m),
       propose: (data) => core.propose(data),
       proposeConfChange: (change) => core.proposeConfChange(change),

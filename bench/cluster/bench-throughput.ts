@@ -1,10 +1,12 @@
 // Cluster bench, throughput: durable checkout+checkin requests/s and p50/p99
 // latency at each client level through the cluster, with node CPU, log and
-// storage figures, against a bare ws echo server driven by the same worker.
+// storage figures, against a bare ws echo server and (when installed) a
+// three-member etcd taking durable puts, both driven by the same worker.
 import { cpuMsOf, round } from '../figures.ts';
 import { healthOf } from '../../test/cluster/site-tools.test-support.ts';
 import { argNumber, WARMUP_MS, write, type Context } from './context.ts';
 import { startEcho } from './echo-server.ts';
+import { startEtcd } from './etcd-site.ts';
 import type { RunFigures } from './load-worker.ts';
 
 /** The client levels of `--clients 10,100,1000` (the default). */
@@ -24,6 +26,15 @@ export async function benchThroughput(ctx: Context): Promise<void> {
   const urls = site.nodes.filter((n) => via === 'all' || (via === 'leader') === (n.id === leaderAtStart)).map((n) => n.clientUrl);
   out['via'] = via;
   const echo = ctx.baseline === false ? undefined : await startEcho();
+  // The etcd baseline (when installed; --no-etcd skips it): three members, the same load worker, the same client levels.
+  const etcd = ctx.baseline === false || args.includes('--no-etcd') ? undefined : await startEtcd().catch((error: unknown) => {
+    echo?.child.kill('SIGKILL');
+    throw error;
+  });
+  if (ctx.baseline !== false && !args.includes('--no-etcd')) {
+    write(etcd === undefined ? '  etcd baseline: skipped (no `etcd` on PATH: apt-get install etcd-server)' : `  etcd baseline: etcd ${etcd.version}, three members (${etcd.clientUrls.join(', ')}), durable puts through its HTTP gateway`);
+    out['etcdVersion'] = etcd?.version ?? null;
+  }
   const tls = ctx.ca !== undefined ? { ca: ctx.ca } : {};
   try {
     write(
@@ -51,6 +62,7 @@ export async function benchThroughput(ctx: Context): Promise<void> {
       // Node CPU over the whole call (connect, hello, warm-up included) per request at the measured rate: an estimate.
       const cpuUsPerRequest = Math.round((cpuMs.reduce((a, b) => a + b, 0) * 1000) / Math.max(1, (f.requestsPerSec * wallMs) / 1000));
       const e = echo === undefined ? undefined : await worker.call<RunFigures>({ cmd: 'throughput', urls: [echo.url], clients: n, durationMs, warmupMs: WARMUP_MS, hello: false, prefix: ctx.prefix() });
+      const etcdRun = etcd === undefined ? undefined : await worker.call<RunFigures>({ cmd: 'etcd-puts', urls: etcd.clientUrls, clients: n, durationMs, warmupMs: WARMUP_MS });
       const entriesPerSec = Math.round(((applied1 - applied0) * 1000) / wallMs);
       // Batching on the leader: Readys (one transaction and at most one fsync each) per second, entries per Ready, requests per entry.
       const readys = (after?.readyCount ?? 0) - (before?.readyCount ?? 0);
@@ -65,6 +77,18 @@ export async function benchThroughput(ctx: Context): Promise<void> {
       write(`               leader batching: ${readysPerSec.toLocaleString('en-US')} Readys/s, ${entriesPerReady} entries per Ready, ${requestsPerEntry} requests per entry`);
       write(`               storage per node: ${site.nodes.map((x, i) => `${x.id} ${perSec(i, 'transactionCount')} transactions/s, ${perSec(i, 'syncCount')} fsyncs/s`).join('; ')}`);
       if (e !== undefined) write(`               echo    ${e.requestsPerSec.toLocaleString('en-US').padStart(7)} echoes/s,   p50 ${e.p50Ms} ms, p99 ${e.p99Ms} ms; ratio cluster/echo ${ratio}`);
+      if (etcdRun !== undefined) {
+        const etcdRatio = round(f.requestsPerSec / Math.max(1, etcdRun.requestsPerSec), 2);
+        write(`               etcd    ${etcdRun.requestsPerSec.toLocaleString('en-US').padStart(7)} puts/s,    p50 ${etcdRun.p50Ms} ms, p99 ${etcdRun.p99Ms} ms, errors ${etcdRun.errors}; ratio cluster/etcd ${etcdRatio} (goal ≥ 5 at 100 clients)`);
+        out[`etcdPutsPerSec_${n}`] = etcdRun.requestsPerSec;
+        out[`etcdP50Ms_${n}`] = etcdRun.p50Ms;
+        out[`etcdP99Ms_${n}`] = etcdRun.p99Ms;
+        out[`ratioToEtcd_${n}`] = etcdRatio;
+        if (n === 100) {
+          out['etcdPutsPerSec'] = etcdRun.requestsPerSec;
+          out['ratioToEtcd'] = etcdRatio;
+        }
+      }
       if (f.errorSamples.length > 0) write(`               first errors: ${f.errorSamples.join(' | ')}`);
       out[`requestsPerSec_${n}`] = f.requestsPerSec;
       out[`p50Ms_${n}`] = f.p50Ms;
@@ -89,5 +113,6 @@ export async function benchThroughput(ctx: Context): Promise<void> {
     if (out['opsPerSec'] !== undefined) write(`  opsPerSec at 100 clients: ${Number(out['opsPerSec']).toLocaleString('en-US')} (goal ≥ 20,000)`);
   } finally {
     echo?.child.kill('SIGKILL');
+    etcd?.stop();
   }
 }

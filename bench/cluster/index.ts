@@ -8,6 +8,10 @@
 //   10, 100 and 1,000 raw-protocol clients spread over the three nodes, and a
 //   bare ws echo server (its own process) driven by the same clients in the
 //   same run, with the ratio. Goal: ≥ 20,000 requests/s at 100 clients.
+//   When `etcd` is on PATH (Debian: apt-get install etcd-server), a
+//   three-member etcd on loopback takes durable puts from the same worker
+//   at each level (etcdPutsPerSec_N, ratioToEtcd_N; etcdPutsPerSec and
+//   ratioToEtcd at 100 clients; goal ≥ 5); --no-etcd skips it.
 // - steady: 60 s of load at 100 clients; leader changes counted from every
 //   node's /health (term and leaderId) polled every 250 ms. Goal: zero.
 // - failover: 20 trials (--trials) of light SDK load, SIGKILL the leader,

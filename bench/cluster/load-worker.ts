@@ -2,6 +2,7 @@
 // LoadWorkerHandle with FLOE_CLUSTER_BENCH_ROLE=load) that opens raw-protocol
 // clients and drives them on command over IPC, so no load generator shares
 // an event loop with a server or with another generator.
+import { Agent, request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
 import { percentile, round, sleep } from '../figures.ts';
 import { flood, type FloodOptions } from './flooder.ts';
@@ -108,6 +109,45 @@ async function openClients(urls: string[], count: number, prefix: string, hello:
   return { clients, heartbeatMs };
 }
 
+/** What closed loops share with their measured window: when to count, when to stop, and the counts. */
+interface LoopWindow {
+  measuring: boolean;
+  stopped: boolean;
+  readonly latencies: number[];
+  requests: number;
+  errors: number;
+  readonly errorSamples: string[];
+}
+
+/** Counts an error, keeping the first few (diagnostics). */
+function noteError(w: LoopWindow, sample: string): void {
+  w.errors++;
+  if (w.errorSamples.length < 5) w.errorSamples.push(sample.slice(0, 300));
+}
+
+/** Starts the loops, lets them warm up, measures `durationMs`, stops them and sums up. */
+async function measureLoops(warmupMs: number, durationMs: number, start: (w: LoopWindow) => Promise<void>[]): Promise<RunFigures> {
+  const w: LoopWindow = { measuring: false, stopped: false, latencies: [], requests: 0, errors: 0, errorSamples: [] };
+  const loops = start(w);
+  await sleep(warmupMs);
+  w.measuring = true;
+  const t0 = performance.now();
+  await sleep(durationMs);
+  w.measuring = false;
+  const elapsedMs = performance.now() - t0;
+  w.stopped = true;
+  await Promise.all(loops);
+  const sorted = Float64Array.from(w.latencies).sort();
+  return {
+    requestsPerSec: Math.round((w.requests * 1000) / elapsedMs),
+    p50Ms: round(percentile(sorted, 50)),
+    p99Ms: round(percentile(sorted, 99)),
+    requests: w.requests,
+    errors: w.errors,
+    errorSamples: w.errorSamples,
+  };
+}
+
 /**
  * Closed loops (one request in flight per client) of checkout+checkin (or
  * two echoes), measured after a warm-up. `paceMs`: each client starts a
@@ -115,70 +155,92 @@ async function openClients(urls: string[], count: number, prefix: string, hello:
  * client stays within its rate limit.
  */
 async function driveCheckouts(clients: RawClient[], prefix: string, durationMs: number, warmupMs: number, heartbeatMs: number, paceMs = 0): Promise<RunFigures> {
-  let measuring = false;
-  let stop = false;
-  const latencies: number[] = [];
-  let requests = 0;
-  let errors = 0;
-  const errorSamples: string[] = [];
-  const note = (f: Frame) => {
-    errors++;
-    if (errorSamples.length < 5) errorSamples.push(JSON.stringify(f).slice(0, 300));
-  };
-  const loops = clients.map(async (c, i) => {
-    // Sessions end leaseTtlMs after their last renewal: a run longer than that (steady: 60 s) heartbeats
-    // like a real client, every heartbeatMs (outside the measured requests). 0: no session (echo).
-    let nextBeatMs = performance.now() + heartbeatMs * (0.5 + Math.random() / 2);
-    /** `ms` (performance.now) the latest checkout started. */
-    let iterationAt = 0;
-    for (let seq = 0; !stop; seq++) {
-      if (heartbeatMs > 0 && performance.now() >= nextBeatMs) {
-        nextBeatMs = performance.now() + heartbeatMs;
-        const hb = await c.request({ type: 'heartbeat' });
-        if (measuring && hb['ok'] !== true) note(hb);
+  return measureLoops(warmupMs, durationMs, (w) =>
+    clients.map(async (c, i) => {
+      const note = (f: Frame) => noteError(w, JSON.stringify(f));
+      // Sessions end leaseTtlMs after their last renewal: a run longer than that (steady: 60 s) heartbeats
+      // like a real client, every heartbeatMs (outside the measured requests). 0: no session (echo).
+      let nextBeatMs = performance.now() + heartbeatMs * (0.5 + Math.random() / 2);
+      /** `ms` (performance.now) the latest checkout started. */
+      let iterationAt = 0;
+      for (let seq = 0; !w.stopped; seq++) {
+        if (heartbeatMs > 0 && performance.now() >= nextBeatMs) {
+          nextBeatMs = performance.now() + heartbeatMs;
+          const hb = await c.request({ type: 'heartbeat' });
+          if (w.measuring && hb['ok'] !== true) note(hb);
+        }
+        if (paceMs > 0) await sleep(Math.max(0, iterationAt + paceMs - performance.now()));
+        const t0 = performance.now();
+        iterationAt = t0;
+        const co = await c.request({ type: 'checkout', requestId: `${prefix}-co-${i}-${seq}`, feature: 'demo' });
+        const t1 = performance.now();
+        let t2 = t1;
+        let n = 1;
+        if (co['ok'] === true) {
+          const ci = await c.request({ type: 'checkin', requestId: `${prefix}-ci-${i}-${seq}`, leaseId: co['leaseId'] ?? 'L0' });
+          t2 = performance.now();
+          n = 2;
+          if (w.measuring && ci['ok'] !== true) note(ci);
+        } else if (w.measuring) note(co);
+        if (c.closed) await sleep(100);
+        if (!w.measuring) continue;
+        w.requests += n;
+        w.latencies.push(t1 - t0);
+        if (n === 2) w.latencies.push(t2 - t1);
       }
-      if (paceMs > 0) await sleep(Math.max(0, iterationAt + paceMs - performance.now()));
-      const t0 = performance.now();
-      iterationAt = t0;
-      const co = await c.request({ type: 'checkout', requestId: `${prefix}-co-${i}-${seq}`, feature: 'demo' });
-      const t1 = performance.now();
-      let t2 = t1;
-      let n = 1;
-      if (co['ok'] === true) {
-        const ci = await c.request({ type: 'checkin', requestId: `${prefix}-ci-${i}-${seq}`, leaseId: co['leaseId'] ?? 'L0' });
-        t2 = performance.now();
-        n = 2;
-        if (measuring && ci['ok'] !== true) note(ci);
-      } else if (measuring) note(co);
-      if (c.closed) await sleep(100);
-      if (!measuring) continue;
-      requests += n;
-      latencies.push(t1 - t0);
-      if (n === 2) latencies.push(t2 - t1);
-    }
+    }),
+  );
+}
+
+/** One keep-alive HTTP connection pool per etcd member, a connection per client. */
+function etcdAgents(urls: readonly string[], clients: number): Map<string, Agent> {
+  return new Map(urls.map((u) => [u, new Agent({ keepAlive: true, maxSockets: clients })]));
+}
+
+/** One durable put through etcd's HTTP gateway (POST /v3/kv/put); resolves with the HTTP status (0: no answer). */
+function etcdPut(url: string, agent: Agent, key: string, value: string): Promise<number> {
+  const body = JSON.stringify({ key: Buffer.from(key).toString('base64'), value: Buffer.from(value).toString('base64') });
+  return new Promise((resolve) => {
+    const req = httpRequest(`${url}/v3/kv/put`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', () => resolve(0));
+    });
+    req.on('error', () => resolve(0));
+    req.end(body);
   });
-  await sleep(warmupMs);
-  measuring = true;
-  const start = performance.now();
-  await sleep(durationMs);
-  measuring = false;
-  const elapsedMs = performance.now() - start;
-  stop = true;
-  await Promise.all(loops);
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    requestsPerSec: Math.round((requests * 1000) / elapsedMs),
-    p50Ms: round(percentile(sorted, 50)),
-    p99Ms: round(percentile(sorted, 99)),
-    requests,
-    errors,
-    errorSamples,
-  };
+}
+
+/** Closed loops of durable etcd puts (one in flight per client, clients spread over the members), measured after a warm-up. */
+async function driveEtcdPuts(urls: readonly string[], clients: number, durationMs: number, warmupMs: number): Promise<RunFigures> {
+  const agents = etcdAgents(urls, clients);
+  try {
+    return await measureLoops(warmupMs, durationMs, (w) =>
+      Array.from({ length: clients }, async (_, i) => {
+        const url = urls[i % urls.length]!;
+        for (let seq = 0; !w.stopped; seq++) {
+          const t0 = performance.now();
+          const status = await etcdPut(url, agents.get(url)!, `floe-bench/${i}`, String(seq));
+          if (status === 0) await sleep(100);
+          if (!w.measuring) continue;
+          if (status !== 200) {
+            noteError(w, `HTTP ${status}`);
+            continue;
+          }
+          w.requests++;
+          w.latencies.push(performance.now() - t0);
+        }
+      }),
+    );
+  } finally {
+    for (const a of agents.values()) a.destroy();
+  }
 }
 
 /** Commands of the load worker. */
 export type WorkerCommand =
   | { cmd: 'throughput'; urls: string[]; clients: number; durationMs: number; warmupMs: number; hello: boolean; prefix: string; localAddresses?: string[]; paceMs?: number; ca?: string }
+  | { cmd: 'etcd-puts'; urls: string[]; clients: number; durationMs: number; warmupMs: number }
   | ({ cmd: 'flood' } & FloodOptions)
   | { cmd: 'sessions-open'; url: string; count: number; prefix: string }
   | { cmd: 'sessions-stats' }
@@ -226,6 +288,8 @@ function runLoadWorker(): void {
         });
         return { openMs: Math.round(openMs), heartbeatMs: every };
       }
+      case 'etcd-puts':
+        return driveEtcdPuts(c.urls, c.clients, c.durationMs, c.warmupMs);
       case 'flood':
         return flood(c);
       case 'sessions-stats':

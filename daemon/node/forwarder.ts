@@ -72,8 +72,7 @@ export class Forwarder {
   private flushScheduled = false;
   /** Nacks to send this turn, by peer. */
   private nacks = new Map<NodeId, { tags: string[]; why: string }>();
-  /** Runs only while forwards are pending: an idle node has no timer here. */
-  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly sweepTimer: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private closed = false;
 
@@ -85,6 +84,8 @@ export class Forwarder {
     // A fresh prefix per process: a tag of an earlier life replayed from the log never matches.
     this.tagPrefix = `${host.nodeId}.${randomBytes(6).toString('base64url')}.`;
     this.unsubscribe = channel.onApp((peerId, payloads) => this.onPayloads(peerId, payloads));
+    this.sweepTimer = setInterval(() => this.sweep(), SWEEP_MS);
+    this.sweepTimer.unref();
   }
 
   /** Forwarded proposals waiting for their entry. */
@@ -101,10 +102,6 @@ export class Forwarder {
     return new Promise<ForwardResult>((resolve, reject) => {
       const tag = `${this.tagPrefix}${(++this.seq).toString(36)}`;
       this.pending.set(tag, { tag, command, deadlineMs: performance.now() + this.options.forwardTimeoutMs, sentTo: '', resolve, reject });
-      if (this.sweepTimer === undefined) {
-        this.sweepTimer = setInterval(() => this.sweep(), SWEEP_MS);
-        this.sweepTimer.unref();
-      }
       this.scheduleFlush();
     });
   }
@@ -136,7 +133,6 @@ export class Forwarder {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweepTimer);
-    this.sweepTimer = undefined;
     this.unsubscribe();
     const all = [...this.pending.values()];
     this.pending.clear();
@@ -186,11 +182,7 @@ export class Forwarder {
   }
 
   private sweep(): void {
-    if (this.pending.size === 0) {
-      clearInterval(this.sweepTimer);
-      this.sweepTimer = undefined;
-      return;
-    }
+    if (this.pending.size === 0) return;
     const nowMs = performance.now();
     let unsent = false;
     for (const p of this.pending.values()) {

@@ -9,6 +9,7 @@ import {
   addOrder,
   createAccount,
   createStaff,
+  describeBorrowPeriod,
   listAccounts,
   raiseActivations,
   resendCertificate,
@@ -62,7 +63,7 @@ function lineOf(text: string): OrderLineInput {
     if (eq <= 0) throw new UsageError(`--line part "${part.slice(0, 40)}" is not key=value`);
     fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
   }
-  const known = ['product', 'version', 'model', 'quantity', 'components', 'expires', 'days', 'starts', 'renews', 'linger', 'hosts-per-user'];
+  const known = ['product', 'version', 'model', 'quantity', 'components', 'expires', 'days', 'starts', 'renews', 'linger', 'hosts-per-user', 'borrow', 'borrow-hours'];
   for (const key of fields.keys()) if (!known.includes(key)) throw new UsageError(`--line key "${key.slice(0, 40)}" is not one of ${known.join(', ')}`);
   const number = (key: string): number | undefined => {
     const v = fields.get(key);
@@ -73,6 +74,9 @@ function lineOf(text: string): OrderLineInput {
   const model = fields.get('model');
   if (model !== 'concurrent' && model !== 'authorized-user') throw new UsageError('--line needs model=concurrent or model=authorized-user');
   const optional = <T>(key: string, value: T | undefined) => (value === undefined ? {} : { [key]: value });
+  const borrow = fields.get('borrow');
+  if (borrow !== undefined && borrow !== 'yes' && borrow !== 'no') throw new UsageError(`--line borrow="${borrow.slice(0, 20)}" is yes or no`);
+  if (fields.has('borrow-hours') && borrow !== 'yes') throw new UsageError('--line borrow-hours=H goes with borrow=yes');
   return {
     product: fields.get('product') ?? '',
     version: fields.get('version') ?? '',
@@ -85,6 +89,8 @@ function lineOf(text: string): OrderLineInput {
     ...optional('renewsLineId', fields.get('renews')),
     ...optional('lingerSeconds', number('linger')),
     ...optional('hostsPerUserMax', number('hosts-per-user')),
+    ...optional('borrowAllowed', borrow === undefined ? undefined : borrow === 'yes'),
+    ...optional('borrowHoursMax', number('borrow-hours')),
   };
 }
 
@@ -134,7 +140,7 @@ export async function order(argv: string[], io: CommandIo): Promise<number> {
       return;
     }
     const lines = added.lines.map(
-      (l) => `  line ${l.lineNo} ${l.lineId}: ${l.product} ${l.version}, ${l.quantity} ${l.model === 'concurrent' ? 'seats' : 'named users'}${l.components.length === 0 ? '' : ` (${l.components.join(', ')})`}, ${l.expiresAt === null ? 'perpetual' : `until ${isoDay(l.expiresAt)}`}`,
+      (l) => `  line ${l.lineNo} ${l.lineId}: ${l.product} ${l.version}, ${l.quantity} ${l.model === 'concurrent' ? 'seats' : 'named users'}${l.components.length === 0 ? '' : ` (${l.components.join(', ')})`}, ${l.expiresAt === null ? 'perpetual' : `until ${isoDay(l.expiresAt)}`}, ${describeBorrowPeriod(l.borrowHoursMax)}`,
     );
     io.stdout(`Order ${added.customerOrderNumber} recorded for account ${added.siteNumber}; contacts ${added.contacts.map((c) => c.email).join(', ')}.\n${lines.join('\n')}\n${added.orderId}\n`);
   });

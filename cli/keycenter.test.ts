@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { entitle, floe, removeTempDirs, site, tempDir } from './cli-harness.test-support.ts';
 import { run as keycenter } from './keycenter.ts';
 import { run as license } from './license.ts';
+import { parseVendorPublicKey, verifyLicenseKey } from '../protocol/index.ts';
 
 afterEach(removeTempDirs);
 
@@ -41,6 +42,24 @@ describe('floe keycenter', () => {
     const [byDays] = await entitle(kc, '--days', '30', '--json');
     const end = (JSON.parse(byDays!) as { entitlements: { expiresAt: number }[] }).entitlements[0]!.expiresAt;
     expect(Math.abs(end - (Date.now() + 30 * 86_400_000))).toBeLessThan(60_000);
+  });
+
+  it('entitle --borrow --borrow-hours 72 makes a code whose key allows borrowing for 72 h; without --borrow the key says not borrowable', async () => {
+    const { kc, pub, locks } = await site();
+    const borrow = await floe(keycenter, 'entitle', '--dir', kc, '--product', 'cad', '--version', '7', '--model', 'concurrent', '--seats', '5', '--borrow', '--borrow-hours', '72');
+    expect(borrow.stderr).toContain('borrowable up to 72 h (3 days)');
+    const key = await floe(keycenter, 'activate', '--dir', kc, '--code', borrow.last, '--lock-code', locks[0]!);
+    expect(key.stdout).toContain('borrowable up to 72 h (3 days)');
+    const verdict = verifyLicenseKey(key.last, { vendorKeys: [parseVendorPublicKey(pub)!], nowMs: Date.now(), lockCode: locks[0]! });
+    expect(verdict.ok && verdict.license).toMatchObject({ borrowAllowed: true, borrowHoursMax: 72 });
+    const byDefault = await floe(keycenter, 'entitle', '--dir', kc, '--product', 'cad', '--version', '7', '--model', 'concurrent', '--seats', '5', '--borrow');
+    expect(byDefault.stderr).toContain('borrowable up to 168 h (7 days)');
+    const plain = await floe(keycenter, 'entitle', '--dir', kc, '--product', 'cad', '--version', '7', '--model', 'concurrent', '--seats', '5');
+    expect(plain.stderr).toContain('not borrowable');
+    const hoursAlone = await floe(keycenter, 'entitle', '--dir', kc, '--product', 'cad', '--version', '7', '--model', 'concurrent', '--seats', '5', '--borrow-hours', '72');
+    expect([hoursAlone.exit, hoursAlone.stderr]).toEqual([2, expect.stringContaining('--borrow-hours goes with --borrow')]);
+    const tooLong = await floe(keycenter, 'entitle', '--dir', kc, '--product', 'cad', '--version', '7', '--model', 'concurrent', '--seats', '5', '--borrow', '--borrow-hours', '9000');
+    expect([tooLong.exit, tooLong.stderr]).toEqual([1, expect.stringMatching(/^BAD_REQUEST: borrow hours must be a whole number from 1 to 8784/)]);
   });
 
   it('entitle refuses bad input with BAD_REQUEST, exit 2, and records nothing', async () => {

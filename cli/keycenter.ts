@@ -5,6 +5,7 @@
 // keycenter-vendor.ts, `serve` in keycenter-serve.ts.
 import {
   KeyCenterError,
+  describeBorrowPeriod,
   initKeyCenter,
   readVendorPublicKey,
   type EntitleRequest,
@@ -19,7 +20,8 @@ const USAGE = `usage (every command also takes --database postgres://…: the st
   floe keycenter pubkey --dir KC
   floe keycenter entitle --dir KC --product P --version V --model concurrent|authorized-user --seats N
         [--days D | --expires YYYY-MM-DD] [--starts YYYY-MM-DD] [--component NAME ...]
-        [--order ORDER-NUMBER] [--comment TEXT] [--linger SECONDS] [--hosts-per-user N] [--json]
+        [--order ORDER-NUMBER] [--comment TEXT] [--linger SECONDS] [--hosts-per-user N]
+        [--borrow [--borrow-hours H]] [--json]   (--borrow: seats may be taken offline, up to H hours, default 168)
   floe keycenter activate --dir KC --code CODE --lock-code L [--lock-code L2 --lock-code L3]
         [--host-description TEXT] [--seats N] [--json]
   floe keycenter rehost --dir KC --license LIC-… --lock-code L [--lock-code L2 --lock-code L3]
@@ -29,7 +31,7 @@ const USAGE = `usage (every command also takes --database postgres://…: the st
   floe keycenter account create --dir KC --site SITE --company NAME
   floe keycenter account list --dir KC [--json]
   floe keycenter order add --dir KC --site SITE (--file ORDER.json |
-        --order NUMBER [--po NUMBER] --contact "Name <e-mail>" ... --line "product=P,version=V,model=M,quantity=N[,…]" ...) [--json]
+        --order NUMBER [--po NUMBER] --contact "Name <e-mail>" ... --line "product=P,version=V,model=M,quantity=N[,borrow=yes][,borrow-hours=H][,…]" ...) [--json]
   floe keycenter member add --dir KC --site SITE --email E --name NAME [--role admin|member]
   floe keycenter certificate --dir KC --order ORDER-ID          (mail an order's certificate again)
   floe keycenter raise --dir KC --code CODE [--by N]             (allow N more activations of a concurrent code)
@@ -42,14 +44,14 @@ function describeEntitlement(e: Entitlement): string {
   const what = e.component === null ? `${e.product} ${e.version}` : `${e.product} ${e.version}, component ${e.component}`;
   const seats = e.model === 'concurrent' ? `concurrent, ${e.seats} seats` : `authorized-user, covers ${e.seats} named users`;
   const end = e.expiresAt === null ? 'perpetual' : `temporary, ends ${isoDay(e.expiresAt)}`;
-  return `${e.authCode}  ${what}; ${seats}; ${end}${e.orderNumber === null ? '' : `; order ${e.orderNumber}`}${e.siteNumber === null ? '' : `; account ${e.siteNumber}`}`;
+  return `${e.authCode}  ${what}; ${seats}; ${end}; ${describeBorrowPeriod(e.borrowHoursMax)}${e.orderNumber === null ? '' : `; order ${e.orderNumber}`}${e.siteNumber === null ? '' : `; account ${e.siteNumber}`}`;
 }
 
 /** Two lines about a key: what it grants, its status and chain; its lock codes. */
 export function describeKey(k: IssuedKey): string {
   const what = k.component === null ? `${k.product} ${k.version}` : `${k.product} ${k.version}/${k.component}`;
   const chain = [k.supersedes === null ? '' : `, supersedes ${k.supersedes}`, k.supersededBy === null ? '' : `, superseded by ${k.supersededBy}`].join('');
-  return `${k.licenseId}  ${what}, ${k.seats} ${k.model === 'concurrent' ? 'seats' : 'named users'}, code ${k.authCode}, issued ${isoDay(k.issuedAt)}, ${k.expiresAt === null ? 'perpetual' : `ends ${isoDay(k.expiresAt)}`}; ${k.status}${chain}\n    lock codes ${k.lockCodes.join(', ')}`;
+  return `${k.licenseId}  ${what}, ${k.seats} ${k.model === 'concurrent' ? 'seats' : 'named users'}, code ${k.authCode}, issued ${isoDay(k.issuedAt)}, ${k.expiresAt === null ? 'perpetual' : `ends ${isoDay(k.expiresAt)}`}, ${describeBorrowPeriod(k.borrowHoursMax)}; ${k.status}${chain}\n    lock codes ${k.lockCodes.join(', ')}`;
 }
 
 function printKey(io: CommandIo, key: IssuedKey, json: boolean): void {
@@ -91,9 +93,13 @@ async function entitle(argv: string[], io: CommandIo): Promise<number> {
     comment: { type: 'string' },
     linger: { type: 'string' },
     'hosts-per-user': { type: 'string' },
+    borrow: { type: 'boolean' },
+    'borrow-hours': { type: 'string' },
     json: { type: 'boolean' },
   });
   required(values, 'seats');
+  const borrowHoursMax = integer(values, 'borrow-hours');
+  if (borrowHoursMax !== undefined && values['borrow'] !== true) throw new UsageError('--borrow-hours goes with --borrow');
   const model = required(values, 'model');
   if (model !== 'concurrent' && model !== 'authorized-user') throw new UsageError('--model is concurrent or authorized-user');
   const expiresDay = day(values, 'expires');
@@ -111,6 +117,8 @@ async function entitle(argv: string[], io: CommandIo): Promise<number> {
     comment: text(values, 'comment'),
     lingerSeconds: integer(values, 'linger'),
     hostsPerUserMax: integer(values, 'hosts-per-user'),
+    borrowAllowed: values['borrow'] === true,
+    borrowHoursMax,
   };
   const entitlements = await withKeyCenter(values, (kc) => kc.entitle(request));
   if (values['json'] === true) {

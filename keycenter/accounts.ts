@@ -99,6 +99,8 @@ export async function addOrder(ctx: KeyCenterContext, siteNumber: string, input:
         startsAt: l.starts === undefined ? undefined : dayStartMs(l.starts),
         lingerSeconds: l.lingerSeconds,
         hostsPerUserMax: l.hostsPerUserMax,
+        borrowAllowed: l.borrowAllowed,
+        borrowHoursMax: l.borrowHoursMax,
       },
       nowMs,
       `lines.${i}.`,
@@ -118,6 +120,7 @@ export async function addOrder(ctx: KeyCenterContext, siteNumber: string, input:
       renewsLineId: l.renewsLineId ?? null,
       lingerSeconds: line.lingerSeconds,
       hostsPerUserMax: line.hostsPerUserMax,
+      borrowHoursMax: line.borrowHoursMax,
     };
   });
   const order: OrderRecord = {

@@ -208,6 +208,7 @@ async function issueKey(q: StoreQueries, ctx: KeyCenterContext, nowMs: number, k
     ...(ctx.config.lockMatch === 'exact' ? { lockMatch: 'exact' as const } : {}),
     lingerSeconds: e.lingerSeconds,
     hostsPerUserMax: e.hostsPerUserMax,
+    ...(e.borrowHoursMax === null ? {} : { borrowAllowed: true, borrowHoursMax: e.borrowHoursMax }),
     ...(k.hostDescription === null ? {} : { hostDescription: k.hostDescription }),
     ...(e.orderNumber === null ? {} : { orderNumber: e.orderNumber }),
     ...(comment === null ? {} : { comment }),

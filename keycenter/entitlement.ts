@@ -3,6 +3,8 @@
 // codes (`floe keycenter entitle`) and order lines, and the vendor's direct
 // codes themselves.
 import {
+  BORROW_HOURS_DEFAULT,
+  BORROW_HOURS_MAX,
   featureNameSchema,
   licenseModelSchema,
   productVersionSchema,
@@ -46,6 +48,14 @@ export interface LineSpec {
   readonly lingerSeconds?: number | undefined;
   /** Authorized-user model: hosts at once per named user; default 1. */
   readonly hostsPerUserMax?: number | undefined;
+  /**
+   * Borrowing (FlexNet's BORROW, RLM's roaming, Sentinel's commuter licenses):
+   * a client may take a seat offline. Default false; true with no
+   * borrowHoursMax allows BORROW_HOURS_DEFAULT hours.
+   */
+  readonly borrowAllowed?: boolean | undefined;
+  /** `h`: the longest borrow; giving it allows borrowing. */
+  readonly borrowHoursMax?: number | undefined;
 }
 
 /** A LineSpec checked and normalized. */
@@ -59,6 +69,8 @@ export interface CheckedLine {
   readonly expiresAt: number | null;
   readonly lingerSeconds: number;
   readonly hostsPerUserMax: number;
+  /** `h`: the longest borrow its keys allow; null: not borrowable. */
+  readonly borrowHoursMax: number | null;
 }
 
 /** What `entitle` creates: one line's code, or one per component of a bundle. */
@@ -109,7 +121,15 @@ export function checkLine(spec: LineSpec, nowMs: number, field = ''): CheckedLin
     expiresAt,
     lingerSeconds: integerIn(spec.lingerSeconds ?? 0, 0, 7 * 24 * 3600, 'linger seconds', `${field}lingerSeconds`),
     hostsPerUserMax: integerIn(spec.hostsPerUserMax ?? 1, 1, 64, 'hosts per user', `${field}hostsPerUserMax`),
+    borrowHoursMax: checkBorrow(spec, field),
   };
+}
+
+/** The longest borrow a line allows, hours; null when it allows none. */
+function checkBorrow(spec: LineSpec, field: string): number | null {
+  if (spec.borrowHoursMax === undefined) return spec.borrowAllowed === true ? BORROW_HOURS_DEFAULT : null;
+  if (spec.borrowAllowed === false) throw bad('a borrow period needs borrowing allowed', `${field}borrowHoursMax`);
+  return integerIn(spec.borrowHoursMax, 1, BORROW_HOURS_MAX, 'borrow hours', `${field}borrowHoursMax`);
 }
 
 /**
@@ -146,6 +166,7 @@ export async function entitle(ctx: KeyCenterContext, request: EntitleRequest, ac
     expiresAt: line.expiresAt,
     lingerSeconds: line.lingerSeconds,
     hostsPerUserMax: line.hostsPerUserMax,
+    borrowHoursMax: line.borrowHoursMax,
     orderNumber,
     comment,
     createdAt: nowMs,

@@ -5,6 +5,7 @@ export * from './accounts.ts';
 export * from './activation.ts';
 export * from './audit-trail.ts';
 export * from './auth-code.ts';
+export * from './borrow-period.ts';
 export * from './code-generation.ts';
 export * from './entitlement.ts';
 export * from './issued-key.ts';

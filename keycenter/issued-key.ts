@@ -24,6 +24,8 @@ export interface IssuedKey {
   readonly hostDescription: string | null;
   /** End of a temporary key, ms since the Unix epoch; null: perpetual. */
   readonly expiresAt: number | null;
+  /** `h`: the longest borrow the key allows; null: its seats cannot be borrowed. */
+  readonly borrowHoursMax: number | null;
   readonly issuedAt: number;
   readonly keyText: string;
   /** The key this one replaced. */
@@ -81,6 +83,7 @@ export function describeKey(k: LicenseKeyRecord, e: EntitlementRecord | undefine
     lockCodes: [...k.lockCodes],
     hostDescription: k.hostDescription,
     expiresAt: e.expiresAt,
+    borrowHoursMax: e.borrowHoursMax,
     issuedAt: k.issuedAt,
     keyText: k.keyText,
     supersedes: k.supersedes,

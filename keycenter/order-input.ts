@@ -3,7 +3,7 @@
 // the shape; the rules (product names, dates, renewals) are checked by the
 // service (accounts.ts, entitlement.ts), the same for every caller.
 import { z } from 'zod';
-import { licenseModelSchema } from '../protocol/index.ts';
+import { BORROW_HOURS_MAX, licenseModelSchema } from '../protocol/index.ts';
 
 /** A site number: the account's id, as every order of that site carries it. */
 export const siteNumberSchema = z
@@ -42,6 +42,10 @@ export const orderLineInputSchema = z
     renewsLineId: z.string().min(1).max(40).optional(),
     lingerSeconds: z.number().int().min(0).max(7 * 24 * 3600).optional(),
     hostsPerUserMax: z.number().int().min(1).max(64).optional(),
+    /** Its keys' seats may be borrowed (taken offline); default false. */
+    borrowAllowed: z.boolean().optional(),
+    /** `h`: the longest borrow (default 168 when borrowing is allowed); giving it allows borrowing. */
+    borrowHoursMax: z.number().int().min(1).max(BORROW_HOURS_MAX).optional(),
   })
   .strict();
 export type OrderLineInput = z.infer<typeof orderLineInputSchema>;

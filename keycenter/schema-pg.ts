@@ -88,6 +88,8 @@ export const orderLines = pgTable(
     renewsLineId: text('renews_line_id'),
     lingerSeconds: integer('linger_seconds').notNull(),
     hostsPerUserMax: integer('hosts_per_user_max').notNull(),
+    /** `h`: the longest borrow (commuter use) its keys allow; null: its seats cannot be borrowed. */
+    borrowHoursMax: integer('borrow_hours_max'),
   },
   (t) => [index('order_lines_order').on(t.orderId), index('order_lines_site').on(t.siteNumber)],
 );
@@ -121,6 +123,8 @@ export const entitlements = pgTable(
     expiresAt: ms('expires_at'),
     lingerSeconds: integer('linger_seconds').notNull(),
     hostsPerUserMax: integer('hosts_per_user_max').notNull(),
+    /** `h`: the longest borrow (commuter use) its keys allow; null: its seats cannot be borrowed. */
+    borrowHoursMax: integer('borrow_hours_max'),
     orderNumber: text('order_number'),
     comment: text('comment'),
     createdAt: ms('created_at').notNull(),

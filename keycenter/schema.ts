@@ -101,6 +101,8 @@ export const orderLines = sqliteTable(
     renewsLineId: text('renews_line_id'),
     lingerSeconds: integer('linger_seconds').notNull(),
     hostsPerUserMax: integer('hosts_per_user_max').notNull(),
+    /** `h`: the longest borrow (commuter use) its keys allow; null: its seats cannot be borrowed. */
+    borrowHoursMax: integer('borrow_hours_max'),
   },
   (t) => [index('order_lines_order').on(t.orderId), index('order_lines_site').on(t.siteNumber)],
 );
@@ -144,6 +146,8 @@ export const entitlements = sqliteTable(
     expiresAt: integer('expires_at'),
     lingerSeconds: integer('linger_seconds').notNull(),
     hostsPerUserMax: integer('hosts_per_user_max').notNull(),
+    /** `h`: the longest borrow (commuter use) its keys allow; null: its seats cannot be borrowed. */
+    borrowHoursMax: integer('borrow_hours_max'),
     orderNumber: text('order_number'),
     comment: text('comment'),
     /** ms since the Unix epoch. */

@@ -69,6 +69,7 @@ export const orderLineSchema = z
     renewsLineId: z.string().nullable(),
     lingerSeconds: z.number().int(),
     hostsPerUserMax: z.number().int(),
+    borrowHoursMax: z.number().int().nullable().openapi({ description: 'h: the longest borrow its keys allow; null: not borrowable' }),
   })
   .openapi('OrderLine');
 
@@ -102,6 +103,7 @@ export const codeSchema = z
     expiresAt: epochMs.nullable(),
     lingerSeconds: z.number().int(),
     hostsPerUserMax: z.number().int(),
+    borrowHoursMax: z.number().int().nullable().openapi({ description: 'h: the longest borrow its keys allow; null: not borrowable' }),
     orderNumber: z.string().nullable(),
     comment: z.string().nullable(),
     createdAt: epochMs,
@@ -126,6 +128,7 @@ export const keySchema = z
     lockCodes: z.array(z.string()),
     hostDescription: z.string().nullable(),
     expiresAt: epochMs.nullable(),
+    borrowHoursMax: z.number().int().nullable().openapi({ description: 'h: the longest borrow the key allows; null: its seats cannot be borrowed' }),
     issuedAt: epochMs,
     keyText: z.string(),
     supersedes: z.string().nullable(),

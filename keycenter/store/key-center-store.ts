@@ -93,6 +93,8 @@ export interface OrderLineRecord {
   readonly renewsLineId: string | null;
   readonly lingerSeconds: number;
   readonly hostsPerUserMax: number;
+  /** `h`: the longest borrow (commuter use) its keys allow; null: not borrowable. */
+  readonly borrowHoursMax: number | null;
 }
 
 export interface AllocationRecord {
@@ -118,6 +120,8 @@ export interface EntitlementRecord {
   readonly expiresAt: number | null;
   readonly lingerSeconds: number;
   readonly hostsPerUserMax: number;
+  /** `h`: the longest borrow (commuter use) its keys allow; null: not borrowable. */
+  readonly borrowHoursMax: number | null;
   readonly orderNumber: string | null;
   readonly comment: string | null;
   readonly createdAt: number;

@@ -48,6 +48,7 @@ export const line = (n: number, orderId: string, siteNumber = 'S1'): OrderLineRe
   renewsLineId: null,
   lingerSeconds: 0,
   hostsPerUserMax: 1,
+  borrowHoursMax: null,
 });
 
 export const code = (authCode: string, over: Partial<EntitlementRecord> = {}): EntitlementRecord => ({
@@ -61,6 +62,7 @@ export const code = (authCode: string, over: Partial<EntitlementRecord> = {}): E
   expiresAt: null,
   lingerSeconds: 0,
   hostsPerUserMax: 1,
+  borrowHoursMax: null,
   orderNumber: null,
   comment: null,
   createdAt: t0,

@@ -57,7 +57,7 @@ export async function sampleKeyCenter(): Promise<{ kc: KeyCenter; dir: string; s
         { email: 'grace.hopper@contoso.example', name: 'Grace Hopper', role: 'technical' },
       ],
       lines: [
-        { product: 'statistics', version: '29', model: 'concurrent', quantity: 100 },
+        { product: 'statistics', version: '29', model: 'concurrent', quantity: 100, borrowAllowed: true, borrowHoursMax: 72 },
         { product: 'statistics-premium', version: '29', model: 'authorized-user', quantity: 25, components: ['base', 'regression', 'amos'] },
       ],
     },

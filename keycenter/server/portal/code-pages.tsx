@@ -11,7 +11,7 @@ import { lastDayEndMs } from '../../order-input.ts';
 import type { KcEnv } from '../server-env.ts';
 import { requireScope } from '../session-cookie.ts';
 import { fieldErrorsOf, formInteger, formOf } from './form.ts';
-import { day, lastDay, modelName, productName, seats, term } from './format.ts';
+import { borrowing, day, lastDay, modelName, productName, seats, term } from './format.ts';
 import { Banner, Csrf, Field, renderPage, type FieldErrors, type PageResponse } from './page.tsx';
 
 function lineTitle(s: LineSummary): string {
@@ -66,12 +66,14 @@ function LineCard({ s }: { s: LineSummary }) {
         <div>
           <h2>
             {lineTitle(s)} <span class="badge plain">{modelName(l.model)}</span> {l.expiresAt === null ? null : <span class="badge expired">Temporary</span>}{' '}
+            {l.borrowHoursMax === null ? null : <span class="badge info">Borrowable</span>}{' '}
             {s.renews === null ? null : <span class="badge info">Maintenance renewal</span>}
           </h2>
           <div class="sub">
             Order <a href={`/orders/${s.order.orderId}`}>{s.order.customerOrderNumber}</a> · line {l.lineNo}
             {s.order.purchaseOrderNumber === null ? '' : ` · PO ${s.order.purchaseOrderNumber}`} · {term(l.expiresAt)}
             {l.components.length === 0 ? '' : ` · bundle of ${l.components.join(', ')}`}
+            {l.borrowHoursMax === null ? '' : ` · ${borrowing(l.borrowHoursMax).toLowerCase()}`}
             {s.renews === null ? '' : ` · renews ${s.renews.product} ${s.renews.version} of order ${s.renews.customerOrderNumber}`}
           </div>
         </div>
@@ -190,6 +192,7 @@ function confirmPage(c: Context<KcEnv>, s: LineSummary, choice: GenerateChoice, 
     [l.model === 'concurrent' ? 'Seats' : 'Users', String(n)],
     ['Codes', `${codeCount} code${codeCount === 1 ? '' : 's'}${choice.split === 'per-user' ? ', one per user' : ''}`],
     ['Term', choice.expiresAt === undefined ? term(l.expiresAt) : `Temporary, until ${lastDay(choice.expiresAt)}`],
+    ['Borrowing', borrowing(l.borrowHoursMax)],
     ['Order', `${s.order.customerOrderNumber}, line ${l.lineNo}`],
   ];
   return renderPage(

@@ -1,5 +1,6 @@
 // How the portal writes dates, seats and terms: one wording everywhere.
 import type { LicenseModel } from '../../../protocol/index.ts';
+import { describeBorrowPeriod } from '../../borrow-period.ts';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -32,4 +33,10 @@ export function seats(n: number, model: LicenseModel): string {
 /** "stats 29" or "stats-premium 29 · amos". */
 export function productName(product: string, version: string, component: string | null): string {
   return component === null ? `${product} ${version}` : `${product} ${version} · ${component}`;
+}
+
+/** "Borrowable up to 168 h (7 days)" / "Not borrowable"; `hours`: the longest borrow, null for none. */
+export function borrowing(hours: number | null): string {
+  const text = describeBorrowPeriod(hours);
+  return `${text[0]!.toUpperCase()}${text.slice(1)}`;
 }

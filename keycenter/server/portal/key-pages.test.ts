@@ -82,3 +82,33 @@ describe('orders and keys in the portal', () => {
     expect(await download.text()).toBe(`${moved.keyText}\n`);
   });
 });
+
+describe('borrowing in the portal', () => {
+  it('a borrowable line shows a Borrowable badge and its period on My authorization codes, the order, the activation wizard and the key', async () => {
+    const s = await testServer();
+    const a = await s.account('S-1', 'ada@example.com');
+    const ada = (await s.kc.ctx.store.read((q) => q.userByEmail('ada@example.com')))!;
+    const order = await addOrder(
+      s.kc.ctx,
+      'S-1',
+      {
+        customerOrderNumber: 'CO-ROAM',
+        contacts: [{ email: 'ada@example.com', name: 'Ada', role: 'primary' }],
+        lines: [{ product: 'cad', version: '7', model: 'concurrent', quantity: 4, borrowAllowed: true, borrowHoursMax: 72 }],
+      },
+      'vendor:ann',
+    );
+    const [code] = await generateCodes(s.kc.ctx, { siteNumber: 'S-1', userId: ada.userId, email: ada.email }, { lineId: order.lines[0]!.lineId, seats: 4 });
+    const key = await s.kc.activate({ authCode: code!.authCode, lockCodes: [lock(1)] }, { actor: 'cli' });
+    const browser = new PortalBrowser(s.app);
+    await browser.signIn('ada@example.com', PASSWORD);
+
+    const codes = textOf((await browser.get('/codes')).html);
+    expect(codes).toContain('cad 7 Concurrent Borrowable');
+    expect(codes).toContain('borrowable up to 72 h (3 days)');
+    expect(codes).toMatch(/stats 29 Concurrent (?!Borrowable)/);
+    expect(textOf((await browser.get(`/orders/${order.orderId}`)).html)).toContain('Term Borrowing 1 cad 7 Concurrent 4 Perpetual Borrowable up to 72 h (3 days)');
+    expect(textOf((await browser.get(`/keys/${key.licenseId}`)).html)).toContain('Borrowing Borrowable up to 72 h (3 days)');
+    expect(textOf((await browser.get(`/codes/${a.code.authCode}/activate`)).html)).toContain('Borrowing Not borrowable');
+  });
+});

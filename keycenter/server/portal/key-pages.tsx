@@ -7,7 +7,7 @@ import type { IssuedKey } from '../../issued-key.ts';
 import { keyFileName } from '../../mail/mail-templates.ts';
 import type { KcEnv } from '../server-env.ts';
 import { requireScope } from '../session-cookie.ts';
-import { day, modelName, productName, seats, term } from './format.ts';
+import { borrowing, day, modelName, productName, seats, term } from './format.ts';
 import { Banner, renderPage, StatusBadge } from './page.tsx';
 
 function KeyTable({ keys, showHost }: { keys: readonly IssuedKey[]; showHost: boolean }) {
@@ -101,6 +101,8 @@ export function keyPages() {
               <dd>
                 {modelName(k.model)} · {seats(k.seats, k.model)} · {term(k.expiresAt)}
               </dd>
+              <dt>Borrowing</dt>
+              <dd>{borrowing(k.borrowHoursMax)}</dd>
               <dt>Host</dt>
               <dd>{k.hostDescription ?? <span class="muted">No description</span>}</dd>
               <dt>{k.lockCodes.length === 1 ? 'Lock code' : 'Lock codes (redundant)'}</dt>
@@ -261,6 +263,7 @@ export function keyPages() {
               <th>Model</th>
               <th class="num">Quantity</th>
               <th>Term</th>
+              <th>Borrowing</th>
             </tr>
           </thead>
           <tbody>
@@ -275,6 +278,7 @@ export function keyPages() {
                 <td>{modelName(l.model)}</td>
                 <td class="num">{l.quantity}</td>
                 <td class="nowrap">{term(l.expiresAt)}</td>
+                <td>{borrowing(l.borrowHoursMax)}</td>
               </tr>
             ))}
           </tbody>

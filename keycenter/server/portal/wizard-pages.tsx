@@ -19,7 +19,7 @@ import { KeyCenterError } from '../../key-center-error.ts';
 import type { KcEnv } from '../server-env.ts';
 import { requireScope } from '../session-cookie.ts';
 import { formInteger, formOf } from './form.ts';
-import { modelName, productName, seats, term } from './format.ts';
+import { borrowing, modelName, productName, seats, term } from './format.ts';
 import { Banner, Csrf, Field, renderPage, type FieldErrors, type PageResponse } from './page.tsx';
 
 /** Lock-code fields the form shows at most (three: a redundant license). */
@@ -75,6 +75,8 @@ function CodeSummary({ e }: { e: Entitlement }) {
       <dd>
         {modelName(e.model)} · {seats(e.seats, e.model)} · {term(e.expiresAt)}
       </dd>
+      <dt>Borrowing</dt>
+      <dd>{borrowing(e.borrowHoursMax)}</dd>
       {e.model === 'authorized-user' ? (
         <>
           <dt>Users left to issue</dt>

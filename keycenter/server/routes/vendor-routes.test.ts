@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { verifyLicenseKey } from '../../../protocol/index.ts';
+import { generateCodes } from '../../code-generation.ts';
 import { lock, queuedMail, T0 } from '../../key-center.test-support.ts';
 import { errorCodeOf, testServer, type TestServer } from '../server.test-support.ts';
 
@@ -67,6 +68,36 @@ describe('vendor routes', () => {
       ['vendor:ann', 'add-order'],
       ['vendor:ann', 'create-account'],
     ]);
+  });
+
+  it('an order line with borrowAllowed gives keys that allow borrowing, activated and rehosted through the API; borrowHoursMax alone allows it too', async () => {
+    const s = await testServer();
+    const a = await s.account('S-1', 'ada@example.com');
+    const lines = [
+      { product: 'cad', version: '7', model: 'concurrent', quantity: 4, borrowAllowed: true },
+      { product: 'cam', version: '7', model: 'concurrent', quantity: 4, borrowHoursMax: 24 },
+      { product: 'viz', version: '7', model: 'concurrent', quantity: 4 },
+    ];
+    const res = await s.request('/api/v1/vendor/accounts/S-1/orders', staff(s, { method: 'POST', json: { ...anOrder, customerOrderNumber: 'CO-B', lines } }));
+    expect(res.status).toBe(201);
+    const order = (await res.json()) as { lines: { lineId: string; borrowHoursMax: number | null }[] };
+    expect(order.lines.map((l) => l.borrowHoursMax)).toEqual([168, 24, null]);
+    const refused = await s.request('/api/v1/vendor/accounts/S-1/orders', staff(s, { method: 'POST', json: { ...anOrder, customerOrderNumber: 'CO-C', lines: [{ ...lines[0], borrowAllowed: false, borrowHoursMax: 24 }] } }));
+    expect([refused.status, await errorCodeOf(refused)]).toEqual([400, 'BAD_REQUEST']);
+
+    const member = (await s.kc.ctx.store.read((q) => q.membersOf('S-1')))[0]!;
+    const [code] = await generateCodes(s.kc.ctx, { siteNumber: 'S-1', userId: member.userId, email: member.email }, { lineId: order.lines[1]!.lineId, seats: 2 });
+    const activated = await s.request('/api/v1/activations', { method: 'POST', headers: { cookie: a.cookie }, json: { authCode: code!.authCode, lockCodes: [lock(1)] } });
+    expect(activated.status).toBe(201);
+    const { licenseId, key } = (await activated.json()) as { licenseId: string; key: string };
+    const verdict = verifyLicenseKey(key, { vendorKeys: [s.vendorKey], nowMs: T0, lockCode: lock(1) });
+    expect(verdict.ok && verdict.license).toMatchObject({ borrowAllowed: true, borrowHoursMax: 24 });
+    const shown = (await (await s.request(`/api/v1/keys/${licenseId}`, { headers: { cookie: a.cookie } })).json()) as { borrowHoursMax: number | null };
+    expect(shown.borrowHoursMax).toBe(24);
+    const rehost = await s.request(`/api/v1/vendor/licenses/${licenseId}/rehost`, staff(s, { method: 'POST', json: { lockCodes: [lock(2)] } }));
+    const moved = (await rehost.json()) as { keyText: string };
+    const movedVerdict = verifyLicenseKey(moved.keyText, { vendorKeys: [s.vendorKey], nowMs: T0, lockCode: lock(2) });
+    expect(movedVerdict.ok && movedVerdict.license).toMatchObject({ borrowAllowed: true, borrowHoursMax: 24 });
   });
 
   it('support actions: add a member, re-send a certificate, raise a code, rehost a key — each audited', async () => {

@@ -9,7 +9,11 @@
 // answer that does not verify or names other lock codes
 // (KEY_CENTER_ANSWER_INVALID). A retry after a lost answer gets the same key
 // from the key center (it is idempotent for a code and its lock codes) and
-// installs it; once installed, the same code answers ALREADY_ACTIVATED.
+// installs it; once installed, the same code answers ALREADY_ACTIVATED —
+// unless the ask carries the requestId the install was recorded with (the
+// log carries it in the license's provenance): that is a retry of a request
+// whose answer was lost (a 503 during a leader change after the key was
+// installed), and it is answered as the first attempt would have been.
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { FloeNode } from '../daemon/node/index.ts';
 import type { LicenseProvenance } from '../daemon/pool/index.ts';
@@ -25,6 +29,8 @@ export interface ActivationAsk {
   /** Overrides the config's keyCenterUrl. */
   readonly keyCenterUrl?: string | undefined;
   readonly hostDescription?: string | undefined;
+  /** The same on every retry of one activation (the CLI makes one per command). */
+  readonly requestId?: string | undefined;
 }
 
 /** What an activation installed. */
@@ -57,7 +63,7 @@ export async function activateFromKeyCenter(node: FloeNode, ask: ActivationAsk, 
   const answer = activationAnswerSchema.safeParse(json);
   if (!answer.success) throw invalid(url, 'the answer is not {"licenseId","key"}');
   return installActivatedKey(node, answer.data.key, lockCodes, {
-    provenance: { keyCenterUrl: baseUrl, via: 'online' },
+    provenance: { keyCenterUrl: baseUrl, via: 'online', ...(ask.requestId === undefined ? {} : { requestId: ask.requestId }) },
     audit: options.audit,
     answerInvalid: (why) => invalid(url, why),
   });
@@ -92,10 +98,20 @@ export async function installActivatedKey(node: FloeNode, key: string, lockCodes
     const why = `the key names lock codes ${check.license.lockCodes.join(', ')}, not this cluster's ${lockCodes.join(', ')}`;
     throw options.answerInvalid?.(why) ?? new AdminError(409, 'LOCK_CODE_MISMATCH', `${why} (was a member replaced since the request was written? write a new request); nothing was installed`);
   }
+  const alreadyActivated = () => new AdminError(409, 'ALREADY_ACTIVATED', `code ${check.license.authCode} is already activated on this cluster: license ${check.license.licenseId} is installed; nothing changed`);
   if (node.licenses().some((l) => l.licenseId === check.license.licenseId)) {
-    throw new AdminError(409, 'ALREADY_ACTIVATED', `code ${check.license.authCode} is already activated on this cluster: license ${check.license.licenseId} is installed; nothing changed`);
+    const retried = installedByRequest(node, check.license.licenseId, lockCodes, options.provenance);
+    if (retried === undefined) throw alreadyActivated();
+    return retried;
   }
   const installed = await node.importLicense(key, options.audit, options.provenance);
+  if (!installed.ok && installed.code === 'LICENSE_EXISTS') {
+    // The first attempt's install committed meanwhile: this node has applied it once the barrier passes.
+    await node.readBarrier();
+    const retried = installedByRequest(node, check.license.licenseId, lockCodes, options.provenance);
+    if (retried === undefined) throw alreadyActivated();
+    return retried;
+  }
   if (!installed.ok) throw new AdminError(statusOfCode(installed.code), installed.code, installed.message);
   return {
     licenseId: installed.licenseId,
@@ -103,6 +119,24 @@ export async function installActivatedKey(node: FloeNode, key: string, lockCodes
     lockCodes: [...lockCodes],
     keyCenterUrl: options.provenance.keyCenterUrl,
     ...(installed.supersededLicenseId === undefined ? {} : { supersededLicenseId: installed.supersededLicenseId }),
+  };
+}
+
+/**
+ * What the install of `licenseId` answered, when the same request (its
+ * requestId) installed it: a retry after a lost answer. Undefined otherwise.
+ */
+function installedByRequest(node: FloeNode, licenseId: string, lockCodes: readonly string[], provenance: LicenseProvenance): Activated | undefined {
+  if (provenance.requestId === undefined) return undefined;
+  const license = node.licenses().find((l) => l.licenseId === licenseId);
+  if (license?.provenance?.requestId !== provenance.requestId) return undefined;
+  const superseded = node.retiredLicenses().find((r) => r.supersededBy === licenseId);
+  return {
+    licenseId,
+    features: [...license.features],
+    lockCodes: [...lockCodes],
+    keyCenterUrl: license.provenance.keyCenterUrl,
+    ...(superseded === undefined ? {} : { supersededLicenseId: superseded.licenseId }),
   };
 }
 

@@ -3,6 +3,7 @@
 // stable exit codes and --json). `import` verifies the key on the node it
 // talks to (signature, dates, that node's lock code) before the cluster
 // installs it, and prints the license id as its last line.
+import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { LICENSE_KEY_CHARS_MAX, licenseFeatures, licenseKeyFileSchema, type LicensePayload } from '../protocol/index.ts';
 import { ADMIN_OPTIONS, ADMIN_USAGE, adminConnection, type AdminConnection } from './admin-connection.ts';
@@ -15,7 +16,7 @@ import { licenseExpiries, type LicenseAnswer } from './status-report.ts';
 /** The usage of the admin subcommands of `floe license`. */
 export const LICENSE_ADMIN_USAGE = [
   `usage: floe license import (--key KEY | --key-file FILE|-) ${ADMIN_USAGE} [--json]`,
-  `       floe license activate --code CODE [--key-center URL] [--host-description TEXT] ${ADMIN_USAGE} [--json]`,
+  `       floe license activate --code CODE [--key-center URL] [--host-description TEXT] [--request-id ID] ${ADMIN_USAGE} [--json]`,
   `       floe license request --code CODE [--host-description TEXT] --out FILE ${ADMIN_USAGE} [--json]`,
   `       floe license list ${ADMIN_USAGE} [--json]`,
   `       floe license remove LICENSE_ID ${ADMIN_USAGE} [--json]`,
@@ -116,10 +117,12 @@ async function importKeyFile(connection: AdminConnection, text: string) {
  */
 export function activateLicense(argv: string[], io: CommandIo): Promise<number> {
   return runCommand(argv, io, LICENSE_ADMIN_USAGE, async () => {
-    const { values } = parseOptions(argv, { ...ADMIN_OPTIONS, code: { type: 'string' }, 'key-center': { type: 'string' }, 'host-description': { type: 'string' } });
+    const { values } = parseOptions(argv, { ...ADMIN_OPTIONS, code: { type: 'string' }, 'key-center': { type: 'string' }, 'host-description': { type: 'string' }, 'request-id': { type: 'string' } });
     if (values.code === undefined || values.code.trim() === '') throw usageError('give the authorization code with --code');
     const json = {
       authCode: values.code.trim(),
+      // One id for every attempt of this command: a retry after a lost answer gets the first install, not ALREADY_ACTIVATED.
+      requestId: values['request-id'] ?? randomUUID(),
       ...(values['key-center'] === undefined ? {} : { keyCenterUrl: values['key-center'] }),
       ...(values['host-description'] === undefined ? {} : { hostDescription: values['host-description'] }),
     };

@@ -99,12 +99,26 @@ const removeLicense = createRoute({
   responses: { 200: jsonResponse(z.object({ licenseId: z.string() }), 'removed'), ...errorResponses(404, 503) },
 });
 
+/** Characters of an activation's requestId, at most. */
+const ACTIVATION_REQUEST_ID_CHARS_MAX = 64;
+
 /** POST /licenses/activate. */
 export const licenseActivateSchema = z
   .object({
     authCode: z.string().min(1).max(64).openapi({ example: 'C9XKP-X9CS0-WH5B3-KZWCP' }),
     keyCenterUrl: z.string().url().regex(/^https?:\/\//).optional().openapi({ description: "the key center to ask; default: the config's keyCenterUrl" }),
     hostDescription: z.string().max(200).optional().openapi({ example: 'License servers, Minneapolis data center' }),
+    requestId: z
+      .string()
+      .min(1)
+      .max(ACTIVATION_REQUEST_ID_CHARS_MAX)
+      .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits, dot, dash, colon, underscore')
+      .optional()
+      .openapi({
+        description:
+          'the same id on every retry of one activation: a retry whose first attempt was installed (its answer lost) answers that install instead of ALREADY_ACTIVATED',
+        example: '6f1c2c1e-8a7b-4f0e-9d7c-2b8f0e1a9c3d',
+      }),
   })
   .strict();
 

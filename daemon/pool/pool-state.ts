@@ -19,6 +19,12 @@ export interface LicenseProvenance {
   /** The key center's base URL, as the cluster or the person reached it. */
   readonly keyCenterUrl: string;
   readonly via: 'online' | 'offline';
+  /**
+   * The admin request that installed it (POST /licenses/activate's
+   * `requestId`), kept so a retry of that request after a lost answer is
+   * answered as the first was instead of ALREADY_ACTIVATED.
+   */
+  readonly requestId?: string;
 }
 
 /** An installed license key. */

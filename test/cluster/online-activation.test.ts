@@ -145,6 +145,48 @@ describe('floe license activate', () => {
     expect(await installed()).toContain(lost.licenseId);
   });
 
+  it('a retry of floe license activate whose first answer was lost (503 UNAVAILABLE after the install) prints the installed license, not ALREADY_ACTIVATED', async () => {
+    const [e] = await kc.entitle({ product: 'lost', version: '1', model: 'concurrent', seats: 3 });
+    const leader = await vi.waitFor(() => defined(site.leader(), 'a leader'), { timeout: 20_000 });
+    // In front of the admin API: the first activation reaches the cluster and is installed, but its answer
+    // is replaced by the 503 a node sends when the leader changes under a request; the retry passes through.
+    const asked: unknown[] = [];
+    const proxy = createServer((req, res) => {
+      void (async () => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        const body = Buffer.concat(chunks).toString('utf8');
+        if (req.url?.endsWith('/licenses/activate')) asked.push(JSON.parse(body));
+        const answer = await fetch(`${leader.adminUrl}${req.url}`, { method: req.method ?? 'GET', headers: { authorization: req.headers.authorization ?? '', 'content-type': 'application/json' }, ...(req.method === 'GET' ? {} : { body }) });
+        const text = await answer.text();
+        if (req.url?.endsWith('/licenses/activate') && asked.length === 1) {
+          res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'the leader changed; retry' } }));
+          return;
+        }
+        res.writeHead(answer.status, { 'content-type': 'application/json' }).end(text);
+      })();
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+      const r = await floe(license, 'activate', '--admin', proxyUrl, '--token-file', tokenFile, '--code', e!.authCode);
+      expect(r.exit, r.stderr).toBe(0);
+      const issued = (await kc.listKeys()).filter((k) => k.authCode === e!.authCode);
+      expect(issued).toHaveLength(1);
+      expect(r.last).toBe(issued[0]!.licenseId);
+      expect(r.stdout).toContain(`installed ${issued[0]!.licenseId}: pools lost`);
+      expect(asked).toHaveLength(2);
+      expect((asked[0] as { requestId: string }).requestId).toBe((asked[1] as { requestId: string }).requestId);
+      expect(await installed()).toContain(issued[0]!.licenseId);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+    // Another command (another request) for the same code is still told the code is used.
+    const again = await activate('--code', e!.authCode);
+    expect([again.exit, again.stderr]).toEqual([1, expect.stringContaining('ALREADY_ACTIVATED')]);
+  });
+
   it("refuses a key another vendor's key center signs with KEY_CENTER_ANSWER_INVALID, and installs nothing", async () => {
     const [e] = await otherKc.entitle({ product: 'stats', version: '29', model: 'concurrent', seats: 50 });
     const before = await installed();

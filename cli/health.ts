@@ -1,8 +1,11 @@
-// `floe health [--config FILE | --admin URL] [--wait SECONDS]`: does this
-// node serve? Asks GET /api/v1/health (no token needed) and prints the
-// node's role and leader. With --wait it keeps asking until the node
-// answers or the time is up: the readiness probe of deploy/floe.service
-// (ExecStartPost), usable the same way as a container health check.
+// `floe health [--config FILE | --admin URL] [--wait SECONDS] [--without-leader]`:
+// does this node serve? Asks GET /api/v1/health (no token needed) and prints
+// the node's role and leader. A node that knows no leader does not serve
+// (every checkout and change needs one): that is UNAVAILABLE, exit 3. With
+// --wait it keeps asking until the node answers and knows a leader, or the
+// time is up. --without-leader is satisfied by an answer alone: the readiness
+// probe of deploy/floe.service (ExecStartPost), since a node's peers may
+// start after it.
 import { hc } from 'hono/client';
 import type { AdminApp } from '../admin/index.ts';
 import { ConfigError, loadConfigFile, splitHostPort } from '../daemon/index.ts';
@@ -11,7 +14,7 @@ import { CliError, usageError } from './cli-error.ts';
 import { processIo, type CommandIo } from './command-io.ts';
 import { parseOptions, runCommand } from './run-command.ts';
 
-const USAGE = 'usage: floe health [--config FILE | --admin URL] [--wait SECONDS] [--json]';
+const USAGE = 'usage: floe health [--config FILE | --admin URL] [--wait SECONDS] [--without-leader] [--json]';
 /** `ms` one attempt waits for its answer. */
 const ATTEMPT_MS_MAX = 2000;
 /** `ms` between attempts while waiting. */
@@ -56,7 +59,7 @@ async function ask(baseUrl: string): Promise<Health> {
 /** Runs `floe health`; answers the exit code. */
 export function run(argv: string[], io: CommandIo = processIo): Promise<number> {
   return runCommand(argv, io, USAGE, async () => {
-    const { values } = parseOptions(argv, { config: { type: 'string' }, admin: { type: 'string' }, wait: { type: 'string' } });
+    const { values } = parseOptions(argv, { config: { type: 'string' }, admin: { type: 'string' }, wait: { type: 'string' }, 'without-leader': { type: 'boolean' } });
     if (values.config !== undefined && values.admin !== undefined) throw usageError('give --config or --admin, not both');
     let waitMs = 0;
     if (values.wait !== undefined) {
@@ -64,10 +67,17 @@ export function run(argv: string[], io: CommandIo = processIo): Promise<number> 
       waitMs = Number(values.wait) * 1000;
     }
     const baseUrl = (values.config !== undefined ? adminUrlOfConfig(values.config) : (values.admin ?? process.env['FLOE_ADMIN_URL'] ?? ADMIN_URL_DEFAULT)).replace(/\/+$/, '');
+    const leaderNeeded = values['without-leader'] !== true;
     const deadline = Date.now() + waitMs;
     for (;;) {
       try {
         const h = await ask(baseUrl);
+        if (leaderNeeded && h.leaderId === '') {
+          throw new CliError(
+            'UNAVAILABLE',
+            `${h.nodeId} answers but knows no leader yet (${h.role}, term ${h.term})${waitMs > 0 ? ` after ${waitMs / 1000} s` : ''}: it serves once a majority of the members are up and connected`,
+          );
+        }
         return { lines: [`${h.nodeId}: ${h.role}, leader ${h.leaderId === '' ? 'none yet' : h.leaderId}, term ${h.term}, applied index ${h.appliedIndex}`], json: h };
       } catch (error) {
         if (!(error instanceof CliError) || Date.now() + RETRY_MS > deadline) throw error;

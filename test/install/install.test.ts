@@ -63,7 +63,7 @@ describe.runIf(existsSync(SYSTEMD_ANALYZE))('the unit files of deploy/ (systemd-
     expect(text).toMatch(/^User=floe$/m);
     expect(text).toMatch(/^Environment=PATH=\/usr\/local\/bin:\/usr\/bin:\/bin$/m);
     expect(text).toMatch(/^Type=exec$/m);
-    expect(text).toMatch(/^ExecStartPost=\/usr\/bin\/env floe health --config \/etc\/floe\/floe\.toml --wait \d+$/m);
+    expect(text).toMatch(/^ExecStartPost=\/usr\/bin\/env floe health --config \/etc\/floe\/floe\.toml --wait \d+ --without-leader$/m);
   });
 });
 

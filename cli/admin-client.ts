@@ -8,20 +8,10 @@
 // not verify.
 import { hc } from 'hono/client';
 import type { AdminApp } from '../admin/index.ts';
+import { UNTRUSTED_CHAIN_CODES } from '../protocol/certificate-errors.ts';
 import type { AdminConnection } from './admin-connection.ts';
 import { fetchTrustingCa } from './ca-fetch.ts';
 import { CliError } from './cli-error.ts';
-
-/** OpenSSL's codes for a certificate chain that does not lead to a trusted CA. */
-const UNTRUSTED_CHAIN_CODES: ReadonlySet<string> = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-]);
 
 /**
  * The CliError for a TLS verification failure `cause` on `connection`,

@@ -33,9 +33,9 @@ afterEach(async () => {
 });
 
 /** Runs `floe demo … --detach`; answers its JSON summary. */
-function demo(dir: string, basePort: number): Promise<{ keyCenterUrl?: string; keyCenterPid?: number; nodes: { pid: number }[]; stderr: string }> {
+function demo(dir: string, basePort: number, ...extra: string[]): Promise<{ keyCenterUrl?: string; keyCenterPid?: number; nodes: { pid: number; clientUrl: string }[]; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'demo', '--dir', dir, '--nodes', '1', '--base-port', String(basePort), '--detach'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'demo', '--dir', dir, '--nodes', '1', '--base-port', String(basePort), '--detach', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -43,7 +43,7 @@ function demo(dir: string, basePort: number): Promise<{ keyCenterUrl?: string; k
     child.once('error', reject);
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`floe demo exited ${code}: ${stderr}`));
-      resolve({ ...(JSON.parse(stdout.trim().split('\n').at(-1)!) as { nodes: { pid: number }[] }), stderr });
+      resolve({ ...(JSON.parse(stdout.trim().split('\n').at(-1)!) as { nodes: { pid: number; clientUrl: string }[] }), stderr });
     });
   });
 }
@@ -93,6 +93,37 @@ describe('floe demo', () => {
     expect(hosts).toContain(key!.licenseId);
     // Processes starting on a shared machine: a bound, not a goal (about 15 s when it is quiet).
   }, 90_000);
+});
+
+/** Runs a command line the demo printed (`npx tsx …`, no quoting needed: temp paths have no spaces). */
+function runPrinted(line: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const [file, ...args] = line.split(' ');
+  return new Promise((resolve) => {
+    const child = spawn(file!, args, { cwd: join(dirname(BIN), '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('floe demo --tls', () => {
+  it('prints a client command with the site CA, and that command checks a seat out over wss:// and back in', async () => {
+    const dir = tempDir();
+    const basePort = 20_000 + Math.floor(Math.random() * 30_000);
+    const summary = await demo(dir, basePort, '--tls');
+    started.push(...summary.nodes.map((n) => n.pid), summary.keyCenterPid!);
+    const printed = /^a client: (npx tsx \S+checkout-demo\.ts --ca \S+ wss:\/\/\S+ demo)$/m.exec(summary.stderr)?.[1];
+    expect(printed, summary.stderr).toBe(`npx tsx ${join(dirname(BIN), '..', 'client', 'examples', 'checkout-demo.ts')} --ca ${join(dir, 'tls', 'ca.crt')} ${summary.nodes[0]!.clientUrl} demo`);
+    const ok = await runPrinted(`${printed!} 0`);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/checked out 1 seat\(s\) of demo v1: lease \S+\nchecked in\n/);
+  }, 120_000);
 });
 
 describe('floe demo in the foreground', () => {

@@ -29,6 +29,9 @@ import { DEMO_SITE_NUMBER, ensureDemoAccount, issueDemoKey, writeDemoKeyCenterCo
 import { encodeBase64url, verifyLicenseKey, parseVendorPublicKey } from '../protocol/index.ts';
 import { run as runTls } from './tls.ts';
 
+/** The SDK's example client (docs/client.md), which the demo tells how to run against it. */
+const CHECKOUT_DEMO = fileURLToPath(new URL('../client/examples/checkout-demo.ts', import.meta.url));
+
 const USAGE = 'usage: floe demo --dir DIR [--nodes 1|3|5] [--seats N] [--base-port P] [--init-only] [--detach] [--tls]';
 const FEATURE = 'demo';
 /** `ms` to wait for a started node to answer /health. */
@@ -245,6 +248,7 @@ export async function run(argv: string[]): Promise<number> {
   process.stderr.write(
     `demo running: ${nodes.map((n) => `${n.id} ${n.clientUrl} (admin ${n.adminUrl})`).join(', ')}\n` +
       `try: floe status --admin ${nodes[0]!.adminUrl} --token ${adminToken}${tls ? ` --ca ${caFile}` : ''}\n` +
+      `a client: npx tsx ${CHECKOUT_DEMO}${tls ? ` --ca ${caFile}` : ''} ${nodes.map((n) => n.clientUrl).join(',')} ${FEATURE}\n` +
       `key center portal: ${keyCenterUrl}/  (sign in as ${demoSignIn.email}, password ${demoSignIn.password}; it is in ${join(dir, 'keycenter-demo-password')})\n` +
       (values.detach ? `stop with: kill ${children.map((c) => c.pid).join(' ')}\n` : 'Ctrl-C stops the nodes and the key center\n'),
   );

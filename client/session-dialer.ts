@@ -14,6 +14,7 @@ import { PROTOCOL_VERSION } from '../protocol/wire.ts';
 import { backoffDelayMs } from './backoff.ts';
 import type { ResolvedOptions } from './client-options.ts';
 import { Connection, type ConnectionHandlers } from './connection.ts';
+import { describeDialFailure } from './dial-failure.ts';
 import { FloeError, toFloeError } from './floe-error.ts';
 import type { ServerList } from './server-list.ts';
 import { helloReplySchema, type HelloReplyFrame, type PushFrame, type ReplyFrame } from './server-frames.ts';
@@ -106,7 +107,8 @@ export class SessionDialer {
   }
 
   #unreachable(): FloeError {
-    return new FloeError('SERVERS_UNREACHABLE', `no server answered in ${this.#attempts} attempts`, { cause: this.#lastError });
+    const last = this.#lastError === undefined ? '' : `; the last: ${describeDialFailure(this.#lastError)}`;
+    return new FloeError('SERVERS_UNREACHABLE', `no server answered in ${this.#attempts} attempt${this.#attempts === 1 ? '' : 's'}${last}`, { cause: this.#lastError });
   }
 
   /**

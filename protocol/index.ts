@@ -16,3 +16,4 @@ export * from './parse-policy.ts';
 export * from './policy.ts';
 export * from './policy-toml.ts';
 export * from './borrow-token.ts';
+export * from './certificate-errors.ts';

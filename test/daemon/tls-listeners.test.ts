@@ -94,6 +94,8 @@ describe('TLS listeners', () => {
     );
     expect(error?.code).toBe('SERVERS_UNREACHABLE');
     expect((error?.cause as Error | undefined)?.message).toMatch(/^UNAVAILABLE: cannot connect to wss:\/\/127\.0\.0\.1:\d+\/ws: .*certificate/);
+    // What the application shows says TLS was the cause, and the fix.
+    expect(error?.message).toMatch(/^SERVERS_UNREACHABLE: no server answered in 1 attempt; the last: cannot connect to wss:\/\/127\.0\.0\.1:\d+\/ws: .*certificate.*: TLS: the server's certificate is not signed by a CA this client trusts; give the site CA \(ca\.crt of floe tls init\) as ca or caFile$/);
     // An admin client without the CA is refused too: the token never leaves it.
     await expect(fetch(`${daemon.adminUrl}/api/v1/health`)).rejects.toThrow();
   });

@@ -1,0 +1,36 @@
+// Why a server could not be reached, in words a person can act on. A
+// connect() that runs out of attempts answers SERVERS_UNREACHABLE; its
+// message carries the last dial's reason, and when that was the server's TLS
+// certificate — untrusted (no site CA given), naming another host, expired —
+// it says so and names the fix, instead of leaving a wss:// user guessing
+// between a dead server and a missing `ca`.
+import { UNTRUSTED_CHAIN_CODES } from '../protocol/certificate-errors.ts';
+
+/** The innermost error with a string `code` in `err`'s cause chain (at most 8 deep). */
+function rootCause(err: unknown): { code: string; message: string } | undefined {
+  let e: unknown = err;
+  let found: { code: string; message: string } | undefined;
+  for (let depth = 0; depth < 8 && typeof e === 'object' && e !== null; depth++) {
+    const { code, message, cause } = e as { code?: unknown; message?: unknown; cause?: unknown };
+    if (typeof code === 'string') found = { code, message: typeof message === 'string' ? message : code };
+    e = cause;
+  }
+  return found;
+}
+
+/**
+ * One sentence on the last failed dial `err` (a FloeError UNAVAILABLE whose
+ * message names the URL, its cause Node's error): the TLS certificate
+ * problem and its fix when it was one, else the error's own message.
+ */
+export function describeDialFailure(err: unknown): string {
+  const text = err instanceof Error ? err.message.replace(/^UNAVAILABLE: /, '') : String(err);
+  const root = rootCause(err);
+  if (root === undefined) return text;
+  if (UNTRUSTED_CHAIN_CODES.has(root.code)) {
+    return `${text}: TLS: the server's certificate is not signed by a CA this client trusts; give the site CA (ca.crt of floe tls init) as ca or caFile`;
+  }
+  if (root.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `${text}: TLS: the server's certificate does not name this host; connect by a name or address it names`;
+  if (root.code === 'CERT_HAS_EXPIRED' || root.code === 'CERT_NOT_YET_VALID') return `${text}: TLS: the server's certificate is outside its validity dates; renew it (floe tls issue)`;
+  return text;
+}

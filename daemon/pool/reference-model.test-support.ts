@@ -1,3 +1,5 @@
+// (~1,050 lines: one model of every pool rule, meant to be read top to
+// bottom beside apply; split by rule it would need the cross-file state it exists to avoid.)
 // A small, obviously-correct model of the seat-pool rules, for tests only:
 // plain arrays, linear scans, everything derived on demand, no indexes to
 // keep in step. The property test applies the same random commands to it and

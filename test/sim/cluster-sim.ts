@@ -1,3 +1,5 @@
+// (~610 lines: the event loop and each event's handling; its parts are
+// already split out, listed below.)
 // One seeded simulation run: 3 or 5 Raft nodes (plus spares for membership
 // changes) on a virtual clock, a hostile network, crashes, clients writing
 // and reading; then a heal phase that must end with one leader all members

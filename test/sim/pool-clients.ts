@@ -1,3 +1,5 @@
+// (~800 lines: one client population whose operations, leader duties and
+// checks all read and write the same per-client records; see the list below.)
 // Pool traffic for `--app pool`: an admin that installs one license, client
 // applications that open a session and then heartbeat (renew), check seats out
 // (some waiting in the queue), check them in and read (ReadIndex); and the

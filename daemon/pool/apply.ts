@@ -21,7 +21,7 @@ import { boundTtlMs, servable } from './policy-seats.ts';
 import { borrow, borrowKeySet, endBorrow, freeRevokedBorrows, returnBorrowed, revokeBorrow } from './borrow.ts';
 import { policySet } from './policy-set.ts';
 import { durationValid, fail } from './refusal.ts';
-import { createPoolState, NO_WAITERS, poolKey, type PoolState, type Session } from './pool-state.ts';
+import { NO_WAITERS, poolKey, type PoolState, type Session } from './pool-state.ts';
 import type { ApplyResult, PoolReply } from './results.ts';
 import {
   checkinLease,
@@ -60,21 +60,11 @@ export function apply(state: PoolState, command: PoolCommand, index: number): Ap
   if (command.at > state.nowMs) state.nowMs = command.at;
   // The date follows the leader's wall clock (within its tolerance of `at`), back as well as forth.
   state.dateMs = command.dateMs ?? state.nowMs;
-  // One Step for every command: apply never runs inside another apply.
-  const step = STEP;
-  step.state = state;
-  step.at = state.nowMs;
-  step.index = index;
-  step.events = NO_EVENTS;
+  const step: Step = { state, at: state.nowMs, index, events: NO_EVENTS };
   if (licenseWindowLeft(state)) applyLicenseTransitions(step);
   const reply = dispatch(step, command);
-  const events = step.events;
-  step.events = NO_EVENTS;
-  return { reply, events };
+  return { reply, events: step.events };
 }
-
-/** The context of the command being applied (reused: one object less per command). */
-const STEP: Step = { state: createPoolState(), at: 0, index: 0, events: NO_EVENTS };
 
 function dispatch(step: Step, c: PoolCommand): PoolReply {
   switch (c.type) {

@@ -13,11 +13,11 @@ import type { DequeueReason, LeaseGrant, PoolEvent, RevokeReason } from './resul
 
 /** Per-command context: the command's time and log index, and the events it produces. */
 export interface Step {
-  state: PoolState;
+  readonly state: PoolState;
   /** `ms`: the command's time (never behind the previous command's). */
-  at: number;
+  readonly at: number;
   /** Log index of the command: the fencing token of its grants. */
-  index: number;
+  readonly index: number;
   /** The events so far, in order: NO_EVENTS until the first `emit`. Append only through `emit`. */
   events: PoolEvent[];
 }

@@ -283,7 +283,9 @@ export async function activate(ctx: KeyCenterContext, request: ActivateRequest, 
     const { seats, activationNo } = await seatsToTake(q, e, earlier, request.seats);
     // A maintenance renewal replaces the renewed line's key on these servers: its seats count once.
     const supersedes = await renewalSupersedes(q, e, lockCodes, nowMs);
-    return issueKey(q, ctx, nowMs, { entitlement: e, lockCodes, hostDescription, seats, seatsFromCode: seats, activationNo, supersedes, comment, action: 'activate' }, options);
+    // Like a rehost, a renewal's key keeps the host's name unless given a new one.
+    const named = hostDescription ?? supersedes?.hostDescription ?? null;
+    return issueKey(q, ctx, nowMs, { entitlement: e, lockCodes, hostDescription: named, seats, seatsFromCode: seats, activationNo, supersedes, comment, action: 'activate' }, options);
   });
 }
 

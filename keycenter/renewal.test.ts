@@ -42,6 +42,19 @@ describe('a maintenance renewal', () => {
     ]);
   });
 
+  it("activated without a host description keeps the renewed key's; a rehost without one keeps it too; a new one wins", async () => {
+    const t = await withFirstOrder();
+    const old = await t.kc.activate({ authCode: await t.codeOf(t.first.lines[0]!.lineId), lockCodes: three, hostDescription: 'License servers, Minneapolis' });
+    const key = await t.kc.activate({ authCode: await t.codeOf((await renewal(t, 'CO-2', t.first.lines[0]!.lineId, '30')).lines[0]!.lineId), lockCodes: three });
+    expect([key.supersedes, key.hostDescription]).toEqual([old.licenseId, 'License servers, Minneapolis']);
+    const verdict = verifyLicenseKey(key.keyText, { vendorKeys: [t.vendorKey], nowMs: T0 });
+    expect(verdict.ok && verdict.license.hostDescription).toBe('License servers, Minneapolis');
+    const moved = await t.kc.rehost({ licenseId: key.licenseId, lockCodes: [lock(4), lock(5), lock(6)] }, { actor: 'cli' });
+    expect(moved.hostDescription).toBe('License servers, Minneapolis');
+    const renamed = await t.kc.activate({ authCode: await t.codeOf((await renewal(t, 'CO-3', t.first.lines[0]!.lineId, '31')).lines[0]!.lineId), lockCodes: [lock(4), lock(5), lock(6)], hostDescription: 'Chicago' });
+    expect(renamed.hostDescription).toBe('Chicago');
+  });
+
   it('answers the same key when activated again on the same lock codes (a retry after a lost answer)', async () => {
     const t = await withFirstOrder();
     await t.kc.activate({ authCode: await t.codeOf(t.first.lines[0]!.lineId), lockCodes: three });

@@ -5,7 +5,8 @@
 // Over PostgreSQL several instances serve one key center: start each with the
 // same KC (its vendor key) and database URL, behind a reverse proxy.
 import process from 'node:process';
-import { KeyCenter } from '../keycenter/index.ts';
+import { join } from 'node:path';
+import { CONFIG_FILE_NAME, DEFAULT_PUBLIC_URL, KeyCenter } from '../keycenter/index.ts';
 import { startKeyCenterServer } from '../keycenter/server/key-center-server.ts';
 import type { CommandIo } from './command-io.ts';
 import { databaseUrl, parse, required, text } from './keycenter-args.ts';
@@ -27,6 +28,9 @@ export async function serve(argv: string[], io: CommandIo): Promise<number> {
     throw error;
   }
   log(`key center ${dir} serving the portal at ${running.url}/ and its API at ${running.url}/api/v1; store: ${kc.storeDescription}; mail: ${running.mail.describe()}`);
+  if (kc.ctx.config.publicUrl === undefined) {
+    log(`WARNING: no publicUrl in ${join(dir, CONFIG_FILE_NAME)}: links in mails point at ${DEFAULT_PUBLIC_URL} (and say they may not open); set publicUrl to the address customers reach the portal at`);
+  }
   io.stdout(`${JSON.stringify({ url: running.url, pid: process.pid })}\n`);
   const server = running;
   return untilSignal(async () => {

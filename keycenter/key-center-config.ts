@@ -14,13 +14,17 @@ import { KeyCenterError } from './key-center-error.ts';
 export const CONFIG_FILE_NAME = 'keycenter.toml';
 /** Where mail goes when no SMTP URL is configured: one .eml file per message. */
 export const OUTBOX_DIR_NAME = 'outbox';
-/** The portal's address when the config names none. */
+/** Where mail links point when the config names no publicUrl: `floe keycenter serve`'s default address. */
 export const DEFAULT_PUBLIC_URL = 'http://127.0.0.1:7600';
 
 const configSchema = z
   .object({
-    /** The portal's address as customers reach it; links in mails start with it. */
-    publicUrl: z.string().url().max(200).regex(/^https?:\/\//).default(DEFAULT_PUBLIC_URL),
+    /**
+     * The portal's address as customers reach it; links in mails start with
+     * it. Absent: they start with DEFAULT_PUBLIC_URL (only this machine
+     * reaches it) and each mail says so, and `serve` warns.
+     */
+    publicUrl: z.string().url().max(200).regex(/^https?:\/\//).optional(),
     /** Shown in the portal's header and as the mail sender's name. */
     vendorName: z.string().min(1).max(80).default('Floe Key Center'),
     /** Cookies carry the Secure attribute (browsers keep such cookies for https:// and for http://localhost or 127.0.0.1 only). */
@@ -77,5 +81,5 @@ export function loadKeyCenterConfig(dir: string): KeyCenterConfig {
     const issue = parsed.error.issues[0];
     throw new KeyCenterError('CONFIG_INVALID', `${path}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
   }
-  return { ...parsed.data, publicUrl: parsed.data.publicUrl.replace(/\/+$/, '') };
+  return parsed.data.publicUrl === undefined ? parsed.data : { ...parsed.data, publicUrl: parsed.data.publicUrl.replace(/\/+$/, '') };
 }

@@ -35,8 +35,21 @@ describe('MailSender', () => {
     expect(welcome.from).toBe('keys@example.com');
     expect(welcome.text).toMatch(/From: "?Acme Key Center"? <keys@example.com>/);
     expect(welcome.text).toMatch(/https:\/\/keys\.example\.com\/set-password\/[A-Za-z0-9_-]{43}/);
+    expect(welcome.text).not.toContain('no public address');
     expect((await queuedMail(kc)).map((m) => m.status)).toEqual(['sent', 'sent']);
     expect(existsSync(join(dir, OUTBOX_DIR_NAME))).toBe(false);
+  });
+
+  it('without a publicUrl, a mail with a link says the link assumes the key center\'s own machine and whom to ask', async () => {
+    const { kc } = await testKeyCenter();
+    await createAccount(kc.ctx, { siteNumber: 'S-1', companyName: 'Customer' }, 'cli');
+    await addOrder(kc.ctx, 'S-1', anOrder, 'cli');
+    const welcome = (await queuedMail(kc)).find((m) => m.subject.startsWith('Welcome'))!;
+    expect(welcome.text).toMatch(/^Set your password:\nhttp:\/\/127\.0\.0\.1:7600\/set-password\/\S+$/m);
+    expect(welcome.text).toContain(
+      "(This key center has no public address configured, so the link points at http://127.0.0.1:7600, which works only on the key center's own machine. If it does not open, ask Floe Key Center for the portal's address.)",
+    );
+    expect(welcome.html).toContain('no public address configured');
   });
 
   it('without an SMTP URL, writes each mail as an .eml file in KC/outbox/', async () => {

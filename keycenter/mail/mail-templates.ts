@@ -2,9 +2,10 @@
 // welcome (with a one-time link to set a first password), added to an
 // account, the order's authorization certificate, a password-reset link, a
 // join request for the account's admins and its answer, and an issued key
-// (attached as a file). Links start at the config's publicUrl.
+// (attached as a file). Links start at the config's publicUrl; without one,
+// at DEFAULT_PUBLIC_URL, and the mail says the link may not open elsewhere.
 import type { IssuedKey } from '../issued-key.ts';
-import type { KeyCenterConfig } from '../key-center-config.ts';
+import { DEFAULT_PUBLIC_URL, type KeyCenterConfig } from '../key-center-config.ts';
 import type { AccountRecord, JoinRequestRecord, OrderLineRecord, OrderRecord } from '../store/key-center-store.ts';
 import type { OutgoingMail } from './mail-outbox.ts';
 
@@ -19,8 +20,19 @@ export function isoDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
+/** Where links start: the configured publicUrl, else the default address of `floe keycenter serve`. */
+function portalUrl(config: Config): string {
+  return config.publicUrl ?? DEFAULT_PUBLIC_URL;
+}
+
 /** A mail from paragraphs: each a string, or a [label, url] link. */
-function compose(to: string, subject: string, config: Config, parts: readonly (string | readonly [string, string])[], extra: Partial<OutgoingMail> = {}): OutgoingMail {
+function compose(to: string, subject: string, config: Config, body: readonly (string | readonly [string, string])[], extra: Partial<OutgoingMail> = {}): OutgoingMail {
+  // Without a configured address the links are a guess: say so rather than send a link that silently fails.
+  const unset =
+    config.publicUrl === undefined && body.some((p) => typeof p !== 'string')
+      ? [`(This key center has no public address configured, so the link points at ${DEFAULT_PUBLIC_URL}, which works only on the key center's own machine. If it does not open, ask ${config.vendorName} for the portal's address.)`]
+      : [];
+  const parts = [...body, ...unset];
   const text = [...parts.map((p) => (typeof p === 'string' ? p : `${p[0]}:\n${p[1]}`)), `— ${config.vendorName}`].join('\n\n');
   const html = [
     '<div style="font-family:system-ui,sans-serif;font-size:15px;line-height:1.5;color:#1f2933;max-width:560px">',
@@ -45,7 +57,7 @@ export function welcomeMail(config: Config, to: string, name: string, account: A
     `Hello ${name},`,
     `You are now a member of account ${account.siteNumber} (${account.companyName}) in the ${config.vendorName}, where you generate authorization codes and license keys for your organization's orders.`,
     `Your sign-in name is your e-mail address, ${to}. Set your password with this link; it works once, for ${WELCOME_LINK_DAYS} days.`,
-    ['Set your password', `${config.publicUrl}/set-password/${token}`],
+    ['Set your password', `${portalUrl(config)}/set-password/${token}`],
   ]);
 }
 
@@ -53,7 +65,7 @@ export function addedToAccountMail(config: Config, to: string, name: string, acc
   return compose(to, `You were added to account ${account.siteNumber}`, config, [
     `Hello ${name},`,
     `You are now also a member of account ${account.siteNumber} (${account.companyName}). Sign in as usual and choose it with "Switch account".`,
-    ['Sign in', `${config.publicUrl}/sign-in`],
+    ['Sign in', `${portalUrl(config)}/sign-in`],
   ]);
 }
 
@@ -76,7 +88,7 @@ export function certificateMail(config: Config, to: string, account: AccountReco
     ].join('\n'),
     `Products:\n${lines.map(lineText).join('\n')}`,
     `Generate the authorization codes of these products, and activate them into license keys, in the key center under "My authorization codes".`,
-    ['Open the key center', `${config.publicUrl}/codes`],
+    ['Open the key center', `${portalUrl(config)}/codes`],
   ]);
 }
 
@@ -84,7 +96,7 @@ export function resetPasswordMail(config: Config, to: string, name: string, toke
   return compose(to, `Reset your ${config.vendorName} password`, config, [
     `Hello ${name},`,
     `Someone (you, we hope) asked to reset the password of ${to}. Choose a new one with this link; it works once, for ${RESET_LINK_MINUTES} minutes. If you did not ask, ignore this mail: your password stays as it is.`,
-    ['Choose a new password', `${config.publicUrl}/reset-password/${token}`],
+    ['Choose a new password', `${portalUrl(config)}/reset-password/${token}`],
   ]);
 }
 
@@ -92,7 +104,7 @@ export function joinRequestMail(config: Config, to: string, account: AccountReco
   return compose(to, `${request.name} asks to join account ${account.siteNumber}`, config, [
     `${request.name} <${request.email}> asks to become a member of account ${account.siteNumber} (${account.companyName}), giving order number ${request.orderNumber}.`,
     `As an administrator of the account you can approve or decline the request on the account's members page.`,
-    ['Review the request', `${config.publicUrl}/members`],
+    ['Review the request', `${portalUrl(config)}/members`],
   ]);
 }
 

@@ -124,6 +124,15 @@ export function when(ms: number | null | undefined): string {
   return new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 }
 
+/**
+ * A date and time, UTC, to the second: for leases and sessions, whose
+ * deadlines come seconds apart (a lease ttl is 30 s by default).
+ */
+export function whenToTheSecond(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '—';
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
 /** Whole days from `nowMs` to `ms` (negative: past). */
 export function daysUntil(ms: number, nowMs: number): number {
   return Math.floor((ms - nowMs) / 86_400_000);

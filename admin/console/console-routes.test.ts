@@ -51,6 +51,9 @@ describe('the console', () => {
     const leases = await page(cookie, '/leases');
     expect(leases.html).toContain('erin');
     expect(leases.html).toContain('>Free</a>');
+    // Leases come and go within seconds: their times read to the second, UTC as the rest of the console.
+    expect(leases.html).toMatch(/<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d<\/td>/);
+    expect(leases.html).toContain('Since (UTC)');
     const licenses = await page(cookie, '/licenses');
     expect(licenses.html).toContain('order PO-4711');
     // Where it came from: the authorization code its key names; a bare key names no key center.
@@ -70,6 +73,15 @@ describe('the console', () => {
     const asset = await f.app.request('/assets/uplot.js');
     expect(asset.status).toBe(200);
     expect(asset.headers.get('content-type')).toContain('javascript');
+  });
+
+  it('serves an icon at /favicon.ico, signed in or not (browsers ask for it on every page)', async () => {
+    const res = await f.app.request('/favicon.ico');
+    expect([res.status, res.headers.get('content-type')]).toEqual([200, 'image/x-icon']);
+    // An ICO file (reserved 0, type 1, one image) holding a PNG.
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect([...bytes.subarray(0, 6)]).toEqual([0, 0, 1, 0, 1, 0]);
+    expect(Buffer.from(bytes.subarray(23, 26)).toString('latin1')).toBe('PNG');
   });
 
   it('frees a seat after its confirmation, with the reason, and only with the form’s CSRF token', async () => {

@@ -83,6 +83,10 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     return c.body(body, 200, { 'content-type': asset.type, 'cache-control': 'no-cache' });
   });
 
+  // Browsers ask for /favicon.ico on every page: a small icon, not a 404 in every log.
+  const favicon = readFileSync(join(HERE, 'assets', 'favicon.ico'));
+  app.get('/favicon.ico', (c) => c.body(new Uint8Array(favicon), 200, { 'content-type': 'image/x-icon', 'cache-control': 'public, max-age=86400' }));
+
   app.get('/login', (c) => c.html(<LoginPage next={safeNext(c.req.query('next'))} />));
 
   app.post('/login', async (c) => {

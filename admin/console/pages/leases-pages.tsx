@@ -6,7 +6,7 @@
 import type { Context } from 'hono';
 import { roleAllows } from '../../admin-role.ts';
 import { answer } from '../console-read.ts';
-import { Csrf, Page, when } from '../console-page.tsx';
+import { Csrf, Page, whenToTheSecond } from '../console-page.tsx';
 import type { ConsoleDeps, ConsoleEnv } from '../console-env.ts';
 import { formOf, pageOf } from '../console-context.ts';
 
@@ -93,9 +93,9 @@ export async function leasesPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
               </td>
               <td>{l.host}</td>
               <td>{l.app}</td>
-              <td>{when(l.checkedOutAt)}</td>
+              <td>{whenToTheSecond(l.checkedOutAt)}</td>
               <td>
-                {when(l.expiresAt)}
+                {whenToTheSecond(l.expiresAt)}
                 {l.lingering ? ' (lingering)' : ''}
                 {(l as { readonly borrowed?: boolean }).borrowed === true ? ' (borrowed: offline until then)' : ''}
               </td>
@@ -137,7 +137,7 @@ export async function leasesPage(c: Context<ConsoleEnv>, deps: ConsoleDeps) {
               <td>{s.app}</td>
               <td>{s.leaseCount}</td>
               <td>{s.queuedCount}</td>
-              <td>{when(s.openedAt)}</td>
+              <td>{whenToTheSecond(s.openedAt)}</td>
             </tr>
           ))}
         </tbody>

@@ -24,6 +24,15 @@ async function stateOf(s: TestServer): Promise<string> {
 }
 
 describe('every form of the portal', () => {
+  it('serves an icon at /favicon.ico, signed in or not (browsers ask for it on every page)', async () => {
+    const s = await testServer();
+    const res = await s.request('/favicon.ico');
+    expect([res.status, res.headers.get('content-type')]).toEqual([200, 'image/x-icon']);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect([...bytes.subarray(0, 6)]).toEqual([0, 0, 1, 0, 1, 0]);
+    expect(Buffer.from(bytes.subarray(23, 26)).toString('latin1')).toBe('PNG');
+  });
+
   it('refuses a POST without its CSRF token, or with another browser\'s, with 403 — every form route, each of which works with it — and changes nothing', async () => {
     const s = await testServer();
     const a = await s.account('S-1', 'ada@example.com');

@@ -25,6 +25,9 @@ const ASSETS: Record<string, { type: string; body: string }> = {
   'portal.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(new URL('../assets/portal.js', import.meta.url), 'utf8') },
 };
 
+/** The portal's icon (ICO with one 32×32 PNG). */
+const FAVICON = readFileSync(new URL('../assets/favicon.ico', import.meta.url));
+
 /** `s` browsers may cache the assets. */
 const ASSET_MAX_AGE_S = 3600;
 /**
@@ -86,6 +89,8 @@ export function notFoundPage(c: Context<KcEnv>): PageResponse {
 /** The portal's routes. */
 export function portalPages(kc: KeyCenter) {
   const app = new Hono<KcEnv>();
+  // Browsers ask for /favicon.ico on every page: a small icon, not a 404 in every log.
+  app.get('/favicon.ico', (c) => c.body(new Uint8Array(FAVICON), 200, { 'content-type': 'image/x-icon', 'cache-control': `public, max-age=${ASSET_MAX_AGE_S}` }));
   app.get('/assets/:name', (c) => {
     const asset = ASSETS[c.req.param('name')];
     if (asset === undefined) return notFoundPage(c);

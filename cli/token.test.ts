@@ -24,7 +24,9 @@ describe('floe token create | list | revoke', () => {
     expect(refused.exit).toBe(4);
     expect(refused.stderr).toMatch(/^FORBIDDEN: /);
     const listed = await floe(token, 'list', ...auth);
-    expect(listed.stdout).toMatch(/wallboard\s+viewer\s+api/);
+    expect(listed.stdout).toMatch(/wallboard\s+viewer\s+api\s+created \d{4}-\d\d-\d\dT\S+ by \S+ {2}last used (never|\d{4}-\S+)$/m);
+    // The config file's token: no "-" where a date would be, but where it comes from.
+    expect(listed.stdout).toMatch(/^config-1\s+admin\s+config\s+from the config file \(adminTokenSha256\); use not recorded$/m);
     expect(listed.stdout).not.toContain(created.last);
   });
 

@@ -41,8 +41,11 @@ function list(argv: string[], io: CommandIo): Promise<number> {
     const { values } = parseOptions(argv, ADMIN_OPTIONS);
     const client = adminClient(adminConnection(values));
     const tokens = fresh(await call(() => client.tokens.$get({ query: {} })));
-    const lines = tokens.map(
-      (t) => `${t.name.padEnd(24)} ${t.role.padEnd(9)} ${t.source.padEnd(7)} created ${when(t.createdAt)}${t.createdBy === '' ? '' : ` by ${t.createdBy}`}  last used ${when(t.lastUsedAt)}`,
+    // A config token was never created through the API, and its use is not recorded: say so rather than "-".
+    const lines = tokens.map((t) =>
+      t.source === 'config'
+        ? `${t.name.padEnd(24)} ${t.role.padEnd(9)} ${t.source.padEnd(7)} from the config file (adminTokenSha256); use not recorded`
+        : `${t.name.padEnd(24)} ${t.role.padEnd(9)} ${t.source.padEnd(7)} created ${when(t.createdAt)}${t.createdBy === '' ? '' : ` by ${t.createdBy}`}  last used ${t.lastUsedAt === null ? 'never' : when(t.lastUsedAt)}`,
     );
     return { lines, json: tokens };
   });

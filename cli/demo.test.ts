@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { freePortBase } from '../test/cluster/free-ports.test-support.ts';
 import { removeTempDirs, tempDir } from './cli-harness.test-support.ts';
 import { DEMO_PASSWORD_FILE } from './demo-key-center.ts';
 
@@ -33,6 +34,13 @@ afterEach(async () => {
 });
 
 /** Runs `floe demo … --detach`; answers its JSON summary. */
+/** A --base-port whose ports (cli/demo.ts: clients +1.., admin +101.., key center +200, peers +201..) are free and reserved. */
+function demoBasePort(nodes: number): Promise<number> {
+  const offsets = [200];
+  for (let i = 0; i < nodes; i++) offsets.push(1 + i, 101 + i, 201 + i);
+  return freePortBase(offsets);
+}
+
 function demo(dir: string, basePort: number, ...extra: string[]): Promise<{ keyCenterUrl?: string; keyCenterPid?: number; nodes: { pid: number; clientUrl: string }[]; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'demo', '--dir', dir, '--nodes', '1', '--base-port', String(basePort), '--detach', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -61,7 +69,7 @@ function withCookies(jar: Map<string, string>, res: Response): string {
 describe('floe demo', () => {
   it('also serves a key center whose demo member signs in and sees the demo order and its key', async () => {
     const dir = tempDir();
-    const basePort = 20_000 + Math.floor(Math.random() * 30_000);
+    const basePort = await demoBasePort(1);
     const summary = await demo(dir, basePort);
     started.push(...summary.nodes.map((n) => n.pid), summary.keyCenterPid!);
     expect(summary.keyCenterUrl).toBe(`http://127.0.0.1:${basePort + 200}`);
@@ -115,7 +123,7 @@ function runPrinted(line: string): Promise<{ code: number | null; stdout: string
 describe('floe demo --tls', () => {
   it('prints a client command with the site CA, and that command checks a seat out over wss:// and back in', async () => {
     const dir = tempDir();
-    const basePort = 20_000 + Math.floor(Math.random() * 30_000);
+    const basePort = await demoBasePort(1);
     const summary = await demo(dir, basePort, '--tls');
     started.push(...summary.nodes.map((n) => n.pid), summary.keyCenterPid!);
     const printed = /^a client: (npx tsx \S+checkout-demo\.ts --ca \S+ wss:\/\/\S+ demo)$/m.exec(summary.stderr)?.[1];
@@ -129,7 +137,7 @@ describe('floe demo --tls', () => {
 describe('floe demo in the foreground', () => {
   it('keeps serving when a node is killed (the failover the docs have you try), and stops on SIGTERM', async () => {
     const dir = tempDir();
-    const basePort = 20_000 + Math.floor(Math.random() * 10_000);
+    const basePort = await demoBasePort(3);
     const child = spawn(process.execPath, [BIN, 'demo', '--dir', dir, '--nodes', '3', '--base-port', String(basePort)], { stdio: ['ignore', 'pipe', 'pipe'] });
     started.push(child.pid!);
     let stdout = '';

@@ -83,3 +83,20 @@ export async function freePorts(count: number): Promise<number[]> {
   }
   return [...ports];
 }
+
+/**
+ * A base port B, below the ephemeral range, such that B + each of `offsets`
+ * is free now and reserved for this process: for `floe demo --base-port`,
+ * which lays its ports out at fixed offsets from one base.
+ */
+export async function freePortBase(offsets: readonly number[]): Promise<number> {
+  mkdirSync(RESERVATIONS_DIR, { recursive: true });
+  const span = Math.max(...offsets);
+  const high = ephemeralPortLow() - 1 - span;
+  for (let tries = 0; tries < 200; tries++) {
+    const base = SITE_PORT_LOW + Math.floor(Math.random() * (high - SITE_PORT_LOW + 1));
+    const free = await Promise.all(offsets.map((offset) => canBind(base + offset)));
+    if (free.every(Boolean) && offsets.every((offset) => reserve(base + offset))) return base;
+  }
+  throw new Error(`freePortBase: no base in ${SITE_PORT_LOW}-${high} with every offset free`);
+}

@@ -114,10 +114,16 @@ describe('a three-node cluster of floe serve processes', () => {
     for (const p of pools) expect(p.seatsInUse).toBeLessThanOrEqual(p.seatsTotal);
     expect(successesAt.length).toBeGreaterThan(before);
 
-    // The killed node restarts and catches up by the leader's snapshot.
+    // The killed node restarts and catches up by the leader's snapshot. The
+    // churn checks every seat back in, so the pools look as they did at the
+    // kill: the restarted node's own state matches them before it has caught
+    // up at all. So it must also reach the leader's applied index.
+    const appliedAfterChurn = ((await s.admin(newLeader, '/health'))?.body as { appliedIndex: number }).appliedIndex;
     await s.start(leader);
     const expected = JSON.stringify(pools);
     await vi.waitFor(async () => {
+      const h = await s.admin(leader, '/health');
+      expect((h?.body as { appliedIndex?: number } | undefined)?.appliedIndex ?? 0, 'the restarted node caught up').toBeGreaterThanOrEqual(appliedAfterChurn);
       const p = await s.admin(leader, '/pools?stale=true');
       expect(p === null ? null : JSON.stringify((p.body as { data: unknown }).data), 'the restarted node converged').toBe(expected);
     }, CONVERGE_WAIT);

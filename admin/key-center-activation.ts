@@ -98,19 +98,18 @@ export async function installActivatedKey(node: FloeNode, key: string, lockCodes
     const why = `the key names lock codes ${check.license.lockCodes.join(', ')}, not this cluster's ${lockCodes.join(', ')}`;
     throw options.answerInvalid?.(why) ?? new AdminError(409, 'LOCK_CODE_MISMATCH', `${why} (was a member replaced since the request was written? write a new request); nothing was installed`);
   }
-  const alreadyActivated = () => new AdminError(409, 'ALREADY_ACTIVATED', `code ${check.license.authCode} is already activated on this cluster: license ${check.license.licenseId} is installed; nothing changed`);
-  if (node.licenses().some((l) => l.licenseId === check.license.licenseId)) {
+  /** The key is installed already: this request's own earlier install, or ALREADY_ACTIVATED. */
+  const answerInstalled = (): Activated => {
     const retried = installedByRequest(node, check.license.licenseId, lockCodes, options.provenance);
-    if (retried === undefined) throw alreadyActivated();
-    return retried;
-  }
+    if (retried !== undefined) return retried;
+    throw new AdminError(409, 'ALREADY_ACTIVATED', `code ${check.license.authCode} is already activated on this cluster: license ${check.license.licenseId} is installed; nothing changed`);
+  };
+  if (node.licenses().some((l) => l.licenseId === check.license.licenseId)) return answerInstalled();
   const installed = await node.importLicense(key, options.audit, options.provenance);
   if (!installed.ok && installed.code === 'LICENSE_EXISTS') {
     // The first attempt's install committed meanwhile: this node has applied it once the barrier passes.
     await node.readBarrier();
-    const retried = installedByRequest(node, check.license.licenseId, lockCodes, options.provenance);
-    if (retried === undefined) throw alreadyActivated();
-    return retried;
+    return answerInstalled();
   }
   if (!installed.ok) throw new AdminError(statusOfCode(installed.code), installed.code, installed.message);
   return {

@@ -63,7 +63,7 @@ describe('membership changed at run time', () => {
     const key = makeLicenseKey([0, 1, 3].map((i) => identities[i]!.lockCode), { seats: 500, licenseId: 'LIC-124' });
     expect((await admin('POST', '/licenses', { key })).status).toBe(201);
     // Enough entries after the changes that every log is compacted past them (snapshots every 20).
-    await checkouts((await vi.waitFor(() => defined(leaderOf(), 'a leader'))).node.config.nodeId, 120);
+    await checkouts((await vi.waitFor(() => defined(leaderOf(), 'a leader'), { timeout: 20_000 })).node.config.nodeId, 120);
     const n4 = daemons.get('n4')!;
     await vi.waitFor(() => expect(n4.node.status().appliedIndex >= defined(leaderOf(), 'a leader').node.status().commitIndex, 'n4 to catch up').toBe(true), { timeout: 20_000 });
 
@@ -99,7 +99,7 @@ describe('membership changed at run time', () => {
     await site.start(3, [...first, site.peer(3)], true);
     const p4 = site.peer(3);
     expect((await site.changeMembers('POST', '/cluster/members', { id: 'n4', peerUrl: p4.peerUrl, clientUrl: p4.clientUrl, publicKey: p4.publicKey })).status).toBe(201);
-    const wire = await site.wire((await vi.waitFor(() => defined(site.leader(), 'a leader'))).node.config.nodeId);
+    const wire = await site.wire((await vi.waitFor(() => defined(site.leader(), 'a leader'), { timeout: 20_000 })).node.config.nodeId);
     expect((await wire.hello('snapshot-membership')).ok).toBe(true);
     for (let i = 0; i < 80; i++) {
       const reply = await wire.checkout(`snapshot-request-${i}`);

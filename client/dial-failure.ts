@@ -18,6 +18,18 @@ function rootCause(err: unknown): { code: string; message: string } | undefined 
   return found;
 }
 
+const CERTIFICATE_CODES = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+
+/**
+ * Whether a dial failed on the server's TLS certificate (untrusted, naming
+ * another host, out of its dates): a fault of configuration, which retrying
+ * the same server does not mend.
+ */
+export function isCertificateFailure(err: unknown): boolean {
+  const root = rootCause(err);
+  return root !== undefined && (UNTRUSTED_CHAIN_CODES.has(root.code) || CERTIFICATE_CODES.has(root.code));
+}
+
 /**
  * One sentence on the last failed dial `err` (a FloeError UNAVAILABLE whose
  * message names the URL, its cause Node's error): the TLS certificate

@@ -14,7 +14,7 @@ import { PROTOCOL_VERSION } from '../protocol/wire.ts';
 import { backoffDelayMs } from './backoff.ts';
 import type { ResolvedOptions } from './client-options.ts';
 import { Connection, type ConnectionHandlers } from './connection.ts';
-import { describeDialFailure } from './dial-failure.ts';
+import { describeDialFailure, isCertificateFailure } from './dial-failure.ts';
 import { FloeError, toFloeError } from './floe-error.ts';
 import type { ServerList } from './server-list.ts';
 import { helloReplySchema, type HelloReplyFrame, type PushFrame, type ReplyFrame } from './server-frames.ts';
@@ -68,6 +68,8 @@ export class SessionDialer {
   /** Consecutive connection attempts that did not prove useful; reset by markUseful(). */
   #attempts = 0;
   #lastError: unknown;
+  /** A session has opened since the client was made: from then on, certificate failures are retried like any other. */
+  #everOpened = false;
   #helloWaiter: HelloWaiter | undefined;
   #sleep: { timer: NodeJS.Timeout; resolve(): void } | undefined;
   /** While sockets are being opened: dials at once (the client closing makes that give up). */
@@ -95,6 +97,7 @@ export class SessionDialer {
       const opened = await this.#openFirst();
       try {
         await this.#hello(opened.conn, opened.box);
+        this.#everOpened = true;
         return;
       } catch (err) {
         const error = toFloeError(err);
@@ -124,6 +127,8 @@ export class SessionDialer {
     const options = host.options;
     const rivals = new AbortController();
     const dialing = new Set<string>();
+    /** Servers whose certificate this client refused, on a first connect. */
+    const untrusted = new Set<string>();
     let settled = false;
     let nextDial: NodeJS.Timeout | undefined;
     return new Promise((resolve, reject) => {
@@ -171,6 +176,10 @@ export class SessionDialer {
             dialing.delete(url);
             if (settled) return;
             this.#lastError = err;
+            // A first connect where every server shows a certificate this client refuses fails now:
+            // a missing or wrong CA does not mend by retrying (a session already open keeps retrying).
+            if (!this.#everOpened && isCertificateFailure(err)) untrusted.add(url);
+            if (untrusted.size > 0 && host.servers.urls.every((u) => untrusted.has(u))) return finish(this.#unreachable());
             if (host.servers.current() === url) host.servers.advance();
             dialAfter(backoffDelayMs(this.#attempts - 1, options, options.random));
           },

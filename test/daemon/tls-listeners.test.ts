@@ -100,6 +100,19 @@ describe('TLS listeners', () => {
     await expect(fetch(`${daemon.adminUrl}/api/v1/health`)).rejects.toThrow();
   });
 
+  it('a first connect whose every server shows an untrusted certificate fails at once, not after every retry', async () => {
+    const { daemon } = await tlsNode();
+    // The same node under two names: two servers, both refusing this client's trust.
+    const servers = [daemon.clientUrl, daemon.clientUrl.replace('127.0.0.1', 'localhost')];
+    const error = await connect({ servers, user: 'alice', host: 'ws-1', app: 'cad', reconnectAttemptsMax: 50, connectTimeoutMs: 3000 }).then(
+      (c) => { cleanups.push(() => c.close()); return undefined; },
+      (e: unknown) => e as Error & { code?: string },
+    );
+    expect(error?.code).toBe('SERVERS_UNREACHABLE');
+    // One dial per server: a certificate this client does not trust will not change by retrying.
+    expect(error?.message).toMatch(/^SERVERS_UNREACHABLE: no server answered in 2 attempts; the last: .*TLS: the server's certificate is not signed by a CA this client trusts/);
+  });
+
   it('a client given another site\'s CA is refused: ca pins the site CA, whatever else the machine trusts', async () => {
     const { daemon, dir } = await tlsNode();
     const otherDir = join(dir, 'other-site');

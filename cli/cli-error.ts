@@ -20,7 +20,8 @@ export const EXIT = {
 /** The exit code of an error code. */
 export function exitCodeOf(code: string): number {
   if (code === 'BAD_REQUEST') return EXIT.usage;
-  if (code === 'UNAVAILABLE') return EXIT.unavailable;
+  // MEMBER_CATCHING_UP: a member added as a learner is not a voter yet; adding it again later finishes.
+  if (code === 'UNAVAILABLE' || code === 'MEMBER_CATCHING_UP') return EXIT.unavailable;
   if (code === 'UNAUTHORIZED' || code === 'FORBIDDEN') return EXIT.auth;
   return EXIT.refused;
 }

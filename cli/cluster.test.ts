@@ -42,6 +42,25 @@ describe('floe cluster', () => {
     expect(JSON.parse(r.last)).toEqual(view);
   });
 
+  it('add asks again while the new member catches up as a learner, saying so on stderr, then prints the members', async () => {
+    const catchingUp: [number, unknown] = [503, { error: { code: 'MEMBER_CATCHING_UP', message: 'n4 is a learner (it receives the log and counts toward no quorum) and holds 3 of the 20 entries it needs before it may vote' } }];
+    const api = await scriptedAdminApi([health('n2', 'leader', 'n2'), catchingUp, [201, view]]);
+    const r = await floe(cluster, ...add, '--admin', api.url);
+    expect(r.exit).toBe(0);
+    expect(api.seen).toEqual(['GET /api/v1/health', 'POST /api/v1/cluster/members', 'POST /api/v1/cluster/members']);
+    expect(r.stderr).toContain('n4 is a learner (it receives the log and counts toward no quorum) and holds 3 of the 20 entries it needs before it may vote; asking again\n');
+    expect(JSON.parse(r.last)).toEqual(view);
+  });
+
+  it('add with --wait-seconds 0 gives up at the first MEMBER_CATCHING_UP: exit 3, the member left a learner', async () => {
+    const catchingUp: [number, unknown] = [503, { error: { code: 'MEMBER_CATCHING_UP', message: 'n4 is a learner and holds 0 of the 20 entries it needs before it may vote' } }];
+    const api = await scriptedAdminApi([health('n2', 'leader', 'n2'), catchingUp]);
+    const r = await floe(cluster, ...add, '--admin', api.url, '--wait-seconds', '0');
+    expect(r.exit).toBe(3);
+    expect(r.stderr).toMatch(/^MEMBER_CATCHING_UP: n4 is a learner and holds 0 of the 20 entries/);
+    expect(api.seen).toEqual(['GET /api/v1/health', 'POST /api/v1/cluster/members']);
+  });
+
   it('remove on a node that hears no leader yet waits for one (UNAVAILABLE is sent again), then removes', async () => {
     const unavailable: [number, unknown] = [503, { error: { code: 'UNAVAILABLE', message: 'NOT_LEADER: no leader; retry' } }];
     const api = await scriptedAdminApi([health('n2', 'pre-candidate', ''), unavailable, [200, view]]);

@@ -18,12 +18,14 @@ import { dispatch, parseOptions, runCommand } from './run-command.ts';
 import { memberLines, type ClusterAnswer } from './status-report.ts';
 
 const USAGE = [
-  `usage: floe cluster add ${ADMIN_USAGE} --id ID --peer-url ws://HOST:PORT/raft --public-key KEY [--client-url ws://HOST:PORT/ws]`,
+  `usage: floe cluster add ${ADMIN_USAGE} --id ID --peer-url ws://HOST:PORT/raft --public-key KEY [--client-url ws://HOST:PORT/ws] [--wait-seconds S]`,
   `       floe cluster remove ${ADMIN_USAGE} --id ID`,
   `       floe cluster status ${ADMIN_USAGE}`,
 ].join('\n');
 /** `ms` to wait for the admin API (a membership change commits within an election or two). */
 const REQUEST_MS_MAX = 10_000;
+/** Seconds `add` keeps asking while the new member catches up as a learner (--wait-seconds). */
+const ADD_WAIT_SECONDS_DEFAULT = 300;
 
 const MEMBER_OPTIONS = {
   ...ADMIN_OPTIONS,
@@ -31,6 +33,7 @@ const MEMBER_OPTIONS = {
   'peer-url': { type: 'string' },
   'client-url': { type: 'string' },
   'public-key': { type: 'string' },
+  'wait-seconds': { type: 'string' },
 } as const;
 
 function member(action: 'add' | 'remove' | 'status') {
@@ -54,7 +57,19 @@ function member(action: 'add' | 'remove' | 'status') {
         }
         if (action === 'add') {
           const json = { id, peerUrl: peerUrl!, publicKey: publicKey!, ...(clientUrl !== undefined ? { clientUrl } : {}) };
-          result = await call(() => api.cluster.members.$post({ json }));
+          // The leader adds it as a learner and answers MEMBER_CATCHING_UP until it holds the log: ask again.
+          const waitSeconds = values['wait-seconds'] === undefined ? ADD_WAIT_SECONDS_DEFAULT : Number(values['wait-seconds']);
+          if (!Number.isInteger(waitSeconds) || waitSeconds < 0) throw usageError('--wait-seconds must be a whole number of seconds');
+          const giveUpAt = Date.now() + waitSeconds * 1000;
+          for (;;) {
+            try {
+              result = await call(() => api.cluster.members.$post({ json }));
+              break;
+            } catch (error) {
+              if (!(error instanceof CliError) || error.code !== 'MEMBER_CATCHING_UP' || Date.now() >= giveUpAt) throw error;
+              io.stderr(`${error.message}; asking again\n`);
+            }
+          }
         } else {
           result = await call(() => api.cluster.members[':id'].$delete({ param: { id } }));
         }

@@ -7,6 +7,7 @@ import { parseNodeLockCodes } from '../../protocol/index.ts';
 import type { AdminDeps } from '../admin-deps.ts';
 import { auditStamp, type AdminEnv } from '../admin-env.ts';
 import { BEARER_SECURITY, errorResponses, jsonRequestBody, jsonResponse } from '../api-schemas.ts';
+import { AdminError } from '../errors.ts';
 import { requireRole } from '../require-role.ts';
 
 /** One member as the answering node sees it; null where it cannot know. */
@@ -52,6 +53,12 @@ export const clusterViewSchema = z
   })
   .openapi('Cluster');
 
+/**
+ * `ms` an add waits for the new member to hold the log before it answers
+ * (below the 10 s `floe cluster add` waits for one answer; it asks again).
+ */
+const MEMBER_CATCH_UP_MS = 8000;
+
 /** POST /cluster/members. */
 export const memberAddSchema = z
   .object({
@@ -73,11 +80,11 @@ const getCluster = createRoute({
 const addMember = createRoute({
   method: 'post',
   path: '/cluster/members',
-  summary: 'Add a voter (leader only; start it with join = true first)',
+  summary: 'Add a member: a learner until it holds the log, then a voter (leader only; start it with join = true first)',
   security: BEARER_SECURITY,
   middleware: [requireRole('admin')] as const,
   request: { body: jsonRequestBody(memberAddSchema) },
-  responses: { 201: jsonResponse(clusterViewSchema, 'the cluster once the change is applied'), ...errorResponses(400, 413, 415, 503) },
+  responses: { 201: jsonResponse(clusterViewSchema, 'the cluster once the member is a voter'), ...errorResponses(400, 413, 415, 503) },
 });
 
 const removeMember = createRoute({
@@ -135,7 +142,14 @@ export function clusterRoutes(deps: AdminDeps) {
     .openapi(getCluster, (c) => c.json(cluster(), 200))
     .openapi(addMember, async (c) => {
       const body = c.req.valid('json');
-      await node.addMember({ id: body.id, peerUrl: body.peerUrl, publicKey: body.publicKey, ...(body.clientUrl !== undefined ? { clientUrl: body.clientUrl } : {}) });
+      const added = await node.addMember({ id: body.id, peerUrl: body.peerUrl, publicKey: body.publicKey, ...(body.clientUrl !== undefined ? { clientUrl: body.clientUrl } : {}) }, MEMBER_CATCH_UP_MS);
+      if (!added.voter) {
+        throw new AdminError(
+          503,
+          'MEMBER_CATCHING_UP',
+          `${body.id} is a learner (it receives the log and counts toward no quorum) and holds ${added.match} of the ${added.target} entries it needs before it may vote: check that it runs with join = true and reaches the leader, and add it again to make it a voter`,
+        );
+      }
       noteMembership(deps, { type: 'audit-note', action: 'member-add', target: body.id, detail: body.peerUrl }, auditStamp(c));
       return c.json(cluster(), 201);
     })

@@ -56,8 +56,9 @@ import {
 import { NoopTransport, RaftDriver, type LogPosition } from '../raft-driver/index.ts';
 import { createRaftNode } from '../raft/index.ts';
 import type { RaftNode, Snapshot, SoftState } from '../raft/types.ts';
-import { addVoterChange, type FloeDatabase, type MemberRecord, type SqliteRaftStorage, type UsageLog, type UsageRow } from '../storage/index.ts';
+import { addLearnerChange, addVoterChange, type FloeDatabase, type MemberRecord, type SqliteRaftStorage, type UsageLog, type UsageRow } from '../storage/index.ts';
 import { clusterView, type ClusterView } from './cluster-view.ts';
+import { waitForCatchUp, type CatchUp } from './member-catch-up.ts';
 import { encodeReplicatedState, replicatedState } from './node-snapshot.ts';
 import {
   decodeEntryData,
@@ -438,9 +439,22 @@ export class FloeNode {
     return this.times.status();
   }
 
-  /** Leader only: adds `member` as a voter (it must start with `join = true`); resolves once applied. */
-  addMember(member: MemberRecord): Promise<void> {
-    return this.driver.proposeConfChange(addVoterChange(member));
+  /**
+   * Leader only: adds `member` (it must start with `join = true`) as a
+   * learner, waits up to `catchUpMs` until it holds the log, then makes it a
+   * voter (member-catch-up.ts says why). Resolves `{voter: true}` once that
+   * is applied; `{voter: false, …}` when it is still catching up, a learner
+   * that counts toward no quorum: adding it again later finishes the job.
+   */
+  async addMember(member: MemberRecord, catchUpMs: number): Promise<{ readonly voter: true } | ({ readonly voter: false } & CatchUp)> {
+    const conf = this.driver.status().confState;
+    if (!conf.voters.includes(member.id)) {
+      if (!conf.learners.includes(member.id)) await this.driver.proposeConfChange(addLearnerChange(member));
+      const catchUp = await waitForCatchUp(() => this.driver.status(), member.id, catchUpMs);
+      if (!catchUp.caughtUp) return { voter: false, match: catchUp.match, target: catchUp.target };
+    }
+    await this.driver.proposeConfChange(addVoterChange(member));
+    return { voter: true };
   }
 
   /** Leader only: removes `nodeId` from the membership; resolves once applied. */

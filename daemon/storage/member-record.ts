@@ -32,6 +32,11 @@ export function addVoterChange(member: MemberRecord): ConfChange {
   return { type: 'add-voter', nodeId: member.id, context: JSON.stringify(member) };
 }
 
+/** The conf change adding `member` as a learner (it receives the log, and votes once made a voter), its record in the context. */
+export function addLearnerChange(member: MemberRecord): ConfChange {
+  return { type: 'add-learner', nodeId: member.id, context: JSON.stringify(member) };
+}
+
 /** The record an add carried, or undefined (a removal, no context, or a context of another member or shape). */
 export function memberOfChange(change: ConfChange): MemberRecord | undefined {
   if (change.type === 'remove-node' || change.context === undefined) return undefined;

@@ -164,7 +164,7 @@ export class InProcessSite {
     return vi.waitFor(
       async () => {
         const reply = await this.admin(method, path, body);
-        const refusal = reply.status === 503 ? /CONF_CHANGE_PENDING|NOT_LEADER/.exec(String(reply.body?.error?.message)) : null;
+        const refusal = reply.status === 503 ? /CONF_CHANGE_PENDING|NOT_LEADER|MEMBER_CATCHING_UP/.exec(`${reply.body?.error?.code} ${reply.body?.error?.message}`) : null;
         expect(refusal, `${method} ${path}: ${JSON.stringify(reply.body)}`).toBeNull();
         return reply;
       },

@@ -5,6 +5,7 @@
 // serving throughout, and the `servers` every hello tells clients follows
 // the membership (n4 listed once added, n3 no longer once removed).
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { FaultInjector } from '../../daemon/index.ts';
 import { makeLicenseKey } from '../daemon/test-daemon.test-support.ts';
 import { InProcessSite } from './in-process-site.test-support.ts';
 import { defined } from './site-tools.test-support.ts';
@@ -86,4 +87,52 @@ describe('replacing a member', () => {
     await vi.waitFor(() => expect(n4.node.licenses().length === 2, 'n4 to apply the new key').toBe(true), { timeout: SETTLE_MS_MAX });
     expect((await onN4.checkout('request-c2')).ok).toBe(true);
   }, 180_000);
+
+  it('a new member that cannot catch up yet does not stop the cluster: it waits as a learner, and votes once it holds the log', async () => {
+    // Replacing a dead member: n3 is down, n4 joins. Until n4 holds the log, n1 and n2 must still commit,
+    // and a leader lost in that window must not leave a cluster that cannot elect (n1 + n2 are not 3 of 4).
+    const faults = new FaultInjector();
+    const site = await InProcessSite.create({ ids: ['n1', 'n2', 'n3', 'n4'], dirPrefix: 'floe-membership-learner-', debugEnv: 'DEBUG_MEMBERSHIP', faults });
+    sites.push(site);
+    const first = [site.peer(0), site.peer(1), site.peer(2)];
+    for (const i of [0, 1, 2]) await site.start(i, first, false);
+    const leader = () => vi.waitFor(() => defined(site.leader(), 'a leader'), { timeout: SETTLE_MS_MAX });
+    const key = makeLicenseKey(site.identities.slice(0, 3).map((x) => x.lockCode), { seats: 50, licenseId: 'LIC-LEARNER' });
+    expect((await (await leader()).node.importLicense(key)).ok).toBe(true);
+    const client = await site.wire('n1');
+    expect((await client.hello('learner-client')).ok).toBe(true);
+    expect((await client.checkout('before-add')).ok).toBe(true);
+
+    await site.stop('n3');
+    await leader();
+    // n4 hears nothing from the others for now (a slow link, a large snapshot): it cannot catch up.
+    faults.dropLink('n1', 'n4');
+    faults.dropLink('n2', 'n4');
+    await site.start(3, [...first, site.peer(3)], true);
+    const p4 = site.peer(3);
+    const adding = site.changeMembers('POST', '/cluster/members', { id: 'n4', peerUrl: p4.peerUrl, clientUrl: p4.clientUrl, publicKey: p4.publicKey }, 60_000);
+    await vi.waitFor(() => expect((site.leader()?.node.clusterStatus().nodes ?? []).some((n) => n.id === 'n4'), 'n4 to be a member').toBe(true), { timeout: SETTLE_MS_MAX });
+    const n4View = () => defined(site.leader(), 'a leader').node.clusterStatus().nodes.find((n) => n.id === 'n4');
+    expect(n4View()?.role).toBe('learner');
+
+    // The cluster still commits: a checkout succeeds while n4 is cut off.
+    const during = await vi.waitFor(async () => {
+      const r = await client.checkout('while-n4-catches-up');
+      expect(r.ok, JSON.stringify(r)).toBe(true);
+      return r;
+    }, { timeout: 10_000, interval: 200 });
+    expect(during.ok).toBe(true);
+    expect(n4View()?.role).toBe('learner');
+
+    // n4's links heal: it catches up, is made a voter, and the add answers 201.
+    faults.restoreLink('n1', 'n4');
+    faults.restoreLink('n2', 'n4');
+    const added = await adding;
+    expect(added.status, JSON.stringify(added.body)).toBe(201);
+    expect(added.body.nodes.find((n: { id: string }) => n.id === 'n4')?.role).not.toBe('learner');
+    const n4 = site.daemons.get('n4')!;
+    await vi.waitFor(() => expect(n4.node.leases().length === 2, 'n4 to hold both leases').toBe(true), { timeout: SETTLE_MS_MAX });
+    // Now a voter: with n3 down, a commit needs n4 (three of four), and gets it.
+    expect((await client.checkout('after-add')).ok).toBe(true);
+  }, 120_000);
 });

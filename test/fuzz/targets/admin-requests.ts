@@ -177,7 +177,7 @@ export const adminRequestsTarget: FuzzTarget = {
     const config = parseConfig({ dataDir: dir, vendorPublicKeys: [formatVendorPublicKey(vendor.publicKey)] });
     const node = await FloeNode.open({ config, lockCode: LOCK_CODE });
     try {
-      Object.assign(node, { addMember: async () => {}, removeMember: async () => {} });
+      Object.assign(node, { addMember: async () => ({ voter: true }), removeMember: async () => {} });
       const tokenSha256 = [hashToken(TOKEN)];
       const configTokens = configTokenVerifier(tokenSha256);
       const app = createAdminApp(node, {

@@ -38,12 +38,18 @@ export function rssBytesOf(pid: number | undefined): number {
 
 /** CPU time (user + system) a process has used so far, ms (Linux /proc; 0 elsewhere). */
 export function cpuMsOf(pid: number | undefined): number {
-  if (pid === undefined) return 0;
+  const t = cpuTimesMsOf(pid);
+  return t.userMs + t.systemMs;
+}
+
+/** CPU time a process has used so far in user mode and in the kernel (system calls), ms (Linux /proc; 0 elsewhere). */
+export function cpuTimesMsOf(pid: number | undefined): { userMs: number; systemMs: number } {
+  if (pid === undefined) return { userMs: 0, systemMs: 0 };
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    return { userMs: (Number(fields[11]) * 1000) / 100, systemMs: (Number(fields[12]) * 1000) / 100 };
   } catch {
-    return 0;
+    return { userMs: 0, systemMs: 0 };
   }
 }

@@ -2,12 +2,25 @@
 // latency at each client level through the cluster, with node CPU, log and
 // storage figures, against a bare ws echo server and (when installed) a
 // three-member etcd taking durable puts, both driven by the same worker.
+// CPU per request is read twice: over the measured window only (the load
+// worker reads /proc at its edges: the figure the issue's goal names) and
+// over the whole call (connect, hello and warm-up included, as before).
 import { cpuMsOf, round } from '../figures.ts';
 import { healthOf } from '../../test/cluster/site-tools.test-support.ts';
 import { argNumber, WARMUP_MS, write, type Context } from './context.ts';
 import { startEcho } from './echo-server.ts';
 import { startEtcd } from './etcd-site.ts';
 import type { RunFigures } from './load-worker.ts';
+
+/** `ms` of CPU per request, in µs (0 requests: 0). */
+const usPerRequest = (cpuMs: number, requests: number) => (requests > 0 ? Math.round((cpuMs * 1000) / requests) : 0);
+
+/** The CPU a run's window reports for its first `count` processes: user + system ms in all, and the kernel's share. */
+function windowCpu(f: RunFigures, from: number, count: number): { ms: number; systemShare: number } {
+  const times = f.windowCpuMs.slice(from, from + count);
+  const ms = times.reduce((a, t) => a + t.userMs + t.systemMs, 0);
+  return { ms, systemShare: round(times.reduce((a, t) => a + t.systemMs, 0) / Math.max(1, ms), 2) };
+}
 
 /** The client levels of `--clients 10,100,1000` (the default). */
 export function clientLevels(args: string[]): number[] {
@@ -49,8 +62,13 @@ export async function benchThroughput(ctx: Context): Promise<void> {
       const before = await healthOf(site, leader);
       const applied0 = before?.appliedIndex ?? 0;
       const t0 = performance.now();
-      const f = await worker.call<RunFigures>({ cmd: 'throughput', urls, clients: n, durationMs, warmupMs: WARMUP_MS, hello: true, prefix: ctx.prefix(), ...tls });
+      const monotonicUs0 = process.hrtime.bigint() / 1000n;
+      // The nodes' and the load worker's CPU over the measured window.
+      const cpuPids = [...pids, worker.child.pid].filter((p): p is number => p !== undefined);
+      const f = await worker.call<RunFigures>({ cmd: 'throughput', urls, clients: n, durationMs, warmupMs: WARMUP_MS, hello: true, prefix: ctx.prefix(), cpuPids, ...tls });
       const wallMs = performance.now() - t0;
+      // The call's span on the monotonic clock (µs), as the nodes' --cpu-prof profiles time their samples: cut them to it.
+      if ((process.env['FLOE_BENCH_NODE_ARGS'] ?? '').includes('--cpu-prof')) write(`  profile span (monotonic µs): ${monotonicUs0} ${process.hrtime.bigint() / 1000n}`);
       const after = await healthOf(site, leader);
       const storage1 = await Promise.all(site.nodes.map((x) => healthOf(site, x.id)));
       const perSec = (i: number, key: 'transactionCount' | 'syncCount') => Math.round((((storage1[i]?.[key] ?? 0) - (storage0[i]?.[key] ?? 0)) * 1000) / wallMs);
@@ -60,8 +78,16 @@ export async function benchThroughput(ctx: Context): Promise<void> {
       const cpuMs = pids.map((p, i) => cpuMsOf(p) - cpu0[i]!);
       const cpu = cpuMs.map((ms) => Math.round((ms / wallMs) * 100));
       // Node CPU over the whole call (connect, hello, warm-up included) per request at the measured rate: an estimate.
-      const cpuUsPerRequest = Math.round((cpuMs.reduce((a, b) => a + b, 0) * 1000) / Math.max(1, (f.requestsPerSec * wallMs) / 1000));
-      const e = echo === undefined ? undefined : await worker.call<RunFigures>({ cmd: 'throughput', urls: [echo.url], clients: n, durationMs, warmupMs: WARMUP_MS, hello: false, prefix: ctx.prefix() });
+      const wholeCallCpuUsPerRequest = Math.round((cpuMs.reduce((a, b) => a + b, 0) * 1000) / Math.max(1, (f.requestsPerSec * wallMs) / 1000));
+      // Node CPU of the measured window per request of that window; the kernel's share (system calls: sockets, fsync, wake-ups).
+      const nodesWindow = windowCpu(f, 0, pids.length);
+      const cpuUsPerRequest = usPerRequest(nodesWindow.ms, f.requests);
+      const workerUsPerRequest = usPerRequest(windowCpu(f, pids.length, 1).ms, f.requests);
+      // The echo server's own CPU per echo is the floor of one client frame in and one reply out on this machine.
+      const echoPids = echo?.child.pid === undefined ? [] : [echo.child.pid, ...(worker.child.pid === undefined ? [] : [worker.child.pid])];
+      const e = echo === undefined ? undefined : await worker.call<RunFigures>({ cmd: 'throughput', urls: [echo.url], clients: n, durationMs, warmupMs: WARMUP_MS, hello: false, prefix: ctx.prefix(), cpuPids: echoPids });
+      const echoCpuUsPerRequest = e === undefined ? undefined : usPerRequest(windowCpu(e, 0, 1).ms, e.requests);
+      const echoWorkerUsPerRequest = e === undefined ? undefined : usPerRequest(windowCpu(e, 1, 1).ms, e.requests);
       const etcdRun = etcd === undefined ? undefined : await worker.call<RunFigures>({ cmd: 'etcd-puts', urls: etcd.clientUrls, clients: n, durationMs, warmupMs: WARMUP_MS });
       const entriesPerSec = Math.round(((applied1 - applied0) * 1000) / wallMs);
       // Batching on the leader: Readys (one transaction and at most one fsync each) per second, entries per Ready, requests per entry.
@@ -72,11 +98,20 @@ export async function benchThroughput(ctx: Context): Promise<void> {
       const ratio = e === undefined ? undefined : round(f.requestsPerSec / Math.max(1, e.requestsPerSec));
       write(
         `  ${String(n).padStart(4)} clients: cluster ${f.requestsPerSec.toLocaleString('en-US').padStart(7)} requests/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, errors ${f.errors}; ` +
-          `log ${entriesPerSec.toLocaleString('en-US')} entries/s (leader ${leader}, term changes ${termChanges}); node CPU ${site.nodes.map((x, i) => `${x.id} ${cpu[i]}%`).join(', ')}, ${cpuUsPerRequest} µs/request in all`,
+          `log ${entriesPerSec.toLocaleString('en-US')} entries/s (leader ${leader}, term changes ${termChanges}); node CPU ${site.nodes.map((x, i) => `${x.id} ${cpu[i]}%`).join(', ')}`,
+      );
+      write(
+        `               CPU per request: nodes ${cpuUsPerRequest} µs in all over the measured window (${Math.round(nodesWindow.systemShare * 100)} % in the kernel), ` +
+          `${wholeCallCpuUsPerRequest} µs over the whole call (connect, hello, warm-up); load worker ${workerUsPerRequest} µs`,
       );
       write(`               leader batching: ${readysPerSec.toLocaleString('en-US')} Readys/s, ${entriesPerReady} entries per Ready, ${requestsPerEntry} requests per entry`);
       write(`               storage per node: ${site.nodes.map((x, i) => `${x.id} ${perSec(i, 'transactionCount')} transactions/s, ${perSec(i, 'syncCount')} fsyncs/s`).join('; ')}`);
-      if (e !== undefined) write(`               echo    ${e.requestsPerSec.toLocaleString('en-US').padStart(7)} echoes/s,   p50 ${e.p50Ms} ms, p99 ${e.p99Ms} ms; ratio cluster/echo ${ratio}`);
+      if (e !== undefined) {
+        write(
+          `               echo    ${e.requestsPerSec.toLocaleString('en-US').padStart(7)} echoes/s,   p50 ${e.p50Ms} ms, p99 ${e.p99Ms} ms; ratio cluster/echo ${ratio}; ` +
+            `CPU per echo: echo server ${echoCpuUsPerRequest} µs, load worker ${echoWorkerUsPerRequest} µs`,
+        );
+      }
       if (etcdRun !== undefined) {
         const etcdRatio = round(f.requestsPerSec / Math.max(1, etcdRun.requestsPerSec), 2);
         write(`               etcd    ${etcdRun.requestsPerSec.toLocaleString('en-US').padStart(7)} puts/s,    p50 ${etcdRun.p50Ms} ms, p99 ${etcdRun.p99Ms} ms, errors ${etcdRun.errors}; ratio cluster/etcd ${etcdRatio} (goal ≥ 5 at 100 clients)`);
@@ -96,6 +131,9 @@ export async function benchThroughput(ctx: Context): Promise<void> {
       out[`errors_${n}`] = f.errors;
       out[`logEntriesPerSec_${n}`] = entriesPerSec;
       out[`nodeCpuUsPerRequest_${n}`] = cpuUsPerRequest;
+      out[`nodeCpuUsPerRequestWholeCall_${n}`] = wholeCallCpuUsPerRequest;
+      out[`nodeKernelCpuShare_${n}`] = nodesWindow.systemShare;
+      out[`loadWorkerCpuUsPerRequest_${n}`] = workerUsPerRequest;
       out[`termChanges_${n}`] = termChanges;
       out[`leaderReadysPerSec_${n}`] = readysPerSec;
       out[`entriesPerReady_${n}`] = entriesPerReady;
@@ -107,6 +145,8 @@ export async function benchThroughput(ctx: Context): Promise<void> {
         out[`echoP50Ms_${n}`] = e.p50Ms;
         out[`echoP99Ms_${n}`] = e.p99Ms;
         out[`ratioToEcho_${n}`] = ratio;
+        out[`echoCpuUsPerRequest_${n}`] = echoCpuUsPerRequest;
+        out[`echoLoadWorkerCpuUsPerRequest_${n}`] = echoWorkerUsPerRequest;
       }
       if (n === 100) out['opsPerSec'] = f.requestsPerSec;
     }

@@ -4,7 +4,7 @@
 // an event loop with a server or with another generator.
 import { Agent, request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
-import { percentile, round, sleep } from '../figures.ts';
+import { cpuTimesMsOf, percentile, round, sleep } from '../figures.ts';
 import { flood, type FloodOptions } from './flooder.ts';
 
 /** Environment variable that makes this file a load worker. */
@@ -21,6 +21,8 @@ export interface RunFigures {
   errors: number;
   /** First error replies (diagnostics). */
   errorSamples: string[];
+  /** CPU time each of the command's `cpuPids` used during the measured window (not the connect, hello or warm-up), ms. */
+  windowCpuMs: { userMs: number; systemMs: number }[];
 }
 
 type Frame = Record<string, unknown>;
@@ -125,16 +127,25 @@ function noteError(w: LoopWindow, sample: string): void {
   if (w.errorSamples.length < 5) w.errorSamples.push(sample.slice(0, 300));
 }
 
-/** Starts the loops, lets them warm up, measures `durationMs`, stops them and sums up. */
-async function measureLoops(warmupMs: number, durationMs: number, start: (w: LoopWindow) => Promise<void>[]): Promise<RunFigures> {
+/**
+ * Starts the loops, lets them warm up, measures `durationMs`, stops them and
+ * sums up; the CPU time of the processes `cpuPids` is read at the edges of
+ * the measured window.
+ */
+async function measureLoops(warmupMs: number, durationMs: number, start: (w: LoopWindow) => Promise<void>[], cpuPids: readonly number[] = []): Promise<RunFigures> {
   const w: LoopWindow = { measuring: false, stopped: false, latencies: [], requests: 0, errors: 0, errorSamples: [] };
   const loops = start(w);
   await sleep(warmupMs);
   w.measuring = true;
+  const cpu0 = cpuPids.map(cpuTimesMsOf);
   const t0 = performance.now();
   await sleep(durationMs);
   w.measuring = false;
   const elapsedMs = performance.now() - t0;
+  const windowCpuMs = cpuPids.map((pid, i) => {
+    const t = cpuTimesMsOf(pid);
+    return { userMs: t.userMs - cpu0[i]!.userMs, systemMs: t.systemMs - cpu0[i]!.systemMs };
+  });
   w.stopped = true;
   await Promise.all(loops);
   const sorted = Float64Array.from(w.latencies).sort();
@@ -145,6 +156,7 @@ async function measureLoops(warmupMs: number, durationMs: number, start: (w: Loo
     requests: w.requests,
     errors: w.errors,
     errorSamples: w.errorSamples,
+    windowCpuMs,
   };
 }
 
@@ -154,41 +166,45 @@ async function measureLoops(warmupMs: number, durationMs: number, start: (w: Loo
  * checkout at most this often (0: as fast as answered), as a well-behaved
  * client stays within its rate limit.
  */
-async function driveCheckouts(clients: RawClient[], prefix: string, durationMs: number, warmupMs: number, heartbeatMs: number, paceMs = 0): Promise<RunFigures> {
-  return measureLoops(warmupMs, durationMs, (w) =>
-    clients.map(async (c, i) => {
-      const note = (f: Frame) => noteError(w, JSON.stringify(f));
-      // Sessions end leaseTtlMs after their last renewal: a run longer than that (steady: 60 s) heartbeats
-      // like a real client, every heartbeatMs (outside the measured requests). 0: no session (echo).
-      let nextBeatMs = performance.now() + heartbeatMs * (0.5 + Math.random() / 2);
-      /** `ms` (performance.now) the latest checkout started. */
-      let iterationAt = 0;
-      for (let seq = 0; !w.stopped; seq++) {
-        if (heartbeatMs > 0 && performance.now() >= nextBeatMs) {
-          nextBeatMs = performance.now() + heartbeatMs;
-          const hb = await c.request({ type: 'heartbeat' });
-          if (w.measuring && hb['ok'] !== true) note(hb);
+async function driveCheckouts(clients: RawClient[], prefix: string, durationMs: number, warmupMs: number, heartbeatMs: number, paceMs = 0, cpuPids: readonly number[] = []): Promise<RunFigures> {
+  return measureLoops(
+    warmupMs,
+    durationMs,
+    (w) =>
+      clients.map(async (c, i) => {
+        const note = (f: Frame) => noteError(w, JSON.stringify(f));
+        // Sessions end leaseTtlMs after their last renewal: a run longer than that (steady: 60 s) heartbeats
+        // like a real client, every heartbeatMs (outside the measured requests). 0: no session (echo).
+        let nextBeatMs = performance.now() + heartbeatMs * (0.5 + Math.random() / 2);
+        /** `ms` (performance.now) the latest checkout started. */
+        let iterationAt = 0;
+        for (let seq = 0; !w.stopped; seq++) {
+          if (heartbeatMs > 0 && performance.now() >= nextBeatMs) {
+            nextBeatMs = performance.now() + heartbeatMs;
+            const hb = await c.request({ type: 'heartbeat' });
+            if (w.measuring && hb['ok'] !== true) note(hb);
+          }
+          if (paceMs > 0) await sleep(Math.max(0, iterationAt + paceMs - performance.now()));
+          const t0 = performance.now();
+          iterationAt = t0;
+          const co = await c.request({ type: 'checkout', requestId: `${prefix}-co-${i}-${seq}`, feature: 'demo' });
+          const t1 = performance.now();
+          let t2 = t1;
+          let n = 1;
+          if (co['ok'] === true) {
+            const ci = await c.request({ type: 'checkin', requestId: `${prefix}-ci-${i}-${seq}`, leaseId: co['leaseId'] ?? 'L0' });
+            t2 = performance.now();
+            n = 2;
+            if (w.measuring && ci['ok'] !== true) note(ci);
+          } else if (w.measuring) note(co);
+          if (c.closed) await sleep(100);
+          if (!w.measuring) continue;
+          w.requests += n;
+          w.latencies.push(t1 - t0);
+          if (n === 2) w.latencies.push(t2 - t1);
         }
-        if (paceMs > 0) await sleep(Math.max(0, iterationAt + paceMs - performance.now()));
-        const t0 = performance.now();
-        iterationAt = t0;
-        const co = await c.request({ type: 'checkout', requestId: `${prefix}-co-${i}-${seq}`, feature: 'demo' });
-        const t1 = performance.now();
-        let t2 = t1;
-        let n = 1;
-        if (co['ok'] === true) {
-          const ci = await c.request({ type: 'checkin', requestId: `${prefix}-ci-${i}-${seq}`, leaseId: co['leaseId'] ?? 'L0' });
-          t2 = performance.now();
-          n = 2;
-          if (w.measuring && ci['ok'] !== true) note(ci);
-        } else if (w.measuring) note(co);
-        if (c.closed) await sleep(100);
-        if (!w.measuring) continue;
-        w.requests += n;
-        w.latencies.push(t1 - t0);
-        if (n === 2) w.latencies.push(t2 - t1);
-      }
-    }),
+      }),
+    cpuPids,
   );
 }
 
@@ -239,7 +255,20 @@ async function driveEtcdPuts(urls: readonly string[], clients: number, durationM
 
 /** Commands of the load worker. */
 export type WorkerCommand =
-  | { cmd: 'throughput'; urls: string[]; clients: number; durationMs: number; warmupMs: number; hello: boolean; prefix: string; localAddresses?: string[]; paceMs?: number; ca?: string }
+  | {
+      cmd: 'throughput';
+      urls: string[];
+      clients: number;
+      durationMs: number;
+      warmupMs: number;
+      hello: boolean;
+      prefix: string;
+      localAddresses?: string[];
+      paceMs?: number;
+      ca?: string;
+      /** Processes whose CPU time the measured window reports (RunFigures.windowCpuMs): the servers under load. */
+      cpuPids?: number[];
+    }
   | { cmd: 'etcd-puts'; urls: string[]; clients: number; durationMs: number; warmupMs: number }
   | ({ cmd: 'flood' } & FloodOptions)
   | { cmd: 'sessions-open'; url: string; count: number; prefix: string }
@@ -258,7 +287,7 @@ function runLoadWorker(): void {
       case 'throughput': {
         const { clients, heartbeatMs } = await openClients(c.urls, c.clients, c.prefix, c.hello, c.localAddresses, c.ca);
         try {
-          return await driveCheckouts(clients, c.prefix, c.durationMs, c.warmupMs, heartbeatMs, c.paceMs);
+          return await driveCheckouts(clients, c.prefix, c.durationMs, c.warmupMs, heartbeatMs, c.paceMs, c.cpuPids);
         } finally {
           for (const x of clients) x.terminate();
         }

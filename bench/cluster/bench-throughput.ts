@@ -5,12 +5,15 @@
 // CPU per request is read twice: over the measured window only (the load
 // worker reads /proc at its edges: the figure the issue's goal names) and
 // over the whole call (connect, hello and warm-up included, as before).
-import { cpuMsOf, round } from '../figures.ts';
+import { cpuMsOf, round, sleep } from '../figures.ts';
 import { healthOf } from '../../test/cluster/site-tools.test-support.ts';
 import { argNumber, WARMUP_MS, write, type Context } from './context.ts';
 import { startEcho } from './echo-server.ts';
 import { startEtcd } from './etcd-site.ts';
 import type { RunFigures } from './load-worker.ts';
+
+/** `ms` the nodes are left without clients before the first level, to read their idle CPU. */
+const IDLE_SAMPLE_MS = 2_000;
 
 /** `ms` of CPU per request, in µs (0 requests: 0). */
 const usPerRequest = (cpuMs: number, requests: number) => (requests > 0 ? Math.round((cpuMs * 1000) / requests) : 0);
@@ -54,6 +57,21 @@ export async function benchThroughput(ctx: Context): Promise<void> {
       `throughput${ctx.ca !== undefined ? ' over TLS' : ''}: durable checkout+checkin through ${via === 'all' ? 'three nodes' : `the ${via} only`} (clients spread evenly), ${durationMs} ms per run after ${WARMUP_MS} ms warm-up` +
         (echo !== undefined ? `; baseline: a bare ws echo server (${echo.url}) driven by the same worker` : ''),
     );
+    // Fresh processes spend their first seconds of load compiling (V8's optimizing compiler on its own threads): measured
+    // levels start on warm nodes and a warm echo server, as a server that has run for a while is (--warm-seconds 0: cold).
+    const warmMs = argNumber(args, '--warm-seconds', 3, 0, 60) * 1000;
+    if (warmMs > 0 && levels.length > 0) {
+      write(`  warm-up: ${warmMs} ms of load at ${levels[0]} clients on the cluster${echo !== undefined ? ' and on the echo server' : ''}, not measured`);
+      await worker.call<RunFigures>({ cmd: 'throughput', urls, clients: levels[0]!, durationMs: warmMs, warmupMs: 0, hello: true, prefix: ctx.prefix(), ...tls });
+      if (echo !== undefined) await worker.call<RunFigures>({ cmd: 'throughput', urls: [echo.url], clients: levels[0]!, durationMs: warmMs, warmupMs: 0, hello: false, prefix: ctx.prefix() });
+    }
+    // The nodes' CPU without clients (heartbeats, ticks, timers): what a run spends whatever its rate.
+    // A slow disk lowers the rate, and this fixed part then weighs more per request: nodeCpuUsPerRequestAboveIdle_N takes it out.
+    const idlePids = site.nodes.map((x) => x.child?.pid);
+    const idle0 = idlePids.map(cpuMsOf);
+    const idleT0 = performance.now();
+    await sleep(IDLE_SAMPLE_MS);
+    const idleCpuMsPerSec = idlePids.reduce((a: number, p, i) => a + cpuMsOf(p) - idle0[i]!, 0) / ((performance.now() - idleT0) / 1000);
     for (const n of levels) {
       const pids = site.nodes.map((x) => x.child?.pid);
       const cpu0 = pids.map(cpuMsOf);
@@ -82,6 +100,7 @@ export async function benchThroughput(ctx: Context): Promise<void> {
       // Node CPU of the measured window per request of that window; the kernel's share (system calls: sockets, fsync, wake-ups).
       const nodesWindow = windowCpu(f, 0, pids.length);
       const cpuUsPerRequest = usPerRequest(nodesWindow.ms, f.requests);
+      const aboveIdleUsPerRequest = usPerRequest(Math.max(0, nodesWindow.ms - (idleCpuMsPerSec * f.windowMs) / 1000), f.requests);
       const workerUsPerRequest = usPerRequest(windowCpu(f, pids.length, 1).ms, f.requests);
       // The echo server's own CPU per echo is the floor of one client frame in and one reply out on this machine.
       const echoPids = echo?.child.pid === undefined ? [] : [echo.child.pid, ...(worker.child.pid === undefined ? [] : [worker.child.pid])];
@@ -101,8 +120,8 @@ export async function benchThroughput(ctx: Context): Promise<void> {
           `log ${entriesPerSec.toLocaleString('en-US')} entries/s (leader ${leader}, term changes ${termChanges}); node CPU ${site.nodes.map((x, i) => `${x.id} ${cpu[i]}%`).join(', ')}`,
       );
       write(
-        `               CPU per request: nodes ${cpuUsPerRequest} µs in all over the measured window (${Math.round(nodesWindow.systemShare * 100)} % in the kernel), ` +
-          `${wholeCallCpuUsPerRequest} µs over the whole call (connect, hello, warm-up); load worker ${workerUsPerRequest} µs`,
+        `               CPU per request: nodes ${cpuUsPerRequest} µs in all over the measured window (${Math.round(nodesWindow.systemShare * 100)} % in the kernel; ` +
+          `${aboveIdleUsPerRequest} µs above their idle ${Math.round(idleCpuMsPerSec)} ms/s), ${wholeCallCpuUsPerRequest} µs over the whole call (connect, hello, warm-up); load worker ${workerUsPerRequest} µs`,
       );
       write(`               leader batching: ${readysPerSec.toLocaleString('en-US')} Readys/s, ${entriesPerReady} entries per Ready, ${requestsPerEntry} requests per entry`);
       write(`               storage per node: ${site.nodes.map((x, i) => `${x.id} ${perSec(i, 'transactionCount')} transactions/s, ${perSec(i, 'syncCount')} fsyncs/s`).join('; ')}`);
@@ -132,6 +151,8 @@ export async function benchThroughput(ctx: Context): Promise<void> {
       out[`logEntriesPerSec_${n}`] = entriesPerSec;
       out[`nodeCpuUsPerRequest_${n}`] = cpuUsPerRequest;
       out[`nodeCpuUsPerRequestWholeCall_${n}`] = wholeCallCpuUsPerRequest;
+      out[`nodeCpuUsPerRequestAboveIdle_${n}`] = aboveIdleUsPerRequest;
+      out['nodesIdleCpuMsPerSec'] = Math.round(idleCpuMsPerSec);
       out[`nodeKernelCpuShare_${n}`] = nodesWindow.systemShare;
       out[`loadWorkerCpuUsPerRequest_${n}`] = workerUsPerRequest;
       out[`termChanges_${n}`] = termChanges;

@@ -11,7 +11,14 @@
 //   When `etcd` is on PATH (Debian: apt-get install etcd-server), a
 //   three-member etcd on loopback takes durable puts from the same worker
 //   at each level (etcdPutsPerSec_N, ratioToEtcd_N; etcdPutsPerSec and
-//   ratioToEtcd at 100 clients; goal ≥ 5); --no-etcd skips it.
+//   ratioToEtcd at 100 clients; goal ≥ 5); --no-etcd skips it. Before the
+//   first level, --warm-seconds S (3) of unmeasured load warm the nodes and
+//   the echo server (V8 compiles the hot code in a fresh process's first
+//   seconds); 0 measures cold processes. Node CPU per request is read over
+//   the measured window (nodeCpuUsPerRequest_N), also above the nodes' idle
+//   CPU (nodeCpuUsPerRequestAboveIdle_N) and over the whole worker call
+//   (nodeCpuUsPerRequestWholeCall_N); echoCpuUsPerRequest_N is the echo
+//   server's own CPU per echo, the floor of a frame in and a reply out.
 // - steady: 60 s of load at 100 clients; leader changes counted from every
 //   node's /health (term and leaderId) polled every 250 ms. Goal: zero.
 // - failover: 20 trials (--trials) of light SDK load, SIGKILL the leader,

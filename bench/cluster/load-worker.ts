@@ -21,6 +21,8 @@ export interface RunFigures {
   errors: number;
   /** First error replies (diagnostics). */
   errorSamples: string[];
+  /** `ms`: length of the measured window. */
+  windowMs: number;
   /** CPU time each of the command's `cpuPids` used during the measured window (not the connect, hello or warm-up), ms. */
   windowCpuMs: { userMs: number; systemMs: number }[];
 }
@@ -156,6 +158,7 @@ async function measureLoops(warmupMs: number, durationMs: number, start: (w: Loo
     requests: w.requests,
     errors: w.errors,
     errorSamples: w.errorSamples,
+    windowMs: round(elapsedMs),
     windowCpuMs,
   };
 }

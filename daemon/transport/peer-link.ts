@@ -3,6 +3,15 @@
 // messages to it as batched frames. Reconnects with exponential backoff and
 // jitter, pings to notice a dead peer, and stops writing when the socket's
 // buffer is full. Inbound connections are handled by PeerTransport.
+//
+// A ping proves two things: to the peer, that we are alive on this socket
+// (its inbound check wants to hear from us); to us, that the peer is alive
+// (its pong). While Raft traffic flows both ways (a leader and its follower:
+// heartbeats out, responses in on the peer's own connection), the frames
+// prove both, so the link skips its liveness ping then and pings only every
+// clockProbeIntervalMs, for the clock probe. A peer that falls silent stops
+// the skipping at the next check, and is declared dead after
+// peerDeadAfterMs of silence as before.
 import type { KeyObject } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { PeerCertificate } from 'node:tls';
@@ -118,8 +127,14 @@ export class PeerLink {
   private state: LinkState = { kind: 'idle' };
   /** Consecutive failed attempts since the last authenticated connection. */
   private failures = 0;
-  /** performance.now() when the socket last showed signs of life. */
+  /** performance.now() when the peer last showed signs of life (a pong here, or a frame on its connection to us). */
   private lastHeardMs = 0;
+  /** performance.now() of the last ping written on the open socket. */
+  private lastPingMs = 0;
+  /** A frame was written since the last tick(). */
+  private wroteSinceTick = false;
+  /** The peer was heard (pong, or a frame on its connection to us) since the last tick(). */
+  private heardSinceTick = false;
   /** Set while a backpressure re-check is scheduled. */
   private backpressureTimer: NodeJS.Timeout | undefined;
   /** Sockets being closed, so stop() can wait for them. */
@@ -191,6 +206,7 @@ export class PeerLink {
     if (this.appQueue.length > 0) {
       // App payloads (forwarded proposals) are small and latency-bound: they go first, in one frame.
       ws.send(encodeAppFrame(this.appQueue), { binary: true });
+      this.wroteSinceTick = true;
       this.counters.sentAppPayloads += this.appQueue.length;
       this.counters.sentFrames += 1;
       this.counters.sentBytes += appFrameBytes(this.appQueue.length, this.appQueueBytes);
@@ -228,22 +244,39 @@ export class PeerLink {
           for (let i = 0; i < snapshots; i++) this.ctx.snapshotStatus(this.peer.id, error === undefined || error === null);
         });
       }
+      this.wroteSinceTick = true;
       this.counters.sentFrames += 1;
       this.counters.sentMessages += batch.length;
       this.counters.sentBytes += frame.length;
     }
   }
 
-  /** Called every pingIntervalMs: pings an open connection, closes one that went quiet. */
+  /** The peer sent a frame on its own connection to us, at `nowMs` (performance.now()): it is alive. */
+  peerHeard(nowMs: number): void {
+    this.lastHeardMs = nowMs;
+    this.heardSinceTick = true;
+  }
+
+  /**
+   * Called every pingIntervalMs: closes an open connection whose peer went
+   * quiet, and pings it unless frames went both ways since the last call
+   * (then only every clockProbeIntervalMs, for the clock probe).
+   */
   tick(nowMs: number): void {
+    const busyBothWays = this.wroteSinceTick && this.heardSinceTick;
+    this.wroteSinceTick = false;
+    this.heardSinceTick = false;
     // A handshake in progress is bounded by handshakeTimeoutMs instead.
     if (this.state.kind !== 'open') return;
     const { ws } = this.state;
-    if (nowMs - this.lastHeardMs > this.ctx.limits.peerDeadAfterMs) {
+    const { peerDeadAfterMs, clockProbeIntervalMs } = this.ctx.limits;
+    if (nowMs - this.lastHeardMs > peerDeadAfterMs) {
       this.ctx.logger.warn('peer connection dead: nothing heard', { peerId: this.peer.id, silentMs: Math.round(nowMs - this.lastHeardMs) });
       ws.terminate();
       return;
     }
+    if (busyBothWays && nowMs - this.lastPingMs < clockProbeIntervalMs) return;
+    this.lastPingMs = nowMs;
     ws.ping(encodeProbe(nowMs));
   }
 
@@ -304,6 +337,7 @@ export class PeerLink {
     ws.on('message', (data, isBinary) => this.onMessage(ws, data, isBinary));
     ws.on('pong', (data) => {
       this.lastHeardMs = performance.now();
+      this.heardSinceTick = true;
       const reply = decodeProbeReply(data);
       if (reply !== undefined) this.clockSkew.record(reply, this.lastHeardMs, this.ctx.wallClock());
     });

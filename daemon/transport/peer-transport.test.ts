@@ -332,6 +332,53 @@ describe('PeerTransport', () => {
     expect(Date.now() - connectedAt).toBeLessThan(2000);
   });
 
+  it('keeps a peer whose frames keep coming though it answers no ping, and declares it dead once it falls silent while we still write to it', async () => {
+    // "n2": a listener that completes the handshake and never answers a ping, and a dialer the test drives.
+    const keys = testKeyPair();
+    const server = createServer();
+    const wss = new WebSocketServer({ server, autoPong: false });
+    const c = await cluster(['n1']);
+    wss.on('connection', (ws) => {
+      const nonce = createNonce();
+      ws.send(encodeHandshake({ type: 'challenge', version: 2, nodeId: 'n2', nonce }));
+      ws.once('message', (data) => {
+        const hello = decodeHandshake(String(data), 'hello');
+        if (hello === undefined) return;
+        const transcript = handshakeTranscript('listener', hello.nodeId, 'n2', nonce, hello.nonce, '');
+        ws.send(encodeHandshake({ type: 'welcome', lockCode: '', signature: new Uint8Array(sign(null, transcript, keys.privateKey)) }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const timers: NodeJS.Timeout[] = [];
+    stops.push(async () => {
+      for (const timer of timers) clearInterval(timer);
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    const port = (server.address() as AddressInfo).port;
+    const n1 = c.node('n1');
+    const lost: string[] = [];
+    n1.transport.onConnectionLost((peerId) => lost.push(peerId));
+    await n1.transport.updatePeers([...c.peers(), { id: 'n2', url: `ws://127.0.0.1:${port}/raft`, publicKey: keys.publicKey }]);
+    await vi.waitFor(() => expect(n1.transport.stats().peers['n2']?.connected === true, 'connected to n2').toBe(true), { ...WAIT, timeout: 2000 });
+    // Traffic both ways, as between a leader and its follower: n1 writes to n2, and n2's dialer writes to n1.
+    const dialer = await rawClient(n1.port);
+    dialer.ws.send(helloFor(dialer.texts[0]!, 'n2', keys));
+    let commit = 0;
+    timers.push(setInterval(() => n1.transport.send([heartbeat('n1', 'n2', ++commit)]), 20));
+    const n2Writes = setInterval(() => dialer.ws.send(encodeFrame([heartbeat('n2', 'n1', commit)])), 20);
+    timers.push(n2Writes);
+    await vi.waitFor(() => expect(n1.inbox.length >= 5, "n2's frames reach n1").toBe(true), { ...WAIT, timeout: 2000 });
+    // Longer than peerDeadAfterMs (1000 ms) without a pong: n2's frames show it alive.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(n1.unreachable).toEqual([]);
+    expect(n1.transport.stats().peers['n2']?.connected).toBe(true);
+    // n2 freezes: nothing more from it, while n1 keeps writing to it.
+    clearInterval(n2Writes);
+    await vi.waitFor(() => expect(n1.unreachable.includes('n2') && lost.includes('n2'), 'n2 declared dead').toBe(true), { ...WAIT, timeout: 4000 });
+  });
+
   it('bounds the send queue of an unreachable peer, dropping and counting the oldest', async () => {
     const c = await cluster(['n1', 'n2'], { limits: { sendQueueMessagesMax: 10 } });
     await c.connected();

@@ -679,11 +679,14 @@ export class PeerTransport {
     this.inbound.add(conn);
     ws.on('message', (data, isBinary) => {
       conn.lastHeardMs = performance.now();
-      if (conn.peerId === undefined) this.onHandshake(conn, data, isBinary);
-      else this.onFrame(conn, conn.peerId, data, isBinary);
+      if (conn.peerId === undefined) return this.onHandshake(conn, data, isBinary);
+      // The peer is alive: our own link to it need not ping it while it also writes.
+      this.links.get(conn.peerId)?.peerHeard(conn.lastHeardMs);
+      this.onFrame(conn, conn.peerId, data, isBinary);
     });
     ws.on('ping', (data) => {
       conn.lastHeardMs = performance.now();
+      if (conn.peerId !== undefined) this.links.get(conn.peerId)?.peerHeard(conn.lastHeardMs);
       if (ws.readyState === ws.OPEN) ws.pong(answerProbe(data, this.linkContext.wallClock()));
     });
     ws.on('error', (error: Error & { code?: string }) => {

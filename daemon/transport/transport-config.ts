@@ -20,6 +20,12 @@ export interface TransportLimits extends CodecLimits {
   readonly pingIntervalMs: number;
   /** A connection that heard nothing (not even a pong) for this long is dead: closed, peer reported unreachable. ms. */
   readonly peerDeadAfterMs: number;
+  /**
+   * A link whose frames went both ways since its last ping (the peer's frames
+   * prove it alive, ours prove us) skips its liveness ping, but still pings
+   * this often, for the clock probe (clock-probe.ts). ms.
+   */
+  readonly clockProbeIntervalMs: number;
   /** A handshake not finished after this long is refused, ms (a dialer's, and a member's vouched inbound connection). */
   readonly handshakeTimeoutMs: number;
   /** A stranger's inbound connection (no valid upgrade token) not authenticated after this long is refused, ms. */
@@ -46,6 +52,7 @@ export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
   reconnectDelayMsMax: 2000,
   pingIntervalMs: 250,
   peerDeadAfterMs: 1000,
+  clockProbeIntervalMs: 1000,
   handshakeTimeoutMs: 2000,
   preAuthTimeoutMs: 1000,
   pendingConnectionsMax: 64,

@@ -69,6 +69,7 @@ describe('GET /metrics', () => {
       floe_tls_certificate_expiry_timestamp_seconds: 'gauge',
     });
     expect(text).toMatch(/^# TYPE nodejs_eventloop_lag_seconds gauge$/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m);
     expect(text).toMatch(/^# TYPE process_cpu_seconds_total counter$/m);
     expect(sample(text, 'floe_license_expiry_timestamp_seconds', { license_id: 'LIC-A' })).toBe(Date.UTC(2099, 0, 1) / 1000);
     expect(sample(text, 'floe_raft_role', { role: 'leader' })).toBe(1);

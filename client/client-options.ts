@@ -37,7 +37,10 @@ export interface ConnectOptions {
   /**
    * `ms` the server then has to answer anything before the client presumes
    * it frozen or cut off (its socket open, nothing coming back: SIGSTOP, a
-   * paused VM) and fails over. Default 400.
+   * paused VM) and fails over. Default 300: with pingAfterMs, 400 ms of
+   * silence, as long as the longest election timeout of a cluster with the
+   * default [raft] timing (16 ticks of 25 ms), after which a silent leader's
+   * followers are electing another anyway.
    */
   readonly pongTimeoutMs?: number;
   /** Consecutive failed connection attempts before the client gives up and closes. Default 20. */
@@ -149,7 +152,7 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
     connectTimeoutMs: positiveInt('connectTimeoutMs', options.connectTimeoutMs, 5_000, 600_000),
     replyTimeoutMs: positiveInt('replyTimeoutMs', options.replyTimeoutMs, 10_000, 600_000),
     pingAfterMs: positiveInt('pingAfterMs', options.pingAfterMs, 100, 600_000),
-    pongTimeoutMs: positiveInt('pongTimeoutMs', options.pongTimeoutMs, 400, 600_000),
+    pongTimeoutMs: positiveInt('pongTimeoutMs', options.pongTimeoutMs, 300, 600_000),
     reconnectAttemptsMax: positiveInt('reconnectAttemptsMax', options.reconnectAttemptsMax, 20, 10_000),
     backoffBaseMs: positiveInt('backoffBaseMs', options.backoffBaseMs, 100, 600_000),
     backoffMaxMs: positiveInt('backoffMaxMs', options.backoffMaxMs, 5_000, 3_600_000),

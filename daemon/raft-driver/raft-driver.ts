@@ -2,8 +2,6 @@
 // RaftNode, its tick timer and the ready loop, in etcd's order:
 //   persist (hard state + entries + snapshot, ONE SQLite transaction, one
 //   fsync) → send (RaftTransport) → apply committed entries → advance().
-// A leader's appends and heartbeats go first, written to the sockets at once
-// (RaftTransport.flushNow), so its followers write and sync while it does.
 // Group commit falls out of the loop: proposals made in one event-loop turn
 // are packed into one log entry (proposal-batch.ts) and handed out in one
 // Ready, so they cost one log row, one transaction and one fsync together. With a storage that syncs
@@ -426,14 +424,6 @@ export class RaftDriver<R> {
   private handleReady(): void {
     const rd = this.node.ready();
     this.readyCount++;
-    // A leader's appends and heartbeats leave first, written now, while its own copy of the same
-    // entries is written and synced (Raft thesis §10.2.1; etcd: "messages may be sent while
-    // entries from the same batch are being persisted"): nothing is applied or acknowledged
-    // before the sync, and the next Ready (whose commit index could count this node's copy)
-    // waits for it. Term and vote must be on disk first, and a follower's acknowledgements
-    // always wait.
-    const sentEarly = this.canSendEarly(rd);
-    if (sentEarly) this.sendNow(rd.messages);
     // 1. Persist: one transaction, so one fsync. A change of the commit index alone waits for the next one.
     const commitOnly =
       rd.hardState !== undefined &&
@@ -453,6 +443,13 @@ export class RaftDriver<R> {
     } else if (rd.hardState !== undefined) {
       this.unwrittenHardState = rd.hardState;
     }
+    // A leader's appends and heartbeats may leave while its own copy of the same entries syncs
+    // (Raft thesis §10.2.1; etcd: "messages may be sent while entries from the same batch are
+    // being persisted"): nothing is applied or acknowledged before the sync, and the next Ready
+    // (whose commit index could count this node's copy) waits for it. Term and vote must be on
+    // disk first, and a follower's acknowledgements always wait.
+    const sentEarly = this.canSendEarly(rd);
+    if (sentEarly) this.transport.send(rd.messages);
     if (rd.hardState !== undefined) {
       this.persistedTerm = rd.hardState.term;
       this.persistedVote = rd.hardState.vote;
@@ -494,12 +491,6 @@ export class RaftDriver<R> {
     this.finishReady(rd, sentEarly, false);
   }
 
-  /** Hands a Ready's messages to the transport and has them written now, not at the end of the turn. */
-  private sendNow(messages: readonly Message[]): void {
-    this.transport.send(messages);
-    this.transport.flushNow?.();
-  }
-
   /** Step 3 of a Ready: applies its committed entries, then wakes whoever waits on them. */
   private applyCommitted(rd: Ready): void {
     for (const entry of rd.committedEntries) this.applyEntry(entry);
@@ -531,7 +522,7 @@ export class RaftDriver<R> {
       }
     }
     // 2. Send, now that what the messages vouch for is durable.
-    if (rd.messages.length > 0 && !sentEarly) this.sendNow(rd.messages);
+    if (rd.messages.length > 0 && !sentEarly) this.transport.send(rd.messages);
     // 3. Apply (unless done while the sync ran).
     if (!appliedEarly) this.applyCommitted(rd);
     if (rd.readStates.length > 0) {

@@ -316,19 +316,6 @@ export class PeerTransport {
     return true;
   }
 
-  /**
-   * Writes what send() and sendApp() queued so far now, instead of at the end
-   * of this event-loop turn: the Raft driver calls it after a Ready's
-   * messages, which are latency-bound (one Ready per turn keeps one frame per
-   * peer per turn).
-   */
-  flushNow(): void {
-    if (this.flushScheduled === undefined) return;
-    clearImmediate(this.flushScheduled);
-    this.flushScheduled = undefined;
-    for (const link of this.links.values()) link.flush();
-  }
-
   /** Registers the receiver of app payloads from authenticated peers (one call per frame); returns its unsubscribe. */
   onApp(handler: (peerId: NodeId, payloads: Uint8Array[]) => void): () => void {
     this.appHandlers.add(handler);

@@ -70,6 +70,29 @@ bES3knWUVn+MTo67tGhIrJEx4JyhRANCAARW6NWvHzJQfLx42ETgQB0+Laxn7fJ6
 OS254qdCf4V+JmCDYv8+V4rpwH+OcOG2A4WxEGmdMjMjWezywU86J3gG
 -----END PRIVATE KEY-----`;
 
+/**
+ * A peer listener that completes the handshake as "n2" and never answers a
+ * ping (autoPong off): a peer whose process is alive only as far as the
+ * handshake. Listening on a free loopback port; the caller closes it.
+ */
+async function silentListener(): Promise<{ keys: ReturnType<typeof testKeyPair>; server: ReturnType<typeof createServer>; wss: WebSocketServer }> {
+  const keys = testKeyPair();
+  const server = createServer();
+  const wss = new WebSocketServer({ server, autoPong: false });
+  wss.on('connection', (ws) => {
+    const nonce = createNonce();
+    ws.send(encodeHandshake({ type: 'challenge', version: 2, nodeId: 'n2', nonce }));
+    ws.once('message', (data) => {
+      const hello = decodeHandshake(String(data), 'hello');
+      if (hello === undefined) return;
+      const transcript = handshakeTranscript('listener', hello.nodeId, 'n2', nonce, hello.nonce, '');
+      ws.send(encodeHandshake({ type: 'welcome', lockCode: '', signature: new Uint8Array(sign(null, transcript, keys.privateKey)) }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { keys, server, wss };
+}
+
 describe('PeerTransport', () => {
   it('three transports exchange batches of messages, each delivered once and in order', async () => {
     const c = await cluster(['n1', 'n2', 'n3']);
@@ -302,21 +325,8 @@ describe('PeerTransport', () => {
 
   it('notices within about a second a peer that stops answering, and reports it unreachable', async () => {
     // A listener that completes the handshake as n2, then never answers pings.
-    const keys = testKeyPair();
-    const server = createServer();
-    const wss = new WebSocketServer({ server, autoPong: false });
+    const { keys, server, wss } = await silentListener();
     const c = await cluster(['n1']);
-    wss.on('connection', (ws) => {
-      const nonce = createNonce();
-      ws.send(encodeHandshake({ type: 'challenge', version: 2, nodeId: 'n2', nonce }));
-      ws.once('message', (data) => {
-        const hello = decodeHandshake(String(data), 'hello');
-        if (hello === undefined) return;
-        const transcript = handshakeTranscript('listener', hello.nodeId, 'n2', nonce, hello.nonce, '');
-        ws.send(encodeHandshake({ type: 'welcome', lockCode: '', signature: new Uint8Array(sign(null, transcript, keys.privateKey)) }));
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     stops.push(async () => {
       for (const ws of wss.clients) ws.terminate();
       wss.close();
@@ -334,21 +344,8 @@ describe('PeerTransport', () => {
 
   it('keeps a peer whose frames keep coming though it answers no ping, and declares it dead once it falls silent while we still write to it', async () => {
     // "n2": a listener that completes the handshake and never answers a ping, and a dialer the test drives.
-    const keys = testKeyPair();
-    const server = createServer();
-    const wss = new WebSocketServer({ server, autoPong: false });
+    const { keys, server, wss } = await silentListener();
     const c = await cluster(['n1']);
-    wss.on('connection', (ws) => {
-      const nonce = createNonce();
-      ws.send(encodeHandshake({ type: 'challenge', version: 2, nodeId: 'n2', nonce }));
-      ws.once('message', (data) => {
-        const hello = decodeHandshake(String(data), 'hello');
-        if (hello === undefined) return;
-        const transcript = handshakeTranscript('listener', hello.nodeId, 'n2', nonce, hello.nonce, '');
-        ws.send(encodeHandshake({ type: 'welcome', lockCode: '', signature: new Uint8Array(sign(null, transcript, keys.privateKey)) }));
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const timers: NodeJS.Timeout[] = [];
     stops.push(async () => {
       for (const timer of timers) clearInterval(timer);

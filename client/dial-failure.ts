@@ -18,7 +18,13 @@ function rootCause(err: unknown): { code: string; message: string } | undefined 
   return found;
 }
 
-const CERTIFICATE_CODES = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+/** What to do about a dial that failed on the server's certificate with `code`; undefined for any other failure. */
+function certificateFix(code: string): string | undefined {
+  if (UNTRUSTED_CHAIN_CODES.has(code)) return "the server's certificate is not signed by a CA this client trusts; give the site CA (ca.crt of floe tls init) as ca or caFile";
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return "the server's certificate does not name this host; connect by a name or address it names";
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return "the server's certificate is outside its validity dates; renew it (floe tls issue)";
+  return undefined;
+}
 
 /**
  * Whether a dial failed on the server's TLS certificate (untrusted, naming
@@ -27,7 +33,7 @@ const CERTIFICATE_CODES = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXP
  */
 export function isCertificateFailure(err: unknown): boolean {
   const root = rootCause(err);
-  return root !== undefined && (UNTRUSTED_CHAIN_CODES.has(root.code) || CERTIFICATE_CODES.has(root.code));
+  return root !== undefined && certificateFix(root.code) !== undefined;
 }
 
 /**
@@ -38,11 +44,6 @@ export function isCertificateFailure(err: unknown): boolean {
 export function describeDialFailure(err: unknown): string {
   const text = err instanceof Error ? err.message.replace(/^UNAVAILABLE: /, '') : String(err);
   const root = rootCause(err);
-  if (root === undefined) return text;
-  if (UNTRUSTED_CHAIN_CODES.has(root.code)) {
-    return `${text}: TLS: the server's certificate is not signed by a CA this client trusts; give the site CA (ca.crt of floe tls init) as ca or caFile`;
-  }
-  if (root.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `${text}: TLS: the server's certificate does not name this host; connect by a name or address it names`;
-  if (root.code === 'CERT_HAS_EXPIRED' || root.code === 'CERT_NOT_YET_VALID') return `${text}: TLS: the server's certificate is outside its validity dates; renew it (floe tls issue)`;
-  return text;
+  const fix = root === undefined ? undefined : certificateFix(root.code);
+  return fix === undefined ? text : `${text}: TLS: ${fix}`;
 }

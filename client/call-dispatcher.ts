@@ -354,6 +354,8 @@ export class CallDispatcher {
         });
         return;
       }
+      case 'leader':
+        return; // FloeClient's (leader-moves.ts)
       default:
         assertNever(push);
     }

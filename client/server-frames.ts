@@ -51,7 +51,7 @@ export const borrowReplySchema = leaseInfoSchema.extend({
 /** Heartbeat's answer; a server may tell the leases' new deadline. */
 export const heartbeatReplySchema = wireHeartbeatReplySchema.partial();
 
-const [grantedPush, queuePush, queueTimeoutPush, revokedPush] = serverPushSchema.options;
+const [grantedPush, queuePush, queueTimeoutPush, revokedPush, leaderPush] = serverPushSchema.options;
 
 /** Frames the server sends unasked. Unknown `type`s are ignored by the SDK (forward compatibility). */
 export const pushFrameSchema = z.discriminatedUnion('type', [
@@ -63,6 +63,7 @@ export const pushFrameSchema = z.discriminatedUnion('type', [
     reason: revokedPush.shape.reason.default(''),
     code: revokedPush.shape.code.default(''),
   }),
+  leaderPush,
 ]);
 
 /** The push types this SDK understands. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { advertisedClientUrls, type AdvertisedClientUrlsInput } from './advertised-client-urls.ts';
+import { advertisedClientUrls, leaderClientUrl, type AdvertisedClientUrlsInput } from './advertised-client-urls.ts';
 
 const url = (id: string) => `ws://${id}.example:7401/ws`;
 const peers = ['n1', 'n2', 'n3'].map((id) => ({ id, clientUrl: url(id) }));
@@ -44,5 +44,23 @@ describe('advertisedClientUrls', () => {
     const added = Array.from({ length: 20 }, (_, i) => ({ id: `m${i}`, clientUrl: url(`m${i}`) }));
     const result = advertisedClientUrls({ ...base, added, memberIds: ['n1', ...added.map((m) => m.id)] });
     expect(result).toHaveLength(16);
+  });
+});
+
+describe('leaderClientUrl', () => {
+  it('names the leader’s client URL from the config’s peers', () => {
+    expect(leaderClientUrl(base, 'n2', advertisedClientUrls(base))).toBe(url('n2'));
+  });
+
+  it('names a member added at run time by the client URL its conf change carried', () => {
+    const input = { ...base, added: [{ id: 'n4', clientUrl: url('n4') }], memberIds: ['n1', 'n2', 'n4'] };
+    expect(leaderClientUrl(input, 'n4', advertisedClientUrls(input))).toBe(url('n4'));
+  });
+
+  it('names nothing without a leader, or when the leader’s URL is not among those told to clients', () => {
+    expect(leaderClientUrl(base, '', advertisedClientUrls(base))).toBeUndefined();
+    const configured = ['wss://licenses.example/ws'];
+    expect(leaderClientUrl({ ...base, configured }, 'n2', advertisedClientUrls({ ...base, configured }))).toBeUndefined();
+    expect(leaderClientUrl(base, 'n9', advertisedClientUrls(base))).toBeUndefined();
   });
 });

@@ -46,3 +46,16 @@ export function advertisedClientUrls(input: AdvertisedClientUrlsInput): string[]
   for (const url of addedUrls.values()) if (!urls.includes(url)) urls.push(url);
   return urls.slice(0, ADVERTISED_CLIENT_URLS_MAX);
 }
+
+/**
+ * The client URL of member `leaderId` as hello tells it in `leader`: the
+ * client URL its conf change carried (a member added at run time), else its
+ * config peer's; undefined when there is no leader, its URL is unknown, or
+ * it is not one of `advertised` (an explicit `clientUrls` list under other
+ * names: a client can only be sent to a URL it may use anyway).
+ */
+export function leaderClientUrl(input: AdvertisedClientUrlsInput, leaderId: string, advertised: readonly string[]): string | undefined {
+  if (leaderId === '') return undefined;
+  const url = input.added.find((m) => m.id === leaderId)?.clientUrl ?? input.peers.find((p) => p.id === leaderId)?.clientUrl;
+  return url !== undefined && advertised.includes(url) ? url : undefined;
+}

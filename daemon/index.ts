@@ -5,7 +5,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { advertisedClientUrls } from './advertised-client-urls.ts';
+import { advertisedClientUrls, leaderClientUrl } from './advertised-client-urls.ts';
 import { ClientServer } from './client-server/index.ts';
 import { splitHostPort, type FloeConfig } from './config.ts';
 import { isLoopbackHost } from './tls/loopback-host.ts';
@@ -105,6 +105,13 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
   let admin: Server | undefined;
   try {
     const client = splitHostPort(config.clientListen);
+    const urlsInput = () => ({
+      configured: config.clientUrls,
+      peers: config.cluster.peers,
+      added: peers?.addedMembers() ?? [],
+      memberIds: node.clusterStatus().nodes.map((n) => n.id),
+      selfId: config.nodeId,
+    });
     clientServer = await ClientServer.start({
       node,
       host: client.host,
@@ -126,14 +133,12 @@ export async function startDaemon(config: FloeConfig, options: StartDaemonOption
       unreadReplyBytesPerConnectionMax: config.limits.unreadReplyBytesPerConnectionMax,
       // Follows the membership: members added at run time are told to clients, removed ones no longer.
       ...(tls !== undefined ? { tls: { cert: tls.cert, key: tls.key } } : {}),
-      clientUrls: () =>
-        advertisedClientUrls({
-          configured: config.clientUrls,
-          peers: config.cluster.peers,
-          added: peers?.addedMembers() ?? [],
-          memberIds: node.clusterStatus().nodes.map((n) => n.id),
-          selfId: config.nodeId,
-        }),
+      clientUrls: () => advertisedClientUrls(urlsInput()),
+      // Clients move their session to the leader's URL (docs/client.md, "Which server it uses").
+      leaderClientUrl: () => {
+        const input = urlsInput();
+        return leaderClientUrl(input, node.status().leaderId, advertisedClientUrls(input));
+      },
       log,
     });
     let adminUrl = '';

@@ -226,6 +226,13 @@ export const helloReplySchema = z.object({
   leaseTtlMs: z.number().int().positive(),
   /** Client URLs of every node of the cluster, for failover. */
   servers: z.array(z.string().min(1).max(2048)).max(64).readonly(),
+  /**
+   * The client URL (one of `servers`) of the node that leads now, where a
+   * session is served without a forward; absent when this node cannot tell
+   * (no leader, or its URL is not in `servers`). Clients of protocol 1 that
+   * predate it ignore it.
+   */
+  leader: z.string().min(1).max(2048).optional(),
   /** Leases the resumed session still holds (none for a new one). */
   leases: z.array(leaseInfoSchema).max(100_000).readonly(),
 });
@@ -281,8 +288,10 @@ export const serverPushSchema = z.discriminatedUnion('type', [
     /** UPPER_CASE form of the pool's revoke reason (LEASE_EXPIRED, FORCE_CHECKIN, …). */
     code: z.string().max(64),
   }),
+  /** Leadership moved: `leader` is the new leader's client URL (one of hello's `servers`). */
+  z.object({ type: z.literal('leader'), leader: z.string().min(1).max(2048) }),
 ]);
 export type ServerPush = z.infer<typeof serverPushSchema>;
 
 /** The push types of this protocol version. */
-export const serverPushTypes: ReadonlySet<ServerPush['type']> = new Set(['granted', 'queue', 'queue-timeout', 'revoked']);
+export const serverPushTypes: ReadonlySet<ServerPush['type']> = new Set(['granted', 'queue', 'queue-timeout', 'revoked', 'leader']);

@@ -61,6 +61,8 @@ export interface ConnectionContext {
   closed(reason: string, address: string): void;
   /** Client URLs of every node, told in hello. */
   servers(): readonly string[];
+  /** The leader's client URL (one of servers()), told in hello; undefined when unknown. */
+  leader(): string | undefined;
   /** Operational log (errors that are the server's fault). */
   log(line: string): void;
   /** Binds a session to this connection (pushes for it come here). */
@@ -346,7 +348,11 @@ export class ClientConnection implements FrameWork {
     this.helloPending = true;
     try {
       const node = this.ctx.node;
-      const common = { heartbeatMs: this.ctx.heartbeatMs, leaseTtlMs: this.ctx.leaseTtlMs, servers: this.ctx.servers() };
+      // Read when the answer is made: the leader may have changed while the hello waited.
+      const common = () => {
+        const leader = this.ctx.leader();
+        return { heartbeatMs: this.ctx.heartbeatMs, leaseTtlMs: this.ctx.leaseTtlMs, servers: this.ctx.servers(), ...(leader !== undefined ? { leader } : {}) };
+      };
       if (request.sessionId !== undefined) {
         // Never decide a resume on stale state: a follower behind the log would answer
         // resumed:false while the old session still holds seats. Rejects UNAVAILABLE with no leader.
@@ -357,7 +363,7 @@ export class ClientConnection implements FrameWork {
         if (existing !== undefined && existing.clientId === request.clientId && sessionSecretMatches(request.sessionSecret, existing.secretSha256)) {
           this.bindTo(request.sessionId, request.clientId);
           void node.heartbeat(request.sessionId); // a reconnect counts as a heartbeat
-          return { sessionId: request.sessionId, resumed: true, ...common, leases: node.sessionLeases(request.sessionId).map(leaseInfo) } satisfies HelloReply;
+          return { sessionId: request.sessionId, resumed: true, ...common(), leases: node.sessionLeases(request.sessionId).map(leaseInfo) } satisfies HelloReply;
         }
       }
       const sessionId = randomUUID();
@@ -377,7 +383,7 @@ export class ClientConnection implements FrameWork {
       this.ok(r, () => ({}));
       if (this.ws.readyState !== this.ws.OPEN) return {};
       this.bindTo(sessionId, request.clientId);
-      return { sessionId, sessionSecret: secret.secret, resumed: false, ...common, leases: [] } satisfies HelloReply;
+      return { sessionId, sessionSecret: secret.secret, resumed: false, ...common(), leases: [] } satisfies HelloReply;
     } finally {
       this.helloPending = false;
     }

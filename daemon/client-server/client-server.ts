@@ -56,6 +56,8 @@ export interface ClientServerOptions {
   readonly openFilesLimit?: number | undefined;
   /** Client URLs of every member now, asked at each hello (told to clients for failover); empty: this server's own URL. */
   readonly clientUrls: () => readonly string[];
+  /** The leader's client URL (one of clientUrls()), told in hello and pushed when leadership moves; undefined: unknown. Absent: never told. */
+  readonly leaderClientUrl?: () => string | undefined;
   /** PEM certificate and key: serve wss:// (TLS 1.2 at least) instead of ws://. */
   readonly tls?: { readonly cert: string; readonly key: string };
   readonly log?: (line: string) => void;
@@ -143,6 +145,8 @@ export class ClientServer {
   readonly closes: Record<string, number> = {};
   private readonly unsubscribe: () => void;
   private boundUrl = '';
+  /** The leader URL last pushed to the sessions here (a push only when it changes). */
+  private leaderPushed: string | undefined;
 
   private constructor(private readonly options: ClientServerOptions) {
     const log = options.log ?? (() => {});
@@ -202,6 +206,7 @@ export class ClientServer {
         const urls = options.clientUrls();
         return urls.length > 0 ? urls : [this.boundUrl];
       },
+      leader: () => options.leaderClientUrl?.(),
       bindSession: (sessionId, connection) => {
         const previous = this.bySession.get(sessionId);
         this.bySession.set(sessionId, connection);
@@ -236,11 +241,27 @@ export class ClientServer {
     const sweepMs = Math.max(10, Math.min(SWEEP_MS_MAX, options.helloTimeoutMs / 4, options.idleTimeoutMs / 4));
     this.sweeper = setInterval(() => this.sweep(), sweepMs);
     this.sweeper.unref();
-    this.unsubscribe = options.node.onEvent((event) => {
+    const unsubscribeEvents = options.node.onEvent((event) => {
       const push = pushOf(event);
       if (push === undefined) return;
       this.bySession.get(event.sessionId)?.push(push);
     });
+    // Sessions follow the leader (docs/protocol.md, the `leader` push): one frame per session per new leader.
+    const leaderClientUrl = options.leaderClientUrl;
+    const unsubscribeLeadership =
+      leaderClientUrl === undefined
+        ? () => {}
+        : options.node.onLeadership(() => {
+            const leader = leaderClientUrl();
+            if (leader === undefined || leader === this.leaderPushed) return;
+            this.leaderPushed = leader;
+            const push: ServerPush = { type: 'leader', leader };
+            for (const connection of this.bySession.values()) connection.push(push);
+          });
+    this.unsubscribe = () => {
+      unsubscribeEvents();
+      unsubscribeLeadership();
+    };
   }
 
   /** Starts listening; resolves once bound. */

@@ -35,6 +35,8 @@ export interface CallDispatcherHost {
   dropConnection(reason: string, nextServer?: string): void;
   /** A final answer arrived: the server is useful. */
   markUseful(): void;
+  /** `url` refused a checkout another server may serve: the session should not move back there for a while. */
+  avoidServer(url: string): void;
   onHeartbeatReply(frame: ReplyFrame): void;
   emitQueue(event: QueueEvent): void;
   emitGranted(lease: Lease): void;
@@ -252,7 +254,10 @@ export class CallDispatcher {
   #checkoutElsewhere(call: CheckoutCall, error: WireError): void {
     const host = this.#host;
     const here = host.connection()?.url;
-    if (here !== undefined) call.serversTried.add(here);
+    if (here !== undefined) {
+      call.serversTried.add(here);
+      host.avoidServer(here);
+    }
     const next = call.serversTried.size < host.options.serversMax ? host.servers.nextUntried(here, call.serversTried) : undefined;
     if (next === undefined) {
       this.fail(call, new FloeError(error.code, `${error.message} (refused by every server tried: ${[...call.serversTried].join(', ')})`));

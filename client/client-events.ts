@@ -30,6 +30,15 @@ export interface DisconnectedEvent {
   readonly willReconnect: boolean;
 }
 
+/** The session moved to the server that leads the cluster (ConnectOptions.preferLeader), leases and calls with it. */
+export interface MovedEvent {
+  /** The server it left. */
+  readonly from: string;
+  /** The leader's URL, where the session is now. */
+  readonly to: string;
+  readonly sessionId: string;
+}
+
 /** A queued checkout's position changed (1 is the head). */
 export interface QueueEvent {
   readonly requestId: string;
@@ -65,6 +74,8 @@ export interface ClosedEvent {
 export interface FloeClientEvents {
   connected: [ConnectedEvent];
   disconnected: [DisconnectedEvent];
+  /** The session moved to the leader without a disconnect the application need care about (docs/client.md). */
+  moved: [MovedEvent];
   /** A checkout got its lease (right away or after queueing); fires before its promise resolves. */
   granted: [Lease];
   queue: [QueueEvent];

@@ -72,6 +72,16 @@ export interface ConnectOptions {
   readonly ca?: string | readonly string[];
   /** A PEM file of such CA certificate(s), read once by connect(). */
   readonly caFile?: string;
+  /**
+   * Move the session to the server that leads the cluster, as the servers
+   * name it (hello's `leader`, the `leader` push): requests are then served
+   * without a forward between servers. The move resumes the session there
+   * first and leaves the old server after, so no call fails and no lease is
+   * lost; a leader URL this client cannot reach is retried with backoff
+   * while the session stays where it is. Default true; false keeps the
+   * session on the server it connected to (clients spread over the servers).
+   */
+  readonly preferLeader?: boolean;
 }
 
 /** ConnectOptions with every default filled in. */
@@ -95,6 +105,7 @@ export interface ResolvedOptions {
   readonly random: () => number;
   /** PEM CA certificates trusted for wss:// (pinned); undefined: Node's store. */
   readonly ca: readonly string[] | undefined;
+  readonly preferLeader: boolean;
 }
 
 /** Bytes of a caFile read, at most. */
@@ -126,6 +137,11 @@ function positiveInt(name: string, value: number | undefined, fallback: number, 
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < 1 || v > max) throw new FloeError('BAD_REQUEST', `${name} must be an integer from 1 to ${max}, got ${v}`);
   return v;
+}
+
+function flag(name: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value !== undefined && typeof value !== 'boolean') throw new FloeError('BAD_REQUEST', `${name} must be true or false`);
+  return value ?? fallback;
 }
 
 function text(name: string, value: string): string {
@@ -162,5 +178,6 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
     closeTimeoutMs: positiveInt('closeTimeoutMs', options.closeTimeoutMs, 5_000, 600_000),
     random: options.random ?? Math.random,
     ca: trustedCas(options),
+    preferLeader: flag('preferLeader', options.preferLeader, true),
   };
 }

@@ -16,7 +16,8 @@ export type ScriptAction =
   | { readonly kind: 'apply-then-drop' } // do the work, lose the reply, close the socket
   | { readonly kind: 'error'; readonly code: string }
   | { readonly kind: 'delay'; readonly delayMs: number }
-  | { readonly kind: 'ignore' }; // never answer
+  | { readonly kind: 'ignore' } // never answer
+  | { readonly kind: 'until'; readonly until: Promise<unknown> }; // answer once `until` settles
 
 interface Session {
   readonly sessionId: string;
@@ -46,6 +47,8 @@ export class FakeCluster {
   leaseTtlMs = 3_000;
   /** Client URLs the hello reply lists. */
   servers: string[] = [];
+  /** The leader's client URL the hello reply names (`leader`); undefined: none named, as servers before it did. */
+  leader: string | undefined;
   #ids = 0;
 
   nextId(prefix: string): string {
@@ -148,6 +151,13 @@ export class FakeServer {
     for (const s of this.#sockets) s.resume();
   }
 
+  /** Sockets that said hello (a session is bound to them) right now. */
+  get sessionSocketCount(): number {
+    let n = 0;
+    for (const s of this.cluster.sessions.values()) if (s.socket !== undefined && this.#sockets.has(s.socket)) n += 1;
+    return n;
+  }
+
   /** Sends `frame` to every client of this node. */
   pushAll(frame: Record<string, unknown>): void {
     for (const s of this.#sockets) s.send(JSON.stringify(frame));
@@ -205,6 +215,11 @@ export class FakeServer {
         }
         case 'ignore':
           return;
+        case 'until':
+          void action.until.finally(() => {
+            if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(answer()));
+          });
+          return;
       }
     });
   }
@@ -228,6 +243,7 @@ export class FakeServer {
         heartbeatMs: c.heartbeatMs,
         leaseTtlMs: c.leaseTtlMs,
         servers: c.servers,
+        ...(c.leader !== undefined ? { leader: c.leader } : {}),
         leases: [...s.leases.values()],
       });
     }

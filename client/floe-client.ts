@@ -9,7 +9,8 @@
 // closed); the parts live beside it: SessionDialer (finding a server and
 // saying hello), CallDispatcher (calls to their final answer), PendingCalls
 // (the table of calls and frames), ServerList (failover order), Heartbeat,
-// and settleSession (what a resumed or lost session means for the leases).
+// settleSession (what a resumed or lost session means for the leases) and
+// LeaderMoves (the session moves to the leader the servers name).
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { borrowRequestSchema, checkoutRequestSchema } from '../protocol/wire.ts';
@@ -21,9 +22,10 @@ import { HEARTBEAT_MS_MAX, HEARTBEAT_MS_MIN, resolveOptions, type ConnectOptions
 import type { Connection } from './connection.ts';
 import { FloeError, toFloeError } from './floe-error.ts';
 import { Heartbeat } from './heartbeat.ts';
+import { LeaderMoves } from './leader-moves.ts';
 import { PendingCalls, type CheckoutCall, type RequestCall, type StatusWaiter } from './pending-calls.ts';
 import { ServerList } from './server-list.ts';
-import { borrowReplySchema, type HelloReplyFrame } from './server-frames.ts';
+import { borrowReplySchema, type HelloReplyFrame, type PushFrame, type ReplyFrame } from './server-frames.ts';
 import { SessionDialer } from './session-dialer.ts';
 import { settleSession } from './settle-session.ts';
 
@@ -68,6 +70,7 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
   readonly #dialer: SessionDialer;
   readonly #dispatcher: CallDispatcher;
   readonly #heartbeat: Heartbeat;
+  readonly #moves: LeaderMoves;
   /** The connection the session is open on; undefined while (re)connecting. */
   #conn: Connection | undefined;
   #reconnecting = false;
@@ -95,18 +98,41 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
         this.#sessionId = undefined;
         this.#sessionSecret = undefined;
       },
-      connection: () => this.#conn,
       onSessionReady: (conn, hello) => this.#onSessionReady(conn, hello),
-      onReply: (frame) => this.#dispatcher.onReply(frame),
-      onPush: (frame) => this.#dispatcher.onPush(frame),
+      onReply: (conn, frame) => this.#onReply(conn, frame),
+      onPush: (conn, frame) => {
+        if (this.#moves.ownsPush(conn, frame)) this.#onPush(frame);
+      },
       onConnectionLost: (conn, code, reason) => this.#onConnectionLost(conn, code, reason),
-      dropConnection: (reason) => this.#dropConnection(reason),
       emitError: (error) => this.#emitError(error),
     });
+    this.#moves = new LeaderMoves({
+      options,
+      servers: this.#servers,
+      calls: this.#calls,
+      dialer: this.#dialer,
+      closed: () => this.#closed,
+      current: () => this.#conn,
+      heartbeatMs: () => this.#heartbeatMs,
+      reconcile: (hello) => {
+        const revoked = settleSession({ everConnected: true, resumed: true, listed: hello.leases }, this.#leases, this.#calls);
+        for (const event of revoked) this.emit('revoked', event);
+      },
+      switchTo: (conn, hello, forced) => this.#switchTo(conn, hello, forced),
+      deliver: (pushes) => {
+        for (const push of pushes) this.#onPush(push);
+      },
+      resume: () => {
+        // What was held back; a queued checkout waits for its push here as before.
+        for (const call of [...this.#calls.values()]) if (call.kind !== 'checkout' || !call.queued) this.#dispatcher.send(call);
+      },
+    });
+    /** Where new frames go: nowhere while a move to the leader holds them back. */
+    const sendable = () => (this.#moves.holding ? undefined : this.#conn);
     this.#heartbeat = new Heartbeat({
       replyTimeoutMs: options.replyTimeoutMs,
       calls: this.#calls,
-      connection: () => this.#conn,
+      connection: sendable,
       dropConnection: (reason) => this.#dropConnection(reason),
       emitError: (error) => this.#emitError(error),
       onRenewed: (expiresAt) => {
@@ -120,9 +146,10 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
       servers: this.#servers,
       calls: this.#calls,
       leases: this.#leases,
-      connection: () => this.#conn,
+      connection: sendable,
       dropConnection: (reason, nextServer) => this.#dropConnection(reason, nextServer),
       markUseful: () => this.#dialer.markUseful(),
+      avoidServer: (url) => this.#moves.avoid(url),
       onHeartbeatReply: (frame) => this.#heartbeat.onReply(frame),
       emitQueue: (event) => this.emit('queue', event),
       emitGranted: (lease) => this.emit('granted', lease),
@@ -393,6 +420,7 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
     this.#closing ??= Promise.resolve();
     if (error !== undefined && emitError) this.#emitError(error);
     this.#heartbeat.stop();
+    this.#moves.stop();
     this.#dialer.interrupt();
     const closedError = new FloeError('CLOSED', 'the client is closed', error !== undefined ? { cause: error } : undefined);
     for (const call of [...this.#calls.values()]) this.#dispatcher.fail(call, closedError);
@@ -426,11 +454,54 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
     for (const event of revoked) this.emit('revoked', event);
     this.emit('connected', { server: conn.url, sessionId: hello.sessionId, resumed });
     for (const call of [...this.#calls.values()]) this.#dispatcher.send(call);
+    // A new session moves at once; one resumed after a failover waits its turn (spread over a heartbeat interval).
+    this.#moves.hint(hello.leader, !resumed);
+  }
+
+  #onReply(conn: Connection, frame: ReplyFrame): void {
+    if (conn !== this.#conn) return;
+    this.#dispatcher.onReply(frame);
+    this.#moves.afterReply();
+  }
+
+  #onPush(push: PushFrame): void {
+    if (push.type === 'leader') this.#moves.hint(push.leader, false);
+    else this.#dispatcher.onPush(push);
+  }
+
+  /**
+   * A move to the leader (leader-moves.ts) is complete: `conn` carries the
+   * session from now on; the old connection had nothing in flight unless
+   * `forced` (its frames are then re-sent here with their requestIds).
+   */
+  #switchTo(conn: Connection, hello: HelloReplyFrame, forced: boolean): void {
+    const old = this.#conn;
+    if (forced) {
+      this.#calls.forgetFrames();
+      this.#calls.rejectStatus(new FloeError('UNAVAILABLE', `connection to ${old?.url ?? 'the server'} given up for the leader's`));
+    }
+    this.#conn = conn;
+    if (old !== undefined && old !== conn) {
+      old.detach();
+      this.#dialer.trackClosing(old.close(1000, 'session moved to the leader'));
+    }
+    this.#heartbeatMs = Math.min(Math.max(hello.heartbeatMs, HEARTBEAT_MS_MIN), HEARTBEAT_MS_MAX);
+    this.#leaseTtlMs = hello.leaseTtlMs;
+    this.#servers.settleOn(conn.url, hello.servers);
+    this.#heartbeat.start(this.#heartbeatMs);
+    this.emit('moved', { from: old?.url ?? '', to: conn.url, sessionId: hello.sessionId });
+    for (const call of [...this.#calls.values()]) {
+      // A queued checkout is asked again on the leader (a grant may have slipped between the two sockets): not a retry.
+      if (call.kind === 'checkout' && call.queued && call.frameId === undefined && call.retryTimer === undefined) call.sendsMoved += 1;
+      this.#dispatcher.send(call);
+    }
   }
 
   /** `nextServer`: the URL to reconnect to first; default the one after `conn`'s in the list. */
   #onConnectionLost(conn: Connection, code: number, reason: string, nextServer?: string): void {
-    if (conn !== this.#conn) return;
+    const move = this.#moves.onConnectionLost(conn);
+    if (move.handled || conn !== this.#conn) return;
+    nextServer ??= move.failoverTo;
     this.#conn = undefined;
     this.#heartbeat.stop();
     this.#calls.forgetFrames();

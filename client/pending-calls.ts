@@ -183,6 +183,11 @@ export class PendingCalls {
     return entry;
   }
 
+  /** Frames in flight (calls', status requests', the heartbeat's). */
+  get frameCount(): number {
+    return this.#frames.size;
+  }
+
   /** Whether some frame has gone unanswered for more than `ageMs` at epoch `nowMs`. */
   hasFrameOlderThan(nowMs: number, ageMs: number): boolean {
     for (const entry of this.#frames.values()) if (nowMs - entry.sentAtMs > ageMs) return true;

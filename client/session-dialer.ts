@@ -2,7 +2,9 @@
 // there: tries the servers of the list in turn with backoff, opens a socket
 // and says hello, and gives up only when attempts run out or a hello is
 // refused for good. It owns the sockets that are opening or closing, so
-// closing the client can wait for every one of them.
+// closing the client can wait for every one of them. It also opens the
+// second socket of a move to the leader (resumeOn): one server, one
+// attempt, the session resumed there while the current socket carries on.
 //
 // A server whose process is frozen (SIGSTOP, a paused VM) still has its
 // kernel accept TCP connections, so opening a socket to it hangs until
@@ -40,18 +42,14 @@ export interface SessionDialerHost {
   sessionSecret(): string | undefined;
   /** The server no longer knows the session: the next hello opens a new one. */
   forgetSessionId(): void;
-  /** The connection the session is open on; undefined while (re)connecting. */
-  connection(): Connection | undefined;
   /** Hello succeeded on `conn`; called synchronously inside the reply's message event. */
   onSessionReady(conn: Connection, hello: HelloReplyFrame): void;
-  /** A reply on the current connection (not hello's). */
-  onReply(frame: ReplyFrame): void;
-  /** A push on the current connection. */
-  onPush(frame: PushFrame): void;
-  /** The current connection closed. */
+  /** A reply (not hello's) on `conn`, a connection whose session is open: the current one, or a move's. */
+  onReply(conn: Connection, frame: ReplyFrame): void;
+  /** A push on `conn`, as onReply. */
+  onPush(conn: Connection, frame: PushFrame): void;
+  /** `conn` (whose session was open) closed, or sent what is not the protocol. */
   onConnectionLost(conn: Connection, code: number, reason: string): void;
-  /** Leaves the current connection for the next server. */
-  dropConnection(reason: string): void;
   emitError(error: FloeError): void;
 }
 
@@ -70,7 +68,8 @@ export class SessionDialer {
   #lastError: unknown;
   /** A session has opened since the client was made: from then on, certificate failures are retried like any other. */
   #everOpened = false;
-  #helloWaiter: HelloWaiter | undefined;
+  /** The hello in flight on each connection saying it (a reconnect's, a move's). */
+  readonly #helloWaiters = new Map<Connection, HelloWaiter>();
   #sleep: { timer: NodeJS.Timeout; resolve(): void } | undefined;
   /** While sockets are being opened: dials at once (the client closing makes that give up). */
   #wakeDialer: (() => void) | undefined;
@@ -96,7 +95,7 @@ export class SessionDialer {
       if (host.closed()) break;
       const opened = await this.#openFirst();
       try {
-        await this.#hello(opened.conn, opened.box);
+        await this.#hello(opened.conn, opened.box, (conn, hello) => host.onSessionReady(conn, hello));
         this.#everOpened = true;
         return;
       } catch (err) {
@@ -199,7 +198,40 @@ export class SessionDialer {
       this.#sleep = undefined;
     }
     this.#wakeDialer?.();
-    this.#helloWaiter?.fail(new FloeError('CLOSED', 'the client is closed'));
+    for (const waiter of [...this.#helloWaiters.values()]) waiter.fail(new FloeError('CLOSED', 'the client is closed'));
+  }
+
+  /**
+   * Opens a socket to `url` and resumes the session there, once, leaving
+   * the current connection alone: `done` resolves once the server answered
+   * the hello with the same session (onReady has run, synchronously inside
+   * that reply's message event, and owns the connection from then on), and
+   * rejects when the socket does not open within connectTimeoutMs, the
+   * hello is refused or does not resume the session, or `abort()` is called
+   * first. Counts no connection attempt: the session is open elsewhere.
+   */
+  resumeOn(url: string, onReady: (conn: Connection, hello: HelloReplyFrame) => void): { done: Promise<void>; abort(reason: string): void } {
+    const options = this.#host.options;
+    const giveUp = new AbortController();
+    const box: { conn: Connection | undefined } = { conn: undefined };
+    const opening = Connection.open(url, options.connectTimeoutMs, this.#handlersFor(box), options, options.ca, giveUp.signal);
+    this.#opening.add(opening);
+    void opening.finally(() => this.#opening.delete(opening)).catch(() => undefined);
+    const done = opening.then((conn) => {
+      if (giveUp.signal.aborted) {
+        conn.detach();
+        this.trackClosing(conn.close(1000, 'move given up'));
+        throw new FloeError('ABORTED', `move to ${url} given up`);
+      }
+      return this.#hello(conn, box, onReady, true);
+    });
+    return {
+      done,
+      abort: (reason) => {
+        giveUp.abort();
+        if (box.conn !== undefined) this.#helloWaiters.get(box.conn)?.fail(new FloeError('ABORTED', reason));
+      },
+    };
   }
 
   /** Keeps `closing` (a socket's close) until it settles, for drain(). */
@@ -224,8 +256,13 @@ export class SessionDialer {
     });
   }
 
-  /** Says hello on `conn`, just opened; resolves once the session is ready there. */
-  #hello(conn: Connection, box: { conn: Connection | undefined }): Promise<void> {
+  /**
+   * Says hello on `conn`, just opened; resolves once the session is ready
+   * there (`onReady` has run). `move`: the hello must resume the current
+   * session (the client's session stays open elsewhere meanwhile), so a
+   * session the server no longer knows fails it instead of opening another.
+   */
+  #hello(conn: Connection, box: { conn: Connection | undefined }, onReady: (conn: Connection, hello: HelloReplyFrame) => void, move = false): Promise<void> {
     const host = this.#host;
     const options = host.options;
     const url = conn.url;
@@ -240,7 +277,7 @@ export class SessionDialer {
       let timer: NodeJS.Timeout | undefined;
       const fail = (error: FloeError) => {
         clearTimeout(timer);
-        if (this.#helloWaiter?.conn === conn) this.#helloWaiter = undefined;
+        this.#helloWaiters.delete(conn);
         conn.detach();
         this.trackClosing(conn.close(1000, 'hello failed'));
         reject(error);
@@ -263,7 +300,7 @@ export class SessionDialer {
           () => fail(new FloeError('UNAVAILABLE', `${url} did not answer hello within ${options.replyTimeoutMs} ms`)),
           options.replyTimeoutMs,
         );
-        this.#helloWaiter = {
+        this.#helloWaiters.set(conn, {
           conn,
           frameId,
           fail,
@@ -271,9 +308,9 @@ export class SessionDialer {
           // that follow the reply in the same chunk already see the session.
           onReply: (frame) => {
             clearTimeout(timer);
-            this.#helloWaiter = undefined;
+            this.#helloWaiters.delete(conn);
             if (!frame.ok) {
-              if (frame.error.code === 'SESSION_NOT_FOUND' && host.sessionId() !== undefined) {
+              if (frame.error.code === 'SESSION_NOT_FOUND' && host.sessionId() !== undefined && !move) {
                 host.forgetSessionId(); // gone for good: open a new one, below
                 sendHello();
                 return;
@@ -286,10 +323,14 @@ export class SessionDialer {
               fail(new FloeError('PROTOCOL_ERROR', `${url} sent a malformed hello reply`, { cause: hello.error }));
               return;
             }
-            host.onSessionReady(conn, hello.data);
+            if (move && (hello.data.sessionId !== host.sessionId() || hello.data.resumed === false)) {
+              fail(new FloeError('SESSION_NOT_FOUND', `${url} did not resume the session`));
+              return;
+            }
+            onReady(conn, hello.data);
             resolve();
           },
-        };
+        });
       };
       sendHello();
     });
@@ -297,24 +338,38 @@ export class SessionDialer {
 
   #handlersFor(box: { conn: Connection | undefined }): ConnectionHandlers {
     const host = this.#host;
+    // Until its hello is answered a connection belongs to its waiter; then to the host, which tells its connections apart.
     return {
       onReply: (frame) => {
-        const waiter = this.#helloWaiter;
-        if (waiter !== undefined && waiter.conn === box.conn && waiter.frameId === frame.id) waiter.onReply(frame);
-        else if (box.conn !== undefined && box.conn === host.connection()) host.onReply(frame);
+        const conn = box.conn;
+        if (conn === undefined) return;
+        const waiter = this.#helloWaiters.get(conn);
+        if (waiter === undefined) host.onReply(conn, frame);
+        else if (waiter.frameId === frame.id) waiter.onReply(frame);
       },
       onPush: (frame) => {
-        if (box.conn !== undefined && box.conn === host.connection()) host.onPush(frame);
+        const conn = box.conn;
+        if (conn !== undefined && !this.#helloWaiters.has(conn)) host.onPush(conn, frame);
       },
       onClose: (code, reason) => {
-        const waiter = this.#helloWaiter;
-        if (waiter !== undefined && waiter.conn === box.conn) waiter.fail(new FloeError('UNAVAILABLE', `${waiter.conn.url} closed (${code}) during hello`));
-        else if (box.conn !== undefined && box.conn === host.connection()) host.onConnectionLost(box.conn, code, reason);
+        const conn = box.conn;
+        if (conn === undefined) return;
+        const waiter = this.#helloWaiters.get(conn);
+        if (waiter !== undefined) waiter.fail(new FloeError('UNAVAILABLE', `${conn.url} closed (${code}) during hello`));
+        else host.onConnectionLost(conn, code, reason);
       },
       onProtocolError: (error) => {
         host.emitError(error);
-        if (box.conn !== undefined && box.conn === host.connection()) host.dropConnection(error.message);
-        else this.#helloWaiter?.fail(error);
+        const conn = box.conn;
+        if (conn === undefined) return;
+        const waiter = this.#helloWaiters.get(conn);
+        if (waiter !== undefined) {
+          waiter.fail(error);
+          return;
+        }
+        conn.detach();
+        this.trackClosing(conn.close(1002, 'protocol error'));
+        host.onConnectionLost(conn, 1002, error.message);
       },
     };
   }

@@ -57,7 +57,8 @@ describe('seat policy and borrowing on three floe serve processes', () => {
     await vi.waitFor(async () => expect((await Promise.all(s.nodes.map((n) => demoPool(n.id)))).every((p) => p !== undefined), 'the site license in force on every node').toBe(true), { timeout: SETTLE_MS_MAX });
 
     const client = async (user: string, id: string, clientId?: string) => {
-      const c = await connect({ servers: [s.node(id).clientUrl], user, host: `${user}-pc`, app: 'e2e', ...(clientId !== undefined ? { clientId } : {}) });
+      // preferLeader off: each client asks through the node it names (a follower's answer is what is tested).
+      const c = await connect({ servers: [s.node(id).clientUrl], user, host: `${user}-pc`, app: 'e2e', preferLeader: false, ...(clientId !== undefined ? { clientId } : {}) });
       clients.push(c);
       return c;
     };

@@ -11,7 +11,8 @@ export async function benchSteady(ctx: Context): Promise<void> {
   const leader0 = await site.leader();
   write(`steady: ${durationMs / 1000} s of load at 100 clients through three nodes; leader and term of every node polled every ${LEADER_POLL_MS} ms (leader ${leader0})`);
   const watch = await LeaderWatch.start(site);
-  const f = await worker.call<RunFigures>({ cmd: 'throughput', urls, clients: 100, durationMs, warmupMs: WARMUP_MS, hello: true, prefix: ctx.prefix() });
+  // Sessions placed as the SDK places them by default: on the leader (preferLeader).
+  const f = await worker.call<RunFigures>({ cmd: 'throughput', urls, clients: 100, durationMs, warmupMs: WARMUP_MS, hello: true, prefix: ctx.prefix(), followLeader: true });
   const leaders = await watch.stop();
   write(
     `  ${f.requestsPerSec.toLocaleString('en-US')} requests/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, errors ${f.errors}; ` +

@@ -35,11 +35,21 @@ export async function benchThroughput(ctx: Context): Promise<void> {
   const { site, worker, out, args } = ctx;
   const durationMs = argNumber(args, '--seconds', 4, 1, 60) * 1000;
   const levels = clientLevels(args);
-  // --via all (default) | leader | followers: which nodes the clients connect to (to tell forwarding costs apart).
+  // --via sdk (default) | all | leader | followers: where the clients' sessions live. sdk: what the SDK does by
+  // default (hello on the three nodes in turn, then the session moves to the leader the hello names); all: they
+  // stay where they said hello, spread evenly (before issue 18, and preferLeader: false); leader or followers alone.
   const viaArg = args.indexOf('--via');
-  const via = viaArg >= 0 ? String(args[viaArg + 1]) : 'all';
+  const via = viaArg >= 0 ? String(args[viaArg + 1]) : 'sdk';
+  if (!['sdk', 'all', 'leader', 'followers'].includes(via)) throw new Error(`--via takes sdk, all, leader or followers, not ${via}`);
+  const followLeader = via === 'sdk';
   const leaderAtStart = await site.leader();
-  const urls = site.nodes.filter((n) => via === 'all' || (via === 'leader') === (n.id === leaderAtStart)).map((n) => n.clientUrl);
+  const urls = site.nodes.filter((n) => via === 'all' || via === 'sdk' || (via === 'leader') === (n.id === leaderAtStart)).map((n) => n.clientUrl);
+  const viaText = {
+    sdk: 'sessions as the SDK places them by default (hello on the three nodes in turn, then moved to the leader it names)',
+    all: 'sessions spread evenly over the three nodes (preferLeader: false)',
+    leader: 'the leader only',
+    followers: 'the followers only',
+  }[via as 'sdk' | 'all' | 'leader' | 'followers'];
   out['via'] = via;
   const echo = ctx.baseline === false ? undefined : await startEcho();
   // The etcd baseline (when installed; --no-etcd skips it): three members, the same load worker, the same client levels.
@@ -54,7 +64,7 @@ export async function benchThroughput(ctx: Context): Promise<void> {
   const tls = ctx.ca !== undefined ? { ca: ctx.ca } : {};
   try {
     write(
-      `throughput${ctx.ca !== undefined ? ' over TLS' : ''}: durable checkout+checkin through ${via === 'all' ? 'three nodes' : `the ${via} only`} (clients spread evenly), ${durationMs} ms per run after ${WARMUP_MS} ms warm-up` +
+      `throughput${ctx.ca !== undefined ? ' over TLS' : ''}: durable checkout+checkin, --via ${via}: ${viaText}; ${durationMs} ms per run after ${WARMUP_MS} ms warm-up` +
         (echo !== undefined ? `; baseline: a bare ws echo server (${echo.url}) driven by the same worker` : ''),
     );
     // Fresh processes spend their first seconds of load compiling (V8's optimizing compiler on its own threads): measured
@@ -62,7 +72,7 @@ export async function benchThroughput(ctx: Context): Promise<void> {
     const warmMs = argNumber(args, '--warm-seconds', 3, 0, 60) * 1000;
     if (warmMs > 0 && levels.length > 0) {
       write(`  warm-up: ${warmMs} ms of load at ${levels[0]} clients on the cluster${echo !== undefined ? ' and on the echo server' : ''}, not measured`);
-      await worker.call<RunFigures>({ cmd: 'throughput', urls, clients: levels[0]!, durationMs: warmMs, warmupMs: 0, hello: true, prefix: ctx.prefix(), ...tls });
+      await worker.call<RunFigures>({ cmd: 'throughput', urls, clients: levels[0]!, durationMs: warmMs, warmupMs: 0, hello: true, prefix: ctx.prefix(), followLeader, ...tls });
       if (echo !== undefined) await worker.call<RunFigures>({ cmd: 'throughput', urls: [echo.url], clients: levels[0]!, durationMs: warmMs, warmupMs: 0, hello: false, prefix: ctx.prefix() });
     }
     // The nodes' CPU without clients (heartbeats, ticks, timers): what a run spends whatever its rate.
@@ -83,7 +93,7 @@ export async function benchThroughput(ctx: Context): Promise<void> {
       const monotonicUs0 = process.hrtime.bigint() / 1000n;
       // The nodes' and the load worker's CPU over the measured window.
       const cpuPids = [...pids, worker.child.pid].filter((p): p is number => p !== undefined);
-      const f = await worker.call<RunFigures>({ cmd: 'throughput', urls, clients: n, durationMs, warmupMs: WARMUP_MS, hello: true, prefix: ctx.prefix(), cpuPids, ...tls });
+      const f = await worker.call<RunFigures>({ cmd: 'throughput', urls, clients: n, durationMs, warmupMs: WARMUP_MS, hello: true, prefix: ctx.prefix(), cpuPids, followLeader, ...tls });
       const wallMs = performance.now() - t0;
       // The call's span on the monotonic clock (µs), as the nodes' --cpu-prof profiles time their samples: cut them to it.
       if ((process.env['FLOE_BENCH_NODE_ARGS'] ?? '').includes('--cpu-prof')) write(`  profile span (monotonic µs): ${monotonicUs0} ${process.hrtime.bigint() / 1000n}`);
@@ -117,7 +127,8 @@ export async function benchThroughput(ctx: Context): Promise<void> {
       const ratio = e === undefined ? undefined : round(f.requestsPerSec / Math.max(1, e.requestsPerSec));
       write(
         `  ${String(n).padStart(4)} clients: cluster ${f.requestsPerSec.toLocaleString('en-US').padStart(7)} requests/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, errors ${f.errors}; ` +
-          `log ${entriesPerSec.toLocaleString('en-US')} entries/s (leader ${leader}, term changes ${termChanges}); node CPU ${site.nodes.map((x, i) => `${x.id} ${cpu[i]}%`).join(', ')}`,
+          `log ${entriesPerSec.toLocaleString('en-US')} entries/s (leader ${leader}, term changes ${termChanges}); node CPU ${site.nodes.map((x, i) => `${x.id} ${cpu[i]}%`).join(', ')}` +
+          (followLeader ? `; ${f.movedToLeader ?? 0} of ${n} sessions moved to the leader` : ''),
       );
       write(
         `               CPU per request: nodes ${cpuUsPerRequest} µs in all over the measured window (${Math.round(nodesWindow.systemShare * 100)} % in the kernel; ` +

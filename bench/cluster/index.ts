@@ -5,7 +5,8 @@
 // - idle: no clients; each node's CPU over --idle-seconds S (10) as a share
 //   of one core (idleCpuPercent: the mean of the three). Goal: ≤ 1 %.
 // - throughput: durable checkout+checkin requests/s and p50/p99 latency with
-//   10, 100 and 1,000 raw-protocol clients spread over the three nodes, and a
+//   10, 100 and 1,000 raw-protocol clients placed as the SDK places them
+//   (--via below: on the leader), and a
 //   bare ws echo server (its own process) driven by the same clients in the
 //   same run, with the ratio. Goal: ≥ 20,000 requests/s at 100 clients.
 //   When `etcd` is on PATH (Debian: apt-get install etcd-server), a
@@ -52,8 +53,10 @@
 // Options: --only LIST, --seconds S (per throughput run, default 4),
 // --viewers N (10) and --viewer-rounds N (3) for the viewers sub-bench,
 // --clients 10,100,1000, --steady-seconds S (60), --trials N (20),
-// --sessions N (10,000), --via all|leader|followers (throughput: where the
-// clients connect; default all), --tls (above), --raft-toml 'LINE' (a line
+// --sessions N (10,000), --via sdk|all|leader|followers (throughput: where the
+// sessions live; default sdk: hello on the three nodes in turn, then the
+// session moves to the leader the hello names, as the SDK does by default;
+// all: spread evenly, as before issue 18 and with preferLeader: false), --tls (above), --raft-toml 'LINE' (a line
 // of every node's [raft] table, repeatable: heartbeatTicks = 4). FLOE_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"
 // profiles the three nodes (stopped with SIGTERM so the profiles are written).
 // Every loop is bounded in count and time; every process is stopped at the end.

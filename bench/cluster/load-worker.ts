@@ -25,6 +25,8 @@ export interface RunFigures {
   windowMs: number;
   /** CPU time each of the command's `cpuPids` used during the measured window (not the connect, hello or warm-up), ms. */
   windowCpuMs: { userMs: number; systemMs: number }[];
+  /** Sessions that moved to the leader after their hello (followLeader). */
+  movedToLeader?: number;
 }
 
 type Frame = Record<string, unknown>;
@@ -87,21 +89,46 @@ class RawClient {
  * Opens `count` clients round-robin over `urls` (client i from
  * `localAddresses[i % length]` when given: hosts of their own, as far as the
  * server can tell), saying hello on each when `hello` (ids prefixed `prefix`).
+ * `followLeader`: as the SDK does by default (preferLeader), a client whose
+ * hello names another server as `leader` resumes its session there and
+ * leaves the first server; the answer counts those moves.
  */
-async function openClients(urls: string[], count: number, prefix: string, hello: boolean, localAddresses: readonly string[] = [], ca?: string): Promise<{ clients: RawClient[]; heartbeatMs: number }> {
+async function openClients(
+  urls: string[],
+  count: number,
+  prefix: string,
+  hello: boolean,
+  localAddresses: readonly string[] = [],
+  ca?: string,
+  followLeader = false,
+): Promise<{ clients: RawClient[]; heartbeatMs: number; moved: number }> {
   const clients: RawClient[] = new Array(count);
   let heartbeatMs = 0;
+  let moved = 0;
   let next = 0;
   const lanes = Array.from({ length: Math.min(HELLO_CONCURRENCY, count) }, async () => {
     while (next < count) {
       const i = next++;
-      const c = await RawClient.connect(urls[i % urls.length]!, localAddresses[i % Math.max(1, localAddresses.length)], ca);
+      const url = urls[i % urls.length]!;
+      const localAddress = localAddresses[i % Math.max(1, localAddresses.length)];
+      const c = await RawClient.connect(url, localAddress, ca);
       clients[i] = c;
       if (!hello) continue;
+      const helloFrame = { type: 'hello', protocol: 1, clientId: `${prefix}-${i}`, user: `u${i}`, host: `h${i}`, app: 'bench' };
       for (let attempt = 0; ; attempt++) {
-        const r = await c.request({ type: 'hello', protocol: 1, clientId: `${prefix}-${i}`, user: `u${i}`, host: `h${i}`, app: 'bench' });
+        const r = await c.request(helloFrame);
         if (r['ok'] === true) {
           heartbeatMs = Number(r['heartbeatMs']);
+          const leader = r['leader'];
+          if (followLeader && typeof leader === 'string' && leader !== url) {
+            const there = await RawClient.connect(leader, localAddress, ca);
+            const resumed = await there.request({ ...helloFrame, sessionId: r['sessionId'], sessionSecret: r['sessionSecret'] });
+            if (resumed['ok'] === true && resumed['resumed'] === true) {
+              clients[i] = there;
+              c.terminate();
+              moved++;
+            } else there.terminate();
+          }
           break;
         }
         if (attempt >= 20) throw new Error(`hello refused: ${JSON.stringify(r)}`);
@@ -110,7 +137,7 @@ async function openClients(urls: string[], count: number, prefix: string, hello:
     }
   });
   await Promise.all(lanes);
-  return { clients, heartbeatMs };
+  return { clients, heartbeatMs, moved };
 }
 
 /** What closed loops share with their measured window: when to count, when to stop, and the counts. */
@@ -269,6 +296,8 @@ export type WorkerCommand =
       localAddresses?: string[];
       paceMs?: number;
       ca?: string;
+      /** Move each session to the leader its hello names, as the SDK does by default (preferLeader). */
+      followLeader?: boolean;
       /** Processes whose CPU time the measured window reports (RunFigures.windowCpuMs): the servers under load. */
       cpuPids?: number[];
     }
@@ -288,9 +317,9 @@ function runLoadWorker(): void {
   const handle = async (c: WorkerCommand): Promise<unknown> => {
     switch (c.cmd) {
       case 'throughput': {
-        const { clients, heartbeatMs } = await openClients(c.urls, c.clients, c.prefix, c.hello, c.localAddresses, c.ca);
+        const { clients, heartbeatMs, moved } = await openClients(c.urls, c.clients, c.prefix, c.hello, c.localAddresses, c.ca, c.followLeader);
         try {
-          return await driveCheckouts(clients, c.prefix, c.durationMs, c.warmupMs, heartbeatMs, c.paceMs, c.cpuPids);
+          return { ...(await driveCheckouts(clients, c.prefix, c.durationMs, c.warmupMs, heartbeatMs, c.paceMs, c.cpuPids)), movedToLeader: moved };
         } finally {
           for (const x of clients) x.terminate();
         }

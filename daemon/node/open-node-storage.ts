@@ -65,11 +65,6 @@ export async function openNodeStorage(
         done(error);
       });
     },
-    syncWalNow: () => {
-      const startMs = performance.now();
-      opened.syncWalNow();
-      if (observers.storageSync.active) observers.storageSync.emit(performance.now() - startMs);
-    },
   };
   try {
     const peers = config.cluster.peers;

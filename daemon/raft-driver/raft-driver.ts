@@ -7,14 +7,7 @@
 // Ready, so they cost one log row, one transaction and one fsync together. With a storage that syncs
 // asynchronously (SqliteRaftStorage in syncMode "async"), the fsync runs in
 // the thread pool and steps 2–4 wait for it; proposals made meanwhile form
-// the next Ready, which is taken only after this one is advanced. A small
-// Ready whose messages wait for its sync (a follower's acknowledgement of a
-// lone request) syncs on the event loop instead (DurableStorage.syncNow) and
-// writes its messages at once: the thread pool's hand-off and wake-up cost
-// more than the fdatasync itself on a busy machine, and nothing overlaps
-// with them there. A leader's appends leave before its own sync, so its
-// sync stays in the pool, beside the followers' round trip. A slow disk
-// sends every sync back to the pool for a while (INLINE_SYNC_MS_MAX).
+// the next Ready, which is taken only after this one is advanced.
 // Read barriers (ReadIndex rounds) live in read-index-rounds.ts; every
 // callback and timer runs through a DriverScheduler (driver-scheduler.ts).
 // Ticks: the driver does not wake every tickMs. It keeps one timer for the
@@ -51,8 +44,6 @@ export interface DurableStorage extends WritableStorage {
   atomically<T>(fn: () => T): T;
   /** When defined, commits are durable only once this has called back (off the event loop). */
   readonly syncAsync?: ((done: (error: Error | null) => void) => void) | undefined;
-  /** With syncAsync: the same sync, done before it returns (on the event loop); throws on a disk error. */
-  readonly syncNow?: (() => void) | undefined;
 }
 
 /** What the replicated application does with the log (the seat pools, in Floe). */
@@ -129,20 +120,6 @@ interface Pending<R> {
 /** Ticks: a deadline computed as start + k·tickMs in floating point counts k ticks, not k − 1. */
 const TICK_ROUNDING_SLACK = 1e-6;
 
-/**
- * New entry bytes up to which a Ready whose messages wait for its sync syncs
- * on the event loop rather than in the thread pool: about two proposals of a
- * checkout (≈ 250 bytes each). A bigger Ready is a batch under load, where
- * the loop's time is worth more than the hand-off.
- */
-export const INLINE_SYNC_BYTES_MAX = 600;
-
-/** `ms`: a sync on the event loop slower than this sends the syncs to the thread pool for INLINE_SYNC_PAUSE_MS (a slow or busy disk must not stall the loop). */
-export const INLINE_SYNC_MS_MAX = 2;
-
-/** `ms` during which syncs go to the thread pool after a slow one on the event loop. */
-export const INLINE_SYNC_PAUSE_MS = 1_000;
-
 /** Marks a pending proposal as a membership change of this node's (resolved on apply, not rejected). */
 const CONF_CHANGE_LOCAL = Symbol('conf-change');
 
@@ -183,10 +160,6 @@ export class RaftDriver<R> {
   transactionCount = 0;
   /** fdatasyncs run (async sync mode; 0 when every commit syncs itself). */
   syncCount = 0;
-  /** Of syncCount, those run on the event loop (small Readys). */
-  inlineSyncCount = 0;
-  /** Scheduler time (`ms`) before which syncs go to the thread pool: an inline one was slow. */
-  private inlineSyncPausedUntilMs = Number.NEGATIVE_INFINITY;
   /**
    * A hard state whose only change was the commit index, not written yet: the
    * commit index is volatile state in Raft (a restarted node learns it again),
@@ -489,18 +462,6 @@ export class RaftDriver<R> {
     if (rd.snapshot !== undefined) this.durableIndex = 0;
     const lastDurable = rd.entries.length > 0 ? rd.entries[rd.entries.length - 1]!.index : rd.snapshot !== undefined ? rd.snapshot.metadata.index : -1;
     const syncAsync = this.storage.syncAsync;
-    if ((rd.mustSync || rd.snapshot !== undefined) && syncAsync !== undefined && !sentEarly && this.syncsInline(rd)) {
-      // A small Ready whose messages wait for its sync (a follower's acks) syncs here.
-      const startedMs = this.scheduler.nowMs();
-      this.storage.syncNow!();
-      const tookMs = this.scheduler.nowMs() - startedMs;
-      if (tookMs > INLINE_SYNC_MS_MAX) this.inlineSyncPausedUntilMs = startedMs + tookMs + INLINE_SYNC_PAUSE_MS;
-      this.syncCount++;
-      this.inlineSyncCount++;
-      if (lastDurable >= 0) this.durableIndex = Math.max(this.durableIndex, lastDurable);
-      this.finishReady(rd, sentEarly, false, true);
-      return;
-    }
     if ((rd.mustSync || rd.snapshot !== undefined) && syncAsync !== undefined) {
       // Committed entries already on this disk (synced in earlier Readys, and on a majority's)
       // are applied and answered now, while this Ready's new entries sync (thesis 10.2.1).
@@ -530,15 +491,6 @@ export class RaftDriver<R> {
     this.finishReady(rd, sentEarly, false);
   }
 
-  /** True when `rd` syncs on the event loop: the storage can, no snapshot, few new entry bytes, and no slow inline sync lately. */
-  private syncsInline(rd: Ready): boolean {
-    if (this.storage.syncNow === undefined || rd.snapshot !== undefined) return false;
-    if (this.scheduler.nowMs() < this.inlineSyncPausedUntilMs) return false;
-    let bytes = 0;
-    for (const e of rd.entries) bytes += e.data.length;
-    return bytes <= INLINE_SYNC_BYTES_MAX;
-  }
-
   /** Step 3 of a Ready: applies its committed entries, then wakes whoever waits on them. */
   private applyCommitted(rd: Ready): void {
     for (const entry of rd.committedEntries) this.applyEntry(entry);
@@ -554,8 +506,8 @@ export class RaftDriver<R> {
     return true;
   }
 
-  /** Steps 2–4 of a Ready whose writes are durable. `flushNow`: its messages are written to the sockets before it applies. */
-  private finishReady(rd: Ready, sentEarly: boolean, appliedEarly: boolean, flushNow = false): void {
+  /** Steps 2–4 of a Ready whose writes are durable. */
+  private finishReady(rd: Ready, sentEarly: boolean, appliedEarly: boolean): void {
     if (rd.snapshot !== undefined) {
       this.app.restore(rd.snapshot);
       this.appliedIndex = rd.snapshot.metadata.index;
@@ -570,10 +522,7 @@ export class RaftDriver<R> {
       }
     }
     // 2. Send, now that what the messages vouch for is durable.
-    if (rd.messages.length > 0 && !sentEarly) {
-      this.transport.send(rd.messages);
-      if (flushNow) this.transport.flushNow?.();
-    }
+    if (rd.messages.length > 0 && !sentEarly) this.transport.send(rd.messages);
     // 3. Apply (unless done while the sync ran).
     if (!appliedEarly) this.applyCommitted(rd);
     if (rd.readStates.length > 0) {

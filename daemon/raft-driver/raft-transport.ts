@@ -9,13 +9,6 @@ import type { Message, NodeId } from '../raft/types.ts';
 export interface RaftTransport {
   /** Queues messages for their `to` peers; never throws on an unreachable peer (it reports it instead). */
   send(messages: readonly Message[]): void;
-  /**
-   * Writes what send() queued now rather than at the end of the event-loop
-   * turn (optional; without it messages leave when the transport flushes).
-   * The driver calls it after a sync on the event loop, so a follower's
-   * acknowledgement leaves before the Ready's entries are applied.
-   */
-  flushNow?(): void;
   /** Registers the receiver of messages from peers (the driver's step); returns the unsubscribe. */
   onMessages(handler: (messages: Message[]) => void): () => void;
   /** Registers who hears of a peer that could not be reached; returns the unsubscribe. */

@@ -5,14 +5,11 @@
 // - "full": synchronous=FULL; each commit fsyncs the WAL on the event loop.
 // - "async" (default): synchronous=NORMAL (commits and checkpoints stay
 //   consistent, SQLite's guarantee) plus an explicit fdatasync of the WAL
-//   file after each Ready's commit, run in libuv's thread pool (syncWal) or,
-//   for a small Ready, on the event loop itself (syncWalNow: the thread
-//   pool's two wake-ups cost more than the fdatasync on a busy machine).
-//   Nothing is acknowledged before that fdatasync returns, so an
-//   acknowledged command is as durable as under FULL; during a thread-pool
-//   sync the event loop keeps reading and proposing, so the next group
-//   commit fills while the disk syncs.
-import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
+//   file after each Ready's commit, run in libuv's thread pool. Nothing is
+//   acknowledged before that fdatasync returns, so an acknowledged command is
+//   as durable as under FULL; meanwhile the event loop keeps reading and
+//   proposing, so the next group commit fills while the disk syncs.
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -35,8 +32,6 @@ export interface FloeDatabase {
   readonly syncMode: SyncMode;
   /** Makes every committed transaction durable (fdatasync of the WAL); calls `done` after. Async mode only. */
   syncWal(done: (error: Error | null) => void): void;
-  /** The same fdatasync on the calling thread (blocks the event loop, ≈ 0.2 ms on a quiet disk); throws StorageIoError. Async mode only. */
-  syncWalNow(): void;
   /** Closes the handle; idempotent. */
   close(): void;
 }
@@ -86,14 +81,6 @@ export function openDatabase(path: string, syncMode: SyncMode = 'full'): FloeDat
     syncWal(done) {
       if (walFd < 0) return done(null);
       fdatasync(walFd, (error) => done(error === null ? null : new StorageIoError(`STORAGE_IO: fdatasync of the WAL failed: ${error.message}`)));
-    },
-    syncWalNow() {
-      if (walFd < 0) return;
-      try {
-        fdatasyncSync(walFd);
-      } catch (error) {
-        throw new StorageIoError(`STORAGE_IO: fdatasync of the WAL failed: ${(error as Error).message}`);
-      }
     },
     close() {
       if (closed) return;

@@ -120,11 +120,6 @@ export class SqliteRaftStorage implements WritableStorage {
     return this.database.syncMode === 'async' ? (done) => this.database.syncWal(done) : undefined;
   }
 
-  /** The same sync on the event loop (blocks it; throws StorageIoError), or undefined when every commit syncs itself (FULL). */
-  get syncNow(): (() => void) | undefined {
-    return this.database.syncMode === 'async' ? () => this.database.syncWalNow() : undefined;
-  }
-
   /** Runs `fn` in one SQLite transaction (one fsync at its commit under FULL). Nested calls join the outer one. */
   atomically<T>(fn: () => T): T {
     if (this.database.sqlite.inTransaction) return fn();

@@ -59,11 +59,6 @@ export class FaultyTransport implements PeerTransportApi {
     if (delayed !== undefined) for (const [peerId, held] of delayed) this.delay(peerId, held);
   }
 
-  /** Writes what was passed on so far (held messages still wait for their delay). */
-  flushNow(): void {
-    if (!this.stopped) this.inner.flushNow();
-  }
-
   /** False, at once, when a rule cuts the link; else the inner transport's answer. */
   sendApp(peerId: NodeId, payload: Uint8Array): boolean {
     if (this.stopped) return false;

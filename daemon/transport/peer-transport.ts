@@ -316,18 +316,6 @@ export class PeerTransport {
     return true;
   }
 
-  /**
-   * Writes what send() and sendApp() queued so far now, instead of at the
-   * end of this event-loop turn: the Raft driver calls it after an
-   * fdatasync on the event loop, so an acknowledgement leaves at once.
-   */
-  flushNow(): void {
-    if (this.flushScheduled === undefined) return;
-    clearImmediate(this.flushScheduled);
-    this.flushScheduled = undefined;
-    for (const link of this.links.values()) link.flush();
-  }
-
   /** Registers the receiver of app payloads from authenticated peers (one call per frame); returns its unsubscribe. */
   onApp(handler: (peerId: NodeId, payloads: Uint8Array[]) => void): () => void {
     this.appHandlers.add(handler);

@@ -151,8 +151,6 @@ export class DriverSimNode extends SimNode {
     this.host = options.host;
     this.loopDelayUs = options.loopDelayUs;
     this.crashRng = new Prng(`${options.seed}/${options.id}/crash`);
-    // Half the nodes also sync small Readys on the event loop (syncNow), as Floe's do; the others only in the thread pool.
-    if (!new Prng(`${options.seed}/${options.id}/inline-sync`).chance(0.5)) disk.syncNow = undefined;
     disk.host = {
       scheduleSync: (complete) => this.host.callLater(this, this.host.syncDelayUs(), 'sync-done', complete),
       afterTransaction: () => {

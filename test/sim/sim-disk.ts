@@ -13,8 +13,7 @@
 // `durable` when a sync covering it completes. A sync completes as a
 // scheduled event after a seeded delay (the host decides when), so the
 // driver's async-fsync window is real: frames, ticks and proposals keep
-// arriving while it is open. `syncNow` (when the node offers it) is the
-// driver's sync on the event loop: everything committed is durable at once.
+// arriving while it is open.
 import type { ConfState, Entry, HardState, Snapshot, Storage } from '../../daemon/raft/index.ts';
 import { MemoryStorage } from '../../daemon/raft/memory-storage.ts';
 import type { DurableStorage } from '../../daemon/raft-driver/index.ts';
@@ -35,10 +34,8 @@ export class SimDisk implements DurableStorage {
   private live: MemoryStorage;
   /** What survives a crash for sure. */
   durable: MemoryStorage;
-  /** Committed transactions not yet covered by a completed sync, oldest first, each with its serial number. */
-  private unsynced: { serial: number; ops: Op[] }[] = [];
-  /** Serial number of the last committed transaction. */
-  private lastSerial = 0;
+  /** Committed transactions not yet covered by a completed sync, oldest first. */
+  private unsynced: Op[][] = [];
   /** Operations of the open transaction; undefined when none is open. */
   private open: Op[] | undefined;
   private depth = 0;
@@ -110,7 +107,7 @@ export class SimDisk implements DurableStorage {
     } finally {
       // MemoryStorage writes do not fail midway in the simulator; a thrown
       // invariant stops the run, so what was written stays committed.
-      if (this.open.length > 0) this.unsynced.push({ serial: ++this.lastSerial, ops: this.open });
+      if (this.open.length > 0) this.unsynced.push(this.open);
       this.open = undefined;
       this.depth = 0;
     }
@@ -118,7 +115,7 @@ export class SimDisk implements DurableStorage {
 
   /** fdatasync of the WAL: completes later, making every transaction committed before it durable. */
   readonly syncAsync = (done: (error: Error | null) => void): void => {
-    const covered = this.lastSerial;
+    const covered = this.unsynced.length;
     if (this.host === undefined) throw new Error('SimDisk: no host to schedule the sync');
     this.host.scheduleSync(() => {
       this.makeDurable(covered);
@@ -126,21 +123,16 @@ export class SimDisk implements DurableStorage {
     });
   };
 
-  /** The same sync on the driver's event loop: every committed transaction is durable when it returns; undefined when the node does not offer it. */
-  syncNow: (() => void) | undefined = () => this.makeDurable(this.lastSerial);
-
   private write(op: Op): void {
     op(this.live);
     if (this.open !== undefined) this.open.push(op);
-    else this.unsynced.push({ serial: ++this.lastSerial, ops: [op] }); // a write outside a transaction is its own (autocommit)
+    else this.unsynced.push([op]); // a write outside a transaction is its own (autocommit)
   }
 
-  /** The unsynced transactions up to serial `through` reached the disk. */
-  private makeDurable(through: number): void {
-    let count = 0;
-    while (count < this.unsynced.length && this.unsynced[count]!.serial <= through) count++;
+  /** The first `count` unsynced transactions reached the disk. */
+  private makeDurable(count: number): void {
     const done = this.unsynced.splice(0, count);
-    for (const tx of done) for (const op of tx.ops) op(this.durable);
+    for (const tx of done) for (const op of tx) op(this.durable);
   }
 
   /** Unsynced transactions now. */
@@ -168,7 +160,7 @@ export class SimDisk implements DurableStorage {
   crash(rng: Prng): void {
     const n = this.unsynced.length;
     const kept = n === 0 ? 0 : rng.chance(0.4) ? 0 : rng.chance(0.3) ? n : rng.range(0, n);
-    if (kept > 0) this.makeDurable(this.unsynced[kept - 1]!.serial);
+    this.makeDurable(kept);
     this.lostTransactions += this.unsynced.length;
     this.unsynced = [];
     this.open = undefined;

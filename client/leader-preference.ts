@@ -71,21 +71,24 @@ export class LeaderPreference {
     const failures = (this.#failed.get(url)?.failures ?? 0) + 1;
     const capMs = Math.min(LEADER_RETRY_MS_MAX, LEADER_RETRY_MS_BASE * 4 ** Math.min(failures - 1, 10));
     // Half fixed, half jitter: never a tight loop, and clients that failed together retry apart.
-    this.#failed.delete(url);
-    this.#failed.set(url, { failures, notBeforeMs: nowMs + capMs / 2 + this.#random() * (capMs / 2) });
-    if (this.#failed.size > FAILED_URLS_MAX) this.#failed.delete(this.#failed.keys().next().value as string);
+    this.#remember(url, failures, nowMs + capMs / 2 + this.#random() * (capMs / 2));
   }
 
   /** Stay away from `url` for LEADER_RETRY_MS_MAX from `nowMs` (it refused what the application asked). */
   avoid(url: string, nowMs: number): void {
-    this.#failed.delete(url);
-    this.#failed.set(url, { failures: 10, notBeforeMs: nowMs + LEADER_RETRY_MS_MAX });
-    if (this.#failed.size > FAILED_URLS_MAX) this.#failed.delete(this.#failed.keys().next().value as string);
+    this.#remember(url, 10, nowMs + LEADER_RETRY_MS_MAX);
   }
 
   /** The session moved to `url`: its failures are forgotten. */
   succeeded(url: string): void {
     this.#failed.delete(url);
+  }
+
+  /** Records `url`'s failures as the newest entry, dropping the oldest past FAILED_URLS_MAX. */
+  #remember(url: string, failures: number, notBeforeMs: number): void {
+    this.#failed.delete(url);
+    this.#failed.set(url, { failures, notBeforeMs });
+    if (this.#failed.size > FAILED_URLS_MAX) this.#failed.delete(this.#failed.keys().next().value as string);
   }
 
   #refill(nowMs: number): void {

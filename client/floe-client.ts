@@ -429,8 +429,7 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
     const conn = this.#conn;
     if (conn !== undefined) {
       this.#conn = undefined;
-      conn.detach();
-      this.#dialer.trackClosing(conn.close(1000, 'client closed'));
+      this.#dialer.discard(conn, 'client closed');
       this.emit('disconnected', { server: conn.url, code: 1000, reason: 'client closed', willReconnect: false });
     }
     await this.#dialer.drain();
@@ -482,8 +481,7 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
     }
     this.#conn = conn;
     if (old !== undefined && old !== conn) {
-      old.detach();
-      this.#dialer.trackClosing(old.close(1000, 'session moved to the leader'));
+      this.#dialer.discard(old, 'session moved to the leader');
     }
     this.#heartbeatMs = Math.min(Math.max(hello.heartbeatMs, HEARTBEAT_MS_MIN), HEARTBEAT_MS_MAX);
     this.#leaseTtlMs = hello.leaseTtlMs;
@@ -518,8 +516,7 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
   #dropConnection(reason: string, nextServer?: string): void {
     const conn = this.#conn;
     if (conn === undefined) return;
-    conn.detach();
-    this.#dialer.trackClosing(conn.close(1000, reason));
+    this.#dialer.discard(conn, reason);
     this.#onConnectionLost(conn, 1000, reason, nextServer);
   }
 

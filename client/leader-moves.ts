@@ -150,8 +150,7 @@ export class LeaderMoves {
     clearTimeout(move.forceTimer);
     move.abort('the client is closed');
     if (move.conn !== undefined) {
-      move.conn.detach();
-      this.#host.dialer.trackClosing(move.conn.close(1000, 'client closed'));
+      this.#host.dialer.discard(move.conn, 'client closed');
     }
   }
 
@@ -186,8 +185,7 @@ export class LeaderMoves {
   /** The leader resumed the session on `conn` (inside the hello reply's message event). */
   #onResumed(move: Move, conn: Connection, hello: HelloReplyFrame): void {
     if (this.#move !== move || this.#host.closed()) {
-      conn.detach();
-      this.#host.dialer.trackClosing(conn.close(1000, 'move given up'));
+      this.#host.dialer.discard(conn, 'move given up');
       return;
     }
     move.conn = conn;
@@ -216,8 +214,7 @@ export class LeaderMoves {
     clearTimeout(move.forceTimer);
     move.abort('move failed');
     if (move.conn !== undefined) {
-      move.conn.detach();
-      this.#host.dialer.trackClosing(move.conn.close(1000, 'move failed'));
+      this.#host.dialer.discard(move.conn, 'move failed');
     }
     if (counts) this.#preference.failed(move.url, Date.now());
     if (move.conn !== undefined) {

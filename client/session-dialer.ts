@@ -164,8 +164,7 @@ export class SessionDialer {
           (conn) => {
             dialing.delete(url);
             if (settled) {
-              conn.detach();
-              this.trackClosing(conn.close(1000, 'another server answered first'));
+              this.discard(conn, 'another server answered first');
               return;
             }
             while (host.servers.current() !== url) host.servers.advance();
@@ -219,8 +218,7 @@ export class SessionDialer {
     void opening.finally(() => this.#opening.delete(opening)).catch(() => undefined);
     const done = opening.then((conn) => {
       if (giveUp.signal.aborted) {
-        conn.detach();
-        this.trackClosing(conn.close(1000, 'move given up'));
+        this.discard(conn, 'move given up');
         throw new FloeError('ABORTED', `move to ${url} given up`);
       }
       return this.#hello(conn, box, onReady, true);
@@ -234,8 +232,14 @@ export class SessionDialer {
     };
   }
 
+  /** Lets go of `conn`: it reports nothing more, and its close (with `code`, `reason`) is kept until it settles, for drain(). */
+  discard(conn: Connection, reason: string, code = 1000): void {
+    conn.detach();
+    this.#trackClosing(conn.close(code, reason));
+  }
+
   /** Keeps `closing` (a socket's close) until it settles, for drain(). */
-  trackClosing(closing: Promise<void>): void {
+  #trackClosing(closing: Promise<void>): void {
     this.#closingSockets.add(closing);
     void closing.finally(() => this.#closingSockets.delete(closing));
   }
@@ -269,8 +273,7 @@ export class SessionDialer {
     return new Promise<void>((resolve, reject) => {
       box.conn = conn;
       if (host.closed()) {
-        conn.detach();
-        this.trackClosing(conn.close(1000, 'client closed'));
+        this.discard(conn, 'client closed');
         reject(new FloeError('CLOSED', 'the client is closed'));
         return;
       }
@@ -278,8 +281,7 @@ export class SessionDialer {
       const fail = (error: FloeError) => {
         clearTimeout(timer);
         this.#helloWaiters.delete(conn);
-        conn.detach();
-        this.trackClosing(conn.close(1000, 'hello failed'));
+        this.discard(conn, 'hello failed');
         reject(error);
       };
       const sendHello = () => {
@@ -367,8 +369,7 @@ export class SessionDialer {
           waiter.fail(error);
           return;
         }
-        conn.detach();
-        this.trackClosing(conn.close(1002, 'protocol error'));
+        this.discard(conn, 'protocol error', 1002);
         host.onConnectionLost(conn, 1002, error.message);
       },
     };

@@ -16,6 +16,8 @@
 //   a cluster's clients reach a new leader spread over about one heartbeat
 //   round instead of all in the same millisecond.
 
+import { TokenBucket } from '../protocol/token-bucket.ts';
+
 /** Moves allowed at once before the refill rate applies. */
 export const LEADER_MOVES_BURST = 3;
 /** `ms` to earn one more move once the burst is spent. */
@@ -32,10 +34,8 @@ const FAILED_URLS_MAX = 64;
 /** The move limits of one client. */
 export class LeaderPreference {
   readonly #random: () => number;
-  /** Moves that may start now. Invariant: 0 <= #tokens <= LEADER_MOVES_BURST. */
-  #tokens = LEADER_MOVES_BURST;
-  /** `ms` (the caller's clock) the tokens were last counted. */
-  #tokensAtMs: number | undefined;
+  /** Moves that may start: LEADER_MOVES_BURST at once, then one per LEADER_MOVE_REFILL_MS. */
+  readonly #moves = new TokenBucket(1000 / LEADER_MOVE_REFILL_MS, LEADER_MOVES_BURST);
   /** Per leader URL that failed: how often in a row, and the earliest `ms` it may be tried again. */
   readonly #failed = new Map<string, { failures: number; notBeforeMs: number }>();
 
@@ -50,20 +50,16 @@ export class LeaderPreference {
    * `spreadMs`.
    */
   waitMs(url: string, nowMs: number, spreadMs: number): number {
-    this.#refill(nowMs);
     const failed = this.#failed.get(url);
     const backoffMs = failed === undefined ? 0 : Math.max(0, failed.notBeforeMs - nowMs);
-    const budgetMs = this.#tokens >= 1 ? 0 : Math.ceil((1 - this.#tokens) * LEADER_MOVE_REFILL_MS);
+    const budgetMs = this.#moves.msUntilToken(nowMs);
     const jitterMs = Math.floor(this.#random() * Math.min(Math.max(spreadMs, 0), LEADER_MOVE_SPREAD_MS_MAX));
     return Math.max(backoffMs, budgetMs) + jitterMs;
   }
 
   /** A move starts at `nowMs`: it spends a token. False when none is left (the caller waits `waitMs` again). */
   take(nowMs: number): boolean {
-    this.#refill(nowMs);
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
+    return this.#moves.take(nowMs);
   }
 
   /** The move to `url` failed at `nowMs`: back off before trying it again. */
@@ -89,10 +85,5 @@ export class LeaderPreference {
     this.#failed.delete(url);
     this.#failed.set(url, { failures, notBeforeMs });
     if (this.#failed.size > FAILED_URLS_MAX) this.#failed.delete(this.#failed.keys().next().value as string);
-  }
-
-  #refill(nowMs: number): void {
-    if (this.#tokensAtMs !== undefined) this.#tokens = Math.min(LEADER_MOVES_BURST, this.#tokens + Math.max(0, nowMs - this.#tokensAtMs) / LEADER_MOVE_REFILL_MS);
-    this.#tokensAtMs = nowMs;
   }
 }

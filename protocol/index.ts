@@ -17,3 +17,4 @@ export * from './policy.ts';
 export * from './policy-toml.ts';
 export * from './borrow-token.ts';
 export * from './certificate-errors.ts';
+export * from './token-bucket.ts';

@@ -5,7 +5,7 @@
 // opening more connections does not multiply what it may send. An address's
 // record outlives its last connection until its budget is whole again, so
 // closing and reopening every connection does not refill it either.
-import { TokenBucket } from './token-bucket.ts';
+import { TokenBucket } from '../../protocol/index.ts';
 
 /** One address's share of the client port. */
 export interface AddressSlot {

@@ -25,6 +25,7 @@ import {
   type ServerPush,
   type StatusReply,
   type WireErrorCode,
+  TokenBucket,
 } from '../../protocol/index.ts';
 import { ProposalError } from '../raft-driver/index.ts';
 import { LicenseRefusalError, type FloeNode } from '../node/index.ts';
@@ -32,7 +33,6 @@ import type { ApplyResult, LeaseGrant, LeaseView } from '../pool/index.ts';
 import type { AddressSlot } from './address-slots.ts';
 import type { FrameScheduler, FrameWork } from './frame-scheduler.ts';
 import { newSessionSecret, sessionSecretMatches } from './session-secret.ts';
-import { TokenBucket } from './token-bucket.ts';
 
 /** What a connection needs from its server. */
 export interface ConnectionContext {

@@ -52,9 +52,8 @@ export interface LeaderMovesHost {
 interface Move {
   readonly url: string;
   readonly abort: (reason: string) => void;
-  /** The leader's socket, once its hello resumed the session. */
-  conn: Connection | undefined;
-  hello: HelloReplyFrame | undefined;
+  /** The leader's socket and its hello's reply, once that hello resumed the session. */
+  resumed: { conn: Connection; hello: HelloReplyFrame } | undefined;
   /** Pushes of the old socket since the hello on the new one, in order. */
   readonly pushes: PushFrame[];
   /** Gives up waiting for the old socket's answers. */
@@ -77,7 +76,7 @@ export class LeaderMoves {
 
   /** True while a move holds new frames back (its hello answered, the old socket finishing). */
   get holding(): boolean {
-    return this.#move?.conn !== undefined;
+    return this.#move?.resumed !== undefined;
   }
 
   /**
@@ -94,7 +93,7 @@ export class LeaderMoves {
   /** `url` refused what the application asked (another server must serve it): do not move there for a long while. */
   avoid(url: string): void {
     const move = this.#move;
-    if (move?.url === url && move.conn === undefined) this.#fail(move, false);
+    if (move?.url === url && move.resumed === undefined) this.#fail(move, false);
     this.#preference.avoid(url, Date.now());
     if (this.#leader === url) {
       clearTimeout(this.#timer);
@@ -105,8 +104,8 @@ export class LeaderMoves {
   /** Whether a push on `conn` is the session's: the leader's socket once it resumed, else the current one. */
   ownsPush(conn: Connection, push: PushFrame): boolean {
     const move = this.#move;
-    if (move?.conn === undefined) return conn === this.#host.current();
-    if (conn === move.conn) return true;
+    if (move?.resumed === undefined) return conn === this.#host.current();
+    if (conn === move.resumed?.conn) return true;
     if (conn === this.#host.current()) {
       if (move.pushes.length < MOVE_PUSHES_KEPT_MAX) move.pushes.push(push);
       else this.#finish(true);
@@ -116,7 +115,7 @@ export class LeaderMoves {
 
   /** A reply was handled on the current connection: a move waiting for it to fall quiet may finish. */
   afterReply(): void {
-    if (this.#move?.conn !== undefined && this.#host.calls.frameCount === 0) this.#finish(false);
+    if (this.#move?.resumed !== undefined && this.#host.calls.frameCount === 0) this.#finish(false);
   }
 
   /**
@@ -128,12 +127,12 @@ export class LeaderMoves {
   onConnectionLost(conn: Connection): { handled: boolean; failoverTo?: string } {
     const move = this.#move;
     if (move === undefined) return { handled: false };
-    if (conn === move.conn) {
+    if (conn === move.resumed?.conn) {
       this.#fail(move, true);
       return { handled: true };
     }
     if (conn !== this.#host.current()) return { handled: false };
-    if (move.conn !== undefined) {
+    if (move.resumed !== undefined) {
       this.#finish(true);
       return { handled: true };
     }
@@ -149,9 +148,7 @@ export class LeaderMoves {
     if (move === undefined) return;
     clearTimeout(move.forceTimer);
     move.abort('the client is closed');
-    if (move.conn !== undefined) {
-      this.#host.dialer.discard(move.conn, 'client closed');
-    }
+    if (move.resumed !== undefined) this.#host.dialer.discard(move.resumed.conn, 'client closed');
   }
 
   /** Plans a move to the leader named last, if one is due. */
@@ -175,10 +172,10 @@ export class LeaderMoves {
     if (this.#host.closed() || this.#move !== undefined || here === undefined || url !== this.#leader || url === here.url) return;
     if (!this.#preference.take(Date.now())) return this.#schedule(false);
     const handle = this.#host.dialer.resumeOn(url, (conn, hello) => this.#onResumed(move, conn, hello));
-    const move: Move = { url, abort: handle.abort, conn: undefined, hello: undefined, pushes: [], forceTimer: undefined };
+    const move: Move = { url, abort: handle.abort, resumed: undefined, pushes: [], forceTimer: undefined };
     this.#move = move;
     handle.done.catch(() => {
-      if (this.#move === move && move.conn === undefined) this.#fail(move, true);
+      if (this.#move === move && move.resumed === undefined) this.#fail(move, true);
     });
   }
 
@@ -188,8 +185,7 @@ export class LeaderMoves {
       this.#host.dialer.discard(conn, 'move given up');
       return;
     }
-    move.conn = conn;
-    move.hello = hello;
+    move.resumed = { conn, hello };
     this.#host.reconcile(hello);
     if (this.#host.calls.frameCount === 0) return this.#finish(false);
     move.forceTimer = setTimeout(() => this.#finish(true), this.#host.options.replyTimeoutMs);
@@ -198,11 +194,12 @@ export class LeaderMoves {
   /** Switches to the leader's socket; `forced`: the old socket's frames are given up (re-sent there). */
   #finish(forced: boolean): void {
     const move = this.#move;
-    if (move?.conn === undefined || move.hello === undefined) return;
+    if (move?.resumed === undefined) return;
+    const { resumed } = move;
     this.#move = undefined;
     clearTimeout(move.forceTimer);
     this.#preference.succeeded(move.url);
-    this.#host.switchTo(move.conn, move.hello, forced);
+    this.#host.switchTo(resumed.conn, resumed.hello, forced);
     // The leader may have moved again meanwhile.
     this.#schedule(false);
   }
@@ -213,11 +210,9 @@ export class LeaderMoves {
     this.#move = undefined;
     clearTimeout(move.forceTimer);
     move.abort('move failed');
-    if (move.conn !== undefined) {
-      this.#host.dialer.discard(move.conn, 'move failed');
-    }
+    if (move.resumed !== undefined) this.#host.dialer.discard(move.resumed.conn, 'move failed');
     if (counts) this.#preference.failed(move.url, Date.now());
-    if (move.conn !== undefined) {
+    if (move.resumed !== undefined) {
       this.#host.deliver(move.pushes);
       this.#host.resume();
     }

@@ -143,13 +143,13 @@ function renew(step: Step, c: RenewCommand): PoolReply {
   if (c.leaseIds.length + c.sessionIds.length > state.limits.renewIdsMax) return fail('BATCH_LIMIT_REACHED');
   const until = step.at + c.leaseTtlMs;
   let leaseCount = 0;
-  let unknownLeaseIds = NO_IDS as string[];
-  let unknownSessionIds = NO_IDS as string[];
+  // Allocated only when an id is unknown (the usual renewal knows them all).
+  let unknownLeaseIds: string[] | undefined;
+  let unknownSessionIds: string[] | undefined;
   for (const id of c.leaseIds) {
     const lease = state.leases.get(id);
     if (lease === undefined || lease.lingerSeq > 0 || lease.borrow !== undefined) {
-      if (unknownLeaseIds === NO_IDS) unknownLeaseIds = [];
-      unknownLeaseIds.push(id);
+      (unknownLeaseIds ??= []).push(id);
       continue;
     }
     leaseCount++;
@@ -168,8 +168,7 @@ function renew(step: Step, c: RenewCommand): PoolReply {
   for (const id of c.sessionIds) {
     const s = state.sessions.get(id);
     if (s === undefined) {
-      if (unknownSessionIds === NO_IDS) unknownSessionIds = [];
-      unknownSessionIds.push(id);
+      (unknownSessionIds ??= []).push(id);
       continue;
     }
     let sessionUntil = until;
@@ -188,7 +187,7 @@ function renew(step: Step, c: RenewCommand): PoolReply {
       state.sessionDeadlines.update(s);
     }
   }
-  return { ok: true, type: 'renewed', leaseCount, expiresAt: until, unknownLeaseIds, unknownSessionIds };
+  return { ok: true, type: 'renewed', leaseCount, expiresAt: until, unknownLeaseIds: unknownLeaseIds ?? NO_IDS, unknownSessionIds: unknownSessionIds ?? NO_IDS };
 }
 
 /**

@@ -115,7 +115,7 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
       current: () => this.#conn,
       heartbeatMs: () => this.#heartbeatMs,
       reconcile: (hello) => {
-        const revoked = settleSession({ everConnected: true, resumed: true, listed: hello.leases }, this.#leases, this.#calls);
+        const revoked = settleSession({ everConnected: true, resumed: true, listed: hello.leases, revoked: hello.revoked }, this.#leases, this.#calls);
         for (const event of revoked) this.emit('revoked', event);
       },
       switchTo: (conn, hello, forced) => this.#switchTo(conn, hello, forced),
@@ -440,7 +440,7 @@ export class FloeClient extends EventEmitter<FloeClientEvents> {
 
   #onSessionReady(conn: Connection, hello: HelloReplyFrame): void {
     const resumed = hello.resumed ?? (this.#sessionId !== undefined && hello.sessionId === this.#sessionId);
-    const revoked = settleSession({ everConnected: this.#everConnected, resumed, listed: hello.leases }, this.#leases, this.#calls);
+    const revoked = settleSession({ everConnected: this.#everConnected, resumed, listed: hello.leases, revoked: hello.revoked }, this.#leases, this.#calls);
     this.#everConnected = true;
     this.#conn = conn;
     // A new session comes with its secret (resuming it needs it); a resumed one keeps the one it had.

@@ -14,6 +14,7 @@ import {
   heartbeatReplySchema as wireHeartbeatReplySchema,
   helloReplySchema as wireHelloReplySchema,
   leaseInfoSchema as wireLeaseInfoSchema,
+  revokedLeaseSchema as wireRevokedLeaseSchema,
   serverPushSchema,
   serverPushTypes,
   serverReplySchema,
@@ -28,11 +29,20 @@ const wireErrorSchema = wireWireErrorSchema.extend({ message: wireWireErrorSchem
 /** Every reply: `ok` tells success from failure. */
 export const replyFrameSchema = z.union([serverReplySchema.options[0], serverReplySchema.options[1].extend({ error: wireErrorSchema })]);
 
+/** A lease that ended and why (a `revoked` push, an entry of hello's `revoked`); the human text and code may be absent. */
+const revokedLeaseSchema = wireRevokedLeaseSchema.extend({
+  feature: wireRevokedLeaseSchema.shape.feature.default(''),
+  reason: wireRevokedLeaseSchema.shape.reason.default(''),
+  code: wireRevokedLeaseSchema.shape.code.default(''),
+});
+
 /** Hello's answer. `resumed` may be absent (resumed exactly when the session id is the one asked for); `leases` too (the SDK keeps what it knows). */
 export const helloReplySchema = wireHelloReplySchema.extend({
   resumed: wireHelloReplySchema.shape.resumed.optional(),
   servers: wireHelloReplySchema.shape.servers.default([]),
   leases: z.array(leaseInfoSchema).max(100_000).optional(),
+  // Why leases ended while the client was away: a courtesy beside `leases`, so a malformed list is ignored, never a failed hello.
+  revoked: z.array(revokedLeaseSchema).max(64).optional().catch(undefined),
 });
 
 /** Checkout's answer: a grant (`queued` false or absent) or a place in the queue. */
@@ -58,11 +68,7 @@ export const pushFrameSchema = z.discriminatedUnion('type', [
   leaseInfoSchema.extend({ type: grantedPush.shape.type, requestId: grantedPush.shape.requestId }),
   queuePush.extend({ feature: queuePush.shape.feature.default('') }),
   queueTimeoutPush.extend({ feature: queueTimeoutPush.shape.feature.default(''), error: wireErrorSchema }),
-  revokedPush.extend({
-    feature: revokedPush.shape.feature.default(''),
-    reason: revokedPush.shape.reason.default(''),
-    code: revokedPush.shape.code.default(''),
-  }),
+  revokedLeaseSchema.extend({ type: revokedPush.shape.type }),
   leaderPush,
 ]);
 
@@ -75,3 +81,4 @@ export type CheckoutReplyFrame = z.infer<typeof checkoutReplySchema>;
 export type BorrowReplyFrame = z.infer<typeof borrowReplySchema>;
 export type PushFrame = z.infer<typeof pushFrameSchema>;
 export type LeaseInfoFrame = z.infer<typeof leaseInfoSchema>;
+export type RevokedLeaseFrame = z.infer<typeof revokedLeaseSchema>;

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Lease, RevokedEvent } from './client-events.ts';
 import type { PendingCalls } from './pending-calls.ts';
-import type { LeaseInfoFrame } from './server-frames.ts';
+import type { LeaseInfoFrame, RevokedLeaseFrame } from './server-frames.ts';
 
 /** How the session opened by a hello relates to the client's previous one. */
 export interface SessionOutcome {
@@ -15,6 +15,8 @@ export interface SessionOutcome {
   readonly resumed: boolean;
   /** The leases the resumed session holds, when the server listed them. */
   readonly listed: readonly LeaseInfoFrame[] | undefined;
+  /** Why the resumed session's leases that ended lately ended, when the server says (hello's `revoked`). */
+  readonly revoked?: readonly RevokedLeaseFrame[] | undefined;
 }
 
 /**
@@ -24,7 +26,7 @@ export interface SessionOutcome {
  */
 export function settleSession(outcome: SessionOutcome, leases: Map<string, Lease>, calls: PendingCalls): RevokedEvent[] {
   if (outcome.everConnected && !outcome.resumed) return forgetLostSession(leases, calls);
-  if (outcome.resumed && outcome.listed !== undefined) return reconcileLeases(outcome.listed, leases, calls);
+  if (outcome.resumed && outcome.listed !== undefined) return reconcileLeases(outcome.listed, outcome.revoked ?? [], leases, calls);
   return [];
 }
 
@@ -58,9 +60,13 @@ function forgetLostSession(leases: Map<string, Lease>, calls: PendingCalls): Rev
   return revoked;
 }
 
-/** A resumed session lists its leases: adopt their deadlines; a lease it no longer lists is gone. */
-function reconcileLeases(listed: readonly LeaseInfoFrame[], leases: Map<string, Lease>, calls: PendingCalls): RevokedEvent[] {
+/**
+ * A resumed session lists its leases: adopt their deadlines; a lease it no
+ * longer lists is gone, for the reason the server gives when it gives one.
+ */
+function reconcileLeases(listed: readonly LeaseInfoFrame[], ended: readonly RevokedLeaseFrame[], leases: Map<string, Lease>, calls: PendingCalls): RevokedEvent[] {
   const byId = new Map(listed.map((l) => [l.leaseId, l]));
+  const whyEnded = new Map(ended.map((r) => [r.leaseId, r]));
   const revoked: RevokedEvent[] = [];
   for (const [leaseId, lease] of [...leases]) {
     const info = byId.get(leaseId);
@@ -70,12 +76,13 @@ function reconcileLeases(listed: readonly LeaseInfoFrame[], leases: Map<string, 
     }
     leases.delete(leaseId);
     if (calls.pendingCheckin(leaseId) !== undefined) continue; // checked in while we were away
+    const why = whyEnded.get(leaseId);
     revoked.push({
       leaseId,
       lease,
       feature: lease.feature,
-      code: 'LEASE_LOST',
-      reason: 'the resumed session no longer holds this lease (it ended while the client was away)',
+      code: why?.code || 'LEASE_LOST',
+      reason: why?.reason || 'the resumed session no longer holds this lease (it ended while the client was away)',
     });
   }
   return revoked;

@@ -217,6 +217,17 @@ export const serverReplySchema = z.union([
 export type ServerReply = z.infer<typeof serverReplySchema>;
 
 /** Hello's answer. */
+/** A lease that ended without the client asking, and why: the `revoked` push, and hello's `revoked` list. */
+export const revokedLeaseSchema = z.object({
+  leaseId: idText,
+  feature: z.string().max(64),
+  /** Human sentence. */
+  reason: z.string().max(1024),
+  /** UPPER_CASE form of the pool's revoke reason (LEASE_EXPIRED, FORCE_CHECKIN, …). */
+  code: z.string().max(64),
+});
+export type RevokedLease = Readonly<z.infer<typeof revokedLeaseSchema>>;
+
 export const helloReplySchema = z.object({
   sessionId: idText,
   /** A new session's secret: resuming it needs it. Absent when the session was resumed. */
@@ -235,6 +246,13 @@ export const helloReplySchema = z.object({
   leader: z.string().min(1).max(2048).optional(),
   /** Leases the resumed session still holds (none for a new one). */
   leases: z.array(leaseInfoSchema).max(100_000).readonly(),
+  /**
+   * A resumed session's leases that ended in the last minutes, with the
+   * reason its `revoked` push gave (a license admin's, say), newest last:
+   * a client that was away when they ended tells its application why.
+   * Absent when there is none. Clients that predate it ignore it.
+   */
+  revoked: z.array(revokedLeaseSchema).max(64).readonly().optional(),
 });
 export type HelloReply = Readonly<z.infer<typeof helloReplySchema>>;
 
@@ -279,15 +297,7 @@ export const serverPushSchema = z.discriminatedUnion('type', [
   leaseInfoSchema.extend({ type: z.literal('granted'), requestId: requestIdSchema }),
   z.object({ type: z.literal('queue'), requestId: requestIdSchema, feature: z.string().max(64), position: z.number().int().min(0) }),
   z.object({ type: z.literal('queue-timeout'), requestId: requestIdSchema, feature: z.string().max(64), error: wireErrorSchema }),
-  z.object({
-    type: z.literal('revoked'),
-    leaseId: idText,
-    feature: z.string().max(64),
-    /** Human sentence. */
-    reason: z.string().max(1024),
-    /** UPPER_CASE form of the pool's revoke reason (LEASE_EXPIRED, FORCE_CHECKIN, …). */
-    code: z.string().max(64),
-  }),
+  revokedLeaseSchema.extend({ type: z.literal('revoked') }),
   /** Leadership moved: `leader` is the new leader's client URL (one of hello's `servers`). */
   z.object({ type: z.literal('leader'), leader: z.string().min(1).max(2048) }),
 ]);

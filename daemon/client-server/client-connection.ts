@@ -22,6 +22,7 @@ import {
   type HelloReply,
   type LeaseInfo,
   type ReturnReply,
+  type RevokedLease,
   type ServerPush,
   type StatusReply,
   type WireErrorCode,
@@ -65,6 +66,8 @@ export interface ConnectionContext {
   leader(): string | undefined;
   /** Operational log (errors that are the server's fault). */
   log(line: string): void;
+  /** The session's leases that ended lately, and why (told when it resumes). */
+  recentRevocations(sessionId: string): readonly RevokedLease[];
   /** Binds a session to this connection (pushes for it come here). */
   bindSession(sessionId: string, connection: ClientConnection): void;
   unbindSession(sessionId: string, connection: ClientConnection): void;
@@ -363,7 +366,14 @@ export class ClientConnection implements FrameWork {
         if (existing !== undefined && existing.clientId === request.clientId && sessionSecretMatches(request.sessionSecret, existing.secretSha256)) {
           this.bindTo(request.sessionId, request.clientId);
           void node.heartbeat(request.sessionId); // a reconnect counts as a heartbeat
-          return { sessionId: request.sessionId, resumed: true, ...common(), leases: node.sessionLeases(request.sessionId).map(leaseInfo) } satisfies HelloReply;
+          const revoked = this.ctx.recentRevocations(request.sessionId);
+          return {
+            sessionId: request.sessionId,
+            resumed: true,
+            ...common(),
+            leases: node.sessionLeases(request.sessionId).map(leaseInfo),
+            ...(revoked.length > 0 ? { revoked } : {}),
+          } satisfies HelloReply;
         }
       }
       const sessionId = randomUUID();

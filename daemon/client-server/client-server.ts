@@ -17,6 +17,7 @@ import { AddressSlots } from './address-slots.ts';
 import { ClientConnection, type ConnectionContext } from './client-connection.ts';
 import { FrameScheduler } from './frame-scheduler.ts';
 import { clampConnectionsMax, NODE_FILES_RESERVED, openFilesLimit } from './open-files-limit.ts';
+import { RecentRevocations } from './recent-revocations.ts';
 
 /** Options of the client server; every limit has a unit. */
 export interface ClientServerOptions {
@@ -138,6 +139,8 @@ export class ClientServer {
   private readonly addresses: AddressSlots;
   private readonly scheduler = new FrameScheduler();
   private readonly penalties = new AddressPenalties(() => performance.now());
+  /** Why sessions' leases ended lately, for a client that resumes after missing the push. */
+  private readonly revocations = new RecentRevocations(() => performance.now());
   private readonly sweeper: NodeJS.Timeout;
   /** connectionsMax as clamped below the open-files limit. */
   readonly connectionsMax: number;
@@ -207,6 +210,7 @@ export class ClientServer {
         return urls.length > 0 ? urls : [this.boundUrl];
       },
       leader: () => options.leaderClientUrl?.(),
+      recentRevocations: (sessionId) => this.revocations.of(sessionId).map(({ type: _type, ...lease }) => lease),
       bindSession: (sessionId, connection) => {
         const previous = this.bySession.get(sessionId);
         this.bySession.set(sessionId, connection);
@@ -245,6 +249,7 @@ export class ClientServer {
       const push = pushOf(event);
       if (push === undefined) return;
       this.bySession.get(event.sessionId)?.push(push);
+      if (push.type === 'revoked') this.revocations.record(event.sessionId, push);
     });
     // Sessions follow the leader (docs/protocol.md, the `leader` push): one frame per session per new leader.
     const leaderClientUrl = options.leaderClientUrl;

@@ -106,6 +106,38 @@ describe('Forwarder', () => {
     await expect(answer).resolves.toEqual(result(1));
   });
 
+  it('sends a forward the leader could not be reached for once it can, before the deadline', async () => {
+    const { n2, proposed, up } = pair({ leaderOf: () => 'n1' });
+    up.delete('n1');
+    const answer = n2.forward(command);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(proposed).toHaveLength(0);
+    up.add('n1');
+    await until('the leader to propose the forwarded command', () => proposed.length === 1);
+    n2.applied(proposed[0]!.tag, result(1));
+    await expect(answer).resolves.toEqual(result(1));
+  });
+
+  it('holds no timer while nothing is pending, so an idle node is not woken for it', async () => {
+    // Only the timers are faked (to count them); the deadline itself is the test above's.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    try {
+      const { n2, proposed } = pair({ leaderOf: () => 'n1' });
+      expect(vi.getTimerCount()).toBe(0);
+      const answer = n2.forward(command);
+      // The flush and the channel run on setImmediate (not faked here).
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      expect(proposed).toHaveLength(1);
+      n2.applied(proposed[0]!.tag, result(1));
+      await expect(answer).resolves.toEqual(result(1));
+      expect(vi.getTimerCount()).toBe(1); // the sweep, armed while it was pending
+      await vi.advanceTimersByTimeAsync(200);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('proposes its own pending proposals itself once it leads', async () => {
     let leader = '';
     const { n2 } = pair({ leaderOf: () => leader });

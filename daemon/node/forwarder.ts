@@ -7,6 +7,9 @@
 // took is re-sent when a new leader is known (the pool's (clientId,
 // requestId) memory makes a duplicate harmless) and fails with UNAVAILABLE
 // after forwardTimeoutMs. Forwards of one event-loop turn share one frame.
+// The sweep that enforces those deadlines and retries unsent forwards runs
+// only while forwards are pending: an idle node (and a leader, whose own
+// proposals never pass here) wakes for nothing.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { AdminApplyResult } from '../admin-state/index.ts';
@@ -47,7 +50,7 @@ export interface ForwarderOptions {
   readonly pendingForwardsMax: number;
 }
 
-/** `ms` between sweeps for expired and unsent forwards. */
+/** `ms` between sweeps for expired and unsent forwards, while any are pending. */
 const SWEEP_MS = 50;
 
 interface PendingForward {
@@ -72,7 +75,8 @@ export class Forwarder {
   private flushScheduled = false;
   /** Nacks to send this turn, by peer. */
   private nacks = new Map<NodeId, { tags: string[]; why: string }>();
-  private readonly sweepTimer: NodeJS.Timeout;
+  /** Runs the sweep; set exactly while forwards may be pending (cleared by the first sweep that finds none). */
+  private sweepTimer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: () => void;
   private closed = false;
 
@@ -84,8 +88,6 @@ export class Forwarder {
     // A fresh prefix per process: a tag of an earlier life replayed from the log never matches.
     this.tagPrefix = `${host.nodeId}.${randomBytes(6).toString('base64url')}.`;
     this.unsubscribe = channel.onApp((peerId, payloads) => this.onPayloads(peerId, payloads));
-    this.sweepTimer = setInterval(() => this.sweep(), SWEEP_MS);
-    this.sweepTimer.unref();
   }
 
   /** Forwarded proposals waiting for their entry. */
@@ -102,6 +104,7 @@ export class Forwarder {
     return new Promise<ForwardResult>((resolve, reject) => {
       const tag = `${this.tagPrefix}${(++this.seq).toString(36)}`;
       this.pending.set(tag, { tag, command, deadlineMs: performance.now() + this.options.forwardTimeoutMs, sentTo: '', resolve, reject });
+      this.armSweep();
       this.scheduleFlush();
     });
   }
@@ -133,6 +136,7 @@ export class Forwarder {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
     this.unsubscribe();
     const all = [...this.pending.values()];
     this.pending.clear();
@@ -181,8 +185,18 @@ export class Forwarder {
     return this.channel.sendApp(peer, encoder.encode(JSON.stringify(payload)));
   }
 
+  private armSweep(): void {
+    if (this.sweepTimer !== undefined || this.closed) return;
+    this.sweepTimer = setInterval(() => this.sweep(), SWEEP_MS);
+    this.sweepTimer.unref();
+  }
+
   private sweep(): void {
-    if (this.pending.size === 0) return;
+    if (this.pending.size === 0) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+      return;
+    }
     const nowMs = performance.now();
     let unsent = false;
     for (const p of this.pending.values()) {

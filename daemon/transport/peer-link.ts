@@ -6,12 +6,15 @@
 //
 // A ping proves two things: to the peer, that we are alive on this socket
 // (its inbound check wants to hear from us); to us, that the peer is alive
-// (its pong). While Raft traffic flows both ways (a leader and its follower:
-// heartbeats out, responses in on the peer's own connection), the frames
-// prove both, so the link skips its liveness ping then and pings only every
-// clockProbeIntervalMs, for the clock probe. A peer that falls silent stops
-// the skipping at the next check, and is declared dead after
-// peerDeadAfterMs of silence as before.
+// (its pong). A link pings every clockProbeIntervalMs (the clock probe, and
+// proof enough for a link that carries nothing, such as the one between two
+// followers), and at every check (pingIntervalMs) while it writes frames the
+// peer does not answer: while Raft traffic flows both ways (a leader and its
+// follower: heartbeats out, responses in on the peer's own connection) the
+// frames prove both ends alive. The peer is dead when it owes us an answer
+// (to a frame or a ping of ours) for peerDeadAfterMs: a peer that falls
+// silent while we write to it is noticed as fast as before, one on a quiet
+// link within peerDeadAfterMs of the next clock probe.
 import type { KeyObject } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { PeerCertificate } from 'node:tls';
@@ -127,8 +130,12 @@ export class PeerLink {
   private state: LinkState = { kind: 'idle' };
   /** Consecutive failed attempts since the last authenticated connection. */
   private failures = 0;
-  /** performance.now() when the peer last showed signs of life (a pong here, or a frame on its connection to us). */
-  private lastHeardMs = 0;
+  /**
+   * performance.now() of our first frame or ping since the peer last showed
+   * signs of life (a pong here, or a frame or ping on its connection to us);
+   * undefined while it owes us nothing. Older than peerDeadAfterMs: dead.
+   */
+  private owedSinceMs: number | undefined;
   /** performance.now() of the last ping written on the open socket. */
   private lastPingMs = 0;
   /** A frame was written since the last tick(). */
@@ -206,7 +213,7 @@ export class PeerLink {
     if (this.appQueue.length > 0) {
       // App payloads (forwarded proposals) are small and latency-bound: they go first, in one frame.
       ws.send(encodeAppFrame(this.appQueue), { binary: true });
-      this.wroteSinceTick = true;
+      this.wrote();
       this.counters.sentAppPayloads += this.appQueue.length;
       this.counters.sentFrames += 1;
       this.counters.sentBytes += appFrameBytes(this.appQueue.length, this.appQueueBytes);
@@ -244,40 +251,48 @@ export class PeerLink {
           for (let i = 0; i < snapshots; i++) this.ctx.snapshotStatus(this.peer.id, error === undefined || error === null);
         });
       }
-      this.wroteSinceTick = true;
+      this.wrote();
       this.counters.sentFrames += 1;
       this.counters.sentMessages += batch.length;
       this.counters.sentBytes += frame.length;
     }
   }
 
-  /** The peer sent a frame on its own connection to us, at `nowMs` (performance.now()): it is alive. */
-  peerHeard(nowMs: number): void {
-    this.lastHeardMs = nowMs;
+  /** The peer sent a frame or a ping on its own connection to us: it is alive. */
+  peerHeard(): void {
+    this.owedSinceMs = undefined;
     this.heardSinceTick = true;
   }
 
   /**
-   * Called every pingIntervalMs: closes an open connection whose peer went
-   * quiet, and pings it unless frames went both ways since the last call
-   * (then only every clockProbeIntervalMs, for the clock probe).
+   * Called every pingIntervalMs: closes an open connection whose peer owes
+   * us an answer for longer than peerDeadAfterMs, and pings it when it did
+   * not answer what we wrote since the last call, or when the clock probe
+   * is due (every clockProbeIntervalMs).
    */
   tick(nowMs: number): void {
-    const busyBothWays = this.wroteSinceTick && this.heardSinceTick;
+    const unanswered = this.wroteSinceTick && !this.heardSinceTick;
     this.wroteSinceTick = false;
     this.heardSinceTick = false;
     // A handshake in progress is bounded by handshakeTimeoutMs instead.
     if (this.state.kind !== 'open') return;
     const { ws } = this.state;
     const { peerDeadAfterMs, clockProbeIntervalMs } = this.ctx.limits;
-    if (nowMs - this.lastHeardMs > peerDeadAfterMs) {
-      this.ctx.logger.warn('peer connection dead: nothing heard', { peerId: this.peer.id, silentMs: Math.round(nowMs - this.lastHeardMs) });
+    if (this.owedSinceMs !== undefined && nowMs - this.owedSinceMs > peerDeadAfterMs) {
+      this.ctx.logger.warn('peer connection dead: nothing heard', { peerId: this.peer.id, unansweredMs: Math.round(nowMs - this.owedSinceMs) });
       ws.terminate();
       return;
     }
-    if (busyBothWays && nowMs - this.lastPingMs < clockProbeIntervalMs) return;
+    if (!unanswered && nowMs - this.lastPingMs < clockProbeIntervalMs) return;
     this.lastPingMs = nowMs;
+    this.owedSinceMs ??= nowMs;
     ws.ping(encodeProbe(nowMs));
+  }
+
+  /** A frame went out: the peer owes us an answer from now (its next frame or pong). */
+  private wrote(): void {
+    this.wroteSinceTick = true;
+    this.owedSinceMs ??= performance.now();
   }
 
   /** Closes the link for good; resolves when its socket is gone. Queued messages are dropped. */
@@ -333,13 +348,14 @@ export class PeerLink {
     });
     const timer = setTimeout(() => this.refuse(ws, 'HANDSHAKE_TIMEOUT', {}), limits.handshakeTimeoutMs);
     this.state = { kind: 'awaiting-challenge', ws, timer };
-    this.lastHeardMs = performance.now();
+    this.owedSinceMs = undefined;
     ws.on('message', (data, isBinary) => this.onMessage(ws, data, isBinary));
     ws.on('pong', (data) => {
-      this.lastHeardMs = performance.now();
+      if (!('ws' in this.state) || this.state.ws !== ws) return;
+      this.owedSinceMs = undefined;
       this.heardSinceTick = true;
       const reply = decodeProbeReply(data);
-      if (reply !== undefined) this.clockSkew.record(reply, this.lastHeardMs, this.ctx.wallClock());
+      if (reply !== undefined) this.clockSkew.record(reply, performance.now(), this.ctx.wallClock());
     });
     ws.on('error', (error: Error & { code?: string }) => {
       // 'close' follows. Retries of a down peer fail routinely: warn for the first failure of a streak only.
@@ -390,7 +406,7 @@ export class PeerLink {
   private onMessage(ws: WebSocket, data: RawData, isBinary: boolean): void {
     const state = this.state;
     if (!('ws' in state) || state.ws !== ws) return;
-    this.lastHeardMs = performance.now();
+    this.owedSinceMs = undefined;
     if (state.kind === 'open' || isBinary) {
       this.refuse(ws, 'FRAME_UNEXPECTED', { state: state.kind, binary: isBinary });
       return;
@@ -414,6 +430,8 @@ export class PeerLink {
     clearTimeout(state.timer);
     this.ctx.lockCodeStated(this.peer.id, welcome.lockCode);
     this.state = { kind: 'open', ws };
+    this.owedSinceMs = undefined;
+    this.lastPingMs = Number.NEGATIVE_INFINITY; // a first clock probe at the first check
     this.clockSkew.clear();
     this.failures = 0;
     this.counters.connects += 1;

@@ -375,6 +375,34 @@ describe('PeerTransport', () => {
     await vi.waitFor(() => expect(n1.unreachable.includes('n2') && lost.includes('n2'), 'n2 declared dead').toBe(true), { ...WAIT, timeout: 4000 });
   });
 
+  it('keeps a link that carries nothing either way (two followers) open, and notices its peer once it stops answering', async () => {
+    const c = await cluster(['n1', 'n2', 'n3']);
+    await c.connected();
+    const lost = new Map<string, string[]>(['n1', 'n2', 'n3'].map((id) => [id, []]));
+    for (const [id, peers] of lost) c.node(id).transport.onConnectionLost((peerId) => peers.push(peerId));
+    // No Raft traffic at all for longer than peerDeadAfterMs + clockProbeIntervalMs (2 s): only the links' own pings.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    for (const [id, peers] of lost) expect(peers, `connections ${id} lost`).toEqual([]);
+    for (const id of ['n1', 'n2', 'n3']) {
+      expect(c.node(id).unreachable, `peers ${id} found unreachable`).toEqual([]);
+      for (const lock of c.node(id).transport.peerLockCodes().values()) expect(lock.connected).toBe(true);
+    }
+  });
+
+  it('closes an inbound connection whose dialer falls silent, and tells the node the peer is lost', async () => {
+    const { c, keys } = await clusterWithScriptedPeer();
+    const n1 = c.node('n1');
+    const lost: string[] = [];
+    n1.transport.onConnectionLost((peerId) => lost.push(peerId));
+    // "n2" dials n1, proves itself, and then sends nothing, not even a ping (a frozen process, a dead path).
+    const dialer = await rawClient(n1.port);
+    dialer.ws.send(helloFor(dialer.texts[0]!, 'n2', keys));
+    await vi.waitFor(() => expect(dialer.texts.length >= 2, 'welcome').toBe(true), { ...WAIT, timeout: 2000 });
+    // Within peerDeadAfterMs + clockProbeIntervalMs (2 s) plus a check; the wait only bounds it, generously for a loaded machine.
+    await vi.waitFor(() => expect(lost.includes('n2'), 'n2 lost').toBe(true), { ...WAIT, timeout: 10_000 });
+    await dialer.closed;
+  });
+
   it('bounds the send queue of an unreachable peer, dropping and counting the oldest', async () => {
     const c = await cluster(['n1', 'n2'], { limits: { sendQueueMessagesMax: 10 } });
     await c.connected();

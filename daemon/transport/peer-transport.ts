@@ -572,10 +572,12 @@ export class PeerTransport {
   private checkLiveness(): void {
     const nowMs = performance.now();
     for (const link of this.links.values()) link.tick(nowMs);
+    // A dialer pings at least every clockProbeIntervalMs once open (peer-link.ts), and at every
+    // check while we leave its frames unanswered; longer silence means the dialer or the path died.
+    // A handshake in progress is bounded by handshakeTimeoutMs instead.
+    const silentMsMax = this.limits.peerDeadAfterMs + this.limits.clockProbeIntervalMs;
     for (const conn of this.inbound) {
-      // Dialers ping every pingIntervalMs once open; silence means the dialer or the path died.
-      // A handshake in progress is bounded by handshakeTimeoutMs instead.
-      if (conn.peerId !== undefined && nowMs - conn.lastHeardMs > this.limits.peerDeadAfterMs) {
+      if (conn.peerId !== undefined && nowMs - conn.lastHeardMs > silentMsMax) {
         this.logger.warn('inbound peer connection dead: nothing heard', { peerId: conn.peerId, remoteAddress: conn.remoteAddress });
         conn.ws.terminate();
       }
@@ -668,12 +670,12 @@ export class PeerTransport {
       conn.lastHeardMs = performance.now();
       if (conn.peerId === undefined) return this.onHandshake(conn, data, isBinary);
       // The peer is alive: our own link to it need not ping it while it also writes.
-      this.links.get(conn.peerId)?.peerHeard(conn.lastHeardMs);
+      this.links.get(conn.peerId)?.peerHeard();
       this.onFrame(conn, conn.peerId, data, isBinary);
     });
     ws.on('ping', (data) => {
       conn.lastHeardMs = performance.now();
-      if (conn.peerId !== undefined) this.links.get(conn.peerId)?.peerHeard(conn.lastHeardMs);
+      if (conn.peerId !== undefined) this.links.get(conn.peerId)?.peerHeard();
       if (ws.readyState === ws.OPEN) ws.pong(answerProbe(data, this.linkContext.wallClock()));
     });
     ws.on('error', (error: Error & { code?: string }) => {

@@ -37,8 +37,8 @@ export interface ForwarderHost {
   isLeader(): boolean;
   /** Leader: stamps and proposes `command` (its own); resolves with its result. */
   proposeLocal(command: UnstampedCommand): Promise<ForwardResult>;
-  /** Leader: stamps and proposes a peer's forwarded command with its tag; rejects when it cannot. */
-  proposeTagged(command: UnstampedCommand, tag: string): Promise<unknown>;
+  /** Leader: stamps and proposes a forwarded command of peer `origin` with its tag; rejects when it cannot. */
+  proposeTagged(command: UnstampedCommand, tag: string, origin: NodeId): Promise<unknown>;
   log(line: string): void;
 }
 
@@ -237,7 +237,7 @@ export class Forwarder {
       return;
     }
     for (const [tag, command] of forwards) {
-      this.host.proposeTagged(command, tag).catch((error: unknown) => {
+      this.host.proposeTagged(command, tag, peerId).catch((error: unknown) => {
         this.nack(peerId, [tag], error instanceof ProposalError ? error.code : 'DROPPED');
       });
     }

@@ -38,10 +38,10 @@ export class NodeProposals {
               leaderId: () => driver.leaderId,
               isLeader: () => driver.isLeader,
               proposeLocal: (command) => this.proposeHere(command),
-              proposeTagged: (command, tag) => {
+              proposeTagged: (command, tag, origin) => {
                 if (!driver.isLeader) return Promise.reject(new ProposalError('NOT_LEADER', 'not the leader', driver.leaderId));
                 const stamped = { ...command, ...deps.stamp() } as LogCommand;
-                return driver.propose(encodeTaggedCommand(tag, stamped), stamped);
+                return driver.propose(encodeTaggedCommand(tag, stamped), stamped, origin);
               },
               log: deps.log,
             },

@@ -56,7 +56,7 @@ export function untickedDriver(
   storage: DurableStorage,
   transport: RaftTransport,
   application: ReplicatedApplication<string>,
-  options: { preVote: boolean; checkQuorum: boolean },
+  options: { preVote: boolean; checkQuorum: boolean; broadcastCommit?: boolean },
 ): RaftDriver<string> {
   return new RaftDriver<string>({
     node: createRaftNode({

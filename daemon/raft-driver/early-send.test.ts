@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { heldSyncStorage, memoryWire, untickedDriver } from './driver-wire.test-support.ts';
 
 /** Two drivers on one in-memory wire with held syncs; n1 leads when it resolves. */
-async function startPair() {
+async function startPair(broadcastCommit = false) {
   const { transport, sent } = memoryWire();
   const nodes = ['n1', 'n2'].map((id) => {
     const held: (() => void)[] = [];
@@ -19,7 +19,7 @@ async function startPair() {
       restore: () => {},
       snapshotData: () => new Uint8Array(0),
     };
-    const driver = untickedDriver(id, heldSyncStorage(['n1', 'n2'], held), transport(id), application, { preVote: true, checkQuorum: true });
+    const driver = untickedDriver(id, heldSyncStorage(['n1', 'n2'], held), transport(id), application, { preVote: true, checkQuorum: true, broadcastCommit });
     return { id, driver, held, applied };
   });
   const [n1, n2] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
@@ -62,7 +62,7 @@ describe('RaftDriver with peers and an asynchronous sync', () => {
   });
 
   it('a Ready that only moves the commit index writes no transaction; the next transaction carries the commit', async () => {
-    const { n1, n2, settle } = await startPair();
+    const { n1, n2, settle } = await startPair(true);
     expect(n1.driver.isLeader).toBe(true);
     const before = { readys: n2.driver.readyCount, transactions: n2.driver.transactionCount };
     await Promise.all([n1.driver.propose(new TextEncoder().encode('a')), settle()]);
@@ -70,6 +70,22 @@ describe('RaftDriver with peers and an asynchronous sync', () => {
     // The follower appended the entry (a transaction), then heard the commit (a Ready of its own, no transaction).
     expect(n2.applied).toEqual(['a']);
     expect(n2.driver.readyCount - before.readys).toBeGreaterThan(n2.driver.transactionCount - before.transactions);
+    n1.driver.stop();
+    n2.driver.stop();
+  });
+
+  it('a follower learns the commit with the next append, or at once when it forwarded the proposal', async () => {
+    // No ticks, so no heartbeats: only appends carry the commit index.
+    const { n1, n2, settle } = await startPair();
+    const encode = (text: string) => new TextEncoder().encode(text);
+    await Promise.all([n1.driver.propose(encode('a')), settle()]);
+    await settle();
+    expect(n1.applied).toEqual(['a']);
+    expect(n2.applied).toEqual([]);
+    // n2 waits for this one (a client of n2's forwarded it): it applies it without another append.
+    await Promise.all([n1.driver.propose(encode('b'), undefined, 'n2'), settle()]);
+    await settle();
+    expect(n2.applied).toEqual(['a', 'b']);
     n1.driver.stop();
     n2.driver.stop();
   });

@@ -107,6 +107,8 @@ export interface RaftDriverOptions<R> {
 interface Proposal<R> {
   readonly data: Uint8Array;
   readonly local: unknown;
+  /** The peer that forwarded it and waits for its apply ('' for none). */
+  readonly awaitedBy: NodeId;
   resolve(result: R): void;
   reject(error: ProposalError): void;
 }
@@ -314,14 +316,17 @@ export class RaftDriver<R> {
    * apply() on this node); resolves with the application's result
    * once the entry is committed (durable) and applied. Rejects with
    * ProposalError when this node does not lead or the entry was lost.
+   * `awaitedBy`: the peer that forwarded it and answers its client when it
+   * applies the entry; it is told of the commit at once (other followers
+   * learn it with the next append or heartbeat).
    */
-  propose(data: Uint8Array, local?: unknown): Promise<R> {
+  propose(data: Uint8Array, local?: unknown, awaitedBy: NodeId = ''): Promise<R> {
     if (this.stopped) return Promise.reject(new ProposalError('STOPPED', 'the node is stopping'));
     if (this.proposalsWaiting >= this.options.pendingProposalsMax) {
       return Promise.reject(new ProposalError('OVERLOADED', `${this.proposalsWaiting} proposals are already waiting`));
     }
     return new Promise<R>((resolve, reject) => {
-      this.queued.push({ data, local, resolve, reject });
+      this.queued.push({ data, local, awaitedBy, resolve, reject });
       this.proposalsWaiting++;
       this.schedule();
     });
@@ -347,6 +352,7 @@ export class RaftDriver<R> {
         continue;
       }
       this.pending.set(r.index, { term: r.term, proposals: group });
+      for (const p of group) if (p.awaitedBy !== '') this.node.notifyCommit(p.awaitedBy, r.index);
     }
   }
 
@@ -368,7 +374,7 @@ export class RaftDriver<R> {
     this.schedule();
     return new Promise<void>((resolve, reject) => {
       this.proposalsWaiting++;
-      this.pending.set(r.index, { term: r.term, proposals: [{ data: new Uint8Array(0), local: CONF_CHANGE_LOCAL, resolve: () => resolve(), reject }] });
+      this.pending.set(r.index, { term: r.term, proposals: [{ data: new Uint8Array(0), local: CONF_CHANGE_LOCAL, awaitedBy: '', resolve: () => resolve(), reject }] });
     });
   }
 
@@ -464,10 +470,10 @@ export class RaftDriver<R> {
     const syncAsync = this.storage.syncAsync;
     if ((rd.mustSync || rd.snapshot !== undefined) && syncAsync !== undefined) {
       // Committed entries already on this disk (synced in earlier Readys, and on a majority's)
-      // are applied and answered now, while this Ready's new entries sync (thesis 10.2.1).
+      // are applied and answered while this Ready's new entries sync (thesis 10.2.1): after the
+      // sync is handed off, so that it does not wait for them (a follower's acknowledgement does).
       const lastCommitted = rd.committedEntries[rd.committedEntries.length - 1];
       const appliedEarly = lastCommitted !== undefined && rd.snapshot === undefined && lastCommitted.index <= this.durableIndex;
-      if (appliedEarly) this.applyCommitted(rd);
       // The fsync runs in the thread pool; frames keep arriving and proposals
       // keep joining the core meanwhile: they form the next Ready's batch.
       this.syncing = true;
@@ -485,6 +491,8 @@ export class RaftDriver<R> {
         }
         this.schedule();
       });
+      // syncAsync calls back in a later turn, never before these are applied.
+      if (appliedEarly) this.applyCommitted(rd);
       return;
     }
     if (lastDurable >= 0) this.durableIndex = Math.max(this.durableIndex, lastDurable);

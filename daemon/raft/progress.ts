@@ -52,6 +52,14 @@ export class Progress {
    * heartbeat response. Replicate: inflights were full at the last send.
    */
   paused = false;
+  /**
+   * Highest index of an entry the follower waits to apply (a proposal it
+   * forwarded to this leader: RaftNode.notifyCommit), or 0. While set, each
+   * advance of the commit index goes to the follower at once in an append of
+   * its own; otherwise the commit index rides on the next append or
+   * heartbeat. Cleared once an append has carried a commit index at or past it.
+   */
+  commitAwaited = 0;
   readonly inflights: Inflights;
 
   /** `next`: first index to send; limits are those of Inflights. */

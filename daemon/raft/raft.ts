@@ -104,6 +104,8 @@ export class Raft implements LeaderContext {
   readonly inflightBytesMax: number;
   /** The guard against storage that went backwards is on (RaftConfig.rejoinGuard). */
   readonly rejoinGuard: boolean;
+  /** Every advance of the commit index goes to every follower at once (RaftConfig.broadcastCommit). */
+  readonly broadcastCommit: boolean;
 
   constructor(config: RaftConfig) {
     assert(config.id !== NONE, 'raft config needs an id');
@@ -114,6 +116,7 @@ export class Raft implements LeaderContext {
     this.id = config.id;
     this.inflightBytesMax = config.inflightBytesMax ?? 0;
     this.rejoinGuard = config.rejoinGuard ?? true;
+    this.broadcastCommit = config.broadcastCommit ?? false;
     this.log = new RaftLog(config.storage);
     this.tracker = new ProgressTracker({
       inflightMessagesMax: config.inflightMessagesMax,
@@ -188,6 +191,7 @@ export class Raft implements LeaderContext {
       pr.heard = id === this.id;
       pr.heardBefore = false;
       pr.rejoining = false;
+      pr.commitAwaited = 0;
     }
     this.pendingConfIndex = 0;
     this.uncommittedBytes = 0;

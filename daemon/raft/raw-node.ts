@@ -6,6 +6,7 @@ import { assert } from './assert.ts';
 import { Raft } from './raft.ts';
 import {
   bcastAppend,
+  notifyCommit,
   propose,
   proposeConfChange,
   reduceUncommittedBytes,
@@ -69,6 +70,10 @@ class RawNode implements RaftNode {
 
   proposeConfChange(change: ConfChange): ProposeResult {
     return proposeConfChange(this.raft, change);
+  }
+
+  notifyCommit(id: NodeId, index: number): void {
+    notifyCommit(this.raft, id, index);
   }
 
   applyConfChange(change: ConfChange): ConfState {

@@ -54,6 +54,8 @@ export interface LeaderContext {
   readonly readOnly: ReadOnly;
   readonly config: RaftConfig;
   readonly rejoinGuard: boolean;
+  /** Every advance of the commit index goes to every follower at once (RaftConfig.broadcastCommit). */
+  readonly broadcastCommit: boolean;
   leadTransferee: NodeId;
   pendingConfIndex: number;
   uncommittedBytes: number;
@@ -158,15 +160,19 @@ function acknowledged(r: LeaderContext, from: NodeId, pr: Progress, index: numbe
   } else if (pr.state === 'replicate') {
     pr.inflights.freeLE(index);
   }
-  if (maybeCommit(r)) {
-    releasePendingReadIndexRequests(r);
-    r.appendsPending = true; // followers learn the new commit index in the next Ready
-  } else if (wasPaused) {
-    maybeSendAppend(r, from, true);
-  }
+  const committedBefore = r.log.committed;
+  const committed = maybeCommit(r);
+  // Without broadcastCommit, followers learn a new commit index with the next append or
+  // heartbeat (the leader answers its own clients), except those waiting for an entry to
+  // apply, and every follower when a membership change commits (it may remove this leader).
+  const broadcast = committed && (r.broadcastCommit || (r.pendingConfIndex > committedBefore && r.pendingConfIndex <= r.log.committed));
+  if (committed) releasePendingReadIndexRequests(r);
+  if (broadcast) r.appendsPending = true;
+  else if (wasPaused) maybeSendAppend(r, from, true);
   while (maybeSendAppend(r, from, false)) {
     // Fill the follower's window.
   }
+  if (committed && !broadcast) sendAwaitedCommits(r);
   if (from === r.leadTransferee && pr.match === r.log.lastIndex()) {
     r.debug(`transferee ${from} caught up: sending timeout-now`);
     r.send({ type: 'timeout-now', to: from });
@@ -309,7 +315,31 @@ export function maybeSendAppend(r: LeaderContext, to: NodeId, sendIfEmpty: boole
   for (const e of entries) bytes += entryBytes(e);
   r.send({ type: 'app', to, index: prevIndex, logTerm: prevTerm, entries, commit: r.log.committed });
   pr.sentEntries(entries.length, bytes);
+  if (pr.commitAwaited !== 0 && pr.commitAwaited <= r.log.committed) pr.commitAwaited = 0;
   return true;
+}
+
+/**
+ * Sends the commit index at once to each follower that waits for an entry
+ * to apply (Progress.commitAwaited): a follower answers the clients whose
+ * proposals it forwarded only once it applies them, and would otherwise
+ * learn the commit with the next append or heartbeat.
+ */
+function sendAwaitedCommits(r: LeaderContext): void {
+  for (const [id, pr] of r.tracker.progress) {
+    if (id !== r.id && pr.commitAwaited !== 0) maybeSendAppend(r, id, true);
+  }
+}
+
+/**
+ * Leader only: `id` waits for the entry at `index` to apply (it forwarded a
+ * proposal in it): it hears each advance of the commit index at once until
+ * one reaches `index`, instead of with the next append or heartbeat.
+ */
+export function notifyCommit(r: LeaderContext, id: NodeId, index: number): void {
+  const pr = r.tracker.progress.get(id);
+  if (r.role !== 'leader' || pr === undefined || id === r.id) return;
+  if (index > pr.commitAwaited) pr.commitAwaited = index;
 }
 
 function maybeSendSnapshot(r: LeaderContext, to: NodeId, pr: Progress): boolean {

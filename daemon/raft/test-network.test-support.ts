@@ -17,7 +17,7 @@ import {
   type Ready,
 } from './types.ts';
 
-/** Test defaults: electionTicks 10, heartbeatTicks 1, generous limits, no pre-vote or check-quorum. */
+/** Test defaults: electionTicks 10, heartbeatTicks 1, generous limits, no pre-vote or check-quorum, commits broadcast at once. */
 export function testConfig(id: NodeId, storage: MemoryStorage, overrides: Partial<RaftConfig> = {}): RaftConfig {
   return {
     id,
@@ -31,6 +31,7 @@ export function testConfig(id: NodeId, storage: MemoryStorage, overrides: Partia
     committedBytesPerReadyMax: Number.MAX_SAFE_INTEGER,
     preVote: false,
     checkQuorum: false,
+    broadcastCommit: true,
     random: seededRandom(id.split('').reduce((h, c) => h * 31 + c.charCodeAt(0), 7)),
     ...overrides,
   };

@@ -237,6 +237,7 @@ export class DriverSimNode extends SimNode {
       ticksUntilDeadline: () => core.ticksUntilDeadline(),
       step: (m) => core.step(m),
       propose: (data) => core.propose(data),
+      notifyCommit: (id, index) => core.notifyCommit(id, index),
       proposeConfChange: (change) => core.proposeConfChange(change),
       applyConfChange: (change) => {
         this.confState = core.applyConfChange(change);

@@ -1,7 +1,13 @@
-// Cluster bench, sessions: many heartbeating raw-protocol sessions on one
-// node (from a second load worker); server RSS per session and a small
-// probe's checkout latency idle vs while they heartbeat.
-import { round, rssBytesOf, sleep } from '../figures.ts';
+// Cluster bench, sessions: many heartbeating raw-protocol sessions on the
+// leader (from a second load worker), where the SDK places every client;
+// server RSS per session, a small probe's checkout latency idle vs while
+// they heartbeat, each node's CPU while they heartbeat and nothing else
+// runs, and (unless --sessions-kill-trials 0) the leader that holds them
+// SIGKILLed: the first checkout sent after the kill through a survivor.
+import { connect } from '../../client/index.ts';
+import { cpuMsOf, median, round, rssBytesOf, sleep } from '../figures.ts';
+import { healthOf } from '../../test/cluster/site-tools.test-support.ts';
+import { caughtUp, until } from '../until.ts';
 import { argNumber, WARMUP_MS, write, type Context } from './context.ts';
 import { LoadWorkerHandle } from './load-worker-handle.ts';
 import type { RunFigures } from './load-worker.ts';
@@ -10,12 +16,14 @@ export async function benchSessions(ctx: Context): Promise<void> {
   const { site, worker, out, args } = ctx;
   const count = argNumber(args, '--sessions', 10_000, 1, 18_000);
   const probeMs = argNumber(args, '--seconds', 4, 1, 60) * 1000;
+  const cpuWindowMs = argNumber(args, '--idle-seconds', 10, 1, 120) * 1000;
+  const killTrials = argNumber(args, '--sessions-kill-trials', 1, 0, 5);
   const leader = await site.leader();
-  // The sessions sit on a follower (the common case: two of three nodes are followers); the probe uses the same node.
-  const node = site.nodes.find((n) => n.id !== leader)!;
+  // The sessions sit on the leader, where the SDK places every client (preferLeader); the probe uses the same node.
+  const node = site.node(leader);
   const holder = LoadWorkerHandle.start();
   try {
-    write(`sessions: ${count.toLocaleString('en-US')} heartbeating sessions on ${node.id} (a follower; leader ${leader}) from a second load worker; probe: 10 clients of checkout+checkin on ${node.id}, best of two ${probeMs} ms runs`);
+    write(`sessions: ${count.toLocaleString('en-US')} heartbeating sessions on ${node.id} (the leader) from a second load worker; probe: 10 clients of checkout+checkin on ${node.id}, best of two ${probeMs} ms runs`);
     // Best (lowest p99) of two probe runs, idle and heartbeating alike: a busy shared machine makes single runs noisy.
     const probeOnce = () => worker.call<RunFigures>({ cmd: 'throughput', urls: [node.clientUrl], clients: 10, durationMs: probeMs, warmupMs: WARMUP_MS, hello: true, prefix: ctx.prefix() });
     const probe = async () => {
@@ -42,6 +50,16 @@ export async function benchSessions(ctx: Context): Promise<void> {
         `the socket node ${node.id}: ${(perSession[idx]! / 1024).toFixed(2)} KiB (goal ≤ 10 KiB); heartbeats ${stats.heartbeats} ok, ${stats.heartbeatErrors} failed, ${stats.open} sockets open`,
     );
     if (stats.heartbeatErrorSamples.length > 0) write(`  heartbeat errors: ${stats.heartbeatErrorSamples.join(' | ')}`);
+    // Each node's CPU while the sessions heartbeat and nothing else runs.
+    const pids = site.nodes.map((n) => n.child?.pid);
+    const cpu0 = pids.map(cpuMsOf);
+    const t0 = performance.now();
+    await sleep(cpuWindowMs);
+    const wallMs = performance.now() - t0;
+    const cpuPercent = pids.map((pid, i) => round(((cpuMsOf(pid) - cpu0[i]!) / wallMs) * 100, 2));
+    write(`  CPU while the sessions heartbeat (no other load, ${Math.round(wallMs)} ms): ${site.nodes.map((n, i) => `${n.id}${n.id === leader ? ' (leader)' : ''} ${cpuPercent[i]}%`).join(', ')} of a core`);
+    out['sessionsCpuPercentByNode'] = cpuPercent;
+    out['sessionsCpuPercentLeader'] = cpuPercent[idx];
     out['sessions'] = count;
     out['sessionsOpenMs'] = opened.openMs;
     out['rssBytesPerSession'] = perSession[idx];
@@ -54,8 +72,84 @@ export async function benchSessions(ctx: Context): Promise<void> {
     out['checkoutP99RatioHeartbeatingToIdle'] = round(busy.p99Ms / Math.max(0.001, idle.p99Ms), 2);
     out['heartbeats'] = stats.heartbeats;
     out['heartbeatErrors'] = stats.heartbeatErrors;
+    if (killTrials > 0) await killLeaderWithSessions(ctx, holder, count, killTrials, node.id);
     await holder.call({ cmd: 'sessions-close' });
   } finally {
     await holder.stop();
   }
+}
+
+/**
+ * SIGKILLs the leader while it holds the sessions (its process dies: the OS
+ * resets every socket), times the first checkout an SDK client sends after
+ * the kill, restarts the node, waits until it caught up, and opens the
+ * sessions on the new leader for the next trial.
+ */
+async function killLeaderWithSessions(ctx: Context, holder: LoadWorkerHandle, count: number, trials: number, sessionsOn: string): Promise<void> {
+  const { site, out } = ctx;
+  const urls = site.nodes.map((n) => n.clientUrl);
+  const client = await connect({ servers: urls, user: 'sk', host: 'skh', app: 'bench-sessions', pendingRequestsMax: 200, requestSendsMax: 50, reconnectAttemptsMax: 100, ...(ctx.ca !== undefined ? { ca: ctx.ca } : {}) });
+  const firstMs: number[] = [];
+  try {
+    for (let t = 0; t < trials; t++) {
+      const leader = await site.leader();
+      if (leader !== sessionsOn) {
+        // The previous trial's kill, or an election on a loaded machine, moved the leader: the sessions follow it.
+        await holder.call({ cmd: 'sessions-close' });
+        const opened = await holder.call<{ openMs: number }>({ cmd: 'sessions-open', url: site.node(leader).clientUrl, count, prefix: ctx.prefix() });
+        write(`  the leader is now ${leader}: opened the ${count.toLocaleString('en-US')} sessions there in ${opened.openMs} ms`);
+        sessionsOn = leader;
+      }
+      const oldTerm = (await healthOf(site, leader))?.term ?? 0;
+      let probing = true;
+      const successes: number[] = [];
+      const killedAt = { ms: Number.POSITIVE_INFINITY };
+      // One checkout every 10 ms, each answered or failed; the first one sent after the kill and answered is the figure.
+      const probe = (async () => {
+        const inFlight = new Set<Promise<void>>();
+        while (probing) {
+          if (inFlight.size < 100) {
+            const sentAt = performance.now();
+            const p: Promise<void> = client.checkout('demo').then(
+              async (lease) => {
+                if (sentAt >= killedAt.ms) successes.push(performance.now() - killedAt.ms);
+                await client.checkin(lease).catch(() => {});
+              },
+              () => {},
+            );
+            inFlight.add(p);
+            void p.finally(() => inFlight.delete(p));
+          }
+          await sleep(10);
+        }
+        await Promise.all(inFlight);
+      })();
+      try {
+        await sleep(500);
+        killedAt.ms = performance.now();
+        await site.kill(leader);
+        const ms = await until('a checkout sent after the kill to succeed', 20_000, () => (successes.length > 0 ? Math.min(...successes) : undefined)).catch(() => NaN);
+        if (Number.isFinite(ms)) firstMs.push(ms);
+        // On a loaded machine the survivors may trade leadership for a while: that is reported, not fatal.
+        const newLeader = await until('a new leader', 30_000, async () => {
+          const views = await Promise.all(site.nodes.filter((n) => n.id !== leader).map((n) => healthOf(site, n.id)));
+          return views.find((v) => v !== null && v.role === 'leader' && v.term > oldTerm)?.nodeId;
+        }).catch(() => undefined);
+        const restartAt = performance.now();
+        await site.start(leader);
+        const caught = newLeader === undefined ? undefined : await caughtUp(site, leader, newLeader, 30_000).catch(() => undefined);
+        write(
+          `  SIGKILL of ${leader} holding ${count.toLocaleString('en-US')} sessions, trial ${t + 1}: first checkout through a survivor ${Number.isFinite(ms) ? `${Math.round(ms)} ms after the kill` : 'none within 20 s'} ` +
+            `(new leader ${newLeader ?? 'none settled within 30 s'}); restarted${caught === undefined ? '' : ` and caught up to ${caught.nodeApplied} in ${Math.round(performance.now() - restartAt)} ms`}`,
+        );
+      } finally {
+        probing = false;
+        await Promise.race([probe, sleep(15_000)]);
+      }
+    }
+  } finally {
+    await client.close().catch(() => {});
+  }
+  out['sessionsKillFirstCheckoutMs'] = firstMs.map((x) => Math.round(x));
+  if (firstMs.length > 0) out['sessionsKillFirstCheckoutMedianMs'] = Math.round(median(firstMs));
 }

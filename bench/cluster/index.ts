@@ -32,10 +32,13 @@
 //   alternate without and with 10 console viewers (--viewers N) on the
 //   leader's GET /api/v1/events; the leader's CPU per request, with/without.
 //   Goal: ≤ 5 % extra.
-// - sessions: 10,000 raw-protocol sessions on one node, heartbeating at the
-//   interval the server tells in hello; server RSS per session (goal ≤ 10 KiB)
-//   and checkout p50/p99 of a 10-client probe idle vs while they heartbeat
-//   (goal: p99 within 2×).
+// - sessions: 10,000 raw-protocol sessions on the leader (where the SDK
+//   places every client), heartbeating at the interval the server tells in
+//   hello; server RSS per session (goal ≤ 10 KiB), checkout p50/p99 of a
+//   10-client probe idle vs while they heartbeat (goal: p99 within 2×), each
+//   node's CPU while they heartbeat with no other load (--idle-seconds S,
+//   10), and --sessions-kill-trials N (1; 0 skips) SIGKILLs of the leader
+//   holding them: the first checkout an SDK client sends after the kill.
 // - --tls: a second site beside the first whose every listener speaks TLS
 //   (site CA and node certificates as `floe tls init|issue` make them;
 //   mutual TLS between peers; clients trust the site CA alone). Throughput

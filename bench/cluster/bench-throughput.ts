@@ -123,10 +123,12 @@ export async function benchThroughput(ctx: Context): Promise<void> {
       const readys = (after?.readyCount ?? 0) - (before?.readyCount ?? 0);
       const readysPerSec = Math.round((readys * 1000) / wallMs);
       const entriesPerReady = round((applied1 - applied0) / Math.max(1, readys), 2);
+      // Every node's Ready rounds per entry applied: at 1 client, 2 on the leader (append, commit) and 1 on a follower.
+      const readysPerEntry = site.nodes.map((_, i) => round(((storage1[i]?.readyCount ?? 0) - (storage0[i]?.readyCount ?? 0)) / Math.max(1, applied1 - applied0), 2));
       const requestsPerEntry = round(f.requestsPerSec / Math.max(1, entriesPerSec), 2);
       const ratio = e === undefined ? undefined : round(f.requestsPerSec / Math.max(1, e.requestsPerSec));
       write(
-        `  ${String(n).padStart(4)} clients: cluster ${f.requestsPerSec.toLocaleString('en-US').padStart(7)} requests/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, errors ${f.errors}; ` +
+        `  ${String(n).padStart(4)} clients: cluster ${f.requestsPerSec.toLocaleString('en-US').padStart(7)} requests/s, p50 ${f.p50Ms} ms, p90 ${f.p90Ms} ms, p99 ${f.p99Ms} ms, p99.9 ${f.p999Ms} ms, max ${f.maxMs} ms, errors ${f.errors}; ` +
           `log ${entriesPerSec.toLocaleString('en-US')} entries/s (leader ${leader}, term changes ${termChanges}); node CPU ${site.nodes.map((x, i) => `${x.id} ${cpu[i]}%`).join(', ')}` +
           (followLeader ? `; ${f.movedToLeader ?? 0} of ${n} sessions moved to the leader` : ''),
       );
@@ -134,7 +136,10 @@ export async function benchThroughput(ctx: Context): Promise<void> {
         `               CPU per request: nodes ${cpuUsPerRequest} µs in all over the measured window (${Math.round(nodesWindow.systemShare * 100)} % in the kernel; ` +
           `${aboveIdleUsPerRequest} µs above their idle ${Math.round(idleCpuMsPerSec)} ms/s), ${wholeCallCpuUsPerRequest} µs over the whole call (connect, hello, warm-up); load worker ${workerUsPerRequest} µs`,
       );
-      write(`               leader batching: ${readysPerSec.toLocaleString('en-US')} Readys/s, ${entriesPerReady} entries per Ready, ${requestsPerEntry} requests per entry`);
+      write(
+        `               leader batching: ${readysPerSec.toLocaleString('en-US')} Readys/s, ${entriesPerReady} entries per Ready, ${requestsPerEntry} requests per entry; ` +
+          `Readys per entry by node: ${site.nodes.map((x, i) => `${x.id} ${readysPerEntry[i]}`).join(', ')}`,
+      );
       write(`               storage per node: ${site.nodes.map((x, i) => `${x.id} ${perSec(i, 'transactionCount')} transactions/s, ${perSec(i, 'syncCount')} fsyncs/s`).join('; ')}`);
       if (e !== undefined) {
         write(
@@ -157,7 +162,10 @@ export async function benchThroughput(ctx: Context): Promise<void> {
       if (f.errorSamples.length > 0) write(`               first errors: ${f.errorSamples.join(' | ')}`);
       out[`requestsPerSec_${n}`] = f.requestsPerSec;
       out[`p50Ms_${n}`] = f.p50Ms;
+      out[`p90Ms_${n}`] = f.p90Ms;
       out[`p99Ms_${n}`] = f.p99Ms;
+      out[`p999Ms_${n}`] = f.p999Ms;
+      out[`maxMs_${n}`] = f.maxMs;
       out[`errors_${n}`] = f.errors;
       out[`logEntriesPerSec_${n}`] = entriesPerSec;
       out[`nodeCpuUsPerRequest_${n}`] = cpuUsPerRequest;
@@ -169,6 +177,7 @@ export async function benchThroughput(ctx: Context): Promise<void> {
       out[`termChanges_${n}`] = termChanges;
       out[`leaderReadysPerSec_${n}`] = readysPerSec;
       out[`entriesPerReady_${n}`] = entriesPerReady;
+      out[`readysPerEntry_${n}`] = readysPerEntry;
       out[`requestsPerEntry_${n}`] = requestsPerEntry;
       out[`transactionsPerSec_${n}`] = site.nodes.map((_, i) => perSec(i, 'transactionCount'));
       out[`fsyncsPerSec_${n}`] = site.nodes.map((_, i) => perSec(i, 'syncCount'));

@@ -16,7 +16,11 @@ const HELLO_CONCURRENCY = 200;
 export interface RunFigures {
   requestsPerSec: number;
   p50Ms: number;
+  /** `ms`: the tail's shape (a p99 set by a few stalls shows as a p90 near the p50). */
+  p90Ms: number;
   p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
   requests: number;
   errors: number;
   /** First error replies (diagnostics). */
@@ -181,7 +185,10 @@ async function measureLoops(warmupMs: number, durationMs: number, start: (w: Loo
   return {
     requestsPerSec: Math.round((w.requests * 1000) / elapsedMs),
     p50Ms: round(percentile(sorted, 50)),
+    p90Ms: round(percentile(sorted, 90)),
     p99Ms: round(percentile(sorted, 99)),
+    p999Ms: round(percentile(sorted, 99.9)),
+    maxMs: round(sorted.length === 0 ? 0 : sorted[sorted.length - 1]!),
     requests: w.requests,
     errors: w.errors,
     errorSamples: w.errorSamples,

@@ -105,6 +105,8 @@ async function openClients(
   localAddresses: readonly string[] = [],
   ca?: string,
   followLeader = false,
+  /** Called once a client's session is open (after its move, when it moved), with hello's heartbeatMs. */
+  onSession?: (client: RawClient, heartbeatMs: number) => void,
 ): Promise<{ clients: RawClient[]; heartbeatMs: number; moved: number }> {
   const clients: RawClient[] = new Array(count);
   let heartbeatMs = 0;
@@ -133,6 +135,7 @@ async function openClients(
               moved++;
             } else there.terminate();
           }
+          onSession?.(clients[i], heartbeatMs);
           break;
         }
         if (attempt >= 20) throw new Error(`hello refused: ${JSON.stringify(r)}`);
@@ -333,27 +336,29 @@ function runLoadWorker(): void {
       }
       case 'sessions-open': {
         const t0 = performance.now();
-        const opened = await openClients([c.url], c.count, c.prefix, true);
-        sessions = opened.clients;
-        const openMs = performance.now() - t0;
-        // Each session heartbeats every heartbeatMs (as told in hello), phases spread evenly.
-        const every = opened.heartbeatMs;
-        sessions.forEach((s, i) => {
-          const start = setTimeout(() => {
-            const beat = () => {
-              void s.request({ type: 'heartbeat' }).then((r) => {
-                if (r['ok'] === true) heartbeats++;
-                else {
-                  heartbeatErrors++;
-                  if (heartbeatErrorSamples.length < 5) heartbeatErrorSamples.push(JSON.stringify(r).slice(0, 200));
-                }
-              });
-            };
+        // Each session heartbeats every heartbeatMs (as told in hello) from the moment it is open, not
+        // once all are: opening 10,000 on a loaded machine can outlast the first sessions' ttl
+        // (7,017 SESSION_NOT_FOUND heartbeats when opening took 39 s at load 25).
+        const beatFrom = (s: RawClient, every: number) => {
+          const beat = () => {
+            void s.request({ type: 'heartbeat' }).then((r) => {
+              if (r['ok'] === true) heartbeats++;
+              else {
+                heartbeatErrors++;
+                if (heartbeatErrorSamples.length < 5) heartbeatErrorSamples.push(JSON.stringify(r).slice(0, 200));
+              }
+            });
+          };
+          // The first beat at a random phase of one interval: beats spread evenly however fast the opening was.
+          timers.push(setTimeout(() => {
             beat();
             timers.push(setInterval(beat, every));
-          }, (every * i) / sessions.length);
-          timers.push(start);
-        });
+          }, Math.random() * every));
+        };
+        const opened = await openClients([c.url], c.count, c.prefix, true, [], undefined, false, beatFrom);
+        sessions = opened.clients;
+        const openMs = performance.now() - t0;
+        const every = opened.heartbeatMs;
         return { openMs: Math.round(openMs), heartbeatMs: every };
       }
       case 'etcd-puts':

@@ -42,6 +42,15 @@ export function cpuMsOf(pid: number | undefined): number {
   return t.userMs + t.systemMs;
 }
 
+/** Each process's CPU over the next `windowMs`, % of one core (2 decimals), and the window's measured length. */
+export async function cpuPercentOver(pids: readonly (number | undefined)[], windowMs: number): Promise<{ percent: number[]; wallMs: number }> {
+  const cpu0 = pids.map(cpuMsOf);
+  const t0 = performance.now();
+  await sleep(windowMs);
+  const wallMs = performance.now() - t0;
+  return { percent: pids.map((pid, i) => round(((cpuMsOf(pid) - cpu0[i]!) / wallMs) * 100, 2)), wallMs };
+}
+
 /** CPU time a process has used so far in user mode and in the kernel (system calls), ms (Linux /proc; 0 elsewhere). */
 export function cpuTimesMsOf(pid: number | undefined): { userMs: number; systemMs: number } {
   if (pid === undefined) return { userMs: 0, systemMs: 0 };

@@ -5,7 +5,7 @@
 // runs, and (unless --sessions-kill-trials 0) the leader that holds them
 // SIGKILLed: the first checkout sent after the kill through a survivor.
 import { connect } from '../../client/index.ts';
-import { cpuMsOf, median, round, rssBytesOf, sleep } from '../figures.ts';
+import { cpuPercentOver, median, round, rssBytesOf, sleep } from '../figures.ts';
 import { healthOf } from '../../test/cluster/site-tools.test-support.ts';
 import { caughtUp, until } from '../until.ts';
 import { argNumber, WARMUP_MS, write, type Context } from './context.ts';
@@ -51,12 +51,7 @@ export async function benchSessions(ctx: Context): Promise<void> {
     );
     if (stats.heartbeatErrorSamples.length > 0) write(`  heartbeat errors: ${stats.heartbeatErrorSamples.join(' | ')}`);
     // Each node's CPU while the sessions heartbeat and nothing else runs.
-    const pids = site.nodes.map((n) => n.child?.pid);
-    const cpu0 = pids.map(cpuMsOf);
-    const t0 = performance.now();
-    await sleep(cpuWindowMs);
-    const wallMs = performance.now() - t0;
-    const cpuPercent = pids.map((pid, i) => round(((cpuMsOf(pid) - cpu0[i]!) / wallMs) * 100, 2));
+    const { percent: cpuPercent, wallMs } = await cpuPercentOver(site.nodes.map((n) => n.child?.pid), cpuWindowMs);
     write(`  CPU while the sessions heartbeat (no other load, ${Math.round(wallMs)} ms): ${site.nodes.map((n, i) => `${n.id}${n.id === leader ? ' (leader)' : ''} ${cpuPercent[i]}%`).join(', ')} of a core`);
     out['sessionsCpuPercentByNode'] = cpuPercent;
     out['sessionsCpuPercentLeader'] = cpuPercent[idx];

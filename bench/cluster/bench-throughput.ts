@@ -10,6 +10,7 @@ import { healthOf } from '../../test/cluster/site-tools.test-support.ts';
 import { argNumber, WARMUP_MS, write, type Context } from './context.ts';
 import { startEcho } from './echo-server.ts';
 import { startEtcd } from './etcd-site.ts';
+import { startFloor } from './floor-site.ts';
 import type { RunFigures } from './load-worker.ts';
 
 /** `ms` the nodes are left without clients before the first level, to read their idle CPU. */
@@ -62,7 +63,10 @@ export async function benchThroughput(ctx: Context): Promise<void> {
     out['etcdVersion'] = etcd?.version ?? null;
   }
   const tls = ctx.ca !== undefined ? { ca: ctx.ca } : {};
+  // --floor: the same load on three processes that do only what any server of Floe's shape must (floor-site.ts).
+  let floor: Awaited<ReturnType<typeof startFloor>> | undefined;
   try {
+    floor = ctx.baseline !== false && args.includes('--floor') ? await startFloor() : undefined;
     write(
       `throughput${ctx.ca !== undefined ? ' over TLS' : ''}: durable checkout+checkin, --via ${via}: ${viaText}; ${durationMs} ms per run after ${WARMUP_MS} ms warm-up` +
         (echo !== undefined ? `; baseline: a bare ws echo server (${echo.url}) driven by the same worker` : ''),
@@ -74,6 +78,7 @@ export async function benchThroughput(ctx: Context): Promise<void> {
       write(`  warm-up: ${warmMs} ms of load at ${levels[0]} clients on the cluster${echo !== undefined ? ' and on the echo server' : ''}, not measured`);
       await worker.call<RunFigures>({ cmd: 'throughput', urls, clients: levels[0]!, durationMs: warmMs, warmupMs: 0, hello: true, prefix: ctx.prefix(), followLeader, ...tls });
       if (echo !== undefined) await worker.call<RunFigures>({ cmd: 'throughput', urls: [echo.url], clients: levels[0]!, durationMs: warmMs, warmupMs: 0, hello: false, prefix: ctx.prefix() });
+      if (floor !== undefined) await worker.call<RunFigures>({ cmd: 'throughput', urls: [floor.url], clients: levels[0]!, durationMs: warmMs, warmupMs: 0, hello: false, prefix: ctx.prefix() });
     }
     // The nodes' CPU without clients (heartbeats, ticks, timers): what a run spends whatever its rate.
     // A slow disk lowers the rate, and this fixed part then weighs more per request: nodeCpuUsPerRequestAboveIdle_N takes it out.
@@ -117,6 +122,8 @@ export async function benchThroughput(ctx: Context): Promise<void> {
       const e = echo === undefined ? undefined : await worker.call<RunFigures>({ cmd: 'throughput', urls: [echo.url], clients: n, durationMs, warmupMs: WARMUP_MS, hello: false, prefix: ctx.prefix(), cpuPids: echoPids });
       const echoCpuUsPerRequest = e === undefined ? undefined : usPerRequest(windowCpu(e, 0, 1).ms, e.requests);
       const echoWorkerUsPerRequest = e === undefined ? undefined : usPerRequest(windowCpu(e, 1, 1).ms, e.requests);
+      const floorPids = floor === undefined ? [] : [...floor.children.map((c) => c.pid!), ...(worker.child.pid === undefined ? [] : [worker.child.pid])];
+      const fl = floor === undefined ? undefined : await worker.call<RunFigures>({ cmd: 'throughput', urls: [floor.url], clients: n, durationMs, warmupMs: WARMUP_MS, hello: false, prefix: ctx.prefix(), cpuPids: floorPids });
       const etcdRun = etcd === undefined ? undefined : await worker.call<RunFigures>({ cmd: 'etcd-puts', urls: etcd.clientUrls, clients: n, durationMs, warmupMs: WARMUP_MS });
       const entriesPerSec = Math.round(((applied1 - applied0) * 1000) / wallMs);
       // Batching on the leader: Readys (one transaction and at most one fsync each) per second, entries per Ready, requests per entry.
@@ -146,6 +153,23 @@ export async function benchThroughput(ctx: Context): Promise<void> {
           `               echo    ${e.requestsPerSec.toLocaleString('en-US').padStart(7)} echoes/s,   p50 ${e.p50Ms} ms, p99 ${e.p99Ms} ms; ratio cluster/echo ${ratio}; ` +
             `CPU per echo: echo server ${echoCpuUsPerRequest} µs, load worker ${echoWorkerUsPerRequest} µs`,
         );
+      }
+      if (fl !== undefined) {
+        const floorCpu = usPerRequest(windowCpu(fl, 0, 3).ms, fl.requests);
+        const byProcess = [0, 1, 2].map((i) => usPerRequest(windowCpu(fl, i, 1).ms, fl.requests));
+        const toFloor = round(f.requestsPerSec / Math.max(1, fl.requestsPerSec), 2);
+        const floorToEcho = e === undefined ? undefined : round(fl.requestsPerSec / Math.max(1, e.requestsPerSec));
+        write(
+          `               floor   ${fl.requestsPerSec.toLocaleString('en-US').padStart(7)} requests/s, p50 ${fl.p50Ms} ms, p99 ${fl.p99Ms} ms, p99.9 ${fl.p999Ms} ms, errors ${fl.errors}; ` +
+            `CPU per request ${floorCpu} µs (leader ${byProcess[0]}, followers ${byProcess[1]}, ${byProcess[2]}); ratio cluster/floor ${toFloor}` +
+            (floorToEcho !== undefined ? `, floor/echo ${floorToEcho}` : ''),
+        );
+        out[`floorRequestsPerSec_${n}`] = fl.requestsPerSec;
+        out[`floorP50Ms_${n}`] = fl.p50Ms;
+        out[`floorP99Ms_${n}`] = fl.p99Ms;
+        out[`floorCpuUsPerRequest_${n}`] = floorCpu;
+        out[`ratioToFloor_${n}`] = toFloor;
+        if (floorToEcho !== undefined) out[`floorRatioToEcho_${n}`] = floorToEcho;
       }
       if (etcdRun !== undefined) {
         const etcdRatio = round(f.requestsPerSec / Math.max(1, etcdRun.requestsPerSec), 2);
@@ -195,5 +219,6 @@ export async function benchThroughput(ctx: Context): Promise<void> {
   } finally {
     echo?.child.kill('SIGKILL');
     etcd?.stop();
+    floor?.stop();
   }
 }

@@ -20,6 +20,13 @@
 //   CPU (nodeCpuUsPerRequestAboveIdle_N) and over the whole worker call
 //   (nodeCpuUsPerRequestWholeCall_N); echoCpuUsPerRequest_N is the echo
 //   server's own CPU per echo, the floor of a frame in and a reply out.
+//   --floor adds a third baseline (floor-site.ts): three processes of Floe's
+//   shape and none of its logic (a leader parses each frame, appends a
+//   turn's frames to a file and sends them to two followers; each syncs and
+//   acknowledges; the leader answers once a majority is durable), driven by
+//   the same worker: floorRequestsPerSec_N, floorP50Ms_N, floorP99Ms_N,
+//   floorCpuUsPerRequest_N (its three processes), ratioToFloor_N and
+//   floorRatioToEcho_N (what ratio to echo this machine allows at all).
 // - steady: 60 s of load at 100 clients; leader changes counted from every
 //   node's /health (term and leaderId) polled every 250 ms. Goal: zero.
 // - failover: 20 trials (--trials) of light SDK load, SIGKILL the leader,

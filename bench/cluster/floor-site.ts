@@ -4,6 +4,9 @@
 // appends a turn's frames to a file and sends them to two followers over TCP
 // in one frame; each follower appends, fdatasyncs and acknowledges; the
 // leader answers a frame once it is durable on itself and on one follower.
+// With no load the leader heartbeats every 50 ms and each follower answers,
+// as Floe's Raft does by default; nothing else runs (`--floor` in the idle
+// bench reads that cost).
 // No Raft bookkeeping, no SQLite, no pool, no validation: what any server
 // with Floe's shape pays here at the least, so `ratioToFloor_N` says how far
 // Floe is from it and `floorRatioToEcho_N` what ratio to echo this machine
@@ -14,6 +17,9 @@ import { connect, createServer, type Socket } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
+
+/** `ms` between the leader's heartbeats when no entry goes out: Floe's default (tick 25 ms × heartbeatTicks 2). */
+const HEARTBEAT_MS = 50;
 
 /** Environment variable that makes this file a floor process: `leader` or `follower`. */
 const ROLE_ENV = 'FLOE_FLOOR_ROLE';
@@ -28,6 +34,8 @@ class SyncedFile {
   private readonly chunks: Buffer[] = [];
   private upTo = 0;
   private syncing = false;
+  /** Highest index synced so far. */
+  synced = 0;
   constructor(path: string, private readonly done: (upTo: number) => void) {
     this.fd = openSync(path, 'a');
   }
@@ -47,6 +55,7 @@ class SyncedFile {
       fdatasync(this.fd, (error2) => {
         if (error2) throw error2;
         this.syncing = false;
+        this.synced = upTo;
         this.done(upTo);
         this.sync();
       });
@@ -84,7 +93,8 @@ function follower(dir: string): void {
       socket.write(b);
     };
     const file = new SyncedFile(join(dir, `log-${process.pid}`), ack);
-    readFrames(socket, 8, (index, payload) => file.append(payload, index));
+    // An empty frame is the leader's heartbeat: answered at once with what is durable.
+    readFrames(socket, 8, (index, payload) => (payload.length === 0 ? ack(file.synced) : file.append(payload, index)));
   });
   server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: (server.address() as { port: number }).port })));
 }
@@ -119,8 +129,17 @@ function leader(dir: string, ports: number[]): void {
       answer();
     });
   });
+  // Heartbeats as a Raft leader sends them with Floe's default timing (tick 25 ms, heartbeat every 2 ticks):
+  // an empty frame to each follower unless an entry went out since the last one; each is answered.
+  let sentSinceBeat = false;
+  const heartbeat = Buffer.alloc(8);
+  setInterval(() => {
+    if (!sentSinceBeat) for (const p of peers) p.write(heartbeat);
+    sentSinceBeat = false;
+  }, HEARTBEAT_MS);
   // One entry per event-loop turn: every frame that arrived in it, each length-prefixed.
   const flush = () => {
+    sentSinceBeat = true;
     scheduled = false;
     const index = ++lastIndex;
     owed.set(index, turn);

@@ -4,6 +4,9 @@
 //
 // - idle: no clients; each node's CPU over --idle-seconds S (10) as a share
 //   of one core (idleCpuPercent: the mean of the three). Goal: ≤ 1 %.
+//   --floor reads, over the same window, the floor's three processes
+//   (floor-site.ts), which only heartbeat every 50 ms as Floe's Raft does
+//   by default and answer: floorIdleCpuPercent.
 // - throughput: durable checkout+checkin requests/s and p50/p99 latency with
 //   10, 100 and 1,000 raw-protocol clients placed as the SDK places them
 //   (--via below: on the leader), and a

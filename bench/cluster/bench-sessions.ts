@@ -81,14 +81,21 @@ export async function benchSessions(ctx: Context): Promise<void> {
  * sessions on the new leader for the next trial.
  */
 async function killLeaderWithSessions(ctx: Context, holder: LoadWorkerHandle, count: number, trials: number, sessionsOn: string): Promise<void> {
-  const { site, out } = ctx;
+  const { site, out, args } = ctx;
+  const freezeHolder = args.includes('--sessions-freeze-holder');
   const urls = site.nodes.map((n) => n.clientUrl);
   const client = await connect({ servers: urls, user: 'sk', host: 'skh', app: 'bench-sessions', pendingRequestsMax: 200, requestSendsMax: 50, reconnectAttemptsMax: 100, ...(ctx.ca !== undefined ? { ca: ctx.ca } : {}) });
   const firstMs: number[] = [];
+  const electedMs: number[] = [];
+  /** SDK connection events of the probe client (performance.now(), what): when it lost the dead leader and resumed. */
+  const sdkEvents: [number, string][] = [];
+  client.on('connected', (e) => sdkEvents.push([performance.now(), `connected to ${e.server.replace(/^wss?:\/\/127\.0\.0\.1:/, ':')} (resumed ${e.resumed})`]));
+  client.on('disconnected', (e) => sdkEvents.push([performance.now(), `disconnected from ${e.server.replace(/^wss?:\/\/127\.0\.0\.1:/, ':')} (${e.code})`]));
   try {
     for (let t = 0; t < trials; t++) {
-      const leader = await site.leader();
-      if (leader !== sessionsOn) {
+      let leader = await site.leader();
+      // Until the sessions sit on the leader of the moment: opening them takes seconds, in which leadership may move again.
+      for (let moves = 0; leader !== sessionsOn && moves < 3; moves++, leader = await site.leader()) {
         // The previous trial's kill, or an election on a loaded machine, moved the leader: the sessions follow it.
         await holder.call({ cmd: 'sessions-close' });
         const opened = await holder.call<{ openMs: number }>({ cmd: 'sessions-open', url: site.node(leader).clientUrl, count, prefix: ctx.prefix() });
@@ -121,10 +128,46 @@ async function killLeaderWithSessions(ctx: Context, holder: LoadWorkerHandle, co
       })();
       try {
         await sleep(500);
+        sdkEvents.length = 0;
+        const survivors = site.nodes.filter((n) => n.id !== leader).map((n) => n.id);
+        const logOffsets = new Map(survivors.map((id) => [id, site.node(id).stderr.length]));
+        // --sessions-freeze-holder: the process holding the sessions is frozen across the kill, so its handling of
+        // their closed sockets does not share the machine's cores with the survivors (on a site those are other machines).
+        if (freezeHolder) holder.child.kill('SIGSTOP');
+        const killedAtWallMs = Date.now();
         killedAt.ms = performance.now();
+        if ((process.env['FLOE_BENCH_NODE_ARGS'] ?? '').includes('--cpu-prof')) write(`  kill at monotonic µs ${process.hrtime.bigint() / 1000n}`);
         await site.kill(leader);
+        /** `ms` after the kill the process was reaped (its kernel closed every socket first). */
+        const exitedMs = performance.now() - killedAt.ms;
+        // When a survivor first calls itself leader (its /health, polled every 10 ms), as the failover bench does.
+        const elected = (async () => {
+          while (performance.now() < killedAt.ms + 20_000) {
+            const views = await Promise.all(survivors.map((id) => healthOf(site, id)));
+            if (views.some((v) => v !== null && v.role === 'leader' && v.term > oldTerm)) return performance.now() - killedAt.ms;
+            await sleep(10);
+          }
+          return NaN;
+        })();
         const ms = await until('a checkout sent after the kill to succeed', 20_000, () => (successes.length > 0 ? Math.min(...successes) : undefined)).catch(() => NaN);
         if (Number.isFinite(ms)) firstMs.push(ms);
+        const electionMs = await elected;
+        if (freezeHolder) holder.child.kill('SIGCONT');
+        if (Number.isFinite(electionMs)) electedMs.push(electionMs);
+        const closes = await holder.call<{ closedAtMs: number[] }>({ cmd: 'sessions-stats' });
+        const sinceKill = (epochMs: number) => Math.round(epochMs - (performance.timeOrigin + killedAt.ms));
+        write(
+          `    the kill: process reaped after ${Math.round(exitedMs)} ms; leader elected (survivor /health) after ${Math.round(electionMs)} ms; ` +
+            `the sessions' sockets closed (first, median, last) ${closes.closedAtMs.map(sinceKill).join(', ')} ms after the kill; ` +
+            `probe: ${sdkEvents.map(([at, what]) => `+${Math.round(at - killedAt.ms)} ms ${what}`).join(', ')}`,
+        );
+        for (const id of survivors) {
+          const lines = site.node(id).stderr.slice(logOffsets.get(id)).split('\n').filter((l) => l !== '').slice(0, 6);
+          for (const l of lines) {
+            const at = Date.parse(l.slice(0, 24));
+            write(`      ${id} ${Number.isNaN(at) ? '' : `+${at - killedAtWallMs} ms `}${l.slice(25, 160)}`);
+          }
+        }
         // On a loaded machine the survivors may trade leadership for a while: that is reported, not fatal.
         const newLeader = await until('a new leader', 30_000, async () => {
           const views = await Promise.all(site.nodes.filter((n) => n.id !== leader).map((n) => healthOf(site, n.id)));
@@ -147,4 +190,5 @@ async function killLeaderWithSessions(ctx: Context, holder: LoadWorkerHandle, co
   }
   out['sessionsKillFirstCheckoutMs'] = firstMs.map((x) => Math.round(x));
   if (firstMs.length > 0) out['sessionsKillFirstCheckoutMedianMs'] = Math.round(median(firstMs));
+  out['sessionsKillElectionMs'] = electedMs.map((x) => Math.round(x));
 }

@@ -48,7 +48,12 @@
 //   10-client probe idle vs while they heartbeat (goal: p99 within 2×), each
 //   node's CPU while they heartbeat with no other load (--idle-seconds S,
 //   10), and --sessions-kill-trials N (1; 0 skips) SIGKILLs of the leader
-//   holding them: the first checkout an SDK client sends after the kill.
+//   holding them: the first checkout an SDK client sends after the kill,
+//   beside the election alone, when the killed process was reaped and when
+//   the sessions' sockets closed. --sessions-freeze-holder freezes the
+//   process holding the sessions (SIGSTOP) across each kill: its handling
+//   of 10,000 closed sockets then leaves the cores to the survivors, as on
+//   a site where those clients are other machines.
 // - --tls: a second site beside the first whose every listener speaks TLS
 //   (site CA and node certificates as `floe tls init|issue` make them;
 //   mutual TLS between peers; clients trust the site CA alone). Throughput

@@ -40,6 +40,8 @@ class RawClient {
   private nextId = 1;
   private readonly waiting = new Map<number, (f: Frame) => void>();
   closed = false;
+  /** `ms` since the epoch (performance.timeOrigin + now) the socket closed; NaN while open. */
+  closedAtMs = Number.NaN;
   private constructor(private readonly ws: WebSocket) {
     ws.on('message', (data) => {
       const f = JSON.parse(String(data)) as Frame;
@@ -52,6 +54,7 @@ class RawClient {
     });
     ws.on('close', () => {
       this.closed = true;
+      this.closedAtMs = performance.timeOrigin + performance.now();
       for (const w of this.waiting.values()) w({ ok: false, error: { code: 'SOCKET_CLOSED' } });
       this.waiting.clear();
     });
@@ -365,8 +368,12 @@ function runLoadWorker(): void {
         return driveEtcdPuts(c.urls, c.clients, c.durationMs, c.warmupMs);
       case 'flood':
         return flood(c);
-      case 'sessions-stats':
-        return { heartbeats, heartbeatErrors, heartbeatErrorSamples, open: sessions.filter((s) => !s.closed).length };
+      case 'sessions-stats': {
+        // When the sessions' sockets closed (ms since the epoch): first, median, last; a kill's figures.
+        const closedAt = Float64Array.from(sessions.map((s) => s.closedAtMs).filter((t) => !Number.isNaN(t))).sort();
+        const closedAtMs = closedAt.length === 0 ? [] : [closedAt[0]!, percentile(closedAt, 50), closedAt[closedAt.length - 1]!];
+        return { heartbeats, heartbeatErrors, heartbeatErrorSamples, open: sessions.filter((s) => !s.closed).length, closedAtMs };
+      }
       case 'sessions-close':
         for (const t of timers) clearTimeout(t);
         for (const s of sessions) s.terminate();

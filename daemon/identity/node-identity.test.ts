@@ -66,6 +66,14 @@ describe('node identity', () => {
     expect(nacl.sign.detached.verify(message, identity.sign(message), identity.publicKey)).toBe(true);
   });
 
+  it('sign() gives the very signature tweetnacl gives with the key of the identity file', () => {
+    const dataDir = tempDir();
+    const identity = loadNodeIdentity(dataDir, onA);
+    const seed = Buffer.from((JSON.parse(readFileSync(join(dataDir, IDENTITY_FILE_NAME), 'utf8')) as { seed: string }).seed, 'base64url');
+    const message = new TextEncoder().encode('floe/peer-upgrade/v1\0{"v":1}');
+    expect(Buffer.from(identity.sign(message))).toEqual(Buffer.from(nacl.sign.detached(message, nacl.sign.keyPair.fromSeed(seed).secretKey)));
+  });
+
   it('with create: false, a directory without identity answers IDENTITY_MISSING and writes nothing', () => {
     const dataDir = join(tempDir(), 'absent');
     expect(codeOf(() => loadNodeIdentity(dataDir, { ...onA, create: false }))).toBe('IDENTITY_MISSING');

@@ -2,6 +2,7 @@
 // format, the dates and this node's lock code. Only a key that passes (or one
 // that is authentic but not yet valid: the pool holds it as pending) goes
 // into the log; a refused key says why with a stable code.
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { matchesLockCodes, parseNodeLockCodes, parseVendorPublicKey, verifyLicenseKey, type LicensePayload } from '../../protocol/index.ts';
 import { retiredLicense, type PoolState } from '../pool/index.ts';
 
@@ -9,6 +10,30 @@ import { retiredLicense, type PoolState } from '../pool/index.ts';
 export type LicenseCheck =
   | { readonly ok: true; readonly license: LicensePayload }
   | { readonly ok: false; readonly code: string; readonly message: string };
+
+/** DER prefix of an SPKI Ed25519 public key; the 32-byte key follows. */
+const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+/** Vendor keys as KeyObjects, by their bytes (a node trusts a handful). */
+const vendorKeyObjects = new Map<string, KeyObject>();
+
+/**
+ * A detached Ed25519 signature check with Node's crypto: the same verdict as
+ * tweetnacl's (protocol/'s default) in ~0.1 ms instead of ~10 ms, which a new
+ * leader pays per license file of its config while it takes office.
+ */
+function verifyWithNodeCrypto(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+  const id = Buffer.from(publicKey).toString('base64');
+  let key = vendorKeyObjects.get(id);
+  if (key === undefined) {
+    key = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    vendorKeyObjects.set(id, key);
+  }
+  try {
+    return verify(null, message, key, signature);
+  } catch {
+    return false;
+  }
+}
 
 /** Vendor public key texts ("ed25519:…") as bytes; throws on an unreadable one (a config error). */
 export function parseVendorKeys(texts: readonly string[]): Uint8Array[] {
@@ -28,7 +53,7 @@ export function checkLicenseKey(
   keyText: unknown,
   options: { vendorKeys: readonly Uint8Array[]; lockCode: string | undefined; nowMs: number },
 ): LicenseCheck {
-  const verdict = verifyLicenseKey(keyText, { vendorKeys: options.vendorKeys, nowMs: options.nowMs, lockCode: options.lockCode });
+  const verdict = verifyLicenseKey(keyText, { vendorKeys: options.vendorKeys, nowMs: options.nowMs, lockCode: options.lockCode, verifySignature: verifyWithNodeCrypto });
   if (verdict.ok) return { ok: true, license: verdict.license };
   // Authentic but not in force yet: the pool keeps it pending until notBefore.
   if (verdict.code === 'NOT_YET_VALID' && verdict.license !== undefined) {

@@ -355,6 +355,9 @@ function grace(step: Step, c: GraceCommand): PoolReply {
   for (const l of state.leases.values()) if (l.lingerSeq === 0 && l.borrow === undefined && l.deadlineMs < until) l.deadlineMs = until;
   for (const s of state.sessions.values()) if (s.deadlineMs < until) s.deadlineMs = until;
   for (const pool of state.pools.values()) for (const w of pool.queue) if (w.deadlineMs < until) w.deadlineMs = until;
-  // Deadlines only moved later: the heaps refile them lazily.
+  // Deadlines only moved later, most of them: refile each heap at once rather than entry by entry.
+  state.leaseDeadlines.refileAll();
+  state.sessionDeadlines.refileAll();
+  state.waiterDeadlines.refileAll();
   return { ok: true, type: 'grace', untilMs: until };
 }

@@ -62,6 +62,20 @@ describe('deadline heap', () => {
     expect(drain(heap)).toEqual([c, b, a]);
   });
 
+  it('refileAll() after many deadlines moved later hands them out in the new order, no stale entry left', () => {
+    const heap = new DeadlineHeap<Item>();
+    const items = Array.from({ length: 200 }, (_, i) => item(i + 1, 1_000 + ((i * 37) % 200)));
+    for (const i of items) heap.push(i);
+    const removed = items.filter((_, i) => i % 7 === 0);
+    for (const i of removed) heap.remove(i);
+    // A grace: every deadline before 1,150 moves to 1,150 (later), as the pool's grace command does.
+    for (const i of items) if (i.deadlineMs < 1_150) i.deadlineMs = 1_150;
+    heap.refileAll();
+    expect(heap.check('test')).toEqual([]);
+    expect(heap.size).toBe(items.length - removed.length);
+    expect(drain(heap)).toEqual(items.filter((i) => !removed.includes(i)).sort(byDeadlineThenSeq));
+  });
+
   it('removing an item that is in no heap throws an assert and leaves the count alone', () => {
     const heap = new DeadlineHeap<Item>();
     const inside = item(1, 100);

@@ -90,6 +90,16 @@ export class DeadlineHeap<T extends DeadlineItem> {
     if (item.deadlineMs < item.heapKeyMs) this.file(item);
   }
 
+  /**
+   * Refiles every live item under its current deadline at once (O(n)), for a
+   * command that moved many deadlines later (grace): refiling them one by one
+   * as each reaches the top costs a pop and a push each (10,000 sessions:
+   * ~25 ms on a new leader's first look at its next deadline).
+   */
+  refileAll(): void {
+    if (this.n > 0) this.compact();
+  }
+
   /** Every live item, in no particular order. */
   values(): T[] {
     const out: T[] = [];

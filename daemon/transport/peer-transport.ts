@@ -1,48 +1,24 @@
-// (~790 lines: the listener, the inbound handshake and the outbound links
-// share one peer table and one lifecycle; peer-link.ts holds the dialer.)
 // The peer transport: carries Raft messages between Floe servers over
 // WebSockets. Each node listens on its peer address and dials every other
 // peer for the messages it sends (PeerLink); inbound connections only
 // receive. Both directions authenticate with the mutual Ed25519 handshake of
 // peer-auth.ts before a single Raft frame is accepted, and everything a peer
 // sends is validated (message-codec.ts) before it reaches the Raft core.
+// This file holds the peer table and the lifecycle; peer-link.ts the dialer,
+// peer-inbound.ts the listener's side.
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { KeyObject } from 'node:crypto';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { Message, NodeId } from '../raft/types.ts';
-import { closeSocket } from './close-socket.ts';
-import { APP_FRAME_TAG, decodeAppFrame } from './app-frame.ts';
-import { answerProbe, type ClockSkew } from './clock-probe.ts';
-import { UPGRADE_TOKEN_HEADER, verifyUpgradeToken } from './upgrade-token.ts';
-import { decodeFrame } from './message-codec.ts';
-import {
-  HANDSHAKE_BYTES_MAX,
-  HANDSHAKE_VERSION,
-  LOCK_CODE_BYTES_MAX,
-  createNonce,
-  createSigner,
-  decodeHandshake,
-  encodeHandshake,
-  handshakeTranscript,
-  rawPublicKey,
-  toPublicKeyObject,
-  verifySignature,
-  type PeerIdentity,
-} from './peer-auth.ts';
-import { PEER_TLS_VERSION_MIN, inboundCertificateNodeIds, inboundCertificateNotAfterMs, type PeerTls } from './peer-tls.ts';
-import { PeerLink, rawBytes, rawText, type PeerConfig, type PeerLinkContext } from './peer-link.ts';
-import {
-  CLOSE_CODES,
-  DEFAULT_TRANSPORT_LIMITS,
-  REFUSAL_CLOSE_CODES,
-  STDERR_LOGGER,
-  type RefusalReason,
-  type TransportLimits,
-  type TransportLogger,
-} from './transport-config.ts';
+import type { ClockSkew } from './clock-probe.ts';
+import { LOCK_CODE_BYTES_MAX, createSigner, rawPublicKey, toPublicKeyObject, type PeerIdentity } from './peer-auth.ts';
+import { PeerInbound } from './peer-inbound.ts';
+import { PEER_TLS_VERSION_MIN, type PeerTls } from './peer-tls.ts';
+import { PeerLink, type PeerConfig, type PeerLinkContext } from './peer-link.ts';
+import { CLOSE_CODES, DEFAULT_TRANSPORT_LIMITS, STDERR_LOGGER, type RefusalReason, type TransportLimits, type TransportLogger } from './transport-config.ts';
 import type { PeerStats, TransportStats } from './transport-stats.ts';
 
 export type { PeerConfig } from './peer-link.ts';
@@ -103,37 +79,6 @@ const UPGRADE_REQUEST_TIMEOUT_MS = 5000;
 /** `ms` between the http server's checks of that deadline. */
 const UPGRADE_REQUEST_CHECK_MS = 1000;
 
-/** Bytes an inbound socket may deliver before it authenticates: a hello, its framing, a ping or two. */
-const PRE_AUTH_BYTES_MAX = 4 * HANDSHAKE_BYTES_MAX;
-
-interface InboundConnection {
-  readonly ws: WebSocket;
-  /** "ip:port", for logs. */
-  readonly remoteAddress: string;
-  /** The source IP, which strangers' pre-auth slots are counted by. */
-  readonly remoteIp: string;
-  /** The member whose upgrade token it carried (its own pre-auth slots), or undefined for a stranger. */
-  readonly vouchedFor: NodeId | undefined;
-  readonly listenerNonce: Uint8Array;
-  readonly handshakeTimer: NodeJS.Timeout;
-  /** Set once the dialer proved its identity. */
-  peerId: NodeId | undefined;
-  /** Mutual TLS: the node ids its certificate names (the handshake must prove one of them); undefined on plain ws://. */
-  readonly certNodeIds: readonly string[] | undefined;
-  /** Bytes the socket delivered before authentication. Invariant: <= PRE_AUTH_BYTES_MAX, or the socket is destroyed. */
-  preAuthBytes: number;
-  /** Stops counting preAuthBytes (on authentication or close). */
-  stopCountingBytes: () => void;
-  /** Set when this node closes it (refused, replaced, stopping): its close then tells nothing of the peer. */
-  closedByUs: boolean;
-  lastHeardMs: number;
-}
-
-interface ReceiveCounters {
-  messages: number;
-  frames: number;
-  bytes: number;
-}
 
 /**
  * Carries Raft messages to and from the other members of the cluster.
@@ -157,8 +102,7 @@ export class PeerTransport {
   private readonly peerCertificateEndsMs = new Map<NodeId, number>();
   /** The lock code each peer stated in its latest authenticated handshake (either direction); "" is not kept. */
   private readonly peerLockCodeById = new Map<NodeId, string>();
-  private readonly received = new Map<NodeId, ReceiveCounters>();
-  private readonly inbound = new Set<InboundConnection>();
+  private readonly inbound: PeerInbound;
   private readonly refusals: Partial<Record<RefusalReason, number>> = {};
   /** When each refusal reason was last logged, and how many since were counted but not logged. */
   private readonly refusalLog = new Map<RefusalReason, { atMs: number; suppressed: number }>();
@@ -167,7 +111,6 @@ export class PeerTransport {
   private readonly connectionLostHandlers = new Set<(peerId: NodeId) => void>();
   private readonly snapshotHandlers = new Set<(peerId: NodeId, ok: boolean) => void>();
   private readonly appHandlers = new Set<(peerId: NodeId, payloads: Uint8Array[]) => void>();
-  private readonly closing = new Set<Promise<void>>();
   private readonly wss: WebSocketServer;
   private readonly server: NetServer;
   private readonly ownsServer: boolean;
@@ -240,6 +183,22 @@ export class PeerTransport {
       this.listenAt = options.listen;
     }
     this.tls = options.tls;
+    this.inbound = new PeerInbound({
+      link: this.linkContext,
+      path: this.path,
+      ownsServer: this.ownsServer,
+      wss: this.wss,
+      peerKey: (id) => this.peerKeys.get(id),
+      peerLink: (id) => this.links.get(id),
+      started: () => this.state === 'started',
+      messages: (_peerId, messages) => {
+        if (this.messageHandlers.size === 0) this.droppedUnhandledMessages += messages.length;
+        for (const handler of this.messageHandlers) handler(messages);
+      },
+      app: (peerId, payloads) => {
+        for (const handler of this.appHandlers) handler(peerId, payloads);
+      },
+    });
     this.installPeers(this.validatePeers(options.peers));
   }
 
@@ -257,7 +216,7 @@ export class PeerTransport {
   async start(): Promise<{ host: string; port: number }> {
     if (this.state !== 'new') throw new Error(`PeerTransport.start(): already ${this.state}`);
     this.state = 'started';
-    this.server.on('upgrade', this.onUpgrade);
+    this.server.on('upgrade', this.inbound.onUpgrade);
     if (this.ownsServer && this.listenAt !== undefined) {
       const { host, port } = this.listenAt;
       await new Promise<void>((resolve, reject) => {
@@ -418,8 +377,7 @@ export class PeerTransport {
    * it is authenticated and open now, in either direction.
    */
   peerLockCodes(): Map<NodeId, PeerLockCode> {
-    const inbound = new Set<NodeId | undefined>();
-    for (const conn of this.inbound) inbound.add(conn.peerId);
+    const inbound = this.inbound.connectedPeers();
     const result = new Map<NodeId, PeerLockCode>();
     for (const [id, link] of this.links) result.set(id, { lockCode: this.peerLockCodeById.get(id), connected: link.connected || inbound.has(id) });
     return result;
@@ -456,13 +414,14 @@ export class PeerTransport {
   /** Per-peer figures and refusal counts. */
   stats(): TransportStats {
     const peers: Record<NodeId, PeerStats> = {};
+    const inbound = this.inbound.connectedPeers();
     for (const [id, link] of this.links) {
       const c = link.counters;
-      const r = this.receiveCounters(id);
+      const r = this.inbound.receiveCounters(id);
       peers[id] = {
         url: link.peer.url,
         connected: link.connected,
-        inboundConnected: [...this.inbound].some((conn) => conn.peerId === id),
+        inboundConnected: inbound.has(id),
         queuedMessages: link.queue.messages,
         queuedBytes: link.queue.bytes,
         sentMessages: c.sentMessages,
@@ -498,10 +457,9 @@ export class PeerTransport {
     if (this.flushScheduled !== undefined) clearImmediate(this.flushScheduled);
     this.flushScheduled = undefined;
     clearInterval(this.livenessTimer);
-    this.server.off('upgrade', this.onUpgrade);
+    this.server.off('upgrade', this.inbound.onUpgrade);
     const closes: Promise<void>[] = [...this.links.values()].map((link) => link.stop(CLOSE_CODES.STOPPING, 'STOPPING'));
-    for (const conn of this.inbound) closes.push(this.closeInbound(conn, CLOSE_CODES.STOPPING, 'STOPPING'));
-    closes.push(...this.closing);
+    closes.push(...this.inbound.stop());
     await Promise.all(closes);
     this.wss.close();
     if (this.ownsServer && wasStarted) {
@@ -555,8 +513,7 @@ export class PeerTransport {
     this.peerKeys.delete(id);
     this.peerCertificateEndsMs.delete(id);
     this.peerLockCodeById.delete(id);
-    this.received.delete(id);
-    const closes = [...this.inbound].filter((conn) => conn.peerId === id).map((conn) => this.closeInbound(conn, CLOSE_CODES.PEER_REMOVED, 'PEER_REMOVED'));
+    const closes = this.inbound.removePeer(id);
     if (link !== undefined) closes.push(link.stop(CLOSE_CODES.PEER_REMOVED, 'PEER_REMOVED'));
     await Promise.all(closes);
   }
@@ -572,194 +529,7 @@ export class PeerTransport {
   private checkLiveness(): void {
     const nowMs = performance.now();
     for (const link of this.links.values()) link.tick(nowMs);
-    // A dialer pings at least every clockProbeIntervalMs once open (peer-link.ts), and at every
-    // check while we leave its frames unanswered; longer silence means the dialer or the path died.
-    // A handshake in progress is bounded by handshakeTimeoutMs instead.
-    const silentMsMax = this.limits.peerDeadAfterMs + this.limits.clockProbeIntervalMs;
-    for (const conn of this.inbound) {
-      if (conn.peerId !== undefined && nowMs - conn.lastHeardMs > silentMsMax) {
-        this.logger.warn('inbound peer connection dead: nothing heard', { peerId: conn.peerId, remoteAddress: conn.remoteAddress });
-        conn.ws.terminate();
-      }
-    }
-  }
-
-  private readonly onUpgrade = (request: IncomingMessage, socket: Socket, head: Buffer): void => {
-    const path = (request.url ?? '').split('?')[0];
-    if (path !== this.path) {
-      // Another upgrade handler of a shared server may own this path.
-      if (this.ownsServer) this.refuseUpgrade(socket, 404, 'PATH_UNKNOWN', request);
-      return;
-    }
-    // Members first: a connection vouched for by a member's signed token has slots of its own;
-    // strangers share pendingConnectionsMax, at most pendingConnectionsPerAddressMax per address.
-    const vouchedFor = verifyUpgradeToken(request.headers[UPGRADE_TOKEN_HEADER], this.nodeId, this.linkContext.wallClock(), (id) => this.peerKeys.get(id));
-    const remoteIp = request.socket.remoteAddress ?? '?';
-    if (vouchedFor !== undefined) {
-      const mine = [...this.inbound].filter((conn) => conn.peerId === undefined && conn.vouchedFor === vouchedFor);
-      // A newer one is the member retrying (or a replay of its token): it takes the oldest one's place.
-      for (let i = 0; i <= mine.length - this.limits.pendingConnectionsPerMemberMax; i++) this.dropPending(mine[i] as InboundConnection);
-    } else {
-      let pending = 0;
-      let fromAddress = 0;
-      for (const conn of this.inbound) {
-        if (conn.peerId !== undefined || conn.vouchedFor !== undefined) continue;
-        pending += 1;
-        if (conn.remoteIp === remoteIp) fromAddress += 1;
-      }
-      if (pending >= this.limits.pendingConnectionsMax) return this.refuseUpgrade(socket, 503, 'PENDING_CONNECTIONS_FULL', request);
-      if (fromAddress >= this.limits.pendingConnectionsPerAddressMax) return this.refuseUpgrade(socket, 503, 'PENDING_ADDRESS_FULL', request);
-    }
-    const certNodeIds = this.tls === undefined ? undefined : inboundCertificateNodeIds(request.socket);
-    if (this.tls !== undefined && (certNodeIds === undefined || !certNodeIds.some((id) => this.peerKeys.has(id)))) {
-      return this.refuseUpgrade(socket, 403, 'AUTH_CERT_NODE_MISMATCH', request, { certificateNames: certNodeIds ?? '(plain connection)' });
-    }
-    const notAfterMs = this.tls === undefined ? undefined : inboundCertificateNotAfterMs(request.socket);
-    if (notAfterMs !== undefined) for (const id of certNodeIds ?? []) if (this.links.has(id)) this.peerCertificateEndsMs.set(id, notAfterMs);
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.onInbound(ws, request, socket, remoteIp, vouchedFor, certNodeIds));
-  };
-
-  /** Drops a connection still in its handshake at once (no close handshake: it has proved nothing). */
-  private dropPending(conn: InboundConnection): void {
-    clearTimeout(conn.handshakeTimer);
-    conn.stopCountingBytes();
-    conn.ws.removeAllListeners('message');
-    this.inbound.delete(conn);
-    conn.ws.terminate();
-  }
-
-  private refuseUpgrade(socket: Socket, status: number, reason: RefusalReason, request: IncomingMessage, fields: Readonly<Record<string, unknown>> = {}): void {
-    this.countRefusal(reason, { direction: 'inbound', remoteAddress: request.socket.remoteAddress, path: request.url, ...fields });
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    socket.destroySoon();
-  }
-
-  private onInbound(ws: WebSocket, request: IncomingMessage, socket: Socket, remoteIp: string, vouchedFor: NodeId | undefined, certNodeIds: readonly string[] | undefined): void {
-    if (this.state !== 'started') {
-      ws.terminate();
-      return;
-    }
-    // A stranger gets a short deadline; a member's vouched connection the dialer's own.
-    const deadlineMs = vouchedFor === undefined ? this.limits.preAuthTimeoutMs : this.limits.handshakeTimeoutMs;
-    const conn: InboundConnection = {
-      ws,
-      remoteAddress: `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`,
-      remoteIp,
-      vouchedFor,
-      listenerNonce: createNonce(),
-      handshakeTimer: setTimeout(() => this.refuseInbound(conn, 'HANDSHAKE_TIMEOUT', { vouchedFor }), deadlineMs),
-      peerId: undefined,
-      certNodeIds,
-      lastHeardMs: performance.now(),
-      preAuthBytes: 0,
-      closedByUs: false,
-      stopCountingBytes: () => socket.off('data', countBytes),
-    };
-    // ws buffers a whole message (up to frameBytesMax) before we see it; an unauthenticated
-    // socket gets only a handshake's worth of bytes, counted on the raw socket as they arrive.
-    const countBytes = (chunk: Buffer): void => {
-      conn.preAuthBytes += chunk.length;
-      if (conn.preAuthBytes <= PRE_AUTH_BYTES_MAX) return;
-      conn.stopCountingBytes();
-      this.countRefusal('HANDSHAKE_TOO_LARGE', { direction: 'inbound', remoteAddress: conn.remoteAddress, bytes: conn.preAuthBytes });
-      ws.terminate();
-    };
-    socket.on('data', countBytes);
-    this.inbound.add(conn);
-    ws.on('message', (data, isBinary) => {
-      conn.lastHeardMs = performance.now();
-      if (conn.peerId === undefined) return this.onHandshake(conn, data, isBinary);
-      // The peer is alive: our own link to it need not ping it while it also writes.
-      this.links.get(conn.peerId)?.peerHeard();
-      this.onFrame(conn, conn.peerId, data, isBinary);
-    });
-    ws.on('ping', (data) => {
-      conn.lastHeardMs = performance.now();
-      if (conn.peerId !== undefined) this.links.get(conn.peerId)?.peerHeard();
-      if (ws.readyState === ws.OPEN) ws.pong(answerProbe(data, this.linkContext.wallClock()));
-    });
-    ws.on('error', (error: Error & { code?: string }) => {
-      const reason: RefusalReason = error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'FRAME_TOO_LARGE' : 'WEBSOCKET_PROTOCOL_ERROR';
-      this.countRefusal(reason, { direction: 'inbound', peerId: conn.peerId, remoteAddress: conn.remoteAddress, error: error.message });
-    });
-    ws.on('close', () => {
-      clearTimeout(conn.handshakeTimer);
-      conn.stopCountingBytes();
-      this.inbound.delete(conn);
-      if (conn.peerId !== undefined && !conn.closedByUs) this.connectionLost(conn.peerId);
-    });
-    ws.send(encodeHandshake({ type: 'challenge', version: HANDSHAKE_VERSION, nodeId: this.nodeId, nonce: conn.listenerNonce }));
-  }
-
-  private onHandshake(conn: InboundConnection, data: RawData, isBinary: boolean): void {
-    if (isBinary) return this.refuseInbound(conn, 'FRAME_BEFORE_AUTH', {});
-    const hello = decodeHandshake(rawText(data), 'hello');
-    if (hello === undefined) return this.refuseInbound(conn, 'HANDSHAKE_MALFORMED', { expected: 'hello' });
-    const fields = { claimedNodeId: hello.nodeId };
-    if (hello.peerId !== this.nodeId) return this.refuseInbound(conn, 'AUTH_WRONG_LISTENER', { ...fields, addressedTo: hello.peerId });
-    const key = this.peerKeys.get(hello.nodeId);
-    if (key === undefined) return this.refuseInbound(conn, 'AUTH_UNKNOWN_NODE', fields);
-    const transcript = handshakeTranscript('dialer', hello.nodeId, this.nodeId, conn.listenerNonce, hello.nonce, hello.lockCode);
-    if (!verifySignature(key, transcript, hello.signature)) return this.refuseInbound(conn, 'AUTH_SIGNATURE_INVALID', fields);
-    if (conn.certNodeIds !== undefined && !conn.certNodeIds.includes(hello.nodeId)) return this.refuseInbound(conn, 'AUTH_CERT_NODE_MISMATCH', { ...fields, certificateNames: conn.certNodeIds });
-    this.recordLockCode(hello.nodeId, hello.lockCode);
-    clearTimeout(conn.handshakeTimer);
-    conn.stopCountingBytes();
-    for (const other of this.inbound) {
-      if (other !== conn && other.peerId === hello.nodeId) void this.closeInbound(other, CLOSE_CODES.REPLACED, 'REPLACED');
-    }
-    conn.peerId = hello.nodeId;
-    const { lockCode } = this.linkContext;
-    const welcome = handshakeTranscript('listener', hello.nodeId, this.nodeId, conn.listenerNonce, hello.nonce, lockCode);
-    conn.ws.send(encodeHandshake({ type: 'welcome', lockCode, signature: this.linkContext.sign(welcome) }));
-    this.logger.info('peer accepted', { peerId: hello.nodeId, remoteAddress: conn.remoteAddress });
-    // It dialed us, so it is up: our own link to it need not wait out its backoff.
-    this.links.get(hello.nodeId)?.peerIsUp();
-  }
-
-  private onFrame(conn: InboundConnection, peerId: NodeId, data: RawData, isBinary: boolean): void {
-    if (!isBinary) return this.refuseInbound(conn, 'FRAME_UNEXPECTED', { binary: false });
-    const counters = this.receiveCounters(peerId);
-    const frame = rawBytes(data);
-    if (frame[0] === APP_FRAME_TAG) return this.onAppFrame(conn, peerId, frame, counters);
-    const decoded = decodeFrame(frame, this.limits);
-    if (!decoded.ok) return this.refuseInbound(conn, 'FRAME_INVALID', { code: decoded.code, message: decoded.message });
-    for (const message of decoded.messages) {
-      if (message.from !== peerId || message.to !== this.nodeId) {
-        return this.refuseInbound(conn, 'MESSAGE_ADDRESS_INVALID', { from: message.from, to: message.to });
-      }
-    }
-    counters.frames += 1;
-    counters.messages += decoded.messages.length;
-    counters.bytes += frame.length;
-    if (this.messageHandlers.size === 0) {
-      this.droppedUnhandledMessages += decoded.messages.length;
-      return;
-    }
-    for (const handler of this.messageHandlers) handler(decoded.messages);
-  }
-
-  private onAppFrame(conn: InboundConnection, peerId: NodeId, frame: Uint8Array, counters: ReceiveCounters): void {
-    const decoded = decodeAppFrame(frame, this.limits.frameBytesMax);
-    if (!decoded.ok) return this.refuseInbound(conn, 'FRAME_INVALID', { code: 'APP_FRAME_INVALID', message: decoded.message });
-    counters.frames += 1;
-    counters.bytes += frame.length;
-    for (const handler of this.appHandlers) handler(peerId, decoded.payloads);
-  }
-
-  private refuseInbound(conn: InboundConnection, reason: RefusalReason, fields: Readonly<Record<string, unknown>>): void {
-    this.countRefusal(reason, { direction: 'inbound', peerId: conn.peerId, remoteAddress: conn.remoteAddress, ...fields });
-    const closed = this.closeInbound(conn, REFUSAL_CLOSE_CODES[reason], reason);
-    this.closing.add(closed);
-    void closed.then(() => this.closing.delete(closed));
-  }
-
-  private closeInbound(conn: InboundConnection, code: number, reason: string): Promise<void> {
-    conn.closedByUs = true;
-    clearTimeout(conn.handshakeTimer);
-    // Stop listening to it now: nothing it sends after this reaches the handler.
-    conn.ws.removeAllListeners('message');
-    return closeSocket(conn.ws, code, reason, this.limits.closeGraceMs);
+    this.inbound.checkLiveness(nowMs);
   }
 
   /** Counts every refusal; logs at most one per reason per refusalLogIntervalMs, with how many were not logged. */
@@ -784,14 +554,6 @@ export class PeerTransport {
     if (previous !== undefined && previous !== lockCode) this.logger.warn('peer lock code changed', { peerId, previous, lockCode });
   }
 
-  private receiveCounters(peerId: NodeId): ReceiveCounters {
-    let counters = this.received.get(peerId);
-    if (counters === undefined) {
-      counters = { messages: 0, frames: 0, bytes: 0 };
-      this.received.set(peerId, counters);
-    }
-    return counters;
-  }
 }
 
 function sameKey(a: KeyObject, b: KeyObject | undefined): boolean {

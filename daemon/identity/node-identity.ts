@@ -2,10 +2,10 @@
 // makes the node's lock code its own (two nodes on one machine, two codes),
 // and will authenticate the node to its cluster peers. Created once, on first
 // use, readable by its owner only; never overwritten.
-import { createPrivateKey, sign as cryptoSign } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
+import { createSigner } from '../transport/peer-auth.ts';
 import {
   decodeBase64url,
   deriveLegacyLockCode,
@@ -22,9 +22,6 @@ export const IDENTITY_FILE_NAME = 'node-identity.json';
 
 /** Data directory used when a command is given none. */
 export const DEFAULT_DATA_DIR = process.env['FLOE_DATA_DIR'] ?? './data';
-
-/** DER prefix of a PKCS#8 Ed25519 private key; the 32-byte seed follows. */
-const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 /** Longest identity file read, bytes; a bigger one is not ours. */
 const IDENTITY_FILE_BYTES_MAX = 4096;
@@ -168,7 +165,6 @@ export function loadNodeIdentity(dataDir: string, options: LoadNodeIdentityOptio
     seed = createIdentityFile(dataDir, path);
   }
   const keyPair = nacl.sign.keyPair.fromSeed(seed);
-  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
   const machine = (options.machine ?? readMachineIdentifiers)();
   const lockCode = deriveLockCode(machine, keyPair.publicKey);
   const legacyLockCode = deriveLegacyLockCode(machine, keyPair.publicKey);
@@ -182,6 +178,6 @@ export function loadNodeIdentity(dataDir: string, options: LoadNodeIdentityOptio
     // Node's crypto, not tweetnacl: the same Ed25519 signature (deterministic) ~130× faster. Every dial of a
     // peer signs twice (upgrade token, handshake); tweetnacl took ~10 ms each, on a survivor's event loop
     // in the middle of a failover (the dead leader is redialed).
-    sign: (message) => new Uint8Array(cryptoSign(null, message, privateKey)),
+    sign: createSigner({ publicKey: keyPair.publicKey, privateKey: seed }),
   };
 }

@@ -2,17 +2,16 @@
 // format, the dates and this node's lock code. Only a key that passes (or one
 // that is authentic but not yet valid: the pool holds it as pending) goes
 // into the log; a refused key says why with a stable code.
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { matchesLockCodes, parseNodeLockCodes, parseVendorPublicKey, verifyLicenseKey, type LicensePayload } from '../../protocol/index.ts';
 import { retiredLicense, type PoolState } from '../pool/index.ts';
+import { toPublicKeyObject, verifySignature } from '../transport/peer-auth.ts';
 
 /** The verdict on a key text, in the admin API's codes. */
 export type LicenseCheck =
   | { readonly ok: true; readonly license: LicensePayload }
   | { readonly ok: false; readonly code: string; readonly message: string };
 
-/** DER prefix of an SPKI Ed25519 public key; the 32-byte key follows. */
-const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 /** Vendor keys as KeyObjects, by their bytes (a node trusts a handful). */
 const vendorKeyObjects = new Map<string, KeyObject>();
 
@@ -25,14 +24,10 @@ function verifyWithNodeCrypto(message: Uint8Array, signature: Uint8Array, public
   const id = Buffer.from(publicKey).toString('base64');
   let key = vendorKeyObjects.get(id);
   if (key === undefined) {
-    key = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    key = toPublicKeyObject(publicKey);
     vendorKeyObjects.set(id, key);
   }
-  try {
-    return verify(null, message, key, signature);
-  } catch {
-    return false;
-  }
+  return verifySignature(key, message, signature);
 }
 
 /** Vendor public key texts ("ed25519:…") as bytes; throws on an unreadable one (a config error). */

@@ -5,9 +5,10 @@
 // them close) and SIGSTOP (the process freezes, its sockets stay open: the
 // followers wait out an election timeout), resumed with SIGCONT.
 import { connect, type FloeClient } from '../../client/index.ts';
-import { median, sleep } from '../figures.ts';
+import { median } from '../figures.ts';
 import { healthOf } from '../../test/cluster/site-tools.test-support.ts';
 import { caughtUp, until } from '../until.ts';
+import { CheckoutProbe, electedAfter, newLeaderAmong, recordConnectionEvents } from './checkout-probe.ts';
 import { argNumber, write, type Context } from './context.ts';
 
 /** How the leader is taken down in a trial. */
@@ -34,38 +35,9 @@ export async function benchFailover(ctx: Context): Promise<void> {
     }
     /** SDK connection events (performance.now(), what), for the slow trials' diagnosis. */
     const sdkEvents: [number, string][] = [];
-    clients.forEach((c, i) => {
-      c.on('connected', (e) => sdkEvents.push([performance.now(), `c${i} connected to ${e.server.replace(/^wss?:\/\/127\.0\.0\.1:/, ':')} (resumed ${e.resumed})`]));
-      c.on('disconnected', (e) => sdkEvents.push([performance.now(), `c${i} disconnected from ${e.server.replace(/^wss?:\/\/127\.0\.0\.1:/, ':')} (${e.code} ${e.reason})`]));
-    });
-    let probing = true;
-    /** performance.now() of successful checkouts: [sentAt, answeredAt]. */
-    const successes: [number, number][] = [];
-    let failures = 0;
-    const failureSamples: string[] = [];
-    const probes = clients.map(async (c, i) => {
-      await sleep((probeEveryMs / 3) * i);
-      const inFlight = new Set<Promise<void>>();
-      while (probing) {
-        if (inFlight.size < 150) {
-          const sentAt = performance.now();
-          const p: Promise<void> = c.checkout('demo').then(
-            async (lease) => {
-              successes.push([sentAt, performance.now()]);
-              await c.checkin(lease).catch(() => {});
-            },
-            (error: unknown) => {
-              failures++;
-              if (failureSamples.length < 5) failureSamples.push((error as Error).message);
-            },
-          );
-          inFlight.add(p);
-          void p.finally(() => inFlight.delete(p));
-        }
-        await sleep(probeEveryMs);
-      }
-      await Promise.all(inFlight);
-    });
+    clients.forEach((c, i) => recordConnectionEvents(c, `c${i} `, sdkEvents));
+    const probe = new CheckoutProbe(clients, probeEveryMs, 150);
+    const { successes, failureSamples } = probe;
     const runTrial = async (fault: Fault, t: number): Promise<void> => {
       {
         const leader = await site.leader();
@@ -80,16 +52,7 @@ export async function benchFailover(ctx: Context): Promise<void> {
         const killedAt = performance.now();
         if (fault === 'SIGKILL') await site.kill(leader);
         else site.node(leader).child!.kill('SIGSTOP');
-        // When a survivor first calls itself leader (its /health, polled every 10 ms): the election's share of the failover.
-        const elected = (async () => {
-          const deadline = killedAt + 10_000;
-          while (performance.now() < deadline) {
-            const views = await Promise.all(survivors.map((id) => healthOf(site, id)));
-            if (views.some((v) => v !== null && v.role === 'leader' && v.term > oldTerm)) return performance.now() - killedAt;
-            await sleep(10);
-          }
-          return NaN;
-        })();
+        const elected = electedAfter(site, survivors, oldTerm, killedAt, 10_000);
         const printDiagnosis = async (why: string, untilMs: number) => {
           // What the survivors logged and what the SDK clients did until the first checkout (or the give-up).
           write(`    ${why} (killed at ${killedAtWall.toISOString()}):`);
@@ -101,14 +64,10 @@ export async function benchFailover(ctx: Context): Promise<void> {
           }
           for (const [at, what] of sdkEvents) if (at >= killedAt && at <= killedAt + untilMs) write(`      +${Math.round(at - killedAt)} ms ${what}`);
           clients.forEach((c, i) => write(`      c${i} on ${c.server ?? '(none)'}`));
-          write(`      checkouts since: ${failures - failuresAtKill} failed (${[...new Set(failureSamples)].join('; ')})`);
+          write(`      checkouts since: ${probe.failures - failuresAtKill} failed (${[...new Set(failureSamples)].join('; ')})`);
         };
-        const failuresAtKill = failures;
-        const firstMs = await until('a checkout sent after the kill to succeed', 10_000, () => {
-          let best = Infinity;
-          for (const [sentAt, answeredAt] of successes) if (sentAt >= killedAt) best = Math.min(best, answeredAt - killedAt);
-          return Number.isFinite(best) ? best : undefined;
-        }).catch(async (error: unknown) => {
+        const failuresAtKill = probe.failures;
+        const firstMs = await until('a checkout sent after the kill to succeed', 10_000, () => probe.firstAnsweredAfter(killedAt)).catch(async (error: unknown) => {
           await printDiagnosis('no checkout succeeded', 10_000);
           if (fault === 'SIGSTOP') site.node(leader).child!.kill('SIGCONT');
           throw error;
@@ -116,10 +75,7 @@ export async function benchFailover(ctx: Context): Promise<void> {
         failoverMs[fault].push(firstMs);
         const electedMs = await elected;
         electionMs[fault].push(electedMs);
-        const newLeader = await until('a new leader', 10_000, async () => {
-          const views = await Promise.all(survivors.map((id) => healthOf(site, id)));
-          return views.find((v) => v !== null && v.role === 'leader' && v.term > oldTerm)?.nodeId;
-        });
+        const newLeader = await newLeaderAmong(site, survivors, oldTerm, 10_000);
         if (firstMs > 1000) await printDiagnosis('slow trial', firstMs);
         sdkEvents.length = 0;
         const restartAt = performance.now();
@@ -136,8 +92,7 @@ export async function benchFailover(ctx: Context): Promise<void> {
       for (let t = 0; t < trials; t++) await runTrial('SIGKILL', t);
       for (let t = 0; t < stopTrials; t++) await runTrial('SIGSTOP', t);
     } finally {
-      probing = false;
-      await Promise.race([Promise.all(probes), sleep(15_000)]);
+      await probe.stop();
     }
     for (const fault of ['SIGKILL', 'SIGSTOP'] as const) {
       const all = failoverMs[fault];
@@ -155,12 +110,12 @@ export async function benchFailover(ctx: Context): Promise<void> {
       out[`failover${name}AllMs`] = all.map((x) => Math.round(x));
       out[`election${name}MedianMs`] = Math.round(median(electionMs[fault]));
     }
-    write(`  probe checkouts ${successes.length} ok, ${failures} failed${failureSamples.length > 0 ? ` (${[...new Set(failureSamples)].join('; ')})` : ''}`);
+    write(`  probe checkouts ${successes.length} ok, ${probe.failures} failed${failureSamples.length > 0 ? ` (${[...new Set(failureSamples)].join('; ')})` : ''}`);
     // The pinned names (CONTRACT.md): failoverMs is the SIGKILL median, failoverStopMs the SIGSTOP one.
     if (failoverMs.SIGKILL.length > 0) out['failoverMs'] = Math.round(median(failoverMs.SIGKILL));
     if (failoverMs.SIGSTOP.length > 0) out['failoverStopMs'] = Math.round(median(failoverMs.SIGSTOP));
     out['failoverTrials'] = failoverMs.SIGKILL.length + failoverMs.SIGSTOP.length;
-    out['failoverProbeFailures'] = failures;
+    out['failoverProbeFailures'] = probe.failures;
   } finally {
     await Promise.all(clients.map((c) => c.close().catch(() => {})));
   }

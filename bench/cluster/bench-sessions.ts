@@ -8,6 +8,7 @@ import { connect } from '../../client/index.ts';
 import { cpuPercentOver, median, round, rssBytesOf, sleep } from '../figures.ts';
 import { healthOf } from '../../test/cluster/site-tools.test-support.ts';
 import { caughtUp, until } from '../until.ts';
+import { CheckoutProbe, electedAfter, newLeaderAmong, recordConnectionEvents } from './checkout-probe.ts';
 import { argNumber, WARMUP_MS, write, type Context } from './context.ts';
 import { LoadWorkerHandle } from './load-worker-handle.ts';
 import type { RunFigures } from './load-worker.ts';
@@ -89,8 +90,7 @@ async function killLeaderWithSessions(ctx: Context, holder: LoadWorkerHandle, co
   const electedMs: number[] = [];
   /** SDK connection events of the probe client (performance.now(), what): when it lost the dead leader and resumed. */
   const sdkEvents: [number, string][] = [];
-  client.on('connected', (e) => sdkEvents.push([performance.now(), `connected to ${e.server.replace(/^wss?:\/\/127\.0\.0\.1:/, ':')} (resumed ${e.resumed})`]));
-  client.on('disconnected', (e) => sdkEvents.push([performance.now(), `disconnected from ${e.server.replace(/^wss?:\/\/127\.0\.0\.1:/, ':')} (${e.code})`]));
+  recordConnectionEvents(client, '', sdkEvents);
   try {
     for (let t = 0; t < trials; t++) {
       let leader = await site.leader();
@@ -103,29 +103,8 @@ async function killLeaderWithSessions(ctx: Context, holder: LoadWorkerHandle, co
         sessionsOn = leader;
       }
       const oldTerm = (await healthOf(site, leader))?.term ?? 0;
-      let probing = true;
-      const successes: number[] = [];
-      const killedAt = { ms: Number.POSITIVE_INFINITY };
       // One checkout every 10 ms, each answered or failed; the first one sent after the kill and answered is the figure.
-      const probe = (async () => {
-        const inFlight = new Set<Promise<void>>();
-        while (probing) {
-          if (inFlight.size < 100) {
-            const sentAt = performance.now();
-            const p: Promise<void> = client.checkout('demo').then(
-              async (lease) => {
-                if (sentAt >= killedAt.ms) successes.push(performance.now() - killedAt.ms);
-                await client.checkin(lease).catch(() => {});
-              },
-              () => {},
-            );
-            inFlight.add(p);
-            void p.finally(() => inFlight.delete(p));
-          }
-          await sleep(10);
-        }
-        await Promise.all(inFlight);
-      })();
+      const probe = new CheckoutProbe([client], 10, 100);
       try {
         await sleep(500);
         sdkEvents.length = 0;
@@ -135,31 +114,23 @@ async function killLeaderWithSessions(ctx: Context, holder: LoadWorkerHandle, co
         // their closed sockets does not share the machine's cores with the survivors (on a site those are other machines).
         if (freezeHolder) holder.child.kill('SIGSTOP');
         const killedAtWallMs = Date.now();
-        killedAt.ms = performance.now();
+        const killedAt = performance.now();
         if ((process.env['FLOE_BENCH_NODE_ARGS'] ?? '').includes('--cpu-prof')) write(`  kill at monotonic µs ${process.hrtime.bigint() / 1000n}`);
         await site.kill(leader);
         /** `ms` after the kill the process was reaped (its kernel closed every socket first). */
-        const exitedMs = performance.now() - killedAt.ms;
-        // When a survivor first calls itself leader (its /health, polled every 10 ms), as the failover bench does.
-        const elected = (async () => {
-          while (performance.now() < killedAt.ms + 20_000) {
-            const views = await Promise.all(survivors.map((id) => healthOf(site, id)));
-            if (views.some((v) => v !== null && v.role === 'leader' && v.term > oldTerm)) return performance.now() - killedAt.ms;
-            await sleep(10);
-          }
-          return NaN;
-        })();
-        const ms = await until('a checkout sent after the kill to succeed', 20_000, () => (successes.length > 0 ? Math.min(...successes) : undefined)).catch(() => NaN);
+        const exitedMs = performance.now() - killedAt;
+        const elected = electedAfter(site, survivors, oldTerm, killedAt, 20_000);
+        const ms = await until('a checkout sent after the kill to succeed', 20_000, () => probe.firstAnsweredAfter(killedAt)).catch(() => NaN);
         if (Number.isFinite(ms)) firstMs.push(ms);
         const electionMs = await elected;
         if (freezeHolder) holder.child.kill('SIGCONT');
         if (Number.isFinite(electionMs)) electedMs.push(electionMs);
         const closes = await holder.call<{ closedAtMs: number[] }>({ cmd: 'sessions-stats' });
-        const sinceKill = (epochMs: number) => Math.round(epochMs - (performance.timeOrigin + killedAt.ms));
+        const sinceKill = (epochMs: number) => Math.round(epochMs - (performance.timeOrigin + killedAt));
         write(
           `    the kill: process reaped after ${Math.round(exitedMs)} ms; leader elected (survivor /health) after ${Math.round(electionMs)} ms; ` +
             `the sessions' sockets closed (first, median, last) ${closes.closedAtMs.map(sinceKill).join(', ')} ms after the kill; ` +
-            `probe: ${sdkEvents.map(([at, what]) => `+${Math.round(at - killedAt.ms)} ms ${what}`).join(', ')}`,
+            `probe: ${sdkEvents.map(([at, what]) => `+${Math.round(at - killedAt)} ms ${what}`).join(', ')}`,
         );
         for (const id of survivors) {
           const lines = site.node(id).stderr.slice(logOffsets.get(id)).split('\n').filter((l) => l !== '').slice(0, 6);
@@ -169,10 +140,7 @@ async function killLeaderWithSessions(ctx: Context, holder: LoadWorkerHandle, co
           }
         }
         // On a loaded machine the survivors may trade leadership for a while: that is reported, not fatal.
-        const newLeader = await until('a new leader', 30_000, async () => {
-          const views = await Promise.all(site.nodes.filter((n) => n.id !== leader).map((n) => healthOf(site, n.id)));
-          return views.find((v) => v !== null && v.role === 'leader' && v.term > oldTerm)?.nodeId;
-        }).catch(() => undefined);
+        const newLeader = await newLeaderAmong(site, survivors, oldTerm, 30_000).catch(() => undefined);
         const restartAt = performance.now();
         await site.start(leader);
         const caught = newLeader === undefined ? undefined : await caughtUp(site, leader, newLeader, 30_000).catch(() => undefined);
@@ -181,8 +149,7 @@ async function killLeaderWithSessions(ctx: Context, holder: LoadWorkerHandle, co
             `(new leader ${newLeader ?? 'none settled within 30 s'}); restarted${caught === undefined ? '' : ` and caught up to ${caught.nodeApplied} in ${Math.round(performance.now() - restartAt)} ms`}`,
         );
       } finally {
-        probing = false;
-        await Promise.race([probe, sleep(15_000)]);
+        await probe.stop();
       }
     }
   } finally {
